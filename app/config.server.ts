@@ -1,0 +1,186 @@
+// The only reader of process.env. Everything is parsed once with zod into a frozen object; a wrong or
+// missing value stops start-up with a message naming the variable and what it expects. Secrets are
+// never echoed back (only the names of bad variables are).
+import { z } from "zod";
+
+const SIMULATOR_DEFAULTS = {
+  consumerKey: "sim-consumer-key",
+  consumerSecret: "sim-consumer-secret",
+  shortcode: "174379",
+  // Safaricom's public sandbox passkey (SPEC §3.1); the simulator validates against it.
+  passkey: "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
+} as const;
+
+const DEV_SESSION_SECRET = "development-only-session-secret-change-me";
+const DEV_CALLBACK_TOKEN = "dev-callback-token";
+
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(1, 65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL").optional(),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  DATA_DIR: z.string().default("./.data"),
+
+  SESSION_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  SESSION_TTL_HOURS: int(1, 24 * 30).default(12),
+
+  MPESA_ENVIRONMENT: z.enum(["simulator", "sandbox", "production"]).default("simulator"),
+  DARAJA_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DARAJA_TIMEOUT_MS: int(1000, 120_000).default(15_000),
+  MPESA_CONSUMER_KEY: z.string().min(1).optional(),
+  MPESA_CONSUMER_SECRET: z.string().min(1).optional(),
+  MPESA_SHORTCODE: z.string().regex(/^\d{5,7}$/, "a 5–7 digit shortcode").optional(),
+  MPESA_PASSKEY: z.string().min(1).optional(),
+  MPESA_TRANSACTION_TYPE: z.enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]).default("CustomerPayBillOnline"),
+  MPESA_PARTY_B: z.string().regex(/^\d{5,8}$/, "a till or paybill number").optional(),
+  MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "8–128 letters, digits, _ or -").optional(),
+  MPESA_CALLBACK_ALLOWED_IPS: z.string().optional(),
+  TRUST_PROXY: bool.default(false),
+  MERCHANT_NAME: z.string().min(1).default("Demo Merchant"),
+
+  SIMULATOR_PORT: int(1, 65535).default(4010),
+  START_SIMULATOR: bool.optional(),
+  SEED_DEMO_DATA: bool.optional(),
+
+  POLLER_ENABLED: bool.default(true),
+  POLL_SCHEDULE: z.string().default("*/15 * * * * *"),
+  POLL_FIRST_AFTER_S: int(1, 3600).default(30),
+  POLL_GIVE_UP_AFTER_S: int(10, 86_400).default(300),
+  POLL_MAX_QPS: z.coerce.number().positive().max(1000).default(5),
+});
+
+export type MpesaEnvironment = "simulator" | "sandbox" | "production";
+
+export type Config = Readonly<{
+  nodeEnv: "development" | "production" | "test";
+  port: number;
+  host: string;
+  publicUrl: string;
+  logLevel: string;
+  database: { url?: string; poolMax: number; dataDir: string };
+  session: { secret: string; ttlHours: number; secureCookie: boolean };
+  mpesa: {
+    environment: MpesaEnvironment;
+    baseUrl: string;
+    timeoutMs: number;
+    consumerKey: string;
+    consumerSecret: string;
+    shortcode: string;
+    passkey: string;
+    transactionType: "CustomerPayBillOnline" | "CustomerBuyGoodsOnline";
+    partyB: string;
+    callbackToken: string;
+    callbackUrl: string;
+    allowedIps: string[] | null;
+    trustProxy: boolean;
+    merchantName: string;
+  };
+  simulator: { start: boolean; port: number };
+  seedDemoData: boolean;
+  poller: { enabled: boolean; schedule: string; firstAfterS: number; giveUpAfterS: number; maxQps: number };
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const DARAJA_URLS: Record<Exclude<MpesaEnvironment, "simulator">, string> = {
+  sandbox: "https://sandbox.safaricom.co.ke",
+  production: "https://api.safaricom.co.ke",
+};
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as a shell `VAR=` usually means.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const simulated = e.MPESA_ENVIRONMENT === "simulator";
+  const production = e.NODE_ENV === "production";
+
+  const required = (name: keyof typeof e, fallback: string | undefined) => {
+    const value = (e[name] as string | undefined) ?? fallback;
+    if (!value) problems.push(`${name}: required when MPESA_ENVIRONMENT=${e.MPESA_ENVIRONMENT}`);
+    return value ?? "";
+  };
+  const consumerKey = required("MPESA_CONSUMER_KEY", simulated ? SIMULATOR_DEFAULTS.consumerKey : undefined);
+  const consumerSecret = required("MPESA_CONSUMER_SECRET", simulated ? SIMULATOR_DEFAULTS.consumerSecret : undefined);
+  const shortcode = required("MPESA_SHORTCODE", simulated ? SIMULATOR_DEFAULTS.shortcode : undefined);
+  const passkey = required("MPESA_PASSKEY", simulated ? SIMULATOR_DEFAULTS.passkey : undefined);
+  const callbackToken = required("MPESA_CALLBACK_TOKEN", simulated ? DEV_CALLBACK_TOKEN : undefined);
+
+  const sessionSecret = e.SESSION_SECRET ?? (production ? undefined : DEV_SESSION_SECRET);
+  if (!sessionSecret) problems.push("SESSION_SECRET: required in production (at least 32 random characters)");
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  if (e.MPESA_ENVIRONMENT === "production" && !publicUrl.startsWith("https://")) {
+    problems.push("PUBLIC_URL: must be an https:// URL when MPESA_ENVIRONMENT=production (Daraja only calls back over HTTPS)");
+  }
+  if (e.MPESA_TRANSACTION_TYPE === "CustomerBuyGoodsOnline" && !e.MPESA_PARTY_B) {
+    problems.push("MPESA_PARTY_B: required for CustomerBuyGoodsOnline (the till number; MPESA_SHORTCODE is the store number)");
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const startSimulator = e.START_SIMULATOR ?? (simulated && !e.DARAJA_BASE_URL);
+  const baseUrl = (e.DARAJA_BASE_URL ?? (simulated ? `http://127.0.0.1:${e.SIMULATOR_PORT}` : DARAJA_URLS[e.MPESA_ENVIRONMENT as "sandbox"]))
+    .replace(/\/+$/, "");
+
+  return Object.freeze({
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
+    session: { secret: sessionSecret!, ttlHours: e.SESSION_TTL_HOURS, secureCookie: production },
+    mpesa: {
+      environment: e.MPESA_ENVIRONMENT,
+      baseUrl,
+      timeoutMs: e.DARAJA_TIMEOUT_MS,
+      consumerKey,
+      consumerSecret,
+      shortcode,
+      passkey,
+      transactionType: e.MPESA_TRANSACTION_TYPE,
+      partyB: e.MPESA_PARTY_B ?? shortcode,
+      callbackToken,
+      callbackUrl: `${publicUrl}/hooks/daraja/stk/${callbackToken}`,
+      allowedIps: e.MPESA_CALLBACK_ALLOWED_IPS ? e.MPESA_CALLBACK_ALLOWED_IPS.split(",").map((s) => s.trim()).filter(Boolean) : null,
+      trustProxy: e.TRUST_PROXY,
+      merchantName: e.MERCHANT_NAME,
+    },
+    simulator: { start: startSimulator, port: e.SIMULATOR_PORT },
+    seedDemoData: e.SEED_DEMO_DATA ?? simulated,
+    poller: {
+      enabled: e.POLLER_ENABLED,
+      schedule: e.POLL_SCHEDULE,
+      firstAfterS: e.POLL_FIRST_AFTER_S,
+      giveUpAfterS: e.POLL_GIVE_UP_AFTER_S,
+      maxQps: e.POLL_MAX_QPS,
+    },
+  });
+}
+
+/** Reads the real environment; the one place `process.env` is touched. */
+export function configFromProcessEnv(): Config {
+  return loadConfig(process.env);
+}
+
+/** For `npm run cli` and tests that need the test database URL without reading process.env elsewhere. */
+export function testDatabaseUrl(): string | undefined {
+  return process.env.TEST_DATABASE_URL || undefined;
+}

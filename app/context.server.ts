@@ -1,0 +1,50 @@
+// The context every loader, action and job receives: built once per process (or per test) and
+// handed to Remix through getLoadContext. Domain functions take it (or just `db`) first.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { openDatabase, type Database, type Db } from "../db/client";
+import { migrate } from "../db/migrate";
+import type { Config } from "./config.server";
+import { createLog, type Log } from "./lib/log.server";
+import { createDarajaClient, type DarajaClient } from "./modules/daraja/client.server";
+
+export type AppContext = {
+  db: Db;
+  config: Config;
+  daraja: DarajaClient;
+  log: Log;
+  now: () => Date;
+  /** Names this process in leases and poller runs. */
+  instanceId: string;
+};
+
+export type ContextOptions = {
+  database?: Database;
+  log?: Log;
+  now?: () => Date;
+  fetch?: typeof fetch;
+  migrate?: boolean;
+};
+
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<{ ctx: AppContext; database: Database }> {
+  const database = options.database ?? await openDatabase({
+    databaseUrl: config.database.url,
+    dataDir: config.database.dataDir,
+    poolMax: config.database.poolMax,
+  });
+  if (options.migrate ?? true) await migrate(database.db);
+  const now = options.now ?? (() => new Date());
+  const ctx: AppContext = {
+    db: database.db,
+    config,
+    log: options.log ?? createLog(config.logLevel),
+    now,
+    instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    daraja: createDarajaClient({ db: database.db, mpesa: config.mpesa, now, fetch: options.fetch }),
+  };
+  return { ctx, database };
+}
+
+declare module "@remix-run/node" {
+  interface AppLoadContext extends AppContext {}
+}

@@ -1,0 +1,32 @@
+// The edges between HTTP and the domain: the client's address, AppError → JSON, and the JSON error
+// envelope `{ error: { code, message, field } }` that the API and forms share.
+import { json } from "@remix-run/node";
+import { AppError } from "./app-error";
+
+/** Set by server.ts from the socket, overwriting anything a client sent. */
+export const CLIENT_IP_HEADER = "x-console-client-ip";
+
+export function clientIp(request: Request, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return request.headers.get(CLIENT_IP_HEADER) ?? "unknown";
+}
+
+export type ErrorBody = { error: { code: string; message: string; field?: string; details?: unknown } };
+
+export function errorJson(error: AppError, headers?: HeadersInit) {
+  const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...(error.details ? { details: error.details } : {}) } };
+  return json(body, { status: error.status, headers });
+}
+
+/** Runs an API handler and answers AppErrors as JSON; anything else is a bug and rethrown (500). */
+export async function apiHandler(run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof AppError) return errorJson(error);
+    throw error;
+  }
+}

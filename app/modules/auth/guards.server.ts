@@ -1,0 +1,75 @@
+// The checks every loader and action starts with. They throw a Response (redirect to sign-in, 403,
+// 401 JSON) so a route reads as four beats: authorize, parse, call the domain, respond.
+import { json } from "@remix-run/node";
+import type { AppContext } from "../../context.server";
+import { clientIp } from "../../lib/http.server";
+import { authenticateApiKey } from "./api-keys.server";
+import { can, type Permission } from "./permissions";
+import { getStaffSession, redirectToLogin, type StaffSession } from "./sessions.server";
+import type { Actor } from "./staff-audit.server";
+
+export type Staff = { session: StaffSession; actor: Actor & { kind: "user" } };
+
+function staffActor(ctx: AppContext, request: Request, session: StaffSession): Staff["actor"] {
+  return { kind: "user", userId: session.user.id, label: session.user.name || session.user.email, role: session.user.role, ip: clientIp(request, ctx.config.mpesa.trustProxy) };
+}
+
+function forbidden(): never {
+  throw json({ error: { code: "forbidden", message: "Your role does not allow this page or action." } }, { status: 403 });
+}
+
+export async function requireUser(ctx: AppContext, request: Request): Promise<Staff> {
+  const session = await getStaffSession(ctx, request);
+  if (!session) redirectToLogin(request);
+  return { session, actor: staffActor(ctx, request, session) };
+}
+
+export async function requirePermission(ctx: AppContext, request: Request, permission: Permission): Promise<Staff> {
+  const staff = await requireUser(ctx, request);
+  if (!can(staff.session.user.role, permission)) forbidden();
+  return staff;
+}
+
+/**
+ * For actions: the permission, then the form, then the CSRF token bound to the session (a form on
+ * another site cannot know it), then the Origin header when the browser sends one.
+ */
+export async function requireStaffAction(ctx: AppContext, request: Request, permission: Permission): Promise<Staff & { form: FormData }> {
+  const staff = await requirePermission(ctx, request, permission);
+  const form = await request.formData();
+  assertSameOrigin(request);
+  if (form.get("csrf") !== staff.session.csrfToken) {
+    throw json({ error: { code: "csrf", message: "This form has expired. Reload the page and try again." } }, { status: 403 });
+  }
+  return { ...staff, form };
+}
+
+export function assertSameOrigin(request: Request): void {
+  const origin = request.headers.get("Origin");
+  if (!origin || origin === "null") return;
+  const url = new URL(request.url);
+  const forwardedHost = request.headers.get("X-Forwarded-Host");
+  if (new URL(origin).host !== url.host && new URL(origin).host !== forwardedHost) {
+    throw json({ error: { code: "csrf", message: "Cross-site form posts are refused." } }, { status: 403 });
+  }
+}
+
+/** `/api/*`: a Bearer key, or a signed-in staff session for the read routes the console also uses. */
+export async function requireApiActor(ctx: AppContext, request: Request, permission: Permission, options: { allowSession?: boolean } = {}): Promise<Actor & { kind: "api_key" | "user" }> {
+  const header = request.headers.get("Authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const key = match ? await authenticateApiKey(ctx.db, match[1], ctx.now()) : null;
+    if (!key) throw json({ error: { code: "unauthorized", message: "The API key is missing, unknown or revoked." } }, { status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+    if (!can(key.role, permission)) forbidden();
+    return { kind: "api_key", apiKeyId: key.id, label: `API key ${key.name}`, role: key.role, ip: clientIp(request, ctx.config.mpesa.trustProxy) };
+  }
+  if (options.allowSession) {
+    const session = await getStaffSession(ctx, request);
+    if (session) {
+      if (!can(session.user.role, permission)) forbidden();
+      return staffActor(ctx, request, session);
+    }
+  }
+  throw json({ error: { code: "unauthorized", message: "Send an API key as `Authorization: Bearer <key>`." } }, { status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+}

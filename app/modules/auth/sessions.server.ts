@@ -1,0 +1,66 @@
+// Staff sessions: a random token in a signed, httpOnly cookie; the database keeps only its sha256,
+// the expiry and the CSRF token. Sign-out deletes the row; an expired row is as good as none.
+import { createCookie, redirect } from "@remix-run/node";
+import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { createHash, randomBytes } from "node:crypto";
+import { sessions, users, type User } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+
+const COOKIE_NAME = "__console_session";
+
+export type SignedInUser = Pick<User, "id" | "email" | "name" | "role">;
+export type StaffSession = { id: string; user: SignedInUser; csrfToken: string; expiresAt: Date };
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+function sessionCookie(ctx: AppContext) {
+  return createCookie(COOKIE_NAME, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: ctx.config.session.secureCookie,
+    path: "/",
+    secrets: [ctx.config.session.secret],
+    maxAge: ctx.config.session.ttlHours * 3600,
+  });
+}
+
+export async function createStaffSession(ctx: AppContext, userId: string, meta: { ip: string; userAgent: string | null }): Promise<string> {
+  const token = randomBytes(32).toString("base64url");
+  const now = ctx.now();
+  await ctx.db.insert(sessions).values({
+    id: sha256(token),
+    userId,
+    csrfToken: randomBytes(24).toString("base64url"),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ctx.config.session.ttlHours * 3600_000),
+    ip: meta.ip,
+    userAgent: meta.userAgent?.slice(0, 300) ?? null,
+  });
+  // Expired rows are dead weight; sweeping them at sign-in keeps the table small without a job.
+  await ctx.db.delete(sessions).where(lt(sessions.expiresAt, now));
+  return sessionCookie(ctx).serialize(token);
+}
+
+export async function getStaffSession(ctx: AppContext, request: Request): Promise<StaffSession | null> {
+  const token = await sessionCookie(ctx).parse(request.headers.get("Cookie"));
+  if (typeof token !== "string" || !token) return null;
+  const [row] = await ctx.db
+    .select({ id: sessions.id, csrfToken: sessions.csrfToken, expiresAt: sessions.expiresAt, userId: users.id, email: users.email, name: users.name, role: users.role })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, ctx.now()), isNull(users.disabledAt)));
+  if (!row) return null;
+  return { id: row.id, csrfToken: row.csrfToken, expiresAt: row.expiresAt, user: { id: row.userId, email: row.email, name: row.name, role: row.role } };
+}
+
+export async function destroyStaffSession(ctx: AppContext, request: Request): Promise<string> {
+  const session = await getStaffSession(ctx, request);
+  if (session) await ctx.db.delete(sessions).where(eq(sessions.id, session.id));
+  return sessionCookie(ctx).serialize("", { maxAge: 0 });
+}
+
+export function redirectToLogin(request: Request): never {
+  const url = new URL(request.url);
+  const next = url.pathname + url.search;
+  throw redirect(next && next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login");
+}

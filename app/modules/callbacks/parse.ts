@@ -1,0 +1,230 @@
+// Reads a raw STK callback body into our shape (SPEC §4.1, §12.7–9). The raw body is stored before
+// this runs, so refusing is safe: every refusal names exactly what was wrong. Numbers are kept as
+// their raw JSON text (SPEC §4.1: "parse the raw token"), which a JSON.parse round trip would lose,
+// and JSON errors carry a position, which V8's JSON.parse messages no longer do.
+import { MIN_STK_AMOUNT_KES, parseKesAmount } from "../../lib/money";
+import { parseDarajaTimestamp } from "../../lib/time";
+import { normalizeKenyanPhone } from "../daraja/phone";
+
+export type StkCallback = {
+  merchantRequestId: string | null;
+  checkoutRequestId: string;
+  resultCode: string;
+  resultDesc: string;
+  amountKes: number | null;
+  receipt: string | null;
+  transactionAt: Date | null;
+  phone: string | null;
+  /** Why amountKes is null although the callback should have carried one. */
+  amountProblem?: string;
+};
+
+export type ParsedStkCallback = { ok: true; callback: StkCallback } | { ok: false; reason: string };
+
+export function parseStkCallback(body: string): ParsedStkCallback {
+  if (typeof body !== "string" || body.trim() === "") return refuse("empty body");
+  let root: Json;
+  try {
+    root = parseJson(body);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) return refuse(`invalid JSON at position ${error.position}: ${error.problem}`);
+    throw error;
+  }
+  if (!isObject(root)) return refuse(`body is ${describe(root)}, not a JSON object`);
+  if (!isObject(root.Body)) return refuse("missing Body");
+  const stk = root.Body.stkCallback;
+  if (!isObject(stk)) return refuse("missing Body.stkCallback");
+  const checkoutRequestId = scalar(stk.CheckoutRequestID);
+  if (!checkoutRequestId) return refuse("missing CheckoutRequestID");
+  // Numbers in callbacks, strings on STK Query, alphanumerics in the catalogue: text either way.
+  const resultCode = scalar(stk.ResultCode);
+  if (!resultCode) return refuse("missing ResultCode");
+
+  // Failure callbacks have no CallbackMetadata at all; items are found by Name, never by position.
+  const rawItems = isObject(stk.CallbackMetadata) ? stk.CallbackMetadata.Item : undefined;
+  const items = Array.isArray(rawItems) ? rawItems : isObject(rawItems) ? [rawItems] : [];
+  const item = (name: string): Json | undefined => {
+    const found = items.find((entry) => isObject(entry) && scalar(entry.Name) === name);
+    return isObject(found) ? found.Value : undefined;
+  };
+
+  const callback: StkCallback = {
+    merchantRequestId: scalar(stk.MerchantRequestID),
+    checkoutRequestId,
+    resultCode,
+    resultDesc: typeof stk.ResultDesc === "string" ? stk.ResultDesc : scalar(stk.ResultDesc) ?? "",
+    amountKes: null,
+    receipt: scalar(item("MpesaReceiptNumber")),
+    transactionAt: parseDarajaTimestamp(raw(item("TransactionDate"))),
+    phone: phoneOf(item("PhoneNumber")),
+  };
+  const amount = item("Amount");
+  if (amount !== undefined) {
+    const parsed = parseKesAmount(raw(amount));
+    if (!parsed.ok) callback.amountProblem = parsed.reason;
+    else if (parsed.kes < MIN_STK_AMOUNT_KES) callback.amountProblem = `amount ${parsed.kes} is below KES ${MIN_STK_AMOUNT_KES}`;
+    else callback.amountKes = parsed.kes;
+  } else if (resultCode === "0") {
+    // A "paid" callback without an amount cannot be cross-checked against our request (SPEC §4.4).
+    callback.amountProblem = "missing Amount";
+  }
+  return { ok: true, callback };
+}
+
+const refuse = (reason: string): ParsedStkCallback => ({ ok: false, reason });
+
+function phoneOf(value: Json | undefined): string | null {
+  const text = scalar(value);
+  if (!text) return null;
+  const phone = normalizeKenyanPhone(text);
+  return phone.ok ? phone.msisdn : null;
+}
+
+// ---- A small strict JSON reader (RFC 8259) that keeps number tokens as text. ----
+
+class JsonNumber {
+  constructor(readonly raw: string) {}
+}
+type Json = null | boolean | string | JsonNumber | Json[] | { [key: string]: Json };
+
+class JsonSyntaxError {
+  constructor(readonly position: number, readonly problem: string) {}
+}
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+}
+
+/** A string or number as trimmed text; null for anything else or blank. */
+function scalar(value: Json | undefined): string | null {
+  const text = typeof value === "string" ? value : value instanceof JsonNumber ? value.raw : null;
+  return text?.trim() || null;
+}
+
+/** What parseKesAmount and parseDarajaTimestamp should read: the raw number token or the string. */
+function raw(value: Json | undefined): unknown {
+  return value instanceof JsonNumber ? value.raw : value;
+}
+
+function describe(value: Json): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof JsonNumber) return "a number";
+  return `a ${typeof value}`;
+}
+
+// Deeper than any Daraja body; stops a hostile "[[[[…" from overflowing the stack.
+const MAX_DEPTH = 64;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+
+function parseJson(text: string): Json {
+  let i = 0;
+  const fail = (problem?: string): never => {
+    throw new JsonSyntaxError(i, problem ?? (i >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[i])}`));
+  };
+  const skipSpace = () => {
+    while (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r") i++;
+  };
+  const expect = (char: string) => {
+    skipSpace();
+    if (text[i] !== char) fail();
+    i++;
+  };
+
+  const readString = (): string => {
+    i++; // opening quote
+    let out = "";
+    let start = i;
+    for (;;) {
+      if (i >= text.length) fail();
+      const char = text[i];
+      if (char === '"') break;
+      if (char < " ") fail("control character in string");
+      if (char !== "\\") {
+        i++;
+        continue;
+      }
+      out += text.slice(start, i);
+      const escape = text[i + 1];
+      if (escape === "u") {
+        const hex = text.slice(i + 2, i + 6);
+        if (!/^[\da-f]{4}$/i.test(hex)) fail("bad \\u escape");
+        out += String.fromCharCode(parseInt(hex, 16));
+        i += 6;
+      } else if (escape !== undefined && Object.hasOwn(ESCAPES, escape)) {
+        out += ESCAPES[escape];
+        i += 2;
+      } else {
+        i++;
+        fail("bad escape");
+      }
+      start = i;
+    }
+    out += text.slice(start, i);
+    i++; // closing quote
+    return out;
+  };
+
+  const readValue = (depth: number): Json => {
+    if (depth > MAX_DEPTH) fail("nested too deeply");
+    skipSpace();
+    const char = text[i];
+    if (char === "{") {
+      i++;
+      // No prototype: a "__proto__" key is just a key.
+      const object: { [key: string]: Json } = Object.create(null);
+      skipSpace();
+      if (text[i] === "}") {
+        i++;
+        return object;
+      }
+      for (;;) {
+        skipSpace();
+        if (text[i] !== '"') fail();
+        const key = readString();
+        expect(":");
+        object[key] = readValue(depth + 1);
+        skipSpace();
+        if (text[i] !== ",") break;
+        i++;
+      }
+      expect("}");
+      return object;
+    }
+    if (char === "[") {
+      i++;
+      const array: Json[] = [];
+      skipSpace();
+      if (text[i] === "]") {
+        i++;
+        return array;
+      }
+      for (;;) {
+        array.push(readValue(depth + 1));
+        skipSpace();
+        if (text[i] !== ",") break;
+        i++;
+      }
+      expect("]");
+      return array;
+    }
+    if (char === '"') return readString();
+    for (const [word, value] of [["true", true], ["false", false], ["null", null]] as const) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return value;
+      }
+    }
+    NUMBER.lastIndex = i;
+    const number = NUMBER.exec(text);
+    if (!number) return fail();
+    i += number[0].length;
+    return new JsonNumber(number[0]);
+  };
+
+  const value = readValue(0);
+  skipSpace();
+  if (i < text.length) fail();
+  return value;
+}

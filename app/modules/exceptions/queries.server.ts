@@ -1,0 +1,74 @@
+// Reading the exception queue: lists (oldest first by default, as a queue is worked) and one case.
+import { and, asc, count, desc, eq, gt, inArray, lt, or, sum, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../../../db/client";
+import { EXCEPTION_STATUSES, EXCEPTION_TYPES, exceptions, type PaymentException } from "../../../db/schema";
+import { AppError } from "../../lib/app-error";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { parseWith } from "../../lib/validation";
+
+export type ExceptionView = {
+  id: string; type: string; status: string; summary: string; paymentId: string | null; attemptId: string | null; rawCallbackId: number | null;
+  statementLineId: number | null; receipt: string | null; amountAtStake: number; details: unknown; openedAt: string;
+  proposedResolution: string | null; proposedData: unknown; proposedByUserId: string | null; proposedAt: string | null;
+  resolution: string | null; resolutionNote: string | null; resolvedByUserId: string | null; approvedByUserId: string | null; resolvedAt: string | null; reopenCount: number;
+};
+
+export function toExceptionView(x: PaymentException): ExceptionView {
+  return {
+    id: x.id, type: x.type, status: x.status, summary: x.summary, paymentId: x.paymentId, attemptId: x.attemptId, rawCallbackId: x.rawCallbackId,
+    statementLineId: x.statementLineId, receipt: x.receipt, amountAtStake: x.amountAtStakeKes, details: x.details, openedAt: x.openedAt.toISOString(),
+    proposedResolution: x.proposedResolution, proposedData: x.proposedData, proposedByUserId: x.proposedByUserId, proposedAt: x.proposedAt?.toISOString() ?? null,
+    resolution: x.resolution, resolutionNote: x.resolutionNote, resolvedByUserId: x.resolvedByUserId, approvedByUserId: x.approvedByUserId,
+    resolvedAt: x.resolvedAt?.toISOString() ?? null, reopenCount: x.reopenCount,
+  };
+}
+
+const optionalText = z.string().trim().min(1).optional().catch(undefined);
+export const ExceptionFiltersSchema = z.object({
+  status: z.enum([...EXCEPTION_STATUSES, "unresolved", "all"]).default("unresolved"),
+  type: z.enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` }).optional(),
+  paymentId: optionalText,
+  sort: z.enum(["oldest", "newest"]).default("oldest"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: optionalText,
+});
+
+function statusCondition(status: z.output<typeof ExceptionFiltersSchema>["status"]): SQL | undefined {
+  if (status === "all") return undefined;
+  if (status === "unresolved") return inArray(exceptions.status, ["open", "awaiting_approval"]);
+  return eq(exceptions.status, status);
+}
+
+export async function listExceptions(db: Db, raw: unknown): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }> {
+  const f = parseWith(ExceptionFiltersSchema, raw);
+  const where: (SQL | undefined)[] = [statusCondition(f.status)];
+  if (f.type) where.push(eq(exceptions.type, f.type));
+  if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
+  const cursor = decodeCursor(f.cursor);
+  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  const newest = f.sort === "newest";
+  if (cursor) {
+    const at = new Date(String(cursor[0]));
+    const cmp = newest ? lt : gt;
+    where.push(or(cmp(exceptions.openedAt, at), and(eq(exceptions.openedAt, at), cmp(exceptions.id, String(cursor[1])))));
+  }
+  const order = newest ? [desc(exceptions.openedAt), desc(exceptions.id)] : [asc(exceptions.openedAt), asc(exceptions.id)];
+  const rows = await db.select().from(exceptions).where(and(...where)).orderBy(...order).limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { exceptions: page.map(toExceptionView), nextCursor: rows.length > f.limit && last ? encodeCursor([last.openedAt.toISOString(), last.id]) : null };
+}
+
+export async function getException(db: Db, id: string): Promise<ExceptionView | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const [row] = await db.select().from(exceptions).where(eq(exceptions.id, id));
+  return row ? toExceptionView(row) : null;
+}
+
+/** Open (and awaiting approval) exceptions per type, with the money at stake. */
+export async function countOpenExceptions(db: Db): Promise<{ type: string; count: number; amountAtStake: number }[]> {
+  const rows = await db.select({ type: exceptions.type, count: count(), amount: sum(exceptions.amountAtStakeKes) }).from(exceptions)
+    .where(inArray(exceptions.status, ["open", "awaiting_approval"])).groupBy(exceptions.type);
+  return rows.map((r) => ({ type: r.type, count: r.count, amountAtStake: Number(r.amount ?? 0) }));
+}

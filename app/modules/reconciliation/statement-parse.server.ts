@@ -1,0 +1,331 @@
+// Reads an M-PESA org-portal statement export (CSV) into statement lines, as a stream: SPEC §11.1
+// (columns by header name, preamble, day-first EAT dates, quoted thousands, signed Withdrawn, failed
+// rows, the 11-column legacy layout). Server-only because it pipes Node streams through csv-parse.
+// Usage: `for await (const event of readStatement(fileStream))` — one `meta` event, then one `line`
+// event per transaction, pulled on demand, so a caller can insert batches with bounded memory.
+import { Readable, pipeline } from "node:stream";
+import { CsvError, parse } from "csv-parse";
+import { AppError } from "~/lib/app-error";
+import { parseKesAmount } from "~/lib/money";
+import { parseDayFirstEat, parseExcelSerialEat } from "~/lib/time";
+import { readMsisdnWitness, type MsisdnWitness } from "./c2b-parse";
+
+export type StatementInput =
+  | string
+  | Uint8Array
+  | Iterable<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>
+  | NodeJS.ReadableStream;
+
+export type StatementLayout = "modern13" | "legacy11";
+
+export type StatementMeta = {
+  accountHolder: string | null;
+  shortCode: string | null;
+  account: string | null;
+  periodFrom: Date | null;
+  periodTo: Date | null;
+  operator: string | null;
+  reportedAt: Date | null;
+  totalPaidInKes: number | null;
+  totalWithdrawnKes: number | null;
+  /** Every `Label: value` pair found above the header, verbatim (balances stay text here). */
+  preamble: Record<string, string>;
+  layout: StatementLayout;
+  columns: string[];
+  headerRowNumber: number;
+};
+
+export type StatementStatus = "Completed" | "Failed" | (string & {});
+
+export type StatementLine = {
+  /** The CSV record number counted from the top of the file, which is the row number Excel shows. */
+  rowNumber: number;
+  receipt: string;
+  completedAt: Date | null;
+  initiatedAt: Date | null;
+  details: string;
+  status: StatementStatus;
+  paidInKes: number;
+  withdrawnKes: number;
+  direction: "in" | "out";
+  balanceText: string;
+  reasonType: string;
+  otherPartyInfo: string;
+  otherPartyMsisdn: MsisdnWitness;
+  otherPartyName: string | null;
+  linkedTransactionId: string | null;
+  accountNo: string | null;
+  raw: Record<string, string>;
+};
+
+export type StatementEvent = { type: "meta"; meta: StatementMeta } | { type: "line"; line: StatementLine };
+
+/** The file is not a statement, or one of its rows cannot be booked; nothing of it should be imported. */
+export class StatementFormatError extends AppError {
+  readonly rowNumber: number | null;
+  constructor(message: string, rowNumber: number | null = null) {
+    super("statement_format", rowNumber === null ? message : `Row ${rowNumber}: ${message}`, {
+      status: 422,
+      details: { rowNumber },
+    });
+    this.name = "StatementFormatError";
+    this.rowNumber = rowNumber;
+  }
+}
+
+const COLUMNS = {
+  receipt: "Receipt No.",
+  completionTime: "Completion Time",
+  initiationTime: "Initiation Time",
+  details: "Details",
+  status: "Transaction Status",
+  paidIn: "Paid In",
+  withdrawn: "Withdrawn",
+  balance: "Balance",
+  reasonType: "Reason Type",
+  otherPartyInfo: "Other Party Info",
+  linkedTransactionId: "Linked Transaction ID",
+  accountNo: "A/C No.",
+} as const;
+type ColumnKey = keyof typeof COLUMNS;
+const REQUIRED: ColumnKey[] = ["receipt", "completionTime", "status", "paidIn", "withdrawn"];
+
+// The Excel export puts ~6 preamble rows above the header; allow generous slack before giving up.
+const MAX_PREAMBLE_ROWS = 30;
+
+type Header = { names: string[]; index: Partial<Record<ColumnKey, number>>; rowNumber: number };
+
+export async function* readStatement(input: StatementInput): AsyncGenerator<StatementEvent, void, undefined> {
+  // Rows have different widths (preamble vs table), and free-text Details may hold stray quotes.
+  const parser = parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false });
+  // pipeline propagates backpressure and tears the source down when the consumer stops early; its
+  // error also destroys the parser, so it surfaces from the loop below and the callback can ignore it.
+  pipeline(Readable.from(checkedChunks(input)), parser, () => {});
+
+  let rowNumber = 0;
+  let header: Header | null = null;
+  const preamble: string[][] = [];
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      rowNumber += 1;
+      if (header === null) {
+        if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
+          header = readHeader(record, rowNumber);
+          yield { type: "meta", meta: readMeta(preamble, header) };
+        } else if (rowNumber > MAX_PREAMBLE_ROWS) {
+          throw missingHeader(preamble);
+        } else {
+          preamble.push(record);
+        }
+        continue;
+      }
+      // Blank spacer rows and a repeated header (two exports pasted together) carry no transaction.
+      if (record.every((cell) => cell.trim() === "")) continue;
+      if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) continue;
+      yield { type: "line", line: readLine(record, header, rowNumber) };
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw new StatementFormatError(`The file is not valid CSV: ${error.message}`);
+    throw error;
+  } finally {
+    parser.destroy();
+  }
+  if (header === null) throw missingHeader(preamble);
+}
+
+/** `2547****5678 - JANE DOE` or `600000 - ACME BANK` (SPEC §11.1); names may themselves contain hyphens. */
+export function parseOtherPartyInfo(text: string): { msisdn: MsisdnWitness; name: string | null } {
+  const trimmed = text.trim();
+  const split = /\s+-\s+/.exec(trimmed);
+  if (split) {
+    const name = trimmed.slice(split.index + split[0].length).trim();
+    return { msisdn: readMsisdnWitness(trimmed.slice(0, split.index)), name: name || null };
+  }
+  const msisdn = readMsisdnWitness(trimmed);
+  if (msisdn.kind !== "unknown" || /^\d+$/.test(trimmed)) return { msisdn, name: null };
+  return { msisdn: readMsisdnWitness(""), name: trimmed || null };
+}
+
+// A portal .xlsx uploaded as-is would otherwise fail with a baffling "Receipt No." message.
+async function* checkedChunks(input: StatementInput): AsyncGenerator<Uint8Array | string> {
+  const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
+  let first = true;
+  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+    if (first && chunk.length > 0) {
+      first = false;
+      if (chunk instanceof Uint8Array) refuseBinary(chunk);
+    }
+    yield chunk;
+  }
+}
+
+function refuseBinary(bytes: Uint8Array) {
+  const saveAsCsv = "open it in Excel and save it as 'CSV UTF-8', then upload that file";
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    throw new StatementFormatError(`Expected a CSV file but this is an Excel workbook (.xlsx); ${saveAsCsv}`);
+  }
+  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) {
+    throw new StatementFormatError(`Expected a CSV file but this is an old Excel workbook (.xls); ${saveAsCsv}`);
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new StatementFormatError(`Expected UTF-8 CSV but this file is UTF-16 text; ${saveAsCsv}`);
+  }
+}
+
+// "Receipt No." / "receipt no" / "RECEIPT  NO." all name the same column.
+function normalizeName(text: string): string {
+  return text.replace(/^\uFEFF/, "").toLowerCase().replace(/[\s.:]/g, "");
+}
+
+function missingHeader(rows: string[][]): StatementFormatError {
+  const first = rows.find((row) => row.some((cell) => cell.trim() !== ""));
+  const found = first ? `the first row was '${preview(first)}'` : "the file is empty";
+  return new StatementFormatError(`Expected a header row starting with '${COLUMNS.receipt}'; ${found}`);
+}
+
+function preview(row: string[]): string {
+  const cells = row.map((cell) => cell.trim());
+  while (cells.length > 1 && cells[cells.length - 1] === "") cells.pop();
+  const text = cells.join(",");
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+function readHeader(record: string[], rowNumber: number): Header {
+  const names = record.map((cell) => cell.replace(/^\uFEFF/, "").trim());
+  const index: Partial<Record<ColumnKey, number>> = {};
+  for (const key of Object.keys(COLUMNS) as ColumnKey[]) {
+    const at = names.findIndex((name) => normalizeName(name) === normalizeName(COLUMNS[key]));
+    if (at >= 0) index[key] = at;
+  }
+  const missing = REQUIRED.filter((key) => index[key] === undefined).map((key) => `'${COLUMNS[key]}'`);
+  if (missing.length > 0) {
+    const expected = REQUIRED.map((key) => COLUMNS[key]).join(", ");
+    throw new StatementFormatError(
+      `The header row lacks ${missing.join(", ")}; expected columns ${expected}; found '${preview(names)}'`,
+      rowNumber,
+    );
+  }
+  return { names, index, rowNumber };
+}
+
+const PREAMBLE_LABELS = [
+  "Account Holder", "Short Code", "Account", "Time Period", "Operator", "Date of Report",
+  "Opening Balance", "Closing Balance", "Available Balance", "Total Paid In", "Total Withdrawn",
+];
+// Longest first, so "Account Holder:" is never read as "Account:" followed by "Holder".
+const LABEL = new RegExp(`(?:^|\\s)(${[...PREAMBLE_LABELS].sort((a, b) => b.length - a.length).join("|")})\\s*:`, "gi");
+
+// The preamble comes as label and value in neighbouring cells ("Account Holder:", "ACME") or in one
+// cell ("Operator: jdoe Date of Report: 01-04-2025 09:12:44"); joining a row's cells reads both.
+function readMeta(rows: string[][], header: Header): StatementMeta {
+  const preamble: Record<string, string> = {};
+  const texts: string[] = [];
+  for (const row of rows) {
+    const cells = row.map((cell) => cell.replace(/^\uFEFF/, "").trim()).filter(Boolean);
+    const text = cells.map((cell) => (PREAMBLE_LABELS.some((l) => l.toLowerCase() === cell.toLowerCase()) ? `${cell}:` : cell)).join(" ");
+    texts.push(text);
+    const matches = [...text.matchAll(LABEL)];
+    matches.forEach((match, i) => {
+      const label = PREAMBLE_LABELS.find((l) => l.toLowerCase() === match[1].toLowerCase()) ?? match[1];
+      const end = i + 1 < matches.length ? matches[i + 1].index : text.length;
+      preamble[label] ??= text.slice(match.index + match[0].length, end).trim();
+    });
+  }
+  const period = /From\s+(.+?)\s+To\s+(.+)$/i.exec(preamble["Time Period"] ?? texts.find((t) => /From\s.+\sTo\s/i.test(t)) ?? "");
+  const text = (label: string) => preamble[label] || null;
+  const total = (label: string) => {
+    const amount = parseKesAmount(preamble[label] ?? "");
+    return amount.ok ? Math.abs(amount.kes) : null;
+  };
+  return {
+    accountHolder: text("Account Holder"),
+    shortCode: text("Short Code"),
+    account: text("Account"),
+    periodFrom: period ? parseStatementTime(period[1]) : null,
+    periodTo: period ? parseStatementTime(period[2]) : null,
+    operator: text("Operator"),
+    reportedAt: preamble["Date of Report"] ? parseStatementTime(preamble["Date of Report"]) : null,
+    totalPaidInKes: total("Total Paid In"),
+    totalWithdrawnKes: total("Total Withdrawn"),
+    preamble,
+    layout: header.index.initiationTime === undefined ? "legacy11" : "modern13",
+    columns: header.names.filter(Boolean),
+    headerRowNumber: header.rowNumber,
+  };
+}
+
+// Day-first EAT text as the portal writes it, or the serial number Excel stores when re-saved (SPEC §11.1).
+function parseStatementTime(text: string): Date | null {
+  return parseDayFirstEat(text) ?? parseExcelSerialEat(text);
+}
+
+function readLine(record: string[], header: Header, rowNumber: number): StatementLine {
+  const cell = (key: ColumnKey) => {
+    const at = header.index[key];
+    return at === undefined ? "" : (record[at] ?? "").trim();
+  };
+  const receipt = cell("receipt");
+  const refuse = (message: string) => new StatementFormatError(receipt ? `${message} (receipt ${receipt})` : message, rowNumber);
+
+  // A value under no header means a comma slipped into an unquoted field and every column after it moved.
+  const stray = record.findIndex((value, i) => !header.names[i] && value.trim() !== "");
+  if (stray >= 0) throw refuse(`has a value in column ${stray + 1}, which has no header: '${record[stray].trim()}'`);
+  if (receipt === "") throw refuse(`'${COLUMNS.receipt}' is empty`);
+
+  const statusText = cell("status");
+  if (statusText === "") throw refuse(`'${COLUMNS.status}' is empty`);
+  const status = /^completed$/i.test(statusText) ? "Completed" : /^failed$/i.test(statusText) ? "Failed" : statusText;
+
+  const time = (key: "completionTime" | "initiationTime") => {
+    const text = cell(key);
+    if (text === "") return null;
+    const at = parseStatementTime(text);
+    if (!at) throw refuse(`'${COLUMNS[key]}' value '${text}' is not a DD-MM-YYYY HH:mm:ss date`);
+    return at;
+  };
+  const completedAt = time("completionTime");
+  const initiatedAt = time("initiationTime");
+  // Failed rows may lack a completion time, but a booked payment must say when it happened.
+  if (status === "Completed" && completedAt === null) throw refuse(`'${COLUMNS.completionTime}' is empty on a Completed row`);
+
+  const amount = (key: "paidIn" | "withdrawn") => {
+    const text = cell(key);
+    if (text === "") return 0;
+    const parsed = parseKesAmount(text);
+    if (!parsed.ok) throw refuse(`'${COLUMNS[key]}': ${parsed.reason}`);
+    return parsed.kes;
+  };
+  const paidIn = amount("paidIn");
+  // Withdrawn is signed in some exports and not in others (SPEC §11.1): the column gives the direction.
+  const withdrawnKes = Math.abs(amount("withdrawn"));
+  // A negative Paid In or a row with both amounts has no known meaning; booking a guess would corrupt totals.
+  if (paidIn < 0) throw refuse(`'${COLUMNS.paidIn}' is negative (${cell("paidIn")})`);
+  if (paidIn > 0 && withdrawnKes > 0) throw refuse(`both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
+
+  const raw: Record<string, string> = {};
+  header.names.forEach((name, i) => {
+    if (name) raw[name] = record[i] ?? "";
+  });
+  const otherPartyInfo = cell("otherPartyInfo");
+  const otherParty = parseOtherPartyInfo(otherPartyInfo);
+  return {
+    rowNumber,
+    receipt,
+    completedAt,
+    initiatedAt,
+    details: cell("details"),
+    status,
+    paidInKes: paidIn,
+    withdrawnKes,
+    direction: withdrawnKes > 0 ? "out" : "in",
+    balanceText: cell("balance"),
+    reasonType: cell("reasonType"),
+    otherPartyInfo,
+    otherPartyMsisdn: otherParty.msisdn,
+    otherPartyName: otherParty.name,
+    linkedTransactionId: cell("linkedTransactionId") || null,
+    accountNo: cell("accountNo") || null,
+    raw,
+  };
+}

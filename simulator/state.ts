@@ -1,0 +1,101 @@
+// Everything the simulator remembers between requests. `createState` is also what reset uses.
+import type { OutcomeName, StkResult } from "./outcomes";
+
+export type PromptStatus = "pending" | "paid" | "failed";
+
+export interface Prompt {
+  checkoutRequestId: string;
+  merchantRequestId: string;
+  phone: string;
+  amount: number;
+  /** What the customer actually paid; differs from `amount` only for wrong_amount. */
+  paidAmount: number | null;
+  accountReference: string;
+  transactionDesc: string;
+  transactionType: string;
+  /** null for bulk transactions, which never call back. */
+  callbackUrl: string | null;
+  outcome: OutcomeName;
+  source: "push" | "bulk";
+  status: PromptStatus;
+  result: StkResult | null;
+  receipt: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+  /** Wall-clock ms when a handset prompt times out; drives the handset page countdown. */
+  handsetDeadline: number | null;
+  callbacksSent: number;
+  callbacksDropped: number;
+}
+
+export interface Delivery {
+  id: number;
+  kind: "stk_callback" | "c2b_confirmation";
+  checkoutRequestId: string | null;
+  url: string;
+  body: unknown;
+  status: number | null;
+  error: string | null;
+  at: string;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  /** null while unanswered, and forever for a hung push. */
+  status: number | null;
+  checkoutRequestId: string | null;
+  at: string;
+}
+
+export interface C2bRegistration {
+  shortCode: string;
+  responseType: string;
+  confirmationUrl: string;
+  validationUrl: string;
+  version: "v1" | "v2";
+  at: string;
+}
+
+export type QueryOverride = "spike_arrest" | "quota" | "http_429" | "not_found" | "pending";
+export type CallbackOverride = "drop" | "duplicate";
+
+export interface SimState {
+  prompts: Map<string, Prompt>;
+  /** Push-created prompts per phone, oldest first, for the subscriber lock and rule limit. */
+  promptsByPhone: Map<string, Prompt[]>;
+  receipts: Set<string>;
+  tokens: Map<string, number>;
+  counts: { tokensIssued: number; pushes: number; pushesAccepted: number; queries: number };
+  queriesByCheckoutRequestId: Map<string, number>;
+  deliveries: Delivery[];
+  requests: RequestLogEntry[];
+  registrations: Map<string, C2bRegistration>;
+  orgBalance: number;
+  next: { outcomes: OutcomeName[]; callbacks: CallbackOverride[]; queries: QueryOverride[] };
+}
+
+/** Tokens survive a reset: they are credentials the app has cached, not test data. */
+export function createState(tokens: Map<string, number> = new Map()): SimState {
+  return {
+    prompts: new Map(),
+    promptsByPhone: new Map(),
+    receipts: new Set(),
+    tokens,
+    counts: { tokensIssued: 0, pushes: 0, pushesAccepted: 0, queries: 0 },
+    queriesByCheckoutRequestId: new Map(),
+    deliveries: [],
+    requests: [],
+    registrations: new Map(),
+    orgBalance: 0,
+    next: { outcomes: [], callbacks: [], queries: [] },
+  };
+}
+
+/** Logs are capped so a long benchmark run cannot grow memory without bound. */
+export const LOG_LIMIT = 10_000;
+
+export function appendCapped<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > LOG_LIMIT) list.splice(0, list.length - LOG_LIMIT);
+}

@@ -1,0 +1,112 @@
+// A whole app for a test file: a fresh database, the real Daraja simulator on a free port, and a small
+// HTTP front that hands Daraja's callbacks to the real hook routes (so the simulator calls the app
+// exactly as Daraja would). Domain functions get the same context the server builds.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../app/config.server";
+import { createContext, type AppContext } from "../../app/context.server";
+import { createLog } from "../../app/lib/log.server";
+import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
+import type { Database } from "../../db/client";
+import { createSimulator, type Simulator } from "../../simulator/server";
+import type { SimulatorOptions } from "../../simulator/options";
+import { createTestDatabase } from "./db";
+import * as stkHook from "../../app/routes/hooks.daraja.stk.$token";
+
+export const CALLBACK_TOKEN = "test-callback-token";
+
+type HookRoute = { action: (args: { request: Request; params: Record<string, string>; context: AppContext }) => Promise<Response> };
+const HOOKS: [RegExp, HookRoute][] = [[/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute]];
+
+export function registerHook(pattern: RegExp, route: unknown) {
+  HOOKS.push([pattern, route as HookRoute]);
+}
+
+async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+  headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
+  const body = chunks.length ? Buffer.concat(chunks) : undefined;
+  return new Request(new URL(req.url ?? "/", base), { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+}
+
+export type TestApp = {
+  ctx: AppContext;
+  database: Database;
+  simulator: Simulator;
+  simulatorUrl: string;
+  appUrl: string;
+  /** POST to the simulator's control API. */
+  control(path: string, body?: unknown): Promise<any>;
+  close(): Promise<void>;
+};
+
+export async function startTestApp(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => Date } = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const simulator = createSimulator({ latencyMs: 30, promptTimeoutMs: 2000, enforceRuleLimit: false, enforceSubscriberLock: false, seed: "tests", ...options.simulator });
+  const { url: simulatorUrl } = await simulator.listen(0, "127.0.0.1");
+
+  let ctx: AppContext | null = null;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const path = (req.url ?? "/").split("?")[0];
+      const hook = HOOKS.find(([pattern]) => pattern.test(path));
+      if (!hook || !ctx) {
+        res.writeHead(404).end();
+        return;
+      }
+      const [, token] = hook[0].exec(path)!;
+      const response = await hook[1].action({ request: await toRequest(req, "http://127.0.0.1"), params: { token }, context: ctx });
+      res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+    })().catch((error) => {
+      res.writeHead(500).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    MPESA_ENVIRONMENT: "simulator",
+    DARAJA_BASE_URL: simulatorUrl,
+    PUBLIC_URL: appUrl,
+    MPESA_CALLBACK_TOKEN: CALLBACK_TOKEN,
+    DARAJA_TIMEOUT_MS: "3000",
+    POLL_FIRST_AFTER_S: "30",
+    ...options.env,
+  });
+  const created = await createContext(config, { database, migrate: false, log: createLog("silent"), now: options.now });
+  ctx = created.ctx;
+
+  return {
+    ctx,
+    database,
+    simulator,
+    simulatorUrl,
+    appUrl,
+    async control(path, body) {
+      const res = await fetch(`${simulatorUrl}/__sim/${path}`, { method: body === undefined && path.startsWith("state") ? "GET" : "POST", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`simulator control ${path} → ${res.status}: ${text}`);
+      return text ? JSON.parse(text) : null;
+    },
+    async close() {
+      await simulator.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 5000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
