@@ -25,7 +25,7 @@ form{margin-bottom:16px}
 
 const SCRIPT = `
 const input = document.getElementById("phone");
-const screen = document.getElementById("screen");
+const screenEl = document.getElementById("screen");
 let shownPrompt = null;
 function el(tag, text, cls) { const e = document.createElement(tag); if (text) e.textContent = text; if (cls) e.className = cls; return e; }
 async function act(action, body) {
@@ -44,8 +44,8 @@ function render(view) {
     const pay = el("button", "Send", "pay"); pay.onclick = () => act("pay", { pin: pin.value });
     const cancel = el("button", "Cancel", "cancel"); cancel.onclick = () => act("cancel");
     const wait = el("button", "Let it time out", "wait"); wait.onclick = () => act("timeout");
-    screen.replaceChildren(el("p", view.prompt.message), pin, pay, cancel, wait, el("p", view.prompt.secondsLeft + " s left", "muted"));
-    screen.lastChild.id = "left";
+    screenEl.replaceChildren(el("p", view.prompt.message), pin, pay, cancel, wait, el("p", view.prompt.secondsLeft + " s left", "muted"));
+    screenEl.lastChild.id = "left";
     return;
   }
   shownPrompt = null;
@@ -56,7 +56,7 @@ function render(view) {
       "Last prompt: " + l.status + " (" + l.resultCode + " " + l.resultDesc + ")" + (l.receipt ? " receipt " + l.receipt : "");
     nodes.push(el("p", text, "muted"));
   }
-  screen.replaceChildren(...nodes);
+  screenEl.replaceChildren(...nodes);
 }
 async function refresh() {
   if (!input.value) return render(null);

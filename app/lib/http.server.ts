@@ -30,3 +30,19 @@ export async function apiHandler(run: () => Promise<Response>): Promise<Response
     throw error;
   }
 }
+
+export type FormResult<T = unknown> = { ok: true; data?: T; message?: string } | { ok: false; error: { code: string; message: string; field?: string } };
+
+/** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
+export async function formAction<T>(run: () => Promise<{ message?: string; data?: T } | Response>): Promise<Response> {
+  try {
+    const result = await run();
+    if (result instanceof Response) return result;
+    return json({ ok: true, ...result } satisfies FormResult<T>);
+  } catch (error) {
+    if (error instanceof AppError) {
+      return json({ ok: false, error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } } satisfies FormResult, { status: error.status });
+    }
+    throw error;
+  }
+}

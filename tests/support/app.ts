@@ -43,7 +43,7 @@ export type TestApp = {
   close(): Promise<void>;
 };
 
-export async function startTestApp(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => Date } = {}): Promise<TestApp> {
+export async function startTestApp(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => Date; fetch?: typeof fetch } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const simulator = createSimulator({ latencyMs: 30, promptTimeoutMs: 2000, enforceRuleLimit: false, enforceSubscriberLock: false, seed: "tests", ...options.simulator });
   const { url: simulatorUrl } = await simulator.listen(0, "127.0.0.1");
@@ -78,7 +78,7 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
     POLL_FIRST_AFTER_S: "30",
     ...options.env,
   });
-  const created = await createContext(config, { database, migrate: false, log: createLog("silent"), now: options.now });
+  const created = await createContext(config, { database, migrate: false, log: createLog("silent"), now: options.now, fetch: options.fetch });
   ctx = created.ctx;
 
   return {
@@ -99,6 +99,38 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
       await database.close();
     },
   };
+}
+
+/** POSTs a body to the app's STK callback route, as Daraja would. */
+export async function postStkCallback(app: TestApp, body: string | Uint8Array, options: { token?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  return fetch(`${app.appUrl}/hooks/daraja/stk/${options.token ?? CALLBACK_TOKEN}`, {
+    method: "POST", headers: { "Content-Type": "application/json;charset=UTF-8", ...options.headers }, body,
+  });
+}
+
+/** An STK callback body shaped exactly like Daraja's (SPEC §4.1). */
+export function stkCallbackBody(input: { checkoutRequestId: string; resultCode?: number | string; amount?: number | string; receipt?: string; phone?: number | string; resultDesc?: string }): string {
+  const code = input.resultCode ?? 0;
+  const success = String(code) === "0";
+  return JSON.stringify({
+    Body: {
+      stkCallback: {
+        MerchantRequestID: "29115-34620561-1",
+        CheckoutRequestID: input.checkoutRequestId,
+        ResultCode: code,
+        ResultDesc: input.resultDesc ?? (success ? "The service request is processed successfully." : "Request Cancelled by user."),
+        ...(success ? {
+          CallbackMetadata: { Item: [
+            { Name: "Amount", Value: input.amount ?? 100 },
+            { Name: "MpesaReceiptNumber", Value: input.receipt ?? "TCE4XK2P7Q" },
+            { Name: "Balance" },
+            { Name: "TransactionDate", Value: 20251124101539 },
+            { Name: "PhoneNumber", Value: input.phone ?? 254712345678 },
+          ] },
+        } : {}),
+      },
+    },
+  });
 }
 
 export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 5000, what = "condition"): Promise<T> {

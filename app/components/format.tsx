@@ -1,0 +1,20 @@
+// Money, time and phone numbers as people should see them: `KES 1,250`, East Africa Time with the
+// zone named, and phones masked (`0712 ••• 678`) unless the viewer's role may see them whole.
+import { formatKes } from "../lib/money";
+import { formatEat } from "../lib/time";
+import { formatPhoneLocal, maskPhone } from "../modules/daraja/phone";
+
+export function Money({ kes }: { kes: number | null | undefined }) {
+  return <span className="money">{kes == null ? "—" : formatKes(kes)}</span>;
+}
+
+export function EatTime({ at }: { at: string | Date | null | undefined }) {
+  if (!at) return <span className="muted">—</span>;
+  const date = typeof at === "string" ? new Date(at) : at;
+  return <time dateTime={date.toISOString()}>{formatEat(date)}</time>;
+}
+
+export function Phone({ msisdn, unmasked }: { msisdn: string | null | undefined; unmasked: boolean }) {
+  if (!msisdn) return <span className="muted">—</span>;
+  return <span className="phone">{unmasked ? formatPhoneLocal(msisdn) : maskPhone(msisdn)}</span>;
+}
