@@ -184,3 +184,8 @@ export function configFromProcessEnv(): Config {
 export function testDatabaseUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL || undefined;
 }
+
+/** For `npm run seed:bulk` and `npm run bench:console`: the PostgreSQL database they fill and measure. */
+export function benchDatabaseUrl(): string | undefined {
+  return process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;
+}

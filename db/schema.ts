@@ -151,6 +151,8 @@ export const payments = pgTable("payments", {
   index("payments_phone_idx").on(t.phone, t.createdAt),
   index("payments_receipt_idx").on(t.receipt),
   index("payments_paid_at_idx").on(t.paidAt).where(sql`paid_at is not null`),
+  // The console's "largest first" sort pages by (amount, id) without sorting a month of rows.
+  index("payments_amount_idx").on(t.amountKes, t.id),
 ]);
 
 export const ATTEMPT_STATUSES = ["initiating", "pending", "paid", "failed", "cancelled", "expired", "unknown"] as const;
@@ -190,6 +192,8 @@ export const stkAttempts = pgTable("stk_attempts", {
   uniqueIndex("stk_attempts_payment_seq_key").on(t.paymentId, t.seq),
   index("stk_attempts_due_idx").on(t.nextPollAt).where(sql`next_poll_at is not null`),
   index("stk_attempts_phone_created_idx").on(t.phone, t.createdAt),
+  // Global search finds a payment from the MerchantRequestID a customer or Safaricom quotes.
+  index("stk_attempts_merchant_request_idx").on(t.merchantRequestId),
 ]);
 
 /** One receipt is one sum of money, however many callbacks, confirmations or statement lines describe it. */

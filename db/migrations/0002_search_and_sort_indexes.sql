@@ -1,0 +1,2 @@
+CREATE INDEX "payments_amount_idx" ON "payments" USING btree ("amount_kes","id");--> statement-breakpoint
+CREATE INDEX "stk_attempts_merchant_request_idx" ON "stk_attempts" USING btree ("merchant_request_id");
