@@ -6,6 +6,7 @@ import { openDatabase, type Database, type Db } from "../db/client";
 import { migrate } from "../db/migrate";
 import type { Config } from "./config.server";
 import { createLog, type Log } from "./lib/log.server";
+import { createWorkQueue, type WorkQueue } from "./modules/callbacks/queue.server";
 import { createDarajaClient, type DarajaClient } from "./modules/daraja/client.server";
 
 export type AppContext = {
@@ -16,6 +17,8 @@ export type AppContext = {
   now: () => Date;
   /** Names this process in leases and poller runs. */
   instanceId: string;
+  /** Processing of acknowledged callbacks (see callbacks/queue.server.ts). */
+  callbackQueue: WorkQueue;
 };
 
 export type ContextOptions = {
@@ -34,10 +37,12 @@ export async function createContext(config: Config, options: ContextOptions = {}
   });
   if (options.migrate ?? true) await migrate(database.db);
   const now = options.now ?? (() => new Date());
+  const log = options.log ?? createLog(config.logLevel);
   const ctx: AppContext = {
     db: database.db,
     config,
-    log: options.log ?? createLog(config.logLevel),
+    log,
+    callbackQueue: createWorkQueue({ concurrency: 4, maxWaiting: 10_000, log, name: "callbacks" }),
     now,
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     daraja: createDarajaClient({ db: database.db, mpesa: config.mpesa, now, fetch: options.fetch }),

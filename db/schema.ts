@@ -4,7 +4,7 @@
 // the migrations, not only by convention.
 import { sql } from "drizzle-orm";
 import {
-  bigint, bigserial, boolean, check, customType, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
 
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -297,6 +297,8 @@ export const exceptions = pgTable("exceptions", {
   index("exceptions_status_type_idx").on(t.status, t.type, t.openedAt),
   index("exceptions_payment_idx").on(t.paymentId),
   index("exceptions_opened_idx").on(t.openedAt, t.id),
+  // A statement import's page and daily status look up the case each line opened.
+  index("exceptions_statement_line_idx").on(t.statementLineId).where(sql`statement_line_id is not null`),
 ]);
 
 // ---------------------------------------------------------------- jobs
@@ -322,6 +324,34 @@ export const pollerRuns = pgTable("poller_runs", {
   errors: integer("errors").notNull().default(0),
   error: text("error"),
 }, (t) => [index("poller_runs_started_idx").on(t.startedAt)]);
+
+// ---------------------------------------------------------------- reporting rollup (docs/decisions/002-dashboard-aggregates.md)
+
+/**
+ * Payments counted per East Africa Time hour, kept by a trigger on payments: basis `created` by
+ * created_at with status and result code, basis `paid` by paid_at for paid ones. The key is EAT
+ * wall-clock (timestamp without zone, the one exception to "UTC in the database"): Nairobi has no
+ * daylight saving, so an EAT hour is exactly one UTC hour, and reports group by EAT day without
+ * converting every row. The trigger appends to payment_stat_deltas (no hot rows); readers fold them in.
+ */
+export const paymentStats = pgTable("payment_stats", {
+  eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
+  basis: text("basis").notNull(), // created | paid
+  status: text("status").notNull(),
+  resultCode: text("result_code").notNull().default(""),
+  payments: integer("payments").notNull(),
+  amountKes: money("amount_kes").notNull(),
+}, (t) => [primaryKey({ name: "payment_stats_pkey", columns: [t.eatHour, t.basis, t.status, t.resultCode] })]);
+
+export const paymentStatDeltas = pgTable("payment_stat_deltas", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
+  basis: text("basis").notNull(),
+  status: text("status").notNull(),
+  resultCode: text("result_code").notNull().default(""),
+  payments: integer("payments").notNull(), // +1 or -1
+  amountKes: money("amount_kes").notNull(),
+});
 
 // ---------------------------------------------------------------- statement reconciliation
 
@@ -365,6 +395,8 @@ export const statementLines = pgTable("statement_lines", {
   uniqueIndex("statement_lines_receipt_key").on(t.receipt, t.transactionStatus),
   index("statement_lines_import_idx").on(t.importId, t.id),
   index("statement_lines_completed_idx").on(t.completedAt),
+  // Matching skips payments already proposed for another line; few lines are proposed at a time.
+  index("statement_lines_proposed_idx").on(t.proposedPaymentId).where(sql`proposed_payment_id is not null`),
 ]);
 
 export const reconciliationDays = pgTable("reconciliation_days", {

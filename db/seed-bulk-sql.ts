@@ -103,13 +103,22 @@ export function fanOutSql(): string[] {
      from seed_p p
      cross join lateral (select jsonb_strip_nulls(jsonb_build_object('Body', jsonb_build_object('stkCallback', jsonb_build_object(
          'MerchantRequestID', p.merchant_request_id, 'CheckoutRequestID', p.checkout_id, 'ResultCode', p.result_code::int,
-         'ResultDesc', coalesce((select reason from seed_reasons where code = p.result_code), 'The service request is processed successfully.'),
+         'ResultDesc', case when p.result_code = '0' then 'The service request is processed successfully.' else (select reason from seed_reasons where code = p.result_code) end,
          'CallbackMetadata', case when p.receipt is not null then jsonb_build_object('Item', jsonb_build_array(
            jsonb_build_object('Name', 'Amount', 'Value', p.amount), jsonb_build_object('Name', 'MpesaReceiptNumber', 'Value', p.receipt),
            jsonb_build_object('Name', 'TransactionDate', 'Value', to_char(p.final_at at time zone ${EAT}, 'YYYYMMDDHH24MISS')::bigint),
            jsonb_build_object('Name', 'PhoneNumber', 'Value', p.phone::bigint))) end))))::text as body) b
      cross join lateral generate_series(0, case when p.r_extra between 0.08 and 0.085 then 1 else 0 end) d(k)
      where p.status not in ('unknown', 'pending')`,
+    // About one in a thousand callbacks names a CheckoutRequestID we never issued (another system on the shortcode).
+    `insert into raw_callbacks (kind, received_at, source_ip, source_trusted, headers, body, size_bytes, token_valid, outcome, outcome_detail,
+       processed_at, checkout_request_id)
+     select 'stk', p.final_at, '196.201.214.200', true, '{"content-type":"application/json"}'::jsonb, convert_to(b.body, 'UTF8'), octet_length(b.body),
+       true, 'orphan', 'no attempt with this CheckoutRequestID', p.final_at, 'ws_CO_X' || p.checkout_id
+     from seed_p p cross join lateral (select jsonb_build_object('Body', jsonb_build_object('stkCallback', jsonb_build_object(
+       'MerchantRequestID', 'X' || p.merchant_request_id, 'CheckoutRequestID', 'ws_CO_X' || p.checkout_id, 'ResultCode', 1032,
+       'ResultDesc', 'Request cancelled by user')))::text as body) b
+     where p.r_extra > 0.999`,
     `insert into payment_events (payment_id, attempt_id, type, actor_type, actor_label, summary, data, created_at)
      select p.id, p.attempt_id, e.type, e.actor_type, e.actor_label, e.summary, e.data, e.at
      from seed_p p cross join lateral (values
@@ -152,4 +161,4 @@ export function extrasSql(run: string, adminId: string, days: number): string[] 
   ];
 }
 
-export const ANALYZE_TABLES = ["payments", "stk_attempts", "receipts", "raw_callbacks", "payment_events", "exceptions", "staff_audit", "poller_runs"];
+export const ANALYZE_TABLES = ["payments", "stk_attempts", "receipts", "raw_callbacks", "payment_events", "exceptions", "staff_audit", "poller_runs", "payment_stats"];

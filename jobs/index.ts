@@ -1,8 +1,14 @@
 // Every scheduled job of the process, registered once. Jobs are thin: a schedule and one call.
 import type { AppContext } from "../app/context.server";
+import { startPollPending } from "./poll-pending";
 
 export type Jobs = { stop(): Promise<void> };
 
-export function startJobs(_ctx: AppContext): Jobs {
-  return { stop: async () => {} };
+export function startJobs(ctx: AppContext): Jobs {
+  const started = ctx.config.poller.enabled ? [startPollPending(ctx)] : [];
+  return {
+    async stop() {
+      await Promise.all(started.map((job) => job.stop()));
+    },
+  };
 }

@@ -16,5 +16,7 @@ export function EatTime({ at }: { at: string | Date | null | undefined }) {
 
 export function Phone({ msisdn, unmasked }: { msisdn: string | null | undefined; unmasked: boolean }) {
   if (!msisdn) return <span className="muted">—</span>;
+  // Loaders mask numbers for roles that may not see them (payments/redact.ts); show those as sent.
+  if (msisdn.includes("•")) return <span className="phone">{msisdn}</span>;
   return <span className="phone">{unmasked ? formatPhoneLocal(msisdn) : maskPhone(msisdn)}</span>;
 }

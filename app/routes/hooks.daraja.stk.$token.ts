@@ -21,12 +21,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   });
   if (!tokenValid) return json({ ResultCode: 1, ResultDesc: "Not found" }, { status: 404 });
   if (body.tooLarge) return json({ ResultCode: 1, ResultDesc: "Payload too large" }, { status: 413 });
-  try {
-    await processStkCallback(context, raw.id);
-  } catch (error) {
-    // The raw row is durable and stays `received`; re-processing from the console picks it up.
-    // Daraja cannot fix our bug, so it still gets its 200.
-    context.log.error({ err: error, rawCallbackId: raw.id }, "callback processing failed");
-  }
+  // The row is durable: acknowledge now and apply it off the request path (a failure there leaves the
+  // row `received` for the recovery job and the console's re-process; Daraja cannot fix our bug).
+  context.callbackQueue.push(() => processStkCallback(context, raw));
   return json({ ResultCode: 0, ResultDesc: "Accepted" });
 }

@@ -12,11 +12,17 @@ import { createSimulator, type Simulator } from "../../simulator/server";
 import type { SimulatorOptions } from "../../simulator/options";
 import { createTestDatabase } from "./db";
 import * as stkHook from "../../app/routes/hooks.daraja.stk.$token";
+import * as c2bConfirmationHook from "../../app/routes/hooks.daraja.c2b.confirmation.$token";
+import * as c2bValidationHook from "../../app/routes/hooks.daraja.c2b.validation.$token";
 
 export const CALLBACK_TOKEN = "test-callback-token";
 
 type HookRoute = { action: (args: { request: Request; params: Record<string, string>; context: AppContext }) => Promise<Response> };
-const HOOKS: [RegExp, HookRoute][] = [[/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute]];
+const HOOKS: [RegExp, HookRoute][] = [
+  [/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute],
+  [/^\/hooks\/daraja\/c2b\/confirmation\/([^/]+)$/, c2bConfirmationHook as unknown as HookRoute],
+  [/^\/hooks\/daraja\/c2b\/validation\/([^/]+)$/, c2bValidationHook as unknown as HookRoute],
+];
 
 export function registerHook(pattern: RegExp, route: unknown) {
   HOOKS.push([pattern, route as HookRoute]);
@@ -78,7 +84,7 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
     POLL_FIRST_AFTER_S: "30",
     ...options.env,
   });
-  const created = await createContext(config, { database, migrate: false, log: createLog("silent"), now: options.now, fetch: options.fetch });
+  const created = await createContext(config, { database, migrate: false, log: createLog(process.env.TEST_LOG_LEVEL ?? "silent"), now: options.now, fetch: options.fetch });
   ctx = created.ctx;
 
   return {
@@ -103,9 +109,12 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
 
 /** POSTs a body to the app's STK callback route, as Daraja would. */
 export async function postStkCallback(app: TestApp, body: string | Uint8Array, options: { token?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-  return fetch(`${app.appUrl}/hooks/daraja/stk/${options.token ?? CALLBACK_TOKEN}`, {
-    method: "POST", headers: { "Content-Type": "application/json;charset=UTF-8", ...options.headers }, body,
+  const response = await fetch(`${app.appUrl}/hooks/daraja/stk/${options.token ?? CALLBACK_TOKEN}`, {
+    method: "POST", headers: { "Content-Type": "application/json;charset=UTF-8", ...options.headers }, body: typeof body === "string" ? body : Buffer.from(body),
   });
+  // Processing follows the acknowledgement; a test reads the outcome once the queue has drained.
+  await app.ctx.callbackQueue.idle();
+  return response;
 }
 
 /** An STK callback body shaped exactly like Daraja's (SPEC §4.1). */

@@ -34,9 +34,13 @@ export async function requirePermission(ctx: AppContext, request: Request, permi
  * For actions: the permission, then the form, then the CSRF token bound to the session (a form on
  * another site cannot know it), then the Origin header when the browser sends one.
  */
-export async function requireStaffAction(ctx: AppContext, request: Request, permission: Permission): Promise<Staff & { form: FormData }> {
+export async function requireStaffAction(
+  ctx: AppContext, request: Request, permission: Permission,
+  // Uploads pass a size-limited multipart reader; the permission is checked before the body is read.
+  readForm: (request: Request) => Promise<FormData> = (r) => r.formData(),
+): Promise<Staff & { form: FormData }> {
   const staff = await requirePermission(ctx, request, permission);
-  const form = await request.formData();
+  const form = await readForm(request);
   assertSameOrigin(request);
   if (form.get("csrf") !== staff.session.csrfToken) {
     throw json({ error: { code: "csrf", message: "This form has expired. Reload the page and try again." } }, { status: 403 });

@@ -51,6 +51,8 @@ export async function setUserDisabled(db: Db, userId: string, disabled: boolean,
 export async function setUserRole(db: Db, userId: string, role: Role, actor: Actor): Promise<void> {
   const [before] = await db.select(publicColumns).from(users).where(eq(users.id, userId));
   if (!before) throw new AppError("not_found", "That user does not exist.", { status: 404 });
+  // An admin demoting themselves could leave nobody able to manage users.
+  if (actor.kind === "user" && actor.userId === userId && role !== before.role) throw new AppError("forbidden", "You cannot change your own role; ask another admin.", { status: 400 });
   await db.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId));
   await recordStaffAction(db, actor, { action: "user.role", entityType: "user", entityId: userId, before: { role: before.role }, after: { role } });
 }

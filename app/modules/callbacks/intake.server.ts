@@ -1,7 +1,7 @@
 // Daraja callback intake, Medusa's way (SPEC §4.4, §4.5): store the raw request byte for byte in its
 // own commit, then translate and apply it idempotently, then acknowledge. Duplicates, late, out of
 // order, conflicting and unknown callbacks are expected; each raw row ends with its outcome.
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { exceptions, rawCallbacks, receipts, stkAttempts, type CallbackOutcome, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -57,14 +57,16 @@ export async function recordCallback(ctx: AppContext, incoming: IncomingCallback
   return row;
 }
 
-async function setOutcome(db: Db, id: number, outcome: CallbackOutcome, fields: Partial<Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">>, now: Date) {
+export async function setOutcome(db: Db, id: number, outcome: CallbackOutcome, fields: Partial<Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">>, now: Date) {
   await db.update(rawCallbacks).set({ outcome, processedAt: now, ...fields }).where(eq(rawCallbacks.id, id));
 }
 
 /** Translates and applies one stored STK callback. Safe to run again on the same row. */
-export async function processStkCallback(ctx: AppContext, rawId: number, actor: EventActor = DARAJA_ACTOR): Promise<CallbackOutcome> {
-  const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
+export async function processStkCallback(ctx: AppContext, rawOrId: number | RawCallback, actor: EventActor = DARAJA_ACTOR, options: { trustSource?: boolean } = {}): Promise<CallbackOutcome> {
+  // The route hands over the row it just stored, saving a read on the hot path.
+  const raw = typeof rawOrId === "number" ? (await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId)))[0] : rawOrId;
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
+  const rawId = raw.id;
   const parsed = parseStkCallback(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
     await setOutcome(ctx.db, rawId, "invalid", { outcomeDetail: parsed.reason }, ctx.now());
@@ -90,7 +92,7 @@ export async function processStkCallback(ctx: AppContext, rawId: number, actor: 
       await setOutcome(tx, rawId, "invalid", { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId, outcomeDetail: `ResultCode ${cb.resultCode} is not a final result` }, now);
       return "invalid";
     }
-    if (result.outcome === "paid" && raw.sourceTrusted === false) {
+    if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
       // Callbacks are unsigned (SPEC §4.4): a success from outside the allow-list is confirmed by STK
       // Query before it counts. The poller picks the attempt up at once.
       await tx.update(stkAttempts).set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now }).where(eq(stkAttempts.id, attempt.id));
@@ -102,7 +104,7 @@ export async function processStkCallback(ctx: AppContext, rawId: number, actor: 
       return "applied";
     }
     const applied = await applyStkEvidence(tx, actor, {
-      attemptId: attempt.id, rawCallbackId: rawId, now,
+      attemptId: attempt.id, paymentId: attempt.paymentId, rawCallbackId: rawId, now,
       evidence: {
         source: "callback", outcome: result.outcome, resultCode: result.code, resultDesc: cb.resultDesc, receipt: cb.receipt,
         amountKes: cb.amountKes, transactionAt: cb.transactionAt, phone: cb.phone,
@@ -111,6 +113,19 @@ export async function processStkCallback(ctx: AppContext, rawId: number, actor: 
     await setOutcome(tx, rawId, applied.decision.outcome, { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId, outcomeDetail: applied.decision.summary }, now);
     return applied.decision.outcome;
   });
+}
+
+/**
+ * STK Query answered 0 for an attempt whose success callback was held (untrusted source): the query
+ * vouches for it, so the held callbacks are applied as if trusted and their receipt is recorded.
+ */
+export async function confirmHeldSuccess(ctx: AppContext, attemptId: string, actor: EventActor): Promise<CallbackOutcome[]> {
+  const held = await ctx.db.select({ id: rawCallbacks.id }).from(rawCallbacks)
+    .where(and(eq(rawCallbacks.attemptId, attemptId), eq(rawCallbacks.kind, "stk"), eq(rawCallbacks.sourceTrusted, false), like(rawCallbacks.outcomeDetail, "held:%")))
+    .orderBy(asc(rawCallbacks.id));
+  const outcomes: CallbackOutcome[] = [];
+  for (const { id } of held) outcomes.push(await processStkCallback(ctx, id, actor, { trustSource: true }));
+  return outcomes;
 }
 
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {

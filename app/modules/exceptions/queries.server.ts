@@ -1,5 +1,5 @@
 // Reading the exception queue: lists (oldest first by default, as a queue is worked) and one case.
-import { and, asc, count, desc, eq, gt, inArray, lt, or, sum, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql, sum, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { EXCEPTION_STATUSES, EXCEPTION_TYPES, exceptions, type PaymentException } from "../../../db/schema";
@@ -49,15 +49,18 @@ export async function listExceptions(db: Db, raw: unknown): Promise<{ exceptions
   if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
   const newest = f.sort === "newest";
   if (cursor) {
-    const at = new Date(String(cursor[0]));
-    const cmp = newest ? lt : gt;
-    where.push(or(cmp(exceptions.openedAt, at), and(eq(exceptions.openedAt, at), cmp(exceptions.id, String(cursor[1])))));
+    // Row comparison on (opened_at, id): the index order, and exact to the microsecond (see below).
+    const cmp = newest ? sql`<` : sql`>`;
+    where.push(sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`);
   }
   const order = newest ? [desc(exceptions.openedAt), desc(exceptions.id)] : [asc(exceptions.openedAt), asc(exceptions.id)];
-  const rows = await db.select().from(exceptions).where(and(...where)).orderBy(...order).limit(f.limit + 1);
+  // opened_at defaults to the database's now(), which keeps microseconds; a JS Date keeps only
+  // milliseconds, so a cursor made from one would repeat or skip rows. The cursor carries the exact text.
+  const exactAt = sql<string>`to_char(${exceptions.openedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  const rows = await db.select({ row: exceptions, exactAt }).from(exceptions).where(and(...where)).orderBy(...order).limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { exceptions: page.map(toExceptionView), nextCursor: rows.length > f.limit && last ? encodeCursor([last.openedAt.toISOString(), last.id]) : null };
+  return { exceptions: page.map((r) => toExceptionView(r.row)), nextCursor: rows.length > f.limit && last ? encodeCursor([last.exactAt, last.row.id]) : null };
 }
 
 export async function getException(db: Db, id: string): Promise<ExceptionView | null> {

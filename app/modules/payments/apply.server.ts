@@ -1,13 +1,13 @@
 // The one writer of payment and attempt status (STYLE rule 4). Callbacks, the poller, staff actions and
 // statement matches all come through here, inside the caller's transaction, and each change writes its
 // timeline event in that same transaction. The rules themselves are the pure `decide` in transitions.ts.
-import { and, eq, max, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { payments, receipts, stkAttempts, type Payment, type PaymentStatus, type StkAttempt } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { openException } from "../exceptions/open.server";
-import { addPaymentEvent, type EventActor } from "./events.server";
-import { decide, type Decision, type Evidence, type ReceiptOwner } from "./transitions";
+import { addPaymentEvent, addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
+import { decide, isOpenPayment, type Decision, type Evidence, type ReceiptOwner } from "./transitions";
 
 export type StkEvidence = Evidence & {
   resultDesc: string;
@@ -17,13 +17,24 @@ export type StkEvidence = Evidence & {
 
 export type ApplyResult = { decision: Decision; paymentId: string; attemptId: string; exceptionId: string | null };
 
-/** Locks the payment, then the attempt (always in that order, so two writers cannot deadlock). */
-export async function lockAttempt(tx: Db, attemptId: string): Promise<{ payment: Payment; attempt: StkAttempt }> {
-  const [ref] = await tx.select({ paymentId: stkAttempts.paymentId }).from(stkAttempts).where(eq(stkAttempts.id, attemptId));
-  if (!ref) throw new AppError("not_found", "That attempt does not exist.", { status: 404 });
-  const [payment] = await tx.select().from(payments).where(eq(payments.id, ref.paymentId)).for("update");
-  const [attempt] = await tx.select().from(stkAttempts).where(eq(stkAttempts.id, attemptId)).for("update");
-  return { payment, attempt };
+/**
+ * Locks the payment, then the attempt (always in that order, so two writers cannot deadlock), and
+ * reads whether the attempt is the payment's newest. `paymentId` saves a lookup when the caller knows it.
+ */
+export async function lockAttempt(tx: Db, attemptId: string, knownPaymentId?: string): Promise<{ payment: Payment; attempt: StkAttempt; isLatest: boolean }> {
+  let paymentId = knownPaymentId;
+  if (!paymentId) {
+    const [ref] = await tx.select({ paymentId: stkAttempts.paymentId }).from(stkAttempts).where(eq(stkAttempts.id, attemptId));
+    if (!ref) throw new AppError("not_found", "That attempt does not exist.", { status: 404 });
+    paymentId = ref.paymentId;
+  }
+  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+  const [row] = await tx.select({
+    attempt: stkAttempts,
+    latest: sql<number>`(select max(s.seq) from stk_attempts s where s.payment_id = "stk_attempts"."payment_id")`.mapWith(Number),
+  }).from(stkAttempts).where(eq(stkAttempts.id, attemptId)).for("update", { of: stkAttempts });
+  if (!payment || !row) throw new AppError("not_found", "That attempt does not exist.", { status: 404 });
+  return { payment, attempt: row.attempt, isLatest: row.latest === row.attempt.seq };
 }
 
 async function receiptOwner(tx: Db, receipt: string | null, payment: Payment): Promise<ReceiptOwner> {
@@ -37,13 +48,12 @@ async function receiptOwner(tx: Db, receipt: string | null, payment: Payment): P
 export async function applyStkEvidence(
   tx: Db,
   actor: EventActor,
-  input: { attemptId: string; evidence: StkEvidence; rawCallbackId?: number | null; now: Date },
+  input: { attemptId: string; paymentId?: string; evidence: StkEvidence; rawCallbackId?: number | null; now: Date },
 ): Promise<ApplyResult> {
-  const { payment, attempt } = await lockAttempt(tx, input.attemptId);
+  const { payment, attempt, isLatest } = await lockAttempt(tx, input.attemptId, input.paymentId);
   const { evidence, now } = input;
-  const [{ latest }] = await tx.select({ latest: max(stkAttempts.seq) }).from(stkAttempts).where(eq(stkAttempts.paymentId, payment.id));
   const decision = decide(
-    { status: attempt.status, resultCode: attempt.resultCode, receipt: attempt.receipt, amountKes: attempt.amountKes, isLatest: latest === attempt.seq },
+    { status: attempt.status, resultCode: attempt.resultCode, receipt: attempt.receipt, amountKes: attempt.amountKes, isLatest },
     { status: payment.status, receipt: payment.receipt, receiptPending: payment.receiptPending },
     evidence,
     await receiptOwner(tx, evidence.receipt, payment),
@@ -79,12 +89,11 @@ export async function applyStkEvidence(
     }).where(eq(stkAttempts.id, attempt.id));
   }
 
-  const eventType = evidence.source === "callback" ? "callback" : "query";
-  await addPaymentEvent(tx, actor, {
-    ...ref, type: eventType,
+  const evidenceEvent: NewEvent = {
+    ...ref, type: evidence.source === "callback" ? "callback" : "query",
     summary: `${evidence.source === "callback" ? "Callback" : "STK Query"}: ResultCode ${evidence.resultCode} — ${decision.summary}`,
     data: { outcome: decision.outcome, resultCode: evidence.resultCode, resultDesc: evidence.resultDesc, receipt: evidence.receipt, amountKes: evidence.amountKes },
-  });
+  };
 
   const receiptArrived = decision.claimReceipt && evidence.receipt && payment.status === "paid" && !payment.receipt && attempt.status === "paid";
   if (decision.paymentStatus && decision.paymentStatus !== payment.status) {
@@ -92,10 +101,13 @@ export async function applyStkEvidence(
       ...ref, now, reason: decision.summary, resultCode: evidence.resultCode,
       receipt: decision.paymentStatus === "paid" ? evidence.receipt : undefined,
       receiptPending: decision.paymentStatus === "paid" ? !!decision.receiptPending : undefined,
+      precedingEvent: evidenceEvent,
     });
   } else if (receiptArrived) {
     await tx.update(payments).set({ receipt: evidence.receipt, receiptPending: false, updatedAt: now }).where(eq(payments.id, payment.id));
-    await addPaymentEvent(tx, actor, { ...ref, type: "receipt_attached", summary: `Receipt ${evidence.receipt} attached` });
+    await addPaymentEvents(tx, actor, [evidenceEvent, { ...ref, type: "receipt_attached", summary: `Receipt ${evidence.receipt} attached` }]);
+  } else {
+    await addPaymentEvents(tx, actor, [evidenceEvent]);
   }
 
   let exceptionId: string | null = null;
@@ -116,7 +128,12 @@ export async function applyStkEvidence(
 /** Writes a payment's status and its timeline event. Callers have decided the change is allowed. */
 export async function writePaymentStatus(
   tx: Db, actor: EventActor, payment: Pick<Payment, "id" | "status">, to: PaymentStatus,
-  options: { now: Date; reason: string; attemptId?: string | null; rawCallbackId?: number | null; resultCode?: string | null; receipt?: string | null; receiptPending?: boolean },
+  options: {
+    now: Date; reason: string; attemptId?: string | null; rawCallbackId?: number | null; resultCode?: string | null; receipt?: string | null;
+    receiptPending?: boolean; paidAt?: Date | null;
+    /** The evidence that caused the change, written in the same statement as the status event. */
+    precedingEvent?: NewEvent;
+  },
 ): Promise<void> {
   const final = to !== "initiating" && to !== "pending";
   await tx.update(payments).set({
@@ -125,12 +142,109 @@ export async function writePaymentStatus(
     ...(options.resultCode !== undefined ? { resultCode: options.resultCode } : {}),
     ...(options.receipt ? { receipt: options.receipt } : {}),
     ...(options.receiptPending !== undefined ? { receiptPending: options.receiptPending } : {}),
-    ...(to === "paid" ? { paidAt: options.now } : {}),
+    // A statement or C2B match knows when the money moved; that, not the moment we learned it, is paid_at.
+    ...(to === "paid" ? { paidAt: options.paidAt ?? options.now } : {}),
     finalAt: final ? options.now : null,
     updatedAt: options.now,
   }).where(and(eq(payments.id, payment.id)));
-  await addPaymentEvent(tx, actor, {
+  await addPaymentEvents(tx, actor, [...(options.precedingEvent ? [options.precedingEvent] : []), {
     paymentId: payment.id, attemptId: options.attemptId, rawCallbackId: options.rawCallbackId, type: "status_changed",
     summary: `Status ${payment.status} → ${to}: ${options.reason}`, data: { from: payment.status, to },
+  }]);
+}
+
+export type ReceiptMatch = {
+  paymentId: string;
+  receipt: string;
+  amountKes: number;
+  transactionAt: Date | null;
+  phone?: string | null;
+  source: "statement" | "c2b";
+  /** Finance confirmed the match: a closed, unpaid payment becomes paid. Automatic matches never flip it. */
+  confirmedByStaff: boolean;
+  /** What matched, for the timeline (e.g. "statement line TCE… (A/C INV-1, KES 1,250)"). */
+  evidence: string;
+  now: Date;
+  rawCallbackId?: number | null;
+  statementLineId?: number | null;
+};
+
+export type ReceiptMatchResult = {
+  outcome: "paid" | "receipt_attached" | "already_recorded" | "late_success" | "conflict";
+  summary: string;
+  exceptionId: string | null;
+};
+
+const OPEN_ATTEMPTS = ["initiating", "pending", "unknown"];
+
+/**
+ * Money seen on the statement or in a C2B confirmation, matched to a payment without an STK receipt
+ * (SPEC §8.3, §11.2): claims the receipt for the payment and settles its status. An open payment
+ * becomes paid; a paid one waiting for its receipt gets it; a closed one becomes paid only when
+ * finance confirmed, otherwise a late_success exception records the money and the status stays.
+ */
+export async function applyReceiptMatch(tx: Db, actor: EventActor, m: ReceiptMatch): Promise<ReceiptMatchResult> {
+  const [payment] = await tx.select().from(payments).where(eq(payments.id, m.paymentId)).for("update");
+  if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
+  const [attempt] = await tx.select().from(stkAttempts).where(eq(stkAttempts.paymentId, payment.id)).orderBy(desc(stkAttempts.seq)).limit(1).for("update");
+  const ref = { paymentId: payment.id, attemptId: attempt?.id ?? null, rawCallbackId: m.rawCallbackId ?? null };
+  const result = (outcome: ReceiptMatchResult["outcome"], summary: string, exceptionId: string | null = null) => ({ outcome, summary, exceptionId });
+
+  if (payment.receipt === m.receipt) return result("already_recorded", `Receipt ${m.receipt} was already this payment's receipt`);
+  if ((payment.status === "paid" && !payment.receiptPending) || payment.status === "refunded") {
+    return result("conflict", `The payment is already ${payment.status}${payment.receipt ? ` with receipt ${payment.receipt}` : ""}`);
+  }
+
+  // One receipt is one sum of money: the ledger row now points at this payment, unless another
+  // payment claimed it first (coalesce keeps the first owner, and the returned owner tells us).
+  const mine = sql`(${receipts.paymentId} is null or ${receipts.paymentId} = ${payment.id}::uuid)`;
+  const [claimed] = await tx.insert(receipts).values({
+    receipt: m.receipt, amountKes: m.amountKes, paymentId: payment.id, attemptId: attempt?.id ?? null, phone: m.phone ?? null,
+    transactionAt: m.transactionAt, firstSource: m.source, seenInStatement: m.source === "statement", seenInC2b: m.source === "c2b",
+  }).onConflictDoUpdate({
+    target: receipts.receipt,
+    set: {
+      paymentId: sql`coalesce(${receipts.paymentId}, ${payment.id}::uuid)`,
+      attemptId: sql`case when ${mine} then coalesce(${receipts.attemptId}, ${attempt?.id ?? null}::uuid) else ${receipts.attemptId} end`,
+    },
+  }).returning({ paymentId: receipts.paymentId });
+  if (claimed.paymentId !== payment.id) return result("conflict", `Receipt ${m.receipt} already belongs to another payment`);
+  await addPaymentEvent(tx, actor, { ...ref, type: `${m.source}_match`, summary: `Matched to ${m.evidence}`, data: { receipt: m.receipt, amountKes: m.amountKes, statementLineId: m.statementLineId ?? null } });
+
+  if (m.amountKes !== payment.amountKes) {
+    const exceptionId = await openException(tx, actor, {
+      type: "amount_mismatch", dedupeKey: `amount_mismatch:${m.source}:${m.receipt}`, ...ref, statementLineId: m.statementLineId, receipt: m.receipt,
+      amountAtStakeKes: m.amountKes, summary: `Received KES ${m.amountKes} but KES ${payment.amountKes} was requested`,
+      details: { witness: m.source, receivedKes: m.amountKes, requestedKes: payment.amountKes },
+    });
+    return result("conflict", `Amount differs: KES ${m.amountKes} received, KES ${payment.amountKes} requested`, exceptionId);
+  }
+
+  const settleAttempt = attempt && OPEN_ATTEMPTS.includes(attempt.status);
+  if (payment.status === "paid") {
+    await tx.update(payments).set({ receipt: m.receipt, receiptPending: false, updatedAt: m.now }).where(eq(payments.id, payment.id));
+    if (attempt?.status === "paid" && !attempt.receipt) await tx.update(stkAttempts).set({ receipt: m.receipt, updatedAt: m.now }).where(eq(stkAttempts.id, attempt.id));
+    await addPaymentEvent(tx, actor, { ...ref, type: "receipt_attached", summary: `Receipt ${m.receipt} attached from the ${m.source === "c2b" ? "C2B confirmation" : "statement"}` });
+    return result("receipt_attached", `Receipt ${m.receipt} attached`);
+  }
+
+  if (isOpenPayment(payment.status) || m.confirmedByStaff) {
+    if (settleAttempt) {
+      // The money is proven, so this attempt needs no more polling; a later callback repeats it (duplicate).
+      await tx.update(stkAttempts).set({ status: "paid", receipt: m.receipt, nextPollAt: null, pollClaimedBy: null, pollClaimedUntil: null, updatedAt: m.now })
+        .where(eq(stkAttempts.id, attempt.id));
+    }
+    await writePaymentStatus(tx, actor, payment, "paid", {
+      now: m.now, paidAt: m.transactionAt, attemptId: ref.attemptId, rawCallbackId: ref.rawCallbackId, receipt: m.receipt, receiptPending: false,
+      reason: m.confirmedByStaff ? `Confirmed by ${actor.label} from ${m.evidence}` : `Paid, receipt ${m.receipt} (${m.source === "c2b" ? "C2B confirmation" : "statement"})`,
+    });
+    return result("paid", `Paid, receipt ${m.receipt}`);
+  }
+
+  const exceptionId = await openException(tx, actor, {
+    type: "late_success", dedupeKey: `late_success:${m.source}:${m.receipt}`, ...ref, statementLineId: m.statementLineId, receipt: m.receipt,
+    amountAtStakeKes: m.amountKes, summary: `The customer paid (receipt ${m.receipt}) after the payment was marked ${payment.status}`,
+    details: { witness: m.source, paymentStatus: payment.status, evidence: m.evidence },
   });
+  return result("late_success", `Money arrived after the payment was marked ${payment.status}`, exceptionId);
 }

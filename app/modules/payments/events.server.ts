@@ -19,7 +19,13 @@ export type NewEvent = {
 };
 
 export async function addPaymentEvent(db: Db, actor: EventActor, event: NewEvent): Promise<void> {
-  await db.insert(paymentEvents).values({
+  await addPaymentEvents(db, actor, [event]);
+}
+
+/** Several events in one statement (in order): the callback path writes two per status change. */
+export async function addPaymentEvents(db: Db, actor: EventActor, events: NewEvent[]): Promise<void> {
+  if (!events.length) return;
+  await db.insert(paymentEvents).values(events.map((event) => ({
     paymentId: event.paymentId,
     attemptId: event.attemptId ?? null,
     type: event.type,
@@ -30,5 +36,5 @@ export async function addPaymentEvent(db: Db, actor: EventActor, event: NewEvent
     data: event.data ?? null,
     rawCallbackId: event.rawCallbackId ?? null,
     ...(event.at ? { createdAt: event.at } : {}),
-  });
+  })));
 }

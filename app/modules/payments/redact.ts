@@ -23,8 +23,8 @@ export function redactData(value: unknown, key = ""): unknown {
 
 type WithPhone = { phone: string };
 
-export function redactSummary<T extends WithPhone>(payment: T, unmasked: boolean): T {
-  return unmasked ? payment : { ...payment, phone: maskPhone(payment.phone) };
+export function redactSummary<T extends WithPhone & { statusReason: string | null }>(payment: T, unmasked: boolean): T {
+  return unmasked ? payment : { ...payment, phone: maskPhone(payment.phone), statusReason: payment.statusReason == null ? null : redactText(payment.statusReason) };
 }
 
 type ViewShape = WithPhone & {

@@ -23,7 +23,8 @@ type Lookup = { kind: SearchKind; ids: Promise<string[]> };
 
 const idsOf = async (rows: Promise<{ id: string | null }[]>) => (await rows).map((r) => r.id).filter((id): id is string => !!id);
 
-/** Which identifier kinds a query could be; order refs are free text, so every query is tried as one. */
+/** Which identifier kinds a query could be. Order refs are free text, so every query is tried as one: as typed,
+ * upper- and lower-cased (the index is on the text as stored, so no case-folding scan). */
 function lookupsFor(db: Db, query: string): Lookup[] {
   const lookups: Lookup[] = [];
   const byPayment = (column: AnyPgColumn, values: string[]) =>
@@ -52,7 +53,7 @@ function lookupsFor(db: Db, query: string): Lookup[] {
       byAttempt(stkAttempts.phone, msisdn),
     ]).then(([a, b]) => [...a, ...b]) });
   }
-  if (query.length <= 64) lookups.push({ kind: "order_ref", ids: byPayment(payments.orderRef, [...new Set([query, query.toUpperCase()])]) });
+  if (query.length <= 64) lookups.push({ kind: "order_ref", ids: byPayment(payments.orderRef, [...new Set([query, query.toUpperCase(), query.toLowerCase()])]) });
   return lookups;
 }
 

@@ -5,7 +5,7 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { maskPhone } from "../daraja/phone";
-import { initiatePayment, resendPrompt, type InitiatePaymentInput, type ResendPromptSchema } from "./initiate.server";
+import { initiatePayment, RESEND_COOLDOWN_MS, resendPrompt, type InitiatePaymentInput, type ResendPromptSchema } from "./initiate.server";
 import type { PaymentView } from "./queries.server";
 import type { z } from "zod";
 
@@ -41,4 +41,19 @@ export async function resendPromptAsStaff(ctx: AppContext, paymentId: string, in
     after: { attemptId: attempt?.id, seq: attempt?.seq, attemptStatus: attempt?.status, phoneChanged: !!previous && previous.phone !== attempt?.phone },
   });
   return { view, ...pushOutcome(view) };
+}
+
+export type ResendAvailability = { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
+
+/** Whether the re-send button should be live; resendPrompt re-checks all of this under a row lock. */
+export function resendAvailability(view: PaymentView, now: Date): ResendAvailability {
+  if (view.status === "paid" || view.status === "refunded") {
+    return { allowed: false, final: true, reason: "This payment is already paid; a new prompt would charge the customer twice." };
+  }
+  const last = view.attempts[view.attempts.length - 1];
+  if (last && (last.status === "pending" || last.status === "initiating")) {
+    const until = new Date(new Date(last.createdAt).getTime() + RESEND_COOLDOWN_MS);
+    if (until > now) return { allowed: false, until: until.toISOString(), reason: "The customer's last prompt is still open, and M-Pesa allows one at a time." };
+  }
+  return { allowed: true };
 }

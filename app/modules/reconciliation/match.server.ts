@@ -1,0 +1,215 @@
+// Matching statement lines to payments (SPEC §11.2, issue 7). Each Completed paid-in line is matched by
+// receipt (amount exact, time ±5 min, else an exception with both witnesses); otherwise a unique
+// candidate payment is proposed for finance to confirm (never applied here), or the money becomes a
+// statement_only exception. Reversals and missing_from_statement live in statement-checks.server.ts.
+// Lines are worked in batches, each its own transaction, so an import never holds the database for long.
+import { and, asc, between, eq, inArray, or, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { payments, receipts, statementLines, type Payment, type Receipt, type StatementLine } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { formatKes } from "../../lib/money";
+import { formatEat } from "../../lib/time";
+import { openExceptions, type OpenException } from "../exceptions/open.server";
+import { applyReceiptMatch } from "../payments/apply.server";
+import type { EventActor } from "../payments/events.server";
+import { normalizeBillRef } from "./c2b-parse";
+import { CANDIDATE_WINDOW_MS, TIME_TOLERANCE_MS, candidateEvidence, pickCandidate, withinTolerance } from "./match-rules";
+import { msisdnMatches } from "./msisdn-match.server";
+import { applyReversals, flagMissingFromStatement, resolveMissingFromStatement } from "./statement-checks.server";
+import { parseOtherPartyInfo } from "./statement-parse.server";
+
+export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
+const BATCH_SIZE = 1_000;
+
+export type MatchSummary = {
+  matched: number;
+  receiptsAttached: number;
+  proposed: number;
+  exceptions: number;
+  unmatched: number;
+  reversals: number;
+  reversalsUnlinked: number;
+  refunded: number;
+  missingFromStatement: number;
+  exceptionsByType: Record<string, number>;
+};
+
+export type LineOutcome = { state: "matched" | "proposed" | "exception" | "unmatched" | "reversal"; paymentId?: string | null; proposedPaymentId?: string | null };
+
+export function emptyMatchSummary(): MatchSummary {
+  return { matched: 0, receiptsAttached: 0, proposed: 0, exceptions: 0, unmatched: 0, reversals: 0, reversalsUnlinked: 0, refunded: 0, missingFromStatement: 0, exceptionsByType: {} };
+}
+
+/** Works every not-yet-matched line of an import; safe to run again (it resumes where it stopped). */
+export async function matchStatementImport(ctx: AppContext, importId: string): Promise<MatchSummary> {
+  const summary = emptyMatchSummary();
+  for (;;) {
+    const worked = await ctx.db.transaction((tx) => matchBatch(tx, ctx.now(), importId, summary));
+    if (worked < BATCH_SIZE) break;
+  }
+  summary.missingFromStatement = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
+  if (summary.missingFromStatement) countException(summary, "missing_from_statement", summary.missingFromStatement);
+  return summary;
+}
+
+async function matchBatch(tx: Db, now: Date, importId: string, summary: MatchSummary): Promise<number> {
+  // skip locked: two processes finishing the same import share the work instead of waiting on each other.
+  const lines = await tx.select().from(statementLines)
+    .where(and(eq(statementLines.importId, importId), eq(statementLines.matchState, "new")))
+    .orderBy(asc(statementLines.id)).limit(BATCH_SIZE).for("update", { skipLocked: true });
+  if (lines.length === 0) return 0;
+  const batch: Batch = { tx, now, summary, outcomes: new Map(), exceptions: [] };
+  await matchPaidIn(batch, lines.filter((l) => l.direction === "in"));
+  await applyReversals(tx, now, lines.filter((l) => l.direction === "out"), batch.outcomes, summary, STATEMENT_ACTOR);
+  // Thousands of statement_only cases in one statement are one INSERT, not thousands.
+  for (const type of await openExceptions(tx, STATEMENT_ACTOR, batch.exceptions)) countException(summary, type, 1);
+  await writeOutcomes(tx, batch.outcomes);
+  return lines.length;
+}
+
+type Batch = { tx: Db; now: Date; summary: MatchSummary; outcomes: Map<number, LineOutcome>; exceptions: OpenException[] };
+
+async function matchPaidIn(batch: Batch, lines: StatementLine[]) {
+  const { tx, outcomes } = batch;
+  if (lines.length === 0) return;
+  const known = new Map((await tx.select().from(receipts).where(inArray(receipts.receipt, lines.map((l) => l.receipt)))).map((r) => [r.receipt, r]));
+  await recordWitnesses(tx, lines);
+  const ownerIds = [...new Set([...known.values()].flatMap((r) => (r.paymentId ? [r.paymentId] : [])))];
+  const owners = new Map(ownerIds.length ? (await tx.select().from(payments).where(inArray(payments.id, ownerIds))).map((p) => [p.id, p]) : []);
+
+  const unplaced: StatementLine[] = [];
+  const confirmed: string[] = [];
+  for (const line of lines) {
+    const receipt = known.get(line.receipt);
+    const owner = receipt?.paymentId ? owners.get(receipt.paymentId) : undefined;
+    if (!receipt || !owner) {
+      unplaced.push(line);
+      continue;
+    }
+    const outcome = checkAgainstOwner(batch, line, receipt, owner);
+    outcomes.set(line.id, outcome);
+    if (outcome.state === "matched") confirmed.push(owner.id);
+  }
+  await resolveMissingFromStatement(tx, batch.now, confirmed);
+  if (unplaced.length) await proposeOrReport(batch, unplaced, known);
+}
+
+// Every Completed paid-in line is money: it joins the receipt ledger (or marks the row already there).
+async function recordWitnesses(tx: Db, lines: StatementLine[]) {
+  await tx.insert(receipts).values(lines.map((line) => {
+    const party = parseOtherPartyInfo(line.otherPartyInfo ?? "");
+    return {
+      receipt: line.receipt, amountKes: line.paidInKes, transactionAt: line.completedAt, firstSource: "statement", seenInStatement: true,
+      phone: party.msisdn.plain ?? null, billRefRaw: line.accountNo, billRefNorm: line.accountNo ? normalizeBillRef(line.accountNo) : null,
+      msisdnRaw: party.msisdn.raw || null, msisdnKind: party.msisdn.kind, payerName: party.name,
+    };
+  })).onConflictDoUpdate({ target: receipts.receipt, set: { seenInStatement: true } });
+}
+
+function checkAgainstOwner(batch: Batch, line: StatementLine, receipt: Receipt, owner: Payment): LineOutcome {
+  const at = line.completedAt as Date; // Completed rows always carry a completion time (the parser insists)
+  const witnesses = {
+    statement: { receipt: line.receipt, amountKes: line.paidInKes, completedAt: at.toISOString(), lineId: line.id },
+    payment: { id: owner.id, orderRef: owner.orderRef, amountKes: owner.amountKes, status: owner.status, paidAt: owner.paidAt?.toISOString() ?? null },
+    receipt: { amountKes: receipt.amountKes, transactionAt: receipt.transactionAt?.toISOString() ?? null, firstSource: receipt.firstSource },
+  };
+  if (line.paidInKes !== owner.amountKes) {
+    reportLine(batch, line, owner.id, "amount_mismatch",
+      `The statement shows ${formatKes(line.paidInKes)} for receipt ${line.receipt}; the payment asked for ${formatKes(owner.amountKes)}`, witnesses);
+    return { state: "exception", paymentId: owner.id };
+  }
+  const expectedAt = receipt.transactionAt ?? owner.paidAt;
+  if (expectedAt && !withinTolerance(at, expectedAt)) {
+    const minutes = Math.round(Math.abs(at.getTime() - expectedAt.getTime()) / 60_000);
+    reportLine(batch, line, owner.id, "time_mismatch",
+      `Receipt ${line.receipt} completed ${formatEat(at)} on the statement, ${minutes} minutes from ${formatEat(expectedAt)} recorded for the payment`, witnesses);
+    return { state: "exception", paymentId: owner.id };
+  }
+  batch.summary.matched += 1;
+  return { state: "matched", paymentId: owner.id };
+}
+
+// Lines whose receipt no payment owns: a unique candidate is proposed (or, for a paid payment still
+// waiting for its receipt, completed); otherwise the money is reported.
+async function proposeOrReport(batch: Batch, lines: StatementLine[], known: Map<string, Receipt>) {
+  const { tx, now, outcomes, summary } = batch;
+  const candidates = await loadCandidates(tx, lines);
+  const taken = new Set<string>();
+  for (const line of lines) {
+    const at = line.completedAt as Date;
+    const witness = parseOtherPartyInfo(line.otherPartyInfo ?? "").msisdn;
+    const evidence = (candidates.get(line.paidInKes) ?? []).filter((p) => !taken.has(p.id)).map((p) =>
+      candidateEvidence({ amountKes: line.paidInKes, at, ref: line.accountNo }, p, witness.kind === "unknown" ? null : msisdnMatches(p.phone, witness)));
+    const { chosen, eligible } = pickCandidate(evidence);
+    const payment = chosen ? (candidates.get(line.paidInKes) ?? []).find((p) => p.id === chosen.paymentId) : undefined;
+    if (payment) {
+      taken.add(payment.id);
+      if (payment.status === "paid") {
+        // Paid by STK Query with the receipt still to come: the statement brings it (issue 7).
+        const applied = await applyReceiptMatch(tx, STATEMENT_ACTOR, {
+          paymentId: payment.id, receipt: line.receipt, amountKes: line.paidInKes, transactionAt: at, source: "statement", confirmedByStaff: false,
+          evidence: describeLine(line), now, statementLineId: line.id,
+        });
+        if (applied.outcome === "receipt_attached") {
+          summary.receiptsAttached += 1;
+          summary.matched += 1;
+          outcomes.set(line.id, { state: "matched", paymentId: payment.id });
+          continue;
+        }
+      }
+      summary.proposed += 1;
+      outcomes.set(line.id, { state: "proposed", proposedPaymentId: payment.id });
+      continue;
+    }
+    if (known.has(line.receipt)) {
+      // A C2B confirmation or orphan callback already put this money in the queue; one case is enough.
+      summary.unmatched += 1;
+      outcomes.set(line.id, { state: "unmatched" });
+      continue;
+    }
+    reportLine(batch, line, null, "statement_only",
+      `${formatKes(line.paidInKes)} arrived ${formatEat(at)} (receipt ${line.receipt}${line.accountNo ? `, A/C ${line.accountNo}` : ""}) and no payment knows it`,
+      { statement: { receipt: line.receipt, amountKes: line.paidInKes, completedAt: at.toISOString(), accountNo: line.accountNo, otherPartyInfo: line.otherPartyInfo, reasonType: line.reasonType }, ambiguousCandidates: eligible });
+    outcomes.set(line.id, { state: "exception" });
+  }
+}
+
+/** Payments that could own money without a known receipt, grouped by amount; already-proposed ones are left out. */
+async function loadCandidates(tx: Db, lines: StatementLine[]): Promise<Map<number, Payment[]>> {
+  const times = lines.map((l) => (l.completedAt as Date).getTime());
+  const rows = await tx.select().from(payments).where(and(
+    or(inArray(payments.status, ["pending", "unknown", "expired"]), and(eq(payments.status, "paid"), eq(payments.receiptPending, true))),
+    inArray(payments.amountKes, [...new Set(lines.map((l) => l.paidInKes))]),
+    between(payments.createdAt, new Date(Math.min(...times) - CANDIDATE_WINDOW_MS), new Date(Math.max(...times) + TIME_TOLERANCE_MS)),
+  ));
+  if (rows.length === 0) return new Map();
+  const proposed = new Set((await tx.select({ id: statementLines.proposedPaymentId }).from(statementLines)
+    .where(and(eq(statementLines.matchState, "proposed"), inArray(statementLines.proposedPaymentId, rows.map((p) => p.id))))).map((r) => r.id));
+  const byAmount = new Map<number, Payment[]>();
+  for (const p of rows) if (!proposed.has(p.id)) byAmount.set(p.amountKes, [...(byAmount.get(p.amountKes) ?? []), p]);
+  return byAmount;
+}
+
+function reportLine(batch: Batch, line: StatementLine, paymentId: string | null, type: "amount_mismatch" | "time_mismatch" | "statement_only", text: string, details: unknown) {
+  batch.exceptions.push({
+    type, dedupeKey: `${type}:statement:${line.receipt}`, paymentId, statementLineId: line.id, receipt: line.receipt,
+    amountAtStakeKes: line.paidInKes, summary: text, details,
+  });
+  batch.summary.exceptions += 1;
+}
+
+export function countException(summary: MatchSummary, type: string, n: number) {
+  summary.exceptionsByType[type] = (summary.exceptionsByType[type] ?? 0) + n;
+}
+
+export function describeLine(line: Pick<StatementLine, "receipt" | "paidInKes" | "completedAt" | "accountNo">): string {
+  return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
+}
+
+// One UPDATE … FROM (VALUES …) per batch instead of a thousand single-row updates.
+async function writeOutcomes(tx: Db, outcomes: Map<number, LineOutcome>) {
+  if (outcomes.size === 0) return;
+  const rows = [...outcomes].map(([id, o]) => sql`(${id}::bigint, ${o.state}::text, ${o.paymentId ?? null}::uuid, ${o.proposedPaymentId ?? null}::uuid)`);
+  await tx.execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v.payment_id, proposed_payment_id = v.proposed
+    from (values ${sql.join(rows, sql`, `)}) as v(id, state, payment_id, proposed) where sl.id = v.id`);
+}

@@ -1,0 +1,120 @@
+// Staff accounts (admin only): who may sign in and with which role. Create, change role, disable and
+// enable — each recorded in the staff audit by auth/users.server.ts. A disabled user's sessions stop
+// working at once (sessions are checked against the user on every request).
+import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { CsrfInput, useConsoleUser } from "../components/csrf";
+import { EatTime } from "../components/format";
+import { AppError } from "../lib/app-error";
+import { formAction } from "../lib/http.server";
+import { changeUserAccess, changeUserRole } from "../modules/admin/users.server";
+import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
+import { ROLE_LABELS, type Role } from "../modules/auth/permissions";
+import { createUser, listUsers } from "../modules/auth/users.server";
+
+export const meta: MetaFunction = () => [{ title: "Users · M-Pesa console" }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requirePermission(context, request, "users:manage");
+  return json({ users: await listUsers(context.db) });
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { actor, form } = await requireStaffAction(context, request, "users:manage");
+  const fields = Object.fromEntries([...form].filter(([, v]) => typeof v === "string")) as Record<string, string>;
+  return formAction(async () => {
+    switch (fields.intent) {
+      case "create": {
+        const user = await createUser(context.db, { email: fields.email, name: fields.name, role: fields.role as Role, password: fields.password }, actor);
+        return { message: `${user.email} can now sign in as ${ROLE_LABELS[user.role]}.` };
+      }
+      case "role":
+        await changeUserRole(context.db, fields, actor);
+        return { message: `Role changed to ${ROLE_LABELS[fields.role as Role] ?? fields.role}.` };
+      case "access":
+        return { message: (await changeUserAccess(context.db, fields, actor)) ? "User disabled; their sessions end now." : "User enabled." };
+      default:
+        throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
+    }
+  });
+}
+
+const ROLES = Object.keys(ROLE_LABELS) as Role[];
+
+function RoleSelect({ name = "role", defaultValue }: { name?: string; defaultValue?: Role }) {
+  return (
+    <select name={name} defaultValue={defaultValue ?? "support"} aria-label="Role">
+      {ROLES.map((r) => <option key={r} value={r}>{ROLE_LABELS[r]}</option>)}
+    </select>
+  );
+}
+
+function CreateUserForm({ busy }: { busy: boolean }) {
+  return (
+    <Form method="post" className="card" aria-label="Add a user">
+      <h2>Add a user</h2>
+      <CsrfInput />
+      <input type="hidden" name="intent" value="create" />
+      <div className="filters">
+        <label>Name<input name="name" required maxLength={100} autoComplete="off" /></label>
+        <label>Email<input name="email" type="email" required autoComplete="off" /></label>
+        <label>Role<RoleSelect /></label>
+        <label>Temporary password<input name="password" type="password" required minLength={10} autoComplete="new-password" /></label>
+        <button type="submit" className="primary" disabled={busy}>Add user</button>
+      </div>
+      <p className="muted small">Give the password to the person directly; they should change it after signing in.</p>
+    </Form>
+  );
+}
+
+export default function UsersPage() {
+  const { users } = useLoaderData<typeof loader>();
+  const result = useActionData<FormOutcome>();
+  const me = useConsoleUser();
+  const busy = useNavigation().state === "submitting";
+  return (
+    <>
+      <h1>Users</h1>
+      <FormResultBanner result={result} />
+      <CreateUserForm busy={busy} />
+      <div className="table-wrap">
+        <table>
+          <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Added</th><th>Access</th></tr></thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} data-testid={`user-${u.email}`}>
+                <td>{u.name}{u.id === me.id ? <span className="muted"> (you)</span> : null}</td>
+                <td>{u.email}</td>
+                <td>
+                  {u.id === me.id ? ROLE_LABELS[u.role] : (
+                    <Form method="post" className="inline-form">
+                      <CsrfInput />
+                      <input type="hidden" name="intent" value="role" />
+                      <input type="hidden" name="userId" value={u.id} />
+                      <RoleSelect defaultValue={u.role} />
+                      <button type="submit" disabled={busy}>Change</button>
+                    </Form>
+                  )}
+                </td>
+                <td><EatTime at={u.createdAt} /></td>
+                <td>
+                  {u.disabledAt ? <span className="badge badge-cancelled">disabled</span> : <span className="badge badge-paid">active</span>}{" "}
+                  {u.id === me.id ? null : (
+                    <Form method="post" className="inline-form">
+                      <CsrfInput />
+                      <input type="hidden" name="intent" value="access" />
+                      <input type="hidden" name="userId" value={u.id} />
+                      <input type="hidden" name="disabled" value={u.disabledAt ? "false" : "true"} />
+                      <button type="submit" className={u.disabledAt ? undefined : "danger"} disabled={busy}>{u.disabledAt ? "Enable" : "Disable"}</button>
+                    </Form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

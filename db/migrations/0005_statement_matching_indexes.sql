@@ -1,0 +1,2 @@
+CREATE INDEX "exceptions_statement_line_idx" ON "exceptions" USING btree ("statement_line_id") WHERE statement_line_id is not null;--> statement-breakpoint
+CREATE INDEX "statement_lines_proposed_idx" ON "statement_lines" USING btree ("proposed_payment_id") WHERE proposed_payment_id is not null;

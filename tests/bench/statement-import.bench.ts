@@ -1,0 +1,131 @@
+// `npm run bench:statement [-- --lines 200000 --known 0.9 --pglite --database-url URL]`: writes a generated
+// M-PESA statement (realistic preamble, quoted thousands, ~3% failed rows, ~2% reversals) to a temp file,
+// seeds paid payments for a share of its receipts (a working integration knows most of its money), then
+// imports the file through `importStatement` exactly as the console and CLI do, and prints lines/s for
+// the two phases and peak memory (RSS sampled every 20 ms). The database is --database-url, else
+// BENCH_DATABASE_URL/DATABASE_URL (used as a scratch database: it gets rows), else a scratch database
+// created and dropped on postgres://postgres@127.0.0.1:5432; --pglite runs in memory instead.
+import { randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import { benchDatabaseUrl, loadConfig } from "../../app/config.server";
+import { createContext, type AppContext } from "../../app/context.server";
+import { createLog } from "../../app/lib/log.server";
+import { importStatement } from "../../app/modules/reconciliation/import.server";
+import { compactRef } from "../../app/modules/reconciliation/match-rules";
+import { openDatabase, type Database } from "../../db/client";
+import { migrate } from "../../db/migrate";
+import { payments, receipts } from "../../db/schema";
+import { generateStatementLines, statementCsvChunks } from "../support/statement-file";
+import { scratchDatabase } from "./support";
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`;
+const SEED = 42;
+
+function options() {
+  const { values } = parseArgs({ options: { lines: { type: "string", default: "200000" }, known: { type: "string", default: "0.9" }, pglite: { type: "boolean" }, "database-url": { type: "string" } } });
+  const lines = Number(values.lines);
+  const known = Number(values.known);
+  if (!Number.isInteger(lines) || lines < 1) throw new Error("--lines must be a positive whole number");
+  if (!(known >= 0 && known <= 1)) throw new Error("--known must be between 0 and 1 (the share of paid-in receipts the system already knows)");
+  return { lines, known, pglite: !!values.pglite, databaseUrl: values["database-url"] ?? benchDatabaseUrl() };
+}
+
+async function openBenchDatabase(o: ReturnType<typeof options>): Promise<{ database: Database; label: string; drop(): Promise<void> }> {
+  if (o.pglite) {
+    const database = await openDatabase({ dataDir: null });
+    await migrate(database.db);
+    return { database, label: "PGlite (in memory)", drop: async () => {} };
+  }
+  const scratch = o.databaseUrl ? { url: o.databaseUrl, drop: async () => {} } : await scratchDatabase(`statement_bench_${process.pid}`);
+  const database = await openDatabase({ databaseUrl: scratch.url, poolMax: 5 });
+  await migrate(database.db);
+  return { database, label: `PostgreSQL ${new URL(scratch.url).pathname.slice(1)}`, drop: scratch.drop };
+}
+
+/** Paid payments (with their STK receipts) for a deterministic share of the file's Completed paid-in lines. */
+async function seedKnownPayments(ctx: AppContext, count: number, share: number): Promise<number> {
+  let seeded = 0;
+  let batch: { payment: typeof payments.$inferInsert; receipt: typeof receipts.$inferInsert }[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await ctx.db.insert(payments).values(batch.map((b) => b.payment));
+    await ctx.db.insert(receipts).values(batch.map((b) => b.receipt));
+    seeded += batch.length;
+    batch = [];
+  };
+  let i = 0;
+  for (const line of generateStatementLines(count, SEED)) {
+    i += 1;
+    // STK takes at most KES 250,000 (the payments table checks it); bigger sums arrive by bank or paybill.
+    if (line.direction === "out" || (line.status ?? "Completed") !== "Completed" || line.amountKes > 250_000 || (i * 7919) % 1000 >= share * 1000) continue;
+    const id = randomUUID();
+    const at = line.completedAt;
+    batch.push({
+      payment: {
+        id, orderRef: `BENCH-${i}`, amountKes: line.amountKes, phone: "254712345678", description: "bench", accountReference: compactRef(line.accountNo).slice(0, 12) || "BENCH",
+        status: "paid", receipt: line.receipt, createdAt: new Date(at.getTime() - 40_000), updatedAt: at, paidAt: new Date(at.getTime() + 2_000), finalAt: at,
+      },
+      receipt: { receipt: line.receipt, amountKes: line.amountKes, paymentId: id, transactionAt: at, firstSource: "stk_callback", seenInCallback: true },
+    });
+    if (batch.length === 1_000) await flush();
+  }
+  await flush();
+  return seeded;
+}
+
+async function main() {
+  const o = options();
+  const dir = await mkdtemp(join(tmpdir(), "statement-bench-"));
+  const file = join(dir, "statement.csv");
+  const { database, label, drop } = await openBenchDatabase(o);
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", MPESA_ENVIRONMENT: "simulator", DARAJA_BASE_URL: "http://127.0.0.1:9" });
+  const { ctx } = await createContext(config, { database, migrate: false, log: createLog("silent") });
+  try {
+    let t0 = performance.now();
+    await pipeline(Readable.from(statementCsvChunks({ lines: generateStatementLines(o.lines, SEED) })), createWriteStream(file));
+    const size = (await stat(file)).size;
+    out(`${label}; generated ${o.lines.toLocaleString("en-KE")} lines (${mb(size)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    t0 = performance.now();
+    const seeded = await seedKnownPayments(ctx, o.lines, o.known);
+    out(`seeded ${seeded.toLocaleString("en-KE")} paid payments with receipts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+    t0 = performance.now();
+    const result = await importStatement(ctx, { fileName: "bench.csv", input: createReadStream(file), actor: { kind: "system", label: "bench" } });
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+
+    const s = result.summary;
+    const t = s.timings ?? { storeMs: 0, matchMs: 0 };
+    const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en-KE")} lines/s`;
+    out(result.message);
+    out(`parse + store: ${(t.storeMs / 1000).toFixed(1)} s (${rate(s.lines, t.storeMs)}); matching: ${(t.matchMs / 1000).toFixed(1)} s (${rate(s.lines, t.matchMs)})`);
+    out(`total: ${seconds.toFixed(1)} s, ${rate(s.lines, seconds * 1000)}`);
+    out(`memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`);
+    t0 = performance.now();
+    const again = await importStatement(ctx, { fileName: "bench-again.csv", input: createReadStream(file), actor: { kind: "system", label: "bench" } });
+    out(`re-import of the same file: ${again.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    await database.close();
+    await drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  // Drizzle's message repeats the whole query with its parameters; the cause is what matters.
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  process.stderr.write(`${cause instanceof Error ? cause.stack : String(cause)}\n`);
+  process.exitCode = 1;
+});
