@@ -146,13 +146,19 @@ export function fanOutSql(): string[] {
 }
 
 /** Once per run: staff activity and poller history, so the admin pages have something to page through. */
-export function extrasSql(run: string, adminId: string, days: number): string[] {
+export function extrasSql(run: string, adminId: string, payments: number): string[] {
+  const samplePercent = Math.min(100, Math.ceil((20_000 / payments) * 100 * 1.2));
   return [
+    // Support and finance activity on real payments (so the audit's links lead somewhere), plus admin changes.
     `insert into staff_audit (actor_user_id, actor_label, action, entity_type, entity_id, before, after, note, ip, created_at)
-     select '${adminId}'::uuid, 'Bench Admin', (array['payment.resend', 'payment.note', 'exception.resolve', 'user.role', 'apikey.create'])[1 + n % 5],
-       (array['payment', 'payment', 'exception', 'user', 'api_key'])[1 + n % 5], '${run}-' || n, '{"status":"cancelled"}'::jsonb, '{"status":"pending"}'::jsonb,
-       'bulk seed', '10.0.0.' || (n % 200), now() - make_interval(secs => (random() * ${days} * 86400)::int)
-     from generate_series(1, 20000) n`,
+     select '${adminId}'::uuid, 'Bench Admin', a.action, a.entity_type, case when a.entity_type = 'payment' then p.id::text else '${run}-' || p.n end,
+       a.before, a.after, a.note, '10.0.0.' || (p.n % 200), p.created_at + interval '10 minutes'
+     from (select id, created_at, row_number() over () as n from payments tablesample bernoulli (${samplePercent}) limit 20000) p
+     cross join lateral (select (array['payment.resend', 'payment.note', 'payment.check', 'user.role', 'apikey.create'])[1 + p.n % 5] as action,
+       (array['payment', 'payment', 'payment', 'user', 'api_key'])[1 + p.n % 5] as entity_type,
+       (array['{"status":"cancelled"}', null, null, '{"role":"support"}', null])[1 + p.n % 5]::jsonb as before,
+       (array['{"status":"initiating"}', null, '{"answer":"still pending"}', '{"role":"finance"}', '{"role":"manager"}'])[1 + p.n % 5]::jsonb as after,
+       (array['Customer asked for a new prompt', 'Customer called about a double charge', null, null, null])[1 + p.n % 5] as note) a`,
     `insert into poller_runs (instance, trigger, status, started_at, finished_at, due, queried, changed, errors, error)
      select 'bench:${run}', 'schedule', case when n % 97 = 0 then 'failed' else 'ok' end, now() - make_interval(secs => n * 15),
        now() - make_interval(secs => n * 15 - 1), n % 4, n % 4, n % 2, case when n % 97 = 0 then 1 else 0 end,

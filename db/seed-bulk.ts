@@ -57,7 +57,7 @@ export async function seedBulk(db: Db, opts: { payments: number; days: number; b
     await db.execute(sql`alter table payments enable trigger payments_stats_delta`);
     await rebuildPaymentStats(db);
   }
-  for (const statement of extrasSql(run, adminId, opts.days)) await db.execute(sql.raw(statement));
+  for (const statement of extrasSql(run, adminId, opts.payments)) await db.execute(sql.raw(statement));
   // Fresh statistics and a set visibility map: the planner picks the right indexes and index-only scans work.
   for (const table of ANALYZE_TABLES) await db.execute(sql.raw(`vacuum (analyze) ${table}`));
   return { run, seconds: (Date.now() - started) / 1000 };

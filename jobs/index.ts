@@ -1,11 +1,13 @@
 // Every scheduled job of the process, registered once. Jobs are thin: a schedule and one call.
 import type { AppContext } from "../app/context.server";
+import { startFoldReportStats } from "./fold-report-stats";
 import { startPollPending } from "./poll-pending";
+import { startRecoverCallbacks } from "./recover-callbacks";
 
 export type Jobs = { stop(): Promise<void> };
 
 export function startJobs(ctx: AppContext): Jobs {
-  const started = ctx.config.poller.enabled ? [startPollPending(ctx)] : [];
+  const started = [startRecoverCallbacks(ctx), startFoldReportStats(ctx), ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : [])];
   return {
     async stop() {
       await Promise.all(started.map((job) => job.stop()));

@@ -57,7 +57,7 @@ export default function ApiKeysPage() {
   const result = useActionData<FormOutcome>();
   const busy = useNavigation().state === "submitting";
   return (
-    <>
+    <div className="admin-page">
       <h1>API keys</h1>
       <FormResultBanner result={result} />
       <NewKey result={result} />
@@ -104,6 +104,6 @@ export default function ApiKeysPage() {
           </table>
         </div>
       )}
-    </>
+    </div>
   );
 }

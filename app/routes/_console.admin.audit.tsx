@@ -42,7 +42,7 @@ export default function AuditPage() {
   const csv = new URLSearchParams(location.search);
   csv.delete("cursor");
   return (
-    <>
+    <div className="admin-page">
       <div className="page-head">
         <h1>Staff audit</h1>
         {canExport ? <a className="button" href={`/admin/audit.csv?${csv}`} download>Download CSV</a> : null}
@@ -88,6 +88,6 @@ export default function AuditPage() {
         </div>
       )}
       <Pager nextCursor={nextCursor} />
-    </>
+    </div>
   );
 }

@@ -61,7 +61,7 @@ export default function JobsPage() {
   const running = useNavigation().state === "submitting";
   const last = runs[0];
   return (
-    <>
+    <div className="admin-page">
       <div className="page-head">
         <h1>Payment poller</h1>
         {canRun ? (
@@ -92,6 +92,6 @@ export default function JobsPage() {
       {runs.length ? <RunsTable runs={runs} /> : <EmptyState>The poller has not run yet. It starts with the server when POLLER_ENABLED is true, or press “Run now”.</EmptyState>}
       <h2>Runs that went wrong</h2>
       {failures.length ? <RunsTable runs={failures} /> : <EmptyState>No failed runs. Errors from M-Pesa would show here.</EmptyState>}
-    </>
+    </div>
   );
 }

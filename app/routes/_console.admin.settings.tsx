@@ -16,9 +16,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export default function SettingsPage() {
   const settings = useLoaderData<typeof loader>();
   return (
-    <>
+    <div className="admin-page">
       <h1>Settings</h1>
       <SettingsView {...settings} />
-    </>
+    </div>
   );
 }

@@ -74,7 +74,7 @@ export default function UsersPage() {
   const me = useConsoleUser();
   const busy = useNavigation().state === "submitting";
   return (
-    <>
+    <div className="admin-page">
       <h1>Users</h1>
       <FormResultBanner result={result} />
       <CreateUserForm busy={busy} />
@@ -115,6 +115,6 @@ export default function UsersPage() {
           </tbody>
         </table>
       </div>
-    </>
+    </div>
   );
 }

@@ -10,7 +10,7 @@ import { ExceptionHeader, ProposalState, ResolutionState } from "../components/e
 import { formAction } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
-import { actionLabel, actionsFor, typeTitle } from "../modules/exceptions/actions";
+import { actionLabel, actionsFor, typeTitle, type ActionContext } from "../modules/exceptions/actions";
 import { getExceptionCase } from "../modules/exceptions/case-view.server";
 import { redactCase } from "../modules/exceptions/redact-case";
 import { resolveException } from "../modules/exceptions/resolve.server";
@@ -24,7 +24,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const role = session.user.role;
   const x = found.exception;
   const actions = actionsFor(
-    { type: x.type as never, status: x.status as never, proposedByUserId: x.proposedByUserId, paymentStatus: found.payment?.status ?? null, canQuery: found.canQuery },
+    { type: x.type as ActionContext["type"], status: x.status as ActionContext["status"], proposedByUserId: x.proposedByUserId, paymentStatus: found.payment?.status ?? null, canQuery: found.canQuery },
     { userId: session.user.id, canResolve: can(role, "exceptions:resolve") },
   );
   return json({
@@ -50,7 +50,7 @@ export default function ExceptionPage() {
       <ExceptionHeader x={x} />
       <ProposalState x={x} names={data.names} viewerId={data.viewerId} />
       <ResolutionState x={x} names={data.names} />
-      <ExceptionActions actions={data.actions} />
+      <ExceptionActions actions={data.actions} proposedByViewer={x.proposedByUserId === data.viewerId} />
       <h2>Evidence</h2>
       {data.masked ? <p className="muted">Phone numbers are masked for your role, in the callback bodies too.</p> : null}
       <PaymentEvidence payment={data.payment} attempts={data.attempts} unmasked={data.unmasked} />

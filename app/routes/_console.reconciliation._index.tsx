@@ -18,8 +18,8 @@ import { listStatementImports } from "../modules/reconciliation/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Reconciliation · M-Pesa console" }];
 
-// A 200,000-line month is about 30 MB; anything much larger is more than one statement.
-const MAX_UPLOAD_MB = 50;
+// A 200,000-line month is about 41 MB as CSV; anything much larger is more than one statement.
+const MAX_UPLOAD_MB = 64;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");

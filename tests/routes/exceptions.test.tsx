@@ -146,6 +146,11 @@ describe("the exception page", () => {
     expect(pending.exception.status).toBe("awaiting_approval");
     expect(pending.actions).toEqual(["reject"]);
     expect((await jsonOf(await page(exception.id, as.finance2))).actions).toEqual(["approve", "reject"]);
+    const proposerHtml = (await renderPage(app.ctx, get(`/exceptions/${exception.id}`, as.finance), "exceptions/:exceptionId", caseRoute)).html;
+    expect(proposerHtml).toContain('data-testid="proposal"');
+    expect(proposerHtml).toContain("Withdraw proposal");
+    expect(proposerHtml).not.toContain('data-action="approve"');
+    expect((await renderPage(app.ctx, get(`/exceptions/${exception.id}`, as.finance2), "exceptions/:exceptionId", caseRoute)).html).toContain('data-action="approve"');
     const own = await post(exception.id, as.finance, { intent: "approve", note: "Approving my own" });
     expect(own.status).toBe(403);
     expect((await jsonOf(own)).error.code).toBe("four_eyes");

@@ -26,7 +26,7 @@ const settled = (id: string, status: string) =>
   waitFor(async () => {
     const p = await getPaymentView(app.ctx.db, id);
     return p?.status === status ? p : null;
-  }, 5000, `payment ${id} to become ${status}`);
+  }, 10_000, `payment ${id} to become ${status}`);
 const pay = (phone: string, amount = 100) => initiatePayment(app.ctx, { orderRef: orderRef("PAGE"), amount, phone }, actor);
 const view = (id: string, role: Role) => call(page.loader, app.ctx, get(`/payments/${id}`, staff[role]), { paymentId: id });
 const act = (id: string, role: Role, fields: Record<string, string>) =>
@@ -92,7 +92,8 @@ describe("who may act on a payment", () => {
 
   it.each(["support", "finance", "admin"] as const)("%s may check the status now: M-Pesa is asked and the answer shown", async (role) => {
     const payment = await pay(PHONES.lostCallback); // pays, but no callback ever comes: only the query knows
-    await new Promise((r) => setTimeout(r, 150));
+    const checkoutRequestId = payment.attempts[0].checkoutRequestId;
+    await waitFor(async () => (app.simulator.snapshot().prompts ?? []).some((p) => p.checkoutRequestId === checkoutRequestId && p.status !== "pending"), 10_000, "the simulator to settle the prompt");
     const response = await act(payment.id, role, { intent: "check" });
     expect(response.status).toBe(200);
     expect((await jsonOf(response)).message).toMatch(/M-Pesa answered .* The payment is paid/);

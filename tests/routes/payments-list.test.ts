@@ -25,7 +25,7 @@ const settled = (id: string, status: string) =>
   waitFor(async () => {
     const p = await getPaymentView(app.ctx.db, id);
     return p?.status === status ? p : null;
-  }, 5000, `payment ${id} to become ${status}`);
+  }, 10_000, `payment ${id} to become ${status}`);
 const pay = (p: string, amount: number, ref = orderRef("LIST")) => initiatePayment(app.ctx, { orderRef: ref, amount, phone: p }, actor);
 const load = async (path: string, role: Role = "finance") => call(list.loader, app.ctx, get(path, as[role]));
 const data = async (path: string, role: Role = "finance") => jsonOf(await load(path, role));

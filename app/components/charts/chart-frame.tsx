@@ -10,6 +10,19 @@ export function useHydrated(): boolean {
   return hydrated;
 }
 
+/** True on phone-width screens (after hydration), where long axis labels must shrink. */
+export function useNarrow(maxWidth = 600): boolean {
+  const [narrow, setNarrow] = useState(false);
+  useEffect(() => {
+    const query = window.matchMedia(`(max-width: ${maxWidth}px)`);
+    const update = () => setNarrow(query.matches);
+    update();
+    query.addEventListener("change", update);
+    return () => query.removeEventListener("change", update);
+  }, [maxWidth]);
+  return narrow;
+}
+
 export function ChartFrame({ title, summary, empty, height = 280, testId, children }: {
   title: string;
   /** What the chart shows, in words: the placeholder before hydration and the chart's accessible name. */

@@ -14,7 +14,7 @@ export function HourOfDayChart({ report }: { report: RevenueReport }) {
       {() => (
         <BarChart data={data} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="label" tick={{ fontSize: 11 }} interval={2} />
+          <XAxis dataKey="label" tick={{ fontSize: 11 }} tickFormatter={(label: string) => label.slice(0, 2)} interval="preserveStartEnd" minTickGap={6} />
           <YAxis tickFormatter={countAxis} tick={{ fontSize: 11 }} width={48} />
           <Tooltip formatter={countTooltip} />
           <Legend />

@@ -28,10 +28,11 @@ function ExtraFields({ action }: { action: ExceptionAction }) {
   }
 }
 
-function ActionForm({ action }: { action: ExceptionAction }) {
+function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: boolean }) {
   const navigation = useNavigation();
   const busy = navigation.state !== "idle" && navigation.formData?.get("intent") === action;
-  const { label, help } = ACTION_LABELS[action];
+  // The proposer's own "reject" takes their proposal back; everyone else's sends it back.
+  const { label, help } = withdraw ? { label: "Withdraw proposal", help: "Take your proposal back; the exception stays open." } : ACTION_LABELS[action];
   const danger = action === "write_off" || action === "reject" || action === "not_ours";
   return (
     <Form method="post" className="card action-form" data-action={action}>
@@ -46,7 +47,7 @@ function ActionForm({ action }: { action: ExceptionAction }) {
   );
 }
 
-export function ExceptionActions({ actions }: { actions: ExceptionAction[] }) {
+export function ExceptionActions({ actions, proposedByViewer }: { actions: ExceptionAction[]; proposedByViewer: boolean }) {
   const result = useActionData<ActionResult>();
   if (!actions.length) return null;
   return (
@@ -54,7 +55,7 @@ export function ExceptionActions({ actions }: { actions: ExceptionAction[] }) {
       <h2 id="actions-heading">Resolve</h2>
       {result && !result.ok ? <p className="form-error" role="alert" data-field={result.error.field ?? ""}>{result.error.message}</p> : null}
       {result?.ok && result.message ? <p className="form-ok" role="status">{result.message}</p> : null}
-      <div className="grid-2">{actions.map((a) => <ActionForm key={a} action={a} />)}</div>
+      <div className="grid-2">{actions.map((a) => <ActionForm key={a} action={a} withdraw={a === "reject" && proposedByViewer} />)}</div>
     </section>
   );
 }

@@ -3,21 +3,10 @@
 import { maskPhone } from "../daraja/phone";
 import { redactData, redactText } from "../payments/redact";
 
-// Daraja's metadata is `{ "Name": "PhoneNumber", "Value": 254712345678 }`: the key that says "phone"
-// is the sibling Name, so those Values are masked here before the generic pass.
-function maskNamedItems(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(maskNamedItems);
-  if (!value || typeof value !== "object") return value;
-  const entries = Object.entries(value).map(([k, v]) => [k, maskNamedItems(v)] as const);
-  const record = Object.fromEntries(entries) as Record<string, unknown>;
-  if (typeof record.Name === "string" && /phone|msisdn/i.test(record.Name) && record.Value != null) record.Value = maskPhone(String(record.Value));
-  return record;
-}
-
 /** A JSON body stays JSON (phone values become masked strings), so it still pretty-prints. */
 export function redactBody(body: string): string {
   try {
-    return JSON.stringify(redactData(maskNamedItems(JSON.parse(body))));
+    return JSON.stringify(redactData(JSON.parse(body)));
   } catch {
     return redactText(body);
   }

@@ -3,7 +3,6 @@
 import { and, eq } from "drizzle-orm";
 import { exceptions, EXCEPTION_TYPES, paymentEvents, payments, rawCallbacks, receipts, staffAudit } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
-import { usingPostgres } from "../../../tests/support/db";
 import { FAST_FLOWS, flows } from "../../../tests/support/exception-flows";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { EXCEPTION_ACTIONS, TYPE_ACTIONS } from "./actions";
@@ -198,20 +197,5 @@ describe("refusals", () => {
     expect(audit[1].before).toMatchObject({ status: "resolved", resolution: "write_off", resolutionNote: "Small and old" });
     await act(finance, x.id, { intent: "acknowledge", note: "Matched by hand" });
     expect((await exceptionRow(x.id)).resolution).toBe("acknowledge");
-  });
-});
-
-describe.runIf(usingPostgres())("two finance users acting at once (PostgreSQL)", () => {
-  it("lets exactly one resolve; the other is told it is already resolved", async () => {
-    const { payment, exception } = await f.lateSuccess(170);
-    const other = actorFor(await makeUser(app.ctx, "finance"));
-    const results = await Promise.allSettled([
-      act(finance, exception.id, { intent: "accept_paid", note: "first" }),
-      act(other, exception.id, { intent: "write_off", note: "second" }),
-    ]);
-    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "already_resolved", status: 409 } });
-    expect(await auditOf(exception.id)).toHaveLength(1);
-    expect(await eventsOf(payment.id, "exception_resolved")).toHaveLength(1);
   });
 });

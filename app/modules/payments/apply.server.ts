@@ -8,6 +8,7 @@ import { AppError } from "../../lib/app-error";
 import { openException } from "../exceptions/open.server";
 import { addPaymentEvent, addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
 import { decide, isOpenPayment, type Decision, type Evidence, type ReceiptOwner } from "./transitions";
+import { formatKes } from "../../lib/money";
 
 export type StkEvidence = Evidence & {
   resultDesc: string;
@@ -214,10 +215,10 @@ export async function applyReceiptMatch(tx: Db, actor: EventActor, m: ReceiptMat
   if (m.amountKes !== payment.amountKes) {
     const exceptionId = await openException(tx, actor, {
       type: "amount_mismatch", dedupeKey: `amount_mismatch:${m.source}:${m.receipt}`, ...ref, statementLineId: m.statementLineId, receipt: m.receipt,
-      amountAtStakeKes: m.amountKes, summary: `Received KES ${m.amountKes} but KES ${payment.amountKes} was requested`,
+      amountAtStakeKes: m.amountKes, summary: `Received ${formatKes(m.amountKes)} but ${formatKes(payment.amountKes)} was requested`,
       details: { witness: m.source, receivedKes: m.amountKes, requestedKes: payment.amountKes },
     });
-    return result("conflict", `Amount differs: KES ${m.amountKes} received, KES ${payment.amountKes} requested`, exceptionId);
+    return result("conflict", `Amount differs: ${formatKes(m.amountKes)} received, ${formatKes(payment.amountKes)} requested`, exceptionId);
   }
 
   const settleAttempt = attempt && OPEN_ATTEMPTS.includes(attempt.status);

@@ -8,7 +8,7 @@ import type { Db } from "../../../db/client";
 import { payments, rawCallbacks, stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
-import { MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/money";
+import { formatKes, MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/money";
 import { parseWith } from "../../lib/validation";
 import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
@@ -33,7 +33,7 @@ export const InitiatePaymentSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9 _./#-]{0,63}$/, "Order reference must be 1–64 letters, digits, spaces or - _ / . #, starting with a letter or digit."),
   amount: z.coerce.number({ message: "Enter the amount in shillings." })
     .refine(Number.isInteger, "Amount must be whole shillings (M-Pesa does not take cents).")
-    .refine((n) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES, `Amount must be between KES ${MIN_STK_AMOUNT_KES} and KES ${MAX_STK_AMOUNT_KES.toLocaleString("en-KE")}.`),
+    .refine((n) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES, `Amount must be between ${formatKes(MIN_STK_AMOUNT_KES)} and ${formatKes(MAX_STK_AMOUNT_KES)}.`),
   phone: phoneField,
   description: z.string().trim().max(100, "Description must be at most 100 characters.").optional().transform((d) => d || undefined),
 });
@@ -104,7 +104,7 @@ export async function initiatePayment(ctx: AppContext, raw: InitiatePaymentInput
         paymentId: payment.id, seq: 1, phone: input.phone, amountKes: input.amount, status: "initiating",
         requestedByUserId: actor.kind === "user" ? actor.userId : null, createdAt: now, updatedAt: now,
       }).returning();
-      await addPaymentEvent(tx, actor, { paymentId: payment.id, attemptId: attempt.id, type: "created", summary: `Payment of KES ${input.amount} requested for order ${input.orderRef}`, at: now });
+      await addPaymentEvent(tx, actor, { paymentId: payment.id, attemptId: attempt.id, type: "created", summary: `Payment of ${formatKes(input.amount)} requested for order ${input.orderRef}`, at: now });
       return { payment, attempt };
     });
   } catch (error) {

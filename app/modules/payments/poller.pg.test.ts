@@ -9,13 +9,12 @@ import { testDatabaseUrl } from "../../config.server";
 import { openDatabase, rowsOf, type Database } from "../../../db/client";
 import { jobLeases, pollerRuns, stkAttempts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
-import { usingPostgres } from "../../../tests/support/db";
 import { insertDueAttempts } from "../../../tests/support/due-attempts";
 import { startPollPending } from "../../../jobs/poll-pending";
 import { sweepDuePayments } from "./poller.server";
 import { createLeaseCoordinator } from "./run-coordinator.server";
 
-describe.runIf(usingPostgres())("several poller instances on one database", () => {
+describe("several poller instances on one database", () => {
   let app: TestApp;
   let other: { ctx: AppContext; database: Database };
 

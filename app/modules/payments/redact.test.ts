@@ -33,3 +33,10 @@ describe("redactPaymentView", () => {
     expect(redactData(null)).toBeNull();
   });
 });
+
+describe("Daraja metadata items", () => {
+  it("masks a PhoneNumber item's Value, whose key is the sibling Name", () => {
+    const item = redactData({ Item: [{ Name: "PhoneNumber", Value: 254712345678 }, { Name: "Amount", Value: 150 }] });
+    expect(item).toEqual({ Item: [{ Name: "PhoneNumber", Value: "0712 ••• 678" }, { Name: "Amount", Value: 150 }] });
+  });
+});

@@ -12,12 +12,21 @@ export function redactText(text: string): string {
   return text.replace(CHECKOUT_PHONE, "$1$2•••$3").replace(PHONE_IN_TEXT, "0$1 ••• $2");
 }
 
-/** Masks every string in a JSON-like value; keys named like a phone are masked whole. */
+const PHONE_KEY = /phone|msisdn|partya/i;
+
+/**
+ * Masks every string in a JSON-like value; keys named like a phone are masked whole. Daraja's metadata
+ * items (`{ "Name": "PhoneNumber", "Value": 254712345678 }`) carry the word in the sibling Name, so
+ * such a Value counts as a phone too.
+ */
 export function redactData(value: unknown, key = ""): unknown {
-  if (typeof value === "string") return /phone|msisdn|partya/i.test(key) ? maskPhone(value) : redactText(value);
-  if (typeof value === "number" && /phone|msisdn|partya/i.test(key)) return maskPhone(String(value));
+  if (typeof value === "string") return PHONE_KEY.test(key) ? maskPhone(value) : redactText(value);
+  if (typeof value === "number" && PHONE_KEY.test(key)) return maskPhone(String(value));
   if (Array.isArray(value)) return value.map((v) => redactData(v, key));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactData(v, k)]));
+  if (value && typeof value === "object") {
+    const named = typeof (value as { Name?: unknown }).Name === "string" && PHONE_KEY.test((value as { Name: string }).Name);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, named && k === "Value" && v != null ? maskPhone(String(v)) : redactData(v, k)]));
+  }
   return value;
 }
 

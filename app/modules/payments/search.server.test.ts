@@ -15,7 +15,7 @@ const settled = (id: string, status: string) =>
   waitFor(async () => {
     const p = await getPaymentView(app.ctx.db, id);
     return p?.status === status ? p : null;
-  }, 5000, `payment ${id} to become ${status}`);
+  }, 10_000, `payment ${id} to become ${status}`);
 const ids = async (q: string) => (await searchPayments(app.ctx.db, q)).payments.map((p) => p.id);
 
 beforeAll(async () => {

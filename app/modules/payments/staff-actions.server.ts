@@ -1,13 +1,13 @@
 // What a person does to a payment from the console — request one, re-send the prompt — wrapped so each
 // leaves a staff-audit row, and the outcome is told in words an agent can repeat to the customer.
 // The payments core (initiate.server.ts) does the work; SPEC §3.5/§3.7 decide what a refusal means.
+import type { z } from "zod";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { maskPhone } from "../daraja/phone";
 import { initiatePayment, RESEND_COOLDOWN_MS, resendPrompt, type InitiatePaymentInput, type ResendPromptSchema } from "./initiate.server";
 import type { PaymentView } from "./queries.server";
-import type { z } from "zod";
 
 export type StaffOutcome = { view: PaymentView; ok: boolean; message: string };
 

@@ -3,6 +3,7 @@
 // status; only ResultCode 0 with a receipt and the requested amount makes a payment paid.
 import type { AttemptStatus, ExceptionType, PaymentStatus } from "../../../db/schema";
 import type { StkOutcome } from "../daraja/result-codes";
+import { formatKes } from "../../lib/money";
 
 export type FinalOutcome = Exclude<StkOutcome, "pending">;
 
@@ -77,7 +78,7 @@ export function decide(attempt: AttemptState, payment: PaymentState, evidence: E
     return {
       outcome: "applied", attemptStatus: "paid", paymentStatus: isOpenPayment(payment.status) ? "unknown" : undefined,
       claimReceipt: true, exception: "amount_mismatch",
-      summary: `Paid KES ${evidence.amountKes} but KES ${attempt.amountKes} was requested`,
+      summary: `Paid ${formatKes(evidence.amountKes)} but ${formatKes(attempt.amountKes)} was requested`,
     };
   }
   if (payment.status === "paid" || payment.status === "refunded") {

@@ -3,8 +3,8 @@
 // transaction (a bad row anywhere leaves nothing behind), and overlapping periods are idempotent per
 // receipt. Matching (match.server.ts) then runs over the new lines.
 import { createHash, randomUUID, type Hash } from "node:crypto";
-import { eq } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { eq, sql } from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
 import { statementImports, statementLines, users, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
@@ -89,13 +89,12 @@ export async function importStatement(ctx: AppContext, input: { fileName: string
 async function storeLines(tx: Db, importId: string, source: AsyncIterable<Uint8Array | string>) {
   const counts: ImportCounts = { lines: 0, newLines: 0, knownLines: 0, failed: 0, paidInKes: 0, withdrawnKes: 0, totalsWarning: null };
   let meta: StatementMeta | null = null;
-  let batch: (typeof statementLines.$inferInsert)[] = [];
+  let batch: LineRow[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    // Overlapping statements repeat receipts: the first import keeps the line, later ones count it as known.
-    const inserted = await tx.insert(statementLines).values(batch).onConflictDoNothing().returning({ id: statementLines.id });
-    counts.newLines += inserted.length;
-    counts.knownLines += batch.length - inserted.length;
+    const inserted = await insertLines(tx, batch);
+    counts.newLines += inserted;
+    counts.knownLines += batch.length - inserted;
     batch = [];
   };
   for await (const event of readStatement(source)) {
@@ -119,7 +118,27 @@ async function storeLines(tx: Db, importId: string, source: AsyncIterable<Uint8A
   return { counts, meta: m };
 }
 
-function toRow(importId: string, line: StatementLine): typeof statementLines.$inferInsert {
+type LineRow = Omit<typeof statementLines.$inferInsert, "id">;
+
+/**
+ * One batch as one JSON parameter (jsonb_to_recordset): several times faster than a 15,000-parameter
+ * INSERT on both drivers. Overlapping statements repeat receipts: the first import keeps the line, and
+ * later ones count it as known. Returns how many lines were new.
+ */
+async function insertLines(tx: Db, rows: LineRow[]): Promise<number> {
+  const result = await tx.execute(sql`
+    insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes,
+      details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw)
+    select "importId", receipt, "transactionStatus", "completedAt", "initiatedAt", direction, "paidInKes", "withdrawnKes",
+      details, "reasonType", "otherPartyInfo", "linkedTransactionId", "accountNo", "matchState", raw
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("importId" uuid, receipt text, "transactionStatus" text, "completedAt" timestamptz,
+      "initiatedAt" timestamptz, direction text, "paidInKes" bigint, "withdrawnKes" bigint, details text, "reasonType" text, "otherPartyInfo" text,
+      "linkedTransactionId" text, "accountNo" text, "matchState" text, raw jsonb)
+    on conflict do nothing returning id`);
+  return rowsOf(result).length;
+}
+
+function toRow(importId: string, line: StatementLine): LineRow {
   // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
   const completed = line.status === "Completed";
   const toMatch = completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);

@@ -3,9 +3,9 @@
 // candidate payment is proposed for finance to confirm (never applied here), or the money becomes a
 // statement_only exception. Reversals and missing_from_statement live in statement-checks.server.ts.
 // Lines are worked in batches, each its own transaction, so an import never holds the database for long.
-import { and, asc, between, eq, inArray, or, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
-import { payments, receipts, statementLines, type Payment, type Receipt, type StatementLine } from "../../../db/schema";
+import { and, asc, between, eq, getTableColumns, gt, inArray, or, sql } from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
+import { exceptions, payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
@@ -34,6 +34,12 @@ export type MatchSummary = {
   exceptionsByType: Record<string, number>;
 };
 
+/** A statement line as matching reads it (the raw cells stay in the database). */
+export type MatchLine = Omit<StatementLine, "raw">;
+const { raw: _raw, ...LINE_COLUMNS } = getTableColumns(statementLines);
+
+type KnownReceipt = { receipt: string; paymentId: string | null; amountKes: number; transactionAt: Date | null; firstSource: string };
+
 export type LineOutcome = { state: "matched" | "proposed" | "exception" | "unmatched" | "reversal"; paymentId?: string | null; proposedPaymentId?: string | null };
 
 export function emptyMatchSummary(): MatchSummary {
@@ -43,41 +49,48 @@ export function emptyMatchSummary(): MatchSummary {
 /** Works every not-yet-matched line of an import; safe to run again (it resumes where it stopped). */
 export async function matchStatementImport(ctx: AppContext, importId: string): Promise<MatchSummary> {
   const summary = emptyMatchSummary();
+  // Usually none or a handful: read once, so each batch settles only the ones it actually confirms.
+  const suspected = new Set((await ctx.db.select({ id: exceptions.paymentId }).from(exceptions)
+    .where(and(eq(exceptions.type, "missing_from_statement"), inArray(exceptions.status, ["open", "awaiting_approval"])))).flatMap((r) => r.id ?? []));
+  // Keyset over the import's lines: each batch starts after the last one instead of re-reading it.
+  let after = 0;
   for (;;) {
-    const worked = await ctx.db.transaction((tx) => matchBatch(tx, ctx.now(), importId, summary));
-    if (worked < BATCH_SIZE) break;
+    const worked = await ctx.db.transaction((tx) => matchBatch({ tx, now: ctx.now(), summary, suspected, outcomes: new Map(), exceptions: [] }, importId, after));
+    if (worked.count < BATCH_SIZE) break;
+    after = worked.lastId;
   }
   summary.missingFromStatement = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
   if (summary.missingFromStatement) countException(summary, "missing_from_statement", summary.missingFromStatement);
   return summary;
 }
 
-async function matchBatch(tx: Db, now: Date, importId: string, summary: MatchSummary): Promise<number> {
-  // skip locked: two processes finishing the same import share the work instead of waiting on each other.
-  const lines = await tx.select().from(statementLines)
-    .where(and(eq(statementLines.importId, importId), eq(statementLines.matchState, "new")))
-    .orderBy(asc(statementLines.id)).limit(BATCH_SIZE).for("update", { skipLocked: true });
-  if (lines.length === 0) return 0;
-  const batch: Batch = { tx, now, summary, outcomes: new Map(), exceptions: [] };
+async function matchBatch(batch: Batch, importId: string, after: number): Promise<{ count: number; lastId: number }> {
+  const { tx, now, summary } = batch;
+  // Two processes finishing the same import take turns per batch (cheaper than locking 1,000 rows);
+  // the second then finds those lines no longer new.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`);
+  const lines = await tx.select(LINE_COLUMNS).from(statementLines)
+    .where(and(eq(statementLines.importId, importId), gt(statementLines.id, after), eq(statementLines.matchState, "new")))
+    .orderBy(asc(statementLines.id)).limit(BATCH_SIZE);
+  if (lines.length === 0) return { count: 0, lastId: after };
   await matchPaidIn(batch, lines.filter((l) => l.direction === "in"));
   await applyReversals(tx, now, lines.filter((l) => l.direction === "out"), batch.outcomes, summary, STATEMENT_ACTOR);
   // Thousands of statement_only cases in one statement are one INSERT, not thousands.
   for (const type of await openExceptions(tx, STATEMENT_ACTOR, batch.exceptions)) countException(summary, type, 1);
   await writeOutcomes(tx, batch.outcomes);
-  return lines.length;
+  return { count: lines.length, lastId: lines[lines.length - 1].id };
 }
 
-type Batch = { tx: Db; now: Date; summary: MatchSummary; outcomes: Map<number, LineOutcome>; exceptions: OpenException[] };
+type Batch = { tx: Db; now: Date; summary: MatchSummary; suspected: Set<string>; outcomes: Map<number, LineOutcome>; exceptions: OpenException[] };
 
-async function matchPaidIn(batch: Batch, lines: StatementLine[]) {
+async function matchPaidIn(batch: Batch, lines: MatchLine[]) {
   const { tx, outcomes } = batch;
   if (lines.length === 0) return;
-  const known = new Map((await tx.select().from(receipts).where(inArray(receipts.receipt, lines.map((l) => l.receipt)))).map((r) => [r.receipt, r]));
-  await recordWitnesses(tx, lines);
+  const known = await recordWitnesses(tx, lines);
   const ownerIds = [...new Set([...known.values()].flatMap((r) => (r.paymentId ? [r.paymentId] : [])))];
   const owners = new Map(ownerIds.length ? (await tx.select().from(payments).where(inArray(payments.id, ownerIds))).map((p) => [p.id, p]) : []);
 
-  const unplaced: StatementLine[] = [];
+  const unplaced: MatchLine[] = [];
   const confirmed: string[] = [];
   for (const line of lines) {
     const receipt = known.get(line.receipt);
@@ -90,23 +103,37 @@ async function matchPaidIn(batch: Batch, lines: StatementLine[]) {
     outcomes.set(line.id, outcome);
     if (outcome.state === "matched") confirmed.push(owner.id);
   }
-  await resolveMissingFromStatement(tx, batch.now, confirmed);
+  await resolveMissingFromStatement(tx, batch.now, confirmed.filter((id) => batch.suspected.has(id)));
   if (unplaced.length) await proposeOrReport(batch, unplaced, known);
 }
 
-// Every Completed paid-in line is money: it joins the receipt ledger (or marks the row already there).
-async function recordWitnesses(tx: Db, lines: StatementLine[]) {
-  await tx.insert(receipts).values(lines.map((line) => {
+// Every Completed paid-in line is money: it joins the receipt ledger, or marks the row already there
+// seen in the statement. One JSON parameter per batch, like the line insert (import.server.ts); the
+// rows that existed before (xmax set by the update) come back as the receipts we already knew.
+async function recordWitnesses(tx: Db, lines: MatchLine[]): Promise<Map<string, KnownReceipt>> {
+  const rows = lines.map((line) => {
     const party = parseOtherPartyInfo(line.otherPartyInfo ?? "");
     return {
-      receipt: line.receipt, amountKes: line.paidInKes, transactionAt: line.completedAt, firstSource: "statement", seenInStatement: true,
-      phone: party.msisdn.plain ?? null, billRefRaw: line.accountNo, billRefNorm: line.accountNo ? normalizeBillRef(line.accountNo) : null,
+      receipt: line.receipt, amountKes: line.paidInKes, transactionAt: line.completedAt, phone: party.msisdn.plain ?? null,
+      billRefRaw: line.accountNo, billRefNorm: line.accountNo ? normalizeBillRef(line.accountNo) : null,
       msisdnRaw: party.msisdn.raw || null, msisdnKind: party.msisdn.kind, payerName: party.name,
     };
-  })).onConflictDoUpdate({ target: receipts.receipt, set: { seenInStatement: true } });
+  });
+  const result = await tx.execute(sql`
+    insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source, seen_in_statement)
+    select receipt, "amountKes", "transactionAt", phone, "billRefRaw", "billRefNorm", "msisdnRaw", "msisdnKind", "payerName", 'statement', true
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(receipt text, "amountKes" bigint, "transactionAt" timestamptz, phone text,
+      "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text, "msisdnKind" text, "payerName" text)
+    on conflict (receipt) do update set seen_in_statement = true
+    returning receipt, payment_id, amount_kes, transaction_at, first_source, xmax <> 0 as existed`);
+  type Row = { receipt: string; payment_id: string | null; amount_kes: number | string; transaction_at: Date | string | null; first_source: string; existed: boolean };
+  // Raw rows: the two drivers differ on bigint and timestamptz, so both are normalised here.
+  return new Map(rowsOf<Row>(result).filter((r) => r.existed).map((r) => [r.receipt, {
+    receipt: r.receipt, paymentId: r.payment_id, amountKes: Number(r.amount_kes), transactionAt: r.transaction_at ? new Date(r.transaction_at) : null, firstSource: r.first_source,
+  }]));
 }
 
-function checkAgainstOwner(batch: Batch, line: StatementLine, receipt: Receipt, owner: Payment): LineOutcome {
+function checkAgainstOwner(batch: Batch, line: MatchLine, receipt: KnownReceipt, owner: Payment): LineOutcome {
   const at = line.completedAt as Date; // Completed rows always carry a completion time (the parser insists)
   const witnesses = {
     statement: { receipt: line.receipt, amountKes: line.paidInKes, completedAt: at.toISOString(), lineId: line.id },
@@ -131,7 +158,7 @@ function checkAgainstOwner(batch: Batch, line: StatementLine, receipt: Receipt, 
 
 // Lines whose receipt no payment owns: a unique candidate is proposed (or, for a paid payment still
 // waiting for its receipt, completed); otherwise the money is reported.
-async function proposeOrReport(batch: Batch, lines: StatementLine[], known: Map<string, Receipt>) {
+async function proposeOrReport(batch: Batch, lines: MatchLine[], known: Map<string, KnownReceipt>) {
   const { tx, now, outcomes, summary } = batch;
   const candidates = await loadCandidates(tx, lines);
   const taken = new Set<string>();
@@ -175,7 +202,7 @@ async function proposeOrReport(batch: Batch, lines: StatementLine[], known: Map<
 }
 
 /** Payments that could own money without a known receipt, grouped by amount; already-proposed ones are left out. */
-async function loadCandidates(tx: Db, lines: StatementLine[]): Promise<Map<number, Payment[]>> {
+async function loadCandidates(tx: Db, lines: MatchLine[]): Promise<Map<number, Payment[]>> {
   const times = lines.map((l) => (l.completedAt as Date).getTime());
   const rows = await tx.select().from(payments).where(and(
     or(inArray(payments.status, ["pending", "unknown", "expired"]), and(eq(payments.status, "paid"), eq(payments.receiptPending, true))),
@@ -190,7 +217,7 @@ async function loadCandidates(tx: Db, lines: StatementLine[]): Promise<Map<numbe
   return byAmount;
 }
 
-function reportLine(batch: Batch, line: StatementLine, paymentId: string | null, type: "amount_mismatch" | "time_mismatch" | "statement_only", text: string, details: unknown) {
+function reportLine(batch: Batch, line: MatchLine, paymentId: string | null, type: "amount_mismatch" | "time_mismatch" | "statement_only", text: string, details: unknown) {
   batch.exceptions.push({
     type, dedupeKey: `${type}:statement:${line.receipt}`, paymentId, statementLineId: line.id, receipt: line.receipt,
     amountAtStakeKes: line.paidInKes, summary: text, details,

@@ -3,19 +3,19 @@
 // is `missing_from_statement` — money we think arrived that M-Pesa never moved (a forged callback?).
 import { and, asc, between, eq, inArray, isNull, max, min, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, payments, receipts, statementImports, statementLines, type StatementLine } from "../../../db/schema";
+import { exceptions, payments, receipts, statementImports, statementLines } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
 import { openException } from "../exceptions/open.server";
 import { writePaymentStatus } from "../payments/apply.server";
 import { addPaymentEvent, type EventActor } from "../payments/events.server";
-import type { LineOutcome, MatchSummary } from "./match.server";
+import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
-export async function applyReversals(tx: Db, now: Date, lines: StatementLine[], outcomes: Map<number, LineOutcome>, summary: MatchSummary, actor: EventActor) {
+export async function applyReversals(tx: Db, now: Date, lines: MatchLine[], outcomes: Map<number, LineOutcome>, summary: MatchSummary, actor: EventActor) {
   if (lines.length === 0) return;
-  const linkOf = (line: StatementLine) => line.linkedTransactionId as string;
+  const linkOf = (line: MatchLine) => line.linkedTransactionId as string;
   const originals = new Map((await tx.select().from(receipts).where(inArray(receipts.receipt, [...new Set(lines.map(linkOf))]))).map((r) => [r.receipt, r]));
   const found = lines.filter((l) => originals.has(linkOf(l)));
   if (found.length) {

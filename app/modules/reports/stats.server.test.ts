@@ -1,0 +1,82 @@
+// The reporting rollup stays exact: the payments trigger's deltas, folded in at any moment (even
+// while payments change and other folds run), always add up to a recount of the payments table.
+import { sql } from "drizzle-orm";
+import { rowsOf, type Database } from "../../../db/client";
+import { payments, type Payment } from "../../../db/schema";
+import { createTestDatabase, usingPostgres } from "../../../tests/support/db";
+import { orderRef } from "../../../tests/support/factories";
+import { writePaymentStatus } from "../payments/apply.server";
+import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
+import { foldPaymentStats, readPaidWindows } from "./stats.server";
+
+let database: Database;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.close());
+
+/** The rollup as it reads now (folded rows plus pending deltas), against a recount from payments. */
+async function rollupAndRecount() {
+  const db = database.db;
+  const read = async (query: ReturnType<typeof sql>) => rowsOf<{ k: string; n: number; a: number }>(await db.execute(query))
+    .map((r) => `${r.k}=${Number(r.n)}/${Number(r.a)}`).sort();
+  const rollup = await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, sum(payments) as n, sum(amount_kes) as a
+    from (select * from payment_stats union all select eat_hour, basis, status, result_code, payments, amount_kes from payment_stat_deltas) s
+    group by 1 having sum(payments) <> 0`);
+  const recount = await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, n, a from (
+      select eat_hour(created_at) as eat_hour, 'created' as basis, status, coalesce(result_code, '') as result_code, count(*) as n, sum(amount_kes) as a from payments group by 1, 3, 4
+      union all
+      select eat_hour(paid_at), 'paid', 'paid', '', count(*), sum(amount_kes) from payments where status = 'paid' and paid_at is not null group by 1) r`);
+  return { rollup, recount };
+}
+
+async function newPayment(createdAt: Date, amountKes: number): Promise<Payment> {
+  const [p] = await database.db.insert(payments).values({
+    orderRef: orderRef("STAT"), amountKes, phone: "254708000001", description: "", accountReference: "STAT", status: "pending", createdAt, updatedAt: createdAt,
+  }).returning();
+  return p;
+}
+
+const settle = (p: Payment, to: "paid" | "cancelled" | "failed", now: Date) =>
+  database.db.transaction((tx) => writePaymentStatus(tx, SYSTEM_ACTOR, p, to, { now, reason: "test", resultCode: to === "paid" ? "0" : to === "cancelled" ? "1032" : "1" }));
+
+describe("the payment stats rollup", () => {
+  it("counts a payment by the EAT hour it was requested and, once paid, by the EAT hour it was paid", async () => {
+    const p = await newPayment(new Date("2025-06-01T20:59:00Z"), 900); // 23:59 EAT on 1 June
+    await settle(p, "paid", new Date("2025-06-01T21:01:00Z")); // paid 00:01 EAT on 2 June
+    await foldPaymentStats(database.db);
+    const paid = await readPaidWindows(database.db, { first: { from: "2025-06-01 00:00", to: "2025-06-02 00:00" }, second: { from: "2025-06-02 00:00", to: "2025-06-03 00:00" } });
+    expect(paid).toEqual({ first: { payments: 0, amountKes: 0 }, second: { payments: 1, amountKes: 900 } });
+    const { rollup, recount } = await rollupAndRecount();
+    expect(rollup).toEqual(recount);
+    expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900");
+  });
+
+  it("stays exact when a paid payment is refunded and folding twice changes nothing", async () => {
+    const p = await newPayment(new Date("2025-06-03T09:00:00Z"), 400);
+    await settle(p, "paid", new Date("2025-06-03T09:01:00Z"));
+    await foldPaymentStats(database.db);
+    await database.db.transaction((tx) => writePaymentStatus(tx, SYSTEM_ACTOR, { id: p.id, status: "paid" }, "refunded", { now: new Date("2025-06-04T09:00:00Z"), reason: "refunded" }));
+    await foldPaymentStats(database.db);
+    await foldPaymentStats(database.db);
+    const { rollup, recount } = await rollupAndRecount();
+    expect(rollup).toEqual(recount);
+    expect(rowsOf(await database.db.execute(sql`select 1 from payment_stat_deltas`))).toHaveLength(0);
+  });
+});
+
+describe.runIf(usingPostgres())("the rollup under concurrency (PostgreSQL)", () => {
+  it("adds up after 40 payments settle in parallel while folds run alongside", async () => {
+    const at = new Date("2025-07-01T07:00:00Z");
+    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => newPayment(new Date(at.getTime() + (i % 3) * 60_000), 100 + i)));
+    const outcomes = ["paid", "cancelled", "failed"] as const;
+    await Promise.all([
+      ...created.map((p, i) => settle(p, outcomes[i % 3], new Date(at.getTime() + 120_000))),
+      ...Array.from({ length: 8 }, () => foldPaymentStats(database.db)),
+    ]);
+    await foldPaymentStats(database.db);
+    const { rollup, recount } = await rollupAndRecount();
+    expect(rollup).toEqual(recount);
+    expect(rollup).toContain(`2025-07-01 10:00:00|paid|paid|=14/${created.filter((_, i) => i % 3 === 0).reduce((n, p) => n + p.amountKes, 0)}`);
+  });
+});
