@@ -4,7 +4,7 @@
 // the migrations, not only by convention.
 import { sql } from "drizzle-orm";
 import {
-  bigint, bigserial, boolean, check, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
 
 const money = (name: string) => bigint(name, { mode: "number" });
@@ -325,34 +325,6 @@ export const pollerRuns = pgTable("poller_runs", {
   error: text("error"),
 }, (t) => [index("poller_runs_started_idx").on(t.startedAt)]);
 
-// ---------------------------------------------------------------- reporting rollup (docs/decisions/002-dashboard-aggregates.md)
-
-/**
- * Payments counted per East Africa Time hour, kept by a trigger on payments: basis `created` by
- * created_at with status and result code, basis `paid` by paid_at for paid ones. The key is EAT
- * wall-clock (timestamp without zone, the one exception to "UTC in the database"): Nairobi has no
- * daylight saving, so an EAT hour is exactly one UTC hour, and reports group by EAT day without
- * converting every row. The trigger appends to payment_stat_deltas (no hot rows); readers fold them in.
- */
-export const paymentStats = pgTable("payment_stats", {
-  eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
-  basis: text("basis").notNull(), // created | paid
-  status: text("status").notNull(),
-  resultCode: text("result_code").notNull().default(""),
-  payments: integer("payments").notNull(),
-  amountKes: money("amount_kes").notNull(),
-}, (t) => [primaryKey({ name: "payment_stats_pkey", columns: [t.eatHour, t.basis, t.status, t.resultCode] })]);
-
-export const paymentStatDeltas = pgTable("payment_stat_deltas", {
-  id: bigserial("id", { mode: "number" }).primaryKey(),
-  eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
-  basis: text("basis").notNull(),
-  status: text("status").notNull(),
-  resultCode: text("result_code").notNull().default(""),
-  payments: integer("payments").notNull(), // +1 or -1
-  amountKes: money("amount_kes").notNull(),
-});
-
 // ---------------------------------------------------------------- statement reconciliation
 
 export const statementImports = pgTable("statement_imports", {
@@ -387,7 +359,7 @@ export const statementLines = pgTable("statement_lines", {
   otherPartyInfo: text("other_party_info"),
   linkedTransactionId: text("linked_transaction_id"),
   accountNo: text("account_no"),
-  matchState: text("match_state").notNull(), // matched | proposed | exception | reversal | skipped | unmatched
+  matchState: text("match_state").notNull(), // new (not matched yet) | matched | proposed | exception | reversal | skipped | unmatched
   paymentId: uuid("payment_id").references(() => payments.id),
   proposedPaymentId: uuid("proposed_payment_id").references(() => payments.id),
   raw: jsonb("raw"),
@@ -419,3 +391,6 @@ export type Receipt = typeof receipts.$inferSelect;
 export type PollerRun = typeof pollerRuns.$inferSelect;
 export type StatementImport = typeof statementImports.$inferSelect;
 export type StatementLine = typeof statementLines.$inferSelect;
+
+// The reporting rollup lives beside this file (db/schema.ts past ~400 lines is split by concept).
+export * from "./schema-reports";

@@ -3,7 +3,9 @@
 // nothing; CSRF; a malformed upload; line filters and keyset pages; the HTML finance sees.
 import { count, eq } from "drizzle-orm";
 import { reconciliationDays, staffAudit, statementImports } from "../../db/schema";
+import { dayLabel } from "../../app/components/reconciliation/day-status";
 import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
+import { eatDay } from "../../app/lib/time";
 import { getPaymentView } from "../../app/modules/payments/queries.server";
 import * as importRoute from "../../app/routes/_console.reconciliation.$importId";
 import * as indexRoute from "../../app/routes/_console.reconciliation._index";
@@ -121,6 +123,10 @@ describe("an import's page", () => {
     expect(await jsonOf(done)).toMatchObject({ ok: true, message: `Order ${payment.orderRef} is now paid with receipt ${receipt}.` });
     expect((await getPaymentView(app.ctx.db, payment.id))!).toMatchObject({ status: "paid", receipt });
     expect((await confirm(as.finance)).status).toBe(409);
+
+    // Today's line is now matched, and the index's daily status says so.
+    const index = await renderPage(app.ctx, get("/reconciliation", as.finance), "reconciliation", indexRoute);
+    expect(index.html.replace(/<!-- -->/g, "")).toContain(`<td>${dayLabel(eatDay(new Date()))}</td><td>1 lines, 1 matched, 0 open`);
   });
 
   it("is a 404 for an import that does not exist", async () => {
@@ -130,7 +136,7 @@ describe("an import's page", () => {
 
 describe("daily sign-off", () => {
   it("finance signs off a clean day; it is recorded with its figures and in the staff audit", async () => {
-    await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-10", { status: "Failed" }), pastLine("2025-03-10", { status: "Failed" })], preamble: false }), as.finance));
+    const uploaded = await jsonOf(await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-10", { status: "Failed" }), pastLine("2025-03-10", { status: "Failed" })], preamble: false }), as.finance)));
     const response = await signOff(as.finance, { day: "2025-03-10", note: "" });
     expect(await jsonOf(response)).toMatchObject({ ok: true, message: "Signed off 10 Mar 2025: 2 lines, 0 matched, 0 open." });
     const [day] = await app.ctx.db.select().from(reconciliationDays).where(eq(reconciliationDays.day, "2025-03-10"));
@@ -138,7 +144,8 @@ describe("daily sign-off", () => {
     const audit = await app.ctx.db.select().from(staffAudit).where(eq(staffAudit.entityId, "2025-03-10"));
     expect(audit).toEqual([expect.objectContaining({ action: "reconciliation.signoff", entityType: "reconciliation_day", actorUserId: as.finance.user.id })]);
 
-    const page = await renderPage(app.ctx, get("/reconciliation", as.finance), "reconciliation", indexRoute);
+    // The index shows the last fortnight of statement days; an older day is on its import's page.
+    const page = await renderPage(app.ctx, get(`/reconciliation/${uploaded.data.importId}`, as.finance), "reconciliation/:importId", importRoute);
     const html = page.html.replace(/<!-- -->/g, ""); // React's markers between adjacent text nodes
     expect(html).toContain("2 lines, 0 matched, 0 open");
     expect(html).toContain(`Signed off by ${as.finance.user.name}`);

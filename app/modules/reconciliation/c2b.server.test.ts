@@ -5,7 +5,7 @@ import { and, eq, sum } from "drizzle-orm";
 import { exceptions, rawCallbacks, receipts } from "../../../db/schema";
 import { CALLBACK_TOKEN, startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, PHONES } from "../../../tests/support/factories";
-import { freshReceipt, paidPayment, paymentInStatus, pendingPayment, shortRef } from "../../../tests/support/reconciliation";
+import { freshReceipt, paidPayment, paymentInStatus, pendingPayment, receiptPendingPayment, shortRef } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
 import { c2bUrls, registerC2bUrls } from "./c2b.server";
@@ -134,4 +134,13 @@ describe("the hooks themselves", () => {
     expect(rows[rows.length - 1]).toMatchObject({ outcome: "rejected", tokenValid: false, receipt: null });
     expect(await app.ctx.db.select().from(receipts).where(eq(receipts.receipt, "TCWRONGTOK"))).toEqual([]);
   });
+});
+
+it("gives a paid payment whose receipt was pending (STK Query said paid) its receipt", async () => {
+  const payment = await receiptPendingPayment(app, support, { amount: 1_010 });
+  const sent = await confirm({ amount: 1_010, billRefNumber: payment.accountReference, msisdn: payment.phone, msisdnFormat: "hashed" });
+  expect(sent.raw.outcome).toBe("applied");
+  const after = (await getPaymentView(app.ctx.db, payment.id))!;
+  expect(after).toMatchObject({ status: "paid", receipt: sent.transId, receiptPending: false });
+  expect(after.timeline.map((e) => e.type)).toContain("receipt_attached");
 });

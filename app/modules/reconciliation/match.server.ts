@@ -233,10 +233,10 @@ export function describeLine(line: Pick<StatementLine, "receipt" | "paidInKes" |
   return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
 }
 
-// One UPDATE … FROM (VALUES …) per batch instead of a thousand single-row updates.
+// One UPDATE per batch, its rows as one JSON parameter, instead of a thousand single-row updates.
 async function writeOutcomes(tx: Db, outcomes: Map<number, LineOutcome>) {
   if (outcomes.size === 0) return;
-  const rows = [...outcomes].map(([id, o]) => sql`(${id}::bigint, ${o.state}::text, ${o.paymentId ?? null}::uuid, ${o.proposedPaymentId ?? null}::uuid)`);
-  await tx.execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v.payment_id, proposed_payment_id = v.proposed
-    from (values ${sql.join(rows, sql`, `)}) as v(id, state, payment_id, proposed) where sl.id = v.id`);
+  const rows = [...outcomes].map(([id, o]) => ({ id, state: o.state, paymentId: o.paymentId ?? null, proposedPaymentId: o.proposedPaymentId ?? null }));
+  await tx.execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v."paymentId", proposed_payment_id = v."proposedPaymentId"
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, state text, "paymentId" uuid, "proposedPaymentId" uuid) where sl.id = v.id`);
 }

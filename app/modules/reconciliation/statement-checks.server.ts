@@ -35,16 +35,18 @@ export async function applyReversals(tx: Db, now: Date, lines: MatchLine[], outc
     const payment = original?.paymentId ? locked.get(original.paymentId) : undefined;
     if (original && payment) {
       const partial = line.withdrawnKes !== original.amountKes ? ` (the original was ${formatKes(original.amountKes)})` : "";
-      await addPaymentEvent(tx, actor, {
+      const reversal = {
         paymentId: payment.id, type: "reversal",
         summary: `Receipt ${original.receipt} reversed by ${line.receipt} on the statement: ${formatKes(line.withdrawnKes)} back to the customer${partial}`,
         data: { reversal: line.receipt, original: original.receipt, amountKes: line.withdrawnKes, statementLineId: line.id },
-      });
+      };
       // Only money we booked as paid becomes refunded; any other status is left for a person to read.
       if (payment.status === "paid") {
-        await writePaymentStatus(tx, actor, payment, "refunded", { now, reason: `Reversed on the M-Pesa statement (${line.receipt})` });
+        await writePaymentStatus(tx, actor, payment, "refunded", { now, reason: `Reversed on the M-Pesa statement (${line.receipt})`, precedingEvent: reversal });
         locked.set(payment.id, { ...payment, status: "refunded" });
         summary.refunded += 1;
+      } else {
+        await addPaymentEvent(tx, actor, reversal);
       }
     }
     outcomes.set(line.id, { state: "reversal", paymentId: original?.paymentId ?? null });

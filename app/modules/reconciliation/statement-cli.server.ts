@@ -1,10 +1,8 @@
 // `npm run cli -- statement:import FILE`: the console's upload, for operators and scripts (issue 7).
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { basename } from "node:path";
 import type { CliCommand } from "../../cli";
 import { AppError } from "../../lib/app-error";
-import { importStatement } from "./import.server";
+import { importStatementFile } from "./import.server";
 
 export const statementCliCommands: Record<string, CliCommand> = {
   "statement:import": {
@@ -14,7 +12,7 @@ export const statementCliCommands: Record<string, CliCommand> = {
       if (!file) throw new AppError("invalid_request", "Name the statement file: statement:import FILE");
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new AppError("not_found", `No such file: ${file}`);
-      const result = await importStatement(ctx, { fileName: basename(file), input: createReadStream(file), actor: { kind: "system", label: "cli" } });
+      const result = await importStatementFile(ctx, { path: file, actor: { kind: "system", label: "cli" } });
       process.stdout.write(`${result.message}\nImport ${result.importId}\n`);
       const byType = Object.entries(result.summary.match?.exceptionsByType ?? {});
       if (byType.length) process.stdout.write(`Exceptions opened: ${byType.map(([type, n]) => `${type} ${n}`).join(", ")}\n`);

@@ -130,7 +130,7 @@ describe("comparison with the previous period", () => {
 
 describe("the rollup", () => {
   it("agrees with a recount from the payments table after every status change the flows made", async () => {
-    const ranges = [{ from: "2025-03-01", to: "2025-05-31" }, { from: "2025-04-10", to: "2025-04-10", interval: "week" }];
+    const ranges: Record<string, string>[] = [{ from: "2025-03-01", to: "2025-05-31" }, { from: "2025-04-10", to: "2025-04-10", interval: "week" }];
     const before = await Promise.all(ranges.map((r) => dashboard(r)));
     await rebuildPaymentStats(app.ctx.db);
     const after = await Promise.all(ranges.map((r) => dashboard(r)));
