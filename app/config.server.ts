@@ -187,5 +187,6 @@ export function testDatabaseUrl(): string | undefined {
 
 /** For `npm run seed:bulk` and `npm run bench:console`: the PostgreSQL database they fill and measure. */
 export function benchDatabaseUrl(): string | undefined {
-  return process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || undefined;
+  // Never falls back to DATABASE_URL: a benchmark must not write into the database the app serves.
+  return process.env.BENCH_DATABASE_URL || undefined;
 }

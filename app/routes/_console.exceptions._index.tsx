@@ -39,7 +39,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   }
 
   const base = { form, now: context.now().toISOString(), canExport: can(session.user.role, "exports:csv") };
-  const [counts, health] = await Promise.all([countOpenExceptions(context.db), getCallbackHealth(context)]);
+  // Paid payments the statement does not show are the strongest fraud signal: always on top of page one.
+  const showFirst = !params.get("cursor") && (!form.type || form.type === "missing_from_statement") && form.status === "unresolved";
+  const [counts, health, first] = await Promise.all([
+    countOpenExceptions(context.db), getCallbackHealth(context),
+    showFirst ? listExceptions(context.db, { status: "unresolved", type: "missing_from_statement", limit: 20 }) : null,
+  ]);
   let page: Awaited<ReturnType<typeof listExceptions>> = { exceptions: [], nextCursor: null };
   let error: AppError | null = null;
   try {
@@ -48,7 +53,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     if (!(caught instanceof AppError)) throw caught;
     error = caught; // a mangled cursor or an unknown type: say so on the page, keep the filters
   }
-  return json({ ...base, counts, health, rows: page.exceptions, nextCursor: page.nextCursor, error: error?.message ?? null }, { status: error?.status ?? 200 });
+  return json({ ...base, counts, health, first: form.type ? [] : first?.exceptions ?? [], rows: page.exceptions, nextCursor: page.nextCursor, error: error?.message ?? null }, { status: error?.status ?? 200 });
 }
 
 export default function ExceptionQueue() {
@@ -73,6 +78,12 @@ export default function ExceptionQueue() {
       </div>
       <CallbackHealthBanner health={data.health} />
       <p className="muted">Cases a person must decide, oldest first. <Money kes={atStake} /> is at stake in the cases still needing action.</p>
+      {data.first.length ? (
+        <div className="banner-warn" data-testid="missing-from-statement">
+          <strong>Paid, but missing from the M-Pesa statement — check these first (possible forged callbacks):</strong>
+          <ul>{data.first.map((x) => <li key={x.id}><Link to={`/exceptions/${x.id}`}>{x.summary}</Link> · <Money kes={x.amountAtStake} /></li>)}</ul>
+        </div>
+      ) : null}
       <TypeCounts counts={data.counts} current={data.form.type} linkFor={linkFor} />
       <Form method="get" className="filters">
         <label>Status

@@ -40,6 +40,7 @@ export async function listApiKeys(db: Db): Promise<PublicApiKey[]> {
 }
 
 export async function revokeApiKey(db: Db, id: string, actor: Actor): Promise<void> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError("not_found", "That key does not exist or is already revoked.", { status: 404 });
   const [row] = await db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning(publicColumns);
   if (!row) throw new AppError("not_found", "That key does not exist or is already revoked.", { status: 404 });
   await recordStaffAction(db, actor, { action: "apikey.revoke", entityType: "api_key", entityId: id, before: { revoked: false }, after: { revoked: true } });

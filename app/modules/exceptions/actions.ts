@@ -54,7 +54,7 @@ export const TYPE_DESCRIPTIONS: Record<ExceptionType, { title: string; plain: st
   unknown_outcome: { title: "Outcome unknown", plain: "We could not tell whether the customer paid (M-Pesa never answered). Re-query, mark it expired, or — with a receipt from the M-Pesa portal — mark it paid offline with a second person's approval." },
   duplicate_receipt: { title: "Receipt used twice", plain: "A callback named a receipt that already belongs to another payment. One receipt is one sum of money, so it was not booked again." },
   statement_only: { title: "Only on the statement", plain: "The M-Pesa statement shows money we have no payment for." },
-  missing_from_statement: { title: "Missing from the statement", plain: "A paid payment does not appear on the M-Pesa statement for its day." },
+  missing_from_statement: { title: "Missing from the statement", urgent: true, plain: "A paid payment does not appear on the M-Pesa statement for its day — the strongest sign of a forged callback. Check the M-Pesa portal before the goods go out." },
   time_mismatch: { title: "Time mismatch", plain: "The statement and our records disagree about when a payment happened." },
   unmatched_c2b: { title: "Unmatched direct payment", plain: "A customer paid to the paybill/till directly and we could not tell which order it is for." },
 };
