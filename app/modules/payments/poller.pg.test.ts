@@ -98,7 +98,8 @@ describe("several poller instances on one database", () => {
     const runs = await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.trigger, "schedule"));
     const ticks = await app.ctx.db.select().from(jobLeases).where(like(jobLeases.key, "poll-pending:%"));
     expect(runs.length).toBe(ticks.length);
-    expect(runs.every((r) => r.status === "ok")).toBe(true);
+    // A tick elected just as stop() aborts records itself as skipped ("stopping"); nothing fails.
+    expect(runs.filter((r) => !(r.status === "ok" || (r.status === "skipped" && r.error === "stopping")))).toEqual([]);
     expect(new Set(ticks.map((t) => t.holder))).toEqual(new Set(runs.map((r) => r.instance)));
   });
 });
