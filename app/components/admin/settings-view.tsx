@@ -1,16 +1,8 @@
 // The settings page's body, presentational only (it receives the already-masked view), so a test can
 // render it to HTML and prove no secret appears.
-export type SettingsViewProps = {
-  environment: string;
-  merchantName: string;
-  publicUrl: string;
-  daraja: { baseUrl: string; timeoutMs: number; shortcode: string; partyB: string; transactionType: string };
-  secrets: { name: string; env: string; masked: string }[];
-  callbackUrls: { name: string; purpose: string; masked: string; problems: string[] }[];
-  network: { allowedIps: string[] | null; trustProxy: boolean };
-  poller: { enabled: boolean; schedule: string; firstAfterS: number; giveUpAfterS: number; maxQps: number };
-  database: string;
-};
+import type { SettingsView } from "../../modules/admin/settings-view";
+
+export type SettingsViewProps = SettingsView;
 
 export function SettingsView(s: SettingsViewProps) {
   return (

@@ -5,18 +5,9 @@
 import type { Config } from "../../config.server";
 import { validateCallbackUrl } from "../daraja/callback-url";
 import { maskInUrl, maskSecret } from "./mask";
+import type { SettingsView } from "./settings-view";
 
-export type SettingsView = {
-  environment: Config["mpesa"]["environment"];
-  merchantName: string;
-  publicUrl: string;
-  daraja: { baseUrl: string; timeoutMs: number; shortcode: string; partyB: string; transactionType: string };
-  secrets: { name: string; env: string; masked: string }[];
-  callbackUrls: { name: string; purpose: string; masked: string; problems: string[] }[];
-  network: { allowedIps: string[] | null; trustProxy: boolean };
-  poller: Config["poller"];
-  database: string;
-};
+export type { SettingsView };
 
 export function getSettingsView(config: Config): SettingsView {
   const { mpesa } = config;
