@@ -22,17 +22,32 @@ async function main() {
     throw error;
   }
 
-  const simulator = config.simulator.start ? createSimulator({ shortcode: config.mpesa.shortcode, passkey: config.mpesa.passkey, consumerKey: config.mpesa.consumerKey, consumerSecret: config.mpesa.consumerSecret }) : null;
+  const simulator = config.simulator.start
+    ? createSimulator({
+        shortcode: config.mpesa.shortcode,
+        passkey: config.mpesa.passkey,
+        consumerKey: config.mpesa.consumerKey,
+        consumerSecret: config.mpesa.consumerSecret,
+      })
+    : null;
   if (simulator) await simulator.listen(config.simulator.port, "127.0.0.1");
 
   const { ctx, database } = await createContext(config);
   const log = ctx.log;
-  log.info({ driver: database.driver, environment: config.mpesa.environment, daraja: config.mpesa.baseUrl }, "database ready");
+  log.info(
+    {
+      driver: database.driver,
+      environment: config.mpesa.environment,
+      daraja: config.mpesa.baseUrl,
+    },
+    "database ready",
+  );
   if (config.seedDemoData) {
     const seeded = await seedDemoData(ctx);
     if (seeded.created) {
       process.stdout.write(`\nDemo data created. Sign in at ${config.publicUrl}/login with:\n`);
-      for (const u of seeded.logins) process.stdout.write(`  ${u.role.padEnd(8)} ${u.email}  password: ${u.password}\n`);
+      for (const u of seeded.logins)
+        process.stdout.write(`  ${u.role.padEnd(8)} ${u.email}  password: ${u.password}\n`);
       process.stdout.write("\n");
     }
   }
@@ -48,8 +63,13 @@ async function main() {
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The path only: callback tokens live in the path of /hooks, so those are cut to their prefix.
-      const path = req.path.startsWith("/hooks/") ? req.path.split("/").slice(0, 4).join("/") + "/…" : req.path;
-      log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
+      const path = req.path.startsWith("/hooks/")
+        ? req.path.split("/").slice(0, 4).join("/") + "/…"
+        : req.path;
+      log.info(
+        { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        "request",
+      );
     });
     next();
   });
@@ -58,7 +78,13 @@ async function main() {
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
 
   const server = app.listen(config.port, config.host, () => {
-    log.info({ url: config.publicUrl, simulator: simulator ? `http://127.0.0.1:${config.simulator.port}/handset` : null }, "console listening");
+    log.info(
+      {
+        url: config.publicUrl,
+        simulator: simulator ? `http://127.0.0.1:${config.simulator.port}/handset` : null,
+      },
+      "console listening",
+    );
   });
   const jobs = startJobs(ctx);
 
@@ -78,6 +104,8 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`Start-up failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(
+    `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

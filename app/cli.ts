@@ -40,38 +40,72 @@ const commands: Record<string, CliCommand> = {
     usage: "db:seed                          create the demo users (simulator/sandbox only)",
     async run(ctx) {
       const result = await seedDemoData(ctx);
-      out(result.created ? "Demo users created:" : "Users already exist; demo logins (if they were seeded):");
+      out(
+        result.created
+          ? "Demo users created:"
+          : "Users already exist; demo logins (if they were seeded):",
+      );
       for (const u of result.logins) out(`  ${u.role.padEnd(8)} ${u.email}  ${u.password}`);
     },
   },
   "user:create": {
     usage: `user:create --email E --role (${ROLES.join("|")}) [--name N] [--password P]   (prompts for the password if omitted)`,
     async run(ctx, args) {
-      const { values } = parseArgs({ args, options: { email: { type: "string" }, role: { type: "string" }, name: { type: "string" }, password: { type: "string" } } });
-      const password = values.password ?? await prompt("Password (at least 10 characters): ");
-      const user = await createUser(ctx.db, { email: values.email ?? "", role: values.role as never, name: values.name ?? values.email ?? "", password }, CLI_ACTOR);
+      const { values } = parseArgs({
+        args,
+        options: {
+          email: { type: "string" },
+          role: { type: "string" },
+          name: { type: "string" },
+          password: { type: "string" },
+        },
+      });
+      const password = values.password ?? (await prompt("Password (at least 10 characters): "));
+      const user = await createUser(
+        ctx.db,
+        {
+          email: values.email ?? "",
+          role: values.role as never,
+          name: values.name ?? values.email ?? "",
+          password,
+        },
+        CLI_ACTOR,
+      );
       out(`Created ${user.role} ${user.email} (${user.id})`);
     },
   },
   "user:list": {
     usage: "user:list                        list staff accounts",
     async run(ctx) {
-      for (const u of await listUsers(ctx.db)) out(`${u.role.padEnd(8)} ${u.email.padEnd(32)} ${u.name}${u.disabledAt ? "  (disabled)" : ""}`);
+      for (const u of await listUsers(ctx.db))
+        out(
+          `${u.role.padEnd(8)} ${u.email.padEnd(32)} ${u.name}${u.disabledAt ? "  (disabled)" : ""}`,
+        );
     },
   },
   "apikey:create": {
     usage: `apikey:create --name N --role (${ROLES.join("|")})   prints the key once`,
     async run(ctx, args) {
-      const { values } = parseArgs({ args, options: { name: { type: "string" }, role: { type: "string" } } });
-      const { key, apiKey } = await createApiKey(ctx.db, { name: values.name ?? "", role: values.role as never }, CLI_ACTOR);
-      out(`Created API key "${apiKey.name}" (${apiKey.role}). It is shown only now; store it safely:`);
+      const { values } = parseArgs({
+        args,
+        options: { name: { type: "string" }, role: { type: "string" } },
+      });
+      const { key, apiKey } = await createApiKey(
+        ctx.db,
+        { name: values.name ?? "", role: values.role as never },
+        CLI_ACTOR,
+      );
+      out(
+        `Created API key "${apiKey.name}" (${apiKey.role}). It is shown only now; store it safely:`,
+      );
       out(key);
     },
   },
   "apikey:list": {
     usage: "apikey:list                      list API keys (never the keys themselves)",
     async run(ctx) {
-      for (const k of await listApiKeys(ctx.db)) out(`${k.prefix}…  ${k.role.padEnd(8)} ${k.name}${k.revokedAt ? "  (revoked)" : ""}`);
+      for (const k of await listApiKeys(ctx.db))
+        out(`${k.prefix}…  ${k.role.padEnd(8)} ${k.name}${k.revokedAt ? "  (revoked)" : ""}`);
     },
   },
   ...extraCommands,
@@ -103,7 +137,9 @@ async function main() {
   try {
     await command.run(ctx, args);
   } catch (error) {
-    process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${name} failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   } finally {
     await database.close();

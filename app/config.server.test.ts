@@ -18,30 +18,52 @@ describe("configuration", () => {
     expect(config.database.dataDir).toBe("./.data");
     expect(config.mpesa.environment).toBe("simulator");
     expect(config.mpesa.baseUrl).toBe("http://127.0.0.1:4010");
-    expect(config.mpesa.callbackUrl).toBe("http://localhost:3000/hooks/daraja/stk/dev-callback-token");
+    expect(config.mpesa.callbackUrl).toBe(
+      "http://localhost:3000/hooks/daraja/stk/dev-callback-token",
+    );
     expect(config.simulator.start).toBe(true);
-    expect(config.poller).toEqual({ enabled: true, schedule: "*/15 * * * * *", firstAfterS: 30, giveUpAfterS: 300, maxQps: 5 });
+    expect(config.poller).toEqual({
+      enabled: true,
+      schedule: "*/15 * * * * *",
+      firstAfterS: 30,
+      giveUpAfterS: 300,
+      maxQps: 5,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it("names the variable and what it expects when a value is wrong", () => {
     expect(problemsOf({ PORT: "eighty" })).toEqual([expect.stringMatching(/^PORT: /)]);
-    expect(problemsOf({ DATABASE_URL: "mysql://x" })).toEqual(["DATABASE_URL: a postgres:// connection URL"]);
+    expect(problemsOf({ DATABASE_URL: "mysql://x" })).toEqual([
+      "DATABASE_URL: a postgres:// connection URL",
+    ]);
     expect(problemsOf({ MPESA_ENVIRONMENT: "live" })[0]).toMatch(/^MPESA_ENVIRONMENT: /);
     expect(problemsOf({ POLL_MAX_QPS: "-1" })[0]).toMatch(/^POLL_MAX_QPS: /);
   });
 
   it("requires Daraja credentials outside simulator mode, and lists every missing one", () => {
     const problems = problemsOf({ MPESA_ENVIRONMENT: "sandbox" });
-    for (const name of ["MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_SHORTCODE", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"]) {
+    for (const name of [
+      "MPESA_CONSUMER_KEY",
+      "MPESA_CONSUMER_SECRET",
+      "MPESA_SHORTCODE",
+      "MPESA_PASSKEY",
+      "MPESA_CALLBACK_TOKEN",
+    ]) {
       expect(problems).toContainEqual(expect.stringContaining(name));
     }
   });
 
   it("requires a session secret and an https PUBLIC_URL in production", () => {
     const problems = problemsOf({
-      NODE_ENV: "production", MPESA_ENVIRONMENT: "production", PUBLIC_URL: "http://shop.example",
-      MPESA_CONSUMER_KEY: "k", MPESA_CONSUMER_SECRET: "s", MPESA_SHORTCODE: "600999", MPESA_PASSKEY: "p", MPESA_CALLBACK_TOKEN: "token-1234",
+      NODE_ENV: "production",
+      MPESA_ENVIRONMENT: "production",
+      PUBLIC_URL: "http://shop.example",
+      MPESA_CONSUMER_KEY: "k",
+      MPESA_CONSUMER_SECRET: "s",
+      MPESA_SHORTCODE: "600999",
+      MPESA_PASSKEY: "p",
+      MPESA_CALLBACK_TOKEN: "token-1234",
     });
     expect(problems).toContainEqual(expect.stringContaining("SESSION_SECRET"));
     expect(problems).toContainEqual(expect.stringContaining("PUBLIC_URL: must be an https://"));
@@ -58,16 +80,35 @@ describe("configuration", () => {
   });
 
   it("wants the till number for buy-goods and sends it as PartyB", () => {
-    expect(problemsOf({ MPESA_TRANSACTION_TYPE: "CustomerBuyGoodsOnline" })[0]).toMatch(/^MPESA_PARTY_B/);
-    const config = loadConfig({ MPESA_TRANSACTION_TYPE: "CustomerBuyGoodsOnline", MPESA_PARTY_B: "5123456" });
+    expect(problemsOf({ MPESA_TRANSACTION_TYPE: "CustomerBuyGoodsOnline" })[0]).toMatch(
+      /^MPESA_PARTY_B/,
+    );
+    const config = loadConfig({
+      MPESA_TRANSACTION_TYPE: "CustomerBuyGoodsOnline",
+      MPESA_PARTY_B: "5123456",
+    });
     expect(config.mpesa.partyB).toBe("5123456");
     expect(config.mpesa.shortcode).toBe("174379");
   });
 
   it("uses the real Daraja hosts for sandbox and production unless DARAJA_BASE_URL overrides", () => {
-    const creds = { MPESA_CONSUMER_KEY: "k", MPESA_CONSUMER_SECRET: "s", MPESA_SHORTCODE: "174379", MPESA_PASSKEY: "p", MPESA_CALLBACK_TOKEN: "token-1234" };
-    expect(loadConfig({ ...creds, MPESA_ENVIRONMENT: "sandbox" }).mpesa.baseUrl).toBe("https://sandbox.safaricom.co.ke");
+    const creds = {
+      MPESA_CONSUMER_KEY: "k",
+      MPESA_CONSUMER_SECRET: "s",
+      MPESA_SHORTCODE: "174379",
+      MPESA_PASSKEY: "p",
+      MPESA_CALLBACK_TOKEN: "token-1234",
+    };
+    expect(loadConfig({ ...creds, MPESA_ENVIRONMENT: "sandbox" }).mpesa.baseUrl).toBe(
+      "https://sandbox.safaricom.co.ke",
+    );
     expect(loadConfig({ ...creds, MPESA_ENVIRONMENT: "sandbox" }).simulator.start).toBe(false);
-    expect(loadConfig({ ...creds, MPESA_ENVIRONMENT: "sandbox", DARAJA_BASE_URL: "http://127.0.0.1:9999/" }).mpesa.baseUrl).toBe("http://127.0.0.1:9999");
+    expect(
+      loadConfig({
+        ...creds,
+        MPESA_ENVIRONMENT: "sandbox",
+        DARAJA_BASE_URL: "http://127.0.0.1:9999/",
+      }).mpesa.baseUrl,
+    ).toBe("http://127.0.0.1:9999");
   });
 });

@@ -14,9 +14,10 @@ const SIMULATOR_DEFAULTS = {
 const DEV_SESSION_SECRET = "development-only-session-secret-change-me";
 const DEV_CALLBACK_TOKEN = "dev-callback-token";
 
-const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => ["true", "1", "yes"].includes(v));
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => ["true", "1", "yes"].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -25,7 +26,10 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL")
+    .optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
   DATA_DIR: z.string().default("./.data"),
 
@@ -37,11 +41,22 @@ const EnvSchema = z.object({
   DARAJA_TIMEOUT_MS: int(1000, 120_000).default(15_000),
   MPESA_CONSUMER_KEY: z.string().min(1).optional(),
   MPESA_CONSUMER_SECRET: z.string().min(1).optional(),
-  MPESA_SHORTCODE: z.string().regex(/^\d{5,7}$/, "a 5–7 digit shortcode").optional(),
+  MPESA_SHORTCODE: z
+    .string()
+    .regex(/^\d{5,7}$/, "a 5–7 digit shortcode")
+    .optional(),
   MPESA_PASSKEY: z.string().min(1).optional(),
-  MPESA_TRANSACTION_TYPE: z.enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]).default("CustomerPayBillOnline"),
-  MPESA_PARTY_B: z.string().regex(/^\d{5,8}$/, "a till or paybill number").optional(),
-  MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "8–128 letters, digits, _ or -").optional(),
+  MPESA_TRANSACTION_TYPE: z
+    .enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"])
+    .default("CustomerPayBillOnline"),
+  MPESA_PARTY_B: z
+    .string()
+    .regex(/^\d{5,8}$/, "a till or paybill number")
+    .optional(),
+  MPESA_CALLBACK_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,128}$/, "8–128 letters, digits, _ or -")
+    .optional(),
   MPESA_CALLBACK_ALLOWED_IPS: z.string().optional(),
   TRUST_PROXY: bool.default(false),
   MERCHANT_NAME: z.string().min(1).default("Demo Merchant"),
@@ -85,7 +100,13 @@ export type Config = Readonly<{
   };
   simulator: { start: boolean; port: number };
   seedDemoData: boolean;
-  poller: { enabled: boolean; schedule: string; firstAfterS: number; giveUpAfterS: number; maxQps: number };
+  poller: {
+    enabled: boolean;
+    schedule: string;
+    firstAfterS: number;
+    giveUpAfterS: number;
+    maxQps: number;
+  };
 }>;
 
 export class ConfigError extends Error {
@@ -102,7 +123,9 @@ const DARAJA_URLS: Record<Exclude<MpesaEnvironment, "simulator">, string> = {
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as a shell `VAR=` usually means.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
@@ -117,27 +140,48 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!value) problems.push(`${name}: required when MPESA_ENVIRONMENT=${e.MPESA_ENVIRONMENT}`);
     return value ?? "";
   };
-  const consumerKey = required("MPESA_CONSUMER_KEY", simulated ? SIMULATOR_DEFAULTS.consumerKey : undefined);
-  const consumerSecret = required("MPESA_CONSUMER_SECRET", simulated ? SIMULATOR_DEFAULTS.consumerSecret : undefined);
-  const shortcode = required("MPESA_SHORTCODE", simulated ? SIMULATOR_DEFAULTS.shortcode : undefined);
+  const consumerKey = required(
+    "MPESA_CONSUMER_KEY",
+    simulated ? SIMULATOR_DEFAULTS.consumerKey : undefined,
+  );
+  const consumerSecret = required(
+    "MPESA_CONSUMER_SECRET",
+    simulated ? SIMULATOR_DEFAULTS.consumerSecret : undefined,
+  );
+  const shortcode = required(
+    "MPESA_SHORTCODE",
+    simulated ? SIMULATOR_DEFAULTS.shortcode : undefined,
+  );
   const passkey = required("MPESA_PASSKEY", simulated ? SIMULATOR_DEFAULTS.passkey : undefined);
-  const callbackToken = required("MPESA_CALLBACK_TOKEN", simulated ? DEV_CALLBACK_TOKEN : undefined);
+  const callbackToken = required(
+    "MPESA_CALLBACK_TOKEN",
+    simulated ? DEV_CALLBACK_TOKEN : undefined,
+  );
 
   const sessionSecret = e.SESSION_SECRET ?? (production ? undefined : DEV_SESSION_SECRET);
-  if (!sessionSecret) problems.push("SESSION_SECRET: required in production (at least 32 random characters)");
+  if (!sessionSecret)
+    problems.push("SESSION_SECRET: required in production (at least 32 random characters)");
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   if (e.MPESA_ENVIRONMENT === "production" && !publicUrl.startsWith("https://")) {
-    problems.push("PUBLIC_URL: must be an https:// URL when MPESA_ENVIRONMENT=production (Daraja only calls back over HTTPS)");
+    problems.push(
+      "PUBLIC_URL: must be an https:// URL when MPESA_ENVIRONMENT=production (Daraja only calls back over HTTPS)",
+    );
   }
   if (e.MPESA_TRANSACTION_TYPE === "CustomerBuyGoodsOnline" && !e.MPESA_PARTY_B) {
-    problems.push("MPESA_PARTY_B: required for CustomerBuyGoodsOnline (the till number; MPESA_SHORTCODE is the store number)");
+    problems.push(
+      "MPESA_PARTY_B: required for CustomerBuyGoodsOnline (the till number; MPESA_SHORTCODE is the store number)",
+    );
   }
   if (problems.length) throw new ConfigError(problems);
 
   const startSimulator = e.START_SIMULATOR ?? (simulated && !e.DARAJA_BASE_URL);
-  const baseUrl = (e.DARAJA_BASE_URL ?? (simulated ? `http://127.0.0.1:${e.SIMULATOR_PORT}` : DARAJA_URLS[e.MPESA_ENVIRONMENT as "sandbox"]))
-    .replace(/\/+$/, "");
+  const baseUrl = (
+    e.DARAJA_BASE_URL ??
+    (simulated
+      ? `http://127.0.0.1:${e.SIMULATOR_PORT}`
+      : DARAJA_URLS[e.MPESA_ENVIRONMENT as "sandbox"])
+  ).replace(/\/+$/, "");
 
   return Object.freeze({
     nodeEnv: e.NODE_ENV,
@@ -159,7 +203,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       partyB: e.MPESA_PARTY_B ?? shortcode,
       callbackToken,
       callbackUrl: `${publicUrl}/hooks/daraja/stk/${callbackToken}`,
-      allowedIps: e.MPESA_CALLBACK_ALLOWED_IPS ? e.MPESA_CALLBACK_ALLOWED_IPS.split(",").map((s) => s.trim()).filter(Boolean) : null,
+      allowedIps: e.MPESA_CALLBACK_ALLOWED_IPS
+        ? e.MPESA_CALLBACK_ALLOWED_IPS.split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null,
       trustProxy: e.TRUST_PROXY,
       merchantName: e.MERCHANT_NAME,
     },

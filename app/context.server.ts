@@ -29,12 +29,17 @@ export type ContextOptions = {
   migrate?: boolean;
 };
 
-export async function createContext(config: Config, options: ContextOptions = {}): Promise<{ ctx: AppContext; database: Database }> {
-  const database = options.database ?? await openDatabase({
-    databaseUrl: config.database.url,
-    dataDir: config.database.dataDir,
-    poolMax: config.database.poolMax,
-  });
+export async function createContext(
+  config: Config,
+  options: ContextOptions = {},
+): Promise<{ ctx: AppContext; database: Database }> {
+  const database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: config.database.url,
+      dataDir: config.database.dataDir,
+      poolMax: config.database.poolMax,
+    }));
   if (options.migrate ?? true) await migrate(database.db);
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLog(config.logLevel);

@@ -4,7 +4,10 @@ import { ErrorPage } from "./components/error-page";
 import stylesHref from "./styles.css";
 
 // `data:,` as the icon: no favicon request ending in a 404 on every page.
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: stylesHref }, { rel: "icon", href: "data:," }];
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesHref },
+  { rel: "icon", href: "data:," },
+];
 export const meta: MetaFunction = () => [{ title: "M-Pesa merchant console" }];
 
 export function Layout({ children }: { children: React.ReactNode }) {

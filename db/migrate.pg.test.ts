@@ -12,10 +12,17 @@ describe("migrations on PostgreSQL", () => {
     await admin.unsafe(`create database ${name}`);
     const url = new URL(testDatabaseUrl()!);
     url.pathname = `/${name}`;
-    const [a, b] = await Promise.all([openDatabase({ databaseUrl: url.toString() }), openDatabase({ databaseUrl: url.toString() })]);
+    const [a, b] = await Promise.all([
+      openDatabase({ databaseUrl: url.toString() }),
+      openDatabase({ databaseUrl: url.toString() }),
+    ]);
     try {
       const [first, second] = await Promise.all([migrate(a.db), migrate(b.db)]);
-      expect([...first, ...second].sort()).toEqual(readMigrations().map((m) => m.tag).sort());
+      expect([...first, ...second].sort()).toEqual(
+        readMigrations()
+          .map((m) => m.tag)
+          .sort(),
+      );
     } finally {
       await a.close();
       await b.close();

@@ -13,13 +13,18 @@ const LOCK_KEY = 727_001; // any constant shared by every instance of this app
 type Migration = { tag: string; hash: string; statements: string[] };
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  const journal = JSON.parse(readFileSync(`${dir}meta/_journal.json`, "utf8")) as { entries: { tag: string }[] };
+  const journal = JSON.parse(readFileSync(`${dir}meta/_journal.json`, "utf8")) as {
+    entries: { tag: string }[];
+  };
   return journal.entries.map(({ tag }) => {
     const text = readFileSync(`${dir}${tag}.sql`, "utf8");
     return {
       tag,
       hash: createHash("sha256").update(text).digest("hex"),
-      statements: text.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean),
+      statements: text
+        .split("--> statement-breakpoint")
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
   });
 }
@@ -32,13 +37,18 @@ export async function migrate(db: Db): Promise<string[]> {
     await tx.execute(sql`create table if not exists schema_migrations (
       tag text primary key, hash text not null, applied_at timestamptz not null default now())`);
     const done = new Map(
-      rowsOf<{ tag: string; hash: string }>(await tx.execute(sql`select tag, hash from schema_migrations`)).map((r) => [r.tag, r.hash]),
+      rowsOf<{ tag: string; hash: string }>(
+        await tx.execute(sql`select tag, hash from schema_migrations`),
+      ).map((r) => [r.tag, r.hash]),
     );
     const applied: string[] = [];
     for (const m of migrations) {
       const previous = done.get(m.tag);
       if (previous !== undefined) {
-        if (previous !== m.hash) throw new Error(`migration ${m.tag} was edited after it was applied; add a new migration instead`);
+        if (previous !== m.hash)
+          throw new Error(
+            `migration ${m.tag} was edited after it was applied; add a new migration instead`,
+          );
         continue;
       }
       for (const statement of m.statements) await tx.execute(sql.raw(statement));

@@ -1,6 +1,14 @@
 // The reporting rollup behind the dashboard and the payment counts (docs/decisions/002-dashboard-aggregates.md),
 // kept exact by the payments trigger in migration 0004. Re-exported by db/schema.ts.
-import { bigint, bigserial, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
 
 const money = (name: string) => bigint(name, { mode: "number" });
 
@@ -11,14 +19,23 @@ const money = (name: string) => bigint(name, { mode: "number" });
  * daylight saving, so an EAT hour is exactly one UTC hour, and reports group by EAT day without
  * converting every row. The trigger appends to payment_stat_deltas (no hot rows); readers fold them in.
  */
-export const paymentStats = pgTable("payment_stats", {
-  eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
-  basis: text("basis").notNull(), // created | paid
-  status: text("status").notNull(),
-  resultCode: text("result_code").notNull().default(""),
-  payments: integer("payments").notNull(),
-  amountKes: money("amount_kes").notNull(),
-}, (t) => [primaryKey({ name: "payment_stats_pkey", columns: [t.eatHour, t.basis, t.status, t.resultCode] })]);
+export const paymentStats = pgTable(
+  "payment_stats",
+  {
+    eatHour: timestamp("eat_hour", { withTimezone: false, mode: "string" }).notNull(),
+    basis: text("basis").notNull(), // created | paid
+    status: text("status").notNull(),
+    resultCode: text("result_code").notNull().default(""),
+    payments: integer("payments").notNull(),
+    amountKes: money("amount_kes").notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: "payment_stats_pkey",
+      columns: [t.eatHour, t.basis, t.status, t.resultCode],
+    }),
+  ],
+);
 
 export const paymentStatDeltas = pgTable("payment_stat_deltas", {
   id: bigserial("id", { mode: "number" }).primaryKey(),

@@ -11,12 +11,35 @@ const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** The plain-English reasons, taken from the one catalogue so seeded rows read like real ones. */
 export function reasonsTableSql(): string {
-  const rows = KNOWN_STK_RESULT_CODES.map((code) => `(${quote(code)}, ${quote(classifyStkResult(code).reason)})`).join(", ");
+  const rows = KNOWN_STK_RESULT_CODES.map(
+    (code) => `(${quote(code)}, ${quote(classifyStkResult(code).reason)})`,
+  ).join(", ");
   return `create temp table seed_reasons on commit drop as select * from (values ${rows}) v(code, reason)`;
 }
 
 // Failure codes weighted roughly as a Kenyan merchant sees them: most failures are an empty wallet or a wrong PIN.
-const FAILED_CODES = ["1", "1", "1", "1", "1", "1", "1", "1", "1", "2001", "2001", "2001", "2001", "2001", "1001", "1001", "17", "26", "1036", "8006"];
+const FAILED_CODES = [
+  "1",
+  "1",
+  "1",
+  "1",
+  "1",
+  "1",
+  "1",
+  "1",
+  "1",
+  "2001",
+  "2001",
+  "2001",
+  "2001",
+  "2001",
+  "1001",
+  "1001",
+  "17",
+  "26",
+  "1036",
+  "8006",
+];
 
 export function stagingSql(b: BatchSpec): string {
   const codes = `array[${FAILED_CODES.map(quote).join(",")}]`;
@@ -167,4 +190,14 @@ export function extrasSql(run: string, adminId: string, payments: number): strin
   ];
 }
 
-export const ANALYZE_TABLES = ["payments", "stk_attempts", "receipts", "raw_callbacks", "payment_events", "exceptions", "staff_audit", "poller_runs", "payment_stats"];
+export const ANALYZE_TABLES = [
+  "payments",
+  "stk_attempts",
+  "receipts",
+  "raw_callbacks",
+  "payment_events",
+  "exceptions",
+  "staff_audit",
+  "poller_runs",
+  "payment_stats",
+];

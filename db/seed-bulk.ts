@@ -20,11 +20,17 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function options() {
   const { values } = parseArgs({
-    options: { payments: { type: "string", default: "100000" }, days: { type: "string", default: "365" }, batch: { type: "string", default: "50000" }, "database-url": { type: "string" } },
+    options: {
+      payments: { type: "string", default: "100000" },
+      days: { type: "string", default: "365" },
+      batch: { type: "string", default: "50000" },
+      "database-url": { type: "string" },
+    },
   });
   const int = (name: string, text: string, min: number, max: number) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number between ${min} and ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be a whole number between ${min} and ${max}`);
     return n;
   };
   return {
@@ -38,14 +44,28 @@ function options() {
 /** One bench user per role (idempotent); returns the admin's id for the staff audit rows. */
 export async function ensureBenchUsers(db: Db): Promise<string> {
   for (const role of ROLES) {
-    const [existing] = rowsOf<{ id: string }>(await db.execute(sql`select id from users where lower(email) = ${benchEmail(role)}`));
-    if (!existing) await createUser(db, { email: benchEmail(role), name: `Bench ${role}`, role, password: BENCH_PASSWORD });
+    const [existing] = rowsOf<{ id: string }>(
+      await db.execute(sql`select id from users where lower(email) = ${benchEmail(role)}`),
+    );
+    if (!existing)
+      await createUser(db, {
+        email: benchEmail(role),
+        name: `Bench ${role}`,
+        role,
+        password: BENCH_PASSWORD,
+      });
   }
-  const [admin] = rowsOf<{ id: string }>(await db.execute(sql`select id from users where lower(email) = ${benchEmail("admin")}`));
+  const [admin] = rowsOf<{ id: string }>(
+    await db.execute(sql`select id from users where lower(email) = ${benchEmail("admin")}`),
+  );
   return admin.id;
 }
 
-export async function seedBulk(db: Db, opts: { payments: number; days: number; batch: number }, log: (line: string) => void = out) {
+export async function seedBulk(
+  db: Db,
+  opts: { payments: number; days: number; batch: number },
+  log: (line: string) => void = out,
+) {
   const run = String.fromCharCode(65 + randomInt(26), 65 + randomInt(26));
   const adminId = await ensureBenchUsers(db);
   const started = Date.now();
@@ -57,13 +77,20 @@ export async function seedBulk(db: Db, opts: { payments: number; days: number; b
     await db.execute(sql`alter table payments enable trigger payments_stats_delta`);
     await rebuildPaymentStats(db);
   }
-  for (const statement of extrasSql(run, adminId, opts.payments)) await db.execute(sql.raw(statement));
+  for (const statement of extrasSql(run, adminId, opts.payments))
+    await db.execute(sql.raw(statement));
   // Fresh statistics and a set visibility map: the planner picks the right indexes and index-only scans work.
   for (const table of ANALYZE_TABLES) await db.execute(sql.raw(`vacuum (analyze) ${table}`));
   return { run, seconds: (Date.now() - started) / 1000 };
 }
 
-async function seedBatches(db: Db, run: string, opts: { payments: number; days: number; batch: number }, started: number, log: (line: string) => void) {
+async function seedBatches(
+  db: Db,
+  run: string,
+  opts: { payments: number; days: number; batch: number },
+  started: number,
+  log: (line: string) => void,
+) {
   for (let lo = 1; lo <= opts.payments; lo += opts.batch) {
     const hi = Math.min(opts.payments, lo + opts.batch - 1);
     await db.transaction(async (tx) => {
@@ -74,19 +101,28 @@ async function seedBatches(db: Db, run: string, opts: { payments: number; days: 
       for (const statement of fanOutSql()) await tx.execute(sql.raw(statement));
     });
     const seconds = (Date.now() - started) / 1000;
-    log(`  ${hi.toLocaleString("en")} / ${opts.payments.toLocaleString("en")} payments  (${seconds.toFixed(0)} s, ${Math.round(hi / seconds).toLocaleString("en")}/s)`);
+    log(
+      `  ${hi.toLocaleString("en")} / ${opts.payments.toLocaleString("en")} payments  (${seconds.toFixed(0)} s, ${Math.round(hi / seconds).toLocaleString("en")}/s)`,
+    );
   }
 }
 
 async function main() {
   const opts = options();
-  if (!opts.databaseUrl) throw new Error("Set BENCH_DATABASE_URL (or DATABASE_URL, or --database-url) to a scratch PostgreSQL database.");
+  if (!opts.databaseUrl)
+    throw new Error(
+      "Set BENCH_DATABASE_URL (or DATABASE_URL, or --database-url) to a scratch PostgreSQL database.",
+    );
   const database = await openDatabase({ databaseUrl: opts.databaseUrl, poolMax: 2 });
   try {
     await migrate(database.db);
-    out(`Seeding ${opts.payments.toLocaleString("en")} payments over ${opts.days} days into ${new URL(opts.databaseUrl).pathname.slice(1)}…`);
+    out(
+      `Seeding ${opts.payments.toLocaleString("en")} payments over ${opts.days} days into ${new URL(opts.databaseUrl).pathname.slice(1)}…`,
+    );
     const result = await seedBulk(database.db, opts);
-    out(`Done in ${result.seconds.toFixed(0)} s (run tag ${result.run}). Bench users: ${benchEmail("<role>")} / ${BENCH_PASSWORD}`);
+    out(
+      `Done in ${result.seconds.toFixed(0)} s (run tag ${result.run}). Bench users: ${benchEmail("<role>")} / ${BENCH_PASSWORD}`,
+    );
   } finally {
     await database.close();
   }
@@ -95,7 +131,8 @@ async function main() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error) => {
     // drizzle wraps the driver's error; its cause carries PostgreSQL's message.
-    const cause = error instanceof Error && error.cause instanceof Error ? `\n${error.cause.message}` : "";
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? `\n${error.cause.message}` : "";
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}${cause}\n`);
     process.exit(1);
   });

@@ -7,10 +7,16 @@ import { foldPaymentStats } from "../app/modules/reports/stats.server";
 
 export function startFoldReportStats(ctx: AppContext): { stop(): Promise<void> } {
   let running: Promise<unknown> | null = null;
-  const task = cron.schedule("15 * * * * *", () => {
-    running = foldPaymentStats(ctx.db).catch((error) => ctx.log.error({ err: error }, "folding the report rollup failed"));
-    return running;
-  }, { name: "fold-report-stats", noOverlap: true });
+  const task = cron.schedule(
+    "15 * * * * *",
+    () => {
+      running = foldPaymentStats(ctx.db).catch((error) =>
+        ctx.log.error({ err: error }, "folding the report rollup failed"),
+      );
+      return running;
+    },
+    { name: "fold-report-stats", noOverlap: true },
+  );
   return {
     async stop() {
       await task.destroy();

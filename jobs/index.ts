@@ -7,7 +7,11 @@ import { startRecoverCallbacks } from "./recover-callbacks";
 export type Jobs = { stop(): Promise<void> };
 
 export function startJobs(ctx: AppContext): Jobs {
-  const started = [startRecoverCallbacks(ctx), startFoldReportStats(ctx), ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : [])];
+  const started = [
+    startRecoverCallbacks(ctx),
+    startFoldReportStats(ctx),
+    ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : []),
+  ];
   return {
     async stop() {
       await Promise.all(started.map((job) => job.stop()));

@@ -12,14 +12,21 @@ let ctx: AppContext;
 
 beforeAll(async () => {
   app = await startTestApp({ env: { POLL_MAX_QPS: "2" } });
-  ctx = { ...app.ctx, config: { ...app.ctx.config, poller: { ...app.ctx.config.poller, schedule: "* * * * * *" } } };
+  ctx = {
+    ...app.ctx,
+    config: { ...app.ctx.config, poller: { ...app.ctx.config.poller, schedule: "* * * * * *" } },
+  };
 });
 afterAll(async () => app?.close());
 
 const queries = () => app.simulator.snapshot().counts.queries;
-const latestRun = async () => (await app.ctx.db.select().from(pollerRuns).orderBy(desc(pollerRuns.id)).limit(1))[0];
+const latestRun = async () =>
+  (await app.ctx.db.select().from(pollerRuns).orderBy(desc(pollerRuns.id)).limit(1))[0];
 async function due(count: number) {
-  const { checkoutRequestIds } = await app.control("transactions", { count, outcome: "lost_callback" });
+  const { checkoutRequestIds } = await app.control("transactions", {
+    count,
+    outcome: "lost_callback",
+  });
   return insertDueAttempts(app.ctx.db, checkoutRequestIds);
 }
 
@@ -36,7 +43,9 @@ it("stops mid-sweep on SIGTERM: the query in flight finishes, the rest are hande
   expect(attempts.filter((a) => a.status === "paid")).toHaveLength(asked); // every answer received was recorded
   expect(attempts.filter((a) => a.status === "pending").every((a) => a.pollCount === 0)).toBe(true);
   expect((await latestRun()).status).toBe("ok");
-  expect(await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.status, "running"))).toEqual([]);
+  expect(
+    await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.status, "running")),
+  ).toEqual([]);
 
   await new Promise((r) => setTimeout(r, 1200));
   expect(queries()).toBe(asked); // no tick after stop()
@@ -45,17 +54,37 @@ it("stops mid-sweep on SIGTERM: the query in flight finishes, the rest are hande
 it("records a failing sweep as failed and keeps the schedule running", async () => {
   await app.ctx.db.update(stkAttempts).set({ nextPollAt: null });
   await due(1);
-  await app.ctx.db.execute(sql.raw(`create or replace function poller_job_refuse() returns trigger language plpgsql as $$ begin raise exception 'database is read-only (test)'; end $$`));
-  await app.ctx.db.execute(sql.raw(`create trigger poller_job_refuse before update of poll_claimed_by on stk_attempts for each row execute function poller_job_refuse()`));
+  await app.ctx.db.execute(
+    sql.raw(
+      `create or replace function poller_job_refuse() returns trigger language plpgsql as $$ begin raise exception 'database is read-only (test)'; end $$`,
+    ),
+  );
+  await app.ctx.db.execute(
+    sql.raw(
+      `create trigger poller_job_refuse before update of poll_claimed_by on stk_attempts for each row execute function poller_job_refuse()`,
+    ),
+  );
   const job = startPollPending(ctx);
   try {
-    const failed = await waitFor(async () => {
-      const run = await latestRun();
-      return run?.status === "failed" ? run : null;
-    }, 5000, "a failed run");
-    expect(failed).toMatchObject({ trigger: "schedule", error: expect.stringContaining("read-only") });
+    const failed = await waitFor(
+      async () => {
+        const run = await latestRun();
+        return run?.status === "failed" ? run : null;
+      },
+      5000,
+      "a failed run",
+    );
+    expect(failed).toMatchObject({
+      trigger: "schedule",
+      error: expect.stringContaining("read-only"),
+    });
     await app.ctx.db.execute(sql.raw(`drop trigger poller_job_refuse on stk_attempts`));
-    await waitFor(async () => (await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.queried, 1))).length > 0, 5000, "a later run that worked");
+    await waitFor(
+      async () =>
+        (await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.queried, 1))).length > 0,
+      5000,
+      "a later run that worked",
+    );
   } finally {
     await app.ctx.db.execute(sql.raw(`drop trigger if exists poller_job_refuse on stk_attempts`));
     await job.stop();

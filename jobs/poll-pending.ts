@@ -17,18 +17,26 @@ export function startPollPending(ctx: AppContext): { stop(): Promise<void> } {
     void work.finally(() => running.delete(work)).catch(() => {});
     return work;
   };
-  const task = cron.schedule(ctx.config.poller.schedule, () => track(sweepDuePayments(ctx, { trigger: "schedule", signal: shutdown.signal })), {
-    name: POLL_JOB_NAME,
-    noOverlap: true,
-    distributed: true,
-    distributedLease: 60_000,
-    // A tick that fires while stopping is not elected, so it never touches a closing database.
-    runCoordinator: {
-      shouldRun: (key, ttl) => (shutdown.signal.aborted ? false : track(Promise.resolve(coordinator.shouldRun(key, ttl)))),
-      onComplete: (key) => (shutdown.signal.aborted ? undefined : track(Promise.resolve(coordinator.onComplete?.(key)))),
+  const task = cron.schedule(
+    ctx.config.poller.schedule,
+    () => track(sweepDuePayments(ctx, { trigger: "schedule", signal: shutdown.signal })),
+    {
+      name: POLL_JOB_NAME,
+      noOverlap: true,
+      distributed: true,
+      distributedLease: 60_000,
+      // A tick that fires while stopping is not elected, so it never touches a closing database.
+      runCoordinator: {
+        shouldRun: (key, ttl) =>
+          shutdown.signal.aborted ? false : track(Promise.resolve(coordinator.shouldRun(key, ttl))),
+        onComplete: (key) =>
+          shutdown.signal.aborted
+            ? undefined
+            : track(Promise.resolve(coordinator.onComplete?.(key))),
+      },
+      logger: cronLogger(ctx),
     },
-    logger: cronLogger(ctx),
-  });
+  );
   return {
     async stop() {
       await task.destroy();
@@ -43,7 +51,8 @@ function cronLogger(ctx: AppContext): Logger {
   return {
     info: (message) => log.info(message),
     warn: (message) => log.warn(message),
-    error: (message, err) => log.error({ err: err ?? message }, typeof message === "string" ? message : "node-cron error"),
+    error: (message, err) =>
+      log.error({ err: err ?? message }, typeof message === "string" ? message : "node-cron error"),
     debug: (message) => log.debug(String(message)),
   };
 }

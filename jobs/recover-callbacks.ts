@@ -6,10 +6,16 @@ import { recoverStaleCallbacks } from "../app/modules/callbacks/recovery.server"
 
 export function startRecoverCallbacks(ctx: AppContext): { stop(): Promise<void> } {
   let running: Promise<unknown> | null = null;
-  const task = cron.schedule("30 * * * * *", () => {
-    running = recoverStaleCallbacks(ctx).catch((error) => ctx.log.error({ err: error }, "callback recovery failed"));
-    return running;
-  }, { name: "recover-callbacks", noOverlap: true });
+  const task = cron.schedule(
+    "30 * * * * *",
+    () => {
+      running = recoverStaleCallbacks(ctx).catch((error) =>
+        ctx.log.error({ err: error }, "callback recovery failed"),
+      );
+      return running;
+    },
+    { name: "recover-callbacks", noOverlap: true },
+  );
   return {
     async stop() {
       await task.destroy();

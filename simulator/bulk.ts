@@ -15,7 +15,10 @@ export interface BulkInput {
 
 export function createBulkTransactions(sim: Sim, input: BulkInput): Prompt[] {
   const spec = OUTCOMES[input.outcome];
-  const phone = input.phone ?? (TEST_PHONE as Partial<Record<OutcomeName, string>>)[input.outcome] ?? TEST_PHONE.paid;
+  const phone =
+    input.phone ??
+    (TEST_PHONE as Partial<Record<OutcomeName, string>>)[input.outcome] ??
+    TEST_PHONE.paid;
   const prompts: Prompt[] = [];
   for (let i = 0; i < input.count; i++) {
     prompts.push(
@@ -34,7 +37,8 @@ export function createBulkTransactions(sim: Sim, input: BulkInput): Prompt[] {
   // Outcomes without a result (never, handset) stay pending for good, like their test numbers.
   const result = spec.result;
   if (result !== null) {
-    const settle = () => prompts.forEach((p) => p.status === "pending" && recordResult(sim, p, result));
+    const settle = () =>
+      prompts.forEach((p) => p.status === "pending" && recordResult(sim, p, result));
     if (input.pendingMs) sim.timers.after(input.pendingMs, settle);
     else settle();
   }

@@ -20,13 +20,24 @@ function register(version: "v1" | "v2", overrides: Record<string, unknown> = {})
 }
 
 describe("POST /mpesa/c2b/v1|v2/registerurl", () => {
-  it.each(["v1", "v2"] as const)("%s stores the URLs and answers with the misspelt key", async (version) => {
-    const res = await register(version);
-    expect(res.status).toBe(200);
-    expect(res.json).toEqual({ OriginatorCoversationID: expect.any(String), ResponseCode: "0", ResponseDescription: "Success" });
-    const [reg] = (await h.control("state")).json.c2bRegistrations;
-    expect(reg).toMatchObject({ shortCode: "174379", version, confirmationUrl: `${h.receiver.url}/hooks/c2b/confirm` });
-  });
+  it.each(["v1", "v2"] as const)(
+    "%s stores the URLs and answers with the misspelt key",
+    async (version) => {
+      const res = await register(version);
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({
+        OriginatorCoversationID: expect.any(String),
+        ResponseCode: "0",
+        ResponseDescription: "Success",
+      });
+      const [reg] = (await h.control("state")).json.c2bRegistrations;
+      expect(reg).toMatchObject({
+        shortCode: "174379",
+        version,
+        confirmationUrl: `${h.receiver.url}/hooks/c2b/confirm`,
+      });
+    },
+  );
 
   it.each([
     [{ ResponseType: "completed" }, "ResponseType"],
@@ -48,7 +59,12 @@ describe("POST /__sim/c2b/confirm", () => {
 
   it("sends a SPEC §8.3 confirmation with string values to the ConfirmationURL", async () => {
     await register("v2");
-    const res = await h.control("c2b/confirm", { amount: 5, billRefNumber: " inv 1 ", msisdn: "254712345678", msisdnFormat: "plain" });
+    const res = await h.control("c2b/confirm", {
+      amount: 5,
+      billRefNumber: " inv 1 ",
+      msisdn: "254712345678",
+      msisdnFormat: "plain",
+    });
     expect(res.status).toBe(200);
     const [got] = h.receiver.received;
     expect(got.path).toBe("/hooks/c2b/confirm");
@@ -76,14 +92,26 @@ describe("POST /__sim/c2b/confirm", () => {
     ["hashed", "7132104d6aae9c3fac82095a42c2817952bca48e09d98d5bf4ac08218982fb90"],
   ])("formats the MSISDN %s", async (msisdnFormat, expected) => {
     await register("v1");
-    await h.control("c2b/confirm", { transId: "TCE4XK2P7Q", amount: 1250, billRefNumber: "A1", msisdn: "254712345678", msisdnFormat });
-    expect(h.receiver.received[0].json).toMatchObject({ MSISDN: expected, TransID: "TCE4XK2P7Q", TransAmount: "1250.00" });
+    await h.control("c2b/confirm", {
+      transId: "TCE4XK2P7Q",
+      amount: 1250,
+      billRefNumber: "A1",
+      msisdn: "254712345678",
+      msisdnFormat,
+    });
+    expect(h.receiver.received[0].json).toMatchObject({
+      MSISDN: expected,
+      TransID: "TCE4XK2P7Q",
+      TransAmount: "1250.00",
+    });
   });
 
   it("defaults to hashed for v1 registrations and masked for v2", async () => {
     await register("v1");
     await h.control("c2b/confirm", { amount: 1, billRefNumber: "A1" });
-    expect(h.receiver.received[0].json.MSISDN).toBe(createHash("sha256").update("254708000001").digest("hex"));
+    expect(h.receiver.received[0].json.MSISDN).toBe(
+      createHash("sha256").update("254708000001").digest("hex"),
+    );
     await register("v2");
     await h.control("c2b/confirm", { amount: 1, billRefNumber: "A1" });
     expect(h.receiver.received[1].json.MSISDN).toBe("2547 ***** 001");

@@ -20,28 +20,37 @@ function checkC2bUrl(value: unknown): string | null {
   return /^https?:\/\//i.test(value) && URL.canParse(value) ? value : null;
 }
 
-export const handleRegisterUrl = (version: "v1" | "v2") => (sim: Sim, ex: Exchange): void => {
-  const body = readDarajaBody(sim, ex, "ShortCode");
-  if (!body) return;
-  const shortCode = checkShortcode(body.ShortCode);
-  if (shortCode === null) return sendDarajaError(sim, ex, invalidField("ShortCode"));
-  const responseType = body.ResponseType;
-  if (responseType !== "Completed" && responseType !== "Cancelled") {
-    return sendDarajaError(sim, ex, invalidField("ResponseType"));
-  }
-  const confirmationUrl = checkC2bUrl(body.ConfirmationURL);
-  if (confirmationUrl === null) return sendDarajaError(sim, ex, invalidField("ConfirmationURL"));
-  const validationUrl = checkC2bUrl(body.ValidationURL);
-  if (validationUrl === null) return sendDarajaError(sim, ex, invalidField("ValidationURL"));
-  const at = new Date(sim.now()).toISOString();
-  // Sandbox lets a registration be overwritten; production would need a portal deletion first.
-  sim.state.registrations.set(shortCode, { shortCode, responseType, confirmationUrl, validationUrl, version, at });
-  sendJson(ex.res, 200, {
-    OriginatorCoversationID: makeMerchantRequestId(sim.rng),
-    ResponseCode: "0",
-    ResponseDescription: "Success",
-  });
-};
+export const handleRegisterUrl =
+  (version: "v1" | "v2") =>
+  (sim: Sim, ex: Exchange): void => {
+    const body = readDarajaBody(sim, ex, "ShortCode");
+    if (!body) return;
+    const shortCode = checkShortcode(body.ShortCode);
+    if (shortCode === null) return sendDarajaError(sim, ex, invalidField("ShortCode"));
+    const responseType = body.ResponseType;
+    if (responseType !== "Completed" && responseType !== "Cancelled") {
+      return sendDarajaError(sim, ex, invalidField("ResponseType"));
+    }
+    const confirmationUrl = checkC2bUrl(body.ConfirmationURL);
+    if (confirmationUrl === null) return sendDarajaError(sim, ex, invalidField("ConfirmationURL"));
+    const validationUrl = checkC2bUrl(body.ValidationURL);
+    if (validationUrl === null) return sendDarajaError(sim, ex, invalidField("ValidationURL"));
+    const at = new Date(sim.now()).toISOString();
+    // Sandbox lets a registration be overwritten; production would need a portal deletion first.
+    sim.state.registrations.set(shortCode, {
+      shortCode,
+      responseType,
+      confirmationUrl,
+      validationUrl,
+      version,
+      at,
+    });
+    sendJson(ex.res, 200, {
+      OriginatorCoversationID: makeMerchantRequestId(sim.rng),
+      ResponseCode: "0",
+      ResponseDescription: "Success",
+    });
+  };
 
 export type MsisdnFormat = "plain" | "masked" | "hashed";
 

@@ -55,28 +55,49 @@ export interface DeliveryTarget {
 export async function deliver(sim: Sim, target: DeliveryTarget): Promise<Delivery> {
   // Captured now so a reset during the request does not leak this record into the fresh state.
   const state = sim.state;
-  const record: Delivery = { id: 0, ...target, status: null, error: null, at: new Date(sim.now()).toISOString() };
+  const record: Delivery = {
+    id: 0,
+    ...target,
+    status: null,
+    error: null,
+    at: new Date(sim.now()).toISOString(),
+  };
   try {
     const response = await sim.fetch(target.url, {
       method: "POST",
-      headers: { "Content-Type": "application/json;charset=UTF-8", BusinessShortCode: sim.creds.shortcode },
+      headers: {
+        "Content-Type": "application/json;charset=UTF-8",
+        BusinessShortCode: sim.creds.shortcode,
+      },
       body: JSON.stringify(target.body),
-      signal: AbortSignal.any([sim.deliveries.signal, AbortSignal.timeout(sim.config.callbackTimeoutMs)]),
+      signal: AbortSignal.any([
+        sim.deliveries.signal,
+        AbortSignal.timeout(sim.config.callbackTimeoutMs),
+      ]),
     });
     record.status = response.status;
     await response.arrayBuffer().catch(() => undefined);
-    sim.log.info("callback delivered", { kind: target.kind, url: target.url, status: record.status });
+    sim.log.info("callback delivered", {
+      kind: target.kind,
+      url: target.url,
+      status: record.status,
+    });
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
     sim.log.warn("callback delivery failed", { url: target.url, error: record.error });
   }
-  record.id = state.deliveries.length === 0 ? 1 : state.deliveries[state.deliveries.length - 1].id + 1;
+  record.id =
+    state.deliveries.length === 0 ? 1 : state.deliveries[state.deliveries.length - 1].id + 1;
   appendCapped(state.deliveries, record);
   return record;
 }
 
 /** Sends bodies in order; each may be dropped or doubled by a queued `next-callback`. */
-export async function sendStkCallbacks(sim: Sim, prompt: Prompt, bodies: StkCallbackBody[]): Promise<void> {
+export async function sendStkCallbacks(
+  sim: Sim,
+  prompt: Prompt,
+  bodies: StkCallbackBody[],
+): Promise<void> {
   if (prompt.callbackUrl === null) return;
   for (const body of bodies) {
     const override = sim.state.next.callbacks.shift();
@@ -86,7 +107,12 @@ export async function sendStkCallbacks(sim: Sim, prompt: Prompt, bodies: StkCall
     }
     const times = override === "duplicate" ? 2 : 1;
     for (let i = 0; i < times; i++) {
-      await deliver(sim, { kind: "stk_callback", checkoutRequestId: prompt.checkoutRequestId, url: prompt.callbackUrl, body });
+      await deliver(sim, {
+        kind: "stk_callback",
+        checkoutRequestId: prompt.checkoutRequestId,
+        url: prompt.callbackUrl,
+        body,
+      });
       prompt.callbacksSent++;
     }
   }

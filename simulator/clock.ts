@@ -52,6 +52,11 @@ export function parseEatTimestamp(value: string): number | null {
   const utc = Date.UTC(year, month - 1, day, hour, minute, second);
   // Date.UTC rolls 31 February over into March; a round trip catches impossible dates.
   const back = new Date(utc);
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return null;
+  if (
+    back.getUTCFullYear() !== year ||
+    back.getUTCMonth() !== month - 1 ||
+    back.getUTCDate() !== day
+  )
+    return null;
   return utc - EAT_OFFSET_MS;
 }

@@ -16,7 +16,10 @@ export const ConfigSchema = z.strictObject({
   enforceSubscriberLock: z.boolean().optional(),
   enforceRuleLimit: z.boolean().optional(),
   clock: z
-    .strictObject({ now: z.iso.datetime({ offset: true }).nullable().optional(), offsetMs: z.number().int().optional() })
+    .strictObject({
+      now: z.iso.datetime({ offset: true }).nullable().optional(),
+      offsetMs: z.number().int().optional(),
+    })
     .nullable()
     .optional(),
 });
@@ -34,7 +37,9 @@ export const NextQuerySchema = z.strictObject({
 
 export const TransactionsSchema = z.strictObject({
   count: z.number().int().min(1).max(100_000),
-  outcome: z.enum(OUTCOME_NAMES).refine((o) => o !== "busy", "a busy push never creates a transaction"),
+  outcome: z
+    .enum(OUTCOME_NAMES)
+    .refine((o) => o !== "busy", "a busy push never creates a transaction"),
   amount: z.number().int().min(1).max(250_000).optional(),
   phone: msisdn.optional(),
   pendingMs: ms.optional(),
@@ -48,6 +53,9 @@ export const C2bConfirmSchema = z.strictObject({
   billRefNumber: z.string(),
   msisdn: msisdn.optional(),
   msisdnFormat: z.enum(["plain", "masked", "hashed"]).optional(),
-  shortCode: z.string().regex(/^\d{5,7}$/).optional(),
+  shortCode: z
+    .string()
+    .regex(/^\d{5,7}$/)
+    .optional(),
   firstName: z.string().optional(),
 });

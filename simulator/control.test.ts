@@ -10,8 +10,10 @@ afterAll(() => h.close());
 beforeEach(() => h.reset());
 
 const state = async () => (await h.control("state")).json;
-const pushTo = async (phone: string) => (await h.push({ PhoneNumber: phone, PartyA: phone })).json.CheckoutRequestID as string;
-const callbacks = (id: string, n: number) => waitFor(() => h.callbacksFor(id).length >= n && h.callbacksFor(id));
+const pushTo = async (phone: string) =>
+  (await h.push({ PhoneNumber: phone, PartyA: phone })).json.CheckoutRequestID as string;
+const callbacks = (id: string, n: number) =>
+  waitFor(() => h.callbacksFor(id).length >= n && h.callbacksFor(id));
 
 describe("GET /__sim/state and POST /__sim/reset", () => {
   it("reports prompts and counts, and reset clears them but keeps tokens valid", async () => {
@@ -19,15 +21,37 @@ describe("GET /__sim/state and POST /__sim/reset", () => {
     await callbacks(id, 1);
     await h.query(id);
     const before = await state();
-    expect(before.counts).toMatchObject({ pushes: 1, pushesAccepted: 1, queries: 1, callbacksSent: 1, callbacksDelivered: 1 });
+    expect(before.counts).toMatchObject({
+      pushes: 1,
+      pushesAccepted: 1,
+      queries: 1,
+      callbacksSent: 1,
+      callbacksDelivered: 1,
+    });
     expect(before.counts.tokensIssued).toBeGreaterThanOrEqual(0);
-    expect(before.prompts[0]).toMatchObject({ checkoutRequestId: id, status: "paid", outcome: "paid", amount: 1250, callbacksSent: 1 });
-    expect(before.deliveries[0]).toMatchObject({ kind: "stk_callback", checkoutRequestId: id, status: 200, error: null });
+    expect(before.prompts[0]).toMatchObject({
+      checkoutRequestId: id,
+      status: "paid",
+      outcome: "paid",
+      amount: 1250,
+      callbacksSent: 1,
+    });
+    expect(before.deliveries[0]).toMatchObject({
+      kind: "stk_callback",
+      checkoutRequestId: id,
+      status: 200,
+      error: null,
+    });
 
     await h.control("reset", {});
     const after = await state();
     expect(after.prompts).toEqual([]);
-    expect(after.counts).toMatchObject({ pushes: 0, queries: 0, tokensIssued: 0, callbacksSent: 0 });
+    expect(after.counts).toMatchObject({
+      pushes: 0,
+      queries: 0,
+      tokensIssued: 0,
+      callbacksSent: 0,
+    });
     expect((await h.push()).status).toBe(200);
   });
 
@@ -56,7 +80,14 @@ describe("POST /__sim/config", () => {
   it("fixes the clock, which drives IDs and timestamp validation", async () => {
     const res = await h.control("config", { clock: { now: "2025-03-14T07:15:12.345Z" } });
     expect(res.json.now).toBe("2025-03-14T07:15:12.345Z");
-    const push = await h.push({ Timestamp: "20250314101500", Password: Buffer.from("174379" + "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919" + "20250314101500").toString("base64") });
+    const push = await h.push({
+      Timestamp: "20250314101500",
+      Password: Buffer.from(
+        "174379" +
+          "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919" +
+          "20250314101500",
+      ).toString("base64"),
+    });
     expect(push.json.CheckoutRequestID).toBe("ws_CO_14032025101512345708000001");
     expect((await h.push()).json.errorMessage).toBe("Bad Request - Invalid Timestamp");
   });
@@ -89,7 +120,11 @@ describe("POST /__sim/next-callback and resend", () => {
   it("drops the next callback; resend delivers it later", async () => {
     await h.control("next-callback", { action: "drop" });
     const id = await pushTo(TEST_PHONE.paid);
-    const prompt = await waitFor(async () => (await state()).prompts.find((p: any) => p.checkoutRequestId === id && p.callbacksDropped === 1));
+    const prompt = await waitFor(async () =>
+      (await state()).prompts.find(
+        (p: any) => p.checkoutRequestId === id && p.callbacksDropped === 1,
+      ),
+    );
     expect(prompt.status).toBe("paid");
     await sleep(40);
     expect(h.callbacksFor(id)).toHaveLength(0);
@@ -118,17 +153,26 @@ describe("callback delivery failures", () => {
   it("records a refused connection and an error status without throwing", async () => {
     const closed = "http://127.0.0.1:9/hooks/x";
     const res = await h.push({ CallBackURL: closed });
-    const delivery = await waitFor(async () => (await state()).deliveries.find((d: any) => d.url === closed));
-    expect(delivery).toMatchObject({ checkoutRequestId: res.json.CheckoutRequestID, status: null, error: expect.any(String) });
+    const delivery = await waitFor(async () =>
+      (await state()).deliveries.find((d: any) => d.url === closed),
+    );
+    expect(delivery).toMatchObject({
+      checkoutRequestId: res.json.CheckoutRequestID,
+      status: null,
+      error: expect.any(String),
+    });
     expect((await state()).counts.callbacksDelivered).toBe(0);
   });
 });
 
 describe("POST /__sim/transactions", () => {
   it("creates accepted transactions that never call back and answer the query by outcome", async () => {
-    const paid = (await h.control("transactions", { count: 3, outcome: "paid", amount: 10 })).json.checkoutRequestIds;
-    const cancelled = (await h.control("transactions", { count: 2, outcome: "cancelled" })).json.checkoutRequestIds;
-    const never = (await h.control("transactions", { count: 1, outcome: "never" })).json.checkoutRequestIds;
+    const paid = (await h.control("transactions", { count: 3, outcome: "paid", amount: 10 })).json
+      .checkoutRequestIds;
+    const cancelled = (await h.control("transactions", { count: 2, outcome: "cancelled" })).json
+      .checkoutRequestIds;
+    const never = (await h.control("transactions", { count: 1, outcome: "never" })).json
+      .checkoutRequestIds;
     expect(new Set([...paid, ...cancelled]).size).toBe(5);
     for (const id of paid) expect((await h.query(id)).json.ResultCode).toBe("0");
     for (const id of cancelled) expect((await h.query(id)).json.ResultCode).toBe("1032");
@@ -138,7 +182,9 @@ describe("POST /__sim/transactions", () => {
   });
 
   it("stays pending for pendingMs, in the outcome's pending form", async () => {
-    const [id] = (await h.control("transactions", { count: 1, outcome: "pending_4999", pendingMs: 80 })).json.checkoutRequestIds;
+    const [id] = (
+      await h.control("transactions", { count: 1, outcome: "pending_4999", pendingMs: 80 })
+    ).json.checkoutRequestIds;
     expect((await h.query(id)).json.ResultCode).toBe("4999");
     await waitFor(async () => (await h.query(id)).json.ResultCode === "0");
   });
@@ -155,15 +201,32 @@ describe("GET /__sim/requests", () => {
     const id = await pushTo(TEST_PHONE.never);
     await h.query(id);
     const all = (await h.control("requests")).json.requests;
-    expect(all.map((r: any) => r.path)).toEqual(["/oauth/v1/generate", "/mpesa/stkpush/v1/processrequest", "/mpesa/stkpushquery/v1/query"]);
-    const pushes = (await h.control("requests?path=/mpesa/stkpush/v1/processrequest")).json.requests;
-    expect(pushes).toEqual([{ method: "POST", path: "/mpesa/stkpush/v1/processrequest", status: 200, checkoutRequestId: id, at: expect.any(String) }]);
+    expect(all.map((r: any) => r.path)).toEqual([
+      "/oauth/v1/generate",
+      "/mpesa/stkpush/v1/processrequest",
+      "/mpesa/stkpushquery/v1/query",
+    ]);
+    const pushes = (await h.control("requests?path=/mpesa/stkpush/v1/processrequest")).json
+      .requests;
+    expect(pushes).toEqual([
+      {
+        method: "POST",
+        path: "/mpesa/stkpush/v1/processrequest",
+        status: 200,
+        checkoutRequestId: id,
+        at: expect.any(String),
+      },
+    ]);
   });
 });
 
 describe("GET /__sim/outcomes", () => {
   it("serves the test-number table", async () => {
     const res = await h.control("outcomes");
-    expect(res.json.testNumbers[0]).toEqual({ phone: "254708000001", outcome: "paid", behaviour: expect.any(String) });
+    expect(res.json.testNumbers[0]).toEqual({
+      phone: "254708000001",
+      outcome: "paid",
+      behaviour: expect.any(String),
+    });
   });
 });

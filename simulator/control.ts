@@ -28,12 +28,15 @@ function parse<S extends z.ZodType>(schema: S, ex: Exchange): z.infer<S> | null 
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const message = result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  const message = result.error.issues
+    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+    .join("; ");
   sendControlError(ex.res, 400, "bad_input", message);
   return null;
 }
 
-const state: ControlHandler = (sim, ex) => sendJson(ex.res, 200, snapshot(sim, { summary: ex.url.searchParams.has("summary") }));
+const state: ControlHandler = (sim, ex) =>
+  sendJson(ex.res, 200, snapshot(sim, { summary: ex.url.searchParams.has("summary") }));
 
 const reset: ControlHandler = (sim, ex, hooks) => {
   const input = parse(schemas.ResetSchema, ex);
@@ -48,7 +51,8 @@ const config: ControlHandler = (sim, ex) => {
   const { clock, ...rest } = input;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   sim.config = { ...sim.config, ...defined };
-  if (clock !== undefined) sim.config.clock = { now: clock?.now ?? null, offsetMs: clock?.offsetMs ?? 0 };
+  if (clock !== undefined)
+    sim.config.clock = { now: clock?.now ?? null, offsetMs: clock?.offsetMs ?? 0 };
   sendJson(ex.res, 200, { ok: true, config: sim.config, now: new Date(sim.now()).toISOString() });
 };
 
@@ -81,7 +85,9 @@ const expireTokens: ControlHandler = (sim, ex) => {
 
 const requests: ControlHandler = (sim, ex) => {
   const path = ex.url.searchParams.get("path");
-  sendJson(ex.res, 200, { requests: sim.state.requests.filter((r) => path === null || r.path === path) });
+  sendJson(ex.res, 200, {
+    requests: sim.state.requests.filter((r) => path === null || r.path === path),
+  });
 };
 
 const transactions: ControlHandler = (sim, ex) => {
@@ -95,7 +101,13 @@ const outcomes: ControlHandler = (_sim, ex) => sendJson(ex.res, 200, { testNumbe
 
 function phoneParam(ex: Exchange): string | null {
   const phone = normalisePhone(decodeURIComponent(ex.params[0]));
-  if (!phone) sendControlError(ex.res, 400, "bad_phone", "expected a Kenyan mobile number such as 2547XXXXXXXX");
+  if (!phone)
+    sendControlError(
+      ex.res,
+      400,
+      "bad_phone",
+      "expected a Kenyan mobile number such as 2547XXXXXXXX",
+    );
   return phone;
 }
 
@@ -115,7 +127,8 @@ const handsetAction: ControlHandler = (sim, ex) => {
     pin = input.pin;
   }
   const prompt = actOnHandset(sim, phone, action, pin);
-  if (!prompt) return sendControlError(ex.res, 409, "no_prompt", `no prompt is waiting on handset ${phone}`);
+  if (!prompt)
+    return sendControlError(ex.res, 409, "no_prompt", `no prompt is waiting on handset ${phone}`);
   sendJson(ex.res, 200, { ok: true, prompt: promptView(prompt) });
 };
 
@@ -123,18 +136,35 @@ const c2bConfirm: ControlHandler = async (sim, ex) => {
   const input = parse(schemas.C2bConfirmSchema, ex);
   if (!input) return;
   const sent = await sendC2bConfirmation(sim, input);
-  if (!sent) return sendControlError(ex.res, 409, "not_registered", "register C2B URLs for this shortcode first");
+  if (!sent)
+    return sendControlError(
+      ex.res,
+      409,
+      "not_registered",
+      "register C2B URLs for this shortcode first",
+    );
   sendJson(ex.res, 200, { ok: true, ...sent });
 };
 
 const resend: ControlHandler = async (sim, ex) => {
   const prompt = sim.state.prompts.get(decodeURIComponent(ex.params[0]));
-  if (!prompt) return sendControlError(ex.res, 404, "unknown_checkout_request", "no such CheckoutRequestID");
+  if (!prompt)
+    return sendControlError(ex.res, 404, "unknown_checkout_request", "no such CheckoutRequestID");
   if (prompt.result === null || prompt.callbackUrl === null) {
-    return sendControlError(ex.res, 409, "nothing_to_send", "the prompt has no result or no CallBackURL");
+    return sendControlError(
+      ex.res,
+      409,
+      "nothing_to_send",
+      "the prompt has no result or no CallBackURL",
+    );
   }
   const body = stkCallbackBody(prompt, prompt.result);
-  const delivery = await deliver(sim, { kind: "stk_callback", checkoutRequestId: prompt.checkoutRequestId, url: prompt.callbackUrl, body });
+  const delivery = await deliver(sim, {
+    kind: "stk_callback",
+    checkoutRequestId: prompt.checkoutRequestId,
+    url: prompt.callbackUrl,
+    body,
+  });
   prompt.callbacksSent++;
   sendJson(ex.res, 200, { ok: true, delivery });
 };
@@ -151,7 +181,11 @@ export const CONTROL_ROUTES: Array<{ method: string; pattern: RegExp; run: Contr
   { method: "POST", pattern: /^\/__sim\/transactions$/, run: transactions },
   { method: "GET", pattern: /^\/__sim\/outcomes$/, run: outcomes },
   { method: "GET", pattern: /^\/__sim\/handset\/([^/]+)$/, run: handset },
-  { method: "POST", pattern: /^\/__sim\/handset\/([^/]+)\/(pay|cancel|timeout)$/, run: handsetAction },
+  {
+    method: "POST",
+    pattern: /^\/__sim\/handset\/([^/]+)\/(pay|cancel|timeout)$/,
+    run: handsetAction,
+  },
   { method: "POST", pattern: /^\/__sim\/c2b\/confirm$/, run: c2bConfirm },
   { method: "POST", pattern: /^\/__sim\/callbacks\/([^/]+)\/resend$/, run: resend },
 ];

@@ -17,7 +17,8 @@ const error = (status: number, errorCode: string, errorMessage: string): DarajaE
 });
 
 /** `400.002.02 "Bad Request - Invalid <Field>"`: the suffix names the offending field. */
-export const invalidField = (field: string): DarajaError => error(400, "400.002.02", `Bad Request - Invalid ${field}`);
+export const invalidField = (field: string): DarajaError =>
+  error(400, "400.002.02", `Bad Request - Invalid ${field}`);
 
 export const ERRORS = {
   invalidPayload: error(400, "400.002.05", "Invalid Request Payload"),

@@ -6,7 +6,11 @@ import { hasValidBearer } from "./oauth";
 
 export type JsonObject = Record<string, unknown>;
 
-export function readDarajaBody(sim: Sim, ex: Exchange, misleadingField = "BusinessShortCode"): JsonObject | null {
+export function readDarajaBody(
+  sim: Sim,
+  ex: Exchange,
+  misleadingField = "BusinessShortCode",
+): JsonObject | null {
   if (!hasValidBearer(sim, ex.req.headers.authorization)) {
     sendDarajaError(sim, ex, ERRORS.invalidAccessToken);
     return null;

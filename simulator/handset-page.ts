@@ -75,8 +75,10 @@ refresh();
 `;
 
 export function renderHandsetPage(sim: Sim, requestedPhone: string | null): string {
-  const phone = requestedPhone === null ? "" : normalisePhone(requestedPhone) ?? requestedPhone;
-  const options = TEST_NUMBERS.map((t) => `<option value="${escapeHtml(t.phone)}">${escapeHtml(t.outcome)}</option>`).join("");
+  const phone = requestedPhone === null ? "" : (normalisePhone(requestedPhone) ?? requestedPhone);
+  const options = TEST_NUMBERS.map(
+    (t) => `<option value="${escapeHtml(t.phone)}">${escapeHtml(t.outcome)}</option>`,
+  ).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Virtual handset · ${escapeHtml(sim.creds.merchantName)}</title><style>${STYLE}</style></head>

@@ -55,7 +55,11 @@ describe("virtual handset actions", () => {
     expect(cb.CallbackMetadata.Item[0]).toEqual({ Name: "Amount", Value: 1250 });
     const view = (await h.control(`handset/${PHONE}`)).json;
     expect(view.prompt).toBeNull();
-    expect(view.last).toMatchObject({ status: "paid", resultCode: 0, receipt: cb.CallbackMetadata.Item[1].Value });
+    expect(view.last).toMatchObject({
+      status: "paid",
+      resultCode: 0,
+      receipt: cb.CallbackMetadata.Item[1].Value,
+    });
   });
 
   it.each([
@@ -65,7 +69,12 @@ describe("virtual handset actions", () => {
   ])("%s settles with %i", async (action, body, code, desc) => {
     const id = await openPrompt();
     expect((await h.control(`handset/${PHONE}/${action}`, body)).status).toBe(200);
-    expect(await callbackOf(id)).toEqual({ MerchantRequestID: expect.any(String), CheckoutRequestID: id, ResultCode: code, ResultDesc: desc });
+    expect(await callbackOf(id)).toEqual({
+      MerchantRequestID: expect.any(String),
+      CheckoutRequestID: id,
+      ResultCode: code,
+      ResultDesc: desc,
+    });
   });
 
   it("answers 409 when nothing is waiting for a person", async () => {

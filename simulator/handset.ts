@@ -12,7 +12,10 @@ export type HandsetAction = "pay" | "cancel" | "timeout";
 /** 07…, 01…, +254… and 254… all name the same handset. */
 export function normalisePhone(raw: string): string | null {
   const digits = raw.replace(/[\s+]/g, "");
-  const local = /^0([17]\d{8})$/.exec(digits)?.[1] ?? /^254([17]\d{8})$/.exec(digits)?.[1] ?? /^([17]\d{8})$/.exec(digits)?.[1];
+  const local =
+    /^0([17]\d{8})$/.exec(digits)?.[1] ??
+    /^254([17]\d{8})$/.exec(digits)?.[1] ??
+    /^([17]\d{8})$/.exec(digits)?.[1];
   return local ? `254${local}` : null;
 }
 
@@ -23,11 +26,13 @@ function latestPrompt(sim: Sim, phone: string): Prompt | null {
 
 export function waitingPrompt(sim: Sim, phone: string): Prompt | null {
   const prompt = latestPrompt(sim, phone);
-  const waits = prompt && prompt.status === "pending" && OUTCOMES[prompt.outcome].settles === "on_handset";
+  const waits =
+    prompt && prompt.status === "pending" && OUTCOMES[prompt.outcome].settles === "on_handset";
   return waits ? prompt : null;
 }
 
-export const formatKes = (amount: number): string => String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+export const formatKes = (amount: number): string =>
+  String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 export function handsetView(sim: Sim, phone: string) {
   const waiting = waitingPrompt(sim, phone);
@@ -40,7 +45,10 @@ export function handsetView(sim: Sim, phone: string) {
       amount: waiting.amount,
       accountReference: waiting.accountReference,
       message: `Pay KES ${formatKes(waiting.amount)} to ${sim.creds.merchantName} account ${waiting.accountReference}? Enter M-PESA PIN`,
-      secondsLeft: waiting.handsetDeadline === null ? null : Math.max(0, Math.ceil((waiting.handsetDeadline - Date.now()) / 1000)),
+      secondsLeft:
+        waiting.handsetDeadline === null
+          ? null
+          : Math.max(0, Math.ceil((waiting.handsetDeadline - Date.now()) / 1000)),
     },
     last: last && {
       checkoutRequestId: last.checkoutRequestId,
@@ -54,7 +62,12 @@ export function handsetView(sim: Sim, phone: string) {
 }
 
 /** Settles the waiting prompt; null when nothing on this handset is waiting for a person. */
-export function actOnHandset(sim: Sim, phone: string, action: HandsetAction, pin?: string): Prompt | null {
+export function actOnHandset(
+  sim: Sim,
+  phone: string,
+  action: HandsetAction,
+  pin?: string,
+): Prompt | null {
   const prompt = waitingPrompt(sim, phone);
   if (!prompt) return null;
   const results: Record<HandsetAction, StkResult> = {

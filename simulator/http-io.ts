@@ -23,16 +23,27 @@ export function readBody(req: IncomingMessage): Promise<string> {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 export function sendHtml(res: ServerResponse, html: string): void {
-  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(html) });
+  res.writeHead(200, {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Length": Buffer.byteLength(html),
+  });
   res.end(html);
 }
 
 /** The control API's own error shape (not Daraja's envelope, so nobody confuses the two). */
-export function sendControlError(res: ServerResponse, status: number, code: string, message: string): void {
+export function sendControlError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+): void {
   sendJson(res, status, { error: { code, message } });
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { eatTimestamp, parseEatTimestamp } from "./clock";
-import { createRng, makeAccessToken, makeCheckoutRequestId, makeMerchantRequestId, makeReceipt } from "./ids";
+import {
+  createRng,
+  makeAccessToken,
+  makeCheckoutRequestId,
+  makeMerchantRequestId,
+  makeReceipt,
+} from "./ids";
 import { expectedPassword } from "./validation";
 import { SANDBOX_PASSKEY } from "./options";
 
@@ -28,7 +34,9 @@ describe("IDs", () => {
 
   it("builds MerchantRequestIDs in the 2024+ shape and 28-character tokens", () => {
     const rng = createRng("x");
-    expect(makeMerchantRequestId(rng)).toMatch(/^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}$/);
+    expect(makeMerchantRequestId(rng)).toMatch(
+      /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}$/,
+    );
     expect(makeAccessToken(rng)).toMatch(/^[A-Za-z0-9]{28}$/);
   });
 
@@ -42,7 +50,10 @@ describe("IDs", () => {
   it("replays the same sequence for the same seed", () => {
     const a = createRng("seed-1");
     const b = createRng("seed-1");
-    expect([makeReceipt(a, AT), makeAccessToken(a)]).toEqual([makeReceipt(b, AT), makeAccessToken(b)]);
+    expect([makeReceipt(a, AT), makeAccessToken(a)]).toEqual([
+      makeReceipt(b, AT),
+      makeAccessToken(b),
+    ]);
     expect(makeAccessToken(createRng("seed-2"))).not.toBe(makeAccessToken(createRng("seed-1")));
   });
 

@@ -13,7 +13,10 @@ const options = {
   },
 };
 const simulator = createSimulator(options);
-const { url } = await simulator.listen(Number(env.SIMULATOR_PORT ?? 4010), env.SIMULATOR_HOST ?? "127.0.0.1");
+const { url } = await simulator.listen(
+  Number(env.SIMULATOR_PORT ?? 4010),
+  env.SIMULATOR_HOST ?? "127.0.0.1",
+);
 const creds = resolveCredentials(options);
 
 console.log(`

@@ -8,16 +8,28 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.reset());
 
-const basic = (key: string, secret: string) => `Basic ${Buffer.from(`${key}:${secret}`).toString("base64")}`;
+const basic = (key: string, secret: string) =>
+  `Basic ${Buffer.from(`${key}:${secret}`).toString("base64")}`;
 const generate = (query: string, authorization?: string) =>
-  h.call(`/oauth/v1/generate${query}`, { headers: authorization ? { Authorization: authorization } : {} });
+  h.call(`/oauth/v1/generate${query}`, {
+    headers: authorization ? { Authorization: authorization } : {},
+  });
 
 describe("GET /oauth/v1/generate", () => {
   it("issues a 28-character token with expires_in as a string, and counts it", async () => {
-    const res = await generate("?grant_type=client_credentials", basic("sim-consumer-key", "sim-consumer-secret"));
+    const res = await generate(
+      "?grant_type=client_credentials",
+      basic("sim-consumer-key", "sim-consumer-secret"),
+    );
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ access_token: expect.stringMatching(/^[A-Za-z0-9]{28}$/), expires_in: "3599" });
-    await generate("?grant_type=client_credentials", basic("sim-consumer-key", "sim-consumer-secret"));
+    expect(res.json).toEqual({
+      access_token: expect.stringMatching(/^[A-Za-z0-9]{28}$/),
+      expires_in: "3599",
+    });
+    await generate(
+      "?grant_type=client_credentials",
+      basic("sim-consumer-key", "sim-consumer-secret"),
+    );
     expect((await h.control("state")).json.counts.tokensIssued).toBe(2);
   });
 
@@ -48,16 +60,25 @@ describe("GET /oauth/v1/generate", () => {
 
   it("reports the configured TTL", async () => {
     await h.control("config", { tokenTtlSeconds: 60 });
-    const res = await generate("?grant_type=client_credentials", basic("sim-consumer-key", "sim-consumer-secret"));
+    const res = await generate(
+      "?grant_type=client_credentials",
+      basic("sim-consumer-key", "sim-consumer-secret"),
+    );
     expect(res.json.expires_in).toBe("60");
   });
 });
 
 describe("Bearer tokens", () => {
-  const invalidToken = { requestId: expect.any(String), errorCode: "404.001.03", errorMessage: "Invalid Access Token" };
+  const invalidToken = {
+    requestId: expect.any(String),
+    errorCode: "404.001.03",
+    errorMessage: "Invalid Access Token",
+  };
 
   it("answers an unknown token with HTTP 404 404.001.03", async () => {
-    const res = await h.darajaPost("/mpesa/stkpush/v1/processrequest", h.pushBody(), { token: "bogus" });
+    const res = await h.darajaPost("/mpesa/stkpush/v1/processrequest", h.pushBody(), {
+      token: "bogus",
+    });
     expect(res.status).toBe(404);
     expect(res.json).toEqual(invalidToken);
   });
@@ -73,10 +94,16 @@ describe("Bearer tokens", () => {
   it("expires every token on demand; a fresh one works", async () => {
     const token = await h.getToken();
     expect((await h.control("expire-tokens", {})).json.expired).toBeGreaterThan(0);
-    const rejected = await h.darajaPost("/mpesa/stkpush/v1/processrequest", h.pushBody(), { token });
+    const rejected = await h.darajaPost("/mpesa/stkpush/v1/processrequest", h.pushBody(), {
+      token,
+    });
     expect(rejected.status).toBe(404);
     const fresh = await h.getToken();
-    const accepted = await h.darajaPost("/mpesa/stkpush/v1/processrequest", h.pushBody({ PhoneNumber: "254708000012" }), { token: fresh });
+    const accepted = await h.darajaPost(
+      "/mpesa/stkpush/v1/processrequest",
+      h.pushBody({ PhoneNumber: "254708000012" }),
+      { token: fresh },
+    );
     expect(accepted.status).toBe(200);
   });
 });

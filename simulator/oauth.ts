@@ -25,7 +25,10 @@ function hasValidBasicAuth(sim: Sim, header: string | undefined): boolean {
   const decoded = Buffer.from(match[1], "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return false;
-  return decoded.slice(0, colon) === sim.creds.consumerKey && decoded.slice(colon + 1) === sim.creds.consumerSecret;
+  return (
+    decoded.slice(0, colon) === sim.creds.consumerKey &&
+    decoded.slice(colon + 1) === sim.creds.consumerSecret
+  );
 }
 
 export function hasValidBearer(sim: Sim, header: string | undefined): boolean {

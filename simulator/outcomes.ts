@@ -15,7 +15,10 @@ export const RESULTS = {
   unreachable: { code: 1037, desc: "DS timeout user cannot be reached." },
   noResponse: { code: 1037, desc: "No response from user." },
   wrongPin: { code: 2001, desc: "The initiator information is invalid." },
-  productMismatch: { code: 2028, desc: "The request is not permitted according to product assignment." },
+  productMismatch: {
+    code: 2028,
+    desc: "The request is not permitted according to product assignment.",
+  },
 } as const satisfies Record<string, StkResult>;
 
 export const OUTCOME_NAMES = [
@@ -112,20 +115,78 @@ export interface TestNumber {
 
 export const TEST_NUMBERS: readonly TestNumber[] = [
   { phone: TEST_PHONE.paid, outcome: "paid", behaviour: "pays after the latency (ResultCode 0)" },
-  { phone: TEST_PHONE.cancelled, outcome: "cancelled", behaviour: 'cancels: 1032 "Request Cancelled by user."' },
-  { phone: TEST_PHONE.unreachable, outcome: "unreachable", behaviour: 'unreachable: 1037 "DS timeout user cannot be reached."' },
-  { phone: TEST_PHONE.insufficient_funds, outcome: "insufficient_funds", behaviour: 'insufficient funds: 1 "The balance is insufficient for the transaction."' },
-  { phone: TEST_PHONE.wrong_pin, outcome: "wrong_pin", behaviour: 'wrong PIN: 2001 "The initiator information is invalid."' },
-  { phone: TEST_PHONE.lost_callback, outcome: "lost_callback", behaviour: "pays, but the callback is never sent; the query knows ResultCode 0" },
-  { phone: TEST_PHONE.duplicate_callback, outcome: "duplicate_callback", behaviour: "pays, callback delivered twice (identical bodies)" },
-  { phone: TEST_PHONE.conflicting_callback, outcome: "conflicting_callback", behaviour: "pays, then a second callback with ResultCode 1032 for the same CheckoutRequestID" },
-  { phone: TEST_PHONE.wrong_amount, outcome: "wrong_amount", behaviour: "pays a different amount: callback Amount = requested − 1 (2 when 1 was requested)" },
-  { phone: TEST_PHONE.late_success, outcome: "late_success", behaviour: "1037 callback first, then a success callback after lateDelayMs" },
-  { phone: TEST_PHONE.pending_4999, outcome: "pending_4999", behaviour: 'pays; while pending the query answers HTTP 200 ResultCode "4999"' },
-  { phone: TEST_PHONE.never, outcome: "never", behaviour: 'never resolves: no callback, the query says "being processed" forever' },
-  { phone: TEST_PHONE.busy, outcome: "busy", behaviour: 'the push answers 500 500.003.02 "System is busy. Please try again in few minutes."' },
-  { phone: TEST_PHONE.hang, outcome: "hang", behaviour: "the push is accepted but its HTTP response never comes (socket destroyed after hangMs); the prompt still pays" },
-  { phone: TEST_PHONE.no_answer, outcome: "no_answer", behaviour: 'the public sandbox number: never answers, 1037 "No response from user." after promptTimeoutMs' },
+  {
+    phone: TEST_PHONE.cancelled,
+    outcome: "cancelled",
+    behaviour: 'cancels: 1032 "Request Cancelled by user."',
+  },
+  {
+    phone: TEST_PHONE.unreachable,
+    outcome: "unreachable",
+    behaviour: 'unreachable: 1037 "DS timeout user cannot be reached."',
+  },
+  {
+    phone: TEST_PHONE.insufficient_funds,
+    outcome: "insufficient_funds",
+    behaviour: 'insufficient funds: 1 "The balance is insufficient for the transaction."',
+  },
+  {
+    phone: TEST_PHONE.wrong_pin,
+    outcome: "wrong_pin",
+    behaviour: 'wrong PIN: 2001 "The initiator information is invalid."',
+  },
+  {
+    phone: TEST_PHONE.lost_callback,
+    outcome: "lost_callback",
+    behaviour: "pays, but the callback is never sent; the query knows ResultCode 0",
+  },
+  {
+    phone: TEST_PHONE.duplicate_callback,
+    outcome: "duplicate_callback",
+    behaviour: "pays, callback delivered twice (identical bodies)",
+  },
+  {
+    phone: TEST_PHONE.conflicting_callback,
+    outcome: "conflicting_callback",
+    behaviour: "pays, then a second callback with ResultCode 1032 for the same CheckoutRequestID",
+  },
+  {
+    phone: TEST_PHONE.wrong_amount,
+    outcome: "wrong_amount",
+    behaviour: "pays a different amount: callback Amount = requested − 1 (2 when 1 was requested)",
+  },
+  {
+    phone: TEST_PHONE.late_success,
+    outcome: "late_success",
+    behaviour: "1037 callback first, then a success callback after lateDelayMs",
+  },
+  {
+    phone: TEST_PHONE.pending_4999,
+    outcome: "pending_4999",
+    behaviour: 'pays; while pending the query answers HTTP 200 ResultCode "4999"',
+  },
+  {
+    phone: TEST_PHONE.never,
+    outcome: "never",
+    behaviour: 'never resolves: no callback, the query says "being processed" forever',
+  },
+  {
+    phone: TEST_PHONE.busy,
+    outcome: "busy",
+    behaviour: 'the push answers 500 500.003.02 "System is busy. Please try again in few minutes."',
+  },
+  {
+    phone: TEST_PHONE.hang,
+    outcome: "hang",
+    behaviour:
+      "the push is accepted but its HTTP response never comes (socket destroyed after hangMs); the prompt still pays",
+  },
+  {
+    phone: TEST_PHONE.no_answer,
+    outcome: "no_answer",
+    behaviour:
+      'the public sandbox number: never answers, 1037 "No response from user." after promptTimeoutMs',
+  },
 ];
 
 /** Any number not in the table waits for the virtual handset (and times out with 1037). */

@@ -45,7 +45,8 @@ export function openPrompt(sim: Sim, input: PromptInput): Prompt {
 /** A frozen test clock would repeat the millisecond, so step forward until the ID is free. */
 function uniqueCheckoutRequestId(sim: Sim, at: number, phone: string): string {
   let id = makeCheckoutRequestId(at, phone);
-  for (let step = 1; sim.state.prompts.has(id); step++) id = makeCheckoutRequestId(at + step, phone);
+  for (let step = 1; sim.state.prompts.has(id); step++)
+    id = makeCheckoutRequestId(at + step, phone);
   return id;
 }
 
@@ -56,7 +57,9 @@ export function schedulePrompt(sim: Sim, prompt: Prompt): void {
   if (spec.settles === "after_latency") {
     sim.timers.after(latencyMs, () => settleByOutcome(sim, prompt));
   } else if (spec.settles === "after_prompt_timeout") {
-    sim.timers.after(promptTimeoutMs, () => settleOnce(sim, prompt, spec.result ?? RESULTS.noResponse));
+    sim.timers.after(promptTimeoutMs, () =>
+      settleOnce(sim, prompt, spec.result ?? RESULTS.noResponse),
+    );
   } else if (spec.settles === "on_handset") {
     prompt.handsetDeadline = Date.now() + promptTimeoutMs;
     sim.timers.after(promptTimeoutMs, () => settleOnce(sim, prompt, RESULTS.noResponse));

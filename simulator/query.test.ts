@@ -29,7 +29,9 @@ describe("STK Query", () => {
 
   it("validates Password and Timestamp like the push", async () => {
     const id = await paidPush();
-    const wrong = await h.query(id, { Password: passwordFor(eatTimestamp(Date.now()), "174379", "bad") });
+    const wrong = await h.query(id, {
+      Password: passwordFor(eatTimestamp(Date.now()), "174379", "bad"),
+    });
     expect(wrong.status).toBe(500);
     expect(wrong.json.errorMessage).toBe("[MerchantValidate] - Wrong credentials");
     const stale = eatTimestamp(Date.now() - 20 * 60 * 1000);
@@ -44,7 +46,11 @@ describe("STK Query", () => {
     const bogus = await h.darajaPost("/mpesa/stkpushquery/v1/query", {}, { token: "nope" });
     expect(bogus.status).toBe(404);
     expect(bogus.json.errorCode).toBe("404.001.03");
-    const form = await h.darajaPost("/mpesa/stkpushquery/v1/query", {}, { contentType: "text/plain" });
+    const form = await h.darajaPost(
+      "/mpesa/stkpushquery/v1/query",
+      {},
+      { contentType: "text/plain" },
+    );
     expect(form.json.errorMessage).toBe("Bad Request - Invalid BusinessShortCode");
   });
 
@@ -93,7 +99,8 @@ describe("POST /__sim/next-query", () => {
   });
 
   it("leaves the table's own pending forms alone otherwise", async () => {
-    const id: string = (await h.push({ PhoneNumber: TEST_PHONE.never, PartyA: TEST_PHONE.never })).json.CheckoutRequestID;
+    const id: string = (await h.push({ PhoneNumber: TEST_PHONE.never, PartyA: TEST_PHONE.never }))
+      .json.CheckoutRequestID;
     expect((await h.query(id)).json.errorMessage).toBe("The transaction is being processed");
   });
 });

@@ -20,7 +20,10 @@ export function handleStkQuery(sim: Sim, ex: Exchange): void {
   const id = checked.value;
   if (ex.entry) ex.entry.checkoutRequestId = id;
   sim.state.counts.queries++;
-  sim.state.queriesByCheckoutRequestId.set(id, (sim.state.queriesByCheckoutRequestId.get(id) ?? 0) + 1);
+  sim.state.queriesByCheckoutRequestId.set(
+    id,
+    (sim.state.queriesByCheckoutRequestId.get(id) ?? 0) + 1,
+  );
 
   const override = sim.state.next.queries.shift();
   if (override) return answerOverride(sim, ex, override, id);
@@ -57,7 +60,8 @@ function answerOverride(sim: Sim, ex: Exchange, override: QueryOverride, id: str
   if (override === "spike_arrest") return sendDarajaError(sim, ex, ERRORS.spikeArrest);
   if (override === "quota") return sendDarajaError(sim, ex, ERRORS.quotaViolation);
   // The gateway sometimes answers a rate limit with a bare 429 around the same body (SPEC §5).
-  if (override === "http_429") return sendDarajaError(sim, ex, { ...ERRORS.spikeArrest, status: 429 });
+  if (override === "http_429")
+    return sendDarajaError(sim, ex, { ...ERRORS.spikeArrest, status: 429 });
   if (override === "not_found") return sendDarajaError(sim, ex, ERRORS.transactionMissing);
   sendDarajaError(sim, ex, ERRORS.beingProcessed, id);
 }

@@ -12,10 +12,12 @@ beforeEach(() => h.reset());
 const LOCKED = {
   requestId: expect.any(String),
   errorCode: "500.001.1001",
-  errorMessage: "Unable to lock subscriber, a transaction is already in process for the current subscriber",
+  errorMessage:
+    "Unable to lock subscriber, a transaction is already in process for the current subscriber",
 };
 
-const pushTo = (phone: string, extra: Record<string, unknown> = {}) => h.push({ PhoneNumber: phone, PartyA: phone, ...extra });
+const pushTo = (phone: string, extra: Record<string, unknown> = {}) =>
+  h.push({ PhoneNumber: phone, PartyA: phone, ...extra });
 
 async function settled(id: string) {
   const [cb] = await waitFor(() => h.callbacksFor(id).length > 0 && h.callbacksFor(id));

@@ -19,6 +19,10 @@ export function isSubscriberLocked(sim: Sim, phone: string): boolean {
 export function isRuleLimited(sim: Sim, phone: string, amount: number): boolean {
   const now = sim.now();
   return (sim.state.promptsByPhone.get(phone) ?? []).some(
-    (p) => p.status === "paid" && p.amount === amount && p.resolvedAt !== null && now - p.resolvedAt < RULE_LIMIT_WINDOW_MS,
+    (p) =>
+      p.status === "paid" &&
+      p.amount === amount &&
+      p.resolvedAt !== null &&
+      now - p.resolvedAt < RULE_LIMIT_WINDOW_MS,
   );
 }

@@ -9,7 +9,10 @@ describe("createSimulator", () => {
     const h = await startHarness();
     const missing = await h.call("/mpesa/nothing/v1");
     expect(missing.status).toBe(404);
-    expect(missing.json).toMatchObject({ errorCode: "404.001.01", errorMessage: "Resource not found" });
+    expect(missing.json).toMatchObject({
+      errorCode: "404.001.01",
+      errorMessage: "Resource not found",
+    });
     const wrongMethod = await h.call("/mpesa/stkpush/v1/processrequest");
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.json.errorCode).toBe("405.001");
@@ -30,7 +33,9 @@ describe("createSimulator", () => {
 
   it("closes promptly even with a hung push holding its socket", async () => {
     const h = await startHarness({ hangMs: 60_000 });
-    const pending = h.push({ PhoneNumber: "254708000014", PartyA: "254708000014" }).catch((e: unknown) => e);
+    const pending = h
+      .push({ PhoneNumber: "254708000014", PartyA: "254708000014" })
+      .catch((e: unknown) => e);
     await waitFor(async () => (await h.control("state")).json.counts.pushesAccepted === 1);
     const started = Date.now();
     await h.close();
@@ -44,18 +49,36 @@ describe("createSimulator", () => {
       const sim = createSimulator({ seed: 42, latencyMs: 1 });
       const { url } = await sim.listen();
       const post = (path: string, body: unknown) =>
-        fetch(url + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        fetch(url + path, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
       await post("/__sim/config", { clock: { now: "2025-03-14T07:15:12.345Z" } });
       const basic = Buffer.from("sim-consumer-key:sim-consumer-secret").toString("base64");
-      const token = (await (await fetch(`${url}/oauth/v1/generate?grant_type=client_credentials`, { headers: { Authorization: `Basic ${basic}` } })).json()).access_token;
+      const token = (
+        await (
+          await fetch(`${url}/oauth/v1/generate?grant_type=client_credentials`, {
+            headers: { Authorization: `Basic ${basic}` },
+          })
+        ).json()
+      ).access_token;
       const timestamp = "20250314101512";
       const push = await fetch(`${url}/mpesa/stkpush/v1/processrequest`, {
         method: "POST",
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
         body: JSON.stringify({
-          BusinessShortCode: "174379", Password: passwordFor(timestamp), Timestamp: timestamp,
-          TransactionType: "CustomerPayBillOnline", Amount: 10, PartyA: "254708000001", PartyB: "174379",
-          PhoneNumber: "254708000001", CallBackURL: `${receiver.url}/cb`, AccountReference: "A1", TransactionDesc: "D",
+          BusinessShortCode: "174379",
+          Password: passwordFor(timestamp),
+          Timestamp: timestamp,
+          TransactionType: "CustomerPayBillOnline",
+          Amount: 10,
+          PartyA: "254708000001",
+          PartyB: "174379",
+          PhoneNumber: "254708000001",
+          CallBackURL: `${receiver.url}/cb`,
+          AccountReference: "A1",
+          TransactionDesc: "D",
         }),
       });
       const ids = await push.json();
@@ -71,7 +94,10 @@ describe("createSimulator", () => {
 
   it("logs through an injected logger", async () => {
     const lines: string[] = [];
-    const logger = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
+    const logger = {
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+    };
     const sim = createSimulator({ logger, latencyMs: 1 });
     await sim.listen();
     expect(lines).toContain("info simulator listening");

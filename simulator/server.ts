@@ -12,7 +12,13 @@ import { renderHandsetPage } from "./handset-page";
 import { readBody, sendControlError, sendHtml } from "./http-io";
 import { createRng } from "./ids";
 import { handleOauth } from "./oauth";
-import { resolveConfig, resolveCredentials, resolveSeed, silentLogger, type SimulatorOptions } from "./options";
+import {
+  resolveConfig,
+  resolveCredentials,
+  resolveSeed,
+  silentLogger,
+  type SimulatorOptions,
+} from "./options";
 import { handleStkQuery } from "./query";
 import { snapshot, type SimSnapshot } from "./snapshot";
 import { appendCapped, createState, type RequestLogEntry } from "./state";
@@ -89,7 +95,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         s.listen(port, host, () => resolve());
       });
       const { port: bound } = s.address() as AddressInfo;
-      const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+      const shownHost =
+        host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
       url = `http://${shownHost}:${bound}`;
       sim.log.info("simulator listening", { url });
       return { url };
@@ -109,13 +116,24 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   };
 }
 
-async function handle(sim: Sim, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  sim: Sim,
+  routes: Route[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://simulator.local");
   const method = req.method ?? "GET";
   const path = url.pathname;
   const ex: Exchange = { req, res, url, rawBody: "", params: [], entry: null };
   if (!isControlPath(path) && !isPagePath(path)) {
-    const entry: RequestLogEntry = { method, path, status: null, checkoutRequestId: null, at: new Date(sim.now()).toISOString() };
+    const entry: RequestLogEntry = {
+      method,
+      path,
+      status: null,
+      checkoutRequestId: null,
+      at: new Date(sim.now()).toISOString(),
+    };
     ex.entry = entry;
     appendCapped(sim.state.requests, entry);
     res.on("finish", () => {
@@ -128,17 +146,22 @@ async function handle(sim: Sim, routes: Route[], req: IncomingMessage, res: Serv
       res.writeHead(302, { Location: "/handset" }).end();
       return;
     }
-    if (method === "GET" && path === "/handset") return sendHtml(res, renderHandsetPage(sim, url.searchParams.get("phone")));
+    if (method === "GET" && path === "/handset")
+      return sendHtml(res, renderHandsetPage(sim, url.searchParams.get("phone")));
     const candidates = routes.filter((r) => r.pattern.test(path));
     const route = candidates.find((r) => r.method === method);
     if (route) {
       ex.params = route.pattern.exec(path)?.slice(1) ?? [];
       return await route.run(sim, ex);
     }
-    if (isControlPath(path)) return sendControlError(res, candidates.length ? 405 : 404, "no_route", `${method} ${path}`);
+    if (isControlPath(path))
+      return sendControlError(res, candidates.length ? 405 : 404, "no_route", `${method} ${path}`);
     sendDarajaError(sim, ex, candidates.length ? ERRORS.methodNotAllowed : ERRORS.resourceNotFound);
   } catch (err) {
-    sim.log.warn("request failed", { path, error: err instanceof Error ? err.message : String(err) });
+    sim.log.warn("request failed", {
+      path,
+      error: err instanceof Error ? err.message : String(err),
+    });
     if (!res.headersSent) sendDarajaError(sim, ex, ERRORS.internal);
   }
 }

@@ -41,7 +41,9 @@ export function snapshot(sim: Sim, { summary = false } = {}) {
       prompts: s.prompts.size,
       pendingPrompts: [...s.prompts.values()].filter((p) => p.status === "pending").length,
       callbacksSent: stkDeliveries.length,
-      callbacksDelivered: stkDeliveries.filter((d) => d.status !== null && d.status >= 200 && d.status < 300).length,
+      callbacksDelivered: stkDeliveries.filter(
+        (d) => d.status !== null && d.status >= 200 && d.status < 300,
+      ).length,
     },
     queriesByCheckoutRequestId: Object.fromEntries(s.queriesByCheckoutRequestId),
     next: s.next,

@@ -22,26 +22,41 @@ async function expectNoPrompt() {
 
 describe("STK push transport errors", () => {
   it("answers a missing JSON content type with the misleading Invalid BusinessShortCode", async () => {
-    const res = await h.darajaPost(PUSH, h.pushBody(), { contentType: "application/x-www-form-urlencoded" });
+    const res = await h.darajaPost(PUSH, h.pushBody(), {
+      contentType: "application/x-www-form-urlencoded",
+    });
     expect(res.status).toBe(400);
     expect(res.json).toEqual(invalid("BusinessShortCode"));
   });
 
-  it.each(['{"BusinessShortCode": 174379,', "[]", "null"])("rejects body %j with 400.002.05", async (raw) => {
-    const res = await h.darajaPost(PUSH, null, { raw });
-    expect(res.status).toBe(400);
-    expect(res.json).toEqual({ requestId: expect.any(String), errorCode: "400.002.05", errorMessage: "Invalid Request Payload" });
-  });
+  it.each(['{"BusinessShortCode": 174379,', "[]", "null"])(
+    "rejects body %j with 400.002.05",
+    async (raw) => {
+      const res = await h.darajaPost(PUSH, null, { raw });
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({
+        requestId: expect.any(String),
+        errorCode: "400.002.05",
+        errorMessage: "Invalid Request Payload",
+      });
+    },
+  );
 
   it("accepts application/json with a charset", async () => {
-    const res = await h.darajaPost(PUSH, h.pushBody(), { contentType: "application/json; charset=utf-8" });
+    const res = await h.darajaPost(PUSH, h.pushBody(), {
+      contentType: "application/json; charset=utf-8",
+    });
     expect(res.status).toBe(200);
   });
 });
 
 describe("STK push field validation", () => {
-  const tenMinutesAway = (sign: 1 | -1, extraMs: number) => eatTimestamp(Date.now() + sign * (10 * 60 * 1000 + extraMs));
-  const withTimestamp = (timestamp: string) => ({ Timestamp: timestamp, Password: passwordFor(timestamp) });
+  const tenMinutesAway = (sign: 1 | -1, extraMs: number) =>
+    eatTimestamp(Date.now() + sign * (10 * 60 * 1000 + extraMs));
+  const withTimestamp = (timestamp: string) => ({
+    Timestamp: timestamp,
+    Password: passwordFor(timestamp),
+  });
 
   it.each<[string, Record<string, unknown>, string]>([
     ["a non-numeric shortcode", { BusinessShortCode: "abc" }, "BusinessShortCode"],
@@ -57,16 +72,44 @@ describe("STK push field validation", () => {
     ["amount '1.5'", { Amount: "1.5" }, "Amount"],
     ["a missing amount", { Amount: undefined }, "Amount"],
     ["a local-format phone", { PhoneNumber: "0708000001", PartyA: "0708000001" }, "PhoneNumber"],
-    ["a non-Safaricom prefix", { PhoneNumber: "254808000001", PartyA: "254808000001" }, "PhoneNumber"],
+    [
+      "a non-Safaricom prefix",
+      { PhoneNumber: "254808000001", PartyA: "254808000001" },
+      "PhoneNumber",
+    ],
     ["a short phone", { PhoneNumber: "25470800000", PartyA: "25470800000" }, "PhoneNumber"],
     ["a bad PartyA", { PartyA: "07080" }, "PartyA"],
     ["a bad PartyB", { PartyB: "x" }, "PartyB"],
-    ["a callback URL with a trailing space", { CallBackURL: "https://shop.example/cb " }, "CallBackURL"],
-    ["a callback URL with an uppercase host", { CallBackURL: "https://Shop.example/cb" }, "CallBackURL"],
-    ["a callback URL containing mpesa", { CallBackURL: "https://shop.example/mpesa/callback" }, "CallBackURL"],
-    ["a callback URL containing M-Pesa", { CallBackURL: "https://shop.example/M-Pesa" }, "CallBackURL"],
-    ["a callback URL containing safaricom", { CallBackURL: "https://shop.example/SafariCom" }, "CallBackURL"],
-    ["an unfilled placeholder", { CallBackURL: "https://shop.example/hooks/{token}" }, "CallBackURL"],
+    [
+      "a callback URL with a trailing space",
+      { CallBackURL: "https://shop.example/cb " },
+      "CallBackURL",
+    ],
+    [
+      "a callback URL with an uppercase host",
+      { CallBackURL: "https://Shop.example/cb" },
+      "CallBackURL",
+    ],
+    [
+      "a callback URL containing mpesa",
+      { CallBackURL: "https://shop.example/mpesa/callback" },
+      "CallBackURL",
+    ],
+    [
+      "a callback URL containing M-Pesa",
+      { CallBackURL: "https://shop.example/M-Pesa" },
+      "CallBackURL",
+    ],
+    [
+      "a callback URL containing safaricom",
+      { CallBackURL: "https://shop.example/SafariCom" },
+      "CallBackURL",
+    ],
+    [
+      "an unfilled placeholder",
+      { CallBackURL: "https://shop.example/hooks/{token}" },
+      "CallBackURL",
+    ],
     ["a missing callback URL", { CallBackURL: undefined }, "CallBackURL"],
     ["a 13-character AccountReference", { AccountReference: "ABCDEFGHIJKLM" }, "AccountReference"],
     ["a missing TransactionDesc", { TransactionDesc: undefined }, "Remarks"],
@@ -91,7 +134,9 @@ describe("STK push field validation", () => {
 
 describe("STK push merchant checks", () => {
   it("answers a wrong password with 500 [MerchantValidate] - Wrong credentials", async () => {
-    const res = await h.push({ Password: passwordFor(eatTimestamp(Date.now()), "174379", "not-the-passkey") });
+    const res = await h.push({
+      Password: passwordFor(eatTimestamp(Date.now()), "174379", "not-the-passkey"),
+    });
     expect(res.status).toBe(500);
     expect(res.json).toEqual({
       requestId: expect.any(String),
@@ -116,7 +161,10 @@ describe("STK push merchant checks", () => {
     expect(res.status).toBe(200);
     const id = res.json.CheckoutRequestID;
     const [cb] = await waitFor(() => h.callbacksFor(id).length > 0 && h.callbacksFor(id));
-    expect(cb.json.Body.stkCallback).toMatchObject({ ResultCode: 2028, ResultDesc: expect.stringContaining("product assignment") });
+    expect(cb.json.Body.stkCallback).toMatchObject({
+      ResultCode: 2028,
+      ResultDesc: expect.stringContaining("product assignment"),
+    });
   });
 });
 
@@ -125,9 +173,17 @@ describe("STK push success", () => {
     const before = Date.now();
     const res = await h.push({ PhoneNumber: "254712345678", PartyA: "254712345678" });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.json)).toEqual(["MerchantRequestID", "CheckoutRequestID", "ResponseCode", "ResponseDescription", "CustomerMessage"]);
+    expect(Object.keys(res.json)).toEqual([
+      "MerchantRequestID",
+      "CheckoutRequestID",
+      "ResponseCode",
+      "ResponseDescription",
+      "CustomerMessage",
+    ]);
     expect(res.json).toMatchObject({
-      MerchantRequestID: expect.stringMatching(/^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}$/),
+      MerchantRequestID: expect.stringMatching(
+        /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}$/,
+      ),
       CheckoutRequestID: expect.stringMatching(/^ws_CO_\d{8}\d{6}\d{3}712345678$/),
       ResponseCode: "0",
       ResponseDescription: "Success. Request accepted for processing",

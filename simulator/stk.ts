@@ -58,6 +58,7 @@ function chooseOutcome(sim: Sim, push: ValidPush): OutcomeName {
   const forced = sim.state.next.outcomes.shift();
   if (forced) return forced;
   if (!push.productMatches) return "product_mismatch";
-  if (sim.config.enforceRuleLimit && isRuleLimited(sim, push.phone, push.amount)) return "rule_limited";
+  if (sim.config.enforceRuleLimit && isRuleLimited(sim, push.phone, push.amount))
+    return "rule_limited";
   return outcomeForPhone(push.phone);
 }

@@ -20,8 +20,15 @@ export async function startReceiver(status = 200) {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const raw = Buffer.concat(chunks).toString("utf8");
-      received.push({ path: req.url ?? "", headers: req.headers, raw, json: raw ? JSON.parse(raw) : null });
-      res.writeHead(status, { "Content-Type": "application/json" }).end('{"ResultCode":0,"ResultDesc":"Accepted"}');
+      received.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        raw,
+        json: raw ? JSON.parse(raw) : null,
+      });
+      res
+        .writeHead(status, { "Content-Type": "application/json" })
+        .end('{"ResultCode":0,"ResultDesc":"Accepted"}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -35,7 +42,10 @@ export async function startReceiver(status = 200) {
 
 type Falsy = undefined | null | false | 0 | "";
 
-export async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 3000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | Falsy | Promise<T | Falsy>,
+  timeoutMs = 3000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -70,15 +80,24 @@ export async function startHarness(options: SimulatorOptions = {}) {
 
   async function getToken(): Promise<string> {
     const basic = Buffer.from("sim-consumer-key:sim-consumer-secret").toString("base64");
-    const res = await call("/oauth/v1/generate?grant_type=client_credentials", { headers: { Authorization: `Basic ${basic}` } });
+    const res = await call("/oauth/v1/generate?grant_type=client_credentials", {
+      headers: { Authorization: `Basic ${basic}` },
+    });
     return res.json.access_token;
   }
 
-  async function darajaPost(path: string, body: unknown, opts: { contentType?: string; raw?: string; token?: string } = {}) {
+  async function darajaPost(
+    path: string,
+    body: unknown,
+    opts: { contentType?: string; raw?: string; token?: string } = {},
+  ) {
     token ??= await getToken();
     return call(path, {
       method: "POST",
-      headers: { Authorization: `Bearer ${opts.token ?? token}`, "Content-Type": opts.contentType ?? "application/json" },
+      headers: {
+        Authorization: `Bearer ${opts.token ?? token}`,
+        "Content-Type": opts.contentType ?? "application/json",
+      },
       body: opts.raw ?? JSON.stringify(body),
     });
   }
@@ -102,7 +121,8 @@ export async function startHarness(options: SimulatorOptions = {}) {
     };
   }
 
-  const push = (overrides: Record<string, unknown> = {}) => darajaPost("/mpesa/stkpush/v1/processrequest", pushBody(overrides));
+  const push = (overrides: Record<string, unknown> = {}) =>
+    darajaPost("/mpesa/stkpush/v1/processrequest", pushBody(overrides));
 
   function query(checkoutRequestId: string, overrides: Record<string, unknown> = {}) {
     const timestamp = eatTimestamp(Date.now());
@@ -116,10 +136,21 @@ export async function startHarness(options: SimulatorOptions = {}) {
   }
 
   const control = (path: string, body?: unknown) =>
-    call(`/__sim/${path}`, body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    call(
+      `/__sim/${path}`,
+      body === undefined
+        ? {}
+        : {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(body),
+          },
+    );
 
   const callbacksFor = (checkoutRequestId: string) =>
-    receiver.received.filter((r) => r.json?.Body?.stkCallback?.CheckoutRequestID === checkoutRequestId);
+    receiver.received.filter(
+      (r) => r.json?.Body?.stkCallback?.CheckoutRequestID === checkoutRequestId,
+    );
 
   return {
     sim,

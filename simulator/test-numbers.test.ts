@@ -15,9 +15,11 @@ async function pushTo(phone: string, overrides: Record<string, unknown> = {}) {
   return res.json.CheckoutRequestID as string;
 }
 
-const callbacks = (id: string, count: number) => waitFor(() => h.callbacksFor(id).length >= count && h.callbacksFor(id));
+const callbacks = (id: string, count: number) =>
+  waitFor(() => h.callbacksFor(id).length >= count && h.callbacksFor(id));
 const stk = (r: { json: any }) => r.json.Body.stkCallback;
-const promptOf = async (id: string) => (await h.control("state")).json.prompts.find((p: any) => p.checkoutRequestId === id);
+const promptOf = async (id: string) =>
+  (await h.control("state")).json.prompts.find((p: any) => p.checkoutRequestId === id);
 
 async function expectQuery(id: string, resultCode: string, resultDesc: string) {
   const res = await h.query(id);
@@ -49,10 +51,26 @@ describe("254708000001 pays", () => {
     expect(cb.headers["content-type"]).toBe("application/json;charset=UTF-8");
     expect(cb.headers["businessshortcode"]).toBe("174379");
     const body = stk(cb);
-    expect(Object.keys(body)).toEqual(["MerchantRequestID", "CheckoutRequestID", "ResultCode", "ResultDesc", "CallbackMetadata"]);
-    expect(body).toMatchObject({ CheckoutRequestID: id, ResultCode: 0, ResultDesc: "The service request is processed successfully." });
+    expect(Object.keys(body)).toEqual([
+      "MerchantRequestID",
+      "CheckoutRequestID",
+      "ResultCode",
+      "ResultDesc",
+      "CallbackMetadata",
+    ]);
+    expect(body).toMatchObject({
+      CheckoutRequestID: id,
+      ResultCode: 0,
+      ResultDesc: "The service request is processed successfully.",
+    });
     const items = body.CallbackMetadata.Item;
-    expect(items.map((i: any) => i.Name)).toEqual(["Amount", "MpesaReceiptNumber", "Balance", "TransactionDate", "PhoneNumber"]);
+    expect(items.map((i: any) => i.Name)).toEqual([
+      "Amount",
+      "MpesaReceiptNumber",
+      "Balance",
+      "TransactionDate",
+      "PhoneNumber",
+    ]);
     expect(items[0]).toEqual({ Name: "Amount", Value: 1250 });
     expect(items[1].Value).toMatch(/^[L-Z][A-L][1-9A-V][A-Z0-9]{7}$/);
     expect(items[2]).toEqual({ Name: "Balance" });
@@ -65,8 +83,13 @@ describe("254708000001 pays", () => {
   });
 
   it("gives every payment a unique receipt", async () => {
-    const ids = [await pushTo(TEST_PHONE.paid, { Amount: 1 }), await pushTo(TEST_PHONE.paid, { Amount: 2 })];
-    const receipts = await Promise.all(ids.map(async (id) => stk((await callbacks(id, 1))[0]).CallbackMetadata.Item[1].Value));
+    const ids = [
+      await pushTo(TEST_PHONE.paid, { Amount: 1 }),
+      await pushTo(TEST_PHONE.paid, { Amount: 2 }),
+    ];
+    const receipts = await Promise.all(
+      ids.map(async (id) => stk((await callbacks(id, 1))[0]).CallbackMetadata.Item[1].Value),
+    );
     expect(new Set(receipts).size).toBe(2);
   });
 });
@@ -81,7 +104,14 @@ describe.each([
     const id = await pushTo(phone);
     const [cb] = await callbacks(id, 1);
     expect(cb.json).toEqual({
-      Body: { stkCallback: { MerchantRequestID: expect.any(String), CheckoutRequestID: id, ResultCode: code, ResultDesc: desc } },
+      Body: {
+        stkCallback: {
+          MerchantRequestID: expect.any(String),
+          CheckoutRequestID: id,
+          ResultCode: code,
+          ResultDesc: desc,
+        },
+      },
     });
     expect("CallbackMetadata" in stk(cb)).toBe(false);
     await expectQuery(id, String(code), desc);
@@ -136,7 +166,10 @@ describe("callback delivery anomalies", () => {
     const id = await pushTo(TEST_PHONE.late_success);
     const [failure] = await callbacks(id, 1);
     const failedAt = Date.now();
-    expect(stk(failure)).toMatchObject({ ResultCode: 1037, ResultDesc: "DS timeout user cannot be reached." });
+    expect(stk(failure)).toMatchObject({
+      ResultCode: 1037,
+      ResultDesc: "DS timeout user cannot be reached.",
+    });
     expect("CallbackMetadata" in stk(failure)).toBe(false);
     await expectQuery(id, "1037", "DS timeout user cannot be reached.");
     const [, success] = await callbacks(id, 2);
@@ -166,7 +199,11 @@ describe("pending forms of STK Query", () => {
     await sleep(80);
     const res = await h.query(id);
     expect(res.status).toBe(500);
-    expect(res.json).toEqual({ requestId: id, errorCode: "500.001.1001", errorMessage: "The transaction is being processed" });
+    expect(res.json).toEqual({
+      requestId: id,
+      errorCode: "500.001.1001",
+      errorMessage: "The transaction is being processed",
+    });
     expect(h.callbacksFor(id)).toHaveLength(0);
     expect((await promptOf(id)).status).toBe("pending");
   });
@@ -187,9 +224,12 @@ describe("push-level failures", () => {
   it("254708000014 never answers the push, yet the prompt exists and pays", async () => {
     await h.control("config", { hangMs: 150 });
     const started = Date.now();
-    await expect(h.push({ PhoneNumber: TEST_PHONE.hang, PartyA: TEST_PHONE.hang })).rejects.toThrow();
+    await expect(
+      h.push({ PhoneNumber: TEST_PHONE.hang, PartyA: TEST_PHONE.hang }),
+    ).rejects.toThrow();
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    const [entry] = (await h.control("requests?path=/mpesa/stkpush/v1/processrequest")).json.requests;
+    const [entry] = (await h.control("requests?path=/mpesa/stkpush/v1/processrequest")).json
+      .requests;
     expect(entry.status).toBeNull();
     const [cb] = await callbacks(entry.checkoutRequestId, 1);
     expect(stk(cb).ResultCode).toBe(0);

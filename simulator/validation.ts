@@ -50,7 +50,12 @@ export function checkMsisdn(value: unknown): string | null {
 
 /** Whole shillings 1–250,000, as a JSON number or a digits-only string. */
 export function checkAmount(value: unknown): number | null {
-  const n = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\d+$/.test(value)
+        ? Number(value)
+        : NaN;
   return Number.isInteger(n) && n >= 1 && n <= MAX_AMOUNT ? n : null;
 }
 
@@ -78,13 +83,23 @@ export function expectedPassword(shortcode: string, passkey: string, timestamp: 
   return Buffer.from(shortcode + passkey + timestamp).toString("base64");
 }
 
-function checkMerchant(body: Record<string, unknown>, shortcode: string, timestamp: string, m: Merchant): DarajaError | null {
+function checkMerchant(
+  body: Record<string, unknown>,
+  shortcode: string,
+  timestamp: string,
+  m: Merchant,
+): DarajaError | null {
   if (shortcode !== m.shortcode) return ERRORS.merchantMissing;
-  if (body.Password !== expectedPassword(shortcode, m.passkey, timestamp)) return ERRORS.wrongCredentials;
+  if (body.Password !== expectedPassword(shortcode, m.passkey, timestamp))
+    return ERRORS.wrongCredentials;
   return null;
 }
 
-export function validateStkPush(body: Record<string, unknown>, m: Merchant, nowMs: number): Checked<ValidPush> {
+export function validateStkPush(
+  body: Record<string, unknown>,
+  m: Merchant,
+  nowMs: number,
+): Checked<ValidPush> {
   const shortcode = checkShortcode(body.BusinessShortCode);
   if (shortcode === null) return fail(invalidField("BusinessShortCode"));
   const timestamp = checkTimestamp(body.Timestamp, nowMs);
@@ -114,18 +129,34 @@ export function validateStkPush(body: Record<string, unknown>, m: Merchant, nowM
   const merchantError = checkMerchant(body, shortcode, timestamp, m);
   if (merchantError) return fail(merchantError);
   const productMatches =
-    transactionType === "CustomerPayBillOnline" ? partyB === m.shortcode : m.tillNumber !== null && partyB === m.tillNumber;
+    transactionType === "CustomerPayBillOnline"
+      ? partyB === m.shortcode
+      : m.tillNumber !== null && partyB === m.tillNumber;
   return {
     ok: true,
-    value: { transactionType, amount, phone, partyB, callbackUrl, accountReference, transactionDesc, productMatches },
+    value: {
+      transactionType,
+      amount,
+      phone,
+      partyB,
+      callbackUrl,
+      accountReference,
+      transactionDesc,
+      productMatches,
+    },
   };
 }
 
-export function validateStkQuery(body: Record<string, unknown>, m: Merchant, nowMs: number): Checked<string> {
+export function validateStkQuery(
+  body: Record<string, unknown>,
+  m: Merchant,
+  nowMs: number,
+): Checked<string> {
   const shortcode = checkShortcode(body.BusinessShortCode);
   if (shortcode === null) return fail(invalidField("BusinessShortCode"));
   const checkoutRequestId = body.CheckoutRequestID;
-  if (typeof checkoutRequestId !== "string" || checkoutRequestId === "") return fail(invalidField("CheckoutRequestID"));
+  if (typeof checkoutRequestId !== "string" || checkoutRequestId === "")
+    return fail(invalidField("CheckoutRequestID"));
   const timestamp = checkTimestamp(body.Timestamp, nowMs);
   if (timestamp === null) return fail(invalidField("Timestamp"));
   const merchantError = checkMerchant(body, shortcode, timestamp, m);

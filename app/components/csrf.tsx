@@ -11,7 +11,16 @@ export function CsrfInput() {
 }
 
 export function useConsoleUser() {
-  const data = useRouteLoaderData("routes/_console") as { user: { id: string; name: string; email: string; role: "admin" | "finance" | "support" | "manager" } } | undefined;
+  const data = useRouteLoaderData("routes/_console") as
+    | {
+        user: {
+          id: string;
+          name: string;
+          email: string;
+          role: "admin" | "finance" | "support" | "manager";
+        };
+      }
+    | undefined;
   if (!data) throw new Error("useConsoleUser outside the console layout");
   return data.user;
 }

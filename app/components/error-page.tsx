@@ -11,11 +11,13 @@ const TITLES: Record<number, string> = {
 export function ErrorPage() {
   const error = useRouteError();
   let status = 500;
-  let message = "Something went wrong on our side. The error has been logged; try again in a moment.";
+  let message =
+    "Something went wrong on our side. The error has been logged; try again in a moment.";
   if (isRouteErrorResponse(error)) {
     status = error.status;
     const data = error.data as { error?: { message?: string } } | string | null;
-    message = (typeof data === "string" ? data : data?.error?.message) || error.statusText || message;
+    message =
+      (typeof data === "string" ? data : data?.error?.message) || error.statusText || message;
     if (status === 404 && !data) message = "There is nothing at this address.";
   }
   return (
@@ -23,7 +25,9 @@ export function ErrorPage() {
       <p className="error-status">{status}</p>
       <h1>{TITLES[status] ?? "Something went wrong"}</h1>
       <p>{message}</p>
-      <p><Link to="/">Back to the console</Link></p>
+      <p>
+        <Link to="/">Back to the console</Link>
+      </p>
     </main>
   );
 }

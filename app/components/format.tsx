@@ -14,7 +14,13 @@ export function EatTime({ at }: { at: string | Date | null | undefined }) {
   return <time dateTime={date.toISOString()}>{formatEat(date)}</time>;
 }
 
-export function Phone({ msisdn, unmasked }: { msisdn: string | null | undefined; unmasked: boolean }) {
+export function Phone({
+  msisdn,
+  unmasked,
+}: {
+  msisdn: string | null | undefined;
+  unmasked: boolean;
+}) {
   if (!msisdn) return <span className="muted">—</span>;
   // Loaders mask numbers for roles that may not see them (payments/redact.ts); show those as sent.
   if (msisdn.includes("•")) return <span className="phone">{msisdn}</span>;

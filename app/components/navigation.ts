@@ -1,7 +1,12 @@
 // The console's navigation, filtered by the same permission matrix the server enforces.
 import { can, type Permission, type Role } from "../modules/auth/permissions";
 
-export type NavItem = { to: string; label: string; permission: Permission; group: "work" | "admin" };
+export type NavItem = {
+  to: string;
+  label: string;
+  permission: Permission;
+  group: "work" | "admin";
+};
 
 export const NAV_ITEMS: NavItem[] = [
   { to: "/", label: "Dashboard", permission: "reports:read", group: "work" },

@@ -11,8 +11,16 @@ export function Pager({ nextCursor }: { nextCursor: string | null }) {
   if (nextCursor) params.set("cursor", nextCursor);
   return (
     <div className="pager">
-      {!onFirstPage ? <Link to={first} className="button">First page</Link> : null}
-      {nextCursor ? <Link to={`${location.pathname}?${params}`} className="button" rel="next">Next page</Link> : null}
+      {!onFirstPage ? (
+        <Link to={first} className="button">
+          First page
+        </Link>
+      ) : null}
+      {nextCursor ? (
+        <Link to={`${location.pathname}?${params}`} className="button" rel="next">
+          Next page
+        </Link>
+      ) : null}
     </div>
   );
 }

@@ -6,14 +6,23 @@ import { useEffect, useRef } from "react";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
 
-type Result = { ok: true; message?: string } | { ok: false; error: { code: string; message: string; field?: string } };
-export type ResendAvailability = { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
+type Result =
+  | { ok: true; message?: string }
+  | { ok: false; error: { code: string; message: string; field?: string } };
+export type ResendAvailability =
+  { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
 
 function Outcome({ data }: { data: Result | undefined }) {
   if (!data) return null;
-  return data.ok
-    ? <p className="form-ok" role="status">{data.message ?? "Done."}</p>
-    : <p className="form-error" role="alert">{data.error.message}</p>;
+  return data.ok ? (
+    <p className="form-ok" role="status">
+      {data.message ?? "Done."}
+    </p>
+  ) : (
+    <p className="form-error" role="alert">
+      {data.error.message}
+    </p>
+  );
 }
 
 function useActionForm(intent: string) {
@@ -26,10 +35,23 @@ function useActionForm(intent: string) {
   return { fetcher, form, busy, data: fetcher.data };
 }
 
-export function ResendPromptForm({ resend, phoneHint }: { resend: ResendAvailability; phoneHint: string }) {
+export function ResendPromptForm({
+  resend,
+  phoneHint,
+}: {
+  resend: ResendAvailability;
+  phoneHint: string;
+}) {
   const { fetcher, form, busy, data } = useActionForm("resend");
   if (!resend.allowed && resend.final) {
-    return <section className="card" aria-label="Re-send STK prompt"><h3>Re-send STK prompt</h3><p className="muted" data-testid="resend-refused">{resend.reason}</p></section>;
+    return (
+      <section className="card" aria-label="Re-send STK prompt">
+        <h3>Re-send STK prompt</h3>
+        <p className="muted" data-testid="resend-refused">
+          {resend.reason}
+        </p>
+      </section>
+    );
   }
   const fieldError = !data?.ok && data?.error.field ? data.error : null;
   return (
@@ -37,16 +59,45 @@ export function ResendPromptForm({ resend, phoneHint }: { resend: ResendAvailabi
       <h3>Re-send STK prompt</h3>
       <CsrfInput />
       <input type="hidden" name="intent" value="resend" />
-      <label>Send to a corrected phone number (optional)
-        <input name="phone" type="tel" placeholder={`Same number (${phoneHint})`} aria-invalid={fieldError?.field === "phone" || undefined} />
-        {fieldError?.field === "phone" ? <span className="field-error">{fieldError.message}</span> : null}
+      <label>
+        Send to a corrected phone number (optional)
+        <input
+          name="phone"
+          type="tel"
+          placeholder={`Same number (${phoneHint})`}
+          aria-invalid={fieldError?.field === "phone" || undefined}
+        />
+        {fieldError?.field === "phone" ? (
+          <span className="field-error">{fieldError.message}</span>
+        ) : null}
       </label>
-      <label>Reason (required)
-        <textarea name="reason" required minLength={3} placeholder="e.g. customer says the prompt never arrived" aria-invalid={fieldError?.field === "reason" || undefined} />
-        {fieldError?.field === "reason" ? <span className="field-error">{fieldError.message}</span> : null}
+      <label>
+        Reason (required)
+        <textarea
+          name="reason"
+          required
+          minLength={3}
+          placeholder="e.g. customer says the prompt never arrived"
+          aria-invalid={fieldError?.field === "reason" || undefined}
+        />
+        {fieldError?.field === "reason" ? (
+          <span className="field-error">{fieldError.message}</span>
+        ) : null}
       </label>
-      {!resend.allowed ? <p className="banner-warn" data-testid="resend-wait">{resend.reason}{resend.until ? <> You can re-send from <EatTime at={resend.until} />.</> : null}</p> : null}
-      <button type="submit" className="primary" disabled={busy || !resend.allowed}>{busy ? "Sending prompt…" : "Re-send prompt"}</button>
+      {!resend.allowed ? (
+        <p className="banner-warn" data-testid="resend-wait">
+          {resend.reason}
+          {resend.until ? (
+            <>
+              {" "}
+              You can re-send from <EatTime at={resend.until} />.
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      <button type="submit" className="primary" disabled={busy || !resend.allowed}>
+        {busy ? "Sending prompt…" : "Re-send prompt"}
+      </button>
       {fieldError ? null : <Outcome data={data} />}
     </fetcher.Form>
   );
@@ -57,10 +108,14 @@ export function CheckStatusForm() {
   return (
     <fetcher.Form method="post" className="card" aria-label="Check status now">
       <h3>Check status now</h3>
-      <p className="muted">Asks M-Pesa (STK Query) for the latest prompt's result, as the poller would.</p>
+      <p className="muted">
+        Asks M-Pesa (STK Query) for the latest prompt's result, as the poller would.
+      </p>
       <CsrfInput />
       <input type="hidden" name="intent" value="check" />
-      <button type="submit" disabled={busy}>{busy ? "Asking M-Pesa…" : "Check status now"}</button>
+      <button type="submit" disabled={busy}>
+        {busy ? "Asking M-Pesa…" : "Check status now"}
+      </button>
       <Outcome data={data} />
     </fetcher.Form>
   );
@@ -73,10 +128,18 @@ export function NoteForm() {
       <h3>Add a note</h3>
       <CsrfInput />
       <input type="hidden" name="intent" value="note" />
-      <label className="sr-label">Note
-        <textarea name="note" required maxLength={2000} placeholder="What the customer said, what you did" />
+      <label className="sr-label">
+        Note
+        <textarea
+          name="note"
+          required
+          maxLength={2000}
+          placeholder="What the customer said, what you did"
+        />
       </label>
-      <button type="submit" disabled={busy}>{busy ? "Saving…" : "Add note"}</button>
+      <button type="submit" disabled={busy}>
+        {busy ? "Saving…" : "Add note"}
+      </button>
       <Outcome data={data} />
     </fetcher.Form>
   );

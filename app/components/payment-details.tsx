@@ -5,34 +5,104 @@ import { EatTime, Money, Phone } from "./format";
 import { StatusBadge } from "./status-badge";
 
 type Attempt = {
-  id: string; seq: number; status: string; phone: string; amount: number; checkoutRequestId: string | null; merchantRequestId: string | null;
-  resultCode: string | null; resultDesc: string | null; receipt: string | null; errorMessage: string | null; reason: string | null;
-  pollCount: number; lastPollAnswer: string | null; createdAt: string; callbackAt: string | null;
+  id: string;
+  seq: number;
+  status: string;
+  phone: string;
+  amount: number;
+  checkoutRequestId: string | null;
+  merchantRequestId: string | null;
+  resultCode: string | null;
+  resultDesc: string | null;
+  receipt: string | null;
+  errorMessage: string | null;
+  reason: string | null;
+  pollCount: number;
+  lastPollAnswer: string | null;
+  createdAt: string;
+  callbackAt: string | null;
 };
 type Summary = {
-  id: string; orderRef: string; amount: number; phone: string; description: string; accountReference: string; status: string; statusReason: string | null;
-  receipt: string | null; receiptPending: boolean; createdAt: string; updatedAt: string; paidAt: string | null;
+  id: string;
+  orderRef: string;
+  amount: number;
+  phone: string;
+  description: string;
+  accountReference: string;
+  status: string;
+  statusReason: string | null;
+  receipt: string | null;
+  receiptPending: boolean;
+  createdAt: string;
+  updatedAt: string;
+  paidAt: string | null;
   receipts: { receipt: string; amount: number; transactionAt: string | null; sources: string[] }[];
 };
-type OpenException = { id: string; type: string; status: string; summary: string; amountAtStake: number; openedAt: string };
+type OpenException = {
+  id: string;
+  type: string;
+  status: string;
+  summary: string;
+  amountAtStake: number;
+  openedAt: string;
+};
 
 export function PaymentSummaryCard({ payment, unmasked }: { payment: Summary; unmasked: boolean }) {
   return (
     <section className="card" aria-label="Summary">
       <dl className="facts">
-        <dt>Status</dt><dd><StatusBadge status={payment.status} />{payment.statusReason ? <> — {payment.statusReason}</> : null}</dd>
-        <dt>Amount</dt><dd><Money kes={payment.amount} /></dd>
-        <dt>Order</dt><dd>{payment.orderRef} <span className="muted">(account reference {payment.accountReference})</span></dd>
-        <dt>Phone</dt><dd><Phone msisdn={payment.phone} unmasked={unmasked} /></dd>
-        {payment.description ? <><dt>Description</dt><dd>{payment.description}</dd></> : null}
-        <dt>Receipt</dt><dd className="mono">{payment.receipt ?? (payment.receiptPending ? "paid, receipt not yet received" : "—")}</dd>
-        {payment.receipts.filter((r) => r.receipt !== payment.receipt).map((r) => (
-          <Fragment key={r.receipt}><dt>Other receipt</dt><dd className="mono">{r.receipt} · <Money kes={r.amount} /> · {r.sources.join(", ")}</dd></Fragment>
-        ))}
-        <dt>Requested</dt><dd><EatTime at={payment.createdAt} /></dd>
-        <dt>Paid</dt><dd><EatTime at={payment.paidAt} /></dd>
-        <dt>Last change</dt><dd><EatTime at={payment.updatedAt} /></dd>
-        <dt>Payment ID</dt><dd className="mono">{payment.id}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={payment.status} />
+          {payment.statusReason ? <> — {payment.statusReason}</> : null}
+        </dd>
+        <dt>Amount</dt>
+        <dd>
+          <Money kes={payment.amount} />
+        </dd>
+        <dt>Order</dt>
+        <dd>
+          {payment.orderRef}{" "}
+          <span className="muted">(account reference {payment.accountReference})</span>
+        </dd>
+        <dt>Phone</dt>
+        <dd>
+          <Phone msisdn={payment.phone} unmasked={unmasked} />
+        </dd>
+        {payment.description ? (
+          <>
+            <dt>Description</dt>
+            <dd>{payment.description}</dd>
+          </>
+        ) : null}
+        <dt>Receipt</dt>
+        <dd className="mono">
+          {payment.receipt ?? (payment.receiptPending ? "paid, receipt not yet received" : "—")}
+        </dd>
+        {payment.receipts
+          .filter((r) => r.receipt !== payment.receipt)
+          .map((r) => (
+            <Fragment key={r.receipt}>
+              <dt>Other receipt</dt>
+              <dd className="mono">
+                {r.receipt} · <Money kes={r.amount} /> · {r.sources.join(", ")}
+              </dd>
+            </Fragment>
+          ))}
+        <dt>Requested</dt>
+        <dd>
+          <EatTime at={payment.createdAt} />
+        </dd>
+        <dt>Paid</dt>
+        <dd>
+          <EatTime at={payment.paidAt} />
+        </dd>
+        <dt>Last change</dt>
+        <dd>
+          <EatTime at={payment.updatedAt} />
+        </dd>
+        <dt>Payment ID</dt>
+        <dd className="mono">{payment.id}</dd>
       </dl>
     </section>
   );
@@ -42,17 +112,41 @@ export function AttemptsTable({ attempts, unmasked }: { attempts: Attempt[]; unm
   return (
     <div className="table-wrap">
       <table data-testid="attempts">
-        <thead><tr><th>#</th><th>Sent (EAT)</th><th>Phone</th><th>Status</th><th>Result</th><th>CheckoutRequestID</th><th>Polls</th><th>Why re-sent</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Sent (EAT)</th>
+            <th>Phone</th>
+            <th>Status</th>
+            <th>Result</th>
+            <th>CheckoutRequestID</th>
+            <th>Polls</th>
+            <th>Why re-sent</th>
+          </tr>
+        </thead>
         <tbody>
           {attempts.map((a) => (
             <tr key={a.id}>
               <td>{a.seq}</td>
-              <td><EatTime at={a.createdAt} /></td>
-              <td><Phone msisdn={a.phone} unmasked={unmasked} /></td>
-              <td><StatusBadge status={a.status} /></td>
-              <td>{a.errorMessage ?? (a.resultCode != null ? `${a.resultCode} — ${a.resultDesc ?? ""}` : "—")}{a.receipt ? <div className="mono">{a.receipt}</div> : null}</td>
+              <td>
+                <EatTime at={a.createdAt} />
+              </td>
+              <td>
+                <Phone msisdn={a.phone} unmasked={unmasked} />
+              </td>
+              <td>
+                <StatusBadge status={a.status} />
+              </td>
+              <td>
+                {a.errorMessage ??
+                  (a.resultCode != null ? `${a.resultCode} — ${a.resultDesc ?? ""}` : "—")}
+                {a.receipt ? <div className="mono">{a.receipt}</div> : null}
+              </td>
               <td className="mono">{a.checkoutRequestId ?? "—"}</td>
-              <td>{a.pollCount}{a.lastPollAnswer ? <div className="muted">{a.lastPollAnswer}</div> : null}</td>
+              <td>
+                {a.pollCount}
+                {a.lastPollAnswer ? <div className="muted">{a.lastPollAnswer}</div> : null}
+              </td>
               <td>{a.reason ?? "—"}</td>
             </tr>
           ))}
@@ -68,8 +162,15 @@ export function OpenExceptions({ exceptions }: { exceptions: OpenException[] }) 
     <ul className="exception-list" data-testid="open-exceptions">
       {exceptions.map((x) => (
         <li key={x.id}>
-          <StatusBadge status={x.status} /> <Link to={`/exceptions/${x.id}`}>{x.type.replace(/_/g, " ")}</Link> — {x.summary}
-          {x.amountAtStake ? <> · <Money kes={x.amountAtStake} /> at stake</> : null} · opened <EatTime at={x.openedAt} />
+          <StatusBadge status={x.status} />{" "}
+          <Link to={`/exceptions/${x.id}`}>{x.type.replace(/_/g, " ")}</Link> — {x.summary}
+          {x.amountAtStake ? (
+            <>
+              {" "}
+              · <Money kes={x.amountAtStake} /> at stake
+            </>
+          ) : null}{" "}
+          · opened <EatTime at={x.openedAt} />
         </li>
       ))}
     </ul>

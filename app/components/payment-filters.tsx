@@ -4,44 +4,121 @@ import { Form, Link, useLocation, useNavigation } from "@remix-run/react";
 import { PAYMENT_SORTS, type PaymentListForm } from "../modules/payments/list-params";
 import { StatusBadge } from "./status-badge";
 
-const STATUSES = ["initiating", "pending", "paid", "failed", "cancelled", "expired", "unknown", "refunded"] as const;
+const STATUSES = [
+  "initiating",
+  "pending",
+  "paid",
+  "failed",
+  "cancelled",
+  "expired",
+  "unknown",
+  "refunded",
+] as const;
 
-function FieldError({ error, field }: { error: { field: string; message: string } | null; field: string }) {
-  return error?.field === field ? <span className="field-error" role="alert">{error.message}</span> : null;
+function FieldError({
+  error,
+  field,
+}: {
+  error: { field: string; message: string } | null;
+  field: string;
+}) {
+  return error?.field === field ? (
+    <span className="field-error" role="alert">
+      {error.message}
+    </span>
+  ) : null;
 }
 
-export function PaymentFilters({ form, error }: { form: PaymentListForm; error: { field: string; message: string } | null }) {
+export function PaymentFilters({
+  form,
+  error,
+}: {
+  form: PaymentListForm;
+  error: { field: string; message: string } | null;
+}) {
   const navigation = useNavigation();
   const searching = navigation.state === "loading" && navigation.location?.pathname === "/payments";
   return (
     <Form method="get" className="filters card" aria-label="Filter payments">
-      <label>Status
+      <label>
+        Status
         <select name="status" defaultValue={form.status}>
           <option value="">Any status</option>
-          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
         <FieldError error={error} field="status" />
       </label>
-      <label>From (EAT)<input type="date" name="from" defaultValue={form.from} /><FieldError error={error} field="from" /></label>
-      <label>To (EAT)<input type="date" name="to" defaultValue={form.to} /><FieldError error={error} field="to" /></label>
-      <label>Min KES<input name="minAmount" inputMode="numeric" size={8} defaultValue={form.minAmount} /><FieldError error={error} field="minAmount" /></label>
-      <label>Max KES<input name="maxAmount" inputMode="numeric" size={8} defaultValue={form.maxAmount} /><FieldError error={error} field="maxAmount" /></label>
-      <label>Phone<input name="phone" type="tel" placeholder="0712 345 678" defaultValue={form.phone} /><FieldError error={error} field="phone" /></label>
-      <label>Order ref<input name="orderRef" defaultValue={form.orderRef} /><FieldError error={error} field="orderRef" /></label>
-      <label>Receipt<input name="receipt" className="mono" defaultValue={form.receipt} /><FieldError error={error} field="receipt" /></label>
-      <label>Sort
+      <label>
+        From (EAT)
+        <input type="date" name="from" defaultValue={form.from} />
+        <FieldError error={error} field="from" />
+      </label>
+      <label>
+        To (EAT)
+        <input type="date" name="to" defaultValue={form.to} />
+        <FieldError error={error} field="to" />
+      </label>
+      <label>
+        Min KES
+        <input name="minAmount" inputMode="numeric" size={8} defaultValue={form.minAmount} />
+        <FieldError error={error} field="minAmount" />
+      </label>
+      <label>
+        Max KES
+        <input name="maxAmount" inputMode="numeric" size={8} defaultValue={form.maxAmount} />
+        <FieldError error={error} field="maxAmount" />
+      </label>
+      <label>
+        Phone
+        <input name="phone" type="tel" placeholder="0712 345 678" defaultValue={form.phone} />
+        <FieldError error={error} field="phone" />
+      </label>
+      <label>
+        Order ref
+        <input name="orderRef" defaultValue={form.orderRef} />
+        <FieldError error={error} field="orderRef" />
+      </label>
+      <label>
+        Receipt
+        <input name="receipt" className="mono" defaultValue={form.receipt} />
+        <FieldError error={error} field="receipt" />
+      </label>
+      <label>
+        Sort
         <select name="sort" defaultValue={form.sort}>
-          {Object.entries(PAYMENT_SORTS).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+          {Object.entries(PAYMENT_SORTS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
         </select>
       </label>
-      <button type="submit" className="primary" disabled={searching}>{searching ? "Filtering…" : "Filter"}</button>
-      <Link to="/payments" className="button">Clear</Link>
+      <button type="submit" className="primary" disabled={searching}>
+        {searching ? "Filtering…" : "Filter"}
+      </button>
+      <Link to="/payments" className="button">
+        Clear
+      </Link>
     </Form>
   );
 }
 
 /** One chip per status with its count in the current window; a chip links to the list filtered by it. */
-export function StatusCounts({ counts, total, current, cap }: { counts: Record<string, number>; total: number; current: string; cap: number | null }) {
+export function StatusCounts({
+  counts,
+  total,
+  current,
+  cap,
+}: {
+  counts: Record<string, number>;
+  total: number;
+  current: string;
+  cap: number | null;
+}) {
   const location = useLocation();
   // A capped count is a lower bound: "1,000+" rather than a number that looks exact.
   const shown = (n: number) => `${n.toLocaleString("en-KE")}${cap != null && n >= cap ? "+" : ""}`;
@@ -54,7 +131,12 @@ export function StatusCounts({ counts, total, current, cap }: { counts: Record<s
   };
   return (
     <div className="counts" data-testid="status-counts">
-      <Link to={hrefFor("")} aria-current={current === "" ? "true" : undefined}><StatusBadge status="all" label={`all ${total.toLocaleString("en-KE")}${cap != null ? "+" : ""}`} /></Link>
+      <Link to={hrefFor("")} aria-current={current === "" ? "true" : undefined}>
+        <StatusBadge
+          status="all"
+          label={`all ${total.toLocaleString("en-KE")}${cap != null ? "+" : ""}`}
+        />
+      </Link>
       {STATUSES.filter((s) => counts[s] > 0 || s === current).map((s) => (
         <Link key={s} to={hrefFor(s)} aria-current={current === s ? "true" : undefined}>
           <StatusBadge status={s} label={`${s} ${shown(counts[s])}`} />

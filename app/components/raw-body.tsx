@@ -13,12 +13,23 @@ export function RawBody({ body, sizeBytes }: { body: string; sizeBytes?: number 
   return (
     <div className="grid-2">
       <div>
-        <h3 className="muted">Raw body as received{sizeBytes !== undefined ? ` (${sizeBytes.toLocaleString("en-KE")} bytes)` : ""}</h3>
-        <pre className="raw" data-testid="raw-body" aria-label="Raw body">{body}</pre>
+        <h3 className="muted">
+          Raw body as received
+          {sizeBytes !== undefined ? ` (${sizeBytes.toLocaleString("en-KE")} bytes)` : ""}
+        </h3>
+        <pre className="raw" data-testid="raw-body" aria-label="Raw body">
+          {body}
+        </pre>
       </div>
       <div>
         <h3 className="muted">Pretty-printed</h3>
-        {pretty === null ? <p className="muted">Not valid JSON — shown raw only.</p> : <pre className="raw" data-testid="pretty-body">{pretty}</pre>}
+        {pretty === null ? (
+          <p className="muted">Not valid JSON — shown raw only.</p>
+        ) : (
+          <pre className="raw" data-testid="pretty-body">
+            {pretty}
+          </pre>
+        )}
       </div>
     </div>
   );

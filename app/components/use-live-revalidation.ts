@@ -11,7 +11,8 @@ export function useLiveRevalidation(live: boolean, intervalMs = 2000) {
   useEffect(() => {
     if (!live) return;
     const timer = setInterval(() => {
-      if (document.visibilityState === "visible" && latest.current.state === "idle") latest.current.revalidate();
+      if (document.visibilityState === "visible" && latest.current.state === "idle")
+        latest.current.revalidate();
     }, intervalMs);
     return () => clearInterval(timer);
   }, [live, intervalMs]);

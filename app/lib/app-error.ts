@@ -1,7 +1,12 @@
 // The one error type domain code throws for things a person can act on. Routes turn it into a form
 // error, a JSON `{ error: { code, message, field } }`, or a calm error page (see http.server.ts).
 
-export type AppErrorOptions = { status?: number; field?: string; retryable?: boolean; details?: unknown };
+export type AppErrorOptions = {
+  status?: number;
+  field?: string;
+  retryable?: boolean;
+  details?: unknown;
+};
 
 export class AppError extends Error {
   readonly status: number;
@@ -9,7 +14,11 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly details?: unknown;
 
-  constructor(readonly code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(
+    readonly code: string,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
     super(message);
     this.name = "AppError";
     this.status = options.status ?? 400;
@@ -19,5 +28,7 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string) => new AppError("not_found", `${what} was not found.`, { status: 404 });
-export const forbidden = (message = "Your role may not do this.") => new AppError("forbidden", message, { status: 403 });
+export const notFound = (what: string) =>
+  new AppError("not_found", `${what} was not found.`, { status: 404 });
+export const forbidden = (message = "Your role may not do this.") =>
+  new AppError("forbidden", message, { status: 403 });

@@ -1,6 +1,9 @@
 // Reads a request body with a byte limit, without buffering more than the limit (a 100 MB POST to a
 // public webhook must not cost 100 MB of memory).
-export async function readBodyLimited(request: Request, limit: number): Promise<{ bytes: Uint8Array; size: number; tooLarge: boolean }> {
+export async function readBodyLimited(
+  request: Request,
+  limit: number,
+): Promise<{ bytes: Uint8Array; size: number; tooLarge: boolean }> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   const chunks: Uint8Array[] = [];
   let kept = 0;

@@ -2,10 +2,15 @@
 // so a 100,000-row export never sits in memory. csv-stringify does the quoting.
 import { stringify } from "csv-stringify";
 
-export type CsvColumn<T> = { header: string; value: (row: T) => string | number | boolean | null | undefined };
+export type CsvColumn<T> = {
+  header: string;
+  value: (row: T) => string | number | boolean | null | undefined;
+};
 
 /** Pages through a cursor-paginated list function until it runs out. */
-export async function* allPages<T>(fetchPage: (cursor: string | undefined) => Promise<{ rows: T[]; nextCursor: string | null }>): AsyncGenerator<T> {
+export async function* allPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ rows: T[]; nextCursor: string | null }>,
+): AsyncGenerator<T> {
   let cursor: string | undefined;
   for (;;) {
     const page = await fetchPage(cursor);
@@ -15,7 +20,11 @@ export async function* allPages<T>(fetchPage: (cursor: string | undefined) => Pr
   }
 }
 
-export function csvResponse<T>(fileName: string, columns: CsvColumn<T>[], rows: AsyncIterable<T>): Response {
+export function csvResponse<T>(
+  fileName: string,
+  columns: CsvColumn<T>[],
+  rows: AsyncIterable<T>,
+): Response {
   const stringifier = stringify({ header: true, columns: columns.map((c) => c.header) });
   const iterator = rows[Symbol.asyncIterator]();
   const encoder = new TextEncoder();

@@ -11,7 +11,12 @@ export function decodeCursor(cursor: string | null | undefined): CursorValue | n
   if (!cursor) return null;
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string" || typeof v === "number")) return value as CursorValue;
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      value.every((v) => typeof v === "string" || typeof v === "number")
+    )
+      return value as CursorValue;
   } catch {
     // fall through: a mangled cursor is a client error, not a crash
   }

@@ -14,10 +14,19 @@ export function clientIp(request: Request, trustProxy: boolean): string {
   return request.headers.get(CLIENT_IP_HEADER) ?? "unknown";
 }
 
-export type ErrorBody = { error: { code: string; message: string; field?: string; details?: unknown } };
+export type ErrorBody = {
+  error: { code: string; message: string; field?: string; details?: unknown };
+};
 
 export function errorJson(error: AppError, headers?: HeadersInit) {
-  const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...(error.details ? { details: error.details } : {}) } };
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      ...(error.details ? { details: error.details } : {}),
+    },
+  };
   return json(body, { status: error.status, headers });
 }
 
@@ -31,17 +40,31 @@ export async function apiHandler(run: () => Promise<Response>): Promise<Response
   }
 }
 
-export type FormResult<T = unknown> = { ok: true; data?: T; message?: string } | { ok: false; error: { code: string; message: string; field?: string } };
+export type FormResult<T = unknown> =
+  | { ok: true; data?: T; message?: string }
+  | { ok: false; error: { code: string; message: string; field?: string } };
 
 /** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
-export async function formAction<T>(run: () => Promise<{ message?: string; data?: T } | Response>): Promise<Response> {
+export async function formAction<T>(
+  run: () => Promise<{ message?: string; data?: T } | Response>,
+): Promise<Response> {
   try {
     const result = await run();
     if (result instanceof Response) return result;
     return json({ ok: true, ...result } satisfies FormResult<T>);
   } catch (error) {
     if (error instanceof AppError) {
-      return json({ ok: false, error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } } satisfies FormResult, { status: error.status });
+      return json(
+        {
+          ok: false,
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.field ? { field: error.field } : {}),
+          },
+        } satisfies FormResult,
+        { status: error.status },
+      );
     }
     throw error;
   }

@@ -10,7 +10,8 @@ const AMOUNT_TEXT = /^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$/;
 export function parseKesAmount(raw: unknown): ParsedAmount {
   if (typeof raw === "number") {
     if (!Number.isFinite(raw)) return { ok: false, reason: "amount is not a finite number" };
-    if (!Number.isInteger(raw)) return { ok: false, reason: `amount ${raw} is not whole shillings` };
+    if (!Number.isInteger(raw))
+      return { ok: false, reason: `amount ${raw} is not whole shillings` };
     if (!Number.isSafeInteger(raw)) return { ok: false, reason: "amount is too large" };
     // JSON.parse("-0") yields -0, which formatKes would print as "KES -0".
     return { ok: true, kes: raw === 0 ? 0 : raw };
@@ -19,7 +20,8 @@ export function parseKesAmount(raw: unknown): ParsedAmount {
   const text = raw.trim().replace(/^"|"$/g, "");
   if (!AMOUNT_TEXT.test(text)) return { ok: false, reason: `amount "${raw}" is not a number` };
   const [whole, fraction = ""] = text.replace(/,/g, "").split(".");
-  if (/[1-9]/.test(fraction)) return { ok: false, reason: `amount "${raw}" is not whole shillings` };
+  if (/[1-9]/.test(fraction))
+    return { ok: false, reason: `amount "${raw}" is not whole shillings` };
   const kes = Number(whole);
   if (!Number.isSafeInteger(kes)) return { ok: false, reason: "amount is too large" };
   return { ok: true, kes: Object.is(kes, -0) ? 0 : kes };

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  addDays, eatDay, eatParts, formatEat, formatEatDate, fromEatWallClock, parseDarajaTimestamp, parseDayFirstEat, startOfEatDay,
+  addDays,
+  eatDay,
+  eatParts,
+  formatEat,
+  formatEatDate,
+  fromEatWallClock,
+  parseDarajaTimestamp,
+  parseDayFirstEat,
+  startOfEatDay,
   toDarajaTimestamp,
 } from "./time";
 
@@ -38,14 +46,27 @@ describe("toDarajaTimestamp", () => {
     afterEach(() => spies.splice(0).forEach((spy) => spy.mockRestore()));
 
     it("never reads the local clock", () => {
-      const local = ["getFullYear", "getMonth", "getDate", "getDay", "getHours", "getMinutes", "getSeconds", "getTimezoneOffset"] as const;
+      const local = [
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDay",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getTimezoneOffset",
+      ] as const;
       for (const getter of local) {
-        spies.push(vi.spyOn(Date.prototype, getter).mockImplementation(() => {
-          throw new Error(`local getter ${getter} used`);
-        }));
+        spies.push(
+          vi.spyOn(Date.prototype, getter).mockImplementation(() => {
+            throw new Error(`local getter ${getter} used`);
+          }),
+        );
       }
       expect(toDarajaTimestamp(at("2024-12-31T21:30:00Z"))).toBe("20250101003000");
-      expect(parseDarajaTimestamp("20250101003000")?.toISOString()).toBe("2024-12-31T21:30:00.000Z");
+      expect(parseDarajaTimestamp("20250101003000")?.toISOString()).toBe(
+        "2024-12-31T21:30:00.000Z",
+      );
       expect(eatDay(at("2024-12-31T21:30:00Z"))).toBe("2025-01-01");
     });
   });
@@ -54,7 +75,13 @@ describe("toDarajaTimestamp", () => {
 describe("eatParts", () => {
   it("gives the Nairobi wall clock", () => {
     expect(eatParts(at("2024-12-31T21:30:05.250Z"))).toEqual({
-      year: 2025, month: 1, day: 1, hour: 0, minute: 30, second: 5, millisecond: 250,
+      year: 2025,
+      month: 1,
+      day: 1,
+      hour: 0,
+      minute: 30,
+      second: 5,
+      millisecond: 250,
     });
   });
 });
@@ -72,34 +99,60 @@ describe("parseDarajaTimestamp", () => {
   });
 
   it.each<[unknown]>([
-    [20250231101512], ["20250231101512"], ["20250229101512"], ["20250431101512"],
-    ["20251301101512"], ["20250001101512"], ["20250300101512"],
-    ["20250314241512"], ["20250314106012"], ["20250314101560"],
-    ["2025031410153"], ["202503141015390"], ["2025-03-14 10:15:39"], ["2025031410153a"], [""],
-    [20250314101539.5], [-20250314101539], [2.0250314101539e20], [NaN],
-    [null], [undefined], [{}], [["20250314101539"]],
+    [20250231101512],
+    ["20250231101512"],
+    ["20250229101512"],
+    ["20250431101512"],
+    ["20251301101512"],
+    ["20250001101512"],
+    ["20250300101512"],
+    ["20250314241512"],
+    ["20250314106012"],
+    ["20250314101560"],
+    ["2025031410153"],
+    ["202503141015390"],
+    ["2025-03-14 10:15:39"],
+    ["2025031410153a"],
+    [""],
+    [20250314101539.5],
+    [-20250314101539],
+    [2.0250314101539e20],
+    [NaN],
+    [null],
+    [undefined],
+    [{}],
+    [["20250314101539"]],
   ])("refuses %j", (raw) => {
     expect(parseDarajaTimestamp(raw)).toBeNull();
   });
 
-  it.each(["20250314101512", "20241231235959", "20250101000000", "20240229120000"])("round-trips %s", (stamp) => {
-    expect(toDarajaTimestamp(parseDarajaTimestamp(stamp)!)).toBe(stamp);
-  });
+  it.each(["20250314101512", "20241231235959", "20250101000000", "20240229120000"])(
+    "round-trips %s",
+    (stamp) => {
+      expect(toDarajaTimestamp(parseDarajaTimestamp(stamp)!)).toBe(stamp);
+    },
+  );
 });
 
 describe("fromEatWallClock", () => {
   it("names the instant of an EAT wall-clock time", () => {
-    expect(fromEatWallClock(2025, 3, 14, 10, 15, 39)?.toISOString()).toBe("2025-03-14T07:15:39.000Z");
+    expect(fromEatWallClock(2025, 3, 14, 10, 15, 39)?.toISOString()).toBe(
+      "2025-03-14T07:15:39.000Z",
+    );
     expect(fromEatWallClock(2025, 1, 1)?.toISOString()).toBe("2024-12-31T21:00:00.000Z");
   });
 
-  it.each<[number[]]>([[[2025, 2, 30]], [[2025, 3, 14, 24]], [[2025, 3, 14, 10, 60]], [[2025, 3, 14, 10, 15, 60]], [[2025, 3, 14.5]], [[2025, 0, 1]]])(
-    "refuses %j",
-    (parts) => {
-      const [y, mo, d, h, mi, s] = parts;
-      expect(fromEatWallClock(y, mo, d, h, mi, s)).toBeNull();
-    },
-  );
+  it.each<[number[]]>([
+    [[2025, 2, 30]],
+    [[2025, 3, 14, 24]],
+    [[2025, 3, 14, 10, 60]],
+    [[2025, 3, 14, 10, 15, 60]],
+    [[2025, 3, 14.5]],
+    [[2025, 0, 1]],
+  ])("refuses %j", (parts) => {
+    const [y, mo, d, h, mi, s] = parts;
+    expect(fromEatWallClock(y, mo, d, h, mi, s)).toBeNull();
+  });
 });
 
 describe("parseDayFirstEat (statement times)", () => {
@@ -118,8 +171,17 @@ describe("parseDayFirstEat (statement times)", () => {
   });
 
   it.each([
-    "31-02-2025 10:00:00", "29-02-2025", "14-13-2025", "03/14/2025 10:15:39", "14-03-2025 24:00:00", "14-03-2025 10:60",
-    "14-03-25 10:15:39", "2025-03-14 10:15:39", "14.03.2025", "", "yesterday",
+    "31-02-2025 10:00:00",
+    "29-02-2025",
+    "14-13-2025",
+    "03/14/2025 10:15:39",
+    "14-03-2025 24:00:00",
+    "14-03-2025 10:60",
+    "14-03-25 10:15:39",
+    "2025-03-14 10:15:39",
+    "14.03.2025",
+    "",
+    "yesterday",
   ])("refuses %j", (raw) => {
     expect(parseDayFirstEat(raw)).toBeNull();
   });
@@ -144,9 +206,12 @@ describe("eatDay and startOfEatDay", () => {
     expect(eatDay(startOfEatDay(day))).toBe(day);
   });
 
-  it.each(["2025-02-30", "2025-13-01", "14-03-2025", "2025-3-14", ""])("startOfEatDay refuses %j", (day) => {
-    expect(() => startOfEatDay(day)).toThrow(RangeError);
-  });
+  it.each(["2025-02-30", "2025-13-01", "14-03-2025", "2025-3-14", ""])(
+    "startOfEatDay refuses %j",
+    (day) => {
+      expect(() => startOfEatDay(day)).toThrow(RangeError);
+    },
+  );
 
   it.each<[string, number, string]>([
     ["2025-03-14", 0, "2025-03-14"],

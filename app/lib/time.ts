@@ -28,11 +28,23 @@ export function toDarajaTimestamp(at: Date): string {
 }
 
 /** An EAT wall-clock time to the instant it names. Returns null for impossible dates (31 Feb). */
-export function fromEatWallClock(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): Date | null {
+export function fromEatWallClock(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): Date | null {
   if (![year, month, day, hour, minute, second].every(Number.isInteger)) return null;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(utc);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day
+  )
+    return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   return new Date(utc - EAT_OFFSET_MS);
 }
@@ -48,9 +60,18 @@ export function parseDarajaTimestamp(raw: unknown): Date | null {
 
 /** The statement's day-first `DD-MM-YYYY HH:mm:ss` (or with `/`) read as EAT. */
 export function parseDayFirstEat(raw: string): Date | null {
-  const m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(raw.trim());
+  const m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(
+    raw.trim(),
+  );
   if (!m) return null;
-  return fromEatWallClock(Number(m[3]), Number(m[2]), Number(m[1]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  return fromEatWallClock(
+    Number(m[3]),
+    Number(m[2]),
+    Number(m[1]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
 }
 
 /**
@@ -58,7 +79,12 @@ export function parseDayFirstEat(raw: string): Date | null {
  * a statement saved from Excel may carry the raw cell value instead of `DD-MM-YYYY HH:mm:ss`.
  */
 export function parseExcelSerialEat(raw: number | string): Date | null {
-  const serial = typeof raw === "number" ? raw : /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  const serial =
+    typeof raw === "number"
+      ? raw
+      : /^\d+(\.\d+)?$/.test(raw.trim())
+        ? Number(raw.trim())
+        : Number.NaN;
   // Below 61 Excel's fictitious 29-02-1900 shifts every day; 2958466 is past 31-12-9999, Excel's limit.
   if (!Number.isFinite(serial) || serial < 61 || serial >= 2_958_466) return null;
   // Round to whole seconds: the fraction is binary floating point, so 10:15:39 is 10:15:38.99999….
@@ -85,9 +111,21 @@ export function addDays(day: string, days: number): string {
 }
 
 const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
-  timeZone: EAT_ZONE, day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  timeZone: EAT_ZONE,
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
 });
-const dateFormat = new Intl.DateTimeFormat("en-GB", { timeZone: EAT_ZONE, day: "numeric", month: "short", year: "numeric" });
+const dateFormat = new Intl.DateTimeFormat("en-GB", {
+  timeZone: EAT_ZONE,
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+});
 
 /** `14 Mar 2025, 10:15:39 EAT` — the one way a time is shown to people. */
 export function formatEat(at: Date | string | null | undefined): string {

@@ -7,5 +7,8 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join(".") || undefined;
-  throw new AppError("invalid_request", issue?.message ?? "The request is not valid.", { status: 400, field });
+  throw new AppError("invalid_request", issue?.message ?? "The request is not valid.", {
+    status: 400,
+    field,
+  });
 }

@@ -2,7 +2,9 @@
 import { sql } from "drizzle-orm";
 import type { AppContext } from "../context.server";
 
-export async function checkDatabase(ctx: AppContext): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+export async function checkDatabase(
+  ctx: AppContext,
+): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
   const started = Date.now();
   try {
     await ctx.db.execute(sql`select 1`);

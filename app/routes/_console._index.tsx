@@ -35,10 +35,17 @@ export default function Dashboard() {
     <div className={loading ? "dashboard is-loading" : "dashboard"}>
       <div className="page-head">
         <h1>Dashboard</h1>
-        <p className="muted small">Days are East Africa Time. Revenue counts payments by when they were paid; outcomes by when they were requested. As of {formatEat(kpis.asOf)}.</p>
+        <p className="muted small">
+          Days are East Africa Time. Revenue counts payments by when they were paid; outcomes by
+          when they were requested. As of {formatEat(kpis.asOf)}.
+        </p>
       </div>
       <RangePicker range={report.range} today={today} />
-      {problem ? <p className="form-error" role="alert">{problem} Showing the last 30 days instead.</p> : null}
+      {problem ? (
+        <p className="form-error" role="alert">
+          {problem} Showing the last 30 days instead.
+        </p>
+      ) : null}
       <KpiCards kpis={kpis} report={report} />
       <div className="grid-2 charts">
         <RevenueChart report={report} />

@@ -16,11 +16,21 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const filters = Object.fromEntries(new URL(request.url).searchParams);
   const canExport = can(session.user.role, "exports:csv");
   try {
-    return json({ ...(await listStaffAudit(context.db, filters)), filters, canExport, problem: null });
+    return json({
+      ...(await listStaffAudit(context.db, filters)),
+      filters,
+      canExport,
+      problem: null,
+    });
   } catch (error) {
     // A stale or hand-edited link (bad cursor) shows the first page and says why.
     if (!(error instanceof AppError)) throw error;
-    return json({ ...(await listStaffAudit(context.db, {})), filters: {} as typeof filters, canExport, problem: error.message });
+    return json({
+      ...(await listStaffAudit(context.db, {})),
+      filters: {} as typeof filters,
+      canExport,
+      problem: error.message,
+    });
   }
 }
 
@@ -33,7 +43,13 @@ const ENTITY_LINKS: Record<string, (id: string) => string> = {
 function Change({ before, after }: { before: unknown; after: unknown }) {
   const show = (v: unknown) => (v == null ? "" : JSON.stringify(v));
   if (before == null && after == null) return <span className="muted">—</span>;
-  return <span className="mono small">{show(before)}{before != null && after != null ? " → " : ""}{show(after)}</span>;
+  return (
+    <span className="mono small">
+      {show(before)}
+      {before != null && after != null ? " → " : ""}
+      {show(after)}
+    </span>
+  );
 }
 
 export default function AuditPage() {
@@ -45,39 +61,117 @@ export default function AuditPage() {
     <div className="admin-page">
       <div className="page-head">
         <h1>Staff audit</h1>
-        {canExport ? <a className="button" href={`/admin/audit.csv?${csv}`} download>Download CSV</a> : null}
+        {canExport ? (
+          <a className="button" href={`/admin/audit.csv?${csv}`} download>
+            Download CSV
+          </a>
+        ) : null}
       </div>
-      {problem ? <p className="form-error" role="alert">{problem}</p> : null}
+      {problem ? (
+        <p className="form-error" role="alert">
+          {problem}
+        </p>
+      ) : null}
       <Form method="get" className="filters" aria-label="Filter the audit">
-        <label>Actor (name or id)<input name="actor" defaultValue={filters.actor ?? ""} /></label>
-        <label>Action<input name="action" defaultValue={filters.action ?? ""} placeholder="user.create or payment.*" list="audit-actions" /></label>
+        <label>
+          Actor (name or id)
+          <input name="actor" defaultValue={filters.actor ?? ""} />
+        </label>
+        <label>
+          Action
+          <input
+            name="action"
+            defaultValue={filters.action ?? ""}
+            placeholder="user.create or payment.*"
+            list="audit-actions"
+          />
+        </label>
         <datalist id="audit-actions">
-          {["user.*", "apikey.*", "payment.*", "exception.*", "poller.run", "callback.*", "statement.*"].map((a) => <option key={a} value={a} />)}
+          {[
+            "user.*",
+            "apikey.*",
+            "payment.*",
+            "exception.*",
+            "poller.run",
+            "callback.*",
+            "statement.*",
+          ].map((a) => (
+            <option key={a} value={a} />
+          ))}
         </datalist>
-        <label>Entity
+        <label>
+          Entity
           <select name="entityType" defaultValue={filters.entityType ?? ""}>
             <option value="">any</option>
-            {["payment", "exception", "raw_callback", "user", "api_key", "poller_run", "statement_import", "reconciliation_day"].map((t) => <option key={t} value={t}>{t.replace(/_/g, " ")}</option>)}
+            {[
+              "payment",
+              "exception",
+              "raw_callback",
+              "user",
+              "api_key",
+              "poller_run",
+              "statement_import",
+              "reconciliation_day",
+            ].map((t) => (
+              <option key={t} value={t}>
+                {t.replace(/_/g, " ")}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Entity id<input name="entityId" defaultValue={filters.entityId ?? ""} /></label>
-        <button type="submit" className="primary">Filter</button>
-        <Link to="/admin/audit" className="button">Clear</Link>
+        <label>
+          Entity id
+          <input name="entityId" defaultValue={filters.entityId ?? ""} />
+        </label>
+        <button type="submit" className="primary">
+          Filter
+        </button>
+        <Link to="/admin/audit" className="button">
+          Clear
+        </Link>
       </Form>
-      {entries.length === 0 ? <EmptyState>No audit entries match these filters. Clear the filters, or check the spelling of the action (e.g. <code>user.create</code>).</EmptyState> : (
+      {entries.length === 0 ? (
+        <EmptyState>
+          No audit entries match these filters. Clear the filters, or check the spelling of the
+          action (e.g. <code>user.create</code>).
+        </EmptyState>
+      ) : (
         <div className="table-wrap">
           <table>
-            <thead><tr><th>When (EAT)</th><th>Who</th><th>Action</th><th>On</th><th>Change</th><th>Note</th><th>From</th></tr></thead>
+            <thead>
+              <tr>
+                <th>When (EAT)</th>
+                <th>Who</th>
+                <th>Action</th>
+                <th>On</th>
+                <th>Change</th>
+                <th>Note</th>
+                <th>From</th>
+              </tr>
+            </thead>
             <tbody>
               {entries.map((e) => {
                 const link = e.entityId ? ENTITY_LINKS[e.entityType]?.(e.entityId) : undefined;
                 return (
                   <tr key={e.id}>
-                    <td><EatTime at={e.at} /></td>
+                    <td>
+                      <EatTime at={e.at} />
+                    </td>
                     <td>{e.actor}</td>
                     <td className="mono">{e.action}</td>
-                    <td>{e.entityType.replace(/_/g, " ")} {link ? <Link to={link} className="mono small">{e.entityId}</Link> : <span className="mono small">{e.entityId}</span>}</td>
-                    <td><Change before={e.before} after={e.after} /></td>
+                    <td>
+                      {e.entityType.replace(/_/g, " ")}{" "}
+                      {link ? (
+                        <Link to={link} className="mono small">
+                          {e.entityId}
+                        </Link>
+                      ) : (
+                        <span className="mono small">{e.entityId}</span>
+                      )}
+                    </td>
+                    <td>
+                      <Change before={e.before} after={e.after} />
+                    </td>
                     <td>{e.note}</td>
                     <td className="mono small">{e.ip}</td>
                   </tr>

@@ -1,7 +1,12 @@
 // Staff accounts (admin only): who may sign in and with which role. Create, change role, disable and
 // enable — each recorded in the staff audit by auth/users.server.ts. A disabled user's sessions stop
 // working at once (sessions are checked against the user on every request).
-import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
 import { CsrfInput, useConsoleUser } from "../components/csrf";
@@ -22,18 +27,34 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "users:manage");
-  const fields = Object.fromEntries([...form].filter(([, v]) => typeof v === "string")) as Record<string, string>;
+  const fields = Object.fromEntries([...form].filter(([, v]) => typeof v === "string")) as Record<
+    string,
+    string
+  >;
   return formAction(async () => {
     switch (fields.intent) {
       case "create": {
-        const user = await createUser(context.db, { email: fields.email, name: fields.name, role: fields.role as Role, password: fields.password }, actor);
+        const user = await createUser(
+          context.db,
+          {
+            email: fields.email,
+            name: fields.name,
+            role: fields.role as Role,
+            password: fields.password,
+          },
+          actor,
+        );
         return { message: `${user.email} can now sign in as ${ROLE_LABELS[user.role]}.` };
       }
       case "role":
         await changeUserRole(context.db, fields, actor);
         return { message: `Role changed to ${ROLE_LABELS[fields.role as Role] ?? fields.role}.` };
       case "access":
-        return { message: (await changeUserAccess(context.db, fields, actor)) ? "User disabled; their sessions end now." : "User enabled." };
+        return {
+          message: (await changeUserAccess(context.db, fields, actor))
+            ? "User disabled; their sessions end now."
+            : "User enabled.",
+        };
       default:
         throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
     }
@@ -45,7 +66,11 @@ const ROLES = Object.keys(ROLE_LABELS) as Role[];
 function RoleSelect({ name = "role", defaultValue }: { name?: string; defaultValue?: Role }) {
   return (
     <select name={name} defaultValue={defaultValue ?? "support"} aria-label="Role">
-      {ROLES.map((r) => <option key={r} value={r}>{ROLE_LABELS[r]}</option>)}
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {ROLE_LABELS[r]}
+        </option>
+      ))}
     </select>
   );
 }
@@ -57,13 +82,35 @@ function CreateUserForm({ busy }: { busy: boolean }) {
       <CsrfInput />
       <input type="hidden" name="intent" value="create" />
       <div className="filters">
-        <label>Name<input name="name" required maxLength={100} autoComplete="off" /></label>
-        <label>Email<input name="email" type="email" required autoComplete="off" /></label>
-        <label>Role<RoleSelect /></label>
-        <label>Temporary password<input name="password" type="password" required minLength={10} autoComplete="new-password" /></label>
-        <button type="submit" className="primary" disabled={busy}>Add user</button>
+        <label>
+          Name
+          <input name="name" required maxLength={100} autoComplete="off" />
+        </label>
+        <label>
+          Email
+          <input name="email" type="email" required autoComplete="off" />
+        </label>
+        <label>
+          Role
+          <RoleSelect />
+        </label>
+        <label>
+          Temporary password
+          <input
+            name="password"
+            type="password"
+            required
+            minLength={10}
+            autoComplete="new-password"
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          Add user
+        </button>
       </div>
-      <p className="muted small">Give the password to the person directly; they should change it after signing in.</p>
+      <p className="muted small">
+        Give the password to the person directly; they should change it after signing in.
+      </p>
     </Form>
   );
 }
@@ -80,33 +127,64 @@ export default function UsersPage() {
       <CreateUserForm busy={busy} />
       <div className="table-wrap">
         <table>
-          <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Added</th><th>Access</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Added</th>
+              <th>Access</th>
+            </tr>
+          </thead>
           <tbody>
             {users.map((u) => (
               <tr key={u.id} data-testid={`user-${u.email}`}>
-                <td>{u.name}{u.id === me.id ? <span className="muted"> (you)</span> : null}</td>
+                <td>
+                  {u.name}
+                  {u.id === me.id ? <span className="muted"> (you)</span> : null}
+                </td>
                 <td>{u.email}</td>
                 <td>
-                  {u.id === me.id ? ROLE_LABELS[u.role] : (
+                  {u.id === me.id ? (
+                    ROLE_LABELS[u.role]
+                  ) : (
                     <Form method="post" className="inline-form">
                       <CsrfInput />
                       <input type="hidden" name="intent" value="role" />
                       <input type="hidden" name="userId" value={u.id} />
                       <RoleSelect defaultValue={u.role} />
-                      <button type="submit" disabled={busy}>Change</button>
+                      <button type="submit" disabled={busy}>
+                        Change
+                      </button>
                     </Form>
                   )}
                 </td>
-                <td><EatTime at={u.createdAt} /></td>
                 <td>
-                  {u.disabledAt ? <span className="badge badge-cancelled">disabled</span> : <span className="badge badge-paid">active</span>}{" "}
+                  <EatTime at={u.createdAt} />
+                </td>
+                <td>
+                  {u.disabledAt ? (
+                    <span className="badge badge-cancelled">disabled</span>
+                  ) : (
+                    <span className="badge badge-paid">active</span>
+                  )}{" "}
                   {u.id === me.id ? null : (
                     <Form method="post" className="inline-form">
                       <CsrfInput />
                       <input type="hidden" name="intent" value="access" />
                       <input type="hidden" name="userId" value={u.id} />
-                      <input type="hidden" name="disabled" value={u.disabledAt ? "false" : "true"} />
-                      <button type="submit" className={u.disabledAt ? undefined : "danger"} disabled={busy}>{u.disabledAt ? "Enable" : "Disable"}</button>
+                      <input
+                        type="hidden"
+                        name="disabled"
+                        value={u.disabledAt ? "false" : "true"}
+                      />
+                      <button
+                        type="submit"
+                        className={u.disabledAt ? undefined : "danger"}
+                        disabled={busy}
+                      >
+                        {u.disabledAt ? "Enable" : "Disable"}
+                      </button>
                     </Form>
                   )}
                 </td>

@@ -1,6 +1,11 @@
 // The raw callback log (finance, admin): every stored callback, newest first, filtered by outcome
 // and time (EAT), cursor pages in the URL, and a streamed CSV of the same filters.
-import { json, type LoaderFunctionArgs, type MetaFunction, type TypedResponse } from "@remix-run/node";
+import {
+  json,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+  type TypedResponse,
+} from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
@@ -19,7 +24,16 @@ import { listCallbacks } from "../modules/callbacks/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Callback log · M-Pesa console" }];
 
-const OUTCOMES = ["applied", "duplicate", "conflict", "orphan", "invalid", "rejected", "refused", "received"];
+const OUTCOMES = [
+  "applied",
+  "duplicate",
+  "conflict",
+  "orphan",
+  "invalid",
+  "rejected",
+  "refused",
+  "received",
+];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "callbacks:read");
@@ -30,7 +44,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     try {
       if (query.error) throw new AppError("invalid_request", query.error, { field: "from" });
       // A download, not page data: typed as never so useLoaderData keeps the page's shape.
-      return (await exportCallbacksCsv(context.db, query.filters, `callbacks-${eatDay(context.now())}.csv`)) as TypedResponse<never>;
+      return (await exportCallbacksCsv(
+        context.db,
+        query.filters,
+        `callbacks-${eatDay(context.now())}.csv`,
+      )) as TypedResponse<never>;
     } catch (error) {
       if (error instanceof AppError) return errorJson(error) as TypedResponse<never>;
       throw error;
@@ -40,16 +58,33 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   let error: string | null = query.error;
   if (!error) {
     try {
-      page = await listCallbacks(context.db, { ...query.filters, cursor: params.get("cursor") ?? undefined, limit: 50 });
+      page = await listCallbacks(context.db, {
+        ...query.filters,
+        cursor: params.get("cursor") ?? undefined,
+        limit: 50,
+      });
     } catch (caught) {
       if (!(caught instanceof AppError)) throw caught;
       error = caught.message;
     }
   }
   // The list shows a preview; the full body is on each callback's page.
-  const rows = page.callbacks.map(({ body, headers: _headers, ...c }) => ({ ...c, preview: body.slice(0, 160) }));
+  const rows = page.callbacks.map(({ body, headers: _headers, ...c }) => ({
+    ...c,
+    preview: body.slice(0, 160),
+  }));
   const health = await getCallbackHealth(context);
-  return json({ form: query.form, rows, nextCursor: page.nextCursor, health, canExport: can(session.user.role, "exports:csv"), error }, { status: error ? 400 : 200 });
+  return json(
+    {
+      form: query.form,
+      rows,
+      nextCursor: page.nextCursor,
+      health,
+      canExport: can(session.user.role, "exports:csv"),
+      error,
+    },
+    { status: error ? 400 : 200 },
+  );
 }
 
 export default function CallbackLog() {
@@ -62,38 +97,92 @@ export default function CallbackLog() {
     <>
       <div className="page-head">
         <h1>Callback log</h1>
-        {data.canExport ? <a href={`/callbacks?${exportParams}`} className="button" download>Export CSV</a> : null}
+        {data.canExport ? (
+          <a href={`/callbacks?${exportParams}`} className="button" download>
+            Export CSV
+          </a>
+        ) : null}
       </div>
       <CallbackHealthBanner health={data.health} />
-      <p className="muted">Every request M-Pesa sent to our callback URL, stored byte for byte before it was read. Newest first; times in East Africa Time.</p>
+      <p className="muted">
+        Every request M-Pesa sent to our callback URL, stored byte for byte before it was read.
+        Newest first; times in East Africa Time.
+      </p>
       <Form method="get" className="filters">
-        <label>Outcome
+        <label>
+          Outcome
           <select name="outcome" defaultValue={data.form.outcome}>
             <option value="">Any outcome</option>
-            {OUTCOMES.map((o) => <option key={o} value={o}>{o}</option>)}
+            {OUTCOMES.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
           </select>
         </label>
-        <label>From (EAT)<input type="datetime-local" name="from" defaultValue={data.form.from} /></label>
-        <label>To (EAT)<input type="datetime-local" name="to" defaultValue={data.form.to} /></label>
+        <label>
+          From (EAT)
+          <input type="datetime-local" name="from" defaultValue={data.form.from} />
+        </label>
+        <label>
+          To (EAT)
+          <input type="datetime-local" name="to" defaultValue={data.form.to} />
+        </label>
         <button type="submit">Filter</button>
-        <Link to="/callbacks" className="button">Reset</Link>
+        <Link to="/callbacks" className="button">
+          Reset
+        </Link>
       </Form>
-      {data.error ? <p className="form-error" role="alert">{data.error} <Link to="/callbacks">Start again</Link></p> : null}
-      {data.rows.length === 0 && !data.error ? <EmptyState>No callbacks match. Widen the time window or pick another outcome.</EmptyState> : null}
+      {data.error ? (
+        <p className="form-error" role="alert">
+          {data.error} <Link to="/callbacks">Start again</Link>
+        </p>
+      ) : null}
+      {data.rows.length === 0 && !data.error ? (
+        <EmptyState>No callbacks match. Widen the time window or pick another outcome.</EmptyState>
+      ) : null}
       {data.rows.length ? (
         <div className="table-wrap">
           <table>
-            <thead><tr><th>Received (EAT)</th><th>Outcome</th><th>CheckoutRequestID</th><th>Receipt</th><th>Detail</th><th>Payment</th><th>Body</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Received (EAT)</th>
+                <th>Outcome</th>
+                <th>CheckoutRequestID</th>
+                <th>Receipt</th>
+                <th>Detail</th>
+                <th>Payment</th>
+                <th>Body</th>
+              </tr>
+            </thead>
             <tbody>
               {data.rows.map((c) => (
                 <tr key={c.id} data-callback-id={c.id}>
-                  <td><Link to={`/callbacks/${c.id}`}><EatTime at={c.receivedAt} /></Link></td>
-                  <td><StatusBadge status={c.outcome} />{c.sourceTrusted === false ? <div className="muted">untrusted source</div> : null}</td>
+                  <td>
+                    <Link to={`/callbacks/${c.id}`}>
+                      <EatTime at={c.receivedAt} />
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={c.outcome} />
+                    {c.sourceTrusted === false ? (
+                      <div className="muted">untrusted source</div>
+                    ) : null}
+                  </td>
                   <td className="mono">{c.checkoutRequestId ?? "—"}</td>
                   <td className="mono">{c.receipt ?? "—"}</td>
                   <td>{c.outcomeDetail ?? ""}</td>
-                  <td>{c.paymentId ? <Link to={`/payments/${c.paymentId}`}>Open payment</Link> : <span className="muted">none</span>}</td>
-                  <td className="mono">{c.preview}{c.sizeBytes > 160 ? "…" : ""}</td>
+                  <td>
+                    {c.paymentId ? (
+                      <Link to={`/payments/${c.paymentId}`}>Open payment</Link>
+                    ) : (
+                      <span className="muted">none</span>
+                    )}
+                  </td>
+                  <td className="mono">
+                    {c.preview}
+                    {c.sizeBytes > 160 ? "…" : ""}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,6 +1,11 @@
 // The exception queue: cases by type and age, oldest first, counts and money at stake per type,
 // filters and cursor in the URL, and a streamed CSV of the same filters for finance/admin.
-import { json, type LoaderFunctionArgs, type MetaFunction, type TypedResponse } from "@remix-run/node";
+import {
+  json,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+  type TypedResponse,
+} from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
@@ -19,7 +24,13 @@ import { countOpenExceptions, listExceptions } from "../modules/exceptions/queri
 
 export const meta: MetaFunction = () => [{ title: "Exceptions · M-Pesa console" }];
 
-const STATUS_OPTIONS = [["unresolved", "Needing action"], ["open", "Open"], ["awaiting_approval", "Awaiting approval"], ["resolved", "Resolved"], ["all", "All"]] as const;
+const STATUS_OPTIONS = [
+  ["unresolved", "Needing action"],
+  ["open", "Open"],
+  ["awaiting_approval", "Awaiting approval"],
+  ["resolved", "Resolved"],
+  ["all", "All"],
+] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "exceptions:read");
@@ -31,29 +42,62 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     await requirePermission(context, request, "exports:csv");
     try {
       // A download, not page data: typed as never so useLoaderData keeps the page's shape.
-      return (await exportExceptionsCsv(context.db, filters, `exceptions-${eatDay(context.now())}.csv`)) as TypedResponse<never>;
+      return (await exportExceptionsCsv(
+        context.db,
+        filters,
+        `exceptions-${eatDay(context.now())}.csv`,
+      )) as TypedResponse<never>;
     } catch (error) {
       if (error instanceof AppError) return errorJson(error) as TypedResponse<never>;
       throw error;
     }
   }
 
-  const base = { form, now: context.now().toISOString(), canExport: can(session.user.role, "exports:csv") };
+  const base = {
+    form,
+    now: context.now().toISOString(),
+    canExport: can(session.user.role, "exports:csv"),
+  };
   // Paid payments the statement does not show are the strongest fraud signal: always on top of page one.
-  const showFirst = !params.get("cursor") && (!form.type || form.type === "missing_from_statement") && form.status === "unresolved";
+  const showFirst =
+    !params.get("cursor") &&
+    (!form.type || form.type === "missing_from_statement") &&
+    form.status === "unresolved";
   const [counts, health, first] = await Promise.all([
-    countOpenExceptions(context.db), getCallbackHealth(context),
-    showFirst ? listExceptions(context.db, { status: "unresolved", type: "missing_from_statement", limit: 20 }) : null,
+    countOpenExceptions(context.db),
+    getCallbackHealth(context),
+    showFirst
+      ? listExceptions(context.db, {
+          status: "unresolved",
+          type: "missing_from_statement",
+          limit: 20,
+        })
+      : null,
   ]);
   let page: Awaited<ReturnType<typeof listExceptions>> = { exceptions: [], nextCursor: null };
   let error: AppError | null = null;
   try {
-    page = await listExceptions(context.db, { ...filters, cursor: params.get("cursor") ?? undefined, limit: 50 });
+    page = await listExceptions(context.db, {
+      ...filters,
+      cursor: params.get("cursor") ?? undefined,
+      limit: 50,
+    });
   } catch (caught) {
     if (!(caught instanceof AppError)) throw caught;
     error = caught; // a mangled cursor or an unknown type: say so on the page, keep the filters
   }
-  return json({ ...base, counts, health, first: form.type ? [] : first?.exceptions ?? [], rows: page.exceptions, nextCursor: page.nextCursor, error: error?.message ?? null }, { status: error?.status ?? 200 });
+  return json(
+    {
+      ...base,
+      counts,
+      health,
+      first: form.type ? [] : (first?.exceptions ?? []),
+      rows: page.exceptions,
+      nextCursor: page.nextCursor,
+      error: error?.message ?? null,
+    },
+    { status: error?.status ?? 200 },
+  );
 }
 
 export default function ExceptionQueue() {
@@ -74,36 +118,75 @@ export default function ExceptionQueue() {
     <>
       <div className="page-head">
         <h1>Exceptions</h1>
-        {data.canExport ? <a href={`/exceptions?${exportParams}`} className="button" download>Export CSV</a> : null}
+        {data.canExport ? (
+          <a href={`/exceptions?${exportParams}`} className="button" download>
+            Export CSV
+          </a>
+        ) : null}
       </div>
       <CallbackHealthBanner health={data.health} />
-      <p className="muted">Cases a person must decide, oldest first. <Money kes={atStake} /> is at stake in the cases still needing action.</p>
+      <p className="muted">
+        Cases a person must decide, oldest first. <Money kes={atStake} /> is at stake in the cases
+        still needing action.
+      </p>
       {data.first.length ? (
         <div className="banner-warn" data-testid="missing-from-statement">
-          <strong>Paid, but missing from the M-Pesa statement — check these first (possible forged callbacks):</strong>
-          <ul>{data.first.map((x) => <li key={x.id}><Link to={`/exceptions/${x.id}`}>{x.summary}</Link> · <Money kes={x.amountAtStake} /></li>)}</ul>
+          <strong>
+            Paid, but missing from the M-Pesa statement — check these first (possible forged
+            callbacks):
+          </strong>
+          <ul>
+            {data.first.map((x) => (
+              <li key={x.id}>
+                <Link to={`/exceptions/${x.id}`}>{x.summary}</Link> ·{" "}
+                <Money kes={x.amountAtStake} />
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
       <TypeCounts counts={data.counts} current={data.form.type} linkFor={linkFor} />
       <Form method="get" className="filters">
-        <label>Status
+        <label>
+          Status
           <select name="status" defaultValue={data.form.status}>
-            {STATUS_OPTIONS.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+            {STATUS_OPTIONS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Type
+        <label>
+          Type
           <select name="type" defaultValue={data.form.type}>
             <option value="">All types</option>
-            {EXCEPTION_TYPE_LIST.map((t) => <option key={t} value={t}>{typeTitle(t)}</option>)}
+            {EXCEPTION_TYPE_LIST.map((t) => (
+              <option key={t} value={t}>
+                {typeTitle(t)}
+              </option>
+            ))}
           </select>
         </label>
         <button type="submit">Filter</button>
-        <Link to="/exceptions" className="button">Reset</Link>
+        <Link to="/exceptions" className="button">
+          Reset
+        </Link>
       </Form>
-      {data.error ? <p className="form-error" role="alert">{data.error} <Link to="/exceptions">Start again</Link></p> : null}
-      {data.rows.length === 0 && !data.error
-        ? <EmptyState>{data.form.status === "unresolved" && !data.form.type ? "Nothing needs deciding: every exception is resolved." : "No exceptions match these filters. Try “All” statuses or another type."}</EmptyState>
-        : <ExceptionTable rows={data.rows} now={data.now} />}
+      {data.error ? (
+        <p className="form-error" role="alert">
+          {data.error} <Link to="/exceptions">Start again</Link>
+        </p>
+      ) : null}
+      {data.rows.length === 0 && !data.error ? (
+        <EmptyState>
+          {data.form.status === "unresolved" && !data.form.type
+            ? "Nothing needs deciding: every exception is resolved."
+            : "No exceptions match these filters. Try “All” statuses or another type."}
+        </EmptyState>
+      ) : (
+        <ExceptionTable rows={data.rows} now={data.now} />
+      )}
       <Pager nextCursor={data.nextCursor} />
     </>
   );

@@ -1,6 +1,11 @@
 // One payment: summary, attempts, the timeline, open exceptions, and the actions the role may take
 // (re-send prompt, check status now, add a note). Revalidates every 2 s until the payment is final.
-import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { CheckStatusForm, NoteForm, ResendPromptForm } from "../components/payment-actions";
@@ -21,12 +26,24 @@ import { redactPaymentView } from "../modules/payments/redact";
 import { resendAvailability, resendPromptAsStaff } from "../modules/payments/staff-actions.server";
 import { isOpenPayment } from "../modules/payments/transitions";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.payment ? `${data.payment.orderRef} · ` : ""}Payment · M-Pesa console` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.payment ? `${data.payment.orderRef} · ` : ""}Payment · M-Pesa console` },
+];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "payments:read");
   const view = await getPaymentView(context.db, params.paymentId ?? "");
-  if (!view) throw json({ error: { code: "not_found", message: "There is no payment with this ID. Search by receipt, order reference or phone instead." } }, { status: 404 });
+  if (!view)
+    throw json(
+      {
+        error: {
+          code: "not_found",
+          message:
+            "There is no payment with this ID. Search by receipt, order reference or phone instead.",
+        },
+      },
+      { status: 404 },
+    );
   const role = session.user.role;
   const unmasked = can(role, "phones:unmasked");
   return json({
@@ -49,7 +66,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   return formAction(async () => {
     switch (text(form, "intent")) {
       case "resend": {
-        const outcome = await resendPromptAsStaff(context, paymentId, { phone: text(form, "phone"), reason: text(form, "reason") ?? "" }, actor);
+        const outcome = await resendPromptAsStaff(
+          context,
+          paymentId,
+          { phone: text(form, "phone"), reason: text(form, "reason") ?? "" },
+          actor,
+        );
         // M-Pesa refusing the push (e.g. the subscriber is locked) is an answer, not a crash: say it.
         if (!outcome.ok) throw new AppError("push_refused", outcome.message, { status: 409 });
         return { message: outcome.message };
@@ -74,12 +96,28 @@ export default function PaymentPage() {
   const attemptSeq = Object.fromEntries(payment.attempts.map((a) => [a.id, a.seq]));
   return (
     <>
-      <p><Link to="/payments">← Payments</Link></p>
+      <p>
+        <Link to="/payments">← Payments</Link>
+      </p>
       <div className="page-head">
-        <h1>{formatKes(payment.amount)} for {payment.orderRef} <StatusBadge status={payment.status} /></h1>
-        {live ? <p className="live" role="status" data-testid="live">Waiting for the customer… this page updates by itself.</p> : null}
+        <h1>
+          {formatKes(payment.amount)} for {payment.orderRef} <StatusBadge status={payment.status} />
+        </h1>
+        {live ? (
+          <p className="live" role="status" data-testid="live">
+            Waiting for the customer… this page updates by itself.
+          </p>
+        ) : null}
       </div>
-      {fallback ? (fallback.ok ? <p className="form-ok">{fallback.message}</p> : <p className="form-error" role="alert">{fallback.error.message}</p>) : null}
+      {fallback ? (
+        fallback.ok ? (
+          <p className="form-ok">{fallback.message}</p>
+        ) : (
+          <p className="form-error" role="alert">
+            {fallback.error.message}
+          </p>
+        )
+      ) : null}
       <div className="grid-2">
         <div>
           <PaymentSummaryCard payment={payment} unmasked={unmasked} />
@@ -88,16 +126,27 @@ export default function PaymentPage() {
         </div>
         {allowed.act ? (
           <div data-testid="payment-actions">
-            <ResendPromptForm resend={resend} phoneHint={unmasked ? formatPhoneLocal(payment.phone) : payment.phone} />
+            <ResendPromptForm
+              resend={resend}
+              phoneHint={unmasked ? formatPhoneLocal(payment.phone) : payment.phone}
+            />
             <CheckStatusForm />
             <NoteForm />
           </div>
-        ) : <p className="muted">Your role can view this payment; support, finance and admin can act on it.</p>}
+        ) : (
+          <p className="muted">
+            Your role can view this payment; support, finance and admin can act on it.
+          </p>
+        )}
       </div>
       <h2>Attempts</h2>
       <AttemptsTable attempts={payment.attempts} unmasked={unmasked} />
       <h2>Timeline</h2>
-      <PaymentTimeline events={payment.timeline} attemptSeq={attemptSeq} canSeeCallbacks={allowed.callbacks} />
+      <PaymentTimeline
+        events={payment.timeline}
+        attemptSeq={attemptSeq}
+        canSeeCallbacks={allowed.callbacks}
+      />
     </>
   );
 }

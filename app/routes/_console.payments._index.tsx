@@ -11,7 +11,12 @@ import { formatEatDate } from "../lib/time";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
-import { COUNT_CAP, countPaymentsByStatus, listPayments, type PaymentSummary } from "../modules/payments/queries.server";
+import {
+  COUNT_CAP,
+  countPaymentsByStatus,
+  listPayments,
+  type PaymentSummary,
+} from "../modules/payments/queries.server";
 import { redactSummary } from "../modules/payments/redact";
 
 export const meta: MetaFunction = () => [{ title: "Payments · M-Pesa console" }];
@@ -23,32 +28,63 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const unmasked = can(role, "phones:unmasked");
   const query = paymentListQuery(url.searchParams, context.now());
 
-  const base = { form: query.form, defaultWindow: query.defaultWindow, unmasked, canExport: can(role, "exports:csv"), canRequest: can(role, "payments:request"), countCap: COUNT_CAP };
+  const base = {
+    form: query.form,
+    defaultWindow: query.defaultWindow,
+    unmasked,
+    canExport: can(role, "exports:csv"),
+    canRequest: can(role, "payments:request"),
+    countCap: COUNT_CAP,
+  };
   try {
-    if (query.error) throw new AppError("invalid_request", query.error.message, { field: query.error.field });
+    if (query.error)
+      throw new AppError("invalid_request", query.error.message, { field: query.error.field });
     const [page, counts] = await Promise.all([
-      listPayments(context.db, { ...query.filters, cursor: url.searchParams.get("cursor") ?? undefined, limit: url.searchParams.get("limit") ?? 50 }),
+      listPayments(context.db, {
+        ...query.filters,
+        cursor: url.searchParams.get("cursor") ?? undefined,
+        limit: url.searchParams.get("limit") ?? 50,
+      }),
       countPaymentsByStatus(context.db, query.filters),
     ]);
-    return json({ ...base, payments: page.payments.map((p) => redactSummary(p, unmasked)), nextCursor: page.nextCursor, counts, error: null });
+    return json({
+      ...base,
+      payments: page.payments.map((p) => redactSummary(p, unmasked)),
+      nextCursor: page.nextCursor,
+      counts,
+      error: null,
+    });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return json({ ...base, payments: [] as PaymentSummary[], nextCursor: null, counts: null, error: { field: error.field ?? "", message: error.message } }, { status: error.status });
+    return json(
+      {
+        ...base,
+        payments: [] as PaymentSummary[],
+        nextCursor: null,
+        counts: null,
+        error: { field: error.field ?? "", message: error.message },
+      },
+      { status: error.status },
+    );
   }
 }
 
 const day = (d: string) => formatEatDate(`${d}T00:00:00+03:00`);
 
 function windowNote(form: { from: string; to: string }, defaultWindow: boolean): string {
-  if (defaultWindow) return `Showing the last ${DEFAULT_WINDOW_DAYS} days, from ${day(form.from)} (East Africa Time). Pick dates to see older payments.`;
-  if (!form.from && !form.to) return "Showing every payment with this phone, order reference or receipt, all time.";
+  if (defaultWindow)
+    return `Showing the last ${DEFAULT_WINDOW_DAYS} days, from ${day(form.from)} (East Africa Time). Pick dates to see older payments.`;
+  if (!form.from && !form.to)
+    return "Showing every payment with this phone, order reference or receipt, all time.";
   return `Showing payments created ${form.from ? `from ${day(form.from)} ` : ""}${form.to ? `to ${day(form.to)}` : "to now"} (East Africa Time).`;
 }
 
 export default function Payments() {
   const data = useLoaderData<typeof loader>();
   const location = useLocation();
-  const filtered = [...new URLSearchParams(location.search).keys()].some((k) => k !== "cursor" && k !== "sort");
+  const filtered = [...new URLSearchParams(location.search).keys()].some(
+    (k) => k !== "cursor" && k !== "sort",
+  );
   const exportParams = new URLSearchParams(location.search);
   exportParams.delete("cursor");
   return (
@@ -56,15 +92,41 @@ export default function Payments() {
       <div className="page-head">
         <h1>Payments</h1>
         <div className="actions">
-          {data.canRequest ? <Link to="/payments/new" className="button primary">Request payment</Link> : null}
-          {data.canExport ? <a href={`/payments/export.csv?${exportParams}`} className="button" download>Export CSV</a> : null}
+          {data.canRequest ? (
+            <Link to="/payments/new" className="button primary">
+              Request payment
+            </Link>
+          ) : null}
+          {data.canExport ? (
+            <a href={`/payments/export.csv?${exportParams}`} className="button" download>
+              Export CSV
+            </a>
+          ) : null}
         </div>
       </div>
       <PaymentFilters form={data.form} error={data.error} />
-      {data.error && !data.error.field ? <p className="form-error" role="alert">{data.error.message}</p> : null}
-      {data.error?.field === "cursor" ? <p className="form-error" role="alert">{data.error.message} <Link to="/payments">First page</Link></p> : null}
-      <p className="muted" data-testid="window-note">{windowNote(data.form, data.defaultWindow)} Counts cover the same dates and filters, every status.</p>
-      {data.counts ? <StatusCounts counts={data.counts.counts} total={data.counts.total} current={data.form.status} cap={data.counts.capped ? data.countCap : null} /> : null}
+      {data.error && !data.error.field ? (
+        <p className="form-error" role="alert">
+          {data.error.message}
+        </p>
+      ) : null}
+      {data.error?.field === "cursor" ? (
+        <p className="form-error" role="alert">
+          {data.error.message} <Link to="/payments">First page</Link>
+        </p>
+      ) : null}
+      <p className="muted" data-testid="window-note">
+        {windowNote(data.form, data.defaultWindow)} Counts cover the same dates and filters, every
+        status.
+      </p>
+      {data.counts ? (
+        <StatusCounts
+          counts={data.counts.counts}
+          total={data.counts.total}
+          current={data.form.status}
+          cap={data.counts.capped ? data.countCap : null}
+        />
+      ) : null}
       {data.payments.length ? (
         <>
           <PaymentTable payments={data.payments} unmasked={data.unmasked} />
@@ -72,10 +134,26 @@ export default function Payments() {
         </>
       ) : data.error ? null : (
         <EmptyState>
-          {filtered
-            ? <p>No payments match these filters. Widen the dates, clear a filter, or <Link to="/payments">start over</Link>.</p>
-            : <p>No payments in the last {DEFAULT_WINDOW_DAYS} days. Pick earlier dates above{data.canRequest ? <>, or <Link to="/payments/new">request a payment</Link> from a customer</> : null}.</p>}
-          <p className="muted">Looking for one payment? Paste its receipt, order reference or phone number in the search box at the top.</p>
+          {filtered ? (
+            <p>
+              No payments match these filters. Widen the dates, clear a filter, or{" "}
+              <Link to="/payments">start over</Link>.
+            </p>
+          ) : (
+            <p>
+              No payments in the last {DEFAULT_WINDOW_DAYS} days. Pick earlier dates above
+              {data.canRequest ? (
+                <>
+                  , or <Link to="/payments/new">request a payment</Link> from a customer
+                </>
+              ) : null}
+              .
+            </p>
+          )}
+          <p className="muted">
+            Looking for one payment? Paste its receipt, order reference or phone number in the
+            search box at the top.
+          </p>
         </EmptyState>
       )}
     </>

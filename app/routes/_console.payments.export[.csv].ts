@@ -13,8 +13,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "exports:csv");
   const query = paymentListQuery(new URL(request.url).searchParams, context.now());
   return apiHandler(async () => {
-    if (query.error) throw new AppError("invalid_request", query.error.message, { field: query.error.field });
+    if (query.error)
+      throw new AppError("invalid_request", query.error.message, { field: query.error.field });
     const unmasked = can(session.user.role, "phones:unmasked");
-    return exportPaymentsCsv(context.db, query.filters, { unmasked, fileName: `payments-${eatDay(context.now())}.csv` });
+    return exportPaymentsCsv(context.db, query.filters, {
+      unmasked,
+      fileName: `payments-${eatDay(context.now())}.csv`,
+    });
   });
 }

@@ -1,6 +1,12 @@
 // Request payment (support, admin): order ref, amount, phone → an STK push, then the payment's page,
 // which updates itself until the customer answers. A plain form: works without JavaScript.
-import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
@@ -13,7 +19,12 @@ export const meta: MetaFunction = () => [{ title: "Request payment · M-Pesa con
 
 const FIELDS = ["orderRef", "amount", "phone", "description"] as const;
 type Field = (typeof FIELDS)[number];
-type ActionData = { values: Record<Field, string>; fieldErrors: Partial<Record<Field, string>>; error?: string; existingPaymentId?: string };
+type ActionData = {
+  values: Record<Field, string>;
+  fieldErrors: Partial<Record<Field, string>>;
+  error?: string;
+  existingPaymentId?: string;
+};
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePermission(context, request, "payments:request");
@@ -22,14 +33,21 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "payments:request");
-  const values = Object.fromEntries(FIELDS.map((f) => [f, String(form.get(f) ?? "").trim()])) as Record<Field, string>;
+  const values = Object.fromEntries(
+    FIELDS.map((f) => [f, String(form.get(f) ?? "").trim()]),
+  ) as Record<Field, string>;
   // People type "1,250" or "KES 1250"; the amount is whole shillings either way.
-  const input = { ...values, amount: values.amount.replace(/kes|ksh|[,\s]/gi, "") || undefined, description: values.description || undefined };
+  const input = {
+    ...values,
+    amount: values.amount.replace(/kes|ksh|[,\s]/gi, "") || undefined,
+    description: values.description || undefined,
+  };
   const parsed = InitiatePaymentSchema.safeParse(input);
   if (!parsed.success) {
     const fieldErrors: ActionData["fieldErrors"] = {};
     for (const issue of parsed.error.issues) fieldErrors[issue.path[0] as Field] ??= issue.message;
-    if (!values.orderRef) fieldErrors.orderRef = "Enter the order reference the customer is paying.";
+    if (!values.orderRef)
+      fieldErrors.orderRef = "Enter the order reference the customer is paying.";
     return json<ActionData>({ values, fieldErrors }, { status: 400 });
   }
   try {
@@ -39,17 +57,48 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (!(error instanceof AppError)) throw error;
     const existing = (error.details as { payment?: { id: string } } | undefined)?.payment;
     const fieldErrors = error.field ? { [error.field]: error.message } : {};
-    return json<ActionData>({ values, fieldErrors, error: error.field ? undefined : error.message, existingPaymentId: existing?.id }, { status: error.status });
+    return json<ActionData>(
+      {
+        values,
+        fieldErrors,
+        error: error.field ? undefined : error.message,
+        existingPaymentId: existing?.id,
+      },
+      { status: error.status },
+    );
   }
 }
 
-function Field({ name, label, hint, data, ...props }: { name: Field; label: string; hint?: string; data: ActionData | undefined } & React.InputHTMLAttributes<HTMLInputElement>) {
+function Field({
+  name,
+  label,
+  hint,
+  data,
+  ...props
+}: {
+  name: Field;
+  label: string;
+  hint?: string;
+  data: ActionData | undefined;
+} & React.InputHTMLAttributes<HTMLInputElement>) {
   const error = data?.fieldErrors[name];
   return (
     <label>
       {label}
-      <input name={name} defaultValue={data?.values[name]} aria-invalid={error ? true : undefined} aria-describedby={error ? `${name}-error` : undefined} {...props} />
-      {error ? <span className="field-error" id={`${name}-error`}>{error}</span> : hint ? <span className="muted">{hint}</span> : null}
+      <input
+        name={name}
+        defaultValue={data?.values[name]}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${name}-error` : undefined}
+        {...props}
+      />
+      {error ? (
+        <span className="field-error" id={`${name}-error`}>
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="muted">{hint}</span>
+      ) : null}
     </label>
   );
 }
@@ -61,19 +110,53 @@ export default function RequestPayment() {
   return (
     <div className="narrow">
       <h1>Request payment</h1>
-      <p className="muted">Sends an M-Pesa prompt to the customer's phone. They confirm with their PIN; the payment page shows the result as it happens.</p>
+      <p className="muted">
+        Sends an M-Pesa prompt to the customer's phone. They confirm with their PIN; the payment
+        page shows the result as it happens.
+      </p>
       {data?.error ? (
         <p className="form-error" role="alert">
-          {data.error}{data.existingPaymentId ? <> <Link to={`/payments/${data.existingPaymentId}`}>Open that payment</Link>.</> : null}
+          {data.error}
+          {data.existingPaymentId ? (
+            <>
+              {" "}
+              <Link to={`/payments/${data.existingPaymentId}`}>Open that payment</Link>.
+            </>
+          ) : null}
         </p>
       ) : null}
       <Form method="post" className="card" noValidate>
         <CsrfInput />
-        <Field name="orderRef" label="Order reference" data={data} required autoComplete="off" hint="The order or invoice number the customer is paying." />
-        <Field name="amount" label="Amount (KES)" data={data} required inputMode="numeric" hint="Whole shillings, KES 1 to KES 250,000." />
-        <Field name="phone" label="Customer's phone" data={data} required type="tel" autoComplete="off" placeholder="0712 345 678" hint="Any format: 0712 345 678, +254 712 345 678, 254712345678." />
+        <Field
+          name="orderRef"
+          label="Order reference"
+          data={data}
+          required
+          autoComplete="off"
+          hint="The order or invoice number the customer is paying."
+        />
+        <Field
+          name="amount"
+          label="Amount (KES)"
+          data={data}
+          required
+          inputMode="numeric"
+          hint="Whole shillings, KES 1 to KES 250,000."
+        />
+        <Field
+          name="phone"
+          label="Customer's phone"
+          data={data}
+          required
+          type="tel"
+          autoComplete="off"
+          placeholder="0712 345 678"
+          hint="Any format: 0712 345 678, +254 712 345 678, 254712345678."
+        />
         <Field name="description" label="Description (optional)" data={data} maxLength={100} />
-        <button type="submit" className="primary" disabled={sending}>{sending ? "Sending prompt…" : "Send payment prompt"}</button>
+        <button type="submit" className="primary" disabled={sending}>
+          {sending ? "Sending prompt…" : "Send payment prompt"}
+        </button>
       </Form>
     </div>
   );

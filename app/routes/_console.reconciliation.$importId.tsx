@@ -1,6 +1,11 @@
 // One statement import: its period, statement vs system paid-in per EAT day, counts by match state and
 // exceptions by type, and the lines themselves (filtered by state, keyset pages) with proposals to confirm.
-import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Link, useActionData, useLoaderData, useLocation } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { EatTime, Money } from "../components/format";
@@ -14,9 +19,15 @@ import { can } from "../modules/auth/permissions";
 import { typeTitle } from "../modules/exceptions/actions";
 import { getDayStatuses } from "../modules/reconciliation/days.server";
 import { confirmProposedMatch } from "../modules/reconciliation/proposals.server";
-import { getStatementImport, listStatementLines, MATCH_STATES } from "../modules/reconciliation/queries.server";
+import {
+  getStatementImport,
+  listStatementLines,
+  MATCH_STATES,
+} from "../modules/reconciliation/queries.server";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.imp.fileName ?? "Statement"} · Reconciliation` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.imp.fileName ?? "Statement"} · Reconciliation` },
+];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
@@ -27,7 +38,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   let page: Awaited<ReturnType<typeof listStatementLines>> = { lines: [], nextCursor: null };
   let error: string | null = null;
   try {
-    page = await listStatementLines(context.db, imp.id, { state, cursor: search.get("cursor") ?? undefined });
+    page = await listStatementLines(context.db, imp.id, {
+      state,
+      cursor: search.get("cursor") ?? undefined,
+    });
   } catch (caught) {
     if (!(caught instanceof AppError)) throw caught;
     error = caught.message; // an unknown state or a mangled cursor: say so, keep the page
@@ -35,8 +49,15 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const days = imp.days ? await getDayStatuses(context.db, imp.days.from, imp.days.to) : [];
   const role = session.user.role;
   return json({
-    imp, days, state, lines: page.lines, nextCursor: page.nextCursor, error,
-    canConfirm: can(role, "statements:import"), canSignOff: can(role, "reconciliation:signoff"), unmaskPhones: can(role, "phones:unmasked"),
+    imp,
+    days,
+    state,
+    lines: page.lines,
+    nextCursor: page.nextCursor,
+    error,
+    canConfirm: can(role, "statements:import"),
+    canSignOff: can(role, "reconciliation:signoff"),
+    unmaskPhones: can(role, "phones:unmasked"),
   });
 }
 
@@ -50,43 +71,110 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function StatementImportPage() {
-  const { imp, days, state, lines, nextCursor, error, canConfirm, canSignOff, unmaskPhones } = useLoaderData<typeof loader>();
+  const { imp, days, state, lines, nextCursor, error, canConfirm, canSignOff, unmaskPhones } =
+    useLoaderData<typeof loader>();
   const result = useActionData<FormResult>();
   const location = useLocation();
   const total = Object.values(imp.counts).reduce((a, b) => a + b, 0);
   const stateLink = (s: string) => `${location.pathname}${s === "all" ? "" : `?state=${s}`}`;
   return (
     <>
-      <div className="page-head"><h1>{imp.fileName}</h1><Link to="/reconciliation" className="button">All imports</Link></div>
-      {result && !result.ok ? <p className="form-error" role="alert">{result.error.message}</p> : null}
-      {result?.ok ? <p className="form-ok" role="status">{result.message}</p> : null}
-      {imp.summary?.totalsWarning ? <p className="banner-warn">{imp.summary.totalsWarning}</p> : null}
+      <div className="page-head">
+        <h1>{imp.fileName}</h1>
+        <Link to="/reconciliation" className="button">
+          All imports
+        </Link>
+      </div>
+      {result && !result.ok ? (
+        <p className="form-error" role="alert">
+          {result.error.message}
+        </p>
+      ) : null}
+      {result?.ok ? (
+        <p className="form-ok" role="status">
+          {result.message}
+        </p>
+      ) : null}
+      {imp.summary?.totalsWarning ? (
+        <p className="banner-warn">{imp.summary.totalsWarning}</p>
+      ) : null}
       <div className="grid-2">
         <dl className="facts card">
-          <dt>Period</dt><dd>{imp.periodFrom ? <><EatTime at={imp.periodFrom} /> – <EatTime at={imp.periodTo} /></> : "not stated in the file"}</dd>
-          <dt>Account</dt><dd>{[imp.accountHolder, imp.shortCode && `short code ${imp.shortCode}`, imp.account].filter(Boolean).join(", ") || "—"}</dd>
-          <dt>Imported</dt><dd><EatTime at={imp.importedAt} /> by {imp.importedBy}</dd>
-          <dt>Lines</dt><dd>{imp.lineCount.toLocaleString("en-KE")} in the file, {imp.newLineCount.toLocaleString("en-KE")} new ({imp.layout === "legacy11" ? "2010 layout" : "current layout"})</dd>
-          <dt>Totals</dt><dd>Paid in <Money kes={imp.summary?.paidInKes ?? 0} />, withdrawn <Money kes={imp.summary?.withdrawnKes ?? 0} /></dd>
+          <dt>Period</dt>
+          <dd>
+            {imp.periodFrom ? (
+              <>
+                <EatTime at={imp.periodFrom} /> – <EatTime at={imp.periodTo} />
+              </>
+            ) : (
+              "not stated in the file"
+            )}
+          </dd>
+          <dt>Account</dt>
+          <dd>
+            {[imp.accountHolder, imp.shortCode && `short code ${imp.shortCode}`, imp.account]
+              .filter(Boolean)
+              .join(", ") || "—"}
+          </dd>
+          <dt>Imported</dt>
+          <dd>
+            <EatTime at={imp.importedAt} /> by {imp.importedBy}
+          </dd>
+          <dt>Lines</dt>
+          <dd>
+            {imp.lineCount.toLocaleString("en-KE")} in the file,{" "}
+            {imp.newLineCount.toLocaleString("en-KE")} new (
+            {imp.layout === "legacy11" ? "2010 layout" : "current layout"})
+          </dd>
+          <dt>Totals</dt>
+          <dd>
+            Paid in <Money kes={imp.summary?.paidInKes ?? 0} />, withdrawn{" "}
+            <Money kes={imp.summary?.withdrawnKes ?? 0} />
+          </dd>
         </dl>
         <div className="card">
           <strong>Exceptions from this statement</strong>
           {imp.exceptions.length ? (
-            <ul>{imp.exceptions.map((x) => <li key={x.type}><Link to={`/exceptions?type=${x.type}`}>{typeTitle(x.type)}</Link>: {x.open} open of {x.total}</li>)}</ul>
-          ) : <p className="muted">None.</p>}
+            <ul>
+              {imp.exceptions.map((x) => (
+                <li key={x.type}>
+                  <Link to={`/exceptions?type=${x.type}`}>{typeTitle(x.type)}</Link>: {x.open} open
+                  of {x.total}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">None.</p>
+          )}
         </div>
       </div>
       <h2>By day (EAT)</h2>
-      {days.length ? <DayStatusTable days={days} canSignOff={canSignOff} /> : <EmptyState>No days to show.</EmptyState>}
+      {days.length ? (
+        <DayStatusTable days={days} canSignOff={canSignOff} />
+      ) : (
+        <EmptyState>No days to show.</EmptyState>
+      )}
       <h2>Lines</h2>
       <nav className="counts" aria-label="Filter lines by state">
-        <Link to={stateLink("all")} aria-current={state === "all" ? "page" : undefined}>All ({total.toLocaleString("en-KE")})</Link>
+        <Link to={stateLink("all")} aria-current={state === "all" ? "page" : undefined}>
+          All ({total.toLocaleString("en-KE")})
+        </Link>
         {MATCH_STATES.filter((s) => imp.counts[s] > 0).map((s) => (
-          <Link key={s} to={stateLink(s)} aria-current={state === s ? "page" : undefined}>{s} ({imp.counts[s].toLocaleString("en-KE")})</Link>
+          <Link key={s} to={stateLink(s)} aria-current={state === s ? "page" : undefined}>
+            {s} ({imp.counts[s].toLocaleString("en-KE")})
+          </Link>
         ))}
       </nav>
-      {error ? <p className="form-error" role="alert">{error} <Link to={location.pathname}>Show all lines</Link></p> : null}
-      {lines.length ? <StatementLineTable lines={lines} canConfirm={canConfirm} unmaskPhones={unmaskPhones} /> : error ? null : <EmptyState>No lines in this state.</EmptyState>}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error} <Link to={location.pathname}>Show all lines</Link>
+        </p>
+      ) : null}
+      {lines.length ? (
+        <StatementLineTable lines={lines} canConfirm={canConfirm} unmaskPhones={unmaskPhones} />
+      ) : error ? null : (
+        <EmptyState>No lines in this state.</EmptyState>
+      )}
       <Pager nextCursor={nextCursor} />
     </>
   );

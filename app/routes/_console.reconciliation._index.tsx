@@ -1,6 +1,11 @@
 // Statement reconciliation: upload an M-PESA org portal statement, the list of imports, and the daily
 // status that finance signs off (issue 7). Upload needs statements:import, sign-off reconciliation:signoff.
-import { json, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
@@ -24,26 +29,53 @@ const MAX_UPLOAD_MB = 64;
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
   const cursor = new URL(request.url).searchParams.get("cursor") ?? undefined;
-  const [page, days] = await Promise.all([listStatementImports(context.db, { cursor }), listRecentDays(context.db)]);
+  const [page, days] = await Promise.all([
+    listStatementImports(context.db, { cursor }),
+    listRecentDays(context.db),
+  ]);
   const role = session.user.role;
-  return json({ imports: page.imports, nextCursor: page.nextCursor, days, canImport: can(role, "statements:import"), canSignOff: can(role, "reconciliation:signoff") });
+  return json({
+    imports: page.imports,
+    nextCursor: page.nextCursor,
+    days,
+    canImport: can(role, "statements:import"),
+    canSignOff: can(role, "reconciliation:signoff"),
+  });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   return formAction<{ importId?: string; status?: string; day?: string }>(async () => {
     // The body's type names the action, so the permission is checked before a large upload is read.
     const upload = (request.headers.get("content-type") ?? "").startsWith("multipart/form-data");
-    const { actor, form } = await requireStaffAction(context, request, upload ? "statements:import" : "reconciliation:signoff",
-      upload ? multipartReader(MAX_UPLOAD_MB * 1_048_576) : undefined);
+    const { actor, form } = await requireStaffAction(
+      context,
+      request,
+      upload ? "statements:import" : "reconciliation:signoff",
+      upload ? multipartReader(MAX_UPLOAD_MB * 1_048_576) : undefined,
+    );
     const intent = form.get("intent");
     if (upload && intent === "upload") {
       const file = form.get("statement");
-      if (!(file instanceof File) || file.size === 0) throw new AppError("invalid_request", "Choose the statement file (CSV) to upload.", { field: "statement" });
-      const result = await importStatement(context, { fileName: file.name || "statement.csv", input: new Uint8Array(await file.arrayBuffer()), actor });
-      return { message: result.message, data: { importId: result.importId, status: result.status } };
+      if (!(file instanceof File) || file.size === 0)
+        throw new AppError("invalid_request", "Choose the statement file (CSV) to upload.", {
+          field: "statement",
+        });
+      const result = await importStatement(context, {
+        fileName: file.name || "statement.csv",
+        input: new Uint8Array(await file.arrayBuffer()),
+        actor,
+      });
+      return {
+        message: result.message,
+        data: { importId: result.importId, status: result.status },
+      };
     }
     if (!upload && intent === "signoff") {
-      const result = await signOffDay(context, { day: String(form.get("day") ?? ""), note: String(form.get("note") ?? "") }, actor);
+      const result = await signOffDay(
+        context,
+        { day: String(form.get("day") ?? ""), note: String(form.get("note") ?? "") },
+        actor,
+      );
       return { message: result.message, data: { day: result.status.day } };
     }
     throw new AppError("invalid_request", "Unknown action.");
@@ -55,17 +87,41 @@ export default function Reconciliation() {
   const result = useActionData<FormResult<{ importId?: string }>>();
   return (
     <>
-      <div className="page-head"><h1>Reconciliation</h1></div>
-      <p className="muted">The M-Pesa statement is the only independent record of money that moved. Import it daily; every difference becomes a proposal or an exception.</p>
-      {result && !result.ok ? <p className="form-error" role="alert">{result.error.message}</p> : null}
+      <div className="page-head">
+        <h1>Reconciliation</h1>
+      </div>
+      <p className="muted">
+        The M-Pesa statement is the only independent record of money that moved. Import it daily;
+        every difference becomes a proposal or an exception.
+      </p>
+      {result && !result.ok ? (
+        <p className="form-error" role="alert">
+          {result.error.message}
+        </p>
+      ) : null}
       {result?.ok ? (
-        <p className="form-ok" role="status">{result.message} {result.data?.importId ? <Link to={`/reconciliation/${result.data.importId}`}>Open the import</Link> : null}</p>
+        <p className="form-ok" role="status">
+          {result.message}{" "}
+          {result.data?.importId ? (
+            <Link to={`/reconciliation/${result.data.importId}`}>Open the import</Link>
+          ) : null}
+        </p>
       ) : null}
       {data.canImport ? <StatementUploadForm maxMb={MAX_UPLOAD_MB} /> : null}
       <h2>Daily status</h2>
-      {data.days.length ? <DayStatusTable days={data.days} canSignOff={data.canSignOff} /> : <EmptyState>No statement lines yet: import a statement to see each day's reconciliation.</EmptyState>}
+      {data.days.length ? (
+        <DayStatusTable days={data.days} canSignOff={data.canSignOff} />
+      ) : (
+        <EmptyState>
+          No statement lines yet: import a statement to see each day's reconciliation.
+        </EmptyState>
+      )}
       <h2>Imports</h2>
-      {data.imports.length ? <ImportTable rows={data.imports} /> : <EmptyState>No statements imported yet.</EmptyState>}
+      {data.imports.length ? (
+        <ImportTable rows={data.imports} />
+      ) : (
+        <EmptyState>No statements imported yet.</EmptyState>
+      )}
       <Pager nextCursor={data.nextCursor} />
     </>
   );

@@ -26,17 +26,28 @@ export default function ConsoleLayout() {
   const items = navFor(user.role);
   return (
     <div className="shell">
-      <div className={`env-banner env-${environment}`} data-testid="environment-banner">{ENVIRONMENT_LABELS[environment]}</div>
+      <div className={`env-banner env-${environment}`} data-testid="environment-banner">
+        {ENVIRONMENT_LABELS[environment]}
+      </div>
       <header className="topbar">
-        <a href="/" className="brand">{merchantName} · M-Pesa console</a>
+        <a href="/" className="brand">
+          {merchantName} · M-Pesa console
+        </a>
         <Form method="get" action="/search" className="global-search" role="search">
-          <input name="q" type="search" placeholder="Receipt, CheckoutRequestID, order ref or phone" aria-label="Search payments" />
+          <input
+            name="q"
+            type="search"
+            placeholder="Receipt, CheckoutRequestID, order ref or phone"
+            aria-label="Search payments"
+          />
         </Form>
         <div className="whoami">
           <span>{user.name}</span> <span className="role-pill">{ROLE_LABELS[user.role]}</span>
           <Form method="post" action="/logout">
             <input type="hidden" name="csrf" value={csrfToken} />
-            <button type="submit" className="link">Sign out</button>
+            <button type="submit" className="link">
+              Sign out
+            </button>
           </Form>
         </div>
       </header>
@@ -48,17 +59,27 @@ export default function ConsoleLayout() {
             <ul key={group} data-group={group}>
               {group === "admin" ? <li className="nav-heading">Administration</li> : null}
               {groupItems.map((item) => (
-                <li key={item.to}><NavLink to={item.to} end={item.to === "/" || item.to === "/payments"}>{item.label}</NavLink></li>
+                <li key={item.to}>
+                  <NavLink to={item.to} end={item.to === "/" || item.to === "/payments"}>
+                    {item.label}
+                  </NavLink>
+                </li>
               ))}
             </ul>
           );
         })}
       </nav>
-      <main className="content"><Outlet /></main>
+      <main className="content">
+        <Outlet />
+      </main>
     </div>
   );
 }
 
 export function ErrorBoundary() {
-  return <div className="content"><ErrorPage /></div>;
+  return (
+    <div className="content">
+      <ErrorPage />
+    </div>
+  );
 }

@@ -8,5 +8,7 @@ import { requirePermission } from "../modules/auth/guards.server";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePermission(context, request, "audit:read");
   await requirePermission(context, request, "exports:csv");
-  return apiHandler(async () => staffAuditCsv(context.db, Object.fromEntries(new URL(request.url).searchParams)));
+  return apiHandler(async () =>
+    staffAuditCsv(context.db, Object.fromEntries(new URL(request.url).searchParams)),
+  );
 }

@@ -11,23 +11,36 @@ import { listPayments } from "../modules/payments/queries.server";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireApiActor(context, request, "payments:read", { allowSession: true });
   return apiHandler(async () => {
-    return json(await listPayments(context.db, Object.fromEntries(new URL(request.url).searchParams)));
+    return json(
+      await listPayments(context.db, Object.fromEntries(new URL(request.url).searchParams)),
+    );
   });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  if (request.method !== "POST") return json({ error: { code: "method_not_allowed", message: "POST only" } }, { status: 405 });
+  if (request.method !== "POST")
+    return json({ error: { code: "method_not_allowed", message: "POST only" } }, { status: 405 });
   const actor = await requireApiActor(context, request, "payments:request");
   return apiHandler(async () => {
     const body = await request.json().catch(() => {
-      throw new AppError("invalid_json", "The request body must be JSON like {\"orderRef\":\"INV-1\",\"amount\":100,\"phone\":\"0712345678\"}.");
+      throw new AppError(
+        "invalid_json",
+        'The request body must be JSON like {"orderRef":"INV-1","amount":100,"phone":"0712345678"}.',
+      );
     });
     const input = parseWith(InitiatePaymentSchema, body);
     const scope = actor.kind === "api_key" ? `key:${actor.apiKeyId}` : `user:${actor.userId}`;
-    const result = await withIdempotency(context.db, { scope, key: request.headers.get("Idempotency-Key"), body: input }, async () => {
-      const payment = await initiatePayment(context, body, actor);
-      return { status: 201, body: { payment }, paymentId: payment.id };
+    const result = await withIdempotency(
+      context.db,
+      { scope, key: request.headers.get("Idempotency-Key"), body: input },
+      async () => {
+        const payment = await initiatePayment(context, body, actor);
+        return { status: 201, body: { payment }, paymentId: payment.id };
+      },
+    );
+    return json(result.body, {
+      status: result.status,
+      headers: result.replayed ? { "Idempotent-Replayed": "true" } : undefined,
     });
-    return json(result.body, { status: result.status, headers: result.replayed ? { "Idempotent-Replayed": "true" } : undefined });
   });
 }

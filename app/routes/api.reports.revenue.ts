@@ -8,6 +8,9 @@ import { getRevenueDashboard } from "../modules/reports/revenue.server";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireApiActor(context, request, "reports:read", { allowSession: true });
   return apiHandler(async () => {
-    return json(await getRevenueDashboard(context, Object.fromEntries(new URL(request.url).searchParams)), { headers: { "Cache-Control": "no-store" } });
+    return json(
+      await getRevenueDashboard(context, Object.fromEntries(new URL(request.url).searchParams)),
+      { headers: { "Cache-Control": "no-store" } },
+    );
   });
 }

@@ -8,7 +8,8 @@ export const loader = methodNotAllowed;
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { raw, refusal } = await receiveWebhook(context, request, params.token, "c2b_validation");
-  if (refusal) return json({ ResultCode: "C2B00016", ResultDesc: "Rejected" }, { status: refusal.status });
+  if (refusal)
+    return json({ ResultCode: "C2B00016", ResultDesc: "Rejected" }, { status: refusal.status });
   try {
     await processC2bValidation(context, raw.id);
   } catch (error) {

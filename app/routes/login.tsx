@@ -1,4 +1,10 @@
-import { json, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  json,
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { assertSameOrigin } from "../modules/auth/guards.server";
 import { createStaffSession, getStaffSession } from "../modules/auth/sessions.server";
@@ -29,7 +35,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     context.log.info({ event: "sign_in_failed", ip }, "sign-in failed");
     return json({ error: result.message, email }, { status: 401 });
   }
-  const cookie = await createStaffSession(context, result.user.id, { ip, userAgent: request.headers.get("User-Agent") });
+  const cookie = await createStaffSession(context, result.user.id, {
+    ip,
+    userAgent: request.headers.get("User-Agent"),
+  });
   return redirect(safeNext(form.get("next")), { headers: { "Set-Cookie": cookie } });
 }
 
@@ -42,10 +51,26 @@ export default function Login() {
       <Form method="post" className="card login-card">
         <h1>M-Pesa merchant console</h1>
         <p className="muted">Sign in with your staff account.</p>
-        {data?.error ? <p className="form-error" role="alert">{data.error}</p> : null}
+        {data?.error ? (
+          <p className="form-error" role="alert">
+            {data.error}
+          </p>
+        ) : null}
         <input type="hidden" name="next" value={params.get("next") ?? "/"} />
-        <label>Email<input name="email" type="email" autoComplete="username" required defaultValue={data?.email} /></label>
-        <label>Password<input name="password" type="password" autoComplete="current-password" required /></label>
+        <label>
+          Email
+          <input
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            defaultValue={data?.email}
+          />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
         <button type="submit" className="primary" disabled={navigation.state !== "idle"}>
           {navigation.state !== "idle" ? "Signing in…" : "Sign in"}
         </button>

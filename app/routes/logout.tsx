@@ -9,5 +9,7 @@ export async function loader() {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   assertSameOrigin(request);
-  return redirect("/login", { headers: { "Set-Cookie": await destroyStaffSession(context, request) } });
+  return redirect("/login", {
+    headers: { "Set-Cookie": await destroyStaffSession(context, request) },
+  });
 }

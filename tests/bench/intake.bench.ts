@@ -8,15 +8,36 @@ import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { freePort, load, percentile, scratchDatabase, startServer } from "./support";
 
-const { values } = parseArgs({ options: { callbacks: { type: "string", default: "4000" }, concurrency: { type: "string", default: "32" } } });
+const { values } = parseArgs({
+  options: {
+    callbacks: { type: "string", default: "4000" },
+    concurrency: { type: "string", default: "32" },
+  },
+});
 const N = Number(values.callbacks);
 const C = Number(values.concurrency);
 const TOKEN = "bench-callback-token";
 
-const body = (i: number) => JSON.stringify({ Body: { stkCallback: {
-  MerchantRequestID: `m-${i}`, CheckoutRequestID: `ws_CO_BENCH${String(i).padStart(8, "0")}`, ResultCode: 0, ResultDesc: "The service request is processed successfully.",
-  CallbackMetadata: { Item: [{ Name: "Amount", Value: 100 }, { Name: "MpesaReceiptNumber", Value: `BEN${String(i).padStart(7, "0")}` }, { Name: "Balance" },
-    { Name: "TransactionDate", Value: 20251124101539 }, { Name: "PhoneNumber", Value: 254712345678 }] } } } });
+const body = (i: number) =>
+  JSON.stringify({
+    Body: {
+      stkCallback: {
+        MerchantRequestID: `m-${i}`,
+        CheckoutRequestID: `ws_CO_BENCH${String(i).padStart(8, "0")}`,
+        ResultCode: 0,
+        ResultDesc: "The service request is processed successfully.",
+        CallbackMetadata: {
+          Item: [
+            { Name: "Amount", Value: 100 },
+            { Name: "MpesaReceiptNumber", Value: `BEN${String(i).padStart(7, "0")}` },
+            { Name: "Balance" },
+            { Name: "TransactionDate", Value: 20251124101539 },
+            { Name: "PhoneNumber", Value: 254712345678 },
+          ],
+        },
+      },
+    },
+  });
 
 async function seedPending(url: string, n: number) {
   const database = await openDatabase({ databaseUrl: url });
@@ -46,16 +67,26 @@ async function floorServer(url: string) {
         await tx`insert into floor_raw (body) values (${raw})`;
         await tx`update floor_rows set status = 'paid' where id = ${i}`;
       });
-      res.writeHead(200, { "Content-Type": "application/json" }).end('{"ResultCode":0,"ResultDesc":"Accepted"}');
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end('{"ResultCode":0,"ResultDesc":"Accepted"}');
     });
   });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${port}`, close: async () => { server.close(); await sql.end(); } };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.close();
+      await sql.end();
+    },
+  };
 }
 
 function report(name: string, r: { latencies: number[]; seconds: number }) {
   const rate = N / r.seconds;
-  console.log(`${name.padEnd(8)} ${rate.toFixed(0).padStart(6)} callbacks/s   p50 ${percentile(r.latencies, 50).toFixed(1)} ms   p99 ${percentile(r.latencies, 99).toFixed(1)} ms`);
+  console.log(
+    `${name.padEnd(8)} ${rate.toFixed(0).padStart(6)} callbacks/s   p50 ${percentile(r.latencies, 50).toFixed(1)} ms   p99 ${percentile(r.latencies, 99).toFixed(1)} ms`,
+  );
   return rate;
 }
 
@@ -64,29 +95,51 @@ async function main() {
   try {
     await seedPending(scratch.url, N);
     const floor = await floorServer(scratch.url);
-    const app = await startServer({ DATABASE_URL: scratch.url, MPESA_CALLBACK_TOKEN: TOKEN, POLLER_ENABLED: "false", START_SIMULATOR: "false", SEED_DEMO_DATA: "false", LOG_LEVEL: "info", DATABASE_POOL_MAX: "10" });
-    const post = (base: string, i: number) => fetch(base, { method: "POST", headers: { "Content-Type": "application/json;charset=UTF-8" }, body: body(i) }).then(async (r) => {
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-      await r.arrayBuffer();
+    const app = await startServer({
+      DATABASE_URL: scratch.url,
+      MPESA_CALLBACK_TOKEN: TOKEN,
+      POLLER_ENABLED: "false",
+      START_SIMULATOR: "false",
+      SEED_DEMO_DATA: "false",
+      LOG_LEVEL: "info",
+      DATABASE_POOL_MAX: "10",
     });
+    const post = (base: string, i: number) =>
+      fetch(base, {
+        method: "POST",
+        headers: { "Content-Type": "application/json;charset=UTF-8" },
+        body: body(i),
+      }).then(async (r) => {
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+        await r.arrayBuffer();
+      });
     // Warm both up on a few ids beyond N (unknown ids: orphans for the app) so JIT and pools are hot.
     await load(200, 8, (i) => post(floor.url, i));
     await load(200, 8, (i) => post(`${app.url}/hooks/daraja/stk/${TOKEN}`, N + i));
-    console.log(`${N} callbacks for distinct pending attempts, ${C} concurrent senders, PostgreSQL 15 on this machine`);
+    console.log(
+      `${N} callbacks for distinct pending attempts, ${C} concurrent senders, PostgreSQL 15 on this machine`,
+    );
     const floorRate = report("floor", await load(N, C, (i) => post(floor.url, i)));
     const appStarted = performance.now();
-    const appRate = report("app", await load(N, C, (i) => post(`${app.url}/hooks/daraja/stk/${TOKEN}`, i)));
+    const appRate = report(
+      "app",
+      await load(N, C, (i) => post(`${app.url}/hooks/daraja/stk/${TOKEN}`, i)),
+    );
     console.log(`app / floor throughput: ${(appRate / floorRate).toFixed(2)} (target ≥ 0.60)`);
     const check = postgres(scratch.url, { max: 1 });
     // Acknowledged is not applied: also report when the last callback had been applied.
     for (;;) {
-      const [{ waiting }] = await check`select count(*)::int as waiting from raw_callbacks where outcome = 'received'`;
+      const [{ waiting }] =
+        await check`select count(*)::int as waiting from raw_callbacks where outcome = 'received'`;
       if (waiting === 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const appliedSeconds = (performance.now() - appStarted) / 1000;
-    console.log(`all ${N} applied ${appliedSeconds.toFixed(1)} s after the first was sent: ${(N / appliedSeconds).toFixed(0)} callbacks/s end to end`);
-    const [{ paid }] = await check`select count(*)::int as paid from payments where status = 'paid' and order_ref like 'BENCH-%'`;
+    console.log(
+      `all ${N} applied ${appliedSeconds.toFixed(1)} s after the first was sent: ${(N / appliedSeconds).toFixed(0)} callbacks/s end to end`,
+    );
+    const [{ paid }] =
+      await check`select count(*)::int as paid from payments where status = 'paid' and order_ref like 'BENCH-%'`;
     console.log(`payments paid by the run: ${paid} of ${N}`);
     await check.end();
     await app.stop();

@@ -17,7 +17,10 @@ import { sql } from "drizzle-orm";
 import { benchDatabaseUrl, loadConfig } from "../../app/config.server";
 import { createContext, type AppContext } from "../../app/context.server";
 import { createLog } from "../../app/lib/log.server";
-import { importStatement, importStatementFile } from "../../app/modules/reconciliation/import.server";
+import {
+  importStatement,
+  importStatementFile,
+} from "../../app/modules/reconciliation/import.server";
 import { compactRef } from "../../app/modules/reconciliation/match-rules";
 import { openDatabase, type Database } from "../../db/client";
 import { migrate } from "../../db/migrate";
@@ -30,31 +33,57 @@ const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MB`;
 const SEED = 42;
 
 function options() {
-  const { values } = parseArgs({ options: { lines: { type: "string", default: "200000" }, known: { type: "string", default: "0.9" }, pglite: { type: "boolean" }, "database-url": { type: "string" } } });
+  const { values } = parseArgs({
+    options: {
+      lines: { type: "string", default: "200000" },
+      known: { type: "string", default: "0.9" },
+      pglite: { type: "boolean" },
+      "database-url": { type: "string" },
+    },
+  });
   const lines = Number(values.lines);
   const known = Number(values.known);
-  if (!Number.isInteger(lines) || lines < 1) throw new Error("--lines must be a positive whole number");
-  if (!(known >= 0 && known <= 1)) throw new Error("--known must be between 0 and 1 (the share of paid-in receipts the system already knows)");
-  return { lines, known, pglite: !!values.pglite, databaseUrl: values["database-url"] ?? benchDatabaseUrl() };
+  if (!Number.isInteger(lines) || lines < 1)
+    throw new Error("--lines must be a positive whole number");
+  if (!(known >= 0 && known <= 1))
+    throw new Error(
+      "--known must be between 0 and 1 (the share of paid-in receipts the system already knows)",
+    );
+  return {
+    lines,
+    known,
+    pglite: !!values.pglite,
+    databaseUrl: values["database-url"] ?? benchDatabaseUrl(),
+  };
 }
 
-async function openBenchDatabase(o: ReturnType<typeof options>, dir: string): Promise<{ database: Database; label: string; drop(): Promise<void> }> {
+async function openBenchDatabase(
+  o: ReturnType<typeof options>,
+  dir: string,
+): Promise<{ database: Database; label: string; drop(): Promise<void> }> {
   if (o.pglite) {
     // On disk, as a PGlite deployment runs (in memory the whole database would count as our RSS).
     const database = await openDatabase({ dataDir: join(dir, "pglite") });
     await migrate(database.db);
     return { database, label: "PGlite (files in a temp directory)", drop: async () => {} };
   }
-  const scratch = o.databaseUrl ? { url: o.databaseUrl, drop: async () => {} } : await scratchDatabase(`statement_bench_${process.pid}`);
+  const scratch = o.databaseUrl
+    ? { url: o.databaseUrl, drop: async () => {} }
+    : await scratchDatabase(`statement_bench_${process.pid}`);
   const database = await openDatabase({ databaseUrl: scratch.url, poolMax: 5 });
   await migrate(database.db);
-  return { database, label: `PostgreSQL ${new URL(scratch.url).pathname.slice(1)}`, drop: scratch.drop };
+  return {
+    database,
+    label: `PostgreSQL ${new URL(scratch.url).pathname.slice(1)}`,
+    drop: scratch.drop,
+  };
 }
 
 /** Paid payments (with their STK receipts) for a deterministic share of the file's Completed paid-in lines. */
 async function seedKnownPayments(ctx: AppContext, count: number, share: number): Promise<number> {
   let seeded = 0;
-  let batch: { payment: typeof payments.$inferInsert; receipt: typeof receipts.$inferInsert }[] = [];
+  let batch: { payment: typeof payments.$inferInsert; receipt: typeof receipts.$inferInsert }[] =
+    [];
   const flush = async () => {
     if (!batch.length) return;
     await ctx.db.insert(payments).values(batch.map((b) => b.payment));
@@ -66,15 +95,38 @@ async function seedKnownPayments(ctx: AppContext, count: number, share: number):
   for (const line of generateStatementLines(count, SEED)) {
     i += 1;
     // STK takes at most KES 250,000 (the payments table checks it); bigger sums arrive by bank or paybill.
-    if (line.direction === "out" || (line.status ?? "Completed") !== "Completed" || line.amountKes > 250_000 || (i * 7919) % 1000 >= share * 1000) continue;
+    if (
+      line.direction === "out" ||
+      (line.status ?? "Completed") !== "Completed" ||
+      line.amountKes > 250_000 ||
+      (i * 7919) % 1000 >= share * 1000
+    )
+      continue;
     const id = randomUUID();
     const at = line.completedAt;
     batch.push({
       payment: {
-        id, orderRef: `BENCH-${i}`, amountKes: line.amountKes, phone: "254712345678", description: "bench", accountReference: compactRef(line.accountNo).slice(0, 12) || "BENCH",
-        status: "paid", receipt: line.receipt, createdAt: new Date(at.getTime() - 40_000), updatedAt: at, paidAt: new Date(at.getTime() + 2_000), finalAt: at,
+        id,
+        orderRef: `BENCH-${i}`,
+        amountKes: line.amountKes,
+        phone: "254712345678",
+        description: "bench",
+        accountReference: compactRef(line.accountNo).slice(0, 12) || "BENCH",
+        status: "paid",
+        receipt: line.receipt,
+        createdAt: new Date(at.getTime() - 40_000),
+        updatedAt: at,
+        paidAt: new Date(at.getTime() + 2_000),
+        finalAt: at,
       },
-      receipt: { receipt: line.receipt, amountKes: line.amountKes, paymentId: id, transactionAt: at, firstSource: "stk_callback", seenInCallback: true },
+      receipt: {
+        receipt: line.receipt,
+        amountKes: line.amountKes,
+        paymentId: id,
+        transactionAt: at,
+        firstSource: "stk_callback",
+        seenInCallback: true,
+      },
     });
     if (batch.length === 1_000) await flush();
   }
@@ -90,37 +142,69 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), "statement-bench-"));
   const file = join(dir, "statement.csv");
   const { database, label, drop } = await openBenchDatabase(o, dir);
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", MPESA_ENVIRONMENT: "simulator", DARAJA_BASE_URL: "http://127.0.0.1:9" });
-  const { ctx } = await createContext(config, { database, migrate: false, log: createLog("silent") });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    MPESA_ENVIRONMENT: "simulator",
+    DARAJA_BASE_URL: "http://127.0.0.1:9",
+  });
+  const { ctx } = await createContext(config, {
+    database,
+    migrate: false,
+    log: createLog("silent"),
+  });
   try {
     let t0 = performance.now();
-    await pipeline(Readable.from(statementCsvChunks({ lines: generateStatementLines(o.lines, SEED) })), createWriteStream(file));
+    await pipeline(
+      Readable.from(statementCsvChunks({ lines: generateStatementLines(o.lines, SEED) })),
+      createWriteStream(file),
+    );
     const size = (await stat(file)).size;
-    out(`${label}; generated ${o.lines.toLocaleString("en-KE")} lines (${mb(size)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    out(
+      `${label}; generated ${o.lines.toLocaleString("en-KE")} lines (${mb(size)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     t0 = performance.now();
     const seeded = await seedKnownPayments(ctx, o.lines, o.known);
-    out(`seeded ${seeded.toLocaleString("en-KE")} paid payments with receipts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    out(
+      `seeded ${seeded.toLocaleString("en-KE")} paid payments with receipts in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     global.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
-    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
     t0 = performance.now();
-    const result = await importStatement(ctx, { fileName: "bench.csv", input: createReadStream(file), actor: { kind: "system", label: "bench" } });
+    const result = await importStatement(ctx, {
+      fileName: "bench.csv",
+      input: createReadStream(file),
+      actor: { kind: "system", label: "bench" },
+    });
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
 
     const s = result.summary;
     const t = s.timings ?? { storeMs: 0, matchMs: 0 };
-    const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en-KE")} lines/s`;
+    const rate = (n: number, ms: number) =>
+      `${Math.round(n / (ms / 1000)).toLocaleString("en-KE")} lines/s`;
     out(result.message);
-    out(`parse + store: ${(t.storeMs / 1000).toFixed(1)} s (${rate(s.lines, t.storeMs)}); matching: ${(t.matchMs / 1000).toFixed(1)} s (${rate(s.lines, t.matchMs)})`);
+    out(
+      `parse + store: ${(t.storeMs / 1000).toFixed(1)} s (${rate(s.lines, t.storeMs)}); matching: ${(t.matchMs / 1000).toFixed(1)} s (${rate(s.lines, t.matchMs)})`,
+    );
     out(`total: ${seconds.toFixed(1)} s, ${rate(s.lines, seconds * 1000)}`);
-    out(`memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`);
+    out(
+      `memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`,
+    );
     t0 = performance.now();
-    const again = await importStatementFile(ctx, { path: file, actor: { kind: "system", label: "bench" } });
-    out(`re-import of the same file (as the CLI does it): ${again.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const again = await importStatementFile(ctx, {
+      path: file,
+      actor: { kind: "system", label: "bench" },
+    });
+    out(
+      `re-import of the same file (as the CLI does it): ${again.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await database.close();
     await drop();

@@ -6,7 +6,10 @@ import postgres from "postgres";
 
 export const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
-export async function scratchDatabase(name: string, adminUrl = ADMIN_URL): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchDatabase(
+  name: string,
+  adminUrl = ADMIN_URL,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`drop database if exists ${name} with (force)`);
   await admin.unsafe(`create database ${name}`);
@@ -33,18 +36,40 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function startServer(
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", SESSION_SECRET: "bench-session-secret-long-enough-1234", PORT: String(port), HOST: "127.0.0.1", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "production",
+      SESSION_SECRET: "bench-session-secret-long-enough-1234",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ...env,
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 240; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`${url}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, child, stop: async () => { child.kill("SIGTERM"); await new Promise((r) => child.once("exit", r)); } };
+  return {
+    url,
+    child,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -53,18 +78,27 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `total` jobs with `concurrency` workers; returns per-job latencies (ms) and the wall time. */
-export async function load(total: number, concurrency: number, job: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+export async function load(
+  total: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= total) return;
-      const t = performance.now();
-      await job(i);
-      latencies.push(performance.now() - t);
-    }
-  }));
-  return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - started) / 1000 };
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t = performance.now();
+        await job(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -11,14 +11,23 @@ beforeAll(async () => {
 });
 afterAll(async () => e2e?.stop());
 
-const statusOf = (page: Page) => page.locator("h1 [data-status]").first().getAttribute("data-status");
+const statusOf = (page: Page) =>
+  page.locator("h1 [data-status]").first().getAttribute("data-status");
 
-async function requestPayment(page: Page, orderRef: string, phone: string, amount = "120"): Promise<string> {
+async function requestPayment(
+  page: Page,
+  orderRef: string,
+  phone: string,
+  amount = "120",
+): Promise<string> {
   await page.goto(`${e2e.baseUrl}/payments/new`);
   await page.fill("input[name=orderRef]", orderRef);
   await page.fill("input[name=amount]", amount);
   await page.fill("input[name=phone]", phone);
-  await Promise.all([page.waitForURL(/\/payments\/[0-9a-f-]{36}$/), page.click("main form button[type=submit]")]);
+  await Promise.all([
+    page.waitForURL(/\/payments\/[0-9a-f-]{36}$/),
+    page.click("main form button[type=submit]"),
+  ]);
   return new URL(page.url()).pathname.split("/").pop()!;
 }
 
@@ -28,11 +37,18 @@ async function waitForStatus(page: Page, status: string, timeout = 30_000) {
 
 async function exceptionOf(page: Page, paymentId: string, type: string): Promise<string> {
   await page.goto(`${e2e.baseUrl}/payments/${paymentId}`);
-  const link = page.locator(`[data-testid=open-exceptions] a`, { hasText: type.replace(/_/g, " ") });
-  await expect.poll(async () => {
-    await page.reload();
-    return link.count();
-  }, { timeout: 30_000, interval: 1000 }).toBeGreaterThan(0);
+  const link = page.locator(`[data-testid=open-exceptions] a`, {
+    hasText: type.replace(/_/g, " "),
+  });
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        return link.count();
+      },
+      { timeout: 30_000, interval: 1000 },
+    )
+    .toBeGreaterThan(0);
   return (await link.first().getAttribute("href"))!;
 }
 
@@ -44,7 +60,9 @@ it("support re-sends a prompt for a cancelled payment and the handset pays it", 
 
   const resend = page.locator("form[aria-label='Re-send STK prompt']");
   await resend.locator("input[name=phone]").fill("0712 000 111");
-  await resend.locator("textarea[name=reason]").fill("Customer asked for the prompt on their other phone");
+  await resend
+    .locator("textarea[name=reason]")
+    .fill("Customer asked for the prompt on their other phone");
   await resend.locator("button[type=submit]").click();
   await waitForStatus(page, "pending");
 
@@ -56,7 +74,9 @@ it("support re-sends a prompt for a cancelled payment and the handset pays it", 
 
   await waitForStatus(page, "paid");
   expect(await page.locator("[data-testid=attempts] tbody tr").count()).toBe(2);
-  await expect.poll(() => page.locator("body").innerText()).toContain("Customer asked for the prompt on their other phone");
+  await expect
+    .poll(() => page.locator("body").innerText())
+    .toContain("Customer asked for the prompt on their other phone");
   await screenshot(page, "payment-paid-after-resend");
   await page.context().close();
   expect(paymentId).toMatch(/^[0-9a-f-]{36}$/);
@@ -72,10 +92,16 @@ it("finance resolves a late success with a note", async () => {
   await page.goto(`${e2e.baseUrl}${href}`);
   await screenshot(page, "exception-late-success");
   const accept = page.locator("form[data-action=accept_paid]");
-  await accept.locator("textarea[name=note]").fill("Customer showed the M-Pesa SMS; shipping the order");
+  await accept
+    .locator("textarea[name=note]")
+    .fill("Customer showed the M-Pesa SMS; shipping the order");
   await accept.locator("button[type=submit]").click();
-  await expect.poll(() => page.locator("h1 [data-status]").getAttribute("data-status")).toBe("resolved");
-  await expect.poll(() => page.locator("[data-testid=resolution]").innerText()).toContain("shipping the order");
+  await expect
+    .poll(() => page.locator("h1 [data-status]").getAttribute("data-status"))
+    .toBe("resolved");
+  await expect
+    .poll(() => page.locator("[data-testid=resolution]").innerText())
+    .toContain("shipping the order");
 
   await page.goto(`${e2e.baseUrl}/payments/${paymentId}`);
   await waitForStatus(page, "paid", 5000);
@@ -107,7 +133,9 @@ it("marking an unknown payment paid offline waits for a second finance user's ap
   const approve = second.locator("form[data-action=approve]");
   await approve.locator("textarea[name=note]").fill("Checked the portal statement too");
   await approve.locator("button[type=submit]").click();
-  await expect.poll(() => second.locator("h1 [data-status]").getAttribute("data-status")).toBe("resolved");
+  await expect
+    .poll(() => second.locator("h1 [data-status]").getAttribute("data-status"))
+    .toBe("resolved");
   await second.goto(`${e2e.baseUrl}/payments/${paymentId}`);
   await waitForStatus(second, "paid", 5000);
   expect(await second.locator("body").innerText()).toContain("UKL1OFFLN9");
@@ -117,7 +145,11 @@ it("marking an unknown payment paid offline waits for a second finance user's ap
 it("a manager sees the dashboard drawn and cannot reach exception actions", async () => {
   const page = await signIn(e2e, "manager");
   await page.goto(`${e2e.baseUrl}/`);
-  await expect.poll(() => page.locator("svg .recharts-bar-rectangle, svg .recharts-rectangle").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => page.locator("svg .recharts-bar-rectangle, svg .recharts-rectangle").count(), {
+      timeout: 15_000,
+    })
+    .toBeGreaterThan(0);
   await screenshot(page, "dashboard-manager");
 
   await page.goto(`${e2e.baseUrl}/exceptions`);
@@ -126,7 +158,9 @@ it("a manager sees the dashboard drawn and cannot reach exception actions", asyn
   await page.waitForURL(/\/exceptions\/[0-9a-f-]{36}/);
   expect(await page.locator("form[data-action]").count()).toBe(0);
   const csrf = "not-needed";
-  const refused = await page.request.post(page.url(), { form: { intent: "write_off", note: "manager tries", csrf } });
+  const refused = await page.request.post(page.url(), {
+    form: { intent: "write_off", note: "manager tries", csrf },
+  });
   expect(refused.status()).toBe(403);
   await page.goto(`${e2e.baseUrl}/payments`);
   await screenshot(page, "payments-list-manager");

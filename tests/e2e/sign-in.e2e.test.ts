@@ -8,11 +8,27 @@ beforeAll(async () => {
 });
 afterAll(async () => e2e?.stop());
 
-const navOf = async (page: import("playwright-core").Page) => page.locator("nav.sidenav a").allInnerTexts();
+const navOf = async (page: import("playwright-core").Page) =>
+  page.locator("nav.sidenav a").allInnerTexts();
 
 describe("signing in", () => {
   it.each([
-    ["admin", ["Dashboard", "Payments", "Request payment", "Exceptions", "Callback log", "Reconciliation", "Users", "API keys", "Staff audit", "Poller", "Settings"]],
+    [
+      "admin",
+      [
+        "Dashboard",
+        "Payments",
+        "Request payment",
+        "Exceptions",
+        "Callback log",
+        "Reconciliation",
+        "Users",
+        "API keys",
+        "Staff audit",
+        "Poller",
+        "Settings",
+      ],
+    ],
     ["finance", ["Dashboard", "Payments", "Exceptions", "Callback log", "Reconciliation"]],
     ["support", ["Dashboard", "Payments", "Request payment", "Exceptions"]],
     ["manager", ["Dashboard", "Payments", "Exceptions"]],
@@ -39,7 +55,9 @@ describe("signing in", () => {
     await page.fill("input[name=email]", DEMO.support.email);
     await page.fill("input[name=password]", "not-the-password");
     await page.click("button[type=submit]");
-    await expect.poll(() => page.locator("[role=alert]").innerText()).toBe("Email or password is incorrect.");
+    await expect
+      .poll(() => page.locator("[role=alert]").innerText())
+      .toBe("Email or password is incorrect.");
     expect(new URL(page.url()).pathname).toBe("/login");
     await screenshot(page, "login-error");
     await context.close();

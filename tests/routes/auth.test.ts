@@ -15,7 +15,11 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 async function signIn(email: string, password: string, headers: Record<string, string> = {}) {
-  return call(login.action, app.ctx, postForm("/login", { email, password, next: "/payments" }, { headers }));
+  return call(
+    login.action,
+    app.ctx,
+    postForm("/login", { email, password, next: "/payments" }, { headers }),
+  );
 }
 
 describe("signing in", () => {
@@ -27,7 +31,11 @@ describe("signing in", () => {
     const cookie = response.headers.get("Set-Cookie")!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
-    const layout = await call(consoleLayout.loader, app.ctx, get("/", { cookie: cookie.split(";")[0] }));
+    const layout = await call(
+      consoleLayout.loader,
+      app.ctx,
+      get("/", { cookie: cookie.split(";")[0] }),
+    );
     expect((await jsonOf(layout)).user).toMatchObject({ email: user.email, role: "finance" });
   });
 
@@ -42,7 +50,8 @@ describe("signing in", () => {
 
   it("refuses after five failures for the account, even with the right password, for 15 minutes", async () => {
     const user = await makeUser(app.ctx, "support");
-    for (let i = 0; i < 5; i++) await signIn(user.email, `wrong ${i} password`, { "x-console-client-ip": `10.0.0.${i}` });
+    for (let i = 0; i < 5; i++)
+      await signIn(user.email, `wrong ${i} password`, { "x-console-client-ip": `10.0.0.${i}` });
     const blocked = await signIn(user.email, TEST_PASSWORD);
     expect(blocked.status).toBe(401);
     expect((await jsonOf(blocked)).error).toMatch(/Too many failed sign-ins/);
@@ -52,13 +61,25 @@ describe("signing in", () => {
 
   it("does not redirect off-site after sign-in", async () => {
     const user = await makeUser(app.ctx, "manager");
-    const response = await call(login.action, app.ctx, postForm("/login", { email: user.email, password: TEST_PASSWORD, next: "//evil.example/x" }));
+    const response = await call(
+      login.action,
+      app.ctx,
+      postForm("/login", { email: user.email, password: TEST_PASSWORD, next: "//evil.example/x" }),
+    );
     expect(response.headers.get("Location")).toBe("/");
   });
 
   it("refuses a sign-in form posted from another site", async () => {
     const user = await makeUser(app.ctx, "manager");
-    const response = await call(login.action, app.ctx, postForm("/login", { email: user.email, password: TEST_PASSWORD }, { headers: { Origin: "https://evil.example" } }));
+    const response = await call(
+      login.action,
+      app.ctx,
+      postForm(
+        "/login",
+        { email: user.email, password: TEST_PASSWORD },
+        { headers: { Origin: "https://evil.example" } },
+      ),
+    );
     expect(response.status).toBe(403);
   });
 });
@@ -66,8 +87,12 @@ describe("signing in", () => {
 describe("sessions", () => {
   it("expire after SESSION_TTL_HOURS: the console then sends you to sign in", async () => {
     const user = await makeUser(app.ctx, "support");
-    const cookie = (await signIn(user.email, TEST_PASSWORD)).headers.get("Set-Cookie")!.split(";")[0];
-    expect((await call(consoleLayout.loader, app.ctx, get("/payments", { cookie }))).status).toBe(200);
+    const cookie = (await signIn(user.email, TEST_PASSWORD)).headers
+      .get("Set-Cookie")!
+      .split(";")[0];
+    expect((await call(consoleLayout.loader, app.ctx, get("/payments", { cookie }))).status).toBe(
+      200,
+    );
     clock += 61 * 60_000;
     const expired = await call(consoleLayout.loader, app.ctx, get("/payments", { cookie }));
     expect(expired.status).toBe(302);
@@ -76,14 +101,20 @@ describe("sessions", () => {
 
   it("end at sign-out: the old cookie no longer works", async () => {
     const user = await makeUser(app.ctx, "support");
-    const cookie = (await signIn(user.email, TEST_PASSWORD)).headers.get("Set-Cookie")!.split(";")[0];
+    const cookie = (await signIn(user.email, TEST_PASSWORD)).headers
+      .get("Set-Cookie")!
+      .split(";")[0];
     const out = await call(logout.action, app.ctx, postForm("/logout", {}, { cookie }));
     expect(out.headers.get("Location")).toBe("/login");
     expect((await call(consoleLayout.loader, app.ctx, get("/", { cookie }))).status).toBe(302);
   });
 
   it("are not accepted with a forged cookie", async () => {
-    const response = await call(consoleLayout.loader, app.ctx, get("/", { cookie: "__console_session=forged.value" }));
+    const response = await call(
+      consoleLayout.loader,
+      app.ctx,
+      get("/", { cookie: "__console_session=forged.value" }),
+    );
     expect(response.status).toBe(302);
   });
 });
@@ -92,6 +123,10 @@ describe("health", () => {
   it("reports the process and the database", async () => {
     const response = await call(health.loader, app.ctx, get("/healthz"));
     expect(response.status).toBe(200);
-    expect(await jsonOf(response)).toMatchObject({ status: "ok", database: { ok: true }, environment: "simulator" });
+    expect(await jsonOf(response)).toMatchObject({
+      status: "ok",
+      database: { ok: true },
+      environment: "simulator",
+    });
   });
 });

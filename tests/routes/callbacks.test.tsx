@@ -18,23 +18,49 @@ let app: TestApp;
 let as: Record<"admin" | "finance" | "support" | "manager", Session>;
 let f: ReturnType<typeof flows>;
 
-const SCRIPT_JSON = JSON.stringify({ Body: { stkCallback: { MerchantRequestID: "1", CheckoutRequestID: "ws_CO_evil", ResultCode: 1032, ResultDesc: "<script>alert('pwned')</script>" } } });
+const SCRIPT_JSON = JSON.stringify({
+  Body: {
+    stkCallback: {
+      MerchantRequestID: "1",
+      CheckoutRequestID: "ws_CO_evil",
+      ResultCode: 1032,
+      ResultDesc: "<script>alert('pwned')</script>",
+    },
+  },
+});
 const SCRIPT_RAW = "<script>document.title='pwned'</script>";
 
 beforeAll(async () => {
   app = await startTestApp(FAST_FLOWS);
-  as = { admin: await signedIn(app.ctx, "admin"), finance: await signedIn(app.ctx, "finance"), support: await signedIn(app.ctx, "support"), manager: await signedIn(app.ctx, "manager") };
+  as = {
+    admin: await signedIn(app.ctx, "admin"),
+    finance: await signedIn(app.ctx, "finance"),
+    support: await signedIn(app.ctx, "support"),
+    manager: await signedIn(app.ctx, "manager"),
+  };
   f = flows(app, as.support.actor);
   await postStkCallback(app, SCRIPT_JSON);
   await postStkCallback(app, SCRIPT_RAW);
 });
 afterAll(async () => app?.close());
 
-const rawRow = async (match: string) => waitFor(async () => (await app.ctx.db.select().from(rawCallbacks)).find((r) => Buffer.from(r.body).toString("utf8") === match && r.outcome !== "received"));
-const log = (query: string, who: Session) => call(logRoute.loader, app.ctx, get(`/callbacks${query}`, who));
-const one = (id: number, who: Session) => call(callbackRoute.loader, app.ctx, get(`/callbacks/${id}`, who), { callbackId: String(id) });
+const rawRow = async (match: string) =>
+  waitFor(async () =>
+    (await app.ctx.db.select().from(rawCallbacks)).find(
+      (r) => Buffer.from(r.body).toString("utf8") === match && r.outcome !== "received",
+    ),
+  );
+const log = (query: string, who: Session) =>
+  call(logRoute.loader, app.ctx, get(`/callbacks${query}`, who));
+const one = (id: number, who: Session) =>
+  call(callbackRoute.loader, app.ctx, get(`/callbacks/${id}`, who), { callbackId: String(id) });
 const reprocess = (id: number, who: Session, csrf = who.csrf) =>
-  call(callbackRoute.action, app.ctx, postForm(`/callbacks/${id}`, { intent: "reprocess" }, { cookie: who.cookie, csrf }), { callbackId: String(id) });
+  call(
+    callbackRoute.action,
+    app.ctx,
+    postForm(`/callbacks/${id}`, { intent: "reprocess" }, { cookie: who.cookie, csrf }),
+    { callbackId: String(id) },
+  );
 
 describe("who may read the log", () => {
   it("finance and admin; support and managers get 403", async () => {
@@ -71,23 +97,36 @@ describe("the list", () => {
     const res = await log("?outcome=invalid&export=csv", as.admin);
     expect(res.headers.get("Content-Type")).toMatch(/text\/csv/);
     const text = await res.text();
-    expect(text.split("\n")[0]).toBe("callback_id,received_at_eat,kind,outcome,outcome_detail,checkout_request_id,receipt,payment_id,source_ip,source_trusted,token_valid,size_bytes,body");
+    expect(text.split("\n")[0]).toBe(
+      "callback_id,received_at_eat,kind,outcome,outcome_detail,checkout_request_id,receipt,payment_id,source_ip,source_trusted,token_valid,size_bytes,body",
+    );
     expect(text).toContain(SCRIPT_RAW);
     expect((await log("?export=csv", as.manager)).status).toBe(403);
   });
 });
 
 describe("a payload containing <script>", () => {
-  it.each([["a JSON body", SCRIPT_JSON, "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;"], ["a non-JSON body", SCRIPT_RAW, "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;"]])(
-    "renders %s as text in the raw viewer", async (_, body, escaped) => {
-      const row = await rawRow(body);
-      const { status, html } = await renderPage(app.ctx, get(`/callbacks/${row.id}`, as.finance), "callbacks/:callbackId", callbackRoute);
-      expect(status).toBe(200);
-      expect(html).not.toContain("<script>");
-      expect(html).toMatch(/<pre class="raw" data-testid="raw-body"[^>]*>/);
-      expect(html).toContain(escaped);
-      expect(html.includes('data-testid="pretty-body"')).toBe(body === SCRIPT_JSON);
-    });
+  it.each([
+    ["a JSON body", SCRIPT_JSON, "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;"],
+    [
+      "a non-JSON body",
+      SCRIPT_RAW,
+      "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;",
+    ],
+  ])("renders %s as text in the raw viewer", async (_, body, escaped) => {
+    const row = await rawRow(body);
+    const { status, html } = await renderPage(
+      app.ctx,
+      get(`/callbacks/${row.id}`, as.finance),
+      "callbacks/:callbackId",
+      callbackRoute,
+    );
+    expect(status).toBe(200);
+    expect(html).not.toContain("<script>");
+    expect(html).toMatch(/<pre class="raw" data-testid="raw-body"[^>]*>/);
+    expect(html).toContain(escaped);
+    expect(html.includes('data-testid="pretty-body"')).toBe(body === SCRIPT_JSON);
+  });
 });
 
 describe("re-processing", () => {
@@ -97,34 +136,68 @@ describe("re-processing", () => {
     // test writes it, as an operator's fix would); then finance re-processes the stored callback.
     const { payment, orphan, checkoutRequestId } = await f.hung(301);
     const rawId = orphan.rawCallbackId!;
-    await app.ctx.db.update(stkAttempts).set({ checkoutRequestId }).where(eq(stkAttempts.paymentId, payment.id));
+    await app.ctx.db
+      .update(stkAttempts)
+      .set({ checkoutRequestId })
+      .where(eq(stkAttempts.paymentId, payment.id));
 
-    const page = await renderPage(app.ctx, get(`/callbacks/${rawId}`, as.finance), "callbacks/:callbackId", callbackRoute);
+    const page = await renderPage(
+      app.ctx,
+      get(`/callbacks/${rawId}`, as.finance),
+      "callbacks/:callbackId",
+      callbackRoute,
+    );
     expect(page.html).toContain('name="intent" value="reprocess"');
     expect((await reprocess(rawId, as.finance, "")).status).toBe(403);
 
     const res = await reprocess(rawId, as.finance);
     expect(res.status).toBe(200);
-    expect(await jsonOf(res)).toMatchObject({ ok: true, data: { outcome: "conflict" }, message: expect.stringContaining("now conflict") });
+    expect(await jsonOf(res)).toMatchObject({
+      ok: true,
+      data: { outcome: "conflict" },
+      message: expect.stringContaining("now conflict"),
+    });
     const [row] = await app.ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
     expect(row).toMatchObject({ outcome: "conflict", paymentId: payment.id });
     // The payment had been told "unknown": the money arriving now is a late success for finance.
-    expect((await app.ctx.db.select().from(exceptions).where(eq(exceptions.id, orphan.id)))[0]).toMatchObject({ status: "resolved", resolution: "auto_rematched" });
+    expect(
+      (await app.ctx.db.select().from(exceptions).where(eq(exceptions.id, orphan.id)))[0],
+    ).toMatchObject({ status: "resolved", resolution: "auto_rematched" });
     await f.exceptionFor({ paymentId: payment.id }, "late_success");
-    const audit = await app.ctx.db.select().from(staffAudit).where(and(eq(staffAudit.entityType, "raw_callback"), eq(staffAudit.entityId, String(rawId))));
-    expect(audit).toEqual([expect.objectContaining({ action: "callback.reprocess", actorUserId: as.finance.user.id, before: { outcome: "orphan" }, after: { outcome: "conflict" } })]);
+    const audit = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(
+        and(eq(staffAudit.entityType, "raw_callback"), eq(staffAudit.entityId, String(rawId))),
+      );
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: "callback.reprocess",
+        actorUserId: as.finance.user.id,
+        before: { outcome: "orphan" },
+        after: { outcome: "conflict" },
+      }),
+    ]);
 
     const again = await reprocess(rawId, as.admin);
     expect(again.status).toBe(409);
     expect((await jsonOf(again)).error.message).toMatch(/only invalid or orphan/);
-    const after = await renderPage(app.ctx, get(`/callbacks/${rawId}`, as.finance), "callbacks/:callbackId", callbackRoute);
+    const after = await renderPage(
+      app.ctx,
+      get(`/callbacks/${rawId}`, as.finance),
+      "callbacks/:callbackId",
+      callbackRoute,
+    );
     expect(after.html).not.toContain('value="reprocess"');
   });
 
   it("re-runs an invalid callback and keeps it invalid when nothing has changed", async () => {
     const row = await rawRow(SCRIPT_RAW);
     const res = await reprocess(row.id, as.finance);
-    expect(await jsonOf(res)).toMatchObject({ ok: true, message: expect.stringContaining("still invalid") });
+    expect(await jsonOf(res)).toMatchObject({
+      ok: true,
+      message: expect.stringContaining("still invalid"),
+    });
   });
 });
 
@@ -137,7 +210,12 @@ describe("the health banner", () => {
     const logLater = await renderPage(later, get("/callbacks", as.finance), "callbacks", logRoute);
     expect(logLater.html).toContain('data-testid="callback-health-banner"');
     expect(logLater.html).toMatch(/No M-Pesa callbacks.*for 30 minutes/);
-    const queueLater = await renderPage(later, get("/exceptions", as.manager), "exceptions", queueRoute);
+    const queueLater = await renderPage(
+      later,
+      get("/exceptions", as.manager),
+      "exceptions",
+      queueRoute,
+    );
     expect(queueLater.html).toContain('data-testid="callback-health-banner"');
   });
 });

@@ -20,8 +20,16 @@ beforeAll(async () => {
   app = await startTestApp();
   for (const role of ROLES) staff[role] = await signedIn(app.ctx, role);
   const actor = actorFor(await makeUser(app.ctx, "support"));
-  const started = await initiatePayment(app.ctx, { orderRef: orderRef("DASH"), amount: 1250, phone: PHONES.pays }, actor);
-  await waitFor(async () => (await getPaymentView(app.ctx.db, started.id))?.status === "paid", 5000, "the payment to be paid");
+  const started = await initiatePayment(
+    app.ctx,
+    { orderRef: orderRef("DASH"), amount: 1250, phone: PHONES.pays },
+    actor,
+  );
+  await waitFor(
+    async () => (await getPaymentView(app.ctx.db, started.id))?.status === "paid",
+    5000,
+    "the payment to be paid",
+  );
 });
 afterAll(async () => app?.close());
 
@@ -46,10 +54,14 @@ describe("the dashboard page", () => {
   });
 
   it("keeps the range in the URL and explains a range it cannot show", async () => {
-    const weekly = await jsonOf(await call(dashboard.loader, app.ctx, get(`/?interval=week&to=${today()}`, staff.manager)));
+    const weekly = await jsonOf(
+      await call(dashboard.loader, app.ctx, get(`/?interval=week&to=${today()}`, staff.manager)),
+    );
     expect(weekly.report.range.interval).toBe("week");
     expect(weekly.report.series).toHaveLength(12);
-    const bad = await jsonOf(await call(dashboard.loader, app.ctx, get("/?from=2025-13-01", staff.manager)));
+    const bad = await jsonOf(
+      await call(dashboard.loader, app.ctx, get("/?from=2025-13-01", staff.manager)),
+    );
     expect(bad.problem).toMatch(/calendar day/);
     expect(bad.report.range.days).toBe(30);
   });
@@ -58,7 +70,11 @@ describe("the dashboard page", () => {
 describe("GET /api/reports/revenue", () => {
   it.each(ROLES)("answers a %s API key with the dashboard's figures as JSON", async (role) => {
     const { key } = await makeApiKey(app.ctx, role);
-    const res = await call(api.loader, app.ctx, get(`/api/reports/revenue?from=${today()}&to=${today()}&interval=day`, { bearer: key }));
+    const res = await call(
+      api.loader,
+      app.ctx,
+      get(`/api/reports/revenue?from=${today()}&to=${today()}&interval=day`, { bearer: key }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/application\/json/);
     const body = await jsonOf(res);
@@ -66,16 +82,33 @@ describe("GET /api/reports/revenue", () => {
     expect(body.report).toMatchObject({
       timeZone: "Africa/Nairobi",
       range: { from: today(), to: today(), interval: "day", days: 1 },
-      totals: { revenueKes: 1250, paidPayments: 1, payments: 1, final: 1, successRate: 1, outcomes: expect.objectContaining({ paid: 1, unknown: 0 }) },
-      series: [expect.objectContaining({ period: today(), revenueKes: 1250, previousRevenueKes: 0 })],
+      totals: {
+        revenueKes: 1250,
+        paidPayments: 1,
+        payments: 1,
+        final: 1,
+        successRate: 1,
+        outcomes: expect.objectContaining({ paid: 1, unknown: 0 }),
+      },
+      series: [
+        expect.objectContaining({ period: today(), revenueKes: 1250, previousRevenueKes: 0 }),
+      ],
       exceptions: { open: 0, amountAtStakeKes: 0, byType: [] },
     });
     expect(body.report.hourOfDay).toHaveLength(24);
-    expect(body.kpis).toMatchObject({ today: { revenueKes: 1250 }, week: { revenueKes: 1250 }, month: { revenueKes: 1250 } });
+    expect(body.kpis).toMatchObject({
+      today: { revenueKes: 1250 },
+      week: { revenueKes: 1250 },
+      month: { revenueKes: 1250 },
+    });
   });
 
   it("answers a signed-in console session too", async () => {
-    const res = await call(api.loader, app.ctx, get("/api/reports/revenue?interval=month", staff.support));
+    const res = await call(
+      api.loader,
+      app.ctx,
+      get("/api/reports/revenue?interval=month", staff.support),
+    );
     expect(res.status).toBe(200);
     expect((await jsonOf(res)).report.series).toHaveLength(12);
   });
@@ -94,7 +127,11 @@ describe("GET /api/reports/revenue", () => {
     ["from=2025-02-30", "from"],
     ["from=2025-05-20&to=2025-05-01", "from"],
   ])("answers %s with 400 naming the field", async (query, field) => {
-    const res = await call(api.loader, app.ctx, get(`/api/reports/revenue?${query}`, staff.manager));
+    const res = await call(
+      api.loader,
+      app.ctx,
+      get(`/api/reports/revenue?${query}`, staff.manager),
+    );
     expect(res.status).toBe(400);
     expect((await jsonOf(res)).error).toMatchObject({ code: "invalid_request", field });
   });

@@ -14,16 +14,38 @@ afterAll(async () => app?.close());
 
 it("lists open missing_from_statement cases first, even when older cases fill the page", async () => {
   const system = { kind: "system", label: "test" } as const;
-  for (let i = 0; i < 3; i++) await openException(app.ctx.db, system, { type: "orphan_callback", dedupeKey: `old-${i}`, summary: `old orphan ${i}` });
-  await openException(app.ctx.db, system, { type: "missing_from_statement", dedupeKey: "forged-1", summary: "Paid TKL1FORGED not on the statement", amountAtStakeKes: 9000 });
+  for (let i = 0; i < 3; i++)
+    await openException(app.ctx.db, system, {
+      type: "orphan_callback",
+      dedupeKey: `old-${i}`,
+      summary: `old orphan ${i}`,
+    });
+  await openException(app.ctx.db, system, {
+    type: "missing_from_statement",
+    dedupeKey: "forged-1",
+    summary: "Paid TKL1FORGED not on the statement",
+    amountAtStakeKes: 9000,
+  });
   const finance = await signedIn(app.ctx, "finance");
-  const data = await jsonOf(await call(queue.loader, app.ctx, get("/exceptions", { cookie: finance.cookie })));
-  expect(data.first.map((x: { summary: string }) => x.summary)).toEqual(["Paid TKL1FORGED not on the statement"]);
-  const filtered = await jsonOf(await call(queue.loader, app.ctx, get("/exceptions?type=orphan_callback", { cookie: finance.cookie })));
+  const data = await jsonOf(
+    await call(queue.loader, app.ctx, get("/exceptions", { cookie: finance.cookie })),
+  );
+  expect(data.first.map((x: { summary: string }) => x.summary)).toEqual([
+    "Paid TKL1FORGED not on the statement",
+  ]);
+  const filtered = await jsonOf(
+    await call(
+      queue.loader,
+      app.ctx,
+      get("/exceptions?type=orphan_callback", { cookie: finance.cookie }),
+    ),
+  );
   expect(filtered.first).toEqual([]);
 });
 
 it("answers an API key id that is not an id with not found, not a crash", async () => {
   const admin = await signedIn(app.ctx, "admin");
-  await expect(revokeApiKey(app.ctx.db, "nope", admin.actor)).rejects.toMatchObject({ status: 404 });
+  await expect(revokeApiKey(app.ctx.db, "nope", admin.actor)).rejects.toMatchObject({
+    status: 404,
+  });
 });

@@ -22,18 +22,25 @@ let cancelled: PaymentView;
 const phone = "254711000111"; // waits for the virtual handset; only this file's payments use it
 
 const settled = (id: string, status: string) =>
-  waitFor(async () => {
-    const p = await getPaymentView(app.ctx.db, id);
-    return p?.status === status ? p : null;
-  }, 10_000, `payment ${id} to become ${status}`);
-const pay = (p: string, amount: number, ref = orderRef("LIST")) => initiatePayment(app.ctx, { orderRef: ref, amount, phone: p }, actor);
-const load = async (path: string, role: Role = "finance") => call(list.loader, app.ctx, get(path, as[role]));
+  waitFor(
+    async () => {
+      const p = await getPaymentView(app.ctx.db, id);
+      return p?.status === status ? p : null;
+    },
+    10_000,
+    `payment ${id} to become ${status}`,
+  );
+const pay = (p: string, amount: number, ref = orderRef("LIST")) =>
+  initiatePayment(app.ctx, { orderRef: ref, amount, phone: p }, actor);
+const load = async (path: string, role: Role = "finance") =>
+  call(list.loader, app.ctx, get(path, as[role]));
 const data = async (path: string, role: Role = "finance") => jsonOf(await load(path, role));
 const eatDayOf = (ms: number) => new Date(ms + 3 * 3_600_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   app = await startTestApp({ now: () => new Date(Date.now() + offset) });
-  for (const role of ["admin", "finance", "support", "manager"] as const) as[role] = await signedIn(app.ctx, role);
+  for (const role of ["admin", "finance", "support", "manager"] as const)
+    as[role] = await signedIn(app.ctx, role);
   actor = actorFor(await makeUser(app.ctx, "support"));
   // Forty days ago (Daraja refuses the stale timestamp, so it ends failed: a real, old payment).
   offset = -40 * DAY;
@@ -47,7 +54,10 @@ afterAll(async () => app?.close());
 
 describe("payments list", () => {
   it.each([
-    ["support", "0711 ••• 111"], ["manager", "0711 ••• 111"], ["finance", phone], ["admin", phone],
+    ["support", "0711 ••• 111"],
+    ["manager", "0711 ••• 111"],
+    ["finance", phone],
+    ["admin", phone],
   ] as const)("%s reads the list and sees the phone as %s", async (role, shown) => {
     const body = await data("/payments?phone=0711000111", role);
     expect(body.payments.length).toBe(2);
@@ -86,8 +96,14 @@ describe("payments list", () => {
     const byStatus = await data("/payments?status=paid");
     expect(byStatus.payments.map((p: { id: string }) => p.id)).toEqual([paid.id]);
     expect(byStatus.counts.counts.cancelled).toBe(1);
-    expect((await data(`/payments?orderRef=${paid.orderRef}`)).payments.map((p: { id: string }) => p.id)).toEqual([paid.id]);
-    expect((await data(`/payments?receipt=${paid.receipt!.toLowerCase()}`)).payments.map((p: { id: string }) => p.id)).toEqual([paid.id]);
+    expect(
+      (await data(`/payments?orderRef=${paid.orderRef}`)).payments.map((p: { id: string }) => p.id),
+    ).toEqual([paid.id]);
+    expect(
+      (await data(`/payments?receipt=${paid.receipt!.toLowerCase()}`)).payments.map(
+        (p: { id: string }) => p.id,
+      ),
+    ).toEqual([paid.id]);
     const band = await data("/payments?minAmount=KES+1,000&maxAmount=1500");
     expect(band.payments.map((p: { amount: number }) => p.amount)).toEqual([1250]);
   });
@@ -104,8 +120,13 @@ describe("payments list", () => {
   it("answers a filter it cannot read with a 400 naming the field, not a crash", async () => {
     const response = await load("/payments?phone=0612");
     expect(response.status).toBe(400);
-    expect((await jsonOf(response)).error).toMatchObject({ field: "phone", message: expect.stringContaining("like 0712 345 678") });
-    expect((await jsonOf(await load("/payments?from=yesterday"))).error).toMatchObject({ field: "from" });
+    expect((await jsonOf(response)).error).toMatchObject({
+      field: "phone",
+      message: expect.stringContaining("like 0712 345 678"),
+    });
+    expect((await jsonOf(await load("/payments?from=yesterday"))).error).toMatchObject({
+      field: "from",
+    });
   });
 
   it("sends a signed-out visitor to the sign-in page", async () => {
@@ -116,18 +137,27 @@ describe("payments list", () => {
 });
 
 describe("CSV export", () => {
-  const exportAs = (role: Role, query = "") => call(csvExport.loader, app.ctx, get(`/payments/export.csv${query}`, as[role]));
+  const exportAs = (role: Role, query = "") =>
+    call(csvExport.loader, app.ctx, get(`/payments/export.csv${query}`, as[role]));
 
   it("streams the filtered payments as CSV for finance and admin, with whole phone numbers", async () => {
     for (const role of ["finance", "admin"] as const) {
       const response = await exportAs(role, "?sort=amount_desc");
       expect(response.status).toBe(200);
       expect(response.headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
-      expect(response.headers.get("Content-Disposition")).toMatch(/^attachment; filename="payments-\d{4}-\d{2}-\d{2}\.csv"$/);
+      expect(response.headers.get("Content-Disposition")).toMatch(
+        /^attachment; filename="payments-\d{4}-\d{2}-\d{2}\.csv"$/,
+      );
       expect(response.body).toBeInstanceOf(ReadableStream);
       const lines = (await response.text()).trim().split("\n");
-      expect(lines[0]).toBe("payment_id,created_at_eat,order_ref,amount_kes,phone,status,status_reason,receipt,paid_at_eat");
-      expect(lines[1]).toMatch(new RegExp(`^${paid.id},\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} \\+03:00,${paid.orderRef},1250,${PHONES.pays},paid,.*,${paid.receipt},\\d{4}-`));
+      expect(lines[0]).toBe(
+        "payment_id,created_at_eat,order_ref,amount_kes,phone,status,status_reason,receipt,paid_at_eat",
+      );
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^${paid.id},\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} \\+03:00,${paid.orderRef},1250,${PHONES.pays},paid,.*,${paid.receipt},\\d{4}-`,
+        ),
+      );
       expect(lines).toHaveLength(4);
     }
   });
@@ -144,15 +174,25 @@ describe("CSV export", () => {
   });
 
   it("pulls page after page by cursor until the list runs out", async () => {
-    const response = await exportPaymentsCsv(app.ctx.db, { sort: "oldest", from: new Date(Date.now() - 50 * DAY).toISOString() }, { unmasked: false, fileName: "x.csv", pageSize: 1 });
+    const response = await exportPaymentsCsv(
+      app.ctx.db,
+      { sort: "oldest", from: new Date(Date.now() - 50 * DAY).toISOString() },
+      { unmasked: false, fileName: "x.csv", pageSize: 1 },
+    );
     const rows = (await response.text()).trim().split("\n").slice(1);
-    expect(rows.map((r) => r.split(",")[0])).toEqual([old.id, paid.id, cancelled.id, expect.any(String)]);
+    expect(rows.map((r) => r.split(",")[0])).toEqual([
+      old.id,
+      paid.id,
+      cancelled.id,
+      expect.any(String),
+    ]);
     expect(rows[0]).toContain("0711 ••• 111");
   });
 });
 
 describe("global search", () => {
-  const find = (q: string, role: Role = "support") => call(search.loader, app.ctx, get(`/search?q=${encodeURIComponent(q)}`, as[role]));
+  const find = (q: string, role: Role = "support") =>
+    call(search.loader, app.ctx, get(`/search?q=${encodeURIComponent(q)}`, as[role]));
 
   it("goes straight to the payment when exactly one matches: receipt, CheckoutRequestID, order ref", async () => {
     for (const q of [paid.receipt!, paid.attempts[0].checkoutRequestId!, paid.orderRef]) {
@@ -165,11 +205,19 @@ describe("global search", () => {
   it("lists several matches for a phone in any format, masked for support", async () => {
     const body = await jsonOf(await find("+254 711 000 111"));
     expect(body.payments).toHaveLength(2);
-    expect(body.payments.every((p: { phone: string; matchedBy: string[] }) => p.phone === "0711 ••• 111" && p.matchedBy.includes("phone"))).toBe(true);
+    expect(
+      body.payments.every(
+        (p: { phone: string; matchedBy: string[] }) =>
+          p.phone === "0711 ••• 111" && p.matchedBy.includes("phone"),
+      ),
+    ).toBe(true);
   });
 
   it("answers no match and an empty query with an empty list", async () => {
-    expect(await jsonOf(await find("NOPE123456"))).toMatchObject({ query: "NOPE123456", payments: [] });
+    expect(await jsonOf(await find("NOPE123456"))).toMatchObject({
+      query: "NOPE123456",
+      payments: [],
+    });
     expect(await jsonOf(await find(""))).toMatchObject({ query: "", payments: [] });
   });
 });

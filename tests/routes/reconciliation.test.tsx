@@ -14,7 +14,11 @@ import { signedIn } from "../support/factories";
 import { freshReceipt, pendingPayment, statementMask } from "../support/reconciliation";
 import { renderPage } from "../support/render-route";
 import { call, get, jsonOf, postForm } from "../support/routes";
-import { buildStatementCsv, fixtureReceipt, type StatementFixtureLine } from "../support/statement-file";
+import {
+  buildStatementCsv,
+  fixtureReceipt,
+  type StatementFixtureLine,
+} from "../support/statement-file";
 
 type Session = Awaited<ReturnType<typeof signedIn>>;
 let app: TestApp;
@@ -22,65 +26,128 @@ let as: Record<"admin" | "finance" | "support" | "manager", Session>;
 
 beforeAll(async () => {
   app = await startTestApp();
-  as = { admin: await signedIn(app.ctx, "admin"), finance: await signedIn(app.ctx, "finance"), support: await signedIn(app.ctx, "support"), manager: await signedIn(app.ctx, "manager") };
+  as = {
+    admin: await signedIn(app.ctx, "admin"),
+    finance: await signedIn(app.ctx, "finance"),
+    support: await signedIn(app.ctx, "support"),
+    manager: await signedIn(app.ctx, "manager"),
+  };
 });
 afterAll(async () => app?.close());
 
 let serial = 0;
-const pastLine = (day: string, overrides: Partial<StatementFixtureLine> = {}): StatementFixtureLine => {
+const pastLine = (
+  day: string,
+  overrides: Partial<StatementFixtureLine> = {},
+): StatementFixtureLine => {
   const completedAt = new Date(`${day}T09:00:${String(++serial % 60).padStart(2, "0")}+03:00`);
-  return { receipt: fixtureReceipt(completedAt, 700_000 + serial), completedAt, amountKes: 100 + serial, msisdn: "2547****9999", accountNo: `OLD-${serial}`, ...overrides };
+  return {
+    receipt: fixtureReceipt(completedAt, 700_000 + serial),
+    completedAt,
+    amountKes: 100 + serial,
+    msisdn: "2547****9999",
+    accountNo: `OLD-${serial}`,
+    ...overrides,
+  };
 };
 
-function upload(csv: string, who: Session, fields: { csrf?: string; fileName?: string } = {}): Request {
+function upload(
+  csv: string,
+  who: Session,
+  fields: { csrf?: string; fileName?: string } = {},
+): Request {
   const form = new FormData();
   form.set("csrf", fields.csrf ?? who.csrf);
   form.set("intent", "upload");
   form.set("statement", new File([csv], fields.fileName ?? "statement.csv", { type: "text/csv" }));
-  return new Request("http://console.test/reconciliation?index", { method: "POST", headers: { [CLIENT_IP_HEADER]: "127.0.0.1", Cookie: who.cookie }, body: form });
+  return new Request("http://console.test/reconciliation?index", {
+    method: "POST",
+    headers: { [CLIENT_IP_HEADER]: "127.0.0.1", Cookie: who.cookie },
+    body: form,
+  });
 }
 const post = (request: Request) => call(indexRoute.action, app.ctx, request);
 const signOff = (who: Session, fields: Record<string, string>, csrf = who.csrf) =>
-  post(postForm("/reconciliation?index", { intent: "signoff", ...fields }, { cookie: who.cookie, csrf }));
-const importPage = (id: string, who: Session, query = "") => call(importRoute.loader, app.ctx, get(`/reconciliation/${id}${query}`, who), { importId: id });
+  post(
+    postForm(
+      "/reconciliation?index",
+      { intent: "signoff", ...fields },
+      { cookie: who.cookie, csrf },
+    ),
+  );
+const importPage = (id: string, who: Session, query = "") =>
+  call(importRoute.loader, app.ctx, get(`/reconciliation/${id}${query}`, who), { importId: id });
 const imports = async () => (await app.ctx.db.select({ n: count() }).from(statementImports))[0].n;
 
 describe("uploading a statement", () => {
   it("finance imports a file and is told what happened; a second upload of it changes nothing and says who did it", async () => {
-    const csv = buildStatementCsv({ lines: [pastLine("2025-03-12"), pastLine("2025-03-12", { status: "Failed" })], from: new Date("2025-03-11T21:00:00Z"), to: new Date("2025-03-12T20:59:59Z") });
+    const csv = buildStatementCsv({
+      lines: [pastLine("2025-03-12"), pastLine("2025-03-12", { status: "Failed" })],
+      from: new Date("2025-03-11T21:00:00Z"),
+      to: new Date("2025-03-12T20:59:59Z"),
+    });
     const first = await post(upload(csv, as.finance, { fileName: "12-mar.csv" }));
     expect(first.status).toBe(200);
     const body = await jsonOf(first);
-    expect(body).toMatchObject({ ok: true, data: { status: "imported", importId: expect.any(String) } });
-    expect(body.message).toMatch(/^Imported 2 lines from "12-mar.csv": 2 new, 1 failed rows skipped/);
+    expect(body).toMatchObject({
+      ok: true,
+      data: { status: "imported", importId: expect.any(String) },
+    });
+    expect(body.message).toMatch(
+      /^Imported 2 lines from "12-mar.csv": 2 new, 1 failed rows skipped/,
+    );
 
     const again = await jsonOf(await post(upload(csv, as.admin, { fileName: "copy.csv" })));
-    expect(again).toMatchObject({ ok: true, data: { status: "already_imported", importId: body.data.importId } });
-    expect(again.message).toContain(`by ${as.finance.user.name} (as "12-mar.csv"); nothing was changed.`);
+    expect(again).toMatchObject({
+      ok: true,
+      data: { status: "already_imported", importId: body.data.importId },
+    });
+    expect(again.message).toContain(
+      `by ${as.finance.user.name} (as "12-mar.csv"); nothing was changed.`,
+    );
   });
 
-  it.each(["support", "manager"] as const)("%s gets 403 for the pages and the upload, and nothing is stored", async (role) => {
-    const before = await imports();
-    expect((await call(indexRoute.loader, app.ctx, get("/reconciliation", as[role]))).status).toBe(403);
-    expect((await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-12")] }), as[role]))).status).toBe(403);
-    expect((await signOff(as[role], { day: "2025-03-12", note: "x" })).status).toBe(403);
-    const [imp] = await app.ctx.db.select().from(statementImports).limit(1);
-    expect((await importPage(imp.id, as[role])).status).toBe(403);
-    expect(await imports()).toBe(before);
-  });
+  it.each(["support", "manager"] as const)(
+    "%s gets 403 for the pages and the upload, and nothing is stored",
+    async (role) => {
+      const before = await imports();
+      expect(
+        (await call(indexRoute.loader, app.ctx, get("/reconciliation", as[role]))).status,
+      ).toBe(403);
+      expect(
+        (await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-12")] }), as[role])))
+          .status,
+      ).toBe(403);
+      expect((await signOff(as[role], { day: "2025-03-12", note: "x" })).status).toBe(403);
+      const [imp] = await app.ctx.db.select().from(statementImports).limit(1);
+      expect((await importPage(imp.id, as[role])).status).toBe(403);
+      expect(await imports()).toBe(before);
+    },
+  );
 
   it("refuses an upload without the session's CSRF token", async () => {
     const before = await imports();
-    const response = await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-12")] }), as.finance, { csrf: "forged" }));
+    const response = await post(
+      upload(buildStatementCsv({ lines: [pastLine("2025-03-12")] }), as.finance, {
+        csrf: "forged",
+      }),
+    );
     expect(response.status).toBe(403);
     expect(await imports()).toBe(before);
   });
 
   it("answers a file that is not a statement with what was expected, and writes nothing", async () => {
     const before = await imports();
-    const response = await post(upload("Date,Amount\n2025-03-12,100\n", as.finance, { fileName: "bank.csv" }));
+    const response = await post(
+      upload("Date,Amount\n2025-03-12,100\n", as.finance, { fileName: "bank.csv" }),
+    );
     expect(response.status).toBe(422);
-    expect((await jsonOf(response)).error).toMatchObject({ code: "statement_format", message: expect.stringMatching(/Expected a header row starting with 'Receipt No\.'; the first row was 'Date,Amount'/) });
+    expect((await jsonOf(response)).error).toMatchObject({
+      code: "statement_format",
+      message: expect.stringMatching(
+        /Expected a header row starting with 'Receipt No\.'; the first row was 'Date,Amount'/,
+      ),
+    });
     expect(await imports()).toBe(before);
   });
 
@@ -96,37 +163,88 @@ describe("an import's page", () => {
     const payment = await pendingPayment(app, as.finance.actor, { amount: 4_450 });
     const receipt = freshReceipt();
     const failed = Array.from({ length: 55 }, () => pastLine("2025-03-13", { status: "Failed" }));
-    const proposal: StatementFixtureLine = { receipt, completedAt: new Date(), amountKes: 4_450, msisdn: statementMask(payment.phone), accountNo: payment.accountReference };
-    const { data } = await jsonOf(await post(upload(buildStatementCsv({ lines: [...failed, proposal], preamble: false }), as.finance)));
+    const proposal: StatementFixtureLine = {
+      receipt,
+      completedAt: new Date(),
+      amountKes: 4_450,
+      msisdn: statementMask(payment.phone),
+      accountNo: payment.accountReference,
+    };
+    const { data } = await jsonOf(
+      await post(
+        upload(buildStatementCsv({ lines: [...failed, proposal], preamble: false }), as.finance),
+      ),
+    );
 
     const first = await jsonOf(await importPage(data.importId, as.finance));
     expect(first.imp.counts).toMatchObject({ skipped: 55, proposed: 1 });
     expect(first.lines).toHaveLength(50);
-    const second = await jsonOf(await importPage(data.importId, as.finance, `?cursor=${first.nextCursor}`));
-    expect(second.lines.map((l: { receipt: string }) => l.receipt)).toEqual([...failed.slice(50).map((l) => l.receipt), receipt]);
+    const second = await jsonOf(
+      await importPage(data.importId, as.finance, `?cursor=${first.nextCursor}`),
+    );
+    expect(second.lines.map((l: { receipt: string }) => l.receipt)).toEqual([
+      ...failed.slice(50).map((l) => l.receipt),
+      receipt,
+    ]);
     expect(second.nextCursor).toBeNull();
 
     const proposed = await jsonOf(await importPage(data.importId, as.finance, "?state=proposed"));
-    expect(proposed.lines).toEqual([expect.objectContaining({ receipt, proposal: expect.objectContaining({ paymentId: payment.id, evidence: expect.objectContaining({ amount: true, accountRef: true, phone: true }) }) })]);
+    expect(proposed.lines).toEqual([
+      expect.objectContaining({
+        receipt,
+        proposal: expect.objectContaining({
+          paymentId: payment.id,
+          evidence: expect.objectContaining({ amount: true, accountRef: true, phone: true }),
+        }),
+      }),
+    ]);
     const bad = await importPage(data.importId, as.finance, "?state=bogus");
     expect((await jsonOf(bad)).error).toMatch(/state must be one of/);
 
-    const { html } = await renderPage(app.ctx, get(`/reconciliation/${data.importId}?state=proposed`, as.finance), "reconciliation/:importId", importRoute);
+    const { html } = await renderPage(
+      app.ctx,
+      get(`/reconciliation/${data.importId}?state=proposed`, as.finance),
+      "reconciliation/:importId",
+      importRoute,
+    );
     expect(html).toContain(`Confirm: mark ${payment.orderRef} paid`);
     expect(html).toContain(`name="csrf" value="${as.finance.csrf}"`);
 
     const lineId = String(proposed.lines[0].id);
-    const confirm = (who: Session) => call(importRoute.action, app.ctx, postForm(`/reconciliation/${data.importId}`, { intent: "confirm", lineId }, { cookie: who.cookie, csrf: who.csrf }), { importId: data.importId });
+    const confirm = (who: Session) =>
+      call(
+        importRoute.action,
+        app.ctx,
+        postForm(
+          `/reconciliation/${data.importId}`,
+          { intent: "confirm", lineId },
+          { cookie: who.cookie, csrf: who.csrf },
+        ),
+        { importId: data.importId },
+      );
     expect((await confirm(as.support)).status).toBe(403);
     expect((await getPaymentView(app.ctx.db, payment.id))!.status).toBe("pending");
     const done = await confirm(as.finance);
-    expect(await jsonOf(done)).toMatchObject({ ok: true, message: `Order ${payment.orderRef} is now paid with receipt ${receipt}.` });
-    expect((await getPaymentView(app.ctx.db, payment.id))!).toMatchObject({ status: "paid", receipt });
+    expect(await jsonOf(done)).toMatchObject({
+      ok: true,
+      message: `Order ${payment.orderRef} is now paid with receipt ${receipt}.`,
+    });
+    expect((await getPaymentView(app.ctx.db, payment.id))!).toMatchObject({
+      status: "paid",
+      receipt,
+    });
     expect((await confirm(as.finance)).status).toBe(409);
 
     // Today's line is now matched, and the index's daily status says so.
-    const index = await renderPage(app.ctx, get("/reconciliation", as.finance), "reconciliation", indexRoute);
-    expect(index.html.replace(/<!-- -->/g, "")).toContain(`<td>${dayLabel(eatDay(new Date()))}</td><td>1 lines, 1 matched, 0 open`);
+    const index = await renderPage(
+      app.ctx,
+      get("/reconciliation", as.finance),
+      "reconciliation",
+      indexRoute,
+    );
+    expect(index.html.replace(/<!-- -->/g, "")).toContain(
+      `<td>${dayLabel(eatDay(new Date()))}</td><td>1 lines, 1 matched, 0 open`,
+    );
   });
 
   it("is a 404 for an import that does not exist", async () => {
@@ -136,28 +254,79 @@ describe("an import's page", () => {
 
 describe("daily sign-off", () => {
   it("finance signs off a clean day; it is recorded with its figures and in the staff audit", async () => {
-    const uploaded = await jsonOf(await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-10", { status: "Failed" }), pastLine("2025-03-10", { status: "Failed" })], preamble: false }), as.finance)));
+    const uploaded = await jsonOf(
+      await post(
+        upload(
+          buildStatementCsv({
+            lines: [
+              pastLine("2025-03-10", { status: "Failed" }),
+              pastLine("2025-03-10", { status: "Failed" }),
+            ],
+            preamble: false,
+          }),
+          as.finance,
+        ),
+      ),
+    );
     const response = await signOff(as.finance, { day: "2025-03-10", note: "" });
-    expect(await jsonOf(response)).toMatchObject({ ok: true, message: "Signed off 10 Mar 2025: 2 lines, 0 matched, 0 open." });
-    const [day] = await app.ctx.db.select().from(reconciliationDays).where(eq(reconciliationDays.day, "2025-03-10"));
-    expect(day).toMatchObject({ signedOffByUserId: as.finance.user.id, note: null, figures: expect.objectContaining({ lines: 2, open: 0, skipped: 2 }) });
-    const audit = await app.ctx.db.select().from(staffAudit).where(eq(staffAudit.entityId, "2025-03-10"));
-    expect(audit).toEqual([expect.objectContaining({ action: "reconciliation.signoff", entityType: "reconciliation_day", actorUserId: as.finance.user.id })]);
+    expect(await jsonOf(response)).toMatchObject({
+      ok: true,
+      message: "Signed off 10 Mar 2025: 2 lines, 0 matched, 0 open.",
+    });
+    const [day] = await app.ctx.db
+      .select()
+      .from(reconciliationDays)
+      .where(eq(reconciliationDays.day, "2025-03-10"));
+    expect(day).toMatchObject({
+      signedOffByUserId: as.finance.user.id,
+      note: null,
+      figures: expect.objectContaining({ lines: 2, open: 0, skipped: 2 }),
+    });
+    const audit = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(eq(staffAudit.entityId, "2025-03-10"));
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: "reconciliation.signoff",
+        entityType: "reconciliation_day",
+        actorUserId: as.finance.user.id,
+      }),
+    ]);
 
     // The index shows the last fortnight of statement days; an older day is on its import's page.
-    const page = await renderPage(app.ctx, get(`/reconciliation/${uploaded.data.importId}`, as.finance), "reconciliation/:importId", importRoute);
+    const page = await renderPage(
+      app.ctx,
+      get(`/reconciliation/${uploaded.data.importId}`, as.finance),
+      "reconciliation/:importId",
+      importRoute,
+    );
     const html = page.html.replace(/<!-- -->/g, ""); // React's markers between adjacent text nodes
     expect(html).toContain("2 lines, 0 matched, 0 open");
     expect(html).toContain(`Signed off by ${as.finance.user.name}`);
   });
 
   it("a day with open items needs a note saying why", async () => {
-    await post(upload(buildStatementCsv({ lines: [pastLine("2025-03-09")], preamble: false }), as.finance));
+    await post(
+      upload(buildStatementCsv({ lines: [pastLine("2025-03-09")], preamble: false }), as.finance),
+    );
     const refused = await signOff(as.admin, { day: "2025-03-09" });
     expect(refused.status).toBe(422);
-    expect((await jsonOf(refused)).error).toMatchObject({ code: "note_required", field: "note", message: expect.stringMatching(/^9 Mar 2025: 1 lines, 0 matched, 1 open/) });
-    expect(await app.ctx.db.select().from(reconciliationDays).where(eq(reconciliationDays.day, "2025-03-09"))).toEqual([]);
-    const signed = await signOff(as.admin, { day: "2025-03-09", note: "Statement-only receipt under investigation with Safaricom" });
+    expect((await jsonOf(refused)).error).toMatchObject({
+      code: "note_required",
+      field: "note",
+      message: expect.stringMatching(/^9 Mar 2025: 1 lines, 0 matched, 1 open/),
+    });
+    expect(
+      await app.ctx.db
+        .select()
+        .from(reconciliationDays)
+        .where(eq(reconciliationDays.day, "2025-03-09")),
+    ).toEqual([]);
+    const signed = await signOff(as.admin, {
+      day: "2025-03-09",
+      note: "Statement-only receipt under investigation with Safaricom",
+    });
     expect((await jsonOf(signed)).ok).toBe(true);
   });
 

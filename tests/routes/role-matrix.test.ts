@@ -12,14 +12,14 @@ type Rule = { loader?: Permission | "signed-in"; action?: Permission };
 const PUBLIC = "public" as const;
 
 const ROUTES: Record<string, Rule | typeof PUBLIC> = {
-  "$": PUBLIC,
-  "healthz": PUBLIC,
-  "login": PUBLIC,
-  "logout": PUBLIC,
+  $: PUBLIC,
+  healthz: PUBLIC,
+  login: PUBLIC,
+  logout: PUBLIC,
   "hooks.daraja.stk.$token": PUBLIC, // authenticated by the secret path token (tests in intake)
   "hooks.daraja.c2b.confirmation.$token": PUBLIC,
   "hooks.daraja.c2b.validation.$token": PUBLIC,
-  "_console": { loader: "signed-in" },
+  _console: { loader: "signed-in" },
   "_console._index": { loader: "reports:read" },
   "_console.search": { loader: "payments:read" },
   "_console.payments._index": { loader: "payments:read" },
@@ -48,10 +48,17 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
 };
 
 const ROUTES_DIR = join(import.meta.dirname, "../../app/routes");
-const routeFiles = readdirSync(ROUTES_DIR).filter((f) => /\.tsx?$/.test(f) && !/\.test\./.test(f)).map((f) => f.replace(/\.tsx?$/, ""));
+const routeFiles = readdirSync(ROUTES_DIR)
+  .filter((f) => /\.tsx?$/.test(f) && !/\.test\./.test(f))
+  .map((f) => f.replace(/\.tsx?$/, ""));
 
 // Stand-ins for route params: well-formed ids that match nothing (a 404 is "allowed", a 403 is not).
-const PARAMS = { paymentId: "00000000-0000-4000-8000-000000000000", exceptionId: "00000000-0000-4000-8000-000000000000", importId: "00000000-0000-4000-8000-000000000000", callbackId: "999999999" };
+const PARAMS = {
+  paymentId: "00000000-0000-4000-8000-000000000000",
+  exceptionId: "00000000-0000-4000-8000-000000000000",
+  importId: "00000000-0000-4000-8000-000000000000",
+  callbackId: "999999999",
+};
 
 let app: TestApp;
 const sessions = {} as Record<Role, Awaited<ReturnType<typeof signedIn>>>;
@@ -66,19 +73,32 @@ it("names every route file", () => {
   expect(Object.keys(ROUTES).filter((r) => !routeFiles.includes(r))).toEqual([]);
 });
 
-const cases = Object.entries(ROUTES).filter((entry): entry is [string, Rule] => entry[1] !== PUBLIC)
-  .flatMap(([route, rule]) => ROLES.flatMap((role) => [
-    ...(rule.loader ? [{ route, role, kind: "loader" as const, permission: rule.loader }] : []),
-    ...(rule.action ? [{ route, role, kind: "action" as const, permission: rule.action }] : []),
-  ]));
+const cases = Object.entries(ROUTES)
+  .filter((entry): entry is [string, Rule] => entry[1] !== PUBLIC)
+  .flatMap(([route, rule]) =>
+    ROLES.flatMap((role) => [
+      ...(rule.loader ? [{ route, role, kind: "loader" as const, permission: rule.loader }] : []),
+      ...(rule.action ? [{ route, role, kind: "action" as const, permission: rule.action }] : []),
+    ]),
+  );
 
 it.each(cases)("$route $kind as $role", async ({ route, role, kind, permission }) => {
-  const mod = await import(join(ROUTES_DIR, routeFiles.includes(route) ? `${route}${existsTsx(route) ? ".tsx" : ".ts"}` : route));
+  const mod = await import(
+    join(
+      ROUTES_DIR,
+      routeFiles.includes(route) ? `${route}${existsTsx(route) ? ".tsx" : ".ts"}` : route,
+    )
+  );
   const session = sessions[role];
   const path = `/${route.replace(/^_console\.?/, "").replace(/\./g, "/")}`;
-  const request = kind === "loader"
-    ? get(path, { cookie: session.cookie })
-    : postForm(path, { intent: "__matrix_probe__" }, { cookie: session.cookie, csrf: session.csrf });
+  const request =
+    kind === "loader"
+      ? get(path, { cookie: session.cookie })
+      : postForm(
+          path,
+          { intent: "__matrix_probe__" },
+          { cookie: session.cookie, csrf: session.csrf },
+        );
   const response = await call(mod[kind], app.ctx, request, PARAMS);
   const allowed = permission === "signed-in" || can(role, permission);
   if (allowed) {
@@ -98,6 +118,11 @@ it("sends a visitor without a session to sign in, and refuses an action without 
   const anonymous = await call(mod.loader, app.ctx, get("/payments/x"), PARAMS);
   expect(anonymous.status).toBe(302);
   expect(anonymous.headers.get("Location")).toMatch(/^\/login/);
-  const noCsrf = await call(mod.action, app.ctx, postForm("/payments/x", { intent: "note", note: "hi" }, { cookie: sessions.support.cookie }), PARAMS);
+  const noCsrf = await call(
+    mod.action,
+    app.ctx,
+    postForm("/payments/x", { intent: "note", note: "hi" }, { cookie: sessions.support.cookie }),
+    PARAMS,
+  );
   expect(noCsrf.status).toBe(403);
 });

@@ -17,7 +17,13 @@ import * as c2bValidationHook from "../../app/routes/hooks.daraja.c2b.validation
 
 export const CALLBACK_TOKEN = "test-callback-token";
 
-type HookRoute = { action: (args: { request: Request; params: Record<string, string>; context: AppContext }) => Promise<Response> };
+type HookRoute = {
+  action: (args: {
+    request: Request;
+    params: Record<string, string>;
+    context: AppContext;
+  }) => Promise<Response>;
+};
 const HOOKS: [RegExp, HookRoute][] = [
   [/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute],
   [/^\/hooks\/daraja\/c2b\/confirmation\/([^/]+)$/, c2bConfirmationHook as unknown as HookRoute],
@@ -35,7 +41,11 @@ async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
   headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
   const body = chunks.length ? Buffer.concat(chunks) : undefined;
-  return new Request(new URL(req.url ?? "/", base), { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+  return new Request(new URL(req.url ?? "/", base), {
+    method: req.method,
+    headers,
+    body: req.method === "GET" ? undefined : body,
+  });
 }
 
 export type TestApp = {
@@ -49,9 +59,23 @@ export type TestApp = {
   close(): Promise<void>;
 };
 
-export async function startTestApp(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => Date; fetch?: typeof fetch } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: {
+    env?: Record<string, string>;
+    simulator?: SimulatorOptions;
+    now?: () => Date;
+    fetch?: typeof fetch;
+  } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const simulator = createSimulator({ latencyMs: 30, promptTimeoutMs: 2000, enforceRuleLimit: false, enforceSubscriberLock: false, seed: "tests", ...options.simulator });
+  const simulator = createSimulator({
+    latencyMs: 30,
+    promptTimeoutMs: 2000,
+    enforceRuleLimit: false,
+    enforceSubscriberLock: false,
+    seed: "tests",
+    ...options.simulator,
+  });
   const { url: simulatorUrl } = await simulator.listen(0, "127.0.0.1");
 
   let ctx: AppContext | null = null;
@@ -64,8 +88,14 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
         return;
       }
       const [, token] = hook[0].exec(path)!;
-      const response = await hook[1].action({ request: await toRequest(req, "http://127.0.0.1"), params: { token }, context: ctx });
-      res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+      const response = await hook[1].action({
+        request: await toRequest(req, "http://127.0.0.1"),
+        params: { token },
+        context: ctx,
+      });
+      res
+        .writeHead(response.status, Object.fromEntries(response.headers))
+        .end(Buffer.from(await response.arrayBuffer()));
     })().catch((error) => {
       res.writeHead(500).end(String(error));
     });
@@ -84,7 +114,13 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
     POLL_FIRST_AFTER_S: "30",
     ...options.env,
   });
-  const created = await createContext(config, { database, migrate: false, log: createLog(process.env.TEST_LOG_LEVEL ?? "silent"), now: options.now, fetch: options.fetch });
+  const created = await createContext(config, {
+    database,
+    migrate: false,
+    log: createLog(process.env.TEST_LOG_LEVEL ?? "silent"),
+    now: options.now,
+    fetch: options.fetch,
+  });
   ctx = created.ctx;
 
   return {
@@ -94,7 +130,11 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
     simulatorUrl,
     appUrl,
     async control(path, body) {
-      const res = await fetch(`${simulatorUrl}/__sim/${path}`, { method: body === undefined && path.startsWith("state") ? "GET" : "POST", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${simulatorUrl}/__sim/${path}`, {
+        method: body === undefined && path.startsWith("state") ? "GET" : "POST",
+        headers: { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       if (!res.ok) throw new Error(`simulator control ${path} → ${res.status}: ${text}`);
       return text ? JSON.parse(text) : null;
@@ -108,17 +148,33 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
 }
 
 /** POSTs a body to the app's STK callback route, as Daraja would. */
-export async function postStkCallback(app: TestApp, body: string | Uint8Array, options: { token?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-  const response = await fetch(`${app.appUrl}/hooks/daraja/stk/${options.token ?? CALLBACK_TOKEN}`, {
-    method: "POST", headers: { "Content-Type": "application/json;charset=UTF-8", ...options.headers }, body: typeof body === "string" ? body : Buffer.from(body),
-  });
+export async function postStkCallback(
+  app: TestApp,
+  body: string | Uint8Array,
+  options: { token?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const response = await fetch(
+    `${app.appUrl}/hooks/daraja/stk/${options.token ?? CALLBACK_TOKEN}`,
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json;charset=UTF-8", ...options.headers },
+      body: typeof body === "string" ? body : Buffer.from(body),
+    },
+  );
   // Processing follows the acknowledgement; a test reads the outcome once the queue has drained.
   await app.ctx.callbackQueue.idle();
   return response;
 }
 
 /** An STK callback body shaped exactly like Daraja's (SPEC §4.1). */
-export function stkCallbackBody(input: { checkoutRequestId: string; resultCode?: number | string; amount?: number | string; receipt?: string; phone?: number | string; resultDesc?: string }): string {
+export function stkCallbackBody(input: {
+  checkoutRequestId: string;
+  resultCode?: number | string;
+  amount?: number | string;
+  receipt?: string;
+  phone?: number | string;
+  resultDesc?: string;
+}): string {
   const code = input.resultCode ?? 0;
   const success = String(code) === "0";
   return JSON.stringify({
@@ -127,22 +183,34 @@ export function stkCallbackBody(input: { checkoutRequestId: string; resultCode?:
         MerchantRequestID: "29115-34620561-1",
         CheckoutRequestID: input.checkoutRequestId,
         ResultCode: code,
-        ResultDesc: input.resultDesc ?? (success ? "The service request is processed successfully." : "Request Cancelled by user."),
-        ...(success ? {
-          CallbackMetadata: { Item: [
-            { Name: "Amount", Value: input.amount ?? 100 },
-            { Name: "MpesaReceiptNumber", Value: input.receipt ?? "TCE4XK2P7Q" },
-            { Name: "Balance" },
-            { Name: "TransactionDate", Value: 20251124101539 },
-            { Name: "PhoneNumber", Value: input.phone ?? 254712345678 },
-          ] },
-        } : {}),
+        ResultDesc:
+          input.resultDesc ??
+          (success
+            ? "The service request is processed successfully."
+            : "Request Cancelled by user."),
+        ...(success
+          ? {
+              CallbackMetadata: {
+                Item: [
+                  { Name: "Amount", Value: input.amount ?? 100 },
+                  { Name: "MpesaReceiptNumber", Value: input.receipt ?? "TCE4XK2P7Q" },
+                  { Name: "Balance" },
+                  { Name: "TransactionDate", Value: 20251124101539 },
+                  { Name: "PhoneNumber", Value: input.phone ?? 254712345678 },
+                ],
+              },
+            }
+          : {}),
       },
     },
   });
 }
 
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 5000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

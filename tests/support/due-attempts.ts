@@ -21,15 +21,49 @@ export async function insertDueAttempts(
   for (let i = 0; i < checkoutRequestIds.length; i += 1000) {
     const chunk = checkoutRequestIds.slice(i, i + 1000);
     await db.transaction(async (tx) => {
-      const rows = await tx.insert(payments).values(chunk.map((_, j) => ({
-        orderRef: `DUE-${tag}-${i + j}`, amountKes, phone, description: "poller test", accountReference: `DUE${i + j}`.slice(0, 12),
-        status: "pending" as const, createdAt, updatedAt: createdAt,
-      }))).returning({ id: payments.id });
-      const attempts = await tx.insert(stkAttempts).values(rows.map((p, j) => ({
-        paymentId: p.id, seq: 1, phone, amountKes, status: "pending" as const, checkoutRequestId: chunk[j], merchantRequestId: `sim-${j}`,
-        nextPollAt, createdAt, updatedAt: createdAt,
-      }))).returning({ id: stkAttempts.id, paymentId: stkAttempts.paymentId, checkoutRequestId: stkAttempts.checkoutRequestId });
-      out.push(...attempts.map((a) => ({ paymentId: a.paymentId, attemptId: a.id, checkoutRequestId: a.checkoutRequestId! })));
+      const rows = await tx
+        .insert(payments)
+        .values(
+          chunk.map((_, j) => ({
+            orderRef: `DUE-${tag}-${i + j}`,
+            amountKes,
+            phone,
+            description: "poller test",
+            accountReference: `DUE${i + j}`.slice(0, 12),
+            status: "pending" as const,
+            createdAt,
+            updatedAt: createdAt,
+          })),
+        )
+        .returning({ id: payments.id });
+      const attempts = await tx
+        .insert(stkAttempts)
+        .values(
+          rows.map((p, j) => ({
+            paymentId: p.id,
+            seq: 1,
+            phone,
+            amountKes,
+            status: "pending" as const,
+            checkoutRequestId: chunk[j],
+            merchantRequestId: `sim-${j}`,
+            nextPollAt,
+            createdAt,
+            updatedAt: createdAt,
+          })),
+        )
+        .returning({
+          id: stkAttempts.id,
+          paymentId: stkAttempts.paymentId,
+          checkoutRequestId: stkAttempts.checkoutRequestId,
+        });
+      out.push(
+        ...attempts.map((a) => ({
+          paymentId: a.paymentId,
+          attemptId: a.id,
+          checkoutRequestId: a.checkoutRequestId!,
+        })),
+      );
     });
   }
   return out;

@@ -9,9 +9,18 @@ import type { Role } from "../../db/schema";
 
 export const TEST_PASSWORD = "correct horse battery";
 
-export async function makeUser(ctx: AppContext, role: Role, overrides: { email?: string; name?: string } = {}) {
+export async function makeUser(
+  ctx: AppContext,
+  role: Role,
+  overrides: { email?: string; name?: string } = {},
+) {
   const tag = randomBytes(3).toString("hex");
-  return createUser(ctx.db, { email: overrides.email ?? `${role}-${tag}@example.test`, name: overrides.name ?? `${role} ${tag}`, role, password: TEST_PASSWORD });
+  return createUser(ctx.db, {
+    email: overrides.email ?? `${role}-${tag}@example.test`,
+    name: overrides.name ?? `${role} ${tag}`,
+    role,
+    password: TEST_PASSWORD,
+  });
 }
 
 export function actorFor(user: { id: string; name: string; role: Role }): Actor & { kind: "user" } {
@@ -21,16 +30,26 @@ export function actorFor(user: { id: string; name: string; role: Role }): Actor 
 /** A signed-in user: the cookie header to send and the session's CSRF token. */
 export async function signedIn(ctx: AppContext, role: Role) {
   const user = await makeUser(ctx, role);
-  const setCookie = await createStaffSession(ctx, user.id, { ip: "127.0.0.1", userAgent: "vitest" });
+  const setCookie = await createStaffSession(ctx, user.id, {
+    ip: "127.0.0.1",
+    userAgent: "vitest",
+  });
   const cookie = setCookie.split(";")[0];
   const { getStaffSession } = await import("../../app/modules/auth/sessions.server");
-  const session = await getStaffSession(ctx, new Request("http://x/", { headers: { Cookie: cookie } }));
+  const session = await getStaffSession(
+    ctx,
+    new Request("http://x/", { headers: { Cookie: cookie } }),
+  );
   return { user, cookie, csrf: session!.csrfToken, actor: actorFor(user) };
 }
 
 export async function makeApiKey(ctx: AppContext, role: Role) {
   const admin = await makeUser(ctx, "admin");
-  return createApiKey(ctx.db, { name: `key ${randomBytes(2).toString("hex")}`, role }, actorFor(admin));
+  return createApiKey(
+    ctx.db,
+    { name: `key ${randomBytes(2).toString("hex")}`, role },
+    actorFor(admin),
+  );
 }
 
 let orderCounter = 0;

@@ -9,12 +9,16 @@ import { orderRef } from "./factories";
 
 export function paymentStatsHelpers(db: () => Db) {
   async function rollupAndRecount() {
-    const read = async (query: ReturnType<typeof sql>) => rowsOf<{ k: string; n: number; a: number }>(await db().execute(query))
-      .map((r) => `${r.k}=${Number(r.n)}/${Number(r.a)}`).sort();
-    const rollup = await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, sum(payments) as n, sum(amount_kes) as a
+    const read = async (query: ReturnType<typeof sql>) =>
+      rowsOf<{ k: string; n: number; a: number }>(await db().execute(query))
+        .map((r) => `${r.k}=${Number(r.n)}/${Number(r.a)}`)
+        .sort();
+    const rollup =
+      await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, sum(payments) as n, sum(amount_kes) as a
       from (select * from payment_stats union all select eat_hour, basis, status, result_code, payments, amount_kes from payment_stat_deltas) s
       group by 1 having sum(payments) <> 0`);
-    const recount = await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, n, a from (
+    const recount =
+      await read(sql`select concat_ws('|', eat_hour, basis, status, result_code) as k, n, a from (
         select eat_hour(created_at) as eat_hour, 'created' as basis, status, coalesce(result_code, '') as result_code, count(*) as n, sum(amount_kes) as a from payments group by 1, 3, 4
         union all
         select eat_hour(paid_at), 'paid', 'paid', '', count(*), sum(amount_kes) from payments where status = 'paid' and paid_at is not null group by 1) r`);
@@ -22,14 +26,30 @@ export function paymentStatsHelpers(db: () => Db) {
   }
 
   async function newPayment(createdAt: Date, amountKes: number): Promise<Payment> {
-    const [p] = await db().insert(payments).values({
-      orderRef: orderRef("STAT"), amountKes, phone: "254708000001", description: "", accountReference: "STAT", status: "pending", createdAt, updatedAt: createdAt,
-    }).returning();
+    const [p] = await db()
+      .insert(payments)
+      .values({
+        orderRef: orderRef("STAT"),
+        amountKes,
+        phone: "254708000001",
+        description: "",
+        accountReference: "STAT",
+        status: "pending",
+        createdAt,
+        updatedAt: createdAt,
+      })
+      .returning();
     return p;
   }
 
   const settle = (p: Payment, to: "paid" | "cancelled" | "failed", now: Date) =>
-    db().transaction((tx) => writePaymentStatus(tx, SYSTEM_ACTOR, p, to, { now, reason: "test", resultCode: to === "paid" ? "0" : to === "cancelled" ? "1032" : "1" }));
+    db().transaction((tx) =>
+      writePaymentStatus(tx, SYSTEM_ACTOR, p, to, {
+        now,
+        reason: "test",
+        resultCode: to === "paid" ? "0" : to === "cancelled" ? "1032" : "1",
+      }),
+    );
 
   return { rollupAndRecount, newPayment, settle };
 }

@@ -11,7 +11,11 @@ import { importStatement } from "../../app/modules/reconciliation/import.server"
 import { exceptions, statementLines } from "../../db/schema";
 import { waitFor, type TestApp } from "./app";
 import { PHONES } from "./factories";
-import { buildStatementCsv, type StatementFileOptions, type StatementFixtureLine } from "./statement-file";
+import {
+  buildStatementCsv,
+  type StatementFileOptions,
+  type StatementFixtureLine,
+} from "./statement-file";
 
 let refCounter = 0;
 /** A short order reference whose AccountReference (letters and digits, 12 at most) is unique in the file. */
@@ -20,27 +24,67 @@ export function shortRef(prefix = "INV"): string {
   return `${prefix}-${process.pid % 1000}${String(refCounter).padStart(3, "0")}`;
 }
 
-export async function paymentInStatus(app: TestApp, actor: Actor, status: PaymentView["status"], input: { orderRef?: string; amount?: number; phone?: string } = {}): Promise<PaymentView> {
-  const created = await initiatePayment(app.ctx, { orderRef: input.orderRef ?? shortRef(), amount: input.amount ?? 100, phone: input.phone ?? PHONES.pays }, actor);
-  return waitFor(async () => {
-    const view = await getPaymentView(app.ctx.db, created.id);
-    return view?.status === status ? view : null;
-  }, 8000, `payment ${status}`);
+export async function paymentInStatus(
+  app: TestApp,
+  actor: Actor,
+  status: PaymentView["status"],
+  input: { orderRef?: string; amount?: number; phone?: string } = {},
+): Promise<PaymentView> {
+  const created = await initiatePayment(
+    app.ctx,
+    {
+      orderRef: input.orderRef ?? shortRef(),
+      amount: input.amount ?? 100,
+      phone: input.phone ?? PHONES.pays,
+    },
+    actor,
+  );
+  return waitFor(
+    async () => {
+      const view = await getPaymentView(app.ctx.db, created.id);
+      return view?.status === status ? view : null;
+    },
+    8000,
+    `payment ${status}`,
+  );
 }
 
-export const paidPayment = (app: TestApp, actor: Actor, input: { orderRef?: string; amount?: number; phone?: string } = {}) =>
-  paymentInStatus(app, actor, "paid", { phone: PHONES.pays, ...input });
+export const paidPayment = (
+  app: TestApp,
+  actor: Actor,
+  input: { orderRef?: string; amount?: number; phone?: string } = {},
+) => paymentInStatus(app, actor, "paid", { phone: PHONES.pays, ...input });
 
-export const pendingPayment = (app: TestApp, actor: Actor, input: { orderRef?: string; amount?: number; phone?: string } = {}) =>
-  paymentInStatus(app, actor, "pending", { phone: PHONES.neverResolves, ...input });
+export const pendingPayment = (
+  app: TestApp,
+  actor: Actor,
+  input: { orderRef?: string; amount?: number; phone?: string } = {},
+) => paymentInStatus(app, actor, "pending", { phone: PHONES.neverResolves, ...input });
 
 /** Paid according to STK Query with no callback (receipt pending), through the single writer as the poller would. */
-export async function receiptPendingPayment(app: TestApp, actor: Actor, input: { orderRef?: string; amount?: number } = {}): Promise<PaymentView> {
-  const pending = await paymentInStatus(app, actor, "pending", { phone: PHONES.lostCallback, ...input });
-  await app.ctx.db.transaction((tx) => applyStkEvidence(tx, POLLER_ACTOR, {
-    attemptId: pending.attempts[0].id, now: app.ctx.now(),
-    evidence: { source: "query", outcome: "paid", resultCode: "0", resultDesc: "The service request is processed successfully.", receipt: null, amountKes: null },
-  }));
+export async function receiptPendingPayment(
+  app: TestApp,
+  actor: Actor,
+  input: { orderRef?: string; amount?: number } = {},
+): Promise<PaymentView> {
+  const pending = await paymentInStatus(app, actor, "pending", {
+    phone: PHONES.lostCallback,
+    ...input,
+  });
+  await app.ctx.db.transaction((tx) =>
+    applyStkEvidence(tx, POLLER_ACTOR, {
+      attemptId: pending.attempts[0].id,
+      now: app.ctx.now(),
+      evidence: {
+        source: "query",
+        outcome: "paid",
+        resultCode: "0",
+        resultDesc: "The service request is processed successfully.",
+        receipt: null,
+        amountKes: null,
+      },
+    }),
+  );
   return (await getPaymentView(app.ctx.db, pending.id))!;
 }
 
@@ -48,12 +92,17 @@ export async function receiptPendingPayment(app: TestApp, actor: Actor, input: {
 export const statementMask = (msisdn: string) => `${msisdn.slice(0, 4)}****${msisdn.slice(-4)}`;
 
 /** The statement line M-Pesa would print for a paid payment. */
-export function lineFor(payment: PaymentView, overrides: Partial<StatementFixtureLine> = {}): StatementFixtureLine {
+export function lineFor(
+  payment: PaymentView,
+  overrides: Partial<StatementFixtureLine> = {},
+): StatementFixtureLine {
   const receipt = payment.receipts[0];
   return {
     receipt: receipt?.receipt ?? payment.receipt ?? "",
     completedAt: new Date(receipt?.transactionAt ?? payment.paidAt ?? payment.createdAt),
-    amountKes: payment.amount, msisdn: statementMask(payment.phone), accountNo: payment.accountReference,
+    amountKes: payment.amount,
+    msisdn: statementMask(payment.phone),
+    accountNo: payment.accountReference,
     ...overrides,
   };
 }
@@ -62,16 +111,31 @@ let receiptCounter = 0;
 /** A receipt no one has seen: same shape as M-Pesa's, unique per test process. */
 export function freshReceipt(): string {
   receiptCounter += 1;
-  return `TZ${(process.pid % 10_000).toString(36).toUpperCase().padStart(3, "0")}${receiptCounter.toString(36).toUpperCase().padStart(5, "0")}`.slice(0, 10);
+  return `TZ${(process.pid % 10_000).toString(36).toUpperCase().padStart(3, "0")}${receiptCounter.toString(36).toUpperCase().padStart(5, "0")}`.slice(
+    0,
+    10,
+  );
 }
 
-export async function importLines(ctx: AppContext, actor: Actor, lines: StatementFixtureLine[], options: Partial<StatementFileOptions> = {}) {
+export async function importLines(
+  ctx: AppContext,
+  actor: Actor,
+  lines: StatementFixtureLine[],
+  options: Partial<StatementFileOptions> = {},
+) {
   const csv = buildStatementCsv({ preamble: false, ...options, lines });
-  return importStatement(ctx, { fileName: options.layout === "legacy11" ? "legacy.csv" : "statement.csv", input: Buffer.from(csv), actor });
+  return importStatement(ctx, {
+    fileName: options.layout === "legacy11" ? "legacy.csv" : "statement.csv",
+    input: Buffer.from(csv),
+    actor,
+  });
 }
 
 export async function lineByReceipt(ctx: AppContext, receipt: string) {
-  const rows = await ctx.db.select().from(statementLines).where(eq(statementLines.receipt, receipt));
+  const rows = await ctx.db
+    .select()
+    .from(statementLines)
+    .where(eq(statementLines.receipt, receipt));
   return rows[0];
 }
 

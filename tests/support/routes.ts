@@ -3,21 +3,38 @@
 import type { AppContext } from "../../app/context.server";
 import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
 
-type RouteFn = (args: { request: Request; params: Record<string, string | undefined>; context: AppContext }) => unknown;
+type RouteFn = (args: {
+  request: Request;
+  params: Record<string, string | undefined>;
+  context: AppContext;
+}) => unknown;
 
-export async function call(fn: RouteFn | undefined, ctx: AppContext, request: Request, params: Record<string, string> = {}): Promise<Response> {
+export async function call(
+  fn: RouteFn | undefined,
+  ctx: AppContext,
+  request: Request,
+  params: Record<string, string> = {},
+): Promise<Response> {
   if (!fn) throw new Error("route has no such export");
   try {
     const result = await fn({ request, params, context: ctx });
     if (result instanceof Response) return result;
-    return new Response(JSON.stringify(result ?? null), { status: 200, headers: { "Content-Type": "application/json" } });
+    return new Response(JSON.stringify(result ?? null), {
+      status: 200,
+      headers: { "Content-Type": "application/json" },
+    });
   } catch (thrown) {
     if (thrown instanceof Response) return thrown;
     throw thrown;
   }
 }
 
-export type As = { cookie?: string; csrf?: string; bearer?: string; headers?: Record<string, string> };
+export type As = {
+  cookie?: string;
+  csrf?: string;
+  bearer?: string;
+  headers?: Record<string, string>;
+};
 
 function headersFor(as: As = {}): Headers {
   const headers = new Headers({ [CLIENT_IP_HEADER]: "127.0.0.1", ...as.headers });
@@ -42,7 +59,11 @@ export function postForm(path: string, fields: Record<string, string>, as: As = 
 export function postJson(path: string, body: unknown, as: As = {}): Request {
   const headers = headersFor(as);
   headers.set("Content-Type", "application/json");
-  return new Request(`http://console.test${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return new Request(`http://console.test${path}`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 export async function jsonOf<T = any>(response: Response): Promise<T> {

@@ -41,13 +41,33 @@ export type StatementFileOptions = {
 };
 
 export const MODERN_HEADER = [
-  "Receipt No.", "Completion Time", "Initiation Time", "Details", "Transaction Status", "Paid In", "Withdrawn",
-  "Balance", "Balance Confirmed", "Reason Type", "Other Party Info", "Linked Transaction ID", "A/C No.",
+  "Receipt No.",
+  "Completion Time",
+  "Initiation Time",
+  "Details",
+  "Transaction Status",
+  "Paid In",
+  "Withdrawn",
+  "Balance",
+  "Balance Confirmed",
+  "Reason Type",
+  "Other Party Info",
+  "Linked Transaction ID",
+  "A/C No.",
 ];
 // The 2010 export (SPEC §11.1, Mifos importer): no Initiation Time or Linked Transaction ID, Withdrawn first.
 export const LEGACY_HEADER = [
-  "Receipt No.", "Completion Time", "Details", "Transaction Status", "Withdrawn", "Paid In", "Balance",
-  "Balance Confirmed", "Reason Type", "Other Party Info", "A/C No.",
+  "Receipt No.",
+  "Completion Time",
+  "Details",
+  "Transaction Status",
+  "Withdrawn",
+  "Paid In",
+  "Balance",
+  "Balance Confirmed",
+  "Reason Type",
+  "Other Party Info",
+  "A/C No.",
 ];
 
 const pad = (n: number) => String(n).padStart(2, "0");
@@ -86,19 +106,50 @@ export function* statementCsvChunks(options: StatementFileOptions): Generator<st
     let withdrawn: string = "";
     let closing: string = "";
     if (Array.isArray(options.lines)) {
-      const booked = (options.lines as StatementFixtureLine[]).filter((l) => (l.status ?? "Completed") === "Completed");
-      const inKes = booked.filter((l) => l.direction !== "out").reduce((sum, l) => sum + l.amountKes, 0);
-      const outKes = booked.filter((l) => l.direction === "out").reduce((sum, l) => sum + l.amountKes, 0);
-      [paidIn, withdrawn, closing] = [money(inKes), money(outKes, negativeWithdrawn ? -1 : 1), money(opening + inKes - outKes)];
+      const booked = (options.lines as StatementFixtureLine[]).filter(
+        (l) => (l.status ?? "Completed") === "Completed",
+      );
+      const inKes = booked
+        .filter((l) => l.direction !== "out")
+        .reduce((sum, l) => sum + l.amountKes, 0);
+      const outKes = booked
+        .filter((l) => l.direction === "out")
+        .reduce((sum, l) => sum + l.amountKes, 0);
+      [paidIn, withdrawn, closing] = [
+        money(inKes),
+        money(outKes, negativeWithdrawn ? -1 : 1),
+        money(opening + inKes - outKes),
+      ];
     }
     chunk += row(["Account Holder:", options.accountHolder ?? "ACME SUPPLIES LIMITED"]);
     chunk += row(["Short Code:", options.shortCode ?? "600966"]);
     chunk += row(["Account:", "Utility Account"]);
-    chunk += row(["Time Period:", "", `From ${formatStatementTime(from)}`, "", `To ${formatStatementTime(to)}`]);
-    chunk += row(["Operator:", "jkamau", "", "", "Date of Report:", formatStatementTime(new Date(to.getTime() + 3_600_000))]);
     chunk += row([
-      "Opening Balance:", money(opening), "Closing Balance:", closing, "Available Balance:", closing,
-      "Total Paid In:", paidIn, "Total Withdrawn:", withdrawn,
+      "Time Period:",
+      "",
+      `From ${formatStatementTime(from)}`,
+      "",
+      `To ${formatStatementTime(to)}`,
+    ]);
+    chunk += row([
+      "Operator:",
+      "jkamau",
+      "",
+      "",
+      "Date of Report:",
+      formatStatementTime(new Date(to.getTime() + 3_600_000)),
+    ]);
+    chunk += row([
+      "Opening Balance:",
+      money(opening),
+      "Closing Balance:",
+      closing,
+      "Available Balance:",
+      closing,
+      "Total Paid In:",
+      paidIn,
+      "Total Withdrawn:",
+      withdrawn,
     ]);
   }
   chunk += row([...header]);
@@ -109,12 +160,19 @@ export function* statementCsvChunks(options: StatementFileOptions): Generator<st
     const out = line.direction === "out";
     const completed = (line.status ?? "Completed") === "Completed";
     if (completed) balance += out ? -line.amountKes : line.amountKes;
-    const party = line.otherParty ?? (line.msisdn ? `${line.msisdn} - ${line.name ?? "JANE DOE"}` : "");
+    const party =
+      line.otherParty ?? (line.msisdn ? `${line.msisdn} - ${line.name ?? "JANE DOE"}` : "");
     const cells: Record<string, string> = {
       "Receipt No.": line.receipt,
       "Completion Time": formatStatementTime(line.completedAt),
-      "Initiation Time": formatStatementTime(line.initiatedAt ?? new Date(line.completedAt.getTime() - 4_000)),
-      Details: line.details ?? (out ? `Pay Bill Reversal to ${party}` : `Pay Bill from ${party} Acc. ${line.accountNo ?? ""}`.trim()),
+      "Initiation Time": formatStatementTime(
+        line.initiatedAt ?? new Date(line.completedAt.getTime() - 4_000),
+      ),
+      Details:
+        line.details ??
+        (out
+          ? `Pay Bill Reversal to ${party}`
+          : `Pay Bill from ${party} Acc. ${line.accountNo ?? ""}`.trim()),
       "Transaction Status": line.status ?? "Completed",
       "Paid In": out ? "" : money(line.amountKes),
       Withdrawn: out ? money(line.amountKes, negativeWithdrawn ? -1 : 1) : "",
@@ -169,18 +227,49 @@ export function fixtureReceipt(at: Date, serial: number): string {
   return `${year}${month}${day}${tail.toString(36).toUpperCase().padStart(7, "0")}`;
 }
 
-const FIRST = ["JANE", "JOHN", "MARY", "PETER", "GRACE", "JAMES", "FAITH", "DAVID", "MERCY", "BRIAN", "WANJIRU", "OTIENO"];
-const LAST = ["DOE", "KAMAU", "OCHIENG", "WANJIKU", "MUTUA", "NJOROGE", "AKINYI", "KIPROTICH", "MWANGI", "ODHIAMBO"];
+const FIRST = [
+  "JANE",
+  "JOHN",
+  "MARY",
+  "PETER",
+  "GRACE",
+  "JAMES",
+  "FAITH",
+  "DAVID",
+  "MERCY",
+  "BRIAN",
+  "WANJIRU",
+  "OTIENO",
+];
+const LAST = [
+  "DOE",
+  "KAMAU",
+  "OCHIENG",
+  "WANJIKU",
+  "MUTUA",
+  "NJOROGE",
+  "AKINYI",
+  "KIPROTICH",
+  "MWANGI",
+  "ODHIAMBO",
+];
 const PAY_IN = [
-  ["Pay Bill Online", 0.66], ["Pay Utility", 0.18], ["Pay Utility with OD via STK", 0.06],
-  ["Pay Utility with OD Online", 0.05], ["Standing Order Pay Bill", 0.05],
+  ["Pay Bill Online", 0.66],
+  ["Pay Utility", 0.18],
+  ["Pay Utility with OD via STK", 0.06],
+  ["Pay Utility with OD Online", 0.05],
+  ["Standing Order Pay Bill", 0.05],
 ] as const;
 
 /**
  * Deterministic lines for a busy paybill: mostly Completed payments in, ~3% Failed, ~2% reversals
  * linked to an earlier receipt, ~0.5% settlement sweeps to a bank. Times rise from `start`.
  */
-export function* generateStatementLines(count: number, seed = 1, start = new Date("2025-02-28T21:00:00Z")): Generator<StatementFixtureLine> {
+export function* generateStatementLines(
+  count: number,
+  seed = 1,
+  start = new Date("2025-02-28T21:00:00Z"),
+): Generator<StatementFixtureLine> {
   const rand = random(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)];
   const reversible: { receipt: string; amountKes: number; msisdn: string; name: string }[] = [];
@@ -190,31 +279,48 @@ export function* generateStatementLines(count: number, seed = 1, start = new Dat
     const completedAt = new Date(at);
     const receipt = fixtureReceipt(completedAt, i + seed * 7_919);
     const digits = `${rand() < 0.9 ? "7" : "1"}${String(Math.floor(rand() * 1e8)).padStart(8, "0")}`;
-    const msisdn = rand() < 0.85 ? `254${digits.slice(0, 1)}****${digits.slice(-4)}` : `254${digits}`;
+    const msisdn =
+      rand() < 0.85 ? `254${digits.slice(0, 1)}****${digits.slice(-4)}` : `254${digits}`;
     const name = `${pick(FIRST)} ${pick(LAST)}`;
     const roll = rand();
 
     if (roll < 0.02 && reversible.length > 0) {
       const original = reversible.splice(Math.floor(rand() * reversible.length), 1)[0];
-      yield { receipt, completedAt, amountKes: original.amountKes, direction: "out", reasonType: "Reversal",
-        msisdn: original.msisdn, name: original.name, linkedTransactionId: original.receipt };
+      yield {
+        receipt,
+        completedAt,
+        amountKes: original.amountKes,
+        direction: "out",
+        reasonType: "Reversal",
+        msisdn: original.msisdn,
+        name: original.name,
+        linkedTransactionId: original.receipt,
+      };
       continue;
     }
     if (roll < 0.025) {
-      yield { receipt, completedAt, amountKes: 50_000 + Math.floor(rand() * 450_000), direction: "out",
-        reasonType: "Utility Account to Organization Settlement Account", otherParty: "600100 - KCB BANK KENYA",
-        details: "Utility Account to Organization Settlement Account" };
+      yield {
+        receipt,
+        completedAt,
+        amountKes: 50_000 + Math.floor(rand() * 450_000),
+        direction: "out",
+        reasonType: "Utility Account to Organization Settlement Account",
+        otherParty: "600100 - KCB BANK KENYA",
+        details: "Utility Account to Organization Settlement Account",
+      };
       continue;
     }
     // Mostly tens to a few thousand shillings, occasionally six figures: exercises the thousands separator.
     const amountKes = Math.max(1, Math.round(10 ** (1 + rand() * 3.2) * (rand() < 0.01 ? 40 : 1)));
     const invoice = 10_000 + Math.floor(rand() * 90_000);
     // Customers type account numbers by hand on USSD: case and spacing vary.
-    const accountNo = rand() < 0.8 ? `INV-${invoice}` : rand() < 0.5 ? `inv ${invoice}` : ` Inv-${invoice} `;
+    const accountNo =
+      rand() < 0.8 ? `INV-${invoice}` : rand() < 0.5 ? `inv ${invoice}` : ` Inv-${invoice} `;
     let r = rand();
     const reasonType = PAY_IN.find(([, share]) => (r -= share) < 0)?.[0] ?? "Pay Bill Online";
     const status = roll > 0.97 ? "Failed" : "Completed";
-    if (status === "Completed" && reversible.length < 64) reversible.push({ receipt, amountKes, msisdn, name });
+    if (status === "Completed" && reversible.length < 64)
+      reversible.push({ receipt, amountKes, msisdn, name });
     yield { receipt, completedAt, amountKes, status, reasonType, msisdn, name, accountNo };
   }
 }

@@ -14,9 +14,15 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") failed += 1;
         else skipped += 1;
       }
-      if (module.state() === "failed" && ![...module.children.allTests()].some((t) => t.result().state === "failed")) failed += 1; // a file that failed to load
+      if (
+        module.state() === "failed" &&
+        ![...module.children.allTests()].some((t) => t.result().state === "failed")
+      )
+        failed += 1; // a file that failed to load
     }
     failed += unhandledErrors.length;
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    process.stdout.write(
+      `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`,
+    );
   }
 }

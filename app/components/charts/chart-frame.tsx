@@ -23,7 +23,14 @@ export function useNarrow(maxWidth = 600): boolean {
   return narrow;
 }
 
-export function ChartFrame({ title, summary, empty, height = 280, testId, children }: {
+export function ChartFrame({
+  title,
+  summary,
+  empty,
+  height = 280,
+  testId,
+  children,
+}: {
   title: string;
   /** What the chart shows, in words: the placeholder before hydration and the chart's accessible name. */
   summary: string;
@@ -37,11 +44,18 @@ export function ChartFrame({ title, summary, empty, height = 280, testId, childr
   let body: ReactNode;
   if (empty) body = <p className="muted chart-empty">{empty}</p>;
   else if (!hydrated) body = <p className="muted chart-placeholder">{summary}</p>;
-  else body = <ResponsiveContainer width="100%" height="100%">{children()}</ResponsiveContainer>;
+  else
+    body = (
+      <ResponsiveContainer width="100%" height="100%">
+        {children()}
+      </ResponsiveContainer>
+    );
   return (
     <section className="card chart-card" data-testid={testId} aria-label={title}>
       <h2>{title}</h2>
-      <div className="chart" style={{ height }} role="img" aria-label={summary}>{body}</div>
+      <div className="chart" style={{ height }} role="img" aria-label={summary}>
+        {body}
+      </div>
     </section>
   );
 }

@@ -17,8 +17,12 @@ export function OutcomesChart({ report }: { report: RevenueReport }) {
   const o = report.totals.outcomes;
   const summary = `Of ${report.totals.payments.toLocaleString("en-KE")} payments requested: ${o.paid + o.refunded} paid, ${o.cancelled} cancelled, ${o.expired} expired, ${o.failed} failed, ${o.unknown} unknown.`;
   return (
-    <ChartFrame title="Outcomes over time" summary={summary} testId="chart-outcomes"
-      empty={report.totals.payments === 0 ? "No payments were requested in this period." : null}>
+    <ChartFrame
+      title="Outcomes over time"
+      summary={summary}
+      testId="chart-outcomes"
+      empty={report.totals.payments === 0 ? "No payments were requested in this period." : null}
+    >
       {() => (
         <BarChart data={report.series} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
@@ -26,7 +30,16 @@ export function OutcomesChart({ report }: { report: RevenueReport }) {
           <YAxis tickFormatter={countAxis} tick={{ fontSize: 11 }} width={48} />
           <Tooltip formatter={countTooltip} />
           <Legend />
-          {STACK.map((s) => <Bar key={s.key} dataKey={s.key} name={s.name} stackId="outcomes" fill={COLORS[s.key]} isAnimationActive={false} />)}
+          {STACK.map((s) => (
+            <Bar
+              key={s.key}
+              dataKey={s.key}
+              name={s.name}
+              stackId="outcomes"
+              fill={COLORS[s.key]}
+              isAnimationActive={false}
+            />
+          ))}
         </BarChart>
       )}
     </ChartFrame>

@@ -10,20 +10,39 @@ export function RevenueChart({ report }: { report: RevenueReport }) {
   const summary = `Revenue ${formatKes(totals.revenueKes)} from ${range.from} to ${range.to}, against ${formatKes(previousTotals.revenueKes)} from ${previousRange.from} to ${previousRange.to}.`;
   const nothing = report.series.every((p) => p.revenueKes === 0 && p.previousRevenueKes === 0);
   return (
-    <ChartFrame title={`Revenue per ${range.interval} (paid, KES)`} summary={summary} testId="chart-revenue"
-      empty={nothing ? "No paid payments in this period or the one before." : null}>
+    <ChartFrame
+      title={`Revenue per ${range.interval} (paid, KES)`}
+      summary={summary}
+      testId="chart-revenue"
+      empty={nothing ? "No paid payments in this period or the one before." : null}
+    >
       {() => (
         <BarChart data={report.series} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={12} />
           <YAxis tickFormatter={kesAxis} tick={{ fontSize: 11 }} width={72} />
-          <Tooltip formatter={kesTooltip} labelFormatter={(label, items) => {
-            const point = items?.[0]?.payload as RevenueReport["series"][number] | undefined;
-            return point?.previousPeriod ? `${label} (previous: ${point.previousPeriod})` : String(label);
-          }} />
+          <Tooltip
+            formatter={kesTooltip}
+            labelFormatter={(label, items) => {
+              const point = items?.[0]?.payload as RevenueReport["series"][number] | undefined;
+              return point?.previousPeriod
+                ? `${label} (previous: ${point.previousPeriod})`
+                : String(label);
+            }}
+          />
           <Legend />
-          <Bar dataKey="previousRevenueKes" name="Previous period" fill={COLORS.previous} isAnimationActive={false} />
-          <Bar dataKey="revenueKes" name="This period" fill={COLORS.revenue} isAnimationActive={false} />
+          <Bar
+            dataKey="previousRevenueKes"
+            name="Previous period"
+            fill={COLORS.previous}
+            isAnimationActive={false}
+          />
+          <Bar
+            dataKey="revenueKes"
+            name="This period"
+            fill={COLORS.revenue}
+            isAnimationActive={false}
+          />
         </BarChart>
       )}
     </ChartFrame>

@@ -2,25 +2,62 @@
 // to other roles). Every form posts an `intent`, a required note and the CSRF token, and works
 // without JavaScript; with it, the pressed form shows that it is working.
 import { Form, useActionData, useNavigation } from "@remix-run/react";
-import { ACTION_LABELS, FOUR_EYES_ACTIONS, type ExceptionAction } from "../../modules/exceptions/actions";
+import {
+  ACTION_LABELS,
+  FOUR_EYES_ACTIONS,
+  type ExceptionAction,
+} from "../../modules/exceptions/actions";
 import { CsrfInput } from "../csrf";
 
-type ActionResult = { ok: true; message?: string } | { ok: false; error: { code: string; message: string; field?: string } };
+type ActionResult =
+  | { ok: true; message?: string }
+  | { ok: false; error: { code: string; message: string; field?: string } };
 
 function ExtraFields({ action }: { action: ExceptionAction }) {
   switch (action) {
     case "mark_refunded":
-      return <label>Reversal transaction ID (from the M-Pesa portal)<input name="reversalRef" required pattern="[A-Za-z0-9]{10}" placeholder="TCE4XK2P7Q" autoComplete="off" /></label>;
+      return (
+        <label>
+          Reversal transaction ID (from the M-Pesa portal)
+          <input
+            name="reversalRef"
+            required
+            pattern="[A-Za-z0-9]{10}"
+            placeholder="TCE4XK2P7Q"
+            autoComplete="off"
+          />
+        </label>
+      );
     case "link_to_payment":
-      return <label>Payment id or order reference<input name="paymentRef" required placeholder="INV-1001" autoComplete="off" /></label>;
+      return (
+        <label>
+          Payment id or order reference
+          <input name="paymentRef" required placeholder="INV-1001" autoComplete="off" />
+        </label>
+      );
     case "mark_paid_offline":
-      return <label>M-Pesa receipt number<input name="receipt" required pattern="[A-Za-z0-9]{10}" placeholder="TCE4XK2P7Q" autoComplete="off" /></label>;
+      return (
+        <label>
+          M-Pesa receipt number
+          <input
+            name="receipt"
+            required
+            pattern="[A-Za-z0-9]{10}"
+            placeholder="TCE4XK2P7Q"
+            autoComplete="off"
+          />
+        </label>
+      );
     case "choose_outcome":
       return (
         <fieldset className="choices">
           <legend>Which is right?</legend>
-          <label className="inline"><input type="radio" name="outcome" value="paid" required /> Paid (with the receipt)</label>
-          <label className="inline"><input type="radio" name="outcome" value="failed" /> The failure</label>
+          <label className="inline">
+            <input type="radio" name="outcome" value="paid" required /> Paid (with the receipt)
+          </label>
+          <label className="inline">
+            <input type="radio" name="outcome" value="failed" /> The failure
+          </label>
         </fieldset>
       );
     default:
@@ -32,30 +69,66 @@ function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: b
   const navigation = useNavigation();
   const busy = navigation.state !== "idle" && navigation.formData?.get("intent") === action;
   // The proposer's own "reject" takes their proposal back; everyone else's sends it back.
-  const { label, help } = withdraw ? { label: "Withdraw proposal", help: "Take your proposal back; the exception stays open." } : ACTION_LABELS[action];
+  const { label, help } = withdraw
+    ? { label: "Withdraw proposal", help: "Take your proposal back; the exception stays open." }
+    : ACTION_LABELS[action];
   const danger = action === "write_off" || action === "reject" || action === "not_ours";
   return (
     <Form method="post" className="card action-form" data-action={action}>
       <CsrfInput />
       <input type="hidden" name="intent" value={action} />
-      <h3>{label}{FOUR_EYES_ACTIONS.includes(action) ? <span className="muted"> · needs a second approver</span> : null}</h3>
+      <h3>
+        {label}
+        {FOUR_EYES_ACTIONS.includes(action) ? (
+          <span className="muted"> · needs a second approver</span>
+        ) : null}
+      </h3>
       <p className="muted">{help}</p>
       <ExtraFields action={action} />
-      <label>Note (required)<textarea name="note" required minLength={3} maxLength={2000} placeholder="Why, and what you checked" /></label>
-      <button type="submit" className={danger ? "danger" : "primary"} disabled={busy}>{busy ? "Working…" : label}</button>
+      <label>
+        Note (required)
+        <textarea
+          name="note"
+          required
+          minLength={3}
+          maxLength={2000}
+          placeholder="Why, and what you checked"
+        />
+      </label>
+      <button type="submit" className={danger ? "danger" : "primary"} disabled={busy}>
+        {busy ? "Working…" : label}
+      </button>
     </Form>
   );
 }
 
-export function ExceptionActions({ actions, proposedByViewer }: { actions: ExceptionAction[]; proposedByViewer: boolean }) {
+export function ExceptionActions({
+  actions,
+  proposedByViewer,
+}: {
+  actions: ExceptionAction[];
+  proposedByViewer: boolean;
+}) {
   const result = useActionData<ActionResult>();
   if (!actions.length) return null;
   return (
     <section aria-labelledby="actions-heading">
       <h2 id="actions-heading">Resolve</h2>
-      {result && !result.ok ? <p className="form-error" role="alert" data-field={result.error.field ?? ""}>{result.error.message}</p> : null}
-      {result?.ok && result.message ? <p className="form-ok" role="status">{result.message}</p> : null}
-      <div className="grid-2">{actions.map((a) => <ActionForm key={a} action={a} withdraw={a === "reject" && proposedByViewer} />)}</div>
+      {result && !result.ok ? (
+        <p className="form-error" role="alert" data-field={result.error.field ?? ""}>
+          {result.error.message}
+        </p>
+      ) : null}
+      {result?.ok && result.message ? (
+        <p className="form-ok" role="status">
+          {result.message}
+        </p>
+      ) : null}
+      <div className="grid-2">
+        {actions.map((a) => (
+          <ActionForm key={a} action={a} withdraw={a === "reject" && proposedByViewer} />
+        ))}
+      </div>
     </section>
   );
 }

@@ -5,36 +5,121 @@ import { EatTime, Money, Phone } from "../format";
 import { RawBody } from "../raw-body";
 import { StatusBadge } from "../status-badge";
 
-type PaymentView = { id: string; orderRef: string; amount: number; phone: string; status: string; statusReason: string | null; receipt: string | null; createdAt: string };
-type AttemptView = { id: string; seq: number; status: string; phone: string; amount: number; checkoutRequestId: string | null; resultCode: string | null; resultDesc: string | null; receipt: string | null; errorMessage: string | null; createdAt: string; isCaseAttempt: boolean };
-type CallbackView = { id: number; receivedAt: string; outcome: string; outcomeDetail: string | null; sourceIp: string | null; sourceTrusted: boolean | null; body: string; sizeBytes: number; checkoutRequestId: string | null };
+type PaymentView = {
+  id: string;
+  orderRef: string;
+  amount: number;
+  phone: string;
+  status: string;
+  statusReason: string | null;
+  receipt: string | null;
+  createdAt: string;
+};
+type AttemptView = {
+  id: string;
+  seq: number;
+  status: string;
+  phone: string;
+  amount: number;
+  checkoutRequestId: string | null;
+  resultCode: string | null;
+  resultDesc: string | null;
+  receipt: string | null;
+  errorMessage: string | null;
+  createdAt: string;
+  isCaseAttempt: boolean;
+};
+type CallbackView = {
+  id: number;
+  receivedAt: string;
+  outcome: string;
+  outcomeDetail: string | null;
+  sourceIp: string | null;
+  sourceTrusted: boolean | null;
+  body: string;
+  sizeBytes: number;
+  checkoutRequestId: string | null;
+};
 type Line = { at: string; actor: string; summary: string };
 
-export function PaymentEvidence({ payment, attempts, unmasked }: { payment: PaymentView | null; attempts: AttemptView[]; unmasked: boolean }) {
-  if (!payment) return <div className="card"><h2>Payment</h2><p className="muted">No payment is linked to this exception.</p></div>;
+export function PaymentEvidence({
+  payment,
+  attempts,
+  unmasked,
+}: {
+  payment: PaymentView | null;
+  attempts: AttemptView[];
+  unmasked: boolean;
+}) {
+  if (!payment)
+    return (
+      <div className="card">
+        <h2>Payment</h2>
+        <p className="muted">No payment is linked to this exception.</p>
+      </div>
+    );
   return (
     <div className="card" data-testid="payment-evidence">
       <h2>Payment</h2>
       <dl className="facts">
-        <dt>Order</dt><dd><Link to={`/payments/${payment.id}`}>{payment.orderRef}</Link></dd>
-        <dt>Amount</dt><dd><Money kes={payment.amount} /></dd>
-        <dt>Status</dt><dd><StatusBadge status={payment.status} /> {payment.statusReason ? <span className="muted">{payment.statusReason}</span> : null}</dd>
-        <dt>Receipt</dt><dd className="mono">{payment.receipt ?? "—"}</dd>
-        <dt>Phone</dt><dd><Phone msisdn={payment.phone} unmasked={unmasked} /></dd>
-        <dt>Created</dt><dd><EatTime at={payment.createdAt} /></dd>
+        <dt>Order</dt>
+        <dd>
+          <Link to={`/payments/${payment.id}`}>{payment.orderRef}</Link>
+        </dd>
+        <dt>Amount</dt>
+        <dd>
+          <Money kes={payment.amount} />
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={payment.status} />{" "}
+          {payment.statusReason ? <span className="muted">{payment.statusReason}</span> : null}
+        </dd>
+        <dt>Receipt</dt>
+        <dd className="mono">{payment.receipt ?? "—"}</dd>
+        <dt>Phone</dt>
+        <dd>
+          <Phone msisdn={payment.phone} unmasked={unmasked} />
+        </dd>
+        <dt>Created</dt>
+        <dd>
+          <EatTime at={payment.createdAt} />
+        </dd>
       </dl>
       <h3>Attempts</h3>
       <div className="table-wrap">
         <table>
-          <thead><tr><th>#</th><th>Sent</th><th>Status</th><th>CheckoutRequestID</th><th>Result</th><th>Receipt</th></tr></thead>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Sent</th>
+              <th>Status</th>
+              <th>CheckoutRequestID</th>
+              <th>Result</th>
+              <th>Receipt</th>
+            </tr>
+          </thead>
           <tbody>
             {attempts.map((a) => (
               <tr key={a.id} className={a.isCaseAttempt ? "highlight" : undefined}>
-                <td>{a.seq}{a.isCaseAttempt ? " ★" : ""}</td>
-                <td><EatTime at={a.createdAt} /></td>
-                <td><StatusBadge status={a.status} /></td>
-                <td className="mono">{a.checkoutRequestId ?? <span className="muted">never received</span>}</td>
-                <td>{a.resultCode !== null ? `${a.resultCode} ${a.resultDesc ?? ""}` : a.errorMessage ?? "—"}</td>
+                <td>
+                  {a.seq}
+                  {a.isCaseAttempt ? " ★" : ""}
+                </td>
+                <td>
+                  <EatTime at={a.createdAt} />
+                </td>
+                <td>
+                  <StatusBadge status={a.status} />
+                </td>
+                <td className="mono">
+                  {a.checkoutRequestId ?? <span className="muted">never received</span>}
+                </td>
+                <td>
+                  {a.resultCode !== null
+                    ? `${a.resultCode} ${a.resultDesc ?? ""}`
+                    : (a.errorMessage ?? "—")}
+                </td>
                 <td className="mono">{a.receipt ?? "—"}</td>
               </tr>
             ))}
@@ -46,16 +131,34 @@ export function PaymentEvidence({ payment, attempts, unmasked }: { payment: Paym
   );
 }
 
-export function CallbackEvidence({ callbacks, canOpen }: { callbacks: CallbackView[]; canOpen: boolean }) {
+export function CallbackEvidence({
+  callbacks,
+  canOpen,
+}: {
+  callbacks: CallbackView[];
+  canOpen: boolean;
+}) {
   return (
     <div className="card" data-testid="callback-evidence">
       <h2>Callbacks involved</h2>
-      {callbacks.length === 0 ? <p className="muted">No callback is involved (the exception came from a push, a query or the statement).</p> : null}
+      {callbacks.length === 0 ? (
+        <p className="muted">
+          No callback is involved (the exception came from a push, a query or the statement).
+        </p>
+      ) : null}
       {callbacks.map((c) => (
         <article key={c.id} className="callback">
           <p>
-            {canOpen ? <Link to={`/callbacks/${c.id}`}>Callback #{c.id}</Link> : <>Callback #{c.id}</>} · <EatTime at={c.receivedAt} /> · <StatusBadge status={c.outcome} />
-            {" "}<span className="muted">{c.outcomeDetail ?? ""} · from {c.sourceIp ?? "?"}{c.sourceTrusted === false ? " (outside the allow-list)" : ""}</span>
+            {canOpen ? (
+              <Link to={`/callbacks/${c.id}`}>Callback #{c.id}</Link>
+            ) : (
+              <>Callback #{c.id}</>
+            )}{" "}
+            · <EatTime at={c.receivedAt} /> · <StatusBadge status={c.outcome} />{" "}
+            <span className="muted">
+              {c.outcomeDetail ?? ""} · from {c.sourceIp ?? "?"}
+              {c.sourceTrusted === false ? " (outside the allow-list)" : ""}
+            </span>
           </p>
           <RawBody body={c.body} sizeBytes={c.sizeBytes} />
         </article>
@@ -64,13 +167,30 @@ export function CallbackEvidence({ callbacks, canOpen }: { callbacks: CallbackVi
   );
 }
 
-export function LineList({ title, lines, empty, testId }: { title: string; lines: Line[]; empty: string; testId: string }) {
+export function LineList({
+  title,
+  lines,
+  empty,
+  testId,
+}: {
+  title: string;
+  lines: Line[];
+  empty: string;
+  testId: string;
+}) {
   return (
     <div className="card" data-testid={testId}>
       <h2>{title}</h2>
-      {lines.length === 0 ? <p className="muted">{empty}</p> : (
+      {lines.length === 0 ? (
+        <p className="muted">{empty}</p>
+      ) : (
         <ul className="timeline">
-          {lines.map((l, i) => <li key={i}><EatTime at={l.at} /> · <strong>{l.actor}</strong><div>{l.summary}</div></li>)}
+          {lines.map((l, i) => (
+            <li key={i}>
+              <EatTime at={l.at} /> · <strong>{l.actor}</strong>
+              <div>{l.summary}</div>
+            </li>
+          ))}
         </ul>
       )}
     </div>

@@ -4,34 +4,65 @@ import { isUrgentType, typeTitle } from "../../modules/exceptions/actions";
 import { EatTime, Money } from "../format";
 import { StatusBadge } from "../status-badge";
 
-export type ExceptionRow = { id: string; type: string; status: string; summary: string; paymentId: string | null; amountAtStake: number; openedAt: string; resolution: string | null };
+export type ExceptionRow = {
+  id: string;
+  type: string;
+  status: string;
+  summary: string;
+  paymentId: string | null;
+  amountAtStake: number;
+  openedAt: string;
+  resolution: string | null;
+};
 export type TypeCount = { type: string; count: number; amountAtStake: number };
 
 /** `45 min`, `3 h`, `2 d`: how long the case has waited, from the server's clock. */
 export function ageText(openedAt: string, now: string): string {
-  const minutes = Math.max(0, Math.floor((new Date(now).getTime() - new Date(openedAt).getTime()) / 60_000));
+  const minutes = Math.max(
+    0,
+    Math.floor((new Date(now).getTime() - new Date(openedAt).getTime()) / 60_000),
+  );
   if (minutes < 60) return `${minutes} min`;
   if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
   return `${Math.floor(minutes / 1440)} d`;
 }
 
-export function TypeCounts({ counts, current, linkFor }: { counts: TypeCount[]; current: string; linkFor: (type: string | null) => string }) {
+export function TypeCounts({
+  counts,
+  current,
+  linkFor,
+}: {
+  counts: TypeCount[];
+  current: string;
+  linkFor: (type: string | null) => string;
+}) {
   const total = counts.reduce((n, c) => n + c.count, 0);
   const atStake = counts.reduce((n, c) => n + c.amountAtStake, 0);
   // The kinds where a customer was charged and told otherwise come first.
-  const urgentFirst = [...counts].sort((a, b) => Number(isUrgentType(b.type)) - Number(isUrgentType(a.type)) || b.count - a.count);
+  const urgentFirst = [...counts].sort(
+    (a, b) => Number(isUrgentType(b.type)) - Number(isUrgentType(a.type)) || b.count - a.count,
+  );
   return (
     <div className="cards" data-testid="type-counts">
       <Link to={linkFor(null)} className={`card kpi${current ? "" : " selected"}`}>
         <div className="label">Needing action</div>
         <div className="value">{total}</div>
-        <div className="muted"><Money kes={atStake} /> at stake</div>
+        <div className="muted">
+          <Money kes={atStake} /> at stake
+        </div>
       </Link>
       {urgentFirst.map((c) => (
-        <Link key={c.type} to={linkFor(c.type)} className={`card kpi${current === c.type ? " selected" : ""}`} data-type={c.type}>
+        <Link
+          key={c.type}
+          to={linkFor(c.type)}
+          className={`card kpi${current === c.type ? " selected" : ""}`}
+          data-type={c.type}
+        >
           <div className="label">{typeTitle(c.type)}</div>
           <div className="value">{c.count}</div>
-          <div className="muted"><Money kes={c.amountAtStake} /> at stake</div>
+          <div className="muted">
+            <Money kes={c.amountAtStake} /> at stake
+          </div>
         </Link>
       ))}
     </div>
@@ -43,18 +74,45 @@ export function ExceptionTable({ rows, now }: { rows: ExceptionRow[]; now: strin
     <div className="table-wrap">
       <table>
         <thead>
-          <tr><th>Opened (EAT)</th><th>Waiting</th><th>Type</th><th>Status</th><th className="num">At stake</th><th>What happened</th><th>Payment</th></tr>
+          <tr>
+            <th>Opened (EAT)</th>
+            <th>Waiting</th>
+            <th>Type</th>
+            <th>Status</th>
+            <th className="num">At stake</th>
+            <th>What happened</th>
+            <th>Payment</th>
+          </tr>
         </thead>
         <tbody>
           {rows.map((x) => (
             <tr key={x.id} data-exception-id={x.id}>
-              <td><Link to={`/exceptions/${x.id}`}><EatTime at={x.openedAt} /></Link></td>
+              <td>
+                <Link to={`/exceptions/${x.id}`}>
+                  <EatTime at={x.openedAt} />
+                </Link>
+              </td>
               <td>{x.status === "resolved" ? "—" : ageText(x.openedAt, now)}</td>
-              <td><Link to={`/exceptions/${x.id}`}>{typeTitle(x.type)}</Link></td>
-              <td><StatusBadge status={x.status} />{x.resolution ? <div className="muted">{x.resolution.replace(/_/g, " ")}</div> : null}</td>
-              <td className="num"><Money kes={x.amountAtStake} /></td>
+              <td>
+                <Link to={`/exceptions/${x.id}`}>{typeTitle(x.type)}</Link>
+              </td>
+              <td>
+                <StatusBadge status={x.status} />
+                {x.resolution ? (
+                  <div className="muted">{x.resolution.replace(/_/g, " ")}</div>
+                ) : null}
+              </td>
+              <td className="num">
+                <Money kes={x.amountAtStake} />
+              </td>
               <td>{x.summary}</td>
-              <td>{x.paymentId ? <Link to={`/payments/${x.paymentId}`}>Open payment</Link> : <span className="muted">none</span>}</td>
+              <td>
+                {x.paymentId ? (
+                  <Link to={`/payments/${x.paymentId}`}>Open payment</Link>
+                ) : (
+                  <span className="muted">none</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -6,8 +6,15 @@ import { CsrfInput } from "../csrf";
 import { EatTime, Money } from "../format";
 
 export type DayRow = {
-  day: string; lines: number; matched: number; proposed: number; open: number; skipped: number;
-  statementPaidInKes: number; systemPaidInKes: number; signedOff: { by: string; at: string; note: string | null } | null;
+  day: string;
+  lines: number;
+  matched: number;
+  proposed: number;
+  open: number;
+  skipped: number;
+  statementPaidInKes: number;
+  systemPaidInKes: number;
+  signedOff: { by: string; at: string; note: string | null } | null;
 };
 
 const n = (x: number) => x.toLocaleString("en-KE");
@@ -19,7 +26,12 @@ export function DayStatusTable({ days, canSignOff }: { days: DayRow[]; canSignOf
       <table>
         <thead>
           <tr>
-            <th>Day (EAT)</th><th>Status</th><th className="num">Statement paid in</th><th className="num">System paid in</th><th className="num">Difference</th><th>Sign-off</th>
+            <th>Day (EAT)</th>
+            <th>Status</th>
+            <th className="num">Statement paid in</th>
+            <th className="num">System paid in</th>
+            <th className="num">Difference</th>
+            <th>Sign-off</th>
           </tr>
         </thead>
         <tbody>
@@ -27,15 +39,41 @@ export function DayStatusTable({ days, canSignOff }: { days: DayRow[]; canSignOf
             <tr key={d.day} data-day={d.day}>
               <td>{dayLabel(d.day)}</td>
               <td>
-                {d.open ? <>{`${n(d.lines)} lines, ${n(d.matched)} matched, `}<strong>{`${n(d.open)} open`}</strong></> : `${n(d.lines)} lines, ${n(d.matched)} matched, 0 open`}
-                {d.skipped ? <span className="muted">{` (${n(d.skipped)} failed or not ours)`}</span> : null}
+                {d.open ? (
+                  <>
+                    {`${n(d.lines)} lines, ${n(d.matched)} matched, `}
+                    <strong>{`${n(d.open)} open`}</strong>
+                  </>
+                ) : (
+                  `${n(d.lines)} lines, ${n(d.matched)} matched, 0 open`
+                )}
+                {d.skipped ? (
+                  <span className="muted">{` (${n(d.skipped)} failed or not ours)`}</span>
+                ) : null}
               </td>
-              <td className="num"><Money kes={d.statementPaidInKes} /></td>
-              <td className="num"><Money kes={d.systemPaidInKes} /></td>
-              <td className="num">{d.statementPaidInKes === d.systemPaidInKes ? <span className="muted">—</span> : <Money kes={d.statementPaidInKes - d.systemPaidInKes} />}</td>
+              <td className="num">
+                <Money kes={d.statementPaidInKes} />
+              </td>
+              <td className="num">
+                <Money kes={d.systemPaidInKes} />
+              </td>
+              <td className="num">
+                {d.statementPaidInKes === d.systemPaidInKes ? (
+                  <span className="muted">—</span>
+                ) : (
+                  <Money kes={d.statementPaidInKes - d.systemPaidInKes} />
+                )}
+              </td>
               <td>
-                {d.signedOff ? <div>Signed off by {d.signedOff.by}, <EatTime at={d.signedOff.at} />{d.signedOff.note ? <div className="muted">“{d.signedOff.note}”</div> : null}</div> : null}
-                {canSignOff && d.lines > 0 ? <SignOffForm day={d.day} open={d.open} again={!!d.signedOff} /> : null}
+                {d.signedOff ? (
+                  <div>
+                    Signed off by {d.signedOff.by}, <EatTime at={d.signedOff.at} />
+                    {d.signedOff.note ? <div className="muted">“{d.signedOff.note}”</div> : null}
+                  </div>
+                ) : null}
+                {canSignOff && d.lines > 0 ? (
+                  <SignOffForm day={d.day} open={d.open} again={!!d.signedOff} />
+                ) : null}
               </td>
             </tr>
           ))}
@@ -52,7 +90,13 @@ function SignOffForm({ day, open, again }: { day: string; open: number; again: b
       <CsrfInput />
       <input type="hidden" name="intent" value="signoff" />
       <input type="hidden" name="day" value={day} />
-      <input name="note" placeholder={open ? "Why sign off with open items? (required)" : "Note (optional)"} aria-label={`Sign-off note for ${dayLabel(day)}`} required={open > 0} maxLength={1000} />
+      <input
+        name="note"
+        placeholder={open ? "Why sign off with open items? (required)" : "Note (optional)"}
+        aria-label={`Sign-off note for ${dayLabel(day)}`}
+        required={open > 0}
+        maxLength={1000}
+      />
       <button type="submit">{again ? "Sign off again" : "Sign off"}</button>
     </Form>
   );

@@ -9,11 +9,17 @@ export function StatementUploadForm({ maxMb }: { maxMb: number }) {
     <Form method="post" encType="multipart/form-data" className="card">
       <CsrfInput />
       <input type="hidden" name="intent" value="upload" />
-      <label>Statement file (CSV exported from the M-PESA org portal, up to {maxMb} MB)
+      <label>
+        Statement file (CSV exported from the M-PESA org portal, up to {maxMb} MB)
         <input type="file" name="statement" accept=".csv,text/csv" required />
       </label>
-      <p className="muted">Importing the same file twice changes nothing; an overlapping period adds only the receipts not seen before.</p>
-      <button type="submit" className="primary" disabled={busy}>{busy ? "Importing…" : "Import and match"}</button>
+      <p className="muted">
+        Importing the same file twice changes nothing; an overlapping period adds only the receipts
+        not seen before.
+      </p>
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? "Importing…" : "Import and match"}
+      </button>
     </Form>
   );
 }

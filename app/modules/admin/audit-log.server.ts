@@ -10,7 +10,10 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { formatEat } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 
-const optionalText = z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().trim().max(200).optional());
+const optionalText = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z.string().trim().max(200).optional(),
+);
 
 export const AuditFiltersSchema = z.object({
   /** A user or API key id, or (part of) the name recorded at the time. */
@@ -25,8 +28,18 @@ export const AuditFiltersSchema = z.object({
 export type AuditFilters = z.input<typeof AuditFiltersSchema>;
 
 export type AuditEntryView = {
-  id: number; at: string; actor: string; actorUserId: string | null; actorApiKeyId: string | null; action: string;
-  entityType: string; entityId: string | null; before: unknown; after: unknown; note: string | null; ip: string | null;
+  id: number;
+  at: string;
+  actor: string;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  action: string;
+  entityType: string;
+  entityId: string | null;
+  before: unknown;
+  after: unknown;
+  note: string | null;
+  ip: string | null;
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,35 +48,68 @@ const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 function conditions(f: z.output<typeof AuditFiltersSchema>): SQL[] {
   const where: SQL[] = [];
   if (f.actor) {
-    where.push(UUID.test(f.actor)
-      ? or(eq(staffAudit.actorUserId, f.actor), eq(staffAudit.actorApiKeyId, f.actor))!
-      : ilike(staffAudit.actorLabel, `%${likeEscape(f.actor)}%`));
+    where.push(
+      UUID.test(f.actor)
+        ? or(eq(staffAudit.actorUserId, f.actor), eq(staffAudit.actorApiKeyId, f.actor))!
+        : ilike(staffAudit.actorLabel, `%${likeEscape(f.actor)}%`),
+    );
   }
-  if (f.action) where.push(f.action.endsWith("*") ? sql`${staffAudit.action} like ${`${likeEscape(f.action.slice(0, -1))}%`}` : eq(staffAudit.action, f.action));
+  if (f.action)
+    where.push(
+      f.action.endsWith("*")
+        ? sql`${staffAudit.action} like ${`${likeEscape(f.action.slice(0, -1))}%`}`
+        : eq(staffAudit.action, f.action),
+    );
   if (f.entityType) where.push(eq(staffAudit.entityType, f.entityType));
   if (f.entityId) where.push(eq(staffAudit.entityId, f.entityId));
   return where;
 }
 
-export async function listStaffAudit(db: Db, raw: unknown): Promise<{ entries: AuditEntryView[]; nextCursor: string | null }> {
+export async function listStaffAudit(
+  db: Db,
+  raw: unknown,
+): Promise<{ entries: AuditEntryView[]; nextCursor: string | null }> {
   const f = parseWith(AuditFiltersSchema, raw);
   const where = conditions(f);
   const cursor = decodeCursor(f.cursor);
-  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   if (cursor) {
     const at = new Date(String(cursor[0]));
     const id = Number(cursor[1]);
-    where.push(or(lt(staffAudit.createdAt, at), and(eq(staffAudit.createdAt, at), lt(staffAudit.id, id)))!);
+    where.push(
+      or(lt(staffAudit.createdAt, at), and(eq(staffAudit.createdAt, at), lt(staffAudit.id, id)))!,
+    );
   }
-  const rows = await db.select().from(staffAudit).where(and(...where)).orderBy(desc(staffAudit.createdAt), desc(staffAudit.id)).limit(f.limit + 1);
+  const rows = await db
+    .select()
+    .from(staffAudit)
+    .where(and(...where))
+    .orderBy(desc(staffAudit.createdAt), desc(staffAudit.id))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
   return {
     entries: page.map((r) => ({
-      id: r.id, at: r.createdAt.toISOString(), actor: r.actorLabel, actorUserId: r.actorUserId, actorApiKeyId: r.actorApiKeyId, action: r.action,
-      entityType: r.entityType, entityId: r.entityId, before: r.before, after: r.after, note: r.note, ip: r.ip,
+      id: r.id,
+      at: r.createdAt.toISOString(),
+      actor: r.actorLabel,
+      actorUserId: r.actorUserId,
+      actorApiKeyId: r.actorApiKeyId,
+      action: r.action,
+      entityType: r.entityType,
+      entityId: r.entityId,
+      before: r.before,
+      after: r.after,
+      note: r.note,
+      ip: r.ip,
     })),
-    nextCursor: rows.length > f.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    nextCursor:
+      rows.length > f.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
   };
 }
 
@@ -73,17 +119,26 @@ const json = (value: unknown) => (value == null ? "" : JSON.stringify(value));
 export function staffAuditCsv(db: Db, raw: Record<string, unknown>): Response {
   const filters = { ...raw, limit: 500 };
   parseWith(AuditFiltersSchema, filters); // a bad filter is a 400 now, not a broken download later
-  const rows = allPages((cursor) => listStaffAudit(db, { ...filters, cursor }).then((p) => ({ rows: p.entries, nextCursor: p.nextCursor })));
-  return csvResponse<AuditEntryView>("staff-audit.csv", [
-    { header: "Time (EAT)", value: (r) => formatEat(r.at) },
-    { header: "Time (UTC)", value: (r) => r.at },
-    { header: "Actor", value: (r) => r.actor },
-    { header: "Action", value: (r) => r.action },
-    { header: "Entity type", value: (r) => r.entityType },
-    { header: "Entity id", value: (r) => r.entityId },
-    { header: "Before", value: (r) => json(r.before) },
-    { header: "After", value: (r) => json(r.after) },
-    { header: "Note", value: (r) => r.note },
-    { header: "IP address", value: (r) => r.ip },
-  ], rows);
+  const rows = allPages((cursor) =>
+    listStaffAudit(db, { ...filters, cursor }).then((p) => ({
+      rows: p.entries,
+      nextCursor: p.nextCursor,
+    })),
+  );
+  return csvResponse<AuditEntryView>(
+    "staff-audit.csv",
+    [
+      { header: "Time (EAT)", value: (r) => formatEat(r.at) },
+      { header: "Time (UTC)", value: (r) => r.at },
+      { header: "Actor", value: (r) => r.actor },
+      { header: "Action", value: (r) => r.action },
+      { header: "Entity type", value: (r) => r.entityType },
+      { header: "Entity id", value: (r) => r.entityId },
+      { header: "Before", value: (r) => json(r.before) },
+      { header: "After", value: (r) => json(r.after) },
+      { header: "Note", value: (r) => r.note },
+      { header: "IP address", value: (r) => r.ip },
+    ],
+    rows,
+  );
 }

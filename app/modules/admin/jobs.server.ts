@@ -5,16 +5,41 @@ import { desc, eq, gt, or } from "drizzle-orm";
 import { pollerRuns, type PollerRun } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { countDueAttempts, listPollerRuns, sweepDuePayments, type SweepSummary } from "../payments/poller.server";
+import {
+  countDueAttempts,
+  listPollerRuns,
+  sweepDuePayments,
+  type SweepSummary,
+} from "../payments/poller.server";
 
 export type PollerRunView = {
-  id: number; instance: string; trigger: string; status: string; startedAt: string; finishedAt: string | null;
-  durationMs: number | null; due: number; queried: number; changed: number; errors: number; error: string | null;
+  id: number;
+  instance: string;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  due: number;
+  queried: number;
+  changed: number;
+  errors: number;
+  error: string | null;
 };
 
 const toView = (r: PollerRun): PollerRunView => ({
-  id: r.id, instance: r.instance, trigger: r.trigger, status: r.status, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null,
-  durationMs: r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null, due: r.due, queried: r.queried, changed: r.changed, errors: r.errors, error: r.error,
+  id: r.id,
+  instance: r.instance,
+  trigger: r.trigger,
+  status: r.status,
+  startedAt: r.startedAt.toISOString(),
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+  durationMs: r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+  due: r.due,
+  queried: r.queried,
+  changed: r.changed,
+  errors: r.errors,
+  error: r.error,
 });
 
 export async function getPollerOverview(ctx: AppContext) {
@@ -22,23 +47,42 @@ export async function getPollerOverview(ctx: AppContext) {
     listPollerRuns(ctx.db, 30),
     countDueAttempts(ctx),
     // Newest first down the started_at index, so a long history of good runs costs nothing.
-    ctx.db.select().from(pollerRuns).where(or(eq(pollerRuns.status, "failed"), gt(pollerRuns.errors, 0)))
-      .orderBy(desc(pollerRuns.startedAt)).limit(10),
+    ctx.db
+      .select()
+      .from(pollerRuns)
+      .where(or(eq(pollerRuns.status, "failed"), gt(pollerRuns.errors, 0)))
+      .orderBy(desc(pollerRuns.startedAt))
+      .limit(10),
   ]);
-  return { due, runs: runs.map(toView), failures: failures.map(toView), settings: ctx.config.poller };
+  return {
+    due,
+    runs: runs.map(toView),
+    failures: failures.map(toView),
+    settings: ctx.config.poller,
+  };
 }
 
 export async function runPollerNow(ctx: AppContext, actor: Actor): Promise<SweepSummary> {
   const summary = await sweepDuePayments(ctx, { trigger: "console" });
   await recordStaffAction(ctx.db, actor, {
-    action: "poller.run", entityType: "poller_run", entityId: summary.runId == null ? null : String(summary.runId),
-    after: { status: summary.status, due: summary.due, queried: summary.queried, changed: summary.changed, errors: summary.errors, error: summary.error },
+    action: "poller.run",
+    entityType: "poller_run",
+    entityId: summary.runId == null ? null : String(summary.runId),
+    after: {
+      status: summary.status,
+      due: summary.due,
+      queried: summary.queried,
+      changed: summary.changed,
+      errors: summary.errors,
+      error: summary.error,
+    },
   });
   return summary;
 }
 
 export function describeSweep(s: SweepSummary): string {
-  if (s.status === "skipped") return `The poller did not run: ${s.error ?? "another run is in progress"}.`;
+  if (s.status === "skipped")
+    return `The poller did not run: ${s.error ?? "another run is in progress"}.`;
   if (s.status === "failed") return `The run failed: ${s.error ?? "see the log"}.`;
   if (s.due === 0) return "Nothing was due; every pending payment has been checked recently.";
   return `Checked ${s.queried} of ${s.due} due payments; ${s.changed} changed status${s.errors ? `, ${s.errors} errors` : ""}.`;

@@ -13,29 +13,61 @@ export function getSettingsView(config: Config): SettingsView {
   const { mpesa } = config;
   const hook = (path: string) => `${config.publicUrl}/hooks/daraja/${path}/${mpesa.callbackToken}`;
   const urls = [
-    { name: "STK Push callback", purpose: "sent with every STK push as CallBackURL", url: mpesa.callbackUrl },
-    { name: "C2B confirmation", purpose: "register with Daraja's C2B Register URL as ConfirmationURL", url: hook("c2b/confirmation") },
-    { name: "C2B validation", purpose: "register as ValidationURL (only if external validation is enabled)", url: hook("c2b/validation") },
+    {
+      name: "STK Push callback",
+      purpose: "sent with every STK push as CallBackURL",
+      url: mpesa.callbackUrl,
+    },
+    {
+      name: "C2B confirmation",
+      purpose: "register with Daraja's C2B Register URL as ConfirmationURL",
+      url: hook("c2b/confirmation"),
+    },
+    {
+      name: "C2B validation",
+      purpose: "register as ValidationURL (only if external validation is enabled)",
+      url: hook("c2b/validation"),
+    },
   ];
   return {
     environment: mpesa.environment,
     merchantName: mpesa.merchantName,
     publicUrl: config.publicUrl,
-    daraja: { baseUrl: mpesa.baseUrl, timeoutMs: mpesa.timeoutMs, shortcode: mpesa.shortcode, partyB: mpesa.partyB, transactionType: mpesa.transactionType },
+    daraja: {
+      baseUrl: mpesa.baseUrl,
+      timeoutMs: mpesa.timeoutMs,
+      shortcode: mpesa.shortcode,
+      partyB: mpesa.partyB,
+      transactionType: mpesa.transactionType,
+    },
     secrets: [
       { name: "Consumer key", env: "MPESA_CONSUMER_KEY", masked: maskSecret(mpesa.consumerKey) },
-      { name: "Consumer secret", env: "MPESA_CONSUMER_SECRET", masked: maskSecret(mpesa.consumerSecret) },
+      {
+        name: "Consumer secret",
+        env: "MPESA_CONSUMER_SECRET",
+        masked: maskSecret(mpesa.consumerSecret),
+      },
       { name: "Passkey", env: "MPESA_PASSKEY", masked: maskSecret(mpesa.passkey) },
-      { name: "Callback token", env: "MPESA_CALLBACK_TOKEN", masked: maskSecret(mpesa.callbackToken) },
+      {
+        name: "Callback token",
+        env: "MPESA_CALLBACK_TOKEN",
+        masked: maskSecret(mpesa.callbackToken),
+      },
     ],
     // Problems are worked out on the real URL; only the masked one leaves this function.
     callbackUrls: urls.map((u) => ({
-      name: u.name, purpose: u.purpose, masked: maskInUrl(u.url, mpesa.callbackToken),
-      problems: validateCallbackUrl(u.url, mpesa.environment).map((p) => maskInUrl(p, mpesa.callbackToken)),
+      name: u.name,
+      purpose: u.purpose,
+      masked: maskInUrl(u.url, mpesa.callbackToken),
+      problems: validateCallbackUrl(u.url, mpesa.environment).map((p) =>
+        maskInUrl(p, mpesa.callbackToken),
+      ),
     })),
     network: { allowedIps: mpesa.allowedIps, trustProxy: mpesa.trustProxy },
     poller: config.poller,
     // Never the connection URL: it carries the database password.
-    database: config.database.url ? "PostgreSQL (DATABASE_URL)" : `PGlite files in ${config.database.dataDir}`,
+    database: config.database.url
+      ? "PostgreSQL (DATABASE_URL)"
+      : `PGlite files in ${config.database.dataDir}`,
   };
 }

@@ -8,8 +8,14 @@ import type { Actor } from "../auth/staff-audit.server";
 import { setUserDisabled, setUserRole } from "../auth/users.server";
 
 const UserId = z.uuid("Choose a user from the list.");
-const RoleChangeSchema = z.object({ userId: UserId, role: z.enum(ROLES, { message: `Role must be one of ${ROLES.join(", ")}.` }) });
-const AccessChangeSchema = z.object({ userId: UserId, disabled: z.enum(["true", "false"]).transform((v) => v === "true") });
+const RoleChangeSchema = z.object({
+  userId: UserId,
+  role: z.enum(ROLES, { message: `Role must be one of ${ROLES.join(", ")}.` }),
+});
+const AccessChangeSchema = z.object({
+  userId: UserId,
+  disabled: z.enum(["true", "false"]).transform((v) => v === "true"),
+});
 
 export async function changeUserRole(db: Db, raw: unknown, actor: Actor): Promise<void> {
   const input = parseWith(RoleChangeSchema, raw);

@@ -18,20 +18,41 @@ export const CreateApiKeySchema = z.object({
 
 export type PublicApiKey = Omit<ApiKey, "keyHash">;
 const publicColumns = {
-  id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdByUserId: apiKeys.createdByUserId,
-  createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt,
+  id: apiKeys.id,
+  name: apiKeys.name,
+  role: apiKeys.role,
+  prefix: apiKeys.prefix,
+  createdByUserId: apiKeys.createdByUserId,
+  createdAt: apiKeys.createdAt,
+  revokedAt: apiKeys.revokedAt,
+  lastUsedAt: apiKeys.lastUsedAt,
 };
 
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
-export async function createApiKey(db: Db, input: z.input<typeof CreateApiKeySchema>, actor: Actor): Promise<{ key: string; apiKey: PublicApiKey }> {
+export async function createApiKey(
+  db: Db,
+  input: z.input<typeof CreateApiKeySchema>,
+  actor: Actor,
+): Promise<{ key: string; apiKey: PublicApiKey }> {
   const data = parseWith(CreateApiKeySchema, input);
   const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
-  const [apiKey] = await db.insert(apiKeys).values({
-    name: data.name, role: data.role, prefix: key.slice(0, 12), keyHash: hashKey(key),
-    createdByUserId: actor.kind === "user" ? actor.userId : null,
-  }).returning(publicColumns);
-  await recordStaffAction(db, actor, { action: "apikey.create", entityType: "api_key", entityId: apiKey.id, after: { name: apiKey.name, role: apiKey.role, prefix: apiKey.prefix } });
+  const [apiKey] = await db
+    .insert(apiKeys)
+    .values({
+      name: data.name,
+      role: data.role,
+      prefix: key.slice(0, 12),
+      keyHash: hashKey(key),
+      createdByUserId: actor.kind === "user" ? actor.userId : null,
+    })
+    .returning(publicColumns);
+  await recordStaffAction(db, actor, {
+    action: "apikey.create",
+    entityType: "api_key",
+    entityId: apiKey.id,
+    after: { name: apiKey.name, role: apiKey.role, prefix: apiKey.prefix },
+  });
   return { key, apiKey };
 }
 
@@ -40,20 +61,46 @@ export async function listApiKeys(db: Db): Promise<PublicApiKey[]> {
 }
 
 export async function revokeApiKey(db: Db, id: string, actor: Actor): Promise<void> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError("not_found", "That key does not exist or is already revoked.", { status: 404 });
-  const [row] = await db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning(publicColumns);
-  if (!row) throw new AppError("not_found", "That key does not exist or is already revoked.", { status: 404 });
-  await recordStaffAction(db, actor, { action: "apikey.revoke", entityType: "api_key", entityId: id, before: { revoked: false }, after: { revoked: true } });
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new AppError("not_found", "That key does not exist or is already revoked.", {
+      status: 404,
+    });
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning(publicColumns);
+  if (!row)
+    throw new AppError("not_found", "That key does not exist or is already revoked.", {
+      status: 404,
+    });
+  await recordStaffAction(db, actor, {
+    action: "apikey.revoke",
+    entityType: "api_key",
+    entityId: id,
+    before: { revoked: false },
+    after: { revoked: true },
+  });
 }
 
 /** The key behind a Bearer header, or null when it is unknown or revoked. Records the time of use. */
-export async function authenticateApiKey(db: Db, key: string, now: Date): Promise<PublicApiKey | null> {
+export async function authenticateApiKey(
+  db: Db,
+  key: string,
+  now: Date,
+): Promise<PublicApiKey | null> {
   if (!key.startsWith(KEY_PREFIX)) return null;
-  const [row] = await db.select(publicColumns).from(apiKeys).where(and(eq(apiKeys.keyHash, hashKey(key)), isNull(apiKeys.revokedAt)));
+  const [row] = await db
+    .select(publicColumns)
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hashKey(key)), isNull(apiKeys.revokedAt)));
   if (!row) return null;
   // Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiKeys).set({ lastUsedAt: now }).where(and(eq(apiKeys.id, row.id), sql`true`));
+    await db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.id, row.id), sql`true`));
   }
   return row;
 }

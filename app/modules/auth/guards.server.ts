@@ -11,11 +11,20 @@ import type { Actor } from "./staff-audit.server";
 export type Staff = { session: StaffSession; actor: Actor & { kind: "user" } };
 
 function staffActor(ctx: AppContext, request: Request, session: StaffSession): Staff["actor"] {
-  return { kind: "user", userId: session.user.id, label: session.user.name || session.user.email, role: session.user.role, ip: clientIp(request, ctx.config.mpesa.trustProxy) };
+  return {
+    kind: "user",
+    userId: session.user.id,
+    label: session.user.name || session.user.email,
+    role: session.user.role,
+    ip: clientIp(request, ctx.config.mpesa.trustProxy),
+  };
 }
 
 function forbidden(): never {
-  throw json({ error: { code: "forbidden", message: "Your role does not allow this page or action." } }, { status: 403 });
+  throw json(
+    { error: { code: "forbidden", message: "Your role does not allow this page or action." } },
+    { status: 403 },
+  );
 }
 
 export async function requireUser(ctx: AppContext, request: Request): Promise<Staff> {
@@ -24,7 +33,11 @@ export async function requireUser(ctx: AppContext, request: Request): Promise<St
   return { session, actor: staffActor(ctx, request, session) };
 }
 
-export async function requirePermission(ctx: AppContext, request: Request, permission: Permission): Promise<Staff> {
+export async function requirePermission(
+  ctx: AppContext,
+  request: Request,
+  permission: Permission,
+): Promise<Staff> {
   const staff = await requireUser(ctx, request);
   if (!can(staff.session.user.role, permission)) forbidden();
   return staff;
@@ -35,7 +48,9 @@ export async function requirePermission(ctx: AppContext, request: Request, permi
  * another site cannot know it), then the Origin header when the browser sends one.
  */
 export async function requireStaffAction(
-  ctx: AppContext, request: Request, permission: Permission,
+  ctx: AppContext,
+  request: Request,
+  permission: Permission,
   // Uploads pass a size-limited multipart reader; the permission is checked before the body is read.
   readForm: (request: Request) => Promise<FormData> = (r) => r.formData(),
 ): Promise<Staff & { form: FormData }> {
@@ -43,7 +58,10 @@ export async function requireStaffAction(
   const form = await readForm(request);
   assertSameOrigin(request);
   if (form.get("csrf") !== staff.session.csrfToken) {
-    throw json({ error: { code: "csrf", message: "This form has expired. Reload the page and try again." } }, { status: 403 });
+    throw json(
+      { error: { code: "csrf", message: "This form has expired. Reload the page and try again." } },
+      { status: 403 },
+    );
   }
   return { ...staff, form };
 }
@@ -54,19 +72,37 @@ export function assertSameOrigin(request: Request): void {
   const url = new URL(request.url);
   const forwardedHost = request.headers.get("X-Forwarded-Host");
   if (new URL(origin).host !== url.host && new URL(origin).host !== forwardedHost) {
-    throw json({ error: { code: "csrf", message: "Cross-site form posts are refused." } }, { status: 403 });
+    throw json(
+      { error: { code: "csrf", message: "Cross-site form posts are refused." } },
+      { status: 403 },
+    );
   }
 }
 
 /** `/api/*`: a Bearer key, or a signed-in staff session for the read routes the console also uses. */
-export async function requireApiActor(ctx: AppContext, request: Request, permission: Permission, options: { allowSession?: boolean } = {}): Promise<Actor & { kind: "api_key" | "user" }> {
+export async function requireApiActor(
+  ctx: AppContext,
+  request: Request,
+  permission: Permission,
+  options: { allowSession?: boolean } = {},
+): Promise<Actor & { kind: "api_key" | "user" }> {
   const header = request.headers.get("Authorization");
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const key = match ? await authenticateApiKey(ctx.db, match[1], ctx.now()) : null;
-    if (!key) throw json({ error: { code: "unauthorized", message: "The API key is missing, unknown or revoked." } }, { status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+    if (!key)
+      throw json(
+        { error: { code: "unauthorized", message: "The API key is missing, unknown or revoked." } },
+        { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
+      );
     if (!can(key.role, permission)) forbidden();
-    return { kind: "api_key", apiKeyId: key.id, label: `API key ${key.name}`, role: key.role, ip: clientIp(request, ctx.config.mpesa.trustProxy) };
+    return {
+      kind: "api_key",
+      apiKeyId: key.id,
+      label: `API key ${key.name}`,
+      role: key.role,
+      ip: clientIp(request, ctx.config.mpesa.trustProxy),
+    };
   }
   if (options.allowSession) {
     const session = await getStaffSession(ctx, request);
@@ -75,5 +111,10 @@ export async function requireApiActor(ctx: AppContext, request: Request, permiss
       return staffActor(ctx, request, session);
     }
   }
-  throw json({ error: { code: "unauthorized", message: "Send an API key as `Authorization: Bearer <key>`." } }, { status: 401, headers: { "WWW-Authenticate": "Bearer" } });
+  throw json(
+    {
+      error: { code: "unauthorized", message: "Send an API key as `Authorization: Bearer <key>`." },
+    },
+    { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
+  );
 }

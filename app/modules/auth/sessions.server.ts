@@ -24,7 +24,11 @@ function sessionCookie(ctx: AppContext) {
   });
 }
 
-export async function createStaffSession(ctx: AppContext, userId: string, meta: { ip: string; userAgent: string | null }): Promise<string> {
+export async function createStaffSession(
+  ctx: AppContext,
+  userId: string,
+  meta: { ip: string; userAgent: string | null },
+): Promise<string> {
   const token = randomBytes(32).toString("base64url");
   const now = ctx.now();
   await ctx.db.insert(sessions).values({
@@ -41,16 +45,38 @@ export async function createStaffSession(ctx: AppContext, userId: string, meta: 
   return sessionCookie(ctx).serialize(token);
 }
 
-export async function getStaffSession(ctx: AppContext, request: Request): Promise<StaffSession | null> {
+export async function getStaffSession(
+  ctx: AppContext,
+  request: Request,
+): Promise<StaffSession | null> {
   const token = await sessionCookie(ctx).parse(request.headers.get("Cookie"));
   if (typeof token !== "string" || !token) return null;
   const [row] = await ctx.db
-    .select({ id: sessions.id, csrfToken: sessions.csrfToken, expiresAt: sessions.expiresAt, userId: users.id, email: users.email, name: users.name, role: users.role })
+    .select({
+      id: sessions.id,
+      csrfToken: sessions.csrfToken,
+      expiresAt: sessions.expiresAt,
+      userId: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sha256(token)), gt(sessions.expiresAt, ctx.now()), isNull(users.disabledAt)));
+    .where(
+      and(
+        eq(sessions.id, sha256(token)),
+        gt(sessions.expiresAt, ctx.now()),
+        isNull(users.disabledAt),
+      ),
+    );
   if (!row) return null;
-  return { id: row.id, csrfToken: row.csrfToken, expiresAt: row.expiresAt, user: { id: row.userId, email: row.email, name: row.name, role: row.role } };
+  return {
+    id: row.id,
+    csrfToken: row.csrfToken,
+    expiresAt: row.expiresAt,
+    user: { id: row.userId, email: row.email, name: row.name, role: row.role },
+  };
 }
 
 export async function destroyStaffSession(ctx: AppContext, request: Request): Promise<string> {

@@ -21,7 +21,11 @@ const COLUMNS: CsvColumn<CallbackView>[] = [
   { header: "body", value: (c) => c.body },
 ];
 
-export async function exportCallbacksCsv(db: Db, filters: Record<string, string | undefined>, fileName: string): Promise<Response> {
+export async function exportCallbacksCsv(
+  db: Db,
+  filters: Record<string, string | undefined>,
+  fileName: string,
+): Promise<Response> {
   const page = (cursor?: string) => listCallbacks(db, { ...filters, limit: 200, cursor });
   const first = await page();
   const rows = allPages(async (cursor) => {

@@ -22,9 +22,15 @@ export async function getCallbackHealth(ctx: AppContext): Promise<CallbackHealth
   const [[pending], [last]] = await Promise.all([
     // A prompt answers (or times out with 1037) within about a minute, so a payment pending for ten
     // minutes should have produced a callback by now.
-    ctx.db.select({ n: count(), oldest: min(payments.createdAt) }).from(payments).where(and(eq(payments.status, "pending"), lte(payments.createdAt, cutoff))),
+    ctx.db
+      .select({ n: count(), oldest: min(payments.createdAt) })
+      .from(payments)
+      .where(and(eq(payments.status, "pending"), lte(payments.createdAt, cutoff))),
     // Only well-addressed STK callbacks count: a wrong token in the URL is its own kind of failure.
-    ctx.db.select({ at: max(rawCallbacks.receivedAt) }).from(rawCallbacks).where(and(eq(rawCallbacks.kind, "stk"), eq(rawCallbacks.tokenValid, true))),
+    ctx.db
+      .select({ at: max(rawCallbacks.receivedAt) })
+      .from(rawCallbacks)
+      .where(and(eq(rawCallbacks.kind, "stk"), eq(rawCallbacks.tokenValid, true))),
   ]);
   const lastAt = last?.at ? new Date(last.at) : null;
   const silent = !lastAt || lastAt.getTime() <= cutoff.getTime();

@@ -3,7 +3,14 @@
 // order, conflicting and unknown callbacks are expected; each raw row ends with its outcome.
 import { and, asc, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, rawCallbacks, receipts, stkAttempts, type CallbackOutcome, type RawCallback } from "../../../db/schema";
+import {
+  exceptions,
+  rawCallbacks,
+  receipts,
+  stkAttempts,
+  type CallbackOutcome,
+  type RawCallback,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import type { Actor } from "../auth/staff-audit.server";
@@ -14,7 +21,14 @@ import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../payments/even
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
-const KEPT_HEADERS = ["content-type", "content-length", "user-agent", "businessshortcode", "x-forwarded-for", "x-real-ip"];
+const KEPT_HEADERS = [
+  "content-type",
+  "content-length",
+  "user-agent",
+  "businessshortcode",
+  "x-forwarded-for",
+  "x-real-ip",
+];
 
 export type IncomingCallback = {
   kind: "stk" | "c2b_confirmation" | "c2b_validation";
@@ -30,41 +44,76 @@ export function isTrustedSource(ctx: AppContext, ip: string): boolean | null {
   const allowed = ctx.config.mpesa.allowedIps;
   if (!allowed) return null; // the check is off
   const bare = ip.replace(/^::ffff:/, "");
-  return allowed.some((entry) => (entry.endsWith(".") || entry.endsWith("*") ? bare.startsWith(entry.replace(/\*$/, "")) : bare === entry));
+  return allowed.some((entry) =>
+    entry.endsWith(".") || entry.endsWith("*")
+      ? bare.startsWith(entry.replace(/\*$/, ""))
+      : bare === entry,
+  );
 }
 
 /** The first write: durable before anything else happens, whatever the body is. */
-export async function recordCallback(ctx: AppContext, incoming: IncomingCallback): Promise<RawCallback> {
+export async function recordCallback(
+  ctx: AppContext,
+  incoming: IncomingCallback,
+): Promise<RawCallback> {
   const headers: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
     const value = incoming.headers.get(name);
     if (value !== null) headers[name] = value.slice(0, 500);
   }
-  const outcome: CallbackOutcome = !incoming.tokenValid ? "rejected" : incoming.refused ? "refused" : "received";
-  const [row] = await ctx.db.insert(rawCallbacks).values({
-    kind: incoming.kind,
-    receivedAt: ctx.now(),
-    sourceIp: incoming.sourceIp,
-    sourceTrusted: isTrustedSource(ctx, incoming.sourceIp),
-    headers,
-    body: incoming.body,
-    sizeBytes: incoming.sizeBytes,
-    tokenValid: incoming.tokenValid,
-    outcome,
-    outcomeDetail: !incoming.tokenValid ? "wrong callback token in the URL" : incoming.refused ?? null,
-    processedAt: outcome === "received" ? null : ctx.now(),
-  }).returning();
+  const outcome: CallbackOutcome = !incoming.tokenValid
+    ? "rejected"
+    : incoming.refused
+      ? "refused"
+      : "received";
+  const [row] = await ctx.db
+    .insert(rawCallbacks)
+    .values({
+      kind: incoming.kind,
+      receivedAt: ctx.now(),
+      sourceIp: incoming.sourceIp,
+      sourceTrusted: isTrustedSource(ctx, incoming.sourceIp),
+      headers,
+      body: incoming.body,
+      sizeBytes: incoming.sizeBytes,
+      tokenValid: incoming.tokenValid,
+      outcome,
+      outcomeDetail: !incoming.tokenValid
+        ? "wrong callback token in the URL"
+        : (incoming.refused ?? null),
+      processedAt: outcome === "received" ? null : ctx.now(),
+    })
+    .returning();
   return row;
 }
 
-export async function setOutcome(db: Db, id: number, outcome: CallbackOutcome, fields: Partial<Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">>, now: Date) {
-  await db.update(rawCallbacks).set({ outcome, processedAt: now, ...fields }).where(eq(rawCallbacks.id, id));
+export async function setOutcome(
+  db: Db,
+  id: number,
+  outcome: CallbackOutcome,
+  fields: Partial<
+    Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">
+  >,
+  now: Date,
+) {
+  await db
+    .update(rawCallbacks)
+    .set({ outcome, processedAt: now, ...fields })
+    .where(eq(rawCallbacks.id, id));
 }
 
 /** Translates and applies one stored STK callback. Safe to run again on the same row. */
-export async function processStkCallback(ctx: AppContext, rawOrId: number | RawCallback, actor: EventActor = DARAJA_ACTOR, options: { trustSource?: boolean } = {}): Promise<CallbackOutcome> {
+export async function processStkCallback(
+  ctx: AppContext,
+  rawOrId: number | RawCallback,
+  actor: EventActor = DARAJA_ACTOR,
+  options: { trustSource?: boolean } = {},
+): Promise<CallbackOutcome> {
   // The route hands over the row it just stored, saving a read on the hot path.
-  const raw = typeof rawOrId === "number" ? (await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId)))[0] : rawOrId;
+  const raw =
+    typeof rawOrId === "number"
+      ? (await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId)))[0]
+      : rawOrId;
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
   const rawId = raw.id;
   const parsed = parseStkCallback(Buffer.from(raw.body).toString("utf8"));
@@ -81,36 +130,92 @@ export async function processStkCallback(ctx: AppContext, rawOrId: number | RawC
     // find the attempt here, or the push finds our orphan row and re-matches it.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${cb.checkoutRequestId}))`);
     const now = ctx.now();
-    const [attempt] = await tx.select({ id: stkAttempts.id, paymentId: stkAttempts.paymentId }).from(stkAttempts)
+    const [attempt] = await tx
+      .select({ id: stkAttempts.id, paymentId: stkAttempts.paymentId })
+      .from(stkAttempts)
       .where(eq(stkAttempts.checkoutRequestId, cb.checkoutRequestId));
     if (!attempt) {
       await recordOrphan(tx, raw, cb, result.outcome === "paid");
-      await setOutcome(tx, rawId, "orphan", { ...ids, outcomeDetail: "no attempt has this CheckoutRequestID" }, now);
+      await setOutcome(
+        tx,
+        rawId,
+        "orphan",
+        { ...ids, outcomeDetail: "no attempt has this CheckoutRequestID" },
+        now,
+      );
       return "orphan";
     }
     if (result.outcome === "pending") {
-      await setOutcome(tx, rawId, "invalid", { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId, outcomeDetail: `ResultCode ${cb.resultCode} is not a final result` }, now);
+      await setOutcome(
+        tx,
+        rawId,
+        "invalid",
+        {
+          ...ids,
+          attemptId: attempt.id,
+          paymentId: attempt.paymentId,
+          outcomeDetail: `ResultCode ${cb.resultCode} is not a final result`,
+        },
+        now,
+      );
       return "invalid";
     }
     if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
       // Callbacks are unsigned (SPEC §4.4): a success from outside the allow-list is confirmed by STK
       // Query before it counts. The poller picks the attempt up at once.
-      await tx.update(stkAttempts).set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now }).where(eq(stkAttempts.id, attempt.id));
+      await tx
+        .update(stkAttempts)
+        .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })
+        .where(eq(stkAttempts.id, attempt.id));
       await addPaymentEvent(tx, actor, {
-        paymentId: attempt.paymentId, attemptId: attempt.id, rawCallbackId: rawId, type: "callback",
+        paymentId: attempt.paymentId,
+        attemptId: attempt.id,
+        rawCallbackId: rawId,
+        type: "callback",
         summary: `Success callback from an address outside the allow-list (${raw.sourceIp}); confirming with STK Query before it counts`,
       });
-      await setOutcome(tx, rawId, "applied", { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId, outcomeDetail: "held: untrusted source, awaiting STK Query confirmation" }, now);
+      await setOutcome(
+        tx,
+        rawId,
+        "applied",
+        {
+          ...ids,
+          attemptId: attempt.id,
+          paymentId: attempt.paymentId,
+          outcomeDetail: "held: untrusted source, awaiting STK Query confirmation",
+        },
+        now,
+      );
       return "applied";
     }
     const applied = await applyStkEvidence(tx, actor, {
-      attemptId: attempt.id, paymentId: attempt.paymentId, rawCallbackId: rawId, now,
+      attemptId: attempt.id,
+      paymentId: attempt.paymentId,
+      rawCallbackId: rawId,
+      now,
       evidence: {
-        source: "callback", outcome: result.outcome, resultCode: result.code, resultDesc: cb.resultDesc, receipt: cb.receipt,
-        amountKes: cb.amountKes, transactionAt: cb.transactionAt, phone: cb.phone,
+        source: "callback",
+        outcome: result.outcome,
+        resultCode: result.code,
+        resultDesc: cb.resultDesc,
+        receipt: cb.receipt,
+        amountKes: cb.amountKes,
+        transactionAt: cb.transactionAt,
+        phone: cb.phone,
       },
     });
-    await setOutcome(tx, rawId, applied.decision.outcome, { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId, outcomeDetail: applied.decision.summary }, now);
+    await setOutcome(
+      tx,
+      rawId,
+      applied.decision.outcome,
+      {
+        ...ids,
+        attemptId: attempt.id,
+        paymentId: attempt.paymentId,
+        outcomeDetail: applied.decision.summary,
+      },
+      now,
+    );
     return applied.decision.outcome;
   });
 }
@@ -119,21 +224,43 @@ export async function processStkCallback(ctx: AppContext, rawOrId: number | RawC
  * STK Query answered 0 for an attempt whose success callback was held (untrusted source): the query
  * vouches for it, so the held callbacks are applied as if trusted and their receipt is recorded.
  */
-export async function confirmHeldSuccess(ctx: AppContext, attemptId: string, actor: EventActor): Promise<CallbackOutcome[]> {
-  const held = await ctx.db.select({ id: rawCallbacks.id }).from(rawCallbacks)
-    .where(and(eq(rawCallbacks.attemptId, attemptId), eq(rawCallbacks.kind, "stk"), eq(rawCallbacks.sourceTrusted, false), like(rawCallbacks.outcomeDetail, "held:%")))
+export async function confirmHeldSuccess(
+  ctx: AppContext,
+  attemptId: string,
+  actor: EventActor,
+): Promise<CallbackOutcome[]> {
+  const held = await ctx.db
+    .select({ id: rawCallbacks.id })
+    .from(rawCallbacks)
+    .where(
+      and(
+        eq(rawCallbacks.attemptId, attemptId),
+        eq(rawCallbacks.kind, "stk"),
+        eq(rawCallbacks.sourceTrusted, false),
+        like(rawCallbacks.outcomeDetail, "held:%"),
+      ),
+    )
     .orderBy(asc(rawCallbacks.id));
   const outcomes: CallbackOutcome[] = [];
-  for (const { id } of held) outcomes.push(await processStkCallback(ctx, id, actor, { trustSource: true }));
+  for (const { id } of held)
+    outcomes.push(await processStkCallback(ctx, id, actor, { trustSource: true }));
   return outcomes;
 }
 
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
   if (success && cb.receipt && cb.amountKes !== null) {
     // The money is real even if we cannot place it yet: one receipt row, owned by no payment.
-    await tx.insert(receipts).values({
-      receipt: cb.receipt, amountKes: cb.amountKes, phone: cb.phone, transactionAt: cb.transactionAt, firstSource: "stk_callback", seenInCallback: true,
-    }).onConflictDoNothing();
+    await tx
+      .insert(receipts)
+      .values({
+        receipt: cb.receipt,
+        amountKes: cb.amountKes,
+        phone: cb.phone,
+        transactionAt: cb.transactionAt,
+        firstSource: "stk_callback",
+        seenInCallback: true,
+      })
+      .onConflictDoNothing();
   }
   await openException(tx, DARAJA_ACTOR, {
     type: "orphan_callback",
@@ -143,8 +270,12 @@ async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: 
       : `A callback (ResultCode ${cb.resultCode}) for a CheckoutRequestID we do not know`,
     rawCallbackId: raw.id,
     receipt: cb.receipt,
-    amountAtStakeKes: success ? cb.amountKes ?? 0 : 0,
-    details: { checkoutRequestId: cb.checkoutRequestId, resultCode: cb.resultCode, resultDesc: cb.resultDesc },
+    amountAtStakeKes: success ? (cb.amountKes ?? 0) : 0,
+    details: {
+      checkoutRequestId: cb.checkoutRequestId,
+      resultCode: cb.resultCode,
+      resultDesc: cb.resultDesc,
+    },
   });
 }
 
@@ -152,19 +283,45 @@ async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: 
  * Runs a stored callback through the same path again (after a fix, or when its attempt appeared).
  * Orphan exceptions for that CheckoutRequestID close themselves once the callback finds its attempt.
  */
-export async function reprocessCallback(ctx: AppContext, rawId: number, actor: Actor): Promise<CallbackOutcome> {
+export async function reprocessCallback(
+  ctx: AppContext,
+  rawId: number,
+  actor: Actor,
+): Promise<CallbackOutcome> {
   const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
-  if (raw.kind !== "stk") throw new AppError("not_reprocessable", "Only STK callbacks can be re-processed here.", { status: 400 });
-  if (!raw.tokenValid || raw.outcome === "refused") throw new AppError("not_reprocessable", "Rejected or refused requests are kept for the record and cannot be re-processed.", { status: 400 });
-  const eventActor: EventActor = actor.kind === "system" ? { kind: "system", label: actor.label } : actor;
+  if (raw.kind !== "stk")
+    throw new AppError("not_reprocessable", "Only STK callbacks can be re-processed here.", {
+      status: 400,
+    });
+  if (!raw.tokenValid || raw.outcome === "refused")
+    throw new AppError(
+      "not_reprocessable",
+      "Rejected or refused requests are kept for the record and cannot be re-processed.",
+      { status: 400 },
+    );
+  const eventActor: EventActor =
+    actor.kind === "system" ? { kind: "system", label: actor.label } : actor;
   const outcome = await processStkCallback(ctx, rawId, eventActor);
   const [after] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (outcome !== "orphan" && after?.checkoutRequestId) {
-    await ctx.db.update(exceptions).set({
-      status: "resolved", resolution: "auto_rematched", resolutionNote: `The callback found its attempt and was applied (${outcome}).`, resolvedAt: ctx.now(),
-      paymentId: after.paymentId, attemptId: after.attemptId,
-    }).where(and(eq(exceptions.type, "orphan_callback"), eq(exceptions.rawCallbackId, rawId), inArray(exceptions.status, ["open", "awaiting_approval"])));
+    await ctx.db
+      .update(exceptions)
+      .set({
+        status: "resolved",
+        resolution: "auto_rematched",
+        resolutionNote: `The callback found its attempt and was applied (${outcome}).`,
+        resolvedAt: ctx.now(),
+        paymentId: after.paymentId,
+        attemptId: after.attemptId,
+      })
+      .where(
+        and(
+          eq(exceptions.type, "orphan_callback"),
+          eq(exceptions.rawCallbackId, rawId),
+          inArray(exceptions.status, ["open", "awaiting_approval"]),
+        ),
+      );
   }
   return outcome;
 }

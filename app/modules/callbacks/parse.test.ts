@@ -27,7 +27,12 @@ const PAID: StkCallback = {
 };
 
 /** A success body with the given raw JSON text for each item's Value (undefined = no Value key). */
-function successWith(values: { Amount?: string; TransactionDate?: string; PhoneNumber?: string; ResultCode?: string }): string {
+function successWith(values: {
+  Amount?: string;
+  TransactionDate?: string;
+  PhoneNumber?: string;
+  ResultCode?: string;
+}): string {
   const item = (name: keyof typeof values, fallback: string) => {
     const value = Object.hasOwn(values, name) ? values[name] : fallback;
     return value === undefined ? `{"Name":"${name}"}` : `{"Name":"${name}","Value":${value}}`;
@@ -66,7 +71,12 @@ describe("parseStkCallback: SPEC §4.1 bodies", () => {
     const body = `{"Body":{"stkCallback":{"MerchantRequestID":"29115-34620561-1","CheckoutRequestID":"ws_CO_191220191020363925","ResultCode":0,
       "ResultDesc":"The service request is processed successfully.","CallbackMetadata":{"Item":[{"Name":"Amount","Value":1.00},
       {"Name":"MpesaReceiptNumber","Value":"NLJ7RT61SV"},{"Name":"TransactionDate","Value":20191219102115},{"Name":"PhoneNumber","Value":254708374149}]}}}}`;
-    expect(parsed(body)).toMatchObject({ amountKes: 1, receipt: "NLJ7RT61SV", phone: "254708374149", transactionAt: new Date("2019-12-19T07:21:15.000Z") });
+    expect(parsed(body)).toMatchObject({
+      amountKes: 1,
+      receipt: "NLJ7RT61SV",
+      phone: "254708374149",
+      transactionAt: new Date("2019-12-19T07:21:15.000Z"),
+    });
   });
 
   it("reads the 2017-era body with the [STK_CB - ] prefix and a value-less Balance", () => {
@@ -74,13 +84,24 @@ describe("parseStkCallback: SPEC §4.1 bodies", () => {
       "ResultDesc":"The service request is processed successfully.","CallbackMetadata":{"Item":[{"Name":"Amount","Value":1},
       {"Name":"MpesaReceiptNumber","Value":"LGR7OWQX0R"},{"Name":"Balance"},{"Name":"TransactionDate","Value":20170727154800},
       {"Name":"PhoneNumber","Value":254721566839}]}}}}`;
-    expect(parsed(body)).toMatchObject({ amountKes: 1, receipt: "LGR7OWQX0R", phone: "254721566839" });
+    expect(parsed(body)).toMatchObject({
+      amountKes: 1,
+      receipt: "LGR7OWQX0R",
+      phone: "254721566839",
+    });
   });
 });
 
 describe("parseStkCallback: tolerant fields", () => {
   it.each<[string, number]>([
-    ["1", 1], ["1.0", 1], ["1.00", 1], ["10500.00", 10500], ['"1"', 1], ['"1250.00"', 1250], ['"1,250.00"', 1250], ['" 450 "', 450],
+    ["1", 1],
+    ["1.0", 1],
+    ["1.00", 1],
+    ["10500.00", 10500],
+    ['"1"', 1],
+    ['"1250.00"', 1250],
+    ['"1,250.00"', 1250],
+    ['" 450 "', 450],
   ])("Amount %s → KES %d", (value, kes) => {
     const callback = parsed(successWith({ Amount: value }));
     expect(callback.amountKes).toBe(kes);
@@ -111,7 +132,10 @@ describe("parseStkCallback: tolerant fields", () => {
 
   it("flags a paid callback without an Amount item, but not a failed one", () => {
     const withoutAmount = SPEC_SUCCESS.replace('{"Name":"Amount","Value":1250},', "");
-    expect(parsed(withoutAmount)).toMatchObject({ amountKes: null, amountProblem: "missing Amount" });
+    expect(parsed(withoutAmount)).toMatchObject({
+      amountKes: null,
+      amountProblem: "missing Amount",
+    });
     expect(parsed(SPEC_FAILURE)).not.toHaveProperty("amountProblem");
   });
 
@@ -126,7 +150,9 @@ describe("parseStkCallback: tolerant fields", () => {
     ["2.0250314101539E13", null],
     [undefined, null],
   ])("TransactionDate %s → %s (EAT)", (value, iso) => {
-    expect(parsed(successWith({ TransactionDate: value })).transactionAt?.toISOString() ?? null).toBe(iso);
+    expect(
+      parsed(successWith({ TransactionDate: value })).transactionAt?.toISOString() ?? null,
+    ).toBe(iso);
   });
 
   it.each<[string | undefined, string | null]>([
@@ -145,7 +171,12 @@ describe("parseStkCallback: tolerant fields", () => {
   });
 
   it.each<[string, string]>([
-    ["0", "0"], ['"0"', "0"], ['" 0 "', "0"], ["1032", "1032"], ['"1032"', "1032"], ['"SFC_IC0003"', "SFC_IC0003"],
+    ["0", "0"],
+    ['"0"', "0"],
+    ['" 0 "', "0"],
+    ["1032", "1032"],
+    ['"1032"', "1032"],
+    ['"SFC_IC0003"', "SFC_IC0003"],
     // Kept as the raw token so an unknown code is reported as sent, not as Infinity.
     ["1e400", "1e400"],
   ])("ResultCode %s → %j", (value, code) => {
@@ -156,7 +187,12 @@ describe("parseStkCallback: tolerant fields", () => {
     const reordered = `{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{"Item":[
       {"Name":"PhoneNumber","Value":254712345678},{"Name":"Balance"},{"Name":"TransactionDate","Value":20250314101539},
       {"Value":"TCE4XK2P7Q","Name":"MpesaReceiptNumber"},{"Name":"Amount","Value":1250}]}}}}`;
-    expect(parsed(reordered)).toEqual({ ...PAID, merchantRequestId: null, checkoutRequestId: "ws_CO_1", resultDesc: "ok" });
+    expect(parsed(reordered)).toEqual({
+      ...PAID,
+      merchantRequestId: null,
+      checkoutRequestId: "ws_CO_1",
+      resultDesc: "ok",
+    });
   });
 
   it("survives odd metadata: a single Item object, junk entries, duplicate names (first wins)", () => {
@@ -166,17 +202,26 @@ describe("parseStkCallback: tolerant fields", () => {
     const junk = `{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":0,"ResultDesc":"ok","CallbackMetadata":{"Item":
       [null, 7, "Amount", [], {"Name":"Amount","Value":10}, {"Name":"Amount","Value":20}, {"Name":" MpesaReceiptNumber ","Value":" TCE4XK2P7Q "}]}}}}`;
     expect(parsed(junk)).toMatchObject({ amountKes: 10, receipt: "TCE4XK2P7Q" });
-    const notAList = '{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":1,"ResultDesc":"x","CallbackMetadata":"none"}}}';
+    const notAList =
+      '{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":1,"ResultDesc":"x","CallbackMetadata":"none"}}}';
     expect(parsed(notAList)).toMatchObject({ amountKes: null, receipt: null });
   });
 
   it("keeps text as sent, including markup, escapes and unicode (escaping is the renderer's job)", () => {
-    const body = '{"Body":{"stkCallback":{"CheckoutRequestID":"<script>alert(1)</script>","ResultCode":1032,"ResultDesc":"[STK_CB - ]Request cancelled by user \\u00e9\\n\\"\\/"}}}';
-    expect(parsed(body)).toMatchObject({ checkoutRequestId: "<script>alert(1)</script>", resultDesc: '[STK_CB - ]Request cancelled by user é\n"/' });
+    const body =
+      '{"Body":{"stkCallback":{"CheckoutRequestID":"<script>alert(1)</script>","ResultCode":1032,"ResultDesc":"[STK_CB - ]Request cancelled by user \\u00e9\\n\\"\\/"}}}';
+    expect(parsed(body)).toMatchObject({
+      checkoutRequestId: "<script>alert(1)</script>",
+      resultDesc: '[STK_CB - ]Request cancelled by user é\n"/',
+    });
   });
 
   it("does not let a __proto__ key stand in for Body or pollute objects", () => {
-    expect(parseStkCallback('{"__proto__":{"Body":{"stkCallback":{"CheckoutRequestID":"x","ResultCode":0}}}}')).toEqual({ ok: false, reason: "missing Body" });
+    expect(
+      parseStkCallback(
+        '{"__proto__":{"Body":{"stkCallback":{"CheckoutRequestID":"x","ResultCode":0}}}}',
+      ),
+    ).toEqual({ ok: false, reason: "missing Body" });
     expect(({} as Record<string, unknown>).Body).toBeUndefined();
   });
 });
@@ -209,10 +254,19 @@ describe("parseStkCallback: refusals", () => {
     ['{"Body":{"stkCallback":null}}', "missing Body.stkCallback"],
     ['{"Body":{"stkCallback":"x"}}', "missing Body.stkCallback"],
     ['{"Body":{"stkCallback":{"ResultCode":0}}}', "missing CheckoutRequestID"],
-    ['{"Body":{"stkCallback":{"CheckoutRequestID":"  ","ResultCode":0}}}', "missing CheckoutRequestID"],
-    ['{"Body":{"stkCallback":{"CheckoutRequestID":{},"ResultCode":0}}}', "missing CheckoutRequestID"],
+    [
+      '{"Body":{"stkCallback":{"CheckoutRequestID":"  ","ResultCode":0}}}',
+      "missing CheckoutRequestID",
+    ],
+    [
+      '{"Body":{"stkCallback":{"CheckoutRequestID":{},"ResultCode":0}}}',
+      "missing CheckoutRequestID",
+    ],
     ['{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1"}}}', "missing ResultCode"],
-    ['{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":null}}}', "missing ResultCode"],
+    [
+      '{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":null}}}',
+      "missing ResultCode",
+    ],
   ])("%j → %s", (body, reason) => {
     expect(parseStkCallback(body)).toEqual({ ok: false, reason });
   });
@@ -223,16 +277,45 @@ describe("parseStkCallback: refusals", () => {
   });
 
   it("refuses a non-string body handed over by mistake", () => {
-    expect(parseStkCallback(null as unknown as string)).toEqual({ ok: false, reason: "empty body" });
+    expect(parseStkCallback(null as unknown as string)).toEqual({
+      ok: false,
+      reason: "empty body",
+    });
   });
 });
 
 describe("parseStkCallback: agrees with JSON.parse on what is JSON", () => {
   it.each([
-    '{"a":1}', ' {"a" : [ 1 , 2 ] } ', '{"a":1,}', '{"a":[1,2,]}', '{"a":-}', '{"a":1.}', '{"a":.5}', '{"a":-0.5e-3}', '{"a":1E+5}',
-    '{"a":tru}', '{"a":NaN}', '{"a":Infinity}', '{"a":undefined}', '{"a":"\\t\\b\\f\\r"}', '{"a":"tab\there"}', '{"a":"\\uD83D\\uDE00"}',
-    '{"a":{"b":{"c":[{}]}}}', '{"a" 1}', '{a:1}', '{"a":1 "b":2}', '[1 2]', '{"a":"\\u00E9"}', '{"__proto__":1}', '{"a":nul}',
-    '{"a":true,"b":false,"c":null}', '{"a":"\u2028"}', "\t\r\n{}\t\r\n", "{}\u00a0", '{"a":+1}', '{"a":0x10}',
+    '{"a":1}',
+    ' {"a" : [ 1 , 2 ] } ',
+    '{"a":1,}',
+    '{"a":[1,2,]}',
+    '{"a":-}',
+    '{"a":1.}',
+    '{"a":.5}',
+    '{"a":-0.5e-3}',
+    '{"a":1E+5}',
+    '{"a":tru}',
+    '{"a":NaN}',
+    '{"a":Infinity}',
+    '{"a":undefined}',
+    '{"a":"\\t\\b\\f\\r"}',
+    '{"a":"tab\there"}',
+    '{"a":"\\uD83D\\uDE00"}',
+    '{"a":{"b":{"c":[{}]}}}',
+    '{"a" 1}',
+    "{a:1}",
+    '{"a":1 "b":2}',
+    "[1 2]",
+    '{"a":"\\u00E9"}',
+    '{"__proto__":1}',
+    '{"a":nul}',
+    '{"a":true,"b":false,"c":null}',
+    '{"a":"\u2028"}',
+    "\t\r\n{}\t\r\n",
+    "{}\u00a0",
+    '{"a":+1}',
+    '{"a":0x10}',
   ])("%j", (text) => {
     let valid = true;
     try {

@@ -27,7 +27,8 @@ export function parseStkCallback(body: string): ParsedStkCallback {
   try {
     root = parseJson(body);
   } catch (error) {
-    if (error instanceof JsonSyntaxError) return refuse(`invalid JSON at position ${error.position}: ${error.problem}`);
+    if (error instanceof JsonSyntaxError)
+      return refuse(`invalid JSON at position ${error.position}: ${error.problem}`);
     throw error;
   }
   if (!isObject(root)) return refuse(`body is ${describe(root)}, not a JSON object`);
@@ -52,7 +53,8 @@ export function parseStkCallback(body: string): ParsedStkCallback {
     merchantRequestId: scalar(stk.MerchantRequestID),
     checkoutRequestId,
     resultCode,
-    resultDesc: typeof stk.ResultDesc === "string" ? stk.ResultDesc : scalar(stk.ResultDesc) ?? "",
+    resultDesc:
+      typeof stk.ResultDesc === "string" ? stk.ResultDesc : (scalar(stk.ResultDesc) ?? ""),
     amountKes: null,
     receipt: scalar(item("MpesaReceiptNumber")),
     transactionAt: parseDarajaTimestamp(raw(item("TransactionDate"))),
@@ -62,7 +64,8 @@ export function parseStkCallback(body: string): ParsedStkCallback {
   if (amount !== undefined) {
     const parsed = parseKesAmount(raw(amount));
     if (!parsed.ok) callback.amountProblem = parsed.reason;
-    else if (parsed.kes < MIN_STK_AMOUNT_KES) callback.amountProblem = `amount ${parsed.kes} is below KES ${MIN_STK_AMOUNT_KES}`;
+    else if (parsed.kes < MIN_STK_AMOUNT_KES)
+      callback.amountProblem = `amount ${parsed.kes} is below KES ${MIN_STK_AMOUNT_KES}`;
     else callback.amountKes = parsed.kes;
   } else if (resultCode === "0") {
     // A "paid" callback without an amount cannot be cross-checked against our request (SPEC §4.4).
@@ -88,11 +91,19 @@ class JsonNumber {
 type Json = null | boolean | string | JsonNumber | Json[] | { [key: string]: Json };
 
 class JsonSyntaxError {
-  constructor(readonly position: number, readonly problem: string) {}
+  constructor(
+    readonly position: number,
+    readonly problem: string,
+  ) {}
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof JsonNumber)
+  );
 }
 
 /** A string or number as trimmed text; null for anything else or blank. */
@@ -116,12 +127,25 @@ function describe(value: Json): string {
 // Deeper than any Daraja body; stops a hostile "[[[[…" from overflowing the stack.
 const MAX_DEPTH = 64;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
 
 function parseJson(text: string): Json {
   let i = 0;
   const fail = (problem?: string): never => {
-    throw new JsonSyntaxError(i, problem ?? (i >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[i])}`));
+    throw new JsonSyntaxError(
+      i,
+      problem ??
+        (i >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[i])}`),
+    );
   };
   const skipSpace = () => {
     while (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r") i++;
@@ -210,7 +234,11 @@ function parseJson(text: string): Json {
       return array;
     }
     if (char === '"') return readString();
-    for (const [word, value] of [["true", true], ["false", false], ["null", null]] as const) {
+    for (const [word, value] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return value;

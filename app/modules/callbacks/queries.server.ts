@@ -8,16 +8,41 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
 
 export type CallbackView = {
-  id: number; kind: string; receivedAt: string; sourceIp: string | null; sourceTrusted: boolean | null; headers: unknown; sizeBytes: number;
-  tokenValid: boolean; outcome: string; outcomeDetail: string | null; processedAt: string | null; checkoutRequestId: string | null;
-  receipt: string | null; attemptId: string | null; paymentId: string | null; body: string;
+  id: number;
+  kind: string;
+  receivedAt: string;
+  sourceIp: string | null;
+  sourceTrusted: boolean | null;
+  headers: unknown;
+  sizeBytes: number;
+  tokenValid: boolean;
+  outcome: string;
+  outcomeDetail: string | null;
+  processedAt: string | null;
+  checkoutRequestId: string | null;
+  receipt: string | null;
+  attemptId: string | null;
+  paymentId: string | null;
+  body: string;
 };
 
 export function toCallbackView(r: RawCallback): CallbackView {
   return {
-    id: r.id, kind: r.kind, receivedAt: r.receivedAt.toISOString(), sourceIp: r.sourceIp, sourceTrusted: r.sourceTrusted, headers: r.headers,
-    sizeBytes: r.sizeBytes, tokenValid: r.tokenValid, outcome: r.outcome, outcomeDetail: r.outcomeDetail, processedAt: r.processedAt?.toISOString() ?? null,
-    checkoutRequestId: r.checkoutRequestId, receipt: r.receipt, attemptId: r.attemptId, paymentId: r.paymentId,
+    id: r.id,
+    kind: r.kind,
+    receivedAt: r.receivedAt.toISOString(),
+    sourceIp: r.sourceIp,
+    sourceTrusted: r.sourceTrusted,
+    headers: r.headers,
+    sizeBytes: r.sizeBytes,
+    tokenValid: r.tokenValid,
+    outcome: r.outcome,
+    outcomeDetail: r.outcomeDetail,
+    processedAt: r.processedAt?.toISOString() ?? null,
+    checkoutRequestId: r.checkoutRequestId,
+    receipt: r.receipt,
+    attemptId: r.attemptId,
+    paymentId: r.paymentId,
     // Shown as text; invalid UTF-8 becomes U+FFFD here while the stored bytes stay exact.
     body: Buffer.from(r.body).toString("utf8"),
   };
@@ -25,7 +50,9 @@ export function toCallbackView(r: RawCallback): CallbackView {
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
 export const CallbackFiltersSchema = z.object({
-  outcome: z.enum(CALLBACK_OUTCOMES, { message: `outcome must be one of ${CALLBACK_OUTCOMES.join(", ")}` }).optional(),
+  outcome: z
+    .enum(CALLBACK_OUTCOMES, { message: `outcome must be one of ${CALLBACK_OUTCOMES.join(", ")}` })
+    .optional(),
   checkoutRequestId: optionalText,
   paymentId: optionalText,
   from: z.coerce.date().optional(),
@@ -34,7 +61,10 @@ export const CallbackFiltersSchema = z.object({
   cursor: optionalText,
 });
 
-export async function listCallbacks(db: Db, raw: unknown): Promise<{ callbacks: CallbackView[]; nextCursor: string | null }> {
+export async function listCallbacks(
+  db: Db,
+  raw: unknown,
+): Promise<{ callbacks: CallbackView[]; nextCursor: string | null }> {
   const f = parseWith(CallbackFiltersSchema, raw);
   const where: SQL[] = [];
   if (f.outcome) where.push(eq(rawCallbacks.outcome, f.outcome));
@@ -43,15 +73,34 @@ export async function listCallbacks(db: Db, raw: unknown): Promise<{ callbacks: 
   if (f.from) where.push(gte(rawCallbacks.receivedAt, f.from));
   if (f.to) where.push(lte(rawCallbacks.receivedAt, f.to));
   const cursor = decodeCursor(f.cursor);
-  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   if (cursor) {
     const at = new Date(String(cursor[0]));
-    where.push(or(lt(rawCallbacks.receivedAt, at), and(eq(rawCallbacks.receivedAt, at), lt(rawCallbacks.id, Number(cursor[1]))))!);
+    where.push(
+      or(
+        lt(rawCallbacks.receivedAt, at),
+        and(eq(rawCallbacks.receivedAt, at), lt(rawCallbacks.id, Number(cursor[1]))),
+      )!,
+    );
   }
-  const rows = await db.select().from(rawCallbacks).where(and(...where)).orderBy(desc(rawCallbacks.receivedAt), desc(rawCallbacks.id)).limit(f.limit + 1);
+  const rows = await db
+    .select()
+    .from(rawCallbacks)
+    .where(and(...where))
+    .orderBy(desc(rawCallbacks.receivedAt), desc(rawCallbacks.id))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { callbacks: page.map(toCallbackView), nextCursor: rows.length > f.limit && last ? encodeCursor([last.receivedAt.toISOString(), last.id]) : null };
+  return {
+    callbacks: page.map(toCallbackView),
+    nextCursor:
+      rows.length > f.limit && last ? encodeCursor([last.receivedAt.toISOString(), last.id]) : null,
+  };
 }
 
 export async function getCallback(db: Db, id: number): Promise<CallbackView | null> {

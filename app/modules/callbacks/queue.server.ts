@@ -11,7 +11,12 @@ export type WorkQueue = {
   readonly size: number;
 };
 
-export function createWorkQueue(options: { concurrency: number; maxWaiting: number; log: Log; name: string }): WorkQueue {
+export function createWorkQueue(options: {
+  concurrency: number;
+  maxWaiting: number;
+  log: Log;
+  name: string;
+}): WorkQueue {
   const waiting: (() => Promise<unknown>)[] = [];
   let running = 0;
   let idleWaiters: (() => void)[] = [];
@@ -29,7 +34,12 @@ export function createWorkQueue(options: { concurrency: number; maxWaiting: numb
       const task = waiting.shift()!;
       running += 1;
       void task()
-        .catch((error) => options.log.error({ err: error, queue: options.name }, "queued work failed; the recovery job will retry it"))
+        .catch((error) =>
+          options.log.error(
+            { err: error, queue: options.name },
+            "queued work failed; the recovery job will retry it",
+          ),
+        )
         .finally(() => {
           running -= 1;
           pump();

@@ -15,22 +15,56 @@ afterAll(async () => app?.close());
 
 describe("recovering acknowledged but unapplied callbacks", () => {
   it("applies a stored callback that was never processed, once", async () => {
-    const payment = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 55, phone: PHONES.neverResolves }, actorFor(await makeUser(app.ctx, "support")));
-    const body = stkCallbackBody({ checkoutRequestId: payment.attempts[0].checkoutRequestId!, amount: 55, receipt: "TKL3RECOVR" });
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 55, phone: PHONES.neverResolves },
+      actorFor(await makeUser(app.ctx, "support")),
+    );
+    const body = stkCallbackBody({
+      checkoutRequestId: payment.attempts[0].checkoutRequestId!,
+      amount: 55,
+      receipt: "TKL3RECOVR",
+    });
     // As if the process had stopped right after storing and acknowledging it.
-    const raw = await recordCallback(app.ctx, { kind: "stk", tokenValid: true, body: Buffer.from(body), sizeBytes: body.length, headers: new Headers(), sourceIp: "127.0.0.1" });
+    const raw = await recordCallback(app.ctx, {
+      kind: "stk",
+      tokenValid: true,
+      body: Buffer.from(body),
+      sizeBytes: body.length,
+      headers: new Headers(),
+      sourceIp: "127.0.0.1",
+    });
     expect(raw.outcome).toBe("received");
 
-    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 0 })).toEqual({ recovered: 1, failed: 0 });
+    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 0 })).toEqual({
+      recovered: 1,
+      failed: 0,
+    });
     const [after] = await app.ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, raw.id));
     expect(after.outcome).toBe("applied");
-    expect((await getPaymentView(app.ctx.db, payment.id))!).toMatchObject({ status: "paid", receipt: "TKL3RECOVR" });
-    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 0 })).toEqual({ recovered: 0, failed: 0 });
+    expect((await getPaymentView(app.ctx.db, payment.id))!).toMatchObject({
+      status: "paid",
+      receipt: "TKL3RECOVR",
+    });
+    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 0 })).toEqual({
+      recovered: 0,
+      failed: 0,
+    });
   });
 
   it("leaves fresh rows to the in-process queue", async () => {
     const body = stkCallbackBody({ checkoutRequestId: "ws_CO_FRESH0001" });
-    await recordCallback(app.ctx, { kind: "stk", tokenValid: true, body: Buffer.from(body), sizeBytes: body.length, headers: new Headers(), sourceIp: "127.0.0.1" });
-    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 60_000 })).toEqual({ recovered: 0, failed: 0 });
+    await recordCallback(app.ctx, {
+      kind: "stk",
+      tokenValid: true,
+      body: Buffer.from(body),
+      sizeBytes: body.length,
+      headers: new Headers(),
+      sourceIp: "127.0.0.1",
+    });
+    expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 60_000 })).toEqual({
+      recovered: 0,
+      failed: 0,
+    });
   });
 });

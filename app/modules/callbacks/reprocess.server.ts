@@ -11,17 +11,39 @@ import { reprocessCallback } from "./intake.server";
 
 export const REPROCESSABLE_OUTCOMES: readonly CallbackOutcome[] = ["invalid", "orphan"];
 
-export async function reprocessFromConsole(ctx: AppContext, actor: Actor & { kind: "user" }, rawId: number): Promise<{ outcome: CallbackOutcome; message: string }> {
-  if (!can(actor.role, "callbacks:reprocess")) throw forbidden("Only finance and admin users re-process callbacks.");
-  const [raw] = Number.isSafeInteger(rawId) && rawId > 0 ? await ctx.db.select({ outcome: rawCallbacks.outcome }).from(rawCallbacks).where(eq(rawCallbacks.id, rawId)) : [];
+export async function reprocessFromConsole(
+  ctx: AppContext,
+  actor: Actor & { kind: "user" },
+  rawId: number,
+): Promise<{ outcome: CallbackOutcome; message: string }> {
+  if (!can(actor.role, "callbacks:reprocess"))
+    throw forbidden("Only finance and admin users re-process callbacks.");
+  const [raw] =
+    Number.isSafeInteger(rawId) && rawId > 0
+      ? await ctx.db
+          .select({ outcome: rawCallbacks.outcome })
+          .from(rawCallbacks)
+          .where(eq(rawCallbacks.id, rawId))
+      : [];
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
   if (!REPROCESSABLE_OUTCOMES.includes(raw.outcome)) {
-    throw new AppError("not_reprocessable", `This callback was already ${raw.outcome}; only invalid or orphan callbacks are re-processed.`, { status: 409 });
+    throw new AppError(
+      "not_reprocessable",
+      `This callback was already ${raw.outcome}; only invalid or orphan callbacks are re-processed.`,
+      { status: 409 },
+    );
   }
   const outcome = await reprocessCallback(ctx, rawId, actor);
-  await recordStaffAction(ctx.db, actor, { action: "callback.reprocess", entityType: "raw_callback", entityId: String(rawId), before: { outcome: raw.outcome }, after: { outcome } });
-  const message = outcome === raw.outcome
-    ? `Re-processed: still ${outcome}. Nothing changed.`
-    : `Re-processed: the callback is now ${outcome}.`;
+  await recordStaffAction(ctx.db, actor, {
+    action: "callback.reprocess",
+    entityType: "raw_callback",
+    entityId: String(rawId),
+    before: { outcome: raw.outcome },
+    after: { outcome },
+  });
+  const message =
+    outcome === raw.outcome
+      ? `Re-processed: still ${outcome}. Nothing changed.`
+      : `Re-processed: the callback is now ${outcome}.`;
   return { outcome, message };
 }

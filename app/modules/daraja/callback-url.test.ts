@@ -9,9 +9,14 @@ describe("validateCallbackUrl", () => {
     expect(validateCallbackUrl(GOOD, environment)).toEqual([]);
   });
 
-  it.each(ALL)("accepts a non-resolving but well-formed host in %s (Daraja does not probe it)", (environment) => {
-    expect(validateCallbackUrl("https://example.invalid/hooks/daraja/stk/abc", environment)).toEqual([]);
-  });
+  it.each(ALL)(
+    "accepts a non-resolving but well-formed host in %s (Daraja does not probe it)",
+    (environment) => {
+      expect(
+        validateCallbackUrl("https://example.invalid/hooks/daraja/stk/abc", environment),
+      ).toEqual([]);
+    },
+  );
 
   // Each row: url, environment, the one problem expected (matched loosely so wording can improve).
   it.each<[string, DarajaEnvironment, RegExp]>([
@@ -40,8 +45,16 @@ describe("validateCallbackUrl", () => {
     ["pay.example.co.ke/hooks/daraja/stk/abc", "sandbox", /not a full web address/],
     ["/hooks/daraja/stk/abc", "simulator", /not a full web address/],
     ["https://", "sandbox", /not a full web address/],
-    ["http://pay.example.co.ke/hooks/daraja/stk/abc", "production", /Production callbacks must use https/],
-    ["https://Pay.Example.co.ke/hooks/daraja/stk/abc", "sandbox", /lowercase \(pay\.example\.co\.ke\)/],
+    [
+      "http://pay.example.co.ke/hooks/daraja/stk/abc",
+      "production",
+      /Production callbacks must use https/,
+    ],
+    [
+      "https://Pay.Example.co.ke/hooks/daraja/stk/abc",
+      "sandbox",
+      /lowercase \(pay\.example\.co\.ke\)/,
+    ],
     ["https://PAY.EXAMPLE.CO.KE:8443/hooks/daraja/stk/abc", "production", /lowercase/],
     ["https://pay.example.co.ke/hooks/daraja/stk/abc?token=k7f2", "sandbox", /query string/],
     ["https://pay.example.co.ke/hooks/daraja/stk/abc#x", "sandbox", /fragment/],
@@ -64,7 +77,11 @@ describe("validateCallbackUrl", () => {
     ["https://xyz.mockbin.io/hooks/daraja/stk/abc", "production", /Tunnel hosts/],
     ["https://abc.requestbin.net/hooks/daraja/stk/abc", "production", /Tunnel hosts/],
     ["https://eo1x.m.pipedream.net/hooks/daraja/stk/abc", "production", /Tunnel hosts/],
-    ["https://quick-brown-fox.trycloudflare.com/hooks/daraja/stk/abc", "production", /Tunnel hosts/],
+    [
+      "https://quick-brown-fox.trycloudflare.com/hooks/daraja/stk/abc",
+      "production",
+      /Tunnel hosts/,
+    ],
   ])("%j in %s: one problem", (url, environment, problem) => {
     const problems = validateCallbackUrl(url, environment);
     expect(problems).toHaveLength(1);
@@ -85,7 +102,9 @@ describe("validateCallbackUrl", () => {
   });
 
   it("reports every problem at once, in a stable order", () => {
-    expect(validateCallbackUrl(" http://MyShop.ngrok.io/mpesa/{token}?cmd=1 ", "production")).toEqual([
+    expect(
+      validateCallbackUrl(" http://MyShop.ngrok.io/mpesa/{token}?cmd=1 ", "production"),
+    ).toEqual([
       "The callback URL contains spaces or line breaks; remove them",
       "The callback URL still has a placeholder ({…} or <…>); fill it in",
       'Daraja refuses callback URLs containing "mpesa"; choose a path without it',
@@ -104,10 +123,12 @@ describe("validateCallbackUrl", () => {
   });
 
   it("reports both the scheme and the host of a local HTTP URL in production", () => {
-    expect(validateCallbackUrl("http://localhost:3000/hooks/daraja/stk/abc", "production")).toEqual([
-      "Production callbacks must use https://, not http://",
-      "Daraja cannot reach localhost from the internet; production needs a public host",
-    ]);
+    expect(validateCallbackUrl("http://localhost:3000/hooks/daraja/stk/abc", "production")).toEqual(
+      [
+        "Production callbacks must use https://, not http://",
+        "Daraja cannot reach localhost from the internet; production needs a public host",
+      ],
+    );
   });
 
   it("does not mistake a public address for a private one", () => {

@@ -5,7 +5,12 @@ import type { Db } from "../../../db/client";
 import { darajaCalls } from "../../../db/schema";
 import type { Config } from "../../config.server";
 import { toDarajaTimestamp } from "../../lib/time";
-import { classifyDarajaFailure, classifyQueryResponse, DarajaError, transportError } from "./errors";
+import {
+  classifyDarajaFailure,
+  classifyQueryResponse,
+  DarajaError,
+  transportError,
+} from "./errors";
 import { createTokenSource, isTimeout, readJson, type TokenSource } from "./oauth.server";
 import { stkPassword } from "./password";
 import { maskPhone } from "./phone";
@@ -16,14 +21,24 @@ export type StkPushInput = {
   accountReference: string; // ≤ 12 characters
   transactionDesc: string; // ≤ 13 characters, always sent (SPEC §3.1)
 };
-export type StkPushAccepted = { merchantRequestId: string; checkoutRequestId: string; responseCode: string; customerMessage: string; requestBody: Record<string, unknown> };
+export type StkPushAccepted = {
+  merchantRequestId: string;
+  checkoutRequestId: string;
+  responseCode: string;
+  customerMessage: string;
+  requestBody: Record<string, unknown>;
+};
 export type QueryResult = ReturnType<typeof classifyQueryResponse>;
 export type CallRef = { paymentId?: string; attemptId?: string };
 
 export type DarajaClient = {
   stkPush(input: StkPushInput, ref?: CallRef): Promise<StkPushAccepted>;
   stkQuery(checkoutRequestId: string, ref?: CallRef): Promise<QueryResult>;
-  registerC2bUrls(input: { confirmationUrl: string; validationUrl: string; responseType?: "Completed" | "Cancelled" }): Promise<unknown>;
+  registerC2bUrls(input: {
+    confirmationUrl: string;
+    validationUrl: string;
+    responseType?: "Completed" | "Cancelled";
+  }): Promise<unknown>;
   tokens: TokenSource;
 };
 
@@ -36,10 +51,20 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
   const { db, mpesa, now } = deps;
   const doFetch = deps.fetch ?? fetch;
 
-  async function record(endpoint: string, call: {
-    httpStatus: number | null; durationMs: number; outcome: string; errorCode?: string; message?: string;
-    darajaRequestId?: string; phone?: string; checkoutRequestId?: string; ref?: CallRef;
-  }) {
+  async function record(
+    endpoint: string,
+    call: {
+      httpStatus: number | null;
+      durationMs: number;
+      outcome: string;
+      errorCode?: string;
+      message?: string;
+      darajaRequestId?: string;
+      phone?: string;
+      checkoutRequestId?: string;
+      ref?: CallRef;
+    },
+  ) {
     await db.insert(darajaCalls).values({
       endpoint,
       httpStatus: call.httpStatus,
@@ -56,12 +81,22 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
   }
 
   const tokens = createTokenSource({
-    db, baseUrl: mpesa.baseUrl, consumerKey: mpesa.consumerKey, consumerSecret: mpesa.consumerSecret,
-    timeoutMs: mpesa.timeoutMs, now, fetch: doFetch, record: (call) => record("oauth", call),
+    db,
+    baseUrl: mpesa.baseUrl,
+    consumerKey: mpesa.consumerKey,
+    consumerSecret: mpesa.consumerSecret,
+    timeoutMs: mpesa.timeoutMs,
+    now,
+    fetch: doFetch,
+    record: (call) => record("oauth", call),
   });
 
   /** POSTs with a Bearer token; on 404.001.03 the token is dropped and the call retried once (SPEC §2). */
-  async function post(path: string, body: Record<string, unknown>, retried = false): Promise<{ status: number; json: unknown; durationMs: number }> {
+  async function post(
+    path: string,
+    body: Record<string, unknown>,
+    retried = false,
+  ): Promise<{ status: number; json: unknown; durationMs: number }> {
     const token = await tokens.getToken();
     const started = Date.now();
     const response = await doFetch(`${mpesa.baseUrl}${path}`, {
@@ -81,7 +116,11 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
   function credentials() {
     // One timestamp per request, used for both Password and Timestamp (SPEC §3.3).
     const timestamp = toDarajaTimestamp(now());
-    return { BusinessShortCode: mpesa.shortcode, Password: stkPassword(mpesa.shortcode, mpesa.passkey, timestamp), Timestamp: timestamp };
+    return {
+      BusinessShortCode: mpesa.shortcode,
+      Password: stkPassword(mpesa.shortcode, mpesa.passkey, timestamp),
+      Timestamp: timestamp,
+    };
   }
 
   return {
@@ -108,12 +147,30 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
         if (cause instanceof DarajaError) throw cause; // OAuth failed: no push left us, the outcome is known
         // A lost response does not prove no prompt was sent (SPEC §3.5): the caller must treat it as unknown.
         const error = transportError("push", cause, isTimeout(cause));
-        await record("push", { httpStatus: null, durationMs: Date.now() - started, outcome: "transport_error", message: error.message, phone: input.phone, ref });
+        await record("push", {
+          httpStatus: null,
+          durationMs: Date.now() - started,
+          outcome: "transport_error",
+          message: error.message,
+          phone: input.phone,
+          ref,
+        });
         throw error;
       }
       const body = (result.json ?? {}) as Record<string, unknown>;
-      if (result.status === 200 && String(body.ResponseCode) === "0" && typeof body.CheckoutRequestID === "string") {
-        await record("push", { httpStatus: 200, durationMs: result.durationMs, outcome: "accepted", phone: input.phone, checkoutRequestId: body.CheckoutRequestID, ref });
+      if (
+        result.status === 200 &&
+        String(body.ResponseCode) === "0" &&
+        typeof body.CheckoutRequestID === "string"
+      ) {
+        await record("push", {
+          httpStatus: 200,
+          durationMs: result.durationMs,
+          outcome: "accepted",
+          phone: input.phone,
+          checkoutRequestId: body.CheckoutRequestID,
+          ref,
+        });
         return {
           merchantRequestId: String(body.MerchantRequestID ?? ""),
           checkoutRequestId: body.CheckoutRequestID,
@@ -123,7 +180,16 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
         };
       }
       const error = classifyDarajaFailure("push", result.status, result.json);
-      await record("push", { httpStatus: result.status, durationMs: result.durationMs, outcome: "error", errorCode: error.darajaErrorCode, message: error.message, darajaRequestId: error.requestId, phone: input.phone, ref });
+      await record("push", {
+        httpStatus: result.status,
+        durationMs: result.durationMs,
+        outcome: "error",
+        errorCode: error.darajaErrorCode,
+        message: error.message,
+        darajaRequestId: error.requestId,
+        phone: input.phone,
+        ref,
+      });
       throw error;
     },
 
@@ -132,16 +198,32 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
       let answer: QueryResult;
       let status: number | null = null;
       try {
-        const result = await post("/mpesa/stkpushquery/v1/query", { ...credentials(), CheckoutRequestID: checkoutRequestId });
+        const result = await post("/mpesa/stkpushquery/v1/query", {
+          ...credentials(),
+          CheckoutRequestID: checkoutRequestId,
+        });
         status = result.status;
         answer = classifyQueryResponse(result.status, result.json);
       } catch (cause) {
-        answer = { kind: "error", error: cause instanceof DarajaError ? cause : transportError("query", cause, isTimeout(cause)) };
+        answer = {
+          kind: "error",
+          error:
+            cause instanceof DarajaError ? cause : transportError("query", cause, isTimeout(cause)),
+        };
       }
       await record("query", {
-        httpStatus: status, durationMs: Date.now() - started, outcome: answer.kind,
-        errorCode: answer.kind === "error" ? answer.error.darajaErrorCode : answer.kind === "final" ? answer.resultCode : undefined,
-        message: answer.kind === "error" ? answer.error.message : undefined, checkoutRequestId, ref,
+        httpStatus: status,
+        durationMs: Date.now() - started,
+        outcome: answer.kind,
+        errorCode:
+          answer.kind === "error"
+            ? answer.error.darajaErrorCode
+            : answer.kind === "final"
+              ? answer.resultCode
+              : undefined,
+        message: answer.kind === "error" ? answer.error.message : undefined,
+        checkoutRequestId,
+        ref,
       });
       return answer;
     },
@@ -149,11 +231,19 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
     async registerC2bUrls(input) {
       const started = Date.now();
       const result = await post("/mpesa/c2b/v1/registerurl", {
-        ShortCode: mpesa.shortcode, ResponseType: input.responseType ?? "Completed",
-        ConfirmationURL: input.confirmationUrl, ValidationURL: input.validationUrl,
+        ShortCode: mpesa.shortcode,
+        ResponseType: input.responseType ?? "Completed",
+        ConfirmationURL: input.confirmationUrl,
+        ValidationURL: input.validationUrl,
       });
-      const ok = result.status === 200 && String((result.json as { ResponseCode?: unknown } | null)?.ResponseCode) === "0";
-      await record("c2b_register", { httpStatus: result.status, durationMs: Date.now() - started, outcome: ok ? "ok" : "error" });
+      const ok =
+        result.status === 200 &&
+        String((result.json as { ResponseCode?: unknown } | null)?.ResponseCode) === "0";
+      await record("c2b_register", {
+        httpStatus: result.status,
+        durationMs: Date.now() - started,
+        outcome: ok ? "ok" : "error",
+      });
       if (!ok) throw classifyDarajaFailure("push", result.status, result.json);
       return result.json;
     },
@@ -163,5 +253,8 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
 function isInvalidToken(status: number, body: unknown): boolean {
   const code = (body as { errorCode?: unknown } | null)?.errorCode;
   // 404.001.03 is Daraja's "Invalid Access Token"; 400/401.003.01 are the same class on other APIs.
-  return code === "404.001.03" || ((status === 401 || status === 400) && code != null && /\.003\.01$/.test(String(code)));
+  return (
+    code === "404.001.03" ||
+    ((status === 401 || status === 400) && code != null && /\.003\.01$/.test(String(code)))
+  );
 }

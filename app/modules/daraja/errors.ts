@@ -6,7 +6,16 @@ import { classifyStkResult } from "./result-codes";
 
 export type DarajaEndpoint = "oauth" | "push" | "query";
 export type DarajaErrorKind =
-  | "invalid_request" | "auth" | "config" | "subscriber_locked" | "busy" | "rate_limited" | "not_found" | "transport" | "timeout" | "unexpected";
+  | "invalid_request"
+  | "auth"
+  | "config"
+  | "subscriber_locked"
+  | "busy"
+  | "rate_limited"
+  | "not_found"
+  | "transport"
+  | "timeout"
+  | "unexpected";
 
 export type DarajaErrorInit = {
   kind: DarajaErrorKind;
@@ -55,7 +64,8 @@ export const DARAJA_MESSAGES = {
   subscriberLocked: "The customer already has an M-Pesa prompt open; wait a minute and retry",
   busy: "M-Pesa is busy; try again in a few minutes",
   rateLimited: "We are sending M-Pesa too many requests; try again in a minute",
-  token: "M-Pesa rejected our access token; if this keeps happening, check that the app has Lipa na M-Pesa Online enabled",
+  token:
+    "M-Pesa rejected our access token; if this keeps happening, check that the app has Lipa na M-Pesa Online enabled",
   consumerKeys: `M-Pesa rejected our consumer key/secret (they may be for the other environment); ${ADMIN}`,
   product: `Our Daraja app is not allowed to use this M-Pesa product; ${ADMIN} or ask Safaricom to enable it`,
   credentials: `M-Pesa rejected our credentials (shortcode/passkey); ${ADMIN}`,
@@ -65,8 +75,10 @@ export const DARAJA_MESSAGES = {
   queryUnknown: "M-Pesa has no final answer for this payment yet; we will ask again",
   malformed: "M-Pesa could not read our request; tell the developers",
   developers: "M-Pesa refused the request as we sent it; tell the developers",
-  pushUnknown: "We got no clear answer from M-Pesa; the prompt may still have reached the customer, so wait for the result before sending another",
-  pushTimeout: "M-Pesa did not answer in time; the prompt may still have reached the customer, so wait for the result before sending another",
+  pushUnknown:
+    "We got no clear answer from M-Pesa; the prompt may still have reached the customer, so wait for the result before sending another",
+  pushTimeout:
+    "M-Pesa did not answer in time; the prompt may still have reached the customer, so wait for the result before sending another",
   serverError: "M-Pesa had an internal error; try again in a few minutes",
   unreachable: "Could not reach M-Pesa; try again in a few minutes",
   timeout: "M-Pesa did not answer in time; try again in a few minutes",
@@ -76,10 +88,19 @@ export const DARAJA_MESSAGES = {
 const FIELD_ERRORS: Record<string, [DarajaErrorKind, string]> = {
   phonenumber: ["invalid_request", "M-Pesa rejected the phone number"],
   partya: ["invalid_request", "M-Pesa rejected the phone number"],
-  amount: ["invalid_request", "M-Pesa rejected the amount; it must be whole shillings from KES 1 to KES 250,000"],
-  accountreference: ["invalid_request", "M-Pesa rejected the account reference (at most 12 letters or digits)"],
+  amount: [
+    "invalid_request",
+    "M-Pesa rejected the amount; it must be whole shillings from KES 1 to KES 250,000",
+  ],
+  accountreference: [
+    "invalid_request",
+    "M-Pesa rejected the account reference (at most 12 letters or digits)",
+  ],
   remarks: ["invalid_request", "M-Pesa rejected the payment description (at most 13 characters)"],
-  transactiondesc: ["invalid_request", "M-Pesa rejected the payment description (at most 13 characters)"],
+  transactiondesc: [
+    "invalid_request",
+    "M-Pesa rejected the payment description (at most 13 characters)",
+  ],
   checkoutrequestid: ["invalid_request", "M-Pesa did not recognise this payment's request ID"],
   timestamp: ["invalid_request", "M-Pesa rejected the request time stamp; tell the developers"],
   // A missing Content-Type classically shows up as "Invalid BusinessShortCode" (SPEC §1).
@@ -118,8 +139,14 @@ function readEnvelope(body: unknown): Envelope {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return { record: null };
   const record = value as Record<string, unknown>;
   // The API gateway (Apigee) answers some failures with {"fault":{"faultstring":…,"detail":{"errorcode":…}}}.
-  const fault = record.fault && typeof record.fault === "object" ? (record.fault as Record<string, unknown>) : undefined;
-  const detail = fault?.detail && typeof fault.detail === "object" ? (fault.detail as Record<string, unknown>) : undefined;
+  const fault =
+    record.fault && typeof record.fault === "object"
+      ? (record.fault as Record<string, unknown>)
+      : undefined;
+  const detail =
+    fault?.detail && typeof fault.detail === "object"
+      ? (fault.detail as Record<string, unknown>)
+      : undefined;
   return {
     record,
     errorCode: text(record.errorCode) ?? text(detail?.errorcode),
@@ -128,24 +155,47 @@ function readEnvelope(body: unknown): Envelope {
   };
 }
 
-export function classifyDarajaFailure(endpoint: DarajaEndpoint, httpStatus: number, body: unknown): DarajaError {
+export function classifyDarajaFailure(
+  endpoint: DarajaEndpoint,
+  httpStatus: number,
+  body: unknown,
+): DarajaError {
   const envelope = readEnvelope(body);
   const code = envelope.errorCode ?? "";
   const said = envelope.errorMessage ?? "";
   const push = endpoint === "push";
-  const make = (kind: DarajaErrorKind, message: string, retryable: boolean, outcomeUnknown = false, field?: string) =>
+  const make = (
+    kind: DarajaErrorKind,
+    message: string,
+    retryable: boolean,
+    outcomeUnknown = false,
+    field?: string,
+  ) =>
     new DarajaError({
-      kind, message, endpoint, retryable, outcomeUnknown, field, httpStatus,
-      darajaErrorCode: envelope.errorCode, darajaMessage: envelope.errorMessage, requestId: envelope.requestId,
+      kind,
+      message,
+      endpoint,
+      retryable,
+      outcomeUnknown,
+      field,
+      httpStatus,
+      darajaErrorCode: envelope.errorCode,
+      darajaMessage: envelope.errorMessage,
+      requestId: envelope.requestId,
     });
 
   // Throttling is refused at the gateway, before any prompt is sent.
-  if (httpStatus === 429 || code === "500.003.03" || (code === "500.003.02" && /spike arrest/i.test(said))) {
+  if (
+    httpStatus === 429 ||
+    code === "500.003.03" ||
+    (code === "500.003.02" && /spike arrest/i.test(said))
+  ) {
     return make("rate_limited", DARAJA_MESSAGES.rateLimited, true);
   }
   if (code === "500.003.02") return make("busy", DARAJA_MESSAGES.busy, true);
   // Daraja says 404 (not 401) for a bad token; the caller refreshes once and retries once (SPEC §2).
-  if (TOKEN_CODES.has(code) || /invalid access token/i.test(said)) return make("auth", DARAJA_MESSAGES.token, endpoint !== "oauth");
+  if (TOKEN_CODES.has(code) || /invalid access token/i.test(said))
+    return make("auth", DARAJA_MESSAGES.token, endpoint !== "oauth");
   if (/no apiproduct match/i.test(said)) return make("config", DARAJA_MESSAGES.product, false);
   if (code === "400.008.01") return make("auth", DARAJA_MESSAGES.consumerKeys, false);
   if (code === "400.008.02") return make("config", DARAJA_MESSAGES.developers, false);
@@ -162,43 +212,67 @@ export function classifyDarajaFailure(endpoint: DarajaEndpoint, httpStatus: numb
   if (code === "400.002.02") return make("invalid_request", DARAJA_MESSAGES.developers, false);
 
   if (code === "500.001.1001") {
-    if (/unable to lock subscriber|already in process/i.test(said)) return make("subscriber_locked", DARAJA_MESSAGES.subscriberLocked, true);
+    if (/unable to lock subscriber|already in process/i.test(said))
+      return make("subscriber_locked", DARAJA_MESSAGES.subscriberLocked, true);
     if (/wrong credentials/i.test(said)) return make("config", DARAJA_MESSAGES.credentials, false);
-    if (/merchant does not exist/i.test(said)) return make("config", DARAJA_MESSAGES.noMerchant, false);
-    if (/transaction does not exist/i.test(said)) return make("not_found", DARAJA_MESSAGES.notFound, false);
+    if (/merchant does not exist/i.test(said))
+      return make("config", DARAJA_MESSAGES.noMerchant, false);
+    if (/transaction does not exist/i.test(said))
+      return make("not_found", DARAJA_MESSAGES.notFound, false);
     // SPEC §3.5: other 500.001.1001 texts mean failure-without-charge on the push, still-unknown on a query.
     if (push) return make("unexpected", DARAJA_MESSAGES.refusedNoCharge, false);
     if (endpoint === "query") return make("unexpected", DARAJA_MESSAGES.queryUnknown, true);
   }
-  if (code === "404.001.01") return make("config", `M-Pesa does not know this API address; ${ADMIN}`, false);
-  if (code === "404.001.04" || code === "405.001") return make("unexpected", DARAJA_MESSAGES.developers, false);
+  if (code === "404.001.01")
+    return make("config", `M-Pesa does not know this API address; ${ADMIN}`, false);
+  if (code === "404.001.04" || code === "405.001")
+    return make("unexpected", DARAJA_MESSAGES.developers, false);
 
   // No code we know. A wrong environment's consumer keys get an empty 400 from OAuth (SPEC §1).
-  if (endpoint === "oauth" && (httpStatus === 400 || httpStatus === 401 || httpStatus === 403)) return make("auth", DARAJA_MESSAGES.consumerKeys, false);
-  if (!code && (httpStatus === 401 || httpStatus === 403)) return make("auth", DARAJA_MESSAGES.token, true);
+  if (endpoint === "oauth" && (httpStatus === 400 || httpStatus === 401 || httpStatus === 403))
+    return make("auth", DARAJA_MESSAGES.consumerKeys, false);
+  if (!code && (httpStatus === 401 || httpStatus === 403))
+    return make("auth", DARAJA_MESSAGES.token, true);
   if (httpStatus >= 200 && httpStatus < 300) {
     // A 200 we could not use: a non-zero ResponseCode is a clear refusal, anything else is a mystery.
     const responseCode = text(envelope.record?.ResponseCode);
-    if (responseCode !== undefined && responseCode !== "0") return make("unexpected", DARAJA_MESSAGES.refusedNoCharge, false);
+    if (responseCode !== undefined && responseCode !== "0")
+      return make("unexpected", DARAJA_MESSAGES.refusedNoCharge, false);
   } else if (httpStatus >= 400 && httpStatus < 500) {
     return make("unexpected", DARAJA_MESSAGES.developers, false);
   }
   // 5xx (500.003.1001 "Internal Server Error", a gateway HTML page, an empty body) or an unusable
   // 200: on the push the request may have been accepted before the answer was lost (SPEC §3.5).
   if (push) return make("unexpected", DARAJA_MESSAGES.pushUnknown, false, true);
-  return make("unexpected", endpoint === "query" ? DARAJA_MESSAGES.queryUnknown : DARAJA_MESSAGES.serverError, true);
+  return make(
+    "unexpected",
+    endpoint === "query" ? DARAJA_MESSAGES.queryUnknown : DARAJA_MESSAGES.serverError,
+    true,
+  );
 }
 
 // Failures that happen before a single request byte leaves this machine: nothing can have been sent.
 const NEVER_CONNECTED = new Set([
-  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT",
-  "CERT_HAS_EXPIRED", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
 function errorCodes(cause: unknown): string[] {
   const codes: string[] = [];
   // fetch (undici) wraps the socket error: TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }).
-  for (let current = cause, depth = 0; current && typeof current === "object" && depth < 4; depth++) {
+  for (
+    let current = cause, depth = 0;
+    current && typeof current === "object" && depth < 4;
+    depth++
+  ) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") codes.push(code);
     current = (current as { cause?: unknown }).cause;
@@ -207,17 +281,38 @@ function errorCodes(cause: unknown): string[] {
 }
 
 /** A network failure or our own time limit, before any HTTP answer arrived. */
-export function transportError(endpoint: DarajaEndpoint, cause: unknown, timedOut: boolean): DarajaError {
+export function transportError(
+  endpoint: DarajaEndpoint,
+  cause: unknown,
+  timedOut: boolean,
+): DarajaError {
   const neverSent = errorCodes(cause).some((code) => NEVER_CONNECTED.has(code));
   const outcomeUnknown = endpoint === "push" && !neverSent;
   const message = outcomeUnknown
-    ? (timedOut ? DARAJA_MESSAGES.pushTimeout : DARAJA_MESSAGES.pushUnknown)
-    : (timedOut ? DARAJA_MESSAGES.timeout : DARAJA_MESSAGES.unreachable);
-  return new DarajaError({ kind: timedOut ? "timeout" : "transport", message, endpoint, retryable: !outcomeUnknown, outcomeUnknown, cause });
+    ? timedOut
+      ? DARAJA_MESSAGES.pushTimeout
+      : DARAJA_MESSAGES.pushUnknown
+    : timedOut
+      ? DARAJA_MESSAGES.timeout
+      : DARAJA_MESSAGES.unreachable;
+  return new DarajaError({
+    kind: timedOut ? "timeout" : "transport",
+    message,
+    endpoint,
+    retryable: !outcomeUnknown,
+    outcomeUnknown,
+    cause,
+  });
 }
 
 export type QueryAnswer =
-  | { kind: "final"; resultCode: string; resultDesc: string; merchantRequestId?: string; checkoutRequestId?: string }
+  | {
+      kind: "final";
+      resultCode: string;
+      resultDesc: string;
+      merchantRequestId?: string;
+      checkoutRequestId?: string;
+    }
   | { kind: "processing" }
   | { kind: "not_found" }
   | { kind: "rate_limited" }
@@ -242,8 +337,10 @@ export function classifyQueryResponse(httpStatus: number, body: unknown): QueryA
   }
   const code = envelope.errorCode;
   const said = envelope.errorMessage ?? "";
-  if (code === "500.001.1001" && /being processed|under processing/i.test(said)) return { kind: "processing" };
-  if (code === "500.001.1001" && /transaction does not exist/i.test(said)) return { kind: "not_found" };
+  if (code === "500.001.1001" && /being processed|under processing/i.test(said))
+    return { kind: "processing" };
+  if (code === "500.001.1001" && /transaction does not exist/i.test(said))
+    return { kind: "not_found" };
   if (code === "500.003.02" || code === "500.003.03") return { kind: "rate_limited" };
   return { kind: "error", error: classifyDarajaFailure("query", httpStatus, body) };
 }

@@ -18,30 +18,57 @@ export type OAuthDeps = {
   timeoutMs: number;
   now: () => Date;
   fetch: typeof fetch;
-  record: (call: { httpStatus: number | null; durationMs: number; outcome: string; errorCode?: string; message?: string; darajaRequestId?: string }) => Promise<void>;
+  record: (call: {
+    httpStatus: number | null;
+    durationMs: number;
+    outcome: string;
+    errorCode?: string;
+    message?: string;
+    darajaRequestId?: string;
+  }) => Promise<void>;
 };
 
-export type TokenSource = { getToken(): Promise<string>; invalidate(badToken: string): Promise<void> };
+export type TokenSource = {
+  getToken(): Promise<string>;
+  invalidate(badToken: string): Promise<void>;
+};
 
 export function createTokenSource(deps: OAuthDeps): TokenSource {
-  const id = createHash("sha256").update(`${deps.baseUrl}|${deps.consumerKey}`).digest("hex").slice(0, 32);
+  const id = createHash("sha256")
+    .update(`${deps.baseUrl}|${deps.consumerKey}`)
+    .digest("hex")
+    .slice(0, 32);
   let cached: { token: string; expiresAt: number } | null = null;
   let inflight: Promise<string> | null = null;
 
   const fresh = (expiresAt: number) => expiresAt - REFRESH_MARGIN_MS > deps.now().getTime();
 
-  async function requestToken(): Promise<{ token: string; expiresAt: Date; call: Parameters<OAuthDeps["record"]>[0] }> {
+  async function requestToken(): Promise<{
+    token: string;
+    expiresAt: Date;
+    call: Parameters<OAuthDeps["record"]>[0];
+  }> {
     const started = Date.now();
     const basic = Buffer.from(`${deps.consumerKey}:${deps.consumerSecret}`).toString("base64");
     let response: Response;
     try {
-      response = await deps.fetch(`${deps.baseUrl}/oauth/v1/generate?grant_type=client_credentials`, {
-        headers: { Authorization: `Basic ${basic}` },
-        signal: AbortSignal.timeout(deps.timeoutMs),
-      });
+      response = await deps.fetch(
+        `${deps.baseUrl}/oauth/v1/generate?grant_type=client_credentials`,
+        {
+          headers: { Authorization: `Basic ${basic}` },
+          signal: AbortSignal.timeout(deps.timeoutMs),
+        },
+      );
     } catch (cause) {
       const error = transportError("oauth", cause, isTimeout(cause));
-      throw Object.assign(error, { call: { httpStatus: null, durationMs: Date.now() - started, outcome: "transport_error", message: error.message } });
+      throw Object.assign(error, {
+        call: {
+          httpStatus: null,
+          durationMs: Date.now() - started,
+          outcome: "transport_error",
+          message: error.message,
+        },
+      });
     }
     const body = await readJson(response);
     const durationMs = Date.now() - started;
@@ -49,11 +76,22 @@ export function createTokenSource(deps: OAuthDeps): TokenSource {
     // expires_in is "3599" (string) on the wire and 3599 in newer docs: accept both.
     const expiresIn = Number((body as { expires_in?: unknown } | null)?.expires_in);
     if (response.ok && typeof token === "string" && token && Number.isFinite(expiresIn)) {
-      return { token, expiresAt: new Date(deps.now().getTime() + expiresIn * 1000), call: { httpStatus: response.status, durationMs, outcome: "ok" } };
+      return {
+        token,
+        expiresAt: new Date(deps.now().getTime() + expiresIn * 1000),
+        call: { httpStatus: response.status, durationMs, outcome: "ok" },
+      };
     }
     const error = classifyDarajaFailure("oauth", response.status, body);
     throw Object.assign(error, {
-      call: { httpStatus: response.status, durationMs, outcome: "error", errorCode: error.darajaErrorCode, message: error.message, darajaRequestId: error.requestId },
+      call: {
+        httpStatus: response.status,
+        durationMs,
+        outcome: "error",
+        errorCode: error.darajaErrorCode,
+        message: error.message,
+        darajaRequestId: error.requestId,
+      },
     });
   }
 
@@ -66,11 +104,19 @@ export function createTokenSource(deps: OAuthDeps): TokenSource {
       const result = await deps.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${TOKEN_LOCK_KEY})`);
         const [row] = await tx.select().from(darajaTokens).where(eq(darajaTokens.id, id));
-        if (row && fresh(row.expiresAt.getTime())) return { token: row.accessToken, expiresAt: row.expiresAt };
+        if (row && fresh(row.expiresAt.getTime()))
+          return { token: row.accessToken, expiresAt: row.expiresAt };
         const issued = await requestToken();
         call = issued.call;
-        const values = { accessToken: issued.token, expiresAt: issued.expiresAt, updatedAt: deps.now() };
-        await tx.insert(darajaTokens).values({ id, ...values }).onConflictDoUpdate({ target: darajaTokens.id, set: values });
+        const values = {
+          accessToken: issued.token,
+          expiresAt: issued.expiresAt,
+          updatedAt: deps.now(),
+        };
+        await tx
+          .insert(darajaTokens)
+          .values({ id, ...values })
+          .onConflictDoUpdate({ target: darajaTokens.id, set: values });
         return issued;
       });
       cached = { token: result.token, expiresAt: result.expiresAt.getTime() };
@@ -86,13 +132,17 @@ export function createTokenSource(deps: OAuthDeps): TokenSource {
   return {
     async getToken() {
       if (cached && fresh(cached.expiresAt)) return cached.token;
-      inflight ??= refresh().finally(() => { inflight = null; });
+      inflight ??= refresh().finally(() => {
+        inflight = null;
+      });
       return inflight;
     },
     async invalidate(badToken) {
       if (cached?.token === badToken) cached = null;
       // Only expire the shared row if nobody has replaced it already.
-      await deps.db.update(darajaTokens).set({ expiresAt: new Date(0) })
+      await deps.db
+        .update(darajaTokens)
+        .set({ expiresAt: new Date(0) })
         .where(sql`${darajaTokens.id} = ${id} and ${darajaTokens.accessToken} = ${badToken}`);
     },
   };

@@ -17,7 +17,9 @@ describe("stkPassword", () => {
   });
 
   it("decodes to the plain concatenation, without separators", () => {
-    expect(atob(stkPassword(SHORTCODE, PASSKEY, "20210628092408"))).toBe(`174379${PASSKEY}20210628092408`);
+    expect(atob(stkPassword(SHORTCODE, PASSKEY, "20210628092408"))).toBe(
+      `174379${PASSKEY}20210628092408`,
+    );
   });
 
   it("changes when any part changes", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { PHONE_MESSAGES, formatPhoneLocal, maskPhone, normalizeKenyanPhone, phoneSearchVariants } from "./phone";
+import {
+  PHONE_MESSAGES,
+  formatPhoneLocal,
+  maskPhone,
+  normalizeKenyanPhone,
+  phoneSearchVariants,
+} from "./phone";
 
 describe("normalizeKenyanPhone", () => {
   it.each([
@@ -59,13 +65,22 @@ describe("normalizeKenyanPhone", () => {
   });
 
   it("refuses non-strings that slip through untyped form data", () => {
-    expect(normalizeKenyanPhone(undefined as unknown as string)).toEqual({ ok: false, message: PHONE_MESSAGES.empty });
-    expect(normalizeKenyanPhone(712345678 as unknown as string)).toEqual({ ok: false, message: PHONE_MESSAGES.empty });
+    expect(normalizeKenyanPhone(undefined as unknown as string)).toEqual({
+      ok: false,
+      message: PHONE_MESSAGES.empty,
+    });
+    expect(normalizeKenyanPhone(712345678 as unknown as string)).toEqual({
+      ok: false,
+      message: PHONE_MESSAGES.empty,
+    });
   });
 
   it("gives messages a support agent can read out", () => {
-    expect(PHONE_MESSAGES.notMobile).toBe("Phone number must be a Safaricom number like 0712 345 678");
-    for (const message of Object.values(PHONE_MESSAGES)) expect(message).not.toMatch(/msisdn|regex|invalid input/i);
+    expect(PHONE_MESSAGES.notMobile).toBe(
+      "Phone number must be a Safaricom number like 0712 345 678",
+    );
+    for (const message of Object.values(PHONE_MESSAGES))
+      expect(message).not.toMatch(/msisdn|regex|invalid input/i);
   });
 });
 

@@ -37,7 +37,8 @@ export function normalizeKenyanPhone(input: string): NormalizedPhone {
   else national = digits;
 
   // "+254 0712 345 678" is common on business cards; refusing with a precise fix beats guessing.
-  if (digits.startsWith("254") && national.length === 10 && national.startsWith("0")) return refuse(PHONE_MESSAGES.trunkZero);
+  if (digits.startsWith("254") && national.length === 10 && national.startsWith("0"))
+    return refuse(PHONE_MESSAGES.trunkZero);
   if (national.length < 9) return refuse(PHONE_MESSAGES.tooShort);
   if (national.length > 9) return refuse(PHONE_MESSAGES.tooLong);
   // Only 07xx and 01xx are mobile ranges; prefixes are not checked per operator because numbers are

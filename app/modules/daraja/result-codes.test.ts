@@ -46,27 +46,63 @@ describe("classifyStkResult", () => {
     [true, "true"],
   ])("treats unknown code %j as failed, known:false", (code, text) => {
     expect(classifyStkResult(code)).toEqual({
-      code: text, outcome: "failed", final: true, known: false, reason: `Unrecognised M-Pesa result code ${text}`,
+      code: text,
+      outcome: "failed",
+      final: true,
+      known: false,
+      reason: `Unrecognised M-Pesa result code ${text}`,
     });
   });
 
   it.each([null, undefined, "", "  "])("treats a missing code (%j) as failed, unknown", (code) => {
-    expect(classifyStkResult(code)).toEqual({ code: "", outcome: "failed", final: true, known: false, reason: "M-Pesa sent no result code" });
+    expect(classifyStkResult(code)).toEqual({
+      code: "",
+      outcome: "failed",
+      final: true,
+      known: false,
+      reason: "M-Pesa sent no result code",
+    });
   });
 
   it("has exactly one pending code and one paid code", () => {
     const outcomes = KNOWN_STK_RESULT_CODES.map((code) => classifyStkResult(code).outcome);
     expect(outcomes.filter((o) => o === "paid")).toHaveLength(1);
-    expect(KNOWN_STK_RESULT_CODES.filter((code) => !classifyStkResult(code).final)).toEqual(["4999"]);
+    expect(KNOWN_STK_RESULT_CODES.filter((code) => !classifyStkResult(code).final)).toEqual([
+      "4999",
+    ]);
   });
 
   it("covers every code in the SPEC §4.3 catalogue", () => {
     expect([...KNOWN_STK_RESULT_CODES].sort()).toEqual(
-      ["0", "1", "2", "3", "4", "8", "17", "26", "1001", "1019", "1025", "1031", "1032", "1036", "1037", "2001", "2028", "4999", "8006", "9999", "SFC_IC0003", "E3008"].sort(),
+      [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "8",
+        "17",
+        "26",
+        "1001",
+        "1019",
+        "1025",
+        "1031",
+        "1032",
+        "1036",
+        "1037",
+        "2001",
+        "2028",
+        "4999",
+        "8006",
+        "9999",
+        "SFC_IC0003",
+        "E3008",
+      ].sort(),
     );
   });
 
   it("gives every known code a reason without Daraja jargon", () => {
-    for (const code of KNOWN_STK_RESULT_CODES) expect(classifyStkResult(code).reason).not.toMatch(/ResultCode|DS timeout|SMSC|initiator/);
+    for (const code of KNOWN_STK_RESULT_CODES)
+      expect(classifyStkResult(code).reason).not.toMatch(/ResultCode|DS timeout|SMSC|initiator/);
   });
 });

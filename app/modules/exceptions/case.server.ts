@@ -3,7 +3,14 @@
 // checks with their refusals, closing a case, and claiming a receipt (one receipt is one sum, SPEC §12).
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, payments, receipts, type Payment, type PaymentException, type Receipt } from "../../../db/schema";
+import {
+  exceptions,
+  payments,
+  receipts,
+  type Payment,
+  type PaymentException,
+  type Receipt,
+} from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
@@ -23,13 +30,22 @@ export async function lockPayment(tx: Db, paymentId: string): Promise<Payment | 
 }
 
 export async function lockCase(tx: Db, exceptionId: string): Promise<Case> {
-  if (!UUID.test(exceptionId)) throw new AppError("not_found", "That exception does not exist.", { status: 404 });
-  const [peek] = await tx.select({ paymentId: exceptions.paymentId }).from(exceptions).where(eq(exceptions.id, exceptionId));
+  if (!UUID.test(exceptionId))
+    throw new AppError("not_found", "That exception does not exist.", { status: 404 });
+  const [peek] = await tx
+    .select({ paymentId: exceptions.paymentId })
+    .from(exceptions)
+    .where(eq(exceptions.id, exceptionId));
   if (!peek) throw new AppError("not_found", "That exception does not exist.", { status: 404 });
   let payment = peek.paymentId ? await lockPayment(tx, peek.paymentId) : null;
-  const [exception] = await tx.select().from(exceptions).where(eq(exceptions.id, exceptionId)).for("update");
+  const [exception] = await tx
+    .select()
+    .from(exceptions)
+    .where(eq(exceptions.id, exceptionId))
+    .for("update");
   // A link made while we waited for the lock: take the payment it now points at as well.
-  if (exception.paymentId && exception.paymentId !== payment?.id) payment = await lockPayment(tx, exception.paymentId);
+  if (exception.paymentId && exception.paymentId !== payment?.id)
+    payment = await lockPayment(tx, exception.paymentId);
   return { exception, payment };
 }
 
@@ -37,61 +53,128 @@ export async function lockCase(tx: Db, exceptionId: string): Promise<Case> {
 export function assertFits(c: Case, action: ExceptionAction): void {
   const x = c.exception;
   if (action === "reopen") {
-    if (x.status !== "resolved") throw new AppError("not_resolved", "Only a resolved exception can be reopened.", { status: 409 });
+    if (x.status !== "resolved")
+      throw new AppError("not_resolved", "Only a resolved exception can be reopened.", {
+        status: 409,
+      });
     return;
   }
   if (x.status === "resolved") {
-    throw new AppError("already_resolved", `This exception was already resolved (${actionLabel(x.resolution ?? "resolved")}) on ${formatEat(x.resolvedAt)}. Reopen it first to act on it again.`, { status: 409 });
+    throw new AppError(
+      "already_resolved",
+      `This exception was already resolved (${actionLabel(x.resolution ?? "resolved")}) on ${formatEat(x.resolvedAt)}. Reopen it first to act on it again.`,
+      { status: 409 },
+    );
   }
   if (action === "approve" || action === "reject") {
-    if (x.status !== "awaiting_approval") throw new AppError("no_proposal", "There is no proposal waiting for approval on this exception.", { status: 409 });
+    if (x.status !== "awaiting_approval")
+      throw new AppError(
+        "no_proposal",
+        "There is no proposal waiting for approval on this exception.",
+        { status: 409 },
+      );
     return;
   }
   if (x.status === "awaiting_approval") {
-    throw new AppError("awaiting_approval", `"${actionLabel(x.proposedResolution ?? "")}" is waiting for a second finance user. Approve or reject it first.`, { status: 409 });
+    throw new AppError(
+      "awaiting_approval",
+      `"${actionLabel(x.proposedResolution ?? "")}" is waiting for a second finance user. Approve or reject it first.`,
+      { status: 409 },
+    );
   }
   if (!TYPE_ACTIONS[x.type].includes(action)) {
-    throw new AppError("action_not_for_type", `"${actionLabel(action)}" does not fit a ${typeTitle(x.type).toLowerCase()} exception.`, { status: 400 });
+    throw new AppError(
+      "action_not_for_type",
+      `"${actionLabel(action)}" does not fit a ${typeTitle(x.type).toLowerCase()} exception.`,
+      { status: 400 },
+    );
   }
 }
 
 /** A payment with a prompt still open may yet be paid by the customer: deciding now could charge twice. */
 export function refuseWhileOpen(payment: Payment | null): void {
   if (payment && (payment.status === "initiating" || payment.status === "pending")) {
-    throw new AppError("payment_open", "A prompt for this payment is still open on the customer's phone. Wait for it to finish, then decide.", { status: 409 });
+    throw new AppError(
+      "payment_open",
+      "A prompt for this payment is still open on the customer's phone. Wait for it to finish, then decide.",
+      { status: 409 },
+    );
   }
 }
 
 /** The audit row and (when there is a payment) the timeline event for one step on a case. */
-export async function recordCaseStep(tx: Db, actor: StaffActor, c: Case, step: {
-  action: string; eventType: string; summary: string; note: string; before?: unknown; after?: unknown; data?: unknown; payment?: Payment | null;
-}): Promise<void> {
+export async function recordCaseStep(
+  tx: Db,
+  actor: StaffActor,
+  c: Case,
+  step: {
+    action: string;
+    eventType: string;
+    summary: string;
+    note: string;
+    before?: unknown;
+    after?: unknown;
+    data?: unknown;
+    payment?: Payment | null;
+  },
+): Promise<void> {
   const x = c.exception;
-  await recordStaffAction(tx, actor, { action: step.action, entityType: "exception", entityId: x.id, before: step.before, after: step.after, note: step.note });
+  await recordStaffAction(tx, actor, {
+    action: step.action,
+    entityType: "exception",
+    entityId: x.id,
+    before: step.before,
+    after: step.after,
+    note: step.note,
+  });
   const payment = step.payment === undefined ? c.payment : step.payment;
   if (payment) {
     await addPaymentEvent(tx, actor, {
-      paymentId: payment.id, attemptId: x.attemptId, rawCallbackId: x.rawCallbackId, type: step.eventType,
-      summary: `${step.summary} — ${step.note}`, data: { exceptionId: x.id, exceptionType: x.type, ...(step.data as object | undefined) },
+      paymentId: payment.id,
+      attemptId: x.attemptId,
+      rawCallbackId: x.rawCallbackId,
+      type: step.eventType,
+      summary: `${step.summary} — ${step.note}`,
+      data: { exceptionId: x.id, exceptionType: x.type, ...(step.data as object | undefined) },
     });
   }
 }
 
-export async function closeCase(tx: Db, actor: StaffActor, c: Case, close: {
-  resolution: ExceptionAction; note: string; now: Date; summary: string; data?: Record<string, unknown>;
-  resolvedByUserId?: string; approvedByUserId?: string | null; payment?: Payment | null; paymentId?: string | null;
-}): Promise<ActionResult> {
+export async function closeCase(
+  tx: Db,
+  actor: StaffActor,
+  c: Case,
+  close: {
+    resolution: ExceptionAction;
+    note: string;
+    now: Date;
+    summary: string;
+    data?: Record<string, unknown>;
+    resolvedByUserId?: string;
+    approvedByUserId?: string | null;
+    payment?: Payment | null;
+    paymentId?: string | null;
+  },
+): Promise<ActionResult> {
   const x = c.exception;
   const after = {
-    status: "resolved" as const, resolution: close.resolution, resolutionNote: close.note, resolvedAt: close.now,
-    resolvedByUserId: close.resolvedByUserId ?? actor.userId, approvedByUserId: close.approvedByUserId ?? null,
+    status: "resolved" as const,
+    resolution: close.resolution,
+    resolutionNote: close.note,
+    resolvedAt: close.now,
+    resolvedByUserId: close.resolvedByUserId ?? actor.userId,
+    approvedByUserId: close.approvedByUserId ?? null,
     ...(close.paymentId !== undefined ? { paymentId: close.paymentId } : {}),
   };
   await tx.update(exceptions).set(after).where(eq(exceptions.id, x.id));
   await recordCaseStep(tx, actor, c, {
-    action: `exception.${close.resolution}`, eventType: "exception_resolved", note: close.note, payment: close.payment,
+    action: `exception.${close.resolution}`,
+    eventType: "exception_resolved",
+    note: close.note,
+    payment: close.payment,
     summary: `Exception (${typeTitle(x.type).toLowerCase()}) resolved: ${close.summary}`,
-    before: { status: x.status, paymentStatus: c.payment?.status ?? null }, after: { status: "resolved", resolution: close.resolution, ...close.data },
+    before: { status: x.status, paymentStatus: c.payment?.status ?? null },
+    after: { status: "resolved", resolution: close.resolution, ...close.data },
     data: { resolution: close.resolution, ...close.data },
   });
   return { message: `Resolved: ${close.summary}.` };
@@ -101,20 +184,50 @@ export async function closeCase(tx: Db, actor: StaffActor, c: Case, close: {
  * Makes a receipt this payment's: inserts it (a receipt only seen in the M-Pesa portal) or claims a
  * row no payment owns yet (an orphan's money). A receipt already on another payment is refused.
  */
-export async function claimReceipt(tx: Db, payment: Payment, receipt: string, options: { attemptId?: string | null; requireAmountKes?: number } = {}): Promise<Receipt> {
-  await tx.insert(receipts).values({
-    receipt, amountKes: payment.amountKes, paymentId: payment.id, attemptId: options.attemptId ?? null, phone: payment.phone, firstSource: "manual",
-  }).onConflictDoNothing();
+export async function claimReceipt(
+  tx: Db,
+  payment: Payment,
+  receipt: string,
+  options: { attemptId?: string | null; requireAmountKes?: number } = {},
+): Promise<Receipt> {
+  await tx
+    .insert(receipts)
+    .values({
+      receipt,
+      amountKes: payment.amountKes,
+      paymentId: payment.id,
+      attemptId: options.attemptId ?? null,
+      phone: payment.phone,
+      firstSource: "manual",
+    })
+    .onConflictDoNothing();
   const [row] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt)).for("update");
   if (row.paymentId && row.paymentId !== payment.id) {
-    const [owner] = await tx.select({ orderRef: payments.orderRef }).from(payments).where(eq(payments.id, row.paymentId));
-    throw new AppError("receipt_taken", `Receipt ${receipt} already belongs to the payment for order ${owner?.orderRef ?? row.paymentId}. One receipt is one sum of money.`, { status: 409, field: "receipt" });
+    const [owner] = await tx
+      .select({ orderRef: payments.orderRef })
+      .from(payments)
+      .where(eq(payments.id, row.paymentId));
+    throw new AppError(
+      "receipt_taken",
+      `Receipt ${receipt} already belongs to the payment for order ${owner?.orderRef ?? row.paymentId}. One receipt is one sum of money.`,
+      { status: 409, field: "receipt" },
+    );
   }
   if (options.requireAmountKes !== undefined && row.amountKes !== options.requireAmountKes) {
-    throw new AppError("receipt_amount", `Receipt ${receipt} is for ${formatKes(row.amountKes)}, but the payment asks for ${formatKes(options.requireAmountKes)}.`, { status: 409, field: "receipt" });
+    throw new AppError(
+      "receipt_amount",
+      `Receipt ${receipt} is for ${formatKes(row.amountKes)}, but the payment asks for ${formatKes(options.requireAmountKes)}.`,
+      { status: 409, field: "receipt" },
+    );
   }
   if (!row.paymentId) {
-    await tx.update(receipts).set({ paymentId: payment.id, attemptId: sql`coalesce(${receipts.attemptId}, ${options.attemptId ?? null}::uuid)` }).where(eq(receipts.receipt, receipt));
+    await tx
+      .update(receipts)
+      .set({
+        paymentId: payment.id,
+        attemptId: sql`coalesce(${receipts.attemptId}, ${options.attemptId ?? null}::uuid)`,
+      })
+      .where(eq(receipts.receipt, receipt));
   }
   return { ...row, paymentId: payment.id };
 }

@@ -22,7 +22,11 @@ const COLUMNS: CsvColumn<ExceptionView>[] = [
   { header: "reopen_count", value: (x) => x.reopenCount },
 ];
 
-export async function exportExceptionsCsv(db: Db, filters: Record<string, string | undefined>, fileName: string): Promise<Response> {
+export async function exportExceptionsCsv(
+  db: Db,
+  filters: Record<string, string | undefined>,
+  fileName: string,
+): Promise<Response> {
   const page = (cursor?: string) => listExceptions(db, { ...filters, limit: 200, cursor });
   // The first page is read before answering, so bad filters are a 400 rather than a cut-off file.
   const first = await page();

@@ -18,24 +18,35 @@ export type OpenException = {
 };
 
 /** Returns the new exception's id, or null when the same fact already had one. */
-export async function openException(db: Db, actor: EventActor, input: OpenException): Promise<string | null> {
-  const [row] = await db.insert(exceptions).values({
-    type: input.type,
-    dedupeKey: input.dedupeKey,
-    summary: input.summary,
-    paymentId: input.paymentId ?? null,
-    attemptId: input.attemptId ?? null,
-    rawCallbackId: input.rawCallbackId ?? null,
-    statementLineId: input.statementLineId ?? null,
-    receipt: input.receipt ?? null,
-    amountAtStakeKes: input.amountAtStakeKes ?? 0,
-    details: input.details ?? null,
-  }).onConflictDoNothing({ target: exceptions.dedupeKey }).returning({ id: exceptions.id });
+export async function openException(
+  db: Db,
+  actor: EventActor,
+  input: OpenException,
+): Promise<string | null> {
+  const [row] = await db
+    .insert(exceptions)
+    .values({
+      type: input.type,
+      dedupeKey: input.dedupeKey,
+      summary: input.summary,
+      paymentId: input.paymentId ?? null,
+      attemptId: input.attemptId ?? null,
+      rawCallbackId: input.rawCallbackId ?? null,
+      statementLineId: input.statementLineId ?? null,
+      receipt: input.receipt ?? null,
+      amountAtStakeKes: input.amountAtStakeKes ?? 0,
+      details: input.details ?? null,
+    })
+    .onConflictDoNothing({ target: exceptions.dedupeKey })
+    .returning({ id: exceptions.id });
   if (!row) return null;
   if (input.paymentId) {
     await addPaymentEvent(db, actor, {
-      paymentId: input.paymentId, attemptId: input.attemptId, type: "exception_opened",
-      summary: `Exception opened: ${input.type.replace(/_/g, " ")} — ${input.summary}`, data: { exceptionId: row.id, type: input.type },
+      paymentId: input.paymentId,
+      attemptId: input.attemptId,
+      type: "exception_opened",
+      summary: `Exception opened: ${input.type.replace(/_/g, " ")} — ${input.summary}`,
+      data: { exceptionId: row.id, type: input.type },
       rawCallbackId: input.rawCallbackId,
     });
   }
@@ -46,20 +57,40 @@ export async function openException(db: Db, actor: EventActor, input: OpenExcept
  * Many facts at once (a statement import opens thousands): one INSERT, the same dedupe rule, and the
  * same timeline event for each new case that names a payment. Returns the types of the new cases.
  */
-export async function openExceptions(db: Db, actor: EventActor, inputs: OpenException[]): Promise<ExceptionType[]> {
+export async function openExceptions(
+  db: Db,
+  actor: EventActor,
+  inputs: OpenException[],
+): Promise<ExceptionType[]> {
   if (inputs.length === 0) return [];
-  const rows = await db.insert(exceptions).values(inputs.map((input) => ({
-    type: input.type, dedupeKey: input.dedupeKey, summary: input.summary, paymentId: input.paymentId ?? null, attemptId: input.attemptId ?? null,
-    rawCallbackId: input.rawCallbackId ?? null, statementLineId: input.statementLineId ?? null, receipt: input.receipt ?? null,
-    amountAtStakeKes: input.amountAtStakeKes ?? 0, details: input.details ?? null,
-  }))).onConflictDoNothing({ target: exceptions.dedupeKey }).returning({ id: exceptions.id, dedupeKey: exceptions.dedupeKey, type: exceptions.type });
+  const rows = await db
+    .insert(exceptions)
+    .values(
+      inputs.map((input) => ({
+        type: input.type,
+        dedupeKey: input.dedupeKey,
+        summary: input.summary,
+        paymentId: input.paymentId ?? null,
+        attemptId: input.attemptId ?? null,
+        rawCallbackId: input.rawCallbackId ?? null,
+        statementLineId: input.statementLineId ?? null,
+        receipt: input.receipt ?? null,
+        amountAtStakeKes: input.amountAtStakeKes ?? 0,
+        details: input.details ?? null,
+      })),
+    )
+    .onConflictDoNothing({ target: exceptions.dedupeKey })
+    .returning({ id: exceptions.id, dedupeKey: exceptions.dedupeKey, type: exceptions.type });
   const byKey = new Map(inputs.map((input) => [input.dedupeKey, input]));
   for (const row of rows) {
     const input = byKey.get(row.dedupeKey);
     if (!input?.paymentId) continue;
     await addPaymentEvent(db, actor, {
-      paymentId: input.paymentId, attemptId: input.attemptId, type: "exception_opened",
-      summary: `Exception opened: ${input.type.replace(/_/g, " ")} — ${input.summary}`, data: { exceptionId: row.id, type: input.type },
+      paymentId: input.paymentId,
+      attemptId: input.attemptId,
+      type: "exception_opened",
+      summary: `Exception opened: ${input.type.replace(/_/g, " ")} — ${input.summary}`,
+      data: { exceptionId: row.id, type: input.type },
       rawCallbackId: input.rawCallbackId,
     });
   }

@@ -2,65 +2,129 @@
 import { and, asc, count, desc, eq, inArray, sql, sum, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { EXCEPTION_STATUSES, EXCEPTION_TYPES, exceptions, type PaymentException } from "../../../db/schema";
+import {
+  EXCEPTION_STATUSES,
+  EXCEPTION_TYPES,
+  exceptions,
+  type PaymentException,
+} from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
 
 export type ExceptionView = {
-  id: string; type: string; status: string; summary: string; paymentId: string | null; attemptId: string | null; rawCallbackId: number | null;
-  statementLineId: number | null; receipt: string | null; amountAtStake: number; details: unknown; openedAt: string;
-  proposedResolution: string | null; proposedData: unknown; proposedByUserId: string | null; proposedAt: string | null;
-  resolution: string | null; resolutionNote: string | null; resolvedByUserId: string | null; approvedByUserId: string | null; resolvedAt: string | null; reopenCount: number;
+  id: string;
+  type: string;
+  status: string;
+  summary: string;
+  paymentId: string | null;
+  attemptId: string | null;
+  rawCallbackId: number | null;
+  statementLineId: number | null;
+  receipt: string | null;
+  amountAtStake: number;
+  details: unknown;
+  openedAt: string;
+  proposedResolution: string | null;
+  proposedData: unknown;
+  proposedByUserId: string | null;
+  proposedAt: string | null;
+  resolution: string | null;
+  resolutionNote: string | null;
+  resolvedByUserId: string | null;
+  approvedByUserId: string | null;
+  resolvedAt: string | null;
+  reopenCount: number;
 };
 
 export function toExceptionView(x: PaymentException): ExceptionView {
   return {
-    id: x.id, type: x.type, status: x.status, summary: x.summary, paymentId: x.paymentId, attemptId: x.attemptId, rawCallbackId: x.rawCallbackId,
-    statementLineId: x.statementLineId, receipt: x.receipt, amountAtStake: x.amountAtStakeKes, details: x.details, openedAt: x.openedAt.toISOString(),
-    proposedResolution: x.proposedResolution, proposedData: x.proposedData, proposedByUserId: x.proposedByUserId, proposedAt: x.proposedAt?.toISOString() ?? null,
-    resolution: x.resolution, resolutionNote: x.resolutionNote, resolvedByUserId: x.resolvedByUserId, approvedByUserId: x.approvedByUserId,
-    resolvedAt: x.resolvedAt?.toISOString() ?? null, reopenCount: x.reopenCount,
+    id: x.id,
+    type: x.type,
+    status: x.status,
+    summary: x.summary,
+    paymentId: x.paymentId,
+    attemptId: x.attemptId,
+    rawCallbackId: x.rawCallbackId,
+    statementLineId: x.statementLineId,
+    receipt: x.receipt,
+    amountAtStake: x.amountAtStakeKes,
+    details: x.details,
+    openedAt: x.openedAt.toISOString(),
+    proposedResolution: x.proposedResolution,
+    proposedData: x.proposedData,
+    proposedByUserId: x.proposedByUserId,
+    proposedAt: x.proposedAt?.toISOString() ?? null,
+    resolution: x.resolution,
+    resolutionNote: x.resolutionNote,
+    resolvedByUserId: x.resolvedByUserId,
+    approvedByUserId: x.approvedByUserId,
+    resolvedAt: x.resolvedAt?.toISOString() ?? null,
+    reopenCount: x.reopenCount,
   };
 }
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
 export const ExceptionFiltersSchema = z.object({
   status: z.enum([...EXCEPTION_STATUSES, "unresolved", "all"]).default("unresolved"),
-  type: z.enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` }).optional(),
+  type: z
+    .enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` })
+    .optional(),
   paymentId: optionalText,
   sort: z.enum(["oldest", "newest"]).default("oldest"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: optionalText,
 });
 
-function statusCondition(status: z.output<typeof ExceptionFiltersSchema>["status"]): SQL | undefined {
+function statusCondition(
+  status: z.output<typeof ExceptionFiltersSchema>["status"],
+): SQL | undefined {
   if (status === "all") return undefined;
   if (status === "unresolved") return inArray(exceptions.status, ["open", "awaiting_approval"]);
   return eq(exceptions.status, status);
 }
 
-export async function listExceptions(db: Db, raw: unknown): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }> {
+export async function listExceptions(
+  db: Db,
+  raw: unknown,
+): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }> {
   const f = parseWith(ExceptionFiltersSchema, raw);
   const where: (SQL | undefined)[] = [statusCondition(f.status)];
   if (f.type) where.push(eq(exceptions.type, f.type));
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
   const cursor = decodeCursor(f.cursor);
-  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   const newest = f.sort === "newest";
   if (cursor) {
     // Row comparison on (opened_at, id): the index order, and exact to the microsecond (see below).
     const cmp = newest ? sql`<` : sql`>`;
-    where.push(sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`);
+    where.push(
+      sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`,
+    );
   }
-  const order = newest ? [desc(exceptions.openedAt), desc(exceptions.id)] : [asc(exceptions.openedAt), asc(exceptions.id)];
+  const order = newest
+    ? [desc(exceptions.openedAt), desc(exceptions.id)]
+    : [asc(exceptions.openedAt), asc(exceptions.id)];
   // opened_at defaults to the database's now(), which keeps microseconds; a JS Date keeps only
   // milliseconds, so a cursor made from one would repeat or skip rows. The cursor carries the exact text.
   const exactAt = sql<string>`to_char(${exceptions.openedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-  const rows = await db.select({ row: exceptions, exactAt }).from(exceptions).where(and(...where)).orderBy(...order).limit(f.limit + 1);
+  const rows = await db
+    .select({ row: exceptions, exactAt })
+    .from(exceptions)
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { exceptions: page.map((r) => toExceptionView(r.row)), nextCursor: rows.length > f.limit && last ? encodeCursor([last.exactAt, last.row.id]) : null };
+  return {
+    exceptions: page.map((r) => toExceptionView(r.row)),
+    nextCursor: rows.length > f.limit && last ? encodeCursor([last.exactAt, last.row.id]) : null,
+  };
 }
 
 export async function getException(db: Db, id: string): Promise<ExceptionView | null> {
@@ -70,8 +134,13 @@ export async function getException(db: Db, id: string): Promise<ExceptionView | 
 }
 
 /** Open (and awaiting approval) exceptions per type, with the money at stake. */
-export async function countOpenExceptions(db: Db): Promise<{ type: string; count: number; amountAtStake: number }[]> {
-  const rows = await db.select({ type: exceptions.type, count: count(), amount: sum(exceptions.amountAtStakeKes) }).from(exceptions)
-    .where(inArray(exceptions.status, ["open", "awaiting_approval"])).groupBy(exceptions.type);
+export async function countOpenExceptions(
+  db: Db,
+): Promise<{ type: string; count: number; amountAtStake: number }[]> {
+  const rows = await db
+    .select({ type: exceptions.type, count: count(), amount: sum(exceptions.amountAtStakeKes) })
+    .from(exceptions)
+    .where(inArray(exceptions.status, ["open", "awaiting_approval"]))
+    .groupBy(exceptions.type);
   return rows.map((r) => ({ type: r.type, count: r.count, amountAtStake: Number(r.amount ?? 0) }));
 }

@@ -15,7 +15,12 @@ export function redactBody(body: string): string {
 type CaseShape = {
   exception: { summary: string };
   payment: { phone: string; statusReason: string | null } | null;
-  attempts: { phone: string; checkoutRequestId: string | null; errorMessage: string | null; resultDesc: string | null }[];
+  attempts: {
+    phone: string;
+    checkoutRequestId: string | null;
+    errorMessage: string | null;
+    resultDesc: string | null;
+  }[];
   callbacks: { body: string; checkoutRequestId: string | null; sourceIp: string | null }[];
   queries: { summary: string }[];
 };
@@ -27,9 +32,25 @@ export function redactCase<T extends CaseShape>(c: T, unmasked: boolean): T & { 
     ...c,
     masked: true,
     exception: { ...c.exception, summary: redactText(c.exception.summary) },
-    payment: c.payment ? { ...c.payment, phone: maskPhone(c.payment.phone), statusReason: text(c.payment.statusReason) } : null,
-    attempts: c.attempts.map((a) => ({ ...a, phone: maskPhone(a.phone), checkoutRequestId: text(a.checkoutRequestId), errorMessage: text(a.errorMessage), resultDesc: text(a.resultDesc) })),
-    callbacks: c.callbacks.map((cb) => ({ ...cb, body: redactBody(cb.body), checkoutRequestId: text(cb.checkoutRequestId) })),
+    payment: c.payment
+      ? {
+          ...c.payment,
+          phone: maskPhone(c.payment.phone),
+          statusReason: text(c.payment.statusReason),
+        }
+      : null,
+    attempts: c.attempts.map((a) => ({
+      ...a,
+      phone: maskPhone(a.phone),
+      checkoutRequestId: text(a.checkoutRequestId),
+      errorMessage: text(a.errorMessage),
+      resultDesc: text(a.resultDesc),
+    })),
+    callbacks: c.callbacks.map((cb) => ({
+      ...cb,
+      body: redactBody(cb.body),
+      checkoutRequestId: text(cb.checkoutRequestId),
+    })),
     queries: c.queries.map((q) => ({ ...q, summary: redactText(q.summary) })),
   };
 }

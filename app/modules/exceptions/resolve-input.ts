@@ -3,23 +3,43 @@
 import { z } from "zod";
 import { EXCEPTION_ACTIONS, type ExceptionAction } from "./actions";
 
-const note = z.string({ message: "Write a note saying why." }).trim()
-  .min(3, "Write a note saying why (a few words at least).").max(2000, "Keep the note under 2,000 characters.");
+const note = z
+  .string({ message: "Write a note saying why." })
+  .trim()
+  .min(3, "Write a note saying why (a few words at least).")
+  .max(2000, "Keep the note under 2,000 characters.");
 
 // M-Pesa transaction IDs (receipts and reversals alike) are 10 letters and digits, e.g. TCE4XK2P7Q.
-const transactionId = (what: string) => z.string({ message: `Enter the ${what}.` }).trim().toUpperCase()
-  .regex(/^[A-Z0-9]{10}$/, `The ${what} is 10 letters and digits, like TCE4XK2P7Q.`);
+const transactionId = (what: string) =>
+  z
+    .string({ message: `Enter the ${what}.` })
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z0-9]{10}$/, `The ${what} is 10 letters and digits, like TCE4XK2P7Q.`);
 
 const noteOnly = z.object({ note });
 
 export const RESOLVE_SCHEMAS = {
   accept_paid: noteOnly,
-  mark_refunded: z.object({ note, reversalRef: transactionId("reversal's transaction ID from the M-Pesa portal") }),
+  mark_refunded: z.object({
+    note,
+    reversalRef: transactionId("reversal's transaction ID from the M-Pesa portal"),
+  }),
   write_off: noteOnly,
-  link_to_payment: z.object({ note, paymentRef: z.string({ message: "Enter the payment's id or order reference." }).trim().min(1, "Enter the payment's id or order reference.").max(100) }),
+  link_to_payment: z.object({
+    note,
+    paymentRef: z
+      .string({ message: "Enter the payment's id or order reference." })
+      .trim()
+      .min(1, "Enter the payment's id or order reference.")
+      .max(100),
+  }),
   not_ours: noteOnly,
   requery: noteOnly,
-  choose_outcome: z.object({ note, outcome: z.enum(["paid", "failed"], { message: "Choose paid or failed." }) }),
+  choose_outcome: z.object({
+    note,
+    outcome: z.enum(["paid", "failed"], { message: "Choose paid or failed." }),
+  }),
   mark_expired: noteOnly,
   mark_paid_offline: z.object({ note, receipt: transactionId("M-Pesa receipt number") }),
   acknowledge: noteOnly,
@@ -28,6 +48,10 @@ export const RESOLVE_SCHEMAS = {
   reopen: noteOnly,
 } satisfies Record<ExceptionAction, z.ZodType>;
 
-export type ResolveInput = { [A in ExceptionAction]: { intent: A } & z.output<(typeof RESOLVE_SCHEMAS)[A]> }[ExceptionAction];
+export type ResolveInput = {
+  [A in ExceptionAction]: { intent: A } & z.output<(typeof RESOLVE_SCHEMAS)[A]>;
+}[ExceptionAction];
 
-export const IntentSchema = z.object({ intent: z.enum(EXCEPTION_ACTIONS, { message: "Choose an action." }) });
+export const IntentSchema = z.object({
+  intent: z.enum(EXCEPTION_ACTIONS, { message: "Choose an action." }),
+});

@@ -18,9 +18,18 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const act = (actor: StaffActor, id: string, input: Record<string, string>) => resolveException(app.ctx, actor, id, input);
-const auditOf = (id: string) => app.ctx.db.select().from(staffAudit).where(and(eq(staffAudit.entityType, "exception"), eq(staffAudit.entityId, id)));
-const eventsOf = (paymentId: string, type: string) => app.ctx.db.select().from(paymentEvents).where(and(eq(paymentEvents.paymentId, paymentId), eq(paymentEvents.type, type)));
+const act = (actor: StaffActor, id: string, input: Record<string, string>) =>
+  resolveException(app.ctx, actor, id, input);
+const auditOf = (id: string) =>
+  app.ctx.db
+    .select()
+    .from(staffAudit)
+    .where(and(eq(staffAudit.entityType, "exception"), eq(staffAudit.entityId, id)));
+const eventsOf = (paymentId: string, type: string) =>
+  app.ctx.db
+    .select()
+    .from(paymentEvents)
+    .where(and(eq(paymentEvents.paymentId, paymentId), eq(paymentEvents.type, type)));
 
 describe("two finance users acting at once (PostgreSQL)", () => {
   it("lets exactly one resolve; the other is told it is already resolved", async () => {
@@ -31,7 +40,9 @@ describe("two finance users acting at once (PostgreSQL)", () => {
       act(other, exception.id, { intent: "write_off", note: "second" }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "already_resolved", status: 409 } });
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({
+      reason: { code: "already_resolved", status: 409 },
+    });
     expect(await auditOf(exception.id)).toHaveLength(1);
     expect(await eventsOf(payment.id, "exception_resolved")).toHaveLength(1);
   });

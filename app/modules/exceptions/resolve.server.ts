@@ -8,11 +8,24 @@ import { AppError, forbidden } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
 import { can } from "../auth/permissions";
 import { typeTitle } from "./actions";
-import { assertFits, closeCase, lockCase, recordCaseStep, type ActionResult, type StaffActor } from "./case.server";
+import {
+  assertFits,
+  closeCase,
+  lockCase,
+  recordCaseStep,
+  type ActionResult,
+  type StaffActor,
+} from "./case.server";
 import { approveProposal, proposePaidOffline, rejectProposal } from "./four-eyes.server";
 import { requeryException } from "./requery.server";
 import { IntentSchema, RESOLVE_SCHEMAS, type ResolveInput } from "./resolve-input";
-import { acceptPaid, chooseOutcome, linkToPayment, markExpired, markRefunded } from "./settle.server";
+import {
+  acceptPaid,
+  chooseOutcome,
+  linkToPayment,
+  markExpired,
+  markRefunded,
+} from "./settle.server";
 
 export type { StaffActor } from "./case.server";
 export type ResolveResult = ActionResult & { exceptionId: string; status: ExceptionStatus };
@@ -22,50 +35,113 @@ export function parseResolveInput(raw: unknown): ResolveInput {
   return { intent, ...parseWith(RESOLVE_SCHEMAS[intent], raw) } as ResolveInput;
 }
 
-export async function resolveException(ctx: AppContext, actor: StaffActor, exceptionId: string, raw: unknown): Promise<ResolveResult> {
+export async function resolveException(
+  ctx: AppContext,
+  actor: StaffActor,
+  exceptionId: string,
+  raw: unknown,
+): Promise<ResolveResult> {
   // The routes check the permission too; this keeps a CLI or a future caller honest.
-  if (!can(actor.role, "exceptions:resolve")) throw forbidden("Only finance and admin users resolve exceptions.");
+  if (!can(actor.role, "exceptions:resolve"))
+    throw forbidden("Only finance and admin users resolve exceptions.");
   const input = parseResolveInput(raw);
-  const result = input.intent === "requery"
-    ? await requeryException(ctx, actor, exceptionId, input.note)
-    : await ctx.db.transaction(async (tx) => {
-      const c = await lockCase(tx, exceptionId);
-      assertFits(c, input.intent);
-      const step = { actor, c, note: input.note, now: ctx.now() };
-      switch (input.intent) {
-        case "accept_paid": return acceptPaid(tx, step);
-        case "mark_refunded": return markRefunded(tx, { ...step, reversalRef: input.reversalRef });
-        case "link_to_payment": return linkToPayment(tx, { ...step, paymentRef: input.paymentRef });
-        case "choose_outcome": return chooseOutcome(tx, { ...step, outcome: input.outcome });
-        case "mark_expired": return markExpired(tx, step);
-        case "mark_paid_offline": return proposePaidOffline(tx, { ...step, receipt: input.receipt });
-        case "approve": return approveProposal(tx, step);
-        case "reject": return rejectProposal(tx, step);
-        case "write_off": return closeCase(tx, actor, c, { resolution: "write_off", note: step.note, now: step.now, summary: "written off; no payment was changed" });
-        case "not_ours": return closeCase(tx, actor, c, { resolution: "not_ours", note: step.note, now: step.now, summary: "the callback is not for any of our payments" });
-        case "acknowledge": {
-          if (c.exception.type === "unknown_outcome" && (!c.payment || c.payment.status === "unknown")) {
-            throw new AppError("still_unknown", "The payment's outcome is still unknown: re-query M-Pesa, mark it expired, or mark it paid offline.", { status: 409 });
+  const result =
+    input.intent === "requery"
+      ? await requeryException(ctx, actor, exceptionId, input.note)
+      : await ctx.db.transaction(async (tx) => {
+          const c = await lockCase(tx, exceptionId);
+          assertFits(c, input.intent);
+          const step = { actor, c, note: input.note, now: ctx.now() };
+          switch (input.intent) {
+            case "accept_paid":
+              return acceptPaid(tx, step);
+            case "mark_refunded":
+              return markRefunded(tx, { ...step, reversalRef: input.reversalRef });
+            case "link_to_payment":
+              return linkToPayment(tx, { ...step, paymentRef: input.paymentRef });
+            case "choose_outcome":
+              return chooseOutcome(tx, { ...step, outcome: input.outcome });
+            case "mark_expired":
+              return markExpired(tx, step);
+            case "mark_paid_offline":
+              return proposePaidOffline(tx, { ...step, receipt: input.receipt });
+            case "approve":
+              return approveProposal(tx, step);
+            case "reject":
+              return rejectProposal(tx, step);
+            case "write_off":
+              return closeCase(tx, actor, c, {
+                resolution: "write_off",
+                note: step.note,
+                now: step.now,
+                summary: "written off; no payment was changed",
+              });
+            case "not_ours":
+              return closeCase(tx, actor, c, {
+                resolution: "not_ours",
+                note: step.note,
+                now: step.now,
+                summary: "the callback is not for any of our payments",
+              });
+            case "acknowledge": {
+              if (
+                c.exception.type === "unknown_outcome" &&
+                (!c.payment || c.payment.status === "unknown")
+              ) {
+                throw new AppError(
+                  "still_unknown",
+                  "The payment's outcome is still unknown: re-query M-Pesa, mark it expired, or mark it paid offline.",
+                  { status: 409 },
+                );
+              }
+              return closeCase(tx, actor, c, {
+                resolution: "acknowledge",
+                note: step.note,
+                now: step.now,
+                summary: "acknowledged; nothing else needed doing",
+              });
+            }
+            case "reopen": {
+              const x = c.exception;
+              await tx
+                .update(exceptions)
+                .set({
+                  status: "open",
+                  resolution: null,
+                  resolutionNote: null,
+                  resolvedByUserId: null,
+                  approvedByUserId: null,
+                  resolvedAt: null,
+                  proposedResolution: null,
+                  proposedData: null,
+                  proposedByUserId: null,
+                  proposedAt: null,
+                  reopenCount: sql`${exceptions.reopenCount} + 1`,
+                })
+                .where(eq(exceptions.id, x.id));
+              // The audit keeps the resolution being undone; the money it moved stays as it is.
+              await recordCaseStep(tx, actor, c, {
+                action: "exception.reopen",
+                eventType: "exception_reopened",
+                note: step.note,
+                summary: `Exception (${typeTitle(x.type).toLowerCase()}) reopened by ${actor.label}`,
+                before: {
+                  status: x.status,
+                  resolution: x.resolution,
+                  resolutionNote: x.resolutionNote,
+                  resolvedAt: x.resolvedAt,
+                  resolvedByUserId: x.resolvedByUserId,
+                  approvedByUserId: x.approvedByUserId,
+                },
+                after: { status: "open", reopenCount: x.reopenCount + 1 },
+              });
+              return { message: "Reopened: the exception is back in the queue." };
+            }
           }
-          return closeCase(tx, actor, c, { resolution: "acknowledge", note: step.note, now: step.now, summary: "acknowledged; nothing else needed doing" });
-        }
-        case "reopen": {
-          const x = c.exception;
-          await tx.update(exceptions).set({
-            status: "open", resolution: null, resolutionNote: null, resolvedByUserId: null, approvedByUserId: null, resolvedAt: null,
-            proposedResolution: null, proposedData: null, proposedByUserId: null, proposedAt: null, reopenCount: sql`${exceptions.reopenCount} + 1`,
-          }).where(eq(exceptions.id, x.id));
-          // The audit keeps the resolution being undone; the money it moved stays as it is.
-          await recordCaseStep(tx, actor, c, {
-            action: "exception.reopen", eventType: "exception_reopened", note: step.note,
-            summary: `Exception (${typeTitle(x.type).toLowerCase()}) reopened by ${actor.label}`,
-            before: { status: x.status, resolution: x.resolution, resolutionNote: x.resolutionNote, resolvedAt: x.resolvedAt, resolvedByUserId: x.resolvedByUserId, approvedByUserId: x.approvedByUserId },
-            after: { status: "open", reopenCount: x.reopenCount + 1 },
-          });
-          return { message: "Reopened: the exception is back in the queue." };
-        }
-      }
-    });
-  const [after] = await ctx.db.select({ status: exceptions.status }).from(exceptions).where(eq(exceptions.id, exceptionId));
+        });
+  const [after] = await ctx.db
+    .select({ status: exceptions.status })
+    .from(exceptions)
+    .where(eq(exceptions.id, exceptionId));
   return { ...result, exceptionId, status: after.status };
 }

@@ -31,8 +31,13 @@ function columns(unmasked: boolean): CsvColumn<PaymentSummary>[] {
   ];
 }
 
-export async function exportPaymentsCsv(db: Db, filters: Record<string, string>, options: { unmasked: boolean; fileName: string; pageSize?: number }): Promise<Response> {
-  const page = (cursor?: string) => listPayments(db, { ...filters, limit: options.pageSize ?? 200, cursor });
+export async function exportPaymentsCsv(
+  db: Db,
+  filters: Record<string, string>,
+  options: { unmasked: boolean; fileName: string; pageSize?: number },
+): Promise<Response> {
+  const page = (cursor?: string) =>
+    listPayments(db, { ...filters, limit: options.pageSize ?? 200, cursor });
   // The first page is read before answering, so bad filters are a 400, not a CSV cut off mid-stream.
   const first = await page();
   const rows = allPages(async (cursor) => {

@@ -16,7 +16,10 @@ export function requestFingerprint(body: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value ?? null);
 }
@@ -27,31 +30,66 @@ export async function withIdempotency(
   run: () => Promise<StoredResponse & { paymentId?: string }>,
 ): Promise<StoredResponse & { replayed: boolean }> {
   if (!scope.key) return { ...(await run()), replayed: false };
-  if (scope.key.length > 255) throw new AppError("invalid_request", "Idempotency-Key must be at most 255 characters.", { field: "Idempotency-Key" });
+  if (scope.key.length > 255)
+    throw new AppError("invalid_request", "Idempotency-Key must be at most 255 characters.", {
+      field: "Idempotency-Key",
+    });
   const requestHash = requestFingerprint(scope.body);
-  const [claimed] = await db.insert(idempotencyKeys).values({ scope: scope.scope, key: scope.key, requestHash })
-    .onConflictDoNothing().returning({ id: idempotencyKeys.id });
+  const [claimed] = await db
+    .insert(idempotencyKeys)
+    .values({ scope: scope.scope, key: scope.key, requestHash })
+    .onConflictDoNothing()
+    .returning({ id: idempotencyKeys.id });
   if (!claimed) {
-    const [existing] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope.scope), eq(idempotencyKeys.key, scope.key)));
+    const [existing] = await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.scope, scope.scope), eq(idempotencyKeys.key, scope.key)));
     if (existing.requestHash !== requestHash) {
-      throw new AppError("idempotency_key_reused", "This Idempotency-Key was already used with a different request body.", { status: 422, field: "Idempotency-Key" });
+      throw new AppError(
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used with a different request body.",
+        { status: 422, field: "Idempotency-Key" },
+      );
     }
     if (existing.responseStatus === null) {
-      throw new AppError("idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry in a few seconds.", { status: 409, retryable: true });
+      throw new AppError(
+        "idempotency_in_progress",
+        "A request with this Idempotency-Key is still being processed; retry in a few seconds.",
+        { status: 409, retryable: true },
+      );
     }
     return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
   }
   try {
     const response = await run();
-    await db.update(idempotencyKeys).set({ responseStatus: response.status, responseBody: response.body, paymentId: response.paymentId ?? null })
+    await db
+      .update(idempotencyKeys)
+      .set({
+        responseStatus: response.status,
+        responseBody: response.body,
+        paymentId: response.paymentId ?? null,
+      })
       .where(eq(idempotencyKeys.id, claimed.id));
     return { status: response.status, body: response.body, replayed: false };
   } catch (error) {
     // A request that failed validation created nothing; forget the key so the caller can fix and retry.
-    if (error instanceof AppError && error.status < 500 && error.code !== "order_open" && error.code !== "order_paid") {
+    if (
+      error instanceof AppError &&
+      error.status < 500 &&
+      error.code !== "order_open" &&
+      error.code !== "order_paid"
+    ) {
       await db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, claimed.id));
     } else if (error instanceof AppError) {
-      await db.update(idempotencyKeys).set({ responseStatus: error.status, responseBody: { error: { code: error.code, message: error.message, details: error.details } } })
+      await db
+        .update(idempotencyKeys)
+        .set({
+          responseStatus: error.status,
+          responseBody: {
+            error: { code: error.code, message: error.message, details: error.details },
+          },
+        })
         .where(eq(idempotencyKeys.id, claimed.id));
     } else {
       await db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, claimed.id));

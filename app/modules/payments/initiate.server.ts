@@ -5,7 +5,13 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { payments, rawCallbacks, stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
+import {
+  payments,
+  rawCallbacks,
+  stkAttempts,
+  type Payment,
+  type StkAttempt,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes, MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/money";
@@ -19,37 +25,61 @@ import { lockAttempt, writePaymentStatus } from "./apply.server";
 import { addPaymentEvent, DARAJA_ACTOR } from "./events.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
 
-const phoneField = z.string({ message: "Enter the customer's phone number." }).transform((value, ctx) => {
-  const result = normalizeKenyanPhone(value);
-  if (!result.ok) {
-    ctx.addIssue({ code: "custom", message: result.message });
-    return z.NEVER;
-  }
-  return result.msisdn;
-});
-
-export const InitiatePaymentSchema = z.object({
-  orderRef: z.string({ message: "Enter the order reference." }).trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 _./#-]{0,63}$/, "Order reference must be 1–64 letters, digits, spaces or - _ / . #, starting with a letter or digit."),
-  amount: z.coerce.number({ message: "Enter the amount in shillings." })
-    .refine(Number.isInteger, "Amount must be whole shillings (M-Pesa does not take cents).")
-    .refine((n) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES, `Amount must be between ${formatKes(MIN_STK_AMOUNT_KES)} and ${formatKes(MAX_STK_AMOUNT_KES)}.`),
-  phone: phoneField,
-  description: z.string().trim().max(100, "Description must be at most 100 characters.").optional().transform((d) => d || undefined),
-});
-export type InitiatePaymentInput = z.input<typeof InitiatePaymentSchema>;
-
-export const ResendPromptSchema = z.object({
-  phone: z.string().trim().optional().transform((p, ctx) => {
-    if (!p) return undefined;
-    const result = normalizeKenyanPhone(p);
+const phoneField = z
+  .string({ message: "Enter the customer's phone number." })
+  .transform((value, ctx) => {
+    const result = normalizeKenyanPhone(value);
     if (!result.ok) {
       ctx.addIssue({ code: "custom", message: result.message });
       return z.NEVER;
     }
     return result.msisdn;
-  }),
-  reason: z.string({ message: "Say why the prompt is being re-sent." }).trim().min(3, "Say why the prompt is being re-sent.").max(500),
+  });
+
+export const InitiatePaymentSchema = z.object({
+  orderRef: z
+    .string({ message: "Enter the order reference." })
+    .trim()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9 _./#-]{0,63}$/,
+      "Order reference must be 1–64 letters, digits, spaces or - _ / . #, starting with a letter or digit.",
+    ),
+  amount: z.coerce
+    .number({ message: "Enter the amount in shillings." })
+    .refine(Number.isInteger, "Amount must be whole shillings (M-Pesa does not take cents).")
+    .refine(
+      (n) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES,
+      `Amount must be between ${formatKes(MIN_STK_AMOUNT_KES)} and ${formatKes(MAX_STK_AMOUNT_KES)}.`,
+    ),
+  phone: phoneField,
+  description: z
+    .string()
+    .trim()
+    .max(100, "Description must be at most 100 characters.")
+    .optional()
+    .transform((d) => d || undefined),
+});
+export type InitiatePaymentInput = z.input<typeof InitiatePaymentSchema>;
+
+export const ResendPromptSchema = z.object({
+  phone: z
+    .string()
+    .trim()
+    .optional()
+    .transform((p, ctx) => {
+      if (!p) return undefined;
+      const result = normalizeKenyanPhone(p);
+      if (!result.ok) {
+        ctx.addIssue({ code: "custom", message: result.message });
+        return z.NEVER;
+      }
+      return result.msisdn;
+    }),
+  reason: z
+    .string({ message: "Say why the prompt is being re-sent." })
+    .trim()
+    .min(3, "Say why the prompt is being re-sent.")
+    .max(500),
 });
 
 /** AccountReference is shown on the customer's phone: alphanumeric, at most 12 characters (SPEC §3.1). */
@@ -58,33 +88,56 @@ export function accountReferenceFor(orderRef: string): string {
 }
 
 function transactionDescFor(description: string | undefined): string {
-  return (description ?? "Payment").replace(/[^A-Za-z0-9 ]/g, "").trim().slice(0, TRANSACTION_DESC_MAX) || "Payment";
+  return (
+    (description ?? "Payment")
+      .replace(/[^A-Za-z0-9 ]/g, "")
+      .trim()
+      .slice(0, TRANSACTION_DESC_MAX) || "Payment"
+  );
 }
 
 const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
 
 async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | undefined> {
-  const [existing] = await db.select().from(payments)
+  const [existing] = await db
+    .select()
+    .from(payments)
     .where(and(eq(payments.orderRef, orderRef), inArray(payments.status, [...OPEN_OR_PAID])))
-    .orderBy(desc(payments.createdAt)).limit(1);
+    .orderBy(desc(payments.createdAt))
+    .limit(1);
   return existing;
 }
 
 async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppError> {
   const view = await getPaymentView(ctx.db, existing.id);
   return existing.status === "paid"
-    ? new AppError("order_paid", `Order ${existing.orderRef} is already paid.`, { status: 409, details: { payment: view } })
-    : new AppError("order_open", `Order ${existing.orderRef} already has a payment waiting for the customer; wait for it to finish.`, { status: 409, details: { payment: view } });
+    ? new AppError("order_paid", `Order ${existing.orderRef} is already paid.`, {
+        status: 409,
+        details: { payment: view },
+      })
+    : new AppError(
+        "order_open",
+        `Order ${existing.orderRef} already has a payment waiting for the customer; wait for it to finish.`,
+        { status: 409, details: { payment: view } },
+      );
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  for (let e = error as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { code?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (e.code === "23505") return true;
   }
   return false;
 }
 
-export async function initiatePayment(ctx: AppContext, raw: InitiatePaymentInput, actor: Actor): Promise<PaymentView> {
+export async function initiatePayment(
+  ctx: AppContext,
+  raw: InitiatePaymentInput,
+  actor: Actor,
+): Promise<PaymentView> {
   const input = parseWith(InitiatePaymentSchema, raw);
   const blocking = await findBlockingPayment(ctx.db, input.orderRef);
   if (blocking) throw await orderConflict(ctx, blocking);
@@ -93,18 +146,41 @@ export async function initiatePayment(ctx: AppContext, raw: InitiatePaymentInput
   try {
     created = await ctx.db.transaction(async (tx) => {
       const now = ctx.now();
-      const [payment] = await tx.insert(payments).values({
-        orderRef: input.orderRef, amountKes: input.amount, phone: input.phone,
-        description: input.description ?? "", accountReference: accountReferenceFor(input.orderRef), status: "initiating",
-        requestedByUserId: actor.kind === "user" ? actor.userId : null,
-        requestedByApiKeyId: actor.kind === "api_key" ? actor.apiKeyId : null,
-        createdAt: now, updatedAt: now,
-      }).returning();
-      const [attempt] = await tx.insert(stkAttempts).values({
-        paymentId: payment.id, seq: 1, phone: input.phone, amountKes: input.amount, status: "initiating",
-        requestedByUserId: actor.kind === "user" ? actor.userId : null, createdAt: now, updatedAt: now,
-      }).returning();
-      await addPaymentEvent(tx, actor, { paymentId: payment.id, attemptId: attempt.id, type: "created", summary: `Payment of ${formatKes(input.amount)} requested for order ${input.orderRef}`, at: now });
+      const [payment] = await tx
+        .insert(payments)
+        .values({
+          orderRef: input.orderRef,
+          amountKes: input.amount,
+          phone: input.phone,
+          description: input.description ?? "",
+          accountReference: accountReferenceFor(input.orderRef),
+          status: "initiating",
+          requestedByUserId: actor.kind === "user" ? actor.userId : null,
+          requestedByApiKeyId: actor.kind === "api_key" ? actor.apiKeyId : null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      const [attempt] = await tx
+        .insert(stkAttempts)
+        .values({
+          paymentId: payment.id,
+          seq: 1,
+          phone: input.phone,
+          amountKes: input.amount,
+          status: "initiating",
+          requestedByUserId: actor.kind === "user" ? actor.userId : null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      await addPaymentEvent(tx, actor, {
+        paymentId: payment.id,
+        attemptId: attempt.id,
+        type: "created",
+        summary: `Payment of ${formatKes(input.amount)} requested for order ${input.orderRef}`,
+        at: now,
+      });
       return { payment, attempt };
     });
   } catch (error) {
@@ -122,42 +198,104 @@ export async function initiatePayment(ctx: AppContext, raw: InitiatePaymentInput
 export const RESEND_COOLDOWN_MS = 2 * 60_000; // SPEC §3.7: one live prompt per subscriber; same amount within 2 min → 17
 
 /** Support's "re-send STK prompt": a new attempt on the same payment, optionally to a corrected phone. */
-export async function resendPrompt(ctx: AppContext, paymentId: string, raw: z.input<typeof ResendPromptSchema>, actor: Actor): Promise<PaymentView> {
+export async function resendPrompt(
+  ctx: AppContext,
+  paymentId: string,
+  raw: z.input<typeof ResendPromptSchema>,
+  actor: Actor,
+): Promise<PaymentView> {
   const input = parseWith(ResendPromptSchema, raw);
   const prepared = await ctx.db.transaction(async (tx) => {
-    const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+    const [payment] = await tx
+      .select()
+      .from(payments)
+      .where(eq(payments.id, paymentId))
+      .for("update");
     if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
-    if (payment.status === "paid" || payment.status === "refunded") throw new AppError("already_paid", "This payment is already paid; a new prompt would charge the customer twice.", { status: 409 });
-    const [last] = await tx.select().from(stkAttempts).where(eq(stkAttempts.paymentId, paymentId)).orderBy(desc(stkAttempts.seq)).limit(1);
+    if (payment.status === "paid" || payment.status === "refunded")
+      throw new AppError(
+        "already_paid",
+        "This payment is already paid; a new prompt would charge the customer twice.",
+        { status: 409 },
+      );
+    const [last] = await tx
+      .select()
+      .from(stkAttempts)
+      .where(eq(stkAttempts.paymentId, paymentId))
+      .orderBy(desc(stkAttempts.seq))
+      .limit(1);
     const now = ctx.now();
-    if (last && (last.status === "pending" || last.status === "initiating") && now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS) {
-      const wait = Math.ceil((RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000);
-      throw new AppError("prompt_pending", `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`, { status: 409, retryable: true });
+    if (
+      last &&
+      (last.status === "pending" || last.status === "initiating") &&
+      now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
+    ) {
+      const wait = Math.ceil(
+        (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
+      );
+      throw new AppError(
+        "prompt_pending",
+        `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
+        { status: 409, retryable: true },
+      );
     }
     const phone = input.phone ?? last?.phone ?? payment.phone;
-    const [attempt] = await tx.insert(stkAttempts).values({
-      paymentId, seq: (last?.seq ?? 0) + 1, phone, amountKes: payment.amountKes, status: "initiating",
-      reason: input.reason, requestedByUserId: actor.kind === "user" ? actor.userId : null, createdAt: now, updatedAt: now,
-    }).returning();
+    const [attempt] = await tx
+      .insert(stkAttempts)
+      .values({
+        paymentId,
+        seq: (last?.seq ?? 0) + 1,
+        phone,
+        amountKes: payment.amountKes,
+        status: "initiating",
+        reason: input.reason,
+        requestedByUserId: actor.kind === "user" ? actor.userId : null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
     await addPaymentEvent(tx, actor, {
-      paymentId, attemptId: attempt.id, type: "prompt_resent",
+      paymentId,
+      attemptId: attempt.id,
+      type: "prompt_resent",
       summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
       data: { reason: input.reason, phoneChanged: !!input.phone && input.phone !== payment.phone },
     });
-    if (payment.status !== "initiating") await writePaymentStatus(tx, actor, payment, "initiating", { now, reason: "Prompt re-sent", attemptId: attempt.id });
-    if (input.phone && input.phone !== payment.phone) await tx.update(payments).set({ phone: input.phone }).where(eq(payments.id, paymentId));
+    if (payment.status !== "initiating")
+      await writePaymentStatus(tx, actor, payment, "initiating", {
+        now,
+        reason: "Prompt re-sent",
+        attemptId: attempt.id,
+      });
+    if (input.phone && input.phone !== payment.phone)
+      await tx.update(payments).set({ phone: input.phone }).where(eq(payments.id, paymentId));
     return { payment: { ...payment, status: "initiating" as const }, attempt };
   });
-  await sendPrompt(ctx, prepared.payment, prepared.attempt, transactionDescFor(prepared.payment.description || undefined));
+  await sendPrompt(
+    ctx,
+    prepared.payment,
+    prepared.attempt,
+    transactionDescFor(prepared.payment.description || undefined),
+  );
   return (await getPaymentView(ctx.db, paymentId))!;
 }
 
 /** Calls Daraja for an attempt already committed as `initiating`, then records what Daraja said. */
-async function sendPrompt(ctx: AppContext, payment: Payment, attempt: StkAttempt, transactionDesc: string): Promise<void> {
+async function sendPrompt(
+  ctx: AppContext,
+  payment: Payment,
+  attempt: StkAttempt,
+  transactionDesc: string,
+): Promise<void> {
   let accepted;
   try {
     accepted = await ctx.daraja.stkPush(
-      { phone: attempt.phone, amountKes: attempt.amountKes, accountReference: payment.accountReference, transactionDesc },
+      {
+        phone: attempt.phone,
+        amountKes: attempt.amountKes,
+        accountReference: payment.accountReference,
+        transactionDesc,
+      },
       { paymentId: payment.id, attemptId: attempt.id },
     );
   } catch (error) {
@@ -169,46 +307,107 @@ async function sendPrompt(ctx: AppContext, payment: Payment, attempt: StkAttempt
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accepted.checkoutRequestId}))`);
     const { payment: current, attempt: locked } = await lockAttempt(tx, attempt.id);
     const now = ctx.now();
-    await tx.update(stkAttempts).set({
-      checkoutRequestId: accepted.checkoutRequestId,
-      merchantRequestId: accepted.merchantRequestId,
-      requestBody: accepted.requestBody,
-      responseBody: { MerchantRequestID: accepted.merchantRequestId, CheckoutRequestID: accepted.checkoutRequestId, ResponseCode: accepted.responseCode, CustomerMessage: accepted.customerMessage },
-      status: locked.status === "initiating" ? "pending" : locked.status,
-      nextPollAt: new Date(now.getTime() + ctx.config.poller.firstAfterS * 1000),
-      updatedAt: now,
-    }).where(eq(stkAttempts.id, attempt.id));
-    await addPaymentEvent(tx, DARAJA_ACTOR, { paymentId: payment.id, attemptId: attempt.id, type: "push_accepted", summary: "M-Pesa accepted the prompt; waiting for the customer", data: { checkoutRequestId: accepted.checkoutRequestId } });
-    if (current.status === "initiating") await writePaymentStatus(tx, DARAJA_ACTOR, current, "pending", { now, reason: "Prompt sent to the customer's phone", attemptId: attempt.id });
-    return tx.select({ id: rawCallbacks.id }).from(rawCallbacks)
-      .where(and(eq(rawCallbacks.checkoutRequestId, accepted.checkoutRequestId), eq(rawCallbacks.outcome, "orphan")));
+    await tx
+      .update(stkAttempts)
+      .set({
+        checkoutRequestId: accepted.checkoutRequestId,
+        merchantRequestId: accepted.merchantRequestId,
+        requestBody: accepted.requestBody,
+        responseBody: {
+          MerchantRequestID: accepted.merchantRequestId,
+          CheckoutRequestID: accepted.checkoutRequestId,
+          ResponseCode: accepted.responseCode,
+          CustomerMessage: accepted.customerMessage,
+        },
+        status: locked.status === "initiating" ? "pending" : locked.status,
+        nextPollAt: new Date(now.getTime() + ctx.config.poller.firstAfterS * 1000),
+        updatedAt: now,
+      })
+      .where(eq(stkAttempts.id, attempt.id));
+    await addPaymentEvent(tx, DARAJA_ACTOR, {
+      paymentId: payment.id,
+      attemptId: attempt.id,
+      type: "push_accepted",
+      summary: "M-Pesa accepted the prompt; waiting for the customer",
+      data: { checkoutRequestId: accepted.checkoutRequestId },
+    });
+    if (current.status === "initiating")
+      await writePaymentStatus(tx, DARAJA_ACTOR, current, "pending", {
+        now,
+        reason: "Prompt sent to the customer's phone",
+        attemptId: attempt.id,
+      });
+    return tx
+      .select({ id: rawCallbacks.id })
+      .from(rawCallbacks)
+      .where(
+        and(
+          eq(rawCallbacks.checkoutRequestId, accepted.checkoutRequestId),
+          eq(rawCallbacks.outcome, "orphan"),
+        ),
+      );
   });
   if (orphans.length) {
     const { reprocessCallback } = await import("../callbacks/intake.server");
-    for (const { id } of orphans) await reprocessCallback(ctx, id, { kind: "system", label: "auto re-match" });
+    for (const { id } of orphans)
+      await reprocessCallback(ctx, id, { kind: "system", label: "auto re-match" });
   }
 }
 
-async function recordPushFailure(ctx: AppContext, attemptId: string, error: unknown): Promise<void> {
+async function recordPushFailure(
+  ctx: AppContext,
+  attemptId: string,
+  error: unknown,
+): Promise<void> {
   const daraja = error instanceof DarajaError ? error : null;
-  if (!daraja) ctx.log.error({ err: error, attemptId }, "STK push failed unexpectedly; recording the outcome as unknown");
+  if (!daraja)
+    ctx.log.error(
+      { err: error, attemptId },
+      "STK push failed unexpectedly; recording the outcome as unknown",
+    );
   const unknown = daraja ? daraja.outcomeUnknown : true;
-  const message = daraja?.message ?? "The push failed unexpectedly; we cannot tell whether the prompt reached the phone.";
+  const message =
+    daraja?.message ??
+    "The push failed unexpectedly; we cannot tell whether the prompt reached the phone.";
   await ctx.db.transaction(async (tx) => {
     const { payment, attempt } = await lockAttempt(tx, attemptId);
     const now = ctx.now();
     const status = unknown ? "unknown" : "failed";
-    await tx.update(stkAttempts).set({ status, errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected", errorMessage: message, updatedAt: now })
+    await tx
+      .update(stkAttempts)
+      .set({
+        status,
+        errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected",
+        errorMessage: message,
+        updatedAt: now,
+      })
       .where(eq(stkAttempts.id, attempt.id));
     await addPaymentEvent(tx, DARAJA_ACTOR, {
-      paymentId: payment.id, attemptId, type: unknown ? "push_unknown" : "push_failed", summary: message,
-      data: { kind: daraja?.kind, darajaErrorCode: daraja?.darajaErrorCode, retryable: daraja?.retryable ?? false },
+      paymentId: payment.id,
+      attemptId,
+      type: unknown ? "push_unknown" : "push_failed",
+      summary: message,
+      data: {
+        kind: daraja?.kind,
+        darajaErrorCode: daraja?.darajaErrorCode,
+        retryable: daraja?.retryable ?? false,
+      },
     });
-    if (payment.status === "initiating") await writePaymentStatus(tx, DARAJA_ACTOR, payment, status, { now, reason: message, attemptId });
+    if (payment.status === "initiating")
+      await writePaymentStatus(tx, DARAJA_ACTOR, payment, status, {
+        now,
+        reason: message,
+        attemptId,
+      });
     if (unknown) {
       await openException(tx, DARAJA_ACTOR, {
-        type: "unknown_outcome", dedupeKey: `unknown_outcome:${attemptId}:push`, paymentId: payment.id, attemptId,
-        amountAtStakeKes: attempt.amountKes, summary: `No answer to the push: ${message}`, details: { stage: "push", kind: daraja?.kind },
+        type: "unknown_outcome",
+        dedupeKey: `unknown_outcome:${attemptId}:push`,
+        paymentId: payment.id,
+        attemptId,
+        amountAtStakeKes: attempt.amountKes,
+        summary: `No answer to the push: ${message}`,
+        details: { stage: "push", kind: daraja?.kind },
       });
     }
   });

@@ -4,12 +4,25 @@
 import { addDays, eatDay, startOfEatDay } from "../../lib/time";
 
 export const DEFAULT_WINDOW_DAYS = 30;
-export const PAYMENT_SORTS = { newest: "Newest first", oldest: "Oldest first", amount_desc: "Largest amount", amount_asc: "Smallest amount" } as const;
+export const PAYMENT_SORTS = {
+  newest: "Newest first",
+  oldest: "Oldest first",
+  amount_desc: "Largest amount",
+  amount_asc: "Smallest amount",
+} as const;
 export type PaymentSort = keyof typeof PAYMENT_SORTS;
 
 /** What the filter form shows: the URL's values, plus the default dates when none were given. */
 export type PaymentListForm = {
-  status: string; from: string; to: string; minAmount: string; maxAmount: string; phone: string; orderRef: string; receipt: string; sort: PaymentSort;
+  status: string;
+  from: string;
+  to: string;
+  minAmount: string;
+  maxAmount: string;
+  phone: string;
+  orderRef: string;
+  receipt: string;
+  sort: PaymentSort;
 };
 export type PaymentListQuery = {
   form: PaymentListForm;
@@ -38,14 +51,22 @@ export function paymentListQuery(params: URLSearchParams, now: Date): PaymentLis
   const get = (name: string) => (params.get(name) ?? "").trim();
   const sort = (get("sort") in PAYMENT_SORTS ? get("sort") : "newest") as PaymentSort;
   const form: PaymentListForm = {
-    status: get("status"), from: get("from"), to: get("to"), minAmount: get("minAmount"), maxAmount: get("maxAmount"),
-    phone: get("phone"), orderRef: get("orderRef"), receipt: get("receipt"), sort,
+    status: get("status"),
+    from: get("from"),
+    to: get("to"),
+    minAmount: get("minAmount"),
+    maxAmount: get("maxAmount"),
+    phone: get("phone"),
+    orderRef: get("orderRef"),
+    receipt: get("receipt"),
+    sort,
   };
   const filters: Record<string, string> = { sort };
   let error: PaymentListQuery["error"] = null;
   const fail = (field: string, message: string) => (error ??= { field, message });
 
-  for (const key of ["status", "phone", "orderRef", "receipt"] as const) if (form[key]) filters[key] = form[key];
+  for (const key of ["status", "phone", "orderRef", "receipt"] as const)
+    if (form[key]) filters[key] = form[key];
   for (const key of ["minAmount", "maxAmount"] as const) {
     if (!form[key]) continue;
     const value = amountText(form[key]);
@@ -58,10 +79,13 @@ export function paymentListQuery(params: URLSearchParams, now: Date): PaymentLis
   // An identifier is an indexed lookup: search all time. Otherwise bound the window.
   const identified = !!(form.phone || form.orderRef || form.receipt);
   const defaultWindow = !form.from && !identified;
-  if (defaultWindow) form.from = addDays(validDay(form.to) ? form.to : eatDay(now), -(DEFAULT_WINDOW_DAYS - 1));
+  if (defaultWindow)
+    form.from = addDays(validDay(form.to) ? form.to : eatDay(now), -(DEFAULT_WINDOW_DAYS - 1));
   if (validDay(form.from)) filters.from = startOfEatDay(form.from).toISOString();
   // The end day is inclusive: up to the last millisecond before the next EAT midnight.
-  if (validDay(form.to)) filters.to = new Date(startOfEatDay(addDays(form.to, 1)).getTime() - 1).toISOString();
-  if (filters.from && filters.to && filters.from > filters.to) fail("to", "The end date is before the start date.");
+  if (validDay(form.to))
+    filters.to = new Date(startOfEatDay(addDays(form.to, 1)).getTime() - 1).toISOString();
+  if (filters.from && filters.to && filters.from > filters.to)
+    fail("to", "The end date is before the start date.");
   return { form, filters, defaultWindow, error };
 }

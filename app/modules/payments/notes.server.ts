@@ -10,18 +10,36 @@ import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "./events.server";
 
 export const PaymentNoteSchema = z.object({
-  note: z.string({ message: "Write the note first." }).trim().min(1, "Write the note first.").max(2000, "Keep the note under 2,000 characters."),
+  note: z
+    .string({ message: "Write the note first." })
+    .trim()
+    .min(1, "Write the note first.")
+    .max(2000, "Keep the note under 2,000 characters."),
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function addPaymentNote(db: Db, actor: Actor, paymentId: string, raw: z.input<typeof PaymentNoteSchema>): Promise<void> {
+export async function addPaymentNote(
+  db: Db,
+  actor: Actor,
+  paymentId: string,
+  raw: z.input<typeof PaymentNoteSchema>,
+): Promise<void> {
   const { note } = parseWith(PaymentNoteSchema, raw);
-  if (!UUID.test(paymentId)) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
+  if (!UUID.test(paymentId))
+    throw new AppError("not_found", "That payment does not exist.", { status: 404 });
   await db.transaction(async (tx) => {
-    const [payment] = await tx.select({ id: payments.id }).from(payments).where(eq(payments.id, paymentId));
+    const [payment] = await tx
+      .select({ id: payments.id })
+      .from(payments)
+      .where(eq(payments.id, paymentId));
     if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
     await addPaymentEvent(tx, actor, { paymentId, type: "note", summary: note, data: { note } });
-    await recordStaffAction(tx, actor, { action: "payment.note", entityType: "payment", entityId: paymentId, note });
+    await recordStaffAction(tx, actor, {
+      action: "payment.note",
+      entityType: "payment",
+      entityId: paymentId,
+      note,
+    });
   });
 }

@@ -12,18 +12,27 @@ let app: TestApp;
 let actor: Actor;
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { DARAJA_TIMEOUT_MS: "1500" }, simulator: { hangMs: 3000, lateDelayMs: 200 } });
+  app = await startTestApp({
+    env: { DARAJA_TIMEOUT_MS: "1500" },
+    simulator: { hangMs: 3000, lateDelayMs: 200 },
+  });
   actor = actorFor(await makeUser(app.ctx, "support"));
 });
 afterAll(async () => app?.close());
 
-const pay = (phone: string, amount = 150) => initiatePayment(app.ctx, { orderRef: orderRef(), amount, phone }, actor);
+const pay = (phone: string, amount = 150) =>
+  initiatePayment(app.ctx, { orderRef: orderRef(), amount, phone }, actor);
 const settled = (id: string, status: string) =>
-  waitFor(async () => {
-    const p = await getPaymentView(app.ctx.db, id);
-    return p?.status === status ? p : null;
-  }, 5000, `payment ${id} to become ${status}`);
-const exceptionsOf = (paymentId: string) => app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, paymentId));
+  waitFor(
+    async () => {
+      const p = await getPaymentView(app.ctx.db, id);
+      return p?.status === status ? p : null;
+    },
+    5000,
+    `payment ${id} to become ${status}`,
+  );
+const exceptionsOf = (paymentId: string) =>
+  app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, paymentId));
 
 describe("initiation", () => {
   it("commits the payment, sends the push and waits as pending with the CheckoutRequestID", async () => {
@@ -32,28 +41,61 @@ describe("initiation", () => {
     expect(payment.attempts).toHaveLength(1);
     expect(payment.attempts[0].checkoutRequestId).toMatch(/^ws_CO_/);
     expect(payment.accountReference).toMatch(/^ORD\d+/);
-    expect(payment.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(["created", "push_accepted", "status_changed"]));
+    expect(payment.timeline.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["created", "push_accepted", "status_changed"]),
+    );
   });
 
   it("refuses a wrong phone number with a message a support agent understands", async () => {
-    await expect(initiatePayment(app.ctx, { orderRef: orderRef(), amount: 10, phone: "0612" }, actor)).rejects.toMatchObject({ status: 400, field: "phone" });
+    await expect(
+      initiatePayment(app.ctx, { orderRef: orderRef(), amount: 10, phone: "0612" }, actor),
+    ).rejects.toMatchObject({ status: 400, field: "phone" });
   });
 
   it("refuses cents and amounts outside M-Pesa's limits", async () => {
-    await expect(initiatePayment(app.ctx, { orderRef: orderRef(), amount: 10.5, phone: PHONES.pays }, actor)).rejects.toMatchObject({ field: "amount", message: expect.stringContaining("whole shillings") });
-    await expect(initiatePayment(app.ctx, { orderRef: orderRef(), amount: 250_001, phone: PHONES.pays }, actor)).rejects.toMatchObject({ field: "amount" });
+    await expect(
+      initiatePayment(app.ctx, { orderRef: orderRef(), amount: 10.5, phone: PHONES.pays }, actor),
+    ).rejects.toMatchObject({
+      field: "amount",
+      message: expect.stringContaining("whole shillings"),
+    });
+    await expect(
+      initiatePayment(
+        app.ctx,
+        { orderRef: orderRef(), amount: 250_001, phone: PHONES.pays },
+        actor,
+      ),
+    ).rejects.toMatchObject({ field: "amount" });
   });
 
   it("gives an order with an open prompt a 409 carrying the existing payment, and a paid order too", async () => {
     const ref = orderRef();
-    const first = await initiatePayment(app.ctx, { orderRef: ref, amount: 40, phone: PHONES.handset }, actor);
-    const second = initiatePayment(app.ctx, { orderRef: ref, amount: 40, phone: PHONES.handset }, actor);
-    await expect(second).rejects.toMatchObject({ status: 409, code: "order_open", details: { payment: { id: first.id } } });
+    const first = await initiatePayment(
+      app.ctx,
+      { orderRef: ref, amount: 40, phone: PHONES.handset },
+      actor,
+    );
+    const second = initiatePayment(
+      app.ctx,
+      { orderRef: ref, amount: 40, phone: PHONES.handset },
+      actor,
+    );
+    await expect(second).rejects.toMatchObject({
+      status: 409,
+      code: "order_open",
+      details: { payment: { id: first.id } },
+    });
 
     const paidRef = orderRef();
-    const paid = await initiatePayment(app.ctx, { orderRef: paidRef, amount: 41, phone: PHONES.pays }, actor);
+    const paid = await initiatePayment(
+      app.ctx,
+      { orderRef: paidRef, amount: 41, phone: PHONES.pays },
+      actor,
+    );
     await settled(paid.id, "paid");
-    await expect(initiatePayment(app.ctx, { orderRef: paidRef, amount: 41, phone: PHONES.pays }, actor)).rejects.toMatchObject({ status: 409, code: "order_paid" });
+    await expect(
+      initiatePayment(app.ctx, { orderRef: paidRef, amount: 41, phone: PHONES.pays }, actor),
+    ).rejects.toMatchObject({ status: 409, code: "order_paid" });
   });
 
   it("marks a payment failed with Daraja's reason when the push is refused", async () => {
@@ -83,7 +125,9 @@ describe("callbacks from the simulator", () => {
     const done = await settled(payment.id, status);
     if (status === "paid") {
       expect(done.receipt).toMatch(/^[A-Z0-9]{10}$/);
-      expect(done.receipts).toEqual([expect.objectContaining({ receipt: done.receipt, amount: 150, sources: ["callback"] })]);
+      expect(done.receipts).toEqual([
+        expect.objectContaining({ receipt: done.receipt, amount: 150, sources: ["callback"] }),
+      ]);
     } else {
       expect(done.receipt).toBeNull();
       expect(done.statusReason).toBeTruthy();
@@ -94,11 +138,16 @@ describe("callbacks from the simulator", () => {
     const payment = await pay(PHONES.duplicateCallback);
     await settled(payment.id, "paid");
     const rows = await waitFor(async () => {
-      const r = await app.ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.paymentId, payment.id));
+      const r = await app.ctx.db
+        .select()
+        .from(rawCallbacks)
+        .where(eq(rawCallbacks.paymentId, payment.id));
       return r.length === 2 && r.every((x) => x.outcome !== "received") ? r : null;
     });
     expect(rows.map((r) => r.outcome).sort()).toEqual(["applied", "duplicate"]);
-    expect(await app.ctx.db.select().from(receipts).where(eq(receipts.paymentId, payment.id))).toHaveLength(1);
+    expect(
+      await app.ctx.db.select().from(receipts).where(eq(receipts.paymentId, payment.id)),
+    ).toHaveLength(1);
   });
 
   it("opens conflicting_callback when a cancel follows a success, and keeps the payment paid", async () => {
@@ -136,7 +185,12 @@ describe("callbacks from the simulator", () => {
   it("opens double_payment when an old attempt succeeds after a re-sent prompt was paid", async () => {
     const payment = await pay(PHONES.lateSuccess, 77);
     await settled(payment.id, "expired");
-    await resendPrompt(app.ctx, payment.id, { phone: PHONES.pays, reason: "customer asked again" }, actor);
+    await resendPrompt(
+      app.ctx,
+      payment.id,
+      { phone: PHONES.pays, reason: "customer asked again" },
+      actor,
+    );
     await settled(payment.id, "paid");
     const types = await waitFor(async () => {
       const xs = (await exceptionsOf(payment.id)).map((x) => x.type);
@@ -150,23 +204,37 @@ describe("callbacks from the simulator", () => {
 describe("resending a prompt", () => {
   it("refuses while the last prompt is open and younger than two minutes", async () => {
     const payment = await pay(PHONES.handset);
-    await expect(resendPrompt(app.ctx, payment.id, { reason: "no prompt seen" }, actor)).rejects.toMatchObject({ status: 409, code: "prompt_pending" });
+    await expect(
+      resendPrompt(app.ctx, payment.id, { reason: "no prompt seen" }, actor),
+    ).rejects.toMatchObject({ status: 409, code: "prompt_pending" });
   });
 
   it("refuses for a paid payment", async () => {
     const payment = await pay(PHONES.pays);
     await settled(payment.id, "paid");
-    await expect(resendPrompt(app.ctx, payment.id, { reason: "again" }, actor)).rejects.toMatchObject({ code: "already_paid" });
+    await expect(
+      resendPrompt(app.ctx, payment.id, { reason: "again" }, actor),
+    ).rejects.toMatchObject({ code: "already_paid" });
   });
 
   it("re-opens a cancelled payment with a new attempt to a corrected phone that pays", async () => {
     const payment = await pay(PHONES.cancels);
     await settled(payment.id, "cancelled");
-    const resent = await resendPrompt(app.ctx, payment.id, { phone: "0708 000 001", reason: "customer gave the right number" }, actor);
+    const resent = await resendPrompt(
+      app.ctx,
+      payment.id,
+      { phone: "0708 000 001", reason: "customer gave the right number" },
+      actor,
+    );
     expect(resent.attempts).toHaveLength(2);
-    expect(resent.attempts[1]).toMatchObject({ phone: PHONES.pays, reason: "customer gave the right number" });
+    expect(resent.attempts[1]).toMatchObject({
+      phone: PHONES.pays,
+      reason: "customer gave the right number",
+    });
     const paid = await settled(payment.id, "paid");
     expect(paid.phone).toBe(PHONES.pays);
-    expect(paid.timeline.some((e) => e.type === "prompt_resent" && e.actor === actor.label)).toBe(true);
+    expect(paid.timeline.some((e) => e.type === "prompt_resent" && e.actor === actor.label)).toBe(
+      true,
+    );
   });
 });

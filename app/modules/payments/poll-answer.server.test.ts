@@ -3,7 +3,12 @@
 // query's 0, or contradicted), and the console's "check status now".
 import { eq } from "drizzle-orm";
 import { exceptions, rawCallbacks, staffAudit, stkAttempts } from "../../../db/schema";
-import { postStkCallback, startTestApp, stkCallbackBody, type TestApp } from "../../../tests/support/app";
+import {
+  postStkCallback,
+  startTestApp,
+  stkCallbackBody,
+  type TestApp,
+} from "../../../tests/support/app";
 import { insertDueAttempts } from "../../../tests/support/due-attempts";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
@@ -34,14 +39,17 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 const sweep = () => sweepDuePayments(app.ctx, { trigger: "cli" });
-const exceptionsOf = (paymentId: string) => app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, paymentId));
+const exceptionsOf = (paymentId: string) =>
+  app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, paymentId));
 async function bulk(outcome: string, amount = 100) {
   const { checkoutRequestIds } = await app.control("transactions", { count: 1, outcome, amount });
   const [due] = await insertDueAttempts(app.ctx.db, checkoutRequestIds, { amountKes: amount });
   return due;
 }
 const callback = (checkoutRequestId: string, receipt: string, from: string | null, amount = 100) =>
-  postStkCallback(app, stkCallbackBody({ checkoutRequestId, receipt, amount }), { headers: from ? { "X-Forwarded-For": from } : {} });
+  postStkCallback(app, stkCallbackBody({ checkoutRequestId, receipt, amount }), {
+    headers: from ? { "X-Forwarded-For": from } : {},
+  });
 
 describe("a query that disagrees with a callback", () => {
   it("never downgrades a receipt: a success callback during the query, then 1032, opens query_disagrees", async () => {
@@ -53,7 +61,12 @@ describe("a query that disagrees with a callback", () => {
 
     const view = (await getPaymentView(app.ctx.db, due.paymentId))!;
     expect(view).toMatchObject({ status: "paid", receipt: "TKL9RACE01", receiptPending: false });
-    expect(view.attempts[0]).toMatchObject({ status: "paid", pollCount: 1, nextPollAt: null, lastPollAnswer: expect.stringMatching(/^1032 /) });
+    expect(view.attempts[0]).toMatchObject({
+      status: "paid",
+      pollCount: 1,
+      nextPollAt: null,
+      lastPollAnswer: expect.stringMatching(/^1032 /),
+    });
     const [x] = await exceptionsOf(due.paymentId);
     expect(x).toMatchObject({ type: "query_disagrees", status: "open" });
   });
@@ -69,10 +82,22 @@ describe("a success callback from outside the allow-list", () => {
     expect(await sweep()).toMatchObject({ queried: 1, changed: 1 });
     const view = (await getPaymentView(app.ctx.db, due.paymentId))!;
     expect(view).toMatchObject({ status: "paid", receipt: "TKL9HELD01", receiptPending: false });
-    expect(view.receipts).toEqual([expect.objectContaining({ receipt: "TKL9HELD01", amount: 100, sources: ["callback"] })]);
-    const [raw] = await app.ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.checkoutRequestId, due.checkoutRequestId));
-    expect(raw).toMatchObject({ sourceTrusted: false, outcome: "applied", outcomeDetail: expect.stringContaining("TKL9HELD01") });
-    const [attempt] = await app.ctx.db.select().from(stkAttempts).where(eq(stkAttempts.id, due.attemptId));
+    expect(view.receipts).toEqual([
+      expect.objectContaining({ receipt: "TKL9HELD01", amount: 100, sources: ["callback"] }),
+    ]);
+    const [raw] = await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(eq(rawCallbacks.checkoutRequestId, due.checkoutRequestId));
+    expect(raw).toMatchObject({
+      sourceTrusted: false,
+      outcome: "applied",
+      outcomeDetail: expect.stringContaining("TKL9HELD01"),
+    });
+    const [attempt] = await app.ctx.db
+      .select()
+      .from(stkAttempts)
+      .where(eq(stkAttempts.id, due.attemptId));
     expect(attempt.sourceUntrustedSuccess).toBe(false);
     expect(await exceptionsOf(due.paymentId)).toEqual([]);
   });
@@ -84,20 +109,37 @@ describe("a success callback from outside the allow-list", () => {
     const view = (await getPaymentView(app.ctx.db, due.paymentId))!;
     expect(view).toMatchObject({ status: "cancelled", receipt: null });
     const [x] = await exceptionsOf(due.paymentId);
-    expect(x).toMatchObject({ type: "conflicting_callback", summary: expect.stringContaining("may be forged") });
+    expect(x).toMatchObject({
+      type: "conflicting_callback",
+      summary: expect.stringContaining("may be forged"),
+    });
   });
 });
 
 describe("check status now", () => {
   it("asks at once, whatever the next check time, and records who asked", async () => {
-    const payment = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 60, phone: PHONES.neverResolves }, actor);
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 60, phone: PHONES.neverResolves },
+      actor,
+    );
     const result = await checkPaymentNow(app.ctx, payment.id, actor);
     expect(result.answer).toBe("still processing");
     expect(result.message).toMatch(/no final answer yet/);
     expect(result.payment.attempts[0]).toMatchObject({ pollCount: 1, status: "pending" });
-    expect(result.payment.timeline.at(-1)).toMatchObject({ type: "poll", actor: `check now by ${actor.label}` });
-    const [audit] = await app.ctx.db.select().from(staffAudit).where(eq(staffAudit.entityId, payment.id));
-    expect(audit).toMatchObject({ action: "payment.check_status", actorUserId: actor.userId, after: { status: "pending", answer: "still processing" } });
+    expect(result.payment.timeline.at(-1)).toMatchObject({
+      type: "poll",
+      actor: `check now by ${actor.label}`,
+    });
+    const [audit] = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(eq(staffAudit.entityId, payment.id));
+    expect(audit).toMatchObject({
+      action: "payment.check_status",
+      actorUserId: actor.userId,
+      after: { status: "pending", answer: "still processing" },
+    });
   });
 
   it("settles a lost callback on the spot", async () => {
@@ -109,10 +151,22 @@ describe("check status now", () => {
 
   it("leaves an attempt another instance is asking about alone, and refuses a payment M-Pesa never accepted", async () => {
     const due = await bulk("lost_callback");
-    await app.ctx.db.update(stkAttempts).set({ pollClaimedBy: "other-instance", pollClaimedUntil: new Date(Date.now() + 60_000) }).where(eq(stkAttempts.id, due.attemptId));
-    await expect(checkPaymentNow(app.ctx, due.paymentId, actor)).rejects.toMatchObject({ code: "check_in_progress", status: 409 });
+    await app.ctx.db
+      .update(stkAttempts)
+      .set({ pollClaimedBy: "other-instance", pollClaimedUntil: new Date(Date.now() + 60_000) })
+      .where(eq(stkAttempts.id, due.attemptId));
+    await expect(checkPaymentNow(app.ctx, due.paymentId, actor)).rejects.toMatchObject({
+      code: "check_in_progress",
+      status: 409,
+    });
 
-    const busy = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 60, phone: PHONES.busy }, actor);
-    await expect(checkPaymentNow(app.ctx, busy.id, actor)).rejects.toMatchObject({ code: "cannot_query" });
+    const busy = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 60, phone: PHONES.busy },
+      actor,
+    );
+    await expect(checkPaymentNow(app.ctx, busy.id, actor)).rejects.toMatchObject({
+      code: "cannot_query",
+    });
   });
 });

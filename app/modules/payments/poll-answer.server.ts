@@ -17,7 +17,11 @@ import { describeAnswer, planNextCheck } from "./poll-schedule";
 import { isOpenPayment, type FinalOutcome } from "./transitions";
 
 /** final: a final answer was applied; waiting: asked again later; gave_up: now unknown; rate_limited: the sweep pauses. */
-export type PollOutcome = { kind: "final" | "waiting" | "gave_up" | "rate_limited"; changed: boolean; answer: string };
+export type PollOutcome = {
+  kind: "final" | "waiting" | "gave_up" | "rate_limited";
+  changed: boolean;
+  answer: string;
+};
 
 const OPEN_ATTEMPT = new Set<StkAttempt["status"]>(["initiating", "pending", "unknown"]);
 
@@ -25,7 +29,8 @@ export async function recordPollAnswer(
   ctx: AppContext,
   input: { attemptId: string; answer: QueryAnswer; actor: EventActor; claimedBy: string },
 ): Promise<PollOutcome> {
-  if (input.answer.kind === "final") return recordFinalAnswer(ctx, { ...input, answer: input.answer });
+  if (input.answer.kind === "final")
+    return recordFinalAnswer(ctx, { ...input, answer: input.answer });
   const { attemptId, answer, actor } = input;
   const label = describeAnswer(answer);
 
@@ -33,35 +38,73 @@ export async function recordPollAnswer(
     const { payment, attempt } = await lockAttempt(tx, attemptId);
     const now = ctx.now();
     const book = {
-      pollCount: attempt.pollCount + 1, lastPolledAt: now, lastPollAnswer: label, updatedAt: now,
+      pollCount: attempt.pollCount + 1,
+      lastPolledAt: now,
+      lastPollAnswer: label,
+      updatedAt: now,
       // Another instance may hold the claim if ours expired; its claim is not ours to clear.
-      ...(attempt.pollClaimedBy === input.claimedBy ? { pollClaimedBy: null, pollClaimedUntil: null } : {}),
+      ...(attempt.pollClaimedBy === input.claimedBy
+        ? { pollClaimedBy: null, pollClaimedUntil: null }
+        : {}),
     };
     const ref = { paymentId: payment.id, attemptId };
 
     if (answer.kind === "rate_limited") {
       // Not an answer about the payment: it stays due and is asked again once the pause is over.
       await tx.update(stkAttempts).set(book).where(eq(stkAttempts.id, attemptId));
-      await addPaymentEvent(tx, actor, { ...ref, type: "poll", summary: "STK Query: M-Pesa rate limit (Spike Arrest / quota); the poller pauses before asking again", data: { answer: label } });
+      await addPaymentEvent(tx, actor, {
+        ...ref,
+        type: "poll",
+        summary:
+          "STK Query: M-Pesa rate limit (Spike Arrest / quota); the poller pauses before asking again",
+        data: { answer: label },
+      });
       return { kind: "rate_limited", changed: false, answer: label };
     }
 
     // A callback (or a statement match) settled the attempt while we were asking: nothing to plan.
     if (!OPEN_ATTEMPT.has(attempt.status) || attempt.nextPollAt === null) {
-      await tx.update(stkAttempts).set({ ...book, nextPollAt: null }).where(eq(stkAttempts.id, attemptId));
-      await addPaymentEvent(tx, actor, { ...ref, type: "poll", summary: `STK Query: ${label}; the attempt is already ${attempt.status}`, data: { answer: label } });
+      await tx
+        .update(stkAttempts)
+        .set({ ...book, nextPollAt: null })
+        .where(eq(stkAttempts.id, attemptId));
+      await addPaymentEvent(tx, actor, {
+        ...ref,
+        type: "poll",
+        summary: `STK Query: ${label}; the attempt is already ${attempt.status}`,
+        data: { answer: label },
+      });
       return { kind: "waiting", changed: false, answer: label };
     }
 
-    const plan = planNextCheck({ now, attemptCreatedAt: attempt.createdAt, pollCount: book.pollCount, giveUpAfterS: ctx.config.poller.giveUpAfterS });
+    const plan = planNextCheck({
+      now,
+      attemptCreatedAt: attempt.createdAt,
+      pollCount: book.pollCount,
+      giveUpAfterS: ctx.config.poller.giveUpAfterS,
+    });
     if (plan.giveUp) {
-      const changed = await giveUp(tx, ctx, actor, { payment, attempt, label, pollCount: book.pollCount, now });
-      await tx.update(stkAttempts).set({ ...book, nextPollAt: null }).where(eq(stkAttempts.id, attemptId));
+      const changed = await giveUp(tx, ctx, actor, {
+        payment,
+        attempt,
+        label,
+        pollCount: book.pollCount,
+        now,
+      });
+      await tx
+        .update(stkAttempts)
+        .set({ ...book, nextPollAt: null })
+        .where(eq(stkAttempts.id, attemptId));
       return { kind: "gave_up", changed, answer: label };
     }
-    await tx.update(stkAttempts).set({ ...book, nextPollAt: plan.at }).where(eq(stkAttempts.id, attemptId));
+    await tx
+      .update(stkAttempts)
+      .set({ ...book, nextPollAt: plan.at })
+      .where(eq(stkAttempts.id, attemptId));
     await addPaymentEvent(tx, actor, {
-      ...ref, type: "poll", summary: `STK Query: ${label} (check ${book.pollCount}); next check ${formatEat(plan.at)}`,
+      ...ref,
+      type: "poll",
+      summary: `STK Query: ${label} (check ${book.pollCount}); next check ${formatEat(plan.at)}`,
       data: { answer: label, nextPollAt: plan.at.toISOString() },
     });
     return { kind: "waiting", changed: false, answer: label };
@@ -70,62 +113,125 @@ export async function recordPollAnswer(
 
 async function recordFinalAnswer(
   ctx: AppContext,
-  input: { attemptId: string; answer: Extract<QueryAnswer, { kind: "final" }>; actor: EventActor; claimedBy: string },
+  input: {
+    attemptId: string;
+    answer: Extract<QueryAnswer, { kind: "final" }>;
+    actor: EventActor;
+    claimedBy: string;
+  },
 ): Promise<PollOutcome> {
   const { attemptId, answer, actor } = input;
   const label = describeAnswer(answer);
   const result = classifyStkResult(answer.resultCode);
   const success = result.outcome === "paid";
-  const [before] = await ctx.db.select({ held: stkAttempts.sourceUntrustedSuccess }).from(stkAttempts).where(eq(stkAttempts.id, attemptId));
+  const [before] = await ctx.db
+    .select({ held: stkAttempts.sourceUntrustedSuccess })
+    .from(stkAttempts)
+    .where(eq(stkAttempts.id, attemptId));
   // A held, untrusted success callback is vouched for by this 0: apply it first, so the payment
   // becomes paid with the callback's receipt (and amount check) rather than "receipt pending".
-  const confirmedHeld = success && before?.held ? (await confirmHeldSuccess(ctx, attemptId, actor)).length > 0 : false;
+  const confirmedHeld =
+    success && before?.held ? (await confirmHeldSuccess(ctx, attemptId, actor)).length > 0 : false;
 
   return ctx.db.transaction(async (tx) => {
     const now = ctx.now();
     // applyStkEvidence takes the row locks (payment, then attempt) and ends polling on a final status.
     const applied = await applyStkEvidence(tx, actor, {
-      attemptId, now,
-      evidence: { source: "query", outcome: result.outcome as FinalOutcome, resultCode: result.code, resultDesc: answer.resultDesc, receipt: null, amountKes: null },
+      attemptId,
+      now,
+      evidence: {
+        source: "query",
+        outcome: result.outcome as FinalOutcome,
+        resultCode: result.code,
+        resultDesc: answer.resultDesc,
+        receipt: null,
+        amountKes: null,
+      },
     });
     if (before?.held && !success) await contradictHeldSuccess(tx, actor, attemptId, result.code);
     const mine = sql`${stkAttempts.pollClaimedBy} = ${input.claimedBy}`;
-    await tx.update(stkAttempts).set({
-      pollCount: sql`${stkAttempts.pollCount} + 1`, lastPolledAt: now, lastPollAnswer: label, nextPollAt: null, sourceUntrustedSuccess: false, updatedAt: now,
-      pollClaimedBy: sql`case when ${mine} then null else ${stkAttempts.pollClaimedBy} end`,
-      pollClaimedUntil: sql`case when ${mine} then null else ${stkAttempts.pollClaimedUntil} end`,
-    }).where(eq(stkAttempts.id, attemptId));
-    return { kind: "final", changed: confirmedHeld || applied.decision.outcome !== "duplicate", answer: label };
+    await tx
+      .update(stkAttempts)
+      .set({
+        pollCount: sql`${stkAttempts.pollCount} + 1`,
+        lastPolledAt: now,
+        lastPollAnswer: label,
+        nextPollAt: null,
+        sourceUntrustedSuccess: false,
+        updatedAt: now,
+        pollClaimedBy: sql`case when ${mine} then null else ${stkAttempts.pollClaimedBy} end`,
+        pollClaimedUntil: sql`case when ${mine} then null else ${stkAttempts.pollClaimedUntil} end`,
+      })
+      .where(eq(stkAttempts.id, attemptId));
+    return {
+      kind: "final",
+      changed: confirmedHeld || applied.decision.outcome !== "duplicate",
+      answer: label,
+    };
   });
 }
 
 /** SPEC §5/§12.3: after the give-up time, the attempt and (if it speaks for it) the payment become unknown. */
 async function giveUp(
-  tx: Db, ctx: AppContext, actor: EventActor,
+  tx: Db,
+  ctx: AppContext,
+  actor: EventActor,
   input: { payment: Payment; attempt: StkAttempt; label: string; pollCount: number; now: Date },
 ): Promise<boolean> {
   const { payment, attempt, now } = input;
   const reason = `No final answer from M-Pesa ${ctx.config.poller.giveUpAfterS} s after the prompt (last answer: ${input.label}); needs reconciliation`;
-  await addPaymentEvent(tx, actor, { paymentId: payment.id, attemptId: attempt.id, type: "poll_gave_up", summary: `Poller gave up: ${reason}`, data: { answer: input.label, pollCount: input.pollCount } });
+  await addPaymentEvent(tx, actor, {
+    paymentId: payment.id,
+    attemptId: attempt.id,
+    type: "poll_gave_up",
+    summary: `Poller gave up: ${reason}`,
+    data: { answer: input.label, pollCount: input.pollCount },
+  });
   const changedAttempt = attempt.status !== "unknown";
   // The attempt's status is bookkeeping of this module's own verdict; the payment's goes through the one writer.
-  if (changedAttempt) await tx.update(stkAttempts).set({ status: "unknown", updatedAt: now }).where(eq(stkAttempts.id, attempt.id));
-  const [{ latest }] = await tx.select({ latest: max(stkAttempts.seq) }).from(stkAttempts).where(eq(stkAttempts.paymentId, payment.id));
+  if (changedAttempt)
+    await tx
+      .update(stkAttempts)
+      .set({ status: "unknown", updatedAt: now })
+      .where(eq(stkAttempts.id, attempt.id));
+  const [{ latest }] = await tx
+    .select({ latest: max(stkAttempts.seq) })
+    .from(stkAttempts)
+    .where(eq(stkAttempts.paymentId, payment.id));
   const paymentSpeaks = latest === attempt.seq && isOpenPayment(payment.status);
-  if (paymentSpeaks) await writePaymentStatus(tx, actor, payment, "unknown", { now, reason, attemptId: attempt.id });
+  if (paymentSpeaks)
+    await writePaymentStatus(tx, actor, payment, "unknown", { now, reason, attemptId: attempt.id });
   const exceptionId = await openException(tx, actor, {
-    type: "unknown_outcome", dedupeKey: `unknown_outcome:${attempt.id}:poll`, paymentId: payment.id, attemptId: attempt.id,
-    amountAtStakeKes: attempt.amountKes, summary: reason,
-    details: { stage: "poll", lastAnswer: input.label, pollCount: input.pollCount, checkoutRequestId: attempt.checkoutRequestId, givenUpAt: now.toISOString() },
+    type: "unknown_outcome",
+    dedupeKey: `unknown_outcome:${attempt.id}:poll`,
+    paymentId: payment.id,
+    attemptId: attempt.id,
+    amountAtStakeKes: attempt.amountKes,
+    summary: reason,
+    details: {
+      stage: "poll",
+      lastAnswer: input.label,
+      pollCount: input.pollCount,
+      checkoutRequestId: attempt.checkoutRequestId,
+      givenUpAt: now.toISOString(),
+    },
   });
   return changedAttempt || paymentSpeaks || exceptionId !== null;
 }
 
 /** A held success callback that STK Query contradicts may be forged (SPEC §4.4): a person looks. */
-async function contradictHeldSuccess(tx: Db, actor: EventActor, attemptId: string, resultCode: string) {
+async function contradictHeldSuccess(
+  tx: Db,
+  actor: EventActor,
+  attemptId: string,
+  resultCode: string,
+) {
   const [attempt] = await tx.select().from(stkAttempts).where(eq(stkAttempts.id, attemptId));
   await openException(tx, actor, {
-    type: "conflicting_callback", dedupeKey: `conflicting_callback:${attempt.id}:untrusted`, paymentId: attempt.paymentId, attemptId: attempt.id,
+    type: "conflicting_callback",
+    dedupeKey: `conflicting_callback:${attempt.id}:untrusted`,
+    paymentId: attempt.paymentId,
+    attemptId: attempt.id,
     amountAtStakeKes: attempt.amountKes,
     summary: `A success callback from an address outside the allow-list was contradicted by STK Query (ResultCode ${resultCode}); it may be forged`,
     details: { queryResultCode: resultCode },

@@ -15,20 +15,33 @@ const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
  * Takes the next query slot in one UPDATE … RETURNING, so instances never share a slot. Returns how
  * long to wait before sending, or the end of the pause when the sweep must stop instead.
  */
-export async function takeQuerySlot(db: Db, input: { instanceId: string; maxQps: number; now: Date }): Promise<{ waitMs: number } | { backoffUntil: Date }> {
+export async function takeQuerySlot(
+  db: Db,
+  input: { instanceId: string; maxQps: number; now: Date },
+): Promise<{ waitMs: number } | { backoffUntil: Date }> {
   const gap = sql`(${1000 / input.maxQps}::float8 * interval '1 millisecond')`;
   const [slot] = await db.transaction(async (tx) => {
     // Every query of every instance updates this one row, so its commit is the poller's speed limit.
     // A slot is worthless after a crash: its commit need not wait for the disk.
     await tx.execute(sql`set local synchronous_commit = off`);
-    return tx.insert(jobLeases)
-      .values({ key: POLLER_LEASE_KEY, holder: input.instanceId, expiresAt: sql`clock_timestamp() + ${gap}` })
+    return tx
+      .insert(jobLeases)
+      .values({
+        key: POLLER_LEASE_KEY,
+        holder: input.instanceId,
+        expiresAt: sql`clock_timestamp() + ${gap}`,
+      })
       .onConflictDoUpdate({
         target: jobLeases.key,
-        set: { holder: input.instanceId, expiresAt: sql`greatest(${jobLeases.expiresAt}, clock_timestamp()) + ${gap}` },
+        set: {
+          holder: input.instanceId,
+          expiresAt: sql`greatest(${jobLeases.expiresAt}, clock_timestamp()) + ${gap}`,
+        },
         setWhere: sql`${jobLeases.backoffUntil} is null or ${jobLeases.backoffUntil} <= ${at(input.now)}`,
       })
-      .returning({ waitMs: sql<number>`(extract(epoch from (${jobLeases.expiresAt} - ${gap} - clock_timestamp())) * 1000)::float8` });
+      .returning({
+        waitMs: sql<number>`(extract(epoch from (${jobLeases.expiresAt} - ${gap} - clock_timestamp())) * 1000)::float8`,
+      });
   });
   if (slot) return { waitMs: Math.max(0, Number(slot.waitMs)) };
   return { backoffUntil: (await getSweepBackoff(db, input.now)) ?? input.now };
@@ -36,7 +49,10 @@ export async function takeQuerySlot(db: Db, input: { instanceId: string; maxQps:
 
 /** The end of the current sweep-wide pause, or null when the poller may query. */
 export async function getSweepBackoff(db: Db, now: Date): Promise<Date | null> {
-  const [row] = await db.select({ until: jobLeases.backoffUntil }).from(jobLeases).where(eq(jobLeases.key, POLLER_LEASE_KEY));
+  const [row] = await db
+    .select({ until: jobLeases.backoffUntil })
+    .from(jobLeases)
+    .where(eq(jobLeases.key, POLLER_LEASE_KEY));
   return row?.until && row.until.getTime() > now.getTime() ? row.until : null;
 }
 
@@ -45,14 +61,32 @@ export async function getSweepBackoff(db: Db, now: Date): Promise<Date | null> {
  * extend nothing; a limit hit again soon after a pause doubles the next one. updated_at marks when
  * the pause was set (the slot updates above leave it alone), which is how the doubling is measured.
  */
-export async function backOffSweep(db: Db, input: { instanceId: string; now: Date }): Promise<Date> {
+export async function backOffSweep(
+  db: Db,
+  input: { instanceId: string; now: Date },
+): Promise<Date> {
   return db.transaction(async (tx) => {
-    await tx.insert(jobLeases).values({ key: POLLER_LEASE_KEY, holder: input.instanceId, expiresAt: sql`clock_timestamp()` }).onConflictDoNothing();
-    const [row] = await tx.select().from(jobLeases).where(eq(jobLeases.key, POLLER_LEASE_KEY)).for("update");
-    if (row.backoffUntil && row.backoffUntil.getTime() > input.now.getTime()) return row.backoffUntil;
+    await tx
+      .insert(jobLeases)
+      .values({
+        key: POLLER_LEASE_KEY,
+        holder: input.instanceId,
+        expiresAt: sql`clock_timestamp()`,
+      })
+      .onConflictDoNothing();
+    const [row] = await tx
+      .select()
+      .from(jobLeases)
+      .where(eq(jobLeases.key, POLLER_LEASE_KEY))
+      .for("update");
+    if (row.backoffUntil && row.backoffUntil.getTime() > input.now.getTime())
+      return row.backoffUntil;
     const previous = row.backoffUntil ? { setAt: row.updatedAt, until: row.backoffUntil } : null;
     const until = new Date(input.now.getTime() + sweepBackoffMs(previous, input.now));
-    await tx.update(jobLeases).set({ backoffUntil: until, updatedAt: input.now, holder: input.instanceId }).where(eq(jobLeases.key, POLLER_LEASE_KEY));
+    await tx
+      .update(jobLeases)
+      .set({ backoffUntil: until, updatedAt: input.now, holder: input.instanceId })
+      .where(eq(jobLeases.key, POLLER_LEASE_KEY));
     return until;
   });
 }

@@ -41,7 +41,8 @@ export function planNextCheck(
 
 /** The next sweep-wide pause, given the one before it (if any). */
 export function sweepBackoffMs(previous: { setAt: Date; until: Date } | null, now: Date): number {
-  if (!previous || now.getTime() - previous.until.getTime() > BACKOFF_MEMORY_MS) return BACKOFF_FIRST_MS;
+  if (!previous || now.getTime() - previous.until.getTime() > BACKOFF_MEMORY_MS)
+    return BACKOFF_FIRST_MS;
   const last = previous.until.getTime() - previous.setAt.getTime();
   return Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS, last * 2));
 }

@@ -21,11 +21,20 @@ describe("several poller instances on one database", () => {
   beforeEach(async () => {
     app = await startTestApp({ env: { POLL_MAX_QPS: "200" } });
     // A second "process": same database and simulator, its own pool and instance id.
-    const [{ name }] = rowsOf<{ name: string }>(await app.ctx.db.execute("select current_database() as name"));
+    const [{ name }] = rowsOf<{ name: string }>(
+      await app.ctx.db.execute("select current_database() as name"),
+    );
     const url = new URL(testDatabaseUrl()!);
     url.pathname = `/${name}`;
     const database = await openDatabase({ databaseUrl: url.toString(), poolMax: 10 });
-    const config = loadConfig({ NODE_ENV: "test", MPESA_ENVIRONMENT: "simulator", DARAJA_BASE_URL: app.simulatorUrl, PUBLIC_URL: app.appUrl, MPESA_CALLBACK_TOKEN: "test-callback-token", POLL_MAX_QPS: "200" });
+    const config = loadConfig({
+      NODE_ENV: "test",
+      MPESA_ENVIRONMENT: "simulator",
+      DARAJA_BASE_URL: app.simulatorUrl,
+      PUBLIC_URL: app.appUrl,
+      MPESA_CALLBACK_TOKEN: "test-callback-token",
+      POLL_MAX_QPS: "200",
+    });
     other = await createContext(config, { database, migrate: false, log: createLog("silent") });
   });
   afterEach(async () => {
@@ -34,7 +43,10 @@ describe("several poller instances on one database", () => {
   });
 
   it("two pollers sweeping 200 due attempts at once ask about each exactly once, within one shared rate", async () => {
-    const { checkoutRequestIds } = await app.control("transactions", { count: 200, outcome: "lost_callback" });
+    const { checkoutRequestIds } = await app.control("transactions", {
+      count: 200,
+      outcome: "lost_callback",
+    });
     await insertDueAttempts(app.ctx.db, checkoutRequestIds);
 
     const started = performance.now();
@@ -54,18 +66,35 @@ describe("several poller instances on one database", () => {
     // 200 queries at 200 a second across both instances cannot take much less than a second.
     expect(elapsedMs).toBeGreaterThan(900);
 
-    const attempts = await app.ctx.db.select({ status: stkAttempts.status, claimedBy: stkAttempts.pollClaimedBy, polls: stkAttempts.pollCount }).from(stkAttempts);
-    expect(attempts.every((x) => x.status === "paid" && x.claimedBy === null && x.polls === 1)).toBe(true);
-    expect(await sweepDuePayments(other.ctx, { trigger: "schedule" })).toMatchObject({ due: 0, queried: 0 });
+    const attempts = await app.ctx.db
+      .select({
+        status: stkAttempts.status,
+        claimedBy: stkAttempts.pollClaimedBy,
+        polls: stkAttempts.pollCount,
+      })
+      .from(stkAttempts);
+    expect(
+      attempts.every((x) => x.status === "paid" && x.claimedBy === null && x.polls === 1),
+    ).toBe(true);
+    expect(await sweepDuePayments(other.ctx, { trigger: "schedule" })).toMatchObject({
+      due: 0,
+      queried: 0,
+    });
   });
 
   it("a rate limit met by one instance pauses the other too", async () => {
-    const { checkoutRequestIds } = await app.control("transactions", { count: 4, outcome: "lost_callback" });
+    const { checkoutRequestIds } = await app.control("transactions", {
+      count: 4,
+      outcome: "lost_callback",
+    });
     await insertDueAttempts(app.ctx.db, checkoutRequestIds);
     await app.control("next-query", { response: "quota" });
     const limited = await sweepDuePayments(app.ctx, { trigger: "schedule", limit: 1 });
     expect(limited).toMatchObject({ queried: 1, backoffUntil: expect.any(Date) });
-    expect(await sweepDuePayments(other.ctx, { trigger: "schedule" })).toMatchObject({ status: "skipped", queried: 0 });
+    expect(await sweepDuePayments(other.ctx, { trigger: "schedule" })).toMatchObject({
+      status: "skipped",
+      queried: 0,
+    });
     expect(app.simulator.snapshot().counts.queries).toBe(1);
   });
 
@@ -88,18 +117,35 @@ describe("several poller instances on one database", () => {
   });
 
   it("two scheduled jobs run each tick once between them", async () => {
-    const everySecond = (ctx: AppContext): AppContext => ({ ...ctx, config: { ...ctx.config, poller: { ...ctx.config.poller, schedule: "* * * * * *" } } });
+    const everySecond = (ctx: AppContext): AppContext => ({
+      ...ctx,
+      config: { ...ctx.config, poller: { ...ctx.config.poller, schedule: "* * * * * *" } },
+    });
     const jobs = [startPollPending(everySecond(app.ctx)), startPollPending(everySecond(other.ctx))];
     try {
-      await waitFor(async () => (await app.ctx.db.select().from(pollerRuns)).length >= 3, 6000, "three scheduled runs");
+      await waitFor(
+        async () => (await app.ctx.db.select().from(pollerRuns)).length >= 3,
+        6000,
+        "three scheduled runs",
+      );
     } finally {
       await Promise.all(jobs.map((j) => j.stop()));
     }
-    const runs = await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.trigger, "schedule"));
-    const ticks = await app.ctx.db.select().from(jobLeases).where(like(jobLeases.key, "poll-pending:%"));
+    const runs = await app.ctx.db
+      .select()
+      .from(pollerRuns)
+      .where(eq(pollerRuns.trigger, "schedule"));
+    const ticks = await app.ctx.db
+      .select()
+      .from(jobLeases)
+      .where(like(jobLeases.key, "poll-pending:%"));
     expect(runs.length).toBe(ticks.length);
     // A tick elected just as stop() aborts records itself as skipped ("stopping"); nothing fails.
-    expect(runs.filter((r) => !(r.status === "ok" || (r.status === "skipped" && r.error === "stopping")))).toEqual([]);
+    expect(
+      runs.filter(
+        (r) => !(r.status === "ok" || (r.status === "skipped" && r.error === "stopping")),
+      ),
+    ).toEqual([]);
     expect(new Set(ticks.map((t) => t.holder))).toEqual(new Set(runs.map((r) => r.instance)));
   });
 });

@@ -19,13 +19,18 @@ let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
 
 beforeAll(async () => {
-  app = await startTestApp({ now: clock, env: { POLL_FIRST_AFTER_S: "30", POLL_GIVE_UP_AFTER_S: "300", POLL_MAX_QPS: "2" } });
+  app = await startTestApp({
+    now: clock,
+    env: { POLL_FIRST_AFTER_S: "30", POLL_GIVE_UP_AFTER_S: "300", POLL_MAX_QPS: "2" },
+  });
   actor = actorFor(await makeUser(app.ctx, "support"));
 });
 afterAll(async () => app?.close());
 // One app per file (PGlite takes seconds to start): each test begins with nothing due and no pause.
 beforeEach(async () => {
-  await app.ctx.db.update(stkAttempts).set({ nextPollAt: null, pollClaimedBy: null, pollClaimedUntil: null });
+  await app.ctx.db
+    .update(stkAttempts)
+    .set({ nextPollAt: null, pollClaimedBy: null, pollClaimedUntil: null });
   await app.ctx.db.delete(jobLeases);
   await app.control("reset");
 });
@@ -35,18 +40,33 @@ async function advance(seconds: number) {
   await app.control("config", { clock: { offsetMs } }); // Daraja checks our Timestamp against its own clock
 }
 const sweep = () => sweepDuePayments(app.ctx, { trigger: "cli" });
-const attemptOf = async (paymentId: string) => (await app.ctx.db.select().from(stkAttempts).where(eq(stkAttempts.paymentId, paymentId)))[0];
+const attemptOf = async (paymentId: string) =>
+  (await app.ctx.db.select().from(stkAttempts).where(eq(stkAttempts.paymentId, paymentId)))[0];
 const queries = () => app.simulator.snapshot().counts.queries;
 const settledAtSimulator = (checkoutRequestId: string) =>
-  waitFor(() => app.simulator.snapshot().prompts?.find((p) => p.checkoutRequestId === checkoutRequestId && p.status !== "pending"), 3000, "the simulated payment");
+  waitFor(
+    () =>
+      app.simulator
+        .snapshot()
+        .prompts?.find((p) => p.checkoutRequestId === checkoutRequestId && p.status !== "pending"),
+    3000,
+    "the simulated payment",
+  );
 async function bulk(count: number, outcome: string, extra: Record<string, unknown> = {}) {
   const { checkoutRequestIds } = await app.control("transactions", { count, outcome, ...extra });
-  return insertDueAttempts(app.ctx.db, checkoutRequestIds, { createdAt: clock(), nextPollAt: clock() });
+  return insertDueAttempts(app.ctx.db, checkoutRequestIds, {
+    createdAt: clock(),
+    nextPollAt: clock(),
+  });
 }
 
 describe("a lost callback", () => {
   it("is recovered by the poller: paid on the query's 0, receipt pending, until a late callback brings it", async () => {
-    const payment = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 150, phone: PHONES.lostCallback }, actor);
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 150, phone: PHONES.lostCallback },
+      actor,
+    );
     const checkoutRequestId = payment.attempts[0].checkoutRequestId!;
     await settledAtSimulator(checkoutRequestId);
 
@@ -58,24 +78,52 @@ describe("a lost callback", () => {
 
     const view = (await getPaymentView(app.ctx.db, payment.id))!;
     expect(view).toMatchObject({ status: "paid", receipt: null, receiptPending: true });
-    expect(view.attempts[0]).toMatchObject({ status: "paid", pollCount: 1, nextPollAt: null, lastPollAnswer: expect.stringMatching(/^0 /) });
-    expect(view.timeline.find((e) => e.type === "query")).toMatchObject({ actorType: "poller", summary: expect.stringContaining("receipt pending") });
+    expect(view.attempts[0]).toMatchObject({
+      status: "paid",
+      pollCount: 1,
+      nextPollAt: null,
+      lastPollAnswer: expect.stringMatching(/^0 /),
+    });
+    expect(view.timeline.find((e) => e.type === "query")).toMatchObject({
+      actorType: "poller",
+      summary: expect.stringContaining("receipt pending"),
+    });
     const [row] = await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.id, run.runId!));
-    expect(row).toMatchObject({ status: "ok", trigger: "cli", due: 1, queried: 1, changed: 1, errors: 0, instance: app.ctx.instanceId });
+    expect(row).toMatchObject({
+      status: "ok",
+      trigger: "cli",
+      due: 1,
+      queried: 1,
+      changed: 1,
+      errors: 0,
+      instance: app.ctx.instanceId,
+    });
     expect(row.finishedAt).not.toBeNull();
 
     await app.control(`callbacks/${checkoutRequestId}/resend`);
-    const withReceipt = await waitFor(async () => {
-      const p = await getPaymentView(app.ctx.db, payment.id);
-      return p?.receipt ? p : null;
-    }, 3000, "the receipt");
-    expect(withReceipt).toMatchObject({ status: "paid", receiptPending: false, receipt: expect.stringMatching(/^[A-Z0-9]{10}$/) });
+    const withReceipt = await waitFor(
+      async () => {
+        const p = await getPaymentView(app.ctx.db, payment.id);
+        return p?.receipt ? p : null;
+      },
+      3000,
+      "the receipt",
+    );
+    expect(withReceipt).toMatchObject({
+      status: "paid",
+      receiptPending: false,
+      receipt: expect.stringMatching(/^[A-Z0-9]{10}$/),
+    });
   });
 });
 
 describe("answers that are not final", () => {
   it("asks again after 'being processed' with growing gaps, then applies the success", async () => {
-    const payment = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 90, phone: PHONES.lostCallback }, actor);
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 90, phone: PHONES.lostCallback },
+      actor,
+    );
     await settledAtSimulator(payment.attempts[0].checkoutRequestId!);
     await app.control("next-query", { response: "pending", times: 3 });
 
@@ -84,7 +132,8 @@ describe("answers that are not final", () => {
       await advance(wait);
       expect((await sweep()).queried).toBe(1);
       const attempt = await attemptOf(payment.id);
-      if (attempt.nextPollAt) gaps.push((attempt.nextPollAt.getTime() - attempt.lastPolledAt!.getTime()) / 1000);
+      if (attempt.nextPollAt)
+        gaps.push((attempt.nextPollAt.getTime() - attempt.lastPolledAt!.getTime()) / 1000);
     }
     // 15 s, 30 s, 60 s, each ±20 % jitter
     expect(gaps).toHaveLength(3);
@@ -97,14 +146,20 @@ describe("answers that are not final", () => {
     expect(view.attempts[0]).toMatchObject({ pollCount: 4, nextPollAt: null });
     const polls = view.timeline.filter((e) => e.type === "poll");
     expect(polls).toHaveLength(3);
-    expect(polls.every((e) => e.actorType === "poller" && /still processing/.test(e.summary))).toBe(true);
+    expect(polls.every((e) => e.actorType === "poller" && /still processing/.test(e.summary))).toBe(
+      true,
+    );
   });
 
   it("reads the 2026 form (HTTP 200, ResultCode 4999) as 'still processing'", async () => {
     const [due] = await bulk(1, "pending_4999", { pendingMs: 800 });
     expect(await sweep()).toMatchObject({ queried: 1, changed: 0 });
     const waiting = await attemptOf(due.paymentId);
-    expect(waiting).toMatchObject({ status: "pending", pollCount: 1, lastPollAnswer: "still processing" });
+    expect(waiting).toMatchObject({
+      status: "pending",
+      pollCount: 1,
+      lastPollAnswer: "still processing",
+    });
     expect(waiting.nextPollAt!.getTime()).toBeGreaterThan(clock().getTime() + 10_000);
 
     await settledAtSimulator(due.checkoutRequestId);
@@ -114,7 +169,11 @@ describe("answers that are not final", () => {
   });
 
   it("gives up after POLL_GIVE_UP_AFTER_S: attempt and payment unknown, with an unknown_outcome exception", async () => {
-    const payment = await initiatePayment(app.ctx, { orderRef: orderRef(), amount: 75, phone: PHONES.neverResolves }, actor);
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 75, phone: PHONES.neverResolves },
+      actor,
+    );
     await advance(31);
     expect(await sweep()).toMatchObject({ queried: 1, gaveUp: 0 });
     await advance(300);
@@ -122,11 +181,30 @@ describe("answers that are not final", () => {
 
     const view = (await getPaymentView(app.ctx.db, payment.id))!;
     expect(view.status).toBe("unknown");
-    expect(view.attempts[0]).toMatchObject({ status: "unknown", nextPollAt: null, pollCount: 2, lastPollAnswer: "still processing" });
-    const [x] = await app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, payment.id));
-    expect(x).toMatchObject({ type: "unknown_outcome", status: "open", dedupeKey: `unknown_outcome:${view.attempts[0].id}:poll`, amountAtStakeKes: 75 });
-    expect(x.details).toMatchObject({ stage: "poll", lastAnswer: "still processing", pollCount: 2 });
-    expect(view.timeline.find((e) => e.type === "poll_gave_up")).toMatchObject({ actorType: "poller" });
+    expect(view.attempts[0]).toMatchObject({
+      status: "unknown",
+      nextPollAt: null,
+      pollCount: 2,
+      lastPollAnswer: "still processing",
+    });
+    const [x] = await app.ctx.db
+      .select()
+      .from(exceptions)
+      .where(eq(exceptions.paymentId, payment.id));
+    expect(x).toMatchObject({
+      type: "unknown_outcome",
+      status: "open",
+      dedupeKey: `unknown_outcome:${view.attempts[0].id}:poll`,
+      amountAtStakeKes: 75,
+    });
+    expect(x.details).toMatchObject({
+      stage: "poll",
+      lastAnswer: "still processing",
+      pollCount: 2,
+    });
+    expect(view.timeline.find((e) => e.type === "poll_gave_up")).toMatchObject({
+      actorType: "poller",
+    });
     expect(await sweep()).toMatchObject({ due: 0, queried: 0 }); // nothing left to ask
   });
 });
@@ -140,7 +218,15 @@ describe("Daraja's rate limit", () => {
     expect((limited.backoffUntil!.getTime() - clock().getTime()) / 1000).toBeGreaterThan(13);
     const [lease] = await app.ctx.db.select().from(jobLeases).where(eq(jobLeases.key, "poller"));
     expect(lease.backoffUntil).toEqual(limited.backoffUntil);
-    const attempts = await app.ctx.db.select().from(stkAttempts).where(inArray(stkAttempts.id, due.map((d) => d.attemptId)));
+    const attempts = await app.ctx.db
+      .select()
+      .from(stkAttempts)
+      .where(
+        inArray(
+          stkAttempts.id,
+          due.map((d) => d.attemptId),
+        ),
+      );
     expect(attempts.map((a) => a.pollCount).sort()).toEqual([0, 0, 1]); // the unasked two are not counted
     expect(attempts.every((a) => a.pollClaimedBy === null && a.status === "pending")).toBe(true);
     expect(attempts.find((a) => a.pollCount === 1)!.lastPollAnswer).toBe("rate limited");
@@ -170,17 +256,35 @@ describe("stopping and dying mid-sweep", () => {
     const run = await running;
     expect(run.queried).toBeLessThan(12);
     expect(run.queried).toBe(queries());
-    const attempts = await app.ctx.db.select().from(stkAttempts).where(inArray(stkAttempts.id, due.map((d) => d.attemptId)));
+    const attempts = await app.ctx.db
+      .select()
+      .from(stkAttempts)
+      .where(
+        inArray(
+          stkAttempts.id,
+          due.map((d) => d.attemptId),
+        ),
+      );
     expect(attempts.filter((a) => a.pollClaimedBy !== null)).toEqual([]);
     expect(attempts.filter((a) => a.status === "paid")).toHaveLength(run.queried);
-    expect(attempts.filter((a) => a.status === "pending").every((a) => a.pollCount === 0 && a.nextPollAt !== null)).toBe(true);
+    expect(
+      attempts
+        .filter((a) => a.status === "pending")
+        .every((a) => a.pollCount === 0 && a.nextPollAt !== null),
+    ).toBe(true);
     const [row] = await app.ctx.db.select().from(pollerRuns).where(eq(pollerRuns.id, run.runId!));
     expect(row.status).toBe("ok");
   });
 
   it("asks about an attempt a dead instance had claimed once that claim's lease has lapsed", async () => {
     const [due] = await bulk(1, "lost_callback");
-    await app.ctx.db.update(stkAttempts).set({ pollClaimedBy: "dead-instance", pollClaimedUntil: new Date(clock().getTime() + 60_000) }).where(eq(stkAttempts.id, due.attemptId));
+    await app.ctx.db
+      .update(stkAttempts)
+      .set({
+        pollClaimedBy: "dead-instance",
+        pollClaimedUntil: new Date(clock().getTime() + 60_000),
+      })
+      .where(eq(stkAttempts.id, due.attemptId));
     expect(await sweep()).toMatchObject({ due: 1, queried: 0 });
     await advance(61);
     expect(await sweep()).toMatchObject({ queried: 1, changed: 1 });
@@ -192,18 +296,37 @@ describe("a failing sweep", () => {
   it("is recorded as failed with the error, and the sweep returns instead of throwing", async () => {
     await bulk(1, "lost_callback");
     // The database refuses the claim, as it would when full or read-only.
-    await app.ctx.db.execute(sql.raw(`create or replace function poller_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full (test)'; end $$`));
-    await app.ctx.db.execute(sql.raw(`create trigger poller_test_refuse before update of poll_claimed_by on stk_attempts for each row execute function poller_test_refuse()`));
+    await app.ctx.db.execute(
+      sql.raw(
+        `create or replace function poller_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full (test)'; end $$`,
+      ),
+    );
+    await app.ctx.db.execute(
+      sql.raw(
+        `create trigger poller_test_refuse before update of poll_claimed_by on stk_attempts for each row execute function poller_test_refuse()`,
+      ),
+    );
     try {
       const run = await sweep();
-      expect(run).toMatchObject({ status: "failed", queried: 0, error: expect.stringContaining("disk full") });
+      expect(run).toMatchObject({
+        status: "failed",
+        queried: 0,
+        error: expect.stringContaining("disk full"),
+      });
       const [latest] = await listPollerRuns(app.ctx.db, 1);
-      expect(latest).toMatchObject({ id: run.runId, status: "failed", error: expect.stringContaining("disk full") });
+      expect(latest).toMatchObject({
+        id: run.runId,
+        status: "failed",
+        error: expect.stringContaining("disk full"),
+      });
     } finally {
       await app.ctx.db.execute(sql.raw(`drop trigger poller_test_refuse on stk_attempts`));
     }
     expect(await sweep()).toMatchObject({ status: "ok", queried: 1 });
-    const events = await app.ctx.db.select().from(paymentEvents).where(and(eq(paymentEvents.actorType, "poller"), eq(paymentEvents.type, "query")));
+    const events = await app.ctx.db
+      .select()
+      .from(paymentEvents)
+      .where(and(eq(paymentEvents.actorType, "poller"), eq(paymentEvents.type, "query")));
     expect(events.length).toBeGreaterThan(0);
   });
 });
@@ -221,7 +344,9 @@ describe("npm run cli -- reconcile:once", () => {
     } finally {
       write.mockRestore();
     }
-    expect(printed.join("")).toMatch(/Sweep ok \(run #\d+, [\d.]+ s\): 2 due, 2 queried, 2 changed, 0 given up, 0 errors/);
+    expect(printed.join("")).toMatch(
+      /Sweep ok \(run #\d+, [\d.]+ s\): 2 due, 2 queried, 2 changed, 0 given up, 0 errors/,
+    );
     expect((await listPollerRuns(app.ctx.db, 1))[0]).toMatchObject({ trigger: "cli", queried: 2 });
   });
 });

@@ -18,35 +18,67 @@ import { getPaymentView, type PaymentView } from "./queries.server";
 export type SweepTrigger = "schedule" | "cli" | "console";
 export type SweepOptions = { trigger: SweepTrigger; signal?: AbortSignal; limit?: number };
 export type SweepSummary = {
-  runId: number | null; instance: string; trigger: SweepTrigger; status: "ok" | "failed" | "skipped";
-  due: number; queried: number; changed: number; errors: number; gaveUp: number;
+  runId: number | null;
+  instance: string;
+  trigger: SweepTrigger;
+  status: "ok" | "failed" | "skipped";
+  due: number;
+  queried: number;
+  changed: number;
+  errors: number;
+  gaveUp: number;
   /** Claimed but not asked (stop requested or rate limit): handed back at once, not counted. */
   released: number;
-  backoffUntil: Date | null; error: string | null; startedAt: Date; finishedAt: Date;
+  backoffUntil: Date | null;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date;
   /** Wall time in database work and in Daraja calls, summed over the sweep's workers. */
-  dbMs: number; queryMs: number;
+  dbMs: number;
+  queryMs: number;
 };
-export type Claim = { id: string; paymentId: string; checkoutRequestId: string; claimedUntil: Date };
+export type Claim = {
+  id: string;
+  paymentId: string;
+  checkoutRequestId: string;
+  claimedUntil: Date;
+};
 
 const MAX_WORKERS = 8;
 const MAX_BATCH = 100;
 
 /** Attempts the poller may ask about: an accepted push whose outcome is still open. */
-const pollable = () => and(isNotNull(stkAttempts.checkoutRequestId), inArray(stkAttempts.status, ["pending", "initiating", "unknown"]));
-const claimFree = (now: Date) => or(isNull(stkAttempts.pollClaimedUntil), lt(stkAttempts.pollClaimedUntil, now));
+const pollable = () =>
+  and(
+    isNotNull(stkAttempts.checkoutRequestId),
+    inArray(stkAttempts.status, ["pending", "initiating", "unknown"]),
+  );
+const claimFree = (now: Date) =>
+  or(isNull(stkAttempts.pollClaimedUntil), lt(stkAttempts.pollClaimedUntil, now));
 
 export async function countDueAttempts(ctx: AppContext): Promise<number> {
-  const [row] = await ctx.db.select({ n: count() }).from(stkAttempts).where(and(lte(stkAttempts.nextPollAt, ctx.now()), pollable()));
+  const [row] = await ctx.db
+    .select({ n: count() })
+    .from(stkAttempts)
+    .where(and(lte(stkAttempts.nextPollAt, ctx.now()), pollable()));
   return Number(row.n);
 }
 
 export async function listPollerRuns(db: Db, limit = 50): Promise<PollerRun[]> {
-  return db.select().from(pollerRuns).orderBy(desc(pollerRuns.startedAt), desc(pollerRuns.id)).limit(limit);
+  return db
+    .select()
+    .from(pollerRuns)
+    .orderBy(desc(pollerRuns.startedAt), desc(pollerRuns.id))
+    .limit(limit);
 }
 
 /** A claim must outlive the wait for its rate slot and the query itself, with room to spare. */
 function leaseMs(ctx: AppContext, batch: number): number {
-  return Math.ceil((4 * batch * 1000) / ctx.config.poller.maxQps) + 2 * ctx.config.mpesa.timeoutMs + 30_000;
+  return (
+    Math.ceil((4 * batch * 1000) / ctx.config.poller.maxQps) +
+    2 * ctx.config.mpesa.timeoutMs +
+    30_000
+  );
 }
 
 async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
@@ -54,22 +86,45 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
   const claimedUntil = new Date(now.getTime() + leaseMs(ctx, limit));
   const rows = await ctx.db.transaction(async (tx) => {
     // SKIP LOCKED: a row another instance is claiming right now is simply someone else's this time.
-    const due = await tx.select({ id: stkAttempts.id }).from(stkAttempts)
+    const due = await tx
+      .select({ id: stkAttempts.id })
+      .from(stkAttempts)
       .where(and(lte(stkAttempts.nextPollAt, now), pollable(), claimFree(now)))
-      .orderBy(asc(stkAttempts.nextPollAt)).limit(limit).for("update", { skipLocked: true });
+      .orderBy(asc(stkAttempts.nextPollAt))
+      .limit(limit)
+      .for("update", { skipLocked: true });
     if (!due.length) return [];
-    return tx.update(stkAttempts).set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
-      .where(inArray(stkAttempts.id, due.map((d) => d.id)))
-      .returning({ id: stkAttempts.id, paymentId: stkAttempts.paymentId, checkoutRequestId: stkAttempts.checkoutRequestId, nextPollAt: stkAttempts.nextPollAt });
+    return tx
+      .update(stkAttempts)
+      .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
+      .where(
+        inArray(
+          stkAttempts.id,
+          due.map((d) => d.id),
+        ),
+      )
+      .returning({
+        id: stkAttempts.id,
+        paymentId: stkAttempts.paymentId,
+        checkoutRequestId: stkAttempts.checkoutRequestId,
+        nextPollAt: stkAttempts.nextPollAt,
+      });
   });
   rows.sort((a, b) => (a.nextPollAt?.getTime() ?? 0) - (b.nextPollAt?.getTime() ?? 0));
-  return rows.map((r) => ({ id: r.id, paymentId: r.paymentId, checkoutRequestId: r.checkoutRequestId!, claimedUntil }));
+  return rows.map((r) => ({
+    id: r.id,
+    paymentId: r.paymentId,
+    checkoutRequestId: r.checkoutRequestId!,
+    claimedUntil,
+  }));
 }
 
 /** Hands unasked claims back without touching their schedule or counts. */
 async function releaseClaims(ctx: AppContext, ids: string[]): Promise<void> {
   if (!ids.length) return;
-  await ctx.db.update(stkAttempts).set({ pollClaimedBy: null, pollClaimedUntil: null })
+  await ctx.db
+    .update(stkAttempts)
+    .set({ pollClaimedBy: null, pollClaimedUntil: null })
     .where(and(inArray(stkAttempts.id, ids), eq(stkAttempts.pollClaimedBy, ctx.instanceId)));
 }
 
@@ -89,9 +144,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 type Timed = <T>(kind: "db" | "query", work: () => Promise<T>) => Promise<T>;
 
 /** Asks about one claimed attempt (after its rate slot) and records the answer; null = not asked. */
-async function askAndRecord(ctx: AppContext, claim: Claim, s: { summary: SweepSummary; halt: AbortController; timed: Timed; actor: EventActor }): Promise<PollOutcome | null> {
+async function askAndRecord(
+  ctx: AppContext,
+  claim: Claim,
+  s: { summary: SweepSummary; halt: AbortController; timed: Timed; actor: EventActor },
+): Promise<PollOutcome | null> {
   const { summary, halt, timed } = s;
-  const slot = await timed("db", () => takeQuerySlot(ctx.db, { instanceId: ctx.instanceId, maxQps: ctx.config.poller.maxQps, now: ctx.now() }));
+  const slot = await timed("db", () =>
+    takeQuerySlot(ctx.db, {
+      instanceId: ctx.instanceId,
+      maxQps: ctx.config.poller.maxQps,
+      now: ctx.now(),
+    }),
+  );
   if ("backoffUntil" in slot) {
     summary.backoffUntil = slot.backoffUntil;
     halt.abort();
@@ -100,7 +165,11 @@ async function askAndRecord(ctx: AppContext, claim: Claim, s: { summary: SweepSu
   await sleep(slot.waitMs, halt.signal);
   // Stop requested or rate limited while waiting, or the claim is about to lapse: leave it for later
   // rather than risk two instances asking about one attempt.
-  if (halt.signal.aborted || ctx.now().getTime() > claim.claimedUntil.getTime() - ctx.config.mpesa.timeoutMs - 5_000) return null;
+  if (
+    halt.signal.aborted ||
+    ctx.now().getTime() > claim.claimedUntil.getTime() - ctx.config.mpesa.timeoutMs - 5_000
+  )
+    return null;
   if (slot.waitMs > 50) {
     // Another instance may have been told to slow down while this slot waited.
     const paused = await timed("db", () => getSweepBackoff(ctx.db, ctx.now()));
@@ -111,20 +180,39 @@ async function askAndRecord(ctx: AppContext, claim: Claim, s: { summary: SweepSu
     }
   }
 
-  const answer: QueryAnswer = await timed("query", () => ctx.daraja.stkQuery(claim.checkoutRequestId, { paymentId: claim.paymentId, attemptId: claim.id }));
+  const answer: QueryAnswer = await timed("query", () =>
+    ctx.daraja.stkQuery(claim.checkoutRequestId, {
+      paymentId: claim.paymentId,
+      attemptId: claim.id,
+    }),
+  );
   summary.queried++;
   if (answer.kind === "error") summary.errors++;
   if (answer.kind === "rate_limited") {
     halt.abort();
-    summary.backoffUntil = await timed("db", () => backOffSweep(ctx.db, { instanceId: ctx.instanceId, now: ctx.now() }));
+    summary.backoffUntil = await timed("db", () =>
+      backOffSweep(ctx.db, { instanceId: ctx.instanceId, now: ctx.now() }),
+    );
   }
-  const outcome = await timed("db", () => recordPollAnswer(ctx, { attemptId: claim.id, answer, actor: s.actor, claimedBy: ctx.instanceId }));
+  const outcome = await timed("db", () =>
+    recordPollAnswer(ctx, {
+      attemptId: claim.id,
+      answer,
+      actor: s.actor,
+      claimedBy: ctx.instanceId,
+    }),
+  );
   if (outcome.changed) summary.changed++;
   if (outcome.kind === "gave_up") summary.gaveUp++;
   return outcome;
 }
 
-async function runWorkers(ctx: AppContext, summary: SweepSummary, options: SweepOptions, timed: Timed): Promise<void> {
+async function runWorkers(
+  ctx: AppContext,
+  summary: SweepSummary,
+  options: SweepOptions,
+  timed: Timed,
+): Promise<void> {
   const { maxQps } = ctx.config.poller;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(maxQps * 2), limit));
@@ -145,11 +233,15 @@ async function runWorkers(ctx: AppContext, summary: SweepSummary, options: Sweep
       if (next) return next;
       if (exhausted || claimed >= limit) return null;
       // One claim query at a time per sweep; the other workers wait for its batch.
-      claiming ??= timed("db", () => claimDue(ctx, Math.min(batch, limit - claimed))).then((rows) => {
-        claimed += rows.length;
-        queue.push(...rows);
-        if (rows.length === 0) exhausted = true;
-      }).finally(() => { claiming = null; });
+      claiming ??= timed("db", () => claimDue(ctx, Math.min(batch, limit - claimed)))
+        .then((rows) => {
+          claimed += rows.length;
+          queue.push(...rows);
+          if (rows.length === 0) exhausted = true;
+        })
+        .finally(() => {
+          claiming = null;
+        });
       await claiming;
     }
   };
@@ -158,11 +250,15 @@ async function runWorkers(ctx: AppContext, summary: SweepSummary, options: Sweep
   const worker = async () => {
     for (let claim = await nextClaim(); claim; claim = await nextClaim()) {
       try {
-        if (!(await askAndRecord(ctx, claim, { summary, halt, timed, actor: POLLER_ACTOR }))) unasked.push(claim.id);
+        if (!(await askAndRecord(ctx, claim, { summary, halt, timed, actor: POLLER_ACTOR })))
+          unasked.push(claim.id);
       } catch (error) {
         summary.errors++;
         unasked.push(claim.id);
-        ctx.log.error({ err: error, attemptId: claim.id }, "poller: recording an STK Query answer failed");
+        ctx.log.error(
+          { err: error, attemptId: claim.id },
+          "poller: recording an STK Query answer failed",
+        );
       }
     }
   };
@@ -187,11 +283,29 @@ function rootMessage(error: unknown): string {
 type RunBody = (summary: SweepSummary, timed: Timed) => Promise<void>;
 
 /** Records a poller_runs row around `body`; a throw becomes status "failed", never the caller's problem. */
-async function withRun(ctx: AppContext, trigger: SweepTrigger, body: RunBody): Promise<SweepSummary> {
+async function withRun(
+  ctx: AppContext,
+  trigger: SweepTrigger,
+  body: RunBody,
+): Promise<SweepSummary> {
   const startedAt = ctx.now();
   const summary: SweepSummary = {
-    runId: null, instance: ctx.instanceId, trigger, status: "ok", due: 0, queried: 0, changed: 0, errors: 0, gaveUp: 0,
-    released: 0, backoffUntil: null, error: null, startedAt, finishedAt: startedAt, dbMs: 0, queryMs: 0,
+    runId: null,
+    instance: ctx.instanceId,
+    trigger,
+    status: "ok",
+    due: 0,
+    queried: 0,
+    changed: 0,
+    errors: 0,
+    gaveUp: 0,
+    released: 0,
+    backoffUntil: null,
+    error: null,
+    startedAt,
+    finishedAt: startedAt,
+    dbMs: 0,
+    queryMs: 0,
   };
   const timed: Timed = async (kind, work) => {
     const t0 = performance.now();
@@ -202,7 +316,12 @@ async function withRun(ctx: AppContext, trigger: SweepTrigger, body: RunBody): P
     }
   };
   try {
-    const [run] = await timed("db", () => ctx.db.insert(pollerRuns).values({ instance: ctx.instanceId, trigger, status: "running", startedAt }).returning({ id: pollerRuns.id }));
+    const [run] = await timed("db", () =>
+      ctx.db
+        .insert(pollerRuns)
+        .values({ instance: ctx.instanceId, trigger, status: "running", startedAt })
+        .returning({ id: pollerRuns.id }),
+    );
     summary.runId = run.id;
     await body(summary, timed);
   } catch (error) {
@@ -213,13 +332,26 @@ async function withRun(ctx: AppContext, trigger: SweepTrigger, body: RunBody): P
   summary.finishedAt = ctx.now();
   if (summary.runId === null) return summary;
   try {
-    await ctx.db.update(pollerRuns).set({
-      status: summary.status, finishedAt: summary.finishedAt, due: summary.due, queried: summary.queried, changed: summary.changed, errors: summary.errors,
-      error: summary.error ?? (summary.released ? `${summary.released} claimed attempts handed back unasked` : null),
-    }).where(eq(pollerRuns.id, summary.runId));
+    await ctx.db
+      .update(pollerRuns)
+      .set({
+        status: summary.status,
+        finishedAt: summary.finishedAt,
+        due: summary.due,
+        queried: summary.queried,
+        changed: summary.changed,
+        errors: summary.errors,
+        error:
+          summary.error ??
+          (summary.released ? `${summary.released} claimed attempts handed back unasked` : null),
+      })
+      .where(eq(pollerRuns.id, summary.runId));
   } catch (error) {
     // The row stays "running"; the sweep's outcome is in the log.
-    ctx.log.error({ err: error, runId: summary.runId }, "poller: could not record the end of a run");
+    ctx.log.error(
+      { err: error, runId: summary.runId },
+      "poller: could not record the end of a run",
+    );
   }
   return summary;
 }
@@ -234,7 +366,9 @@ export function sweepDuePayments(ctx: AppContext, options: SweepOptions): Promis
     if (options.signal?.aborted || backoff) {
       summary.status = "skipped";
       summary.backoffUntil = backoff;
-      summary.error = backoff ? `M-Pesa rate limit: paused until ${backoff.toISOString()}` : "stopping";
+      summary.error = backoff
+        ? `M-Pesa rate limit: paused until ${backoff.toISOString()}`
+        : "stopping";
       return;
     }
     summary.due = await timed("db", () => countDueAttempts(ctx));
@@ -247,36 +381,78 @@ export function sweepDuePayments(ctx: AppContext, options: SweepOptions): Promis
  * next check time, through the same rate budget and answer path as the sweep. Respects a claim
  * another instance holds. Recorded as a poller run (trigger "console") and in the staff audit.
  */
-export async function checkPaymentNow(ctx: AppContext, paymentId: string, actor: Actor): Promise<{ answer: string; message: string; payment: PaymentView }> {
+export async function checkPaymentNow(
+  ctx: AppContext,
+  paymentId: string,
+  actor: Actor,
+): Promise<{ answer: string; message: string; payment: PaymentView }> {
   const before = await getPaymentView(ctx.db, paymentId);
   if (!before) throw notFound("That payment");
-  const [attempt] = await ctx.db.select().from(stkAttempts).where(eq(stkAttempts.paymentId, paymentId)).orderBy(desc(stkAttempts.seq)).limit(1);
+  const [attempt] = await ctx.db
+    .select()
+    .from(stkAttempts)
+    .where(eq(stkAttempts.paymentId, paymentId))
+    .orderBy(desc(stkAttempts.seq))
+    .limit(1);
   if (!attempt?.checkoutRequestId) {
-    throw new AppError("cannot_query", "M-Pesa never accepted this payment's prompt, so there is nothing to ask it about.", { status: 409 });
+    throw new AppError(
+      "cannot_query",
+      "M-Pesa never accepted this payment's prompt, so there is nothing to ask it about.",
+      { status: 409 },
+    );
   }
   const now = ctx.now();
   const claimedUntil = new Date(now.getTime() + leaseMs(ctx, 1));
-  const [claimed] = await ctx.db.update(stkAttempts).set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
-    .where(and(eq(stkAttempts.id, attempt.id), claimFree(now))).returning({ id: stkAttempts.id });
-  if (!claimed) throw new AppError("check_in_progress", "The poller is asking M-Pesa about this payment right now; look again in a few seconds.", { status: 409, retryable: true });
+  const [claimed] = await ctx.db
+    .update(stkAttempts)
+    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
+    .where(and(eq(stkAttempts.id, attempt.id), claimFree(now)))
+    .returning({ id: stkAttempts.id });
+  if (!claimed)
+    throw new AppError(
+      "check_in_progress",
+      "The poller is asking M-Pesa about this payment right now; look again in a few seconds.",
+      { status: 409, retryable: true },
+    );
 
   let outcome: PollOutcome | null = null;
-  const claim: Claim = { id: attempt.id, paymentId, checkoutRequestId: attempt.checkoutRequestId, claimedUntil };
+  const claim: Claim = {
+    id: attempt.id,
+    paymentId,
+    checkoutRequestId: attempt.checkoutRequestId,
+    claimedUntil,
+  };
   const actorLabel: EventActor = { kind: "poller", label: `check now by ${actor.label}` };
   const run = await withRun(ctx, "console", async (summary, timed) => {
     summary.due = 1;
-    outcome = await askAndRecord(ctx, claim, { summary, halt: new AbortController(), timed, actor: actorLabel });
+    outcome = await askAndRecord(ctx, claim, {
+      summary,
+      halt: new AbortController(),
+      timed,
+      actor: actorLabel,
+    });
   });
   if (!outcome) {
     await releaseClaims(ctx, [attempt.id]);
-    if (run.backoffUntil) throw new AppError("rate_limited", `M-Pesa asked us to slow down; try again after ${formatEat(run.backoffUntil)}.`, { status: 503, retryable: true });
-    throw new AppError("check_failed", "Checking with M-Pesa failed; try again in a minute.", { status: 502, retryable: true });
+    if (run.backoffUntil)
+      throw new AppError(
+        "rate_limited",
+        `M-Pesa asked us to slow down; try again after ${formatEat(run.backoffUntil)}.`,
+        { status: 503, retryable: true },
+      );
+    throw new AppError("check_failed", "Checking with M-Pesa failed; try again in a minute.", {
+      status: 502,
+      retryable: true,
+    });
   }
   const { answer, kind } = outcome as PollOutcome;
   const after = (await getPaymentView(ctx.db, paymentId))!;
   await recordStaffAction(ctx.db, actor, {
-    action: "payment.check_status", entityType: "payment", entityId: paymentId,
-    before: { status: before.status }, after: { status: after.status, answer },
+    action: "payment.check_status",
+    entityType: "payment",
+    entityId: paymentId,
+    before: { status: before.status },
+    after: { status: after.status, answer },
   });
   const status = `${after.status}${after.receiptPending ? " (receipt pending)" : ""}`;
   const message = {

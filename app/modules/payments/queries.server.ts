@@ -5,35 +5,100 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from
 import { unionAll } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { exceptions, PAYMENT_STATUSES, paymentEvents, payments, paymentStatDeltas, paymentStats, receipts, stkAttempts, type Payment } from "../../../db/schema";
+import {
+  exceptions,
+  PAYMENT_STATUSES,
+  paymentEvents,
+  payments,
+  paymentStatDeltas,
+  paymentStats,
+  receipts,
+  stkAttempts,
+  type Payment,
+} from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
 import { normalizeKenyanPhone } from "../daraja/phone";
 
 export type AttemptView = {
-  id: string; seq: number; status: string; phone: string; amount: number; checkoutRequestId: string | null; merchantRequestId: string | null;
-  resultCode: string | null; resultDesc: string | null; receipt: string | null; errorCode: string | null; errorMessage: string | null;
-  reason: string | null; pollCount: number; nextPollAt: string | null; lastPollAnswer: string | null; createdAt: string; callbackAt: string | null;
+  id: string;
+  seq: number;
+  status: string;
+  phone: string;
+  amount: number;
+  checkoutRequestId: string | null;
+  merchantRequestId: string | null;
+  resultCode: string | null;
+  resultDesc: string | null;
+  receipt: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  reason: string | null;
+  pollCount: number;
+  nextPollAt: string | null;
+  lastPollAnswer: string | null;
+  createdAt: string;
+  callbackAt: string | null;
 };
 export type PaymentSummary = {
-  id: string; orderRef: string; amount: number; phone: string; description: string; accountReference: string; status: Payment["status"];
-  statusReason: string | null; resultCode: string | null; receipt: string | null; receiptPending: boolean; createdAt: string; updatedAt: string; paidAt: string | null;
+  id: string;
+  orderRef: string;
+  amount: number;
+  phone: string;
+  description: string;
+  accountReference: string;
+  status: Payment["status"];
+  statusReason: string | null;
+  resultCode: string | null;
+  receipt: string | null;
+  receiptPending: boolean;
+  createdAt: string;
+  updatedAt: string;
+  paidAt: string | null;
 };
 export type PaymentView = PaymentSummary & {
   attempts: AttemptView[];
   receipts: { receipt: string; amount: number; transactionAt: string | null; sources: string[] }[];
-  timeline: { id: number; type: string; actor: string; actorType: string; summary: string; data: unknown; rawCallbackId: number | null; attemptId: string | null; at: string }[];
-  openExceptions: { id: string; type: string; status: string; summary: string; amountAtStake: number; openedAt: string }[];
+  timeline: {
+    id: number;
+    type: string;
+    actor: string;
+    actorType: string;
+    summary: string;
+    data: unknown;
+    rawCallbackId: number | null;
+    attemptId: string | null;
+    at: string;
+  }[];
+  openExceptions: {
+    id: string;
+    type: string;
+    status: string;
+    summary: string;
+    amountAtStake: number;
+    openedAt: string;
+  }[];
 };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function toPaymentSummary(p: Payment): PaymentSummary {
   return {
-    id: p.id, orderRef: p.orderRef, amount: p.amountKes, phone: p.phone, description: p.description, accountReference: p.accountReference,
-    status: p.status, statusReason: p.statusReason, resultCode: p.resultCode, receipt: p.receipt, receiptPending: p.receiptPending,
-    createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString(), paidAt: iso(p.paidAt),
+    id: p.id,
+    orderRef: p.orderRef,
+    amount: p.amountKes,
+    phone: p.phone,
+    description: p.description,
+    accountReference: p.accountReference,
+    status: p.status,
+    statusReason: p.statusReason,
+    resultCode: p.resultCode,
+    receipt: p.receipt,
+    receiptPending: p.receiptPending,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+    paidAt: iso(p.paidAt),
   };
 }
 
@@ -44,32 +109,93 @@ export async function getPaymentView(db: Db, paymentId: string): Promise<Payment
   const [payment] = await db.select().from(payments).where(eq(payments.id, paymentId));
   if (!payment) return null;
   const [attempts, receiptRows, events, open] = await Promise.all([
-    db.select().from(stkAttempts).where(eq(stkAttempts.paymentId, paymentId)).orderBy(asc(stkAttempts.seq)),
+    db
+      .select()
+      .from(stkAttempts)
+      .where(eq(stkAttempts.paymentId, paymentId))
+      .orderBy(asc(stkAttempts.seq)),
     db.select().from(receipts).where(eq(receipts.paymentId, paymentId)),
-    db.select().from(paymentEvents).where(eq(paymentEvents.paymentId, paymentId)).orderBy(asc(paymentEvents.id)),
-    db.select().from(exceptions).where(and(eq(exceptions.paymentId, paymentId), inArray(exceptions.status, ["open", "awaiting_approval"]))).orderBy(asc(exceptions.openedAt)),
+    db
+      .select()
+      .from(paymentEvents)
+      .where(eq(paymentEvents.paymentId, paymentId))
+      .orderBy(asc(paymentEvents.id)),
+    db
+      .select()
+      .from(exceptions)
+      .where(
+        and(
+          eq(exceptions.paymentId, paymentId),
+          inArray(exceptions.status, ["open", "awaiting_approval"]),
+        ),
+      )
+      .orderBy(asc(exceptions.openedAt)),
   ]);
   return {
     ...toPaymentSummary(payment),
     attempts: attempts.map((a) => ({
-      id: a.id, seq: a.seq, status: a.status, phone: a.phone, amount: a.amountKes, checkoutRequestId: a.checkoutRequestId, merchantRequestId: a.merchantRequestId,
-      resultCode: a.resultCode, resultDesc: a.resultDesc, receipt: a.receipt, errorCode: a.errorCode, errorMessage: a.errorMessage, reason: a.reason,
-      pollCount: a.pollCount, nextPollAt: iso(a.nextPollAt), lastPollAnswer: a.lastPollAnswer, createdAt: a.createdAt.toISOString(), callbackAt: iso(a.callbackAt),
+      id: a.id,
+      seq: a.seq,
+      status: a.status,
+      phone: a.phone,
+      amount: a.amountKes,
+      checkoutRequestId: a.checkoutRequestId,
+      merchantRequestId: a.merchantRequestId,
+      resultCode: a.resultCode,
+      resultDesc: a.resultDesc,
+      receipt: a.receipt,
+      errorCode: a.errorCode,
+      errorMessage: a.errorMessage,
+      reason: a.reason,
+      pollCount: a.pollCount,
+      nextPollAt: iso(a.nextPollAt),
+      lastPollAnswer: a.lastPollAnswer,
+      createdAt: a.createdAt.toISOString(),
+      callbackAt: iso(a.callbackAt),
     })),
     receipts: receiptRows.map((r) => ({
-      receipt: r.receipt, amount: r.amountKes, transactionAt: iso(r.transactionAt),
-      sources: [r.seenInCallback && "callback", r.seenInC2b && "c2b", r.seenInStatement && "statement", r.firstSource === "manual" && "manual"].filter(Boolean) as string[],
+      receipt: r.receipt,
+      amount: r.amountKes,
+      transactionAt: iso(r.transactionAt),
+      sources: [
+        r.seenInCallback && "callback",
+        r.seenInC2b && "c2b",
+        r.seenInStatement && "statement",
+        r.firstSource === "manual" && "manual",
+      ].filter(Boolean) as string[],
     })),
-    timeline: events.map((e) => ({ id: e.id, type: e.type, actor: e.actorLabel ?? e.actorType, actorType: e.actorType, summary: e.summary, data: e.data, rawCallbackId: e.rawCallbackId, attemptId: e.attemptId, at: e.createdAt.toISOString() })),
-    openExceptions: open.map((x) => ({ id: x.id, type: x.type, status: x.status, summary: x.summary, amountAtStake: x.amountAtStakeKes, openedAt: x.openedAt.toISOString() })),
+    timeline: events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      actor: e.actorLabel ?? e.actorType,
+      actorType: e.actorType,
+      summary: e.summary,
+      data: e.data,
+      rawCallbackId: e.rawCallbackId,
+      attemptId: e.attemptId,
+      at: e.createdAt.toISOString(),
+    })),
+    openExceptions: open.map((x) => ({
+      id: x.id,
+      type: x.type,
+      status: x.status,
+      summary: x.summary,
+      amountAtStake: x.amountAtStakeKes,
+      openedAt: x.openedAt.toISOString(),
+    })),
   };
 }
 
-const dateParam = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+03:00` : s));
+const dateParam = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+03:00` : s));
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
 
 export const PaymentFiltersSchema = z.object({
-  status: z.enum(PAYMENT_STATUSES, { message: `status must be one of ${PAYMENT_STATUSES.join(", ")}` }).optional(),
+  status: z
+    .enum(PAYMENT_STATUSES, { message: `status must be one of ${PAYMENT_STATUSES.join(", ")}` })
+    .optional(),
   orderRef: optionalText,
   phone: optionalText,
   receipt: optionalText,
@@ -93,8 +219,20 @@ export function paymentConditions(f: z.output<typeof PaymentFiltersSchema>): SQL
     if (!phone.ok) throw new AppError("invalid_request", phone.message, { field: "phone" });
     where.push(eq(payments.phone, phone.msisdn));
   }
-  if (f.receipt) where.push(eq(payments.id, sql`(select payment_id from receipts where receipt = ${f.receipt.toUpperCase()})`));
-  if (f.checkoutRequestId) where.push(eq(payments.id, sql`(select payment_id from stk_attempts where checkout_request_id = ${f.checkoutRequestId})`));
+  if (f.receipt)
+    where.push(
+      eq(
+        payments.id,
+        sql`(select payment_id from receipts where receipt = ${f.receipt.toUpperCase()})`,
+      ),
+    );
+  if (f.checkoutRequestId)
+    where.push(
+      eq(
+        payments.id,
+        sql`(select payment_id from stk_attempts where checkout_request_id = ${f.checkoutRequestId})`,
+      ),
+    );
   if (f.from) where.push(gte(payments.createdAt, f.from));
   if (f.to) where.push(lte(payments.createdAt, f.to));
   if (f.minAmount !== undefined) where.push(gte(payments.amountKes, f.minAmount));
@@ -102,36 +240,64 @@ export function paymentConditions(f: z.output<typeof PaymentFiltersSchema>): SQL
   return where;
 }
 
-export async function listPayments(db: Db, raw: unknown): Promise<{ payments: PaymentSummary[]; nextCursor: string | null }> {
+export async function listPayments(
+  db: Db,
+  raw: unknown,
+): Promise<{ payments: PaymentSummary[]; nextCursor: string | null }> {
   const f = parseWith(PaymentFiltersSchema, raw);
   const where = paymentConditions(f);
   const byAmount = f.sort === "amount_desc" || f.sort === "amount_asc";
   const descending = f.sort === "newest" || f.sort === "amount_desc";
   const sortColumn = byAmount ? payments.amountKes : payments.createdAt;
   const cursor = decodeCursor(f.cursor);
-  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   if (cursor) {
     const value = byAmount ? Number(cursor[0]) : new Date(String(cursor[0]));
     const id = String(cursor[1]);
     const cmp = descending ? lt : gt;
     where.push(or(cmp(sortColumn, value), and(eq(sortColumn, value), cmp(payments.id, id)))!);
   }
-  const order = descending ? [desc(sortColumn), desc(payments.id)] : [asc(sortColumn), asc(payments.id)];
-  const rows = await db.select().from(payments).where(and(...where)).orderBy(...order).limit(f.limit + 1);
+  const order = descending
+    ? [desc(sortColumn), desc(payments.id)]
+    : [asc(sortColumn), asc(payments.id)];
+  const rows = await db
+    .select()
+    .from(payments)
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > f.limit && last ? encodeCursor([byAmount ? last.amountKes : last.createdAt.toISOString(), last.id]) : null;
+  const nextCursor =
+    rows.length > f.limit && last
+      ? encodeCursor([byAmount ? last.amountKes : last.createdAt.toISOString(), last.id])
+      : null;
   return { payments: page.map(toPaymentSummary), nextCursor };
 }
 
-export const PaymentCountFiltersSchema = PaymentFiltersSchema.omit({ status: true, sort: true, limit: true, cursor: true });
+export const PaymentCountFiltersSchema = PaymentFiltersSchema.omit({
+  status: true,
+  sort: true,
+  limit: true,
+  cursor: true,
+});
 /** `capped`: some count stopped at COUNT_CAP and is a lower bound ("1,000+"). */
-export type PaymentStatusCounts = { counts: Record<Payment["status"], number>; total: number; capped: boolean };
+export type PaymentStatusCounts = {
+  counts: Record<Payment["status"], number>;
+  total: number;
+  capped: boolean;
+};
 export const COUNT_CAP = 1_000;
 
 const HOUR_MS = 3_600_000;
 const EAT_OFFSET_MS = 3 * HOUR_MS;
-const eatHourKey = (at: Date) => new Date(at.getTime() + EAT_OFFSET_MS).toISOString().slice(0, 16).replace("T", " ");
+const eatHourKey = (at: Date) =>
+  new Date(at.getTime() + EAT_OFFSET_MS).toISOString().slice(0, 16).replace("T", " ");
 const onEatHour = (at: Date) => (at.getTime() + EAT_OFFSET_MS) % HOUR_MS === 0;
 
 /**
@@ -145,30 +311,65 @@ const onEatHour = (at: Date) => (at.getTime() + EAT_OFFSET_MS) % HOUR_MS === 0;
 export async function countPaymentsByStatus(db: Db, raw: unknown): Promise<PaymentStatusCounts> {
   const f = parseWith(PaymentCountFiltersSchema, raw);
   if (!f.from && !f.orderRef && !f.phone && !f.receipt && !f.checkoutRequestId) {
-    throw new AppError("invalid_request", "Counting payments needs a start date (from).", { field: "from" });
+    throw new AppError("invalid_request", "Counting payments needs a start date (from).", {
+      field: "from",
+    });
   }
-  const counts = Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, 0])) as Record<Payment["status"], number>;
-  const datesOnly = !f.orderRef && !f.phone && !f.receipt && !f.checkoutRequestId && f.minAmount === undefined && f.maxAmount === undefined;
+  const counts = Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, 0])) as Record<
+    Payment["status"],
+    number
+  >;
+  const datesOnly =
+    !f.orderRef &&
+    !f.phone &&
+    !f.receipt &&
+    !f.checkoutRequestId &&
+    f.minAmount === undefined &&
+    f.maxAmount === undefined;
   // `to` is inclusive (…:59.999), so the rollup's exclusive bound is the next millisecond.
   const end = f.to ? new Date(f.to.getTime() + 1) : null;
   let capped = false;
   if (datesOnly && f.from && onEatHour(f.from) && (!end || onEatHour(end))) {
     const bounds = (t: typeof paymentStats | typeof paymentStatDeltas) =>
-      and(eq(t.basis, "created"), gte(t.eatHour, eatHourKey(f.from!)), end ? lt(t.eatHour, eatHourKey(end)) : undefined);
+      and(
+        eq(t.basis, "created"),
+        gte(t.eatHour, eatHourKey(f.from!)),
+        end ? lt(t.eatHour, eatHourKey(end)) : undefined,
+      );
     const parts = unionAll(
-      db.select({ status: paymentStats.status, n: paymentStats.payments }).from(paymentStats).where(bounds(paymentStats)),
-      db.select({ status: paymentStatDeltas.status, n: paymentStatDeltas.payments }).from(paymentStatDeltas).where(bounds(paymentStatDeltas)),
+      db
+        .select({ status: paymentStats.status, n: paymentStats.payments })
+        .from(paymentStats)
+        .where(bounds(paymentStats)),
+      db
+        .select({ status: paymentStatDeltas.status, n: paymentStatDeltas.payments })
+        .from(paymentStatDeltas)
+        .where(bounds(paymentStatDeltas)),
     ).as("parts");
-    const rows = await db.select({ status: parts.status, n: sql<number>`sum(${parts.n})::int` }).from(parts).groupBy(parts.status);
+    const rows = await db
+      .select({ status: parts.status, n: sql<number>`sum(${parts.n})::int` })
+      .from(parts)
+      .groupBy(parts.status);
     for (const row of rows) counts[row.status as Payment["status"]] = Number(row.n);
   } else {
     const where = paymentConditions({ ...f, sort: "newest", limit: 1 });
     const perStatus = PAYMENT_STATUSES.map((status) => {
-      const capped = db.select({ one: sql`1` }).from(payments).where(and(eq(payments.status, status), ...where)).limit(COUNT_CAP + 1).as(`c_${status}`);
-      return db.select({ status: sql<string>`${status}::text`.as("status"), n: sql<number>`count(*)::int`.as("n") }).from(capped);
+      const capped = db
+        .select({ one: sql`1` })
+        .from(payments)
+        .where(and(eq(payments.status, status), ...where))
+        .limit(COUNT_CAP + 1)
+        .as(`c_${status}`);
+      return db
+        .select({
+          status: sql<string>`${status}::text`.as("status"),
+          n: sql<number>`count(*)::int`.as("n"),
+        })
+        .from(capped);
     });
     const [first, second, ...rest] = perStatus;
-    for (const row of await unionAll(first, second, ...rest)) counts[row.status as Payment["status"]] = Math.min(Number(row.n), COUNT_CAP);
+    for (const row of await unionAll(first, second, ...rest))
+      counts[row.status as Payment["status"]] = Math.min(Number(row.n), COUNT_CAP);
     capped = PAYMENT_STATUSES.some((s) => counts[s] >= COUNT_CAP);
   }
   return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), capped };

@@ -2,7 +2,9 @@ import { redactData, redactPaymentView, redactText } from "./redact";
 
 describe("redactText", () => {
   it("masks phone numbers in any format and the payer digits inside a CheckoutRequestID", () => {
-    expect(redactText("sent to 254712345678 and 0712 345 678 and +254 712-345-678")).toBe("sent to 0712 ••• 678 and 0712 ••• 678 and 0712 ••• 678");
+    expect(redactText("sent to 254712345678 and 0712 345 678 and +254 712-345-678")).toBe(
+      "sent to 0712 ••• 678 and 0712 ••• 678 and 0712 ••• 678",
+    );
     expect(redactText("ws_CO_14032025101512345712345678")).toBe("ws_CO_14032025101512345712•••678");
     expect(redactText("0110 123 456")).toBe("0110 ••• 456");
   });
@@ -15,9 +17,22 @@ describe("redactText", () => {
 
 describe("redactPaymentView", () => {
   const view = {
-    phone: "254712345678", statusReason: "Prompt sent to 254712345678",
-    attempts: [{ phone: "254712345678", checkoutRequestId: "ws_CO_14032025101512345712345678", errorMessage: null, resultDesc: null }],
-    timeline: [{ summary: "Callback", data: { phone: 254712345678, nested: { PhoneNumber: "254712345678", amount: 10 } } }],
+    phone: "254712345678",
+    statusReason: "Prompt sent to 254712345678",
+    attempts: [
+      {
+        phone: "254712345678",
+        checkoutRequestId: "ws_CO_14032025101512345712345678",
+        errorMessage: null,
+        resultDesc: null,
+      },
+    ],
+    timeline: [
+      {
+        summary: "Callback",
+        data: { phone: 254712345678, nested: { PhoneNumber: "254712345678", amount: 10 } },
+      },
+    ],
     openExceptions: [{ summary: "Paid by 0712345678" }],
   };
 
@@ -25,7 +40,10 @@ describe("redactPaymentView", () => {
     const masked = redactPaymentView(view, false);
     expect(JSON.stringify(masked)).not.toMatch(/712345678|712 345|712-345/);
     expect(masked.phone).toBe("0712 ••• 678");
-    expect(masked.timeline[0].data).toEqual({ phone: "0712 ••• 678", nested: { PhoneNumber: "0712 ••• 678", amount: 10 } });
+    expect(masked.timeline[0].data).toEqual({
+      phone: "0712 ••• 678",
+      nested: { PhoneNumber: "0712 ••• 678", amount: 10 },
+    });
   });
 
   it("returns the view untouched for finance and admin", () => {
@@ -36,7 +54,17 @@ describe("redactPaymentView", () => {
 
 describe("Daraja metadata items", () => {
   it("masks a PhoneNumber item's Value, whose key is the sibling Name", () => {
-    const item = redactData({ Item: [{ Name: "PhoneNumber", Value: 254712345678 }, { Name: "Amount", Value: 150 }] });
-    expect(item).toEqual({ Item: [{ Name: "PhoneNumber", Value: "0712 ••• 678" }, { Name: "Amount", Value: 150 }] });
+    const item = redactData({
+      Item: [
+        { Name: "PhoneNumber", Value: 254712345678 },
+        { Name: "Amount", Value: 150 },
+      ],
+    });
+    expect(item).toEqual({
+      Item: [
+        { Name: "PhoneNumber", Value: "0712 ••• 678" },
+        { Name: "Amount", Value: 150 },
+      ],
+    });
   });
 });

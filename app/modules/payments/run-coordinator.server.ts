@@ -14,7 +14,9 @@ export function createLeaseCoordinator(db: Db, instanceId: string): RunCoordinat
     async shouldRun(key, ttlMs) {
       const expiresAt = sql`now() + (${ttlMs}::float8 * interval '1 millisecond')`;
       // Taken only if free, lapsed (its holder died mid-tick), or already ours (a retry of our own call).
-      const [row] = await db.insert(jobLeases).values({ key, holder: instanceId, expiresAt })
+      const [row] = await db
+        .insert(jobLeases)
+        .values({ key, holder: instanceId, expiresAt })
         .onConflictDoUpdate({
           target: jobLeases.key,
           set: { holder: instanceId, expiresAt, updatedAt: sql`now()` },
@@ -26,7 +28,14 @@ export function createLeaseCoordinator(db: Db, instanceId: string): RunCoordinat
     async onComplete(key) {
       const task = TICK_KEY.exec(key)?.[1];
       if (!task) return;
-      await db.delete(jobLeases).where(and(sql`starts_with(${jobLeases.key}, ${`${task}:`})`, lt(jobLeases.expiresAt, sql`now()`)));
+      await db
+        .delete(jobLeases)
+        .where(
+          and(
+            sql`starts_with(${jobLeases.key}, ${`${task}:`})`,
+            lt(jobLeases.expiresAt, sql`now()`),
+          ),
+        );
     },
   };
 }

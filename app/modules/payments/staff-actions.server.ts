@@ -6,7 +6,13 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { maskPhone } from "../daraja/phone";
-import { initiatePayment, RESEND_COOLDOWN_MS, resendPrompt, type InitiatePaymentInput, type ResendPromptSchema } from "./initiate.server";
+import {
+  initiatePayment,
+  RESEND_COOLDOWN_MS,
+  resendPrompt,
+  type InitiatePaymentInput,
+  type ResendPromptSchema,
+} from "./initiate.server";
 import type { PaymentView } from "./queries.server";
 
 export type StaffOutcome = { view: PaymentView; ok: boolean; message: string };
@@ -15,45 +21,92 @@ export type StaffOutcome = { view: PaymentView; ok: boolean; message: string };
 function pushOutcome(view: PaymentView): { ok: boolean; message: string } {
   const attempt = view.attempts[view.attempts.length - 1];
   if (!attempt || attempt.status === "pending" || attempt.status === "initiating") {
-    return { ok: true, message: `Prompt sent to ${maskPhone(attempt?.phone ?? view.phone)}; waiting for the customer to enter their PIN.` };
+    return {
+      ok: true,
+      message: `Prompt sent to ${maskPhone(attempt?.phone ?? view.phone)}; waiting for the customer to enter their PIN.`,
+    };
   }
-  if (attempt.status === "failed") return { ok: false, message: `M-Pesa refused the prompt: ${attempt.errorMessage ?? attempt.resultDesc ?? "no reason given"}.` };
-  if (attempt.status === "unknown") return { ok: false, message: `${attempt.errorMessage ?? "No clear answer from M-Pesa"}.` };
-  return { ok: attempt.status === "paid", message: `The prompt already finished: ${attempt.status}.` };
+  if (attempt.status === "failed")
+    return {
+      ok: false,
+      message: `M-Pesa refused the prompt: ${attempt.errorMessage ?? attempt.resultDesc ?? "no reason given"}.`,
+    };
+  if (attempt.status === "unknown")
+    return { ok: false, message: `${attempt.errorMessage ?? "No clear answer from M-Pesa"}.` };
+  return {
+    ok: attempt.status === "paid",
+    message: `The prompt already finished: ${attempt.status}.`,
+  };
 }
 
-export async function requestPaymentAsStaff(ctx: AppContext, input: InitiatePaymentInput, actor: Actor): Promise<StaffOutcome> {
+export async function requestPaymentAsStaff(
+  ctx: AppContext,
+  input: InitiatePaymentInput,
+  actor: Actor,
+): Promise<StaffOutcome> {
   const view = await initiatePayment(ctx, input, actor);
   await recordStaffAction(ctx.db, actor, {
-    action: "payment.request", entityType: "payment", entityId: view.id,
-    after: { orderRef: view.orderRef, amountKes: view.amount, status: view.status }, note: view.description || null,
+    action: "payment.request",
+    entityType: "payment",
+    entityId: view.id,
+    after: { orderRef: view.orderRef, amountKes: view.amount, status: view.status },
+    note: view.description || null,
   });
   const outcome = pushOutcome(view);
-  return { view, ...outcome, message: outcome.ok ? `Requested ${formatKes(view.amount)} for order ${view.orderRef}. ${outcome.message}` : outcome.message };
+  return {
+    view,
+    ...outcome,
+    message: outcome.ok
+      ? `Requested ${formatKes(view.amount)} for order ${view.orderRef}. ${outcome.message}`
+      : outcome.message,
+  };
 }
 
-export async function resendPromptAsStaff(ctx: AppContext, paymentId: string, input: z.input<typeof ResendPromptSchema>, actor: Actor): Promise<StaffOutcome> {
+export async function resendPromptAsStaff(
+  ctx: AppContext,
+  paymentId: string,
+  input: z.input<typeof ResendPromptSchema>,
+  actor: Actor,
+): Promise<StaffOutcome> {
   const view = await resendPrompt(ctx, paymentId, input, actor);
   const [previous, attempt] = view.attempts.slice(-2);
   await recordStaffAction(ctx.db, actor, {
-    action: "payment.resend_prompt", entityType: "payment", entityId: paymentId, note: String(input.reason ?? "").trim(),
+    action: "payment.resend_prompt",
+    entityType: "payment",
+    entityId: paymentId,
+    note: String(input.reason ?? "").trim(),
     // Audit readers see which attempt and whether the number changed, not the number itself.
-    after: { attemptId: attempt?.id, seq: attempt?.seq, attemptStatus: attempt?.status, phoneChanged: !!previous && previous.phone !== attempt?.phone },
+    after: {
+      attemptId: attempt?.id,
+      seq: attempt?.seq,
+      attemptStatus: attempt?.status,
+      phoneChanged: !!previous && previous.phone !== attempt?.phone,
+    },
   });
   return { view, ...pushOutcome(view) };
 }
 
-export type ResendAvailability = { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
+export type ResendAvailability =
+  { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
 
 /** Whether the re-send button should be live; resendPrompt re-checks all of this under a row lock. */
 export function resendAvailability(view: PaymentView, now: Date): ResendAvailability {
   if (view.status === "paid" || view.status === "refunded") {
-    return { allowed: false, final: true, reason: "This payment is already paid; a new prompt would charge the customer twice." };
+    return {
+      allowed: false,
+      final: true,
+      reason: "This payment is already paid; a new prompt would charge the customer twice.",
+    };
   }
   const last = view.attempts[view.attempts.length - 1];
   if (last && (last.status === "pending" || last.status === "initiating")) {
     const until = new Date(new Date(last.createdAt).getTime() + RESEND_COOLDOWN_MS);
-    if (until > now) return { allowed: false, until: until.toISOString(), reason: "The customer's last prompt is still open, and M-Pesa allows one at a time." };
+    if (until > now)
+      return {
+        allowed: false,
+        until: until.toISOString(),
+        reason: "The customer's last prompt is still open, and M-Pesa allows one at a time.",
+      };
   }
   return { allowed: true };
 }

@@ -23,7 +23,11 @@ export type AttemptState = {
   isLatest: boolean; // the payment's newest attempt speaks for the payment
 };
 
-export type PaymentState = { status: PaymentStatus; receipt: string | null; receiptPending: boolean };
+export type PaymentState = {
+  status: PaymentStatus;
+  receipt: string | null;
+  receiptPending: boolean;
+};
 
 /** Who already owns the receipt this evidence names (one receipt is one sum of money). */
 export type ReceiptOwner = "none" | "this_attempt" | "unassigned" | "other_payment";
@@ -48,11 +52,20 @@ export function isOpenPayment(status: PaymentStatus): boolean {
   return status === "initiating" || status === "pending";
 }
 
-export function decide(attempt: AttemptState, payment: PaymentState, evidence: Evidence, receiptOwner: ReceiptOwner): Decision {
+export function decide(
+  attempt: AttemptState,
+  payment: PaymentState,
+  evidence: Evidence,
+  receiptOwner: ReceiptOwner,
+): Decision {
   const success = evidence.outcome === "paid";
   if (success && evidence.source === "callback" && !evidence.receipt) {
     // ResultCode 0 without a receipt is not proof of payment; a person must look.
-    return { outcome: "conflict", exception: "conflicting_callback", summary: "Success callback without a receipt number" };
+    return {
+      outcome: "conflict",
+      exception: "conflicting_callback",
+      summary: "Success callback without a receipt number",
+    };
   }
 
   // The attempt already has a final answer: the evidence either repeats it or contradicts it.
@@ -72,52 +85,124 @@ export function decide(attempt: AttemptState, payment: PaymentState, evidence: E
   }
 
   if (evidence.receipt && receiptOwner === "other_payment") {
-    return { outcome: "conflict", exception: "duplicate_receipt", summary: `Receipt ${evidence.receipt} already belongs to another payment` };
+    return {
+      outcome: "conflict",
+      exception: "duplicate_receipt",
+      summary: `Receipt ${evidence.receipt} already belongs to another payment`,
+    };
   }
   if (evidence.amountKes !== null && evidence.amountKes !== attempt.amountKes) {
     return {
-      outcome: "applied", attemptStatus: "paid", paymentStatus: isOpenPayment(payment.status) ? "unknown" : undefined,
-      claimReceipt: true, exception: "amount_mismatch",
+      outcome: "applied",
+      attemptStatus: "paid",
+      paymentStatus: isOpenPayment(payment.status) ? "unknown" : undefined,
+      claimReceipt: true,
+      exception: "amount_mismatch",
       summary: `Paid ${formatKes(evidence.amountKes)} but ${formatKes(attempt.amountKes)} was requested`,
     };
   }
   if (payment.status === "paid" || payment.status === "refunded") {
-    return { outcome: "applied", attemptStatus: "paid", claimReceipt: true, exception: "double_payment", summary: "A second attempt of an already paid payment succeeded: the customer was charged twice" };
+    return {
+      outcome: "applied",
+      attemptStatus: "paid",
+      claimReceipt: true,
+      exception: "double_payment",
+      summary:
+        "A second attempt of an already paid payment succeeded: the customer was charged twice",
+    };
   }
   if (CLOSED_UNPAID.includes(payment.status)) {
-    return { outcome: "conflict", attemptStatus: "paid", claimReceipt: true, exception: "late_success", summary: `The customer paid after the payment was marked ${payment.status}` };
+    return {
+      outcome: "conflict",
+      attemptStatus: "paid",
+      claimReceipt: true,
+      exception: "late_success",
+      summary: `The customer paid after the payment was marked ${payment.status}`,
+    };
   }
   return {
-    outcome: "applied", attemptStatus: "paid", paymentStatus: "paid", claimReceipt: !!evidence.receipt,
+    outcome: "applied",
+    attemptStatus: "paid",
+    paymentStatus: "paid",
+    claimReceipt: !!evidence.receipt,
     receiptPending: !evidence.receipt,
-    summary: evidence.receipt ? `Paid, receipt ${evidence.receipt}` : "Paid according to STK Query; receipt pending",
+    summary: evidence.receipt
+      ? `Paid, receipt ${evidence.receipt}`
+      : "Paid according to STK Query; receipt pending",
   };
 }
 
-function decideOnFinalAttempt(attempt: AttemptState, payment: PaymentState, evidence: Evidence, receiptOwner: ReceiptOwner): Decision {
+function decideOnFinalAttempt(
+  attempt: AttemptState,
+  payment: PaymentState,
+  evidence: Evidence,
+  receiptOwner: ReceiptOwner,
+): Decision {
   const success = evidence.outcome === "paid";
   const wasPaid = attempt.status === "paid";
   if (wasPaid && success) {
-    if (!evidence.receipt || evidence.receipt === attempt.receipt) return { outcome: "duplicate", summary: "Repeats the recorded success" };
+    if (!evidence.receipt || evidence.receipt === attempt.receipt)
+      return { outcome: "duplicate", summary: "Repeats the recorded success" };
     if (!attempt.receipt) {
       // The query said paid; this callback brings the receipt we were waiting for.
-      if (receiptOwner === "other_payment") return { outcome: "conflict", exception: "duplicate_receipt", summary: `Receipt ${evidence.receipt} already belongs to another payment` };
-      return { outcome: "applied", claimReceipt: true, summary: `Receipt ${evidence.receipt} arrived for a payment the query had confirmed` };
+      if (receiptOwner === "other_payment")
+        return {
+          outcome: "conflict",
+          exception: "duplicate_receipt",
+          summary: `Receipt ${evidence.receipt} already belongs to another payment`,
+        };
+      return {
+        outcome: "applied",
+        claimReceipt: true,
+        summary: `Receipt ${evidence.receipt} arrived for a payment the query had confirmed`,
+      };
     }
-    return { outcome: "conflict", exception: "conflicting_callback", summary: `A second success with another receipt (${evidence.receipt}, recorded ${attempt.receipt})` };
+    return {
+      outcome: "conflict",
+      exception: "conflicting_callback",
+      summary: `A second success with another receipt (${evidence.receipt}, recorded ${attempt.receipt})`,
+    };
   }
   if (wasPaid && !success) {
-    if (evidence.source === "query") return { outcome: "conflict", exception: "query_disagrees", summary: `STK Query answered ${evidence.resultCode} for an attempt already paid; the receipt stands` };
-    return { outcome: "conflict", exception: "conflicting_callback", summary: `A ${evidence.outcome} callback (ResultCode ${evidence.resultCode}) after the attempt was paid` };
+    if (evidence.source === "query")
+      return {
+        outcome: "conflict",
+        exception: "query_disagrees",
+        summary: `STK Query answered ${evidence.resultCode} for an attempt already paid; the receipt stands`,
+      };
+    return {
+      outcome: "conflict",
+      exception: "conflicting_callback",
+      summary: `A ${evidence.outcome} callback (ResultCode ${evidence.resultCode}) after the attempt was paid`,
+    };
   }
   if (success) {
-    if (evidence.receipt && receiptOwner === "other_payment") return { outcome: "conflict", exception: "duplicate_receipt", summary: `Receipt ${evidence.receipt} already belongs to another payment` };
+    if (evidence.receipt && receiptOwner === "other_payment")
+      return {
+        outcome: "conflict",
+        exception: "duplicate_receipt",
+        summary: `Receipt ${evidence.receipt} already belongs to another payment`,
+      };
     // A success after a failure: the money exists, so the receipt is recorded, but the status stays
     // until finance decides (the customer may have been told the payment failed).
     const exception = payment.status === "paid" ? "double_payment" : "late_success";
-    return { outcome: "conflict", claimReceipt: !!evidence.receipt, exception, summary: `A success arrived after the attempt was recorded as ${attempt.status}` };
+    return {
+      outcome: "conflict",
+      claimReceipt: !!evidence.receipt,
+      exception,
+      summary: `A success arrived after the attempt was recorded as ${attempt.status}`,
+    };
   }
-  if (evidence.resultCode === attempt.resultCode) return { outcome: "duplicate", summary: "Repeats the recorded result" };
-  if (evidence.source === "query") return { outcome: "duplicate", summary: `STK Query answered ${evidence.resultCode}; the attempt is already ${attempt.status}` };
-  return { outcome: "conflict", exception: "conflicting_callback", summary: `Result ${evidence.resultCode} after ${attempt.resultCode} for the same attempt` };
+  if (evidence.resultCode === attempt.resultCode)
+    return { outcome: "duplicate", summary: "Repeats the recorded result" };
+  if (evidence.source === "query")
+    return {
+      outcome: "duplicate",
+      summary: `STK Query answered ${evidence.resultCode}; the attempt is already ${attempt.status}`,
+    };
+  return {
+    outcome: "conflict",
+    exception: "conflicting_callback",
+    summary: `Result ${evidence.resultCode} after ${attempt.resultCode} for the same attempt`,
+  };
 }

@@ -8,11 +8,16 @@ import { c2bUrls, registerC2bUrls } from "./c2b.server";
 
 export const c2bCliCommands: Record<string, CliCommand> = {
   "c2b:register": {
-    usage: "c2b:register [--apply] [--response-type Completed|Cancelled]   print (or register with Daraja) the C2B URLs",
+    usage:
+      "c2b:register [--apply] [--response-type Completed|Cancelled]   print (or register with Daraja) the C2B URLs",
     async run(ctx, args) {
-      const { values } = parseArgs({ args, options: { apply: { type: "boolean" }, "response-type": { type: "string" } } });
+      const { values } = parseArgs({
+        args,
+        options: { apply: { type: "boolean" }, "response-type": { type: "string" } },
+      });
       const responseType = values["response-type"] ?? "Completed";
-      if (responseType !== "Completed" && responseType !== "Cancelled") throw new AppError("invalid_request", "--response-type must be Completed or Cancelled");
+      if (responseType !== "Completed" && responseType !== "Cancelled")
+        throw new AppError("invalid_request", "--response-type must be Completed or Cancelled");
       const urls = c2bUrls(ctx.config);
       const out = (line: string) => process.stdout.write(`${line}\n`);
       out(`Short code:       ${ctx.config.mpesa.shortcode} (${ctx.config.mpesa.environment})`);

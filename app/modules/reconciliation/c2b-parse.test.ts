@@ -1,11 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { normalizeBillRef, parseC2bConfirmation, readMsisdnWitness, type C2bConfirmation } from "./c2b-parse";
+import {
+  normalizeBillRef,
+  parseC2bConfirmation,
+  readMsisdnWitness,
+  type C2bConfirmation,
+} from "./c2b-parse";
 
 // The official example (SPEC §8.3), verbatim.
 const OFFICIAL = {
-  TransactionType: "Pay Bill", TransID: "RKL51ZDR4F", TransTime: "20231121121325", TransAmount: "5.00",
-  BusinessShortCode: "600966", BillRefNumber: "Sample Transaction", InvoiceNumber: "", OrgAccountBalance: "25.00",
-  ThirdPartyTransID: "", MSISDN: "2547 ***** 126", FirstName: "NICHOLAS", MiddleName: "", LastName: "",
+  TransactionType: "Pay Bill",
+  TransID: "RKL51ZDR4F",
+  TransTime: "20231121121325",
+  TransAmount: "5.00",
+  BusinessShortCode: "600966",
+  BillRefNumber: "Sample Transaction",
+  InvoiceNumber: "",
+  OrgAccountBalance: "25.00",
+  ThirdPartyTransID: "",
+  MSISDN: "2547 ***** 126",
+  FirstName: "NICHOLAS",
+  MiddleName: "",
+  LastName: "",
 };
 const HASH = "7132104d6aae9c3fac82095a42c2817952bca48e09d98d5bf4ac08218982fb90";
 
@@ -44,7 +59,11 @@ describe("parseC2bConfirmation", () => {
     ["a local 07… number", "0712345678", { kind: "plain", plain: "254712345678" }],
     ["a SHA-256 hash", HASH, { kind: "hashed", hash: HASH }],
     ["an upper-case hash", HASH.toUpperCase(), { kind: "hashed", hash: HASH }],
-    ["a hash truncated to 62 characters", HASH.slice(0, 62), { kind: "hashed", hash: HASH.slice(0, 62) }],
+    [
+      "a hash truncated to 62 characters",
+      HASH.slice(0, 62),
+      { kind: "hashed", hash: HASH.slice(0, 62) },
+    ],
     ["an empty MSISDN", "", { kind: "unknown", raw: "" }],
   ])("reads %s", (_, MSISDN, msisdn) => {
     expect(parsed({ ...OFFICIAL, MSISDN }).msisdn).toMatchObject({ raw: MSISDN, ...msisdn });
@@ -58,21 +77,41 @@ describe("parseC2bConfirmation", () => {
   it("accepts the missing names real payloads have, and joins the ones present", () => {
     const { MiddleName: _m, LastName: _l, ...body } = OFFICIAL;
     expect(parsed(body).payerName).toBe("NICHOLAS");
-    expect(parsed({ ...OFFICIAL, FirstName: "JOHN", MiddleName: " ", LastName: "DOE " }).payerName).toBe("JOHN DOE");
+    expect(
+      parsed({ ...OFFICIAL, FirstName: "JOHN", MiddleName: " ", LastName: "DOE " }).payerName,
+    ).toBe("JOHN DOE");
     expect(parsed({ ...OFFICIAL, FirstName: "" }).payerName).toBeNull();
   });
 
-  it.each(["Pay Bill", "Buy Goods", "", "CustomerPayBillOnline"])("accepts TransactionType %j", (TransactionType) => {
-    expect(parsed({ ...OFFICIAL, TransactionType }).transactionType).toBe(TransactionType);
-  });
+  it.each(["Pay Bill", "Buy Goods", "", "CustomerPayBillOnline"])(
+    "accepts TransactionType %j",
+    (TransactionType) => {
+      expect(parsed({ ...OFFICIAL, TransactionType }).transactionType).toBe(TransactionType);
+    },
+  );
 
   it("ignores extra keys and tolerates numbers where strings are documented", () => {
-    const value = parsed({ ...OFFICIAL, ProxyTrace: "abc", TransAmount: 1250, TransTime: 20231121121325, BusinessShortCode: 600966 });
-    expect(value).toMatchObject({ amountKes: 1250, transactionAt: new Date("2023-11-21T09:13:25Z"), businessShortCode: "600966" });
+    const value = parsed({
+      ...OFFICIAL,
+      ProxyTrace: "abc",
+      TransAmount: 1250,
+      TransTime: 20231121121325,
+      BusinessShortCode: 600966,
+    });
+    expect(value).toMatchObject({
+      amountKes: 1250,
+      transactionAt: new Date("2023-11-21T09:13:25Z"),
+      businessShortCode: "600966",
+    });
     expect(value).not.toHaveProperty("ProxyTrace");
   });
 
-  it.each([["5.00", 5], ["1250", 1250], ["1,250.00", 1250], ["250000.0", 250_000]])("reads TransAmount %j as %i shillings", (TransAmount, kes) => {
+  it.each([
+    ["5.00", 5],
+    ["1250", 1250],
+    ["1,250.00", 1250],
+    ["250000.0", 250_000],
+  ])("reads TransAmount %j as %i shillings", (TransAmount, kes) => {
     expect(parsed({ ...OFFICIAL, TransAmount }).amountKes).toBe(kes);
   });
 
@@ -85,8 +124,17 @@ describe("parseC2bConfirmation", () => {
   });
 
   it("keeps the optional references when present", () => {
-    const value = parsed({ ...OFFICIAL, ThirdPartyTransID: "tp-1", InvoiceNumber: "INV9", OrgAccountBalance: "" });
-    expect(value).toMatchObject({ thirdPartyTransId: "tp-1", invoiceNumber: "INV9", orgAccountBalance: null });
+    const value = parsed({
+      ...OFFICIAL,
+      ThirdPartyTransID: "tp-1",
+      InvoiceNumber: "INV9",
+      OrgAccountBalance: "",
+    });
+    expect(value).toMatchObject({
+      thirdPartyTransId: "tp-1",
+      invoiceNumber: "INV9",
+      orgAccountBalance: null,
+    });
   });
 
   it("refuses what is not a confirmation, saying why", () => {
@@ -95,11 +143,21 @@ describe("parseC2bConfirmation", () => {
     expect(reason("null")).toBe("body is not a JSON object");
     const { TransID: _, ...noId } = OFFICIAL;
     expect(reason(JSON.stringify(noId))).toMatch(/^TransID: /);
-    expect(reason(JSON.stringify({ ...OFFICIAL, TransID: "RKL 51" }))).toBe('TransID "RKL 51" is not a receipt number');
-    expect(reason(JSON.stringify({ ...OFFICIAL, TransTime: "2023-11-21 12:13:25" }))).toBe('TransTime "2023-11-21 12:13:25" is not YYYYMMDDHHmmss');
-    expect(reason(JSON.stringify({ ...OFFICIAL, TransAmount: "5.50" }))).toBe('TransAmount: amount "5.50" is not whole shillings');
-    expect(reason(JSON.stringify({ ...OFFICIAL, TransAmount: "0.00" }))).toBe('TransAmount "0.00" is not a positive amount');
-    expect(reason(JSON.stringify({ ...OFFICIAL, BusinessShortCode: " " }))).toBe("BusinessShortCode is empty");
+    expect(reason(JSON.stringify({ ...OFFICIAL, TransID: "RKL 51" }))).toBe(
+      'TransID "RKL 51" is not a receipt number',
+    );
+    expect(reason(JSON.stringify({ ...OFFICIAL, TransTime: "2023-11-21 12:13:25" }))).toBe(
+      'TransTime "2023-11-21 12:13:25" is not YYYYMMDDHHmmss',
+    );
+    expect(reason(JSON.stringify({ ...OFFICIAL, TransAmount: "5.50" }))).toBe(
+      'TransAmount: amount "5.50" is not whole shillings',
+    );
+    expect(reason(JSON.stringify({ ...OFFICIAL, TransAmount: "0.00" }))).toBe(
+      'TransAmount "0.00" is not a positive amount',
+    );
+    expect(reason(JSON.stringify({ ...OFFICIAL, BusinessShortCode: " " }))).toBe(
+      "BusinessShortCode is empty",
+    );
     expect(reason(JSON.stringify({ ...OFFICIAL, MSISDN: { n: 1 } }))).toMatch(/^MSISDN: /);
   });
 });
@@ -121,7 +179,11 @@ describe("readMsisdnWitness", () => {
   });
 
   it("reads a JSON number and ignores other types", () => {
-    expect(readMsisdnWitness(254712345678)).toEqual({ kind: "plain", raw: "254712345678", plain: "254712345678" });
+    expect(readMsisdnWitness(254712345678)).toEqual({
+      kind: "plain",
+      raw: "254712345678",
+      plain: "254712345678",
+    });
     expect(readMsisdnWitness(null)).toEqual({ kind: "unknown", raw: "" });
   });
 });

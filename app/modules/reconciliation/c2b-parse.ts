@@ -33,7 +33,8 @@ export type C2bConfirmation = {
   orgAccountBalance: string | null;
 };
 
-export type ParsedC2bConfirmation = { ok: true; value: C2bConfirmation } | { ok: false; reason: string };
+export type ParsedC2bConfirmation =
+  { ok: true; value: C2bConfirmation } | { ok: false; reason: string };
 
 // The docs say every value is a string, but proxies and simulators send numbers; both read the same.
 const Text = z.union([z.string(), z.number()]).transform(String);
@@ -66,7 +67,8 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   } catch (error) {
     return fail(`body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("body is not a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    return fail("body is not a JSON object");
 
   const parsed = C2bConfirmationSchema.safeParse(json);
   if (!parsed.success) {
@@ -76,7 +78,8 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   const c = parsed.data;
 
   const transId = c.TransID.trim();
-  if (!/^[A-Za-z0-9]+$/.test(transId)) return fail(`TransID "${c.TransID}" is not a receipt number`);
+  if (!/^[A-Za-z0-9]+$/.test(transId))
+    return fail(`TransID "${c.TransID}" is not a receipt number`);
   const transactionAt = parseDarajaTimestamp(c.TransTime);
   if (!transactionAt) return fail(`TransTime "${c.TransTime}" is not YYYYMMDDHHmmss`);
   const amount = parseKesAmount(c.TransAmount);
@@ -86,7 +89,10 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   const businessShortCode = c.BusinessShortCode.trim();
   if (businessShortCode === "") return fail("BusinessShortCode is empty");
 
-  const payerName = [c.FirstName, c.MiddleName, c.LastName].map((n) => n.trim()).filter(Boolean).join(" ");
+  const payerName = [c.FirstName, c.MiddleName, c.LastName]
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .join(" ");
   return {
     ok: true,
     value: {
@@ -119,7 +125,12 @@ const MASKED = /^\+?(\d*)([\s*xX•#]*[*xX•#][\s*xX•#]*)(\d*)$/;
 
 /** Classifies a payer-number field from a C2B body or a statement's Other Party Info. */
 export function readMsisdnWitness(value: unknown): MsisdnWitness {
-  const raw = typeof value === "string" ? value : typeof value === "number" && Number.isFinite(value) ? String(value) : "";
+  const raw =
+    typeof value === "string"
+      ? value
+      : typeof value === "number" && Number.isFinite(value)
+        ? String(value)
+        : "";
   const text = raw.trim();
   if (text === "") return { kind: "unknown", raw };
   if (HASH.test(text)) return { kind: "hashed", raw, hash: text.toLowerCase() };

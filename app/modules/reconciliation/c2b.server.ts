@@ -14,22 +14,47 @@ import { openException } from "../exceptions/open.server";
 import { applyReceiptMatch } from "../payments/apply.server";
 import { DARAJA_ACTOR } from "../payments/events.server";
 import { parseC2bConfirmation } from "./c2b-parse";
-import { CANDIDATE_WINDOW_MS, TIME_TOLERANCE_MS, candidateEvidence, pickC2bCandidate } from "./match-rules";
+import {
+  CANDIDATE_WINDOW_MS,
+  TIME_TOLERANCE_MS,
+  candidateEvidence,
+  pickC2bCandidate,
+} from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
 
 /** The two URLs Daraja should call for this deployment, and anything Daraja would refuse about them. */
-export function c2bUrls(config: Config): { confirmationUrl: string; validationUrl: string; problems: string[] } {
+export function c2bUrls(config: Config): {
+  confirmationUrl: string;
+  validationUrl: string;
+  problems: string[];
+} {
   const base = `${config.publicUrl}/hooks/daraja/c2b`;
   const confirmationUrl = `${base}/confirmation/${config.mpesa.callbackToken}`;
   const validationUrl = `${base}/validation/${config.mpesa.callbackToken}`;
-  const problems = [...new Set([...validateCallbackUrl(confirmationUrl, config.mpesa.environment), ...validateCallbackUrl(validationUrl, config.mpesa.environment)])];
+  const problems = [
+    ...new Set([
+      ...validateCallbackUrl(confirmationUrl, config.mpesa.environment),
+      ...validateCallbackUrl(validationUrl, config.mpesa.environment),
+    ]),
+  ];
   return { confirmationUrl, validationUrl, problems };
 }
 
-export async function registerC2bUrls(ctx: AppContext, input: { responseType?: "Completed" | "Cancelled" } = {}) {
+export async function registerC2bUrls(
+  ctx: AppContext,
+  input: { responseType?: "Completed" | "Cancelled" } = {},
+) {
   const urls = c2bUrls(ctx.config);
-  if (urls.problems.length) throw new AppError("invalid_callback_url", `Daraja would refuse these URLs: ${urls.problems.join("; ")}`);
-  const answer = await ctx.daraja.registerC2bUrls({ confirmationUrl: urls.confirmationUrl, validationUrl: urls.validationUrl, responseType: input.responseType ?? "Completed" });
+  if (urls.problems.length)
+    throw new AppError(
+      "invalid_callback_url",
+      `Daraja would refuse these URLs: ${urls.problems.join("; ")}`,
+    );
+  const answer = await ctx.daraja.registerC2bUrls({
+    confirmationUrl: urls.confirmationUrl,
+    validationUrl: urls.validationUrl,
+    responseType: input.responseType ?? "Completed",
+  });
   return { ...urls, answer };
 }
 
@@ -40,18 +65,39 @@ async function loadRaw(ctx: AppContext, rawId: number) {
 }
 
 /** The console accepts every C2B payment (a refusal sends the customer's money back); matching happens on confirmation. */
-export async function processC2bValidation(ctx: AppContext, rawId: number): Promise<CallbackOutcome> {
+export async function processC2bValidation(
+  ctx: AppContext,
+  rawId: number,
+): Promise<CallbackOutcome> {
   const raw = await loadRaw(ctx, rawId);
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
-    await setOutcome(ctx.db, rawId, "invalid", { outcomeDetail: `accepted, but unreadable: ${parsed.reason}` }, ctx.now());
+    await setOutcome(
+      ctx.db,
+      rawId,
+      "invalid",
+      { outcomeDetail: `accepted, but unreadable: ${parsed.reason}` },
+      ctx.now(),
+    );
     return "invalid";
   }
-  await setOutcome(ctx.db, rawId, "applied", { receipt: parsed.value.transId, outcomeDetail: `accepted ${formatKes(parsed.value.amountKes)} for "${parsed.value.billRefRaw}"` }, ctx.now());
+  await setOutcome(
+    ctx.db,
+    rawId,
+    "applied",
+    {
+      receipt: parsed.value.transId,
+      outcomeDetail: `accepted ${formatKes(parsed.value.amountKes)} for "${parsed.value.billRefRaw}"`,
+    },
+    ctx.now(),
+  );
   return "applied";
 }
 
-export async function processC2bConfirmation(ctx: AppContext, rawId: number): Promise<CallbackOutcome> {
+export async function processC2bConfirmation(
+  ctx: AppContext,
+  rawId: number,
+): Promise<CallbackOutcome> {
   const raw = await loadRaw(ctx, rawId);
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
@@ -63,57 +109,157 @@ export async function processC2bConfirmation(ctx: AppContext, rawId: number): Pr
     // Daraja retries and STK's own confirmation of the same receipt may arrive together.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${c.transId}))`);
     const now = ctx.now();
-    const witness = { billRefRaw: c.billRefRaw, billRefNorm: c.billRefNorm, msisdnRaw: c.msisdn.raw || null, msisdnKind: c.msisdn.kind, payerName: c.payerName };
-    const [inserted] = await tx.insert(receipts).values({
-      receipt: c.transId, amountKes: c.amountKes, phone: c.msisdn.plain ?? null, transactionAt: c.transactionAt, firstSource: "c2b", seenInC2b: true, ...witness,
-    }).onConflictDoNothing().returning({ receipt: receipts.receipt });
+    const witness = {
+      billRefRaw: c.billRefRaw,
+      billRefNorm: c.billRefNorm,
+      msisdnRaw: c.msisdn.raw || null,
+      msisdnKind: c.msisdn.kind,
+      payerName: c.payerName,
+    };
+    const [inserted] = await tx
+      .insert(receipts)
+      .values({
+        receipt: c.transId,
+        amountKes: c.amountKes,
+        phone: c.msisdn.plain ?? null,
+        transactionAt: c.transactionAt,
+        firstSource: "c2b",
+        seenInC2b: true,
+        ...witness,
+      })
+      .onConflictDoNothing()
+      .returning({ receipt: receipts.receipt });
 
     if (!inserted) {
       const [known] = await tx.select().from(receipts).where(eq(receipts.receipt, c.transId));
-      await tx.update(receipts).set({
-        seenInC2b: true, billRefRaw: known.billRefRaw ?? witness.billRefRaw, billRefNorm: known.billRefNorm ?? witness.billRefNorm,
-        msisdnRaw: known.msisdnRaw ?? witness.msisdnRaw, msisdnKind: known.msisdnRaw ? known.msisdnKind : witness.msisdnKind, payerName: known.payerName ?? witness.payerName,
-      }).where(eq(receipts.receipt, c.transId));
+      await tx
+        .update(receipts)
+        .set({
+          seenInC2b: true,
+          billRefRaw: known.billRefRaw ?? witness.billRefRaw,
+          billRefNorm: known.billRefNorm ?? witness.billRefNorm,
+          msisdnRaw: known.msisdnRaw ?? witness.msisdnRaw,
+          msisdnKind: known.msisdnRaw ? known.msisdnKind : witness.msisdnKind,
+          payerName: known.payerName ?? witness.payerName,
+        })
+        .where(eq(receipts.receipt, c.transId));
       const ids = { receipt: c.transId, paymentId: known.paymentId };
       if (known.amountKes !== c.amountKes) {
         await openException(tx, DARAJA_ACTOR, {
-          type: "amount_mismatch", dedupeKey: `amount_mismatch:c2b:${c.transId}`, paymentId: known.paymentId, rawCallbackId: rawId, receipt: c.transId,
+          type: "amount_mismatch",
+          dedupeKey: `amount_mismatch:c2b:${c.transId}`,
+          paymentId: known.paymentId,
+          rawCallbackId: rawId,
+          receipt: c.transId,
           amountAtStakeKes: Math.max(known.amountKes, c.amountKes),
           summary: `The C2B confirmation says ${formatKes(c.amountKes)} for receipt ${c.transId}; the ${known.firstSource.replace("_", " ")} said ${formatKes(known.amountKes)}`,
-          details: { c2b: { amountKes: c.amountKes, transactionAt: c.transactionAt.toISOString() }, recorded: { amountKes: known.amountKes, firstSource: known.firstSource } },
+          details: {
+            c2b: { amountKes: c.amountKes, transactionAt: c.transactionAt.toISOString() },
+            recorded: { amountKes: known.amountKes, firstSource: known.firstSource },
+          },
         });
-        await setOutcome(tx, rawId, "conflict", { ...ids, outcomeDetail: "known receipt with a different amount" }, now);
+        await setOutcome(
+          tx,
+          rawId,
+          "conflict",
+          { ...ids, outcomeDetail: "known receipt with a different amount" },
+          now,
+        );
         return "conflict";
       }
-      await setOutcome(tx, rawId, "duplicate", { ...ids, outcomeDetail: `receipt already known (first seen in ${known.firstSource}); recorded as another witness, not a second payment` }, now);
+      await setOutcome(
+        tx,
+        rawId,
+        "duplicate",
+        {
+          ...ids,
+          outcomeDetail: `receipt already known (first seen in ${known.firstSource}); recorded as another witness, not a second payment`,
+        },
+        now,
+      );
       return "duplicate";
     }
 
-    const candidates = await tx.select().from(payments).where(and(
-      or(inArray(payments.status, ["pending", "unknown", "expired"]), and(eq(payments.status, "paid"), eq(payments.receiptPending, true))),
-      eq(payments.amountKes, c.amountKes),
-      between(payments.createdAt, new Date(c.transactionAt.getTime() - CANDIDATE_WINDOW_MS), new Date(c.transactionAt.getTime() + TIME_TOLERANCE_MS)),
-    ));
+    const candidates = await tx
+      .select()
+      .from(payments)
+      .where(
+        and(
+          or(
+            inArray(payments.status, ["pending", "unknown", "expired"]),
+            and(eq(payments.status, "paid"), eq(payments.receiptPending, true)),
+          ),
+          eq(payments.amountKes, c.amountKes),
+          between(
+            payments.createdAt,
+            new Date(c.transactionAt.getTime() - CANDIDATE_WINDOW_MS),
+            new Date(c.transactionAt.getTime() + TIME_TOLERANCE_MS),
+          ),
+        ),
+      );
     const phoneKnown = c.msisdn.kind !== "unknown";
-    const { chosen, eligible } = pickC2bCandidate(candidates.map((p) =>
-      candidateEvidence({ amountKes: c.amountKes, at: c.transactionAt, ref: c.billRefRaw }, p, phoneKnown ? msisdnMatches(p.phone, c.msisdn) : null)));
+    const { chosen, eligible } = pickC2bCandidate(
+      candidates.map((p) =>
+        candidateEvidence(
+          { amountKes: c.amountKes, at: c.transactionAt, ref: c.billRefRaw },
+          p,
+          phoneKnown ? msisdnMatches(p.phone, c.msisdn) : null,
+        ),
+      ),
+    );
     if (chosen) {
       const applied = await applyReceiptMatch(tx, DARAJA_ACTOR, {
-        paymentId: chosen.paymentId, receipt: c.transId, amountKes: c.amountKes, transactionAt: c.transactionAt, phone: c.msisdn.plain ?? null,
-        source: "c2b", confirmedByStaff: false, now, rawCallbackId: rawId,
+        paymentId: chosen.paymentId,
+        receipt: c.transId,
+        amountKes: c.amountKes,
+        transactionAt: c.transactionAt,
+        phone: c.msisdn.plain ?? null,
+        source: "c2b",
+        confirmedByStaff: false,
+        now,
+        rawCallbackId: rawId,
         evidence: `C2B confirmation ${c.transId} (${formatKes(c.amountKes)}, BillRefNumber "${c.billRefRaw.trim()}")`,
       });
-      const outcome: CallbackOutcome = applied.outcome === "conflict" || applied.outcome === "late_success" ? "conflict" : "applied";
-      await setOutcome(tx, rawId, outcome, { receipt: c.transId, paymentId: chosen.paymentId, outcomeDetail: applied.summary }, now);
+      const outcome: CallbackOutcome =
+        applied.outcome === "conflict" || applied.outcome === "late_success"
+          ? "conflict"
+          : "applied";
+      await setOutcome(
+        tx,
+        rawId,
+        outcome,
+        { receipt: c.transId, paymentId: chosen.paymentId, outcomeDetail: applied.summary },
+        now,
+      );
       return outcome;
     }
 
     await openException(tx, DARAJA_ACTOR, {
-      type: "unmatched_c2b", dedupeKey: `unmatched_c2b:${c.transId}`, rawCallbackId: rawId, receipt: c.transId, amountAtStakeKes: c.amountKes,
+      type: "unmatched_c2b",
+      dedupeKey: `unmatched_c2b:${c.transId}`,
+      rawCallbackId: rawId,
+      receipt: c.transId,
+      amountAtStakeKes: c.amountKes,
       summary: `${formatKes(c.amountKes)} paid by C2B (receipt ${c.transId}, BillRefNumber "${c.billRefRaw.trim()}") matches ${eligible.length ? `${eligible.length} open payments, not one` : "no open payment"}`,
-      details: { billRefRaw: c.billRefRaw, billRefNorm: c.billRefNorm, msisdnKind: c.msisdn.kind, payerName: c.payerName, transactionAt: c.transactionAt.toISOString(), candidates: eligible },
+      details: {
+        billRefRaw: c.billRefRaw,
+        billRefNorm: c.billRefNorm,
+        msisdnKind: c.msisdn.kind,
+        payerName: c.payerName,
+        transactionAt: c.transactionAt.toISOString(),
+        candidates: eligible,
+      },
     });
-    await setOutcome(tx, rawId, "orphan", { receipt: c.transId, outcomeDetail: "no single open payment has this BillRefNumber and amount" }, now);
+    await setOutcome(
+      tx,
+      rawId,
+      "orphan",
+      {
+        receipt: c.transId,
+        outcomeDetail: "no single open payment has this BillRefNumber and amount",
+      },
+      now,
+    );
     return "orphan";
   });
 }

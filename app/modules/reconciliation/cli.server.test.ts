@@ -36,18 +36,39 @@ async function run(name: string, args: string[]): Promise<string> {
 it("statement:import imports a file, and a second run says it was already imported", async () => {
   const at = new Date("2025-03-14T07:15:39Z");
   const file = join(dir, "march.csv");
-  await writeFile(file, buildStatementCsv({ lines: [{ receipt: fixtureReceipt(at, 1), completedAt: at, amountKes: 1250, accountNo: "INV-1" }], from: at, to: at }));
-  expect(await run("statement:import", [file])).toMatch(/^Imported 1 lines from "march.csv": 1 new, 0 matched, 0 proposed for confirmation, 1 exceptions\.\nImport [0-9a-f-]{36}\nExceptions opened: statement_only 1\n$/);
-  expect(await run("statement:import", [file])).toMatch(/already imported on .* by cli \(as "march.csv"\); nothing was changed/);
+  await writeFile(
+    file,
+    buildStatementCsv({
+      lines: [
+        { receipt: fixtureReceipt(at, 1), completedAt: at, amountKes: 1250, accountNo: "INV-1" },
+      ],
+      from: at,
+      to: at,
+    }),
+  );
+  expect(await run("statement:import", [file])).toMatch(
+    /^Imported 1 lines from "march.csv": 1 new, 0 matched, 0 proposed for confirmation, 1 exceptions\.\nImport [0-9a-f-]{36}\nExceptions opened: statement_only 1\n$/,
+  );
+  expect(await run("statement:import", [file])).toMatch(
+    /already imported on .* by cli \(as "march.csv"\); nothing was changed/,
+  );
   await expect(run("statement:import", [join(dir, "nope.csv")])).rejects.toThrow(/No such file/);
 });
 
 it("c2b:register prints the URLs, and registers them with --apply", async () => {
   const printed = await run("c2b:register", []);
-  expect(printed).toContain(`Confirmation URL: ${app.appUrl}/hooks/daraja/c2b/confirmation/${CALLBACK_TOKEN}`);
+  expect(printed).toContain(
+    `Confirmation URL: ${app.appUrl}/hooks/daraja/c2b/confirmation/${CALLBACK_TOKEN}`,
+  );
   expect(printed).toContain("Not registered.");
   expect((await app.control("state")).c2bRegistrations).toEqual([]);
 
-  expect(await run("c2b:register", ["--apply"])).toMatch(/Registered with Daraja \(ResponseType Completed\)/);
-  expect((await app.control("state")).c2bRegistrations).toEqual([expect.objectContaining({ validationUrl: `${app.appUrl}/hooks/daraja/c2b/validation/${CALLBACK_TOKEN}` })]);
+  expect(await run("c2b:register", ["--apply"])).toMatch(
+    /Registered with Daraja \(ResponseType Completed\)/,
+  );
+  expect((await app.control("state")).c2bRegistrations).toEqual([
+    expect.objectContaining({
+      validationUrl: `${app.appUrl}/hooks/daraja/c2b/validation/${CALLBACK_TOKEN}`,
+    }),
+  ]);
 });

@@ -13,7 +13,12 @@ import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { matchStatementImport, type MatchSummary } from "./match.server";
-import { readStatement, type StatementInput, type StatementLine, type StatementMeta } from "./statement-parse.server";
+import {
+  readStatement,
+  type StatementInput,
+  type StatementLine,
+  type StatementMeta,
+} from "./statement-parse.server";
 
 const BATCH_SIZE = 1_000;
 const ANALYZE_AFTER_LINES = 20_000;
@@ -29,7 +34,11 @@ export type ImportCounts = {
   totalsWarning: string | null;
 };
 
-export type ImportSummary = ImportCounts & { importedBy: string; match: MatchSummary | null; timings?: { storeMs: number; matchMs: number } };
+export type ImportSummary = ImportCounts & {
+  importedBy: string;
+  match: MatchSummary | null;
+  timings?: { storeMs: number; matchMs: number };
+};
 
 export type ImportResult = {
   status: "imported" | "already_imported";
@@ -39,19 +48,32 @@ export type ImportResult = {
 };
 
 /** A statement file on disk (the CLI): hashed in one quick pass first, so a repeat is answered at once. */
-export async function importStatementFile(ctx: AppContext, input: { path: string; actor: Actor }): Promise<ImportResult> {
+export async function importStatementFile(
+  ctx: AppContext,
+  input: { path: string; actor: Actor },
+): Promise<ImportResult> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(input.path)) hash.update(chunk as Buffer);
   const existing = await findImportByHash(ctx.db, hash.digest("hex"));
   if (existing) return alreadyImported(ctx, existing);
-  return importStatement(ctx, { fileName: basename(input.path), input: createReadStream(input.path), actor: input.actor });
+  return importStatement(ctx, {
+    fileName: basename(input.path),
+    input: createReadStream(input.path),
+    actor: input.actor,
+  });
 }
 
-export async function importStatement(ctx: AppContext, input: { fileName: string; input: StatementInput; actor: Actor }): Promise<ImportResult> {
+export async function importStatement(
+  ctx: AppContext,
+  input: { fileName: string; input: StatementInput; actor: Actor },
+): Promise<ImportResult> {
   const { fileName, actor } = input;
   // Bytes in hand are hashed first, so a repeated upload is answered before a single row is parsed.
   if (typeof input.input === "string" || input.input instanceof Uint8Array) {
-    const existing = await findImportByHash(ctx.db, createHash("sha256").update(input.input).digest("hex"));
+    const existing = await findImportByHash(
+      ctx.db,
+      createHash("sha256").update(input.input).digest("hex"),
+    );
     if (existing) return alreadyImported(ctx, existing);
   }
 
@@ -65,19 +87,42 @@ export async function importStatement(ctx: AppContext, input: { fileName: string
       const now = ctx.now();
       // The real hash is only known at the end of a stream; a placeholder keeps the unique column honest meanwhile.
       await tx.insert(statementImports).values({
-        id: importId, fileSha256: `pending:${importId}`, fileName: fileName.slice(0, 255), layout: "unknown",
-        importedByUserId: actor.kind === "user" ? actor.userId : null, importedAt: now,
+        id: importId,
+        fileSha256: `pending:${importId}`,
+        fileName: fileName.slice(0, 255),
+        layout: "unknown",
+        importedByUserId: actor.kind === "user" ? actor.userId : null,
+        importedAt: now,
       });
       const { counts, meta } = await storeLines(tx, importId, hashed(input.input, hash));
       const summary: ImportSummary = { ...counts, importedBy: actor.label, match: null };
       fileSha256 = hash.digest("hex");
-      await tx.update(statementImports).set({
-        fileSha256, layout: meta.layout, accountHolder: meta.accountHolder, shortCode: meta.shortCode, account: meta.account,
-        periodFrom: meta.periodFrom, periodTo: meta.periodTo, lineCount: counts.lines, newLineCount: counts.newLines, summary,
-      }).where(eq(statementImports.id, importId));
+      await tx
+        .update(statementImports)
+        .set({
+          fileSha256,
+          layout: meta.layout,
+          accountHolder: meta.accountHolder,
+          shortCode: meta.shortCode,
+          account: meta.account,
+          periodFrom: meta.periodFrom,
+          periodTo: meta.periodTo,
+          lineCount: counts.lines,
+          newLineCount: counts.newLines,
+          summary,
+        })
+        .where(eq(statementImports.id, importId));
       await recordStaffAction(tx, actor, {
-        action: "statement.import", entityType: "statement_import", entityId: importId,
-        after: { fileName, lines: counts.lines, newLines: counts.newLines, periodFrom: meta.periodFrom, periodTo: meta.periodTo },
+        action: "statement.import",
+        entityType: "statement_import",
+        entityId: importId,
+        after: {
+          fileName,
+          lines: counts.lines,
+          newLines: counts.newLines,
+          periodFrom: meta.periodFrom,
+          periodTo: meta.periodTo,
+        },
       });
       return { counts, meta };
     });
@@ -92,7 +137,8 @@ export async function importStatement(ctx: AppContext, input: { fileName: string
 
   // A big file changes the table's size by orders of magnitude before autovacuum notices; without
   // fresh statistics the planner reads the new lines by sequential scan, once per matching batch.
-  if (stored.counts.newLines >= ANALYZE_AFTER_LINES) await ctx.db.execute(sql`analyze statement_lines`);
+  if (stored.counts.newLines >= ANALYZE_AFTER_LINES)
+    await ctx.db.execute(sql`analyze statement_lines`);
   const storeMs = Math.round(performance.now() - started);
   const match = await matchStatementImport(ctx, importId);
   const timings = { storeMs, matchMs: Math.round(performance.now() - started) - storeMs };
@@ -102,7 +148,15 @@ export async function importStatement(ctx: AppContext, input: { fileName: string
 }
 
 async function storeLines(tx: Db, importId: string, source: AsyncIterable<Uint8Array | string>) {
-  const counts: ImportCounts = { lines: 0, newLines: 0, knownLines: 0, failed: 0, paidInKes: 0, withdrawnKes: 0, totalsWarning: null };
+  const counts: ImportCounts = {
+    lines: 0,
+    newLines: 0,
+    knownLines: 0,
+    failed: 0,
+    paidInKes: 0,
+    withdrawnKes: 0,
+    totalsWarning: null,
+  };
   let meta: StatementMeta | null = null;
   let batch: LineRow[] = [];
   const flush = async () => {
@@ -156,22 +210,38 @@ async function insertLines(tx: Db, rows: LineRow[]): Promise<number> {
 function toRow(importId: string, line: StatementLine): LineRow {
   // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
   const completed = line.status === "Completed";
-  const toMatch = completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
+  const toMatch =
+    completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
   return {
-    importId, receipt: line.receipt, transactionStatus: line.status, completedAt: line.completedAt, initiatedAt: line.initiatedAt,
-    direction: line.direction, paidInKes: line.paidInKes, withdrawnKes: line.withdrawnKes, details: line.details || null,
-    reasonType: line.reasonType || null, otherPartyInfo: line.otherPartyInfo || null, linkedTransactionId: line.linkedTransactionId,
-    accountNo: line.accountNo, matchState: toMatch ? "new" : "skipped", raw: { row: line.rowNumber, cells: line.raw },
+    importId,
+    receipt: line.receipt,
+    transactionStatus: line.status,
+    completedAt: line.completedAt,
+    initiatedAt: line.initiatedAt,
+    direction: line.direction,
+    paidInKes: line.paidInKes,
+    withdrawnKes: line.withdrawnKes,
+    details: line.details || null,
+    reasonType: line.reasonType || null,
+    otherPartyInfo: line.otherPartyInfo || null,
+    linkedTransactionId: line.linkedTransactionId,
+    accountNo: line.accountNo,
+    matchState: toMatch ? "new" : "skipped",
+    raw: { row: line.rowNumber, cells: line.raw },
   };
 }
 
 function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null {
   const problems: string[] = [];
   if (meta.totalPaidInKes !== null && meta.totalPaidInKes !== counts.paidInKes) {
-    problems.push(`Total Paid In says ${formatKes(meta.totalPaidInKes)} but the rows add up to ${formatKes(counts.paidInKes)}`);
+    problems.push(
+      `Total Paid In says ${formatKes(meta.totalPaidInKes)} but the rows add up to ${formatKes(counts.paidInKes)}`,
+    );
   }
   if (meta.totalWithdrawnKes !== null && meta.totalWithdrawnKes !== counts.withdrawnKes) {
-    problems.push(`Total Withdrawn says ${formatKes(meta.totalWithdrawnKes)} but the rows add up to ${formatKes(counts.withdrawnKes)}`);
+    problems.push(
+      `Total Withdrawn says ${formatKes(meta.totalWithdrawnKes)} but the rows add up to ${formatKes(counts.withdrawnKes)}`,
+    );
   }
   return problems.length ? `${problems.join("; ")}. Is the file complete?` : null;
 }
@@ -185,19 +255,29 @@ async function* hashed(input: StatementInput, hash: Hash): AsyncGenerator<Uint8A
 }
 
 async function findImportByHash(db: Db, fileSha256: string) {
-  const [row] = await db.select({ imp: statementImports, userName: users.name }).from(statementImports)
-    .leftJoin(users, eq(users.id, statementImports.importedByUserId)).where(eq(statementImports.fileSha256, fileSha256));
+  const [row] = await db
+    .select({ imp: statementImports, userName: users.name })
+    .from(statementImports)
+    .leftJoin(users, eq(users.id, statementImports.importedByUserId))
+    .where(eq(statementImports.fileSha256, fileSha256));
   return row ?? null;
 }
 
-async function alreadyImported(ctx: AppContext, existing: { imp: StatementImport; userName: string | null }): Promise<ImportResult> {
+async function alreadyImported(
+  ctx: AppContext,
+  existing: { imp: StatementImport; userName: string | null },
+): Promise<ImportResult> {
   // An import whose matching was interrupted (a crash, a deploy) is finished now rather than left half done.
   const summary = existing.imp.summary as ImportSummary | null;
   const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
   let match = summary?.match ?? null;
   if (!match) {
     match = await matchStatementImport(ctx, existing.imp.id);
-    if (summary) await ctx.db.update(statementImports).set({ summary: { ...summary, match } }).where(eq(statementImports.id, existing.imp.id));
+    if (summary)
+      await ctx.db
+        .update(statementImports)
+        .set({ summary: { ...summary, match } })
+        .where(eq(statementImports.id, existing.imp.id));
   }
   return {
     status: "already_imported",
@@ -208,24 +288,46 @@ async function alreadyImported(ctx: AppContext, existing: { imp: StatementImport
 }
 
 function emptySummary(who: string): ImportSummary {
-  return { lines: 0, newLines: 0, knownLines: 0, failed: 0, paidInKes: 0, withdrawnKes: 0, totalsWarning: null, importedBy: who, match: null };
+  return {
+    lines: 0,
+    newLines: 0,
+    knownLines: 0,
+    failed: 0,
+    paidInKes: 0,
+    withdrawnKes: 0,
+    totalsWarning: null,
+    importedBy: who,
+    match: null,
+  };
 }
 
 function importMessage(fileName: string, s: ImportSummary): string {
-  const parts = [`Imported ${s.lines.toLocaleString("en-KE")} lines from "${fileName}": ${s.newLines.toLocaleString("en-KE")} new`];
-  if (s.knownLines) parts.push(`${s.knownLines.toLocaleString("en-KE")} already known from an earlier import (unchanged)`);
+  const parts = [
+    `Imported ${s.lines.toLocaleString("en-KE")} lines from "${fileName}": ${s.newLines.toLocaleString("en-KE")} new`,
+  ];
+  if (s.knownLines)
+    parts.push(
+      `${s.knownLines.toLocaleString("en-KE")} already known from an earlier import (unchanged)`,
+    );
   if (s.failed) parts.push(`${s.failed.toLocaleString("en-KE")} failed rows skipped`);
   const m = s.match;
   if (m) {
-    parts.push(`${m.matched.toLocaleString("en-KE")} matched, ${m.proposed.toLocaleString("en-KE")} proposed for confirmation, ${m.exceptions.toLocaleString("en-KE")} exceptions`);
+    parts.push(
+      `${m.matched.toLocaleString("en-KE")} matched, ${m.proposed.toLocaleString("en-KE")} proposed for confirmation, ${m.exceptions.toLocaleString("en-KE")} exceptions`,
+    );
     if (m.reversals) parts.push(`${m.reversals} reversals`);
-    if (m.missingFromStatement) parts.push(`${m.missingFromStatement} paid payments missing from the statement`);
+    if (m.missingFromStatement)
+      parts.push(`${m.missingFromStatement} paid payments missing from the statement`);
   }
   return `${parts.join(", ")}.${s.totalsWarning ? ` Warning: ${s.totalsWarning}` : ""}`;
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  for (let e = error as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { code?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (e.code === "23505") return true;
   }
   return false;

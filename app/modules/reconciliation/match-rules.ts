@@ -17,7 +17,10 @@ export function compactRef(text: string | null | undefined): string {
 }
 
 /** null when the witness carries no reference at all (Buy Goods, some bank transfers). */
-export function refMatches(witnessRef: string | null | undefined, payment: { accountReference: string; orderRef: string }): boolean | null {
+export function refMatches(
+  witnessRef: string | null | undefined,
+  payment: { accountReference: string; orderRef: string },
+): boolean | null {
   const ref = compactRef(witnessRef);
   if (!ref) return null;
   return ref === compactRef(payment.accountReference) || ref === compactRef(payment.orderRef);
@@ -44,7 +47,13 @@ export type CandidateEvidence = {
 
 export function candidateEvidence(
   witness: { amountKes: number; at: Date; ref: string | null },
-  payment: { id: string; amountKes: number; accountReference: string; orderRef: string; createdAt: Date },
+  payment: {
+    id: string;
+    amountKes: number;
+    accountReference: string;
+    orderRef: string;
+    createdAt: Date;
+  },
   phone: boolean | null,
 ): CandidateEvidence {
   return {
@@ -62,15 +71,23 @@ export function candidateEvidence(
  * Several candidates narrow to those where both agree; anything but exactly one is no proposal, because
  * a wrong proposal confirmed by a busy person books money to the wrong customer.
  */
-export function pickCandidate(evidence: CandidateEvidence[]): { chosen: CandidateEvidence | null; eligible: CandidateEvidence[] } {
-  const eligible = evidence.filter((e) => e.amount && e.inWindow && (e.accountRef === true || e.phone === true));
+export function pickCandidate(evidence: CandidateEvidence[]): {
+  chosen: CandidateEvidence | null;
+  eligible: CandidateEvidence[];
+} {
+  const eligible = evidence.filter(
+    (e) => e.amount && e.inWindow && (e.accountRef === true || e.phone === true),
+  );
   if (eligible.length === 1) return { chosen: eligible[0], eligible };
   const strong = eligible.filter((e) => e.accountRef === true && e.phone === true);
   return { chosen: strong.length === 1 ? strong[0] : null, eligible };
 }
 
 /** For C2B the BillRefNumber is required to agree (SPEC §8.3: match by BillRefNumber and amount). */
-export function pickC2bCandidate(evidence: CandidateEvidence[]): { chosen: CandidateEvidence | null; eligible: CandidateEvidence[] } {
+export function pickC2bCandidate(evidence: CandidateEvidence[]): {
+  chosen: CandidateEvidence | null;
+  eligible: CandidateEvidence[];
+} {
   const eligible = evidence.filter((e) => e.amount && e.inWindow && e.accountRef === true);
   if (eligible.length === 1) return { chosen: eligible[0], eligible };
   const byPhone = eligible.filter((e) => e.phone === true);

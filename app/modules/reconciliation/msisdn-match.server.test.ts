@@ -27,7 +27,9 @@ describe("msisdnMatches", () => {
 
   it("matches a hashed number by hashing the candidate, in any case, truncated to no fewer than 40 characters", () => {
     expect(msisdnMatches(PHONE, readMsisdnWitness(HASH))).toBe(true);
-    expect(msisdnMatches(PHONE, { kind: "hashed", raw: HASH.toUpperCase(), hash: HASH.toUpperCase() })).toBe(true);
+    expect(
+      msisdnMatches(PHONE, { kind: "hashed", raw: HASH.toUpperCase(), hash: HASH.toUpperCase() }),
+    ).toBe(true);
     expect(msisdnMatches(PHONE, readMsisdnWitness(HASH.slice(0, 62)))).toBe(true);
     expect(msisdnMatches(PHONE, readMsisdnWitness(HASH.slice(0, 40)))).toBe(true);
     expect(msisdnMatches(PHONE, { kind: "hashed", raw: "", hash: HASH.slice(0, 39) })).toBe(false);

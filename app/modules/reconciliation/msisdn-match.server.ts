@@ -24,10 +24,14 @@ export function msisdnMatches(phone: string, witness: MsisdnWitness): boolean {
     case "plain":
       return (witness.plain ?? derived().plain) === phone;
     case "masked": {
-      const parts = witness.maskedPrefix !== undefined || witness.maskedSuffix !== undefined ? witness : derived();
+      const parts =
+        witness.maskedPrefix !== undefined || witness.maskedSuffix !== undefined
+          ? witness
+          : derived();
       const prefix = parts.maskedPrefix ?? "";
       const suffix = parts.maskedSuffix ?? "";
-      if (prefix.length + suffix.length === 0 || prefix.length + suffix.length > phone.length) return false;
+      if (prefix.length + suffix.length === 0 || prefix.length + suffix.length > phone.length)
+        return false;
       return phone.startsWith(prefix) && phone.endsWith(suffix);
     }
     case "hashed": {

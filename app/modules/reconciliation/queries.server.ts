@@ -1,10 +1,31 @@
 // Reading statement imports for the reconciliation pages: the list of imports, one import with its
 // counts, and its lines (filterable by match state, keyset-paginated) with the evidence behind each
 // proposal and the exception each line opened.
-import { and, asc, count, desc, eq, gt, inArray, lt, max, min, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  lt,
+  max,
+  min,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { exceptions, payments, statementImports, statementLines, users, type StatementImport } from "../../../db/schema";
+import {
+  exceptions,
+  payments,
+  statementImports,
+  statementLines,
+  users,
+  type StatementImport,
+} from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { eatDay } from "../../lib/time";
@@ -14,12 +35,29 @@ import { candidateEvidence, type CandidateEvidence } from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
-export const MATCH_STATES = ["matched", "proposed", "exception", "unmatched", "reversal", "skipped", "new"] as const;
+export const MATCH_STATES = [
+  "matched",
+  "proposed",
+  "exception",
+  "unmatched",
+  "reversal",
+  "skipped",
+  "new",
+] as const;
 export type MatchState = (typeof MATCH_STATES)[number];
 
 export type ImportListItem = {
-  id: string; fileName: string; importedAt: string; importedBy: string; layout: string; shortCode: string | null;
-  periodFrom: string | null; periodTo: string | null; lineCount: number; newLineCount: number; summary: ImportSummary | null;
+  id: string;
+  fileName: string;
+  importedAt: string;
+  importedBy: string;
+  layout: string;
+  shortCode: string | null;
+  periodFrom: string | null;
+  periodTo: string | null;
+  lineCount: number;
+  newLineCount: number;
+  summary: ImportSummary | null;
 };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -28,26 +66,61 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function toListItem(row: StatementImport, userName: string | null): ImportListItem {
   const summary = row.summary as ImportSummary | null;
   return {
-    id: row.id, fileName: row.fileName, importedAt: row.importedAt.toISOString(), importedBy: userName ?? summary?.importedBy ?? "—", layout: row.layout,
-    shortCode: row.shortCode, periodFrom: iso(row.periodFrom), periodTo: iso(row.periodTo), lineCount: row.lineCount, newLineCount: row.newLineCount, summary,
+    id: row.id,
+    fileName: row.fileName,
+    importedAt: row.importedAt.toISOString(),
+    importedBy: userName ?? summary?.importedBy ?? "—",
+    layout: row.layout,
+    shortCode: row.shortCode,
+    periodFrom: iso(row.periodFrom),
+    periodTo: iso(row.periodTo),
+    lineCount: row.lineCount,
+    newLineCount: row.newLineCount,
+    summary,
   };
 }
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
 
-export async function listStatementImports(db: Db, raw: unknown): Promise<{ imports: ImportListItem[]; nextCursor: string | null }> {
-  const f = parseWith(z.object({ cursor: optionalText, limit: z.coerce.number().int().min(1).max(100).default(20) }), raw);
+export async function listStatementImports(
+  db: Db,
+  raw: unknown,
+): Promise<{ imports: ImportListItem[]; nextCursor: string | null }> {
+  const f = parseWith(
+    z.object({ cursor: optionalText, limit: z.coerce.number().int().min(1).max(100).default(20) }),
+    raw,
+  );
   const cursor = decodeCursor(f.cursor);
-  const where = cursor ? or(lt(statementImports.importedAt, new Date(String(cursor[0]))), and(eq(statementImports.importedAt, new Date(String(cursor[0]))), lt(statementImports.id, String(cursor[1])))) : undefined;
-  const rows = await db.select({ imp: statementImports, userName: users.name }).from(statementImports).leftJoin(users, eq(users.id, statementImports.importedByUserId))
-    .where(where).orderBy(desc(statementImports.importedAt), desc(statementImports.id)).limit(f.limit + 1);
+  const where = cursor
+    ? or(
+        lt(statementImports.importedAt, new Date(String(cursor[0]))),
+        and(
+          eq(statementImports.importedAt, new Date(String(cursor[0]))),
+          lt(statementImports.id, String(cursor[1])),
+        ),
+      )
+    : undefined;
+  const rows = await db
+    .select({ imp: statementImports, userName: users.name })
+    .from(statementImports)
+    .leftJoin(users, eq(users.id, statementImports.importedByUserId))
+    .where(where)
+    .orderBy(desc(statementImports.importedAt), desc(statementImports.id))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { imports: page.map((r) => toListItem(r.imp, r.userName)), nextCursor: rows.length > f.limit && last ? encodeCursor([last.imp.importedAt.toISOString(), last.imp.id]) : null };
+  return {
+    imports: page.map((r) => toListItem(r.imp, r.userName)),
+    nextCursor:
+      rows.length > f.limit && last
+        ? encodeCursor([last.imp.importedAt.toISOString(), last.imp.id])
+        : null,
+  };
 }
 
 export type ImportView = ImportListItem & {
-  accountHolder: string | null; account: string | null;
+  accountHolder: string | null;
+  account: string | null;
   counts: Record<MatchState, number>;
   exceptions: { type: string; open: number; total: number }[];
   /** The EAT days the file speaks for: its stated period, else the span of its lines. */
@@ -56,76 +129,197 @@ export type ImportView = ImportListItem & {
 
 export async function getStatementImport(db: Db, importId: string): Promise<ImportView | null> {
   if (!UUID.test(importId)) return null;
-  const [row] = await db.select({ imp: statementImports, userName: users.name }).from(statementImports).leftJoin(users, eq(users.id, statementImports.importedByUserId))
+  const [row] = await db
+    .select({ imp: statementImports, userName: users.name })
+    .from(statementImports)
+    .leftJoin(users, eq(users.id, statementImports.importedByUserId))
     .where(eq(statementImports.id, importId));
   if (!row) return null;
-  const openCount = sql<number>`count(*) filter (where ${exceptions.status} <> 'resolved')`.mapWith(Number);
+  const openCount = sql<number>`count(*) filter (where ${exceptions.status} <> 'resolved')`.mapWith(
+    Number,
+  );
   const [states, lineExceptions, missing, [span]] = await Promise.all([
-    db.select({ state: statementLines.matchState, n: count() }).from(statementLines).where(eq(statementLines.importId, importId)).groupBy(statementLines.matchState),
-    db.select({ type: exceptions.type, total: count(), open: openCount }).from(exceptions).innerJoin(statementLines, eq(statementLines.id, exceptions.statementLineId))
-      .where(eq(statementLines.importId, importId)).groupBy(exceptions.type),
-    db.select({ type: exceptions.type, total: count(), open: openCount }).from(exceptions)
-      .where(and(eq(exceptions.type, "missing_from_statement"), sql`${exceptions.details}->>'importId' = ${importId}`)).groupBy(exceptions.type),
-    db.select({ first: min(statementLines.completedAt), last: max(statementLines.completedAt) }).from(statementLines).where(eq(statementLines.importId, importId)),
+    db
+      .select({ state: statementLines.matchState, n: count() })
+      .from(statementLines)
+      .where(eq(statementLines.importId, importId))
+      .groupBy(statementLines.matchState),
+    db
+      .select({ type: exceptions.type, total: count(), open: openCount })
+      .from(exceptions)
+      .innerJoin(statementLines, eq(statementLines.id, exceptions.statementLineId))
+      .where(eq(statementLines.importId, importId))
+      .groupBy(exceptions.type),
+    db
+      .select({ type: exceptions.type, total: count(), open: openCount })
+      .from(exceptions)
+      .where(
+        and(
+          eq(exceptions.type, "missing_from_statement"),
+          sql`${exceptions.details}->>'importId' = ${importId}`,
+        ),
+      )
+      .groupBy(exceptions.type),
+    db
+      .select({ first: min(statementLines.completedAt), last: max(statementLines.completedAt) })
+      .from(statementLines)
+      .where(eq(statementLines.importId, importId)),
   ]);
   const counts = Object.fromEntries(MATCH_STATES.map((s) => [s, 0])) as Record<MatchState, number>;
   for (const s of states) counts[s.state as MatchState] = s.n;
   // The strongest fraud signal first (issue 7), then the rest by how many are still open.
-  const byType = [...missing, ...lineExceptions].sort((a, b) => Number(b.type === "missing_from_statement") - Number(a.type === "missing_from_statement") || b.open - a.open);
+  const byType = [...missing, ...lineExceptions].sort(
+    (a, b) =>
+      Number(b.type === "missing_from_statement") - Number(a.type === "missing_from_statement") ||
+      b.open - a.open,
+  );
   const from = row.imp.periodFrom ?? span?.first ?? null;
   const to = row.imp.periodTo ?? span?.last ?? null;
   const days = from && to ? { from: eatDay(from), to: eatDay(to) } : null;
-  return { ...toListItem(row.imp, row.userName), accountHolder: row.imp.accountHolder, account: row.imp.account, counts, exceptions: byType, days };
+  return {
+    ...toListItem(row.imp, row.userName),
+    accountHolder: row.imp.accountHolder,
+    account: row.imp.account,
+    counts,
+    exceptions: byType,
+    days,
+  };
 }
 
 export type LineView = {
-  id: number; receipt: string; status: string; completedAt: string | null; direction: string; paidIn: number; withdrawn: number;
-  details: string | null; reasonType: string | null; otherPartyInfo: string | null; accountNo: string | null; linkedTransactionId: string | null;
-  matchState: string; paymentId: string | null; paymentOrderRef: string | null;
-  proposal: { paymentId: string; orderRef: string; amount: number; phone: string; status: string; createdAt: string; evidence: CandidateEvidence } | null;
+  id: number;
+  receipt: string;
+  status: string;
+  completedAt: string | null;
+  direction: string;
+  paidIn: number;
+  withdrawn: number;
+  details: string | null;
+  reasonType: string | null;
+  otherPartyInfo: string | null;
+  accountNo: string | null;
+  linkedTransactionId: string | null;
+  matchState: string;
+  paymentId: string | null;
+  paymentOrderRef: string | null;
+  proposal: {
+    paymentId: string;
+    orderRef: string;
+    amount: number;
+    phone: string;
+    status: string;
+    createdAt: string;
+    evidence: CandidateEvidence;
+  } | null;
   exception: { id: string; type: string; status: string } | null;
 };
 
 export const LineFiltersSchema = z.object({
-  state: z.enum([...MATCH_STATES, "all"], { message: `state must be one of all, ${MATCH_STATES.join(", ")}` }).default("all"),
+  state: z
+    .enum([...MATCH_STATES, "all"], {
+      message: `state must be one of all, ${MATCH_STATES.join(", ")}`,
+    })
+    .default("all"),
   cursor: optionalText,
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export async function listStatementLines(db: Db, importId: string, raw: unknown): Promise<{ lines: LineView[]; nextCursor: string | null }> {
+export async function listStatementLines(
+  db: Db,
+  importId: string,
+  raw: unknown,
+): Promise<{ lines: LineView[]; nextCursor: string | null }> {
   const f = parseWith(LineFiltersSchema, raw);
   const cursor = decodeCursor(f.cursor);
-  if (f.cursor && !cursor) throw new AppError("invalid_request", "The cursor is not valid; start again from the first page.", { field: "cursor" });
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   const where: (SQL | undefined)[] = [eq(statementLines.importId, importId)];
   if (f.state !== "all") where.push(eq(statementLines.matchState, f.state));
   if (cursor) where.push(gt(statementLines.id, Number(cursor[1])));
-  const rows = await db.select().from(statementLines).where(and(...where)).orderBy(asc(statementLines.id)).limit(f.limit + 1);
+  const rows = await db
+    .select()
+    .from(statementLines)
+    .where(and(...where))
+    .orderBy(asc(statementLines.id))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
 
-  const paymentIds = [...new Set(page.flatMap((l) => [l.paymentId, l.proposedPaymentId].filter((id): id is string => !!id)))];
+  const paymentIds = [
+    ...new Set(
+      page.flatMap((l) => [l.paymentId, l.proposedPaymentId].filter((id): id is string => !!id)),
+    ),
+  ];
   const [linked, lineExceptions] = await Promise.all([
     paymentIds.length ? db.select().from(payments).where(inArray(payments.id, paymentIds)) : [],
-    page.length ? db.select({ id: exceptions.id, type: exceptions.type, status: exceptions.status, lineId: exceptions.statementLineId }).from(exceptions)
-      .where(inArray(exceptions.statementLineId, page.map((l) => l.id))) : [],
+    page.length
+      ? db
+          .select({
+            id: exceptions.id,
+            type: exceptions.type,
+            status: exceptions.status,
+            lineId: exceptions.statementLineId,
+          })
+          .from(exceptions)
+          .where(
+            inArray(
+              exceptions.statementLineId,
+              page.map((l) => l.id),
+            ),
+          )
+      : [],
   ]);
   const byId = new Map(linked.map((p) => [p.id, p]));
   const exceptionByLine = new Map(lineExceptions.map((x) => [x.lineId, x]));
   const lines = page.map((l): LineView => {
-    const proposed = l.proposedPaymentId && l.matchState === "proposed" ? byId.get(l.proposedPaymentId) : undefined;
+    const proposed =
+      l.proposedPaymentId && l.matchState === "proposed"
+        ? byId.get(l.proposedPaymentId)
+        : undefined;
     const witness = parseOtherPartyInfo(l.otherPartyInfo ?? "").msisdn;
     const x = exceptionByLine.get(l.id);
     return {
-      id: l.id, receipt: l.receipt, status: l.transactionStatus, completedAt: iso(l.completedAt), direction: l.direction, paidIn: l.paidInKes, withdrawn: l.withdrawnKes,
-      details: l.details, reasonType: l.reasonType, otherPartyInfo: l.otherPartyInfo, accountNo: l.accountNo, linkedTransactionId: l.linkedTransactionId,
-      matchState: l.matchState, paymentId: l.paymentId, paymentOrderRef: l.paymentId ? byId.get(l.paymentId)?.orderRef ?? null : null,
-      proposal: proposed && l.completedAt ? {
-        paymentId: proposed.id, orderRef: proposed.orderRef, amount: proposed.amountKes, phone: proposed.phone, status: proposed.status, createdAt: proposed.createdAt.toISOString(),
-        // The same comparison the matcher made, recomputed so finance sees why this payment was proposed.
-        evidence: candidateEvidence({ amountKes: l.paidInKes, at: l.completedAt, ref: l.accountNo }, proposed, witness.kind === "unknown" ? null : msisdnMatches(proposed.phone, witness)),
-      } : null,
+      id: l.id,
+      receipt: l.receipt,
+      status: l.transactionStatus,
+      completedAt: iso(l.completedAt),
+      direction: l.direction,
+      paidIn: l.paidInKes,
+      withdrawn: l.withdrawnKes,
+      details: l.details,
+      reasonType: l.reasonType,
+      otherPartyInfo: l.otherPartyInfo,
+      accountNo: l.accountNo,
+      linkedTransactionId: l.linkedTransactionId,
+      matchState: l.matchState,
+      paymentId: l.paymentId,
+      paymentOrderRef: l.paymentId ? (byId.get(l.paymentId)?.orderRef ?? null) : null,
+      proposal:
+        proposed && l.completedAt
+          ? {
+              paymentId: proposed.id,
+              orderRef: proposed.orderRef,
+              amount: proposed.amountKes,
+              phone: proposed.phone,
+              status: proposed.status,
+              createdAt: proposed.createdAt.toISOString(),
+              // The same comparison the matcher made, recomputed so finance sees why this payment was proposed.
+              evidence: candidateEvidence(
+                { amountKes: l.paidInKes, at: l.completedAt, ref: l.accountNo },
+                proposed,
+                witness.kind === "unknown" ? null : msisdnMatches(proposed.phone, witness),
+              ),
+            }
+          : null,
       exception: x ? { id: x.id, type: x.type, status: x.status } : null,
     };
   });
   const last = page[page.length - 1];
-  return { lines, nextCursor: rows.length > f.limit && last ? encodeCursor([last.id, last.id]) : null };
+  return {
+    lines,
+    nextCursor: rows.length > f.limit && last ? encodeCursor([last.id, last.id]) : null,
+  };
 }

@@ -3,7 +3,13 @@
 // is `missing_from_statement` — money we think arrived that M-Pesa never moved (a forged callback?).
 import { and, asc, between, eq, inArray, isNull, max, min, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, payments, receipts, statementImports, statementLines } from "../../../db/schema";
+import {
+  exceptions,
+  payments,
+  receipts,
+  statementImports,
+  statementLines,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
@@ -13,19 +19,46 @@ import { addPaymentEvent, type EventActor } from "../payments/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
-export async function applyReversals(tx: Db, now: Date, lines: MatchLine[], outcomes: Map<number, LineOutcome>, summary: MatchSummary, actor: EventActor) {
+export async function applyReversals(
+  tx: Db,
+  now: Date,
+  lines: MatchLine[],
+  outcomes: Map<number, LineOutcome>,
+  summary: MatchSummary,
+  actor: EventActor,
+) {
   if (lines.length === 0) return;
   const linkOf = (line: MatchLine) => line.linkedTransactionId as string;
-  const originals = new Map((await tx.select().from(receipts).where(inArray(receipts.receipt, [...new Set(lines.map(linkOf))]))).map((r) => [r.receipt, r]));
+  const originals = new Map(
+    (
+      await tx
+        .select()
+        .from(receipts)
+        .where(inArray(receipts.receipt, [...new Set(lines.map(linkOf))]))
+    ).map((r) => [r.receipt, r]),
+  );
   const found = lines.filter((l) => originals.has(linkOf(l)));
   if (found.length) {
     const pairs = found.map((l) => sql`(${linkOf(l)}::text, ${l.receipt}::text)`);
     await tx.execute(sql`update receipts as r set reversed_by_receipt = v.reversal from (values ${sql.join(pairs, sql`, `)}) as v(original, reversal)
       where r.receipt = v.original and r.reversed_by_receipt is null`);
   }
-  const paymentIds = [...new Set(found.flatMap((l) => originals.get(linkOf(l))?.paymentId ?? []))].sort();
+  const paymentIds = [
+    ...new Set(found.flatMap((l) => originals.get(linkOf(l))?.paymentId ?? [])),
+  ].sort();
   // Locked in id order, so two imports reversing overlapping payments cannot deadlock.
-  const locked = new Map(paymentIds.length ? (await tx.select().from(payments).where(inArray(payments.id, paymentIds)).orderBy(asc(payments.id)).for("update")).map((p) => [p.id, p]) : []);
+  const locked = new Map(
+    paymentIds.length
+      ? (
+          await tx
+            .select()
+            .from(payments)
+            .where(inArray(payments.id, paymentIds))
+            .orderBy(asc(payments.id))
+            .for("update")
+        ).map((p) => [p.id, p])
+      : [],
+  );
 
   for (const line of lines) {
     const original = originals.get(linkOf(line));
@@ -34,15 +67,28 @@ export async function applyReversals(tx: Db, now: Date, lines: MatchLine[], outc
     if (!original) summary.reversalsUnlinked += 1;
     const payment = original?.paymentId ? locked.get(original.paymentId) : undefined;
     if (original && payment) {
-      const partial = line.withdrawnKes !== original.amountKes ? ` (the original was ${formatKes(original.amountKes)})` : "";
+      const partial =
+        line.withdrawnKes !== original.amountKes
+          ? ` (the original was ${formatKes(original.amountKes)})`
+          : "";
       const reversal = {
-        paymentId: payment.id, type: "reversal",
+        paymentId: payment.id,
+        type: "reversal",
         summary: `Receipt ${original.receipt} reversed by ${line.receipt} on the statement: ${formatKes(line.withdrawnKes)} back to the customer${partial}`,
-        data: { reversal: line.receipt, original: original.receipt, amountKes: line.withdrawnKes, statementLineId: line.id },
+        data: {
+          reversal: line.receipt,
+          original: original.receipt,
+          amountKes: line.withdrawnKes,
+          statementLineId: line.id,
+        },
       };
       // Only money we booked as paid becomes refunded; any other status is left for a person to read.
       if (payment.status === "paid") {
-        await writePaymentStatus(tx, actor, payment, "refunded", { now, reason: `Reversed on the M-Pesa statement (${line.receipt})`, precedingEvent: reversal });
+        await writePaymentStatus(tx, actor, payment, "refunded", {
+          now,
+          reason: `Reversed on the M-Pesa statement (${line.receipt})`,
+          precedingEvent: reversal,
+        });
         locked.set(payment.id, { ...payment, status: "refunded" });
         summary.refunded += 1;
       } else {
@@ -54,14 +100,23 @@ export async function applyReversals(tx: Db, now: Date, lines: MatchLine[], outc
 }
 
 /** Opens `missing_from_statement` for each paid payment in the import's period with no statement line. */
-export async function flagMissingFromStatement(ctx: AppContext, importId: string, actor: EventActor): Promise<number> {
-  const [imp] = await ctx.db.select().from(statementImports).where(eq(statementImports.id, importId));
+export async function flagMissingFromStatement(
+  ctx: AppContext,
+  importId: string,
+  actor: EventActor,
+): Promise<number> {
+  const [imp] = await ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, importId));
   if (!imp) return 0;
   let from = imp.periodFrom;
   let to = imp.periodTo;
   if (!from || !to) {
     // No preamble: the file covers at least the span of its own lines.
-    const [span] = await ctx.db.select({ first: min(statementLines.completedAt), last: max(statementLines.completedAt) }).from(statementLines)
+    const [span] = await ctx.db
+      .select({ first: min(statementLines.completedAt), last: max(statementLines.completedAt) })
+      .from(statementLines)
       .where(eq(statementLines.importId, importId));
     from ??= span?.first ?? null;
     to ??= span?.last ?? null;
@@ -71,15 +126,38 @@ export async function flagMissingFromStatement(ctx: AppContext, importId: string
 
   // When the money moved: the receipt's own time when we have it, else when we learned it was paid.
   const movedAt = sql<Date>`coalesce(${receipts.transactionAt}, ${payments.paidAt})`;
-  const rows = await ctx.db.select({
-    id: payments.id, orderRef: payments.orderRef, amountKes: payments.amountKes, receipt: payments.receipt, paidAt: payments.paidAt, transactionAt: receipts.transactionAt,
-  }).from(payments).leftJoin(receipts, eq(receipts.receipt, payments.receipt)).where(and(
-    eq(payments.status, "paid"),
-    // paid_at (indexed) narrows first; it trails the transaction by seconds, occasionally by hours.
-    between(payments.paidAt, new Date(periodFrom.getTime() - 3_600_000), new Date(periodTo.getTime() + 2 * 86_400_000)),
-    sql`${movedAt} between ${periodFrom.toISOString()}::timestamptz and ${periodTo.toISOString()}::timestamptz`,
-    or(isNull(payments.receipt), notExists(ctx.db.select({ one: sql`1` }).from(statementLines).where(eq(statementLines.receipt, payments.receipt)))),
-  ));
+  const rows = await ctx.db
+    .select({
+      id: payments.id,
+      orderRef: payments.orderRef,
+      amountKes: payments.amountKes,
+      receipt: payments.receipt,
+      paidAt: payments.paidAt,
+      transactionAt: receipts.transactionAt,
+    })
+    .from(payments)
+    .leftJoin(receipts, eq(receipts.receipt, payments.receipt))
+    .where(
+      and(
+        eq(payments.status, "paid"),
+        // paid_at (indexed) narrows first; it trails the transaction by seconds, occasionally by hours.
+        between(
+          payments.paidAt,
+          new Date(periodFrom.getTime() - 3_600_000),
+          new Date(periodTo.getTime() + 2 * 86_400_000),
+        ),
+        sql`${movedAt} between ${periodFrom.toISOString()}::timestamptz and ${periodTo.toISOString()}::timestamptz`,
+        or(
+          isNull(payments.receipt),
+          notExists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(statementLines)
+              .where(eq(statementLines.receipt, payments.receipt)),
+          ),
+        ),
+      ),
+    );
   if (rows.length === 0) return 0;
 
   return ctx.db.transaction(async (tx) => {
@@ -87,9 +165,20 @@ export async function flagMissingFromStatement(ctx: AppContext, importId: string
     for (const p of rows) {
       const at = p.transactionAt ?? (p.paidAt as Date);
       const id = await openException(tx, actor, {
-        type: "missing_from_statement", dedupeKey: `missing_from_statement:${p.id}`, paymentId: p.id, receipt: p.receipt, amountAtStakeKes: p.amountKes,
+        type: "missing_from_statement",
+        dedupeKey: `missing_from_statement:${p.id}`,
+        paymentId: p.id,
+        receipt: p.receipt,
+        amountAtStakeKes: p.amountKes,
         summary: `Marked paid (${formatKes(p.amountKes)}, ${p.receipt ? `receipt ${p.receipt}` : "receipt pending"}, ${formatEat(at)}) but the M-Pesa statement for that period has no such line: check the payment was genuine before delivering`,
-        details: { day: eatDay(at), paidAt: p.paidAt?.toISOString() ?? null, transactionAt: p.transactionAt?.toISOString() ?? null, importId, periodFrom: periodFrom.toISOString(), periodTo: periodTo.toISOString() },
+        details: {
+          day: eatDay(at),
+          paidAt: p.paidAt?.toISOString() ?? null,
+          transactionAt: p.transactionAt?.toISOString() ?? null,
+          importId,
+          periodFrom: periodFrom.toISOString(),
+          periodTo: periodTo.toISOString(),
+        },
       });
       if (id) opened += 1;
     }
@@ -100,7 +189,19 @@ export async function flagMissingFromStatement(ctx: AppContext, importId: string
 /** A later statement that does show the payment settles the earlier suspicion. */
 export async function resolveMissingFromStatement(tx: Db, now: Date, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
-  await tx.update(exceptions).set({
-    status: "resolved", resolution: "auto_matched", resolutionNote: "A later statement import showed this payment.", resolvedAt: now,
-  }).where(and(eq(exceptions.type, "missing_from_statement"), inArray(exceptions.status, ["open", "awaiting_approval"]), inArray(exceptions.paymentId, paymentIds)));
+  await tx
+    .update(exceptions)
+    .set({
+      status: "resolved",
+      resolution: "auto_matched",
+      resolutionNote: "A later statement import showed this payment.",
+      resolvedAt: now,
+    })
+    .where(
+      and(
+        eq(exceptions.type, "missing_from_statement"),
+        inArray(exceptions.status, ["open", "awaiting_approval"]),
+        inArray(exceptions.paymentId, paymentIds),
+      ),
+    );
 }

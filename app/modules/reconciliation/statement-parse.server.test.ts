@@ -23,14 +23,30 @@ const AT = new Date("2025-03-14T07:15:39Z");
 const later = (seconds: number) => new Date(AT.getTime() + seconds * 1000);
 
 const PAYMENT: StatementFixtureLine = {
-  receipt: "TCE4XK2P7Q", completedAt: AT, amountKes: 1250, msisdn: "2547****5678", name: "JANE DOE", accountNo: "INV-10023",
+  receipt: "TCE4XK2P7Q",
+  completedAt: AT,
+  amountKes: 1250,
+  msisdn: "2547****5678",
+  name: "JANE DOE",
+  accountNo: "INV-10023",
 };
 const REVERSAL: StatementFixtureLine = {
-  receipt: "TCE5AB12CD", completedAt: later(3600), amountKes: 1250, direction: "out", reasonType: "Reversal",
-  msisdn: "2547****5678", name: "JANE DOE", linkedTransactionId: "TCE4XK2P7Q",
+  receipt: "TCE5AB12CD",
+  completedAt: later(3600),
+  amountKes: 1250,
+  direction: "out",
+  reasonType: "Reversal",
+  msisdn: "2547****5678",
+  name: "JANE DOE",
+  linkedTransactionId: "TCE4XK2P7Q",
 };
 const FAILED: StatementFixtureLine = {
-  receipt: "TCE4XK2P8R", completedAt: later(60), amountKes: 500, status: "Failed", msisdn: "254712345678", name: "JOHN KAMAU",
+  receipt: "TCE4XK2P8R",
+  completedAt: later(60),
+  amountKes: 500,
+  status: "Failed",
+  msisdn: "254712345678",
+  name: "JOHN KAMAU",
 };
 
 async function collect(input: StatementInput) {
@@ -41,12 +57,18 @@ async function collect(input: StatementInput) {
   return { events, meta: meta as StatementMeta, lines };
 }
 
-const csv = (options: Partial<StatementFileOptions> = {}) => buildStatementCsv({ lines: [PAYMENT, FAILED, REVERSAL], ...options });
+const csv = (options: Partial<StatementFileOptions> = {}) =>
+  buildStatementCsv({ lines: [PAYMENT, FAILED, REVERSAL], ...options });
 
 describe("readStatement: the modern export with its preamble", () => {
   it("reads account, period and totals from the six preamble rows, then the header on row 7", async () => {
     const { events, meta } = await collect(
-      csv({ accountHolder: "ACME SUPPLIES LIMITED", shortCode: "600966", from: new Date("2025-02-28T21:00:00Z"), to: new Date("2025-03-31T20:59:59Z") }),
+      csv({
+        accountHolder: "ACME SUPPLIES LIMITED",
+        shortCode: "600966",
+        from: new Date("2025-02-28T21:00:00Z"),
+        to: new Date("2025-03-31T20:59:59Z"),
+      }),
     );
     expect(events[0].type).toBe("meta");
     expect(meta).toMatchObject({
@@ -93,12 +115,23 @@ describe("readStatement: the modern export with its preamble", () => {
 
   it("keeps Failed rows, for the caller to skip and report", async () => {
     const { lines } = await collect(csv());
-    expect(lines[1]).toMatchObject({ status: "Failed", paidInKes: 500, direction: "in", otherPartyMsisdn: { kind: "plain", plain: "254712345678" } });
+    expect(lines[1]).toMatchObject({
+      status: "Failed",
+      paidInKes: 500,
+      direction: "in",
+      otherPartyMsisdn: { kind: "plain", plain: "254712345678" },
+    });
   });
 
   it("reads a reversal as money out linked to the original receipt", async () => {
     const { lines } = await collect(csv());
-    expect(lines[2]).toMatchObject({ direction: "out", withdrawnKes: 1250, paidInKes: 0, linkedTransactionId: "TCE4XK2P7Q", reasonType: "Reversal" });
+    expect(lines[2]).toMatchObject({
+      direction: "out",
+      withdrawnKes: 1250,
+      paidInKes: 0,
+      linkedTransactionId: "TCE4XK2P7Q",
+      reasonType: "Reversal",
+    });
   });
 
   it("reads the preamble when a row holds label and value in one cell, with or without colons", async () => {
@@ -119,14 +152,26 @@ describe("readStatement: the modern export with its preamble", () => {
       reportedAt: new Date("2025-04-01T06:12:44Z"),
       headerRowNumber: 5,
     });
-    expect(lines[0]).toMatchObject({ rowNumber: 6, paidInKes: 10, initiatedAt: null, accountNo: null });
+    expect(lines[0]).toMatchObject({
+      rowNumber: 6,
+      paidInKes: 10,
+      initiatedAt: null,
+      accountNo: null,
+    });
   });
 });
 
 describe("readStatement: tolerated variations", () => {
   it("finds the header on row 1 when the preamble is absent", async () => {
     const { meta, lines } = await collect(csv({ preamble: false }));
-    expect(meta).toMatchObject({ headerRowNumber: 1, accountHolder: null, shortCode: null, periodFrom: null, periodTo: null, totalPaidInKes: null });
+    expect(meta).toMatchObject({
+      headerRowNumber: 1,
+      accountHolder: null,
+      shortCode: null,
+      periodFrom: null,
+      periodTo: null,
+      totalPaidInKes: null,
+    });
     expect(lines.map((l) => l.rowNumber)).toEqual([2, 3, 4]);
   });
 
@@ -136,9 +181,13 @@ describe("readStatement: tolerated variations", () => {
   ])("strips a UTF-8 byte-order mark from a Buffer %s", async (_, preamble) => {
     const bytes = Buffer.from(csv({ preamble, bom: true }), "utf8");
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    const { meta, lines } = await collect(Readable.from([bytes.subarray(0, 40), bytes.subarray(40)]));
+    const { meta, lines } = await collect(
+      Readable.from([bytes.subarray(0, 40), bytes.subarray(40)]),
+    );
     expect(meta.headerRowNumber).toBe(preamble ? 7 : 1);
-    expect(preamble ? meta.accountHolder : lines[0].receipt).toBe(preamble ? "ACME SUPPLIES LIMITED" : "TCE4XK2P7Q");
+    expect(preamble ? meta.accountHolder : lines[0].receipt).toBe(
+      preamble ? "ACME SUPPLIES LIMITED" : "TCE4XK2P7Q",
+    );
     expect(lines).toHaveLength(3);
   });
 
@@ -147,7 +196,15 @@ describe("readStatement: tolerated variations", () => {
     expect(meta.layout).toBe("legacy11");
     expect(meta.columns).toHaveLength(11);
     expect(meta.columns.indexOf("Withdrawn")).toBeLessThan(meta.columns.indexOf("Paid In"));
-    expect(lines.map((l) => [l.direction, l.paidInKes, l.withdrawnKes, l.initiatedAt, l.linkedTransactionId])).toEqual([
+    expect(
+      lines.map((l) => [
+        l.direction,
+        l.paidInKes,
+        l.withdrawnKes,
+        l.initiatedAt,
+        l.linkedTransactionId,
+      ]),
+    ).toEqual([
       ["in", 1250, 0, null, null],
       ["in", 500, 0, null, null],
       ["out", 0, 1250, null, null],
@@ -177,17 +234,25 @@ describe("readStatement: tolerated variations", () => {
   it("finds columns by name whatever their case, spacing or order, and keeps unknown columns raw", async () => {
     const text = [
       "RECEIPT  NO.,paid in,Withdrawn,transaction status,Completion time,Notes",
-      "TCE4XK2P7Q,\"2,000\",,completed,14/03/2025 10:15,hello",
+      'TCE4XK2P7Q,"2,000",,completed,14/03/2025 10:15,hello',
     ].join("\r\n");
     const { meta, lines } = await collect(text);
     expect(meta.layout).toBe("legacy11");
-    expect(lines[0]).toMatchObject({ receipt: "TCE4XK2P7Q", paidInKes: 2000, status: "Completed", completedAt: new Date("2025-03-14T07:15:00Z") });
+    expect(lines[0]).toMatchObject({
+      receipt: "TCE4XK2P7Q",
+      paidInKes: 2000,
+      status: "Completed",
+      completedAt: new Date("2025-03-14T07:15:00Z"),
+    });
     expect(lines[0].raw.Notes).toBe("hello");
   });
 
   it("reads Excel serial-number dates as EAT", async () => {
     // 45730.4275347222 is 14-03-2025 10:15:39 in Excel's day count.
-    const line = { ...PAYMENT, overrides: { "Completion Time": "45730.4275347222", "Initiation Time": "45730.42749" } };
+    const line = {
+      ...PAYMENT,
+      overrides: { "Completion Time": "45730.4275347222", "Initiation Time": "45730.42749" },
+    };
     const { lines } = await collect(buildStatementCsv({ lines: [line] }));
     expect(lines[0].completedAt).toEqual(AT);
     expect(lines[0].initiatedAt).toEqual(new Date("2025-03-14T07:15:35Z"));
@@ -236,12 +301,16 @@ describe("readStatement: refusing what cannot be imported", () => {
 
   it("names what it expected and what it found when the file is not a statement", async () => {
     const error = await refusal("name,email\njane,jane@example.com\n");
-    expect(error.message).toBe("Expected a header row starting with 'Receipt No.'; the first row was 'name,email'");
+    expect(error.message).toBe(
+      "Expected a header row starting with 'Receipt No.'; the first row was 'name,email'",
+    );
     expect(error).toMatchObject({ code: "statement_format", status: 422, rowNumber: null });
   });
 
   it("says so when the file is empty", async () => {
-    expect((await refusal("")).message).toBe("Expected a header row starting with 'Receipt No.'; the file is empty");
+    expect((await refusal("")).message).toBe(
+      "Expected a header row starting with 'Receipt No.'; the file is empty",
+    );
   });
 
   it("gives up after 30 rows without a header instead of reading a large wrong file", async () => {
@@ -250,7 +319,9 @@ describe("readStatement: refusing what cannot be imported", () => {
   });
 
   it("lists the missing required columns and the header it found", async () => {
-    const error = await refusal("Receipt No.,Completion Time,Details\nTCE4XK2P7Q,14-03-2025 10:15:39,x\n");
+    const error = await refusal(
+      "Receipt No.,Completion Time,Details\nTCE4XK2P7Q,14-03-2025 10:15:39,x\n",
+    );
     expect(error.rowNumber).toBe(1);
     expect(error.message).toBe(
       "Row 1: The header row lacks 'Transaction Status', 'Paid In', 'Withdrawn'; expected columns Receipt No., Completion Time, " +
@@ -260,24 +331,40 @@ describe("readStatement: refusing what cannot be imported", () => {
 
   it("refuses an Excel workbook with a hint to save it as CSV", async () => {
     const xlsx = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]);
-    expect((await refusal(Readable.from([xlsx]))).message).toMatch(/Excel workbook \(\.xlsx\).*CSV UTF-8/);
+    expect((await refusal(Readable.from([xlsx]))).message).toMatch(
+      /Excel workbook \(\.xlsx\).*CSV UTF-8/,
+    );
   });
 
   it("refuses the whole file at a bad date, naming the row and receipt", async () => {
-    const bad = { ...PAYMENT, receipt: "TCE4XK2P9S", overrides: { "Completion Time": "31-02-2025 10:15:39" } };
+    const bad = {
+      ...PAYMENT,
+      receipt: "TCE4XK2P9S",
+      overrides: { "Completion Time": "31-02-2025 10:15:39" },
+    };
     const error = await refusal(csv({ lines: [PAYMENT, bad] }));
     expect(error.rowNumber).toBe(9);
-    expect(error.message).toBe("Row 9: 'Completion Time' value '31-02-2025 10:15:39' is not a DD-MM-YYYY HH:mm:ss date (receipt TCE4XK2P9S)");
+    expect(error.message).toBe(
+      "Row 9: 'Completion Time' value '31-02-2025 10:15:39' is not a DD-MM-YYYY HH:mm:ss date (receipt TCE4XK2P9S)",
+    );
   });
 
   it.each([
-    ["an amount in cents", { "Paid In": "12.50" }, "'Paid In': amount \"12.50\" is not whole shillings"],
+    [
+      "an amount in cents",
+      { "Paid In": "12.50" },
+      "'Paid In': amount \"12.50\" is not whole shillings",
+    ],
     ["text as an amount", { Withdrawn: "n/a" }, "'Withdrawn': amount \"n/a\" is not a number"],
     ["a negative Paid In", { "Paid In": "-60.00" }, "'Paid In' is negative (-60.00)"],
     ["both amounts", { Withdrawn: "-60.00" }, "both 'Paid In' and 'Withdrawn' are set"],
     ["no receipt", { "Receipt No.": " " }, "'Receipt No.' is empty"],
     ["no status", { "Transaction Status": "" }, "'Transaction Status' is empty"],
-    ["a Completed row without a completion time", { "Completion Time": "" }, "'Completion Time' is empty on a Completed row"],
+    [
+      "a Completed row without a completion time",
+      { "Completion Time": "" },
+      "'Completion Time' is empty on a Completed row",
+    ],
   ])("refuses a row with %s", async (_, overrides, message) => {
     const error = await refusal(csv({ lines: [{ ...PAYMENT, overrides }] }));
     expect(error.rowNumber).toBe(8);
@@ -286,12 +373,16 @@ describe("readStatement: refusing what cannot be imported", () => {
 
   it("refuses a row whose columns shifted under no header", async () => {
     // "1,250.00" unquoted in Withdrawn spills into a sixth cell.
-    const text = "Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn\nTCE4XK2P7Q,14-03-2025 10:15:39,Completed,,1,250.00\n";
-    expect((await refusal(text)).message).toBe("Row 2: has a value in column 6, which has no header: '250.00' (receipt TCE4XK2P7Q)");
+    const text =
+      "Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn\nTCE4XK2P7Q,14-03-2025 10:15:39,Completed,,1,250.00\n";
+    expect((await refusal(text)).message).toBe(
+      "Row 2: has a value in column 6, which has no header: '250.00' (receipt TCE4XK2P7Q)",
+    );
   });
 
   it("refuses text that is not valid CSV", async () => {
-    const text = 'Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn\nTCE4XK2P7Q,"14-03-2025 10:15:39,Completed,10.00,\n';
+    const text =
+      'Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn\nTCE4XK2P7Q,"14-03-2025 10:15:39,Completed,10.00,\n';
     expect((await refusal(text)).message).toMatch(/^The file is not valid CSV: /);
   });
 });
@@ -349,8 +440,16 @@ describe("readStatement: a large statement", () => {
 
 describe("parseOtherPartyInfo", () => {
   it.each([
-    ["2547****5678 - JANE DOE", { kind: "masked", maskedPrefix: "2547", maskedSuffix: "5678" }, "JANE DOE"],
-    ["254712345678 - MARY-ANNE WANJIKU", { kind: "plain", plain: "254712345678" }, "MARY-ANNE WANJIKU"],
+    [
+      "2547****5678 - JANE DOE",
+      { kind: "masked", maskedPrefix: "2547", maskedSuffix: "5678" },
+      "JANE DOE",
+    ],
+    [
+      "254712345678 - MARY-ANNE WANJIKU",
+      { kind: "plain", plain: "254712345678" },
+      "MARY-ANNE WANJIKU",
+    ],
     ["600100 - KCB BANK KENYA", { kind: "unknown", raw: "600100" }, "KCB BANK KENYA"],
     ["254712345678", { kind: "plain", plain: "254712345678" }, null],
     ["600100", { kind: "unknown", raw: "600100" }, null],

@@ -59,7 +59,8 @@ export type StatementLine = {
   raw: Record<string, string>;
 };
 
-export type StatementEvent = { type: "meta"; meta: StatementMeta } | { type: "line"; line: StatementLine };
+export type StatementEvent =
+  { type: "meta"; meta: StatementMeta } | { type: "line"; line: StatementLine };
 
 /** The file is not a statement, or one of its rows cannot be booked; nothing of it should be imported. */
 export class StatementFormatError extends AppError {
@@ -96,9 +97,16 @@ const MAX_PREAMBLE_ROWS = 30;
 
 type Header = { names: string[]; index: Partial<Record<ColumnKey, number>>; rowNumber: number };
 
-export async function* readStatement(input: StatementInput): AsyncGenerator<StatementEvent, void, undefined> {
+export async function* readStatement(
+  input: StatementInput,
+): AsyncGenerator<StatementEvent, void, undefined> {
   // Rows have different widths (preamble vs table), and free-text Details may hold stray quotes.
-  const parser = parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false });
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: false,
+  });
   // pipeline propagates backpressure and tears the source down when the consumer stops early; its
   // error also destroys the parser, so it surfaces from the loop below and the callback can ignore it.
   pipeline(Readable.from(checkedChunks(input)), parser, () => {});
@@ -126,7 +134,8 @@ export async function* readStatement(input: StatementInput): AsyncGenerator<Stat
       yield { type: "line", line: readLine(record, header, rowNumber) };
     }
   } catch (error) {
-    if (error instanceof CsvError) throw new StatementFormatError(`The file is not valid CSV: ${error.message}`);
+    if (error instanceof CsvError)
+      throw new StatementFormatError(`The file is not valid CSV: ${error.message}`);
     throw error;
   } finally {
     parser.destroy();
@@ -163,10 +172,14 @@ async function* checkedChunks(input: StatementInput): AsyncGenerator<Uint8Array 
 function refuseBinary(bytes: Uint8Array) {
   const saveAsCsv = "open it in Excel and save it as 'CSV UTF-8', then upload that file";
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
-    throw new StatementFormatError(`Expected a CSV file but this is an Excel workbook (.xlsx); ${saveAsCsv}`);
+    throw new StatementFormatError(
+      `Expected a CSV file but this is an Excel workbook (.xlsx); ${saveAsCsv}`,
+    );
   }
   if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) {
-    throw new StatementFormatError(`Expected a CSV file but this is an old Excel workbook (.xls); ${saveAsCsv}`);
+    throw new StatementFormatError(
+      `Expected a CSV file but this is an old Excel workbook (.xls); ${saveAsCsv}`,
+    );
   }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new StatementFormatError(`Expected UTF-8 CSV but this file is UTF-16 text; ${saveAsCsv}`);
@@ -175,13 +188,18 @@ function refuseBinary(bytes: Uint8Array) {
 
 // "Receipt No." / "receipt no" / "RECEIPT  NO." all name the same column.
 function normalizeName(text: string): string {
-  return text.replace(/^\uFEFF/, "").toLowerCase().replace(/[\s.:]/g, "");
+  return text
+    .replace(/^\uFEFF/, "")
+    .toLowerCase()
+    .replace(/[\s.:]/g, "");
 }
 
 function missingHeader(rows: string[][]): StatementFormatError {
   const first = rows.find((row) => row.some((cell) => cell.trim() !== ""));
   const found = first ? `the first row was '${preview(first)}'` : "the file is empty";
-  return new StatementFormatError(`Expected a header row starting with '${COLUMNS.receipt}'; ${found}`);
+  return new StatementFormatError(
+    `Expected a header row starting with '${COLUMNS.receipt}'; ${found}`,
+  );
 }
 
 function preview(row: string[]): string {
@@ -198,7 +216,9 @@ function readHeader(record: string[], rowNumber: number): Header {
     const at = names.findIndex((name) => normalizeName(name) === normalizeName(COLUMNS[key]));
     if (at >= 0) index[key] = at;
   }
-  const missing = REQUIRED.filter((key) => index[key] === undefined).map((key) => `'${COLUMNS[key]}'`);
+  const missing = REQUIRED.filter((key) => index[key] === undefined).map(
+    (key) => `'${COLUMNS[key]}'`,
+  );
   if (missing.length > 0) {
     const expected = REQUIRED.map((key) => COLUMNS[key]).join(", ");
     throw new StatementFormatError(
@@ -210,11 +230,23 @@ function readHeader(record: string[], rowNumber: number): Header {
 }
 
 const PREAMBLE_LABELS = [
-  "Account Holder", "Short Code", "Account", "Time Period", "Operator", "Date of Report",
-  "Opening Balance", "Closing Balance", "Available Balance", "Total Paid In", "Total Withdrawn",
+  "Account Holder",
+  "Short Code",
+  "Account",
+  "Time Period",
+  "Operator",
+  "Date of Report",
+  "Opening Balance",
+  "Closing Balance",
+  "Available Balance",
+  "Total Paid In",
+  "Total Withdrawn",
 ];
 // Longest first, so "Account Holder:" is never read as "Account:" followed by "Holder".
-const LABEL = new RegExp(`(?:^|\\s)(${[...PREAMBLE_LABELS].sort((a, b) => b.length - a.length).join("|")})\\s*:`, "gi");
+const LABEL = new RegExp(
+  `(?:^|\\s)(${[...PREAMBLE_LABELS].sort((a, b) => b.length - a.length).join("|")})\\s*:`,
+  "gi",
+);
 
 // The preamble comes as label and value in neighbouring cells ("Account Holder:", "ACME") or in one
 // cell ("Operator: jdoe Date of Report: 01-04-2025 09:12:44"); joining a row's cells reads both.
@@ -223,16 +255,23 @@ function readMeta(rows: string[][], header: Header): StatementMeta {
   const texts: string[] = [];
   for (const row of rows) {
     const cells = row.map((cell) => cell.replace(/^\uFEFF/, "").trim()).filter(Boolean);
-    const text = cells.map((cell) => (PREAMBLE_LABELS.some((l) => l.toLowerCase() === cell.toLowerCase()) ? `${cell}:` : cell)).join(" ");
+    const text = cells
+      .map((cell) =>
+        PREAMBLE_LABELS.some((l) => l.toLowerCase() === cell.toLowerCase()) ? `${cell}:` : cell,
+      )
+      .join(" ");
     texts.push(text);
     const matches = [...text.matchAll(LABEL)];
     matches.forEach((match, i) => {
-      const label = PREAMBLE_LABELS.find((l) => l.toLowerCase() === match[1].toLowerCase()) ?? match[1];
+      const label =
+        PREAMBLE_LABELS.find((l) => l.toLowerCase() === match[1].toLowerCase()) ?? match[1];
       const end = i + 1 < matches.length ? matches[i + 1].index : text.length;
       preamble[label] ??= text.slice(match.index + match[0].length, end).trim();
     });
   }
-  const period = /From\s+(.+?)\s+To\s+(.+)$/i.exec(preamble["Time Period"] ?? texts.find((t) => /From\s.+\sTo\s/i.test(t)) ?? "");
+  const period = /From\s+(.+?)\s+To\s+(.+)$/i.exec(
+    preamble["Time Period"] ?? texts.find((t) => /From\s.+\sTo\s/i.test(t)) ?? "",
+  );
   const text = (label: string) => preamble[label] || null;
   const total = (label: string) => {
     const amount = parseKesAmount(preamble[label] ?? "");
@@ -266,16 +305,24 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
     return at === undefined ? "" : (record[at] ?? "").trim();
   };
   const receipt = cell("receipt");
-  const refuse = (message: string) => new StatementFormatError(receipt ? `${message} (receipt ${receipt})` : message, rowNumber);
+  const refuse = (message: string) =>
+    new StatementFormatError(receipt ? `${message} (receipt ${receipt})` : message, rowNumber);
 
   // A value under no header means a comma slipped into an unquoted field and every column after it moved.
   const stray = record.findIndex((value, i) => !header.names[i] && value.trim() !== "");
-  if (stray >= 0) throw refuse(`has a value in column ${stray + 1}, which has no header: '${record[stray].trim()}'`);
+  if (stray >= 0)
+    throw refuse(
+      `has a value in column ${stray + 1}, which has no header: '${record[stray].trim()}'`,
+    );
   if (receipt === "") throw refuse(`'${COLUMNS.receipt}' is empty`);
 
   const statusText = cell("status");
   if (statusText === "") throw refuse(`'${COLUMNS.status}' is empty`);
-  const status = /^completed$/i.test(statusText) ? "Completed" : /^failed$/i.test(statusText) ? "Failed" : statusText;
+  const status = /^completed$/i.test(statusText)
+    ? "Completed"
+    : /^failed$/i.test(statusText)
+      ? "Failed"
+      : statusText;
 
   const time = (key: "completionTime" | "initiationTime") => {
     const text = cell(key);
@@ -287,7 +334,8 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
   const completedAt = time("completionTime");
   const initiatedAt = time("initiationTime");
   // Failed rows may lack a completion time, but a booked payment must say when it happened.
-  if (status === "Completed" && completedAt === null) throw refuse(`'${COLUMNS.completionTime}' is empty on a Completed row`);
+  if (status === "Completed" && completedAt === null)
+    throw refuse(`'${COLUMNS.completionTime}' is empty on a Completed row`);
 
   const amount = (key: "paidIn" | "withdrawn") => {
     const text = cell(key);
@@ -301,7 +349,8 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
   const withdrawnKes = Math.abs(amount("withdrawn"));
   // A negative Paid In or a row with both amounts has no known meaning; booking a guess would corrupt totals.
   if (paidIn < 0) throw refuse(`'${COLUMNS.paidIn}' is negative (${cell("paidIn")})`);
-  if (paidIn > 0 && withdrawnKes > 0) throw refuse(`both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
+  if (paidIn > 0 && withdrawnKes > 0)
+    throw refuse(`both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
 
   const raw: Record<string, string> = {};
   header.names.forEach((name, i) => {

@@ -15,7 +15,9 @@ const fromUtc = (ms: number) => {
 };
 
 export function isCalendarDay(text: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(toUtc(text)) && fromUtc(toUtc(text)) === text;
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(toUtc(text)) && fromUtc(toUtc(text)) === text
+  );
 }
 
 export function shiftDays(day: string, days: number): string {
@@ -26,7 +28,9 @@ export function shiftDays(day: string, days: number): string {
 export function shiftMonths(day: string, months: number): string {
   const [y, m, d] = day.split("-").map(Number);
   const first = new Date(Date.UTC(y, m - 1 + months, 1));
-  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+  const lastDay = new Date(
+    Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0),
+  ).getUTCDate();
   return fromUtc(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), Math.min(d, lastDay)));
 }
 
@@ -48,7 +52,12 @@ export function bucketsBetween(from: string, to: string, interval: Interval): st
   const buckets: string[] = [];
   for (let day = bucketOf(from, interval); day <= to;) {
     buckets.push(day);
-    day = interval === "day" ? shiftDays(day, 1) : interval === "week" ? shiftDays(day, 7) : shiftMonths(day, 1);
+    day =
+      interval === "day"
+        ? shiftDays(day, 1)
+        : interval === "week"
+          ? shiftDays(day, 7)
+          : shiftMonths(day, 1);
   }
   return buckets;
 }
@@ -57,7 +66,11 @@ export function bucketsBetween(from: string, to: string, interval: Interval): st
  * The period a range is compared with: just before it, moved by whole buckets so the n-th bucket of
  * one lines up with the n-th of the other (30 days → the 30 before; 3 months → the 3 months before).
  */
-export function previousRange(from: string, to: string, interval: Interval): { from: string; to: string } {
+export function previousRange(
+  from: string,
+  to: string,
+  interval: Interval,
+): { from: string; to: string } {
   if (interval === "month") {
     const months = bucketsBetween(from, to, "month").length;
     return { from: shiftMonths(from, -months), to: shiftMonths(to, -months) };
@@ -69,7 +82,20 @@ export function previousRange(from: string, to: string, interval: Interval): { f
 
 /** Short labels for chart axes: `14 Mar` for days and weeks, `Mar 2025` for months. */
 export function bucketLabel(bucket: string, interval: Interval): string {
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const months = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+  ];
   const [y, m, d] = bucket.split("-").map(Number);
   return interval === "month" ? `${months[m - 1]} ${y}` : `${d} ${months[m - 1]}`;
 }

@@ -4,7 +4,15 @@ import type { Interval } from "./periods";
 
 export type ReportRange = { from: string; to: string; interval: Interval };
 
-export const OUTCOMES = ["paid", "refunded", "failed", "cancelled", "expired", "unknown", "pending"] as const;
+export const OUTCOMES = [
+  "paid",
+  "refunded",
+  "failed",
+  "cancelled",
+  "expired",
+  "unknown",
+  "pending",
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Outcomes = Record<Outcome, number>;
 
@@ -21,8 +29,13 @@ export type PeriodTotals = {
 };
 
 export type SeriesPoint = {
-  period: string; label: string; revenueKes: number; paidPayments: number;
-  previousPeriod: string | null; previousRevenueKes: number; previousPaidPayments: number;
+  period: string;
+  label: string;
+  revenueKes: number;
+  paidPayments: number;
+  previousPeriod: string | null;
+  previousRevenueKes: number;
+  previousPaidPayments: number;
 } & Outcomes;
 
 export type RevenueReport = {
@@ -34,10 +47,19 @@ export type RevenueReport = {
   series: SeriesPoint[];
   failureReasons: { code: string; reason: string; outcome: string; count: number }[];
   hourOfDay: { hour: number; payments: number; paid: number }[];
-  exceptions: { open: number; amountAtStakeKes: number; byType: { type: string; count: number; amountAtStake: number }[] };
+  exceptions: {
+    open: number;
+    amountAtStakeKes: number;
+    byType: { type: string; count: number; amountAtStake: number }[];
+  };
 };
 
-export type Kpi = { revenueKes: number; paidPayments: number; previousRevenueKes: number; previousPaidPayments: number };
+export type Kpi = {
+  revenueKes: number;
+  paidPayments: number;
+  previousRevenueKes: number;
+  previousPaidPayments: number;
+};
 export type RevenueKpis = { asOf: string; today: Kpi; week: Kpi; month: Kpi };
 
 export type Dashboard = { report: RevenueReport; kpis: RevenueKpis };

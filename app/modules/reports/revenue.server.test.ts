@@ -14,7 +14,11 @@ let actor: Actor;
 let offsetMs = 0;
 
 beforeAll(async () => {
-  app = await startTestApp({ now: () => new Date(Date.now() + offsetMs), env: { DARAJA_TIMEOUT_MS: "1000" }, simulator: { hangMs: 2500 } });
+  app = await startTestApp({
+    now: () => new Date(Date.now() + offsetMs),
+    env: { DARAJA_TIMEOUT_MS: "1000" },
+    simulator: { hangMs: 2500 },
+  });
   actor = actorFor(await makeUser(app.ctx, "support"));
 });
 afterAll(async () => app?.close());
@@ -26,11 +30,19 @@ async function travelTo(eat: string) {
 }
 
 async function pay(phone: string, amount: number, until: string) {
-  const started = await initiatePayment(app.ctx, { orderRef: orderRef("REV"), amount, phone }, actor);
-  return waitFor(async () => {
-    const p = await getPaymentView(app.ctx.db, started.id);
-    return p && p.status === until ? p : null;
-  }, 6000, `payment to become ${until}`);
+  const started = await initiatePayment(
+    app.ctx,
+    { orderRef: orderRef("REV"), amount, phone },
+    actor,
+  );
+  return waitFor(
+    async () => {
+      const p = await getPaymentView(app.ctx.db, started.id);
+      return p && p.status === until ? p : null;
+    },
+    6000,
+    `payment to become ${until}`,
+  );
 }
 
 const dashboard = (query: Record<string, string>) => getRevenueDashboard(app.ctx, query);
@@ -46,7 +58,10 @@ describe("EAT days", () => {
 
   it("puts a payment made at 23:30 EAT on that day, not the next", async () => {
     const { report } = await dashboard({ from: "2025-03-14", to: "2025-03-15" });
-    expect(report.series.map((p) => [p.period, p.revenueKes, p.paid])).toEqual([["2025-03-14", 1000, 1], ["2025-03-15", 500, 1]]);
+    expect(report.series.map((p) => [p.period, p.revenueKes, p.paid])).toEqual([
+      ["2025-03-14", 1000, 1],
+      ["2025-03-15", 500, 1],
+    ]);
     expect(report.totals).toMatchObject({ revenueKes: 1500, paidPayments: 2, payments: 2 });
     expect(report.hourOfDay[23]).toEqual({ hour: 23, payments: 1, paid: 1 });
     expect(report.hourOfDay[0]).toEqual({ hour: 0, payments: 1, paid: 1 });
@@ -54,7 +69,12 @@ describe("EAT days", () => {
 
   it("counts today's revenue from EAT midnight in the KPIs, against yesterday up to the same hour", async () => {
     const { kpis } = await dashboard({});
-    expect(kpis.today).toEqual({ revenueKes: 500, paidPayments: 1, previousRevenueKes: 0, previousPaidPayments: 0 });
+    expect(kpis.today).toEqual({
+      revenueKes: 500,
+      paidPayments: 1,
+      previousRevenueKes: 0,
+      previousPaidPayments: 0,
+    });
     // 15 March 2025 is a Saturday: the week began on Monday the 10th, so both payments are this week's.
     expect(kpis.week).toMatchObject({ revenueKes: 1500, paidPayments: 2 });
     expect(kpis.month).toMatchObject({ revenueKes: 1500, paidPayments: 2 });
@@ -62,9 +82,16 @@ describe("EAT days", () => {
 
   it("buckets by week (from Monday) and by month", async () => {
     const weekly = await dashboard({ from: "2025-03-10", to: "2025-03-23", interval: "week" });
-    expect(weekly.report.series.map((p) => [p.period, p.revenueKes])).toEqual([["2025-03-10", 1500], ["2025-03-17", 0]]);
+    expect(weekly.report.series.map((p) => [p.period, p.revenueKes])).toEqual([
+      ["2025-03-10", 1500],
+      ["2025-03-17", 0],
+    ]);
     const monthly = await dashboard({ from: "2025-01-01", to: "2025-03-31", interval: "month" });
-    expect(monthly.report.series.map((p) => [p.label, p.revenueKes])).toEqual([["Jan 2025", 0], ["Feb 2025", 0], ["Mar 2025", 1500]]);
+    expect(monthly.report.series.map((p) => [p.label, p.revenueKes])).toEqual([
+      ["Jan 2025", 0],
+      ["Feb 2025", 0],
+      ["Mar 2025", 1500],
+    ]);
     expect(monthly.report.previousRange).toEqual({ from: "2024-10-01", to: "2024-12-31" });
   });
 });
@@ -83,20 +110,51 @@ describe("outcomes and the success rate", () => {
 
   it("divides paid by finished payments, leaving unknown out of both and reporting it beside", async () => {
     const { report } = await dashboard({ from: "2025-04-10", to: "2025-04-10" });
-    expect(report.totals.outcomes).toEqual({ paid: 2, refunded: 0, failed: 1, cancelled: 1, expired: 1, unknown: 1, pending: 0 });
+    expect(report.totals.outcomes).toEqual({
+      paid: 2,
+      refunded: 0,
+      failed: 1,
+      cancelled: 1,
+      expired: 1,
+      unknown: 1,
+      pending: 0,
+    });
     expect(report.totals.final).toBe(5);
     expect(report.totals.successRate).toBeCloseTo(2 / 5);
     expect(report.totals).toMatchObject({ payments: 6, revenueKes: 500, paidPayments: 2 });
-    expect(report.series[0]).toMatchObject({ paid: 2, cancelled: 1, failed: 1, expired: 1, unknown: 1 });
+    expect(report.series[0]).toMatchObject({
+      paid: 2,
+      cancelled: 1,
+      failed: 1,
+      expired: 1,
+      unknown: 1,
+    });
   });
 
   it("explains failures by result code in plain English", async () => {
     const { report } = await dashboard({ from: "2025-04-10", to: "2025-04-10" });
-    expect(report.failureReasons).toEqual(expect.arrayContaining([
-      { code: "1032", reason: "The customer cancelled the prompt", outcome: "cancelled", count: 1 },
-      { code: "1", reason: "Not enough money in the customer's M-Pesa (or Fuliza)", outcome: "failed", count: 1 },
-      { code: "1037", reason: expect.stringContaining("could not be reached"), outcome: "expired", count: 1 },
-    ]));
+    expect(report.failureReasons).toEqual(
+      expect.arrayContaining([
+        {
+          code: "1032",
+          reason: "The customer cancelled the prompt",
+          outcome: "cancelled",
+          count: 1,
+        },
+        {
+          code: "1",
+          reason: "Not enough money in the customer's M-Pesa (or Fuliza)",
+          outcome: "failed",
+          count: 1,
+        },
+        {
+          code: "1037",
+          reason: expect.stringContaining("could not be reached"),
+          outcome: "expired",
+          count: 1,
+        },
+      ]),
+    );
     expect(report.failureReasons).toHaveLength(3);
   });
 
@@ -117,20 +175,37 @@ describe("comparison with the previous period", () => {
   it("sets each day beside the same day of the period before", async () => {
     const { report } = await dashboard({ from: "2025-05-20", to: "2025-05-20" });
     expect(report.previousRange).toEqual({ from: "2025-05-19", to: "2025-05-19" });
-    expect(report.series).toEqual([expect.objectContaining({ period: "2025-05-20", revenueKes: 700, previousPeriod: "2025-05-19", previousRevenueKes: 300 })]);
-    expect(report.previousTotals).toMatchObject({ revenueKes: 300, paidPayments: 1, successRate: 1 });
+    expect(report.series).toEqual([
+      expect.objectContaining({
+        period: "2025-05-20",
+        revenueKes: 700,
+        previousPeriod: "2025-05-19",
+        previousRevenueKes: 300,
+      }),
+    ]);
+    expect(report.previousTotals).toMatchObject({
+      revenueKes: 300,
+      paidPayments: 1,
+      successRate: 1,
+    });
   });
 
   it("compares two days with the two before them", async () => {
     const { report } = await dashboard({ from: "2025-05-20", to: "2025-05-21" });
     expect(report.previousRange).toEqual({ from: "2025-05-18", to: "2025-05-19" });
-    expect(report.series.map((p) => [p.period, p.previousPeriod, p.previousRevenueKes])).toEqual([["2025-05-20", "2025-05-18", 0], ["2025-05-21", "2025-05-19", 300]]);
+    expect(report.series.map((p) => [p.period, p.previousPeriod, p.previousRevenueKes])).toEqual([
+      ["2025-05-20", "2025-05-18", 0],
+      ["2025-05-21", "2025-05-19", 300],
+    ]);
   });
 });
 
 describe("the rollup", () => {
   it("agrees with a recount from the payments table after every status change the flows made", async () => {
-    const ranges: Record<string, string>[] = [{ from: "2025-03-01", to: "2025-05-31" }, { from: "2025-04-10", to: "2025-04-10", interval: "week" }];
+    const ranges: Record<string, string>[] = [
+      { from: "2025-03-01", to: "2025-05-31" },
+      { from: "2025-04-10", to: "2025-04-10", interval: "week" },
+    ];
     const before = await Promise.all(ranges.map((r) => dashboard(r)));
     await rebuildPaymentStats(app.ctx.db);
     const after = await Promise.all(ranges.map((r) => dashboard(r)));
@@ -138,9 +213,21 @@ describe("the rollup", () => {
   });
 
   it("refuses ranges it cannot draw with a message naming the field", async () => {
-    await expect(dashboard({ from: "2025-05-20", to: "2025-05-01" })).rejects.toMatchObject({ status: 400, field: "from" });
-    await expect(dashboard({ from: "2020-01-01", to: "2025-05-01" })).rejects.toMatchObject({ status: 400, message: expect.stringContaining("731") });
-    await expect(dashboard({ from: "2025-02-30" })).rejects.toMatchObject({ status: 400, field: "from" });
-    await expect(dashboard({ interval: "hour" })).rejects.toMatchObject({ status: 400, field: "interval" });
+    await expect(dashboard({ from: "2025-05-20", to: "2025-05-01" })).rejects.toMatchObject({
+      status: 400,
+      field: "from",
+    });
+    await expect(dashboard({ from: "2020-01-01", to: "2025-05-01" })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("731"),
+    });
+    await expect(dashboard({ from: "2025-02-30" })).rejects.toMatchObject({
+      status: 400,
+      field: "from",
+    });
+    await expect(dashboard({ interval: "hour" })).rejects.toMatchObject({
+      status: 400,
+      field: "interval",
+    });
   });
 });

@@ -9,37 +9,90 @@ import { eatDay, eatParts, startOfEatDay } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import { classifyStkResult } from "../daraja/result-codes";
 import { countOpenExceptions } from "../exceptions/queries.server";
-import { bucketLabel, bucketOf, bucketsBetween, daysBetween, INTERVALS, isCalendarDay, previousRange, shiftDays, shiftMonths, type Interval } from "./periods";
-import { OUTCOMES, type Dashboard, type Kpi, type Outcome, type Outcomes, type PeriodTotals, type ReportRange, type RevenueKpis, type RevenueReport, type SeriesPoint } from "./report-types";
+import {
+  bucketLabel,
+  bucketOf,
+  bucketsBetween,
+  daysBetween,
+  INTERVALS,
+  isCalendarDay,
+  previousRange,
+  shiftDays,
+  shiftMonths,
+  type Interval,
+} from "./periods";
+import {
+  OUTCOMES,
+  type Dashboard,
+  type Kpi,
+  type Outcome,
+  type Outcomes,
+  type PeriodTotals,
+  type ReportRange,
+  type RevenueKpis,
+  type RevenueReport,
+  type SeriesPoint,
+} from "./report-types";
 import { foldPaymentStats, readPaidWindows, readStats, type StatsRow } from "./stats.server";
 
 export type { Dashboard, RevenueKpis, RevenueReport } from "./report-types";
 
 export const MAX_RANGE_DAYS = 731;
 
-const calendarDay = z.preprocess((v) => (v === "" ? undefined : v), z.string().refine(isCalendarDay, "Use a calendar day like 2025-03-14.").optional());
+const calendarDay = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z.string().refine(isCalendarDay, "Use a calendar day like 2025-03-14.").optional(),
+);
 export const RevenueQuerySchema = z.object({
   from: calendarDay,
   to: calendarDay,
-  interval: z.preprocess((v) => (v === "" ? undefined : v), z.enum(INTERVALS, { message: "interval must be day, week or month" }).default("day")),
+  interval: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(INTERVALS, { message: "interval must be day, week or month" }).default("day"),
+  ),
 });
 
 /** The range asked for, or the last 30 days / 12 weeks / 12 months up to today (EAT). */
 export function resolveRange(raw: unknown, today: string): ReportRange {
   const q = parseWith(RevenueQuerySchema, raw);
   const to = q.to ?? today;
-  const from = q.from ?? (q.interval === "day" ? shiftDays(to, -29) : q.interval === "week" ? shiftDays(bucketOf(to, "week"), -77) : shiftMonths(bucketOf(to, "month"), -11));
-  if (from > to) throw new AppError("invalid_request", "The start day is after the end day.", { field: "from" });
-  if (daysBetween(from, to) > MAX_RANGE_DAYS) throw new AppError("invalid_request", `Choose at most ${MAX_RANGE_DAYS} days.`, { field: "from" });
+  const from =
+    q.from ??
+    (q.interval === "day"
+      ? shiftDays(to, -29)
+      : q.interval === "week"
+        ? shiftDays(bucketOf(to, "week"), -77)
+        : shiftMonths(bucketOf(to, "month"), -11));
+  if (from > to)
+    throw new AppError("invalid_request", "The start day is after the end day.", { field: "from" });
+  if (daysBetween(from, to) > MAX_RANGE_DAYS)
+    throw new AppError("invalid_request", `Choose at most ${MAX_RANGE_DAYS} days.`, {
+      field: "from",
+    });
   return { from, to, interval: q.interval };
 }
 
-const emptyOutcomes = (): Outcomes => ({ paid: 0, refunded: 0, failed: 0, cancelled: 0, expired: 0, unknown: 0, pending: 0 });
-const outcomeOf = (status: string): Outcome => (status === "initiating" ? "pending" : (OUTCOMES as readonly string[]).includes(status) ? (status as Outcome) : "pending");
+const emptyOutcomes = (): Outcomes => ({
+  paid: 0,
+  refunded: 0,
+  failed: 0,
+  cancelled: 0,
+  expired: 0,
+  unknown: 0,
+  pending: 0,
+});
+const outcomeOf = (status: string): Outcome =>
+  status === "initiating"
+    ? "pending"
+    : (OUTCOMES as readonly string[]).includes(status)
+      ? (status as Outcome)
+      : "pending";
 
 function totalsOf(days: StatsRow[]): PeriodTotals {
   const outcomes = emptyOutcomes();
-  let revenueKes = 0, paidPayments = 0, payments = 0;
+  let revenueKes = 0,
+    paidPayments = 0,
+    payments = 0;
   for (const r of days) {
     if (r.basis === "paid") {
       revenueKes += r.amountKes;
@@ -51,16 +104,39 @@ function totalsOf(days: StatsRow[]): PeriodTotals {
   }
   const succeeded = outcomes.paid + outcomes.refunded;
   const final = succeeded + outcomes.failed + outcomes.cancelled + outcomes.expired;
-  return { revenueKes, paidPayments, payments, outcomes, final, successRate: final ? succeeded / final : null };
+  return {
+    revenueKes,
+    paidPayments,
+    payments,
+    outcomes,
+    final,
+    successRate: final ? succeeded / final : null,
+  };
 }
 
-function buildSeries(range: ReportRange, previous: { from: string; to: string }, current: StatsRow[], before: StatsRow[]): SeriesPoint[] {
+function buildSeries(
+  range: ReportRange,
+  previous: { from: string; to: string },
+  current: StatsRow[],
+  before: StatsRow[],
+): SeriesPoint[] {
   const buckets = bucketsBetween(range.from, range.to, range.interval);
   const previousBuckets = bucketsBetween(previous.from, previous.to, range.interval);
-  const points = new Map(buckets.map((b, i) => [b, {
-    period: b, label: bucketLabel(b, range.interval), revenueKes: 0, paidPayments: 0,
-    previousPeriod: previousBuckets[i] ?? null, previousRevenueKes: 0, previousPaidPayments: 0, ...emptyOutcomes(),
-  } satisfies SeriesPoint]));
+  const points = new Map(
+    buckets.map((b, i) => [
+      b,
+      {
+        period: b,
+        label: bucketLabel(b, range.interval),
+        revenueKes: 0,
+        paidPayments: 0,
+        previousPeriod: previousBuckets[i] ?? null,
+        previousRevenueKes: 0,
+        previousPaidPayments: 0,
+        ...emptyOutcomes(),
+      } satisfies SeriesPoint,
+    ]),
+  );
   for (const r of current) {
     const point = points.get(bucketOf(r.day!, range.interval))!;
     if (r.basis === "paid") {
@@ -69,7 +145,9 @@ function buildSeries(range: ReportRange, previous: { from: string; to: string },
     } else point[outcomeOf(r.status)] += r.payments;
   }
   // The n-th previous bucket is drawn beside the n-th current one.
-  const byPrevious = new Map([...points.values()].filter((p) => p.previousPeriod).map((p) => [p.previousPeriod!, p]));
+  const byPrevious = new Map(
+    [...points.values()].filter((p) => p.previousPeriod).map((p) => [p.previousPeriod!, p]),
+  );
   for (const r of before) {
     const point = byPrevious.get(bucketOf(r.day!, range.interval));
     if (point && r.basis === "paid") {
@@ -85,16 +163,22 @@ const FAILED_OUTCOMES = new Set(["failed", "cancelled", "expired"]);
 function failureReasons(rows: StatsRow[]): RevenueReport["failureReasons"] {
   const byCode = new Map<string, RevenueReport["failureReasons"][number]>();
   for (const r of rows) {
-    if (r.set !== "code" || !r.current || r.basis !== "created" || !FAILED_OUTCOMES.has(r.status)) continue;
+    if (r.set !== "code" || !r.current || r.basis !== "created" || !FAILED_OUTCOMES.has(r.status))
+      continue;
     const code = r.resultCode ?? "";
     const key = `${r.status}:${code}`;
     // A failure with no ResultCode is a push M-Pesa refused outright (no prompt ever reached the phone).
-    const reason = code ? classifyStkResult(code).reason : "M-Pesa refused the request before a prompt was sent";
+    const reason = code
+      ? classifyStkResult(code).reason
+      : "M-Pesa refused the request before a prompt was sent";
     const entry = byCode.get(key) ?? { code: code || "none", reason, outcome: r.status, count: 0 };
     entry.count += r.payments;
     byCode.set(key, entry);
   }
-  return [...byCode.values()].sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome) || a.code.localeCompare(b.code));
+  return [...byCode.values()].sort(
+    (a, b) =>
+      b.count - a.count || a.outcome.localeCompare(b.outcome) || a.code.localeCompare(b.code),
+  );
 }
 
 function hourOfDay(rows: StatsRow[]): RevenueReport["hourOfDay"] {
@@ -150,14 +234,27 @@ async function revenueKpis(ctx: AppContext): Promise<RevenueKpis> {
     const from = startOfEatDay(start).getTime();
     // Same elapsed time into the previous period, but never past its end (a 31st has no 31st last month).
     const previousEnd = Math.min(startOfEatDay(previousStart).getTime() + (end - from), from);
-    return [{ from: `${start} 00:00`, to: eatHourOf(new Date(end)) }, { from: `${previousStart} 00:00`, to: eatHourOf(new Date(previousEnd)) }] as const;
+    return [
+      { from: `${start} 00:00`, to: eatHourOf(new Date(end)) },
+      { from: `${previousStart} 00:00`, to: eatHourOf(new Date(previousEnd)) },
+    ] as const;
   };
   const [t, y] = pair(today, shiftDays(today, -1));
   const [w, lw] = pair(bucketOf(today, "week"), shiftDays(bucketOf(today, "week"), -7));
   const [m, lm] = pair(bucketOf(today, "month"), shiftMonths(bucketOf(today, "month"), -1));
   const f = await readPaidWindows(ctx.db, { t, y, w, lw, m, lm });
-  const kpi = (c: typeof f.t, p: typeof f.t): Kpi => ({ revenueKes: c.amountKes, paidPayments: c.payments, previousRevenueKes: p.amountKes, previousPaidPayments: p.payments });
-  return { asOf: now.toISOString(), today: kpi(f.t, f.y), week: kpi(f.w, f.lw), month: kpi(f.m, f.lm) };
+  const kpi = (c: typeof f.t, p: typeof f.t): Kpi => ({
+    revenueKes: c.amountKes,
+    paidPayments: c.payments,
+    previousRevenueKes: p.amountKes,
+    previousPaidPayments: p.payments,
+  });
+  return {
+    asOf: now.toISOString(),
+    today: kpi(f.t, f.y),
+    week: kpi(f.w, f.lw),
+    month: kpi(f.m, f.lm),
+  };
 }
 
 /** Everything the dashboard and the revenue API show, for the range in `raw` (from, to, interval). */

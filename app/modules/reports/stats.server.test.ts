@@ -21,8 +21,14 @@ describe("the payment stats rollup", () => {
     const p = await newPayment(new Date("2025-06-01T20:59:00Z"), 900); // 23:59 EAT on 1 June
     await settle(p, "paid", new Date("2025-06-01T21:01:00Z")); // paid 00:01 EAT on 2 June
     await foldPaymentStats(database.db);
-    const paid = await readPaidWindows(database.db, { first: { from: "2025-06-01 00:00", to: "2025-06-02 00:00" }, second: { from: "2025-06-02 00:00", to: "2025-06-03 00:00" } });
-    expect(paid).toEqual({ first: { payments: 0, amountKes: 0 }, second: { payments: 1, amountKes: 900 } });
+    const paid = await readPaidWindows(database.db, {
+      first: { from: "2025-06-01 00:00", to: "2025-06-02 00:00" },
+      second: { from: "2025-06-02 00:00", to: "2025-06-03 00:00" },
+    });
+    expect(paid).toEqual({
+      first: { payments: 0, amountKes: 0 },
+      second: { payments: 1, amountKes: 900 },
+    });
     const { rollup, recount } = await rollupAndRecount();
     expect(rollup).toEqual(recount);
     expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900");
@@ -32,11 +38,18 @@ describe("the payment stats rollup", () => {
     const p = await newPayment(new Date("2025-06-03T09:00:00Z"), 400);
     await settle(p, "paid", new Date("2025-06-03T09:01:00Z"));
     await foldPaymentStats(database.db);
-    await database.db.transaction((tx) => writePaymentStatus(tx, SYSTEM_ACTOR, { id: p.id, status: "paid" }, "refunded", { now: new Date("2025-06-04T09:00:00Z"), reason: "refunded" }));
+    await database.db.transaction((tx) =>
+      writePaymentStatus(tx, SYSTEM_ACTOR, { id: p.id, status: "paid" }, "refunded", {
+        now: new Date("2025-06-04T09:00:00Z"),
+        reason: "refunded",
+      }),
+    );
     await foldPaymentStats(database.db);
     await foldPaymentStats(database.db);
     const { rollup, recount } = await rollupAndRecount();
     expect(rollup).toEqual(recount);
-    expect(rowsOf(await database.db.execute(sql`select 1 from payment_stat_deltas`))).toHaveLength(0);
+    expect(rowsOf(await database.db.execute(sql`select 1 from payment_stat_deltas`))).toHaveLength(
+      0,
+    );
   });
 });

@@ -25,7 +25,9 @@ const statsBetween = (from: EatWallClock, to: EatWallClock) => sql`(
  */
 export async function foldPaymentStats(db: Db): Promise<void> {
   await db.transaction(async (tx) => {
-    const [lock] = rowsOf<{ ok: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${FOLD_LOCK}) as ok`));
+    const [lock] = rowsOf<{ ok: boolean }>(
+      await tx.execute(sql`select pg_try_advisory_xact_lock(${FOLD_LOCK}) as ok`),
+    );
     if (!lock?.ok) return;
     await tx.execute(sql`
       with moved as (delete from payment_stat_deltas returning eat_hour, basis, status, result_code, payments, amount_kes)
@@ -67,40 +69,64 @@ export type StatsRow = {
  * One pass over [from, to): per EAT day and status, per status and result code, and per EAT hour of
  * day and status — the last two split into rows before and from `currentFrom` (the compared period).
  */
-export async function readStats(db: Db, range: { from: EatWallClock; to: EatWallClock; currentFrom: EatWallClock }): Promise<StatsRow[]> {
+export async function readStats(
+  db: Db,
+  range: { from: EatWallClock; to: EatWallClock; currentFrom: EatWallClock },
+): Promise<StatsRow[]> {
   const rows = await db.transaction(async (tx) => {
     // Two years of hours is ~150,000 rows: enough memory to hash the three groupings in one pass
     // instead of sorting on disk (measured 2–3× faster on the bench database).
     await tx.execute(sql`set local work_mem = '32MB'`);
-    return rowsOf<Record<string, unknown>>(await tx.execute(sql`
+    return rowsOf<Record<string, unknown>>(
+      await tx.execute(sql`
       select case grouping(eat_day, hour_of_day, result_code) when 3 then 'day' when 6 then 'code' else 'hour' end as grp,
         basis, eat_day::text as day, hour_of_day, current, status, result_code, sum(payments)::bigint as payments, sum(amount_kes)::bigint as amount_kes
       from (select basis, status, result_code, payments, amount_kes, eat_hour::date as eat_day,
               date_part('hour', eat_hour)::int as hour_of_day, eat_hour >= ${at(range.currentFrom)} as current
             from ${statsBetween(range.from, range.to)} s) x
       group by grouping sets ((basis, eat_day, status), (basis, current, status, result_code), (basis, current, hour_of_day, status))
-      having sum(payments) <> 0`));
+      having sum(payments) <> 0`),
+    );
   });
   return rows.map((r) => ({
-    set: r.grp as StatsRow["set"], basis: r.basis as StatsRow["basis"], day: (r.day as string | null) ?? null,
-    hourOfDay: r.hour_of_day == null ? null : Number(r.hour_of_day), current: (r.current as boolean | null) ?? null,
-    status: String(r.status), resultCode: (r.result_code as string | null) ?? null, payments: Number(r.payments), amountKes: Number(r.amount_kes),
+    set: r.grp as StatsRow["set"],
+    basis: r.basis as StatsRow["basis"],
+    day: (r.day as string | null) ?? null,
+    hourOfDay: r.hour_of_day == null ? null : Number(r.hour_of_day),
+    current: (r.current as boolean | null) ?? null,
+    status: String(r.status),
+    resultCode: (r.result_code as string | null) ?? null,
+    payments: Number(r.payments),
+    amountKes: Number(r.amount_kes),
   }));
 }
 
 export type Window = { from: EatWallClock; to: EatWallClock };
 
 /** Paid payments and shillings (by the time they were paid) in each window, in one pass. */
-export async function readPaidWindows<K extends string>(db: Db, windows: Record<K, Window>): Promise<Record<K, { payments: number; amountKes: number }>> {
+export async function readPaidWindows<K extends string>(
+  db: Db,
+  windows: Record<K, Window>,
+): Promise<Record<K, { payments: number; amountKes: number }>> {
   const keys = Object.keys(windows) as K[];
   // Same-format wall-clock strings sort as the times they name.
   const from = keys.map((k) => windows[k].from).sort()[0];
-  const to = keys.map((k) => windows[k].to).sort().at(-1)!;
+  const to = keys
+    .map((k) => windows[k].to)
+    .sort()
+    .at(-1)!;
   const columns = keys.map((k, i) => {
     const w = sql`eat_hour >= ${at(windows[k].from)} and eat_hour < ${at(windows[k].to)}`;
     return sql`coalesce(sum(payments) filter (where ${w}), 0)::bigint as ${sql.raw(`p${i}`)}, coalesce(sum(amount_kes) filter (where ${w}), 0)::bigint as ${sql.raw(`a${i}`)}`;
   });
-  const [row] = rowsOf<Record<string, unknown>>(await db.execute(sql`
-    select ${sql.join(columns, sql`, `)} from ${statsBetween(from, to)} s where basis = 'paid'`));
-  return Object.fromEntries(keys.map((k, i) => [k, { payments: Number(row?.[`p${i}`] ?? 0), amountKes: Number(row?.[`a${i}`] ?? 0) }])) as Record<K, { payments: number; amountKes: number }>;
+  const [row] = rowsOf<Record<string, unknown>>(
+    await db.execute(sql`
+    select ${sql.join(columns, sql`, `)} from ${statsBetween(from, to)} s where basis = 'paid'`),
+  );
+  return Object.fromEntries(
+    keys.map((k, i) => [
+      k,
+      { payments: Number(row?.[`p${i}`] ?? 0), amountKes: Number(row?.[`a${i}`] ?? 0) },
+    ]),
+  ) as Record<K, { payments: number; amountKes: number }>;
 }

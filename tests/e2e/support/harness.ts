@@ -21,7 +21,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export type E2E = { baseUrl: string; simulatorUrl: string; browser: Browser; stop(): Promise<void>; output(): string };
+export type E2E = {
+  baseUrl: string;
+  simulatorUrl: string;
+  browser: Browser;
+  stop(): Promise<void>;
+  output(): string;
+};
 
 export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
   const [port, simulatorPort] = [await freePort(), await freePort()];
@@ -30,26 +36,53 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", SESSION_SECRET: "e2e-session-secret-that-is-long-enough",
-      PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, SIMULATOR_PORT: String(simulatorPort),
-      MPESA_ENVIRONMENT: "simulator", SEED_DEMO_DATA: "true", LOG_LEVEL: "warn", POLL_SCHEDULE: "*/2 * * * * *", POLL_FIRST_AFTER_S: "3", ...env,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "production",
+      SESSION_SECRET: "e2e-session-secret-that-is-long-enough",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      SIMULATOR_PORT: String(simulatorPort),
+      MPESA_ENVIRONMENT: "simulator",
+      SEED_DEMO_DATA: "true",
+      LOG_LEVEL: "warn",
+      POLL_SCHEDULE: "*/2 * * * * *",
+      POLL_FIRST_AFTER_S: "3",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout!.on("data", (d) => { output += d; });
-  child.stderr!.on("data", (d) => { output += d; });
+  child.stdout!.on("data", (d) => {
+    output += d;
+  });
+  child.stderr!.on("data", (d) => {
+    output += d;
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    const ok = await fetch(`${baseUrl}/healthz`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${baseUrl}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
@@ -80,7 +113,10 @@ export async function signIn(e2e: E2E, who: keyof typeof DEMO): Promise<Page> {
   await page.goto(`${e2e.baseUrl}/login`);
   await page.fill("input[name=email]", DEMO[who].email);
   await page.fill("input[name=password]", DEMO[who].password);
-  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith("/login")), page.click("button[type=submit]")]);
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.startsWith("/login")),
+    page.click("button[type=submit]"),
+  ]);
   return page;
 }
 
