@@ -202,7 +202,8 @@ export const payments = pgTable(
     requestedByApiKeyId: uuid("requested_by_api_key_id").references(() => apiKeys.id),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
-    paidAt: ts("paid_at"),
+    paidAt: ts("paid_at"), // when M-Pesa took the money (TransactionDate / statement time)
+    paidRecordedAt: ts("paid_recorded_at"), // when we recorded it as paid (a callback, a decision)
     finalAt: ts("final_at"),
   },
   (t) => [

@@ -24,7 +24,7 @@ import { checkPaymentNow } from "../modules/payments/poller.server";
 import { getPaymentView } from "../modules/payments/queries.server";
 import { redactPaymentView } from "../modules/payments/redact";
 import { resendAvailability, resendPromptAsStaff } from "../modules/payments/staff-actions.server";
-import { isOpenPayment } from "../modules/payments/transitions";
+import { isOpenPayment } from "../modules/ledger/transitions";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.payment ? `${data.payment.orderRef} · ` : ""}Payment · M-Pesa console` },

@@ -1,5 +1,5 @@
 // The queue puts paid payments missing from the statement (possible forged callbacks) above everything.
-import { openException } from "../../app/modules/exceptions/open.server";
+import { openException } from "../../app/modules/ledger/cases.server";
 import { revokeApiKey } from "../../app/modules/auth/api-keys.server";
 import * as queue from "../../app/routes/_console.exceptions._index";
 import { startTestApp, type TestApp } from "../support/app";

@@ -10,9 +10,9 @@ import {
 } from "../../db/schema";
 import type { Actor } from "../../app/modules/auth/staff-audit.server";
 import { SYSTEM_ACTOR } from "../../app/modules/auth/staff-audit.server";
-import { openException } from "../../app/modules/exceptions/open.server";
-import { applyStkEvidence } from "../../app/modules/payments/apply.server";
-import { POLLER_ACTOR } from "../../app/modules/payments/events.server";
+import { openException } from "../../app/modules/ledger/cases.server";
+import { applyStkEvidence } from "../../app/modules/ledger/payments.server";
+import { POLLER_ACTOR } from "../../app/modules/ledger/events.server";
 import { initiatePayment, resendPrompt } from "../../app/modules/payments/initiate.server";
 import { getPaymentView, type PaymentView } from "../../app/modules/payments/queries.server";
 import { postStkCallback, stkCallbackBody, waitFor, type TestApp } from "./app";

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../db/client";
 import { payments, type Payment } from "../../db/schema";
 import { SYSTEM_ACTOR } from "../../app/modules/auth/staff-audit.server";
-import { writePaymentStatus } from "../../app/modules/payments/apply.server";
+import { writePaymentStatus } from "../../app/modules/ledger/payments.server";
 import { orderRef } from "./factories";
 
 export function paymentStatsHelpers(db: () => Db) {

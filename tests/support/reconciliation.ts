@@ -3,8 +3,8 @@
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../../app/context.server";
 import type { Actor } from "../../app/modules/auth/staff-audit.server";
-import { applyStkEvidence } from "../../app/modules/payments/apply.server";
-import { POLLER_ACTOR } from "../../app/modules/payments/events.server";
+import { applyStkEvidence } from "../../app/modules/ledger/payments.server";
+import { POLLER_ACTOR } from "../../app/modules/ledger/events.server";
 import { initiatePayment } from "../../app/modules/payments/initiate.server";
 import { getPaymentView, type PaymentView } from "../../app/modules/payments/queries.server";
 import { importStatement } from "../../app/modules/reconciliation/import.server";

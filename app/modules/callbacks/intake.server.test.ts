@@ -116,7 +116,11 @@ describe("malformed input is stored and answered", () => {
         (i: { Name: string }) => i.Name !== "MpesaReceiptNumber",
       );
     await postStkCallback(app, JSON.stringify(body));
-    expect((await getPaymentView(app.ctx.db, payment.id))!.status).toBe("pending");
+    // Not paid: the outcome is unknown (the customer may have paid) and a person looks at it.
+    const view = (await getPaymentView(app.ctx.db, payment.id))!;
+    expect(view.status).toBe("unknown");
+    expect(view.receipts).toEqual([]);
+    expect(view.openExceptions.map((x) => x.type)).toEqual(["conflicting_callback"]);
     expect((await lastRaw()).outcome).toBe("conflict");
   });
 });

@@ -15,9 +15,11 @@ import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
-import { openException } from "../exceptions/open.server";
-import { applyStkEvidence } from "../payments/apply.server";
-import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../payments/events.server";
+import { linkOrphanToLostPush, openException } from "../ledger/cases.server";
+import { applyStkEvidence } from "../ledger/payments.server";
+import { recordUnassignedReceipt } from "../ledger/receipts.server";
+import { isWellFormedReceipt } from "../ledger/transitions";
+import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -200,6 +202,7 @@ export async function processStkCallback(
         resultDesc: cb.resultDesc,
         receipt: cb.receipt,
         amountKes: cb.amountKes,
+        amountProblem: cb.amountProblem,
         transactionAt: cb.transactionAt,
         phone: cb.phone,
       },
@@ -248,21 +251,17 @@ export async function confirmHeldSuccess(
 }
 
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
-  if (success && cb.receipt && cb.amountKes !== null) {
-    // The money is real even if we cannot place it yet: one receipt row, owned by no payment.
-    await tx
-      .insert(receipts)
-      .values({
-        receipt: cb.receipt,
-        amountKes: cb.amountKes,
-        phone: cb.phone,
-        transactionAt: cb.transactionAt,
-        firstSource: "stk_callback",
-        seenInCallback: true,
-      })
-      .onConflictDoNothing();
+  if (success && isWellFormedReceipt(cb.receipt) && cb.amountKes !== null) {
+    // The money may be real even if we cannot place it yet: one receipt row, owned by no payment.
+    await recordUnassignedReceipt(tx, {
+      receipt: cb.receipt!,
+      amountKes: cb.amountKes,
+      phone: cb.phone,
+      transactionAt: cb.transactionAt,
+      source: "stk_callback",
+    });
   }
-  await openException(tx, DARAJA_ACTOR, {
+  const caseId = await openException(tx, DARAJA_ACTOR, {
     type: "orphan_callback",
     dedupeKey: `orphan_callback:${cb.checkoutRequestId}:${cb.receipt ?? cb.resultCode}`,
     summary: success
@@ -277,6 +276,14 @@ async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: 
       resultDesc: cb.resultDesc,
     },
   });
+  // A push whose answer was lost and this callback may be the same money: link them, count it once.
+  if (caseId && success && cb.phone && cb.amountKes !== null)
+    await linkOrphanToLostPush(tx, {
+      orphanCaseId: caseId,
+      phone: cb.phone,
+      amountKes: cb.amountKes,
+      at: raw.receivedAt,
+    });
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   classifyQueryResponse,
   DarajaError,
   transportError,
+  type QueryAnswer,
 } from "./errors";
 import { createTokenSource, isTimeout, readJson, type TokenSource } from "./oauth.server";
 import { stkPassword } from "./password";
@@ -203,7 +204,10 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
           CheckoutRequestID: checkoutRequestId,
         });
         status = result.status;
-        answer = classifyQueryResponse(result.status, result.json);
+        answer = bindQueryAnswer(
+          checkoutRequestId,
+          classifyQueryResponse(result.status, result.json),
+        );
       } catch (cause) {
         answer = {
           kind: "error",
@@ -257,4 +261,22 @@ function isInvalidToken(status: number, body: unknown): boolean {
     code === "404.001.03" ||
     ((status === 401 || status === 400) && code != null && /\.003\.01$/.test(String(code)))
   );
+}
+
+/**
+ * A final STK Query answer counts only for the CheckoutRequestID we asked about: an answer that
+ * echoes another (or none) is recorded as an error and never applied to our payment.
+ */
+export function bindQueryAnswer(asked: string, answer: QueryAnswer): QueryAnswer {
+  if (answer.kind !== "final" || answer.checkoutRequestId === asked) return answer;
+  return {
+    kind: "error",
+    error: new DarajaError({
+      kind: "unexpected",
+      endpoint: "query",
+      retryable: true,
+      outcomeUnknown: true,
+      message: `STK Query answered ResultCode ${answer.resultCode} for ${answer.checkoutRequestId ? `another CheckoutRequestID (${answer.checkoutRequestId})` : "no CheckoutRequestID"}, not ours; the answer was not applied`,
+    }),
+  };
 }

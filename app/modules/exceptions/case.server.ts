@@ -1,21 +1,13 @@
 // The pieces every exception action shares: locking the case (payment first, then the exception —
-// the same order as apply.server.ts, so a callback and a finance user cannot deadlock), the state
-// checks with their refusals, closing a case, and claiming a receipt (one receipt is one sum, SPEC §12).
+// the same order as the ledger's writers, so a callback and a finance user cannot deadlock), the state
+// checks with their refusals, and closing a case.
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import {
-  exceptions,
-  payments,
-  receipts,
-  type Payment,
-  type PaymentException,
-  type Receipt,
-} from "../../../db/schema";
+import { exceptions, payments, type Payment, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
-import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { addPaymentEvent } from "../payments/events.server";
+import { addPaymentEvent } from "../ledger/events.server";
 import { actionLabel, TYPE_ACTIONS, typeTitle, type ExceptionAction } from "./actions";
 
 export type StaffActor = Actor & { kind: "user" };
@@ -178,56 +170,4 @@ export async function closeCase(
     data: { resolution: close.resolution, ...close.data },
   });
   return { message: `Resolved: ${close.summary}.` };
-}
-
-/**
- * Makes a receipt this payment's: inserts it (a receipt only seen in the M-Pesa portal) or claims a
- * row no payment owns yet (an orphan's money). A receipt already on another payment is refused.
- */
-export async function claimReceipt(
-  tx: Db,
-  payment: Payment,
-  receipt: string,
-  options: { attemptId?: string | null; requireAmountKes?: number } = {},
-): Promise<Receipt> {
-  await tx
-    .insert(receipts)
-    .values({
-      receipt,
-      amountKes: payment.amountKes,
-      paymentId: payment.id,
-      attemptId: options.attemptId ?? null,
-      phone: payment.phone,
-      firstSource: "manual",
-    })
-    .onConflictDoNothing();
-  const [row] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt)).for("update");
-  if (row.paymentId && row.paymentId !== payment.id) {
-    const [owner] = await tx
-      .select({ orderRef: payments.orderRef })
-      .from(payments)
-      .where(eq(payments.id, row.paymentId));
-    throw new AppError(
-      "receipt_taken",
-      `Receipt ${receipt} already belongs to the payment for order ${owner?.orderRef ?? row.paymentId}. One receipt is one sum of money.`,
-      { status: 409, field: "receipt" },
-    );
-  }
-  if (options.requireAmountKes !== undefined && row.amountKes !== options.requireAmountKes) {
-    throw new AppError(
-      "receipt_amount",
-      `Receipt ${receipt} is for ${formatKes(row.amountKes)}, but the payment asks for ${formatKes(options.requireAmountKes)}.`,
-      { status: 409, field: "receipt" },
-    );
-  }
-  if (!row.paymentId) {
-    await tx
-      .update(receipts)
-      .set({
-        paymentId: payment.id,
-        attemptId: sql`coalesce(${receipts.attemptId}, ${options.attemptId ?? null}::uuid)`,
-      })
-      .where(eq(receipts.receipt, receipt));
-  }
-  return { ...row, paymentId: payment.id };
 }

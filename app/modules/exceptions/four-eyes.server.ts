@@ -1,15 +1,15 @@
 // Four-eyes resolutions (issue 6): "mark paid offline" books money nobody saw arrive through Daraja,
 // so one finance user proposes it and a different finance or admin user approves it before anything
 // changes. The proposer may withdraw (reject) their own proposal but never approve it.
+import { claimReceiptForStaff } from "../ledger/receipts.server";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { exceptions, receipts, users } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import { writePaymentStatus } from "../payments/apply.server";
+import { writePaymentStatus } from "../ledger/payments.server";
 import { actionLabel } from "./actions";
 import {
-  claimReceipt,
   closeCase,
   recordCaseStep,
   refuseWhileOpen,
@@ -103,7 +103,7 @@ export async function approveProposal(
   const [proposer] = x.proposedByUserId
     ? await tx.select({ name: users.name }).from(users).where(eq(users.id, x.proposedByUserId))
     : [];
-  await claimReceipt(tx, payment, proposal.receipt, {
+  await claimReceiptForStaff(tx, payment, proposal.receipt, {
     attemptId: x.attemptId,
     requireAmountKes: payment.amountKes,
   });

@@ -1,6 +1,7 @@
 // The resolutions that move money on our books: accept as paid, mark refunded, link an orphan
 // callback, choose between conflicting witnesses, mark expired. Each runs inside the caller's
 // transaction on a locked case and changes payment status only through writePaymentStatus.
+import { claimReceiptForStaff } from "../ledger/receipts.server";
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
@@ -13,10 +14,10 @@ import {
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import { openException } from "./open.server";
-import { writePaymentStatus } from "../payments/apply.server";
+import { closeRelatedCases, openException } from "../ledger/cases.server";
+import { caseKey, writePaymentStatus } from "../ledger/payments.server";
+import { typeTitle } from "./actions";
 import {
-  claimReceipt,
   closeCase,
   lockPayment,
   refuseWhileOpen,
@@ -42,7 +43,7 @@ export async function acceptPaid(tx: Db, { actor, c, note, now }: Step): Promise
   const payment = requirePayment(c);
   if (payment.status === "paid" || payment.status === "refunded") {
     // Already booked: accepting keeps the second sum too (the customer is not refunded).
-    if (x.receipt) await claimReceipt(tx, payment, x.receipt, { attemptId: x.attemptId });
+    if (x.receipt) await claimReceiptForStaff(tx, payment, x.receipt, { attemptId: x.attemptId });
     const summary =
       x.type === "double_payment"
         ? `both sums kept (receipts ${payment.receipt ?? "pending"} and ${x.receipt ?? "pending"})`
@@ -57,7 +58,7 @@ export async function acceptPaid(tx: Db, { actor, c, note, now }: Step): Promise
   }
   refuseWhileOpen(payment);
   const row = x.receipt
-    ? await claimReceipt(tx, payment, x.receipt, { attemptId: x.attemptId })
+    ? await claimReceiptForStaff(tx, payment, x.receipt, { attemptId: x.attemptId })
     : null;
   await writePaymentStatus(tx, actor, payment, "paid", {
     now,
@@ -175,7 +176,7 @@ export async function linkToPayment(
   if (carriedMoney && x.receipt) {
     const alreadyBooked = payment.status === "paid" || payment.status === "refunded";
     if (!alreadyBooked) refuseWhileOpen(payment);
-    const row = await claimReceipt(tx, payment, x.receipt);
+    const row = await claimReceiptForStaff(tx, payment, x.receipt);
     const ref = {
       paymentId: payment.id,
       receipt: x.receipt,
@@ -196,7 +197,7 @@ export async function linkToPayment(
       await openException(tx, actor, {
         ...ref,
         type: "amount_mismatch",
-        dedupeKey: `amount_mismatch:link:${x.id}`,
+        dedupeKey: caseKey("amount_mismatch", { receipt: x.receipt }),
         summary: `A linked callback paid ${formatKes(row.amountKes)} but ${formatKes(payment.amountKes)} was requested`,
       });
       summary += `; it paid ${formatKes(row.amountKes)} instead of ${formatKes(payment.amountKes)}, so a wrong-amount exception was opened`;
@@ -219,6 +220,16 @@ export async function linkToPayment(
       .update(rawCallbacks)
       .set({ paymentId: payment.id })
       .where(eq(rawCallbacks.id, x.rawCallbackId));
+  // The payment's "no answer to the push" case was about this same money: it closes with this one.
+  await closeRelatedCases(tx, actor, {
+    paymentId: payment.id,
+    types: ["unknown_outcome"],
+    exceptId: x.id,
+    resolution: "link_to_payment",
+    note: `Settled by linking ${typeTitle(x.type).toLowerCase()} case: ${note}`,
+    now,
+    resolvedByUserId: actor.userId,
+  });
   return closeCase(tx, actor, c, {
     resolution: "link_to_payment",
     note,
@@ -257,7 +268,7 @@ export async function chooseOutcome(
           .where(eq(stkAttempts.id, x.attemptId))
       : [];
     const receipt = x.receipt ?? attempt?.receipt ?? null;
-    if (receipt) await claimReceipt(tx, payment, receipt, { attemptId: x.attemptId });
+    if (receipt) await claimReceiptForStaff(tx, payment, receipt, { attemptId: x.attemptId });
     await writePaymentStatus(tx, actor, payment, "paid", {
       now,
       attemptId: x.attemptId,
@@ -295,6 +306,7 @@ export async function chooseOutcome(
     attemptId: x.attemptId,
     resultCode: evidence?.resultCode ?? null,
     reason: `${actor.label} chose the failure: ${note}`,
+    financeDecision: true,
   });
   return closeCase(tx, actor, c, {
     resolution: "choose_outcome",

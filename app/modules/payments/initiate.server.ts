@@ -2,11 +2,13 @@
 // before Daraja is called, so a callback faster than Daraja's own response still finds (or is later
 // re-matched to) its attempt. Daraja errors leave the payment failed with the reason; a lost answer
 // leaves it unknown, never failed: the prompt may have reached the phone.
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
+  exceptions,
   payments,
+  receipts,
   rawCallbacks,
   stkAttempts,
   type Payment,
@@ -20,9 +22,10 @@ import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
 import { DarajaError } from "../daraja/errors";
 import { normalizeKenyanPhone } from "../daraja/phone";
-import { openException } from "../exceptions/open.server";
-import { lockAttempt, writePaymentStatus } from "./apply.server";
-import { addPaymentEvent, DARAJA_ACTOR } from "./events.server";
+import { openException } from "../ledger/cases.server";
+import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
+import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
+import { resendRefusal } from "../ledger/transitions";
 import { getPaymentView, type PaymentView } from "./queries.server";
 
 const phoneField = z
@@ -212,18 +215,36 @@ export async function resendPrompt(
       .where(eq(payments.id, paymentId))
       .for("update");
     if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
-    if (payment.status === "paid" || payment.status === "refunded")
-      throw new AppError(
-        "already_paid",
-        "This payment is already paid; a new prompt would charge the customer twice.",
-        { status: 409 },
-      );
-    const [last] = await tx
+    const attempts = await tx
       .select()
       .from(stkAttempts)
       .where(eq(stkAttempts.paymentId, paymentId))
-      .orderBy(desc(stkAttempts.seq))
-      .limit(1);
+      .orderBy(desc(stkAttempts.seq));
+    const last = attempts[0];
+    const refusal = resendRefusal({
+      status: payment.status,
+      attemptStatuses: attempts.map((a) => a.status),
+      receipts: (
+        await tx
+          .select({ receipt: receipts.receipt })
+          .from(receipts)
+          .where(eq(receipts.paymentId, paymentId))
+      ).map((r) => r.receipt),
+      openCaseTypes: (
+        await tx
+          .select({ type: exceptions.type })
+          .from(exceptions)
+          .where(and(eq(exceptions.paymentId, paymentId), ne(exceptions.status, "resolved")))
+      ).map((r) => r.type),
+    });
+    if (refusal)
+      throw new AppError(
+        payment.status === "paid" || payment.status === "refunded"
+          ? "already_paid"
+          : "money_recorded",
+        refusal,
+        { status: 409 },
+      );
     const now = ctx.now();
     if (
       last &&

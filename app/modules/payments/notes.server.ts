@@ -7,7 +7,7 @@ import { payments } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { addPaymentEvent } from "./events.server";
+import { addPaymentEvent } from "../ledger/events.server";
 
 export const PaymentNoteSchema = z.object({
   note: z

@@ -10,11 +10,11 @@ import { formatEat } from "../../lib/time";
 import { confirmHeldSuccess } from "../callbacks/intake.server";
 import type { QueryAnswer } from "../daraja/errors";
 import { classifyStkResult } from "../daraja/result-codes";
-import { openException } from "../exceptions/open.server";
-import { applyStkEvidence, lockAttempt, writePaymentStatus } from "./apply.server";
-import { addPaymentEvent, type EventActor } from "./events.server";
+import { openException } from "../ledger/cases.server";
+import { applyStkEvidence, lockAttempt, writePaymentStatus } from "../ledger/payments.server";
+import { addPaymentEvent, type EventActor } from "../ledger/events.server";
 import { describeAnswer, planNextCheck } from "./poll-schedule";
-import { isOpenPayment, type FinalOutcome } from "./transitions";
+import { isOpenPayment, type FinalOutcome } from "../ledger/transitions";
 
 /** final: a final answer was applied; waiting: asked again later; gave_up: now unknown; rate_limited: the sweep pauses. */
 export type PollOutcome = {

@@ -10,7 +10,7 @@ import { AppError, notFound } from "../../lib/app-error";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import type { QueryAnswer } from "../daraja/errors";
-import { POLLER_ACTOR, type EventActor } from "./events.server";
+import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
 import { backOffSweep, getSweepBackoff, takeQuerySlot } from "./poll-rate.server";
 import { getPaymentView, type PaymentView } from "./queries.server";

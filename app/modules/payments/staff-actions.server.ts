@@ -1,6 +1,7 @@
 // What a person does to a payment from the console — request one, re-send the prompt — wrapped so each
 // leaves a staff-audit row, and the outcome is told in words an agent can repeat to the customer.
 // The payments core (initiate.server.ts) does the work; SPEC §3.5/§3.7 decide what a refusal means.
+import { resendRefusal } from "../ledger/transitions";
 import type { z } from "zod";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
@@ -91,13 +92,13 @@ export type ResendAvailability =
 
 /** Whether the re-send button should be live; resendPrompt re-checks all of this under a row lock. */
 export function resendAvailability(view: PaymentView, now: Date): ResendAvailability {
-  if (view.status === "paid" || view.status === "refunded") {
-    return {
-      allowed: false,
-      final: true,
-      reason: "This payment is already paid; a new prompt would charge the customer twice.",
-    };
-  }
+  const refusal = resendRefusal({
+    status: view.status,
+    attemptStatuses: view.attempts.map((a) => a.status),
+    receipts: view.receipts.map((r) => r.receipt),
+    openCaseTypes: view.openExceptions.map((x) => x.type),
+  });
+  if (refusal) return { allowed: false, final: true, reason: refusal };
   const last = view.attempts[view.attempts.length - 1];
   if (last && (last.status === "pending" || last.status === "initiating")) {
     const until = new Date(new Date(last.createdAt).getTime() + RESEND_COOLDOWN_MS);

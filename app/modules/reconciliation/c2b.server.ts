@@ -10,9 +10,10 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { setOutcome } from "../callbacks/intake.server";
 import { validateCallbackUrl } from "../daraja/callback-url";
-import { openException } from "../exceptions/open.server";
-import { applyReceiptMatch } from "../payments/apply.server";
-import { DARAJA_ACTOR } from "../payments/events.server";
+import { openException } from "../ledger/cases.server";
+import { applyReceiptMatch, caseKey } from "../ledger/payments.server";
+import { lockReceipt } from "../ledger/receipts.server";
+import { DARAJA_ACTOR } from "../ledger/events.server";
 import { parseC2bConfirmation } from "./c2b-parse";
 import {
   CANDIDATE_WINDOW_MS,
@@ -107,7 +108,8 @@ export async function processC2bConfirmation(
   const c = parsed.value;
   return ctx.db.transaction(async (tx) => {
     // Daraja retries and STK's own confirmation of the same receipt may arrive together.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${c.transId}))`);
+    // (the receipt lock every receipt writer takes: ledger/receipts.server.ts)
+    await lockReceipt(tx, c.transId);
     const now = ctx.now();
     const witness = {
       billRefRaw: c.billRefRaw,
@@ -147,7 +149,7 @@ export async function processC2bConfirmation(
       if (known.amountKes !== c.amountKes) {
         await openException(tx, DARAJA_ACTOR, {
           type: "amount_mismatch",
-          dedupeKey: `amount_mismatch:c2b:${c.transId}`,
+          dedupeKey: caseKey("amount_mismatch", { receipt: c.transId }),
           paymentId: known.paymentId,
           rawCallbackId: rawId,
           receipt: c.transId,

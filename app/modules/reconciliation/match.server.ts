@@ -15,9 +15,9 @@ import {
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
-import { openExceptions, type OpenException } from "../exceptions/open.server";
-import { applyReceiptMatch } from "../payments/apply.server";
-import type { EventActor } from "../payments/events.server";
+import { openExceptions, type OpenException } from "../ledger/cases.server";
+import { applyReceiptMatch } from "../ledger/payments.server";
+import type { EventActor } from "../ledger/events.server";
 import { normalizeBillRef } from "./c2b-parse";
 import {
   CANDIDATE_WINDOW_MS,

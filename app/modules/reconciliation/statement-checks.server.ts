@@ -13,9 +13,9 @@ import {
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
-import { openException } from "../exceptions/open.server";
-import { writePaymentStatus } from "../payments/apply.server";
-import { addPaymentEvent, type EventActor } from "../payments/events.server";
+import { openException } from "../ledger/cases.server";
+import { writePaymentStatus } from "../ledger/payments.server";
+import { addPaymentEvent, type EventActor } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf, type Database } from "../../../db/client";
 import { createTestDatabase } from "../../../tests/support/db";
 import { paymentStatsHelpers } from "../../../tests/support/payment-stats";
-import { writePaymentStatus } from "../payments/apply.server";
+import { writePaymentStatus } from "../ledger/payments.server";
 import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
 import { foldPaymentStats, readPaidWindows } from "./stats.server";
 

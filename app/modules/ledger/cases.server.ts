@@ -1,8 +1,9 @@
 // Opening an exception: the reconciliation queue's only way in. The dedupe key makes opening
 // idempotent, so a duplicate callback or a second poll cannot open the same case twice.
+import { and, eq, gte, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, type ExceptionType } from "../../../db/schema";
-import { addPaymentEvent, type EventActor } from "../payments/events.server";
+import { exceptions, stkAttempts, type ExceptionType } from "../../../db/schema";
+import { addPaymentEvent, type EventActor } from "./events.server";
 
 export type OpenException = {
   type: ExceptionType;
@@ -95,4 +96,94 @@ export async function openExceptions(
     });
   }
   return rows.map((r) => r.type);
+}
+
+/**
+ * Closes the other open cases about the same money when one of them is settled (e.g. linking an
+ * orphan callback to its payment also settles that payment's "no answer to the push" case).
+ * Returns how many were closed.
+ */
+export async function closeRelatedCases(
+  db: Db,
+  actor: EventActor,
+  input: {
+    paymentId: string;
+    types: ExceptionType[];
+    exceptId: string;
+    resolution: string;
+    note: string;
+    now: Date;
+    resolvedByUserId?: string | null;
+  },
+): Promise<number> {
+  const closed = await db
+    .update(exceptions)
+    .set({
+      status: "resolved",
+      resolution: input.resolution,
+      resolutionNote: input.note,
+      resolvedAt: input.now,
+      resolvedByUserId: input.resolvedByUserId ?? null,
+    })
+    .where(
+      and(
+        eq(exceptions.paymentId, input.paymentId),
+        inArray(exceptions.type, input.types),
+        ne(exceptions.id, input.exceptId),
+        ne(exceptions.status, "resolved"),
+      ),
+    )
+    .returning({ id: exceptions.id, type: exceptions.type });
+  for (const row of closed)
+    await addPaymentEvent(db, actor, {
+      paymentId: input.paymentId,
+      type: "exception_resolved",
+      summary: `Exception (${row.type.replace(/_/g, " ")}) resolved with a related case: ${input.note}`,
+      data: { exceptionId: row.id, resolution: input.resolution },
+    });
+  return closed.length;
+}
+
+/**
+ * A success callback nobody asked for (an orphan) and a push whose answer was lost are often the
+ * same money: same phone, same amount, minutes apart. When exactly one such open "unknown outcome"
+ * case exists, the two are linked and the money at stake is counted once (on the orphan, which
+ * carries the receipt).
+ */
+export async function linkOrphanToLostPush(
+  db: Db,
+  input: { orphanCaseId: string; phone: string; amountKes: number; at: Date },
+): Promise<string | null> {
+  const since = new Date(input.at.getTime() - 15 * 60_000);
+  const candidates = await db
+    .select({ id: exceptions.id, paymentId: exceptions.paymentId })
+    .from(exceptions)
+    .innerJoin(stkAttempts, eq(stkAttempts.id, exceptions.attemptId))
+    .where(
+      and(
+        eq(exceptions.type, "unknown_outcome"),
+        ne(exceptions.status, "resolved"),
+        isNull(stkAttempts.checkoutRequestId),
+        eq(stkAttempts.phone, input.phone),
+        eq(stkAttempts.amountKes, input.amountKes),
+        gte(stkAttempts.createdAt, since),
+      ),
+    )
+    .limit(2);
+  if (candidates.length !== 1) return null;
+  const [lost] = candidates;
+  await db
+    .update(exceptions)
+    .set({
+      amountAtStakeKes: 0,
+      details: sql`coalesce(${exceptions.details}, '{}'::jsonb) || ${JSON.stringify({ relatedCaseId: input.orphanCaseId })}::jsonb`,
+    })
+    .where(eq(exceptions.id, lost.id));
+  await db
+    .update(exceptions)
+    .set({
+      details: sql`coalesce(${exceptions.details}, '{}'::jsonb) || ${JSON.stringify({ relatedCaseId: lost.id, suggestedPaymentId: lost.paymentId })}::jsonb`,
+    })
+    .where(eq(exceptions.id, input.orphanCaseId));
+  return lost.id;
 }

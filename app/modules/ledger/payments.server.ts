@@ -8,15 +8,25 @@ import {
   receipts,
   stkAttempts,
   type Payment,
+  type ExceptionType,
   type PaymentStatus,
   type StkAttempt,
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
-import { openException } from "../exceptions/open.server";
+import { openException } from "./cases.server";
 import { addPaymentEvent, addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
 import {
+  claimReceipt,
+  lockReceipt,
+  ownershipOf,
+  type ReceiptOwnership,
+  type ReceiptSource,
+} from "./receipts.server";
+import {
+  canMovePayment,
   decide,
   isOpenPayment,
+  isWellFormedReceipt,
   type Decision,
   type Evidence,
   type ReceiptOwner,
@@ -75,19 +85,8 @@ export async function lockAttempt(
   return { payment, attempt: row.attempt, isLatest: row.latest === row.attempt.seq };
 }
 
-async function receiptOwner(
-  tx: Db,
-  receipt: string | null,
-  payment: Payment,
-): Promise<ReceiptOwner> {
-  if (!receipt) return "none";
-  const [row] = await tx
-    .select({ paymentId: receipts.paymentId })
-    .from(receipts)
-    .where(eq(receipts.receipt, receipt));
-  if (!row) return "none";
-  if (row.paymentId === null) return "unassigned";
-  return row.paymentId === payment.id ? "this_attempt" : "other_payment";
+function ownerForDecision(ownership: ReceiptOwnership): ReceiptOwner {
+  return ownership === "this_payment" ? "this_attempt" : ownership;
 }
 
 export async function applyStkEvidence(
@@ -103,45 +102,71 @@ export async function applyStkEvidence(
 ): Promise<ApplyResult> {
   const { payment, attempt, isLatest } = await lockAttempt(tx, input.attemptId, input.paymentId);
   const { evidence, now } = input;
-  const decision = decide(
-    {
-      status: attempt.status,
-      resultCode: attempt.resultCode,
-      receipt: attempt.receipt,
-      amountKes: attempt.amountKes,
-      isLatest,
-    },
-    { status: payment.status, receipt: payment.receipt, receiptPending: payment.receiptPending },
-    evidence,
-    await receiptOwner(tx, evidence.receipt, payment),
-  );
+  // The receipt is locked before the decision, so two payments naming the same receipt are decided
+  // one after the other: the second sees the first as the owner.
+  const wellFormed = evidence.receipt !== null && isWellFormedReceipt(evidence.receipt);
+  const receiptRow = wellFormed ? await lockReceipt(tx, evidence.receipt!) : null;
+  const attemptReceiptRow =
+    attempt.receipt && attempt.receipt !== evidence.receipt
+      ? (await tx.select().from(receipts).where(eq(receipts.receipt, attempt.receipt)))[0]
+      : attempt.receipt
+        ? receiptRow
+        : null;
+  const witnessesDisagree =
+    receiptRow !== null &&
+    evidence.outcome === "paid" &&
+    evidence.amountKes !== null &&
+    receiptRow.amountKes !== evidence.amountKes;
+  const decision: Decision = witnessesDisagree
+    ? {
+        // Another witness (C2B, statement, an earlier callback) recorded this receipt with another
+        // amount: nothing moves until a person has looked.
+        outcome: "conflict",
+        exception: "amount_mismatch",
+        summary: `Witnesses disagree on receipt ${evidence.receipt}: ${formatKes(receiptRow.amountKes)} recorded, ${formatKes(evidence.amountKes!)} in this callback`,
+      }
+    : decide(
+        {
+          status: attempt.status,
+          resultCode: attempt.resultCode,
+          receipt: attempt.receipt,
+          amountKes: attempt.amountKes,
+          receiptAmountKes: attemptReceiptRow?.amountKes ?? null,
+          isLatest,
+        },
+        {
+          status: payment.status,
+          receipt: payment.receipt,
+          receiptPending: payment.receiptPending,
+        },
+        evidence,
+        ownerForDecision(ownershipOf(receiptRow, payment.id)),
+      );
   const ref = {
     paymentId: payment.id,
     attemptId: attempt.id,
     rawCallbackId: input.rawCallbackId ?? null,
   };
 
-  if (decision.claimReceipt && evidence.receipt) {
-    await tx
-      .insert(receipts)
-      .values({
-        receipt: evidence.receipt,
-        amountKes: evidence.amountKes ?? attempt.amountKes,
-        paymentId: payment.id,
-        attemptId: attempt.id,
-        phone: evidence.phone ?? attempt.phone,
-        transactionAt: evidence.transactionAt ?? null,
-        firstSource: "stk_callback",
-        seenInCallback: true,
-      })
-      .onConflictDoUpdate({
-        target: receipts.receipt,
-        set: {
-          paymentId: sql`coalesce(${receipts.paymentId}, ${payment.id})`,
-          attemptId: sql`coalesce(${receipts.attemptId}, ${attempt.id}::uuid)`,
-          seenInCallback: true,
+  if (decision.claimReceipt && evidence.receipt && wellFormed) {
+    const claimed = await claimReceipt(tx, {
+      receipt: evidence.receipt,
+      amountKes: evidence.amountKes ?? attempt.amountKes,
+      paymentId: payment.id,
+      attemptId: attempt.id,
+      phone: evidence.phone ?? attempt.phone,
+      transactionAt: evidence.transactionAt ?? null,
+      source: "stk_callback",
+    });
+    if (claimed.ownership === "other_payment")
+      // Cannot happen under the receipt lock; refuse loudly rather than count the money twice.
+      throw new AppError(
+        "receipt_taken",
+        `Receipt ${evidence.receipt} belongs to another payment.`,
+        {
+          status: 409,
         },
-      });
+      );
   }
 
   const attemptFirstResult = attempt.resultCode === null && decision.attemptStatus !== undefined;
@@ -176,11 +201,13 @@ export async function applyStkEvidence(
       resultDesc: evidence.resultDesc,
       receipt: evidence.receipt,
       amountKes: evidence.amountKes,
+      ...(evidence.amountProblem ? { amountProblem: evidence.amountProblem } : {}),
     },
   };
 
   const receiptArrived =
     decision.claimReceipt &&
+    !decision.exception &&
     evidence.receipt &&
     payment.status === "paid" &&
     !payment.receipt &&
@@ -193,12 +220,20 @@ export async function applyStkEvidence(
       resultCode: evidence.resultCode,
       receipt: decision.paymentStatus === "paid" ? evidence.receipt : undefined,
       receiptPending: decision.paymentStatus === "paid" ? !!decision.receiptPending : undefined,
+      paidAt: decision.paymentStatus === "paid" ? (evidence.transactionAt ?? null) : undefined,
       precedingEvent: evidenceEvent,
     });
   } else if (receiptArrived) {
     await tx
       .update(payments)
-      .set({ receipt: evidence.receipt, receiptPending: false, updatedAt: now })
+      .set({
+        receipt: evidence.receipt,
+        receiptPending: false,
+        statusReason: `Paid, receipt ${evidence.receipt}`,
+        // M-Pesa's own time of the payment now that we have it (the query only told us "paid").
+        ...(evidence.transactionAt ? { paidAt: evidence.transactionAt } : {}),
+        updatedAt: now,
+      })
       .where(eq(payments.id, payment.id));
     await addPaymentEvents(tx, actor, [
       evidenceEvent,
@@ -212,12 +247,15 @@ export async function applyStkEvidence(
   if (decision.exception) {
     exceptionId = await openException(tx, actor, {
       type: decision.exception,
-      dedupeKey: `${decision.exception}:${attempt.id}:${evidence.receipt ?? evidence.resultCode}`,
+      dedupeKey: caseKey(decision.exception, {
+        attemptId: attempt.id,
+        receipt: wellFormed ? evidence.receipt : null,
+        detail: evidence.receipt ?? evidence.resultCode,
+      }),
       summary: decision.summary,
       ...ref,
-      receipt: evidence.receipt,
-      amountAtStakeKes:
-        evidence.outcome === "paid" ? (evidence.amountKes ?? attempt.amountKes) : attempt.amountKes,
+      receipt: wellFormed ? evidence.receipt : null,
+      amountAtStakeKes: atStake(decision.exception, evidence, attempt.amountKes),
       details: {
         evidence: { ...evidence, transactionAt: evidence.transactionAt?.toISOString() ?? null },
         attemptStatus: attempt.status,
@@ -228,6 +266,34 @@ export async function applyStkEvidence(
     });
   }
   return { decision, paymentId: payment.id, attemptId: attempt.id, exceptionId };
+}
+
+/**
+ * One fact, one case: a case about a receipt's money is keyed by the receipt alone, so the callback,
+ * the C2B confirmation and the statement line that describe the same money open one case.
+ */
+export function caseKey(
+  type: ExceptionType,
+  fact: { attemptId?: string | null; receipt?: string | null; detail?: string | null },
+): string {
+  if (
+    fact.receipt &&
+    (type === "amount_mismatch" || type === "duplicate_receipt" || type === "late_success")
+  )
+    return `${type}:${fact.attemptId && type === "duplicate_receipt" ? `${fact.attemptId}:` : ""}${fact.receipt}`;
+  return `${type}:${fact.attemptId ?? "-"}:${fact.detail ?? "-"}`;
+}
+
+/** The money a case is about, counted once: the sum a well-formed receipt carried, else the request. */
+function atStake(type: ExceptionType, evidence: StkEvidence, requestedKes: number): number {
+  if (type === "duplicate_receipt") return 0; // the money is already on the other payment
+  if (
+    evidence.outcome === "paid" &&
+    evidence.amountKes !== null &&
+    isWellFormedReceipt(evidence.receipt)
+  )
+    return evidence.amountKes;
+  return requestedKes;
 }
 
 /** Writes a payment's status and its timeline event. Callers have decided the change is allowed. */
@@ -245,11 +311,28 @@ export async function writePaymentStatus(
     receipt?: string | null;
     receiptPending?: boolean;
     paidAt?: Date | null;
+    /** A finance user chose between conflicting witnesses (FINANCE_OVERRIDES). */
+    financeDecision?: boolean;
     /** The evidence that caused the change, written in the same statement as the status event. */
     precedingEvent?: NewEvent;
   },
 ): Promise<void> {
+  if (!canMovePayment(payment.status, to, { financeDecision: options.financeDecision }))
+    throw new AppError(
+      "invalid_transition",
+      `A payment cannot move from ${payment.status} to ${to}.`,
+      { status: 409 },
+    );
   const final = to !== "initiating" && to !== "pending";
+  // Paid at M-Pesa's time: the evidence's TransactionDate / statement time, else the receipt's.
+  let paidAt = options.paidAt ?? null;
+  if (to === "paid" && !paidAt && options.receipt) {
+    const [row] = await tx
+      .select({ at: receipts.transactionAt })
+      .from(receipts)
+      .where(eq(receipts.receipt, options.receipt));
+    paidAt = row?.at ?? null;
+  }
   await tx
     .update(payments)
     .set({
@@ -259,7 +342,7 @@ export async function writePaymentStatus(
       ...(options.receipt ? { receipt: options.receipt } : {}),
       ...(options.receiptPending !== undefined ? { receiptPending: options.receiptPending } : {}),
       // A statement or C2B match knows when the money moved; that, not the moment we learned it, is paid_at.
-      ...(to === "paid" ? { paidAt: options.paidAt ?? options.now } : {}),
+      ...(to === "paid" ? { paidAt: paidAt ?? options.now, paidRecordedAt: options.now } : {}),
       finalAt: final ? options.now : null,
       updatedAt: options.now,
     })
@@ -335,7 +418,13 @@ export async function applyReceiptMatch(
     summary: string,
     exceptionId: string | null = null,
   ) => ({ outcome, summary, exceptionId });
+  const witness = m.source === "c2b" ? "C2B confirmation" : "statement";
 
+  if (!isWellFormedReceipt(m.receipt) || !Number.isSafeInteger(m.amountKes) || m.amountKes <= 0)
+    return result(
+      "conflict",
+      `Not complete evidence: receipt ${JSON.stringify(m.receipt.slice(0, 40))}, amount ${m.amountKes}`,
+    );
   if (payment.receipt === m.receipt)
     return result("already_recorded", `Receipt ${m.receipt} was already this payment's receipt`);
   if ((payment.status === "paid" && !payment.receiptPending) || payment.status === "refunded") {
@@ -345,31 +434,17 @@ export async function applyReceiptMatch(
     );
   }
 
-  // One receipt is one sum of money: the ledger row now points at this payment, unless another
-  // payment claimed it first (coalesce keeps the first owner, and the returned owner tells us).
-  const mine = sql`(${receipts.paymentId} is null or ${receipts.paymentId} = ${payment.id}::uuid)`;
-  const [claimed] = await tx
-    .insert(receipts)
-    .values({
-      receipt: m.receipt,
-      amountKes: m.amountKes,
-      paymentId: payment.id,
-      attemptId: attempt?.id ?? null,
-      phone: m.phone ?? null,
-      transactionAt: m.transactionAt,
-      firstSource: m.source,
-      seenInStatement: m.source === "statement",
-      seenInC2b: m.source === "c2b",
-    })
-    .onConflictDoUpdate({
-      target: receipts.receipt,
-      set: {
-        paymentId: sql`coalesce(${receipts.paymentId}, ${payment.id}::uuid)`,
-        attemptId: sql`case when ${mine} then coalesce(${receipts.attemptId}, ${attempt?.id ?? null}::uuid) else ${receipts.attemptId} end`,
-      },
-    })
-    .returning({ paymentId: receipts.paymentId });
-  if (claimed.paymentId !== payment.id)
+  // One receipt is one sum of money: it becomes this payment's unless another payment owns it.
+  const claimed = await claimReceipt(tx, {
+    receipt: m.receipt,
+    amountKes: m.amountKes,
+    paymentId: payment.id,
+    attemptId: attempt?.id ?? null,
+    phone: m.phone ?? null,
+    transactionAt: m.transactionAt,
+    source: m.source satisfies ReceiptSource,
+  });
+  if (claimed.ownership === "other_payment")
     return result("conflict", `Receipt ${m.receipt} already belongs to another payment`);
   await addPaymentEvent(tx, actor, {
     ...ref,
@@ -382,16 +457,35 @@ export async function applyReceiptMatch(
     },
   });
 
-  if (m.amountKes !== payment.amountKes) {
+  // The amount first recorded for the receipt is what other witnesses are checked against.
+  const recordedKes = claimed.row.amountKes;
+  if (m.amountKes !== payment.amountKes || recordedKes !== payment.amountKes) {
+    const summary =
+      recordedKes !== m.amountKes
+        ? `Witnesses disagree on receipt ${m.receipt}: ${formatKes(recordedKes)} recorded, ${formatKes(m.amountKes)} in the ${witness}; ${formatKes(payment.amountKes)} was requested`
+        : `Received ${formatKes(m.amountKes)} but ${formatKes(payment.amountKes)} was requested`;
+    // A query-only "paid" is contradicted by the receipt's amount: the payment is no longer paid.
+    if (payment.status === "paid")
+      await writePaymentStatus(tx, actor, payment, "unknown", {
+        now: m.now,
+        attemptId: ref.attemptId,
+        rawCallbackId: ref.rawCallbackId,
+        reason: `${summary} (receipt ${m.receipt}, ${witness})`,
+      });
     const exceptionId = await openException(tx, actor, {
       type: "amount_mismatch",
-      dedupeKey: `amount_mismatch:${m.source}:${m.receipt}`,
+      dedupeKey: caseKey("amount_mismatch", { receipt: m.receipt }),
       ...ref,
       statementLineId: m.statementLineId,
       receipt: m.receipt,
       amountAtStakeKes: m.amountKes,
-      summary: `Received ${formatKes(m.amountKes)} but ${formatKes(payment.amountKes)} was requested`,
-      details: { witness: m.source, receivedKes: m.amountKes, requestedKes: payment.amountKes },
+      summary,
+      details: {
+        witness: m.source,
+        receivedKes: m.amountKes,
+        recordedKes,
+        requestedKes: payment.amountKes,
+      },
     });
     return result(
       "conflict",
@@ -404,7 +498,13 @@ export async function applyReceiptMatch(
   if (payment.status === "paid") {
     await tx
       .update(payments)
-      .set({ receipt: m.receipt, receiptPending: false, updatedAt: m.now })
+      .set({
+        receipt: m.receipt,
+        receiptPending: false,
+        statusReason: `Paid, receipt ${m.receipt} (${witness})`,
+        ...(m.transactionAt ? { paidAt: m.transactionAt } : {}),
+        updatedAt: m.now,
+      })
       .where(eq(payments.id, payment.id));
     if (attempt?.status === "paid" && !attempt.receipt)
       await tx
@@ -414,7 +514,7 @@ export async function applyReceiptMatch(
     await addPaymentEvent(tx, actor, {
       ...ref,
       type: "receipt_attached",
-      summary: `Receipt ${m.receipt} attached from the ${m.source === "c2b" ? "C2B confirmation" : "statement"}`,
+      summary: `Receipt ${m.receipt} attached from the ${witness}`,
     });
     return result("receipt_attached", `Receipt ${m.receipt} attached`);
   }
@@ -443,14 +543,14 @@ export async function applyReceiptMatch(
       receiptPending: false,
       reason: m.confirmedByStaff
         ? `Confirmed by ${actor.label} from ${m.evidence}`
-        : `Paid, receipt ${m.receipt} (${m.source === "c2b" ? "C2B confirmation" : "statement"})`,
+        : `Paid, receipt ${m.receipt} (${witness})`,
     });
     return result("paid", `Paid, receipt ${m.receipt}`);
   }
 
   const exceptionId = await openException(tx, actor, {
     type: "late_success",
-    dedupeKey: `late_success:${m.source}:${m.receipt}`,
+    dedupeKey: caseKey("late_success", { receipt: m.receipt }),
     ...ref,
     statementLineId: m.statementLineId,
     receipt: m.receipt,

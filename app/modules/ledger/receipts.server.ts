@@ -1,0 +1,177 @@
+// The one writer of the receipts table. One receipt is one sum of money, so who owns it is decided
+// by the database: every writer first takes a transaction-scoped lock on the receipt number, then
+// reads and writes. Two payments that race for the same receipt are serialised; the second sees the
+// first as the owner and opens a case instead of counting the money twice.
+import { eq, sql } from "drizzle-orm";
+import { AppError } from "../../lib/app-error";
+import { formatKes } from "../../lib/money";
+import type { Db } from "../../../db/client";
+import { payments, receipts, type Payment, type Receipt } from "../../../db/schema";
+
+export type ReceiptSource = "stk_callback" | "c2b" | "statement" | "manual";
+
+/** Who owns a receipt, seen from one payment. */
+export type ReceiptOwnership = "none" | "unassigned" | "this_payment" | "other_payment";
+
+/** Locks the receipt number for the rest of the transaction and reads its row (if any). */
+export async function lockReceipt(tx: Db, receipt: string): Promise<Receipt | null> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${"receipt:" + receipt}))`);
+  const [row] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt));
+  return row ?? null;
+}
+
+export function ownershipOf(row: Receipt | null, paymentId: string): ReceiptOwnership {
+  if (!row) return "none";
+  if (row.paymentId === null) return "unassigned";
+  return row.paymentId === paymentId ? "this_payment" : "other_payment";
+}
+
+export type ReceiptFacts = {
+  receipt: string;
+  amountKes: number;
+  phone?: string | null;
+  transactionAt?: Date | null;
+  source: ReceiptSource;
+  billRefRaw?: string | null;
+  billRefNorm?: string | null;
+  msisdnRaw?: string | null;
+  msisdnKind?: string | null;
+  payerName?: string | null;
+};
+
+const seenFlags = (source: ReceiptSource) => ({
+  ...(source === "stk_callback" ? { seenInCallback: true } : {}),
+  ...(source === "c2b" ? { seenInC2b: true } : {}),
+  ...(source === "statement" ? { seenInStatement: true } : {}),
+});
+
+/**
+ * Makes the receipt this payment's. Returns the row and whether it is now ours: a receipt another
+ * payment owns is never taken over (the caller opens a duplicate_receipt case).
+ */
+export async function claimReceipt(
+  tx: Db,
+  facts: ReceiptFacts & { paymentId: string; attemptId?: string | null },
+): Promise<{ row: Receipt; ownership: "claimed" | "already_ours" | "other_payment" }> {
+  const existing = await lockReceipt(tx, facts.receipt);
+  const before = ownershipOf(existing, facts.paymentId);
+  if (before === "other_payment") return { row: existing!, ownership: "other_payment" };
+  if (!existing) {
+    const [row] = await tx
+      .insert(receipts)
+      .values({
+        receipt: facts.receipt,
+        amountKes: facts.amountKes,
+        paymentId: facts.paymentId,
+        attemptId: facts.attemptId ?? null,
+        phone: facts.phone ?? null,
+        transactionAt: facts.transactionAt ?? null,
+        firstSource: facts.source,
+        billRefRaw: facts.billRefRaw ?? null,
+        billRefNorm: facts.billRefNorm ?? null,
+        msisdnRaw: facts.msisdnRaw ?? null,
+        msisdnKind: facts.msisdnKind ?? null,
+        payerName: facts.payerName ?? null,
+        ...seenFlags(facts.source),
+      })
+      .returning();
+    return { row, ownership: "claimed" };
+  }
+  const [row] = await tx
+    .update(receipts)
+    .set({
+      paymentId: facts.paymentId,
+      attemptId: sql`coalesce(${receipts.attemptId}, ${facts.attemptId ?? null}::uuid)`,
+      transactionAt: sql`coalesce(${receipts.transactionAt}, ${facts.transactionAt?.toISOString() ?? null}::timestamptz)`,
+      ...seenFlags(facts.source),
+    })
+    .where(eq(receipts.receipt, facts.receipt))
+    .returning();
+  return { row, ownership: before === "this_payment" ? "already_ours" : "claimed" };
+}
+
+/** Money seen with no payment to put it on yet (an orphan callback, an unmatched C2B): kept unowned. */
+export async function recordUnassignedReceipt(
+  tx: Db,
+  facts: ReceiptFacts,
+): Promise<{ row: Receipt; created: boolean }> {
+  const existing = await lockReceipt(tx, facts.receipt);
+  if (existing) {
+    const [row] = await tx
+      .update(receipts)
+      .set(seenFlags(facts.source))
+      .where(eq(receipts.receipt, facts.receipt))
+      .returning();
+    return { row, created: false };
+  }
+  const [row] = await tx
+    .insert(receipts)
+    .values({
+      receipt: facts.receipt,
+      amountKes: facts.amountKes,
+      phone: facts.phone ?? null,
+      transactionAt: facts.transactionAt ?? null,
+      firstSource: facts.source,
+      billRefRaw: facts.billRefRaw ?? null,
+      billRefNorm: facts.billRefNorm ?? null,
+      msisdnRaw: facts.msisdnRaw ?? null,
+      msisdnKind: facts.msisdnKind ?? null,
+      payerName: facts.payerName ?? null,
+      ...seenFlags(facts.source),
+    })
+    .returning();
+  return { row, created: true };
+}
+
+/**
+ * Makes a receipt this payment's: inserts it (a receipt only seen in the M-Pesa portal) or claims a
+ * row no payment owns yet (an orphan's money). A receipt already on another payment is refused.
+ */
+export async function claimReceiptForStaff(
+  tx: Db,
+  payment: Payment,
+  receipt: string,
+  options: { attemptId?: string | null; requireAmountKes?: number } = {},
+): Promise<Receipt> {
+  await lockReceipt(tx, receipt);
+  await tx
+    .insert(receipts)
+    .values({
+      receipt,
+      amountKes: payment.amountKes,
+      paymentId: payment.id,
+      attemptId: options.attemptId ?? null,
+      phone: payment.phone,
+      firstSource: "manual",
+    })
+    .onConflictDoNothing();
+  const [row] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt)).for("update");
+  if (row.paymentId && row.paymentId !== payment.id) {
+    const [owner] = await tx
+      .select({ orderRef: payments.orderRef })
+      .from(payments)
+      .where(eq(payments.id, row.paymentId));
+    throw new AppError(
+      "receipt_taken",
+      `Receipt ${receipt} already belongs to the payment for order ${owner?.orderRef ?? row.paymentId}. One receipt is one sum of money.`,
+      { status: 409, field: "receipt" },
+    );
+  }
+  if (options.requireAmountKes !== undefined && row.amountKes !== options.requireAmountKes) {
+    throw new AppError(
+      "receipt_amount",
+      `Receipt ${receipt} is for ${formatKes(row.amountKes)}, but the payment asks for ${formatKes(options.requireAmountKes)}.`,
+      { status: 409, field: "receipt" },
+    );
+  }
+  if (!row.paymentId) {
+    await tx
+      .update(receipts)
+      .set({
+        paymentId: payment.id,
+        attemptId: sql`coalesce(${receipts.attemptId}, ${options.attemptId ?? null}::uuid)`,
+      })
+      .where(eq(receipts.receipt, receipt));
+  }
+  return { ...row, paymentId: payment.id };
+}
