@@ -6,7 +6,6 @@ import type { Db } from "../../../db/client";
 import {
   exceptions,
   rawCallbacks,
-  receipts,
   stkAttempts,
   type CallbackOutcome,
   type RawCallback,

@@ -1,7 +1,7 @@
 // The pieces every exception action shares: locking the case (payment first, then the exception —
 // the same order as the ledger's writers, so a callback and a finance user cannot deadlock), the state
 // checks with their refusals, and closing a case.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { exceptions, payments, type Payment, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";

@@ -14,7 +14,8 @@ import { bindQueryAnswer } from "../daraja/client.server";
 import { resendPrompt } from "../payments/initiate.server";
 import { getPaymentView } from "../payments/queries.server";
 import { DARAJA_ACTOR } from "./events.server";
-import { applyReceiptMatch, applyStkEvidence } from "./payments.server";
+import { applyStkEvidence } from "./payments.server";
+import { applyReceiptMatch } from "./receipt-match.server";
 
 const AMOUNT = 720;
 let app: TestApp;

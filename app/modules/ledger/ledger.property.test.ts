@@ -10,7 +10,8 @@ import { exceptions, payments, receipts } from "../../../db/schema";
 import { createTestDatabase } from "../../../tests/support/db";
 import { insertDueAttempts, type DueAttempt } from "../../../tests/support/due-attempts";
 import { DARAJA_ACTOR } from "./events.server";
-import { applyReceiptMatch, applyStkEvidence } from "./payments.server";
+import { applyStkEvidence } from "./payments.server";
+import { applyReceiptMatch } from "./receipt-match.server";
 import type { StkEvidence } from "./payments.server";
 
 const AMOUNT = 500;

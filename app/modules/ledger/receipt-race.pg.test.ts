@@ -10,7 +10,7 @@ import {
   type TestApp,
 } from "../../../tests/support/app";
 import { DARAJA_ACTOR } from "./events.server";
-import { applyReceiptMatch } from "./payments.server";
+import { applyReceiptMatch } from "./receipt-match.server";
 
 let app: TestApp;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // whose TransID is a known receipt is one more witness of that money, never a second sum (SPEC §12.1);
 // new money is matched to an open payment by BillRefNumber and amount through the single payment
 // writer, or becomes an `unmatched_c2b` exception. The raw row is stored first by the route.
-import { and, between, eq, inArray, or, sql } from "drizzle-orm";
+import { and, between, eq, inArray, or } from "drizzle-orm";
 import { payments, rawCallbacks, receipts, type CallbackOutcome } from "../../../db/schema";
 import type { Config } from "../../config.server";
 import type { AppContext } from "../../context.server";
@@ -11,7 +11,8 @@ import { formatKes } from "../../lib/money";
 import { setOutcome } from "../callbacks/intake.server";
 import { validateCallbackUrl } from "../daraja/callback-url";
 import { openException } from "../ledger/cases.server";
-import { applyReceiptMatch, caseKey } from "../ledger/payments.server";
+import { caseKey } from "../ledger/payments.server";
+import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import { lockReceipt } from "../ledger/receipts.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
 import { parseC2bConfirmation } from "./c2b-parse";

@@ -16,7 +16,7 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { openExceptions, type OpenException } from "../ledger/cases.server";
-import { applyReceiptMatch } from "../ledger/payments.server";
+import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import type { EventActor } from "../ledger/events.server";
 import { normalizeBillRef } from "./c2b-parse";
 import {

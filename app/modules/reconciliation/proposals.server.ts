@@ -6,7 +6,7 @@ import { payments, statementLines } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { applyReceiptMatch } from "../ledger/payments.server";
+import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import { describeLine } from "./match.server";
 
 export type ConfirmResult = {
