@@ -1,7 +1,7 @@
 // Daraja callback intake, Medusa's way (SPEC §4.4, §4.5): store the raw request byte for byte in its
 // own commit, then translate and apply it idempotently, then acknowledge. Duplicates, late, out of
 // order, conflicting and unknown callbacks are expected; each raw row ends with its outcome.
-import { and, asc, eq, inArray, like, sql } from "drizzle-orm";
+import { and, asc, eq, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -14,7 +14,7 @@ import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
-import { linkOrphanToLostPush, openException } from "../ledger/cases.server";
+import { linkOrphanToLostPush, openException, resolveOpenCases } from "../ledger/cases.server";
 import { applyStkEvidence } from "../ledger/payments.server";
 import { recordUnassignedReceipt } from "../ledger/receipts.server";
 import { isWellFormedReceipt } from "../ledger/transitions";
@@ -311,23 +311,17 @@ export async function reprocessCallback(
   const outcome = await processStkCallback(ctx, rawId, eventActor);
   const [after] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (outcome !== "orphan" && after?.checkoutRequestId) {
-    await ctx.db
-      .update(exceptions)
-      .set({
-        status: "resolved",
+    await resolveOpenCases(
+      ctx.db,
+      and(eq(exceptions.type, "orphan_callback"), eq(exceptions.rawCallbackId, rawId)),
+      {
         resolution: "auto_rematched",
         resolutionNote: `The callback found its attempt and was applied (${outcome}).`,
         resolvedAt: ctx.now(),
         paymentId: after.paymentId,
         attemptId: after.attemptId,
-      })
-      .where(
-        and(
-          eq(exceptions.type, "orphan_callback"),
-          eq(exceptions.rawCallbackId, rawId),
-          inArray(exceptions.status, ["open", "awaiting_approval"]),
-        ),
-      );
+      },
+    );
   }
   return outcome;
 }

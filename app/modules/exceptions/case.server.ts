@@ -9,6 +9,7 @@ import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import { actionLabel, TYPE_ACTIONS, typeTitle, type ExceptionAction } from "./actions";
+import { updateCase } from "../ledger/cases.server";
 
 export type StaffActor = Actor & { kind: "user" };
 export type Case = { exception: PaymentException; payment: Payment | null };
@@ -158,7 +159,7 @@ export async function closeCase(
     approvedByUserId: close.approvedByUserId ?? null,
     ...(close.paymentId !== undefined ? { paymentId: close.paymentId } : {}),
   };
-  await tx.update(exceptions).set(after).where(eq(exceptions.id, x.id));
+  await updateCase(tx, x, after);
   await recordCaseStep(tx, actor, c, {
     action: `exception.${close.resolution}`,
     eventType: "exception_resolved",

@@ -4,7 +4,7 @@
 import { claimReceiptForStaff } from "../ledger/receipts.server";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, receipts, users } from "../../../db/schema";
+import { receipts, users } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { writePaymentStatus } from "../ledger/payments.server";
@@ -17,6 +17,7 @@ import {
   type Case,
   type StaffActor,
 } from "./case.server";
+import { updateCase } from "../ledger/cases.server";
 
 type Step = { actor: StaffActor; c: Case; note: string; now: Date };
 type PaidOfflineProposal = { receipt: string; note: string };
@@ -59,16 +60,13 @@ export async function proposePaidOffline(
     );
   }
   const proposal: PaidOfflineProposal = { receipt, note };
-  await tx
-    .update(exceptions)
-    .set({
-      status: "awaiting_approval",
-      proposedResolution: "mark_paid_offline",
-      proposedData: proposal,
-      proposedByUserId: actor.userId,
-      proposedAt: now,
-    })
-    .where(eq(exceptions.id, c.exception.id));
+  await updateCase(tx, c.exception, {
+    status: "awaiting_approval",
+    proposedResolution: "mark_paid_offline",
+    proposedData: proposal,
+    proposedByUserId: actor.userId,
+    proposedAt: now,
+  });
   await recordCaseStep(tx, actor, c, {
     action: "exception.propose_mark_paid_offline",
     eventType: "exception_proposed",
@@ -129,16 +127,13 @@ export async function approveProposal(
 export async function rejectProposal(tx: Db, { actor, c, note }: Step): Promise<ActionResult> {
   const x = c.exception;
   const withdrawn = x.proposedByUserId === actor.userId;
-  await tx
-    .update(exceptions)
-    .set({
-      status: "open",
-      proposedResolution: null,
-      proposedData: null,
-      proposedByUserId: null,
-      proposedAt: null,
-    })
-    .where(eq(exceptions.id, x.id));
+  await updateCase(tx, x, {
+    status: "open",
+    proposedResolution: null,
+    proposedData: null,
+    proposedByUserId: null,
+    proposedAt: null,
+  });
   const what = `"${actionLabel(x.proposedResolution ?? "")}"`;
   await recordCaseStep(tx, actor, c, {
     action: "exception.reject",

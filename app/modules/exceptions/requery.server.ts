@@ -2,7 +2,7 @@
 // and records the answer on the exception and the payment's timeline. It does not apply the answer:
 // the exception exists because witnesses disagree, so a person decides with the answer in front of them.
 import { eq } from "drizzle-orm";
-import { exceptions, stkAttempts } from "../../../db/schema";
+import { stkAttempts } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import type { QueryResult } from "../daraja/client.server";
@@ -14,6 +14,7 @@ import {
   type ActionResult,
   type StaffActor,
 } from "./case.server";
+import { updateCase } from "../ledger/cases.server";
 
 export type RecordedQuery = {
   at: string;
@@ -81,10 +82,9 @@ export async function requeryException(
     const requeries = Array.isArray(details.requeries)
       ? (details.requeries as RecordedQuery[])
       : [];
-    await tx
-      .update(exceptions)
-      .set({ details: { ...details, requeries: [...requeries, recorded] } })
-      .where(eq(exceptions.id, exceptionId));
+    await updateCase(tx, c.exception, {
+      details: { ...details, requeries: [...requeries, recorded] },
+    });
     await recordCaseStep(tx, actor, c, {
       action: "exception.requery",
       eventType: "query",

@@ -1,7 +1,7 @@
 // Resolving exceptions (issue 6, exception queue): one entry point for every action finance takes on
 // a case. Each needs a note, runs in one transaction on the locked case, is recorded in the staff
 // audit and on the payment's timeline, and changes payment status only through apply.server.ts.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { exceptions, type ExceptionStatus } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError, forbidden } from "../../lib/app-error";
@@ -26,6 +26,7 @@ import {
   markExpired,
   markRefunded,
 } from "./settle.server";
+import { updateCase } from "../ledger/cases.server";
 
 export type { StaffActor } from "./case.server";
 export type ResolveResult = ActionResult & { exceptionId: string; status: ExceptionStatus };
@@ -103,22 +104,19 @@ export async function resolveException(
             }
             case "reopen": {
               const x = c.exception;
-              await tx
-                .update(exceptions)
-                .set({
-                  status: "open",
-                  resolution: null,
-                  resolutionNote: null,
-                  resolvedByUserId: null,
-                  approvedByUserId: null,
-                  resolvedAt: null,
-                  proposedResolution: null,
-                  proposedData: null,
-                  proposedByUserId: null,
-                  proposedAt: null,
-                  reopenCount: sql`${exceptions.reopenCount} + 1`,
-                })
-                .where(eq(exceptions.id, x.id));
+              await updateCase(tx, x, {
+                status: "open",
+                resolution: null,
+                resolutionNote: null,
+                resolvedByUserId: null,
+                approvedByUserId: null,
+                resolvedAt: null,
+                proposedResolution: null,
+                proposedData: null,
+                proposedByUserId: null,
+                proposedAt: null,
+                reopen: true,
+              });
               // The audit keeps the resolution being undone; the money it moved stays as it is.
               await recordCaseStep(tx, actor, c, {
                 action: "exception.reopen",

@@ -1,8 +1,15 @@
 // Opening an exception: the reconciliation queue's only way in. The dedupe key makes opening
 // idempotent, so a duplicate callback or a second poll cannot open the same case twice.
-import { and, eq, gte, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, stkAttempts, type ExceptionType } from "../../../db/schema";
+import {
+  exceptions,
+  stkAttempts,
+  type ExceptionStatus,
+  type ExceptionType,
+  type PaymentException,
+} from "../../../db/schema";
+import { AppError } from "../../lib/app-error";
 import { addPaymentEvent, type EventActor } from "./events.server";
 
 export type OpenException = {
@@ -186,4 +193,68 @@ export async function linkOrphanToLostPush(
     })
     .where(eq(exceptions.id, input.orphanCaseId));
   return lost.id;
+}
+
+// ---------------------------------------------------------------- the one writer of case state
+
+/** Case statuses move open → awaiting approval (four eyes) → resolved; reopen goes back to open. */
+export const CASE_TRANSITIONS: Record<ExceptionStatus, readonly ExceptionStatus[]> = {
+  open: ["awaiting_approval", "resolved"],
+  awaiting_approval: ["open", "resolved"],
+  resolved: ["open"],
+};
+
+type CasePatch = Partial<
+  Pick<
+    PaymentException,
+    | "status"
+    | "resolution"
+    | "resolutionNote"
+    | "resolvedByUserId"
+    | "approvedByUserId"
+    | "resolvedAt"
+    | "proposedResolution"
+    | "proposedData"
+    | "proposedByUserId"
+    | "proposedAt"
+    | "paymentId"
+    | "attemptId"
+    | "details"
+  >
+> & { reopen?: boolean };
+
+/** Changes one (locked) case, refusing a status change the table does not allow. */
+export async function updateCase(
+  db: Db,
+  current: Pick<PaymentException, "id" | "status">,
+  patch: CasePatch,
+): Promise<void> {
+  const { reopen, ...fields } = patch;
+  if (fields.status && fields.status !== current.status) {
+    if (!CASE_TRANSITIONS[current.status].includes(fields.status))
+      throw new AppError(
+        "invalid_transition",
+        `A case cannot move from ${current.status} to ${fields.status}.`,
+        { status: 409 },
+      );
+  }
+  await db
+    .update(exceptions)
+    .set({ ...fields, ...(reopen ? { reopenCount: sql`${exceptions.reopenCount} + 1` } : {}) })
+    .where(and(eq(exceptions.id, current.id), eq(exceptions.status, current.status)));
+}
+
+/** Resolves every still-open case that matches (automatic settlements: a later witness, a re-match). */
+export async function resolveOpenCases(
+  db: Db,
+  where: SQL | undefined,
+  resolution: Pick<PaymentException, "resolution" | "resolutionNote" | "resolvedAt"> &
+    Partial<Pick<PaymentException, "paymentId" | "attemptId">>,
+): Promise<number> {
+  const rows = await db
+    .update(exceptions)
+    .set({ status: "resolved", ...resolution })
+    .where(and(where, inArray(exceptions.status, ["open", "awaiting_approval"])))
+    .returning({ id: exceptions.id });
+  return rows.length;
 }

@@ -17,6 +17,7 @@ import { openException } from "../ledger/cases.server";
 import { writePaymentStatus } from "../ledger/payments.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
+import { resolveOpenCases } from "../ledger/cases.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
 export async function applyReversals(
@@ -189,19 +190,13 @@ export async function flagMissingFromStatement(
 /** A later statement that does show the payment settles the earlier suspicion. */
 export async function resolveMissingFromStatement(tx: Db, now: Date, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
-  await tx
-    .update(exceptions)
-    .set({
-      status: "resolved",
+  await resolveOpenCases(
+    tx,
+    and(eq(exceptions.type, "missing_from_statement"), inArray(exceptions.paymentId, paymentIds)),
+    {
       resolution: "auto_matched",
       resolutionNote: "A later statement import showed this payment.",
       resolvedAt: now,
-    })
-    .where(
-      and(
-        eq(exceptions.type, "missing_from_statement"),
-        inArray(exceptions.status, ["open", "awaiting_approval"]),
-        inArray(exceptions.paymentId, paymentIds),
-      ),
-    );
+    },
+  );
 }
