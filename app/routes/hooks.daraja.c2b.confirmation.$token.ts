@@ -1,7 +1,7 @@
 // Daraja's C2B confirmation (SPEC §8.3; resource route, the path token is the credential). Same rules
 // as the STK hook: store raw → translate → apply idempotently → acknowledge with HTTP 200.
 import { json, type ActionFunctionArgs } from "@remix-run/node";
-import { methodNotAllowed, receiveWebhook } from "../lib/webhook.server";
+import { methodNotAllowed, receiveWebhook } from "../modules/callbacks/webhook.server";
 import { processC2bConfirmation } from "../modules/reconciliation/c2b.server";
 
 export const loader = methodNotAllowed;

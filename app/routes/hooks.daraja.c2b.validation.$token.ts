@@ -1,7 +1,7 @@
 // Daraja's C2B validation (SPEC §8.2): stored raw like every callback and always accepted, since a
 // refusal turns the customer's payment away; matching waits for the confirmation.
 import { json, type ActionFunctionArgs } from "@remix-run/node";
-import { methodNotAllowed, receiveWebhook } from "../lib/webhook.server";
+import { methodNotAllowed, receiveWebhook } from "../modules/callbacks/webhook.server";
 import { processC2bValidation } from "../modules/reconciliation/c2b.server";
 
 export const loader = methodNotAllowed;

@@ -1,6 +1,6 @@
 // The payments core end to end against the simulator: initiation, every callback shape the simulator
 // produces, and the exceptions each contrary witness opens.
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { exceptions, rawCallbacks, receipts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
@@ -183,21 +183,33 @@ describe("callbacks from the simulator", () => {
   });
 
   it("opens double_payment when an old attempt succeeds after a re-sent prompt was paid", async () => {
-    const payment = await pay(PHONES.lateSuccess, 77);
-    await settled(payment.id, "expired");
-    await resendPrompt(
-      app.ctx,
-      payment.id,
-      { phone: PHONES.pays, reason: "customer asked again" },
-      actor,
-    );
-    await settled(payment.id, "paid");
-    const types = await waitFor(async () => {
-      const xs = (await exceptionsOf(payment.id)).map((x) => x.type);
-      return xs.includes("double_payment") || xs.includes("late_success") ? xs : null;
-    });
-    // The old attempt's late success arrives either before (late_success) or after (double_payment) the new one is paid.
-    expect(types.some((t) => t === "double_payment" || t === "late_success")).toBe(true);
+    // Hold the old attempt's late success back until the re-sent prompt has been paid.
+    await app.control("config", { lateDelayMs: 2500 });
+    try {
+      const payment = await pay(PHONES.lateSuccess, 77);
+      await settled(payment.id, "expired");
+      await resendPrompt(
+        app.ctx,
+        payment.id,
+        { phone: PHONES.pays, reason: "customer asked again" },
+        actor,
+      );
+      await settled(payment.id, "paid");
+      const opened = await waitFor(
+        async () => {
+          const xs = await exceptionsOf(payment.id);
+          return xs.length ? xs : null;
+        },
+        5000,
+        "the old attempt's late success to open a case",
+      );
+      expect(opened.map((x) => x.type)).toEqual(["double_payment"]);
+      const view = (await getPaymentView(app.ctx.db, payment.id))!;
+      expect(view.status).toBe("paid");
+      expect(view.receipts).toHaveLength(2); // both payments are on record
+    } finally {
+      await app.control("config", { lateDelayMs: 200 });
+    }
   });
 });
 

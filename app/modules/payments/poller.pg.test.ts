@@ -2,10 +2,9 @@
 // once (counted at the simulator), the query budget is shared, and each cron tick is run by one
 // instance. Each instance here is its own context with its own connection pool, as a process would be.
 import { eq, like } from "drizzle-orm";
-import { loadConfig } from "../../config.server";
+import { loadConfig, testDatabaseUrl } from "../../config.server";
 import { createContext, type AppContext } from "../../context.server";
 import { createLog } from "../../lib/log.server";
-import { testDatabaseUrl } from "../../config.server";
 import { openDatabase, rowsOf, type Database } from "../../../db/client";
 import { jobLeases, pollerRuns, stkAttempts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
