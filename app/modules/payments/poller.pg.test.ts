@@ -4,7 +4,7 @@
 import { eq, like } from "drizzle-orm";
 import { loadConfig, testDatabaseUrl } from "../../config.server";
 import { createContext, type AppContext } from "../../context.server";
-import { createLog } from "../../lib/log.server";
+import { testLog } from "../../../tests/support/log";
 import { openDatabase, rowsOf, type Database } from "../../../db/client";
 import { jobLeases, pollerRuns, stkAttempts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
@@ -34,7 +34,7 @@ describe("several poller instances on one database", () => {
       MPESA_CALLBACK_TOKEN: "test-callback-token",
       POLL_MAX_QPS: "200",
     });
-    other = await createContext(config, { database, migrate: false, log: createLog("silent") });
+    other = await createContext(config, { database, migrate: false, log: testLog() });
   });
   afterEach(async () => {
     await other?.database.close();
