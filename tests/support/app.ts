@@ -166,7 +166,7 @@ export async function postStkCallback(
   return response;
 }
 
-/** An STK callback body shaped exactly like Daraja's (SPEC §4.1). */
+/** An STK callback body shaped exactly like Daraja's (docs/daraja.md#stk-callback-body). */
 export function stkCallbackBody(input: {
   checkoutRequestId: string;
   resultCode?: number | string;

@@ -1,6 +1,7 @@
 // The pieces every exception action shares: locking the case (payment first, then the exception —
 // the same order as apply.server.ts, so a callback and a finance user cannot deadlock), the state
-// checks with their refusals, closing a case, and claiming a receipt (one receipt is one sum, SPEC §12).
+// checks with their refusals, closing a case, and claiming a receipt (one receipt is one sum,
+// docs/daraja.md#callback-delivery).
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {

@@ -1,6 +1,7 @@
-// Several instances on one PostgreSQL database (SPEC §5): each due attempt is asked about exactly
-// once (counted at the simulator), the query budget is shared, and each cron tick is run by one
-// instance. Each instance here is its own context with its own connection pool, as a process would be.
+// Several instances on one PostgreSQL database (docs/daraja.md#stk-query): each due attempt is
+// asked about exactly once (counted at the simulator), the query budget is shared, and each cron
+// tick is run by one instance. Each instance here is its own context with its own connection pool,
+// as a process would be.
 import { eq, like } from "drizzle-orm";
 import { loadConfig, testDatabaseUrl } from "../../config.server";
 import { createContext, type AppContext } from "../../context.server";

@@ -1,6 +1,7 @@
-// The statement's verdicts beyond line-by-line matching (SPEC §11.2, issue 7): reversal lines refund the
-// payment whose receipt they reverse, and a `paid` payment inside the statement's period with no line
-// is `missing_from_statement` — money we think arrived that M-Pesa never moved (a forged callback?).
+// The statement's verdicts beyond line-by-line matching (docs/daraja.md#statement-matching):
+// reversal lines refund the payment whose receipt they reverse, and a `paid` payment inside the
+// statement's period with no line is `missing_from_statement` — money we think arrived that M-Pesa
+// never moved (a forged callback?).
 import { and, asc, between, eq, inArray, isNull, max, min, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
