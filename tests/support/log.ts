@@ -18,12 +18,12 @@ const sink: pino.DestinationStream = {
     if (printLevel) process.stdout.write(`${line}\n`);
     try {
       const entry = JSON.parse(line) as { level: number; msg?: string; err?: { message?: string } };
-      if (entry.level >= ERROR)
-        logged.push({
-          level: entry.level,
-          text: `${entry.msg ?? ""} ${entry.err?.message ?? ""}`,
-          line,
-        });
+      if (entry.level >= ERROR) {
+        const text = entry.err?.message
+          ? `${entry.msg ?? ""}: ${entry.err.message}`
+          : (entry.msg ?? "");
+        logged.push({ level: entry.level, text: text.replace(/\s+/g, " "), line });
+      }
     } catch {
       logged.push({ level: ERROR, text: line, line });
     }
@@ -45,7 +45,7 @@ export function expectLoggedError(pattern: RegExp): void {
 export function takeLogProblems(): string[] {
   const unexpected = logged
     .filter((entry) => !expected.some((pattern) => pattern.test(entry.text)))
-    .map((entry) => `unexpected error logged: ${entry.line}`);
+    .map((entry) => `unexpected error logged: ${entry.text}\n  ${entry.line}`);
   const unmet = expected
     .filter((pattern) => !logged.some((entry) => pattern.test(entry.text)))
     .map((pattern) => `expected an error log matching ${pattern}, none came`);
