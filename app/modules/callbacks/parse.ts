@@ -1,6 +1,6 @@
 // Reads a raw STK callback body into our shape (docs/daraja.md#stk-callback-body). The raw body is
 // stored before this runs, so refusing is safe: every refusal names exactly what was wrong. Numbers
-// are kept as their raw JSON text (docs/daraja.md#stk-callback-body: "parse the raw token"), which
+// are kept as their raw JSON text (docs/daraja.md#money: `1.00` must stay readable as sent), which
 // a JSON.parse round trip would lose, and JSON errors carry a position, which V8's JSON.parse
 // messages no longer do.
 import { MIN_STK_AMOUNT_KES, parseKesAmount } from "../../lib/money";
