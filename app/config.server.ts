@@ -7,7 +7,8 @@ const SIMULATOR_DEFAULTS = {
   consumerKey: "sim-consumer-key",
   consumerSecret: "sim-consumer-secret",
   shortcode: "174379",
-  // Safaricom's public sandbox passkey (SPEC §3.1); the simulator validates against it.
+  // Safaricom's public sandbox passkey (docs/daraja.md#stk-push-request); the simulator validates
+  // against it.
   passkey: "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
 } as const;
 

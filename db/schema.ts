@@ -263,7 +263,8 @@ export const stkAttempts = pgTable(
     callbackAt: ts("callback_at"),
     reason: text("reason"), // why a person re-sent the prompt
     requestedByUserId: uuid("requested_by_user_id").references(() => users.id),
-    // poller bookkeeping (SPEC §5): when to ask next, how often we asked, what we heard, who holds it
+    // poller bookkeeping (docs/daraja.md#stk-query): when to ask next, how often we asked, what we
+    // heard, who holds it
     nextPollAt: ts("next_poll_at"),
     pollCount: integer("poll_count").notNull().default(0),
     lastPolledAt: ts("last_polled_at"),

@@ -116,7 +116,8 @@ export function fanOutSql(): string[] {
      from seed_p p left join seed_reasons r on r.code = p.result_code`,
     `insert into receipts (receipt, amount_kes, payment_id, attempt_id, phone, transaction_at, first_source, seen_in_callback, created_at)
      select p.receipt, p.amount, p.id, p.attempt_id, p.phone, p.final_at, 'stk_callback', true, p.final_at from seed_p p where p.receipt is not null`,
-    // The callback body as Daraja sends it (SPEC §4.1); a few arrive twice and are logged as duplicates.
+    // The callback body as Daraja sends it (docs/daraja.md#stk-callback-body); a few arrive twice
+    // and are logged as duplicates.
     `insert into raw_callbacks (kind, received_at, source_ip, source_trusted, headers, body, size_bytes, token_valid, outcome, outcome_detail,
        processed_at, checkout_request_id, receipt, attempt_id, payment_id)
      select 'stk', p.final_at + make_interval(secs => d.k * 7), '196.201.214.200', true, '{"content-type":"application/json"}'::jsonb,

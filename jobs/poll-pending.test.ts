@@ -5,6 +5,7 @@ import type { AppContext } from "../app/context.server";
 import { pollerRuns, stkAttempts } from "../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../tests/support/app";
 import { insertDueAttempts } from "../tests/support/due-attempts";
+import { expectLoggedError } from "../tests/support/log";
 import { startPollPending } from "./poll-pending";
 
 let app: TestApp;
@@ -52,6 +53,7 @@ it("stops mid-sweep on SIGTERM: the query in flight finishes, the rest are hande
 });
 
 it("records a failing sweep as failed and keeps the schedule running", async () => {
+  expectLoggedError(/poller run failed: .*read-only/);
   await app.ctx.db.update(stkAttempts).set({ nextPollAt: null });
   await due(1);
   await app.ctx.db.execute(

@@ -1,6 +1,7 @@
-// The pending-payment poller's schedule (SPEC §5): every POLL_SCHEDULE tick, one instance (elected
-// through a PostgreSQL lease) sweeps the due attempts. Mutual exclusion lives in SQL (the tick lease
-// and SKIP LOCKED claims), not here. stop() lets in-flight queries finish and hands back the rest.
+// The pending-payment poller's schedule (docs/daraja.md#stk-query): every POLL_SCHEDULE tick, one
+// instance (elected through a PostgreSQL lease) sweeps the due attempts. Mutual exclusion lives in
+// SQL (the tick lease and SKIP LOCKED claims), not here. stop() lets in-flight queries finish and
+// hands back the rest.
 import cron, { type Logger } from "node-cron";
 import type { AppContext } from "../app/context.server";
 import { sweepDuePayments } from "../app/modules/payments/poller.server";

@@ -57,7 +57,7 @@ describe("POST /__sim/c2b/confirm", () => {
     expect(res.status).toBe(409);
   });
 
-  it("sends a SPEC §8.3 confirmation with string values to the ConfirmationURL", async () => {
+  it("sends a docs/daraja.md#c2b-confirmation confirmation with string values to the ConfirmationURL", async () => {
     await register("v2");
     const res = await h.control("c2b/confirm", {
       amount: 5,

@@ -1,5 +1,6 @@
-// C2B (SPEC §8.1, §8.3): register the Confirmation/Validation URLs, and send confirmations whose
-// values are all strings and whose MSISDN is plain, masked or hashed as Safaricom's eras did.
+// C2B (docs/daraja.md#c2b-registration, #c2b-confirmation): register the Confirmation/Validation
+// URLs, and send confirmations whose values are all strings and whose MSISDN is plain, masked or
+// hashed as Safaricom's eras did.
 import { createHash } from "node:crypto";
 import { eatTimestamp } from "./clock";
 import { deliver } from "./callbacks";
@@ -12,7 +13,7 @@ import { uniqueReceipt } from "./prompts";
 import type { Delivery } from "./state";
 import { checkShortcode } from "./validation";
 
-// Documented as forbidden in C2B URLs, in any case (SPEC §8.1).
+// Documented as forbidden in C2B URLs, in any case (docs/daraja.md#c2b-registration).
 const FORBIDDEN_URL_WORDS = /m-?pesa|safaricom|exe|exec|cmd|sql|query/i;
 
 function checkC2bUrl(value: unknown): string | null {
@@ -59,7 +60,8 @@ export interface C2bConfirmInput {
   amount: number;
   billRefNumber: string;
   msisdn?: string;
-  /** Defaults to the registered version's format: v1 hashed, v2 masked (SPEC §8.3). */
+  /** Defaults to the registered version's format: v1 hashed, v2 masked
+   * (docs/daraja.md#c2b-confirmation). */
   msisdnFormat?: MsisdnFormat;
   shortCode?: string;
   firstName?: string;

@@ -1,6 +1,7 @@
-// Callback bodies exactly as SPEC §4.1 shows them, and their delivery (SPEC §4.4): an unsigned
-// POST with Content-Type `application/json;charset=UTF-8` and a BusinessShortCode header. Every
-// attempt is recorded for the control API; a failed delivery is recorded, never thrown.
+// Callback bodies exactly as docs/daraja.md#stk-callback-body shows them, and their delivery
+// (docs/daraja.md#callback-delivery): an unsigned POST with Content-Type
+// `application/json;charset=UTF-8` and a BusinessShortCode header. Every attempt is recorded for
+// the control API; a failed delivery is recorded, never thrown.
 import { eatTimestamp } from "./clock";
 import type { Sim } from "./context";
 import type { StkResult } from "./outcomes";

@@ -1,5 +1,6 @@
 // Daraja speaks East Africa Time (UTC+3, no daylight saving) without a zone marker in every
-// timestamp it sends or accepts (SPEC §0.3, §3.3), so all formatting here goes through EAT.
+// timestamp it sends or accepts (docs/daraja.md#time, #password-and-timestamp), so all formatting
+// here goes through EAT.
 const EAT_OFFSET_MS = 3 * 60 * 60 * 1000;
 
 export interface EatParts {

@@ -1,5 +1,5 @@
 // Daraja's error envelope `{requestId, errorCode, errorMessage}` and every error the simulator
-// answers with, word for word from SPEC §2, §3.5 and §5.
+// answers with, word for word from docs/daraja.md#oauth, #daraja-errors, #stk-query.
 import type { Exchange, Sim } from "./context";
 import { sendJson } from "./http-io";
 import { makeMerchantRequestId } from "./ids";

@@ -1,5 +1,6 @@
 // The shared front half of every Daraja POST, in the gateway's order: Bearer token, then the
-// Content-Type (whose absence Daraja reports as a misleading field error, SPEC §1), then JSON.
+// Content-Type (whose absence Daraja reports as a misleading field error,
+// docs/daraja.md#environments), then JSON.
 import type { Exchange, Sim } from "./context";
 import { ERRORS, invalidField, sendDarajaError } from "./daraja-errors";
 import { hasValidBearer } from "./oauth";

@@ -57,7 +57,7 @@ describe("IDs", () => {
     expect(makeAccessToken(createRng("seed-2"))).not.toBe(makeAccessToken(createRng("seed-1")));
   });
 
-  it("matches SPEC's password test vector", () => {
+  it("matches the documented sandbox password example", () => {
     expect(expectedPassword("174379", SANDBOX_PASSKEY, "20250314101512")).toBe(
       "MTc0Mzc5YmZiMjc5ZjlhYTliZGJjZjE1OGU5N2RkNzFhNDY3Y2QyZTBjODkzMDU5YjEwZjc4ZTZiNzJhZGExZWQyYzkxOTIwMjUwMzE0MTAxNTEy",
     );

@@ -1,5 +1,6 @@
-// Tokens, request IDs and receipts in the shapes Daraja uses (SPEC §2, §3.4, §4.1). Everything
-// random comes from one seeded generator, so a `seed` replays the same IDs run after run.
+// Tokens, request IDs and receipts in the shapes Daraja uses (docs/daraja.md#oauth,
+// #stk-push-response, #stk-callback-body). Everything random comes from one seeded generator, so a
+// `seed` replays the same IDs run after run.
 import { eatParts, pad } from "./clock";
 
 export interface Rng {

@@ -1,5 +1,5 @@
-// OAuth (SPEC §2): HTTP Basic in, a 28-character token out with `expires_in` as a string.
-// Token expiry runs on the simulator clock, so a test can age tokens with a clock offset.
+// OAuth (docs/daraja.md#oauth): HTTP Basic in, a 28-character token out with `expires_in` as a
+// string. Token expiry runs on the simulator clock, so a test can age tokens with a clock offset.
 import type { Exchange, Sim } from "./context";
 import { ERRORS, sendDarajaError } from "./daraja-errors";
 import { sendJson } from "./http-io";

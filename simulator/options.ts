@@ -53,7 +53,7 @@ export interface SimConfig {
   clock: ClockSetting;
 }
 
-/** Safaricom's public sandbox passkey for shortcode 174379 (SPEC §3.1). */
+/** Safaricom's public sandbox passkey for shortcode 174379 (docs/daraja.md#stk-push-request). */
 export const SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919";
 
 export const silentLogger: SimulatorLogger = { info() {}, warn() {} };

@@ -1,6 +1,7 @@
 // The test-number table: which MSISDN produces which Daraja behaviour. Plain data so the app's
 // README and tests can import it; `prompts.ts` is its only interpreter. Codes and texts follow
-// SPEC §4.3 (the sandbox says "No response from user." where production says "DS timeout…").
+// docs/daraja.md#result-codes (the sandbox says "No response from user." where production says "DS
+// timeout…").
 
 export interface StkResult {
   code: number;
@@ -52,7 +53,7 @@ export interface OutcomeSpec {
   /** The final truth the query reports; null while nothing is decided. */
   result: StkResult | null;
   callbacks: "once" | "none" | "twice" | "then_conflict" | "failure_then_late_success";
-  /** How STK Query describes the prompt while it is still pending (SPEC §5). */
+  /** How STK Query describes the prompt while it is still pending (docs/daraja.md#stk-query). */
   pendingQuery: "being_processed" | "4999";
   /** The customer pays a different amount than was asked for. */
   paysShort?: true;

@@ -71,7 +71,8 @@ function settleByOutcome(sim: Sim, prompt: Prompt): void {
   if (prompt.status !== "pending" || spec.result === null) return;
   if (spec.callbacks === "failure_then_late_success") {
     settleOnce(sim, prompt, RESULTS.unreachable);
-    // The reply that "came back too late" (SPEC §4.3, 1037): the payment happened after all.
+    // The reply that "came back too late" (docs/daraja.md#result-codes, 1037): the payment happened
+    // after all.
     const lateDelay = sim.config.lateDelayMs ?? sim.config.latencyMs * 5;
     sim.timers.after(lateDelay, () => {
       recordResult(sim, prompt, RESULTS.paid);

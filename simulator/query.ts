@@ -1,6 +1,6 @@
-// STK Query (SPEC §5). Pending has two wire forms: the classic HTTP 500 "being processed" and the
-// 2026 HTTP 200 ResultCode "4999". A final answer carries ResultCode as a STRING and keeps
-// Daraja's "successsfully" typo, because clients are parsed against the real thing.
+// STK Query (docs/daraja.md#stk-query). Pending has two wire forms: the classic HTTP 500 "being
+// processed" and the 2026 HTTP 200 ResultCode "4999". A final answer carries ResultCode as a STRING
+// and keeps Daraja's "successsfully" typo, because clients are parsed against the real thing.
 import type { Exchange, Sim } from "./context";
 import { ERRORS, sendDarajaError } from "./daraja-errors";
 import { readDarajaBody } from "./daraja-request";
@@ -59,7 +59,8 @@ function answerPending(sim: Sim, ex: Exchange, prompt: Prompt): void {
 function answerOverride(sim: Sim, ex: Exchange, override: QueryOverride, id: string): void {
   if (override === "spike_arrest") return sendDarajaError(sim, ex, ERRORS.spikeArrest);
   if (override === "quota") return sendDarajaError(sim, ex, ERRORS.quotaViolation);
-  // The gateway sometimes answers a rate limit with a bare 429 around the same body (SPEC §5).
+  // The gateway sometimes answers a rate limit with a bare 429 around the same body
+  // (docs/daraja.md#stk-query).
   if (override === "http_429")
     return sendDarajaError(sim, ex, { ...ERRORS.spikeArrest, status: 429 });
   if (override === "not_found") return sendDarajaError(sim, ex, ERRORS.transactionMissing);

@@ -1,5 +1,6 @@
-// Daraja's two per-subscriber guards (SPEC §3.7): one live prompt per phone, and the same amount
-// to the same phone within two minutes of a payment is "Rule limited." (ResultCode 17).
+// Daraja's two per-subscriber guards (docs/daraja.md#one-prompt-at-a-time): one live prompt per
+// phone, and the same amount to the same phone within two minutes of a payment is "Rule limited."
+// (ResultCode 17).
 import type { Sim } from "./context";
 
 const RULE_LIMIT_WINDOW_MS = 2 * 60 * 1000;

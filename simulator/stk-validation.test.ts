@@ -169,7 +169,7 @@ describe("STK push merchant checks", () => {
 });
 
 describe("STK push success", () => {
-  it("answers exactly the SPEC §3.4 body", async () => {
+  it("answers exactly the docs/daraja.md#stk-push-response body", async () => {
     const before = Date.now();
     const res = await h.push({ PhoneNumber: "254712345678", PartyA: "254712345678" });
     expect(res.status).toBe(200);

@@ -1,5 +1,6 @@
-// M-Pesa Express push (SPEC §3): validate like Daraja, apply the subscriber guards, open a prompt
-// whose behaviour the test number (or a forced next outcome) decides, and answer as SPEC §3.4.
+// M-Pesa Express push (docs/daraja.md#stk-push): validate like Daraja, apply the subscriber guards,
+// open a prompt whose behaviour the test number (or a forced next outcome) decides, and answer as
+// docs/daraja.md#stk-push-response.
 import type { Exchange, Sim } from "./context";
 import { ERRORS, sendDarajaError } from "./daraja-errors";
 import { readDarajaBody } from "./daraja-request";
@@ -40,7 +41,8 @@ export function handleStkPush(sim: Sim, ex: Exchange): void {
   if (ex.entry) ex.entry.checkoutRequestId = prompt.checkoutRequestId;
 
   if (OUTCOMES[outcome].push === "hang") {
-    // Accepted upstream, response lost on the way back (SPEC §3.5 notes): the client must time out.
+    // Accepted upstream, response lost on the way back (docs/daraja.md#daraja-errors notes): the
+    // client must time out.
     sim.timers.after(sim.config.hangMs, () => ex.req.socket.destroy());
     return;
   }

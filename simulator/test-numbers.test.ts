@@ -44,7 +44,7 @@ describe("the test-number table", () => {
 });
 
 describe("254708000001 pays", () => {
-  it("sends one success callback shaped exactly like SPEC §4.1", async () => {
+  it("sends one success callback shaped exactly like docs/daraja.md#stk-callback-body", async () => {
     const id = await pushTo(TEST_PHONE.paid);
     const [cb] = await callbacks(id, 1);
     expect(cb.path).toBe("/hooks/daraja/stk/tok123");

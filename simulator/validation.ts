@@ -1,6 +1,7 @@
-// STK Push and Query field checks, in the order Daraja reports them (SPEC §3.1–3.6, §5): field
-// errors are 400.002.02 "Bad Request - Invalid <Field>"; only once every field is well formed do
-// the merchant checks run, which fail as 500.001.1001. Pure: the caller supplies the clock.
+// STK Push and Query field checks, in the order Daraja reports them (docs/daraja.md#stk-push,
+// #stk-query): field errors are 400.002.02 "Bad Request - Invalid <Field>"; only once every field
+// is well formed do the merchant checks run, which fail as 500.001.1001. Pure: the caller supplies
+// the clock.
 import { parseEatTimestamp } from "./clock";
 import { ERRORS, invalidField, type DarajaError } from "./daraja-errors";
 
@@ -31,7 +32,8 @@ const MAX_AMOUNT = 250_000;
 
 const fail = (error: DarajaError): { ok: false; error: DarajaError } => ({ ok: false, error });
 
-/** Daraja takes most identifiers as a JSON string or number alike (SPEC §3.1). */
+/** Daraja takes most identifiers as a JSON string or number alike
+ * (docs/daraja.md#stk-push-request). */
 function asText(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
@@ -66,9 +68,9 @@ export function checkTimestamp(value: unknown, nowMs: number): string | null {
 }
 
 /**
- * The rejection triggers reported for STK (SPEC §3.6): whitespace anywhere, unfilled template
- * placeholders, an uppercase host, and the words mpesa/m-pesa/safaricom. Plain http is allowed
- * here because the simulator calls back to local receivers.
+ * The rejection triggers reported for STK (docs/daraja.md#callback-url): whitespace anywhere,
+ * unfilled template placeholders, an uppercase host, and the words mpesa/m-pesa/safaricom. Plain
+ * http is allowed here because the simulator calls back to local receivers.
  */
 export function checkCallbackUrl(value: unknown): string | null {
   if (typeof value !== "string" || value === "") return null;
@@ -121,7 +123,8 @@ export function validateStkPush(
   if (accountReference === null || accountReference === "" || accountReference.length > 12) {
     return fail(invalidField("AccountReference"));
   }
-  // Daraja calls TransactionDesc "Remarks" internally, hence the error text (SPEC §3.1).
+  // Daraja calls TransactionDesc "Remarks" internally, hence the error text
+  // (docs/daraja.md#stk-push-request).
   const transactionDesc = asText(body.TransactionDesc);
   if (transactionDesc === null || transactionDesc === "" || transactionDesc.length > 13) {
     return fail(invalidField("Remarks"));

@@ -1,6 +1,17 @@
 // Streaming CSV downloads: rows are pulled page by page (keyset cursors) and written as they come,
 // so a 100,000-row export never sits in memory. csv-stringify does the quoting.
 import { stringify } from "csv-stringify";
+import { eatDay, eatParts } from "./time";
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A cell's time: `2025-03-14 10:15:39 +03:00` (EAT with the offset written out). */
+export function eatTimestamp(iso: string | null): string {
+  if (!iso) return "";
+  const at = new Date(iso);
+  const p = eatParts(at);
+  return `${eatDay(at)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)} +03:00`;
+}
 
 export type CsvColumn<T> = {
   header: string;

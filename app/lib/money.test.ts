@@ -80,7 +80,7 @@ describe("formatKes", () => {
   });
 });
 
-describe("STK amount limits (SPEC §3.1)", () => {
+describe("STK amount limits (docs/daraja.md#stk-push-request)", () => {
   it("are KES 1 to KES 250,000", () => {
     expect([MIN_STK_AMOUNT_KES, MAX_STK_AMOUNT_KES]).toEqual([1, 250_000]);
   });

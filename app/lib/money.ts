@@ -1,6 +1,6 @@
-// Money is integer Kenyan shillings everywhere (SPEC §0.1): Daraja moves whole shillings only.
-// Inbound amounts arrive as 1, 1.0, "1.00", "1,250.00" or "-60.00"; they are parsed from text, never
-// through float arithmetic on cents.
+// Money is integer Kenyan shillings everywhere (docs/daraja.md#money): Daraja moves whole shillings
+// only. Inbound amounts arrive as 1, 1.0, "1.00", "1,250.00" or "-60.00"; they are parsed from
+// text, never through float arithmetic on cents.
 
 export type ParsedAmount = { ok: true; kes: number } | { ok: false; reason: string };
 

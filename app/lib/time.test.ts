@@ -28,8 +28,9 @@ describe("toDarajaTimestamp", () => {
     expect(toDarajaTimestamp(at(iso))).toBe(stamp);
   });
 
-  // The classic bug is formatting with the server's local clock (SPEC §3.3). The same instant
-  // written from servers in Los Angeles, UTC, Nairobi and Tokyo must give one Nairobi timestamp.
+  // The classic bug is formatting with the server's local clock
+  // (docs/daraja.md#password-and-timestamp). The same instant written from servers in Los Angeles,
+  // UTC, Nairobi and Tokyo must give one Nairobi timestamp.
   it.each([
     "2025-03-13T23:15:12-08:00",
     "2025-03-14T07:15:12+00:00",

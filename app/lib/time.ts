@@ -1,6 +1,6 @@
 // Time is stored in UTC and shown in East Africa Time. Every Daraja and statement timestamp is EAT
-// without a zone marker (SPEC §0.3). Kenya has kept UTC+3 with no daylight saving since 1942, so a fixed
-// offset is exact for parsing; formatting goes through Intl with the named zone.
+// without a zone marker (docs/daraja.md#time). Kenya has kept UTC+3 with no daylight saving since
+// 1942, so a fixed offset is exact for parsing; formatting goes through Intl with the named zone.
 
 export const EAT_ZONE = "Africa/Nairobi";
 const EAT_OFFSET_MS = 3 * 60 * 60 * 1000;

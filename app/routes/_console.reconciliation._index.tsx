@@ -1,5 +1,5 @@
 // Statement reconciliation: upload an M-PESA org portal statement, the list of imports, and the daily
-// status that finance signs off (issue 7). Upload needs statements:import, sign-off reconciliation:signoff.
+// status that finance signs off. Upload needs statements:import, sign-off reconciliation:signoff.
 import {
   json,
   type ActionFunctionArgs,

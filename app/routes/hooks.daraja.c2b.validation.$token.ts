@@ -1,7 +1,8 @@
-// Daraja's C2B validation (SPEC §8.2): stored raw like every callback and always accepted, since a
-// refusal turns the customer's payment away; matching waits for the confirmation.
+// Daraja's C2B validation (docs/daraja.md#c2b-validation): stored raw like every callback and
+// always accepted, since a refusal turns the customer's payment away; matching waits for the
+// confirmation.
 import { json, type ActionFunctionArgs } from "@remix-run/node";
-import { methodNotAllowed, receiveWebhook } from "../lib/webhook.server";
+import { methodNotAllowed, receiveWebhook } from "../modules/callbacks/webhook.server";
 import { processC2bValidation } from "../modules/reconciliation/c2b.server";
 
 export const loader = methodNotAllowed;
@@ -15,6 +16,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   } catch (error) {
     context.log.error({ err: error, rawCallbackId: raw.id }, "C2B validation processing failed");
   }
-  // SPEC §8.2: the accept answer carries ResultCode as the string "0" (the confirmation's is a number).
+  // docs/daraja.md#c2b-validation: the accept answer carries ResultCode as the string "0" (the
+  // confirmation's is a number).
   return json({ ResultCode: "0", ResultDesc: "Accepted" });
 }

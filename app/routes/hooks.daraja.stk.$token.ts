@@ -1,7 +1,8 @@
 // Daraja's STK callback (resource route; no session, no API key: the path token is the credential).
-// Store raw → acknowledge → translate and apply idempotently off the request path (SPEC §4.4).
+// Store raw → acknowledge → translate and apply idempotently off the request path
+// (docs/daraja.md#callback-delivery).
 import { json, type ActionFunctionArgs } from "@remix-run/node";
-import { methodNotAllowed, receiveWebhook } from "../lib/webhook.server";
+import { methodNotAllowed, receiveWebhook } from "../modules/callbacks/webhook.server";
 import { processStkCallback } from "../modules/callbacks/intake.server";
 
 export const loader = methodNotAllowed;

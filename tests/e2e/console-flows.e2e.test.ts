@@ -1,4 +1,4 @@
-// Issue 6's flows in a real browser against the real server and its in-process simulator:
+// Exception flows in a browser against the real server and its in-process simulator:
 // support re-sends a cancelled prompt and the virtual handset pays it; finance resolves a late success;
 // a second finance user approves "paid offline"; a manager sees the dashboard but no exception actions.
 import type { Page } from "playwright-core";

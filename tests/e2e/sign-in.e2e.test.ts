@@ -1,4 +1,4 @@
-// Issue 2's browser checks: each role sees its navigation, a support user is refused an admin page,
+// Sign-in checks: each role sees its navigation, a support user is refused an admin page,
 // and a wrong password shows an error.
 import { DEMO, screenshot, signIn, startE2E, type E2E } from "./support/harness";
 

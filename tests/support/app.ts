@@ -5,12 +5,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/config.server";
 import { createContext, type AppContext } from "../../app/context.server";
-import { createLog } from "../../app/lib/log.server";
 import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
 import type { Database } from "../../db/client";
 import { createSimulator, type Simulator } from "../../simulator/server";
 import type { SimulatorOptions } from "../../simulator/options";
 import { createTestDatabase } from "./db";
+import { testLog } from "./log";
 import * as stkHook from "../../app/routes/hooks.daraja.stk.$token";
 import * as c2bConfirmationHook from "../../app/routes/hooks.daraja.c2b.confirmation.$token";
 import * as c2bValidationHook from "../../app/routes/hooks.daraja.c2b.validation.$token";
@@ -117,7 +117,7 @@ export async function startTestApp(
   const created = await createContext(config, {
     database,
     migrate: false,
-    log: createLog(process.env.TEST_LOG_LEVEL ?? "silent"),
+    log: testLog(),
     now: options.now,
     fetch: options.fetch,
   });
@@ -166,7 +166,7 @@ export async function postStkCallback(
   return response;
 }
 
-/** An STK callback body shaped exactly like Daraja's (SPEC §4.1). */
+/** An STK callback body shaped exactly like Daraja's (docs/daraja.md#stk-callback-body). */
 export function stkCallbackBody(input: {
   checkoutRequestId: string;
   resultCode?: number | string;

@@ -210,7 +210,7 @@ export function flows(app: TestApp, actor: Actor) {
         checkoutRequestId: (orphan.details as { checkoutRequestId: string }).checkoutRequestId,
       };
     },
-    /** Statement and C2B exceptions come from reconciliation (issue 7), opened through the same door. */
+    /** Statement and C2B exceptions come from reconciliation, opened through the same door. */
     statement(type: ExceptionType, amount = 300) {
       const receipt = newReceipt();
       return openException(db, SYSTEM_ACTOR, {

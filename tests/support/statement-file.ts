@@ -1,6 +1,7 @@
-// Realistic M-PESA org-portal statement CSV (SPEC §11.1) for tests and benchmarks: the six preamble
-// rows padded like Excel's CSV export, header on row 7, day-first EAT dates, quoted thousands.
-// `statementCsvChunks` yields text in chunks so a 200,000-line file can be streamed to disk or a parser.
+// Realistic M-PESA org-portal statement CSV (docs/daraja.md#statement-columns) for tests and
+// benchmarks: the six preamble rows padded like Excel's CSV export, header on row 7, day-first EAT
+// dates, quoted thousands. `statementCsvChunks` yields text in chunks so a 200,000-line file can be
+// streamed to disk or a parser.
 import { eatParts } from "~/lib/time";
 
 export type StatementFixtureLayout = "modern13" | "legacy11";
@@ -55,7 +56,8 @@ export const MODERN_HEADER = [
   "Linked Transaction ID",
   "A/C No.",
 ];
-// The 2010 export (SPEC §11.1, Mifos importer): no Initiation Time or Linked Transaction ID, Withdrawn first.
+// The 2010 export (docs/daraja.md#statement-columns, Mifos importer): no Initiation Time or Linked
+// Transaction ID, Withdrawn first.
 export const LEGACY_HEADER = [
   "Receipt No.",
   "Completion Time",
@@ -213,8 +215,9 @@ function random(seed: number) {
 const RECEIPT_SPACE = 36 ** 7;
 
 /**
- * A receipt in the observed pattern (SPEC §4.1): year letter (L = 2017), month letter, day character,
- * then seven characters that are unique per `serial` (an affine permutation of 36^7).
+ * A receipt in the observed pattern (docs/daraja.md#stk-callback-body): year letter (L = 2017),
+ * month letter, day character, then seven characters that are unique per `serial` (an affine
+ * permutation of 36^7).
  */
 export function fixtureReceipt(at: Date, serial: number): string {
   const p = eatParts(at);

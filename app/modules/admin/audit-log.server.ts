@@ -1,4 +1,4 @@
-// Reading the staff audit (who changed what, SPEC-independent): filter by actor, action and entity,
+// Reading the staff audit (who changed what): filter by actor, action and entity,
 // newest first, keyset-paginated so page 500 costs what page 1 does, and a streaming CSV of the lot.
 import { and, desc, eq, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";

@@ -1,6 +1,6 @@
 // The poller's page for admins: recent sweeps, what is due now, the sweeps that went wrong, and a
-// "run now" that goes through the poller's own sweep (payments/poller.server.ts, SPEC §5) and is
-// recorded in the staff audit.
+// "run now" that goes through the poller's own sweep (payments/poller.server.ts,
+// docs/daraja.md#stk-query) and is recorded in the staff audit.
 import { desc, eq, gt, or } from "drizzle-orm";
 import { pollerRuns, type PollerRun } from "../../../db/schema";
 import type { AppContext } from "../../context.server";

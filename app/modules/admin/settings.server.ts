@@ -1,7 +1,8 @@
 // What the settings page may show about the running configuration (read-only: it comes from the
-// environment, SPEC §3 for the Daraja values). Secrets leave this module masked, never whole; the
-// callback URLs to register with Safaricom are shown masked and checked for the problems Daraja
-// rejects without saying why (daraja/callback-url.ts, SPEC §3.6, §8.1).
+// environment, docs/daraja.md#stk-push for the Daraja values). Secrets leave this module masked,
+// never whole; the callback URLs to register with Safaricom are shown masked and checked for the
+// problems Daraja rejects without saying why (daraja/callback-url.ts, docs/daraja.md#callback-url,
+// #c2b-registration).
 import type { Config } from "../../config.server";
 import { validateCallbackUrl } from "../daraja/callback-url";
 import { maskInUrl, maskSecret } from "./mask";

@@ -1,8 +1,7 @@
 // The raw callback log as a CSV download (finance/admin): the page's filters, streamed page by page.
 // The body goes out as received (decoded as UTF-8), so the export is an audit copy of the log.
 import type { Db } from "../../../db/client";
-import { allPages, csvResponse, type CsvColumn } from "../../lib/csv-export.server";
-import { eatTimestamp } from "../payments/export.server";
+import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
 import { listCallbacks, type CallbackView } from "./queries.server";
 
 const COLUMNS: CsvColumn<CallbackView>[] = [

@@ -1,6 +1,7 @@
-// Callback health for the console's banner (issue 6): payments waiting on M-Pesa while no callback
-// has arrived for ten minutes usually means callbacks are failing at the network edge (firewall,
-// TLS, a changed URL) — Daraja never retries a callback it could not deliver (SPEC §4.4).
+// Callback health for the console's banner: payments waiting on M-Pesa while no callback has
+// arrived for ten minutes usually means callbacks are failing at the network edge (firewall, TLS, a
+// changed URL) — Daraja never retries a callback it could not deliver
+// (docs/daraja.md#callback-delivery).
 import { and, count, eq, lte, max, min } from "drizzle-orm";
 import { payments, rawCallbacks } from "../../../db/schema";
 import type { AppContext } from "../../context.server";

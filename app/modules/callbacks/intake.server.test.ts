@@ -21,7 +21,8 @@ let holdNextPush = false;
 
 beforeAll(async () => {
   app = await startTestApp({
-    // Holds Daraja's push response back on request, to let the callback win the race (SPEC §4.5).
+    // Holds Daraja's push response back on request, to let the callback win the race
+    // (docs/daraja.md#callback-before-response).
     fetch: async (input, init) => {
       const response = await fetch(input, init);
       if (holdNextPush && String(input).endsWith("/mpesa/stkpush/v1/processrequest")) {

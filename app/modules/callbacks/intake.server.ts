@@ -1,6 +1,7 @@
-// Daraja callback intake, Medusa's way (SPEC §4.4, §4.5): store the raw request byte for byte in its
-// own commit, then translate and apply it idempotently, then acknowledge. Duplicates, late, out of
-// order, conflicting and unknown callbacks are expected; each raw row ends with its outcome.
+// Daraja callback intake, Medusa's way (docs/daraja.md#callback-delivery,
+// #callback-before-response): store the raw request byte for byte in its own commit, then translate
+// and apply it idempotently, then acknowledge. Duplicates, late, out of order, conflicting and
+// unknown callbacks are expected; each raw row ends with its outcome.
 import { and, asc, eq, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
@@ -162,8 +163,9 @@ export async function processStkCallback(
       return "invalid";
     }
     if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
-      // Callbacks are unsigned (SPEC §4.4): a success from outside the allow-list is confirmed by STK
-      // Query before it counts. The poller picks the attempt up at once.
+      // Callbacks are unsigned (docs/daraja.md#callback-delivery): a success from outside the
+      // allow-list is confirmed by STK Query before it counts. The poller picks the attempt up at
+      // once.
       await tx
         .update(stkAttempts)
         .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseStkCallback, type StkCallback } from "./parse";
 
-// SPEC §4.1 success shape, item order and the value-less Balance exactly as in production traffic.
+// docs/daraja.md#stk-callback-body success shape, item order and the value-less Balance exactly as
+// in production traffic.
 const SPEC_SUCCESS = `{"Body":{"stkCallback":{
   "MerchantRequestID":"4f1c-4a6b-9e2d-7b3a9c2e1d5f1283746","CheckoutRequestID":"ws_CO_14032025101512345712345678",
   "ResultCode":0,"ResultDesc":"The service request is processed successfully.",
@@ -48,7 +49,7 @@ function parsed(body: string): StkCallback {
   return result.callback;
 }
 
-describe("parseStkCallback: SPEC §4.1 bodies", () => {
+describe("parseStkCallback: docs/daraja.md#stk-callback-body bodies", () => {
   it("reads the production success shape", () => {
     expect(parsed(SPEC_SUCCESS)).toEqual(PAID);
     expect(parsed(SPEC_SUCCESS)).not.toHaveProperty("amountProblem");

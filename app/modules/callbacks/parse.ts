@@ -1,7 +1,8 @@
-// Reads a raw STK callback body into our shape (SPEC §4.1, §12.7–9). The raw body is stored before
-// this runs, so refusing is safe: every refusal names exactly what was wrong. Numbers are kept as
-// their raw JSON text (SPEC §4.1: "parse the raw token"), which a JSON.parse round trip would lose,
-// and JSON errors carry a position, which V8's JSON.parse messages no longer do.
+// Reads a raw STK callback body into our shape (docs/daraja.md#stk-callback-body). The raw body is
+// stored before this runs, so refusing is safe: every refusal names exactly what was wrong. Numbers
+// are kept as their raw JSON text (docs/daraja.md#money: `1.00` must stay readable as sent), which
+// a JSON.parse round trip would lose, and JSON errors carry a position, which V8's JSON.parse
+// messages no longer do.
 import { MIN_STK_AMOUNT_KES, parseKesAmount } from "../../lib/money";
 import { parseDarajaTimestamp } from "../../lib/time";
 import { normalizeKenyanPhone } from "../daraja/phone";
@@ -68,7 +69,8 @@ export function parseStkCallback(body: string): ParsedStkCallback {
       callback.amountProblem = `amount ${parsed.kes} is below KES ${MIN_STK_AMOUNT_KES}`;
     else callback.amountKes = parsed.kes;
   } else if (resultCode === "0") {
-    // A "paid" callback without an amount cannot be cross-checked against our request (SPEC §4.4).
+    // A "paid" callback without an amount cannot be cross-checked against our request
+    // (docs/daraja.md#callback-delivery).
     callback.amountProblem = "missing Amount";
   }
   return { ok: true, callback };

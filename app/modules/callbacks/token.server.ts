@@ -1,4 +1,5 @@
-// The secret path segment is the only authentication Daraja callbacks can carry (SPEC §3.6, §4.4).
+// The secret path segment is the only authentication Daraja callbacks can carry
+// (docs/daraja.md#callback-url, #callback-delivery).
 import { timingSafeEqual } from "node:crypto";
 import type { AppContext } from "../../context.server";
 

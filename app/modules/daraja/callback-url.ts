@@ -1,6 +1,7 @@
-// Checks a CallBackURL before we hand it to Daraja (SPEC §3.6, §8.1, §12.11). Daraja only answers
-// "Invalid CallBackURL" without saying why, so we name each problem for the admin who set it.
-// Returns every problem found; an empty list means the URL is acceptable for that environment.
+// Checks a CallBackURL before we hand it to Daraja (docs/daraja.md#callback-url,
+// #c2b-registration). Daraja only answers "Invalid CallBackURL" without saying why, so we name each
+// problem for the admin who set it. Returns every problem found; an empty list means the URL is
+// acceptable for that environment.
 
 export type DarajaEnvironment = "simulator" | "sandbox" | "production";
 

@@ -1,6 +1,7 @@
-// The only code that speaks Daraja (SPEC §2, §3, §5, §8.1). Everything else calls these typed
-// functions; no other module builds a Daraja URL or body. Every outbound call is recorded in
-// daraja_calls (endpoint, status, duration, request id, masked phone; never a secret).
+// The only code that speaks Daraja (docs/daraja.md#oauth, #stk-push, #stk-query,
+// #c2b-registration). Everything else calls these typed functions; no other module builds a Daraja
+// URL or body. Every outbound call is recorded in daraja_calls (endpoint, status, duration, request
+// id, masked phone; never a secret).
 import type { Db } from "../../../db/client";
 import { darajaCalls } from "../../../db/schema";
 import type { Config } from "../../config.server";
@@ -20,7 +21,7 @@ export type StkPushInput = {
   phone: string; // normalised 2547…/2541…
   amountKes: number;
   accountReference: string; // ≤ 12 characters
-  transactionDesc: string; // ≤ 13 characters, always sent (SPEC §3.1)
+  transactionDesc: string; // ≤ 13 characters, always sent (docs/daraja.md#stk-push-request)
 };
 export type StkPushAccepted = {
   merchantRequestId: string;
@@ -92,7 +93,8 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
     record: (call) => record("oauth", call),
   });
 
-  /** POSTs with a Bearer token; on 404.001.03 the token is dropped and the call retried once (SPEC §2). */
+  /** POSTs with a Bearer token; on 404.001.03 the token is dropped and the call retried once
+   * (docs/daraja.md#oauth). */
   async function post(
     path: string,
     body: Record<string, unknown>,
@@ -115,7 +117,8 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
   }
 
   function credentials() {
-    // One timestamp per request, used for both Password and Timestamp (SPEC §3.3).
+    // One timestamp per request, used for both Password and Timestamp
+    // (docs/daraja.md#password-and-timestamp).
     const timestamp = toDarajaTimestamp(now());
     return {
       BusinessShortCode: mpesa.shortcode,
@@ -146,7 +149,8 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
         result = await post("/mpesa/stkpush/v1/processrequest", { ...requestBody, Password });
       } catch (cause) {
         if (cause instanceof DarajaError) throw cause; // OAuth failed: no push left us, the outcome is known
-        // A lost response does not prove no prompt was sent (SPEC §3.5): the caller must treat it as unknown.
+        // A lost response does not prove no prompt was sent (docs/daraja.md#daraja-errors): the
+        // caller must treat it as unknown.
         const error = transportError("push", cause, isTimeout(cause));
         await record("push", {
           httpStatus: null,

@@ -1,7 +1,8 @@
-// Daraja failures in our words (SPEC §2, §3.5, §5): what went wrong, whether to retry, and whether
-// the customer may have been prompted anyway. Branches on endpoint + errorCode + errorMessage,
-// because one code (500.001.1001) means a config error, a locked subscriber or "still processing"
-// depending on where it came from. Callers show `message`; the raw text stays in `darajaMessage`.
+// Daraja failures in our words (docs/daraja.md#oauth, #daraja-errors, #stk-query): what went wrong,
+// whether to retry, and whether the customer may have been prompted anyway. Branches on endpoint +
+// errorCode + errorMessage, because one code (500.001.1001) means a config error, a locked
+// subscriber or "still processing" depending on where it came from. Callers show `message`; the raw
+// text stays in `darajaMessage`.
 import { classifyStkResult } from "./result-codes";
 
 export type DarajaEndpoint = "oauth" | "push" | "query";
@@ -84,7 +85,8 @@ export const DARAJA_MESSAGES = {
   timeout: "M-Pesa did not answer in time; try again in a few minutes",
 } as const;
 
-// `Bad Request - Invalid <Field>`: the suffix is the only hint Daraja gives (SPEC §3.5).
+// `Bad Request - Invalid <Field>`: the suffix is the only hint Daraja gives
+// (docs/daraja.md#daraja-errors).
 const FIELD_ERRORS: Record<string, [DarajaErrorKind, string]> = {
   phonenumber: ["invalid_request", "M-Pesa rejected the phone number"],
   partya: ["invalid_request", "M-Pesa rejected the phone number"],
@@ -103,7 +105,8 @@ const FIELD_ERRORS: Record<string, [DarajaErrorKind, string]> = {
   ],
   checkoutrequestid: ["invalid_request", "M-Pesa did not recognise this payment's request ID"],
   timestamp: ["invalid_request", "M-Pesa rejected the request time stamp; tell the developers"],
-  // A missing Content-Type classically shows up as "Invalid BusinessShortCode" (SPEC §1).
+  // A missing Content-Type classically shows up as "Invalid BusinessShortCode"
+  // (docs/daraja.md#environments).
   businessshortcode: ["config", `M-Pesa rejected our shortcode; ${ADMIN}`],
   partyb: ["config", `M-Pesa rejected our till/paybill number; ${ADMIN}`],
   transactiontype: ["config", `M-Pesa rejected our till/paybill payment type; ${ADMIN}`],
@@ -193,7 +196,8 @@ export function classifyDarajaFailure(
     return make("rate_limited", DARAJA_MESSAGES.rateLimited, true);
   }
   if (code === "500.003.02") return make("busy", DARAJA_MESSAGES.busy, true);
-  // Daraja says 404 (not 401) for a bad token; the caller refreshes once and retries once (SPEC §2).
+  // Daraja says 404 (not 401) for a bad token; the caller refreshes once and retries once
+  // (docs/daraja.md#oauth).
   if (TOKEN_CODES.has(code) || /invalid access token/i.test(said))
     return make("auth", DARAJA_MESSAGES.token, endpoint !== "oauth");
   if (/no apiproduct match/i.test(said)) return make("config", DARAJA_MESSAGES.product, false);
@@ -219,7 +223,8 @@ export function classifyDarajaFailure(
       return make("config", DARAJA_MESSAGES.noMerchant, false);
     if (/transaction does not exist/i.test(said))
       return make("not_found", DARAJA_MESSAGES.notFound, false);
-    // SPEC §3.5: other 500.001.1001 texts mean failure-without-charge on the push, still-unknown on a query.
+    // docs/daraja.md#daraja-errors: other 500.001.1001 texts mean failure-without-charge on the
+    // push, still-unknown on a query.
     if (push) return make("unexpected", DARAJA_MESSAGES.refusedNoCharge, false);
     if (endpoint === "query") return make("unexpected", DARAJA_MESSAGES.queryUnknown, true);
   }
@@ -228,7 +233,8 @@ export function classifyDarajaFailure(
   if (code === "404.001.04" || code === "405.001")
     return make("unexpected", DARAJA_MESSAGES.developers, false);
 
-  // No code we know. A wrong environment's consumer keys get an empty 400 from OAuth (SPEC §1).
+  // No code we know. A wrong environment's consumer keys get an empty 400 from OAuth
+  // (docs/daraja.md#environments).
   if (endpoint === "oauth" && (httpStatus === 400 || httpStatus === 401 || httpStatus === 403))
     return make("auth", DARAJA_MESSAGES.consumerKeys, false);
   if (!code && (httpStatus === 401 || httpStatus === 403))
@@ -242,7 +248,8 @@ export function classifyDarajaFailure(
     return make("unexpected", DARAJA_MESSAGES.developers, false);
   }
   // 5xx (500.003.1001 "Internal Server Error", a gateway HTML page, an empty body) or an unusable
-  // 200: on the push the request may have been accepted before the answer was lost (SPEC §3.5).
+  // 200: on the push the request may have been accepted before the answer was lost
+  // (docs/daraja.md#daraja-errors).
   if (push) return make("unexpected", DARAJA_MESSAGES.pushUnknown, false, true);
   return make(
     "unexpected",
@@ -318,7 +325,8 @@ export type QueryAnswer =
   | { kind: "rate_limited" }
   | { kind: "error"; error: DarajaError };
 
-/** Reads an STK Query answer (SPEC §5): a 500 can mean "keep waiting", a 200 can mean "not final yet". */
+/** Reads an STK Query answer (docs/daraja.md#stk-query): a 500 can mean "keep waiting", a 200 can
+ * mean "not final yet". */
 export function classifyQueryResponse(httpStatus: number, body: unknown): QueryAnswer {
   const envelope = readEnvelope(body);
   const record = envelope.record;

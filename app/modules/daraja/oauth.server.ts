@@ -1,6 +1,7 @@
-// Daraja OAuth (SPEC §2): one token per Daraja app, shared by every instance through the database,
-// because issuing a new token may invalidate the previous one. In-process callers share one refresh
-// (single flight); across instances an advisory lock makes the refresh happen once.
+// Daraja OAuth (docs/daraja.md#oauth): one token per Daraja app, shared by every instance through
+// the database, because issuing a new token may invalidate the previous one. In-process callers
+// share one refresh (single flight); across instances an advisory lock makes the refresh happen
+// once.
 import { eq, sql } from "drizzle-orm";
 import { createHash } from "node:crypto";
 import type { Db } from "../../../db/client";

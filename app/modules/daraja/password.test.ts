@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { stkCredentials, stkPassword } from "./password";
 
-// Safaricom's public sandbox shortcode and passkey (SPEC §3.1).
+// Safaricom's public sandbox shortcode and passkey (docs/daraja.md#stk-push-request).
 const SHORTCODE = "174379";
 const PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919";
 const SPEC_PASSWORD =
   "MTc0Mzc5YmZiMjc5ZjlhYTliZGJjZjE1OGU5N2RkNzFhNDY3Y2QyZTBjODkzMDU5YjEwZjc4ZTZiNzJhZGExZWQyYzkxOTIwMjUwMzE0MTAxNTEy";
 
 describe("stkPassword", () => {
-  it("matches the SPEC §3.1 test vector", () => {
+  it("matches the docs/daraja.md#stk-push-request test vector", () => {
     expect(stkPassword(SHORTCODE, PASSKEY, "20250314101512")).toBe(SPEC_PASSWORD);
   });
 

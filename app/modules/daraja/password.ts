@@ -1,6 +1,7 @@
-// The STK Push / STK Query `Password` (SPEC §3.1, §3.3, §5): base64 of shortcode + passkey +
-// timestamp, plain concatenation. Password and Timestamp must come from one instant, or Daraja
-// answers 500.001.1001 "Wrong credentials" when the second ticks over between two now() calls.
+// The STK Push / STK Query `Password` (docs/daraja.md#stk-push-request, #password-and-timestamp,
+// #stk-query): base64 of shortcode + passkey + timestamp, plain concatenation. Password and
+// Timestamp must come from one instant, or Daraja answers 500.001.1001 "Wrong credentials" when the
+// second ticks over between two now() calls.
 import { toDarajaTimestamp } from "../../lib/time";
 
 const TIMESTAMP = /^\d{14}$/;

@@ -1,6 +1,7 @@
 // Kenyan mobile numbers: the one place a typed or received phone becomes Daraja's `254` + 9 digits
-// (SPEC §3.2), and the one way a stored number is shown or masked (SPEC §12.20, privacy).
-// `2541…` (0110/0111) numbers are valid since 2020; validators that only allow `2547` are wrong.
+// (docs/daraja.md#phone-numbers), and the one way a stored number is shown or masked
+// (docs/daraja.md#personal-data, privacy). `2541…` (0110/0111) numbers are valid since 2020;
+// validators that only allow `2547` are wrong.
 
 export type NormalizedPhone = { ok: true; msisdn: string } | { ok: false; message: string };
 

@@ -72,7 +72,7 @@ describe("classifyStkResult", () => {
     ]);
   });
 
-  it("covers every code in the SPEC §4.3 catalogue", () => {
+  it("covers every code in the docs/daraja.md#result-codes catalogue", () => {
     expect([...KNOWN_STK_RESULT_CODES].sort()).toEqual(
       [
         "0",

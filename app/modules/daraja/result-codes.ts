@@ -1,6 +1,7 @@
-// The one translation of STK ResultCodes (callback and STK Query) into our vocabulary (SPEC §4.3).
-// Keyed on the code alone: ResultDesc wording drifts between sandbox, production and years
-// (SPEC §0.5, §12.9), so it is kept for people and never read here.
+// The one translation of STK ResultCodes (callback and STK Query) into our vocabulary
+// (docs/daraja.md#result-codes). Keyed on the code alone: ResultDesc wording drifts between
+// sandbox, production and years (docs/daraja.md#result-codes, #stk-callback-body), so it is kept
+// for people and never read here.
 import { formatKes, MAX_STK_AMOUNT_KES } from "../../lib/money";
 
 export type StkOutcome = "paid" | "cancelled" | "expired" | "failed" | "pending";
@@ -82,7 +83,7 @@ export function classifyStkResult(code: unknown): StkResult {
     };
   const entry = Object.hasOwn(CATALOGUE, text) ? CATALOGUE[text] : undefined;
   // Unknown codes count as failed, but callers keep the payment open to later evidence of payment
-  // (C2B confirmation, statement) — SPEC §4.3 FAILED_UNKNOWN_CODE.
+  // (C2B confirmation, statement) — docs/daraja.md#result-codes FAILED_UNKNOWN_CODE.
   if (!entry)
     return {
       code: text,

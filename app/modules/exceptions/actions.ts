@@ -1,5 +1,5 @@
 // Which resolution actions fit which exception type and state, and what each type means in plain
-// words (issue 6, exception queue). Pure: the domain refuses with it and components use it to show
+// words. Pure: the domain refuses with it and components use it to show
 // only the buttons that fit. The rules a person must know are in the descriptions, not only here.
 import type { ExceptionStatus, ExceptionType, PaymentStatus } from "../../../db/schema";
 

@@ -1,8 +1,7 @@
 // The exception queue as a CSV download: the page's filters, 200 rows a page by keyset cursor,
 // streamed (a 100,000-row export never sits in memory). Times are EAT with the offset written out.
 import type { Db } from "../../../db/client";
-import { allPages, csvResponse, type CsvColumn } from "../../lib/csv-export.server";
-import { eatTimestamp } from "../payments/export.server";
+import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
 import { typeTitle } from "./actions";
 import { listExceptions, type ExceptionView } from "./queries.server";
 

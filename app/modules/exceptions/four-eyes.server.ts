@@ -1,4 +1,4 @@
-// Four-eyes resolutions (issue 6): "mark paid offline" books money nobody saw arrive through Daraja,
+// Four-eyes resolutions: "mark paid offline" books money nobody saw arrive through Daraja,
 // so one finance user proposes it and a different finance or admin user approves it before anything
 // changes. The proposer may withdraw (reject) their own proposal but never approve it.
 import { claimReceiptForStaff } from "../ledger/receipts.server";

@@ -1,5 +1,6 @@
-// "Re-query M-Pesa" on an exception (SPEC §5, STK Query): asks Daraja about the exception's attempt
-// and records the answer on the exception and the payment's timeline. It does not apply the answer:
+// "Re-query M-Pesa" on an exception (docs/daraja.md#stk-query, STK Query): asks Daraja about the
+// exception's attempt and records the answer on the exception and the payment's timeline. It does
+// not apply the answer:
 // the exception exists because witnesses disagree, so a person decides with the answer in front of them.
 import { eq } from "drizzle-orm";
 import { stkAttempts } from "../../../db/schema";

@@ -1,4 +1,4 @@
-// Resolving exceptions (issue 6, exception queue): one entry point for every action finance takes on
+// Resolving exceptions: one entry point for every action finance takes on
 // a case. Each needs a note, runs in one transaction on the locked case, is recorded in the staff
 // audit and on the payment's timeline, and changes payment status only through apply.server.ts.
 import { eq } from "drizzle-orm";

@@ -38,9 +38,10 @@ const OPEN_ATTEMPTS = ["initiating", "pending", "unknown"];
 
 /**
  * Money seen on the statement or in a C2B confirmation, matched to a payment without an STK receipt
- * (SPEC §8.3, §11.2): claims the receipt for the payment and settles its status. An open payment
- * becomes paid; a paid one waiting for its receipt gets it; a closed one becomes paid only when
- * finance confirmed, otherwise a late_success exception records the money and the status stays.
+ * (docs/daraja.md#c2b-confirmation, #statement-matching): claims the receipt for the payment and
+ * settles its status. An open payment becomes paid; a paid one waiting for its receipt gets it; a
+ * closed one becomes paid only when finance confirmed, otherwise a late_success exception records
+ * the money and the status stays.
  */
 export async function applyReceiptMatch(
   tx: Db,

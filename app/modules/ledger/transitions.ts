@@ -1,4 +1,5 @@
-// The pure rules for what a piece of evidence about an STK attempt does (SPEC §4.3, §5, §12):
+// The pure rules for what a piece of evidence about an STK attempt does
+// (docs/daraja.md#result-codes, #stk-query, #callback-delivery):
 // statuses only move forward; a later contrary witness opens an exception instead of flipping a
 // status; only ResultCode 0 with a receipt and the requested amount makes a payment paid.
 import type { AttemptStatus, ExceptionType, PaymentStatus } from "../../../db/schema";

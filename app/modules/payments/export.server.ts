@@ -2,20 +2,9 @@
 // keyset cursor and streamed, so a 100,000-row export never sits in memory. Times are EAT with the
 // offset written out, so a spreadsheet and a reader agree on the instant.
 import type { Db } from "../../../db/client";
-import { allPages, csvResponse, type CsvColumn } from "../../lib/csv-export.server";
-import { eatDay, eatParts } from "../../lib/time";
+import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
 import { maskPhone } from "../daraja/phone";
 import { listPayments, type PaymentSummary } from "./queries.server";
-
-const pad = (n: number) => String(n).padStart(2, "0");
-
-/** `2025-03-14 10:15:39 +03:00` */
-export function eatTimestamp(iso: string | null): string {
-  if (!iso) return "";
-  const at = new Date(iso);
-  const p = eatParts(at);
-  return `${eatDay(at)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)} +03:00`;
-}
 
 function columns(unmasked: boolean): CsvColumn<PaymentSummary>[] {
   return [

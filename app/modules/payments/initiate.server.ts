@@ -1,7 +1,8 @@
-// Starting and re-sending STK pushes (SPEC §3, §4.5, §12.4). The payment and its attempt are committed
-// before Daraja is called, so a callback faster than Daraja's own response still finds (or is later
-// re-matched to) its attempt. Daraja errors leave the payment failed with the reason; a lost answer
-// leaves it unknown, never failed: the prompt may have reached the phone.
+// Starting and re-sending STK pushes (docs/daraja.md#stk-push, #callback-before-response). The
+// payment and its attempt are committed before Daraja is called, so a callback faster than Daraja's
+// own response still finds (or is later re-matched to) its attempt. Daraja errors leave the payment
+// failed with the reason; a lost answer leaves it unknown, never failed: the prompt may have
+// reached the phone.
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
@@ -85,7 +86,8 @@ export const ResendPromptSchema = z.object({
     .max(500),
 });
 
-/** AccountReference is shown on the customer's phone: alphanumeric, at most 12 characters (SPEC §3.1). */
+/** AccountReference is shown on the customer's phone: alphanumeric, at most 12 characters
+ * (docs/daraja.md#stk-push-request). */
 export function accountReferenceFor(orderRef: string): string {
   return orderRef.replace(/[^A-Za-z0-9]/g, "").slice(0, ACCOUNT_REFERENCE_MAX) || "PAYMENT";
 }
@@ -198,7 +200,9 @@ export async function initiatePayment(
   return (await getPaymentView(ctx.db, created.payment.id))!;
 }
 
-export const RESEND_COOLDOWN_MS = 2 * 60_000; // SPEC §3.7: one live prompt per subscriber; same amount within 2 min → 17
+// docs/daraja.md#one-prompt-at-a-time: one live prompt per subscriber; same amount within 2 min →
+// 17
+export const RESEND_COOLDOWN_MS = 2 * 60_000;
 
 /** Support's "re-send STK prompt": a new attempt on the same payment, optionally to a corrected phone. */
 export async function resendPrompt(

@@ -1,7 +1,8 @@
-// What one STK Query answer does to its attempt (SPEC §5, §12.5–6). A final answer goes through
-// applyStkEvidence, the path callbacks take (so a query never downgrades a receipt); anything else
-// books the next check, or gives up into `unknown` with an unknown_outcome exception. Every answer
-// leaves poll_count / last_polled_at / last_poll_answer and a timeline event, in one transaction.
+// What one STK Query answer does to its attempt (docs/daraja.md#stk-query, #query-answers). A final
+// answer goes through applyStkEvidence, the path callbacks take (so a query never downgrades a
+// receipt); anything else books the next check, or gives up into `unknown` with an unknown_outcome
+// exception. Every answer leaves poll_count / last_polled_at / last_poll_answer and a timeline
+// event, in one transaction.
 import { eq, max, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
@@ -171,7 +172,8 @@ async function recordFinalAnswer(
   });
 }
 
-/** SPEC §5/§12.3: after the give-up time, the attempt and (if it speaks for it) the payment become unknown. */
+/** docs/daraja.md#stk-query, #callback-delivery: after the give-up time, the attempt and (if it
+ * speaks for it) the payment become unknown. */
 async function giveUp(
   tx: Db,
   ctx: AppContext,
@@ -219,7 +221,8 @@ async function giveUp(
   return changedAttempt || paymentSpeaks || exceptionId !== null;
 }
 
-/** A held success callback that STK Query contradicts may be forged (SPEC §4.4): a person looks. */
+/** A held success callback that STK Query contradicts may be forged
+ * (docs/daraja.md#callback-delivery): a person looks. */
 async function contradictHeldSuccess(
   tx: Db,
   actor: EventActor,

@@ -1,5 +1,6 @@
-// The STK Query budget shared by every instance (SPEC §5: at most POLL_MAX_QPS queries a second in
-// all, and a pause for everyone after a Spike Arrest / Quota answer). Both live in one job_leases row:
+// The STK Query budget shared by every instance (docs/daraja.md#stk-query: at most POLL_MAX_QPS
+// queries a second in all, and a pause for everyone after a Spike Arrest / Quota answer). Both live
+// in one job_leases row:
 // expires_at is the next free query slot (advanced by 1/qps per query, on the database's clock) and
 // backoff_until ends the pause (on the app's clock, like every other poller time).
 import { eq, sql } from "drizzle-orm";

@@ -1,6 +1,6 @@
-// The pending-payment poller's timing rules, pure (SPEC §5 polling policy): when an attempt is
-// asked again, when the poller gives up on it, how long the whole sweep pauses after Daraja's
-// rate limit, and the short text each answer leaves on the attempt.
+// The pending-payment poller's timing rules, pure (docs/daraja.md#stk-query polling policy): when
+// an attempt is asked again, when the poller gives up on it, how long the whole sweep pauses after
+// Daraja's rate limit, and the short text each answer leaves on the attempt.
 import type { QueryAnswer } from "../daraja/errors";
 
 /** Re-checks after a non-final answer: 15 s, 30 s, 60 s, 60 s … each ±20 %. */

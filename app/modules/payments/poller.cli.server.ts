@@ -1,4 +1,5 @@
-// `npm run cli -- reconcile:once [--limit N]`: one poller sweep now, for operators and tests (SPEC §5).
+// `npm run cli -- reconcile:once [--limit N]`: one poller sweep now, for operators and tests
+// (docs/daraja.md#stk-query).
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../../cli";
 import { formatEat } from "../../lib/time";

@@ -1,11 +1,11 @@
-// Several instances on one PostgreSQL database (SPEC §5): each due attempt is asked about exactly
-// once (counted at the simulator), the query budget is shared, and each cron tick is run by one
-// instance. Each instance here is its own context with its own connection pool, as a process would be.
+// Several instances on one PostgreSQL database (docs/daraja.md#stk-query): each due attempt is
+// asked about exactly once (counted at the simulator), the query budget is shared, and each cron
+// tick is run by one instance. Each instance here is its own context with its own connection pool,
+// as a process would be.
 import { eq, like } from "drizzle-orm";
-import { loadConfig } from "../../config.server";
+import { loadConfig, testDatabaseUrl } from "../../config.server";
 import { createContext, type AppContext } from "../../context.server";
-import { createLog } from "../../lib/log.server";
-import { testDatabaseUrl } from "../../config.server";
+import { testLog } from "../../../tests/support/log";
 import { openDatabase, rowsOf, type Database } from "../../../db/client";
 import { jobLeases, pollerRuns, stkAttempts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
@@ -35,7 +35,7 @@ describe("several poller instances on one database", () => {
       MPESA_CALLBACK_TOKEN: "test-callback-token",
       POLL_MAX_QPS: "200",
     });
-    other = await createContext(config, { database, migrate: false, log: createLog("silent") });
+    other = await createContext(config, { database, migrate: false, log: testLog() });
   });
   afterEach(async () => {
     await other?.database.close();

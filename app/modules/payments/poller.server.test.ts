@@ -7,6 +7,7 @@ import { exceptions, jobLeases, paymentEvents, pollerRuns, stkAttempts } from ".
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { insertDueAttempts } from "../../../tests/support/due-attempts";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
+import { expectLoggedError } from "../../../tests/support/log";
 import type { Actor } from "../auth/staff-audit.server";
 import { initiatePayment } from "./initiate.server";
 import { pollerCommands } from "./poller.cli.server";
@@ -294,6 +295,7 @@ describe("stopping and dying mid-sweep", () => {
 
 describe("a failing sweep", () => {
   it("is recorded as failed with the error, and the sweep returns instead of throwing", async () => {
+    expectLoggedError(/poller run failed: .*disk full/);
     await bulk(1, "lost_callback");
     // The database refuses the claim, as it would when full or read-only.
     await app.ctx.db.execute(

@@ -1,7 +1,8 @@
-// The pending-payment poller (SPEC §5, §12.3): finds attempts whose next check is due, claims them
-// with FOR UPDATE SKIP LOCKED plus a lease (so no two instances ask about one attempt at once, and a
-// dead instance's claims expire), asks STK Query within the shared rate budget, and hands each answer
-// to poll-answer.server.ts. Every sweep is a poller_runs row. See docs/decisions/003-skip-locked-polling.md.
+// The pending-payment poller (docs/daraja.md#stk-query, #callback-delivery): finds attempts whose
+// next check is due, claims them with FOR UPDATE SKIP LOCKED plus a lease (so no two instances ask
+// about one attempt at once, and a dead instance's claims expire), asks STK Query within the shared
+// rate budget, and hands each answer to poll-answer.server.ts. Every sweep is a poller_runs row.
+// See docs/decisions/003-skip-locked-polling.md.
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, or } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { pollerRuns, stkAttempts, type PollerRun } from "../../../db/schema";

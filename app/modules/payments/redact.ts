@@ -1,6 +1,7 @@
-// Phone numbers leave the server masked (`0712 ••• 678`) for roles without phones:unmasked (SPEC §12.20).
-// The CheckoutRequestID embeds the payer's 9 local digits (SPEC §3.4), and callback data and summaries
-// can carry numbers too, so free text is scrubbed as well as the phone fields. Pure: loaders and tests use it.
+// Phone numbers leave the server masked (`0712 ••• 678`) for roles without phones:unmasked
+// (docs/daraja.md#personal-data). The CheckoutRequestID embeds the payer's 9 local digits
+// (docs/daraja.md#stk-push-response), and callback data and summaries can carry numbers too, so
+// free text is scrubbed as well as the phone fields. Pure: loaders and tests use it.
 import { maskPhone } from "../daraja/phone";
 
 // 0712345678, 254712345678, +254 712 345 678 — bounded so receipts and amounts are left alone.

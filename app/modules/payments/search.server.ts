@@ -1,6 +1,7 @@
 // Global search: whatever a person pastes — a receipt, a CheckoutRequestID or MerchantRequestID, an
-// order reference, a phone number in any format, a payment id — lands on the payment. Every lookup is
-// an equality on an indexed column (SPEC §3.4: the IDs are opaque text, so they are matched exactly).
+// order reference, a phone number in any format, a payment id — lands on the payment. Every lookup
+// is an equality on an indexed column (docs/daraja.md#stk-push-response: the IDs are opaque text,
+// so they are matched exactly).
 import { desc, eq, inArray } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../../db/client";

@@ -1,6 +1,7 @@
-// What a person does to a payment from the console — request one, re-send the prompt — wrapped so each
-// leaves a staff-audit row, and the outcome is told in words an agent can repeat to the customer.
-// The payments core (initiate.server.ts) does the work; SPEC §3.5/§3.7 decide what a refusal means.
+// What a person does to a payment from the console — request one, re-send the prompt — wrapped so
+// each leaves a staff-audit row, and the outcome is told in words an agent can repeat to the
+// customer. The payments core (initiate.server.ts) does the work; docs/daraja.md#daraja-errors,
+// #one-prompt-at-a-time decide what a refusal means.
 import { resendRefusal } from "../ledger/transitions";
 import type { z } from "zod";
 import type { AppContext } from "../../context.server";

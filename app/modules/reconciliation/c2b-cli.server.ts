@@ -1,6 +1,7 @@
 // `npm run cli -- c2b:register [--apply] [--response-type Completed|Cancelled]`: shows the C2B URLs
-// this deployment should register (SPEC §8.1), and registers them with Daraja when asked to. Production
-// registration is one-time (changing it needs Safaricom's portal), hence print-first.
+// this deployment should register (docs/daraja.md#c2b-registration), and registers them with Daraja
+// when asked to. Production registration is one-time (changing it needs Safaricom's portal), hence
+// print-first.
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../../cli";
 import { AppError } from "../../lib/app-error";

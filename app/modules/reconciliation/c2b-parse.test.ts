@@ -6,7 +6,7 @@ import {
   type C2bConfirmation,
 } from "./c2b-parse";
 
-// The official example (SPEC §8.3), verbatim.
+// The official example (docs/daraja.md#c2b-confirmation), verbatim.
 const OFFICIAL = {
   TransactionType: "Pay Bill",
   TransID: "RKL51ZDR4F",

@@ -1,6 +1,7 @@
-// Translates a raw C2B confirmation body (SPEC §8.3) into the console's vocabulary, and owns how any
-// payer-number witness — plain, masked, hashed or absent (SPEC §8.3, §11.1 Other Party Info) — is read.
-// Pure: no I/O, so the intake route, the statement import and components can all use it.
+// Translates a raw C2B confirmation body (docs/daraja.md#c2b-confirmation) into the console's
+// vocabulary, and owns how any payer-number witness — plain, masked, hashed or absent
+// (docs/daraja.md#c2b-confirmation, #statement-columns Other Party Info) — is read. Pure: no I/O,
+// so the intake route, the statement import and components can all use it.
 import { z } from "zod";
 import { normalizeKenyanPhone } from "~/modules/daraja/phone";
 import { parseKesAmount } from "~/lib/money";
@@ -40,7 +41,8 @@ export type ParsedC2bConfirmation =
 const Text = z.union([z.string(), z.number()]).transform(String);
 const OptionalText = Text.nullish().transform((v) => v ?? "");
 
-// z.object drops unknown keys, which is what we want for the extra keys proxies add (SPEC §8.3).
+// z.object drops unknown keys, which is what we want for the extra keys proxies add
+// (docs/daraja.md#c2b-confirmation).
 const C2bConfirmationSchema = z.object({
   TransactionType: OptionalText,
   TransID: Text,
@@ -117,8 +119,8 @@ export function normalizeBillRef(raw: string): string {
   return raw.trim().replace(/\s+/g, " ").toUpperCase();
 }
 
-// Hashed witnesses are SHA-256 hex; the official example is truncated to 62 characters, so the length is
-// a range rather than exactly 64 (SPEC §8.3).
+// Hashed witnesses are SHA-256 hex; the official example is truncated to 62 characters, so the
+// length is a range rather than exactly 64 (docs/daraja.md#c2b-confirmation).
 const HASH = /^[0-9a-f]{40,64}$/i;
 // Masked forms seen: "2547 ***** 126" (C2B v2), "2547****5678" (statement); X and • are tolerated too.
 const MASKED = /^\+?(\d*)([\s*xX•#]*[*xX•#][\s*xX•#]*)(\d*)$/;

@@ -1,6 +1,6 @@
-// C2B confirmations through the real hook routes, sent by the simulator (SPEC §8): plain, masked and
-// hashed MSISDNs; a confirmation of an STK receipt is another witness, never a second sum of money;
-// unmatched money opens `unmatched_c2b`; validation is always accepted.
+// C2B confirmations through the real hook routes, sent by the simulator (docs/daraja.md#c2b):
+// plain, masked and hashed MSISDNs; a confirmation of an STK receipt is another witness, never a
+// second sum of money; unmatched money opens `unmatched_c2b`; validation is always accepted.
 import { and, eq, sum } from "drizzle-orm";
 import { exceptions, rawCallbacks, receipts } from "../../../db/schema";
 import { CALLBACK_TOKEN, startTestApp, type TestApp } from "../../../tests/support/app";

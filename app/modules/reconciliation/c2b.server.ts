@@ -1,7 +1,8 @@
-// C2B intake (SPEC §8): URL registration, validation (always accepted) and confirmations. A confirmation
-// whose TransID is a known receipt is one more witness of that money, never a second sum (SPEC §12.1);
-// new money is matched to an open payment by BillRefNumber and amount through the single payment
-// writer, or becomes an `unmatched_c2b` exception. The raw row is stored first by the route.
+// C2B intake (docs/daraja.md#c2b): URL registration, validation (always accepted) and
+// confirmations. A confirmation whose TransID is a known receipt is one more witness of that money,
+// never a second sum (docs/daraja.md#receipts); new money is matched to an open payment by
+// BillRefNumber and amount through the single payment writer, or becomes an `unmatched_c2b`
+// exception. The raw row is stored first by the route.
 import { and, between, eq, inArray, or } from "drizzle-orm";
 import { payments, rawCallbacks, receipts, type CallbackOutcome } from "../../../db/schema";
 import type { Config } from "../../config.server";

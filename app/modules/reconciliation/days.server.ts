@@ -1,5 +1,5 @@
 // The daily reconciliation status ("14 Mar: 1,203 lines, 1,201 matched, 2 open") and finance's sign-off
-// of a day, recorded in reconciliation_days and the staff audit (issue 7). Days are EAT calendar days.
+// of a day, recorded in reconciliation_days and the staff audit. Days are EAT calendar days.
 import { and, eq, gte, inArray, lt, max, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";

@@ -1,6 +1,6 @@
-// Importing realistic statement files (SPEC §11.1): preamble, quoted thousands, failed rows, reversals,
-// both layouts; a file that is not a statement writes nothing; the same file twice and overlapping
-// periods change nothing the second time, and say so.
+// Importing realistic statement files (docs/daraja.md#statement-columns): preamble, quoted
+// thousands, failed rows, reversals, both layouts; a file that is not a statement writes nothing;
+// the same file twice and overlapping periods change nothing the second time, and say so.
 import { Readable } from "node:stream";
 import { count, eq } from "drizzle-orm";
 import {

@@ -1,7 +1,8 @@
-// Importing an M-PESA organisation statement (SPEC §11): the file is hashed (a second import of the
-// same file changes nothing and says so), its lines are streamed in batches into statement_lines in one
-// transaction (a bad row anywhere leaves nothing behind), and overlapping periods are idempotent per
-// receipt. Matching (match.server.ts) then runs over the new lines.
+// Importing an M-PESA organisation statement (docs/daraja.md#statement): the file is hashed (a
+// second import of the same file changes nothing and says so), its lines are streamed in batches
+// into statement_lines in one transaction (a bad row anywhere leaves nothing behind), and
+// overlapping periods are idempotent per receipt. Matching (match.server.ts) then runs over the new
+// lines.
 import { createHash, randomUUID, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";

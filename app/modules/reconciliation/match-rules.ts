@@ -1,8 +1,10 @@
-// The pure rules of statement and C2B matching (SPEC §11.2, issue 7): how close in time a witness must
-// be, how an account reference compares, and when a set of candidate payments yields one proposal.
-// No I/O: match.server.ts and c2b.server.ts feed it rows; the reconciliation page re-reads its evidence.
+// The pure rules of statement and C2B matching (docs/daraja.md#statement-matching): how close in
+// time a witness must be, how an account reference compares, and when a set of candidate payments
+// yields one proposal. No I/O: match.server.ts and c2b.server.ts feed it rows; the reconciliation
+// page re-reads its evidence.
 
-/** A statement line or C2B time may differ from the callback's TransactionDate by this much (SPEC §11.2). */
+/** A statement line or C2B time may differ from the callback's TransactionDate by this much
+ * (docs/daraja.md#statement-matching). */
 export const TIME_TOLERANCE_MS = 5 * 60_000;
 /** How long after a payment was requested money for it may still arrive (a late USSD paybill payment). */
 export const CANDIDATE_WINDOW_MS = 24 * 60 * 60_000;
@@ -83,7 +85,8 @@ export function pickCandidate(evidence: CandidateEvidence[]): {
   return { chosen: strong.length === 1 ? strong[0] : null, eligible };
 }
 
-/** For C2B the BillRefNumber is required to agree (SPEC §8.3: match by BillRefNumber and amount). */
+/** For C2B the BillRefNumber is required to agree (docs/daraja.md#c2b-confirmation: match by
+ * BillRefNumber and amount). */
 export function pickC2bCandidate(evidence: CandidateEvidence[]): {
   chosen: CandidateEvidence | null;
   eligible: CandidateEvidence[];

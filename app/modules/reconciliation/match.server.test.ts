@@ -1,5 +1,5 @@
 // Statement matching with payments made through the real flow (simulator → callback route): each
-// outcome of issue 7 — matched, amount/time mismatch, proposal + confirmation, statement_only,
+// outcome — matched, amount/time mismatch, proposal + confirmation, statement_only,
 // missing_from_statement, reversal → refunded, receipt-pending payment completed, failed rows skipped.
 import { eq } from "drizzle-orm";
 import { receipts, staffAudit, stkAttempts } from "../../../db/schema";

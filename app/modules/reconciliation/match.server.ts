@@ -1,8 +1,9 @@
-// Matching statement lines to payments (SPEC §11.2, issue 7). Each Completed paid-in line is matched by
-// receipt (amount exact, time ±5 min, else an exception with both witnesses); otherwise a unique
-// candidate payment is proposed for finance to confirm (never applied here), or the money becomes a
-// statement_only exception. Reversals and missing_from_statement live in statement-checks.server.ts.
-// Lines are worked in batches, each its own transaction, so an import never holds the database for long.
+// Matching statement lines to payments (docs/daraja.md#statement-matching). Each Completed paid-in
+// line is matched by receipt (amount exact, time ±5 min, else an exception with both witnesses);
+// otherwise a unique candidate payment is proposed for finance to confirm (never applied here), or
+// the money becomes a statement_only exception. Reversals and missing_from_statement live in
+// statement-checks.server.ts. Lines are worked in batches, each its own transaction, so an import
+// never holds the database for long.
 import { and, asc, between, eq, getTableColumns, gt, inArray, or, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import {
@@ -339,7 +340,7 @@ async function proposeOrReport(batch: Batch, lines: MatchLine[], known: Map<stri
     if (payment) {
       taken.add(payment.id);
       if (payment.status === "paid") {
-        // Paid by STK Query with the receipt still to come: the statement brings it (issue 7).
+        // Paid by STK Query with the receipt still to come: the statement brings it.
         const applied = await applyReceiptMatch(tx, STATEMENT_ACTOR, {
           paymentId: payment.id,
           receipt: line.receipt,

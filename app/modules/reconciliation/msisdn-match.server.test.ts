@@ -7,7 +7,7 @@ const PHONE = "254712345678";
 const HASH = "7132104d6aae9c3fac82095a42c2817952bca48e09d98d5bf4ac08218982fb90";
 
 describe("sha256Msisdn", () => {
-  it("matches the published vector (SPEC §8.3)", () => {
+  it("matches the published vector (docs/daraja.md#c2b-confirmation)", () => {
     expect(sha256Msisdn(PHONE)).toBe(HASH);
   });
 });

@@ -1,6 +1,7 @@
-// Decides whether a known customer's number is the payer a C2B confirmation or statement line describes,
-// whatever form the witness took: plain, masked or SHA-256 hashed (SPEC §8.3, §11.1, §11.2).
-// Server-only because hashing uses node:crypto; the classification itself lives in c2b-parse.ts.
+// Decides whether a known customer's number is the payer a C2B confirmation or statement line
+// describes, whatever form the witness took: plain, masked or SHA-256 hashed
+// (docs/daraja.md#c2b-confirmation, #statement-columns, #statement-matching). Server-only because
+// hashing uses node:crypto; the classification itself lives in c2b-parse.ts.
 import { createHash } from "node:crypto";
 import { readMsisdnWitness, type MsisdnWitness } from "./c2b-parse";
 

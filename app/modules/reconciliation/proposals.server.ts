@@ -1,4 +1,4 @@
-// Finance's one click on a proposed statement match (issue 7): the proposal becomes a fact through the
+// Finance's one click on a proposed statement match: the proposal becomes a fact through the
 // single payment writer (the payment is paid with the line's receipt), audited. Proposals are never
 // applied without a person; see match-rules.ts for how they are chosen.
 import { eq } from "drizzle-orm";

@@ -167,7 +167,7 @@ export async function getStatementImport(db: Db, importId: string): Promise<Impo
   ]);
   const counts = Object.fromEntries(MATCH_STATES.map((s) => [s, 0])) as Record<MatchState, number>;
   for (const s of states) counts[s.state as MatchState] = s.n;
-  // The strongest fraud signal first (issue 7), then the rest by how many are still open.
+  // The strongest fraud signal first, then the rest by how many are still open.
   const byType = [...missing, ...lineExceptions].sort(
     (a, b) =>
       Number(b.type === "missing_from_statement") - Number(a.type === "missing_from_statement") ||

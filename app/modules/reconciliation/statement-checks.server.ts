@@ -1,6 +1,7 @@
-// The statement's verdicts beyond line-by-line matching (SPEC §11.2, issue 7): reversal lines refund the
-// payment whose receipt they reverse, and a `paid` payment inside the statement's period with no line
-// is `missing_from_statement` — money we think arrived that M-Pesa never moved (a forged callback?).
+// The statement's verdicts beyond line-by-line matching (docs/daraja.md#statement-matching):
+// reversal lines refund the payment whose receipt they reverse, and a `paid` payment inside the
+// statement's period with no line is `missing_from_statement` — money we think arrived that M-Pesa
+// never moved (a forged callback?).
 import { and, asc, between, eq, inArray, isNull, max, min, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
@@ -13,11 +14,10 @@ import {
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
-import { openException } from "../ledger/cases.server";
+import { openException, resolveOpenCases } from "../ledger/cases.server";
 import { writePaymentStatus } from "../ledger/payments.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
-import { resolveOpenCases } from "../ledger/cases.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
 export async function applyReversals(

@@ -1,4 +1,4 @@
-// `npm run cli -- statement:import FILE`: the console's upload, for operators and scripts (issue 7).
+// `npm run cli -- statement:import FILE`: the console's upload, for operators and scripts.
 import { stat } from "node:fs/promises";
 import type { CliCommand } from "../../cli";
 import { AppError } from "../../lib/app-error";

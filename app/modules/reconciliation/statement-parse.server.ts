@@ -1,8 +1,9 @@
-// Reads an M-PESA org-portal statement export (CSV) into statement lines, as a stream: SPEC §11.1
-// (columns by header name, preamble, day-first EAT dates, quoted thousands, signed Withdrawn, failed
-// rows, the 11-column legacy layout). Server-only because it pipes Node streams through csv-parse.
-// Usage: `for await (const event of readStatement(fileStream))` — one `meta` event, then one `line`
-// event per transaction, pulled on demand, so a caller can insert batches with bounded memory.
+// Reads an M-PESA org-portal statement export (CSV) into statement lines, as a stream:
+// docs/daraja.md#statement-columns (columns by header name, preamble, day-first EAT dates, quoted
+// thousands, signed Withdrawn, failed rows, the 11-column legacy layout). Server-only because it
+// pipes Node streams through csv-parse. Usage: `for await (const event of
+// readStatement(fileStream))` — one `meta` event, then one `line` event per transaction, pulled on
+// demand, so a caller can insert batches with bounded memory.
 import { Readable, pipeline } from "node:stream";
 import { CsvError, parse } from "csv-parse";
 import { AppError } from "~/lib/app-error";
@@ -143,7 +144,8 @@ export async function* readStatement(
   if (header === null) throw missingHeader(preamble);
 }
 
-/** `2547****5678 - JANE DOE` or `600000 - ACME BANK` (SPEC §11.1); names may themselves contain hyphens. */
+/** `2547****5678 - JANE DOE` or `600000 - ACME BANK` (docs/daraja.md#statement-columns); names may
+ * themselves contain hyphens. */
 export function parseOtherPartyInfo(text: string): { msisdn: MsisdnWitness; name: string | null } {
   const trimmed = text.trim();
   const split = /\s+-\s+/.exec(trimmed);
@@ -294,7 +296,8 @@ function readMeta(rows: string[][], header: Header): StatementMeta {
   };
 }
 
-// Day-first EAT text as the portal writes it, or the serial number Excel stores when re-saved (SPEC §11.1).
+// Day-first EAT text as the portal writes it, or the serial number Excel stores when re-saved
+// (docs/daraja.md#statement-columns).
 function parseStatementTime(text: string): Date | null {
   return parseDayFirstEat(text) ?? parseExcelSerialEat(text);
 }
@@ -345,7 +348,8 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
     return parsed.kes;
   };
   const paidIn = amount("paidIn");
-  // Withdrawn is signed in some exports and not in others (SPEC §11.1): the column gives the direction.
+  // Withdrawn is signed in some exports and not in others (docs/daraja.md#statement-columns): the
+  // column gives the direction.
   const withdrawnKes = Math.abs(amount("withdrawn"));
   // A negative Paid In or a row with both amounts has no known meaning; booking a guess would corrupt totals.
   if (paidIn < 0) throw refuse(`'${COLUMNS.paidIn}' is negative (${cell("paidIn")})`);

@@ -19,7 +19,6 @@ import {
   previousRange,
   shiftDays,
   shiftMonths,
-  type Interval,
 } from "./periods";
 import {
   OUTCOMES,

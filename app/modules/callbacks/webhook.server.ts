@@ -1,16 +1,12 @@
 // The shared first step of every Daraja webhook route: read the body (at most 64 KB), check the path
 // token, and store the request in the raw log before anything else. The route then answers in the
 // shape its Daraja API expects.
-import type { AppContext } from "../context.server";
-import type { RawCallback } from "../../db/schema";
-import {
-  MAX_CALLBACK_BYTES,
-  recordCallback,
-  type IncomingCallback,
-} from "../modules/callbacks/intake.server";
-import { callbackTokenMatches } from "../modules/callbacks/token.server";
-import { readBodyLimited } from "./body.server";
-import { clientIp } from "./http.server";
+import type { AppContext } from "../../context.server";
+import type { RawCallback } from "../../../db/schema";
+import { MAX_CALLBACK_BYTES, recordCallback, type IncomingCallback } from "./intake.server";
+import { callbackTokenMatches } from "./token.server";
+import { readBodyLimited } from "../../lib/body.server";
+import { clientIp } from "../../lib/http.server";
 
 export type Received = { raw: RawCallback; refusal: null | { status: 404 | 413 } };
 
