@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Rng } from "./ids";
 import type { Credentials, SimConfig, SimulatorLogger } from "./options";
+import type { Scenario } from "./scenario-format";
 import type { RequestLogEntry, SimState } from "./state";
 
 export interface Timers {
@@ -18,6 +19,8 @@ export interface Sim {
   log: SimulatorLogger;
   fetch: typeof fetch;
   timers: Timers;
+  /** Where named scenarios come from (scenario-library.ts). */
+  library: { dir: string | null; extra: Scenario[] };
   /** Aborted on close so in-flight callback deliveries do not outlive the simulator. */
   deliveries: AbortController;
 }

@@ -23,6 +23,7 @@ import { handleStkQuery } from "./query";
 import { snapshot, type SimSnapshot } from "./snapshot";
 import { appendCapped, createState, type RequestLogEntry } from "./state";
 import { handleStkPush } from "./stk";
+import { defaultScenarioDir } from "./scenario-library";
 
 export interface Simulator {
   listen(port?: number, host?: string): Promise<{ url: string }>;
@@ -63,6 +64,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timers: createTimers(),
     deliveries: new AbortController(),
+    library: {
+      dir: options.scenarioDir === undefined ? defaultScenarioDir() : options.scenarioDir,
+      extra: options.scenarios ?? [],
+    },
   };
   const hooks: ControlHooks = {
     reset(restoreConfig) {

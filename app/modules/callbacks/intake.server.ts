@@ -1,7 +1,7 @@
 // Daraja callback intake, Medusa's way (SPEC §4.4, §4.5): store the raw request byte for byte in its
 // own commit, then translate and apply it idempotently, then acknowledge. Duplicates, late, out of
 // order, conflicting and unknown callbacks are expected; each raw row ends with its outcome.
-import { and, asc, eq, inArray, like, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -13,6 +13,7 @@ import {
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
+import { formatEat } from "../../lib/time";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
 import { openException } from "../exceptions/open.server";
@@ -92,7 +93,10 @@ export async function setOutcome(
   id: number,
   outcome: CallbackOutcome,
   fields: Partial<
-    Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">
+    Pick<
+      RawCallback,
+      "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId" | "phoneKind"
+    >
   >,
   now: Date,
 ) {
@@ -123,7 +127,13 @@ export async function processStkCallback(
   }
   const cb = parsed.callback;
   const result = classifyStkResult(cb.resultCode);
-  const ids = { checkoutRequestId: cb.checkoutRequestId, receipt: cb.receipt };
+  const ids = {
+    checkoutRequestId: cb.checkoutRequestId,
+    receipt: cb.receipt,
+    phoneKind: cb.phoneKind,
+  };
+  // No TransactionDate (2026: sometimes missing): the time the callback arrived stands in for it.
+  const transactionAt = cb.transactionAt ?? raw.receivedAt;
 
   return ctx.db.transaction(async (tx) => {
     // Serialises with the push's own write of this CheckoutRequestID (initiate.server.ts): either we
@@ -135,7 +145,7 @@ export async function processStkCallback(
       .from(stkAttempts)
       .where(eq(stkAttempts.checkoutRequestId, cb.checkoutRequestId));
     if (!attempt) {
-      await recordOrphan(tx, raw, cb, result.outcome === "paid");
+      await recordOrphan(tx, raw, { ...cb, transactionAt }, result.outcome === "paid");
       await setOutcome(
         tx,
         rawId,
@@ -200,10 +210,18 @@ export async function processStkCallback(
         resultDesc: cb.resultDesc,
         receipt: cb.receipt,
         amountKes: cb.amountKes,
-        transactionAt: cb.transactionAt,
+        transactionAt,
+        // Null unless the callback carried a whole number: a masked one never replaces ours.
         phone: cb.phone,
       },
     });
+    if (result.outcome === "paid" && applied.decision.outcome !== "duplicate")
+      await noteCallbackGaps(tx, actor, {
+        raw,
+        cb,
+        attemptId: attempt.id,
+        paymentId: attempt.paymentId,
+      });
     await setOutcome(
       tx,
       rawId,
@@ -247,6 +265,47 @@ export async function confirmHeldSuccess(
   return outcomes;
 }
 
+/**
+ * Says on the timeline what a success callback did not carry (2026 Daraja): no TransactionDate (the
+ * arrival time stands in), a masked or missing phone number (the number we prompted stays on record).
+ * Also marks the receipt with the kind of number its callback carried.
+ */
+async function noteCallbackGaps(
+  tx: Db,
+  actor: EventActor,
+  input: { raw: RawCallback; cb: StkCallback; attemptId: string; paymentId: string },
+) {
+  const { raw, cb } = input;
+  if (cb.receipt)
+    await tx
+      .update(receipts)
+      .set({ phoneKind: cb.phoneKind })
+      .where(and(eq(receipts.receipt, cb.receipt), isNull(receipts.phoneKind)));
+  const gaps: string[] = [];
+  if (!cb.transactionAt)
+    gaps.push(
+      `it carried no TransactionDate, so the time it arrived (${formatEat(raw.receivedAt)}) stands in for when the customer paid`,
+    );
+  if (cb.phoneKind !== "full")
+    gaps.push(
+      cb.phoneKind === "masked"
+        ? "its phone number was masked, so the number the prompt was sent to stays on record and the masked one is not used to match anything"
+        : "it carried no phone number, so the number the prompt was sent to stays on record",
+    );
+  if (!gaps.length) return;
+  await addPaymentEvent(tx, actor, {
+    paymentId: input.paymentId,
+    attemptId: input.attemptId,
+    rawCallbackId: raw.id,
+    type: "callback_note",
+    summary: `Callback note: ${gaps.join("; ")}.`,
+    data: {
+      phoneKind: cb.phoneKind,
+      transactionAt: cb.transactionAt ? "callback" : "arrival",
+    },
+  });
+}
+
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
   if (success && cb.receipt && cb.amountKes !== null) {
     // The money is real even if we cannot place it yet: one receipt row, owned by no payment.
@@ -256,6 +315,7 @@ async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: 
         receipt: cb.receipt,
         amountKes: cb.amountKes,
         phone: cb.phone,
+        phoneKind: cb.phoneKind,
         transactionAt: cb.transactionAt,
         firstSource: "stk_callback",
         seenInCallback: true,

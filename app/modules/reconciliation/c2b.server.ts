@@ -109,6 +109,7 @@ export async function processC2bConfirmation(
     // Daraja retries and STK's own confirmation of the same receipt may arrive together.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${c.transId}))`);
     const now = ctx.now();
+    await tx.update(rawCallbacks).set({ phoneKind: c.phoneKind }).where(eq(rawCallbacks.id, rawId));
     const witness = {
       billRefRaw: c.billRefRaw,
       billRefNorm: c.billRefNorm,
@@ -121,7 +122,8 @@ export async function processC2bConfirmation(
       .values({
         receipt: c.transId,
         amountKes: c.amountKes,
-        phone: c.msisdn.plain ?? null,
+        phone: c.phone,
+        phoneKind: c.phoneKind,
         transactionAt: c.transactionAt,
         firstSource: "c2b",
         seenInC2b: true,
