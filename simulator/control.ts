@@ -12,6 +12,7 @@ import { TEST_NUMBERS } from "./outcomes";
 import { promptView, snapshot } from "./snapshot";
 import type { Scenario } from "./scenario-format";
 import { loadLibrary } from "./scenario-library";
+import { handleSelfTestState } from "./self-test-page";
 
 export interface ControlHooks {
   /** Clears state (and, when asked, config back to the start-up options). */
@@ -248,6 +249,7 @@ export const CONTROL_ROUTES: Array<{ method: string; pattern: RegExp; run: Contr
   { method: "POST", pattern: /^\/__sim\/scenarios$/, run: armScenarios },
   { method: "GET", pattern: /^\/__sim\/scenarios$/, run: listScenarios },
   { method: "POST", pattern: /^\/__sim\/expire-tokens$/, run: expireTokens },
+  { method: "GET", pattern: /^\/__sim\/selftest$/, run: handleSelfTestState },
   { method: "GET", pattern: /^\/__sim\/requests$/, run: requests },
   { method: "POST", pattern: /^\/__sim\/transactions$/, run: transactions },
   { method: "GET", pattern: /^\/__sim\/outcomes$/, run: outcomes },
