@@ -43,7 +43,7 @@ function page(sim: Sim, scenarios: { name: string; title: string }[], note = "")
       ? `<p>Running against ${escapeHtml(run.appUrl)}: ${run.results.length} of ${run.total} scenarios done…</p>`
       : run.error
         ? `<p class="failed">The self-test could not run: ${escapeHtml(run.error)}</p>`
-        : `<p>Against ${escapeHtml(run.appUrl)} (started ${escapeHtml(run.startedAt)}): <span class="passed">${run.report?.passed} passed</span>, <span class="failed">${run.report?.failed} failed</span>, ${run.report?.skipped} skipped.</p>`;
+        : `<p id="summary">Against ${escapeHtml(run.appUrl)} (started ${escapeHtml(run.startedAt)}): <span class="passed">${run.report?.passed} passed</span>, <span class="failed">${run.report?.failed} failed</span>, ${run.report?.skipped} skipped.</p>`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Simulator self-test</title>
 ${run?.running ? '<meta http-equiv="refresh" content="2">' : ""}<style>${STYLE}</style></head><body><main>
 <h1>Self-test: your app against every named scenario</h1>
@@ -55,10 +55,11 @@ ${note ? `<p class="failed">${escapeHtml(note)}</p>` : ""}
 <form method="post" action="/selftest">
 <label for="app">App address</label><input id="app" name="app" required placeholder="http://127.0.0.1:3000" value="${escapeHtml(run?.appUrl ?? "")}">
 <label for="key">API key</label><input id="key" name="apiKey" type="password" required autocomplete="off">
+<label for="only">Only these scenarios (comma-separated names; empty = all)</label><input id="only" name="only" placeholder="paid-masked-phone, late-success">
 <button type="submit"${run?.running ? " disabled" : ""}>Run ${scenarios.length} scenarios</button>
 </form>
 ${status}
-<table><thead><tr><th>result</th><th>scenario</th><th>expected</th><th>what the app did</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>result</th><th>scenario</th><th>expected</th><th>what the app did</th><th>time</th></tr></thead><tbody id="results">${rows}</tbody></table>
 </main></body></html>`;
 }
 
@@ -75,10 +76,17 @@ export async function handleSelfTestPage(sim: Sim, ex: Exchange): Promise<void> 
       ex.res,
       page(sim, scenarios, "Give the app's address (http://…) and an API key."),
     );
+  const only = (form.get("only") ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const chosen = only.length ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+  if (!chosen.length)
+    return sendHtml(ex.res, page(sim, scenarios, `No scenario is called ${only.join(", ")}.`));
   if (sim.selfTest?.running)
     return sendHtml(ex.res, page(sim, scenarios, "A self-test is already running."));
   const host = ex.req.headers.host ?? "127.0.0.1";
-  startRun(sim, { appUrl, apiKey, simulatorUrl: `http://${host}`, scenarios });
+  startRun(sim, { appUrl, apiKey, simulatorUrl: `http://${host}`, scenarios: chosen });
   ex.res.writeHead(303, { Location: "/selftest" }).end();
 }
 
