@@ -65,6 +65,7 @@ describe("parseStkCallback: SPEC §4.1 bodies", () => {
       receipt: null,
       transactionAt: null,
       phone: null,
+      phoneKind: "absent",
     });
   });
 
