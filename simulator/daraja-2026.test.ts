@@ -1,4 +1,4 @@
-// The 2026 Daraja behaviours (docs/daraja.md, "2026 updates"), over real HTTP: masked or absent
+// The 2026 Daraja behaviours (docs/daraja.md: "STK callback body", "Query answers", "Polling"), over real HTTP: masked or absent
 // payer numbers, a query asked too early, the SpikeArrest budget, callback shape variants, and HTML
 // gateway pages with HTTP 200.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

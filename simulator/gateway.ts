@@ -1,4 +1,4 @@
-// What the API gateway in front of Daraja answers on its own (docs/daraja.md, "2026 updates"): an
+// What the API gateway in front of Daraja answers on its own (docs/daraja.md, "Daraja errors", "Polling"): an
 // HTML page with HTTP 200 when something behind it is down, and Apigee's SpikeArrest fault with
 // HTTP 429 when a client asks too often.
 import type { ServerResponse } from "node:http";

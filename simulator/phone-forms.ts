@@ -1,6 +1,6 @@
 // How a payer's number appears in what Daraja sends the merchant. From March 2026 STK callbacks carry
 // it masked (`0722000***`, `254708***430`) or not at all, and C2B confirmations have been masked or
-// hashed for years (docs/daraja.md, "2026 updates"). A run-wide form and per-number forms are
+// hashed for years (docs/daraja.md, "STK callback body", "C2B confirmation"). A run-wide form and per-number forms are
 // configurable (`POST /__sim/config {phoneForm, phoneFormByNumber}`), so one test number can be
 // masked while the others stay full.
 import type { SimConfig } from "./options";

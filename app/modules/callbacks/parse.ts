@@ -8,7 +8,7 @@ import { normalizeKenyanPhone } from "../daraja/phone";
 
 /**
  * Which kind of payer number a callback carried. From March 2026 Daraja masks it (`0722000***`,
- * `254708***430`) or leaves it out (docs/daraja.md): only a whole number is `full`.
+ * `254708***430`) or leaves it out (docs/daraja.md, "STK callback body"): only a whole number is `full`.
  */
 export type PhoneKind = "full" | "masked" | "absent";
 
