@@ -310,14 +310,21 @@ export const receipts = pgTable(
     msisdnKind: text("msisdn_kind"),
     payerName: text("payer_name"),
     reversedByReceipt: text("reversed_by_receipt"),
+    /** Which kind of payer number the first callback about it carried (full/masked/absent). */
+    phoneKind: text("phone_kind").$type<PhoneKind>(),
     createdAt: createdAt(),
   },
   (t) => [
     check("receipts_amount_check", sql`${t.amountKes} >= 0`),
+    check("receipts_phone_kind_check", sql`${t.phoneKind} in ('full', 'masked', 'absent')`),
     index("receipts_payment_idx").on(t.paymentId),
     index("receipts_bill_ref_idx").on(t.billRefNorm),
   ],
 );
+
+/** A payer number as a callback carried it: whole, masked (or hashed), or not at all. */
+export const PHONE_KINDS = ["full", "masked", "absent"] as const;
+export type PhoneKind = (typeof PHONE_KINDS)[number];
 
 export const CALLBACK_OUTCOMES = [
   "received",
@@ -350,8 +357,11 @@ export const rawCallbacks = pgTable(
     receipt: text("receipt"),
     attemptId: uuid("attempt_id"),
     paymentId: uuid("payment_id"),
+    /** Which kind of payer number the body carried (full/masked/absent); null if unread. */
+    phoneKind: text("phone_kind").$type<PhoneKind>(),
   },
   (t) => [
+    check("raw_callbacks_phone_kind_check", sql`${t.phoneKind} in ('full', 'masked', 'absent')`),
     index("raw_callbacks_received_idx").on(t.receivedAt, t.id),
     index("raw_callbacks_outcome_idx").on(t.outcome, t.receivedAt),
     index("raw_callbacks_checkout_idx").on(t.checkoutRequestId),

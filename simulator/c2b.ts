@@ -12,6 +12,13 @@ import { makeMerchantRequestId } from "./ids";
 import { uniqueReceipt } from "./prompts";
 import type { Delivery } from "./state";
 import { checkShortcode } from "./validation";
+import { phoneFormFor, showPhone, type PhoneForm } from "./phone-forms";
+
+function defaultFormat(sim: Sim, msisdn: string, version: "v1" | "v2"): MsisdnFormat {
+  const configured: PhoneForm = phoneFormFor(sim.config, msisdn);
+  if (configured !== "full") return configured;
+  return version === "v1" ? "hashed" : "masked";
+}
 
 // Documented as forbidden in C2B URLs, in any case (docs/daraja.md#c2b-registration).
 const FORBIDDEN_URL_WORDS = /m-?pesa|safaricom|exe|exec|cmd|sql|query/i;
@@ -53,21 +60,27 @@ export const handleRegisterUrl =
     });
   };
 
-export type MsisdnFormat = "plain" | "masked" | "hashed";
+export type MsisdnFormat =
+  "plain" | "masked" | "hashed" | "masked_tail" | "masked_middle" | "absent";
 
 export interface C2bConfirmInput {
   transId?: string;
   amount: number;
   billRefNumber: string;
   msisdn?: string;
-  /** Defaults to the registered version's format: v1 hashed, v2 masked
-   * (docs/daraja.md#c2b-confirmation). */
+  /**
+   * Defaults to the number's configured phone form (phoneFormByNumber, or phoneForm when that is
+   * not "full"), else to the registered version's format: v1 hashed, v2 masked
+   * (docs/daraja.md#c2b-confirmation).
+   */
   msisdnFormat?: MsisdnFormat;
   shortCode?: string;
   firstName?: string;
 }
 
-export function formatMsisdn(msisdn: string, format: MsisdnFormat): string {
+export function formatMsisdn(msisdn: string, format: MsisdnFormat): string | null {
+  if (format === "masked_tail" || format === "masked_middle" || format === "absent")
+    return showPhone(msisdn, format);
   if (format === "masked") return `${msisdn.slice(0, 4)} ***** ${msisdn.slice(-3)}`;
   if (format === "hashed") return createHash("sha256").update(msisdn).digest("hex");
   return msisdn;
@@ -82,8 +95,10 @@ export async function sendC2bConfirmation(
   if (!registration) return null;
   const now = sim.now();
   sim.state.orgBalance += input.amount;
-  const format = input.msisdnFormat ?? (registration.version === "v1" ? "hashed" : "masked");
-  const payload = {
+  const msisdn = input.msisdn ?? "254708000001";
+  const format = input.msisdnFormat ?? defaultFormat(sim, msisdn, registration.version);
+  const shown = formatMsisdn(msisdn, format);
+  const payload: Record<string, string> = {
     TransactionType: shortCode === sim.creds.tillNumber ? "Buy Goods" : "Pay Bill",
     TransID: input.transId ?? uniqueReceipt(sim, now),
     TransTime: eatTimestamp(now),
@@ -93,11 +108,13 @@ export async function sendC2bConfirmation(
     InvoiceNumber: "",
     OrgAccountBalance: sim.state.orgBalance.toFixed(2),
     ThirdPartyTransID: "",
-    MSISDN: formatMsisdn(input.msisdn ?? "254708000001", format),
+    MSISDN: shown ?? "",
     FirstName: input.firstName ?? "JOHN",
     MiddleName: "",
     LastName: "",
   };
+  // "absent": the field is left out altogether.
+  if (shown === null) delete payload.MSISDN;
   const delivery = await deliver(sim, {
     kind: "c2b_confirmation",
     checkoutRequestId: null,

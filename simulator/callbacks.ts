@@ -4,7 +4,9 @@
 // the control API; a failed delivery is recorded, never thrown.
 import { eatTimestamp } from "./clock";
 import type { Sim } from "./context";
+import { DOCUMENTED_SHAPE, type CallbackShape } from "./options";
 import type { StkResult } from "./outcomes";
+import { phoneFormFor, showPhone, type PhoneForm } from "./phone-forms";
 import { appendCapped, type Delivery, type Prompt } from "./state";
 
 interface CallbackItem {
@@ -24,8 +26,32 @@ export interface StkCallbackBody {
   };
 }
 
-/** Success carries CallbackMetadata (Balance without a Value, as in real traffic); failure has none. */
-export function stkCallbackBody(prompt: Prompt, result: StkResult): StkCallbackBody {
+/** How one callback is written: the run's shape and the payer number's form. */
+export interface CallbackStyle {
+  shape: CallbackShape;
+  phoneForm: PhoneForm;
+  /** Added to the amount actually paid (scenarios: a callback that disagrees with the truth). */
+  amountDelta?: number;
+}
+
+export const documentedStyle: CallbackStyle = { shape: DOCUMENTED_SHAPE, phoneForm: "full" };
+
+/** The style the current config gives callbacks about this prompt. */
+export function callbackStyle(sim: Sim, prompt: Prompt): CallbackStyle {
+  return { shape: sim.config.callbackShape, phoneForm: phoneFormFor(sim.config, prompt.phone) };
+}
+
+/**
+ * Success carries CallbackMetadata (Balance without a Value, as in real traffic); failure has none.
+ * The documented style is docs/daraja.md#stk-callback-body's: Amount, receipt, Balance,
+ * TransactionDate, PhoneNumber, as numbers. Other styles are the 2026 variants: string values, a
+ * reversed order, no TransactionDate, a masked or missing PhoneNumber.
+ */
+export function stkCallbackBody(
+  prompt: Prompt,
+  result: StkResult,
+  style: CallbackStyle = documentedStyle,
+): StkCallbackBody {
   const stkCallback: StkCallbackBody["Body"]["stkCallback"] = {
     MerchantRequestID: prompt.merchantRequestId,
     CheckoutRequestID: prompt.checkoutRequestId,
@@ -33,15 +59,29 @@ export function stkCallbackBody(prompt: Prompt, result: StkResult): StkCallbackB
     ResultDesc: result.desc,
   };
   if (result.code === 0 && prompt.receipt !== null && prompt.resolvedAt !== null) {
-    stkCallback.CallbackMetadata = {
-      Item: [
-        { Name: "Amount", Value: prompt.paidAmount ?? prompt.amount },
-        { Name: "MpesaReceiptNumber", Value: prompt.receipt },
-        { Name: "Balance" },
-        { Name: "TransactionDate", Value: Number(eatTimestamp(prompt.resolvedAt)) },
-        { Name: "PhoneNumber", Value: Number(prompt.phone) },
-      ],
-    };
+    const { shape } = style;
+    const typed = (value: string, as: "number" | "string") =>
+      as === "number" ? Number(value) : value;
+    const amount = (prompt.paidAmount ?? prompt.amount) + (style.amountDelta ?? 0);
+    const items: CallbackItem[] = [
+      { Name: "Amount", Value: typed(String(amount), shape.amount) },
+      { Name: "MpesaReceiptNumber", Value: prompt.receipt },
+      { Name: "Balance" },
+    ];
+    if (shape.transactionDate !== "absent")
+      items.push({
+        Name: "TransactionDate",
+        Value: typed(eatTimestamp(prompt.resolvedAt), shape.transactionDate),
+      });
+    const shown = showPhone(prompt.phone, style.phoneForm);
+    // A masked number cannot be a JSON number; only the full one follows the shape's type.
+    if (shown !== null)
+      items.push({
+        Name: "PhoneNumber",
+        Value: style.phoneForm === "full" ? typed(shown, shape.phone) : shown,
+      });
+    if (shape.itemOrder === "reversed") items.reverse();
+    stkCallback.CallbackMetadata = { Item: items };
   }
   return { Body: { stkCallback } };
 }

@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Rng } from "./ids";
 import type { Credentials, SimConfig, SimulatorLogger } from "./options";
+import type { Scenario } from "./scenario-format";
+import type { SelfTestRun } from "./self-test-page";
 import type { RequestLogEntry, SimState } from "./state";
 
 export interface Timers {
@@ -18,6 +20,10 @@ export interface Sim {
   log: SimulatorLogger;
   fetch: typeof fetch;
   timers: Timers;
+  /** Where named scenarios come from (scenario-library.ts). */
+  library: { dir: string | null; extra: Scenario[] };
+  /** The current or last self-test run (self-test-page.ts). */
+  selfTest: SelfTestRun | null;
   /** Aborted on close so in-flight callback deliveries do not outlive the simulator. */
   deliveries: AbortController;
 }

@@ -3,13 +3,16 @@
 import type { z } from "zod";
 import { createBulkTransactions } from "./bulk";
 import { sendC2bConfirmation } from "./c2b";
-import { deliver, stkCallbackBody } from "./callbacks";
+import { callbackStyle, deliver, stkCallbackBody } from "./callbacks";
 import type { Exchange, Sim } from "./context";
 import * as schemas from "./control-schemas";
 import { sendControlError, sendJson } from "./http-io";
 import { actOnHandset, handsetView, normalisePhone, type HandsetAction } from "./handset";
 import { TEST_NUMBERS } from "./outcomes";
 import { promptView, snapshot } from "./snapshot";
+import type { Scenario } from "./scenario-format";
+import { loadLibrary } from "./scenario-library";
+import { handleSelfTestState } from "./self-test-page";
 
 export interface ControlHooks {
   /** Clears state (and, when asked, config back to the start-up options). */
@@ -48,9 +51,23 @@ const reset: ControlHandler = (sim, ex, hooks) => {
 const config: ControlHandler = (sim, ex) => {
   const input = parse(schemas.ConfigSchema, ex);
   if (!input) return;
-  const { clock, ...rest } = input;
+  const { clock, phoneFormByNumber, callbackShape, ...rest } = input;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   sim.config = { ...sim.config, ...defined };
+  if (phoneFormByNumber) {
+    const merged = { ...sim.config.phoneFormByNumber };
+    for (const [phone, form] of Object.entries(phoneFormByNumber)) {
+      if (form === null) delete merged[phone];
+      else merged[phone] = form;
+    }
+    sim.config.phoneFormByNumber = merged;
+  }
+  if (callbackShape) {
+    const set = Object.fromEntries(
+      Object.entries(callbackShape).filter(([, v]) => v !== undefined),
+    );
+    sim.config.callbackShape = { ...sim.config.callbackShape, ...set };
+  }
   if (clock !== undefined)
     sim.config.clock = { now: clock?.now ?? null, offsetMs: clock?.offsetMs ?? 0 };
   sendJson(ex.res, 200, { ok: true, config: sim.config, now: new Date(sim.now()).toISOString() });
@@ -75,6 +92,58 @@ const nextQuery: ControlHandler = (sim, ex) => {
   if (!input) return;
   for (let i = 0; i < (input.times ?? 1); i++) sim.state.next.queries.push(input.response);
   sendJson(ex.res, 200, { ok: true, queued: sim.state.next.queries.length });
+};
+
+const nextPush: ControlHandler = (sim, ex) => {
+  const input = parse(schemas.NextPushSchema, ex);
+  if (!input) return;
+  for (let i = 0; i < (input.times ?? 1); i++)
+    sim.state.next.pushes.push({ response: input.response, prompt: input.prompt ?? true });
+  sendJson(ex.res, 200, { ok: true, queued: sim.state.next.pushes.length });
+};
+
+/** Arms scenario scripts: given inline, or by name from the scenario library. */
+const armScenarios: ControlHandler = async (sim, ex) => {
+  const input = parse(schemas.ArmScenariosSchema, ex);
+  if (!input) return;
+  const armed: Scenario[] = [...(input.scenarios ?? [])];
+  if (input.scenario) armed.push(input.scenario);
+  if (input.names?.length || input.all) {
+    const library = await loadLibrary(sim);
+    if (!library.ok) return sendControlError(ex.res, 500, "bad_library", library.error);
+    const wanted = input.all ? library.scenarios : [];
+    for (const name of input.names ?? []) {
+      const found = library.scenarios.find((s) => s.name === name);
+      if (!found) return sendControlError(ex.res, 404, "unknown_scenario", `no scenario ${name}`);
+      wanted.push(found);
+    }
+    armed.push(...wanted);
+  }
+  const phones = new Set<string>();
+  for (const scenario of armed) {
+    if (phones.has(scenario.payment.phone))
+      return sendControlError(
+        ex.res,
+        400,
+        "phone_clash",
+        `two scenarios use ${scenario.payment.phone}; each needs its own number`,
+      );
+    phones.add(scenario.payment.phone);
+  }
+  for (const scenario of armed) sim.state.scripts.set(scenario.payment.phone, scenario.script);
+  sendJson(ex.res, 200, {
+    ok: true,
+    armed: armed.map((s) => ({ name: s.name, phone: s.payment.phone })),
+  });
+};
+
+const listScenarios: ControlHandler = async (sim, ex) => {
+  const library = await loadLibrary(sim);
+  if (!library.ok) return sendControlError(ex.res, 500, "bad_library", library.error);
+  sendJson(ex.res, 200, {
+    scenarios: library.scenarios,
+    armed: [...sim.state.scripts.keys()],
+  });
 };
 
 const expireTokens: ControlHandler = (sim, ex) => {
@@ -158,7 +227,7 @@ const resend: ControlHandler = async (sim, ex) => {
       "the prompt has no result or no CallBackURL",
     );
   }
-  const body = stkCallbackBody(prompt, prompt.result);
+  const body = stkCallbackBody(prompt, prompt.result, callbackStyle(sim, prompt));
   const delivery = await deliver(sim, {
     kind: "stk_callback",
     checkoutRequestId: prompt.checkoutRequestId,
@@ -176,7 +245,11 @@ export const CONTROL_ROUTES: Array<{ method: string; pattern: RegExp; run: Contr
   { method: "POST", pattern: /^\/__sim\/next-outcome$/, run: nextOutcome },
   { method: "POST", pattern: /^\/__sim\/next-callback$/, run: nextCallback },
   { method: "POST", pattern: /^\/__sim\/next-query$/, run: nextQuery },
+  { method: "POST", pattern: /^\/__sim\/next-push$/, run: nextPush },
+  { method: "POST", pattern: /^\/__sim\/scenarios$/, run: armScenarios },
+  { method: "GET", pattern: /^\/__sim\/scenarios$/, run: listScenarios },
   { method: "POST", pattern: /^\/__sim\/expire-tokens$/, run: expireTokens },
+  { method: "GET", pattern: /^\/__sim\/selftest$/, run: handleSelfTestState },
   { method: "GET", pattern: /^\/__sim\/requests$/, run: requests },
   { method: "POST", pattern: /^\/__sim\/transactions$/, run: transactions },
   { method: "GET", pattern: /^\/__sim\/outcomes$/, run: outcomes },

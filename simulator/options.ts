@@ -2,6 +2,8 @@
 // control API (`POST /__sim/config`) can change later.
 import { randomUUID } from "node:crypto";
 import type { ClockSetting } from "./clock";
+import type { PhoneForm } from "./phone-forms";
+import type { Scenario } from "./scenario-format";
 
 export interface SimulatorLogger {
   info(message: string, data?: Record<string, unknown>): void;
@@ -23,6 +25,15 @@ export interface SimulatorOptions {
   callbackTimeoutMs?: number;
   enforceSubscriberLock?: boolean;
   enforceRuleLimit?: boolean;
+  phoneForm?: PhoneForm;
+  phoneFormByNumber?: Record<string, PhoneForm>;
+  earlyQueryMs?: number;
+  queryBudget?: QueryBudget | null;
+  callbackShape?: Partial<CallbackShape>;
+  /** Folder of named scenarios (*.json); default simulator/scenarios. null = none. */
+  scenarioDir?: string | null;
+  /** More named scenarios (e.g. from `--scenario FILE`); they win over a folder file of the same name. */
+  scenarios?: Scenario[];
   /** Same seed → same tokens, IDs and receipts (given the same clock). */
   seed?: string | number;
   /** Shorthand for a fixed seed when no `seed` is given. */
@@ -40,6 +51,28 @@ export interface Credentials {
   merchantName: string;
 }
 
+/** An Apigee SpikeArrest on STK Query: `limit` per `windowMs`, at most `burst` at once (HTTP 429). */
+export interface QueryBudget {
+  limit: number;
+  windowMs: number;
+  burst: number;
+}
+
+/** How success callbacks are written: value types, item order, and whether TransactionDate is there. */
+export interface CallbackShape {
+  amount: "number" | "string";
+  transactionDate: "number" | "string" | "absent";
+  phone: "number" | "string";
+  itemOrder: "documented" | "reversed";
+}
+
+export const DOCUMENTED_SHAPE: CallbackShape = {
+  amount: "number",
+  transactionDate: "number",
+  phone: "number",
+  itemOrder: "documented",
+};
+
 export interface SimConfig {
   latencyMs: number;
   /** null means 5× latencyMs, worked out when the late callback is scheduled. */
@@ -50,6 +83,13 @@ export interface SimConfig {
   callbackTimeoutMs: number;
   enforceSubscriberLock: boolean;
   enforceRuleLimit: boolean;
+  /** How STK callbacks and C2B confirmations show the payer's number (phone-forms.ts). */
+  phoneForm: PhoneForm;
+  phoneFormByNumber: Record<string, PhoneForm>;
+  /** A query this soon after the push answers 400 `Invalid CheckoutRequestID`, and 4999 after it while pending. 0 = off. */
+  earlyQueryMs: number;
+  queryBudget: QueryBudget | null;
+  callbackShape: CallbackShape;
   clock: ClockSetting;
 }
 
@@ -79,6 +119,11 @@ export function resolveConfig(o: SimulatorOptions): SimConfig {
     callbackTimeoutMs: o.callbackTimeoutMs ?? 10_000,
     enforceSubscriberLock: o.enforceSubscriberLock ?? true,
     enforceRuleLimit: o.enforceRuleLimit ?? true,
+    phoneForm: o.phoneForm ?? "full",
+    phoneFormByNumber: { ...o.phoneFormByNumber },
+    earlyQueryMs: o.earlyQueryMs ?? 0,
+    queryBudget: o.queryBudget ?? null,
+    callbackShape: { ...DOCUMENTED_SHAPE, ...o.callbackShape },
     clock: { now: null, offsetMs: 0 },
   };
 }

@@ -41,6 +41,7 @@ export const OUTCOME_NAMES = [
   "handset",
   "rule_limited",
   "product_mismatch",
+  "scripted",
 ] as const;
 
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
@@ -87,6 +88,8 @@ export const OUTCOMES: Record<OutcomeName, OutcomeSpec> = {
   handset: scheduled(null, { settles: "on_handset" }),
   rule_limited: scheduled(RESULTS.ruleLimited),
   product_mismatch: scheduled(RESULTS.productMismatch),
+  // A scenario script (script.ts) drives the prompt; forced without one it never settles.
+  scripted: scheduled(null, { settles: "never", callbacks: "none" }),
 };
 
 /** Outcome → its test MSISDN, for tests that think in behaviours rather than numbers. */

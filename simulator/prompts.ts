@@ -1,6 +1,11 @@
 // The life of one STK prompt: opened by a push (or in bulk), settled by its outcome's schedule or
 // by the virtual handset, and announced by callbacks. The only code that interprets OUTCOMES.
-import { sendStkCallbacks, stkCallbackBody, type StkCallbackBody } from "./callbacks";
+import {
+  callbackStyle,
+  sendStkCallbacks,
+  stkCallbackBody,
+  type StkCallbackBody,
+} from "./callbacks";
 import type { Sim } from "./context";
 import { makeCheckoutRequestId, makeMerchantRequestId, makeReceipt } from "./ids";
 import { OUTCOMES, RESULTS, type OutcomeName, type StkResult } from "./outcomes";
@@ -32,6 +37,8 @@ export function openPrompt(sim: Sim, input: PromptInput): Prompt {
     handsetDeadline: null,
     callbacksSent: 0,
     callbacksDropped: 0,
+    script: null,
+    scriptedQueries: [],
   };
   sim.state.prompts.set(prompt.checkoutRequestId, prompt);
   if (input.source === "push") {
@@ -76,17 +83,20 @@ function settleByOutcome(sim: Sim, prompt: Prompt): void {
     const lateDelay = sim.config.lateDelayMs ?? sim.config.latencyMs * 5;
     sim.timers.after(lateDelay, () => {
       recordResult(sim, prompt, RESULTS.paid);
-      void sendStkCallbacks(sim, prompt, [stkCallbackBody(prompt, RESULTS.paid)]);
+      void sendStkCallbacks(sim, prompt, [
+        stkCallbackBody(prompt, RESULTS.paid, callbackStyle(sim, prompt)),
+      ]);
     });
     return;
   }
   recordResult(sim, prompt, spec.result);
-  const body = stkCallbackBody(prompt, spec.result);
+  const style = callbackStyle(sim, prompt);
+  const body = stkCallbackBody(prompt, spec.result, style);
   const plans: Record<typeof spec.callbacks, StkCallbackBody[]> = {
     once: [body],
     none: [],
     twice: [body, body],
-    then_conflict: [body, stkCallbackBody(prompt, RESULTS.cancelled)],
+    then_conflict: [body, stkCallbackBody(prompt, RESULTS.cancelled, style)],
   };
   void sendStkCallbacks(sim, prompt, plans[spec.callbacks]);
 }
@@ -95,7 +105,7 @@ function settleByOutcome(sim: Sim, prompt: Prompt): void {
 export function settleOnce(sim: Sim, prompt: Prompt, result: StkResult): boolean {
   if (prompt.status !== "pending") return false;
   recordResult(sim, prompt, result);
-  void sendStkCallbacks(sim, prompt, [stkCallbackBody(prompt, result)]);
+  void sendStkCallbacks(sim, prompt, [stkCallbackBody(prompt, result, callbackStyle(sim, prompt))]);
   return true;
 }
 

@@ -23,6 +23,8 @@ import { handleStkQuery } from "./query";
 import { snapshot, type SimSnapshot } from "./snapshot";
 import { appendCapped, createState, type RequestLogEntry } from "./state";
 import { handleStkPush } from "./stk";
+import { defaultScenarioDir } from "./scenario-library";
+import { handleSelfTestPage } from "./self-test-page";
 
 export interface Simulator {
   listen(port?: number, host?: string): Promise<{ url: string }>;
@@ -49,7 +51,7 @@ const DARAJA_ROUTES: Route[] = [
 ];
 
 const isControlPath = (path: string) => path.startsWith("/__sim/");
-const isPagePath = (path: string) => path === "/" || path === "/handset";
+const isPagePath = (path: string) => path === "/" || path === "/handset" || path === "/selftest";
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const seed = resolveSeed(options);
@@ -63,6 +65,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timers: createTimers(),
     deliveries: new AbortController(),
+    library: {
+      dir: options.scenarioDir === undefined ? defaultScenarioDir() : options.scenarioDir,
+      extra: options.scenarios ?? [],
+    },
+    selfTest: null,
   };
   const hooks: ControlHooks = {
     reset(restoreConfig) {
@@ -148,6 +155,8 @@ async function handle(
     }
     if (method === "GET" && path === "/handset")
       return sendHtml(res, renderHandsetPage(sim, url.searchParams.get("phone")));
+    if (path === "/selftest" && (method === "GET" || method === "POST"))
+      return await handleSelfTestPage(sim, ex);
     const candidates = routes.filter((r) => r.pattern.test(path));
     const route = candidates.find((r) => r.method === method);
     if (route) {

@@ -1,5 +1,6 @@
 // Everything the simulator remembers between requests. `createState` is also what reset uses.
 import type { OutcomeName, StkResult } from "./outcomes";
+import type { ScenarioScript } from "./scenario-format";
 
 export type PromptStatus = "pending" | "paid" | "failed";
 
@@ -26,6 +27,10 @@ export interface Prompt {
   handsetDeadline: number | null;
   callbacksSent: number;
   callbacksDropped: number;
+  /** Set when a scenario script drives this prompt instead of its outcome. */
+  script: ScenarioScript | null;
+  /** Scripted query answers not yet given, in order. */
+  scriptedQueries: string[];
 }
 
 export interface Delivery {
@@ -57,7 +62,19 @@ export interface C2bRegistration {
   at: string;
 }
 
-export type QueryOverride = "spike_arrest" | "quota" | "http_429" | "not_found" | "pending";
+export type QueryOverride =
+  | "spike_arrest"
+  | "quota"
+  | "http_429"
+  | "not_found"
+  | "pending"
+  | "pending_4999"
+  | "invalid_checkout_request"
+  | "html_200";
+export interface PushOverride {
+  response: "html_200";
+  prompt: boolean;
+}
 export type CallbackOverride = "drop" | "duplicate";
 
 export interface SimState {
@@ -72,7 +89,16 @@ export interface SimState {
   requests: RequestLogEntry[];
   registrations: Map<string, C2bRegistration>;
   orgBalance: number;
-  next: { outcomes: OutcomeName[]; callbacks: CallbackOverride[]; queries: QueryOverride[] };
+  next: {
+    outcomes: OutcomeName[];
+    callbacks: CallbackOverride[];
+    queries: QueryOverride[];
+    pushes: PushOverride[];
+  };
+  /** The SpikeArrest bucket (when config.queryBudget is set): tokens left, as of `at`. */
+  queryBucket: { tokens: number; at: number } | null;
+  /** Scenario scripts waiting for a push from their phone, and those already running. */
+  scripts: Map<string, ScenarioScript>;
 }
 
 /** Tokens survive a reset: they are credentials the app has cached, not test data. */
@@ -88,7 +114,9 @@ export function createState(tokens: Map<string, number> = new Map()): SimState {
     requests: [],
     registrations: new Map(),
     orgBalance: 0,
-    next: { outcomes: [], callbacks: [], queries: [] },
+    next: { outcomes: [], callbacks: [], queries: [], pushes: [] },
+    queryBucket: null,
+    scripts: new Map(),
   };
 }
 

@@ -8,6 +8,9 @@ import { sendJson } from "./http-io";
 import { OUTCOMES, outcomeForPhone, type OutcomeName } from "./outcomes";
 import { openPrompt, schedulePrompt } from "./prompts";
 import { isRuleLimited, isSubscriberLocked } from "./rules";
+import { sendGatewayHtml } from "./gateway";
+import { runScript } from "./script";
+import type { Prompt } from "./state";
 import { validateStkPush, type Merchant, type ValidPush } from "./validation";
 
 const ACCEPTED = "Success. Request accepted for processing";
@@ -25,6 +28,22 @@ export function handleStkPush(sim: Sim, ex: Exchange): void {
   const checked = validateStkPush(body, merchantOf(sim), sim.now());
   if (!checked.ok) return sendDarajaError(sim, ex, checked.error);
   const push = checked.value;
+
+  // A scenario script waiting for this phone decides everything about this push (script.ts).
+  const script = sim.state.scripts.get(push.phone);
+  if (script) {
+    sim.state.scripts.delete(push.phone);
+    if (script.push === "busy") return sendDarajaError(sim, ex, ERRORS.systemBusy);
+    if (script.push === "html_200_no_prompt") return sendGatewayHtml(ex.res);
+    const prompt = openPrompt(sim, { ...push, outcome: "scripted", source: "push" });
+    runScript(sim, prompt, script);
+    sim.state.counts.pushesAccepted++;
+    if (ex.entry) ex.entry.checkoutRequestId = prompt.checkoutRequestId;
+    if (script.push === "html_200") return sendGatewayHtml(ex.res);
+    return sendAccepted(ex, prompt);
+  }
+  const forcedPush = sim.state.next.pushes.shift();
+  if (forcedPush && !forcedPush.prompt) return sendGatewayHtml(ex.res);
 
   const forced = sim.state.next.outcomes[0];
   if (OUTCOMES[forced ?? outcomeForPhone(push.phone)].push === "busy") {
@@ -46,6 +65,12 @@ export function handleStkPush(sim: Sim, ex: Exchange): void {
     sim.timers.after(sim.config.hangMs, () => ex.req.socket.destroy());
     return;
   }
+  // HTTP 200 with the gateway's HTML page although M-Pesa took the request: the prompt still runs.
+  if (forcedPush) return sendGatewayHtml(ex.res);
+  sendAccepted(ex, prompt);
+}
+
+function sendAccepted(ex: Exchange, prompt: Prompt): void {
   sendJson(ex.res, 200, {
     MerchantRequestID: prompt.merchantRequestId,
     CheckoutRequestID: prompt.checkoutRequestId,

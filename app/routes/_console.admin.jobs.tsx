@@ -98,7 +98,7 @@ function RunsTable({ runs }: { runs: PollerRunView[] }) {
 }
 
 export default function JobsPage() {
-  const { due, runs, failures, settings, canRun } = useLoaderData<typeof loader>();
+  const { due, runs, failures, settings, budget, canRun } = useLoaderData<typeof loader>();
   const result = useActionData<FormOutcome>();
   const running = useNavigation().state === "submitting";
   const last = runs[0];
@@ -149,6 +149,20 @@ export default function JobsPage() {
           <dd>{settings.giveUpAfterS} s (then the payment is unknown and an exception opens)</dd>
           <dt>Rate limit</dt>
           <dd>{settings.maxQps} STK queries per second, shared by every instance</dd>
+          <dt>Query budget in use</dt>
+          <dd>
+            {budget.queriesLastMinute} STK queries in the last minute (of at most{" "}
+            {budget.maxQps * 60}); {budget.rateLimitedLastHour} refused by M-Pesa&apos;s rate limit
+            in the last hour.{" "}
+            {budget.pausedUntil ? (
+              <>
+                Paused until <EatTime at={budget.pausedUntil} />: M-Pesa asked us to slow down.
+              </>
+            ) : (
+              "Not paused."
+            )}{" "}
+            Oldest, then largest, pending payments are asked first.
+          </dd>
         </dl>
         <p className="muted small">
           Settings come from the environment (POLL_* variables); change them there and restart.

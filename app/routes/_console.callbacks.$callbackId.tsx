@@ -85,6 +85,16 @@ export default function CallbackPage() {
           <dd>
             <EatTime at={c.processedAt} />
           </dd>
+          <dt>Payer number</dt>
+          <dd>
+            {c.phoneKind === null
+              ? "—"
+              : ({
+                  full: "full number",
+                  masked: "masked (never used to match or replace a number)",
+                  absent: "none in the callback",
+                }[c.phoneKind] ?? c.phoneKind)}
+          </dd>
           <dt>Source</dt>
           <dd>
             {c.sourceIp ?? "unknown"} ·{" "}

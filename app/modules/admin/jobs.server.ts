@@ -1,8 +1,9 @@
 // The poller's page for admins: recent sweeps, what is due now, the sweeps that went wrong, and a
 // "run now" that goes through the poller's own sweep (payments/poller.server.ts,
 // docs/daraja.md#stk-query) and is recorded in the staff audit.
-import { desc, eq, gt, or } from "drizzle-orm";
-import { pollerRuns, type PollerRun } from "../../../db/schema";
+import { and, count, desc, eq, gt, gte, or } from "drizzle-orm";
+import { darajaCalls, pollerRuns, type PollerRun } from "../../../db/schema";
+import { getSweepBackoff } from "../payments/poll-rate.server";
 import type { AppContext } from "../../context.server";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import {
@@ -42,8 +43,43 @@ const toView = (r: PollerRun): PollerRunView => ({
   error: r.error,
 });
 
+/** The STK Query budget in use: what was spent in the last minute, refusals, and any pause now. */
+export type QueryBudgetView = {
+  maxQps: number;
+  queriesLastMinute: number;
+  rateLimitedLastHour: number;
+  pausedUntil: string | null;
+};
+
+async function getQueryBudget(ctx: AppContext): Promise<QueryBudgetView> {
+  const now = ctx.now().getTime();
+  const queries = (since: number, outcome?: string) =>
+    ctx.db
+      .select({ n: count() })
+      .from(darajaCalls)
+      .where(
+        and(
+          eq(darajaCalls.endpoint, "query"),
+          gte(darajaCalls.createdAt, new Date(since)),
+          outcome ? eq(darajaCalls.outcome, outcome) : undefined,
+        ),
+      )
+      .then(([row]) => Number(row.n));
+  const [queriesLastMinute, rateLimitedLastHour, pausedUntil] = await Promise.all([
+    queries(now - 60_000),
+    queries(now - 3_600_000, "rate_limited"),
+    getSweepBackoff(ctx.db, ctx.now()),
+  ]);
+  return {
+    maxQps: ctx.config.poller.maxQps,
+    queriesLastMinute,
+    rateLimitedLastHour,
+    pausedUntil: pausedUntil?.toISOString() ?? null,
+  };
+}
+
 export async function getPollerOverview(ctx: AppContext) {
-  const [runs, due, failures] = await Promise.all([
+  const [runs, due, failures, budget] = await Promise.all([
     listPollerRuns(ctx.db, 30),
     countDueAttempts(ctx),
     // Newest first down the started_at index, so a long history of good runs costs nothing.
@@ -53,9 +89,11 @@ export async function getPollerOverview(ctx: AppContext) {
       .where(or(eq(pollerRuns.status, "failed"), gt(pollerRuns.errors, 0)))
       .orderBy(desc(pollerRuns.startedAt))
       .limit(10),
+    getQueryBudget(ctx),
   ]);
   return {
     due,
+    budget,
     runs: runs.map(toView),
     failures: failures.map(toView),
     settings: ctx.config.poller,

@@ -13,6 +13,7 @@ import {
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
+import { formatEat } from "../../lib/time";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
 import { linkOrphanToLostPush, openException, resolveOpenCases } from "../ledger/cases.server";
@@ -94,7 +95,10 @@ export async function setOutcome(
   id: number,
   outcome: CallbackOutcome,
   fields: Partial<
-    Pick<RawCallback, "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId">
+    Pick<
+      RawCallback,
+      "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId" | "phoneKind"
+    >
   >,
   now: Date,
 ) {
@@ -125,7 +129,13 @@ export async function processStkCallback(
   }
   const cb = parsed.callback;
   const result = classifyStkResult(cb.resultCode);
-  const ids = { checkoutRequestId: cb.checkoutRequestId, receipt: cb.receipt };
+  const ids = {
+    checkoutRequestId: cb.checkoutRequestId,
+    receipt: cb.receipt,
+    phoneKind: cb.phoneKind,
+  };
+  // No TransactionDate (2026: sometimes missing): the time the callback arrived stands in for it.
+  const transactionAt = cb.transactionAt ?? raw.receivedAt;
 
   return ctx.db.transaction(async (tx) => {
     // Serialises with the push's own write of this CheckoutRequestID (initiate.server.ts): either we
@@ -137,7 +147,7 @@ export async function processStkCallback(
       .from(stkAttempts)
       .where(eq(stkAttempts.checkoutRequestId, cb.checkoutRequestId));
     if (!attempt) {
-      await recordOrphan(tx, raw, cb, result.outcome === "paid");
+      await recordOrphan(tx, raw, { ...cb, transactionAt }, result.outcome === "paid");
       await setOutcome(
         tx,
         rawId,
@@ -204,10 +214,19 @@ export async function processStkCallback(
         receipt: cb.receipt,
         amountKes: cb.amountKes,
         amountProblem: cb.amountProblem,
-        transactionAt: cb.transactionAt,
+        phoneKind: cb.phoneKind,
+        transactionAt,
+        // Null unless the callback carried a whole number: a masked one never replaces ours.
         phone: cb.phone,
       },
     });
+    if (result.outcome === "paid" && applied.decision.outcome !== "duplicate")
+      await noteCallbackGaps(tx, actor, {
+        raw,
+        cb,
+        attemptId: attempt.id,
+        paymentId: attempt.paymentId,
+      });
     await setOutcome(
       tx,
       rawId,
@@ -251,6 +270,42 @@ export async function confirmHeldSuccess(
   return outcomes;
 }
 
+/**
+ * Says on the timeline what a success callback did not carry (2026 Daraja): no TransactionDate (the
+ * arrival time stands in), a masked or missing phone number (the number we prompted stays on record).
+ * Also marks the receipt with the kind of number its callback carried.
+ */
+async function noteCallbackGaps(
+  tx: Db,
+  actor: EventActor,
+  input: { raw: RawCallback; cb: StkCallback; attemptId: string; paymentId: string },
+) {
+  const { raw, cb } = input;
+  const gaps: string[] = [];
+  if (!cb.transactionAt)
+    gaps.push(
+      `it carried no TransactionDate, so the time it arrived (${formatEat(raw.receivedAt)}) stands in for when the customer paid`,
+    );
+  if (cb.phoneKind !== "full")
+    gaps.push(
+      cb.phoneKind === "masked"
+        ? "its phone number was masked, so the number the prompt was sent to stays on record and the masked one is not used to match anything"
+        : "it carried no phone number, so the number the prompt was sent to stays on record",
+    );
+  if (!gaps.length) return;
+  await addPaymentEvent(tx, actor, {
+    paymentId: input.paymentId,
+    attemptId: input.attemptId,
+    rawCallbackId: raw.id,
+    type: "callback_note",
+    summary: `Callback note: ${gaps.join("; ")}.`,
+    data: {
+      phoneKind: cb.phoneKind,
+      transactionAt: cb.transactionAt ? "callback" : "arrival",
+    },
+  });
+}
+
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
   if (success && isWellFormedReceipt(cb.receipt) && cb.amountKes !== null) {
     // The money may be real even if we cannot place it yet: one receipt row, owned by no payment.
@@ -258,6 +313,7 @@ async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: 
       receipt: cb.receipt!,
       amountKes: cb.amountKes,
       phone: cb.phone,
+      phoneKind: cb.phoneKind,
       transactionAt: cb.transactionAt,
       source: "stk_callback",
     });

@@ -25,6 +25,7 @@ const PAID: StkCallback = {
   receipt: "TCE4XK2P7Q",
   transactionAt: new Date("2025-03-14T07:15:39.000Z"),
   phone: "254712345678",
+  phoneKind: "full",
 };
 
 /** A success body with the given raw JSON text for each item's Value (undefined = no Value key). */
@@ -65,6 +66,7 @@ describe("parseStkCallback: docs/daraja.md#stk-callback-body bodies", () => {
       receipt: null,
       transactionAt: null,
       phone: null,
+      phoneKind: "absent",
     });
   });
 
@@ -169,6 +171,35 @@ describe("parseStkCallback: tolerant fields", () => {
     [undefined, null],
   ])("PhoneNumber %s → %s", (value, phone) => {
     expect(parsed(successWith({ PhoneNumber: value })).phone).toBe(phone);
+  });
+
+  // 2026: Daraja masks the number (`0722000***`, `254708***430`) or leaves the item out; only a
+  // whole number may be used, and each callback says which kind it carried.
+  it.each<[string | undefined, string | null, string]>([
+    ["254712345678", "254712345678", "full"],
+    ['"0712345678"', "254712345678", "full"],
+    ['"0722000***"', null, "masked"],
+    ['"254708***430"', null, "masked"],
+    ['"2547 ***** 678"', null, "masked"],
+    ['"7132104d6aae9c3fac82095a42c2817952bca48e09d98d5bf4ac08218982fb90"', null, "masked"],
+    ['""', null, "absent"],
+    ["null", null, "absent"],
+    [undefined, null, "absent"],
+  ])("PhoneNumber %s is %s, a %s number", (value, phone, kind) => {
+    const cb = parsed(successWith({ PhoneNumber: value }));
+    expect({ phone: cb.phone, phoneKind: cb.phoneKind }).toEqual({ phone, phoneKind: kind });
+  });
+
+  it("reads a success with no PhoneNumber item and no TransactionDate item", () => {
+    const body = `{"Body":{"stkCallback":{"CheckoutRequestID":"ws_CO_1","ResultCode":"0","ResultDesc":"ok","CallbackMetadata":{"Item":[
+      {"Name":"Balance"},{"Name":"MpesaReceiptNumber","Value":"TCE4XK2P7Q"},{"Name":"Amount","Value":"1250"}]}}}}`;
+    expect(parsed(body)).toMatchObject({
+      amountKes: 1250,
+      receipt: "TCE4XK2P7Q",
+      transactionAt: null,
+      phone: null,
+      phoneKind: "absent",
+    });
   });
 
   it.each<[string, string]>([

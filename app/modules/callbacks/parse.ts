@@ -7,6 +7,12 @@ import { MIN_STK_AMOUNT_KES, parseKesAmount } from "../../lib/money";
 import { parseDarajaTimestamp } from "../../lib/time";
 import { normalizeKenyanPhone } from "../daraja/phone";
 
+/**
+ * Which kind of payer number a callback carried. From March 2026 Daraja masks it (`0722000***`,
+ * `254708***430`) or leaves it out (docs/daraja.md, "STK callback body"): only a whole number is `full`.
+ */
+export type PhoneKind = "full" | "masked" | "absent";
+
 export type StkCallback = {
   merchantRequestId: string | null;
   checkoutRequestId: string;
@@ -14,8 +20,11 @@ export type StkCallback = {
   resultDesc: string;
   amountKes: number | null;
   receipt: string | null;
+  /** Null when the callback has no (readable) TransactionDate; the caller falls back to arrival. */
   transactionAt: Date | null;
+  /** A whole normalised number only; null when masked or absent, so it can never overwrite or match. */
   phone: string | null;
+  phoneKind: PhoneKind;
   /** Why amountKes is null although the callback should have carried one. */
   amountProblem?: string;
 };
@@ -59,7 +68,7 @@ export function parseStkCallback(body: string): ParsedStkCallback {
     amountKes: null,
     receipt: scalar(item("MpesaReceiptNumber")),
     transactionAt: parseDarajaTimestamp(raw(item("TransactionDate"))),
-    phone: phoneOf(item("PhoneNumber")),
+    ...phoneOf(item("PhoneNumber")),
   };
   const amount = item("Amount");
   if (amount !== undefined) {
@@ -78,11 +87,14 @@ export function parseStkCallback(body: string): ParsedStkCallback {
 
 const refuse = (reason: string): ParsedStkCallback => ({ ok: false, reason });
 
-function phoneOf(value: Json | undefined): string | null {
+function phoneOf(value: Json | undefined): { phone: string | null; phoneKind: PhoneKind } {
   const text = scalar(value);
-  if (!text) return null;
+  if (!text) return { phone: null, phoneKind: "absent" };
   const phone = normalizeKenyanPhone(text);
-  return phone.ok ? phone.msisdn : null;
+  // Anything present but not a whole number (masked, hashed, garbled) is treated as masked.
+  return phone.ok
+    ? { phone: phone.msisdn, phoneKind: "full" }
+    : { phone: null, phoneKind: "masked" };
 }
 
 // ---- A small strict JSON reader (RFC 8259) that keeps number tokens as text. ----

@@ -23,6 +23,8 @@ export type CallbackView = {
   receipt: string | null;
   attemptId: string | null;
   paymentId: string | null;
+  /** Which kind of payer number the body carried: full, masked, absent; null if not read yet. */
+  phoneKind: string | null;
   body: string;
 };
 
@@ -43,6 +45,7 @@ export function toCallbackView(r: RawCallback): CallbackView {
     receipt: r.receipt,
     attemptId: r.attemptId,
     paymentId: r.paymentId,
+    phoneKind: r.phoneKind,
     // Shown as text; invalid UTF-8 becomes U+FFFD here while the stored bytes stay exact.
     body: Buffer.from(r.body).toString("utf8"),
   };

@@ -438,7 +438,31 @@ describe("classifyDarajaFailure", () => {
         kind: "unexpected",
         retryable: false,
         outcomeUnknown: true,
-        message: DARAJA_MESSAGES.pushUnknown,
+        message: DARAJA_MESSAGES.gatewayPagePush,
+      },
+    ],
+    [
+      "push 200 with a gateway HTML page (2026)",
+      "push",
+      200,
+      { unparsed: "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head></html>" },
+      {
+        kind: "unexpected",
+        retryable: false,
+        outcomeUnknown: true,
+        message: DARAJA_MESSAGES.gatewayPagePush,
+      },
+    ],
+    [
+      "query 200 with a gateway HTML page (2026)",
+      "query",
+      200,
+      "<html><body>Service Unavailable</body></html>",
+      {
+        kind: "unexpected",
+        retryable: true,
+        outcomeUnknown: false,
+        message: DARAJA_MESSAGES.gatewayPageQuery,
       },
     ],
     [
@@ -775,6 +799,12 @@ describe("classifyQueryResponse", () => {
     ],
     ["quota violation", 500, envelope("500.003.03", "Quota Violation"), { kind: "rate_limited" }],
     ["gateway 429", 429, "Too Many Requests", { kind: "rate_limited" }],
+    [
+      "2026: asked too early, 400 Invalid CheckoutRequestID is not yet known",
+      400,
+      envelope("400.002.02", "Bad Request - Invalid CheckoutRequestID"),
+      { kind: "processing", notYetKnown: true },
+    ],
   ])("%s", (_name, status, body, answer) => {
     expect(classifyQueryResponse(status, body)).toEqual(answer);
   });
@@ -803,9 +833,9 @@ describe("classifyQueryResponse", () => {
     ["a 200 with an empty ResultCode", 200, { ResultCode: " " }, "unexpected"],
     ["an empty 503", 503, "", "unexpected"],
     [
-      "an invalid CheckoutRequestID",
+      "another invalid field",
       400,
-      envelope("400.002.02", "Bad Request - Invalid CheckoutRequestID"),
+      envelope("400.002.02", "Bad Request - Invalid Timestamp"),
       "invalid_request",
     ],
   ])("turns %s into an error", (_name, status, body, kind) => {

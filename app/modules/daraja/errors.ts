@@ -81,6 +81,10 @@ export const DARAJA_MESSAGES = {
   pushTimeout:
     "M-Pesa did not answer in time; the prompt may still have reached the customer, so wait for the result before sending another",
   serverError: "M-Pesa had an internal error; try again in a few minutes",
+  gatewayPagePush:
+    "M-Pesa's gateway answered with a web page instead of a result; the prompt may still have reached the customer, so wait for the result before sending another",
+  gatewayPageQuery:
+    "M-Pesa's gateway answered with a web page instead of a result; we will ask again",
   unreachable: "Could not reach M-Pesa; try again in a few minutes",
   timeout: "M-Pesa did not answer in time; try again in a few minutes",
 } as const;
@@ -156,6 +160,17 @@ function readEnvelope(body: unknown): Envelope {
     errorMessage: text(record.errorMessage) ?? text(fault?.faultstring),
     requestId: text(record.requestId),
   };
+}
+
+/** A body that is an HTML page (readJson keeps non-JSON text as `{ unparsed }`). */
+function isHtmlPage(body: unknown): boolean {
+  const text =
+    typeof body === "string"
+      ? body
+      : typeof (body as { unparsed?: unknown } | null)?.unparsed === "string"
+        ? (body as { unparsed: string }).unparsed
+        : "";
+  return /^\s*(<!doctype html|<html)/i.test(text);
 }
 
 export function classifyDarajaFailure(
@@ -247,6 +262,11 @@ export function classifyDarajaFailure(
   } else if (httpStatus >= 400 && httpStatus < 500) {
     return make("unexpected", DARAJA_MESSAGES.developers, false);
   }
+  // An HTML page, whatever the status (2026: HTTP 200 with a gateway page happens): never a result.
+  if (isHtmlPage(body)) {
+    if (push) return make("unexpected", DARAJA_MESSAGES.gatewayPagePush, false, true);
+    if (endpoint === "query") return make("unexpected", DARAJA_MESSAGES.gatewayPageQuery, true);
+  }
   // 5xx (500.003.1001 "Internal Server Error", a gateway HTML page, an empty body) or an unusable
   // 200: on the push the request may have been accepted before the answer was lost
   // (docs/daraja.md#daraja-errors).
@@ -320,7 +340,11 @@ export type QueryAnswer =
       merchantRequestId?: string;
       checkoutRequestId?: string;
     }
-  | { kind: "processing" }
+  | {
+      kind: "processing";
+      /** 2026: Daraja answered 400 `Invalid CheckoutRequestID` for an ID it gave us — asked too early. */
+      notYetKnown?: true;
+    }
   | { kind: "not_found" }
   | { kind: "rate_limited" }
   | { kind: "error"; error: DarajaError };
@@ -350,5 +374,9 @@ export function classifyQueryResponse(httpStatus: number, body: unknown): QueryA
   if (code === "500.001.1001" && /transaction does not exist/i.test(said))
     return { kind: "not_found" };
   if (code === "500.003.02" || code === "500.003.03") return { kind: "rate_limited" };
+  // Asked too early, Daraja does not know its own CheckoutRequestID yet (2026 sandbox): the callers
+  // only ask about IDs Daraja gave us, so this is "not yet known", never "failed" or "not ours".
+  if (httpStatus === 400 && code === "400.002.02" && /invalid\s*checkoutrequestid/i.test(said))
+    return { kind: "processing", notYetKnown: true };
   return { kind: "error", error: classifyDarajaFailure("query", httpStatus, body) };
 }

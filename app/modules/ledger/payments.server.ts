@@ -10,6 +10,7 @@ import {
   type Payment,
   type ExceptionType,
   type PaymentStatus,
+  type PhoneKind,
   type StkAttempt,
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
@@ -30,6 +31,7 @@ export type StkEvidence = Evidence & {
   resultDesc: string;
   transactionAt?: Date | null;
   phone?: string | null;
+  phoneKind?: PhoneKind | null;
 };
 
 export type ApplyResult = {
@@ -148,6 +150,7 @@ export async function applyStkEvidence(
       paymentId: payment.id,
       attemptId: attempt.id,
       phone: evidence.phone ?? attempt.phone,
+      phoneKind: evidence.phoneKind ?? null,
       transactionAt: evidence.transactionAt ?? null,
       source: "stk_callback",
     });

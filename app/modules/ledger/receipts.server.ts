@@ -6,7 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import type { Db } from "../../../db/client";
-import { payments, receipts, type Payment, type Receipt } from "../../../db/schema";
+import { payments, receipts, type Payment, type PhoneKind, type Receipt } from "../../../db/schema";
 
 export type ReceiptSource = "stk_callback" | "c2b" | "statement" | "manual";
 
@@ -30,6 +30,8 @@ export type ReceiptFacts = {
   receipt: string;
   amountKes: number;
   phone?: string | null;
+  /** Whether the witness carried a whole phone number, a masked one or none. */
+  phoneKind?: PhoneKind | null;
   transactionAt?: Date | null;
   source: ReceiptSource;
   billRefRaw?: string | null;
@@ -65,6 +67,7 @@ export async function claimReceipt(
         paymentId: facts.paymentId,
         attemptId: facts.attemptId ?? null,
         phone: facts.phone ?? null,
+        phoneKind: facts.phoneKind ?? null,
         transactionAt: facts.transactionAt ?? null,
         firstSource: facts.source,
         billRefRaw: facts.billRefRaw ?? null,
@@ -82,6 +85,7 @@ export async function claimReceipt(
     .set({
       paymentId: facts.paymentId,
       attemptId: sql`coalesce(${receipts.attemptId}, ${facts.attemptId ?? null}::uuid)`,
+      phoneKind: sql`coalesce(${receipts.phoneKind}, ${facts.phoneKind ?? null})`,
       transactionAt: sql`coalesce(${receipts.transactionAt}, ${facts.transactionAt?.toISOString() ?? null}::timestamptz)`,
       ...seenFlags(facts.source),
     })
@@ -110,6 +114,7 @@ export async function recordUnassignedReceipt(
       receipt: facts.receipt,
       amountKes: facts.amountKes,
       phone: facts.phone ?? null,
+      phoneKind: facts.phoneKind ?? null,
       transactionAt: facts.transactionAt ?? null,
       firstSource: facts.source,
       billRefRaw: facts.billRefRaw ?? null,

@@ -53,7 +53,9 @@ export function describeAnswer(answer: QueryAnswer): string {
     case "final":
       return `${answer.resultCode} ${answer.resultDesc}`.trim().slice(0, 120);
     case "processing":
-      return "still processing";
+      return answer.notYetKnown
+        ? "not yet known to M-Pesa (400.002.02 Invalid CheckoutRequestID)"
+        : "still processing";
     case "not_found":
       return "not found";
     case "rate_limited":

@@ -87,11 +87,13 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
   const claimedUntil = new Date(now.getTime() + leaseMs(ctx, limit));
   const rows = await ctx.db.transaction(async (tx) => {
     // SKIP LOCKED: a row another instance is claiming right now is simply someone else's this time.
+    // Oldest first (closest to giving up), then largest: with a tight query budget (2026 sandbox:
+    // 5 per minute) the money most at risk is asked about first.
     const due = await tx
       .select({ id: stkAttempts.id })
       .from(stkAttempts)
       .where(and(lte(stkAttempts.nextPollAt, now), pollable(), claimFree(now)))
-      .orderBy(asc(stkAttempts.nextPollAt))
+      .orderBy(asc(stkAttempts.createdAt), desc(stkAttempts.amountKes), asc(stkAttempts.id))
       .limit(limit)
       .for("update", { skipLocked: true });
     if (!due.length) return [];
@@ -108,10 +110,11 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
         id: stkAttempts.id,
         paymentId: stkAttempts.paymentId,
         checkoutRequestId: stkAttempts.checkoutRequestId,
-        nextPollAt: stkAttempts.nextPollAt,
+        createdAt: stkAttempts.createdAt,
+        amountKes: stkAttempts.amountKes,
       });
   });
-  rows.sort((a, b) => (a.nextPollAt?.getTime() ?? 0) - (b.nextPollAt?.getTime() ?? 0));
+  rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || b.amountKes - a.amountKes);
   return rows.map((r) => ({
     id: r.id,
     paymentId: r.paymentId,

@@ -45,6 +45,8 @@ describe("parseC2bConfirmation", () => {
       billRefRaw: "Sample Transaction",
       billRefNorm: "SAMPLE TRANSACTION",
       msisdn: { kind: "masked", raw: "2547 ***** 126", maskedPrefix: "2547", maskedSuffix: "126" },
+      phone: null,
+      phoneKind: "masked",
       payerName: "NICHOLAS",
       businessShortCode: "600966",
       thirdPartyTransId: null,
@@ -72,6 +74,21 @@ describe("parseC2bConfirmation", () => {
   it("reads an absent MSISDN as unknown", () => {
     const { MSISDN: _, ...body } = OFFICIAL;
     expect(parsed(body).msisdn).toEqual({ kind: "unknown", raw: "" });
+  });
+
+  // Only a whole number becomes `phone`; every record says which kind of number it carried.
+  it.each([
+    ["254708374149", "254708374149", "full"],
+    ["0722000***", null, "masked"],
+    ["254708***430", null, "masked"],
+    ["2547 ***** 126", null, "masked"],
+    [HASH, null, "masked"],
+    ["", null, "absent"],
+    [undefined, null, "absent"],
+  ])("MSISDN %j gives phone %j, kind %s", (MSISDN, phone, phoneKind) => {
+    const { MSISDN: _, ...rest } = OFFICIAL;
+    const c = parsed(MSISDN === undefined ? rest : { ...rest, MSISDN });
+    expect({ phone: c.phone, phoneKind: c.phoneKind }).toEqual({ phone, phoneKind });
   });
 
   it("accepts the missing names real payloads have, and joins the ones present", () => {

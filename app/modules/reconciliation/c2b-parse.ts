@@ -27,6 +27,10 @@ export type C2bConfirmation = {
   billRefRaw: string;
   billRefNorm: string;
   msisdn: MsisdnWitness;
+  /** The payer's whole number when the confirmation carried one; null when masked, hashed or absent. */
+  phone: string | null;
+  /** full / masked (masked or hashed) / absent, as the raw callback log shows it. */
+  phoneKind: "full" | "masked" | "absent";
   payerName: string | null;
   businessShortCode: string;
   thirdPartyTransId: string | null;
@@ -91,6 +95,7 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   const businessShortCode = c.BusinessShortCode.trim();
   if (businessShortCode === "") return fail("BusinessShortCode is empty");
 
+  const msisdn = readMsisdnWitness(c.MSISDN);
   const payerName = [c.FirstName, c.MiddleName, c.LastName]
     .map((n) => n.trim())
     .filter(Boolean)
@@ -104,7 +109,9 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
       transactionType: c.TransactionType.trim(),
       billRefRaw: c.BillRefNumber,
       billRefNorm: normalizeBillRef(c.BillRefNumber),
-      msisdn: readMsisdnWitness(c.MSISDN),
+      msisdn,
+      phone: msisdn.kind === "plain" ? (msisdn.plain ?? null) : null,
+      phoneKind: phoneKindOf(msisdn),
       payerName: payerName || null,
       businessShortCode,
       thirdPartyTransId: orNull(c.ThirdPartyTransID),
@@ -112,6 +119,13 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
       orgAccountBalance: orNull(c.OrgAccountBalance),
     },
   };
+}
+
+/** The three-way kind shown on records: a witness with no readable digits at all is absent. */
+export function phoneKindOf(witness: MsisdnWitness): "full" | "masked" | "absent" {
+  if (witness.kind === "plain") return "full";
+  if (witness.raw.trim() === "") return "absent";
+  return "masked";
 }
 
 /** Customers type the account reference freely (`" inv 100 "`); matching compares this form, storage keeps raw. */

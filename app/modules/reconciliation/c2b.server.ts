@@ -113,6 +113,7 @@ export async function processC2bConfirmation(
     // (the receipt lock every receipt writer takes: ledger/receipts.server.ts)
     await lockReceipt(tx, c.transId);
     const now = ctx.now();
+    await tx.update(rawCallbacks).set({ phoneKind: c.phoneKind }).where(eq(rawCallbacks.id, rawId));
     const witness = {
       billRefRaw: c.billRefRaw,
       billRefNorm: c.billRefNorm,
@@ -125,7 +126,8 @@ export async function processC2bConfirmation(
       .values({
         receipt: c.transId,
         amountKes: c.amountKes,
-        phone: c.msisdn.plain ?? null,
+        phone: c.phone,
+        phoneKind: c.phoneKind,
         transactionAt: c.transactionAt,
         firstSource: "c2b",
         seenInC2b: true,
