@@ -85,6 +85,18 @@ export const loginAttempts = pgTable(
   ],
 );
 
+// Fixed-window counters shared by every instance: sign-ins per account and per address, wrong
+// callback tokens per address, masked roles' phone searches. One atomic upsert per hit (migration 0008).
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStartedAt: ts("window_started_at").notNull(),
+    hits: integer("hits").notNull(),
+  },
+  (t) => [index("rate_limits_window_idx").on(t.windowStartedAt)],
+);
+
 export const apiKeys = pgTable(
   "api_keys",
   {
