@@ -232,6 +232,7 @@ export const payments = pgTable(
     index("payments_status_created_idx").on(t.status, t.createdAt, t.id),
     index("payments_phone_idx").on(t.phone, t.createdAt),
     index("payments_receipt_idx").on(t.receipt),
+    index("payments_account_reference_idx").on(t.accountReference),
     index("payments_paid_at_idx")
       .on(t.paidAt)
       .where(sql`paid_at is not null`),

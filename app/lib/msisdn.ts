@@ -75,3 +75,16 @@ function walk(value: unknown, key: string): unknown {
   }
   return value;
 }
+
+/**
+ * A masked number as the console shows it, pasted back into search: `0708 ••• •01`, `0708•••001`,
+ * `+254 708 *** *01`, or a masked CheckoutRequestID (`ws_CO_…708••••01`). Gives the known leading
+ * digits (as `2547…`) and the known trailing ones, or null when the text is not such a form.
+ */
+export function parseMaskedMsisdn(text: string): { prefix: string; suffix: string } | null {
+  const compact = text.replace(/[\s-]/g, "");
+  const checkout = /^ws_CO_(?:\d{17}|…|\.{3})?([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
+  const phone = /^(?:\+?254|0)([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
+  const m = checkout ?? phone;
+  return m ? { prefix: `254${m[1]}`, suffix: m[2] } : null;
+}

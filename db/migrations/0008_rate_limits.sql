@@ -5,3 +5,5 @@ CREATE TABLE "rate_limits" (
 );
 --> statement-breakpoint
 CREATE INDEX "rate_limits_window_idx" ON "rate_limits" USING btree ("window_started_at");
+--> statement-breakpoint
+CREATE INDEX "payments_account_reference_idx" ON "payments" USING btree ("account_reference");
