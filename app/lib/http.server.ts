@@ -33,6 +33,12 @@ export function errorJson(error: AppError, headers?: HeadersInit, viewer?: { mas
   return json(body, { status: error.status, headers });
 }
 
+/** For a page loader's `.catch`: an AppError becomes its status (a 400 page, not a 500); bugs stay bugs. */
+export function throwAsResponse(error: unknown): never {
+  if (error instanceof AppError) throw errorJson(error);
+  throw error;
+}
+
 /** Runs an API handler and answers AppErrors as JSON; anything else is a bug and rethrown (500). */
 export async function apiHandler(
   run: () => Promise<Response>,
