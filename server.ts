@@ -6,6 +6,7 @@ import express from "express";
 import { configFromProcessEnv, ConfigError } from "./app/config.server";
 import { createContext } from "./app/context.server";
 import { CLIENT_IP_HEADER } from "./app/lib/http.server";
+import { pathForLog, securityHeaders } from "./app/lib/security-headers.server";
 import { seedDemoData } from "./db/seed";
 import { startJobs } from "./jobs";
 import { createSimulator } from "./simulator/server";
@@ -63,9 +64,7 @@ async function main() {
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The path only: callback tokens live in the path of /hooks, so those are cut to their prefix.
-      const path = req.path.startsWith("/hooks/")
-        ? req.path.split("/").slice(0, 4).join("/") + "/…"
-        : req.path;
+      const path = pathForLog(req.path);
       log.info(
         { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         "request",
@@ -73,6 +72,12 @@ async function main() {
     });
     next();
   });
+  app.use(
+    securityHeaders({
+      production: config.nodeEnv === "production",
+      trustProxy: config.mpesa.trustProxy,
+    }),
+  );
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
   app.use(express.static("public", { maxAge: "1h" }));
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));

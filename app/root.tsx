@@ -1,6 +1,7 @@
 import type { LinksFunction, MetaFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
 import { ErrorPage } from "./components/error-page";
+import { useNonce } from "./lib/nonce";
 import stylesHref from "./styles.css";
 
 // `data:,` as the icon: no favicon request ending in a 404 on every page.
@@ -11,6 +12,7 @@ export const links: LinksFunction = () => [
 export const meta: MetaFunction = () => [{ title: "M-Pesa merchant console" }];
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -21,8 +23,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -85,6 +85,18 @@ export const loginAttempts = pgTable(
   ],
 );
 
+// Fixed-window counters shared by every instance: sign-ins per account and per address, wrong
+// callback tokens per address, masked roles' phone searches. One atomic upsert per hit (migration 0008).
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStartedAt: ts("window_started_at").notNull(),
+    hits: integer("hits").notNull(),
+  },
+  (t) => [index("rate_limits_window_idx").on(t.windowStartedAt)],
+);
+
 export const apiKeys = pgTable(
   "api_keys",
   {
@@ -221,6 +233,7 @@ export const payments = pgTable(
     index("payments_status_created_idx").on(t.status, t.createdAt, t.id),
     index("payments_phone_idx").on(t.phone, t.createdAt),
     index("payments_receipt_idx").on(t.receipt),
+    index("payments_account_reference_idx").on(t.accountReference),
     index("payments_paid_at_idx")
       .on(t.paidAt)
       .where(sql`paid_at is not null`),

@@ -1,5 +1,5 @@
 // Money, time and phone numbers as people should see them: `KES 1,250`, East Africa Time with the
-// zone named, and phones masked (`0712 ••• 678`) unless the viewer's role may see them whole.
+// zone named, and phones masked (`0712 ••• •78`) unless the viewer's role may see them whole.
 import { formatKes } from "../lib/money";
 import { formatEat } from "../lib/time";
 import { formatPhoneLocal, maskPhone } from "../modules/daraja/phone";

@@ -1,8 +1,12 @@
 // Reads a request body with a byte limit, without buffering more than the limit (a 100 MB POST to a
-// public webhook must not cost 100 MB of memory).
+// public webhook must not cost 100 MB of memory). Past the limit the rest is read and dropped, up to
+// `drainUpTo`, so the sender gets our 413 instead of a connection reset in the middle of its upload.
+export const DRAIN_UP_TO = 4 * 1024 * 1024;
+
 export async function readBodyLimited(
   request: Request,
   limit: number,
+  drainUpTo = DRAIN_UP_TO,
 ): Promise<{ bytes: Uint8Array; size: number; tooLarge: boolean }> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   const chunks: Uint8Array[] = [];
@@ -19,7 +23,7 @@ export async function readBodyLimited(
         chunks.push(slice);
         kept += slice.byteLength;
       }
-      if (size > limit) {
+      if (size > Math.max(limit, drainUpTo)) {
         await reader.cancel().catch(() => {});
         break;
       }

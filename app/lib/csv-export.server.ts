@@ -1,5 +1,6 @@
 // Streaming CSV downloads: rows are pulled page by page (keyset cursors) and written as they come,
-// so a 100,000-row export never sits in memory. csv-stringify does the quoting.
+// so a 100,000-row export never sits in memory. csv-stringify does the quoting; `csvCell` defuses
+// formulas, since notes, descriptions and anonymous callers' callback bodies all reach these files.
 import { stringify } from "csv-stringify";
 import { eatDay, eatParts } from "./time";
 
@@ -17,6 +18,17 @@ export type CsvColumn<T> = {
   header: string;
   value: (row: T) => string | number | boolean | null | undefined;
 };
+
+// A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); a
+// leading apostrophe makes it text. Negative amounts are numbers, not strings, so they pass as they are.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: string | number | boolean | null | undefined): string | number {
+  if (value == null) return "";
+  if (typeof value === "number") return value;
+  const text = String(value);
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
 
 /** Pages through a cursor-paginated list function until it runs out. */
 export async function* allPages<T>(
@@ -49,7 +61,7 @@ export function csvResponse<T>(
       }
       const chunk: string[] = [];
       stringifier.on("data", (d: Buffer) => chunk.push(d.toString("utf8")));
-      stringifier.write(columns.map((c) => c.value(next.value) ?? ""));
+      stringifier.write(columns.map((c) => csvCell(c.value(next.value))));
       stringifier.removeAllListeners("data");
       controller.enqueue(encoder.encode(chunk.join("")));
     },

@@ -7,14 +7,32 @@ export function encodeCursor(value: CursorValue): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
-export function decodeCursor(cursor: string | null | undefined): CursorValue | null {
-  if (!cursor) return null;
+// What each half of a cursor must be before it reaches SQL: a cursor is client input, and
+// `["not a date", "x"]` cast to timestamptz/uuid would otherwise be a 500 instead of a 400.
+export type CursorPart = "date" | "int" | "uuid" | "any";
+const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const fits: Record<CursorPart, (v: string | number) => boolean> = {
+  date: (v) => typeof v === "string" && ISO.test(v) && !Number.isNaN(new Date(v).getTime()),
+  int: (v) =>
+    Number.isSafeInteger(typeof v === "number" ? v : /^-?\d{1,16}$/.test(v) ? Number(v) : NaN),
+  uuid: (v) => typeof v === "string" && UUID.test(v),
+  any: () => true,
+};
+
+export function decodeCursor(
+  cursor: string | null | undefined,
+  shape: [CursorPart, CursorPart] = ["any", "any"],
+): CursorValue | null {
+  if (!cursor || cursor.length > 500) return null;
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (
       Array.isArray(value) &&
       value.length === 2 &&
-      value.every((v) => typeof v === "string" || typeof v === "number")
+      value.every((v) => typeof v === "string" || typeof v === "number") &&
+      fits[shape[0]](value[0]) &&
+      fits[shape[1]](value[1])
     )
       return value as CursorValue;
   } catch {

@@ -2,6 +2,7 @@
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
 import { AppError } from "./app-error";
+import { redactDeep } from "./msisdn";
 
 /** Set by server.ts from the socket, overwriting anything a client sent. */
 export const CLIENT_IP_HEADER = "x-console-client-ip";
@@ -18,8 +19,8 @@ export type ErrorBody = {
   error: { code: string; message: string; field?: string; details?: unknown };
 };
 
-export function errorJson(error: AppError, headers?: HeadersInit) {
-  const body: ErrorBody = {
+export function errorJson(error: AppError, headers?: HeadersInit, viewer?: { masked: boolean }) {
+  const raw: ErrorBody = {
     error: {
       code: error.code,
       message: error.message,
@@ -27,15 +28,26 @@ export function errorJson(error: AppError, headers?: HeadersInit) {
       ...(error.details ? { details: error.details } : {}),
     },
   };
+  // An error can quote what it refused (a duplicate order's payment): masked viewers get it masked.
+  const body = viewer?.masked ? redactDeep(raw) : raw;
   return json(body, { status: error.status, headers });
 }
 
+/** For a page loader's `.catch`: an AppError becomes its status (a 400 page, not a 500); bugs stay bugs. */
+export function throwAsResponse(error: unknown): never {
+  if (error instanceof AppError) throw errorJson(error);
+  throw error;
+}
+
 /** Runs an API handler and answers AppErrors as JSON; anything else is a bug and rethrown (500). */
-export async function apiHandler(run: () => Promise<Response>): Promise<Response> {
+export async function apiHandler(
+  run: () => Promise<Response>,
+  viewer?: { masked: boolean },
+): Promise<Response> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof AppError) return errorJson(error);
+    if (error instanceof AppError) return errorJson(error, undefined, viewer);
     throw error;
   }
 }

@@ -10,21 +10,24 @@ import { KpiCards } from "../components/dashboard/kpi-cards";
 import { RangePicker } from "../components/dashboard/range-picker";
 import { AppError } from "../lib/app-error";
 import { eatDay, formatEat } from "../lib/time";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { getRevenueDashboard } from "../modules/reports/revenue.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · M-Pesa console" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requirePermission(context, request, "reports:read");
+  const viewer = viewerOf((await requirePermission(context, request, "reports:read")).session.user);
   const params = Object.fromEntries(new URL(request.url).searchParams);
   const today = eatDay(context.now());
   try {
-    return json({ ...(await getRevenueDashboard(context, params)), today, problem: null });
+    const dashboard = await getRevenueDashboard(context, params);
+    return json(viewFor(viewer, { ...dashboard, today, problem: null }));
   } catch (error) {
     // A hand-edited URL (bad day, reversed range) shows the default range with the reason, not an error page.
     if (!(error instanceof AppError)) throw error;
-    return json({ ...(await getRevenueDashboard(context, {})), today, problem: error.message });
+    const dashboard = await getRevenueDashboard(context, {});
+    return json(viewFor(viewer, { ...dashboard, today, problem: error.message }));
   }
 }
 

@@ -25,12 +25,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   } catch (error) {
     // A stale or hand-edited link (bad cursor) shows the first page and says why.
     if (!(error instanceof AppError)) throw error;
-    return json({
-      ...(await listStaffAudit(context.db, {})),
-      filters: {} as typeof filters,
-      canExport,
-      problem: error.message,
-    });
+    return json(
+      {
+        ...(await listStaffAudit(context.db, {})),
+        filters: {} as typeof filters,
+        canExport,
+        problem: error.message,
+      },
+      { status: error.status },
+    );
   }
 }
 

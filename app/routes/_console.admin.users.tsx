@@ -1,6 +1,7 @@
 // Staff accounts (admin only): who may sign in and with which role. Create, change role, disable and
 // enable — each recorded in the staff audit by auth/users.server.ts. A disabled user's sessions stop
-// working at once (sessions are checked against the user on every request).
+// working at once (sessions are checked against the user on every request). Live sessions are listed
+// and can be ended one by one.
 import {
   json,
   type ActionFunctionArgs,
@@ -9,6 +10,7 @@ import {
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { SessionsTable } from "../components/admin/sessions-table";
 import { CsrfInput, useConsoleUser } from "../components/csrf";
 import { EatTime } from "../components/format";
 import { AppError } from "../lib/app-error";
@@ -16,13 +18,15 @@ import { formAction } from "../lib/http.server";
 import { changeUserAccess, changeUserRole } from "../modules/admin/users.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { ROLE_LABELS, type Role } from "../modules/auth/permissions";
+import { endStaffSession, listActiveSessions } from "../modules/auth/sessions.server";
 import { createUser, listUsers } from "../modules/auth/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Users · M-Pesa console" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requirePermission(context, request, "users:manage");
-  return json({ users: await listUsers(context.db) });
+  const { session } = await requirePermission(context, request, "users:manage");
+  const [users, sessions] = await Promise.all([listUsers(context.db), listActiveSessions(context)]);
+  return json({ users, sessions: sessions.map((s) => ({ ...s, current: s.id === session.id })) });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -55,6 +59,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
             ? "User disabled; their sessions end now."
             : "User enabled.",
         };
+      case "end-session":
+        await endStaffSession(context, fields.sessionId ?? "", actor);
+        return { message: "Session ended; that browser is signed out." };
       default:
         throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
     }
@@ -116,7 +123,7 @@ function CreateUserForm({ busy }: { busy: boolean }) {
 }
 
 export default function UsersPage() {
-  const { users } = useLoaderData<typeof loader>();
+  const { users, sessions } = useLoaderData<typeof loader>();
   const result = useActionData<FormOutcome>();
   const me = useConsoleUser();
   const busy = useNavigation().state === "submitting";
@@ -193,6 +200,7 @@ export default function UsersPage() {
           </tbody>
         </table>
       </div>
+      <SessionsTable sessions={sessions} busy={busy} />
     </div>
   );
 }

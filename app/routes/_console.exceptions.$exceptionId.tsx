@@ -21,6 +21,7 @@ import {
   ResolutionState,
 } from "../components/exceptions/exception-state";
 import { formAction } from "../lib/http.server";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import {
@@ -63,7 +64,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     { userId: session.user.id, canResolve: can(role, "exceptions:resolve") },
   );
   return json({
-    ...redactCase(found, can(role, "phones:unmasked")),
+    ...viewFor(viewerOf(role), redactCase(found, can(role, "phones:unmasked"))),
     actions,
     viewerId: session.user.id,
     unmasked: can(role, "phones:unmasked"),

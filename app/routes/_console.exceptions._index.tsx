@@ -15,6 +15,7 @@ import { EmptyState, Pager } from "../components/pager";
 import { AppError } from "../lib/app-error";
 import { errorJson } from "../lib/http.server";
 import { eatDay } from "../lib/time";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
@@ -87,7 +88,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     error = caught; // a mangled cursor or an unknown type: say so on the page, keep the filters
   }
   return json(
-    {
+    viewFor(viewerOf(session.user), {
       ...base,
       counts,
       health,
@@ -95,7 +96,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       rows: page.exceptions,
       nextCursor: page.nextCursor,
       error: error?.message ?? null,
-    },
+    }),
     { status: error?.status ?? 200 },
   );
 }

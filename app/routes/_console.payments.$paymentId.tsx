@@ -16,6 +16,7 @@ import { useLiveRevalidation } from "../components/use-live-revalidation";
 import { AppError } from "../lib/app-error";
 import { formAction, type FormResult } from "../lib/http.server";
 import { formatKes } from "../lib/money";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { formatPhoneLocal } from "../modules/daraja/phone";
@@ -47,7 +48,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const role = session.user.role;
   const unmasked = can(role, "phones:unmasked");
   return json({
-    payment: redactPaymentView(view, unmasked),
+    payment: viewFor(viewerOf(role), redactPaymentView(view, unmasked)),
     unmasked,
     live: isOpenPayment(view.status),
     resend: resendAvailability(view, context.now()),

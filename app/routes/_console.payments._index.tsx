@@ -8,6 +8,7 @@ import { PaymentFilters, StatusCounts } from "../components/payment-filters";
 import { PaymentTable } from "../components/payment-table";
 import { AppError } from "../lib/app-error";
 import { formatEatDate } from "../lib/time";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
@@ -49,7 +50,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     ]);
     return json({
       ...base,
-      payments: page.payments.map((p) => redactSummary(p, unmasked)),
+      payments: viewFor(viewerOf(role), page.payments).map((p) => redactSummary(p, unmasked)),
       nextCursor: page.nextCursor,
       counts,
       error: null,
@@ -62,7 +63,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         payments: [] as PaymentSummary[],
         nextCursor: null,
         counts: null,
-        error: { field: error.field ?? "", message: error.message },
+        error: viewFor(viewerOf(role), { field: error.field ?? "", message: error.message }),
       },
       { status: error.status },
     );

@@ -13,7 +13,7 @@ import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportTable } from "../components/reconciliation/import-list";
 import { StatementUploadForm } from "../components/reconciliation/upload-form";
 import { AppError } from "../lib/app-error";
-import { formAction, type FormResult } from "../lib/http.server";
+import { formAction, throwAsResponse, type FormResult } from "../lib/http.server";
 import { multipartReader } from "../lib/upload.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -30,7 +30,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
   const cursor = new URL(request.url).searchParams.get("cursor") ?? undefined;
   const [page, days] = await Promise.all([
-    listStatementImports(context.db, { cursor }),
+    listStatementImports(context.db, { cursor }).catch(throwAsResponse),
     listRecentDays(context.db),
   ]);
   const role = session.user.role;

@@ -1,13 +1,18 @@
 import { json, type LoaderFunctionArgs } from "@remix-run/node";
 import { apiHandler } from "../lib/http.server";
 import { requireApiActor } from "../modules/auth/guards.server";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { listExceptions } from "../modules/exceptions/queries.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireApiActor(context, request, "exceptions:read", { allowSession: true });
+  const viewer = viewerOf(
+    await requireApiActor(context, request, "exceptions:read", { allowSession: true }),
+  );
   return apiHandler(async () => {
-    return json(
-      await listExceptions(context.db, Object.fromEntries(new URL(request.url).searchParams)),
+    const page = await listExceptions(
+      context.db,
+      Object.fromEntries(new URL(request.url).searchParams),
     );
-  });
+    return json(viewFor(viewer, page));
+  }, viewer);
 }

@@ -4,23 +4,29 @@ import { apiHandler } from "../lib/http.server";
 import { parseWith } from "../lib/validation";
 import { AppError } from "../lib/app-error";
 import { requireApiActor } from "../modules/auth/guards.server";
+import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { withIdempotency } from "../modules/payments/idempotency.server";
 import { initiatePayment, InitiatePaymentSchema } from "../modules/payments/initiate.server";
 import { listPayments } from "../modules/payments/queries.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireApiActor(context, request, "payments:read", { allowSession: true });
+  const viewer = viewerOf(
+    await requireApiActor(context, request, "payments:read", { allowSession: true }),
+  );
   return apiHandler(async () => {
-    return json(
-      await listPayments(context.db, Object.fromEntries(new URL(request.url).searchParams)),
+    const page = await listPayments(
+      context.db,
+      Object.fromEntries(new URL(request.url).searchParams),
     );
-  });
+    return json(viewFor(viewer, page));
+  }, viewer);
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST")
     return json({ error: { code: "method_not_allowed", message: "POST only" } }, { status: 405 });
   const actor = await requireApiActor(context, request, "payments:request");
+  const viewer = viewerOf(actor);
   return apiHandler(async () => {
     const body = await request.json().catch(() => {
       throw new AppError(
@@ -38,9 +44,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
         return { status: 201, body: { payment }, paymentId: payment.id };
       },
     );
-    return json(result.body, {
+    // The caller's own new payment carries the number it just sent; a refusal (a 409 quoting another
+    // request's payment, replayed or not) is masked like any read.
+    return json(result.status < 300 ? result.body : viewFor(viewer, result.body), {
       status: result.status,
       headers: result.replayed ? { "Idempotent-Replayed": "true" } : undefined,
     });
-  });
+  }, viewer);
 }

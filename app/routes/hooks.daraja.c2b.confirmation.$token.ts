@@ -10,10 +10,7 @@ export const loader = methodNotAllowed;
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { raw, refusal } = await receiveWebhook(context, request, params.token, "c2b_confirmation");
   if (refusal)
-    return json(
-      { ResultCode: 1, ResultDesc: refusal.status === 404 ? "Not found" : "Payload too large" },
-      { status: refusal.status },
-    );
+    return json({ ResultCode: 1, ResultDesc: refusal.message }, { status: refusal.status });
   try {
     await processC2bConfirmation(context, raw.id);
   } catch (error) {

@@ -10,10 +10,7 @@ export const loader = methodNotAllowed;
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { raw, refusal } = await receiveWebhook(context, request, params.token, "stk");
   if (refusal)
-    return json(
-      { ResultCode: 1, ResultDesc: refusal.status === 404 ? "Not found" : "Payload too large" },
-      { status: refusal.status },
-    );
+    return json({ ResultCode: 1, ResultDesc: refusal.message }, { status: refusal.status });
   // The row is durable: acknowledge now and apply it off the request path (a failure there leaves the
   // row `received` for the recovery job and the console's re-process; Daraja cannot fix our bug).
   context.callbackQueue.push(() => processStkCallback(context, raw));

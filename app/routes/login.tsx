@@ -5,30 +5,48 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import {
+  Form,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  useSearchParams,
+} from "@remix-run/react";
 import { assertSameOrigin } from "../modules/auth/guards.server";
 import { createStaffSession, getStaffSession } from "../modules/auth/sessions.server";
 import { signIn } from "../modules/auth/users.server";
+import { readBodyLimited } from "../lib/body.server";
 import { clientIp } from "../lib/http.server";
+import { safeNext } from "../lib/safe-redirect";
+import { loginToken, loginTokenMatches } from "../modules/auth/login-token.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · M-Pesa console" }];
 
-function safeNext(next: FormDataEntryValue | string | null): string {
-  const value = typeof next === "string" ? next : "";
-  // Only same-site paths: an open redirect after sign-in is a phishing tool.
-  return value.startsWith("/") && !value.startsWith("//") ? value : "/";
-}
+// Sign-in forms are a few hundred bytes; anything far bigger is refused before it is parsed.
+const MAX_SIGN_IN_BODY = 8 * 1024;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   if (await getStaffSession(context, request)) throw redirect("/");
-  return json({ environment: context.config.mpesa.environment });
+  const { token, setCookie } = await loginToken(context, request);
+  return json(
+    { environment: context.config.mpesa.environment, loginToken: token },
+    setCookie ? { headers: { "Set-Cookie": setCookie } } : undefined,
+  );
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  assertSameOrigin(request);
-  const form = await request.formData();
-  const email = String(form.get("email") ?? "");
-  const password = String(form.get("password") ?? "");
+  assertSameOrigin(request, context.config.mpesa.trustProxy);
+  const body = await readBodyLimited(request, MAX_SIGN_IN_BODY);
+  if (body.tooLarge)
+    return json({ error: "The sign-in form is too large.", email: "" }, { status: 413 });
+  const form = new URLSearchParams(new TextDecoder().decode(body.bytes));
+  const email = (form.get("email") ?? "").slice(0, 254);
+  if (!(await loginTokenMatches(context, request, form.get("loginToken"))))
+    return json(
+      { error: "This sign-in form has expired. Reload the page and try again.", email },
+      { status: 403 },
+    );
+  const password = form.get("password") ?? "";
   const ip = clientIp(request, context.config.mpesa.trustProxy);
   const result = await signIn(context, { email, password, ip });
   if (!result.ok) {
@@ -39,11 +57,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
     ip,
     userAgent: request.headers.get("User-Agent"),
   });
-  return redirect(safeNext(form.get("next")), { headers: { "Set-Cookie": cookie } });
+  return redirect(safeNext(form.get("next"), new URL(request.url).origin), {
+    headers: { "Set-Cookie": cookie },
+  });
 }
 
 export default function Login() {
   const data = useActionData<typeof action>();
+  const { loginToken } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
   return (
@@ -57,6 +78,7 @@ export default function Login() {
           </p>
         ) : null}
         <input type="hidden" name="next" value={params.get("next") ?? "/"} />
+        <input type="hidden" name="loginToken" value={loginToken} />
         <label>
           Email
           <input
@@ -69,7 +91,13 @@ export default function Login() {
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" required />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            maxLength={256}
+            required
+          />
         </label>
         <button type="submit" className="primary" disabled={navigation.state !== "idle"}>
           {navigation.state !== "idle" ? "Signing in…" : "Sign in"}

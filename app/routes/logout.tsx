@@ -8,7 +8,7 @@ export async function loader() {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  assertSameOrigin(request);
+  assertSameOrigin(request, context.config.mpesa.trustProxy);
   return redirect("/login", {
     headers: { "Set-Cookie": await destroyStaffSession(context, request) },
   });

@@ -1,11 +1,11 @@
 // Signing in and out, session expiry, throttling and CSRF, through the real login/logout routes.
 import * as consoleLayout from "../../app/routes/_console";
-import * as login from "../../app/routes/login";
 import * as logout from "../../app/routes/logout";
 import * as health from "../../app/routes/healthz";
 import { startTestApp, type TestApp } from "../support/app";
 import { makeUser, TEST_PASSWORD } from "../support/factories";
 import { call, get, jsonOf, postForm } from "../support/routes";
+import { postLogin } from "../support/sign-in";
 
 let app: TestApp;
 let clock = Date.now();
@@ -15,11 +15,7 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 async function signIn(email: string, password: string, headers: Record<string, string> = {}) {
-  return call(
-    login.action,
-    app.ctx,
-    postForm("/login", { email, password, next: "/payments" }, { headers }),
-  );
+  return postLogin(app.ctx, { email, password, next: "/payments" }, headers);
 }
 
 describe("signing in", () => {
@@ -61,24 +57,20 @@ describe("signing in", () => {
 
   it("does not redirect off-site after sign-in", async () => {
     const user = await makeUser(app.ctx, "manager");
-    const response = await call(
-      login.action,
-      app.ctx,
-      postForm("/login", { email: user.email, password: TEST_PASSWORD, next: "//evil.example/x" }),
-    );
+    const response = await postLogin(app.ctx, {
+      email: user.email,
+      password: TEST_PASSWORD,
+      next: "//evil.example/x",
+    });
     expect(response.headers.get("Location")).toBe("/");
   });
 
   it("refuses a sign-in form posted from another site", async () => {
     const user = await makeUser(app.ctx, "manager");
-    const response = await call(
-      login.action,
+    const response = await postLogin(
       app.ctx,
-      postForm(
-        "/login",
-        { email: user.email, password: TEST_PASSWORD },
-        { headers: { Origin: "https://evil.example" } },
-      ),
+      { email: user.email, password: TEST_PASSWORD },
+      { Origin: "https://evil.example" },
     );
     expect(response.status).toBe(403);
   });

@@ -252,7 +252,7 @@ describe("the HTML", () => {
     expect(status).toBe(200);
     expect(html).toContain("most urgent kind");
     expect(html).toContain('data-testid="callback-evidence"');
-    expect(html).toContain("&quot;Value&quot;:&quot;0708 ••• 010&quot;"); // masked, and still JSON
+    expect(html).toContain("&quot;Value&quot;:&quot;0708 ••• •10&quot;"); // masked, and still JSON
     expect(html).not.toContain("254708000010");
     expect(html).not.toContain('name="intent"');
     expect(html).not.toContain("data-action=");

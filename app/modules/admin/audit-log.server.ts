@@ -71,7 +71,7 @@ export async function listStaffAudit(
 ): Promise<{ entries: AuditEntryView[]; nextCursor: string | null }> {
   const f = parseWith(AuditFiltersSchema, raw);
   const where = conditions(f);
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, ["date", "int"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

@@ -56,7 +56,7 @@ export async function requireStaffAction(
 ): Promise<Staff & { form: FormData }> {
   const staff = await requirePermission(ctx, request, permission);
   const form = await readForm(request);
-  assertSameOrigin(request);
+  assertSameOrigin(request, ctx.config.mpesa.trustProxy);
   if (form.get("csrf") !== staff.session.csrfToken) {
     throw json(
       { error: { code: "csrf", message: "This form has expired. Reload the page and try again." } },
@@ -66,17 +66,29 @@ export async function requireStaffAction(
   return { ...staff, form };
 }
 
-export function assertSameOrigin(request: Request): void {
+/**
+ * A browser names the page a POST came from; another origin is refused, and so is `Origin: null`
+ * (sandboxed frames, `data:` pages, some redirects: places a cross-site form can hide). The
+ * X-Forwarded-Host of a reverse proxy counts only with TRUST_PROXY, or any client could name itself.
+ */
+export function assertSameOrigin(request: Request, trustProxy: boolean): void {
   const origin = request.headers.get("Origin");
-  if (!origin || origin === "null") return;
-  const url = new URL(request.url);
-  const forwardedHost = request.headers.get("X-Forwarded-Host");
-  if (new URL(origin).host !== url.host && new URL(origin).host !== forwardedHost) {
+  if (origin === null) return;
+  const refuse = () => {
     throw json(
       { error: { code: "csrf", message: "Cross-site form posts are refused." } },
       { status: 403 },
     );
+  };
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return refuse();
   }
+  if (!host) return refuse();
+  const forwardedHost = trustProxy ? request.headers.get("X-Forwarded-Host") : null;
+  if (host !== new URL(request.url).host && host !== forwardedHost) refuse();
 }
 
 /** `/api/*`: a Bearer key, or a signed-in staff session for the read routes the console also uses. */

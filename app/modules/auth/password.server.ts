@@ -4,6 +4,8 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:c
 
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 } as const;
 export const MIN_PASSWORD_LENGTH = 10;
+// Checked before any hashing: the cost of scrypt over a megabyte of "password" is a cheap DoS.
+export const MAX_PASSWORD_LENGTH = 256;
 
 function derive(
   password: string,
@@ -23,6 +25,7 @@ function derive(
 }
 
 export async function hashPassword(password: string): Promise<string> {
+  if (password.length > MAX_PASSWORD_LENGTH) throw new RangeError("password too long");
   const salt = randomBytes(16);
   const key = await derive(password, salt, PARAMS.keyLength, {
     N: PARAMS.N,
@@ -33,6 +36,7 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  if (password.length > MAX_PASSWORD_LENGTH) return false;
   const [scheme, n, r, p, saltB64, keyB64] = stored.split("$");
   if (scheme !== "scrypt" || !saltB64 || !keyB64) return false;
   const expected = Buffer.from(keyB64, "base64");
@@ -47,5 +51,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export function passwordProblem(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH)
     return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (password.length > MAX_PASSWORD_LENGTH)
+    return `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`;
   return null;
 }

@@ -1,10 +1,12 @@
 // Staff sessions: a random token in a signed, httpOnly cookie; the database keeps only its sha256,
 // the expiry and the CSRF token. Sign-out deletes the row; an expired row is as good as none.
 import { createCookie, redirect } from "@remix-run/node";
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt } from "drizzle-orm";
 import { createHash, randomBytes } from "node:crypto";
 import { sessions, users, type User } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
+import { AppError } from "../../lib/app-error";
+import { recordStaffAction, type Actor } from "./staff-audit.server";
 
 const COOKIE_NAME = "__console_session";
 
@@ -89,4 +91,53 @@ export function redirectToLogin(request: Request): never {
   const url = new URL(request.url);
   const next = url.pathname + url.search;
   throw redirect(next && next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login");
+}
+
+export type ActiveSession = {
+  id: string;
+  userId: string;
+  email: string;
+  createdAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+};
+
+/** Every live session, newest first: signing in again keeps the old ones, so admins can see and end them. */
+export async function listActiveSessions(ctx: AppContext): Promise<ActiveSession[]> {
+  return ctx.db
+    .select({
+      id: sessions.id,
+      userId: sessions.userId,
+      email: users.email,
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(gt(sessions.expiresAt, ctx.now()))
+    .orderBy(desc(sessions.createdAt))
+    .limit(500);
+}
+
+/** Ends one session (its cookie stops working on the next request); recorded in the staff audit. */
+export async function endStaffSession(
+  ctx: AppContext,
+  sessionId: string,
+  actor: Actor,
+): Promise<void> {
+  if (!/^[0-9a-f]{64}$/.test(sessionId))
+    throw new AppError("not_found", "That session has already ended.", { status: 404 });
+  const [ended] = await ctx.db
+    .delete(sessions)
+    .where(eq(sessions.id, sessionId))
+    .returning({ userId: sessions.userId });
+  if (!ended) throw new AppError("not_found", "That session has already ended.", { status: 404 });
+  await recordStaffAction(ctx.db, actor, {
+    action: "session.end",
+    entityType: "user",
+    entityId: ended.userId,
+  });
 }

@@ -1,13 +1,19 @@
 // Staff accounts and signing in. Failed sign-ins are throttled per account and per address so a
 // password cannot be guessed by brute force, and the answer never says which part was wrong.
-import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { loginAttempts, ROLES, users, type Role, type User } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.server";
+import {
+  hashPassword,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  verifyPassword,
+} from "./password.server";
+import { forgive, hit, sweepRateLimits } from "./rate-limit.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
@@ -20,7 +26,8 @@ export const CreateUserSchema = z.object({
   role: z.enum(ROLES, { message: `Role must be one of ${ROLES.join(", ")}.` }),
   password: z
     .string()
-    .min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`),
+    .min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`)
+    .max(MAX_PASSWORD_LENGTH, `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`),
 });
 export type CreateUserInput = z.input<typeof CreateUserSchema>;
 
@@ -115,40 +122,38 @@ export async function setUserRole(db: Db, userId: string, role: Role, actor: Act
 
 export type SignInResult = { ok: true; user: PublicUser } | { ok: false; message: string };
 
+const THROTTLE = { windowMs: THROTTLE_WINDOW_MS } as const;
+const TOO_MANY =
+  "Too many failed sign-ins. Wait 15 minutes and try again, or ask an admin to reset your password.";
+
 export async function signIn(
   ctx: AppContext,
   input: { email: string; password: string; ip: string },
 ): Promise<SignInResult> {
-  const email = input.email.trim().toLowerCase();
-  const since = new Date(ctx.now().getTime() - THROTTLE_WINDOW_MS);
-  const failures = (where: ReturnType<typeof and>) =>
-    ctx.db
-      .select({ n: count() })
-      .from(loginAttempts)
-      .where(where)
-      .then(([r]) => r?.n ?? 0);
-  const [byAccount, byAddress] = await Promise.all([
-    failures(
-      and(
-        eq(loginAttempts.email, email),
-        eq(loginAttempts.succeeded, false),
-        gt(loginAttempts.createdAt, since),
-      ),
-    ),
-    failures(
-      and(
-        eq(loginAttempts.ip, input.ip),
-        eq(loginAttempts.succeeded, false),
-        gt(loginAttempts.createdAt, since),
-      ),
-    ),
-  ]);
-  if (byAccount >= MAX_FAILURES_PER_ACCOUNT || byAddress >= MAX_FAILURES_PER_ADDRESS) {
-    return {
-      ok: false,
-      message:
-        "Too many failed sign-ins. Wait 15 minutes and try again, or ask an admin to reset your password.",
-    };
+  const email = input.email.trim().toLowerCase().slice(0, 254);
+  if (input.password.length > MAX_PASSWORD_LENGTH || input.password.length === 0)
+    return { ok: false, message: "Email or password is incorrect." };
+  // Each attempt takes a slot first (one atomic upsert per key), so 50 concurrent guesses cannot all
+  // read "4 failures so far" and all be checked; a sign-in that succeeds gives its slots back.
+  const accountKey = `sign-in:account:${email}`;
+  const addressKey = `sign-in:address:${input.ip}`;
+  const byAccount = await hit(
+    ctx.db,
+    accountKey,
+    { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT },
+    ctx.now(),
+  );
+  const byAddress = await hit(
+    ctx.db,
+    addressKey,
+    { ...THROTTLE, limit: MAX_FAILURES_PER_ADDRESS },
+    ctx.now(),
+  );
+  if (!byAccount.allowed || !byAddress.allowed) {
+    await ctx.db
+      .insert(loginAttempts)
+      .values({ email, ip: input.ip, succeeded: false, createdAt: ctx.now() });
+    return { ok: false, message: TOO_MANY };
   }
   const [user] = await ctx.db
     .select()
@@ -163,6 +168,9 @@ export async function signIn(
     .insert(loginAttempts)
     .values({ email, ip: input.ip, succeeded: valid, createdAt: ctx.now() });
   if (!valid || !user) return { ok: false, message: "Email or password is incorrect." };
+  await forgive(ctx.db, accountKey);
+  await forgive(ctx.db, addressKey);
+  await sweepRateLimits(ctx.db, ctx.now(), 24 * 3600_000);
   return {
     ok: true,
     user: {

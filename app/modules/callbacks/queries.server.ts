@@ -75,7 +75,7 @@ export async function listCallbacks(
   if (f.paymentId) where.push(eq(rawCallbacks.paymentId, f.paymentId));
   if (f.from) where.push(gte(rawCallbacks.receivedAt, f.from));
   if (f.to) where.push(lte(rawCallbacks.receivedAt, f.to));
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, ["date", "int"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

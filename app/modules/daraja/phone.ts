@@ -2,6 +2,7 @@
 // (docs/daraja.md#phone-numbers), and the one way a stored number is shown or masked
 // (docs/daraja.md#personal-data, privacy). `2541…` (0110/0111) numbers are valid since 2020;
 // validators that only allow `2547` are wrong.
+import { maskMsisdn } from "../../lib/msisdn";
 
 export type NormalizedPhone = { ok: true; msisdn: string } | { ok: false; message: string };
 
@@ -57,13 +58,15 @@ export function formatPhoneLocal(msisdn: string | null | undefined): string {
   return `${local.slice(0, 4)} ${local.slice(4, 7)} ${local.slice(7)}`;
 }
 
-/** `0712 ••• 678` for people who may not see full numbers. Unreadable input shows no digits at all. */
+/**
+ * `0712 ••• •78` for people who may not see full numbers (lib/msisdn.ts has the rule, shared with
+ * the deep redaction of loader data). Unreadable input shows no digits at all.
+ */
 export function maskPhone(msisdn: string | null | undefined): string {
   if (!msisdn) return "—";
+  if (msisdn.includes("•")) return msisdn; // masked already (read models mask before views do)
   const n = normalizeKenyanPhone(msisdn);
-  if (!n.ok) return "•••";
-  const local = `0${n.msisdn.slice(3)}`;
-  return `${local.slice(0, 4)} ••• ${local.slice(7)}`;
+  return n.ok ? maskMsisdn(n.msisdn) : "•••";
 }
 
 /** What global search should look for when the query is a phone number, or null when it is not one. */

@@ -92,7 +92,7 @@ export async function listExceptions(
   const where: (SQL | undefined)[] = [statusCondition(f.status)];
   if (f.type) where.push(eq(exceptions.type, f.type));
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, ["date", "uuid"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

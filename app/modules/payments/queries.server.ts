@@ -249,7 +249,7 @@ export async function listPayments(
   const byAmount = f.sort === "amount_desc" || f.sort === "amount_asc";
   const descending = f.sort === "newest" || f.sort === "amount_desc";
   const sortColumn = byAmount ? payments.amountKes : payments.createdAt;
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, [byAmount ? "int" : "date", "uuid"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

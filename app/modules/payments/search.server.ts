@@ -2,15 +2,23 @@
 // order reference, a phone number in any format, a payment id — lands on the payment. Every lookup
 // is an equality on an indexed column (docs/daraja.md#stk-push-response: the IDs are opaque text,
 // so they are matched exactly).
-import { desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, like } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../../db/client";
 import { payments, receipts, stkAttempts } from "../../../db/schema";
+import { parseMaskedMsisdn } from "../../lib/msisdn";
 import { phoneSearchVariants } from "../daraja/phone";
 import { toPaymentSummary, type PaymentSummary } from "./queries.server";
 
 export type SearchKind =
-  "payment_id" | "receipt" | "checkout_request_id" | "merchant_request_id" | "order_ref" | "phone";
+  | "payment_id"
+  | "receipt"
+  | "checkout_request_id"
+  | "merchant_request_id"
+  | "order_ref"
+  | "account_reference"
+  | "phone"
+  | "masked_phone";
 export type SearchHit = PaymentSummary & { matchedBy: SearchKind[] };
 export type SearchResult = {
   query: string;
@@ -90,6 +98,40 @@ function lookupsFor(db: Db, query: string): Lookup[] {
       ]).then(([a, b]) => [...a, ...b]),
     });
   }
+  const masked = parseMaskedMsisdn(query);
+  if (masked) {
+    // The console's own masked form finds every payment it could stand for (a list, never one).
+    const fits = (column: AnyPgColumn) =>
+      and(like(column, `${masked.prefix}%`), like(column, `%${masked.suffix}`));
+    lookups.push({
+      kind: "masked_phone",
+      ids: Promise.all([
+        idsOf(
+          db
+            .select({ id: payments.id })
+            .from(payments)
+            .where(fits(payments.phone))
+            .orderBy(desc(payments.createdAt))
+            .limit(SEARCH_LIMIT + 1),
+        ),
+        idsOf(
+          db
+            .selectDistinct({ id: stkAttempts.paymentId })
+            .from(stkAttempts)
+            .where(fits(stkAttempts.phone))
+            .limit(SEARCH_LIMIT + 1),
+        ),
+      ]).then(([a, b]) => [...a, ...b]),
+    });
+  }
+  // AccountReference: the order reference as the customer's phone showed it (12 letters/digits).
+  if (/^[A-Za-z0-9]{1,12}$/.test(query))
+    lookups.push({
+      kind: "account_reference",
+      ids: byPayment(payments.accountReference, [
+        ...new Set([query, query.toUpperCase(), query.toLowerCase()]),
+      ]),
+    });
   if (query.length <= 64)
     lookups.push({
       kind: "order_ref",
@@ -98,6 +140,12 @@ function lookupsFor(db: Db, query: string): Lookup[] {
       ]),
     });
   return lookups;
+}
+
+/** A search for a customer's number, whole or in the console's masked form. */
+export function isPhoneQuery(q: string): boolean {
+  const query = q.trim();
+  return !!phoneSearchVariants(query) || !!parseMaskedMsisdn(query);
 }
 
 export async function searchPayments(db: Db, q: string): Promise<SearchResult> {

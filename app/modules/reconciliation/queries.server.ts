@@ -90,7 +90,13 @@ export async function listStatementImports(
     z.object({ cursor: optionalText, limit: z.coerce.number().int().min(1).max(100).default(20) }),
     raw,
   );
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, ["date", "uuid"]);
+  if (f.cursor && !cursor)
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
   const where = cursor
     ? or(
         lt(statementImports.importedAt, new Date(String(cursor[0]))),
@@ -230,7 +236,7 @@ export async function listStatementLines(
   raw: unknown,
 ): Promise<{ lines: LineView[]; nextCursor: string | null }> {
   const f = parseWith(LineFiltersSchema, raw);
-  const cursor = decodeCursor(f.cursor);
+  const cursor = decodeCursor(f.cursor, ["any", "int"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

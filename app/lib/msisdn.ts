@@ -1,0 +1,90 @@
+// Kenyan phone numbers (MSISDNs) as a masked viewer may see them, wherever they sit: under a phone
+// key, inside free text (a BillRefNumber, a ResultDesc), inside a CheckoutRequestID (which ends in
+// the payer's nine local digits) or as a bare JSON number. Masked forms keep the first four and
+// the last two digits, `0711 ••• •33`, leaving 10,000 candidates (Safaricom's own receipts mask
+// more than the old `0711 ••• 333`, which a search box could walk through). Pure; no module imports.
+
+const BULLET = "•";
+
+/** `0711 ••• •33` for anything that reads as a Kenyan mobile number; `•••` for anything else. */
+export function maskMsisdn(value: string | number | null | undefined): string {
+  if (value == null || value === "") return "—";
+  const digits = String(value).replace(/[\s\-()]/g, "");
+  const m = /^(?:\+?254|0)?([17]\d{8})$/.exec(digits);
+  if (!m) return `${BULLET}${BULLET}${BULLET}`;
+  const local = `0${m[1]}`;
+  return `${local.slice(0, 4)} ${BULLET.repeat(3)} ${BULLET}${local.slice(8)}`;
+}
+
+// 0712345678, 254712345678, +254 712 345 678, 0712-345-678; not part of a longer number.
+const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{2})(?!\d)/g;
+// A 254-form number run into other digits (a reference someone built from the number).
+const RUN_IN = /254([17]\d{2})\d{4}(\d{2})/g;
+// ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
+const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
+
+export function maskPhonesInText(text: string): string {
+  return text
+    .replace(CHECKOUT, `$1$2${BULLET.repeat(4)}$3`)
+    .replace(
+      IN_TEXT,
+      (_m, a: string, _b, _c, d: string) => `0${a} ${BULLET.repeat(3)} ${BULLET}${d}`,
+    )
+    .replace(RUN_IN, `254$1${BULLET.repeat(4)}$2`);
+}
+
+/** True when a string still carries a full Kenyan mobile number (tests and assertions use it). */
+export function containsFullMsisdn(text: string): boolean {
+  return maskPhonesInText(text) !== text;
+}
+
+const PHONE_KEY = /phone|msisdn|partya|^from$/i;
+const PHONE_NUMBER = /^(?:254)?[17]\d{8}$/;
+
+/**
+ * A deep copy of a JSON-like value with every phone number masked: strings anywhere (by pattern),
+ * any value under a phone-like key, numbers shaped like an MSISDN, and Daraja's metadata items
+ * (`{ "Name": "PhoneNumber", "Value": 254712345678 }`), whose key is in the sibling Name.
+ */
+export function redactDeep<T>(value: T, key = ""): T {
+  return walk(value, key) as T;
+}
+
+function walk(value: unknown, key: string): unknown {
+  if (typeof value === "string") {
+    if (PHONE_KEY.test(key) && /^\+?[\d\s-]{9,16}$/.test(value.trim())) return maskMsisdn(value);
+    return maskPhonesInText(value);
+  }
+  if (typeof value === "number" || typeof value === "bigint") {
+    const text = String(value);
+    return PHONE_NUMBER.test(text) && (PHONE_KEY.test(key) || text.startsWith("254"))
+      ? maskMsisdn(text)
+      : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => walk(v, key));
+  if (value instanceof Date || value instanceof Uint8Array) return value;
+  if (value && typeof value === "object") {
+    const name = (value as { Name?: unknown }).Name;
+    const named = typeof name === "string" && PHONE_KEY.test(name);
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        named && k === "Value" && v != null ? maskMsisdn(String(v)) : walk(v, k),
+      ]),
+    );
+  }
+  return value;
+}
+
+/**
+ * A masked number as the console shows it, pasted back into search: `0708 ••• •01`, `0708•••001`,
+ * `+254 708 *** *01`, or a masked CheckoutRequestID (`ws_CO_…708••••01`). Gives the known leading
+ * digits (as `2547…`) and the known trailing ones, or null when the text is not such a form.
+ */
+export function parseMaskedMsisdn(text: string): { prefix: string; suffix: string } | null {
+  const compact = text.replace(/[\s-]/g, "");
+  const checkout = /^ws_CO_(?:\d{17}|…|\.{3})?([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
+  const phone = /^(?:\+?254|0)([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
+  const m = checkout ?? phone;
+  return m ? { prefix: `254${m[1]}`, suffix: m[2] } : null;
+}

@@ -1,0 +1,74 @@
+// The HTTP-level guards every response gets, as one express middleware for server.ts: helmet's
+// headers with a Content-Security-Policy whose script nonce is fresh per request (Remix's inline
+// scripts carry it: entry.server.tsx reads it from NONCE_HEADER), `Origin: null` POSTs refused, and
+// X-Forwarded-Host dropped unless TRUST_PROXY says a proxy in front of us sets it.
+import type { NextFunction, Request, Response } from "express";
+import helmet from "helmet";
+import { randomBytes } from "node:crypto";
+
+/** Request header carrying the nonce from this middleware to entry.server (a client's is overwritten). */
+export const NONCE_HEADER = "x-console-csp-nonce";
+
+export function securityHeaders(options: { production: boolean; trustProxy: boolean }) {
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        "default-src": ["'self'"],
+        "script-src": [
+          "'self'",
+          (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`,
+        ],
+        // React renders style="" attributes (charts, bars); styles cannot run code.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        // `remix dev`'s live reload talks over a WebSocket on another port.
+        "connect-src": options.production ? ["'self'"] : ["'self'", "ws:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+      },
+    },
+    // HSTS pins browsers to HTTPS for a year: only in production, where PUBLIC_URL is https.
+    strictTransportSecurity: options.production
+      ? { maxAge: 365 * 24 * 3600, includeSubDomains: true }
+      : false,
+    referrerPolicy: { policy: "same-origin" },
+    xFrameOptions: { action: "deny" },
+    crossOriginEmbedderPolicy: false,
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const nonce = randomBytes(16).toString("base64");
+    res.locals.cspNonce = nonce;
+    req.headers[NONCE_HEADER] = nonce;
+    if (!options.trustProxy) delete req.headers["x-forwarded-host"];
+    if (req.method !== "GET" && req.method !== "HEAD" && req.headers.origin === "null") {
+      res.status(403).json({
+        error: {
+          code: "csrf",
+          message: "Requests from an opaque origin (Origin: null) are refused.",
+        },
+      });
+      return;
+    }
+    headers(req, res, next);
+  };
+}
+
+/**
+ * The path as it may appear in a log line: a Daraja hook's last segment is its secret token, and
+ * Remix matches /HOOKS/Daraja/... as well, so the check ignores letter case.
+ */
+export function pathForLog(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // a malformed escape: test the raw path
+  }
+  if (!/^\/+hooks(\/|$)/i.test(decoded)) return path;
+  const parts = decoded.split("/");
+  return parts.slice(0, Math.min(4, parts.length - 1)).join("/") + "/…";
+}

@@ -1,0 +1,69 @@
+// No full phone number and no callback token in a log line: Remix's handleError logs errors without
+// query parameters (Drizzle puts them in the message) and the request without its query string, and
+// hook paths are cut before the token in any letter case (Remix matches /HOOKS/... too).
+import { Writable } from "node:stream";
+import { sql } from "drizzle-orm";
+import { handleError } from "../../app/entry.server";
+import { createLog } from "../../app/lib/log.server";
+import { pathForLog } from "../../app/lib/security-headers.server";
+import { startTestApp, type TestApp } from "../support/app";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => app?.close());
+
+function capturingLog() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { log: createLog("info", sink), lines };
+}
+
+it("handleError logs a failed query without its parameters or any phone number", async () => {
+  const error = await app.ctx.db
+    .execute(sql`select ${"254712345678"}::int as n`)
+    .then(() => null)
+    .catch((e: unknown) => e);
+  expect(String((error as Error).message)).toContain("254712345678"); // what Drizzle would leak
+  const { log, lines } = capturingLog();
+  handleError(error, {
+    request: new Request("http://console.test/payments?phone=0712345678&cursor=x"),
+    params: {},
+    context: { ...app.ctx, log } as never,
+  });
+  const text = lines.join("");
+  expect(text).toContain("unexpected error");
+  expect(text).toContain('"path":"/payments"');
+  expect(text).not.toMatch(/712345678|0712345678/);
+});
+
+it("handleError masks a number PostgreSQL quotes in an error's detail", () => {
+  const error = Object.assign(new Error("duplicate key value violates unique constraint"), {
+    detail: "Key (phone)=(254712345678) already exists.",
+  });
+  const { log, lines } = capturingLog();
+  handleError(error, {
+    request: new Request("http://console.test/api/payments"),
+    params: {},
+    context: { ...app.ctx, log } as never,
+  });
+  expect(lines.join("")).toContain("already exists");
+  expect(lines.join("")).not.toContain("712345678");
+});
+
+it.each([
+  ["/hooks/daraja/stk/secret-token-1", "/hooks/daraja/stk/…"],
+  ["/HOOKS/Daraja/STK/secret-token-1", "/HOOKS/Daraja/STK/…"],
+  ["/Hooks/daraja/c2b/confirmation/secret-token-1", "/Hooks/daraja/c2b/…"],
+  ["/%68ooks/daraja/stk/secret-token-1", "/hooks/daraja/stk/…"],
+  ["/hooks/secret-token-1", "/hooks/…"],
+  ["/payments/123", "/payments/123"],
+])("pathForLog(%s) leaves out the token", (path, logged) => {
+  expect(pathForLog(path)).toBe(logged);
+});

@@ -1,0 +1,76 @@
+// Search is not an unmasking oracle: for support and managers a phone search never confirms a match
+// by redirecting, is written to the staff audit and is rate-limited; support still finds a customer
+// by the number they dictate, by the masked forms the console shows and by the AccountReference.
+import { and, eq } from "drizzle-orm";
+import { staffAudit } from "../../db/schema";
+import * as search from "../../app/routes/_console.search";
+import { PHONE_SEARCH_LIMIT } from "../../app/modules/payments/search-as.server";
+import { initiatePayment } from "../../app/modules/payments/initiate.server";
+import { startTestApp, type TestApp } from "../support/app";
+import { PHONES, signedIn } from "../support/factories";
+import { call, get, jsonOf } from "../support/routes";
+
+let app: TestApp;
+let payment: Awaited<ReturnType<typeof initiatePayment>>;
+beforeAll(async () => {
+  app = await startTestApp();
+  const finance = await signedIn(app.ctx, "finance");
+  payment = await initiatePayment(
+    app.ctx,
+    { orderRef: "SRCH-77/a", amount: 20, phone: PHONES.neverResolves },
+    finance.actor,
+  );
+});
+afterAll(async () => app?.close());
+
+const find = (q: string, who: { cookie: string }) =>
+  call(search.loader, app.ctx, get(`/search?q=${encodeURIComponent(q)}`, who));
+
+it("lists a single phone match for support instead of redirecting, and audits the search", async () => {
+  const support = await signedIn(app.ctx, "support");
+  const response = await find("0708 000 012", support);
+  expect(response.status).toBe(200);
+  const body = await jsonOf(response);
+  expect(body.payments.map((p: { id: string }) => p.id)).toEqual([payment.id]);
+  expect(JSON.stringify(body)).not.toContain("708000012");
+  const audit = await app.ctx.db
+    .select()
+    .from(staffAudit)
+    .where(and(eq(staffAudit.action, "search.phone"), eq(staffAudit.actorUserId, support.user.id)));
+  expect(audit).toHaveLength(1);
+  expect(JSON.stringify(audit[0].after)).not.toContain("708000012");
+});
+
+it("still goes straight to the payment for finance", async () => {
+  const finance = await signedIn(app.ctx, "finance");
+  const response = await find("0708000012", finance);
+  expect(response.status).toBe(302);
+});
+
+it.each([
+  ["the masked phone the console shows", "0708 ••• •12"],
+  ["the older masked form", "0708 ••• 012"],
+  ["a masked CheckoutRequestID", "ws_CO_…708••••12"],
+  ["the AccountReference", "SRCH77a"],
+])("finds the payment by %s", async (_name, q) => {
+  const support = await signedIn(app.ctx, "support");
+  const response = await find(q, support);
+  // One match by a reference (not a phone) may go straight to the payment.
+  if (response.status === 302)
+    expect(response.headers.get("Location")).toBe(`/payments/${payment.id}`);
+  else
+    expect((await jsonOf(response)).payments.map((p: { id: string }) => p.id)).toContain(
+      payment.id,
+    );
+});
+
+it("rate-limits a masked role's phone searches", async () => {
+  const manager = await signedIn(app.ctx, "manager");
+  const statuses: number[] = [];
+  for (let i = 0; i < PHONE_SEARCH_LIMIT.limit + 2; i++)
+    statuses.push((await find(`0708 000 ${String(100 + i)}`, manager)).status);
+  expect(statuses.slice(0, PHONE_SEARCH_LIMIT.limit).every((s) => s === 200)).toBe(true);
+  expect(statuses.slice(PHONE_SEARCH_LIMIT.limit)).toEqual([429, 429]);
+  // Other searches are not limited.
+  expect((await find("SRCH77a", manager)).status).not.toBe(429);
+});
