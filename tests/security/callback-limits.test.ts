@@ -3,7 +3,10 @@
 // built server in tests/e2e/security-headers.e2e.test.ts shows the answer arrives, not a reset).
 import { eq } from "drizzle-orm";
 import { rawCallbacks } from "../../db/schema";
-import { WRONG_TOKEN_KEPT_BYTES, WRONG_TOKEN_LIMIT } from "../../app/modules/callbacks/webhook.server";
+import {
+  WRONG_TOKEN_KEPT_BYTES,
+  WRONG_TOKEN_LIMIT,
+} from "../../app/modules/callbacks/webhook.server";
 import { MAX_CALLBACK_BYTES } from "../../app/modules/callbacks/intake.server";
 import { postStkCallback, startTestApp, type TestApp } from "../support/app";
 
