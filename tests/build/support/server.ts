@@ -9,6 +9,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
+const SUITE_SESSION_SECRET = "build-suite-session-secret-long-enough";
 export const ADMIN_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 
 export async function freePort(): Promise<number> {
@@ -106,7 +107,7 @@ export async function startSuiteServer(
     port,
     simulatorPort,
     env: {
-      SESSION_SECRET: "build-suite-session-secret-long-enough",
+      SESSION_SECRET: SUITE_SESSION_SECRET,
       MPESA_ENVIRONMENT: "simulator",
       MPESA_CALLBACK_TOKEN: callbackToken,
       // The simulator and the suite both post from loopback: trusted, as Safaricom's addresses would be.
@@ -212,6 +213,8 @@ export async function createApiKeyWithCli(databaseUrl: string, role: string): Pr
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        NODE_ENV: "production",
+        SESSION_SECRET: SUITE_SESSION_SECRET,
         DATABASE_URL: databaseUrl,
         LOG_LEVEL: "warn",
       },
