@@ -96,10 +96,16 @@ export type BuiltServer = {
  * defaults below; the simulator's own timings are set over its control API with `simConfig`.
  */
 export async function startSuiteServer(
-  options: { env?: Record<string, string>; simConfig?: Record<string, unknown> } = {},
+  options: {
+    env?: Record<string, string>;
+    simConfig?: Record<string, unknown>;
+    /** Chosen beforehand when something must sit between the server and its simulator. */
+    simulatorPort?: number;
+  } = {},
 ): Promise<BuiltServer> {
   const database = await freshDatabase();
-  const [port, simulatorPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  const simulatorPort = options.simulatorPort ?? (await freePort());
   const callbackToken = `build_${randomBytes(12).toString("hex")}`;
   let output = "";
   const child = startBuiltServer({
