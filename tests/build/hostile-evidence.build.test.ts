@@ -27,6 +27,7 @@ beforeAll(async () => {
   const simulatorPort = await freePort();
   forger = await startQueryForger(simulatorPort);
   s = await startSuiteServer({
+    label: "hostile-evidence",
     simulatorPort,
     env: {
       DARAJA_BASE_URL: forger.url,

@@ -7,7 +7,8 @@ import { getPayment, requestPayment, settled, signInAgent } from "./support/flow
 
 let s: BuiltServer;
 beforeAll(async () => {
-  s = await startSuiteServer({ simConfig: { promptTimeoutMs: 120_000 } });
+  s = await startSuiteServer({
+    label: "push-refusals", simConfig: { promptTimeoutMs: 120_000 } });
 });
 afterAll(async () => s?.stop());
 

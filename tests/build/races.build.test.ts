@@ -15,6 +15,7 @@ import {
 let s: BuiltServer;
 beforeAll(async () => {
   s = await startSuiteServer({
+    label: "races",
     env: { POLL_FIRST_AFTER_S: "3600", POLL_GIVE_UP_AFTER_S: "7200", DATABASE_POOL_MAX: "20" },
     simConfig: { promptTimeoutMs: 600_000 },
   });

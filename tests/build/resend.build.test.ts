@@ -19,6 +19,7 @@ let s: BuiltServer;
 let agent: Agent;
 beforeAll(async () => {
   s = await startSuiteServer({
+    label: "resend",
     env: { POLL_FIRST_AFTER_S: "3600", POLL_GIVE_UP_AFTER_S: "7200" },
     simConfig: { promptTimeoutMs: 600_000 },
   });

@@ -1,7 +1,7 @@
 // Every simulator test number through the BUILT server: a merchant's system requests the payment with
 // its API key and reads, over the JSON API, the final status, the result code and a message support
 // can read to the customer. The poller and callbacks run inside the server exactly as in production.
-import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
+import { handsetPhone, startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import {
   callbacksFor,
   getPayment,
@@ -14,7 +14,8 @@ import {
 let s: BuiltServer;
 beforeAll(async () => {
   // A short prompt lifetime so the sandbox's never-answering number ends within the test.
-  s = await startSuiteServer({ simConfig: { promptTimeoutMs: 3000 } });
+  s = await startSuiteServer({
+    label: "test-numbers", simConfig: { promptTimeoutMs: 3000 } });
 });
 afterAll(async () => s?.stop());
 
@@ -125,6 +126,20 @@ describe.concurrent("each simulator test number ends as the merchant and support
     expect(p.statusReason).toMatch(/did not answer in time/i);
     expect(p.statusReason).not.toMatch(/unexpectedly/i);
     expect(p.openExceptions.map((x) => x.type)).toContain("unknown_outcome");
+  });
+});
+
+describe("the simulator's forced outcomes (one at a time: a forced outcome applies to the next push)", () => {
+  it.each([
+    ["rule_limited", "17", "Rule limited."],
+    ["product_mismatch", "2028", "The request is not permitted according to product assignment."],
+  ])("%s ends failed with ResultCode %s", async (outcome, code, desc) => {
+    await s.sim("next-outcome", { outcome });
+    const { id } = await requestPayment(s, { phone: handsetPhone(), amount: 120 });
+    const p = await settled(s, id, "failed");
+    expect(p).toMatchObject({ resultCode: code, receipt: null });
+    expect(p.attempts[0]).toMatchObject({ resultCode: code, resultDesc: desc });
+    expect(p.openExceptions).toEqual([]);
   });
 });
 

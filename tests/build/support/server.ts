@@ -5,10 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
+const ARTIFACTS = join(ROOT, "tests", "build", "artifacts");
 const SUITE_SESSION_SECRET = "build-suite-session-secret-long-enough";
 export const ADMIN_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -97,11 +99,13 @@ export type BuiltServer = {
  */
 export async function startSuiteServer(
   options: {
+    /** Names the server's log, kept in tests/build/artifacts/<label>.log for reading after a failure. */
+    label: string;
     env?: Record<string, string>;
     simConfig?: Record<string, unknown>;
     /** Chosen beforehand when something must sit between the server and its simulator. */
     simulatorPort?: number;
-  } = {},
+  },
 ): Promise<BuiltServer> {
   const database = await freshDatabase();
   const port = await freePort();
@@ -142,6 +146,8 @@ export async function startSuiteServer(
       clearTimeout(timer);
     }
     await database.drop();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, `${options.label}.log`), output);
   };
 
   try {
