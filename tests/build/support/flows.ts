@@ -3,7 +3,7 @@
 // the STK hook, a support agent signs in and presses "Re-send prompt".
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
-import { handsetPhone, orderRef, waitFor, type BuiltServer } from "./server";
+import { handsetPhone, orderRef, parseBody, waitFor, type Answer, type BuiltServer } from "./server";
 
 export type Attempt = {
   id: string;
@@ -209,7 +209,11 @@ export type Agent = {
   cookie: string;
   csrf: string;
   /** POSTs a console form to a route, asking Remix for the action's JSON (what fetchers receive). */
-  act(path: string, routeId: string, form: Record<string, string>): Promise<{ status: number; body: any }>;
+  act(
+    path: string,
+    routeId: string,
+    form: Record<string, string>,
+  ): Promise<{ status: number; body: Answer }>;
 };
 
 export async function signInAgent(
@@ -245,13 +249,7 @@ export async function signInAgent(
         },
         body: new URLSearchParams({ ...form, csrf: csrfToken }),
       });
-      const text = await res.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the text
-      }
+      const body = parseBody<Answer>(await res.text());
       return { status: res.status, body };
     },
   };

@@ -79,6 +79,27 @@ export function startBuiltServer(opts: StartOptions): ChildProcess {
   });
 }
 
+/**
+ * The shapes the JSON API and console actions answer with (README, "The JSON API"), as the tests
+ * read them when they do not name a more precise type.
+ */
+export type Answer = {
+  ok: boolean;
+  message: string;
+  error: { code: string; message: string; field?: string };
+  payment: { id: string; status: string };
+  payments: { id: string }[];
+};
+
+/** The body as JSON when it is JSON, else the text (so a failure shows what came back). */
+export function parseBody<T>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
 export type BuiltServer = {
   baseUrl: string;
   simulatorUrl: string;
@@ -87,9 +108,9 @@ export type BuiltServer = {
   apiKey: string;
   output(): string;
   /** JSON API call with the admin API key. */
-  api<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  api<T = Answer>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
   /** The simulator's control API (/__sim/…). */
-  sim<T = any>(path: string, body?: unknown): Promise<T>;
+  sim<T = unknown>(path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 };
 
@@ -163,7 +184,10 @@ export async function startSuiteServer(
     }
     const apiKey = await createApiKeyWithCli(database.url, "admin");
 
-    const api: BuiltServer["api"] = async (path, init = {}) => {
+    const api = async <T = Answer>(
+      path: string,
+      init: RequestInit = {},
+    ): Promise<{ status: number; body: T }> => {
       const response = await fetch(`${baseUrl}${path}`, {
         ...init,
         headers: {
@@ -172,16 +196,10 @@ export async function startSuiteServer(
           ...(init.headers as Record<string, string> | undefined),
         },
       });
-      const text = await response.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON: keep the text so a failure shows what came back
-      }
+      const body = parseBody<T>(await response.text());
       return { status: response.status, body };
     };
-    const sim: BuiltServer["sim"] = async (path, body) => {
+    const sim = async <T = unknown>(path: string, body?: unknown): Promise<T> => {
       const response = await fetch(`${simulatorUrl}/__sim/${path}`, {
         method: body === undefined ? "GET" : "POST",
         headers: body === undefined ? {} : { "Content-Type": "application/json" },
@@ -189,7 +207,7 @@ export async function startSuiteServer(
       });
       if (!response.ok)
         throw new Error(`simulator ${path}: HTTP ${response.status} ${await response.text()}`);
-      return response.json();
+      return (await response.json()) as T;
     };
     await sim("config", {
       latencyMs: 300,
