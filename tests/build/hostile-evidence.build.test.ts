@@ -3,7 +3,7 @@
 // requested whole-shilling amount. Anything less is stored, answered 200 (Daraja cannot fix it), leaves
 // the payment unpaid (`unknown`, in front of a person) with an open case, and stays out of revenue.
 // An STK Query answer naming another payment's CheckoutRequestID never pays ours.
-import { freePort, startSuiteServer, type BuiltServer } from "./support/server";
+import { freePort, startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import { startQueryForger, type QueryForger } from "./support/query-forger";
 import {
   getPayment,
@@ -134,10 +134,13 @@ describe("malformed or unauthenticated callbacks leave the payment as it was", (
     const body = successCallbackFor(payment, newReceipt()).slice(0, -3);
     const res = await postStkCallback(s, body);
     expect(res.status).toBe(200);
-    const invalid = await s.api<{ callbacks: { outcome: string; body: string }[] }>(
-      "/api/callbacks?outcome=invalid&limit=200",
-    );
-    expect(invalid.body.callbacks.some((c) => c.body === body)).toBe(true);
+    // Stored first, then read off the request path: it ends `invalid` once the reader has seen it.
+    await waitFor(async () => {
+      const invalid = await s.api<{ callbacks: { body: string }[] }>(
+        "/api/callbacks?outcome=invalid&limit=200",
+      );
+      return invalid.body.callbacks.some((c) => c.body === body);
+    }, "the stored body marked invalid");
     expect((await getPayment(s, payment.id)).status).toBe("pending");
     expect(await revenue(s)).toEqual(before);
   });
