@@ -4,7 +4,7 @@
 // the payment unpaid (`unknown`, in front of a person) with an open case, and stays out of revenue.
 // An STK Query answer naming another payment's CheckoutRequestID never pays ours.
 import { freePort, startSuiteServer, waitFor, type BuiltServer } from "./support/server";
-import { startQueryForger, type QueryForger } from "./support/query-forger";
+import { startDarajaForger, type DarajaForger } from "./support/daraja-forger";
 import {
   getPayment,
   newReceipt,
@@ -22,10 +22,10 @@ import {
 } from "./support/flows";
 
 let s: BuiltServer;
-let forger: QueryForger;
+let forger: DarajaForger;
 beforeAll(async () => {
   const simulatorPort = await freePort();
-  forger = await startQueryForger(simulatorPort);
+  forger = await startDarajaForger(simulatorPort);
   s = await startSuiteServer({
     label: "hostile-evidence",
     simulatorPort,
@@ -169,7 +169,7 @@ describe("STK Query answers are bound to what we asked", () => {
     const ours = await pendingPayment(s, AMOUNT);
     const other = await pendingPayment(s, AMOUNT);
     const asked = ours.attempts[0].checkoutRequestId!;
-    forger.forge(asked, {
+    forger.forgeQuery(asked, {
       checkoutRequestId: other.attempts[0].checkoutRequestId!,
       merchantRequestId: other.attempts[0].merchantRequestId!,
     });

@@ -2,15 +2,26 @@
 // reason in words support can repeat, never `unknown` with "The push failed unexpectedly" (issue 10,
 // item 1: in production the Daraja client and the routes were two module graphs, so the refusal's
 // class was not recognised). Nothing was charged, so no case is opened for a person.
-import { handsetPhone, startSuiteServer, type BuiltServer } from "./support/server";
+import { freePort, handsetPhone, startSuiteServer, type BuiltServer } from "./support/server";
+import { startDarajaForger, type DarajaForger } from "./support/daraja-forger";
 import { getPayment, requestPayment, settled, signInAgent } from "./support/flows";
 
 let s: BuiltServer;
+let forger: DarajaForger;
 beforeAll(async () => {
+  const simulatorPort = await freePort();
+  forger = await startDarajaForger(simulatorPort);
   s = await startSuiteServer({
-    label: "push-refusals", simConfig: { promptTimeoutMs: 120_000 } });
+    label: "push-refusals",
+    simulatorPort,
+    env: { DARAJA_BASE_URL: forger.url, START_SIMULATOR: "true" },
+    simConfig: { promptTimeoutMs: 120_000 },
+  });
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  await s?.stop();
+  await forger?.close();
+});
 
 const pushes = async () =>
   (await s.sim<{ counts: { pushes: number } }>("state?summary")).counts.pushes;
@@ -51,6 +62,25 @@ describe("push refusals", () => {
     expect(after.attempts.map((a) => a.status)).toEqual(["cancelled", "failed"]);
     expect(after.attempts[1].errorCode).toBe("500.003.02");
     expect(after.openExceptions).toEqual([]);
+  });
+
+  // Refusals the in-process simulator cannot produce, answered in Daraja's envelope by the forger.
+  it.each([
+    ["Bad Request - Invalid PhoneNumber", 400, "400.002.02", /rejected the phone number/i],
+    ["Merchant does not exist", 500, "500.001.1001", /does not know our shortcode/i],
+    ["[MerchantValidate] - Wrong credentials", 500, "500.001.1001", /rejected our credentials/i],
+    ["An error M-Pesa does not explain", 500, "500.001.1001", /not charged/i],
+  ])("%s (HTTP %s, %s): failed with a message support can act on", async (said, status, code, reason) => {
+    const phone = handsetPhone();
+    forger.forgePush(phone, {
+      status,
+      body: { requestId: "12345-67890-1", errorCode: code, errorMessage: said },
+    });
+    const p = await requestPayment(s, { phone, amount: 210 });
+    expect(p.status, p.statusReason ?? "").toBe("failed");
+    expect(p.statusReason).toMatch(reason);
+    expect(p.attempts[0]).toMatchObject({ status: "failed", errorCode: code });
+    expect(p.openExceptions).toEqual([]);
   });
 
   it("an invalid phone is refused before any push: 400 naming the field, no payment, nothing sent to M-Pesa", async () => {
