@@ -17,7 +17,7 @@ export default defineConfig({
       "jobs/**/*.test.ts",
       "tests/**/*.test.{ts,tsx}",
     ],
-    exclude: ["tests/e2e/**", "node_modules/**", ...postgresOnly],
+    exclude: ["tests/e2e/**", "tests/build/**", "node_modules/**", ...postgresOnly],
     setupFiles: ["tests/support/setup.ts"],
     globalSetup: ["tests/support/global-setup.ts"],
     testTimeout: 30_000,
