@@ -1,13 +1,12 @@
 // The resolutions that move money on our books: accept as paid, mark refunded, link an orphan
 // callback, choose between conflicting witnesses, mark expired. Each runs inside the caller's
 // transaction on a locked case and changes payment status only through writePaymentStatus.
-import { claimReceiptForStaff } from "../ledger/receipts.server";
+import { claimReceiptForStaff, lockReceipt, markReceiptReversed } from "../ledger/receipts.server";
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   payments,
   rawCallbacks,
-  receipts,
   stkAttempts,
   type Payment,
   type PaymentStatus,
@@ -89,11 +88,7 @@ export async function markRefunded(
   const x = c.exception;
   const payment = c.payment;
   if (x.receipt) {
-    const [row] = await tx
-      .select()
-      .from(receipts)
-      .where(eq(receipts.receipt, x.receipt))
-      .for("update");
+    const row = await lockReceipt(tx, x.receipt);
     if (row?.reversedByReceipt && row.reversedByReceipt !== reversalRef) {
       throw new AppError(
         "already_reversed",
@@ -101,11 +96,7 @@ export async function markRefunded(
         { status: 409, field: "reversalRef" },
       );
     }
-    if (row)
-      await tx
-        .update(receipts)
-        .set({ reversedByReceipt: reversalRef })
-        .where(eq(receipts.receipt, x.receipt));
+    if (row) await markReceiptReversed(tx, x.receipt, reversalRef);
   }
   // Only the sum the payment is booked on makes the payment refunded; a second sum (double payment)
   // or money never booked (late success, wrong amount) is recorded on its receipt alone.

@@ -180,3 +180,12 @@ export async function claimReceiptForStaff(
   }
   return { ...row, paymentId: payment.id };
 }
+
+/** Records that M-Pesa reversed the receipt (the reversal's own receipt number). */
+export async function markReceiptReversed(tx: Db, receipt: string, reversalRef: string) {
+  await lockReceipt(tx, receipt);
+  await tx
+    .update(receipts)
+    .set({ reversedByReceipt: reversalRef })
+    .where(eq(receipts.receipt, receipt));
+}
