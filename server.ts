@@ -1,16 +1,27 @@
 // The process `npm start` runs: migrate, (in simulator mode) start the Daraja simulator and seed demo
 // data, schedule the poller, and serve the Remix build with one log line per request.
+// Everything of the app comes from the build (build.entry.module.serverRuntime, see
+// app/server-runtime.server.ts): importing app/ here too would load a second copy of its modules,
+// and errors thrown by one copy would not be recognised by the other.
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express from "express";
-import { configFromProcessEnv, ConfigError } from "./app/config.server";
-import { createContext } from "./app/context.server";
-import { CLIENT_IP_HEADER } from "./app/lib/http.server";
-import { seedDemoData } from "./db/seed";
-import { startJobs } from "./jobs";
-import { createSimulator } from "./simulator/server";
+import type * as ServerRuntime from "./app/server-runtime.server";
 
 async function main() {
+  const build = (await import(new URL("./build/index.js", import.meta.url).href)) as ServerBuild;
+  const runtime = (build.entry.module as { serverRuntime?: typeof ServerRuntime }).serverRuntime;
+  if (!runtime) throw new Error("build/index.js is out of date: run `npm run build`");
+  const {
+    configFromProcessEnv,
+    ConfigError,
+    createContext,
+    CLIENT_IP_HEADER,
+    seedDemoData,
+    startJobs,
+    createSimulator,
+  } = runtime;
+
   let config;
   try {
     config = configFromProcessEnv();
@@ -52,7 +63,6 @@ async function main() {
     }
   }
 
-  const build = (await import(new URL("./build/index.js", import.meta.url).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);

@@ -1,7 +1,7 @@
 // The edges between HTTP and the domain: the client's address, AppError → JSON, and the JSON error
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
-import { AppError } from "./app-error";
+import { isAppError, AppError } from "./app-error";
 
 /** Set by server.ts from the socket, overwriting anything a client sent. */
 export const CLIENT_IP_HEADER = "x-console-client-ip";
@@ -35,7 +35,7 @@ export async function apiHandler(run: () => Promise<Response>): Promise<Response
   try {
     return await run();
   } catch (error) {
-    if (error instanceof AppError) return errorJson(error);
+    if (isAppError(error)) return errorJson(error);
     throw error;
   }
 }
@@ -53,7 +53,7 @@ export async function formAction<T>(
     if (result instanceof Response) return result;
     return json({ ok: true, ...result } satisfies FormResult<T>);
   } catch (error) {
-    if (error instanceof AppError) {
+    if (isAppError(error)) {
       return json(
         {
           ok: false,

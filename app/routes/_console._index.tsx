@@ -8,7 +8,7 @@ import { OutcomesChart } from "../components/charts/outcomes-chart";
 import { RevenueChart } from "../components/charts/revenue-chart";
 import { KpiCards } from "../components/dashboard/kpi-cards";
 import { RangePicker } from "../components/dashboard/range-picker";
-import { AppError } from "../lib/app-error";
+import { isAppError, AppError } from "../lib/app-error";
 import { eatDay, formatEat } from "../lib/time";
 import { requirePermission } from "../modules/auth/guards.server";
 import { getRevenueDashboard } from "../modules/reports/revenue.server";
@@ -23,7 +23,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return json({ ...(await getRevenueDashboard(context, params)), today, problem: null });
   } catch (error) {
     // A hand-edited URL (bad day, reversed range) shows the default range with the reason, not an error page.
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     return json({ ...(await getRevenueDashboard(context, {})), today, problem: error.message });
   }
 }
