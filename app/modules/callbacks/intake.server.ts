@@ -18,6 +18,7 @@ import { classifyStkResult } from "../daraja/result-codes";
 import { openException } from "../exceptions/open.server";
 import { applyStkEvidence } from "../payments/apply.server";
 import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../payments/events.server";
+import { extractIdentifiers } from "./identifiers";
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -82,6 +83,9 @@ export async function recordCallback(
         ? "wrong callback token in the URL"
         : (incoming.refused ?? null),
       processedAt: outcome === "received" ? null : ctx.now(),
+      // Findable at once by these, whatever happens next (a rejected request's body is not trusted
+      // enough to be indexed under a real payment's identifiers).
+      ...(incoming.tokenValid ? extractIdentifiers(incoming.kind, incoming.body) : {}),
     })
     .returning();
   return row;

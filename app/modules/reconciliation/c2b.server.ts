@@ -3,7 +3,13 @@
 // new money is matched to an open payment by BillRefNumber and amount through the single payment
 // writer, or becomes an `unmatched_c2b` exception. The raw row is stored first by the route.
 import { and, between, eq, inArray, or, sql } from "drizzle-orm";
-import { payments, rawCallbacks, receipts, type CallbackOutcome } from "../../../db/schema";
+import {
+  payments,
+  rawCallbacks,
+  receipts,
+  type CallbackOutcome,
+  type RawCallback,
+} from "../../../db/schema";
 import type { Config } from "../../config.server";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
@@ -58,8 +64,9 @@ export async function registerC2bUrls(
   return { ...urls, answer };
 }
 
-async function loadRaw(ctx: AppContext, rawId: number) {
-  const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
+async function loadRaw(ctx: AppContext, rawOrId: number | RawCallback) {
+  if (typeof rawOrId !== "number") return rawOrId; // the applier hands over the row it claimed
+  const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId));
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
   return raw;
 }
@@ -67,9 +74,10 @@ async function loadRaw(ctx: AppContext, rawId: number) {
 /** The console accepts every C2B payment (a refusal sends the customer's money back); matching happens on confirmation. */
 export async function processC2bValidation(
   ctx: AppContext,
-  rawId: number,
+  rawOrId: number | RawCallback,
 ): Promise<CallbackOutcome> {
-  const raw = await loadRaw(ctx, rawId);
+  const raw = await loadRaw(ctx, rawOrId);
+  const rawId = raw.id;
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
     await setOutcome(
@@ -96,9 +104,10 @@ export async function processC2bValidation(
 
 export async function processC2bConfirmation(
   ctx: AppContext,
-  rawId: number,
+  rawOrId: number | RawCallback,
 ): Promise<CallbackOutcome> {
-  const raw = await loadRaw(ctx, rawId);
+  const raw = await loadRaw(ctx, rawOrId);
+  const rawId = raw.id;
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
     await setOutcome(ctx.db, rawId, "invalid", { outcomeDetail: parsed.reason }, ctx.now());
