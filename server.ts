@@ -66,6 +66,9 @@ async function main() {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // Static assets first: served without a log line each (a page load would otherwise log a dozen).
+  app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
+  app.use(express.static("public", { maxAge: "1h" }));
   app.use((req, res, next) => {
     // The socket address, fixed by us; TRUST_PROXY decides elsewhere whether X-Forwarded-For wins.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
@@ -83,8 +86,6 @@ async function main() {
     });
     next();
   });
-  app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
-  app.use(express.static("public", { maxAge: "1h" }));
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
 
   const server = app.listen(config.port, config.host, () => {
@@ -98,15 +99,34 @@ async function main() {
   });
   const jobs = startJobs(ctx);
 
+  // Graceful and bounded: stop accepting, let the jobs finish their tick, apply stored callbacks for at
+  // most SHUTDOWN_DRAIN_S (the rest stay `received` for the next instance's sweep), close, exit. A
+  // database that has gone away cannot hold the process: every wait has a bound, and a last timer
+  // exits whatever is still pending.
+  const drainMs = config.shutdownDrainSeconds * 1000;
+  const within = <T>(ms: number, work: Promise<T>) =>
+    Promise.race([work.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, ms))]);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight work");
+    setTimeout(() => {
+      process.stderr.write("shutdown did not finish in time; exiting\n");
+      process.exit(1);
+    }, drainMs + 10_000).unref();
+    log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
     server.close();
-    await jobs.stop(); // lets an in-flight sweep finish and release its claims
-    await simulator?.close();
-    await database.close();
+    server.closeIdleConnections();
+    await within(5_000, jobs.stop());
+    const drained = await ctx.callbackQueue.stop({ drainMs });
+    log.info(
+      { drained },
+      drained
+        ? "stored callbacks applied; exiting"
+        : "drain time is up: callbacks still stored as received are applied by the next sweep",
+    );
+    await within(2_000, simulator?.close() ?? Promise.resolve());
+    await within(2_000, database.close());
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -110,6 +110,15 @@ export default function CallbackLog() {
       </p>
       <Form method="get" className="filters">
         <label>
+          Search
+          <input
+            type="search"
+            name="q"
+            defaultValue={data.form.q}
+            placeholder="CheckoutRequestID, receipt or any text of the body"
+          />
+        </label>
+        <label>
           Outcome
           <select name="outcome" defaultValue={data.form.outcome}>
             <option value="">Any outcome</option>
