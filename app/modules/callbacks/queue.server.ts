@@ -161,6 +161,8 @@ export function createCallbackApplier(
     idle,
     start({ sweepMs = 1000 } = {}) {
       if (timer) return;
+      stopping = false;
+      deadline = Infinity;
       timer = setInterval(wake, sweepMs);
       timer.unref();
       wake();
