@@ -294,10 +294,12 @@ export async function reprocessCallback(
 ): Promise<CallbackOutcome> {
   const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
-  if (raw.kind !== "stk")
-    throw new AppError("not_reprocessable", "Only STK callbacks can be re-processed here.", {
-      status: 400,
-    });
+  if (raw.kind !== "stk" && raw.kind !== "c2b_confirmation")
+    throw new AppError(
+      "not_reprocessable",
+      "Only STK callbacks and C2B confirmations can be re-processed here.",
+      { status: 400 },
+    );
   if (!raw.tokenValid || raw.outcome === "refused")
     throw new AppError(
       "not_reprocessable",
@@ -306,6 +308,11 @@ export async function reprocessCallback(
     );
   const eventActor: EventActor =
     actor.kind === "system" ? { kind: "system", label: actor.label } : actor;
+  if (raw.kind === "c2b_confirmation") {
+    // Same path as intake; a held confirmation stays held unless its receipt is now vouched for.
+    const { processC2bConfirmation } = await import("../reconciliation/c2b.server");
+    return processC2bConfirmation(ctx, raw);
+  }
   const outcome = await processStkCallback(ctx, rawId, eventActor);
   const [after] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (outcome !== "orphan" && after?.checkoutRequestId) {

@@ -2,14 +2,16 @@
 // whose TransID is a known receipt is one more witness of that money, never a second sum (SPEC §12.1);
 // new money is matched to an open payment by BillRefNumber and amount through the single payment
 // writer, or becomes an `unmatched_c2b` exception. The raw row is stored first by the route.
-import { and, between, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, between, eq, exists, inArray, like, or, sql } from "drizzle-orm";
 import {
   payments,
   rawCallbacks,
   receipts,
+  statementLines,
   type CallbackOutcome,
   type RawCallback,
 } from "../../../db/schema";
+import type { Db } from "../../../db/client";
 import type { Config } from "../../config.server";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
@@ -64,6 +66,42 @@ export async function registerC2bUrls(
   return { ...urls, answer };
 }
 
+/**
+ * Held C2B confirmations whose receipt has since been vouched for (statement imported, a trusted
+ * callback or query) are applied now, as if trusted. Run by the recovery job.
+ */
+export async function corroborateHeldC2b(ctx: AppContext): Promise<number> {
+  const held = await ctx.db
+    .select({ id: rawCallbacks.id })
+    .from(rawCallbacks)
+    .where(
+      and(
+        eq(rawCallbacks.kind, "c2b_confirmation"),
+        eq(rawCallbacks.outcome, "applied"),
+        eq(rawCallbacks.sourceTrusted, false),
+        like(rawCallbacks.outcomeDetail, `${HELD_C2B_PREFIX}%`),
+        or(
+          exists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(receipts)
+              .where(eq(receipts.receipt, rawCallbacks.receipt)),
+          ),
+          exists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(statementLines)
+              .where(eq(statementLines.receipt, rawCallbacks.receipt)),
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(rawCallbacks.id))
+    .limit(200);
+  for (const { id } of held) await processC2bConfirmation(ctx, id, { trustSource: true });
+  return held.length;
+}
+
 async function loadRaw(ctx: AppContext, rawOrId: number | RawCallback) {
   if (typeof rawOrId !== "number") return rawOrId; // the applier hands over the row it claimed
   const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId));
@@ -102,9 +140,27 @@ export async function processC2bValidation(
   return "applied";
 }
 
+export const HELD_C2B_PREFIX = "held: untrusted source";
+
+/** Some other, trusted witness of this receipt: a receipt row (callback, query, C2B) or a statement line. */
+const corroborated = (tx: Db, receipt: string) =>
+  tx
+    .select({ one: sql`1` })
+    .from(receipts)
+    .where(eq(receipts.receipt, receipt))
+    .union(
+      tx
+        .select({ one: sql`1` })
+        .from(statementLines)
+        .where(eq(statementLines.receipt, receipt)),
+    )
+    .limit(1)
+    .then((rows) => rows.length > 0);
+
 export async function processC2bConfirmation(
   ctx: AppContext,
   rawOrId: number | RawCallback,
+  options: { trustSource?: boolean } = {},
 ): Promise<CallbackOutcome> {
   const raw = await loadRaw(ctx, rawOrId);
   const rawId = raw.id;
@@ -118,6 +174,27 @@ export async function processC2bConfirmation(
     // Daraja retries and STK's own confirmation of the same receipt may arrive together.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${c.transId}))`);
     const now = ctx.now();
+    if (
+      raw.sourceTrusted === false &&
+      !options.trustSource &&
+      !(await corroborated(tx, c.transId))
+    ) {
+      // The STK rule (callbacks are unsigned): money claimed from an address outside
+      // MPESA_CALLBACK_ALLOWED_IPS settles nothing until another witness vouches for the receipt —
+      // the organisation statement, or the same receipt from a trusted source. Held rows are looked
+      // at again by the recovery job (corroborateHeldC2b) and can be re-processed from the console.
+      await setOutcome(
+        tx,
+        rawId,
+        "applied",
+        {
+          receipt: c.transId,
+          outcomeDetail: `${HELD_C2B_PREFIX} (${raw.sourceIp}): ${formatKes(c.amountKes)} for "${c.billRefRaw.trim()}" is held until the statement or a trusted witness shows receipt ${c.transId}`,
+        },
+        now,
+      );
+      return "applied";
+    }
     const witness = {
       billRefRaw: c.billRefRaw,
       billRefNorm: c.billRefNorm,
