@@ -52,7 +52,7 @@ export async function reprocessFromConsole(
       "not_reprocessable",
       raw.kind === "c2b_confirmation"
         ? `This C2B confirmation was already ${raw.outcome}; only invalid or still-received ones are re-processed (unmatched money is placed from its exception).`
-        : `This callback was already ${raw.outcome}; only invalid, orphan or still-received callbacks are re-processed.`,
+        : `This callback was already ${raw.outcome}; only invalid or orphan callbacks (and ones still received) are re-processed.`,
       { status: 409 },
     );
   }
