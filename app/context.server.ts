@@ -55,7 +55,7 @@ export async function createContext(
   // PGlite is one connection: short batches, one worker, so requests are not held behind a batch.
   ctx.callbackQueue = createCallbackApplier(
     ctx,
-    database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 2, batch: 50 },
+    database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 4, batch: 25 },
   );
   return { ctx, database };
 }

@@ -130,8 +130,9 @@ export function createCallbackApplier(
           leftWork = true;
           return;
         }
-        if (result.claimed === options.batch && loops < options.workers) {
-          loops += 1; // a backlog: a second worker helps
+        if (result.claimed > 1 && loops < options.workers) {
+          loops += 1; // more than one waiting: another worker takes the next batch alongside
+          leftWork = false;
           void loop();
         }
         if (result.claimed === 0 && !again) return;
