@@ -3,7 +3,7 @@
 // instances share the work without doing it twice) and applies each batch in ONE transaction, each
 // callback in its own savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
 // rows `received` (the transaction rolls back), and whichever instance sweeps next — every instance
-// sweeps at start-up and then every second — applies them. See docs/decisions/006.
+// sweeps at start-up and then every second — applies them. See README, "How it is built".
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { rawCallbacks, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
