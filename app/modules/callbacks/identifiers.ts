@@ -1,7 +1,8 @@
 // The identifiers of a stored callback, read cheaply and tolerantly at intake so the raw log, search
 // and the API find it the moment it is stored, before (or without) the full parse and apply. Nothing
 // here decides anything about money: the full parser (parse.ts, c2b-parse.ts) does that later.
-import type { IncomingCallback } from "./intake.server";
+
+type CallbackKind = "stk" | "c2b_confirmation" | "c2b_validation";
 
 export type CallbackIdentifiers = {
   checkoutRequestId: string | null;
@@ -40,10 +41,7 @@ function field(obj: unknown, key: string): unknown {
     : undefined;
 }
 
-export function extractIdentifiers(
-  kind: IncomingCallback["kind"],
-  body: Uint8Array,
-): CallbackIdentifiers {
+export function extractIdentifiers(kind: CallbackKind, body: Uint8Array): CallbackIdentifiers {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
   let json: unknown;
   try {
