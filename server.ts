@@ -1,17 +1,29 @@
 // The process `npm start` runs: migrate, (in simulator mode) start the Daraja simulator and seed demo
 // data, schedule the poller, and serve the Remix build with one log line per request.
+// Everything of the app comes from the build (build.entry.module.serverRuntime, see
+// app/server-runtime.server.ts): importing app/ here too would load a second copy of its modules,
+// and errors thrown by one copy would not be recognised by the other.
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express from "express";
-import { configFromProcessEnv, ConfigError } from "./app/config.server";
-import { createContext } from "./app/context.server";
-import { CLIENT_IP_HEADER } from "./app/lib/http.server";
-import { pathForLog, securityHeaders } from "./app/lib/security-headers.server";
-import { seedDemoData } from "./db/seed";
-import { startJobs } from "./jobs";
-import { createSimulator } from "./simulator/server";
+import type * as ServerRuntime from "./app/server-runtime.server";
 
 async function main() {
+  const build = (await import(new URL("./build/index.js", import.meta.url).href)) as ServerBuild;
+  const runtime = (build.entry.module as { serverRuntime?: typeof ServerRuntime }).serverRuntime;
+  if (!runtime) throw new Error("build/index.js is out of date: run `npm run build`");
+  const {
+    configFromProcessEnv,
+    ConfigError,
+    createContext,
+    CLIENT_IP_HEADER,
+    seedDemoData,
+    startJobs,
+    createSimulator,
+    securityHeaders,
+    pathForLog,
+  } = runtime;
+
   let config;
   try {
     config = configFromProcessEnv();
@@ -53,17 +65,25 @@ async function main() {
     }
   }
 
-  const build = (await import(new URL("./build/index.js", import.meta.url).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  app.use(
+    securityHeaders({
+      production: config.nodeEnv === "production",
+      trustProxy: config.mpesa.trustProxy,
+    }),
+  );
+  // Static assets first: served without a log line each (a page load would otherwise log a dozen).
+  app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
+  app.use(express.static("public", { maxAge: "1h" }));
   app.use((req, res, next) => {
     // The socket address, fixed by us; TRUST_PROXY decides elsewhere whether X-Forwarded-For wins.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "unknown";
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // The path only: callback tokens live in the path of /hooks, so those are cut to their prefix.
+      // The path only: callback tokens live in the path of /hooks (any letter case), so cut there.
       const path = pathForLog(req.path);
       log.info(
         { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
@@ -72,14 +92,6 @@ async function main() {
     });
     next();
   });
-  app.use(
-    securityHeaders({
-      production: config.nodeEnv === "production",
-      trustProxy: config.mpesa.trustProxy,
-    }),
-  );
-  app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
-  app.use(express.static("public", { maxAge: "1h" }));
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
 
   const server = app.listen(config.port, config.host, () => {
@@ -93,15 +105,34 @@ async function main() {
   });
   const jobs = startJobs(ctx);
 
+  // Graceful and bounded: stop accepting, let the jobs finish their tick, apply stored callbacks for at
+  // most SHUTDOWN_DRAIN_S (the rest stay `received` for the next instance's sweep), close, exit. A
+  // database that has gone away cannot hold the process: every wait has a bound, and a last timer
+  // exits whatever is still pending.
+  const drainMs = config.shutdownDrainSeconds * 1000;
+  const within = <T>(ms: number, work: Promise<T>) =>
+    Promise.race([work.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, ms))]);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight work");
+    setTimeout(() => {
+      process.stderr.write("shutdown did not finish in time; exiting\n");
+      process.exit(1);
+    }, drainMs + 10_000).unref();
+    log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
     server.close();
-    await jobs.stop(); // lets an in-flight sweep finish and release its claims
-    await simulator?.close();
-    await database.close();
+    server.closeIdleConnections();
+    await within(5_000, jobs.stop());
+    const drained = await ctx.callbackQueue.stop({ drainMs });
+    log.info(
+      { drained },
+      drained
+        ? "stored callbacks applied; exiting"
+        : "drain time is up: callbacks still stored as received are applied by the next sweep",
+    );
+    await within(2_000, simulator?.close() ?? Promise.resolve());
+    await within(2_000, database.close());
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -71,6 +71,8 @@ const EnvSchema = z.object({
   POLL_FIRST_AFTER_S: int(1, 3600).default(30),
   POLL_GIVE_UP_AFTER_S: int(10, 86_400).default(300),
   POLL_MAX_QPS: z.coerce.number().positive().max(1000).default(5),
+
+  SHUTDOWN_DRAIN_S: int(0, 300).default(10),
 });
 
 export type MpesaEnvironment = "simulator" | "sandbox" | "production";
@@ -108,6 +110,8 @@ export type Config = Readonly<{
     giveUpAfterS: number;
     maxQps: number;
   };
+  /** On SIGTERM, apply stored callbacks for at most this long before exiting (the rest wait for recovery). */
+  shutdownDrainSeconds: number;
 }>;
 
 export class ConfigError extends Error {
@@ -221,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       giveUpAfterS: e.POLL_GIVE_UP_AFTER_S,
       maxQps: e.POLL_MAX_QPS,
     },
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_S,
   });
 }
 

@@ -6,7 +6,7 @@ import { openDatabase, type Database, type Db } from "../db/client";
 import { migrate } from "../db/migrate";
 import type { Config } from "./config.server";
 import { createLog, type Log } from "./lib/log.server";
-import { createWorkQueue, type WorkQueue } from "./modules/callbacks/queue.server";
+import { createCallbackApplier, type CallbackApplier } from "./modules/callbacks/queue.server";
 import { createDarajaClient, type DarajaClient } from "./modules/daraja/client.server";
 
 export type AppContext = {
@@ -17,8 +17,8 @@ export type AppContext = {
   now: () => Date;
   /** Names this process in leases and poller runs. */
   instanceId: string;
-  /** Processing of acknowledged callbacks (see callbacks/queue.server.ts). */
-  callbackQueue: WorkQueue;
+  /** Applies stored callbacks off the request path (see callbacks/queue.server.ts). */
+  callbackQueue: CallbackApplier;
 };
 
 export type ContextOptions = {
@@ -47,11 +47,16 @@ export async function createContext(
     db: database.db,
     config,
     log,
-    callbackQueue: createWorkQueue({ concurrency: 4, maxWaiting: 10_000, log, name: "callbacks" }),
+    callbackQueue: null as unknown as CallbackApplier, // set below: it needs the context itself
     now,
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     daraja: createDarajaClient({ db: database.db, mpesa: config.mpesa, now, fetch: options.fetch }),
   };
+  // PGlite is one connection: short batches, one worker, so requests are not held behind a batch.
+  ctx.callbackQueue = createCallbackApplier(
+    ctx,
+    database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 4, batch: 25 },
+  );
   return { ctx, database };
 }
 

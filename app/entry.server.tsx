@@ -72,3 +72,7 @@ export default function handleRequest(
     setTimeout(abort, ABORT_DELAY);
   });
 }
+
+// Everything the server entry (server.ts) runs besides the routes — context, jobs, simulator, seed —
+// comes from the build through this export, so production runs ONE copy of the app's modules.
+export * as serverRuntime from "./server-runtime.server";

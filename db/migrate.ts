@@ -3,11 +3,14 @@
 // whole run holds a transaction-scoped advisory lock.
 import { sql } from "drizzle-orm";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { rowsOf, type Db } from "./client";
 
-const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
+// Beside this file when run from source (db/), or from the bundled build (build/index.js → db/).
+const MIGRATIONS_DIR = ["./migrations/", "../db/migrations/"]
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((dir) => existsSync(`${dir}meta/_journal.json`))!;
 const LOCK_KEY = 727_001; // any constant shared by every instance of this app
 
 type Migration = { tag: string; hash: string; statements: string[] };

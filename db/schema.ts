@@ -367,6 +367,7 @@ export const rawCallbacks = pgTable(
     outcomeDetail: text("outcome_detail"),
     processedAt: ts("processed_at"),
     checkoutRequestId: text("checkout_request_id"),
+    merchantRequestId: text("merchant_request_id"),
     receipt: text("receipt"),
     attemptId: uuid("attempt_id"),
     paymentId: uuid("payment_id"),
@@ -379,6 +380,11 @@ export const rawCallbacks = pgTable(
     index("raw_callbacks_outcome_idx").on(t.outcome, t.receivedAt),
     index("raw_callbacks_checkout_idx").on(t.checkoutRequestId),
     index("raw_callbacks_payment_idx").on(t.paymentId),
+    index("raw_callbacks_receipt_idx").on(t.receipt),
+    index("raw_callbacks_merchant_idx").on(t.merchantRequestId),
+    index("raw_callbacks_to_apply_idx")
+      .on(t.id)
+      .where(sql`${t.outcome} = 'received'`),
   ],
 );
 

@@ -8,7 +8,12 @@ export type AppErrorOptions = {
   details?: unknown;
 };
 
+// A brand shared by every copy of this module that might be loaded (Symbol.for is process-wide), so
+// "is this an AppError?" has one answer even across a module boundary crossed twice; see isAppError.
+const APP_ERROR = Symbol.for("mpesa-console.AppError");
+
 export class AppError extends Error {
+  readonly [APP_ERROR] = true;
   readonly status: number;
   readonly field?: string;
   readonly retryable: boolean;
@@ -26,6 +31,15 @@ export class AppError extends Error {
     this.retryable = options.retryable ?? false;
     this.details = options.details;
   }
+}
+
+/** Use this, not `instanceof AppError`: it holds whichever copy of this module threw the error. */
+export function isAppError(value: unknown): value is AppError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { [APP_ERROR]?: unknown })[APP_ERROR] === true
+  );
 }
 
 export const notFound = (what: string) =>

@@ -1,7 +1,7 @@
 // The edges between HTTP and the domain: the client's address, AppError → JSON, and the JSON error
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
-import { AppError } from "./app-error";
+import { isAppError, AppError } from "./app-error";
 import { redactDeep } from "./msisdn";
 
 /** Set by server.ts from the socket, overwriting anything a client sent. */
@@ -35,7 +35,7 @@ export function errorJson(error: AppError, headers?: HeadersInit, viewer?: { mas
 
 /** For a page loader's `.catch`: an AppError becomes its status (a 400 page, not a 500); bugs stay bugs. */
 export function throwAsResponse(error: unknown): never {
-  if (error instanceof AppError) throw errorJson(error);
+  if (isAppError(error)) throw errorJson(error);
   throw error;
 }
 
@@ -47,7 +47,7 @@ export async function apiHandler(
   try {
     return await run();
   } catch (error) {
-    if (error instanceof AppError) return errorJson(error, undefined, viewer);
+    if (isAppError(error)) return errorJson(error, undefined, viewer);
     throw error;
   }
 }
@@ -65,7 +65,7 @@ export async function formAction<T>(
     if (result instanceof Response) return result;
     return json({ ok: true, ...result } satisfies FormResult<T>);
   } catch (error) {
-    if (error instanceof AppError) {
+    if (isAppError(error)) {
       return json(
         {
           ok: false,

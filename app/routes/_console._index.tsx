@@ -8,7 +8,7 @@ import { OutcomesChart } from "../components/charts/outcomes-chart";
 import { RevenueChart } from "../components/charts/revenue-chart";
 import { KpiCards } from "../components/dashboard/kpi-cards";
 import { RangePicker } from "../components/dashboard/range-picker";
-import { AppError } from "../lib/app-error";
+import { isAppError } from "../lib/app-error";
 import { eatDay, formatEat } from "../lib/time";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
@@ -25,7 +25,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return json(viewFor(viewer, { ...dashboard, today, problem: null }));
   } catch (error) {
     // A hand-edited URL (bad day, reversed range) shows the default range with the reason, not an error page.
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     const dashboard = await getRevenueDashboard(context, {});
     return json(viewFor(viewer, { ...dashboard, today, problem: error.message }));
   }

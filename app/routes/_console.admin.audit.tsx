@@ -4,7 +4,7 @@ import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/nod
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
-import { AppError } from "../lib/app-error";
+import { isAppError } from "../lib/app-error";
 import { listStaffAudit } from "../modules/admin/audit-log.server";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -24,7 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     });
   } catch (error) {
     // A stale or hand-edited link (bad cursor) shows the first page and says why.
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     return json(
       {
         ...(await listStaffAudit(context.db, {})),

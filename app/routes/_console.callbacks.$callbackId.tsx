@@ -18,10 +18,7 @@ import { formAction, type FormResult } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallback } from "../modules/callbacks/queries.server";
-import {
-  REPROCESSABLE_OUTCOMES,
-  reprocessFromConsole,
-} from "../modules/callbacks/reprocess.server";
+import { isReprocessable, reprocessFromConsole } from "../modules/callbacks/reprocess.server";
 
 export const meta: MetaFunction = ({ params }) => [
   { title: `Callback #${params.callbackId} · M-Pesa console` },
@@ -35,10 +32,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       { error: { code: "not_found", message: "There is no callback with this number." } },
       { status: 404 },
     );
-  const reprocessable =
-    callback.kind === "stk" &&
-    callback.tokenValid &&
-    REPROCESSABLE_OUTCOMES.includes(callback.outcome as never);
+  const reprocessable = isReprocessable(callback);
   return json({
     callback,
     canReprocess: reprocessable && can(session.user.role, "callbacks:reprocess"),

@@ -12,7 +12,7 @@ import { ErrorPage } from "../components/error-page";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { StatusBadge } from "../components/status-badge";
-import { AppError } from "../lib/app-error";
+import { isAppError, AppError } from "../lib/app-error";
 import { errorJson } from "../lib/http.server";
 import { eatDay } from "../lib/time";
 import { requirePermission } from "../modules/auth/guards.server";
@@ -50,7 +50,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         `callbacks-${eatDay(context.now())}.csv`,
       )) as TypedResponse<never>;
     } catch (error) {
-      if (error instanceof AppError) return errorJson(error) as TypedResponse<never>;
+      if (isAppError(error)) return errorJson(error) as TypedResponse<never>;
       throw error;
     }
   }
@@ -64,7 +64,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         limit: 50,
       });
     } catch (caught) {
-      if (!(caught instanceof AppError)) throw caught;
+      if (!isAppError(caught)) throw caught;
       error = caught.message;
     }
   }
@@ -109,6 +109,15 @@ export default function CallbackLog() {
         Newest first; times in East Africa Time.
       </p>
       <Form method="get" className="filters">
+        <label>
+          Search
+          <input
+            type="search"
+            name="q"
+            defaultValue={data.form.q}
+            placeholder="CheckoutRequestID, receipt or any text of the body"
+          />
+        </label>
         <label>
           Outcome
           <select name="outcome" defaultValue={data.form.outcome}>

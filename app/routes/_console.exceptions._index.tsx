@@ -12,7 +12,7 @@ import { ErrorPage } from "../components/error-page";
 import { ExceptionTable, TypeCounts } from "../components/exceptions/exception-list";
 import { Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
-import { AppError } from "../lib/app-error";
+import { isAppError, AppError } from "../lib/app-error";
 import { errorJson } from "../lib/http.server";
 import { eatDay } from "../lib/time";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
@@ -49,7 +49,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         `exceptions-${eatDay(context.now())}.csv`,
       )) as TypedResponse<never>;
     } catch (error) {
-      if (error instanceof AppError) return errorJson(error) as TypedResponse<never>;
+      if (isAppError(error)) return errorJson(error) as TypedResponse<never>;
       throw error;
     }
   }
@@ -84,7 +84,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       limit: 50,
     });
   } catch (caught) {
-    if (!(caught instanceof AppError)) throw caught;
+    if (!isAppError(caught)) throw caught;
     error = caught; // a mangled cursor or an unknown type: say so on the page, keep the filters
   }
   return json(

@@ -6,7 +6,7 @@ import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
 import { PaymentFilters, StatusCounts } from "../components/payment-filters";
 import { PaymentTable } from "../components/payment-table";
-import { AppError } from "../lib/app-error";
+import { isAppError, AppError } from "../lib/app-error";
 import { formatEatDate } from "../lib/time";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
@@ -56,7 +56,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       error: null,
     });
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     return json(
       {
         ...base,

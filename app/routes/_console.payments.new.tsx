@@ -10,7 +10,7 @@ import {
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
-import { AppError } from "../lib/app-error";
+import { isAppError } from "../lib/app-error";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { InitiatePaymentSchema } from "../modules/payments/initiate.server";
 import { requestPaymentAsStaff } from "../modules/payments/staff-actions.server";
@@ -54,7 +54,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const { view } = await requestPaymentAsStaff(context, input, actor);
     return redirect(`/payments/${view.id}`);
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     const existing = (error.details as { payment?: { id: string } } | undefined)?.payment;
     const fieldErrors = error.field ? { [error.field]: error.message } : {};
     return json<ActionData>(

@@ -12,7 +12,7 @@ import { EatTime, Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { DayStatusTable } from "../components/reconciliation/day-status";
 import { StatementLineTable } from "../components/reconciliation/statement-lines";
-import { AppError, notFound } from "../lib/app-error";
+import { isAppError, AppError, notFound } from "../lib/app-error";
 import { errorJson, formAction, type FormResult } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -43,7 +43,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       cursor: search.get("cursor") ?? undefined,
     });
   } catch (caught) {
-    if (!(caught instanceof AppError)) throw caught;
+    if (!isAppError(caught)) throw caught;
     error = caught.message; // an unknown state or a mangled cursor: say so, keep the page
   }
   const days = imp.days ? await getDayStatuses(context.db, imp.days.from, imp.days.to) : [];

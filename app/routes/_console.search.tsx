@@ -7,7 +7,7 @@ import { ErrorPage } from "../components/error-page";
 import { EmptyState } from "../components/pager";
 import { PaymentTable } from "../components/payment-table";
 import { requirePermission } from "../modules/auth/guards.server";
-import { AppError } from "../lib/app-error";
+import { isAppError } from "../lib/app-error";
 import { maskPhonesInText } from "../lib/msisdn";
 import { viewerOf } from "../modules/auth/viewer";
 import { redactSummary } from "../modules/payments/redact";
@@ -30,7 +30,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       error: null as string | null,
     });
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    if (!isAppError(error)) throw error;
     return json(
       {
         query: maskPhonesInText(q.slice(0, 200)),

@@ -1,4 +1,4 @@
-// Hostile or broken evidence against the BUILT server (issue 10, items 2 and 3). Money moves only on
+// Hostile or broken evidence against the BUILT server. Money moves only on
 // complete evidence: ResultCode 0 + an M-Pesa-shaped receipt (10 upper-case letters and digits) + the
 // requested whole-shilling amount. Anything less is stored, answered 200 (Daraja cannot fix it), leaves
 // the payment unpaid (`unknown`, in front of a person) with an open case, and stays out of revenue.

@@ -1,4 +1,4 @@
-// Races over HTTP against the BUILT server on PostgreSQL (issue 10, item 5 and the intake rules): the
+// Races over HTTP against the BUILT server on PostgreSQL: the
 // database settles them, so however the requests interleave, one sum of money is counted once.
 import { handsetPhone, orderRef, startSuiteServer, type BuiltServer } from "./support/server";
 import {

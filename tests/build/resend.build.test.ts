@@ -1,4 +1,4 @@
-// "Re-send prompt" from the console of the BUILT server (issue 10, item 6): refused with HTTP 409 and
+// "Re-send prompt" from the console of the BUILT server: refused with HTTP 409 and
 // a message while money is recorded against the payment — M-Pesa would accept the second prompt and
 // charge the customer twice — and still allowed when nothing was paid.
 import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";

@@ -21,6 +21,8 @@ import { applyStkEvidence } from "../ledger/payments.server";
 import { recordUnassignedReceipt } from "../ledger/receipts.server";
 import { isWellFormedReceipt } from "../ledger/transitions";
 import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
+import { extractIdentifiers } from "./identifiers";
+import { setOutcome } from "../ledger/raw-callbacks.server";
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -85,27 +87,12 @@ export async function recordCallback(
         ? "wrong callback token in the URL"
         : (incoming.refused ?? null),
       processedAt: outcome === "received" ? null : ctx.now(),
+      // Findable at once by these, whatever happens next (a rejected request's body is not trusted
+      // enough to be indexed under a real payment's identifiers).
+      ...(incoming.tokenValid ? extractIdentifiers(incoming.kind, incoming.body) : {}),
     })
     .returning();
   return row;
-}
-
-export async function setOutcome(
-  db: Db,
-  id: number,
-  outcome: CallbackOutcome,
-  fields: Partial<
-    Pick<
-      RawCallback,
-      "outcomeDetail" | "checkoutRequestId" | "receipt" | "attemptId" | "paymentId" | "phoneKind"
-    >
-  >,
-  now: Date,
-) {
-  await db
-    .update(rawCallbacks)
-    .set({ outcome, processedAt: now, ...fields })
-    .where(eq(rawCallbacks.id, id));
 }
 
 /** Translates and applies one stored STK callback. Safe to run again on the same row. */
@@ -307,7 +294,14 @@ async function noteCallbackGaps(
 }
 
 async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
-  if (success && isWellFormedReceipt(cb.receipt) && cb.amountKes !== null) {
+  // An unsigned success from outside the allow-list is no witness of money: it is kept in the log and
+  // the case, but records no receipt (which could otherwise vouch for a held C2B confirmation).
+  if (
+    success &&
+    raw.sourceTrusted !== false &&
+    isWellFormedReceipt(cb.receipt) &&
+    cb.amountKes !== null
+  ) {
     // The money may be real even if we cannot place it yet: one receipt row, owned by no payment.
     await recordUnassignedReceipt(tx, {
       receipt: cb.receipt!,
@@ -354,10 +348,12 @@ export async function reprocessCallback(
 ): Promise<CallbackOutcome> {
   const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
-  if (raw.kind !== "stk")
-    throw new AppError("not_reprocessable", "Only STK callbacks can be re-processed here.", {
-      status: 400,
-    });
+  if (raw.kind !== "stk" && raw.kind !== "c2b_confirmation")
+    throw new AppError(
+      "not_reprocessable",
+      "Only STK callbacks and C2B confirmations can be re-processed here.",
+      { status: 400 },
+    );
   if (!raw.tokenValid || raw.outcome === "refused")
     throw new AppError(
       "not_reprocessable",
@@ -366,6 +362,11 @@ export async function reprocessCallback(
     );
   const eventActor: EventActor =
     actor.kind === "system" ? { kind: "system", label: actor.label } : actor;
+  if (raw.kind === "c2b_confirmation") {
+    // Same path as intake; a held confirmation stays held unless its receipt is now vouched for.
+    const { processC2bConfirmation } = await import("../reconciliation/c2b.server");
+    return processC2bConfirmation(ctx, raw);
+  }
   const outcome = await processStkCallback(ctx, rawId, eventActor);
   const [after] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
   if (outcome !== "orphan" && after?.checkoutRequestId) {

@@ -2,7 +2,7 @@
 // (`2025-03-14T10:15` from a datetime-local input), turned into the instants the query needs.
 import { fromEatWallClock } from "../../lib/time";
 
-export type CallbackListForm = { outcome: string; from: string; to: string };
+export type CallbackListForm = { outcome: string; from: string; to: string; q: string };
 
 function eatInstant(value: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(value.trim());
@@ -27,6 +27,7 @@ export function callbackListQuery(params: URLSearchParams): {
     outcome: params.get("outcome") ?? "",
     from: params.get("from") ?? "",
     to: params.get("to") ?? "",
+    q: params.get("q") ?? "",
   };
   const from = form.from ? eatInstant(form.from) : undefined;
   const to = form.to ? eatInstant(form.to) : undefined;
@@ -34,5 +35,9 @@ export function callbackListQuery(params: URLSearchParams): {
     (form.from && !from) || (form.to && !to)
       ? "Times must look like 2025-03-14 10:15 (East Africa Time)."
       : null;
-  return { form, filters: { outcome: form.outcome || undefined, from, to }, error };
+  return {
+    form,
+    filters: { outcome: form.outcome || undefined, from, to, q: form.q.trim() || undefined },
+    error,
+  };
 }

@@ -1,5 +1,5 @@
 // Reading the raw callback log (the console's audit view and GET /api/callbacks).
-import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { CALLBACK_OUTCOMES, rawCallbacks, type RawCallback } from "../../../db/schema";
@@ -20,6 +20,7 @@ export type CallbackView = {
   outcomeDetail: string | null;
   processedAt: string | null;
   checkoutRequestId: string | null;
+  merchantRequestId: string | null;
   receipt: string | null;
   attemptId: string | null;
   paymentId: string | null;
@@ -42,6 +43,7 @@ export function toCallbackView(r: RawCallback): CallbackView {
     outcomeDetail: r.outcomeDetail,
     processedAt: r.processedAt?.toISOString() ?? null,
     checkoutRequestId: r.checkoutRequestId,
+    merchantRequestId: r.merchantRequestId,
     receipt: r.receipt,
     attemptId: r.attemptId,
     paymentId: r.paymentId,
@@ -57,6 +59,10 @@ export const CallbackFiltersSchema = z.object({
     .enum(CALLBACK_OUTCOMES, { message: `outcome must be one of ${CALLBACK_OUTCOMES.join(", ")}` })
     .optional(),
   checkoutRequestId: optionalText,
+  merchantRequestId: optionalText,
+  receipt: optionalText,
+  /** One box for people: a CheckoutRequestID, MerchantRequestID or receipt, or any text of the raw body. */
+  q: z.string().trim().min(1).max(200).optional().catch(undefined),
   paymentId: optionalText,
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
@@ -72,6 +78,18 @@ export async function listCallbacks(
   const where: SQL[] = [];
   if (f.outcome) where.push(eq(rawCallbacks.outcome, f.outcome));
   if (f.checkoutRequestId) where.push(eq(rawCallbacks.checkoutRequestId, f.checkoutRequestId));
+  if (f.merchantRequestId) where.push(eq(rawCallbacks.merchantRequestId, f.merchantRequestId));
+  if (f.receipt) where.push(eq(rawCallbacks.receipt, f.receipt));
+  if (f.q)
+    where.push(
+      or(
+        eq(rawCallbacks.checkoutRequestId, f.q),
+        eq(rawCallbacks.merchantRequestId, f.q),
+        eq(rawCallbacks.receipt, f.q),
+        // Bytes, not text: a body that is not valid UTF-8 (or not JSON at all) is still found.
+        sql`position(convert_to(${f.q}, 'UTF8') in ${rawCallbacks.body}) > 0`,
+      )!,
+    );
   if (f.paymentId) where.push(eq(rawCallbacks.paymentId, f.paymentId));
   if (f.from) where.push(gte(rawCallbacks.receivedAt, f.from));
   if (f.to) where.push(lte(rawCallbacks.receivedAt, f.to));

@@ -1,66 +1,188 @@
-// Work that follows an acknowledged callback: the raw row is already durable, so Daraja gets its 200
-// at once and translation/application runs here, a few at a time. Anything the queue cannot take
-// (too many waiting, or the process dies) stays `received` and the recovery job picks it up.
-import type { Log } from "../../lib/log.server";
+// The applier of stored callbacks. The database is the queue: a request stores its raw row, is
+// acknowledged, and wakes this applier; the applier claims `received` rows in batches (SKIP LOCKED, so
+// instances share the work without doing it twice) and applies each batch in ONE transaction, each
+// callback in its own savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
+// rows `received` (the transaction rolls back), and whichever instance sweeps next — every instance
+// sweeps at start-up and then every second — applies them. See README, "How it is built".
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { rawCallbacks, type RawCallback } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { processC2bConfirmation, processC2bValidation } from "../reconciliation/c2b.server";
+import { processStkCallback } from "./intake.server";
 
-export type WorkQueue = {
-  /** False when the queue is full: the caller leaves the work to the recovery job. */
-  push(task: () => Promise<unknown>): boolean;
-  /** Resolves once nothing is waiting or running (tests, graceful shutdown). */
+/** A row whose processing threw is retried after this long (by then the bug may be fixed, or the lock free). */
+export const RETRY_FAILED_AFTER_S = 30;
+
+const PROCESSORS: Record<string, (ctx: AppContext, raw: RawCallback) => Promise<unknown>> = {
+  stk: (ctx, raw) => processStkCallback(ctx, raw),
+  c2b_confirmation: (ctx, raw) => processC2bConfirmation(ctx, raw),
+  c2b_validation: (ctx, raw) => processC2bValidation(ctx, raw),
+};
+const APPLIED_KINDS = Object.keys(PROCESSORS);
+
+/**
+ * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction. Rows locked by
+ * another worker are skipped; rows that fail are stamped and retried after RETRY_FAILED_AFTER_S.
+ */
+export async function applyStoredCallbacks(
+  ctx: AppContext,
+  options: { limit: number; olderThanMs?: number },
+): Promise<{ claimed: number; failed: number }> {
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(rawCallbacks)
+      .where(
+        and(
+          eq(rawCallbacks.outcome, "received"),
+          inArray(rawCallbacks.kind, APPLIED_KINDS),
+          or(
+            isNull(rawCallbacks.processedAt),
+            lt(
+              rawCallbacks.processedAt,
+              sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`,
+            ),
+          ),
+          options.olderThanMs === undefined
+            ? undefined
+            : lt(rawCallbacks.receivedAt, new Date(ctx.now().getTime() - options.olderThanMs)),
+        ),
+      )
+      .orderBy(asc(rawCallbacks.id))
+      .limit(options.limit)
+      .for("update", { skipLocked: true });
+    // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
+    // every batch means two instances' batches never wait on each other in a circle.
+    const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? "";
+    rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    let failed = 0;
+    for (const raw of rows) {
+      try {
+        await tx.transaction((sp) => PROCESSORS[raw.kind]({ ...ctx, db: sp }, raw));
+      } catch (error) {
+        failed += 1;
+        ctx.log.error(
+          { err: error, rawCallbackId: raw.id },
+          `applying a stored callback failed; it stays received and is retried in ${RETRY_FAILED_AFTER_S} s`,
+        );
+        await tx
+          .update(rawCallbacks)
+          .set({ processedAt: sql`now()` })
+          .where(eq(rawCallbacks.id, raw.id));
+      }
+    }
+    return { claimed: rows.length, failed };
+  });
+}
+
+export type CallbackApplier = {
+  /** Something was stored: apply it (and anything else waiting) now. */
+  wake(): void;
+  /** Resolves once the applier has found nothing left to claim (tests wait on this). */
   idle(): Promise<void>;
-  readonly size: number;
+  /** Start-up recovery and the continuous sweep: apply what is waiting now, then look every `sweepMs`. */
+  start(options?: { sweepMs?: number }): void;
+  /**
+   * Graceful shutdown: keep applying for at most `drainMs`, then stop after the batch in hand. What is
+   * left stays `received` for the next sweep of any instance. Resolves true when nothing was left.
+   */
+  stop(options: { drainMs: number }): Promise<boolean>;
 };
 
-export function createWorkQueue(options: {
-  concurrency: number;
-  maxWaiting: number;
-  log: Log;
-  name: string;
-}): WorkQueue {
-  const waiting: (() => Promise<unknown>)[] = [];
-  let running = 0;
+export function createCallbackApplier(
+  ctx: AppContext,
+  options: { workers: number; batch: number },
+): CallbackApplier {
+  let loops = 0;
+  let again = false;
+  let stopping = false;
+  let deadline = Infinity;
+  let timer: NodeJS.Timeout | null = null;
+  let lastErrorLogged = 0;
   let idleWaiters: (() => void)[] = [];
+  let leftWork = false;
 
   const settleIdle = () => {
-    if (running === 0 && waiting.length === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+    if (loops > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const loop = async () => {
+    try {
+      for (;;) {
+        if (Date.now() > deadline) {
+          leftWork = true;
+          return;
+        }
+        again = false;
+        let result: { claimed: number; failed: number };
+        try {
+          result = await applyStoredCallbacks(ctx, { limit: options.batch });
+        } catch (error) {
+          // The database is unreachable, most likely. Say so once in a while, back off, and let the
+          // next sweep try again; never spin.
+          if (Date.now() - lastErrorLogged > 10_000) {
+            lastErrorLogged = Date.now();
+            ctx.log.error({ err: error }, "applying stored callbacks failed; retrying shortly");
+          }
+          leftWork = true;
+          return;
+        }
+        if (result.claimed > 1 && loops < options.workers) {
+          loops += 1; // more than one waiting: another worker takes the next batch alongside
+          leftWork = false;
+          void loop();
+        }
+        if (result.claimed === 0 && !again) return;
+      }
+    } finally {
+      loops -= 1;
+      settleIdle();
     }
   };
 
-  const pump = () => {
-    while (running < options.concurrency && waiting.length > 0) {
-      const task = waiting.shift()!;
-      running += 1;
-      void task()
-        .catch((error) =>
-          options.log.error(
-            { err: error, queue: options.name },
-            "queued work failed; the recovery job will retry it",
-          ),
-        )
-        .finally(() => {
-          running -= 1;
-          pump();
-          settleIdle();
-        });
+  const wake = () => {
+    if (stopping) return;
+    if (loops > 0) {
+      again = true;
+      return;
     }
+    loops += 1;
+    leftWork = false;
+    void loop();
   };
+
+  const idle = (): Promise<void> =>
+    loops === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
 
   return {
-    push(task) {
-      if (waiting.length >= options.maxWaiting) return false;
-      waiting.push(task);
-      pump();
-      return true;
+    wake,
+    idle,
+    start({ sweepMs = 1000 } = {}) {
+      if (timer) return;
+      stopping = false;
+      deadline = Infinity;
+      timer = setInterval(wake, sweepMs);
+      timer.unref();
+      wake();
     },
-    idle() {
-      if (running === 0 && waiting.length === 0) return Promise.resolve();
-      return new Promise((resolve) => idleWaiters.push(resolve));
-    },
-    get size() {
-      return running + waiting.length;
+    async stop({ drainMs }) {
+      if (timer) clearInterval(timer);
+      timer = null;
+      deadline = Date.now() + drainMs;
+      wake(); // one last look for work stored before the server stopped accepting
+      stopping = true;
+      await new Promise<void>((resolve) => {
+        const giveUp = setTimeout(resolve, drainMs + 1000);
+        giveUp.unref();
+        void idle().then(() => {
+          clearTimeout(giveUp);
+          resolve();
+        });
+      });
+      return loops === 0 && !leftWork;
     },
   };
 }

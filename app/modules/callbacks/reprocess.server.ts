@@ -11,6 +11,23 @@ import { reprocessCallback } from "./intake.server";
 
 export const REPROCESSABLE_OUTCOMES: readonly CallbackOutcome[] = ["invalid", "orphan"];
 
+/**
+ * STK callbacks and C2B confirmations alike: invalid ones (after a fix), and ones still `received`
+ * (their processing failed). STK orphans too, once their attempt may exist. A C2B confirmation left
+ * unmatched already holds its unowned receipt and an unmatched_c2b case, which is where a person
+ * places that money; re-running it would only call it a duplicate.
+ */
+export function isReprocessable(c: {
+  kind: string;
+  outcome: string;
+  tokenValid: boolean;
+}): boolean {
+  if (!c.tokenValid) return false;
+  if (c.kind === "stk") return [...REPROCESSABLE_OUTCOMES, "received"].includes(c.outcome as never);
+  if (c.kind === "c2b_confirmation") return c.outcome === "invalid" || c.outcome === "received";
+  return false;
+}
+
 export async function reprocessFromConsole(
   ctx: AppContext,
   actor: Actor & { kind: "user" },
@@ -21,15 +38,21 @@ export async function reprocessFromConsole(
   const [raw] =
     Number.isSafeInteger(rawId) && rawId > 0
       ? await ctx.db
-          .select({ outcome: rawCallbacks.outcome })
+          .select({
+            outcome: rawCallbacks.outcome,
+            kind: rawCallbacks.kind,
+            tokenValid: rawCallbacks.tokenValid,
+          })
           .from(rawCallbacks)
           .where(eq(rawCallbacks.id, rawId))
       : [];
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
-  if (!REPROCESSABLE_OUTCOMES.includes(raw.outcome)) {
+  if (!isReprocessable(raw)) {
     throw new AppError(
       "not_reprocessable",
-      `This callback was already ${raw.outcome}; only invalid or orphan callbacks are re-processed.`,
+      raw.kind === "c2b_confirmation"
+        ? `This C2B confirmation was already ${raw.outcome}; only invalid or still-received ones are re-processed (unmatched money is placed from its exception).`
+        : `This callback was already ${raw.outcome}; only invalid or orphan callbacks (and ones still received) are re-processed.`,
       { status: 409 },
     );
   }

@@ -7,6 +7,7 @@ import { darajaCalls } from "../../../db/schema";
 import type { Config } from "../../config.server";
 import { toDarajaTimestamp } from "../../lib/time";
 import {
+  isDarajaError,
   classifyDarajaFailure,
   classifyQueryResponse,
   DarajaError,
@@ -148,7 +149,7 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
       try {
         result = await post("/mpesa/stkpush/v1/processrequest", { ...requestBody, Password });
       } catch (cause) {
-        if (cause instanceof DarajaError) throw cause; // OAuth failed: no push left us, the outcome is known
+        if (isDarajaError(cause)) throw cause; // OAuth failed: no push left us, the outcome is known
         // A lost response does not prove no prompt was sent (docs/daraja.md#daraja-errors): the
         // caller must treat it as unknown.
         const error = transportError("push", cause, isTimeout(cause));
@@ -215,8 +216,7 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
       } catch (cause) {
         answer = {
           kind: "error",
-          error:
-            cause instanceof DarajaError ? cause : transportError("query", cause, isTimeout(cause)),
+          error: isDarajaError(cause) ? cause : transportError("query", cause, isTimeout(cause)),
         };
       }
       await record("query", {

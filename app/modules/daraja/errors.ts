@@ -34,7 +34,11 @@ export type DarajaErrorInit = {
   cause?: unknown;
 };
 
+// Process-wide brand (Symbol.for): see isDarajaError.
+const DARAJA_ERROR = Symbol.for("mpesa-console.DarajaError");
+
 export class DarajaError extends Error {
+  readonly [DARAJA_ERROR] = true;
   override readonly name = "DarajaError";
   readonly kind: DarajaErrorKind;
   readonly endpoint: DarajaEndpoint;
@@ -58,6 +62,19 @@ export class DarajaError extends Error {
     this.field = init.field;
     this.requestId = init.requestId;
   }
+}
+
+/**
+ * Use this, not `instanceof DarajaError`: a second copy of this module (a server entry loaded beside
+ * the bundle, a test double) makes `instanceof` false for a real Daraja refusal, and the refusal would
+ * be recorded as an unexplained `unknown`.
+ */
+export function isDarajaError(value: unknown): value is DarajaError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { [DARAJA_ERROR]?: unknown })[DARAJA_ERROR] === true
+  );
 }
 
 const ADMIN = "an admin must check the settings";

@@ -189,3 +189,29 @@ export async function markReceiptReversed(tx: Db, receipt: string, reversalRef: 
     .set({ reversedByReceipt: reversalRef })
     .where(eq(receipts.receipt, receipt));
 }
+
+/**
+ * One more witness of a receipt's money (a C2B confirmation, a statement line): a new receipt is
+ * recorded unowned; a known one gains the witness's details where it had none. Returns the row as
+ * it was known before this witness (for comparing amounts), and whether it is new.
+ */
+export async function recordWitness(
+  tx: Db,
+  facts: ReceiptFacts,
+): Promise<{ created: boolean; row: Receipt }> {
+  const known = await lockReceipt(tx, facts.receipt);
+  if (!known) return recordUnassignedReceipt(tx, facts);
+  await tx
+    .update(receipts)
+    .set({
+      ...seenFlags(facts.source),
+      billRefRaw: known.billRefRaw ?? facts.billRefRaw ?? null,
+      billRefNorm: known.billRefNorm ?? facts.billRefNorm ?? null,
+      msisdnRaw: known.msisdnRaw ?? facts.msisdnRaw ?? null,
+      msisdnKind: known.msisdnRaw ? known.msisdnKind : (facts.msisdnKind ?? null),
+      payerName: known.payerName ?? facts.payerName ?? null,
+      phoneKind: known.phoneKind ?? facts.phoneKind ?? null,
+    })
+    .where(eq(receipts.receipt, facts.receipt));
+  return { created: false, row: known };
+}

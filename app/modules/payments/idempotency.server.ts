@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { createHash } from "node:crypto";
 import type { Db } from "../../../db/client";
 import { idempotencyKeys } from "../../../db/schema";
-import { AppError } from "../../lib/app-error";
+import { isAppError, AppError } from "../../lib/app-error";
 
 export type StoredResponse = { status: number; body: unknown };
 
@@ -75,13 +75,13 @@ export async function withIdempotency(
   } catch (error) {
     // A request that failed validation created nothing; forget the key so the caller can fix and retry.
     if (
-      error instanceof AppError &&
+      isAppError(error) &&
       error.status < 500 &&
       error.code !== "order_open" &&
       error.code !== "order_paid"
     ) {
       await db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, claimed.id));
-    } else if (error instanceof AppError) {
+    } else if (isAppError(error)) {
       await db
         .update(idempotencyKeys)
         .set({

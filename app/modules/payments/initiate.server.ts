@@ -21,7 +21,7 @@ import { formatKes, MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/mon
 import { parseWith } from "../../lib/validation";
 import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
-import { DarajaError } from "../daraja/errors";
+import { isDarajaError } from "../daraja/errors";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { openException } from "../ledger/cases.server";
 import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
@@ -384,7 +384,7 @@ async function recordPushFailure(
   attemptId: string,
   error: unknown,
 ): Promise<void> {
-  const daraja = error instanceof DarajaError ? error : null;
+  const daraja = isDarajaError(error) ? error : null;
   if (!daraja)
     ctx.log.error(
       { err: error, attemptId },

@@ -37,6 +37,7 @@ type Confirm = {
 };
 async function confirm(input: Confirm) {
   const sent = await app.control("c2b/confirm", { transId: freshReceipt(), ...input });
+  await app.ctx.callbackQueue.idle(); // acknowledged first, applied off the request path
   const [raw] = await app.ctx.db
     .select()
     .from(rawCallbacks)
@@ -203,6 +204,7 @@ describe("a receipt we already know", () => {
       billRefNumber: "RETRY-1",
       msisdnFormat: "masked",
     });
+    await app.ctx.callbackQueue.idle();
     expect(again.delivery.status).toBe(200);
     const rows = await app.ctx.db
       .select()
@@ -217,12 +219,19 @@ describe("a receipt we already know", () => {
 });
 
 describe("the hooks themselves", () => {
-  const post = (kind: "confirmation" | "validation", body: string, token = CALLBACK_TOKEN) =>
-    fetch(`${app.appUrl}/hooks/daraja/c2b/${kind}/${token}`, {
+  const post = async (
+    kind: "confirmation" | "validation",
+    body: string,
+    token = CALLBACK_TOKEN,
+  ) => {
+    const response = await fetch(`${app.appUrl}/hooks/daraja/c2b/${kind}/${token}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body,
     });
+    await app.ctx.callbackQueue.idle(); // acknowledged first, applied off the request path
+    return response;
+  };
 
   it("validation answers Accepted with a string ResultCode and keeps the raw request", async () => {
     const body = JSON.stringify({

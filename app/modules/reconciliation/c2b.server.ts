@@ -3,18 +3,26 @@
 // never a second sum (docs/daraja.md#receipts); new money is matched to an open payment by
 // BillRefNumber and amount through the single payment writer, or becomes an `unmatched_c2b`
 // exception. The raw row is stored first by the route.
-import { and, between, eq, inArray, or } from "drizzle-orm";
-import { payments, rawCallbacks, receipts, type CallbackOutcome } from "../../../db/schema";
+import { and, asc, between, eq, exists, inArray, like, or, sql } from "drizzle-orm";
+import {
+  payments,
+  rawCallbacks,
+  receipts,
+  statementLines,
+  type CallbackOutcome,
+  type RawCallback,
+} from "../../../db/schema";
+import type { Db } from "../../../db/client";
 import type { Config } from "../../config.server";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import { setOutcome } from "../callbacks/intake.server";
+import { setOutcome } from "../ledger/raw-callbacks.server";
 import { validateCallbackUrl } from "../daraja/callback-url";
 import { openException } from "../ledger/cases.server";
 import { caseKey } from "../ledger/payments.server";
 import { applyReceiptMatch } from "../ledger/receipt-match.server";
-import { lockReceipt } from "../ledger/receipts.server";
+import { lockReceipt, recordWitness } from "../ledger/receipts.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
 import { parseC2bConfirmation } from "./c2b-parse";
 import {
@@ -61,8 +69,45 @@ export async function registerC2bUrls(
   return { ...urls, answer };
 }
 
-async function loadRaw(ctx: AppContext, rawId: number) {
-  const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawId));
+/**
+ * Held C2B confirmations whose receipt has since been vouched for (statement imported, a trusted
+ * callback or query) are applied now, as if trusted. Run by the recovery job.
+ */
+export async function corroborateHeldC2b(ctx: AppContext): Promise<number> {
+  const held = await ctx.db
+    .select({ id: rawCallbacks.id })
+    .from(rawCallbacks)
+    .where(
+      and(
+        eq(rawCallbacks.kind, "c2b_confirmation"),
+        eq(rawCallbacks.outcome, "applied"),
+        eq(rawCallbacks.sourceTrusted, false),
+        like(rawCallbacks.outcomeDetail, `${HELD_C2B_PREFIX}%`),
+        or(
+          exists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(receipts)
+              .where(eq(receipts.receipt, rawCallbacks.receipt)),
+          ),
+          exists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(statementLines)
+              .where(eq(statementLines.receipt, rawCallbacks.receipt)),
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(rawCallbacks.id))
+    .limit(200);
+  for (const { id } of held) await processC2bConfirmation(ctx, id, { trustSource: true });
+  return held.length;
+}
+
+async function loadRaw(ctx: AppContext, rawOrId: number | RawCallback) {
+  if (typeof rawOrId !== "number") return rawOrId; // the applier hands over the row it claimed
+  const [raw] = await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId));
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
   return raw;
 }
@@ -70,9 +115,10 @@ async function loadRaw(ctx: AppContext, rawId: number) {
 /** The console accepts every C2B payment (a refusal sends the customer's money back); matching happens on confirmation. */
 export async function processC2bValidation(
   ctx: AppContext,
-  rawId: number,
+  rawOrId: number | RawCallback,
 ): Promise<CallbackOutcome> {
-  const raw = await loadRaw(ctx, rawId);
+  const raw = await loadRaw(ctx, rawOrId);
+  const rawId = raw.id;
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
     await setOutcome(
@@ -97,11 +143,30 @@ export async function processC2bValidation(
   return "applied";
 }
 
+export const HELD_C2B_PREFIX = "held: untrusted source";
+
+/** Some other, trusted witness of this receipt: a receipt row (callback, query, C2B) or a statement line. */
+const corroborated = (tx: Db, receipt: string) =>
+  tx
+    .select({ one: sql`1` })
+    .from(receipts)
+    .where(eq(receipts.receipt, receipt))
+    .union(
+      tx
+        .select({ one: sql`1` })
+        .from(statementLines)
+        .where(eq(statementLines.receipt, receipt)),
+    )
+    .limit(1)
+    .then((rows) => rows.length > 0);
+
 export async function processC2bConfirmation(
   ctx: AppContext,
-  rawId: number,
+  rawOrId: number | RawCallback,
+  options: { trustSource?: boolean } = {},
 ): Promise<CallbackOutcome> {
-  const raw = await loadRaw(ctx, rawId);
+  const raw = await loadRaw(ctx, rawOrId);
+  const rawId = raw.id;
   const parsed = parseC2bConfirmation(Buffer.from(raw.body).toString("utf8"));
   if (!parsed.ok) {
     await setOutcome(ctx.db, rawId, "invalid", { outcomeDetail: parsed.reason }, ctx.now());
@@ -114,6 +179,27 @@ export async function processC2bConfirmation(
     await lockReceipt(tx, c.transId);
     const now = ctx.now();
     await tx.update(rawCallbacks).set({ phoneKind: c.phoneKind }).where(eq(rawCallbacks.id, rawId));
+    if (
+      raw.sourceTrusted === false &&
+      !options.trustSource &&
+      !(await corroborated(tx, c.transId))
+    ) {
+      // The STK rule (callbacks are unsigned): money claimed from an address outside
+      // MPESA_CALLBACK_ALLOWED_IPS settles nothing until another witness vouches for the receipt —
+      // the organisation statement, or the same receipt from a trusted source. Held rows are looked
+      // at again by the recovery job (corroborateHeldC2b) and can be re-processed from the console.
+      await setOutcome(
+        tx,
+        rawId,
+        "applied",
+        {
+          receipt: c.transId,
+          outcomeDetail: `${HELD_C2B_PREFIX} (${raw.sourceIp}): ${formatKes(c.amountKes)} for "${c.billRefRaw.trim()}" is held until the statement or a trusted witness shows receipt ${c.transId}`,
+        },
+        now,
+      );
+      return "applied";
+    }
     const witness = {
       billRefRaw: c.billRefRaw,
       billRefNorm: c.billRefNorm,
@@ -121,34 +207,17 @@ export async function processC2bConfirmation(
       msisdnKind: c.msisdn.kind,
       payerName: c.payerName,
     };
-    const [inserted] = await tx
-      .insert(receipts)
-      .values({
-        receipt: c.transId,
-        amountKes: c.amountKes,
-        phone: c.phone,
-        phoneKind: c.phoneKind,
-        transactionAt: c.transactionAt,
-        firstSource: "c2b",
-        seenInC2b: true,
-        ...witness,
-      })
-      .onConflictDoNothing()
-      .returning({ receipt: receipts.receipt });
+    const { created, row: known } = await recordWitness(tx, {
+      receipt: c.transId,
+      amountKes: c.amountKes,
+      phone: c.phone,
+      phoneKind: c.phoneKind,
+      transactionAt: c.transactionAt,
+      source: "c2b",
+      ...witness,
+    });
 
-    if (!inserted) {
-      const [known] = await tx.select().from(receipts).where(eq(receipts.receipt, c.transId));
-      await tx
-        .update(receipts)
-        .set({
-          seenInC2b: true,
-          billRefRaw: known.billRefRaw ?? witness.billRefRaw,
-          billRefNorm: known.billRefNorm ?? witness.billRefNorm,
-          msisdnRaw: known.msisdnRaw ?? witness.msisdnRaw,
-          msisdnKind: known.msisdnRaw ? known.msisdnKind : witness.msisdnKind,
-          payerName: known.payerName ?? witness.payerName,
-        })
-        .where(eq(receipts.receipt, c.transId));
+    if (!created) {
       const ids = { receipt: c.transId, paymentId: known.paymentId };
       if (known.amountKes !== c.amountKes) {
         await openException(tx, DARAJA_ACTOR, {

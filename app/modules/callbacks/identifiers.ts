@@ -1,0 +1,75 @@
+// The identifiers of a stored callback, read cheaply and tolerantly at intake so the raw log, search
+// and the API find it the moment it is stored, before (or without) the full parse and apply. Nothing
+// here decides anything about money: the full parser (parse.ts, c2b-parse.ts) does that later.
+
+type CallbackKind = "stk" | "c2b_confirmation" | "c2b_validation";
+
+export type CallbackIdentifiers = {
+  checkoutRequestId: string | null;
+  merchantRequestId: string | null;
+  receipt: string | null;
+};
+
+const NONE: CallbackIdentifiers = {
+  checkoutRequestId: null,
+  merchantRequestId: null,
+  receipt: null,
+};
+const MAX_ID = 100; // longer values are not identifiers; the row stays findable by its raw text
+
+function idOf(value: unknown): string | null {
+  const text =
+    typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : "";
+  return text && text.length <= MAX_ID ? text : null;
+}
+
+// For bodies that are not JSON (cut short, HTML around it…): the first `"Name": "value"` pair wins.
+function scan(text: string, key: string): string | null {
+  const m = new RegExp(`"${key}"\\s*:\\s*"([^"\\\\]{1,${MAX_ID}})"`).exec(text);
+  return m ? idOf(m[1]) : null;
+}
+function scanReceipt(text: string): string | null {
+  const m =
+    /"Name"\s*:\s*"MpesaReceiptNumber"\s*,\s*"Value"\s*:\s*"([^"\\]{1,100})"/.exec(text) ??
+    /"Value"\s*:\s*"([^"\\]{1,100})"\s*,\s*"Name"\s*:\s*"MpesaReceiptNumber"/.exec(text);
+  return m ? idOf(m[1]) : null;
+}
+
+function field(obj: unknown, key: string): unknown {
+  return obj !== null && typeof obj === "object" && !Array.isArray(obj)
+    ? (obj as Record<string, unknown>)[key]
+    : undefined;
+}
+
+export function extractIdentifiers(kind: CallbackKind, body: Uint8Array): CallbackIdentifiers {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (kind !== "stk") {
+    // C2B confirmation / validation: TransID is the M-Pesa receipt.
+    return {
+      ...NONE,
+      receipt: json !== undefined ? idOf(field(json, "TransID")) : scan(text, "TransID"),
+    };
+  }
+  if (json === undefined)
+    return {
+      checkoutRequestId: scan(text, "CheckoutRequestID"),
+      merchantRequestId: scan(text, "MerchantRequestID"),
+      receipt: scanReceipt(text),
+    };
+  const cb = field(field(json, "Body"), "stkCallback");
+  const items = field(field(cb, "CallbackMetadata"), "Item");
+  const receiptItem = Array.isArray(items)
+    ? items.find((item) => field(item, "Name") === "MpesaReceiptNumber")
+    : undefined;
+  return {
+    checkoutRequestId: idOf(field(cb, "CheckoutRequestID")),
+    merchantRequestId: idOf(field(cb, "MerchantRequestID")),
+    receipt: idOf(field(receiptItem, "Value")),
+  };
+}
