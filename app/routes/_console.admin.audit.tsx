@@ -62,9 +62,9 @@ export default function AuditPage() {
       <div className="page-head">
         <h1>Staff audit</h1>
         {canExport ? (
-          <a className="button" href={`/admin/audit.csv?${csv}`} download>
+          <Link className="button" to={`/admin/audit.csv?${csv}`} reloadDocument>
             Download CSV
-          </a>
+          </Link>
         ) : null}
       </div>
       {problem ? (

@@ -1,11 +1,6 @@
 // The exception queue: cases by type and age, oldest first, counts and money at stake per type,
 // filters and cursor in the URL, and a streamed CSV of the same filters for finance/admin.
-import {
-  json,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-  type TypedResponse,
-} from "@remix-run/node";
+import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
@@ -13,13 +8,10 @@ import { ExceptionTable, TypeCounts } from "../components/exceptions/exception-l
 import { Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { AppError } from "../lib/app-error";
-import { errorJson } from "../lib/http.server";
-import { eatDay } from "../lib/time";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
 import { EXCEPTION_TYPE_LIST, typeTitle } from "../modules/exceptions/actions";
-import { exportExceptionsCsv } from "../modules/exceptions/export.server";
 import { countOpenExceptions, listExceptions } from "../modules/exceptions/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Exceptions · M-Pesa console" }];
@@ -37,21 +29,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams;
   const form = { status: params.get("status") || "unresolved", type: params.get("type") ?? "" };
   const filters = { status: form.status, type: form.type || undefined };
-
-  if (params.get("export") === "csv") {
-    await requirePermission(context, request, "exports:csv");
-    try {
-      // A download, not page data: typed as never so useLoaderData keeps the page's shape.
-      return (await exportExceptionsCsv(
-        context.db,
-        filters,
-        `exceptions-${eatDay(context.now())}.csv`,
-      )) as TypedResponse<never>;
-    } catch (error) {
-      if (error instanceof AppError) return errorJson(error) as TypedResponse<never>;
-      throw error;
-    }
-  }
 
   const base = {
     form,
@@ -112,16 +89,15 @@ export default function ExceptionQueue() {
   };
   const exportParams = new URLSearchParams(location.search);
   exportParams.delete("cursor");
-  exportParams.set("export", "csv");
   const atStake = data.counts.reduce((n, c) => n + c.amountAtStake, 0);
   return (
     <>
       <div className="page-head">
         <h1>Exceptions</h1>
         {data.canExport ? (
-          <a href={`/exceptions?${exportParams}`} className="button" download>
+          <Link to={`/exceptions/export.csv?${exportParams}`} className="button" reloadDocument>
             Export CSV
-          </a>
+          </Link>
         ) : null}
       </div>
       <CallbackHealthBanner health={data.health} />

@@ -98,9 +98,9 @@ export default function Payments() {
             </Link>
           ) : null}
           {data.canExport ? (
-            <a href={`/payments/export.csv?${exportParams}`} className="button" download>
+            <Link to={`/payments/export.csv?${exportParams}`} className="button" reloadDocument>
               Export CSV
-            </a>
+            </Link>
           ) : null}
         </div>
       </div>
