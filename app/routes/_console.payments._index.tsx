@@ -13,6 +13,7 @@ import { can } from "../modules/auth/permissions";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
 import {
   COUNT_CAP,
+  countOpenCases,
   countPaymentsByStatus,
   listPayments,
   type PaymentSummary,
@@ -47,9 +48,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       }),
       countPaymentsByStatus(context.db, query.filters),
     ]);
+    const cases = await countOpenCases(
+      context.db,
+      page.payments.map((p) => p.id),
+    );
     return json({
       ...base,
-      payments: page.payments.map((p) => redactSummary(p, unmasked)),
+      payments: page.payments.map((p) => ({
+        ...redactSummary(p, unmasked),
+        openCases: cases[p.id] ?? 0,
+      })),
       nextCursor: page.nextCursor,
       counts,
       error: null,
@@ -59,7 +67,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return json(
       {
         ...base,
-        payments: [] as PaymentSummary[],
+        payments: [] as (PaymentSummary & { openCases: number })[],
         nextCursor: null,
         counts: null,
         error: { field: error.field ?? "", message: error.message },
