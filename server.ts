@@ -66,7 +66,9 @@ async function main() {
       const path = req.path.startsWith("/hooks/")
         ? req.path.split("/").slice(0, 4).join("/") + "/…"
         : req.path;
-      log.info(
+      // Static files (the JS/CSS build, favicon) only at debug: a page load is one line, not twenty.
+      const asset = /^\/(build\/|favicon)/.test(req.path) && res.statusCode < 400;
+      log[asset ? "debug" : "info"](
         { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         "request",
       );
@@ -78,6 +80,10 @@ async function main() {
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
 
   const server = app.listen(config.port, config.host, () => {
+    if (simulator)
+      process.stdout.write(
+        `Virtual handset (approve prompts as the customer): http://127.0.0.1:${config.simulator.port}/handset\n`,
+      );
     log.info(
       {
         url: config.publicUrl,

@@ -6,35 +6,10 @@ import type { AppContext } from "../app/context.server";
 import type { Actor } from "../app/modules/auth/staff-audit.server";
 import { createUser } from "../app/modules/auth/users.server";
 import { seedDemoActivity } from "./seed-demo-activity";
-import { users, type Role } from "./schema";
+import { DEMO_LOGINS } from "../app/modules/auth/demo-logins";
+import { users } from "./schema";
 
-export const DEMO_LOGINS: { role: Role; email: string; name: string; password: string }[] = [
-  { role: "admin", email: "admin@demo.test", name: "Amina Admin", password: "demo-admin-pass" },
-  {
-    role: "finance",
-    email: "finance@demo.test",
-    name: "Faith Finance",
-    password: "demo-finance-pass",
-  },
-  {
-    role: "finance",
-    email: "finance2@demo.test",
-    name: "Felix Finance",
-    password: "demo-finance-pass",
-  },
-  {
-    role: "support",
-    email: "support@demo.test",
-    name: "Sam Support",
-    password: "demo-support-pass",
-  },
-  {
-    role: "manager",
-    email: "manager@demo.test",
-    name: "Mary Manager",
-    password: "demo-manager-pass",
-  },
-];
+export { DEMO_LOGINS };
 
 export async function seedDemoData(
   ctx: AppContext,

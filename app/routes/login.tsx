@@ -5,7 +5,14 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import {
+  Form,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  useSearchParams,
+} from "@remix-run/react";
+import { DEMO_LOGINS } from "../modules/auth/demo-logins";
 import { assertSameOrigin } from "../modules/auth/guards.server";
 import { createStaffSession, getStaffSession } from "../modules/auth/sessions.server";
 import { signIn } from "../modules/auth/users.server";
@@ -21,7 +28,14 @@ function safeNext(next: FormDataEntryValue | string | null): string {
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   if (await getStaffSession(context, request)) throw redirect("/");
-  return json({ environment: context.config.mpesa.environment });
+  const demo = context.config.mpesa.environment === "simulator" && context.config.seedDemoData;
+  return json({
+    environment: context.config.mpesa.environment,
+    // Simulator mode only: the seeded demo users, so a newcomer can try each role.
+    demoLogins: demo
+      ? DEMO_LOGINS.map(({ role, email, password }) => ({ role, email, password }))
+      : [],
+  });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -44,6 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function Login() {
   const data = useActionData<typeof action>();
+  const { demoLogins } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
   return (
@@ -75,6 +90,23 @@ export default function Login() {
           {navigation.state !== "idle" ? "Signing in…" : "Sign in"}
         </button>
       </Form>
+      {demoLogins.length ? (
+        <section className="card login-card" aria-label="Demo logins">
+          <h2>Demo logins (simulator)</h2>
+          <p className="muted">No real money moves here. Sign in as any role:</p>
+          <table>
+            <tbody>
+              {demoLogins.map((d) => (
+                <tr key={d.email}>
+                  <td>{d.role}</td>
+                  <td className="mono">{d.email}</td>
+                  <td className="mono">{d.password}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
     </main>
   );
 }

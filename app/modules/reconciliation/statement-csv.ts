@@ -98,3 +98,39 @@ export function buildStatementCsv(input: {
   }
   return text;
 }
+
+/** The sample file the import page offers (and docs/sample-statement.csv): one day, three receipts. */
+export function sampleStatementCsv(): string {
+  const at = (hh: number, mm: number) => new Date(Date.UTC(2025, 2, 14, hh - 3, mm, 12));
+  return buildStatementCsv({
+    shortCode: "174379",
+    accountHolder: "DEMO MERCHANT LIMITED",
+    from: new Date(Date.UTC(2025, 2, 13, 21, 0, 0)),
+    to: new Date(Date.UTC(2025, 2, 14, 20, 59, 59)),
+    openingBalanceKes: 25_000,
+    lines: [
+      {
+        receipt: "TCE4XK2P7Q",
+        completedAt: at(9, 14),
+        amountKes: 1_250,
+        otherParty: "2547****5678 - JANE WANJIRU",
+        accountNo: "INV1001",
+      },
+      {
+        receipt: "TCE5AB3R8M",
+        completedAt: at(11, 2),
+        amountKes: 600,
+        otherParty: "2547****0111 - PETER OTIENO",
+        accountNo: "INV1002",
+      },
+      {
+        receipt: "TCE6CD4S9N",
+        completedAt: at(15, 47),
+        amountKes: 3_400,
+        otherParty: "2547****9911 - DAVID MWANGI",
+        accountNo: "SHOP",
+        reasonType: "Pay Bill",
+      },
+    ],
+  });
+}
