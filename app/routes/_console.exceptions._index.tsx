@@ -1,4 +1,4 @@
-// The exception queue: cases by type and age, oldest first, counts and money at stake per type,
+// The exception queue: cases by urgency (late successes, money at stake, then age), counts and money at stake per type,
 // filters and cursor in the URL, and a streamed CSV of the same filters for finance/admin.
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
@@ -56,6 +56,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   try {
     page = await listExceptions(context.db, {
       ...filters,
+      sort: "urgent",
       cursor: params.get("cursor") ?? undefined,
       limit: 50,
     });
@@ -102,8 +103,9 @@ export default function ExceptionQueue() {
       </div>
       <CallbackHealthBanner health={data.health} />
       <p className="muted">
-        Cases a person must decide, oldest first. <Money kes={atStake} /> is at stake in the cases
-        still needing action.
+        Cases a person must decide, most urgent first: money a customer already paid (late
+        successes), then cases with money at stake, oldest first within each.{" "}
+        <Money kes={atStake} /> is at stake in the cases still needing action.
       </p>
       {data.first.length ? (
         <div className="banner-warn" data-testid="missing-from-statement">
