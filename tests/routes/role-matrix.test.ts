@@ -22,6 +22,7 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   _console: { loader: "signed-in" },
   "_console._index": { loader: "reports:read" },
   "_console.search": { loader: "payments:read" },
+  "_console.account": { loader: "account:password", action: "account:password" },
   "_console.payments._index": { loader: "payments:read" },
   "_console.payments.$paymentId": { loader: "payments:read", action: "payments:act" },
   "_console.payments.new": { loader: "payments:request", action: "payments:request" },
