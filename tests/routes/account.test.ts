@@ -5,6 +5,8 @@ import * as consoleLayout from "../../app/routes/_console";
 import * as account from "../../app/routes/_console.account";
 import * as users from "../../app/routes/_console.admin.users";
 import * as login from "../../app/routes/login";
+import { listStaffAudit } from "../../app/modules/admin/audit-log.server";
+import { addDays, eatDay } from "../../app/lib/time";
 import { startTestApp, type TestApp } from "../support/app";
 import { signedIn, TEST_PASSWORD } from "../support/factories";
 import { call, get, jsonOf, postForm } from "../support/routes";
@@ -69,6 +71,20 @@ it("lets an admin reset another user's password, which signs that user out", asy
   expect((await jsonOf(reset)).message).toMatch(/sessions have ended/);
   expect(await stillSignedIn(finance.cookie)).toBe(false);
   expect((await signInAs(finance.user.email, "temporary-pass-42")).status).toBe(302);
+
+  // The audit names the user the change was about, and its date filter is in EAT days.
+  const today = eatDay(app.ctx.now());
+  const audit = await listStaffAudit(app.ctx.db, {
+    action: "user.password_reset",
+    from: today,
+    to: today,
+  });
+  expect(audit.entries.map((e) => e.entityName)).toContain(finance.user.name);
+  const tomorrow = await listStaffAudit(app.ctx.db, {
+    action: "user.password_reset",
+    from: addDays(today, 1),
+  });
+  expect(tomorrow.entries).toEqual([]);
 
   const own = await call(
     users.action,
