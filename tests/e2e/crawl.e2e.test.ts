@@ -17,8 +17,8 @@ const MAX_PAGES = 60;
 
 let e2e: E2E;
 beforeAll(async () => {
-  e2e = await startE2E();
-}, 180_000);
+  e2e = await startE2E({ DEMO_PAYMENTS: "true" });
+}, 240_000);
 afterAll(async () => e2e?.stop());
 
 /** The kind of a page: ids and cursors collapsed, so one list's many rows count as one kind. */
