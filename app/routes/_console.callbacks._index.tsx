@@ -137,7 +137,7 @@ export default function CallbackLog() {
                 <tr key={c.id} data-callback-id={c.id}>
                   <td>
                     <Link to={`/callbacks/${c.id}`}>
-                      <EatTime at={c.receivedAt} />
+                      <EatTime at={c.receivedAt} zone={false} />
                     </Link>
                   </td>
                   <td>
