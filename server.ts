@@ -85,7 +85,9 @@ async function main() {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The path only: callback tokens live in the path of /hooks (any letter case), so cut there.
       const path = pathForLog(req.path);
-      log.info(
+      // Static files (the JS/CSS build, favicon) only at debug: a page load is one line, not twenty.
+      const asset = /^\/(build\/|favicon)/.test(req.path) && res.statusCode < 400;
+      log[asset ? "debug" : "info"](
         { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         "request",
       );
@@ -95,6 +97,10 @@ async function main() {
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
 
   const server = app.listen(config.port, config.host, () => {
+    if (simulator)
+      process.stdout.write(
+        `Virtual handset (approve prompts as the customer): http://127.0.0.1:${config.simulator.port}/handset\n`,
+      );
     log.info(
       {
         url: config.publicUrl,

@@ -37,7 +37,8 @@ const commands: Record<string, CliCommand> = {
     },
   },
   "db:seed": {
-    usage: "db:seed                          create the demo users (simulator/sandbox only)",
+    usage:
+      "db:seed                          create the demo users and demo activity (simulator/sandbox only)",
     async run(ctx) {
       const result = await seedDemoData(ctx);
       out(

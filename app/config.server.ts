@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   SIMULATOR_PORT: int(1, 65535).default(4010),
   START_SIMULATOR: bool.optional(),
   SEED_DEMO_DATA: bool.optional(),
+  DEMO_PAYMENTS: bool.default(true),
 
   POLLER_ENABLED: bool.default(true),
   POLL_SCHEDULE: z.string().default("*/15 * * * * *"),
@@ -103,6 +104,8 @@ export type Config = Readonly<{
   };
   simulator: { start: boolean; port: number };
   seedDemoData: boolean;
+  /** With the demo users, three weeks of demo payments, cases and a statement (DEMO_PAYMENTS). */
+  demoPayments: boolean;
   poller: {
     enabled: boolean;
     schedule: string;
@@ -218,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     simulator: { start: startSimulator, port: e.SIMULATOR_PORT },
     seedDemoData: e.SEED_DEMO_DATA ?? simulated,
+    demoPayments: e.DEMO_PAYMENTS,
     poller: {
       enabled: e.POLLER_ENABLED,
       schedule: e.POLL_SCHEDULE,

@@ -1,45 +1,40 @@
-// Demo data for simulator mode: one user per role with known passwords (never in production: the
-// config only enables this for MPESA_ENVIRONMENT=simulator unless SEED_DEMO_DATA says otherwise).
+// Demo data for simulator mode: one user per role with known passwords and (unless DEMO_PAYMENTS=false)
+// three weeks of activity to look at (db/seed-demo-activity.ts). Never in production: the config only
+// enables this for MPESA_ENVIRONMENT=simulator unless SEED_DEMO_DATA says otherwise.
 import { count } from "drizzle-orm";
 import type { AppContext } from "../app/context.server";
+import type { Actor } from "../app/modules/auth/staff-audit.server";
 import { createUser } from "../app/modules/auth/users.server";
-import { users, type Role } from "./schema";
+import { seedDemoActivity } from "./seed-demo-activity";
+import { DEMO_LOGINS } from "../app/modules/auth/demo-logins";
+import { users } from "./schema";
 
-export const DEMO_LOGINS: { role: Role; email: string; name: string; password: string }[] = [
-  { role: "admin", email: "admin@demo.test", name: "Amina Admin", password: "demo-admin-pass" },
-  {
-    role: "finance",
-    email: "finance@demo.test",
-    name: "Faith Finance",
-    password: "demo-finance-pass",
-  },
-  {
-    role: "finance",
-    email: "finance2@demo.test",
-    name: "Felix Finance",
-    password: "demo-finance-pass",
-  },
-  {
-    role: "support",
-    email: "support@demo.test",
-    name: "Sam Support",
-    password: "demo-support-pass",
-  },
-  {
-    role: "manager",
-    email: "manager@demo.test",
-    name: "Mary Manager",
-    password: "demo-manager-pass",
-  },
-];
+export { DEMO_LOGINS };
 
 export async function seedDemoData(
   ctx: AppContext,
-): Promise<{ created: boolean; logins: typeof DEMO_LOGINS }> {
+): Promise<{ created: boolean; logins: typeof DEMO_LOGINS; payments: number }> {
   if (ctx.config.mpesa.environment === "production")
     throw new Error("refusing to seed demo users against production M-Pesa");
   const [{ n }] = await ctx.db.select({ n: count() }).from(users);
-  if (n > 0) return { created: false, logins: DEMO_LOGINS };
-  for (const login of DEMO_LOGINS) await createUser(ctx.db, login);
-  return { created: true, logins: DEMO_LOGINS };
+  if (n > 0) return { created: false, logins: DEMO_LOGINS, payments: 0 };
+  const actors: Record<string, Actor & { kind: "user" }> = {};
+  for (const login of DEMO_LOGINS) {
+    const user = await createUser(ctx.db, login);
+    const key = login.email.split("@")[0];
+    actors[key] = {
+      kind: "user",
+      userId: user.id,
+      label: user.name,
+      role: user.role,
+      ip: "127.0.0.1",
+    };
+  }
+  if (!ctx.config.demoPayments) return { created: true, logins: DEMO_LOGINS, payments: 0 };
+  const { payments } = await seedDemoActivity(ctx, {
+    support: actors.support,
+    finance: actors.finance,
+    finance2: actors.finance2,
+  });
+  return { created: true, logins: DEMO_LOGINS, payments };
 }

@@ -8,10 +8,18 @@ export function Money({ kes }: { kes: number | null | undefined }) {
   return <span className="money">{kes == null ? "—" : formatKes(kes)}</span>;
 }
 
-export function EatTime({ at }: { at: string | Date | null | undefined }) {
+/** `zone={false}` where a table's heading already says "(EAT)": the zone once per table, not per row. */
+export function EatTime({
+  at,
+  zone = true,
+}: {
+  at: string | Date | null | undefined;
+  zone?: boolean;
+}) {
   if (!at) return <span className="muted">—</span>;
   const date = typeof at === "string" ? new Date(at) : at;
-  return <time dateTime={date.toISOString()}>{formatEat(date)}</time>;
+  const text = formatEat(date);
+  return <time dateTime={date.toISOString()}>{zone ? text : text.replace(/ EAT$/, "")}</time>;
 }
 
 export function Phone({

@@ -5,6 +5,7 @@ import { useFetcher } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
+import { pushWaitText, useElapsedSeconds } from "./use-elapsed";
 
 type Result =
   | { ok: true; message?: string }
@@ -35,14 +36,21 @@ function useActionForm(intent: string) {
   return { fetcher, form, busy, data: fetcher.data };
 }
 
+const WAITING = ["initiating", "pending"];
+
 export function ResendPromptForm({
   resend,
   phoneHint,
+  status,
 }: {
   resend: ResendAvailability;
   phoneHint: string;
+  /** The payment's status now: "Prompt sent…" must not linger beside a final status. */
+  status: string;
 }) {
   const { fetcher, form, busy, data } = useActionForm("resend");
+  const waited = useElapsedSeconds(busy);
+  const shown = data?.ok && !WAITING.includes(status) ? undefined : data;
   if (!resend.allowed && resend.final) {
     return (
       <section className="card" aria-label="Re-send STK prompt">
@@ -96,9 +104,14 @@ export function ResendPromptForm({
         </p>
       ) : null}
       <button type="submit" className="primary" disabled={busy || !resend.allowed}>
-        {busy ? "Sending prompt…" : "Re-send prompt"}
+        {busy && waited < 4 ? "Sending prompt…" : "Re-send prompt"}
       </button>
-      {fieldError ? null : <Outcome data={data} />}
+      {busy && waited >= 4 ? (
+        <p className="muted" role="status">
+          {pushWaitText(waited)}
+        </p>
+      ) : null}
+      {fieldError ? null : <Outcome data={shown} />}
     </fetcher.Form>
   );
 }

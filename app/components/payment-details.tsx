@@ -1,6 +1,7 @@
 // The facts of one payment: summary, its STK attempts (one per prompt sent) and its open exceptions.
 import { Link } from "@remix-run/react";
 import { Fragment } from "react";
+import { plainReason, resultLabel } from "../modules/daraja/result-words";
 import { EatTime, Money, Phone } from "./format";
 import { StatusBadge } from "./status-badge";
 
@@ -54,7 +55,7 @@ export function PaymentSummaryCard({ payment, unmasked }: { payment: Summary; un
         <dt>Status</dt>
         <dd>
           <StatusBadge status={payment.status} />
-          {payment.statusReason ? <> — {payment.statusReason}</> : null}
+          {payment.statusReason ? <> — {plainReason(payment.statusReason)}</> : null}
         </dd>
         <dt>Amount</dt>
         <dd>
@@ -138,8 +139,12 @@ export function AttemptsTable({ attempts, unmasked }: { attempts: Attempt[]; unm
                 <StatusBadge status={a.status} />
               </td>
               <td>
-                {a.errorMessage ??
-                  (a.resultCode != null ? `${a.resultCode} — ${a.resultDesc ?? ""}` : "—")}
+                {a.errorMessage ?? resultLabel(a.resultCode) ?? "—"}
+                {!a.errorMessage && a.resultDesc ? (
+                  <div className="muted" title="M-Pesa's own words">
+                    M-Pesa said: “{a.resultDesc}”
+                  </div>
+                ) : null}
                 {a.receipt ? <div className="mono">{a.receipt}</div> : null}
               </td>
               <td className="mono">{a.checkoutRequestId ?? "—"}</td>

@@ -1,6 +1,7 @@
 // The payments list's filter form (a GET form: filters live in the URL, so links share and the back
 // button works) and the per-status count chips above the table.
 import { Form, Link, useLocation, useNavigation } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { PAYMENT_SORTS, type PaymentListForm } from "../modules/payments/list-params";
 import { StatusBadge } from "./status-badge";
 
@@ -38,6 +39,34 @@ export function PaymentFilters({
 }) {
   const navigation = useNavigation();
   const searching = navigation.state === "loading" && navigation.location?.pathname === "/payments";
+  // On a phone the filters fold away behind "Filters" unless one is in use or has an error.
+  const box = useRef<HTMLDetailsElement>(null);
+  const inUse =
+    !!error ||
+    [form.status, form.minAmount, form.maxAmount, form.phone, form.orderRef, form.receipt].some(
+      Boolean,
+    );
+  useEffect(() => {
+    if (box.current && !inUse && window.matchMedia("(max-width: 600px)").matches)
+      box.current.open = false;
+  }, [inUse]);
+  return (
+    <details className="filter-box" open ref={box}>
+      <summary className="button">Filters</summary>
+      <FiltersForm form={form} error={error} searching={searching} />
+    </details>
+  );
+}
+
+function FiltersForm({
+  form,
+  error,
+  searching,
+}: {
+  form: PaymentListForm;
+  error: { field: string; message: string } | null;
+  searching: boolean;
+}) {
   return (
     <Form method="get" className="filters card" aria-label="Filter payments">
       <label>

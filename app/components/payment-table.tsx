@@ -1,5 +1,7 @@
 // The payments table shared by the list and search results: one row per payment, linking to its page.
+// On a phone each row stacks into a small card (table.stack in styles.css): status and receipt first.
 import { Link } from "@remix-run/react";
+import { plainReason } from "../modules/daraja/result-words";
 import { EatTime, Money, Phone } from "./format";
 import { StatusBadge } from "./status-badge";
 
@@ -13,6 +15,8 @@ export type PaymentRow = {
   receipt: string | null;
   createdAt: string;
   matchedBy?: string[];
+  /** Cases still needing a person: an "expired" payment with money waiting is not done. */
+  openCases?: number;
 };
 
 export function PaymentTable({
@@ -25,7 +29,7 @@ export function PaymentTable({
   const showMatch = payments.some((p) => p.matchedBy?.length);
   return (
     <div className="table-wrap">
-      <table data-testid="payments-table">
+      <table data-testid="payments-table" className="stack">
         <thead>
           <tr>
             <th>Created (EAT)</th>
@@ -40,29 +44,43 @@ export function PaymentTable({
         <tbody>
           {payments.map((p) => (
             <tr key={p.id} data-payment-id={p.id}>
-              <td>
+              <td data-label="Created">
                 <Link to={`/payments/${p.id}`}>
-                  <EatTime at={p.createdAt} />
+                  <EatTime at={p.createdAt} zone={false} />
                 </Link>
               </td>
-              <td>
+              <td data-label="Order" className="nowrap">
                 <Link to={`/payments/${p.id}`}>{p.orderRef}</Link>
               </td>
-              <td className="num">
+              <td data-label="Amount" className="num">
                 <Money kes={p.amount} />
               </td>
-              <td>
+              <td data-label="Phone" className="nowrap">
                 <Phone msisdn={p.phone} unmasked={unmasked} />
               </td>
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={p.status} />
+                {p.openCases ? (
+                  <Link
+                    to={`/payments/${p.id}`}
+                    className="badge badge-case"
+                    title="A case on this payment still needs a person"
+                    data-testid="open-case"
+                  >
+                    {p.openCases === 1 ? "case open" : `${p.openCases} cases open`}
+                  </Link>
+                ) : null}
                 {p.statusReason && p.status !== "paid" ? (
-                  <div className="muted">{p.statusReason}</div>
+                  <div className="muted">{plainReason(p.statusReason)}</div>
                 ) : null}
               </td>
-              <td className="mono">{p.receipt ?? "—"}</td>
+              <td data-label="Receipt" className="mono">
+                {p.receipt ?? "—"}
+              </td>
               {showMatch ? (
-                <td>{p.matchedBy?.map((m) => m.replace(/_/g, " ")).join(", ")}</td>
+                <td data-label="Matched by">
+                  {p.matchedBy?.map((m) => m.replace(/_/g, " ")).join(", ")}
+                </td>
               ) : null}
             </tr>
           ))}

@@ -1,6 +1,7 @@
 // A payment's timeline: every event the payments core wrote, oldest first — pushes, raw callbacks
 // (linked to the callback log), poller answers, status changes, exceptions and staff actions with names.
 import { Link } from "@remix-run/react";
+import { plainSummary } from "../modules/daraja/result-words";
 import { EatTime } from "./format";
 import { StatusBadge } from "./status-badge";
 
@@ -38,8 +39,11 @@ const TYPE_LABELS: Record<string, string> = {
 };
 
 function eventClass(e: TimelineEvent): string {
-  if (e.type === "status_changed")
-    return (e.data as { to?: string } | null)?.to === "paid" ? "ev-paid" : "ev-status";
+  // The dot takes the colour of the outcome: green paid, red failed, grey cancelled, amber expired.
+  if (e.type === "status_changed") {
+    const to = (e.data as { to?: string } | null)?.to;
+    return to === "paid" ? "ev-paid" : `ev-status ev-to-${to ?? "other"}`;
+  }
   if (e.type === "exception_opened") return "ev-exception";
   return `ev-${e.type}`;
 }
@@ -81,7 +85,9 @@ export function PaymentTimeline({
               {" · "}
               <EatTime at={e.at} />
             </div>
-            <div className={e.type === "note" ? "note-text" : undefined}>{e.summary}</div>
+            <div className={e.type === "note" ? "note-text" : undefined}>
+              {plainSummary(e.summary)}
+            </div>
             <div className="ev-links">
               {e.rawCallbackId ? (
                 canSeeCallbacks ? (

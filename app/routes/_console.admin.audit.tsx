@@ -43,17 +43,54 @@ const ENTITY_LINKS: Record<string, (id: string) => string> = {
   raw_callback: (id) => `/callbacks/${id}`,
 };
 
+const word = (v: unknown): string =>
+  v === true
+    ? "yes"
+    : v === false
+      ? "no"
+      : v == null || v === ""
+        ? "—"
+        : typeof v === "object"
+          ? JSON.stringify(v)
+          : String(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/** One line per field that changed: "role: support → finance", "disabled: no → yes". */
 function Change({ before, after }: { before: unknown; after: unknown }) {
-  const show = (v: unknown) => (v == null ? "" : JSON.stringify(v));
   if (before == null && after == null) return <span className="muted">—</span>;
+  if (!isRecord(before ?? {}) || !isRecord(after ?? {}))
+    return (
+      <span className="small">
+        {word(before)} → {word(after)}
+      </span>
+    );
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
   return (
-    <span className="mono small">
-      {show(before)}
-      {before != null && after != null ? " → " : ""}
-      {show(after)}
-    </span>
+    <ul className="changes small">
+      {keys.map((k) => (
+        <li key={k}>
+          <span className="muted">{k.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}:</span>{" "}
+          {k in b && k in a ? (
+            <>
+              {word(b[k])} → <strong>{word(a[k])}</strong>
+            </>
+          ) : k in a ? (
+            <strong>{word(a[k])}</strong>
+          ) : (
+            <s>{word(b[k])}</s>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
+
+/** A UUID shortened to its first block (the full id is in the title and the CSV). */
+const short = (id: string | null) =>
+  id && /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? `${id.slice(0, 8)}…` : id;
 
 export default function AuditPage() {
   const { entries, nextCursor, filters, canExport, problem } = useLoaderData<typeof loader>();
@@ -65,9 +102,9 @@ export default function AuditPage() {
       <div className="page-head">
         <h1>Staff audit</h1>
         {canExport ? (
-          <a className="button" href={`/admin/audit.csv?${csv}`} download>
+          <Link className="button" to={`/admin/audit.csv?${csv}`} reloadDocument>
             Download CSV
-          </a>
+          </Link>
         ) : null}
       </div>
       {problem ? (
@@ -126,6 +163,14 @@ export default function AuditPage() {
           Entity id
           <input name="entityId" defaultValue={filters.entityId ?? ""} />
         </label>
+        <label>
+          From (EAT)
+          <input type="date" name="from" defaultValue={filters.from ?? ""} />
+        </label>
+        <label>
+          To (EAT)
+          <input type="date" name="to" defaultValue={filters.to ?? ""} />
+        </label>
         <button type="submit" className="primary">
           Filter
         </button>
@@ -158,18 +203,22 @@ export default function AuditPage() {
                 return (
                   <tr key={e.id}>
                     <td>
-                      <EatTime at={e.at} />
+                      <EatTime at={e.at} zone={false} />
                     </td>
                     <td>{e.actor}</td>
                     <td className="mono">{e.action}</td>
                     <td>
                       {e.entityType.replace(/_/g, " ")}{" "}
-                      {link ? (
-                        <Link to={link} className="mono small">
-                          {e.entityId}
+                      {e.entityName ? (
+                        <strong title={e.entityId ?? undefined}>{e.entityName}</strong>
+                      ) : link ? (
+                        <Link to={link} className="mono small" title={e.entityId ?? undefined}>
+                          {short(e.entityId)}
                         </Link>
                       ) : (
-                        <span className="mono small">{e.entityId}</span>
+                        <span className="mono small" title={e.entityId ?? undefined}>
+                          {short(e.entityId)}
+                        </span>
                       )}
                     </td>
                     <td>

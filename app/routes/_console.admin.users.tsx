@@ -8,7 +8,8 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
 import { SessionsTable } from "../components/admin/sessions-table";
 import { CsrfInput, useConsoleUser } from "../components/csrf";
@@ -16,6 +17,7 @@ import { EatTime } from "../components/format";
 import { AppError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
 import { changeUserAccess, changeUserRole } from "../modules/admin/users.server";
+import { resetUserPassword } from "../modules/auth/password-change.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { ROLE_LABELS, type Role } from "../modules/auth/permissions";
 import { endStaffSession, listActiveSessions } from "../modules/auth/sessions.server";
@@ -53,6 +55,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
       case "role":
         await changeUserRole(context.db, fields, actor);
         return { message: `Role changed to ${ROLE_LABELS[fields.role as Role] ?? fields.role}.` };
+      case "password": {
+        if (actor.kind !== "user") throw new Error("a staff action always has a user actor");
+        const user = await resetUserPassword(context.db, fields, actor);
+        return {
+          message: `New temporary password set for ${user.email}; their sessions have ended. Give it to them directly.`,
+        };
+      }
       case "access":
         return {
           message: (await changeUserAccess(context.db, fields, actor))
@@ -82,9 +91,14 @@ function RoleSelect({ name = "role", defaultValue }: { name?: string; defaultVal
   );
 }
 
-function CreateUserForm({ busy }: { busy: boolean }) {
+function CreateUserForm({ busy, result }: { busy: boolean; result: FormOutcome | undefined }) {
+  const form = useRef<HTMLFormElement>(null);
+  // After a user is added the form starts empty again (the password must not linger in it).
+  useEffect(() => {
+    if (result?.ok && !busy) form.current?.reset();
+  }, [result, busy]);
   return (
-    <Form method="post" className="card" aria-label="Add a user">
+    <Form method="post" className="card" aria-label="Add a user" ref={form}>
       <h2>Add a user</h2>
       <CsrfInput />
       <input type="hidden" name="intent" value="create" />
@@ -131,7 +145,7 @@ export default function UsersPage() {
     <div className="admin-page">
       <h1>Users</h1>
       <FormResultBanner result={result} />
-      <CreateUserForm busy={busy} />
+      <CreateUserForm busy={busy} result={result} />
       <div className="table-wrap">
         <table>
           <thead>
@@ -141,6 +155,7 @@ export default function UsersPage() {
               <th>Role</th>
               <th>Added</th>
               <th>Access</th>
+              <th>Password</th>
             </tr>
           </thead>
           <tbody>
@@ -176,7 +191,18 @@ export default function UsersPage() {
                     <span className="badge badge-paid">active</span>
                   )}{" "}
                   {u.id === me.id ? null : (
-                    <Form method="post" className="inline-form">
+                    <Form
+                      method="post"
+                      className="inline-form"
+                      onSubmit={(event) => {
+                        // Disabling ends the person's sessions at once: ask first.
+                        if (
+                          !u.disabledAt &&
+                          !window.confirm(`Disable ${u.name}? They are signed out at once.`)
+                        )
+                          event.preventDefault();
+                      }}
+                    >
                       <CsrfInput />
                       <input type="hidden" name="intent" value="access" />
                       <input type="hidden" name="userId" value={u.id} />
@@ -191,6 +217,33 @@ export default function UsersPage() {
                         disabled={busy}
                       >
                         {u.disabledAt ? "Enable" : "Disable"}
+                      </button>
+                    </Form>
+                  )}
+                </td>
+                <td>
+                  {u.id === me.id ? (
+                    <Link to="/account">Change yours</Link>
+                  ) : (
+                    <Form
+                      method="post"
+                      className="inline-form"
+                      aria-label={`Reset the password of ${u.name}`}
+                    >
+                      <CsrfInput />
+                      <input type="hidden" name="intent" value="password" />
+                      <input type="hidden" name="userId" value={u.id} />
+                      <input
+                        name="password"
+                        type="password"
+                        required
+                        minLength={10}
+                        autoComplete="new-password"
+                        placeholder="New temporary password"
+                        aria-label={`New temporary password for ${u.name}`}
+                      />
+                      <button type="submit" disabled={busy}>
+                        Reset
                       </button>
                     </Form>
                   )}

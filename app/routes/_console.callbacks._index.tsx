@@ -1,23 +1,16 @@
 // The raw callback log (finance, admin): every stored callback, newest first, filtered by outcome
-// and time (EAT), cursor pages in the URL, and a streamed CSV of the same filters.
-import {
-  json,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-  type TypedResponse,
-} from "@remix-run/node";
+// and time (EAT), cursor pages in the URL, and a link to the CSV of the same filters
+// (_console.callbacks.export[.csv].ts).
+import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { StatusBadge } from "../components/status-badge";
-import { isAppError, AppError } from "../lib/app-error";
-import { errorJson } from "../lib/http.server";
-import { eatDay } from "../lib/time";
+import { isAppError } from "../lib/app-error";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
-import { exportCallbacksCsv } from "../modules/callbacks/export.server";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
 import { callbackListQuery } from "../modules/callbacks/list-params";
 import { listCallbacks } from "../modules/callbacks/queries.server";
@@ -39,21 +32,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "callbacks:read");
   const params = new URL(request.url).searchParams;
   const query = callbackListQuery(params);
-  if (params.get("export") === "csv") {
-    await requirePermission(context, request, "exports:csv");
-    try {
-      if (query.error) throw new AppError("invalid_request", query.error, { field: "from" });
-      // A download, not page data: typed as never so useLoaderData keeps the page's shape.
-      return (await exportCallbacksCsv(
-        context.db,
-        query.filters,
-        `callbacks-${eatDay(context.now())}.csv`,
-      )) as TypedResponse<never>;
-    } catch (error) {
-      if (isAppError(error)) return errorJson(error) as TypedResponse<never>;
-      throw error;
-    }
-  }
   let page: Awaited<ReturnType<typeof listCallbacks>> = { callbacks: [], nextCursor: null };
   let error: string | null = query.error;
   if (!error) {
@@ -92,15 +70,14 @@ export default function CallbackLog() {
   const location = useLocation();
   const exportParams = new URLSearchParams(location.search);
   exportParams.delete("cursor");
-  exportParams.set("export", "csv");
   return (
     <>
       <div className="page-head">
         <h1>Callback log</h1>
         {data.canExport ? (
-          <a href={`/callbacks?${exportParams}`} className="button" download>
+          <Link to={`/callbacks/export.csv?${exportParams}`} className="button" reloadDocument>
             Export CSV
-          </a>
+          </Link>
         ) : null}
       </div>
       <CallbackHealthBanner health={data.health} />
@@ -169,7 +146,7 @@ export default function CallbackLog() {
                 <tr key={c.id} data-callback-id={c.id}>
                   <td>
                     <Link to={`/callbacks/${c.id}`}>
-                      <EatTime at={c.receivedAt} />
+                      <EatTime at={c.receivedAt} zone={false} />
                     </Link>
                   </td>
                   <td>

@@ -7,6 +7,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { getNextOpenException } from "../modules/exceptions/queries.server";
 import { ErrorPage } from "../components/error-page";
 import { ExceptionActions } from "../components/exceptions/exception-actions";
 import {
@@ -81,7 +82,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       params.exceptionId ?? "",
       Object.fromEntries(form),
     );
-    return { message: result.message, data: { status: result.status } };
+    // After a decision, the queue's next most urgent case, so finance can keep going.
+    const next = await getNextOpenException(context.db, params.exceptionId ?? "");
+    return { message: result.message, data: { status: result.status, next } };
   });
 }
 

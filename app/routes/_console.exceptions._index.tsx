@@ -1,26 +1,18 @@
-// The exception queue: cases by type and age, oldest first, counts and money at stake per type,
+// The exception queue: cases by urgency (late successes, money at stake, then age), counts and money at stake per type,
 // filters and cursor in the URL, and a streamed CSV of the same filters for finance/admin.
-import {
-  json,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-  type TypedResponse,
-} from "@remix-run/node";
+import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
 import { ExceptionTable, TypeCounts } from "../components/exceptions/exception-list";
 import { Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
-import { isAppError, AppError } from "../lib/app-error";
-import { errorJson } from "../lib/http.server";
-import { eatDay } from "../lib/time";
+import { isAppError, type AppError } from "../lib/app-error";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
 import { EXCEPTION_TYPE_LIST, typeTitle } from "../modules/exceptions/actions";
-import { exportExceptionsCsv } from "../modules/exceptions/export.server";
 import { countOpenExceptions, listExceptions } from "../modules/exceptions/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Exceptions · M-Pesa console" }];
@@ -38,21 +30,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams;
   const form = { status: params.get("status") || "unresolved", type: params.get("type") ?? "" };
   const filters = { status: form.status, type: form.type || undefined };
-
-  if (params.get("export") === "csv") {
-    await requirePermission(context, request, "exports:csv");
-    try {
-      // A download, not page data: typed as never so useLoaderData keeps the page's shape.
-      return (await exportExceptionsCsv(
-        context.db,
-        filters,
-        `exceptions-${eatDay(context.now())}.csv`,
-      )) as TypedResponse<never>;
-    } catch (error) {
-      if (isAppError(error)) return errorJson(error) as TypedResponse<never>;
-      throw error;
-    }
-  }
 
   const base = {
     form,
@@ -80,6 +57,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   try {
     page = await listExceptions(context.db, {
       ...filters,
+      sort: "urgent",
       cursor: params.get("cursor") ?? undefined,
       limit: 50,
     });
@@ -113,22 +91,22 @@ export default function ExceptionQueue() {
   };
   const exportParams = new URLSearchParams(location.search);
   exportParams.delete("cursor");
-  exportParams.set("export", "csv");
   const atStake = data.counts.reduce((n, c) => n + c.amountAtStake, 0);
   return (
     <>
       <div className="page-head">
         <h1>Exceptions</h1>
         {data.canExport ? (
-          <a href={`/exceptions?${exportParams}`} className="button" download>
+          <Link to={`/exceptions/export.csv?${exportParams}`} className="button" reloadDocument>
             Export CSV
-          </a>
+          </Link>
         ) : null}
       </div>
       <CallbackHealthBanner health={data.health} />
       <p className="muted">
-        Cases a person must decide, oldest first. <Money kes={atStake} /> is at stake in the cases
-        still needing action.
+        Cases a person must decide, most urgent first: money a customer already paid (late
+        successes), then cases with money at stake, oldest first within each.{" "}
+        <Money kes={atStake} /> is at stake in the cases still needing action.
       </p>
       {data.first.length ? (
         <div className="banner-warn" data-testid="missing-from-statement">

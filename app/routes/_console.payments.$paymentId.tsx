@@ -95,6 +95,15 @@ export default function PaymentPage() {
   const fallback = useActionData<FormResult>(); // only without JavaScript: fetchers carry their own results
   useLiveRevalidation(live);
   const attemptSeq = Object.fromEntries(payment.attempts.map((a) => [a.id, a.seq]));
+  // Daraja's own refusal of the latest push ("M-Pesa is busy; try again…") said to whoever pressed the button.
+  const latest = payment.attempts.reduce<(typeof payment.attempts)[number] | null>(
+    (a, b) => (!a || b.seq > a.seq ? b : a),
+    null,
+  );
+  const refusal =
+    latest?.errorMessage && (latest.status === "failed" || latest.status === "unknown")
+      ? latest.errorMessage
+      : null;
   return (
     <>
       <p>
@@ -110,6 +119,11 @@ export default function PaymentPage() {
           </p>
         ) : null}
       </div>
+      {refusal ? (
+        <p className="banner-warn" role="alert" data-testid="push-refused">
+          M-Pesa did not take the prompt: {refusal}
+        </p>
+      ) : null}
       {fallback ? (
         fallback.ok ? (
           <p className="form-ok">{fallback.message}</p>
@@ -128,6 +142,7 @@ export default function PaymentPage() {
         {allowed.act ? (
           <div data-testid="payment-actions">
             <ResendPromptForm
+              status={payment.status}
               resend={resend}
               phoneHint={unmasked ? formatPhoneLocal(payment.phone) : payment.phone}
             />

@@ -14,6 +14,7 @@ import { can } from "../modules/auth/permissions";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
 import {
   COUNT_CAP,
+  countOpenCases,
   countPaymentsByStatus,
   listPayments,
   type PaymentSummary,
@@ -48,9 +49,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       }),
       countPaymentsByStatus(context.db, query.filters),
     ]);
+    const cases = await countOpenCases(
+      context.db,
+      page.payments.map((p) => p.id),
+    );
     return json({
       ...base,
-      payments: viewFor(viewerOf(role), page.payments).map((p) => redactSummary(p, unmasked)),
+      payments: viewFor(viewerOf(role), page.payments).map((p) => ({
+        ...redactSummary(p, unmasked),
+        openCases: cases[p.id] ?? 0,
+      })),
       nextCursor: page.nextCursor,
       counts,
       error: null,
@@ -60,7 +68,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     return json(
       {
         ...base,
-        payments: [] as PaymentSummary[],
+        payments: [] as (PaymentSummary & { openCases: number })[],
         nextCursor: null,
         counts: null,
         error: viewFor(viewerOf(role), { field: error.field ?? "", message: error.message }),
@@ -99,9 +107,9 @@ export default function Payments() {
             </Link>
           ) : null}
           {data.canExport ? (
-            <a href={`/payments/export.csv?${exportParams}`} className="button" download>
+            <Link to={`/payments/export.csv?${exportParams}`} className="button" reloadDocument>
               Export CSV
-            </a>
+            </Link>
           ) : null}
         </div>
       </div>

@@ -10,6 +10,7 @@ import {
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
+import { pushWaitText, useElapsedSeconds } from "../components/use-elapsed";
 import { isAppError } from "../lib/app-error";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { InitiatePaymentSchema } from "../modules/payments/initiate.server";
@@ -107,6 +108,7 @@ export default function RequestPayment() {
   const data = useActionData<typeof action>() as ActionData | undefined;
   const navigation = useNavigation();
   const sending = navigation.state !== "idle" && navigation.formMethod?.toUpperCase() === "POST";
+  const waited = useElapsedSeconds(sending);
   return (
     <div className="narrow">
       <h1>Request payment</h1>
@@ -157,6 +159,11 @@ export default function RequestPayment() {
         <button type="submit" className="primary" disabled={sending}>
           {sending ? "Sending prompt…" : "Send payment prompt"}
         </button>
+        {sending && waited >= 4 ? (
+          <p className="muted" role="status" data-testid="push-wait">
+            {pushWaitText(waited)}
+          </p>
+        ) : null}
       </Form>
     </div>
   );

@@ -19,11 +19,8 @@ import { can } from "../modules/auth/permissions";
 import { typeTitle } from "../modules/exceptions/actions";
 import { getDayStatuses } from "../modules/reconciliation/days.server";
 import { confirmProposedMatch } from "../modules/reconciliation/proposals.server";
-import {
-  getStatementImport,
-  listStatementLines,
-  MATCH_STATES,
-} from "../modules/reconciliation/queries.server";
+import { MATCH_STATES } from "../modules/reconciliation/match-states";
+import { getStatementImport, listStatementLines } from "../modules/reconciliation/queries.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.imp.fileName ?? "Statement"} · Reconciliation` },

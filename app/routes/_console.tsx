@@ -1,5 +1,5 @@
 import { json, type LoaderFunctionArgs } from "@remix-run/node";
-import { Form, NavLink, Outlet, useLoaderData } from "@remix-run/react";
+import { Form, Link, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { navFor } from "../components/navigation";
 import { requireUser } from "../modules/auth/guards.server";
@@ -42,7 +42,10 @@ export default function ConsoleLayout() {
           />
         </Form>
         <div className="whoami">
-          <span>{user.name}</span> <span className="role-pill">{ROLE_LABELS[user.role]}</span>
+          <Link to="/account" title="Your account: change your password">
+            {user.name}
+          </Link>{" "}
+          <span className="role-pill">{ROLE_LABELS[user.role]}</span>
           <Form method="post" action="/logout">
             <input type="hidden" name="csrf" value={csrfToken} />
             <button type="submit" className="link">

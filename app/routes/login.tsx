@@ -12,6 +12,7 @@ import {
   useNavigation,
   useSearchParams,
 } from "@remix-run/react";
+import { DEMO_LOGINS } from "../modules/auth/demo-logins";
 import { assertSameOrigin } from "../modules/auth/guards.server";
 import { createStaffSession, getStaffSession } from "../modules/auth/sessions.server";
 import { signIn } from "../modules/auth/users.server";
@@ -28,8 +29,16 @@ const MAX_SIGN_IN_BODY = 8 * 1024;
 export async function loader({ request, context }: LoaderFunctionArgs) {
   if (await getStaffSession(context, request)) throw redirect("/");
   const { token, setCookie } = await loginToken(context, request);
+  const demo = context.config.mpesa.environment === "simulator" && context.config.seedDemoData;
   return json(
-    { environment: context.config.mpesa.environment, loginToken: token },
+    {
+      environment: context.config.mpesa.environment,
+      loginToken: token,
+      // Simulator mode only: the seeded demo users, so a newcomer can try each role.
+      demoLogins: demo
+        ? DEMO_LOGINS.map(({ role, email, password }) => ({ role, email, password }))
+        : [],
+    },
     setCookie ? { headers: { "Set-Cookie": setCookie } } : undefined,
   );
 }
@@ -64,7 +73,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function Login() {
   const data = useActionData<typeof action>();
-  const { loginToken } = useLoaderData<typeof loader>();
+  const { loginToken, demoLogins } = useLoaderData<typeof loader>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
   return (
@@ -103,6 +112,23 @@ export default function Login() {
           {navigation.state !== "idle" ? "Signing in…" : "Sign in"}
         </button>
       </Form>
+      {demoLogins.length ? (
+        <section className="card login-card" aria-label="Demo logins">
+          <h2>Demo logins (simulator)</h2>
+          <p className="muted">No real money moves here. Sign in as any role:</p>
+          <table>
+            <tbody>
+              {demoLogins.map((d) => (
+                <tr key={d.email}>
+                  <td>{d.role}</td>
+                  <td className="mono">{d.email}</td>
+                  <td className="mono">{d.password}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
     </main>
   );
 }

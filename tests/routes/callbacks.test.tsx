@@ -5,6 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { exceptions, rawCallbacks, staffAudit, stkAttempts } from "../../db/schema";
 import * as callbackRoute from "../../app/routes/_console.callbacks.$callbackId";
 import * as logRoute from "../../app/routes/_console.callbacks._index";
+import * as exportRoute from "../../app/routes/_console.callbacks.export[.csv]";
 import * as queueRoute from "../../app/routes/_console.exceptions._index";
 import type { AppContext } from "../../app/context.server";
 import { postStkCallback, startTestApp, waitFor, type TestApp } from "../support/app";
@@ -52,6 +53,8 @@ const rawRow = async (match: string) =>
   );
 const log = (query: string, who: Session) =>
   call(logRoute.loader, app.ctx, get(`/callbacks${query}`, who));
+const csv = (query: string, who: Session) =>
+  call(exportRoute.loader, app.ctx, get(`/callbacks/export.csv${query}`, who));
 const one = (id: number, who: Session) =>
   call(callbackRoute.loader, app.ctx, get(`/callbacks/${id}`, who), { callbackId: String(id) });
 const reprocess = (id: number, who: Session, csrf = who.csrf) =>
@@ -94,14 +97,16 @@ describe("the list", () => {
   });
 
   it("streams a CSV with the raw bodies for finance and admin", async () => {
-    const res = await log("?outcome=invalid&export=csv", as.admin);
+    const res = await csv("?outcome=invalid", as.admin);
+    expect(res.headers.get("Content-Disposition")).toMatch(/filename="callbacks-[\d-]+\.csv"/);
     expect(res.headers.get("Content-Type")).toMatch(/text\/csv/);
     const text = await res.text();
     expect(text.split("\n")[0]).toBe(
       "callback_id,received_at_eat,kind,outcome,outcome_detail,checkout_request_id,receipt,payment_id,source_ip,source_trusted,token_valid,size_bytes,body",
     );
     expect(text).toContain(SCRIPT_RAW);
-    expect((await log("?export=csv", as.manager)).status).toBe(403);
+    expect((await csv("", as.manager)).status).toBe(403);
+    expect((await csv("?from=yesterday", as.finance)).status).toBe(400);
   });
 });
 

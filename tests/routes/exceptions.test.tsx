@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { payments } from "../../db/schema";
 import * as caseRoute from "../../app/routes/_console.exceptions.$exceptionId";
 import * as queueRoute from "../../app/routes/_console.exceptions._index";
+import * as exportRoute from "../../app/routes/_console.exceptions.export[.csv]";
 import { EXCEPTION_ACTIONS } from "../../app/modules/exceptions/actions";
 import { startTestApp, type TestApp } from "../support/app";
 import { FAST_FLOWS, flows, newReceipt } from "../support/exception-flows";
@@ -34,6 +35,8 @@ afterAll(async () => app?.close());
 
 const queue = (query: string, who: Session) =>
   call(queueRoute.loader, app.ctx, get(`/exceptions${query}`, who));
+const csv = (query: string, who: Session) =>
+  call(exportRoute.loader, app.ctx, get(`/exceptions/export.csv${query}`, who));
 const page = (id: string, who: Session) =>
   call(caseRoute.loader, app.ctx, get(`/exceptions/${id}`, who), { exceptionId: id });
 const post = (id: string, who: Session, fields: Record<string, string>, csrf = who.csrf) =>
@@ -88,16 +91,19 @@ describe("the queue", () => {
   });
 
   it("streams a CSV of the same filters to finance and admin only", async () => {
-    const res = await queue("?type=late_success&export=csv", as.finance);
+    const res = await csv("?type=late_success", as.finance);
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/text\/csv/);
+    expect(res.headers.get("Content-Disposition")).toMatch(
+      /attachment; filename="exceptions-\d{4}-\d\d-\d\d\.csv"/,
+    );
     const [header, ...lines] = (await res.text()).trim().split("\n");
     expect(header).toMatch(/^exception_id,opened_at_eat,type,/);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(late.exception.id);
-    expect((await queue("?export=csv", as.admin)).status).toBe(200);
+    expect((await csv("", as.admin)).status).toBe(200);
     for (const role of ["support", "manager"] as const)
-      expect((await queue("?export=csv", as[role])).status, role).toBe(403);
+      expect((await csv("", as[role])).status, role).toBe(403);
   });
 });
 

@@ -1,5 +1,6 @@
 // Why payments did not go through, by M-Pesa result code, in plain English (daraja/result-codes.ts).
 import { Bar, BarChart, CartesianGrid, Cell, Tooltip, XAxis, YAxis } from "recharts";
+import { resultLabel } from "../../modules/daraja/result-words";
 import type { RevenueReport } from "../../modules/reports/report-types";
 import { ChartFrame, useNarrow } from "./chart-frame";
 import { COLORS, countAxis, countTooltip } from "./chart-format";
@@ -8,10 +9,11 @@ const TOP = 8;
 
 export function FailureReasonsChart({ report }: { report: RevenueReport }) {
   const narrow = useNarrow();
-  // On a phone the full reason would crowd out the bars: the axis shows the code, the tooltip the reason.
-  const reasons = report.failureReasons
-    .slice(0, TOP)
-    .map((r) => ({ ...r, label: narrow ? `${r.code} ${r.outcome}` : `${r.reason} (${r.code})` }));
+  // On a phone the full reason would crowd out the bars: the axis shows the short plain words, the tooltip the reason.
+  const reasons = report.failureReasons.slice(0, TOP).map((r) => ({
+    ...r,
+    label: narrow ? (resultLabel(r.code) ?? r.code) : `${r.reason} (${r.code})`,
+  }));
   const summary = reasons.length
     ? `Most common reasons: ${reasons
         .slice(0, 3)
@@ -33,7 +35,12 @@ export function FailureReasonsChart({ report }: { report: RevenueReport }) {
           margin={{ top: 4, right: 16, left: 8, bottom: 0 }}
         >
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />
-          <XAxis type="number" tickFormatter={countAxis} tick={{ fontSize: 11 }} />
+          <XAxis
+            type="number"
+            allowDecimals={false}
+            tickFormatter={countAxis}
+            tick={{ fontSize: 11 }}
+          />
           <YAxis
             type="category"
             dataKey="label"

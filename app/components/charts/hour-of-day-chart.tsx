@@ -31,7 +31,12 @@ export function HourOfDayChart({ report }: { report: RevenueReport }) {
             interval="preserveStartEnd"
             minTickGap={6}
           />
-          <YAxis tickFormatter={countAxis} tick={{ fontSize: 11 }} width={48} />
+          <YAxis
+            allowDecimals={false}
+            tickFormatter={countAxis}
+            tick={{ fontSize: 11 }}
+            width={48}
+          />
           <Tooltip formatter={countTooltip} />
           <Legend />
           <Bar

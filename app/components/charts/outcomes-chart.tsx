@@ -24,10 +24,19 @@ export function OutcomesChart({ report }: { report: RevenueReport }) {
       empty={report.totals.payments === 0 ? "No payments were requested in this period." : null}
     >
       {() => (
-        <BarChart data={report.series} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+        <BarChart
+          maxBarSize={56}
+          data={report.series}
+          margin={{ top: 8, right: 8, left: 0, bottom: 0 }}
+        >
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={12} />
-          <YAxis tickFormatter={countAxis} tick={{ fontSize: 11 }} width={48} />
+          <YAxis
+            allowDecimals={false}
+            tickFormatter={countAxis}
+            tick={{ fontSize: 11 }}
+            width={48}
+          />
           <Tooltip formatter={countTooltip} />
           <Legend />
           {STACK.map((s) => (

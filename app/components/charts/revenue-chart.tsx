@@ -17,7 +17,11 @@ export function RevenueChart({ report }: { report: RevenueReport }) {
       empty={nothing ? "No paid payments in this period or the one before." : null}
     >
       {() => (
-        <BarChart data={report.series} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
+        <BarChart
+          maxBarSize={56}
+          data={report.series}
+          margin={{ top: 8, right: 8, left: 8, bottom: 0 }}
+        >
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={12} />
           <YAxis tickFormatter={kesAxis} tick={{ fontSize: 11 }} width={72} />

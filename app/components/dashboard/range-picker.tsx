@@ -24,7 +24,13 @@ export function RangePicker({ range, today }: { range: ReportRange; today: strin
   ];
   return (
     <div className="range-picker">
-      <Form method="get" className="filters" aria-label="Date range">
+      {/* Keyed by the range: a quick range remounts the form, so its inputs show the range in use. */}
+      <Form
+        method="get"
+        className="filters"
+        aria-label="Date range"
+        key={`${range.from}|${range.to}|${range.interval}`}
+      >
         <label>
           From (EAT)
           <input type="date" name="from" defaultValue={range.from} max={today} required />

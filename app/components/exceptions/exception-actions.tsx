@@ -1,7 +1,8 @@
 // The action forms that fit an exception, for finance and admin only (the loader sends an empty list
 // to other roles). Every form posts an `intent`, a required note and the CSRF token, and works
 // without JavaScript; with it, the pressed form shows that it is working.
-import { Form, useActionData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import {
   ACTION_LABELS,
   FOUR_EYES_ACTIONS,
@@ -10,7 +11,7 @@ import {
 import { CsrfInput } from "../csrf";
 
 type ActionResult =
-  | { ok: true; message?: string }
+  | { ok: true; message?: string; data?: { status?: string; next?: string | null } }
   | { ok: false; error: { code: string; message: string; field?: string } };
 
 function ExtraFields({ action }: { action: ExceptionAction }) {
@@ -67,14 +68,20 @@ function ExtraFields({ action }: { action: ExceptionAction }) {
 
 function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: boolean }) {
   const navigation = useNavigation();
+  const result = useActionData<ActionResult>();
   const busy = navigation.state !== "idle" && navigation.formData?.get("intent") === action;
+  const form = useRef<HTMLFormElement>(null);
+  // A note is written for one decision: clear it once that decision went through.
+  useEffect(() => {
+    if (navigation.state === "idle" && result?.ok) form.current?.reset();
+  }, [navigation.state, result]);
   // The proposer's own "reject" takes their proposal back; everyone else's sends it back.
   const { label, help } = withdraw
     ? { label: "Withdraw proposal", help: "Take your proposal back; the exception stays open." }
     : ACTION_LABELS[action];
   const danger = action === "write_off" || action === "reject" || action === "not_ours";
   return (
-    <Form method="post" className="card action-form" data-action={action}>
+    <Form method="post" className="card action-form" data-action={action} ref={form}>
       <CsrfInput />
       <input type="hidden" name="intent" value={action} />
       <h3>
@@ -110,7 +117,8 @@ export function ExceptionActions({
   proposedByViewer: boolean;
 }) {
   const result = useActionData<ActionResult>();
-  if (!actions.length) return null;
+  const next = result?.ok ? result.data?.next : undefined;
+  if (!actions.length && !result) return null;
   return (
     <section aria-labelledby="actions-heading">
       <h2 id="actions-heading">Resolve</h2>
@@ -119,9 +127,16 @@ export function ExceptionActions({
           {result.error.message}
         </p>
       ) : null}
-      {result?.ok && result.message ? (
+      {result?.ok ? (
         <p className="form-ok" role="status">
-          {result.message}
+          {result.message ?? "Done."}{" "}
+          {next ? (
+            <Link to={`/exceptions/${next}`} data-testid="next-case">
+              Next case →
+            </Link>
+          ) : (
+            <Link to="/exceptions">Back to the queue</Link>
+          )}
         </p>
       ) : null}
       <div className="grid-2">

@@ -1,6 +1,7 @@
 // The evidence behind an exception: the payment, its attempts, the raw callbacks involved (bodies as
 // received, escaped), the STK Query answers, the receipt, and the case's own history.
 import { Link } from "@remix-run/react";
+import { plainReason, resultLabel } from "../../modules/daraja/result-words";
 import { EatTime, Money, Phone } from "../format";
 import { RawBody } from "../raw-body";
 import { StatusBadge } from "../status-badge";
@@ -73,7 +74,9 @@ export function PaymentEvidence({
         <dt>Status</dt>
         <dd>
           <StatusBadge status={payment.status} />{" "}
-          {payment.statusReason ? <span className="muted">{payment.statusReason}</span> : null}
+          {payment.statusReason ? (
+            <span className="muted">{plainReason(payment.statusReason)}</span>
+          ) : null}
         </dd>
         <dt>Receipt</dt>
         <dd className="mono">{payment.receipt ?? "—"}</dd>
@@ -116,9 +119,16 @@ export function PaymentEvidence({
                   {a.checkoutRequestId ?? <span className="muted">never received</span>}
                 </td>
                 <td>
-                  {a.resultCode !== null
-                    ? `${a.resultCode} ${a.resultDesc ?? ""}`
-                    : (a.errorMessage ?? "—")}
+                  {a.resultCode !== null ? (
+                    <>
+                      {resultLabel(a.resultCode)}
+                      {a.resultDesc ? (
+                        <div className="muted">M-Pesa said: “{a.resultDesc}”</div>
+                      ) : null}
+                    </>
+                  ) : (
+                    (a.errorMessage ?? "—")
+                  )}
                 </td>
                 <td className="mono">{a.receipt ?? "—"}</td>
               </tr>

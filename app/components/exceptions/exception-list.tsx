@@ -89,7 +89,7 @@ export function ExceptionTable({ rows, now }: { rows: ExceptionRow[]; now: strin
             <tr key={x.id} data-exception-id={x.id}>
               <td>
                 <Link to={`/exceptions/${x.id}`}>
-                  <EatTime at={x.openedAt} />
+                  <EatTime at={x.openedAt} zone={false} />
                 </Link>
               </td>
               <td>{x.status === "resolved" ? "—" : ageText(x.openedAt, now)}</td>

@@ -14,6 +14,14 @@ export function StatementUploadForm({ maxMb }: { maxMb: number }) {
         <input type="file" name="statement" accept=".csv,text/csv" required />
       </label>
       <p className="muted">
+        The CSV the portal exports (Org → Statements), preamble and all.{" "}
+        <a href="/reconciliation/sample-statement.csv" download>
+          Download a sample statement
+        </a>{" "}
+        to see the layout; the columns are described in the project&apos;s{" "}
+        <code>docs/statement-format.md</code>.
+      </p>
+      <p className="muted">
         Importing the same file twice changes nothing; an overlapping period adds only the receipts
         not seen before.
       </p>

@@ -1,13 +1,14 @@
 // Reading the staff audit (who changed what): filter by actor, action and entity,
 // newest first, keyset-paginated so page 500 costs what page 1 does, and a streaming CSV of the lot.
-import { and, desc, eq, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { staffAudit } from "../../../db/schema";
+import { staffAudit, users } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { allPages, csvResponse } from "../../lib/csv-export.server";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { formatEat } from "../../lib/time";
+import { addDays, formatEat, startOfEatDay } from "../../lib/time";
+import { isCalendarDay } from "../reports/periods";
 import { parseWith } from "../../lib/validation";
 
 const optionalText = z.preprocess(
@@ -22,6 +23,15 @@ export const AuditFiltersSchema = z.object({
   action: optionalText,
   entityType: optionalText,
   entityId: optionalText,
+  /** EAT days, inclusive: `2025-03-14`. */
+  from: optionalText.refine(
+    (d) => d === undefined || isCalendarDay(d),
+    "Pick a start date like 2025-03-14.",
+  ),
+  to: optionalText.refine(
+    (d) => d === undefined || isCalendarDay(d),
+    "Pick an end date like 2025-03-14.",
+  ),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: optionalText,
 });
@@ -40,6 +50,8 @@ export type AuditEntryView = {
   after: unknown;
   note: string | null;
   ip: string | null;
+  /** The name of the user an entry is about (entity type `user`), so people read names, not ids. */
+  entityName: string | null;
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -62,6 +74,8 @@ function conditions(f: z.output<typeof AuditFiltersSchema>): SQL[] {
     );
   if (f.entityType) where.push(eq(staffAudit.entityType, f.entityType));
   if (f.entityId) where.push(eq(staffAudit.entityId, f.entityId));
+  if (f.from) where.push(gte(staffAudit.createdAt, startOfEatDay(f.from)));
+  if (f.to) where.push(lt(staffAudit.createdAt, startOfEatDay(addDays(f.to, 1))));
   return where;
 }
 
@@ -93,8 +107,26 @@ export async function listStaffAudit(
     .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
+  const userIds = [
+    ...new Set(
+      page
+        .filter((r) => r.entityType === "user" && r.entityId && UUID.test(r.entityId))
+        .map((r) => r.entityId!),
+    ),
+  ];
+  const names = new Map(
+    userIds.length
+      ? (
+          await db
+            .select({ id: users.id, name: users.name })
+            .from(users)
+            .where(inArray(users.id, userIds))
+        ).map((u) => [u.id, u.name])
+      : [],
+  );
   return {
     entries: page.map((r) => ({
+      entityName: r.entityType === "user" && r.entityId ? (names.get(r.entityId) ?? null) : null,
       id: r.id,
       at: r.createdAt.toISOString(),
       actor: r.actorLabel,

@@ -24,6 +24,7 @@ export const PERMISSIONS = {
   "statements:read": ["admin", "finance"],
   "statements:import": ["admin", "finance"],
   "reconciliation:signoff": ["admin", "finance"],
+  "account:password": ["admin", "finance", "support", "manager"], // change one's own password
   "users:manage": ["admin"],
   "apikeys:manage": ["admin"],
   "settings:read": ["admin"],

@@ -71,7 +71,7 @@ export const ExceptionFiltersSchema = z.object({
     .enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` })
     .optional(),
   paymentId: optionalText,
-  sort: z.enum(["oldest", "newest"]).default("oldest"),
+  sort: z.enum(["oldest", "newest", "urgent"]).default("oldest"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: optionalText,
 });
@@ -100,30 +100,52 @@ export async function listExceptions(
       { field: "cursor" },
     );
   const newest = f.sort === "newest";
+  if (cursor && f.sort === "urgent" && !/^\d\|\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(String(cursor[0])))
+    throw new AppError(
+      "invalid_request",
+      "The cursor is not valid; start again from the first page.",
+      { field: "cursor" },
+    );
+  // "urgent", the queue's order: money the customer already paid first (a late success), then any
+  // case with money at stake, then the rest; oldest first within each. The rank is part of the cursor.
+  const rank = sql<number>`(case when ${exceptions.type} = 'late_success' then 0 when ${exceptions.amountAtStakeKes} > 0 then 1 else 2 end)`;
+  const urgent = f.sort === "urgent";
   if (cursor) {
     // Row comparison on (opened_at, id): the index order, and exact to the microsecond (see below).
     const cmp = newest ? sql`<` : sql`>`;
     where.push(
-      sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`,
+      urgent
+        ? sql`(${rank}, ${exceptions.openedAt}, ${exceptions.id}) > (${Number(String(cursor[0]).split("|")[0]) || 0}, ${String(cursor[0]).split("|")[1] ?? ""}::timestamptz, ${String(cursor[1])}::uuid)`
+        : sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`,
     );
   }
   const order = newest
     ? [desc(exceptions.openedAt), desc(exceptions.id)]
-    : [asc(exceptions.openedAt), asc(exceptions.id)];
+    : urgent
+      ? [asc(rank), asc(exceptions.openedAt), asc(exceptions.id)]
+      : [asc(exceptions.openedAt), asc(exceptions.id)];
   // opened_at defaults to the database's now(), which keeps microseconds; a JS Date keeps only
   // milliseconds, so a cursor made from one would repeat or skip rows. The cursor carries the exact text.
   const exactAt = sql<string>`to_char(${exceptions.openedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   const rows = await db
-    .select({ row: exceptions, exactAt })
+    .select({ row: exceptions, exactAt, rank })
     .from(exceptions)
     .where(and(...where))
     .orderBy(...order)
     .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > f.limit && last
+      ? encodeCursor(
+          urgent
+            ? [`${Number(last.rank)}|${last.exactAt}`, last.row.id]
+            : [last.exactAt, last.row.id],
+        )
+      : null;
   return {
     exceptions: page.map((r) => toExceptionView(r.row)),
-    nextCursor: rows.length > f.limit && last ? encodeCursor([last.exactAt, last.row.id]) : null,
+    nextCursor,
   };
 }
 
@@ -131,6 +153,12 @@ export async function getException(db: Db, id: string): Promise<ExceptionView | 
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
   const [row] = await db.select().from(exceptions).where(eq(exceptions.id, id));
   return row ? toExceptionView(row) : null;
+}
+
+/** The most urgent case still needing a person, other than `exceptId`: the queue's "next case". */
+export async function getNextOpenException(db: Db, exceptId: string): Promise<string | null> {
+  const { exceptions: rows } = await listExceptions(db, { sort: "urgent", limit: 2 });
+  return rows.find((x) => x.id !== exceptId)?.id ?? null;
 }
 
 /** Open (and awaiting approval) exceptions per type, with the money at stake. */

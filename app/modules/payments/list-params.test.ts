@@ -46,3 +46,11 @@ describe("paymentListQuery", () => {
     expect(q("sort=bogus").form.sort).toBe("newest");
   });
 });
+
+it("explains a smallest amount above the largest instead of showing nothing", () => {
+  const q = paymentListQuery(new URLSearchParams("minAmount=500&maxAmount=100"), new Date());
+  expect(q.error).toEqual({
+    field: "maxAmount",
+    message: expect.stringMatching(/below the smallest/),
+  });
+});

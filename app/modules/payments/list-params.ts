@@ -73,6 +73,12 @@ export function paymentListQuery(params: URLSearchParams, now: Date): PaymentLis
     if (/^\d+$/.test(value)) filters[key] = value;
     else fail(key, "Amounts are whole shillings, like 1250.");
   }
+  if (
+    filters.minAmount &&
+    filters.maxAmount &&
+    Number(filters.minAmount) > Number(filters.maxAmount)
+  )
+    fail("maxAmount", "The largest amount is below the smallest; swap them or clear one.");
   if (form.from && !validDay(form.from)) fail("from", "Pick a start date like 2025-03-14.");
   if (form.to && !validDay(form.to)) fail("to", "Pick an end date like 2025-03-14.");
 

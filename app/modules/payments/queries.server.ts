@@ -280,6 +280,25 @@ export async function listPayments(
   return { payments: page.map(toPaymentSummary), nextCursor };
 }
 
+/** Open (or awaiting-approval) cases per payment, for a list's "case open" badge. */
+export async function countOpenCases(
+  db: Db,
+  paymentIds: string[],
+): Promise<Record<string, number>> {
+  if (!paymentIds.length) return {};
+  const rows = await db
+    .select({ paymentId: exceptions.paymentId, n: sql<number>`count(*)::int` })
+    .from(exceptions)
+    .where(
+      and(
+        inArray(exceptions.paymentId, paymentIds),
+        inArray(exceptions.status, ["open", "awaiting_approval"]),
+      ),
+    )
+    .groupBy(exceptions.paymentId);
+  return Object.fromEntries(rows.map((r) => [r.paymentId, Number(r.n)]));
+}
+
 export const PaymentCountFiltersSchema = PaymentFiltersSchema.omit({
   status: true,
   sort: true,

@@ -32,19 +32,11 @@ import { eatDay } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import type { ImportSummary } from "./import.server";
 import { candidateEvidence, type CandidateEvidence } from "./match-rules";
+import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
-export const MATCH_STATES = [
-  "matched",
-  "proposed",
-  "exception",
-  "unmatched",
-  "reversal",
-  "skipped",
-  "new",
-] as const;
-export type MatchState = (typeof MATCH_STATES)[number];
+export { MATCH_STATES, type MatchState };
 
 export type ImportListItem = {
   id: string;

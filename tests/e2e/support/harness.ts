@@ -47,6 +47,8 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
       SIMULATOR_PORT: String(simulatorPort),
       MPESA_ENVIRONMENT: "simulator",
       SEED_DEMO_DATA: "true",
+      // The demo users only; the crawl asks for the demo payments, cases and statement too.
+      DEMO_PAYMENTS: "false",
       LOG_LEVEL: "warn",
       POLL_SCHEDULE: "*/2 * * * * *",
       POLL_FIRST_AFTER_S: "3",
@@ -61,7 +63,7 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     output += d;
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // first start seeds demo data; a loaded CI box is slow
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     const ok = await fetch(`${baseUrl}/healthz`)

@@ -1,0 +1,105 @@
+// Passwords after the first: every user changes their own (their other sessions end), an admin
+// resets someone else's (that user's sessions end); the login page lists demo logins only in
+// simulator mode.
+import * as consoleLayout from "../../app/routes/_console";
+import * as account from "../../app/routes/_console.account";
+import * as users from "../../app/routes/_console.admin.users";
+import * as login from "../../app/routes/login";
+import { listStaffAudit } from "../../app/modules/admin/audit-log.server";
+import { addDays, eatDay } from "../../app/lib/time";
+import { startTestApp, type TestApp } from "../support/app";
+import { signedIn, TEST_PASSWORD } from "../support/factories";
+import { call, get, jsonOf, postForm } from "../support/routes";
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => app?.close());
+
+const signInAs = (email: string, password: string) =>
+  call(login.action, app.ctx, postForm("/login", { email, password, next: "/" }));
+const stillSignedIn = async (cookie: string) =>
+  (await call(consoleLayout.loader, app.ctx, get("/", { cookie }))).status === 200;
+
+it("lets a support user change their own password; their other sessions end, this one stays", async () => {
+  const me = await signedIn(app.ctx, "support");
+  const elsewhere = await signInAs(me.user.email, TEST_PASSWORD);
+  const elsewhereCookie = elsewhere.headers.get("Set-Cookie")!.split(";")[0];
+
+  const wrong = await call(
+    account.action,
+    app.ctx,
+    postForm(
+      "/account",
+      { current: "nope", password: "a-new-password-1", confirm: "a-new-password-1" },
+      me,
+    ),
+  );
+  expect(wrong.status).toBe(400);
+  expect((await jsonOf(wrong)).error.message).toMatch(/not your current password/);
+
+  const ok = await call(
+    account.action,
+    app.ctx,
+    postForm(
+      "/account",
+      { current: TEST_PASSWORD, password: "a-new-password-1", confirm: "a-new-password-1" },
+      me,
+    ),
+  );
+  expect(ok.status).toBe(200);
+  expect(await stillSignedIn(me.cookie)).toBe(true);
+  expect(await stillSignedIn(elsewhereCookie)).toBe(false);
+  expect((await signInAs(me.user.email, TEST_PASSWORD)).status).toBe(401);
+  expect((await signInAs(me.user.email, "a-new-password-1")).status).toBe(302);
+});
+
+it("lets an admin reset another user's password, which signs that user out", async () => {
+  const admin = await signedIn(app.ctx, "admin");
+  const finance = await signedIn(app.ctx, "finance");
+  const reset = await call(
+    users.action,
+    app.ctx,
+    postForm(
+      "/admin/users",
+      { intent: "password", userId: finance.user.id, password: "temporary-pass-42" },
+      admin,
+    ),
+  );
+  expect(reset.status).toBe(200);
+  expect((await jsonOf(reset)).message).toMatch(/sessions have ended/);
+  expect(await stillSignedIn(finance.cookie)).toBe(false);
+  expect((await signInAs(finance.user.email, "temporary-pass-42")).status).toBe(302);
+
+  // The audit names the user the change was about, and its date filter is in EAT days.
+  const today = eatDay(app.ctx.now());
+  const audit = await listStaffAudit(app.ctx.db, {
+    action: "user.password_reset",
+    from: today,
+    to: today,
+  });
+  expect(audit.entries.map((e) => e.entityName)).toContain(finance.user.name);
+  const tomorrow = await listStaffAudit(app.ctx.db, {
+    action: "user.password_reset",
+    from: addDays(today, 1),
+  });
+  expect(tomorrow.entries).toEqual([]);
+
+  const own = await call(
+    users.action,
+    app.ctx,
+    postForm(
+      "/admin/users",
+      { intent: "password", userId: admin.user.id, password: "x".repeat(12) },
+      admin,
+    ),
+  );
+  expect(own.status).toBe(400);
+});
+
+it("lists the demo logins on the sign-in page in simulator mode", async () => {
+  const page = await jsonOf(await call(login.loader, app.ctx, get("/login")));
+  expect(app.ctx.config.mpesa.environment).toBe("simulator");
+  expect(page.demoLogins.map((d: { email: string }) => d.email)).toContain("admin@demo.test");
+});
