@@ -147,6 +147,29 @@ describe("architecture", () => {
     expect(CYCLE_ALLOW_LIST.filter((edge) => !seen.has(edge))).toEqual([]);
   });
 
+  it("only the ledger writes payments, receipts, cases and attempt statuses", () => {
+    // The money gate (app/modules/ledger/) is the one writer of these aggregates. Elsewhere: no
+    // update of payments, receipts or exceptions, no insert of receipts or exceptions, and no update
+    // of stk_attempts that sets a status, receipt or result (poll bookkeeping is the poller's own).
+    // The demo seed (db/seed*.ts) back-dates rows it made through the ledger and is exempt.
+    const forbidden = /\.(update|insert)\((payments|receipts|exceptions)\)/g;
+    const offenders = [...appFiles, ...filesUnder("db"), ...filesUnder("jobs")]
+      .filter((f) => !isTest(f) && !f.startsWith("app/modules/ledger/") && !/^db\/seed/.test(f))
+      .flatMap((file) => {
+        const text = source(file);
+        const found: string[] = [];
+        for (const m of text.matchAll(forbidden)) {
+          if (m[1] === "insert" && m[2] === "payments") continue; // a new payment is created by initiate
+          found.push(`${file}: .${m[1]}(${m[2]})`);
+        }
+        for (const m of text.matchAll(/\.update\(stkAttempts\)\s*\.set\(\{([\s\S]*?)\}\)/g))
+          if (/\b(status|receipt|resultCode)\s*:/.test(m[1]))
+            found.push(`${file}: stk_attempts status/receipt/result written outside the ledger`);
+        return found;
+      });
+    expect(offenders).toEqual([]);
+  });
+
   it("keeps files small enough to live in (≤ 400 lines outside tests)", () => {
     const big = [
       ...appFiles,

@@ -27,6 +27,7 @@ import { openException } from "../ledger/cases.server";
 import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
 import { resendRefusal } from "../ledger/transitions";
+import { markPushAccepted, markPushUnanswered, reopenForResend } from "../ledger/attempts.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
 
 const phoneField = z
@@ -286,14 +287,7 @@ export async function resendPrompt(
       summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
       data: { reason: input.reason, phoneChanged: !!input.phone && input.phone !== payment.phone },
     });
-    if (payment.status !== "initiating")
-      await writePaymentStatus(tx, actor, payment, "initiating", {
-        now,
-        reason: "Prompt re-sent",
-        attemptId: attempt.id,
-      });
-    if (input.phone && input.phone !== payment.phone)
-      await tx.update(payments).set({ phone: input.phone }).where(eq(payments.id, paymentId));
+    await reopenForResend(tx, actor, payment, { attemptId: attempt.id, phone: input.phone, now });
     return { payment: { ...payment, status: "initiating" as const }, attempt };
   });
   await sendPrompt(
@@ -332,23 +326,19 @@ async function sendPrompt(
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accepted.checkoutRequestId}))`);
     const { payment: current, attempt: locked } = await lockAttempt(tx, attempt.id);
     const now = ctx.now();
-    await tx
-      .update(stkAttempts)
-      .set({
-        checkoutRequestId: accepted.checkoutRequestId,
-        merchantRequestId: accepted.merchantRequestId,
-        requestBody: accepted.requestBody,
-        responseBody: {
-          MerchantRequestID: accepted.merchantRequestId,
-          CheckoutRequestID: accepted.checkoutRequestId,
-          ResponseCode: accepted.responseCode,
-          CustomerMessage: accepted.customerMessage,
-        },
-        status: locked.status === "initiating" ? "pending" : locked.status,
-        nextPollAt: new Date(now.getTime() + ctx.config.poller.firstAfterS * 1000),
-        updatedAt: now,
-      })
-      .where(eq(stkAttempts.id, attempt.id));
+    await markPushAccepted(tx, locked, {
+      checkoutRequestId: accepted.checkoutRequestId,
+      merchantRequestId: accepted.merchantRequestId,
+      requestBody: accepted.requestBody,
+      responseBody: {
+        MerchantRequestID: accepted.merchantRequestId,
+        CheckoutRequestID: accepted.checkoutRequestId,
+        ResponseCode: accepted.responseCode,
+        CustomerMessage: accepted.customerMessage,
+      },
+      nextPollAt: new Date(now.getTime() + ctx.config.poller.firstAfterS * 1000),
+      now,
+    });
     await addPaymentEvent(tx, DARAJA_ACTOR, {
       paymentId: payment.id,
       attemptId: attempt.id,
@@ -398,15 +388,12 @@ async function recordPushFailure(
     const { payment, attempt } = await lockAttempt(tx, attemptId);
     const now = ctx.now();
     const status = unknown ? "unknown" : "failed";
-    await tx
-      .update(stkAttempts)
-      .set({
-        status,
-        errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected",
-        errorMessage: message,
-        updatedAt: now,
-      })
-      .where(eq(stkAttempts.id, attempt.id));
+    await markPushUnanswered(tx, attempt, {
+      status,
+      errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected",
+      errorMessage: message,
+      now,
+    });
     await addPaymentEvent(tx, DARAJA_ACTOR, {
       paymentId: payment.id,
       attemptId,

@@ -16,6 +16,7 @@ import { applyStkEvidence, lockAttempt, writePaymentStatus } from "../ledger/pay
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
 import { describeAnswer, planNextCheck } from "./poll-schedule";
 import { isOpenPayment, type FinalOutcome } from "../ledger/transitions";
+import { markAttemptUnknown } from "../ledger/attempts.server";
 
 /** final: a final answer was applied; waiting: asked again later; gave_up: now unknown; rate_limited: the sweep pauses. */
 export type PollOutcome = {
@@ -189,13 +190,7 @@ async function giveUp(
     summary: `Poller gave up: ${reason}`,
     data: { answer: input.label, pollCount: input.pollCount },
   });
-  const changedAttempt = attempt.status !== "unknown";
-  // The attempt's status is bookkeeping of this module's own verdict; the payment's goes through the one writer.
-  if (changedAttempt)
-    await tx
-      .update(stkAttempts)
-      .set({ status: "unknown", updatedAt: now })
-      .where(eq(stkAttempts.id, attempt.id));
+  const changedAttempt = await markAttemptUnknown(tx, attempt, now);
   const [{ latest }] = await tx
     .select({ latest: max(stkAttempts.seq) })
     .from(stkAttempts)
