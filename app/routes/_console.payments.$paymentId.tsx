@@ -21,7 +21,7 @@ import { requirePermission, requireStaffAction } from "../modules/auth/guards.se
 import { can } from "../modules/auth/permissions";
 import { formatPhoneLocal } from "../modules/daraja/phone";
 import { addPaymentNote } from "../modules/payments/notes.server";
-import { checkPaymentNow } from "../modules/payments/poller.server";
+import { checkPaymentNow } from "../modules/payments/check-now.server";
 import { getPaymentView } from "../modules/payments/queries.server";
 import { redactPaymentView } from "../modules/payments/redact";
 import { resendAvailability, resendPromptAsStaff } from "../modules/payments/staff-actions.server";

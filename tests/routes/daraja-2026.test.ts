@@ -16,7 +16,8 @@ import {
 import { getPollerOverview } from "../../app/modules/admin/jobs.server";
 import { listCallbacks } from "../../app/modules/callbacks/queries.server";
 import { getSweepBackoff } from "../../app/modules/payments/poll-rate.server";
-import { checkPaymentNow, sweepDuePayments } from "../../app/modules/payments/poller.server";
+import { checkPaymentNow } from "../../app/modules/payments/check-now.server";
+import { sweepDuePayments } from "../../app/modules/payments/poller.server";
 import { getPaymentView } from "../../app/modules/payments/queries.server";
 import { startTestApp, waitFor, type TestApp } from "../support/app";
 import { flows } from "../support/exception-flows";

@@ -11,7 +11,7 @@ import {
 import { insertDueAttempts, type DueAttempt } from "../../../tests/support/due-attempts";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { bindQueryAnswer } from "../daraja/client.server";
-import { resendPrompt } from "../payments/initiate.server";
+import { resendPrompt } from "../payments/resend.server";
 import { getPaymentView } from "../payments/queries.server";
 import { DARAJA_ACTOR } from "./events.server";
 import { applyStkEvidence } from "./payments.server";

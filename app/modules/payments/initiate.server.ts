@@ -3,13 +3,11 @@
 // own response still finds (or is later re-matched to) its attempt. Daraja errors leave the payment
 // failed with the reason; a lost answer leaves it unknown, never failed: the prompt may have
 // reached the phone.
-import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
-  exceptions,
   payments,
-  receipts,
   rawCallbacks,
   stkAttempts,
   type Payment,
@@ -26,8 +24,7 @@ import { normalizeKenyanPhone } from "../daraja/phone";
 import { openException } from "../ledger/cases.server";
 import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
-import { resendRefusal } from "../ledger/transitions";
-import { markPushAccepted, markPushUnanswered, reopenForResend } from "../ledger/attempts.server";
+import { markPushAccepted, markPushUnanswered } from "../ledger/attempts.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
 
 const phoneField = z
@@ -66,34 +63,13 @@ export const InitiatePaymentSchema = z.object({
 });
 export type InitiatePaymentInput = z.input<typeof InitiatePaymentSchema>;
 
-export const ResendPromptSchema = z.object({
-  phone: z
-    .string()
-    .trim()
-    .optional()
-    .transform((p, ctx) => {
-      if (!p) return undefined;
-      const result = normalizeKenyanPhone(p);
-      if (!result.ok) {
-        ctx.addIssue({ code: "custom", message: result.message });
-        return z.NEVER;
-      }
-      return result.msisdn;
-    }),
-  reason: z
-    .string({ message: "Say why the prompt is being re-sent." })
-    .trim()
-    .min(3, "Say why the prompt is being re-sent.")
-    .max(500),
-});
-
 /** AccountReference is shown on the customer's phone: alphanumeric, at most 12 characters
  * (docs/daraja.md#stk-push-request). */
 export function accountReferenceFor(orderRef: string): string {
   return orderRef.replace(/[^A-Za-z0-9]/g, "").slice(0, ACCOUNT_REFERENCE_MAX) || "PAYMENT";
 }
 
-function transactionDescFor(description: string | undefined): string {
+export function transactionDescFor(description: string | undefined): string {
   return (
     (description ?? "Payment")
       .replace(/[^A-Za-z0-9 ]/g, "")
@@ -201,106 +177,8 @@ export async function initiatePayment(
   return (await getPaymentView(ctx.db, created.payment.id))!;
 }
 
-// docs/daraja.md#one-prompt-at-a-time: one live prompt per subscriber; same amount within 2 min →
-// 17
-export const RESEND_COOLDOWN_MS = 2 * 60_000;
-
-/** Support's "re-send STK prompt": a new attempt on the same payment, optionally to a corrected phone. */
-export async function resendPrompt(
-  ctx: AppContext,
-  paymentId: string,
-  raw: z.input<typeof ResendPromptSchema>,
-  actor: Actor,
-): Promise<PaymentView> {
-  const input = parseWith(ResendPromptSchema, raw);
-  const prepared = await ctx.db.transaction(async (tx) => {
-    const [payment] = await tx
-      .select()
-      .from(payments)
-      .where(eq(payments.id, paymentId))
-      .for("update");
-    if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
-    const attempts = await tx
-      .select()
-      .from(stkAttempts)
-      .where(eq(stkAttempts.paymentId, paymentId))
-      .orderBy(desc(stkAttempts.seq));
-    const last = attempts[0];
-    const refusal = resendRefusal({
-      status: payment.status,
-      attemptStatuses: attempts.map((a) => a.status),
-      receipts: (
-        await tx
-          .select({ receipt: receipts.receipt })
-          .from(receipts)
-          .where(eq(receipts.paymentId, paymentId))
-      ).map((r) => r.receipt),
-      openCaseTypes: (
-        await tx
-          .select({ type: exceptions.type })
-          .from(exceptions)
-          .where(and(eq(exceptions.paymentId, paymentId), ne(exceptions.status, "resolved")))
-      ).map((r) => r.type),
-    });
-    if (refusal)
-      throw new AppError(
-        payment.status === "paid" || payment.status === "refunded"
-          ? "already_paid"
-          : "money_recorded",
-        refusal,
-        { status: 409 },
-      );
-    const now = ctx.now();
-    if (
-      last &&
-      (last.status === "pending" || last.status === "initiating") &&
-      now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
-    ) {
-      const wait = Math.ceil(
-        (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
-      );
-      throw new AppError(
-        "prompt_pending",
-        `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
-        { status: 409, retryable: true },
-      );
-    }
-    const phone = input.phone ?? last?.phone ?? payment.phone;
-    const [attempt] = await tx
-      .insert(stkAttempts)
-      .values({
-        paymentId,
-        seq: (last?.seq ?? 0) + 1,
-        phone,
-        amountKes: payment.amountKes,
-        status: "initiating",
-        reason: input.reason,
-        requestedByUserId: actor.kind === "user" ? actor.userId : null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await addPaymentEvent(tx, actor, {
-      paymentId,
-      attemptId: attempt.id,
-      type: "prompt_resent",
-      summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
-      data: { reason: input.reason, phoneChanged: !!input.phone && input.phone !== payment.phone },
-    });
-    await reopenForResend(tx, actor, payment, { attemptId: attempt.id, phone: input.phone, now });
-    return { payment: { ...payment, status: "initiating" as const }, attempt };
-  });
-  await sendPrompt(
-    ctx,
-    prepared.payment,
-    prepared.attempt,
-    transactionDescFor(prepared.payment.description || undefined),
-  );
-  return (await getPaymentView(ctx.db, paymentId))!;
-}
-
 /** Calls Daraja for an attempt already committed as `initiating`, then records what Daraja said. */
-async function sendPrompt(
+export async function sendPrompt(
   ctx: AppContext,
   payment: Payment,
   attempt: StkAttempt,

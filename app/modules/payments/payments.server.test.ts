@@ -5,7 +5,8 @@ import { exceptions, rawCallbacks, receipts } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
-import { initiatePayment, resendPrompt } from "./initiate.server";
+import { initiatePayment } from "./initiate.server";
+import { resendPrompt } from "./resend.server";
 import { getPaymentView } from "./queries.server";
 
 let app: TestApp;

@@ -13,7 +13,8 @@ import { insertDueAttempts } from "../../../tests/support/due-attempts";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
 import { initiatePayment } from "./initiate.server";
-import { checkPaymentNow, sweepDuePayments } from "./poller.server";
+import { checkPaymentNow } from "./check-now.server";
+import { sweepDuePayments } from "./poller.server";
 import { getPaymentView } from "./queries.server";
 
 const SAFARICOM_IP = "196.201.214.200";

@@ -7,14 +7,10 @@ import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, or } fr
 import type { Db } from "../../../db/client";
 import { pollerRuns, stkAttempts, type PollerRun } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
-import { AppError, notFound } from "../../lib/app-error";
-import { formatEat } from "../../lib/time";
-import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import type { QueryAnswer } from "../daraja/errors";
 import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
 import { backOffSweep, getSweepBackoff, takeQuerySlot } from "./poll-rate.server";
-import { getPaymentView, type PaymentView } from "./queries.server";
 
 export type SweepTrigger = "schedule" | "cli" | "console";
 export type SweepOptions = { trigger: SweepTrigger; signal?: AbortSignal; limit?: number };
@@ -54,7 +50,7 @@ const pollable = () =>
     isNotNull(stkAttempts.checkoutRequestId),
     inArray(stkAttempts.status, ["pending", "initiating", "unknown"]),
   );
-const claimFree = (now: Date) =>
+export const claimFree = (now: Date) =>
   or(isNull(stkAttempts.pollClaimedUntil), lt(stkAttempts.pollClaimedUntil, now));
 
 export async function countDueAttempts(ctx: AppContext): Promise<number> {
@@ -74,7 +70,7 @@ export async function listPollerRuns(db: Db, limit = 50): Promise<PollerRun[]> {
 }
 
 /** A claim must outlive the wait for its rate slot and the query itself, with room to spare. */
-function leaseMs(ctx: AppContext, batch: number): number {
+export function leaseMs(ctx: AppContext, batch: number): number {
   return (
     Math.ceil((4 * batch * 1000) / ctx.config.poller.maxQps) +
     2 * ctx.config.mpesa.timeoutMs +
@@ -124,7 +120,7 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
 }
 
 /** Hands unasked claims back without touching their schedule or counts. */
-async function releaseClaims(ctx: AppContext, ids: string[]): Promise<void> {
+export async function releaseClaims(ctx: AppContext, ids: string[]): Promise<void> {
   if (!ids.length) return;
   await ctx.db
     .update(stkAttempts)
@@ -148,7 +144,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 type Timed = <T>(kind: "db" | "query", work: () => Promise<T>) => Promise<T>;
 
 /** Asks about one claimed attempt (after its rate slot) and records the answer; null = not asked. */
-async function askAndRecord(
+export async function askAndRecord(
   ctx: AppContext,
   claim: Claim,
   s: { summary: SweepSummary; halt: AbortController; timed: Timed; actor: EventActor },
@@ -287,7 +283,7 @@ function rootMessage(error: unknown): string {
 type RunBody = (summary: SweepSummary, timed: Timed) => Promise<void>;
 
 /** Records a poller_runs row around `body`; a throw becomes status "failed", never the caller's problem. */
-async function withRun(
+export async function withRun(
   ctx: AppContext,
   trigger: SweepTrigger,
   body: RunBody,
@@ -378,92 +374,4 @@ export function sweepDuePayments(ctx: AppContext, options: SweepOptions): Promis
     summary.due = await timed("db", () => countDueAttempts(ctx));
     if (summary.due > 0) await runWorkers(ctx, summary, options, timed);
   });
-}
-
-/**
- * The console's "check status now": asks about the payment's latest attempt at once, whatever its
- * next check time, through the same rate budget and answer path as the sweep. Respects a claim
- * another instance holds. Recorded as a poller run (trigger "console") and in the staff audit.
- */
-export async function checkPaymentNow(
-  ctx: AppContext,
-  paymentId: string,
-  actor: Actor,
-): Promise<{ answer: string; message: string; payment: PaymentView }> {
-  const before = await getPaymentView(ctx.db, paymentId);
-  if (!before) throw notFound("That payment");
-  const [attempt] = await ctx.db
-    .select()
-    .from(stkAttempts)
-    .where(eq(stkAttempts.paymentId, paymentId))
-    .orderBy(desc(stkAttempts.seq))
-    .limit(1);
-  if (!attempt?.checkoutRequestId) {
-    throw new AppError(
-      "cannot_query",
-      "M-Pesa never accepted this payment's prompt, so there is nothing to ask it about.",
-      { status: 409 },
-    );
-  }
-  const now = ctx.now();
-  const claimedUntil = new Date(now.getTime() + leaseMs(ctx, 1));
-  const [claimed] = await ctx.db
-    .update(stkAttempts)
-    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
-    .where(and(eq(stkAttempts.id, attempt.id), claimFree(now)))
-    .returning({ id: stkAttempts.id });
-  if (!claimed)
-    throw new AppError(
-      "check_in_progress",
-      "The poller is asking M-Pesa about this payment right now; look again in a few seconds.",
-      { status: 409, retryable: true },
-    );
-
-  let outcome: PollOutcome | null = null;
-  const claim: Claim = {
-    id: attempt.id,
-    paymentId,
-    checkoutRequestId: attempt.checkoutRequestId,
-    claimedUntil,
-  };
-  const actorLabel: EventActor = { kind: "poller", label: `check now by ${actor.label}` };
-  const run = await withRun(ctx, "console", async (summary, timed) => {
-    summary.due = 1;
-    outcome = await askAndRecord(ctx, claim, {
-      summary,
-      halt: new AbortController(),
-      timed,
-      actor: actorLabel,
-    });
-  });
-  if (!outcome) {
-    await releaseClaims(ctx, [attempt.id]);
-    if (run.backoffUntil)
-      throw new AppError(
-        "rate_limited",
-        `M-Pesa asked us to slow down; try again after ${formatEat(run.backoffUntil)}.`,
-        { status: 503, retryable: true },
-      );
-    throw new AppError("check_failed", "Checking with M-Pesa failed; try again in a minute.", {
-      status: 502,
-      retryable: true,
-    });
-  }
-  const { answer, kind } = outcome as PollOutcome;
-  const after = (await getPaymentView(ctx.db, paymentId))!;
-  await recordStaffAction(ctx.db, actor, {
-    action: "payment.check_status",
-    entityType: "payment",
-    entityId: paymentId,
-    before: { status: before.status },
-    after: { status: after.status, answer },
-  });
-  const status = `${after.status}${after.receiptPending ? " (receipt pending)" : ""}`;
-  const message = {
-    final: `M-Pesa answered "${answer}". The payment is ${status}.`,
-    waiting: `M-Pesa has no final answer yet (${answer}). The payment stays ${status}; ${after.attempts.at(-1)?.nextPollAt ? "the poller will ask again" : "the poller has stopped asking, so reconcile it from the statement"}.`,
-    gave_up: `M-Pesa still has no final answer (${answer}). The payment is ${status} and waits for reconciliation.`,
-    rate_limited: `M-Pesa asked us to slow down; the poller asks again after ${formatEat(run.backoffUntil)}.`,
-  }[kind];
-  return { answer, message, payment: after };
 }

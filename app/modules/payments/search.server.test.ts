@@ -3,7 +3,8 @@
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
-import { initiatePayment, resendPrompt } from "./initiate.server";
+import { initiatePayment } from "./initiate.server";
+import { resendPrompt } from "./resend.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
 import { searchPayments } from "./search.server";
 

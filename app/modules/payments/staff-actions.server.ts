@@ -8,13 +8,8 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { maskPhone } from "../daraja/phone";
-import {
-  initiatePayment,
-  RESEND_COOLDOWN_MS,
-  resendPrompt,
-  type InitiatePaymentInput,
-  type ResendPromptSchema,
-} from "./initiate.server";
+import { initiatePayment, type InitiatePaymentInput } from "./initiate.server";
+import { RESEND_COOLDOWN_MS, resendPrompt, type ResendPromptSchema } from "./resend.server";
 import type { PaymentView } from "./queries.server";
 
 export type StaffOutcome = { view: PaymentView; ok: boolean; message: string };

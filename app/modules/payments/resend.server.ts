@@ -1,0 +1,135 @@
+// Support's "re-send STK prompt": a new attempt on a closed, unpaid payment, refused while any money
+// may be recorded against it (ledger/transitions.ts, resendRefusal), then sent like the first.
+import { and, desc, eq, ne } from "drizzle-orm";
+import { z } from "zod";
+import { exceptions, payments, receipts, stkAttempts } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { AppError } from "../../lib/app-error";
+import { parseWith } from "../../lib/validation";
+import type { Actor } from "../auth/staff-audit.server";
+import { normalizeKenyanPhone } from "../daraja/phone";
+import { addPaymentEvent } from "../ledger/events.server";
+import { resendRefusal } from "../ledger/transitions";
+import { reopenForResend } from "../ledger/attempts.server";
+import { getPaymentView, type PaymentView } from "./queries.server";
+
+import { sendPrompt, transactionDescFor } from "./initiate.server";
+
+export const ResendPromptSchema = z.object({
+  phone: z
+    .string()
+    .trim()
+    .optional()
+    .transform((p, ctx) => {
+      if (!p) return undefined;
+      const result = normalizeKenyanPhone(p);
+      if (!result.ok) {
+        ctx.addIssue({ code: "custom", message: result.message });
+        return z.NEVER;
+      }
+      return result.msisdn;
+    }),
+  reason: z
+    .string({ message: "Say why the prompt is being re-sent." })
+    .trim()
+    .min(3, "Say why the prompt is being re-sent.")
+    .max(500),
+});
+
+// docs/daraja.md#one-prompt-at-a-time: one live prompt per subscriber; same amount within 2 min →
+// 17
+export const RESEND_COOLDOWN_MS = 2 * 60_000;
+
+/** Support's "re-send STK prompt": a new attempt on the same payment, optionally to a corrected phone. */
+export async function resendPrompt(
+  ctx: AppContext,
+  paymentId: string,
+  raw: z.input<typeof ResendPromptSchema>,
+  actor: Actor,
+): Promise<PaymentView> {
+  const input = parseWith(ResendPromptSchema, raw);
+  const prepared = await ctx.db.transaction(async (tx) => {
+    const [payment] = await tx
+      .select()
+      .from(payments)
+      .where(eq(payments.id, paymentId))
+      .for("update");
+    if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
+    const attempts = await tx
+      .select()
+      .from(stkAttempts)
+      .where(eq(stkAttempts.paymentId, paymentId))
+      .orderBy(desc(stkAttempts.seq));
+    const last = attempts[0];
+    const refusal = resendRefusal({
+      status: payment.status,
+      attemptStatuses: attempts.map((a) => a.status),
+      receipts: (
+        await tx
+          .select({ receipt: receipts.receipt })
+          .from(receipts)
+          .where(eq(receipts.paymentId, paymentId))
+      ).map((r) => r.receipt),
+      openCaseTypes: (
+        await tx
+          .select({ type: exceptions.type })
+          .from(exceptions)
+          .where(and(eq(exceptions.paymentId, paymentId), ne(exceptions.status, "resolved")))
+      ).map((r) => r.type),
+    });
+    if (refusal)
+      throw new AppError(
+        payment.status === "paid" || payment.status === "refunded"
+          ? "already_paid"
+          : "money_recorded",
+        refusal,
+        { status: 409 },
+      );
+    const now = ctx.now();
+    if (
+      last &&
+      (last.status === "pending" || last.status === "initiating") &&
+      now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
+    ) {
+      const wait = Math.ceil(
+        (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
+      );
+      throw new AppError(
+        "prompt_pending",
+        `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
+        { status: 409, retryable: true },
+      );
+    }
+    const phone = input.phone ?? last?.phone ?? payment.phone;
+    const [attempt] = await tx
+      .insert(stkAttempts)
+      .values({
+        paymentId,
+        seq: (last?.seq ?? 0) + 1,
+        phone,
+        amountKes: payment.amountKes,
+        status: "initiating",
+        reason: input.reason,
+        requestedByUserId: actor.kind === "user" ? actor.userId : null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await addPaymentEvent(tx, actor, {
+      paymentId,
+      attemptId: attempt.id,
+      type: "prompt_resent",
+      summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
+      data: { reason: input.reason, phoneChanged: !!input.phone && input.phone !== payment.phone },
+    });
+    await reopenForResend(tx, actor, payment, { attemptId: attempt.id, phone: input.phone, now });
+    return { payment: { ...payment, status: "initiating" as const }, attempt };
+  });
+  await sendPrompt(
+    ctx,
+    prepared.payment,
+    prepared.attempt,
+    transactionDescFor(prepared.payment.description || undefined),
+  );
+  return (await getPaymentView(ctx.db, paymentId))!;
+}
