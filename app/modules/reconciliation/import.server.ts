@@ -1,27 +1,46 @@
-// Importing an M-PESA organisation statement (SPEC §11): the file is hashed (a second import of the
-// same file changes nothing and says so), its lines are streamed in batches into statement_lines in one
-// transaction (a bad row anywhere leaves nothing behind), and overlapping periods are idempotent per
-// receipt. Matching (match.server.ts) then runs over the new lines.
-import { createHash, randomUUID, type Hash } from "node:crypto";
+// Importing an M-PESA organisation statement (SPEC §11, issues 7 and 18) as a job in three steps:
+//  1. queue: the upload is streamed into statement_import_chunks while it is hashed; the file's SHA-256
+//     is unique on statement_imports, so two uploads of the same file at once import it once.
+//  2. store: one transaction parses the file and streams its rows with COPY into a temporary staging
+//     table, then moves them into statement_lines with one INSERT … SELECT (overlapping periods are
+//     idempotent per receipt). A bad row anywhere, or a crash, leaves nothing behind.
+//  3. match: match.server.ts, set-based, in one transaction.
+// Any instance claims a queued (or abandoned) import with SKIP LOCKED and a lease, so a restart resumes
+// it from the step that was not committed. Progress (lines parsed, stored, matched) is kept on the row
+// (PostgreSQL) and in this process (both drivers) for the import page and the CLI.
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
-import { statementImports, statementLines, users, type StatementImport } from "../../../db/schema";
+import {
+  statementImportChunks,
+  statementImports,
+  users,
+  type StatementImport,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
+import { normalizeBillRef } from "./c2b-parse";
 import { matchStatementImport, type MatchSummary } from "./match.server";
 import {
   readStatement,
+  StatementFormatError,
   type StatementInput,
   type StatementLine,
   type StatementMeta,
 } from "./statement-parse.server";
 
-const BATCH_SIZE = 1_000;
-const ANALYZE_AFTER_LINES = 20_000;
+const CHUNK_BYTES = 1 << 20;
+/** PGlite takes COPY input as one blob per statement: this many rows at a time keeps memory flat. */
+const PGLITE_COPY_ROWS = 10_000;
+/** A claim not renewed for this long belongs to a process that died; another instance takes it over. */
+const LEASE_SECONDS = 60;
+const HEARTBEAT_MS = 10_000;
 
 export type ImportCounts = {
   lines: number;
@@ -47,189 +66,583 @@ export type ImportResult = {
   summary: ImportSummary;
 };
 
+export type ImportState = "uploading" | "queued" | "storing" | "matching" | "done" | "failed";
+
+export type ImportProgress = {
+  state: ImportState;
+  parsed: number;
+  stored: number;
+  matched: number;
+  /** Lines in the file, once parsing has finished. */
+  lines: number | null;
+};
+
+export type ProgressListener = (progress: ImportProgress) => void;
+
+/** Imports running in this process: the import page and the CLI read their progress from here. */
+const running = new Map<string, ImportProgress>();
+
+export function liveProgress(importId: string): ImportProgress | null {
+  return running.get(importId) ?? null;
+}
+
+/** What the queue step hands back: a new import to run, or the import of the same file that already exists. */
+export type QueuedImport =
+  | { status: "queued"; importId: string }
+  | { status: "already_imported"; importId: string; existing: ExistingImport };
+
+type ExistingImport = { imp: StatementImport; userName: string | null };
+
 /** A statement file on disk (the CLI): hashed in one quick pass first, so a repeat is answered at once. */
 export async function importStatementFile(
   ctx: AppContext,
-  input: { path: string; actor: Actor },
+  input: { path: string; actor: Actor; onProgress?: ProgressListener },
 ): Promise<ImportResult> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(input.path)) hash.update(chunk as Buffer);
   const existing = await findImportByHash(ctx.db, hash.digest("hex"));
-  if (existing) return alreadyImported(ctx, existing);
+  if (existing) return finishExisting(ctx, existing, input.onProgress);
   return importStatement(ctx, {
     fileName: basename(input.path),
     input: createReadStream(input.path),
     actor: input.actor,
+    onProgress: input.onProgress,
   });
 }
 
+/**
+ * Queues and runs an import in the caller (tests, the CLI, the benchmark). A file that is not a
+ * statement throws StatementFormatError and leaves nothing behind, not even the import row.
+ */
 export async function importStatement(
   ctx: AppContext,
-  input: { fileName: string; input: StatementInput; actor: Actor },
+  input: {
+    fileName: string;
+    input: StatementInput;
+    actor: Actor;
+    onProgress?: ProgressListener;
+  },
 ): Promise<ImportResult> {
+  const queued = await queueStatementImport(ctx, input);
+  if (queued.status === "already_imported")
+    return finishExisting(ctx, queued.existing, input.onProgress);
+  const result = await runStatementImport(ctx, queued.importId, {
+    onProgress: input.onProgress,
+    keepFailed: false,
+  });
+  // Just queued by this call, so no other instance can have claimed it yet.
+  if (!result) throw new Error(`Import ${queued.importId} was claimed by another process`);
+  return result;
+}
+
+/**
+ * Step 1: keeps the upload in the database (so any instance can import it, and a restart does not
+ * lose it) and answers at once. Bytes in hand are hashed first, so a repeated upload writes nothing.
+ */
+export async function queueStatementImport(
+  ctx: AppContext,
+  input: { fileName: string; input: StatementInput; actor: Actor },
+): Promise<QueuedImport> {
   const { fileName, actor } = input;
-  // Bytes in hand are hashed first, so a repeated upload is answered before a single row is parsed.
   if (typeof input.input === "string" || input.input instanceof Uint8Array) {
     const existing = await findImportByHash(
       ctx.db,
       createHash("sha256").update(input.input).digest("hex"),
     );
-    if (existing) return alreadyImported(ctx, existing);
+    if (existing) return { status: "already_imported", importId: existing.imp.id, existing };
   }
-
-  const importId = randomUUID();
+  const [row] = await ctx.db
+    .insert(statementImports)
+    .values({
+      fileSha256: `pending:${crypto.randomUUID()}`,
+      fileName: fileName.slice(0, 255),
+      layout: "unknown",
+      importedByUserId: actor.kind === "user" ? actor.userId : null,
+      importedAt: ctx.now(),
+      state: "uploading",
+      // Who asked, for the audit entry the store step writes (it may run in another process).
+      summary: { importedBy: actor.label, actor: auditActor(actor) },
+    })
+    .returning({ id: statementImports.id });
+  const importId = row.id;
   const hash = createHash("sha256");
-  let fileSha256: string | null = null;
-  let stored: { counts: ImportCounts; meta: StatementMeta };
+  let size = 0;
+  try {
+    let seq = 0;
+    for await (const chunk of rechunk(input.input)) {
+      hash.update(chunk);
+      size += chunk.length;
+      await ctx.db.insert(statementImportChunks).values({ importId, seq: seq++, data: chunk });
+    }
+    const fileSha256 = hash.digest("hex");
+    try {
+      await ctx.db
+        .update(statementImports)
+        .set({ fileSha256, fileSize: size, state: "queued" })
+        .where(eq(statementImports.id, importId));
+    } catch (error) {
+      // The same file uploaded twice at once: the second loses on file_sha256 and answers with the first.
+      if (!isUniqueViolation(error)) throw error;
+      await discard(ctx.db, importId);
+      const existing = await findImportByHash(ctx.db, fileSha256);
+      if (!existing) throw error;
+      return { status: "already_imported", importId: existing.imp.id, existing };
+    }
+  } catch (error) {
+    await discard(ctx.db, importId).catch(() => {});
+    throw error;
+  }
+  return { status: "queued", importId };
+}
+
+async function discard(db: Db, importId: string) {
+  await db.delete(statementImports).where(eq(statementImports.id, importId));
+}
+
+async function* rechunk(input: StatementInput): AsyncGenerator<Buffer> {
+  const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const piece of source as AsyncIterable<Uint8Array | string>) {
+    const buf = typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece);
+    parts.push(buf);
+    length += buf.length;
+    while (length >= CHUNK_BYTES) {
+      const all = Buffer.concat(parts);
+      yield all.subarray(0, CHUNK_BYTES);
+      parts = [all.subarray(CHUNK_BYTES)];
+      length = parts[0].length;
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts);
+}
+
+/** Claims the oldest queued or abandoned import, from any instance; null when there is none. */
+export async function claimNextImport(ctx: AppContext): Promise<string | null> {
+  const stale = driverOf(ctx.db) === "pglite" ? sql`true` : staleClaim();
+  const [row] = rowsOf<{ id: string }>(
+    await ctx.db.execute(sql`
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    where id = (select id from statement_imports
+      where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale})
+      order by imported_at limit 1 for update skip locked)
+    returning id`),
+  );
+  return row?.id ?? null;
+}
+
+// A PGlite database is opened by one process only, so any claim on it is from a process that has died.
+function staleClaim() {
+  return sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
+}
+
+async function claim(ctx: AppContext, importId: string): Promise<boolean> {
+  const stale = driverOf(ctx.db) === "pglite" ? sql`true` : staleClaim();
+  const rows = rowsOf(
+    await ctx.db.execute(sql`
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    where id = (select id from statement_imports where id = ${importId}
+      and state in ('queued', 'storing', 'matching') and (claimed_by is null or claimed_by = ${ctx.instanceId} or ${stale})
+      for update skip locked)
+    returning id`),
+  );
+  return rows.length === 1;
+}
+
+/** Runs every import waiting in the database, one after another; returns how many it finished. */
+export async function runPendingImports(ctx: AppContext): Promise<number> {
+  let done = 0;
+  for (let id = await claimNextImport(ctx); id; id = await claimNextImport(ctx)) {
+    await runStatementImport(ctx, id, { keepFailed: true }).catch((error) =>
+      ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
+    );
+    done += 1;
+  }
+  return done;
+}
+
+/**
+ * Steps 2 and 3 for one import, from wherever it stopped. Returns null when another process holds it.
+ * A file that turns out not to be a statement is marked failed (keepFailed, the console shows why) or
+ * removed (the CLI and tests), and StatementFormatError is thrown either way.
+ */
+export async function runStatementImport(
+  ctx: AppContext,
+  importId: string,
+  options: { onProgress?: ProgressListener; keepFailed: boolean },
+): Promise<ImportResult | null> {
+  if (!(await claim(ctx, importId))) return null;
+  const [imp] = await ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, importId));
+  const queuedSummary = (imp.summary ?? {}) as { importedBy?: string; actor?: Actor };
+  const progress: ImportProgress = {
+    state: imp.state as ImportState,
+    parsed: imp.linesParsed,
+    stored: imp.linesStored,
+    matched: imp.linesMatched,
+    lines: imp.state === "matching" ? imp.lineCount : null,
+  };
+  running.set(importId, progress);
+  const pg = driverOf(ctx.db) === "postgres";
+  let lastWrite = 0;
+  // PostgreSQL: the row carries the progress (any instance's page reads it) and renews the lease.
+  // PGlite has one connection, held by the step's transaction, so progress stays in this process.
+  const report = async (force = false) => {
+    options.onProgress?.({ ...progress });
+    if (!pg || (!force && performance.now() - lastWrite < 500)) return;
+    lastWrite = performance.now();
+    await ctx.db
+      .update(statementImports)
+      .set({
+        state: progress.state,
+        linesParsed: progress.parsed,
+        linesStored: progress.stored,
+        linesMatched: progress.matched,
+        claimedAt: sql`now()`,
+      })
+      .where(eq(statementImports.id, importId));
+  };
+  const heartbeat = pg
+    ? setInterval(() => {
+        void ctx.db
+          .update(statementImports)
+          .set({ claimedAt: sql`now()` })
+          .where(eq(statementImports.id, importId))
+          .catch(() => {});
+      }, HEARTBEAT_MS)
+    : null;
   const started = performance.now();
   try {
-    stored = await ctx.db.transaction(async (tx) => {
-      const now = ctx.now();
-      // The real hash is only known at the end of a stream; a placeholder keeps the unique column honest meanwhile.
-      await tx.insert(statementImports).values({
-        id: importId,
-        fileSha256: `pending:${importId}`,
-        fileName: fileName.slice(0, 255),
-        layout: "unknown",
-        importedByUserId: actor.kind === "user" ? actor.userId : null,
-        importedAt: now,
-      });
-      const { counts, meta } = await storeLines(tx, importId, hashed(input.input, hash));
-      const summary: ImportSummary = { ...counts, importedBy: actor.label, match: null };
-      fileSha256 = hash.digest("hex");
+    let storeMs = 0;
+    if (imp.state === "queued" || imp.state === "storing") {
+      progress.state = "storing";
+      progress.parsed = progress.stored = progress.matched = 0;
+      await report(true);
+      await storeImport(ctx, imp, queuedSummary, progress, report);
+      storeMs = Math.round(performance.now() - started);
+    }
+    progress.state = "matching";
+    await report(true);
+    const match = await matchStatementImport(ctx, importId, async (settled) => {
+      progress.matched = settled;
+      await report();
+    });
+    const matchMs = Math.round(performance.now() - started) - storeMs;
+    const [stored] = await ctx.db
+      .select()
+      .from(statementImports)
+      .where(eq(statementImports.id, importId));
+    const summary: ImportSummary = {
+      ...(stored.summary as ImportSummary),
+      match,
+      timings: { storeMs, matchMs },
+    };
+    progress.state = "done";
+    progress.matched = stored.lineCount;
+    await ctx.db.transaction(async (tx) => {
       await tx
         .update(statementImports)
         .set({
-          fileSha256,
-          layout: meta.layout,
-          accountHolder: meta.accountHolder,
-          shortCode: meta.shortCode,
-          account: meta.account,
-          periodFrom: meta.periodFrom,
-          periodTo: meta.periodTo,
-          lineCount: counts.lines,
-          newLineCount: counts.newLines,
+          state: "done",
           summary,
+          linesMatched: stored.lineCount,
+          claimedBy: null,
+          claimedAt: null,
         })
         .where(eq(statementImports.id, importId));
-      await recordStaffAction(tx, actor, {
-        action: "statement.import",
-        entityType: "statement_import",
-        entityId: importId,
-        after: {
-          fileName,
-          lines: counts.lines,
-          newLines: counts.newLines,
-          periodFrom: meta.periodFrom,
-          periodTo: meta.periodTo,
-        },
-      });
-      return { counts, meta };
+      await tx.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
     });
+    options.onProgress?.({ ...progress });
+    return {
+      status: "imported",
+      importId,
+      message: importMessage(stored.fileName, summary),
+      summary,
+    };
   } catch (error) {
-    // The same file streamed in twice (or by two people at once): the second loses on file_sha256.
-    if (fileSha256 && isUniqueViolation(error)) {
-      const existing = await findImportByHash(ctx.db, fileSha256);
-      if (existing) return alreadyImported(ctx, existing);
+    if (error instanceof StatementFormatError) {
+      if (options.keepFailed) {
+        // The hash is freed: the same file, corrected or not, may be uploaded again.
+        await ctx.db
+          .update(statementImports)
+          .set({
+            state: "failed",
+            error: error.message,
+            fileSha256: `failed:${importId}`,
+            claimedBy: null,
+          })
+          .where(eq(statementImports.id, importId));
+        await ctx.db
+          .delete(statementImportChunks)
+          .where(eq(statementImportChunks.importId, importId));
+      } else await discard(ctx.db, importId);
+    } else {
+      // Anything else (the database went away) leaves the import to be resumed once the lease runs out.
+      await ctx.db
+        .update(statementImports)
+        .set({ error: error instanceof Error ? error.message : String(error) })
+        .where(eq(statementImports.id, importId))
+        .catch(() => {});
     }
     throw error;
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    running.delete(importId);
   }
-
-  // A big file changes the table's size by orders of magnitude before autovacuum notices; without
-  // fresh statistics the planner reads the new lines by sequential scan, once per matching batch.
-  if (stored.counts.newLines >= ANALYZE_AFTER_LINES)
-    await ctx.db.execute(sql`analyze statement_lines`);
-  const storeMs = Math.round(performance.now() - started);
-  const match = await matchStatementImport(ctx, importId);
-  const timings = { storeMs, matchMs: Math.round(performance.now() - started) - storeMs };
-  const summary: ImportSummary = { ...stored.counts, importedBy: actor.label, match, timings };
-  await ctx.db.update(statementImports).set({ summary }).where(eq(statementImports.id, importId));
-  return { status: "imported", importId, message: importMessage(fileName, summary), summary };
 }
 
-async function storeLines(tx: Db, importId: string, source: AsyncIterable<Uint8Array | string>) {
-  const counts: ImportCounts = {
-    lines: 0,
-    newLines: 0,
-    knownLines: 0,
-    failed: 0,
-    paidInKes: 0,
-    withdrawnKes: 0,
-    totalsWarning: null,
-  };
-  let meta: StatementMeta | null = null;
-  let batch: LineRow[] = [];
+type Staged = { counts: ImportCounts; meta: StatementMeta };
+
+// Step 2 in one transaction: parse → COPY into a staging table → one INSERT … SELECT into statement_lines.
+async function storeImport(
+  ctx: AppContext,
+  imp: StatementImport,
+  queued: { importedBy?: string; actor?: Actor },
+  progress: ImportProgress,
+  report: (force?: boolean) => Promise<void>,
+): Promise<Staged> {
+  const pg = driverOf(ctx.db) === "postgres";
+  return ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`create temp table statement_staging (
+      row_no integer, receipt text, transaction_status text, completed_at timestamptz, initiated_at timestamptz,
+      direction text, paid_in_kes bigint, withdrawn_kes bigint, details text, reason_type text, other_party_info text,
+      linked_transaction_id text, account_no text, match_state text, raw jsonb, party_phone text,
+      party_msisdn_raw text, party_msisdn_kind text, party_name text, bill_ref_norm text) on commit drop`);
+    const sink = await copySink(tx);
+    const counts: ImportCounts = {
+      lines: 0,
+      newLines: 0,
+      knownLines: 0,
+      failed: 0,
+      paidInKes: 0,
+      withdrawnKes: 0,
+      totalsWarning: null,
+    };
+    let meta: StatementMeta | null = null;
+    try {
+      // PostgreSQL: the file is read on another pooled connection while this one is busy with COPY.
+      for await (const event of readStatement(fileChunks(pg ? ctx.db : tx, imp.id))) {
+        if (event.type === "meta") {
+          meta = event.meta;
+          continue;
+        }
+        const line = event.line;
+        counts.lines += 1;
+        if (line.status === "Completed") {
+          counts.paidInKes += line.paidInKes;
+          counts.withdrawnKes += line.withdrawnKes;
+        } else counts.failed += 1;
+        progress.parsed = counts.lines;
+        progress.stored = await sink.write(stagingRow(line));
+        if (counts.lines % 5_000 === 0) await report();
+      }
+      progress.stored = await sink.end();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    progress.lines = counts.lines;
+    await report(true);
+    // readStatement throws before returning without a header, so meta is always set here.
+    const m = meta as StatementMeta;
+    const [inserted] = rowsOf<{ n: number | string }>(
+      await tx.execute(sql`
+      with ins as (
+        insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
+          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
+          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm)
+        select ${imp.id}::uuid, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
+          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
+          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm
+        from statement_staging order by row_no
+        on conflict do nothing returning 1)
+      select count(*) as n from ins`),
+    );
+    counts.newLines = Number(inserted?.n ?? 0);
+    counts.knownLines = counts.lines - counts.newLines;
+    counts.totalsWarning = totalsWarning(m, counts);
+    const importedBy = queued.importedBy ?? "an unknown user";
+    const summary: ImportSummary = { ...counts, importedBy, match: null };
+    await tx
+      .update(statementImports)
+      .set({
+        state: "matching",
+        layout: m.layout,
+        accountHolder: m.accountHolder,
+        shortCode: m.shortCode,
+        account: m.account,
+        periodFrom: m.periodFrom,
+        periodTo: m.periodTo,
+        lineCount: counts.lines,
+        newLineCount: counts.newLines,
+        linesParsed: counts.lines,
+        linesStored: counts.lines,
+        summary,
+      })
+      .where(eq(statementImports.id, imp.id));
+    await recordStaffAction(tx, queued.actor ?? { kind: "system", label: importedBy }, {
+      action: "statement.import",
+      entityType: "statement_import",
+      entityId: imp.id,
+      after: {
+        fileName: imp.fileName,
+        lines: counts.lines,
+        newLines: counts.newLines,
+        periodFrom: m.periodFrom,
+        periodTo: m.periodTo,
+      },
+    });
+    // A big file changes the table's size by orders of magnitude before autovacuum notices; fresh
+    // statistics keep the matching joins on their indexes.
+    if (counts.newLines >= 20_000) await tx.execute(sql`analyze statement_lines`);
+    return { counts, meta: m };
+  });
+}
+
+async function* fileChunks(db: Db, importId: string): AsyncGenerator<Uint8Array> {
+  for (let seq = -1; ;) {
+    const [chunk] = await db
+      .select({ seq: statementImportChunks.seq, data: statementImportChunks.data })
+      .from(statementImportChunks)
+      .where(and(eq(statementImportChunks.importId, importId), gt(statementImportChunks.seq, seq)))
+      .orderBy(asc(statementImportChunks.seq))
+      .limit(1);
+    if (!chunk) return;
+    seq = chunk.seq;
+    yield chunk.data;
+  }
+}
+
+// ------------------------------------------------------------------ COPY into the staging table
+
+const STAGING_COLUMNS =
+  "row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
+
+type CopySink = {
+  /** Queues one CSV row; returns how many rows the database has been handed so far. */
+  write(row: string): Promise<number>;
+  end(): Promise<number>;
+  abort(): Promise<void>;
+};
+
+type PgliteTx = {
+  query(text: string, params?: unknown[], options?: { blob?: Blob }): Promise<unknown>;
+};
+type PostgresTx = { unsafe(text: string): { writable(): Promise<Writable> } };
+
+function rawClient(db: Db): unknown {
+  return (db as unknown as { session: { client: unknown } }).session.client;
+}
+
+export function driverOf(db: Db): "postgres" | "pglite" {
+  const client = rawClient(db) as { unsafe?: unknown };
+  return typeof client.unsafe === "function" ? "postgres" : "pglite";
+}
+
+// The rows are the same CSV for both drivers; only the way they reach COPY differs: postgres.js streams
+// them over the connection (COPY … FROM STDIN), PGlite reads a blob per batch (COPY … FROM '/dev/blob').
+async function copySink(tx: Db): Promise<CopySink> {
+  const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
+  let handed = 0;
+  if (driverOf(tx) === "postgres") {
+    const stream = await (rawClient(tx) as PostgresTx)
+      .unsafe(statement.replace("%s", "stdin"))
+      .writable();
+    let buffer = "";
+    let rows = 0;
+    const flush = async () => {
+      if (!buffer) return;
+      const ok = stream.write(buffer);
+      buffer = "";
+      handed += rows;
+      rows = 0;
+      if (!ok) await new Promise<void>((resolve) => stream.once("drain", resolve));
+    };
+    return {
+      async write(row) {
+        buffer += row;
+        rows += 1;
+        if (buffer.length >= 256 * 1024) await flush();
+        return handed;
+      },
+      async end() {
+        await flush();
+        stream.end();
+        await finished(stream);
+        return handed;
+      },
+      async abort() {
+        stream.destroy(new Error("import aborted"));
+        await finished(stream).catch(() => {});
+      },
+    };
+  }
+  const client = rawClient(tx) as PgliteTx;
+  let batch: string[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const inserted = await insertLines(tx, batch);
-    counts.newLines += inserted;
-    counts.knownLines += batch.length - inserted;
+    const blob = new Blob(batch);
+    handed += batch.length;
     batch = [];
+    await client.query(statement.replace("%s", "'/dev/blob'"), [], { blob });
   };
-  for await (const event of readStatement(source)) {
-    if (event.type === "meta") {
-      meta = event.meta;
-      continue;
-    }
-    const line = event.line;
-    counts.lines += 1;
-    if (line.status === "Completed") {
-      counts.paidInKes += line.paidInKes;
-      counts.withdrawnKes += line.withdrawnKes;
-    } else counts.failed += 1;
-    batch.push(toRow(importId, line));
-    if (batch.length >= BATCH_SIZE) await flush();
-  }
-  await flush();
-  // readStatement throws before returning without a header, so meta is always set here.
-  const m = meta as StatementMeta;
-  counts.totalsWarning = totalsWarning(m, counts);
-  return { counts, meta: m };
+  return {
+    async write(row) {
+      batch.push(row);
+      if (batch.length >= PGLITE_COPY_ROWS) await flush();
+      return handed;
+    },
+    async end() {
+      await flush();
+      return handed;
+    },
+    async abort() {
+      batch = [];
+    },
+  };
 }
 
-type LineRow = Omit<typeof statementLines.$inferInsert, "id">;
-
-/**
- * One batch as one JSON parameter (jsonb_to_recordset): several times faster than a 15,000-parameter
- * INSERT on both drivers. Overlapping statements repeat receipts: the first import keeps the line, and
- * later ones count it as known. Returns how many lines were new.
- */
-async function insertLines(tx: Db, rows: LineRow[]): Promise<number> {
-  const result = await tx.execute(sql`
-    insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes,
-      details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw)
-    select "importId", receipt, "transactionStatus", "completedAt", "initiatedAt", direction, "paidInKes", "withdrawnKes",
-      details, "reasonType", "otherPartyInfo", "linkedTransactionId", "accountNo", "matchState", raw
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("importId" uuid, receipt text, "transactionStatus" text, "completedAt" timestamptz,
-      "initiatedAt" timestamptz, direction text, "paidInKes" bigint, "withdrawnKes" bigint, details text, "reasonType" text, "otherPartyInfo" text,
-      "linkedTransactionId" text, "accountNo" text, "matchState" text, raw jsonb)
-    on conflict do nothing returning id`);
-  return rowsOf(result).length;
+function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  if (typeof value === "number") return String(value);
+  return `"${value.replace(/"/g, '""')}"`;
 }
 
-function toRow(importId: string, line: StatementLine): LineRow {
+function stagingRow(line: StatementLine): string {
   // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
   const completed = line.status === "Completed";
   const toMatch =
     completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
-  return {
-    importId,
-    receipt: line.receipt,
-    transactionStatus: line.status,
-    completedAt: line.completedAt,
-    initiatedAt: line.initiatedAt,
-    direction: line.direction,
-    paidInKes: line.paidInKes,
-    withdrawnKes: line.withdrawnKes,
-    details: line.details || null,
-    reasonType: line.reasonType || null,
-    otherPartyInfo: line.otherPartyInfo || null,
-    linkedTransactionId: line.linkedTransactionId,
-    accountNo: line.accountNo,
-    matchState: toMatch ? "new" : "skipped",
-    raw: { row: line.rowNumber, cells: line.raw },
-  };
+  const party = line.otherPartyMsisdn;
+  return `${[
+    line.rowNumber,
+    line.receipt,
+    line.status,
+    line.completedAt?.toISOString() ?? null,
+    line.initiatedAt?.toISOString() ?? null,
+    line.direction,
+    line.paidInKes,
+    line.withdrawnKes,
+    line.details || null,
+    line.reasonType || null,
+    line.otherPartyInfo || null,
+    line.linkedTransactionId,
+    line.accountNo,
+    toMatch ? "new" : "skipped",
+    JSON.stringify({ row: line.rowNumber, cells: line.raw }),
+    party.plain ?? null,
+    party.raw || null,
+    party.kind,
+    line.otherPartyName,
+    line.accountNo ? normalizeBillRef(line.accountNo) : null,
+  ]
+    .map(csvField)
+    .join(",")}\n`;
 }
+
+// ------------------------------------------------------------------ answers
 
 function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null {
   const problems: string[] = [];
@@ -246,15 +659,11 @@ function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null
   return problems.length ? `${problems.join("; ")}. Is the file complete?` : null;
 }
 
-async function* hashed(input: StatementInput, hash: Hash): AsyncGenerator<Uint8Array | string> {
-  const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
-  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    hash.update(chunk);
-    yield chunk;
-  }
+function auditActor(actor: Actor): Actor {
+  return actor;
 }
 
-async function findImportByHash(db: Db, fileSha256: string) {
+async function findImportByHash(db: Db, fileSha256: string): Promise<ExistingImport | null> {
   const [row] = await db
     .select({ imp: statementImports, userName: users.name })
     .from(statementImports)
@@ -263,27 +672,31 @@ async function findImportByHash(db: Db, fileSha256: string) {
   return row ?? null;
 }
 
-async function alreadyImported(
+/** The same file again: an import still waiting (a crash, a deploy) is finished now rather than left half done. */
+async function finishExisting(
   ctx: AppContext,
-  existing: { imp: StatementImport; userName: string | null },
+  existing: ExistingImport,
+  onProgress?: ProgressListener,
 ): Promise<ImportResult> {
-  // An import whose matching was interrupted (a crash, a deploy) is finished now rather than left half done.
-  const summary = existing.imp.summary as ImportSummary | null;
-  const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
-  let match = summary?.match ?? null;
-  if (!match) {
-    match = await matchStatementImport(ctx, existing.imp.id);
-    if (summary)
-      await ctx.db
-        .update(statementImports)
-        .set({ summary: { ...summary, match } })
-        .where(eq(statementImports.id, existing.imp.id));
+  let imp = existing.imp;
+  if (imp.state !== "done") {
+    await runStatementImport(ctx, imp.id, { onProgress, keepFailed: true }).catch((error) => {
+      if (!(error instanceof StatementFormatError)) throw error;
+    });
+    [imp] = await ctx.db.select().from(statementImports).where(eq(statementImports.id, imp.id));
   }
+  const summary = imp.summary as Partial<ImportSummary> | null;
+  const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
+  const when = formatEat(imp.importedAt);
+  const message =
+    imp.state === "done"
+      ? `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`
+      : `This file is already being imported (uploaded ${when} by ${who} as "${imp.fileName}").`;
   return {
     status: "already_imported",
-    importId: existing.imp.id,
-    message: `This file was already imported on ${formatEat(existing.imp.importedAt)} by ${who} (as "${existing.imp.fileName}"); nothing was changed.`,
-    summary: { ...(summary ?? emptySummary(who)), match },
+    importId: imp.id,
+    message,
+    summary: { ...emptySummary(who), ...summary, importedBy: who } as ImportSummary,
   };
 }
 
