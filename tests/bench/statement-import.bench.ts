@@ -175,11 +175,13 @@ async function main() {
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 20);
+    const steps: string[] = [];
     t0 = performance.now();
     const result = await importStatement(ctx, {
       fileName: "bench.csv",
       input: createReadStream(file),
       actor: { kind: "system", label: "bench" },
+      trace: (step, ms) => steps.push(`${step} ${(ms / 1000).toFixed(1)} s`),
     });
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
@@ -193,6 +195,7 @@ async function main() {
     out(
       `parse + store: ${(t.storeMs / 1000).toFixed(1)} s (${rate(s.lines, t.storeMs)}); matching: ${(t.matchMs / 1000).toFixed(1)} s (${rate(s.lines, t.matchMs)})`,
     );
+    out(`steps: ${steps.join(", ")}`);
     out(`total: ${seconds.toFixed(1)} s, ${rate(s.lines, seconds * 1000)}`);
     out(
       `memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`,

@@ -26,7 +26,7 @@ import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { normalizeBillRef } from "./c2b-parse";
-import { matchStatementImport, type MatchSummary } from "./match.server";
+import { matchStatementImport, type MatchSummary, type MatchTrace } from "./match.server";
 import {
   readStatement,
   StatementFormatError,
@@ -121,14 +121,19 @@ export async function importStatement(
     input: StatementInput;
     actor: Actor;
     onProgress?: ProgressListener;
+    /** Time per step (the benchmark prints it). */
+    trace?: MatchTrace;
   },
 ): Promise<ImportResult> {
+  const t0 = performance.now();
   const queued = await queueStatementImport(ctx, input);
+  input.trace?.("upload", performance.now() - t0);
   if (queued.status === "already_imported")
     return finishExisting(ctx, queued.existing, input.onProgress);
   const result = await runStatementImport(ctx, queued.importId, {
     onProgress: input.onProgress,
     keepFailed: false,
+    trace: input.trace,
   });
   // Just queued by this call, so no other instance can have claimed it yet.
   if (!result) throw new Error(`Import ${queued.importId} was claimed by another process`);
@@ -269,7 +274,13 @@ export async function runPendingImports(ctx: AppContext): Promise<number> {
 export async function runStatementImport(
   ctx: AppContext,
   importId: string,
-  options: { onProgress?: ProgressListener; keepFailed: boolean },
+  options: {
+    onProgress?: ProgressListener;
+    keepFailed: boolean;
+    trace?: MatchTrace;
+    /** Tests only: another matcher (the per-line reference) in place of the set-based one. */
+    matcher?: (ctx: AppContext, importId: string) => Promise<MatchSummary>;
+  },
 ): Promise<ImportResult | null> {
   if (!(await claim(ctx, importId))) return null;
   const [imp] = await ctx.db
@@ -320,15 +331,20 @@ export async function runStatementImport(
       progress.state = "storing";
       progress.parsed = progress.stored = progress.matched = 0;
       await report(true);
-      await storeImport(ctx, imp, queuedSummary, progress, report);
+      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace);
       storeMs = Math.round(performance.now() - started);
     }
     progress.state = "matching";
     await report(true);
-    const match = await matchStatementImport(ctx, importId, async (settled) => {
-      progress.matched = settled;
-      await report();
-    });
+    const match = await (options.matcher ?? matchStatementImport)(
+      ctx,
+      importId,
+      async (settled) => {
+        progress.matched = settled;
+        await report();
+      },
+      options.trace,
+    );
     const matchMs = Math.round(performance.now() - started) - storeMs;
     const [stored] = await ctx.db
       .select()
@@ -402,6 +418,7 @@ async function storeImport(
   queued: { importedBy?: string; actor?: Actor },
   progress: ImportProgress,
   report: (force?: boolean) => Promise<void>,
+  trace?: MatchTrace,
 ): Promise<Staged> {
   const pg = driverOf(ctx.db) === "postgres";
   return ctx.db.transaction(async (tx) => {
@@ -410,6 +427,7 @@ async function storeImport(
       direction text, paid_in_kes bigint, withdrawn_kes bigint, details text, reason_type text, other_party_info text,
       linked_transaction_id text, account_no text, match_state text, raw jsonb, party_phone text,
       party_msisdn_raw text, party_msisdn_kind text, party_name text, bill_ref_norm text) on commit drop`);
+    let t0 = performance.now();
     const sink = await copySink(tx);
     const counts: ImportCounts = {
       lines: 0,
@@ -444,6 +462,8 @@ async function storeImport(
       throw error;
     }
     progress.lines = counts.lines;
+    trace?.("parse + copy", performance.now() - t0);
+    t0 = performance.now();
     await report(true);
     // readStatement throws before returning without a header, so meta is always set here.
     const m = meta as StatementMeta;
@@ -461,6 +481,8 @@ async function storeImport(
       select count(*) as n from ins`),
     );
     counts.newLines = Number(inserted?.n ?? 0);
+    trace?.("insert lines", performance.now() - t0);
+    t0 = performance.now();
     counts.knownLines = counts.lines - counts.newLines;
     counts.totalsWarning = totalsWarning(m, counts);
     const importedBy = queued.importedBy ?? "an unknown user";
@@ -497,6 +519,7 @@ async function storeImport(
     // A big file changes the table's size by orders of magnitude before autovacuum notices; fresh
     // statistics keep the matching joins on their indexes.
     if (counts.newLines >= 20_000) await tx.execute(sql`analyze statement_lines`);
+    trace?.("audit + analyze", performance.now() - t0);
     return { counts, meta: m };
   });
 }

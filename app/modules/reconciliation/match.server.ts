@@ -54,6 +54,9 @@ export type LineOutcome = {
 /** Called after each step with how many of the import's lines are no longer waiting to be matched. */
 export type MatchProgress = (settled: number) => void | Promise<void>;
 
+/** How long each set-based step took (the benchmark prints it). */
+export type MatchTrace = (step: string, ms: number) => void;
+
 export function emptyMatchSummary(): MatchSummary {
   return {
     matched: 0,
@@ -74,6 +77,7 @@ export async function matchStatementImport(
   ctx: AppContext,
   importId: string,
   progress?: MatchProgress,
+  trace?: MatchTrace,
 ): Promise<MatchSummary> {
   const summary = emptyMatchSummary();
   await ctx.db.transaction(async (tx) => {
@@ -81,9 +85,11 @@ export async function matchStatementImport(
     await tx.execute(
       sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,
     );
-    await new SetMatcher(tx, ctx.now(), importId, summary, progress).run();
+    await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run();
   });
+  const t0 = performance.now();
   summary.missingFromStatement = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
+  trace?.("missing_from_statement", performance.now() - t0);
   if (summary.missingFromStatement)
     countException(summary, "missing_from_statement", summary.missingFromStatement);
   return summary;
@@ -114,16 +120,24 @@ class SetMatcher {
     private readonly importId: string,
     private readonly summary: MatchSummary,
     private readonly progress?: MatchProgress,
+    private readonly trace?: MatchTrace,
   ) {}
 
   async run() {
-    await this.tick(await this.countSettled());
-    await this.recordWitnesses();
-    await this.matchOwned();
-    await this.reportMismatches();
-    await this.proposeCandidates();
-    await this.settleTheRest();
-    await this.reverse();
+    const steps: [string, () => Promise<void>][] = [
+      ["count", async () => this.tick(await this.countSettled())],
+      ["witnesses", () => this.recordWitnesses()],
+      ["owned", () => this.matchOwned()],
+      ["mismatches", () => this.reportMismatches()],
+      ["candidates", () => this.proposeCandidates()],
+      ["statement_only", () => this.settleTheRest()],
+      ["reversals", () => this.reverse()],
+    ];
+    for (const [name, step] of steps) {
+      const t0 = performance.now();
+      await step();
+      this.trace?.(name, performance.now() - t0);
+    }
   }
 
   private async countSettled() {

@@ -1,0 +1,15 @@
+import { readStatement } from "/work/wt/statement/app/modules/reconciliation/statement-parse.server";
+import { generateStatementLines, statementCsvChunks } from "/work/wt/statement/tests/support/statement-file";
+const n = Number(process.argv[2] ?? 50000);
+const chunks = [...statementCsvChunks({ lines: generateStatementLines(n, 42) })];
+const buf = Buffer.from(chunks.join(""));
+let t = performance.now();
+let c = 0;
+for await (const e of readStatement(buf)) c++;
+console.log("parse", n, (performance.now() - t).toFixed(0), "ms");
+const { parse } = await import("csv-parse");
+t = performance.now();
+const p = parse({ bom: true, relax_column_count: true, relax_quotes: true });
+const done = (async () => { let k = 0; for await (const r of p) k++; return k; })();
+p.write(buf); p.end(); await done;
+console.log("csv-parse only", (performance.now() - t).toFixed(0), "ms");
