@@ -126,7 +126,7 @@ export async function importStatement(
   },
 ): Promise<ImportResult> {
   const t0 = performance.now();
-  const queued = await queueStatementImport(ctx, input);
+  const queued = await queueStatementImport(ctx, input, true);
   input.trace?.("upload", performance.now() - t0);
   if (queued.status === "already_imported")
     return finishExisting(ctx, queued.existing, input.onProgress);
@@ -141,12 +141,68 @@ export async function importStatement(
 }
 
 /**
+ * The console's upload: keeps the file, starts the import in the background and answers at once with
+ * its id (the import page shows the progress). The same file again is answered with the first import.
+ */
+export async function startStatementImport(
+  ctx: AppContext,
+  input: { fileName: string; input: StatementInput; actor: Actor },
+): Promise<{ status: "queued" | "already_imported"; importId: string; message: string }> {
+  const queued = await queueStatementImport(ctx, input);
+  if (queued.status === "already_imported") {
+    const { imp, userName } = queued.existing;
+    const who = userName ?? (imp.summary as { importedBy?: string } | null)?.importedBy ?? "—";
+    const when = formatEat(imp.importedAt);
+    return {
+      status: "already_imported",
+      importId: imp.id,
+      message:
+        imp.state === "done"
+          ? `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`
+          : `This file is already being imported (uploaded ${when} by ${who} as "${imp.fileName}").`,
+    };
+  }
+  kickStatementImports(ctx);
+  return {
+    status: "queued",
+    importId: queued.importId,
+    message: `Uploaded "${input.fileName}"; importing it now.`,
+  };
+}
+
+let draining: Promise<void> | null = null;
+let again = false;
+
+/** Runs the waiting imports in this process, in the background; a call while it runs makes it look again. */
+export function kickStatementImports(ctx: AppContext): Promise<void> {
+  if (draining) {
+    again = true;
+    return draining;
+  }
+  draining = (async () => {
+    try {
+      do {
+        again = false;
+        await runPendingImports(ctx);
+      } while (again);
+    } catch (error) {
+      ctx.log.error({ error: String(error) }, "statement imports could not be claimed");
+    } finally {
+      draining = null;
+    }
+  })();
+  return draining;
+}
+
+/**
  * Step 1: keeps the upload in the database (so any instance can import it, and a restart does not
  * lose it) and answers at once. Bytes in hand are hashed first, so a repeated upload writes nothing.
  */
 export async function queueStatementImport(
   ctx: AppContext,
   input: { fileName: string; input: StatementInput; actor: Actor },
+  /** The caller runs the import itself: no job of this process picks it up meanwhile. */
+  claimed = false,
 ): Promise<QueuedImport> {
   const { fileName, actor } = input;
   if (typeof input.input === "string" || input.input instanceof Uint8Array) {
@@ -165,6 +221,7 @@ export async function queueStatementImport(
       importedByUserId: actor.kind === "user" ? actor.userId : null,
       importedAt: ctx.now(),
       state: "uploading",
+      ...(claimed ? { claimedBy: ctx.instanceId, claimedAt: ctx.now() } : {}),
       // Who asked, for the audit entry the store step writes (it may run in another process).
       summary: { importedBy: actor.label, actor: auditActor(actor) },
     })
@@ -224,7 +281,7 @@ async function* rechunk(input: StatementInput): AsyncGenerator<Buffer> {
 
 /** Claims the oldest queued or abandoned import, from any instance; null when there is none. */
 export async function claimNextImport(ctx: AppContext): Promise<string | null> {
-  const stale = driverOf(ctx.db) === "pglite" ? sql`true` : staleClaim();
+  const stale = staleClaim(ctx);
   const [row] = rowsOf<{ id: string }>(
     await ctx.db.execute(sql`
     update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
@@ -236,13 +293,15 @@ export async function claimNextImport(ctx: AppContext): Promise<string | null> {
   return row?.id ?? null;
 }
 
-// A PGlite database is opened by one process only, so any claim on it is from a process that has died.
-function staleClaim() {
-  return sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
+// A PGlite database is opened by one process only, so another process's claim is from one that died.
+function staleClaim(ctx: AppContext) {
+  return driverOf(ctx.db) === "pglite"
+    ? sql`claimed_by <> ${ctx.instanceId}`
+    : sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
 }
 
 async function claim(ctx: AppContext, importId: string): Promise<boolean> {
-  const stale = driverOf(ctx.db) === "pglite" ? sql`true` : staleClaim();
+  const stale = staleClaim(ctx);
   const rows = rowsOf(
     await ctx.db.execute(sql`
     update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
@@ -395,10 +454,10 @@ export async function runStatementImport(
           .where(eq(statementImportChunks.importId, importId));
       } else await discard(ctx.db, importId);
     } else {
-      // Anything else (the database went away) leaves the import to be resumed once the lease runs out.
+      // Anything else (the database went away) leaves the import to be resumed by the next run.
       await ctx.db
         .update(statementImports)
-        .set({ error: error instanceof Error ? error.message : String(error) })
+        .set({ error: error instanceof Error ? error.message : String(error), claimedBy: null })
         .where(eq(statementImports.id, importId))
         .catch(() => {});
     }

@@ -224,7 +224,11 @@ it("reaches the same verdict as the per-line matcher on every line of a generate
   const actor = { kind: "system", label: "equivalence" } as const;
 
   const fast = await importStatement(setBased.ctx, { fileName: "eq.csv", input: csv, actor });
-  const queued = await queueStatementImport(perLine.ctx, { fileName: "eq.csv", input: csv, actor });
+  const queued = await queueStatementImport(
+    perLine.ctx,
+    { fileName: "eq.csv", input: csv, actor },
+    true,
+  );
   if (queued.status !== "queued") throw new Error("the reference database already had the file");
   const slow = await runStatementImport(perLine.ctx, queued.importId, {
     keepFailed: false,
