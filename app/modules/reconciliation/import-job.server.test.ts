@@ -109,9 +109,7 @@ it("reports lines parsed, stored and matched as it goes", async () => {
   const storing = seen.filter((p) => p.state === "storing");
   // Progress while parsing, not only at the end.
   expect(storing.some((p) => p.parsed > 0 && p.parsed < 6_000)).toBe(true);
-  expect(seen.some((p) => p.state === "matching" && p.matched > 0 && p.matched < 6_000)).toBe(
-    true,
-  );
+  expect(seen.some((p) => p.state === "matching" && p.matched > 0 && p.matched < 6_000)).toBe(true);
   expect(seen[seen.length - 1]).toEqual({
     state: "done",
     parsed: 6_000,
