@@ -2,6 +2,7 @@
 // status that finance signs off (issue 7). Upload needs statements:import, sign-off reconciliation:signoff.
 import {
   json,
+  redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
@@ -66,6 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         input: new Uint8Array(await file.arrayBuffer()),
         actor,
       });
+      if (result.status === "queued") return redirect(`/reconciliation/${result.importId}`);
       return {
         message: result.message,
         data: { importId: result.importId, status: result.status },

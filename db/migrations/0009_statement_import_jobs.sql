@@ -18,3 +18,27 @@ ALTER TABLE "statement_lines" ADD COLUMN "party_msisdn_raw" text;--> statement-b
 ALTER TABLE "statement_lines" ADD COLUMN "party_msisdn_kind" text;--> statement-breakpoint
 ALTER TABLE "statement_lines" ADD COLUMN "party_name" text;--> statement-breakpoint
 ALTER TABLE "statement_lines" ADD COLUMN "bill_ref_norm" text;
+--> statement-breakpoint
+CREATE UNLOGGED TABLE "statement_staging" (
+	"import_id" uuid NOT NULL,
+	"row_no" integer NOT NULL,
+	"receipt" text,
+	"transaction_status" text,
+	"completed_at" timestamp with time zone,
+	"initiated_at" timestamp with time zone,
+	"direction" text,
+	"paid_in_kes" bigint,
+	"withdrawn_kes" bigint,
+	"details" text,
+	"reason_type" text,
+	"other_party_info" text,
+	"linked_transaction_id" text,
+	"account_no" text,
+	"match_state" text,
+	"raw" jsonb,
+	"party_phone" text,
+	"party_msisdn_raw" text,
+	"party_msisdn_kind" text,
+	"party_name" text,
+	"bill_ref_norm" text
+);

@@ -470,7 +470,10 @@ export async function runStatementImport(
 
 type Staged = { counts: ImportCounts; meta: StatementMeta };
 
-// Step 2 in one transaction: parse → COPY into a staging table → one INSERT … SELECT into statement_lines.
+// Step 2: parse → COPY into the staging table, in autocommitted pieces (PGlite's one connection stays
+// free for the console between them), then ONE transaction moves the rows into statement_lines with an
+// INSERT … SELECT and marks the import stored. A crash before that commit leaves only staging rows,
+// which the next run deletes before it starts again.
 async function storeImport(
   ctx: AppContext,
   imp: StatementImport,
@@ -479,47 +482,43 @@ async function storeImport(
   report: (force?: boolean) => Promise<void>,
   trace?: MatchTrace,
 ): Promise<Staged> {
-  const pg = driverOf(ctx.db) === "postgres";
-  return ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`create temp table statement_staging (
-      row_no integer, receipt text, transaction_status text, completed_at timestamptz, initiated_at timestamptz,
-      direction text, paid_in_kes bigint, withdrawn_kes bigint, details text, reason_type text, other_party_info text,
-      linked_transaction_id text, account_no text, match_state text, raw jsonb, party_phone text,
-      party_msisdn_raw text, party_msisdn_kind text, party_name text, bill_ref_norm text) on commit drop`);
-    let t0 = performance.now();
-    const sink = await copySink(tx);
-    const counts: ImportCounts = {
-      lines: 0,
-      newLines: 0,
-      knownLines: 0,
-      failed: 0,
-      paidInKes: 0,
-      withdrawnKes: 0,
-      totalsWarning: null,
-    };
-    let meta: StatementMeta | null = null;
-    try {
-      // PostgreSQL: the file is read on another pooled connection while this one is busy with COPY.
-      for await (const event of readStatement(fileChunks(pg ? ctx.db : tx, imp.id))) {
-        if (event.type === "meta") {
-          meta = event.meta;
-          continue;
-        }
-        const line = event.line;
-        counts.lines += 1;
-        if (line.status === "Completed") {
-          counts.paidInKes += line.paidInKes;
-          counts.withdrawnKes += line.withdrawnKes;
-        } else counts.failed += 1;
-        progress.parsed = counts.lines;
-        progress.stored = await sink.write(stagingRow(line));
-        if (counts.lines % 5_000 === 0) await report();
+  await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+  let t0 = performance.now();
+  const sink = await copySink(ctx.db);
+  const counts: ImportCounts = {
+    lines: 0,
+    newLines: 0,
+    knownLines: 0,
+    failed: 0,
+    paidInKes: 0,
+    withdrawnKes: 0,
+    totalsWarning: null,
+  };
+  let meta: StatementMeta | null = null;
+  try {
+    // PostgreSQL: the file is read on another pooled connection while one is busy with COPY.
+    for await (const event of readStatement(fileChunks(ctx.db, imp.id))) {
+      if (event.type === "meta") {
+        meta = event.meta;
+        continue;
       }
-      progress.stored = await sink.end();
-    } catch (error) {
-      await sink.abort();
-      throw error;
+      const line = event.line;
+      counts.lines += 1;
+      if (line.status === "Completed") {
+        counts.paidInKes += line.paidInKes;
+        counts.withdrawnKes += line.withdrawnKes;
+      } else counts.failed += 1;
+      progress.parsed = counts.lines;
+      progress.stored = await sink.write(stagingRow(imp.id, line));
+      if (counts.lines % 5_000 === 0) await report();
     }
+    progress.stored = await sink.end();
+  } catch (error) {
+    await sink.abort();
+    await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+    throw error;
+  }
+  return ctx.db.transaction(async (tx) => {
     progress.lines = counts.lines;
     trace?.("parse + copy", performance.now() - t0);
     t0 = performance.now();
@@ -535,10 +534,11 @@ async function storeImport(
         select ${imp.id}::uuid, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
           withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
           party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm
-        from statement_staging order by row_no
+        from statement_staging where import_id = ${imp.id} order by row_no
         on conflict do nothing returning 1)
       select count(*) as n from ins`),
     );
+    await tx.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
     counts.newLines = Number(inserted?.n ?? 0);
     trace?.("insert lines", performance.now() - t0);
     t0 = performance.now();
@@ -600,7 +600,7 @@ async function* fileChunks(db: Db, importId: string): AsyncGenerator<Uint8Array>
 // ------------------------------------------------------------------ COPY into the staging table
 
 const STAGING_COLUMNS =
-  "row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
+  "import_id, row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
 
 type CopySink = {
   /** Queues one CSV row; returns how many rows the database has been handed so far. */
@@ -625,11 +625,11 @@ export function driverOf(db: Db): "postgres" | "pglite" {
 
 // The rows are the same CSV for both drivers; only the way they reach COPY differs: postgres.js streams
 // them over the connection (COPY … FROM STDIN), PGlite reads a blob per batch (COPY … FROM '/dev/blob').
-async function copySink(tx: Db): Promise<CopySink> {
+async function copySink(db: Db): Promise<CopySink> {
   const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
   let handed = 0;
-  if (driverOf(tx) === "postgres") {
-    const stream = await (rawClient(tx) as PostgresTx)
+  if (driverOf(db) === "postgres") {
+    const stream = await (rawClient(db) as PostgresTx)
       .unsafe(statement.replace("%s", "stdin"))
       .writable();
     let buffer = "";
@@ -661,7 +661,7 @@ async function copySink(tx: Db): Promise<CopySink> {
       },
     };
   }
-  const client = rawClient(tx) as PgliteTx;
+  const client = rawClient(db) as PgliteTx;
   let batch: string[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -692,13 +692,14 @@ function csvField(value: string | number | null): string {
   return `"${value.replace(/"/g, '""')}"`;
 }
 
-function stagingRow(line: StatementLine): string {
+function stagingRow(importId: string, line: StatementLine): string {
   // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
   const completed = line.status === "Completed";
   const toMatch =
     completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
   const party = line.otherPartyMsisdn;
   return `${[
+    importId,
     line.rowNumber,
     line.receipt,
     line.status,
