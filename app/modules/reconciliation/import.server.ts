@@ -234,7 +234,10 @@ export async function queueStatementImport(
     for await (const chunk of rechunk(input.input)) {
       hash.update(chunk);
       size += chunk.length;
-      await ctx.db.insert(statementImportChunks).values({ importId, seq: seq++, data: chunk });
+      // As base64 text: PGlite takes a 1 MB bytea parameter ten times slower than the same text.
+      await ctx.db.execute(
+        sql`insert into statement_import_chunks (import_id, seq, data) values (${importId}, ${seq++}, decode(${chunk.toString("base64")}, 'base64'))`,
+      );
     }
     const fileSha256 = hash.digest("hex");
     try {
@@ -584,16 +587,14 @@ async function storeImport(
 }
 
 async function* fileChunks(db: Db, importId: string): AsyncGenerator<Uint8Array> {
-  for (let seq = -1; ;) {
-    const [chunk] = await db
-      .select({ seq: statementImportChunks.seq, data: statementImportChunks.data })
-      .from(statementImportChunks)
-      .where(and(eq(statementImportChunks.importId, importId), gt(statementImportChunks.seq, seq)))
-      .orderBy(asc(statementImportChunks.seq))
-      .limit(1);
+  for (let seq = 0; ; seq++) {
+    const [chunk] = rowsOf<{ data: string }>(
+      await db.execute(
+        sql`select encode(data, 'base64') as data from statement_import_chunks where import_id = ${importId} and seq = ${seq}`,
+      ),
+    );
     if (!chunk) return;
-    seq = chunk.seq;
-    yield chunk.data;
+    yield Buffer.from(chunk.data, "base64");
   }
 }
 
