@@ -148,6 +148,9 @@ export async function startStatementImport(
   ctx: AppContext,
   input: { fileName: string; input: StatementInput; actor: Actor },
 ): Promise<{ status: "queued" | "already_imported"; importId: string; message: string }> {
+  // A file that is not a statement at all (another export, a workbook) is refused before anything is kept.
+  if (typeof input.input === "string" || input.input instanceof Uint8Array)
+    for await (const _meta of readStatement(input.input)) break;
   const queued = await queueStatementImport(ctx, input);
   if (queued.status === "already_imported") {
     const { imp, userName } = queued.existing;
