@@ -9,7 +9,11 @@ import { sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import type { ExceptionType } from "../../../db/schema";
 import { openExceptions } from "../exceptions/open.server";
+import { formatKes } from "../../lib/money";
+import { formatEat } from "../../lib/time";
 import type { EventActor } from "../payments/events.server";
+import type { MatchLine, MatchSummary } from "./match.server";
+import type { StatementLine } from "../../../db/schema";
 
 export type StatementCase = {
   type: "amount_mismatch" | "time_mismatch" | "statement_only";
@@ -71,4 +75,114 @@ export async function openCasesInBulk(
       })),
     ),
   );
+}
+
+/** An owned line the set-based match left over, read with its receipt and payment. */
+export type KnownRow = {
+  id: number | string;
+  receipt: string;
+  paid_in_kes: number | string;
+  completed_at: Date | string;
+  r_amount_kes: number | string;
+  r_transaction_at: Date | string | null;
+  first_source: string;
+  payment_id: string;
+  order_ref: string;
+  p_amount_kes: number | string;
+  status: string;
+  paid_at: Date | string | null;
+};
+
+const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+export function mismatchCase(r: KnownRow): StatementCase {
+  const at = new Date(r.completed_at);
+  const paidIn = Number(r.paid_in_kes);
+  const owner = {
+    id: r.payment_id,
+    orderRef: r.order_ref,
+    amountKes: Number(r.p_amount_kes),
+    status: r.status,
+    paidAt: asDate(r.paid_at),
+  };
+  const receiptAt = asDate(r.r_transaction_at);
+  const witnesses = {
+    statement: {
+      receipt: r.receipt,
+      amountKes: paidIn,
+      completedAt: at.toISOString(),
+      lineId: Number(r.id),
+    },
+    payment: { ...owner, paidAt: owner.paidAt?.toISOString() ?? null },
+    receipt: {
+      amountKes: Number(r.r_amount_kes),
+      transactionAt: receiptAt?.toISOString() ?? null,
+      firstSource: r.first_source,
+    },
+  };
+  const base = { lineId: Number(r.id), receipt: r.receipt, paymentId: owner.id, amountKes: paidIn };
+  if (paidIn !== owner.amountKes)
+    return {
+      ...base,
+      type: "amount_mismatch",
+      summary: `The statement shows ${formatKes(paidIn)} for receipt ${r.receipt}; the payment asked for ${formatKes(owner.amountKes)}`,
+      details: witnesses,
+    };
+  // The owner join already matched every line within tolerance, so this one is outside it.
+  const expectedAt = (receiptAt ?? owner.paidAt) as Date;
+  const minutes = Math.round(Math.abs(at.getTime() - expectedAt.getTime()) / 60_000);
+  return {
+    ...base,
+    type: "time_mismatch",
+    summary: `Receipt ${r.receipt} completed ${formatEat(at)} on the statement, ${minutes} minutes from ${formatEat(expectedAt)} recorded for the payment`,
+    details: witnesses,
+  };
+}
+
+export function statementOnlyCase(line: MatchLine, eligible: unknown[]): StatementCase {
+  const at = line.completedAt as Date;
+  return {
+    type: "statement_only",
+    lineId: line.id,
+    receipt: line.receipt,
+    paymentId: null,
+    amountKes: line.paidInKes,
+    summary: `${formatKes(line.paidInKes)} arrived ${formatEat(at)} (receipt ${line.receipt}${line.accountNo ? `, A/C ${line.accountNo}` : ""}) and no payment knows it`,
+    details: {
+      statement: {
+        receipt: line.receipt,
+        amountKes: line.paidInKes,
+        completedAt: at.toISOString(),
+        accountNo: line.accountNo,
+        otherPartyInfo: line.otherPartyInfo,
+        reasonType: line.reasonType,
+      },
+      ambiguousCandidates: eligible,
+    },
+  };
+}
+
+export function emptyMatchSummary(): MatchSummary {
+  return {
+    matched: 0,
+    receiptsAttached: 0,
+    proposed: 0,
+    exceptions: 0,
+    unmatched: 0,
+    reversals: 0,
+    reversalsUnlinked: 0,
+    refunded: 0,
+    missingFromStatement: 0,
+    exceptionsByType: {},
+  };
+}
+
+export function countException(summary: MatchSummary, type: string, n: number) {
+  summary.exceptionsByType[type] = (summary.exceptionsByType[type] ?? 0) + n;
+}
+
+export function describeLine(
+  line: Pick<StatementLine, "receipt" | "paidInKes" | "completedAt" | "accountNo">,
+): string {
+  return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
 }

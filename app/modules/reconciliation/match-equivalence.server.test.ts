@@ -13,7 +13,7 @@ import {
 } from "../../../tests/support/statement-file";
 import { importStatement, queueStatementImport, runStatementImport } from "./import.server";
 import { compactRef } from "./match-rules";
-import { matchStatementImportPerLine } from "./match-per-line.server";
+import { matchStatementImportPerLine } from "../../../tests/support/match-per-line";
 import type { AppContext } from "../../context.server";
 
 let setBased: TestApp;

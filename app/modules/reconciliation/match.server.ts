@@ -1,15 +1,8 @@
-// Matching statement lines to payments (SPEC §11.2, issues 7 and 18). Each Completed paid-in line is
-// matched by receipt (amount exact, time ±5 min, else an exception with both witnesses); otherwise a
-// unique candidate payment is proposed for finance to confirm (never applied here), or the money becomes
-// a statement_only exception. Reversals and missing_from_statement live in statement-checks.server.ts.
-//
-// Set-based (issue 18): the bulk of a statement — receipts we already know, money no payment asked for —
-// is settled by a handful of statements over the whole import (receipt upsert, owner join with the
-// amount/time checks, statement_only and unmatched by class). Only lines that could move money on a
-// payment (a candidate to propose, a receipt to attach, a reversal to refund) are read into JavaScript,
-// in chunks, and go through the payment gate one payment at a time. The whole import is matched in ONE
-// transaction: a crash leaves every line `new` and the next run starts over, never half-applied.
-// The per-line matcher this replaced is kept in match-per-line.server.ts as the reference for tests.
+// Matching statement lines to payments (SPEC §11.2, issues 7 and 18), set-based: receipts we already
+// know and money no payment asked for are settled by a few statements over the whole import; only lines
+// that could move money on a payment (a candidate, a receipt to attach, a reversal) are read in chunks
+// and go through the payment gate one payment at a time. ONE transaction per import: a crash leaves
+// every line `new` for the next run, never half applied. Reference: tests/support/match-per-line.ts.
 import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
@@ -18,14 +11,24 @@ import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
 import { applyReceiptMatch } from "../payments/apply.server";
 import type { EventActor } from "../payments/events.server";
-import { openCasesInBulk, type StatementCase } from "./cases.server";
+import {
+  countException,
+  describeLine,
+  emptyMatchSummary,
+  mismatchCase,
+  openCasesInBulk,
+  statementOnlyCase,
+  type KnownRow,
+  type StatementCase,
+} from "./cases.server";
+
+export { countException, describeLine, emptyMatchSummary } from "./cases.server";
 import { candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
 export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
-/** Lines read into JavaScript at a time (mismatches, candidates, reversals, statement_only texts). */
 const CHUNK = 2_000;
 
 export type MatchSummary = {
@@ -57,21 +60,6 @@ export type MatchProgress = (settled: number) => void | Promise<void>;
 /** How long each set-based step took (the benchmark prints it). */
 export type MatchTrace = (step: string, ms: number) => void;
 
-export function emptyMatchSummary(): MatchSummary {
-  return {
-    matched: 0,
-    receiptsAttached: 0,
-    proposed: 0,
-    exceptions: 0,
-    unmatched: 0,
-    reversals: 0,
-    reversalsUnlinked: 0,
-    refunded: 0,
-    missingFromStatement: 0,
-    exceptionsByType: {},
-  };
-}
-
 /** Matches every not-yet-matched line of an import; safe to run again (a finished import has none). */
 export async function matchStatementImport(
   ctx: AppContext,
@@ -94,23 +82,6 @@ export async function matchStatementImport(
     countException(summary, "missing_from_statement", summary.missingFromStatement);
   return summary;
 }
-
-type KnownRow = {
-  id: number | string;
-  receipt: string;
-  paid_in_kes: number | string;
-  completed_at: Date | string;
-  r_amount_kes: number | string;
-  r_transaction_at: Date | string | null;
-  first_source: string;
-  payment_id: string;
-  order_ref: string;
-  p_amount_kes: number | string;
-  status: string;
-  paid_at: Date | string | null;
-};
-
-const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 class SetMatcher {
   private settled = 0;
@@ -426,81 +397,4 @@ class SetMatcher {
 // time and id keeps the choice (and the evidence listed on a case) deterministic.
 function byPaymentOrder(a: Payment, b: Payment) {
   return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function mismatchCase(r: KnownRow): StatementCase {
-  const at = new Date(r.completed_at);
-  const paidIn = Number(r.paid_in_kes);
-  const owner = {
-    id: r.payment_id,
-    orderRef: r.order_ref,
-    amountKes: Number(r.p_amount_kes),
-    status: r.status,
-    paidAt: asDate(r.paid_at),
-  };
-  const receiptAt = asDate(r.r_transaction_at);
-  const witnesses = {
-    statement: {
-      receipt: r.receipt,
-      amountKes: paidIn,
-      completedAt: at.toISOString(),
-      lineId: Number(r.id),
-    },
-    payment: { ...owner, paidAt: owner.paidAt?.toISOString() ?? null },
-    receipt: {
-      amountKes: Number(r.r_amount_kes),
-      transactionAt: receiptAt?.toISOString() ?? null,
-      firstSource: r.first_source,
-    },
-  };
-  const base = { lineId: Number(r.id), receipt: r.receipt, paymentId: owner.id, amountKes: paidIn };
-  if (paidIn !== owner.amountKes)
-    return {
-      ...base,
-      type: "amount_mismatch",
-      summary: `The statement shows ${formatKes(paidIn)} for receipt ${r.receipt}; the payment asked for ${formatKes(owner.amountKes)}`,
-      details: witnesses,
-    };
-  // The owner join already matched every line within tolerance, so this one is outside it.
-  const expectedAt = (receiptAt ?? owner.paidAt) as Date;
-  const minutes = Math.round(Math.abs(at.getTime() - expectedAt.getTime()) / 60_000);
-  return {
-    ...base,
-    type: "time_mismatch",
-    summary: `Receipt ${r.receipt} completed ${formatEat(at)} on the statement, ${minutes} minutes from ${formatEat(expectedAt)} recorded for the payment`,
-    details: witnesses,
-  };
-}
-
-function statementOnlyCase(line: MatchLine, eligible: unknown[]): StatementCase {
-  const at = line.completedAt as Date;
-  return {
-    type: "statement_only",
-    lineId: line.id,
-    receipt: line.receipt,
-    paymentId: null,
-    amountKes: line.paidInKes,
-    summary: `${formatKes(line.paidInKes)} arrived ${formatEat(at)} (receipt ${line.receipt}${line.accountNo ? `, A/C ${line.accountNo}` : ""}) and no payment knows it`,
-    details: {
-      statement: {
-        receipt: line.receipt,
-        amountKes: line.paidInKes,
-        completedAt: at.toISOString(),
-        accountNo: line.accountNo,
-        otherPartyInfo: line.otherPartyInfo,
-        reasonType: line.reasonType,
-      },
-      ambiguousCandidates: eligible,
-    },
-  };
-}
-
-export function countException(summary: MatchSummary, type: string, n: number) {
-  summary.exceptionsByType[type] = (summary.exceptionsByType[type] ?? 0) + n;
-}
-
-export function describeLine(
-  line: Pick<StatementLine, "receipt" | "paidInKes" | "completedAt" | "accountNo">,
-): string {
-  return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
 }

@@ -2,33 +2,33 @@
 // decided in JavaScript. The application now matches with set-based statements (match.server.ts); this
 // stays as the reference that match-equivalence.server.test.ts compares it with, line by line.
 import { and, asc, between, eq, getTableColumns, gt, inArray, or, sql } from "drizzle-orm";
-import { rowsOf, type Db } from "../../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import {
   exceptions,
   payments,
   statementLines,
   type Payment,
   type StatementLine,
-} from "../../../db/schema";
-import type { AppContext } from "../../context.server";
-import { formatKes } from "../../lib/money";
-import { formatEat } from "../../lib/time";
-import { openExceptions, type OpenException } from "../exceptions/open.server";
-import { applyReceiptMatch } from "../payments/apply.server";
-import { normalizeBillRef } from "./c2b-parse";
+} from "../../db/schema";
+import type { AppContext } from "../../app/context.server";
+import { formatKes } from "../../app/lib/money";
+import { formatEat } from "../../app/lib/time";
+import { openExceptions, type OpenException } from "../../app/modules/exceptions/open.server";
+import { applyReceiptMatch } from "../../app/modules/payments/apply.server";
+import { normalizeBillRef } from "../../app/modules/reconciliation/c2b-parse";
 import {
   CANDIDATE_WINDOW_MS,
   TIME_TOLERANCE_MS,
   candidateEvidence,
   pickCandidate,
   withinTolerance,
-} from "./match-rules";
-import { msisdnMatches } from "./msisdn-match.server";
+} from "../../app/modules/reconciliation/match-rules";
+import { msisdnMatches } from "../../app/modules/reconciliation/msisdn-match.server";
 import {
   applyReversals,
   flagMissingFromStatement,
   resolveMissingFromStatement,
-} from "./statement-checks.server";
+} from "../../app/modules/reconciliation/statement-checks.server";
 import {
   STATEMENT_ACTOR,
   countException,
@@ -37,8 +37,8 @@ import {
   type LineOutcome,
   type MatchLine,
   type MatchSummary,
-} from "./match.server";
-import { parseOtherPartyInfo } from "./statement-parse.server";
+} from "../../app/modules/reconciliation/match.server";
+import { parseOtherPartyInfo } from "../../app/modules/reconciliation/statement-parse.server";
 
 const BATCH_SIZE = 1_000;
 
