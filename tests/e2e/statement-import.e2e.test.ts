@@ -18,7 +18,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const LINES = 20_000;
+const LINES = 5_000;
 
 it("an upload opens the import's page, which follows the import until the lines are matched", async () => {
   const file = join(dir, "june.csv");

@@ -181,18 +181,32 @@ it("an import cut short while matching leaves no line half matched, and the next
   expect(view?.summary?.match?.exceptions).toBeGreaterThan(0);
 });
 
-it("a file that is not a statement is marked failed with the reason, and may be uploaded again", async () => {
+it("a file that is not a statement is refused at once; one with a bad row deep inside is marked failed, and may be uploaded again", async () => {
+  await expect(
+    startStatementImport(app.ctx, {
+      fileName: "notes.csv",
+      input: Buffer.from("hello,world\n1,2\n"),
+      actor: finance,
+    }),
+  ).rejects.toThrow("Receipt No.");
+  const lines = [...generateStatementLines(50, 6, new Date(Date.UTC(2024, 6, 1)))];
+  lines[40] = { ...lines[40], overrides: { "Completion Time": "31-02-2025 10:00:00" } };
+  const bad = Buffer.from(buildStatementCsv({ lines }));
   const started = await startStatementImport(app.ctx, {
-    fileName: "notes.csv",
-    input: Buffer.from("hello,world\n1,2\n"),
+    fileName: "bad.csv",
+    input: bad,
     actor: finance,
   });
   await kickStatementImports(app.ctx);
   const view = await getStatementImport(app.ctx.db, started.importId);
-  expect(view).toMatchObject({ state: "failed", error: expect.stringContaining("Receipt No.") });
+  expect(view).toMatchObject({
+    state: "failed",
+    error: expect.stringContaining("Completion Time"),
+  });
+  expect(await linesOf(started.importId)).toBe(0);
   const again = await startStatementImport(app.ctx, {
-    fileName: "notes.csv",
-    input: Buffer.from("hello,world\n1,2\n"),
+    fileName: "bad.csv",
+    input: bad,
     actor: finance,
   });
   expect(again.status).toBe("queued");

@@ -35,6 +35,15 @@ import {
   type StatementMeta,
 } from "./statement-parse.server";
 
+import {
+  kickStatementImports,
+  liveProgress,
+  runPendingImports,
+  runStatementImport,
+} from "./import-job.server";
+import { driverOf } from "./staging.server";
+
+export { kickStatementImports, liveProgress, runPendingImports, runStatementImport };
 const CHUNK_BYTES = 1 << 20;
 /** PGlite takes COPY input as one blob per statement: this many rows at a time keeps memory flat. */
 const PGLITE_COPY_ROWS = 10_000;
@@ -78,13 +87,6 @@ export type ImportProgress = {
 };
 
 export type ProgressListener = (progress: ImportProgress) => void;
-
-/** Imports running in this process: the import page and the CLI read their progress from here. */
-const running = new Map<string, ImportProgress>();
-
-export function liveProgress(importId: string): ImportProgress | null {
-  return running.get(importId) ?? null;
-}
 
 /** What the queue step hands back: a new import to run, or the import of the same file that already exists. */
 export type QueuedImport =
@@ -173,30 +175,6 @@ export async function startStatementImport(
   };
 }
 
-let draining: Promise<void> | null = null;
-let again = false;
-
-/** Runs the waiting imports in this process, in the background; a call while it runs makes it look again. */
-export function kickStatementImports(ctx: AppContext): Promise<void> {
-  if (draining) {
-    again = true;
-    return draining;
-  }
-  draining = (async () => {
-    try {
-      do {
-        again = false;
-        await runPendingImports(ctx);
-      } while (again);
-    } catch (error) {
-      ctx.log.error({ error: String(error) }, "statement imports could not be claimed");
-    } finally {
-      draining = null;
-    }
-  })();
-  return draining;
-}
-
 /**
  * Step 1: keeps the upload in the database (so any instance can import it, and a restart does not
  * lose it) and answers at once. Bytes in hand are hashed first, so a repeated upload writes nothing.
@@ -263,7 +241,7 @@ export async function queueStatementImport(
   return { status: "queued", importId };
 }
 
-async function discard(db: Db, importId: string) {
+export async function discard(db: Db, importId: string) {
   await db.delete(statementImports).where(eq(statementImports.id, importId));
 }
 
@@ -286,465 +264,7 @@ async function* rechunk(input: StatementInput): AsyncGenerator<Buffer> {
 }
 
 /** Claims the oldest queued or abandoned import, from any instance; null when there is none. */
-export async function claimNextImport(ctx: AppContext): Promise<string | null> {
-  const stale = staleClaim(ctx);
-  const [row] = rowsOf<{ id: string }>(
-    await ctx.db.execute(sql`
-    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
-    where id = (select id from statement_imports
-      where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale})
-      order by imported_at limit 1 for update skip locked)
-    returning id`),
-  );
-  return row?.id ?? null;
-}
-
-// A PGlite database is opened by one process only, so another process's claim is from one that died.
-function staleClaim(ctx: AppContext) {
-  return driverOf(ctx.db) === "pglite"
-    ? sql`claimed_by <> ${ctx.instanceId}`
-    : sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
-}
-
-async function claim(ctx: AppContext, importId: string): Promise<boolean> {
-  const stale = staleClaim(ctx);
-  const rows = rowsOf(
-    await ctx.db.execute(sql`
-    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
-    where id = (select id from statement_imports where id = ${importId}
-      and state in ('queued', 'storing', 'matching') and (claimed_by is null or claimed_by = ${ctx.instanceId} or ${stale})
-      for update skip locked)
-    returning id`),
-  );
-  return rows.length === 1;
-}
-
-/** Runs every import waiting in the database, one after another; returns how many it finished. */
-export async function runPendingImports(ctx: AppContext): Promise<number> {
-  let done = 0;
-  for (let id = await claimNextImport(ctx); id; id = await claimNextImport(ctx)) {
-    await runStatementImport(ctx, id, { keepFailed: true }).catch((error) =>
-      ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
-    );
-    done += 1;
-  }
-  return done;
-}
-
-/**
- * Steps 2 and 3 for one import, from wherever it stopped. Returns null when another process holds it.
- * A file that turns out not to be a statement is marked failed (keepFailed, the console shows why) or
- * removed (the CLI and tests), and StatementFormatError is thrown either way.
- */
-export async function runStatementImport(
-  ctx: AppContext,
-  importId: string,
-  options: {
-    onProgress?: ProgressListener;
-    keepFailed: boolean;
-    trace?: MatchTrace;
-    /** Tests only: another matcher (the per-line reference) in place of the set-based one. */
-    matcher?: (ctx: AppContext, importId: string) => Promise<MatchSummary>;
-  },
-): Promise<ImportResult | null> {
-  if (!(await claim(ctx, importId))) return null;
-  const [imp] = await ctx.db
-    .select()
-    .from(statementImports)
-    .where(eq(statementImports.id, importId));
-  const queuedSummary = (imp.summary ?? {}) as { importedBy?: string; actor?: Actor };
-  const progress: ImportProgress = {
-    state: imp.state as ImportState,
-    parsed: imp.linesParsed,
-    stored: imp.linesStored,
-    matched: imp.linesMatched,
-    lines: imp.state === "matching" ? imp.lineCount : null,
-  };
-  running.set(importId, progress);
-  const pg = driverOf(ctx.db) === "postgres";
-  let lastWrite = 0;
-  // PostgreSQL: the row carries the progress (any instance's page reads it) and renews the lease.
-  // PGlite has one connection, held by the step's transaction, so progress stays in this process.
-  const report = async (force = false) => {
-    options.onProgress?.({ ...progress });
-    if (!pg || (!force && performance.now() - lastWrite < 500)) return;
-    lastWrite = performance.now();
-    await ctx.db
-      .update(statementImports)
-      .set({
-        state: progress.state,
-        linesParsed: progress.parsed,
-        linesStored: progress.stored,
-        linesMatched: progress.matched,
-        claimedAt: sql`now()`,
-      })
-      .where(eq(statementImports.id, importId));
-  };
-  const heartbeat = pg
-    ? setInterval(() => {
-        void ctx.db
-          .update(statementImports)
-          .set({ claimedAt: sql`now()` })
-          .where(eq(statementImports.id, importId))
-          .catch(() => {});
-      }, HEARTBEAT_MS)
-    : null;
-  const started = performance.now();
-  try {
-    let storeMs = 0;
-    if (imp.state === "queued" || imp.state === "storing") {
-      progress.state = "storing";
-      progress.parsed = progress.stored = progress.matched = 0;
-      await report(true);
-      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace);
-      storeMs = Math.round(performance.now() - started);
-    }
-    progress.state = "matching";
-    await report(true);
-    const match = await (options.matcher ?? matchStatementImport)(
-      ctx,
-      importId,
-      async (settled) => {
-        progress.matched = settled;
-        await report();
-      },
-      options.trace,
-    );
-    const matchMs = Math.round(performance.now() - started) - storeMs;
-    const [stored] = await ctx.db
-      .select()
-      .from(statementImports)
-      .where(eq(statementImports.id, importId));
-    const summary: ImportSummary = {
-      ...(stored.summary as ImportSummary),
-      match,
-      timings: { storeMs, matchMs },
-    };
-    progress.state = "done";
-    progress.matched = stored.lineCount;
-    await ctx.db.transaction(async (tx) => {
-      await tx
-        .update(statementImports)
-        .set({
-          state: "done",
-          summary,
-          linesMatched: stored.lineCount,
-          claimedBy: null,
-          claimedAt: null,
-        })
-        .where(eq(statementImports.id, importId));
-      await tx.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
-    });
-    options.onProgress?.({ ...progress });
-    return {
-      status: "imported",
-      importId,
-      message: importMessage(stored.fileName, summary),
-      summary,
-    };
-  } catch (error) {
-    if (error instanceof StatementFormatError) {
-      if (options.keepFailed) {
-        // The hash is freed: the same file, corrected or not, may be uploaded again.
-        await ctx.db
-          .update(statementImports)
-          .set({
-            state: "failed",
-            error: error.message,
-            fileSha256: `failed:${importId}`,
-            claimedBy: null,
-          })
-          .where(eq(statementImports.id, importId));
-        await ctx.db
-          .delete(statementImportChunks)
-          .where(eq(statementImportChunks.importId, importId));
-      } else await discard(ctx.db, importId);
-    } else {
-      // Anything else (the database went away) leaves the import to be resumed by the next run.
-      await ctx.db
-        .update(statementImports)
-        .set({ error: error instanceof Error ? error.message : String(error), claimedBy: null })
-        .where(eq(statementImports.id, importId))
-        .catch(() => {});
-    }
-    throw error;
-  } finally {
-    if (heartbeat) clearInterval(heartbeat);
-    running.delete(importId);
-  }
-}
-
-type Staged = { counts: ImportCounts; meta: StatementMeta };
-
-// Step 2: parse → COPY into the staging table, in autocommitted pieces (PGlite's one connection stays
-// free for the console between them), then ONE transaction moves the rows into statement_lines with an
-// INSERT … SELECT and marks the import stored. A crash before that commit leaves only staging rows,
-// which the next run deletes before it starts again.
-async function storeImport(
-  ctx: AppContext,
-  imp: StatementImport,
-  queued: { importedBy?: string; actor?: Actor },
-  progress: ImportProgress,
-  report: (force?: boolean) => Promise<void>,
-  trace?: MatchTrace,
-): Promise<Staged> {
-  await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
-  let t0 = performance.now();
-  const sink = await copySink(ctx.db);
-  const counts: ImportCounts = {
-    lines: 0,
-    newLines: 0,
-    knownLines: 0,
-    failed: 0,
-    paidInKes: 0,
-    withdrawnKes: 0,
-    totalsWarning: null,
-  };
-  let meta: StatementMeta | null = null;
-  try {
-    // PostgreSQL: the file is read on another pooled connection while one is busy with COPY.
-    for await (const event of readStatement(fileChunks(ctx.db, imp.id))) {
-      if (event.type === "meta") {
-        meta = event.meta;
-        continue;
-      }
-      const line = event.line;
-      counts.lines += 1;
-      if (line.status === "Completed") {
-        counts.paidInKes += line.paidInKes;
-        counts.withdrawnKes += line.withdrawnKes;
-      } else counts.failed += 1;
-      progress.parsed = counts.lines;
-      progress.stored = await sink.write(stagingRow(imp.id, line));
-      if (counts.lines % 5_000 === 0) await report();
-    }
-    progress.stored = await sink.end();
-  } catch (error) {
-    await sink.abort();
-    await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
-    throw error;
-  }
-  return ctx.db.transaction(async (tx) => {
-    progress.lines = counts.lines;
-    trace?.("parse + copy", performance.now() - t0);
-    t0 = performance.now();
-    await report(true);
-    // readStatement throws before returning without a header, so meta is always set here.
-    const m = meta as StatementMeta;
-    const [inserted] = rowsOf<{ n: number | string }>(
-      await tx.execute(sql`
-      with ins as (
-        insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
-          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
-          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm)
-        select ${imp.id}::uuid, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
-          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
-          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm
-        from statement_staging where import_id = ${imp.id} order by row_no
-        on conflict do nothing returning 1)
-      select count(*) as n from ins`),
-    );
-    await tx.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
-    counts.newLines = Number(inserted?.n ?? 0);
-    trace?.("insert lines", performance.now() - t0);
-    t0 = performance.now();
-    counts.knownLines = counts.lines - counts.newLines;
-    counts.totalsWarning = totalsWarning(m, counts);
-    const importedBy = queued.importedBy ?? "an unknown user";
-    const summary: ImportSummary = { ...counts, importedBy, match: null };
-    await tx
-      .update(statementImports)
-      .set({
-        state: "matching",
-        layout: m.layout,
-        accountHolder: m.accountHolder,
-        shortCode: m.shortCode,
-        account: m.account,
-        periodFrom: m.periodFrom,
-        periodTo: m.periodTo,
-        lineCount: counts.lines,
-        newLineCount: counts.newLines,
-        linesParsed: counts.lines,
-        linesStored: counts.lines,
-        summary,
-      })
-      .where(eq(statementImports.id, imp.id));
-    await recordStaffAction(tx, queued.actor ?? { kind: "system", label: importedBy }, {
-      action: "statement.import",
-      entityType: "statement_import",
-      entityId: imp.id,
-      after: {
-        fileName: imp.fileName,
-        lines: counts.lines,
-        newLines: counts.newLines,
-        periodFrom: m.periodFrom,
-        periodTo: m.periodTo,
-      },
-    });
-    // A big file changes the table's size by orders of magnitude before autovacuum notices; fresh
-    // statistics keep the matching joins on their indexes.
-    if (counts.newLines >= 20_000) await tx.execute(sql`analyze statement_lines`);
-    trace?.("audit + analyze", performance.now() - t0);
-    return { counts, meta: m };
-  });
-}
-
-async function* fileChunks(db: Db, importId: string): AsyncGenerator<Uint8Array> {
-  for (let seq = 0; ; seq++) {
-    const [chunk] = rowsOf<{ data: string }>(
-      await db.execute(
-        sql`select encode(data, 'base64') as data from statement_import_chunks where import_id = ${importId} and seq = ${seq}`,
-      ),
-    );
-    if (!chunk) return;
-    yield Buffer.from(chunk.data, "base64");
-  }
-}
-
-// ------------------------------------------------------------------ COPY into the staging table
-
-const STAGING_COLUMNS =
-  "import_id, row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
-
-type CopySink = {
-  /** Queues one CSV row; returns how many rows the database has been handed so far. */
-  write(row: string): Promise<number>;
-  end(): Promise<number>;
-  abort(): Promise<void>;
-};
-
-type PgliteTx = {
-  query(text: string, params?: unknown[], options?: { blob?: Blob }): Promise<unknown>;
-};
-type PostgresTx = { unsafe(text: string): { writable(): Promise<Writable> } };
-
-function rawClient(db: Db): unknown {
-  return (db as unknown as { session: { client: unknown } }).session.client;
-}
-
-export function driverOf(db: Db): "postgres" | "pglite" {
-  const client = rawClient(db) as { unsafe?: unknown };
-  return typeof client.unsafe === "function" ? "postgres" : "pglite";
-}
-
-// The rows are the same CSV for both drivers; only the way they reach COPY differs: postgres.js streams
-// them over the connection (COPY … FROM STDIN), PGlite reads a blob per batch (COPY … FROM '/dev/blob').
-async function copySink(db: Db): Promise<CopySink> {
-  const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
-  let handed = 0;
-  if (driverOf(db) === "postgres") {
-    const stream = await (rawClient(db) as PostgresTx)
-      .unsafe(statement.replace("%s", "stdin"))
-      .writable();
-    let buffer = "";
-    let rows = 0;
-    const flush = async () => {
-      if (!buffer) return;
-      const ok = stream.write(buffer);
-      buffer = "";
-      handed += rows;
-      rows = 0;
-      if (!ok) await new Promise<void>((resolve) => stream.once("drain", resolve));
-    };
-    return {
-      async write(row) {
-        buffer += row;
-        rows += 1;
-        if (buffer.length >= 256 * 1024) await flush();
-        return handed;
-      },
-      async end() {
-        await flush();
-        stream.end();
-        await finished(stream);
-        return handed;
-      },
-      async abort() {
-        stream.destroy(new Error("import aborted"));
-        await finished(stream).catch(() => {});
-      },
-    };
-  }
-  const client = rawClient(db) as PgliteTx;
-  let batch: string[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const blob = new Blob(batch);
-    handed += batch.length;
-    batch = [];
-    await client.query(statement.replace("%s", "'/dev/blob'"), [], { blob });
-  };
-  return {
-    async write(row) {
-      batch.push(row);
-      if (batch.length >= PGLITE_COPY_ROWS) await flush();
-      return handed;
-    },
-    async end() {
-      await flush();
-      return handed;
-    },
-    async abort() {
-      batch = [];
-    },
-  };
-}
-
-function csvField(value: string | number | null): string {
-  if (value === null) return "";
-  if (typeof value === "number") return String(value);
-  return `"${value.replace(/"/g, '""')}"`;
-}
-
-function stagingRow(importId: string, line: StatementLine): string {
-  // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
-  const completed = line.status === "Completed";
-  const toMatch =
-    completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
-  const party = line.otherPartyMsisdn;
-  return `${[
-    importId,
-    line.rowNumber,
-    line.receipt,
-    line.status,
-    line.completedAt?.toISOString() ?? null,
-    line.initiatedAt?.toISOString() ?? null,
-    line.direction,
-    line.paidInKes,
-    line.withdrawnKes,
-    line.details || null,
-    line.reasonType || null,
-    line.otherPartyInfo || null,
-    line.linkedTransactionId,
-    line.accountNo,
-    toMatch ? "new" : "skipped",
-    JSON.stringify({ row: line.rowNumber, cells: line.raw }),
-    party.plain ?? null,
-    party.raw || null,
-    party.kind,
-    line.otherPartyName,
-    line.accountNo ? normalizeBillRef(line.accountNo) : null,
-  ]
-    .map(csvField)
-    .join(",")}\n`;
-}
-
 // ------------------------------------------------------------------ answers
-
-function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null {
-  const problems: string[] = [];
-  if (meta.totalPaidInKes !== null && meta.totalPaidInKes !== counts.paidInKes) {
-    problems.push(
-      `Total Paid In says ${formatKes(meta.totalPaidInKes)} but the rows add up to ${formatKes(counts.paidInKes)}`,
-    );
-  }
-  if (meta.totalWithdrawnKes !== null && meta.totalWithdrawnKes !== counts.withdrawnKes) {
-    problems.push(
-      `Total Withdrawn says ${formatKes(meta.totalWithdrawnKes)} but the rows add up to ${formatKes(counts.withdrawnKes)}`,
-    );
-  }
-  return problems.length ? `${problems.join("; ")}. Is the file complete?` : null;
-}
 
 function auditActor(actor: Actor): Actor {
   return actor;
@@ -801,7 +321,7 @@ function emptySummary(who: string): ImportSummary {
   };
 }
 
-function importMessage(fileName: string, s: ImportSummary): string {
+export function importMessage(fileName: string, s: ImportSummary): string {
   const parts = [
     `Imported ${s.lines.toLocaleString("en-KE")} lines from "${fileName}": ${s.newLines.toLocaleString("en-KE")} new`,
   ];
@@ -822,7 +342,7 @@ function importMessage(fileName: string, s: ImportSummary): string {
   return `${parts.join(", ")}.${s.totalsWarning ? ` Warning: ${s.totalsWarning}` : ""}`;
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   for (
     let e = error as { code?: string; cause?: unknown } | undefined;
     e;
