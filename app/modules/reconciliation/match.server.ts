@@ -54,7 +54,6 @@ export type LineOutcome = {
   proposedPaymentId?: string | null;
 };
 
-/** Called after each step with how many of the import's lines are no longer waiting to be matched. */
 export type MatchProgress = (settled: number) => void | Promise<void>;
 
 /** How long each set-based step took (the benchmark prints it). */
