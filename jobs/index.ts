@@ -3,6 +3,7 @@ import type { AppContext } from "../app/context.server";
 import { startFoldReportStats } from "./fold-report-stats";
 import { startPollPending } from "./poll-pending";
 import { startRecoverCallbacks } from "./recover-callbacks";
+import { startStatementImports } from "./statement-imports";
 
 export type Jobs = { stop(): Promise<void> };
 
@@ -10,6 +11,7 @@ export function startJobs(ctx: AppContext): Jobs {
   const started = [
     startRecoverCallbacks(ctx),
     startFoldReportStats(ctx),
+    startStatementImports(ctx),
     ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : []),
   ];
   return {

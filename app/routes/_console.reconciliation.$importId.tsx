@@ -11,7 +11,9 @@ import { ErrorPage } from "../components/error-page";
 import { EatTime, Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { DayStatusTable } from "../components/reconciliation/day-status";
+import { ImportProgress, importIsRunning } from "../components/reconciliation/import-progress";
 import { StatementLineTable } from "../components/reconciliation/statement-lines";
+import { useLiveRevalidation } from "../components/use-live-revalidation";
 import { isAppError, AppError, notFound } from "../lib/app-error";
 import { errorJson, formAction, type FormResult } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
@@ -73,6 +75,7 @@ export default function StatementImportPage() {
   const result = useActionData<FormResult>();
   const location = useLocation();
   const total = Object.values(imp.counts).reduce((a, b) => a + b, 0);
+  useLiveRevalidation(importIsRunning(imp.state), 1000);
   const stateLink = (s: string) => `${location.pathname}${s === "all" ? "" : `?state=${s}`}`;
   return (
     <>
@@ -92,6 +95,7 @@ export default function StatementImportPage() {
           {result.message}
         </p>
       ) : null}
+      <ImportProgress progress={imp.progress} error={imp.error} />
       {imp.summary?.totalsWarning ? (
         <p className="banner-warn">{imp.summary.totalsWarning}</p>
       ) : null}

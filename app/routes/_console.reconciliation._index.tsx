@@ -2,6 +2,7 @@
 // status that finance signs off. Upload needs statements:import, sign-off reconciliation:signoff.
 import {
   json,
+  redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
@@ -18,7 +19,7 @@ import { multipartReader } from "../lib/upload.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { listRecentDays, signOffDay } from "../modules/reconciliation/days.server";
-import { importStatement } from "../modules/reconciliation/import.server";
+import { startStatementImport } from "../modules/reconciliation/import.server";
 import { listStatementImports } from "../modules/reconciliation/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Reconciliation · M-Pesa console" }];
@@ -60,11 +61,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
         throw new AppError("invalid_request", "Choose the statement file (CSV) to upload.", {
           field: "statement",
         });
-      const result = await importStatement(context, {
+      // Answers as soon as the file is kept; the import runs as a job the import page follows.
+      const result = await startStatementImport(context, {
         fileName: file.name || "statement.csv",
         input: new Uint8Array(await file.arrayBuffer()),
         actor,
       });
+      if (result.status === "queued") return redirect(`/reconciliation/${result.importId}`);
       return {
         message: result.message,
         data: { importId: result.importId, status: result.status },

@@ -2,7 +2,7 @@
 // benchmarks: the six preamble rows padded like Excel's CSV export, header on row 7, day-first EAT
 // dates, quoted thousands. `statementCsvChunks` yields text in chunks so a 200,000-line file can be
 // streamed to disk or a parser.
-import { eatParts } from "~/lib/time";
+import { eatParts } from "../../app/lib/time";
 
 export type StatementFixtureLayout = "modern13" | "legacy11";
 

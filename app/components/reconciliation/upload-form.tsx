@@ -26,7 +26,7 @@ export function StatementUploadForm({ maxMb }: { maxMb: number }) {
         not seen before.
       </p>
       <button type="submit" className="primary" disabled={busy}>
-        {busy ? "Importing…" : "Import and match"}
+        {busy ? "Uploading…" : "Import and match"}
       </button>
     </Form>
   );

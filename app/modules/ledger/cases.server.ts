@@ -1,7 +1,7 @@
 // Opening an exception: the reconciliation queue's only way in. The dedupe key makes opening
 // idempotent, so a duplicate callback or a second poll cannot open the same case twice.
 import { and, eq, gte, inArray, isNull, ne, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { rowsOf, type Db } from "../../../db/client";
 import {
   exceptions,
   stkAttempts,
@@ -257,4 +257,31 @@ export async function resolveOpenCases(
     .where(and(where, inArray(exceptions.status, ["open", "awaiting_approval"])))
     .returning({ id: exceptions.id });
   return rows.length;
+}
+
+/**
+ * Many cases that name no payment (a statement's unknown money), in one statement: the rows travel as
+ * one JSON parameter; the dedupe rule is the same as openException's. Returns the types opened.
+ */
+export async function openUnassignedCasesInBulk(
+  db: Db,
+  rows: {
+    type: ExceptionType;
+    key: string;
+    lineId: number;
+    receipt: string;
+    amount: number;
+    summary: string;
+    details: unknown;
+  }[],
+): Promise<ExceptionType[]> {
+  if (rows.length === 0) return [];
+  const inserted = rowsOf<{ type: ExceptionType }>(
+    await db.execute(sql`
+      insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
+      select type, key, "lineId", receipt, amount, summary, details
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(type text, key text, "lineId" bigint, receipt text, amount bigint, summary text, details jsonb)
+      on conflict (dedupe_key) do nothing returning type`),
+  );
+  return inserted.map((r) => r.type);
 }

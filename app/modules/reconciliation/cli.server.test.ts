@@ -46,8 +46,9 @@ it("statement:import imports a file, and a second run says it was already import
       to: at,
     }),
   );
+  // Progress first (the state it started in, then one line a second, then the finished counts).
   expect(await run("statement:import", [file])).toMatch(
-    /^Imported 1 lines from "march.csv": 1 new, 0 matched, 0 proposed for confirmation, 1 exceptions\.\nImport [0-9a-f-]{36}\nExceptions opened: statement_only 1\n$/,
+    /(?:^|\n)done: 1 lines parsed, 1 stored, 1 of 1 matched\nImported 1 lines from "march.csv": 1 new, 0 matched, 0 proposed for confirmation, 1 exceptions\.\nImport [0-9a-f-]{36}\nExceptions opened: statement_only 1\n$/,
   );
   expect(await run("statement:import", [file])).toMatch(
     /already imported on .* by cli \(as "march.csv"\); nothing was changed/,

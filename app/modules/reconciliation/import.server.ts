@@ -1,261 +1,229 @@
-// Importing an M-PESA organisation statement (docs/daraja.md#statement): the file is hashed (a
-// second import of the same file changes nothing and says so), its lines are streamed in batches
-// into statement_lines in one transaction (a bad row anywhere leaves nothing behind), and
-// overlapping periods are idempotent per receipt. Matching (match.server.ts) then runs over the new
-// lines.
-import { createHash, randomUUID, type Hash } from "node:crypto";
+// Importing an M-PESA organisation statement (docs/daraja.md#statement) as a job
+// in three steps:
+//  1. queue: the upload is streamed into statement_import_chunks while it is hashed; the file's SHA-256
+//     is unique on statement_imports, so two uploads of the same file at once import it once.
+//  2. store: one transaction parses the file and streams its rows with COPY into a temporary staging
+//     table, then moves them into statement_lines with one INSERT … SELECT (overlapping periods are
+//     idempotent per receipt). A bad row anywhere, or a crash, leaves nothing behind.
+//  3. match: match.server.ts, set-based, in one transaction.
+// Any instance claims a queued (or abandoned) import with SKIP LOCKED and a lease, so a restart resumes
+// it from the step that was not committed. Progress (lines parsed, stored, matched) is kept on the row
+// (PostgreSQL) and in this process (both drivers) for the import page and the CLI.
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { eq, sql } from "drizzle-orm";
-import { rowsOf, type Db } from "../../../db/client";
-import { statementImports, statementLines, users, type StatementImport } from "../../../db/schema";
+import { type Db } from "../../../db/client";
+import { statementImports, users, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
-import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
-import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { matchStatementImport, type MatchSummary } from "./match.server";
+import { type Actor } from "../auth/staff-audit.server";
+import { type MatchTrace } from "./match.server";
+import { readStatement, StatementFormatError, type StatementInput } from "./statement-parse.server";
+
 import {
-  readStatement,
-  type StatementInput,
-  type StatementLine,
-  type StatementMeta,
-} from "./statement-parse.server";
+  kickStatementImports,
+  liveProgress,
+  runPendingImports,
+  runStatementImport,
+} from "./import-job.server";
+import {
+  discard,
+  type ImportResult,
+  type ImportSummary,
+  type ProgressListener,
+} from "./import-model.server";
 
-const BATCH_SIZE = 1_000;
-const ANALYZE_AFTER_LINES = 20_000;
+export { kickStatementImports, liveProgress, runPendingImports, runStatementImport };
+export { discard, importMessage } from "./import-model.server";
+export type {
+  ImportCounts,
+  ImportProgress,
+  ImportResult,
+  ImportState,
+  ImportSummary,
+  ProgressListener,
+} from "./import-model.server";
+const CHUNK_BYTES = 1 << 20;
 
-export type ImportCounts = {
-  lines: number;
-  newLines: number;
-  knownLines: number;
-  failed: number;
-  paidInKes: number;
-  withdrawnKes: number;
-  /** The preamble's own totals disagree with the rows (a truncated or edited file). */
-  totalsWarning: string | null;
-};
+export type QueuedImport =
+  | { status: "queued"; importId: string }
+  | { status: "already_imported"; importId: string; existing: ExistingImport };
 
-export type ImportSummary = ImportCounts & {
-  importedBy: string;
-  match: MatchSummary | null;
-  timings?: { storeMs: number; matchMs: number };
-};
-
-export type ImportResult = {
-  status: "imported" | "already_imported";
-  importId: string;
-  message: string;
-  summary: ImportSummary;
-};
+type ExistingImport = { imp: StatementImport; userName: string | null };
 
 /** A statement file on disk (the CLI): hashed in one quick pass first, so a repeat is answered at once. */
 export async function importStatementFile(
   ctx: AppContext,
-  input: { path: string; actor: Actor },
+  input: { path: string; actor: Actor; onProgress?: ProgressListener },
 ): Promise<ImportResult> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(input.path)) hash.update(chunk as Buffer);
   const existing = await findImportByHash(ctx.db, hash.digest("hex"));
-  if (existing) return alreadyImported(ctx, existing);
+  if (existing) return finishExisting(ctx, existing, input.onProgress);
   return importStatement(ctx, {
     fileName: basename(input.path),
     input: createReadStream(input.path),
     actor: input.actor,
+    onProgress: input.onProgress,
   });
 }
 
+/**
+ * Queues and runs an import in the caller (tests, the CLI, the benchmark). A file that is not a
+ * statement throws StatementFormatError and leaves nothing behind, not even the import row.
+ */
 export async function importStatement(
   ctx: AppContext,
-  input: { fileName: string; input: StatementInput; actor: Actor },
+  input: {
+    fileName: string;
+    input: StatementInput;
+    actor: Actor;
+    onProgress?: ProgressListener;
+    /** Time per step (the benchmark prints it). */
+    trace?: MatchTrace;
+  },
 ): Promise<ImportResult> {
+  const t0 = performance.now();
+  const queued = await queueStatementImport(ctx, input, true);
+  input.trace?.("upload", performance.now() - t0);
+  if (queued.status === "already_imported")
+    return finishExisting(ctx, queued.existing, input.onProgress);
+  const result = await runStatementImport(ctx, queued.importId, {
+    onProgress: input.onProgress,
+    keepFailed: false,
+    trace: input.trace,
+  });
+  // Just queued by this call, so no other instance can have claimed it yet.
+  if (!result) throw new Error(`Import ${queued.importId} was claimed by another process`);
+  return result;
+}
+
+/**
+ * The console's upload: keeps the file, starts the import in the background and answers at once with
+ * its id (the import page shows the progress). The same file again is answered with the first import.
+ */
+export async function startStatementImport(
+  ctx: AppContext,
+  input: { fileName: string; input: StatementInput; actor: Actor },
+): Promise<{ status: "queued" | "already_imported"; importId: string; message: string }> {
+  // A file that is not a statement at all (another export, a workbook) is refused before anything is kept.
+  if (typeof input.input === "string" || input.input instanceof Uint8Array)
+    for await (const _meta of readStatement(input.input)) break;
+  const queued = await queueStatementImport(ctx, input);
+  if (queued.status === "already_imported") {
+    const { imp, userName } = queued.existing;
+    const who = userName ?? (imp.summary as { importedBy?: string } | null)?.importedBy ?? "—";
+    const when = formatEat(imp.importedAt);
+    return {
+      status: "already_imported",
+      importId: imp.id,
+      message:
+        imp.state === "done"
+          ? `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`
+          : `This file is already being imported (uploaded ${when} by ${who} as "${imp.fileName}").`,
+    };
+  }
+  kickStatementImports(ctx);
+  return {
+    status: "queued",
+    importId: queued.importId,
+    message: `Uploaded "${input.fileName}"; importing it now.`,
+  };
+}
+
+/**
+ * Step 1: keeps the upload in the database (so any instance can import it, and a restart does not
+ * lose it) and answers at once. Bytes in hand are hashed first, so a repeated upload writes nothing.
+ */
+export async function queueStatementImport(
+  ctx: AppContext,
+  input: { fileName: string; input: StatementInput; actor: Actor },
+  /** The caller runs the import itself: no job of this process picks it up meanwhile. */
+  claimed = false,
+): Promise<QueuedImport> {
   const { fileName, actor } = input;
-  // Bytes in hand are hashed first, so a repeated upload is answered before a single row is parsed.
   if (typeof input.input === "string" || input.input instanceof Uint8Array) {
     const existing = await findImportByHash(
       ctx.db,
       createHash("sha256").update(input.input).digest("hex"),
     );
-    if (existing) return alreadyImported(ctx, existing);
+    if (existing) return { status: "already_imported", importId: existing.imp.id, existing };
   }
-
-  const importId = randomUUID();
+  const [row] = await ctx.db
+    .insert(statementImports)
+    .values({
+      fileSha256: `pending:${crypto.randomUUID()}`,
+      fileName: fileName.slice(0, 255),
+      layout: "unknown",
+      importedByUserId: actor.kind === "user" ? actor.userId : null,
+      importedAt: ctx.now(),
+      state: "uploading",
+      ...(claimed ? { claimedBy: ctx.instanceId, claimedAt: ctx.now() } : {}),
+      // Who asked, for the audit entry the store step writes (it may run in another process).
+      summary: { importedBy: actor.label, actor: auditActor(actor) },
+    })
+    .returning({ id: statementImports.id });
+  const importId = row.id;
   const hash = createHash("sha256");
-  let fileSha256: string | null = null;
-  let stored: { counts: ImportCounts; meta: StatementMeta };
-  const started = performance.now();
+  let size = 0;
   try {
-    stored = await ctx.db.transaction(async (tx) => {
-      const now = ctx.now();
-      // The real hash is only known at the end of a stream; a placeholder keeps the unique column honest meanwhile.
-      await tx.insert(statementImports).values({
-        id: importId,
-        fileSha256: `pending:${importId}`,
-        fileName: fileName.slice(0, 255),
-        layout: "unknown",
-        importedByUserId: actor.kind === "user" ? actor.userId : null,
-        importedAt: now,
-      });
-      const { counts, meta } = await storeLines(tx, importId, hashed(input.input, hash));
-      const summary: ImportSummary = { ...counts, importedBy: actor.label, match: null };
-      fileSha256 = hash.digest("hex");
-      await tx
-        .update(statementImports)
-        .set({
-          fileSha256,
-          layout: meta.layout,
-          accountHolder: meta.accountHolder,
-          shortCode: meta.shortCode,
-          account: meta.account,
-          periodFrom: meta.periodFrom,
-          periodTo: meta.periodTo,
-          lineCount: counts.lines,
-          newLineCount: counts.newLines,
-          summary,
-        })
-        .where(eq(statementImports.id, importId));
-      await recordStaffAction(tx, actor, {
-        action: "statement.import",
-        entityType: "statement_import",
-        entityId: importId,
-        after: {
-          fileName,
-          lines: counts.lines,
-          newLines: counts.newLines,
-          periodFrom: meta.periodFrom,
-          periodTo: meta.periodTo,
-        },
-      });
-      return { counts, meta };
-    });
-  } catch (error) {
-    // The same file streamed in twice (or by two people at once): the second loses on file_sha256.
-    if (fileSha256 && isUniqueViolation(error)) {
-      const existing = await findImportByHash(ctx.db, fileSha256);
-      if (existing) return alreadyImported(ctx, existing);
+    let seq = 0;
+    for await (const chunk of rechunk(input.input)) {
+      hash.update(chunk);
+      size += chunk.length;
+      // As base64 text: PGlite takes a 1 MB bytea parameter ten times slower than the same text.
+      await ctx.db.execute(
+        sql`insert into statement_import_chunks (import_id, seq, data) values (${importId}, ${seq++}, decode(${chunk.toString("base64")}, 'base64'))`,
+      );
     }
+    const fileSha256 = hash.digest("hex");
+    try {
+      await ctx.db
+        .update(statementImports)
+        .set({ fileSha256, fileSize: size, state: "queued" })
+        .where(eq(statementImports.id, importId));
+    } catch (error) {
+      // The same file uploaded twice at once: the second loses on file_sha256 and answers with the first.
+      if (!isUniqueViolation(error)) throw error;
+      await discard(ctx.db, importId);
+      const existing = await findImportByHash(ctx.db, fileSha256);
+      if (!existing) throw error;
+      return { status: "already_imported", importId: existing.imp.id, existing };
+    }
+  } catch (error) {
+    await discard(ctx.db, importId).catch(() => {});
     throw error;
   }
-
-  // A big file changes the table's size by orders of magnitude before autovacuum notices; without
-  // fresh statistics the planner reads the new lines by sequential scan, once per matching batch.
-  if (stored.counts.newLines >= ANALYZE_AFTER_LINES)
-    await ctx.db.execute(sql`analyze statement_lines`);
-  const storeMs = Math.round(performance.now() - started);
-  const match = await matchStatementImport(ctx, importId);
-  const timings = { storeMs, matchMs: Math.round(performance.now() - started) - storeMs };
-  const summary: ImportSummary = { ...stored.counts, importedBy: actor.label, match, timings };
-  await ctx.db.update(statementImports).set({ summary }).where(eq(statementImports.id, importId));
-  return { status: "imported", importId, message: importMessage(fileName, summary), summary };
+  return { status: "queued", importId };
 }
 
-async function storeLines(tx: Db, importId: string, source: AsyncIterable<Uint8Array | string>) {
-  const counts: ImportCounts = {
-    lines: 0,
-    newLines: 0,
-    knownLines: 0,
-    failed: 0,
-    paidInKes: 0,
-    withdrawnKes: 0,
-    totalsWarning: null,
-  };
-  let meta: StatementMeta | null = null;
-  let batch: LineRow[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const inserted = await insertLines(tx, batch);
-    counts.newLines += inserted;
-    counts.knownLines += batch.length - inserted;
-    batch = [];
-  };
-  for await (const event of readStatement(source)) {
-    if (event.type === "meta") {
-      meta = event.meta;
-      continue;
-    }
-    const line = event.line;
-    counts.lines += 1;
-    if (line.status === "Completed") {
-      counts.paidInKes += line.paidInKes;
-      counts.withdrawnKes += line.withdrawnKes;
-    } else counts.failed += 1;
-    batch.push(toRow(importId, line));
-    if (batch.length >= BATCH_SIZE) await flush();
-  }
-  await flush();
-  // readStatement throws before returning without a header, so meta is always set here.
-  const m = meta as StatementMeta;
-  counts.totalsWarning = totalsWarning(m, counts);
-  return { counts, meta: m };
-}
-
-type LineRow = Omit<typeof statementLines.$inferInsert, "id">;
-
-/**
- * One batch as one JSON parameter (jsonb_to_recordset): several times faster than a 15,000-parameter
- * INSERT on both drivers. Overlapping statements repeat receipts: the first import keeps the line, and
- * later ones count it as known. Returns how many lines were new.
- */
-async function insertLines(tx: Db, rows: LineRow[]): Promise<number> {
-  const result = await tx.execute(sql`
-    insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes,
-      details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw)
-    select "importId", receipt, "transactionStatus", "completedAt", "initiatedAt", direction, "paidInKes", "withdrawnKes",
-      details, "reasonType", "otherPartyInfo", "linkedTransactionId", "accountNo", "matchState", raw
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("importId" uuid, receipt text, "transactionStatus" text, "completedAt" timestamptz,
-      "initiatedAt" timestamptz, direction text, "paidInKes" bigint, "withdrawnKes" bigint, details text, "reasonType" text, "otherPartyInfo" text,
-      "linkedTransactionId" text, "accountNo" text, "matchState" text, raw jsonb)
-    on conflict do nothing returning id`);
-  return rowsOf(result).length;
-}
-
-function toRow(importId: string, line: StatementLine): LineRow {
-  // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
-  const completed = line.status === "Completed";
-  const toMatch =
-    completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
-  return {
-    importId,
-    receipt: line.receipt,
-    transactionStatus: line.status,
-    completedAt: line.completedAt,
-    initiatedAt: line.initiatedAt,
-    direction: line.direction,
-    paidInKes: line.paidInKes,
-    withdrawnKes: line.withdrawnKes,
-    details: line.details || null,
-    reasonType: line.reasonType || null,
-    otherPartyInfo: line.otherPartyInfo || null,
-    linkedTransactionId: line.linkedTransactionId,
-    accountNo: line.accountNo,
-    matchState: toMatch ? "new" : "skipped",
-    raw: { row: line.rowNumber, cells: line.raw },
-  };
-}
-
-function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null {
-  const problems: string[] = [];
-  if (meta.totalPaidInKes !== null && meta.totalPaidInKes !== counts.paidInKes) {
-    problems.push(
-      `Total Paid In says ${formatKes(meta.totalPaidInKes)} but the rows add up to ${formatKes(counts.paidInKes)}`,
-    );
-  }
-  if (meta.totalWithdrawnKes !== null && meta.totalWithdrawnKes !== counts.withdrawnKes) {
-    problems.push(
-      `Total Withdrawn says ${formatKes(meta.totalWithdrawnKes)} but the rows add up to ${formatKes(counts.withdrawnKes)}`,
-    );
-  }
-  return problems.length ? `${problems.join("; ")}. Is the file complete?` : null;
-}
-
-async function* hashed(input: StatementInput, hash: Hash): AsyncGenerator<Uint8Array | string> {
+async function* rechunk(input: StatementInput): AsyncGenerator<Buffer> {
   const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
-  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    hash.update(chunk);
-    yield chunk;
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const piece of source as AsyncIterable<Uint8Array | string>) {
+    const buf = typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece);
+    parts.push(buf);
+    length += buf.length;
+    while (length >= CHUNK_BYTES) {
+      const all = Buffer.concat(parts);
+      yield all.subarray(0, CHUNK_BYTES);
+      parts = [all.subarray(CHUNK_BYTES)];
+      length = parts[0].length;
+    }
   }
+  if (length > 0) yield Buffer.concat(parts);
 }
 
-async function findImportByHash(db: Db, fileSha256: string) {
+/** Claims the oldest queued or abandoned import, from any instance; null when there is none. */
+// ------------------------------------------------------------------ answers
+
+function auditActor(actor: Actor): Actor {
+  return actor;
+}
+
+async function findImportByHash(db: Db, fileSha256: string): Promise<ExistingImport | null> {
   const [row] = await db
     .select({ imp: statementImports, userName: users.name })
     .from(statementImports)
@@ -264,27 +232,31 @@ async function findImportByHash(db: Db, fileSha256: string) {
   return row ?? null;
 }
 
-async function alreadyImported(
+/** The same file again: an import still waiting (a crash, a deploy) is finished now rather than left half done. */
+async function finishExisting(
   ctx: AppContext,
-  existing: { imp: StatementImport; userName: string | null },
+  existing: ExistingImport,
+  onProgress?: ProgressListener,
 ): Promise<ImportResult> {
-  // An import whose matching was interrupted (a crash, a deploy) is finished now rather than left half done.
-  const summary = existing.imp.summary as ImportSummary | null;
-  const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
-  let match = summary?.match ?? null;
-  if (!match) {
-    match = await matchStatementImport(ctx, existing.imp.id);
-    if (summary)
-      await ctx.db
-        .update(statementImports)
-        .set({ summary: { ...summary, match } })
-        .where(eq(statementImports.id, existing.imp.id));
+  let imp = existing.imp;
+  if (imp.state !== "done") {
+    await runStatementImport(ctx, imp.id, { onProgress, keepFailed: true }).catch((error) => {
+      if (!(error instanceof StatementFormatError)) throw error;
+    });
+    [imp] = await ctx.db.select().from(statementImports).where(eq(statementImports.id, imp.id));
   }
+  const summary = imp.summary as Partial<ImportSummary> | null;
+  const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
+  const when = formatEat(imp.importedAt);
+  const message =
+    imp.state === "done"
+      ? `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`
+      : `This file is already being imported (uploaded ${when} by ${who} as "${imp.fileName}").`;
   return {
     status: "already_imported",
-    importId: existing.imp.id,
-    message: `This file was already imported on ${formatEat(existing.imp.importedAt)} by ${who} (as "${existing.imp.fileName}"); nothing was changed.`,
-    summary: { ...(summary ?? emptySummary(who)), match },
+    importId: imp.id,
+    message,
+    summary: { ...emptySummary(who), ...summary, importedBy: who } as ImportSummary,
   };
 }
 
@@ -302,28 +274,7 @@ function emptySummary(who: string): ImportSummary {
   };
 }
 
-function importMessage(fileName: string, s: ImportSummary): string {
-  const parts = [
-    `Imported ${s.lines.toLocaleString("en-KE")} lines from "${fileName}": ${s.newLines.toLocaleString("en-KE")} new`,
-  ];
-  if (s.knownLines)
-    parts.push(
-      `${s.knownLines.toLocaleString("en-KE")} already known from an earlier import (unchanged)`,
-    );
-  if (s.failed) parts.push(`${s.failed.toLocaleString("en-KE")} failed rows skipped`);
-  const m = s.match;
-  if (m) {
-    parts.push(
-      `${m.matched.toLocaleString("en-KE")} matched, ${m.proposed.toLocaleString("en-KE")} proposed for confirmation, ${m.exceptions.toLocaleString("en-KE")} exceptions`,
-    );
-    if (m.reversals) parts.push(`${m.reversals} reversals`);
-    if (m.missingFromStatement)
-      parts.push(`${m.missingFromStatement} paid payments missing from the statement`);
-  }
-  return `${parts.join(", ")}.${s.totalsWarning ? ` Warning: ${s.totalsWarning}` : ""}`;
-}
-
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   for (
     let e = error as { code?: string; cause?: unknown } | undefined;
     e;

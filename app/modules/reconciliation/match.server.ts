@@ -1,42 +1,34 @@
-// Matching statement lines to payments (docs/daraja.md#statement-matching). Each Completed paid-in
-// line is matched by receipt (amount exact, time ±5 min, else an exception with both witnesses);
-// otherwise a unique candidate payment is proposed for finance to confirm (never applied here), or
-// the money becomes a statement_only exception. Reversals and missing_from_statement live in
-// statement-checks.server.ts. Lines are worked in batches, each its own transaction, so an import
-// never holds the database for long.
-import { and, asc, between, eq, getTableColumns, gt, inArray, or, sql } from "drizzle-orm";
+// Matching statement lines to payments (docs/daraja.md#statement-matching),
+// set-based: receipts we already know and money no payment asked for are settled by a few
+// statements over the whole import; only lines that could move money on a payment (a candidate, a
+// receipt to attach, a reversal) are read in chunks and go through the payment gate one payment at
+// a time. ONE transaction per import: a crash leaves every line `new` for the next run, never half
+// applied. Reference: tests/support/match-per-line.ts.
+import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
-import {
-  exceptions,
-  payments,
-  statementLines,
-  type Payment,
-  type StatementLine,
-} from "../../../db/schema";
+import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
-import { formatKes } from "../../lib/money";
-import { formatEat } from "../../lib/time";
-import { openExceptions, type OpenException } from "../ledger/cases.server";
 import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import type { EventActor } from "../ledger/events.server";
-import { normalizeBillRef } from "./c2b-parse";
 import {
-  CANDIDATE_WINDOW_MS,
-  TIME_TOLERANCE_MS,
-  candidateEvidence,
-  pickCandidate,
-  withinTolerance,
-} from "./match-rules";
+  countException,
+  describeLine,
+  emptyMatchSummary,
+  mismatchCase,
+  openCasesInBulk,
+  statementOnlyCase,
+  type KnownRow,
+  type StatementCase,
+} from "./cases.server";
+import { candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
-import {
-  applyReversals,
-  flagMissingFromStatement,
-  resolveMissingFromStatement,
-} from "./statement-checks.server";
+import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
+export { countException, describeLine, emptyMatchSummary } from "./cases.server";
+
 export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
-const BATCH_SIZE = 1_000;
+const CHUNK = 2_000;
 
 export type MatchSummary = {
   matched: number;
@@ -55,425 +47,352 @@ export type MatchSummary = {
 export type MatchLine = Omit<StatementLine, "raw">;
 const { raw: _raw, ...LINE_COLUMNS } = getTableColumns(statementLines);
 
-type KnownReceipt = {
-  receipt: string;
-  paymentId: string | null;
-  amountKes: number;
-  transactionAt: Date | null;
-  firstSource: string;
-};
-
 export type LineOutcome = {
   state: "matched" | "proposed" | "exception" | "unmatched" | "reversal";
   paymentId?: string | null;
   proposedPaymentId?: string | null;
 };
 
-export function emptyMatchSummary(): MatchSummary {
-  return {
-    matched: 0,
-    receiptsAttached: 0,
-    proposed: 0,
-    exceptions: 0,
-    unmatched: 0,
-    reversals: 0,
-    reversalsUnlinked: 0,
-    refunded: 0,
-    missingFromStatement: 0,
-    exceptionsByType: {},
-  };
-}
+export type MatchProgress = (settled: number) => void | Promise<void>;
 
-/** Works every not-yet-matched line of an import; safe to run again (it resumes where it stopped). */
+/** How long each set-based step took (the benchmark prints it). */
+export type MatchTrace = (step: string, ms: number) => void;
+
+/** Matches every not-yet-matched line of an import; safe to run again (a finished import has none). */
 export async function matchStatementImport(
   ctx: AppContext,
   importId: string,
+  progress?: MatchProgress,
+  trace?: MatchTrace,
 ): Promise<MatchSummary> {
   const summary = emptyMatchSummary();
-  // Usually none or a handful: read once, so each batch settles only the ones it actually confirms.
-  const suspected = new Set(
-    (
-      await ctx.db
-        .select({ id: exceptions.paymentId })
-        .from(exceptions)
-        .where(
-          and(
-            eq(exceptions.type, "missing_from_statement"),
-            inArray(exceptions.status, ["open", "awaiting_approval"]),
-          ),
-        )
-    ).flatMap((r) => r.id ?? []),
-  );
-  // Keyset over the import's lines: each batch starts after the last one instead of re-reading it.
-  let after = 0;
-  for (;;) {
-    const worked = await ctx.db.transaction((tx) =>
-      matchBatch(
-        { tx, now: ctx.now(), summary, suspected, outcomes: new Map(), exceptions: [] },
-        importId,
-        after,
-      ),
+  await ctx.db.transaction(async (tx) => {
+    // Two processes finishing the same import take turns; the second then finds no line still new.
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,
     );
-    if (worked.count < BATCH_SIZE) break;
-    after = worked.lastId;
-  }
+    await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run();
+  });
+  const t0 = performance.now();
   summary.missingFromStatement = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
+  trace?.("missing_from_statement", performance.now() - t0);
   if (summary.missingFromStatement)
     countException(summary, "missing_from_statement", summary.missingFromStatement);
   return summary;
 }
 
-async function matchBatch(
-  batch: Batch,
-  importId: string,
-  after: number,
-): Promise<{ count: number; lastId: number }> {
-  const { tx, now, summary } = batch;
-  // Two processes finishing the same import take turns per batch (cheaper than locking 1,000 rows);
-  // the second then finds those lines no longer new.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`);
-  const lines = await tx
-    .select(LINE_COLUMNS)
-    .from(statementLines)
-    .where(
-      and(
-        eq(statementLines.importId, importId),
-        gt(statementLines.id, after),
-        eq(statementLines.matchState, "new"),
-      ),
-    )
-    .orderBy(asc(statementLines.id))
-    .limit(BATCH_SIZE);
-  if (lines.length === 0) return { count: 0, lastId: after };
-  await matchPaidIn(
-    batch,
-    lines.filter((l) => l.direction === "in"),
-  );
-  await applyReversals(
-    tx,
-    now,
-    lines.filter((l) => l.direction === "out"),
-    batch.outcomes,
-    summary,
-    STATEMENT_ACTOR,
-  );
-  // Thousands of statement_only cases in one statement are one INSERT, not thousands.
-  for (const type of await openExceptions(tx, STATEMENT_ACTOR, batch.exceptions))
-    countException(summary, type, 1);
-  await writeOutcomes(tx, batch.outcomes);
-  return { count: lines.length, lastId: lines[lines.length - 1].id };
-}
+class SetMatcher {
+  private settled = 0;
+  constructor(
+    private readonly tx: Db,
+    private readonly now: Date,
+    private readonly importId: string,
+    private readonly summary: MatchSummary,
+    private readonly progress?: MatchProgress,
+    private readonly trace?: MatchTrace,
+  ) {}
 
-type Batch = {
-  tx: Db;
-  now: Date;
-  summary: MatchSummary;
-  suspected: Set<string>;
-  outcomes: Map<number, LineOutcome>;
-  exceptions: OpenException[];
-};
-
-async function matchPaidIn(batch: Batch, lines: MatchLine[]) {
-  const { tx, outcomes } = batch;
-  if (lines.length === 0) return;
-  const known = await recordWitnesses(tx, lines);
-  const ownerIds = [
-    ...new Set([...known.values()].flatMap((r) => (r.paymentId ? [r.paymentId] : []))),
-  ];
-  const owners = new Map(
-    ownerIds.length
-      ? (await tx.select().from(payments).where(inArray(payments.id, ownerIds))).map((p) => [
-          p.id,
-          p,
-        ])
-      : [],
-  );
-
-  const unplaced: MatchLine[] = [];
-  const confirmed: string[] = [];
-  for (const line of lines) {
-    const receipt = known.get(line.receipt);
-    const owner = receipt?.paymentId ? owners.get(receipt.paymentId) : undefined;
-    if (!receipt || !owner) {
-      unplaced.push(line);
-      continue;
+  async run() {
+    const steps: [string, () => Promise<void>][] = [
+      ["count", async () => this.tick(await this.countSettled())],
+      ["witnesses", () => this.recordWitnesses()],
+      ["owned", () => this.matchOwned()],
+      ["mismatches", () => this.reportMismatches()],
+      ["candidates", () => this.proposeCandidates()],
+      ["statement_only", () => this.settleTheRest()],
+      ["reversals", () => this.reverse()],
+    ];
+    for (const [name, step] of steps) {
+      const t0 = performance.now();
+      await step();
+      this.trace?.(name, performance.now() - t0);
     }
-    const outcome = checkAgainstOwner(batch, line, receipt, owner);
-    outcomes.set(line.id, outcome);
-    if (outcome.state === "matched") confirmed.push(owner.id);
   }
-  await resolveMissingFromStatement(
-    tx,
-    batch.now,
-    confirmed.filter((id) => batch.suspected.has(id)),
-  );
-  if (unplaced.length) await proposeOrReport(batch, unplaced, known);
-}
 
-// Every Completed paid-in line is money: it joins the receipt ledger, or marks the row already there
-// seen in the statement. One JSON parameter per batch, like the line insert (import.server.ts); the
-// rows that existed before (xmax set by the update) come back as the receipts we already knew.
-async function recordWitnesses(tx: Db, lines: MatchLine[]): Promise<Map<string, KnownReceipt>> {
-  const rows = lines.map((line) => {
-    const party = parseOtherPartyInfo(line.otherPartyInfo ?? "");
-    return {
-      receipt: line.receipt,
-      amountKes: line.paidInKes,
-      transactionAt: line.completedAt,
-      phone: party.msisdn.plain ?? null,
-      billRefRaw: line.accountNo,
-      billRefNorm: line.accountNo ? normalizeBillRef(line.accountNo) : null,
-      msisdnRaw: party.msisdn.raw || null,
-      msisdnKind: party.msisdn.kind,
-      payerName: party.name,
-    };
-  });
-  const result = await tx.execute(sql`
-    insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source, seen_in_statement)
-    select receipt, "amountKes", "transactionAt", phone, "billRefRaw", "billRefNorm", "msisdnRaw", "msisdnKind", "payerName", 'statement', true
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(receipt text, "amountKes" bigint, "transactionAt" timestamptz, phone text,
-      "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text, "msisdnKind" text, "payerName" text)
-    on conflict (receipt) do update set seen_in_statement = true
-    returning receipt, payment_id, amount_kes, transaction_at, first_source, xmax <> 0 as existed`);
-  type Row = {
-    receipt: string;
-    payment_id: string | null;
-    amount_kes: number | string;
-    transaction_at: Date | string | null;
-    first_source: string;
-    existed: boolean;
-  };
-  // Raw rows: the two drivers differ on bigint and timestamptz, so both are normalised here.
-  return new Map(
-    rowsOf<Row>(result)
-      .filter((r) => r.existed)
-      .map((r) => [
-        r.receipt,
-        {
-          receipt: r.receipt,
-          paymentId: r.payment_id,
-          amountKes: Number(r.amount_kes),
-          transactionAt: r.transaction_at ? new Date(r.transaction_at) : null,
-          firstSource: r.first_source,
-        },
-      ]),
-  );
-}
-
-function checkAgainstOwner(
-  batch: Batch,
-  line: MatchLine,
-  receipt: KnownReceipt,
-  owner: Payment,
-): LineOutcome {
-  const at = line.completedAt as Date; // Completed rows always carry a completion time (the parser insists)
-  const witnesses = {
-    statement: {
-      receipt: line.receipt,
-      amountKes: line.paidInKes,
-      completedAt: at.toISOString(),
-      lineId: line.id,
-    },
-    payment: {
-      id: owner.id,
-      orderRef: owner.orderRef,
-      amountKes: owner.amountKes,
-      status: owner.status,
-      paidAt: owner.paidAt?.toISOString() ?? null,
-    },
-    receipt: {
-      amountKes: receipt.amountKes,
-      transactionAt: receipt.transactionAt?.toISOString() ?? null,
-      firstSource: receipt.firstSource,
-    },
-  };
-  if (line.paidInKes !== owner.amountKes) {
-    reportLine(
-      batch,
-      line,
-      owner.id,
-      "amount_mismatch",
-      `The statement shows ${formatKes(line.paidInKes)} for receipt ${line.receipt}; the payment asked for ${formatKes(owner.amountKes)}`,
-      witnesses,
+  private async countSettled() {
+    const [row] = rowsOf<{ n: number | string }>(
+      await this.tx.execute(
+        sql`select count(*) as n from statement_lines where import_id = ${this.importId} and match_state <> 'new'`,
+      ),
     );
-    return { state: "exception", paymentId: owner.id };
+    return Number(row?.n ?? 0);
   }
-  const expectedAt = receipt.transactionAt ?? owner.paidAt;
-  if (expectedAt && !withinTolerance(at, expectedAt)) {
-    const minutes = Math.round(Math.abs(at.getTime() - expectedAt.getTime()) / 60_000);
-    reportLine(
-      batch,
-      line,
-      owner.id,
-      "time_mismatch",
-      `Receipt ${line.receipt} completed ${formatEat(at)} on the statement, ${minutes} minutes from ${formatEat(expectedAt)} recorded for the payment`,
-      witnesses,
-    );
-    return { state: "exception", paymentId: owner.id };
-  }
-  batch.summary.matched += 1;
-  return { state: "matched", paymentId: owner.id };
-}
 
-// Lines whose receipt no payment owns: a unique candidate is proposed (or, for a paid payment still
-// waiting for its receipt, completed); otherwise the money is reported.
-async function proposeOrReport(batch: Batch, lines: MatchLine[], known: Map<string, KnownReceipt>) {
-  const { tx, now, outcomes, summary } = batch;
-  const candidates = await loadCandidates(tx, lines);
-  const taken = new Set<string>();
-  for (const line of lines) {
-    const at = line.completedAt as Date;
-    const witness = parseOtherPartyInfo(line.otherPartyInfo ?? "").msisdn;
-    const evidence = (candidates.get(line.paidInKes) ?? [])
-      .filter((p) => !taken.has(p.id))
-      .map((p) =>
-        candidateEvidence(
-          { amountKes: line.paidInKes, at, ref: line.accountNo },
-          p,
-          witness.kind === "unknown" ? null : msisdnMatches(p.phone, witness),
-        ),
+  private async tick(n: number) {
+    this.settled += n;
+    await this.progress?.(this.settled);
+  }
+
+  private newLines(direction: "in" | "out") {
+    return sql`l.import_id = ${this.importId} and l.match_state = 'new' and l.direction = ${direction}`;
+  }
+
+  // Every Completed paid-in line is money: it joins the receipt ledger, or marks the row already there
+  // seen in the statement. The rows that existed before (xmax set by the update) are the receipts we
+  // already knew; they are kept for this transaction in a temporary table.
+  private async recordWitnesses() {
+    await this.tx.execute(sql`create temp table if not exists statement_known_receipts (
+      receipt text primary key, payment_id uuid, amount_kes bigint, transaction_at timestamptz, first_source text) on commit drop`);
+    await this.tx.execute(sql`truncate statement_known_receipts`);
+    await this.tx.execute(sql`
+      with w as (
+        insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source, seen_in_statement)
+        select l.receipt, l.paid_in_kes, l.completed_at, l.party_phone, l.account_no, l.bill_ref_norm, l.party_msisdn_raw,
+          coalesce(l.party_msisdn_kind, 'unknown'), l.party_name, 'statement', true
+        from statement_lines l where ${this.newLines("in")} order by l.id
+        on conflict (receipt) do update set seen_in_statement = true
+        returning receipt, payment_id, amount_kes, transaction_at, first_source, xmax <> 0 as existed)
+      insert into statement_known_receipts select receipt, payment_id, amount_kes, transaction_at, first_source from w where existed`);
+    await this.tx.execute(sql`analyze statement_known_receipts`);
+  }
+
+  // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any
+  // earlier missing_from_statement suspicion about those payments settled in the same statement.
+  private async matchOwned() {
+    const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
+    const [row] = rowsOf<{ matched: number | string }>(
+      await this.tx.execute(sql`
+      with m as (
+        update statement_lines l set match_state = 'matched', payment_id = p.id
+        from statement_known_receipts k join payments p on p.id = k.payment_id
+        where ${this.newLines("in")} and k.receipt = l.receipt and l.paid_in_kes = p.amount_kes
+          and (coalesce(k.transaction_at, p.paid_at) is null
+            or l.completed_at between coalesce(k.transaction_at, p.paid_at) - ${tolerance}::interval
+                                  and coalesce(k.transaction_at, p.paid_at) + ${tolerance}::interval)
+        returning l.payment_id),
+      r as (
+        update exceptions e set status = 'resolved', resolution = 'auto_matched',
+          resolution_note = 'A later statement import showed this payment.', resolved_at = ${this.now.toISOString()}::timestamptz
+        where e.type = 'missing_from_statement' and e.status in ('open', 'awaiting_approval')
+          and e.payment_id in (select payment_id from m)
+        returning 1)
+      select (select count(*) from m) as matched, (select count(*) from r) as resolved`),
+    );
+    const matched = Number(row?.matched ?? 0);
+    this.summary.matched += matched;
+    await this.tick(matched);
+  }
+
+  // What is left of the owned lines disagrees with its payment: an exception with both witnesses each.
+  private async reportMismatches() {
+    for (;;) {
+      const rows = rowsOf<KnownRow>(
+        await this.tx.execute(sql`
+        select l.id, l.receipt, l.paid_in_kes, l.completed_at, k.amount_kes as r_amount_kes, k.transaction_at as r_transaction_at,
+          k.first_source, p.id as payment_id, p.order_ref, p.amount_kes as p_amount_kes, p.status, p.paid_at
+        from statement_lines l join statement_known_receipts k on k.receipt = l.receipt join payments p on p.id = k.payment_id
+        where ${this.newLines("in")} order by l.id limit ${CHUNK}`),
       );
-    const { chosen, eligible } = pickCandidate(evidence);
-    const payment = chosen
-      ? (candidates.get(line.paidInKes) ?? []).find((p) => p.id === chosen.paymentId)
-      : undefined;
-    if (payment) {
-      taken.add(payment.id);
-      if (payment.status === "paid") {
-        // Paid by STK Query with the receipt still to come: the statement brings it.
-        const applied = await applyReceiptMatch(tx, STATEMENT_ACTOR, {
-          paymentId: payment.id,
-          receipt: line.receipt,
-          amountKes: line.paidInKes,
-          transactionAt: at,
-          source: "statement",
-          confirmedByStaff: false,
-          evidence: describeLine(line),
-          now,
-          statementLineId: line.id,
-        });
-        if (applied.outcome === "receipt_attached") {
-          summary.receiptsAttached += 1;
-          summary.matched += 1;
-          outcomes.set(line.id, { state: "matched", paymentId: payment.id });
+      if (rows.length === 0) return;
+      const cases = rows.map((r) => mismatchCase(r));
+      this.summary.exceptions += cases.length;
+      await this.openCases(cases);
+      await this.writeOutcomes(
+        rows.map((r) => ({ id: Number(r.id), state: "exception", paymentId: r.payment_id })),
+      );
+      await this.tick(rows.length);
+    }
+  }
+
+  // Lines no payment owns but a payment could: the amount agrees and the money came within the window
+  // after the request. Usually few (pending, unknown and expired payments, paid ones missing a receipt);
+  // each is decided as before, in line order, and a `paid` payment's receipt goes through the gate.
+  private async proposeCandidates() {
+    const eligiblePayment = sql`p.amount_kes = l.paid_in_kes
+      and p.created_at between l.completed_at - interval '24 hours' and l.completed_at + ${`${TIME_TOLERANCE_MS / 1000} seconds`}::interval
+      and (p.status in ('pending', 'unknown', 'expired') or (p.status = 'paid' and p.receipt_pending))
+      and not exists (select 1 from statement_lines o where o.match_state = 'proposed' and o.proposed_payment_id = p.id)`;
+    let after = 0;
+    for (;;) {
+      const ids = rowsOf<{ id: number | string }>(
+        await this.tx
+          .execute(sql`select l.id from statement_lines l where ${this.newLines("in")} and l.id > ${after}
+          and exists (select 1 from payments p where ${eligiblePayment}) order by l.id limit ${CHUNK}`),
+      ).map((r) => Number(r.id));
+      if (ids.length === 0) return;
+      const lines = await this.tx
+        .select(LINE_COLUMNS)
+        .from(statementLines)
+        .where(inArray(statementLines.id, ids))
+        .orderBy(asc(statementLines.id));
+      if (lines.length === 0) return;
+      after = lines[lines.length - 1].id;
+      const pairs = rowsOf<{ line_id: number | string; id: string }>(
+        await this.tx.execute(sql`
+        select l.id as line_id, p.id from statement_lines l join payments p on ${eligiblePayment}
+        where l.id in (${sql.join(
+          lines.map((l) => sql`${l.id}`),
+          sql`, `,
+        )})`),
+      );
+      const paymentIds = [...new Set(pairs.map((p) => p.id))];
+      const byId = new Map(
+        paymentIds.length
+          ? (await this.tx.select().from(payments).where(inArray(payments.id, paymentIds))).map(
+              (p) => [p.id, p],
+            )
+          : [],
+      );
+      const candidatesOf = new Map<number, Payment[]>();
+      for (const pair of pairs) {
+        const lineId = Number(pair.line_id);
+        const p = byId.get(pair.id);
+        if (p) candidatesOf.set(lineId, [...(candidatesOf.get(lineId) ?? []), p]);
+      }
+      const known = await this.knownAmong(lines.map((l) => l.receipt));
+      const outcomes: (LineOutcome & { id: number })[] = [];
+      const cases: StatementCase[] = [];
+      const taken = new Set<string>();
+      for (const line of lines) {
+        const at = line.completedAt as Date;
+        const witness = parseOtherPartyInfo(line.otherPartyInfo ?? "").msisdn;
+        // The same order as payments came back to the per-line matcher: by id within the amount.
+        const candidates = (candidatesOf.get(line.id) ?? [])
+          .filter((p) => !taken.has(p.id))
+          .sort(byPaymentOrder);
+        const evidence = candidates.map((p) =>
+          candidateEvidence(
+            { amountKes: line.paidInKes, at, ref: line.accountNo },
+            p,
+            witness.kind === "unknown" ? null : msisdnMatches(p.phone, witness),
+          ),
+        );
+        const { chosen, eligible } = pickCandidate(evidence);
+        const payment = chosen ? candidates.find((p) => p.id === chosen.paymentId) : undefined;
+        if (payment) {
+          taken.add(payment.id);
+          if (payment.status === "paid") {
+            // Paid by STK Query with the receipt still to come: the statement brings it.
+            const applied = await applyReceiptMatch(this.tx, STATEMENT_ACTOR, {
+              paymentId: payment.id,
+              receipt: line.receipt,
+              amountKes: line.paidInKes,
+              transactionAt: at,
+              source: "statement",
+              confirmedByStaff: false,
+              evidence: describeLine(line),
+              now: this.now,
+              statementLineId: line.id,
+            });
+            if (applied.outcome === "receipt_attached") {
+              this.summary.receiptsAttached += 1;
+              this.summary.matched += 1;
+              outcomes.push({ id: line.id, state: "matched", paymentId: payment.id });
+              continue;
+            }
+          }
+          this.summary.proposed += 1;
+          outcomes.push({ id: line.id, state: "proposed", proposedPaymentId: payment.id });
           continue;
         }
+        if (known.has(line.receipt)) {
+          // A C2B confirmation or orphan callback already put this money in the queue; one case is enough.
+          this.summary.unmatched += 1;
+          outcomes.push({ id: line.id, state: "unmatched" });
+          continue;
+        }
+        cases.push(statementOnlyCase(line, eligible));
+        outcomes.push({ id: line.id, state: "exception" });
       }
-      summary.proposed += 1;
-      outcomes.set(line.id, { state: "proposed", proposedPaymentId: payment.id });
-      continue;
+      this.summary.exceptions += cases.length;
+      await this.openCases(cases);
+      await this.writeOutcomes(outcomes);
+      await this.tick(lines.length);
     }
-    if (known.has(line.receipt)) {
-      // A C2B confirmation or orphan callback already put this money in the queue; one case is enough.
-      summary.unmatched += 1;
-      outcomes.set(line.id, { state: "unmatched" });
-      continue;
-    }
-    reportLine(
-      batch,
-      line,
-      null,
-      "statement_only",
-      `${formatKes(line.paidInKes)} arrived ${formatEat(at)} (receipt ${line.receipt}${line.accountNo ? `, A/C ${line.accountNo}` : ""}) and no payment knows it`,
-      {
-        statement: {
-          receipt: line.receipt,
-          amountKes: line.paidInKes,
-          completedAt: at.toISOString(),
-          accountNo: line.accountNo,
-          otherPartyInfo: line.otherPartyInfo,
-          reasonType: line.reasonType,
-        },
-        ambiguousCandidates: eligible,
-      },
-    );
-    outcomes.set(line.id, { state: "exception" });
   }
-}
 
-/** Payments that could own money without a known receipt, grouped by amount; already-proposed ones are left out. */
-async function loadCandidates(tx: Db, lines: MatchLine[]): Promise<Map<number, Payment[]>> {
-  const times = lines.map((l) => (l.completedAt as Date).getTime());
-  const rows = await tx
-    .select()
-    .from(payments)
-    .where(
-      and(
-        or(
-          inArray(payments.status, ["pending", "unknown", "expired"]),
-          and(eq(payments.status, "paid"), eq(payments.receiptPending, true)),
-        ),
-        inArray(payments.amountKes, [...new Set(lines.map((l) => l.paidInKes))]),
-        between(
-          payments.createdAt,
-          new Date(Math.min(...times) - CANDIDATE_WINDOW_MS),
-          new Date(Math.max(...times) + TIME_TOLERANCE_MS),
-        ),
+  private async knownAmong(receiptList: string[]): Promise<Set<string>> {
+    if (receiptList.length === 0) return new Set();
+    const rows = rowsOf<{ receipt: string }>(
+      await this.tx.execute(
+        sql`select receipt from statement_known_receipts where receipt in (${sql.join(
+          receiptList.map((r) => sql`${r}`),
+          sql`, `,
+        )})`,
       ),
     );
-  if (rows.length === 0) return new Map();
-  const proposed = new Set(
-    (
-      await tx
-        .select({ id: statementLines.proposedPaymentId })
+    return new Set(rows.map((r) => r.receipt));
+  }
+
+  // The rest of the paid-in lines have no owner and no candidate: a receipt we already knew (a C2B
+  // confirmation queued it) is `unmatched` in one UPDATE; new money is a statement_only case each.
+  private async settleTheRest() {
+    const unmatched = rowsOf<{ n: number | string }>(
+      await this.tx.execute(sql`
+      with u as (update statement_lines l set match_state = 'unmatched'
+        from statement_known_receipts k where ${this.newLines("in")} and k.receipt = l.receipt returning 1)
+      select count(*) as n from u`),
+    );
+    const n = Number(unmatched[0]?.n ?? 0);
+    this.summary.unmatched += n;
+    await this.tick(n);
+    for (;;) {
+      const lines = await this.tx
+        .select(LINE_COLUMNS)
         .from(statementLines)
         .where(
           and(
-            eq(statementLines.matchState, "proposed"),
-            inArray(
-              statementLines.proposedPaymentId,
-              rows.map((p) => p.id),
-            ),
+            eq(statementLines.importId, this.importId),
+            eq(statementLines.matchState, "new"),
+            eq(statementLines.direction, "in"),
           ),
         )
-    ).map((r) => r.id),
-  );
-  const byAmount = new Map<number, Payment[]>();
-  for (const p of rows)
-    if (!proposed.has(p.id)) byAmount.set(p.amountKes, [...(byAmount.get(p.amountKes) ?? []), p]);
-  return byAmount;
+        .orderBy(asc(statementLines.id))
+        .limit(CHUNK);
+      if (lines.length === 0) return;
+      this.summary.exceptions += lines.length;
+      await this.openCases(lines.map((line) => statementOnlyCase(line, [])));
+      await this.tx.execute(sql`update statement_lines set match_state = 'exception'
+        where import_id = ${this.importId} and match_state = 'new' and direction = 'in' and id <= ${lines[lines.length - 1].id}`);
+      await this.tick(lines.length);
+    }
+  }
+
+  // Withdrawn lines that reverse a receipt: refunds go through the gate payment by payment.
+  private async reverse() {
+    for (;;) {
+      const lines = await this.tx
+        .select(LINE_COLUMNS)
+        .from(statementLines)
+        .where(
+          and(
+            eq(statementLines.importId, this.importId),
+            eq(statementLines.matchState, "new"),
+            eq(statementLines.direction, "out"),
+          ),
+        )
+        .orderBy(asc(statementLines.id))
+        .limit(CHUNK);
+      if (lines.length === 0) return;
+      const outcomes = new Map<number, LineOutcome>();
+      await applyReversals(this.tx, this.now, lines, outcomes, this.summary, STATEMENT_ACTOR);
+      await this.writeOutcomes([...outcomes].map(([id, o]) => ({ id, ...o })));
+      await this.tick(lines.length);
+    }
+  }
+
+  private async openCases(cases: StatementCase[]) {
+    for (const type of await openCasesInBulk(this.tx, STATEMENT_ACTOR, cases))
+      countException(this.summary, type, 1);
+  }
+
+  // One UPDATE per chunk, its rows as one JSON parameter, instead of a thousand single-row updates.
+  private async writeOutcomes(outcomes: (LineOutcome & { id: number })[]) {
+    if (outcomes.length === 0) return;
+    const rows = outcomes.map((o) => ({
+      id: o.id,
+      state: o.state,
+      paymentId: o.paymentId ?? null,
+      proposedPaymentId: o.proposedPaymentId ?? null,
+    }));
+    await this.tx
+      .execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v."paymentId", proposed_payment_id = v."proposedPaymentId"
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, state text, "paymentId" uuid, "proposedPaymentId" uuid) where sl.id = v.id`);
+  }
 }
 
-function reportLine(
-  batch: Batch,
-  line: MatchLine,
-  paymentId: string | null,
-  type: "amount_mismatch" | "time_mismatch" | "statement_only",
-  text: string,
-  details: unknown,
-) {
-  batch.exceptions.push({
-    type,
-    dedupeKey: `${type}:statement:${line.receipt}`,
-    paymentId,
-    statementLineId: line.id,
-    receipt: line.receipt,
-    amountAtStakeKes: line.paidInKes,
-    summary: text,
-    details,
-  });
-  batch.summary.exceptions += 1;
-}
-
-export function countException(summary: MatchSummary, type: string, n: number) {
-  summary.exceptionsByType[type] = (summary.exceptionsByType[type] ?? 0) + n;
-}
-
-export function describeLine(
-  line: Pick<StatementLine, "receipt" | "paidInKes" | "completedAt" | "accountNo">,
-): string {
-  return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
-}
-
-// One UPDATE per batch, its rows as one JSON parameter, instead of a thousand single-row updates.
-async function writeOutcomes(tx: Db, outcomes: Map<number, LineOutcome>) {
-  if (outcomes.size === 0) return;
-  const rows = [...outcomes].map(([id, o]) => ({
-    id,
-    state: o.state,
-    paymentId: o.paymentId ?? null,
-    proposedPaymentId: o.proposedPaymentId ?? null,
-  }));
-  await tx.execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v."paymentId", proposed_payment_id = v."proposedPaymentId"
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, state text, "paymentId" uuid, "proposedPaymentId" uuid) where sl.id = v.id`);
+// Candidates came back from the per-line matcher's query in no promised order; sorting by creation
+// time and id keeps the choice (and the evidence listed on a case) deterministic.
+function byPaymentOrder(a: Payment, b: Payment) {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

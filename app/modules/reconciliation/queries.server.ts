@@ -30,7 +30,12 @@ import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { eatDay } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
-import type { ImportSummary } from "./import.server";
+import {
+  liveProgress,
+  type ImportProgress,
+  type ImportState,
+  type ImportSummary,
+} from "./import.server";
 import { candidateEvidence, type CandidateEvidence } from "./match-rules";
 import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
@@ -50,18 +55,33 @@ export type ImportListItem = {
   lineCount: number;
   newLineCount: number;
   summary: ImportSummary | null;
+  /** The import as a job: still working (with how far it got), done, or failed and why. */
+  state: ImportState;
+  progress: ImportProgress;
+  error: string | null;
 };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toListItem(row: StatementImport, userName: string | null): ImportListItem {
-  const summary = row.summary as ImportSummary | null;
+  // Until the file is stored the summary holds only who asked (for the audit entry), not for pages.
+  const stored = row.state === "matching" || row.state === "done";
+  const summary = stored ? (row.summary as ImportSummary | null) : null;
+  const queuedBy = (row.summary as { importedBy?: string } | null)?.importedBy;
+  // The process running the import knows more than the row (PGlite cannot write it mid-transaction).
+  const progress = liveProgress(row.id) ?? {
+    state: row.state as ImportState,
+    parsed: row.linesParsed,
+    stored: row.linesStored,
+    matched: row.linesMatched,
+    lines: stored ? row.lineCount : null,
+  };
   return {
     id: row.id,
     fileName: row.fileName,
     importedAt: row.importedAt.toISOString(),
-    importedBy: userName ?? summary?.importedBy ?? "—",
+    importedBy: userName ?? summary?.importedBy ?? queuedBy ?? "—",
     layout: row.layout,
     shortCode: row.shortCode,
     periodFrom: iso(row.periodFrom),
@@ -69,6 +89,9 @@ function toListItem(row: StatementImport, userName: string | null): ImportListIt
     lineCount: row.lineCount,
     newLineCount: row.newLineCount,
     summary,
+    state: progress.state,
+    progress,
+    error: row.error,
   };
 }
 

@@ -14,9 +14,21 @@ export const statementCliCommands: Record<string, CliCommand> = {
         throw new AppError("invalid_request", "Name the statement file: statement:import FILE");
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new AppError("not_found", `No such file: ${file}`);
+      // One progress line a second (and the last one), so a long import shows it is moving.
+      let last = 0;
       const result = await importStatementFile(ctx, {
         path: file,
         actor: { kind: "system", label: "cli" },
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < 1_000 && p.state !== "done") return;
+          last = now;
+          const n = (x: number) => x.toLocaleString("en-KE");
+          const of = p.lines === null ? "" : ` of ${n(p.lines)}`;
+          process.stdout.write(
+            `${p.state}: ${n(p.parsed)} lines parsed, ${n(p.stored)} stored, ${n(p.matched)}${of} matched\n`,
+          );
+        },
       });
       process.stdout.write(`${result.message}\nImport ${result.importId}\n`);
       const byType = Object.entries(result.summary.match?.exceptionsByType ?? {});

@@ -1,0 +1,182 @@
+// The one way statement matching opens cases: many at once, with the dedupe keys the
+// per-line matcher used (`<type>:statement:<receipt>`), so an import run twice, or a statement that
+// overlaps an earlier one, never opens the same fact twice. The rule is the exception gate's
+// (exceptions/open.server.ts): INSERT … ON CONFLICT (dedupe_key) DO NOTHING, and a timeline event for
+// each new case that names a payment. The rows travel as one JSON parameter (a 20,000-line statement
+// of unknown money is a few statements, not thousands); cases naming a payment, which are few, go
+// through the gate's own bulk command. One place to change if the gate's conventions do.
+import type { Db } from "../../../db/client";
+import type { ExceptionType, StatementLine } from "../../../db/schema";
+import { openExceptions, openUnassignedCasesInBulk } from "../ledger/cases.server";
+import { caseKey } from "../ledger/payments.server";
+import { formatKes } from "../../lib/money";
+import { formatEat } from "../../lib/time";
+import type { EventActor } from "../ledger/events.server";
+import type { MatchLine, MatchSummary } from "./match.server";
+
+export type StatementCase = {
+  type: "amount_mismatch" | "time_mismatch" | "statement_only";
+  lineId: number;
+  receipt: string;
+  paymentId: string | null;
+  amountKes: number;
+  summary: string;
+  details: unknown;
+};
+
+export function statementCaseKey(type: StatementCase["type"], receipt: string): string {
+  // A wrong amount is one fact whoever saw it (callback, C2B, statement): keyed by the receipt alone.
+  if (type === "amount_mismatch") return caseKey(type, { receipt });
+  return `${type}:statement:${receipt}`;
+}
+
+/** Opens the cases that are new; returns the type of each case actually opened. */
+export async function openCasesInBulk(
+  tx: Db,
+  actor: EventActor,
+  cases: StatementCase[],
+): Promise<ExceptionType[]> {
+  if (cases.length === 0) return [];
+  const anonymous = cases.filter((c) => c.paymentId === null);
+  const opened: ExceptionType[] = [];
+  if (anonymous.length) {
+    const rows = anonymous.map((c) => ({
+      type: c.type,
+      key: statementCaseKey(c.type, c.receipt),
+      lineId: c.lineId,
+      receipt: c.receipt,
+      amount: c.amountKes,
+      summary: c.summary,
+      details: c.details ?? null,
+    }));
+    opened.push(...(await openUnassignedCasesInBulk(tx, rows)));
+  }
+  const named = cases.filter((c) => c.paymentId !== null);
+  if (named.length === 0) return opened;
+  return opened.concat(
+    await openExceptions(
+      tx,
+      actor,
+      named.map((c) => ({
+        type: c.type,
+        dedupeKey: statementCaseKey(c.type, c.receipt),
+        paymentId: c.paymentId,
+        statementLineId: c.lineId,
+        receipt: c.receipt,
+        amountAtStakeKes: c.amountKes,
+        summary: c.summary,
+        details: c.details,
+      })),
+    ),
+  );
+}
+
+/** An owned line the set-based match left over, read with its receipt and payment. */
+export type KnownRow = {
+  id: number | string;
+  receipt: string;
+  paid_in_kes: number | string;
+  completed_at: Date | string;
+  r_amount_kes: number | string;
+  r_transaction_at: Date | string | null;
+  first_source: string;
+  payment_id: string;
+  order_ref: string;
+  p_amount_kes: number | string;
+  status: string;
+  paid_at: Date | string | null;
+};
+
+const asDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+export function mismatchCase(r: KnownRow): StatementCase {
+  const at = new Date(r.completed_at);
+  const paidIn = Number(r.paid_in_kes);
+  const owner = {
+    id: r.payment_id,
+    orderRef: r.order_ref,
+    amountKes: Number(r.p_amount_kes),
+    status: r.status,
+    paidAt: asDate(r.paid_at),
+  };
+  const receiptAt = asDate(r.r_transaction_at);
+  const witnesses = {
+    statement: {
+      receipt: r.receipt,
+      amountKes: paidIn,
+      completedAt: at.toISOString(),
+      lineId: Number(r.id),
+    },
+    payment: { ...owner, paidAt: owner.paidAt?.toISOString() ?? null },
+    receipt: {
+      amountKes: Number(r.r_amount_kes),
+      transactionAt: receiptAt?.toISOString() ?? null,
+      firstSource: r.first_source,
+    },
+  };
+  const base = { lineId: Number(r.id), receipt: r.receipt, paymentId: owner.id, amountKes: paidIn };
+  if (paidIn !== owner.amountKes)
+    return {
+      ...base,
+      type: "amount_mismatch",
+      summary: `The statement shows ${formatKes(paidIn)} for receipt ${r.receipt}; the payment asked for ${formatKes(owner.amountKes)}`,
+      details: witnesses,
+    };
+  // The owner join already matched every line within tolerance, so this one is outside it.
+  const expectedAt = (receiptAt ?? owner.paidAt) as Date;
+  const minutes = Math.round(Math.abs(at.getTime() - expectedAt.getTime()) / 60_000);
+  return {
+    ...base,
+    type: "time_mismatch",
+    summary: `Receipt ${r.receipt} completed ${formatEat(at)} on the statement, ${minutes} minutes from ${formatEat(expectedAt)} recorded for the payment`,
+    details: witnesses,
+  };
+}
+
+export function statementOnlyCase(line: MatchLine, eligible: unknown[]): StatementCase {
+  const at = line.completedAt as Date;
+  return {
+    type: "statement_only",
+    lineId: line.id,
+    receipt: line.receipt,
+    paymentId: null,
+    amountKes: line.paidInKes,
+    summary: `${formatKes(line.paidInKes)} arrived ${formatEat(at)} (receipt ${line.receipt}${line.accountNo ? `, A/C ${line.accountNo}` : ""}) and no payment knows it`,
+    details: {
+      statement: {
+        receipt: line.receipt,
+        amountKes: line.paidInKes,
+        completedAt: at.toISOString(),
+        accountNo: line.accountNo,
+        otherPartyInfo: line.otherPartyInfo,
+        reasonType: line.reasonType,
+      },
+      ambiguousCandidates: eligible,
+    },
+  };
+}
+
+export function emptyMatchSummary(): MatchSummary {
+  return {
+    matched: 0,
+    receiptsAttached: 0,
+    proposed: 0,
+    exceptions: 0,
+    unmatched: 0,
+    reversals: 0,
+    reversalsUnlinked: 0,
+    refunded: 0,
+    missingFromStatement: 0,
+    exceptionsByType: {},
+  };
+}
+
+export function countException(summary: MatchSummary, type: string, n: number) {
+  summary.exceptionsByType[type] = (summary.exceptionsByType[type] ?? 0) + n;
+}
+
+export function describeLine(
+  line: Pick<StatementLine, "receipt" | "paidInKes" | "completedAt" | "accountNo">,
+): string {
+  return `statement line ${line.receipt} (${formatKes(line.paidInKes)}, ${formatEat(line.completedAt)}${line.accountNo ? `, A/C ${line.accountNo}` : ""})`;
+}

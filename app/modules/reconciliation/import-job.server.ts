@@ -1,0 +1,242 @@
+// Statement imports as jobs: any instance claims a waiting or abandoned import with SKIP
+// LOCKED and a lease, and runs it from the step that was not committed (store, then match). Progress is
+// kept in this process (both drivers) and on the import's row (PostgreSQL).
+import { eq, sql } from "drizzle-orm";
+import { rowsOf } from "../../../db/client";
+import { statementImportChunks, statementImports } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { type Actor } from "../auth/staff-audit.server";
+import { matchStatementImport, type MatchSummary, type MatchTrace } from "./match.server";
+import {
+  discard,
+  importMessage,
+  type ImportProgress,
+  type ImportResult,
+  type ImportState,
+  type ImportSummary,
+  type ProgressListener,
+} from "./import-model.server";
+import { driverOf, storeImport } from "./staging.server";
+import { StatementFormatError } from "./statement-parse.server";
+
+const LEASE_SECONDS = 60;
+const HEARTBEAT_MS = 10_000;
+
+/** Imports running in this process: the import page and the CLI read their progress from here. */
+const running = new Map<string, ImportProgress>();
+
+export function liveProgress(importId: string): ImportProgress | null {
+  return running.get(importId) ?? null;
+}
+
+let draining: Promise<void> | null = null;
+let again = false;
+
+/** Runs the waiting imports in this process, in the background; a call while it runs makes it look again. */
+export function kickStatementImports(ctx: AppContext): Promise<void> {
+  if (draining) {
+    again = true;
+    return draining;
+  }
+  draining = (async () => {
+    try {
+      do {
+        again = false;
+        await runPendingImports(ctx);
+      } while (again);
+    } catch (error) {
+      ctx.log.error({ error: String(error) }, "statement imports could not be claimed");
+    } finally {
+      draining = null;
+    }
+  })();
+  return draining;
+}
+
+export async function claimNextImport(ctx: AppContext): Promise<string | null> {
+  const stale = staleClaim(ctx);
+  const [row] = rowsOf<{ id: string }>(
+    await ctx.db.execute(sql`
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    where id = (select id from statement_imports
+      where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale})
+      order by imported_at limit 1 for update skip locked)
+    returning id`),
+  );
+  return row?.id ?? null;
+}
+
+// A PGlite database is opened by one process only, so another process's claim is from one that died.
+function staleClaim(ctx: AppContext) {
+  return driverOf(ctx.db) === "pglite"
+    ? sql`claimed_by <> ${ctx.instanceId}`
+    : sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
+}
+
+async function claim(ctx: AppContext, importId: string): Promise<boolean> {
+  const stale = staleClaim(ctx);
+  const rows = rowsOf(
+    await ctx.db.execute(sql`
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    where id = (select id from statement_imports where id = ${importId}
+      and state in ('queued', 'storing', 'matching') and (claimed_by is null or claimed_by = ${ctx.instanceId} or ${stale})
+      for update skip locked)
+    returning id`),
+  );
+  return rows.length === 1;
+}
+
+/** Runs every import waiting in the database, one after another; returns how many it finished. */
+export async function runPendingImports(ctx: AppContext): Promise<number> {
+  let done = 0;
+  for (let id = await claimNextImport(ctx); id; id = await claimNextImport(ctx)) {
+    await runStatementImport(ctx, id, { keepFailed: true }).catch((error) =>
+      ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
+    );
+    done += 1;
+  }
+  return done;
+}
+
+/**
+ * Steps 2 and 3 for one import, from wherever it stopped. Returns null when another process holds it.
+ * A file that turns out not to be a statement is marked failed (keepFailed, the console shows why) or
+ * removed (the CLI and tests), and StatementFormatError is thrown either way.
+ */
+export async function runStatementImport(
+  ctx: AppContext,
+  importId: string,
+  options: {
+    onProgress?: ProgressListener;
+    keepFailed: boolean;
+    trace?: MatchTrace;
+    /** Tests only: another matcher (the per-line reference) in place of the set-based one. */
+    matcher?: (ctx: AppContext, importId: string) => Promise<MatchSummary>;
+  },
+): Promise<ImportResult | null> {
+  if (!(await claim(ctx, importId))) return null;
+  const [imp] = await ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, importId));
+  const queuedSummary = (imp.summary ?? {}) as { importedBy?: string; actor?: Actor };
+  const progress: ImportProgress = {
+    state: imp.state as ImportState,
+    parsed: imp.linesParsed,
+    stored: imp.linesStored,
+    matched: imp.linesMatched,
+    lines: imp.state === "matching" ? imp.lineCount : null,
+  };
+  running.set(importId, progress);
+  const pg = driverOf(ctx.db) === "postgres";
+  let lastWrite = 0;
+  // PostgreSQL: the row carries the progress (any instance's page reads it) and renews the lease.
+  // PGlite has one connection, held by the step's transaction, so progress stays in this process.
+  const report = async (force = false) => {
+    options.onProgress?.({ ...progress });
+    if (!pg || (!force && performance.now() - lastWrite < 500)) return;
+    lastWrite = performance.now();
+    await ctx.db
+      .update(statementImports)
+      .set({
+        state: progress.state,
+        linesParsed: progress.parsed,
+        linesStored: progress.stored,
+        linesMatched: progress.matched,
+        claimedAt: sql`now()`,
+      })
+      .where(eq(statementImports.id, importId));
+  };
+  const heartbeat = pg
+    ? setInterval(() => {
+        void ctx.db
+          .update(statementImports)
+          .set({ claimedAt: sql`now()` })
+          .where(eq(statementImports.id, importId))
+          .catch(() => {});
+      }, HEARTBEAT_MS)
+    : null;
+  const started = performance.now();
+  try {
+    let storeMs = 0;
+    if (imp.state === "queued" || imp.state === "storing") {
+      progress.state = "storing";
+      progress.parsed = progress.stored = progress.matched = 0;
+      await report(true);
+      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace);
+      storeMs = Math.round(performance.now() - started);
+    }
+    progress.state = "matching";
+    await report(true);
+    const match = await (options.matcher ?? matchStatementImport)(
+      ctx,
+      importId,
+      async (settled) => {
+        progress.matched = settled;
+        await report();
+      },
+      options.trace,
+    );
+    const matchMs = Math.round(performance.now() - started) - storeMs;
+    const [stored] = await ctx.db
+      .select()
+      .from(statementImports)
+      .where(eq(statementImports.id, importId));
+    const summary: ImportSummary = {
+      ...(stored.summary as ImportSummary),
+      match,
+      timings: { storeMs, matchMs },
+    };
+    progress.state = "done";
+    progress.matched = stored.lineCount;
+    await ctx.db.transaction(async (tx) => {
+      await tx
+        .update(statementImports)
+        .set({
+          state: "done",
+          summary,
+          linesMatched: stored.lineCount,
+          claimedBy: null,
+          claimedAt: null,
+        })
+        .where(eq(statementImports.id, importId));
+      await tx.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
+    });
+    options.onProgress?.({ ...progress });
+    return {
+      status: "imported",
+      importId,
+      message: importMessage(stored.fileName, summary),
+      summary,
+    };
+  } catch (error) {
+    if (error instanceof StatementFormatError) {
+      if (options.keepFailed) {
+        // The hash is freed: the same file, corrected or not, may be uploaded again.
+        await ctx.db
+          .update(statementImports)
+          .set({
+            state: "failed",
+            error: error.message,
+            fileSha256: `failed:${importId}`,
+            claimedBy: null,
+          })
+          .where(eq(statementImports.id, importId));
+        await ctx.db
+          .delete(statementImportChunks)
+          .where(eq(statementImportChunks.importId, importId));
+      } else await discard(ctx.db, importId);
+    } else {
+      // Anything else (the database went away) leaves the import to be resumed by the next run.
+      await ctx.db
+        .update(statementImports)
+        .set({ error: error instanceof Error ? error.message : String(error), claimedBy: null })
+        .where(eq(statementImports.id, importId))
+        .catch(() => {});
+    }
+    throw error;
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    running.delete(importId);
+  }
+}

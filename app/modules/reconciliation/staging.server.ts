@@ -1,0 +1,287 @@
+// Storing a statement: the parser's rows go as CSV into COPY … statement_staging, then one
+// transaction moves them into statement_lines. One encoding, two sinks: postgres.js streams COPY FROM
+// STDIN, PGlite reads a blob per batch (COPY FROM '/dev/blob').
+import { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { eq, sql } from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
+import { statementImports, type StatementImport } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { formatKes } from "../../lib/money";
+import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
+import { normalizeBillRef } from "./c2b-parse";
+import type { MatchTrace } from "./match.server";
+import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
+import { readStatement, type StatementLine, type StatementMeta } from "./statement-parse.server";
+
+const PGLITE_COPY_ROWS = 10_000;
+
+type Staged = { counts: ImportCounts; meta: StatementMeta };
+
+// Step 2: parse → COPY into the staging table, in autocommitted pieces (PGlite's one connection stays
+// free for the console between them), then ONE transaction moves the rows into statement_lines with an
+// INSERT … SELECT and marks the import stored. A crash before that commit leaves only staging rows,
+// which the next run deletes before it starts again.
+export async function storeImport(
+  ctx: AppContext,
+  imp: StatementImport,
+  queued: { importedBy?: string; actor?: Actor },
+  progress: ImportProgress,
+  report: (force?: boolean) => Promise<void>,
+  trace?: MatchTrace,
+): Promise<Staged> {
+  await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+  let t0 = performance.now();
+  const sink = await copySink(ctx.db);
+  const counts: ImportCounts = {
+    lines: 0,
+    newLines: 0,
+    knownLines: 0,
+    failed: 0,
+    paidInKes: 0,
+    withdrawnKes: 0,
+    totalsWarning: null,
+  };
+  let meta: StatementMeta | null = null;
+  try {
+    // PostgreSQL: the file is read on another pooled connection while one is busy with COPY.
+    for await (const event of readStatement(fileChunks(ctx.db, imp.id))) {
+      if (event.type === "meta") {
+        meta = event.meta;
+        continue;
+      }
+      const line = event.line;
+      counts.lines += 1;
+      if (line.status === "Completed") {
+        counts.paidInKes += line.paidInKes;
+        counts.withdrawnKes += line.withdrawnKes;
+      } else counts.failed += 1;
+      progress.parsed = counts.lines;
+      progress.stored = await sink.write(stagingRow(imp.id, line));
+      if (counts.lines % 5_000 === 0) await report();
+    }
+    progress.stored = await sink.end();
+  } catch (error) {
+    await sink.abort();
+    await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+    throw error;
+  }
+  return ctx.db.transaction(async (tx) => {
+    progress.lines = counts.lines;
+    trace?.("parse + copy", performance.now() - t0);
+    t0 = performance.now();
+    await report(true);
+    // readStatement throws before returning without a header, so meta is always set here.
+    const m = meta as StatementMeta;
+    const [inserted] = rowsOf<{ n: number | string }>(
+      await tx.execute(sql`
+      with ins as (
+        insert into statement_lines (import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
+          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
+          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm)
+        select ${imp.id}::uuid, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
+          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
+          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm
+        from statement_staging where import_id = ${imp.id} order by row_no
+        on conflict do nothing returning 1)
+      select count(*) as n from ins`),
+    );
+    await tx.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+    counts.newLines = Number(inserted?.n ?? 0);
+    trace?.("insert lines", performance.now() - t0);
+    t0 = performance.now();
+    counts.knownLines = counts.lines - counts.newLines;
+    counts.totalsWarning = totalsWarning(m, counts);
+    const importedBy = queued.importedBy ?? "an unknown user";
+    const summary: ImportSummary = { ...counts, importedBy, match: null };
+    await tx
+      .update(statementImports)
+      .set({
+        state: "matching",
+        layout: m.layout,
+        accountHolder: m.accountHolder,
+        shortCode: m.shortCode,
+        account: m.account,
+        periodFrom: m.periodFrom,
+        periodTo: m.periodTo,
+        lineCount: counts.lines,
+        newLineCount: counts.newLines,
+        linesParsed: counts.lines,
+        linesStored: counts.lines,
+        summary,
+      })
+      .where(eq(statementImports.id, imp.id));
+    await recordStaffAction(tx, queued.actor ?? { kind: "system", label: importedBy }, {
+      action: "statement.import",
+      entityType: "statement_import",
+      entityId: imp.id,
+      after: {
+        fileName: imp.fileName,
+        lines: counts.lines,
+        newLines: counts.newLines,
+        periodFrom: m.periodFrom,
+        periodTo: m.periodTo,
+      },
+    });
+    // A big file changes the table's size by orders of magnitude before autovacuum notices; fresh
+    // statistics keep the matching joins on their indexes.
+    if (counts.newLines >= 20_000) await tx.execute(sql`analyze statement_lines`);
+    trace?.("audit + analyze", performance.now() - t0);
+    return { counts, meta: m };
+  });
+}
+
+async function* fileChunks(db: Db, importId: string): AsyncGenerator<Uint8Array> {
+  for (let seq = 0; ; seq++) {
+    const [chunk] = rowsOf<{ data: string }>(
+      await db.execute(
+        sql`select encode(data, 'base64') as data from statement_import_chunks where import_id = ${importId} and seq = ${seq}`,
+      ),
+    );
+    if (!chunk) return;
+    yield Buffer.from(chunk.data, "base64");
+  }
+}
+
+// ------------------------------------------------------------------ COPY into the staging table
+
+const STAGING_COLUMNS =
+  "import_id, row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
+
+type CopySink = {
+  /** Queues one CSV row; returns how many rows the database has been handed so far. */
+  write(row: string): Promise<number>;
+  end(): Promise<number>;
+  abort(): Promise<void>;
+};
+
+type PgliteTx = {
+  query(text: string, params?: unknown[], options?: { blob?: Blob }): Promise<unknown>;
+};
+type PostgresTx = { unsafe(text: string): { writable(): Promise<Writable> } };
+
+function rawClient(db: Db): unknown {
+  return (db as unknown as { session: { client: unknown } }).session.client;
+}
+
+export function driverOf(db: Db): "postgres" | "pglite" {
+  const client = rawClient(db) as { unsafe?: unknown };
+  return typeof client.unsafe === "function" ? "postgres" : "pglite";
+}
+
+// The rows are the same CSV for both drivers; only the way they reach COPY differs: postgres.js streams
+// them over the connection (COPY … FROM STDIN), PGlite reads a blob per batch (COPY … FROM '/dev/blob').
+async function copySink(db: Db): Promise<CopySink> {
+  const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
+  let handed = 0;
+  if (driverOf(db) === "postgres") {
+    const stream = await (rawClient(db) as PostgresTx)
+      .unsafe(statement.replace("%s", "stdin"))
+      .writable();
+    let buffer = "";
+    let rows = 0;
+    const flush = async () => {
+      if (!buffer) return;
+      const ok = stream.write(buffer);
+      buffer = "";
+      handed += rows;
+      rows = 0;
+      if (!ok) await new Promise<void>((resolve) => stream.once("drain", resolve));
+    };
+    return {
+      async write(row) {
+        buffer += row;
+        rows += 1;
+        if (buffer.length >= 256 * 1024) await flush();
+        return handed;
+      },
+      async end() {
+        await flush();
+        stream.end();
+        await finished(stream);
+        return handed;
+      },
+      async abort() {
+        stream.destroy(new Error("import aborted"));
+        await finished(stream).catch(() => {});
+      },
+    };
+  }
+  const client = rawClient(db) as PgliteTx;
+  let batch: string[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const blob = new Blob(batch);
+    handed += batch.length;
+    batch = [];
+    await client.query(statement.replace("%s", "'/dev/blob'"), [], { blob });
+  };
+  return {
+    async write(row) {
+      batch.push(row);
+      if (batch.length >= PGLITE_COPY_ROWS) await flush();
+      return handed;
+    },
+    async end() {
+      await flush();
+      return handed;
+    },
+    async abort() {
+      batch = [];
+    },
+  };
+}
+
+function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  if (typeof value === "number") return String(value);
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+function stagingRow(importId: string, line: StatementLine): string {
+  // Only money that moved needs matching: Completed money in, and Completed money out that reverses a receipt.
+  const completed = line.status === "Completed";
+  const toMatch =
+    completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
+  const party = line.otherPartyMsisdn;
+  return `${[
+    importId,
+    line.rowNumber,
+    line.receipt,
+    line.status,
+    line.completedAt?.toISOString() ?? null,
+    line.initiatedAt?.toISOString() ?? null,
+    line.direction,
+    line.paidInKes,
+    line.withdrawnKes,
+    line.details || null,
+    line.reasonType || null,
+    line.otherPartyInfo || null,
+    line.linkedTransactionId,
+    line.accountNo,
+    toMatch ? "new" : "skipped",
+    JSON.stringify({ row: line.rowNumber, cells: line.raw }),
+    party.plain ?? null,
+    party.raw || null,
+    party.kind,
+    line.otherPartyName,
+    line.accountNo ? normalizeBillRef(line.accountNo) : null,
+  ]
+    .map(csvField)
+    .join(",")}\n`;
+}
+
+function totalsWarning(meta: StatementMeta, counts: ImportCounts): string | null {
+  const problems: string[] = [];
+  if (meta.totalPaidInKes !== null && meta.totalPaidInKes !== counts.paidInKes) {
+    problems.push(
+      `Total Paid In says ${formatKes(meta.totalPaidInKes)} but the rows add up to ${formatKes(counts.paidInKes)}`,
+    );
+  }
+  if (meta.totalWithdrawnKes !== null && meta.totalWithdrawnKes !== counts.withdrawnKes) {
+    problems.push(
+      `Total Withdrawn says ${formatKes(meta.totalWithdrawnKes)} but the rows add up to ${formatKes(counts.withdrawnKes)}`,
+    );
+  }
+  return problems.length ? `${problems.join("; ")}. Is the file complete?` : null;
+}
