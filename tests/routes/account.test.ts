@@ -10,6 +10,7 @@ import { addDays, eatDay } from "../../app/lib/time";
 import { startTestApp, type TestApp } from "../support/app";
 import { signedIn, TEST_PASSWORD } from "../support/factories";
 import { call, get, jsonOf, postForm } from "../support/routes";
+import { postLogin } from "../support/sign-in";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 const signInAs = (email: string, password: string) =>
-  call(login.action, app.ctx, postForm("/login", { email, password, next: "/" }));
+  postLogin(app.ctx, { email, password, next: "/" });
 const stillSignedIn = async (cookie: string) =>
   (await call(consoleLayout.loader, app.ctx, get("/", { cookie }))).status === 200;
 

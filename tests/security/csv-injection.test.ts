@@ -3,7 +3,7 @@
 import { parse } from "csv-parse/sync";
 import { csvCell } from "../../app/lib/csv-export.server";
 import * as auditCsv from "../../app/routes/admin.audit[.]csv";
-import * as callbackLog from "../../app/routes/_console.callbacks._index";
+import * as callbackLog from "../../app/routes/_console.callbacks.export[.csv]";
 import { postStkCallback, startTestApp, type TestApp } from "../support/app";
 import { signedIn } from "../support/factories";
 import { call, get } from "../support/routes";
@@ -32,7 +32,7 @@ describe("CSV exports", () => {
 
   it("write callback bodies from anonymous callers as text, not formulas", async () => {
     const admin = await signedIn(app.ctx, "admin");
-    const res = await call(callbackLog.loader, app.ctx, get("/callbacks?export=csv", admin));
+    const res = await call(callbackLog.loader, app.ctx, get("/callbacks/export.csv", admin));
     const all = cells(await res.text());
     for (const payload of PAYLOADS) expect(all).toContain(`'${payload}`);
     expect(all.filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);

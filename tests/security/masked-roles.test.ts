@@ -26,6 +26,10 @@ const NOT_FOR_MASKED = [
   "hooks.daraja.c2b.validation.$token",
   "_console.payments.new",
   "_console.payments.export[.csv]",
+  "_console.exceptions.export[.csv]",
+  "_console.callbacks.export[.csv]",
+  "_console.account", // the signed-in user's own password form: no customer data
+  "_console.reconciliation.sample-statement[.csv]", // a fixed sample file: no customer data
   "_console.callbacks._index",
   "_console.callbacks.$callbackId",
   "_console.reconciliation._index",

@@ -185,7 +185,7 @@ describe("mark paid offline (four-eyes)", () => {
 });
 
 describe("the hung push's orphan", () => {
-  it("links to its unknown payment, which becomes paid; the unknown outcome can then be acknowledged", async () => {
+  it("links to its unknown payment, which becomes paid; the unknown outcome closes with it (one fact, one case)", async () => {
     const { payment, exception, orphan } = hung[5];
     await act(alice, orphan.id, {
       intent: "link_to_payment",
@@ -193,10 +193,9 @@ describe("the hung push's orphan", () => {
       note: "Same phone, same amount, same minute",
     });
     expect(await paymentRow(payment.id)).toMatchObject({ status: "paid", receipt: orphan.receipt });
-    await act(alice, exception.id, {
-      intent: "acknowledge",
-      note: "Settled by the linked callback",
+    expect(await exceptionRow(exception.id)).toMatchObject({
+      status: "resolved",
+      resolution: "link_to_payment",
     });
-    expect((await exceptionRow(exception.id)).resolution).toBe("acknowledge");
   });
 });

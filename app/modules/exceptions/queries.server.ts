@@ -92,7 +92,8 @@ export async function listExceptions(
   const where: (SQL | undefined)[] = [statusCondition(f.status)];
   if (f.type) where.push(eq(exceptions.type, f.type));
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
-  const cursor = decodeCursor(f.cursor, ["date", "uuid"]);
+  // "urgent" cursors carry "rank|opened_at" (checked below); the others the opened_at alone.
+  const cursor = decodeCursor(f.cursor, [f.sort === "urgent" ? "any" : "date", "uuid"]);
   if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",

@@ -91,7 +91,11 @@ export async function runPendingImports(ctx: AppContext): Promise<number> {
   let done = 0;
   for (let id = await claimNextImport(ctx); id; id = await claimNextImport(ctx)) {
     await runStatementImport(ctx, id, { keepFailed: true }).catch((error) =>
-      ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
+      // A file that is not a valid statement is the uploader's to fix (the import page says why);
+      // anything else is ours.
+      error instanceof StatementFormatError
+        ? ctx.log.warn({ importId: id, error: String(error) }, "statement import refused the file")
+        : ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
     );
     done += 1;
   }
