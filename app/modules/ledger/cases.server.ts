@@ -31,34 +31,8 @@ export async function openException(
   actor: EventActor,
   input: OpenException,
 ): Promise<string | null> {
-  const [row] = await db
-    .insert(exceptions)
-    .values({
-      type: input.type,
-      dedupeKey: input.dedupeKey,
-      summary: input.summary,
-      paymentId: input.paymentId ?? null,
-      attemptId: input.attemptId ?? null,
-      rawCallbackId: input.rawCallbackId ?? null,
-      statementLineId: input.statementLineId ?? null,
-      receipt: input.receipt ?? null,
-      amountAtStakeKes: input.amountAtStakeKes ?? 0,
-      details: input.details ?? null,
-    })
-    .onConflictDoNothing({ target: exceptions.dedupeKey })
-    .returning({ id: exceptions.id });
-  if (!row) return null;
-  if (input.paymentId) {
-    await addPaymentEvent(db, actor, {
-      paymentId: input.paymentId,
-      attemptId: input.attemptId,
-      type: "exception_opened",
-      summary: `Exception opened: ${input.type.replace(/_/g, " ")} — ${input.summary}`,
-      data: { exceptionId: row.id, type: input.type },
-      rawCallbackId: input.rawCallbackId,
-    });
-  }
-  return row.id;
+  const [row] = await insertCases(db, actor, [input]);
+  return row?.id ?? null;
 }
 
 /**
@@ -70,6 +44,11 @@ export async function openExceptions(
   actor: EventActor,
   inputs: OpenException[],
 ): Promise<ExceptionType[]> {
+  return (await insertCases(db, actor, inputs)).map((r) => r.type);
+}
+
+/** The one INSERT of cases: a fact already on record (same dedupe key) opens nothing new. */
+async function insertCases(db: Db, actor: EventActor, inputs: OpenException[]) {
   if (inputs.length === 0) return [];
   const rows = await db
     .insert(exceptions)
@@ -102,7 +81,7 @@ export async function openExceptions(
       rawCallbackId: input.rawCallbackId,
     });
   }
-  return rows.map((r) => r.type);
+  return rows;
 }
 
 /**

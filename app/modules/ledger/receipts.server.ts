@@ -47,6 +47,26 @@ const seenFlags = (source: ReceiptSource) => ({
   ...(source === "statement" ? { seenInStatement: true } : {}),
 });
 
+/** A new receipt row from a witness's facts (owned by `paymentId`, or by no payment yet). */
+function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?: string | null }) {
+  return {
+    receipt: facts.receipt,
+    amountKes: facts.amountKes,
+    paymentId: owner.paymentId ?? null,
+    attemptId: owner.attemptId ?? null,
+    phone: facts.phone ?? null,
+    phoneKind: facts.phoneKind ?? null,
+    transactionAt: facts.transactionAt ?? null,
+    firstSource: facts.source,
+    billRefRaw: facts.billRefRaw ?? null,
+    billRefNorm: facts.billRefNorm ?? null,
+    msisdnRaw: facts.msisdnRaw ?? null,
+    msisdnKind: facts.msisdnKind ?? null,
+    payerName: facts.payerName ?? null,
+    ...seenFlags(facts.source),
+  };
+}
+
 /**
  * Makes the receipt this payment's. Returns the row and whether it is now ours: a receipt another
  * payment owns is never taken over (the caller opens a duplicate_receipt case).
@@ -59,25 +79,7 @@ export async function claimReceipt(
   const before = ownershipOf(existing, facts.paymentId);
   if (before === "other_payment") return { row: existing!, ownership: "other_payment" };
   if (!existing) {
-    const [row] = await tx
-      .insert(receipts)
-      .values({
-        receipt: facts.receipt,
-        amountKes: facts.amountKes,
-        paymentId: facts.paymentId,
-        attemptId: facts.attemptId ?? null,
-        phone: facts.phone ?? null,
-        phoneKind: facts.phoneKind ?? null,
-        transactionAt: facts.transactionAt ?? null,
-        firstSource: facts.source,
-        billRefRaw: facts.billRefRaw ?? null,
-        billRefNorm: facts.billRefNorm ?? null,
-        msisdnRaw: facts.msisdnRaw ?? null,
-        msisdnKind: facts.msisdnKind ?? null,
-        payerName: facts.payerName ?? null,
-        ...seenFlags(facts.source),
-      })
-      .returning();
+    const [row] = await tx.insert(receipts).values(newReceipt(facts, facts)).returning();
     return { row, ownership: "claimed" };
   }
   const [row] = await tx
@@ -108,23 +110,7 @@ export async function recordUnassignedReceipt(
       .returning();
     return { row, created: false };
   }
-  const [row] = await tx
-    .insert(receipts)
-    .values({
-      receipt: facts.receipt,
-      amountKes: facts.amountKes,
-      phone: facts.phone ?? null,
-      phoneKind: facts.phoneKind ?? null,
-      transactionAt: facts.transactionAt ?? null,
-      firstSource: facts.source,
-      billRefRaw: facts.billRefRaw ?? null,
-      billRefNorm: facts.billRefNorm ?? null,
-      msisdnRaw: facts.msisdnRaw ?? null,
-      msisdnKind: facts.msisdnKind ?? null,
-      payerName: facts.payerName ?? null,
-      ...seenFlags(facts.source),
-    })
-    .returning();
+  const [row] = await tx.insert(receipts).values(newReceipt(facts, {})).returning();
   return { row, created: true };
 }
 
