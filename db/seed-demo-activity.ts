@@ -129,7 +129,7 @@ export async function seedDemoActivity(ctx: AppContext, actors: DemoActors) {
     const tail = Array.from({ length: 4 }, () => pick([...letters])).join("");
     return `TD${String(receipts).padStart(4, "0")}${tail}`;
   };
-  // Cases take their opening time from the database clock (exceptions/open.server.ts), which is
+  // Cases take their opening time from the database clock (ledger/cases.server.ts), which is
   // today; a demo case opens when its evidence arrived, so the queue's ages read true.
   const backdateNewCases = () =>
     ctx.db.update(exceptions).set({ openedAt: clock }).where(gte(exceptions.openedAt, startedAt));

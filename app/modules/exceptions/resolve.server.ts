@@ -1,6 +1,6 @@
 // Resolving exceptions: one entry point for every action finance takes on
 // a case. Each needs a note, runs in one transaction on the locked case, is recorded in the staff
-// audit and on the payment's timeline, and changes payment status only through apply.server.ts.
+// audit and on the payment's timeline, and changes payment status only through the ledger.
 import { eq } from "drizzle-orm";
 import { exceptions, type ExceptionStatus } from "../../../db/schema";
 import type { AppContext } from "../../context.server";

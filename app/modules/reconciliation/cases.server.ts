@@ -1,7 +1,7 @@
 // The one way statement matching opens cases: many at once, with the dedupe keys the
 // per-line matcher used (`<type>:statement:<receipt>`), so an import run twice, or a statement that
 // overlaps an earlier one, never opens the same fact twice. The rule is the exception gate's
-// (exceptions/open.server.ts): INSERT … ON CONFLICT (dedupe_key) DO NOTHING, and a timeline event for
+// (ledger/cases.server.ts): INSERT … ON CONFLICT (dedupe_key) DO NOTHING, and a timeline event for
 // each new case that names a payment. The rows travel as one JSON parameter (a 20,000-line statement
 // of unknown money is a few statements, not thousands); cases naming a payment, which are few, go
 // through the gate's own bulk command. One place to change if the gate's conventions do.
