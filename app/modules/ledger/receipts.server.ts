@@ -75,13 +75,19 @@ export async function claimReceipt(
   tx: Db,
   facts: ReceiptFacts & { paymentId: string; attemptId?: string | null },
 ): Promise<{ row: Receipt; ownership: "claimed" | "already_ours" | "other_payment" }> {
-  const existing = await lockReceipt(tx, facts.receipt);
+  let existing = await lockReceipt(tx, facts.receipt);
+  if (!existing) {
+    const [row] = await tx
+      .insert(receipts)
+      .values(newReceipt(facts, facts))
+      .onConflictDoNothing()
+      .returning();
+    if (row) return { row, ownership: "claimed" };
+    // A statement import's set-based witness row (never an owner) landed meanwhile: claim that one.
+    [existing] = await tx.select().from(receipts).where(eq(receipts.receipt, facts.receipt));
+  }
   const before = ownershipOf(existing, facts.paymentId);
   if (before === "other_payment") return { row: existing!, ownership: "other_payment" };
-  if (!existing) {
-    const [row] = await tx.insert(receipts).values(newReceipt(facts, facts)).returning();
-    return { row, ownership: "claimed" };
-  }
   const [row] = await tx
     .update(receipts)
     .set({
@@ -102,16 +108,20 @@ export async function recordUnassignedReceipt(
   facts: ReceiptFacts,
 ): Promise<{ row: Receipt; created: boolean }> {
   const existing = await lockReceipt(tx, facts.receipt);
-  if (existing) {
+  if (!existing) {
     const [row] = await tx
-      .update(receipts)
-      .set(seenFlags(facts.source))
-      .where(eq(receipts.receipt, facts.receipt))
+      .insert(receipts)
+      .values(newReceipt(facts, {}))
+      .onConflictDoNothing()
       .returning();
-    return { row, created: false };
+    if (row) return { row, created: true };
   }
-  const [row] = await tx.insert(receipts).values(newReceipt(facts, {})).returning();
-  return { row, created: true };
+  const [row] = await tx
+    .update(receipts)
+    .set(seenFlags(facts.source))
+    .where(eq(receipts.receipt, facts.receipt))
+    .returning();
+  return { row, created: false };
 }
 
 /**
