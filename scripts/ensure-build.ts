@@ -3,7 +3,15 @@
 // build/ under the first. A lock directory keeps two starts from building at the same time.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -13,6 +21,8 @@ const STAMP = join(ROOT, "build", ".source-hash");
 const LOCK = join(ROOT, ".build-lock");
 
 function filesUnder(dir: string): string[] {
+  // A fresh clone has no public/ until the first build writes public/build.
+  if (!existsSync(join(ROOT, dir))) return [];
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return entry.name === "build" ? [] : filesUnder(path); // public/build is output
