@@ -221,14 +221,23 @@ export async function signInAgent(
   email = "support@demo.test",
   password = "demo-support-pass",
 ): Promise<Agent> {
+  // As a browser does: GET the form (its pre-session token and cookie), then POST it back with both.
+  const form = await fetch(`${s.baseUrl}/login?_data=routes%2Flogin`);
+  const { loginToken } = (await form.json()) as { loginToken: string };
+  const formCookie = (form.headers.get("set-cookie") ?? "").split(";")[0];
   const login = await fetch(`${s.baseUrl}/login`, {
     method: "POST",
     redirect: "manual",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: s.baseUrl },
-    body: new URLSearchParams({ email, password, next: "/" }),
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Origin: s.baseUrl,
+      Cookie: formCookie,
+    },
+    body: new URLSearchParams({ email, password, next: "/", loginToken }),
   });
   expect(login.status, await login.clone().text()).toBe(302);
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
+  const cookie = (login.headers.getSetCookie().find((c) => !c.startsWith("__console_login")) ?? "")
+    .split(";")[0];
   expect(cookie).toContain("=");
   const layout = await fetch(`${s.baseUrl}/?_data=routes%2F_console`, {
     headers: { Cookie: cookie },
