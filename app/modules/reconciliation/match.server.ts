@@ -327,18 +327,7 @@ class SetMatcher {
     this.summary.unmatched += n;
     await this.tick(n);
     for (;;) {
-      const lines = await this.tx
-        .select(LINE_COLUMNS)
-        .from(statementLines)
-        .where(
-          and(
-            eq(statementLines.importId, this.importId),
-            eq(statementLines.matchState, "new"),
-            eq(statementLines.direction, "in"),
-          ),
-        )
-        .orderBy(asc(statementLines.id))
-        .limit(CHUNK);
+      const lines = await this.nextNewLines("in");
       if (lines.length === 0) return;
       this.summary.exceptions += lines.length;
       await this.openCases(lines.map((line) => statementOnlyCase(line, [])));
@@ -348,21 +337,26 @@ class SetMatcher {
     }
   }
 
+  /** The next chunk of this import's lines still `new`, in one direction, in id order. */
+  private nextNewLines(direction: "in" | "out") {
+    return this.tx
+      .select(LINE_COLUMNS)
+      .from(statementLines)
+      .where(
+        and(
+          eq(statementLines.importId, this.importId),
+          eq(statementLines.matchState, "new"),
+          eq(statementLines.direction, direction),
+        ),
+      )
+      .orderBy(asc(statementLines.id))
+      .limit(CHUNK);
+  }
+
   // Withdrawn lines that reverse a receipt: refunds go through the gate payment by payment.
   private async reverse() {
     for (;;) {
-      const lines = await this.tx
-        .select(LINE_COLUMNS)
-        .from(statementLines)
-        .where(
-          and(
-            eq(statementLines.importId, this.importId),
-            eq(statementLines.matchState, "new"),
-            eq(statementLines.direction, "out"),
-          ),
-        )
-        .orderBy(asc(statementLines.id))
-        .limit(CHUNK);
+      const lines = await this.nextNewLines("out");
       if (lines.length === 0) return;
       const outcomes = new Map<number, LineOutcome>();
       await applyReversals(this.tx, this.now, lines, outcomes, this.summary, STATEMENT_ACTOR);
