@@ -201,3 +201,30 @@ export function actionLabel(action: string): string {
     (ACTION_LABELS as Record<string, { label: string }>)[action]?.label ?? action.replace(/_/g, " ")
   );
 }
+
+/**
+ * The actions a bulk decision may take: resolutions that need nothing but a note. The others stay
+ * one-by-one: a reversal ID, a payment, an outcome or a receipt is different for every case;
+ * re-query asks M-Pesa (within its rate budget); four-eyes steps need a second person per case.
+ */
+export const BULK_ACTIONS = [
+  "write_off",
+  "acknowledge",
+  "not_ours",
+  "mark_expired",
+  "accept_paid",
+] as const satisfies readonly ExceptionAction[];
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+/** The bulk actions that fit every one of the cases (none for an empty selection). */
+export function bulkActionsFor(
+  cases: ActionContext[],
+  viewer: { userId: string; canResolve: boolean },
+): BulkAction[] {
+  if (cases.length === 0) return [];
+  return BULK_ACTIONS.filter(
+    (action) =>
+      !FOUR_EYES_ACTIONS.includes(action) &&
+      cases.every((x) => actionsFor(x, viewer).includes(action)),
+  );
+}

@@ -1,16 +1,34 @@
 // Reading the exception queue: lists (oldest first by default, as a queue is worked) and one case.
-import { and, asc, count, desc, eq, inArray, sql, sum, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  lt,
+  lte,
+  sql,
+  sum,
+  type SQL,
+} from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import {
-  EXCEPTION_STATUSES,
-  EXCEPTION_TYPES,
-  exceptions,
-  type PaymentException,
-} from "../../../db/schema";
+import { exceptions, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
+import {
+  AGE_BUCKET_KEYS,
+  ageBucketBounds,
+  type AgeBucket,
+  eatDayBounds,
+  minNotAboveMax,
+  QueueFilterFields,
+  type QueueFilters,
+} from "./queue-filters";
 
 export type ExceptionView = {
   id: string;
@@ -65,32 +83,48 @@ export function toExceptionView(x: PaymentException): ExceptionView {
 }
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
-export const ExceptionFiltersSchema = z.object({
-  status: z.enum([...EXCEPTION_STATUSES, "unresolved", "all"]).default("unresolved"),
-  type: z
-    .enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` })
-    .optional(),
+export const ExceptionFiltersSchema = QueueFilterFields.extend({
   paymentId: optionalText,
   sort: z.enum(["oldest", "newest", "urgent"]).default("oldest"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: optionalText,
-});
+}).refine(...minNotAboveMax);
 
-function statusCondition(
-  status: z.output<typeof ExceptionFiltersSchema>["status"],
-): SQL | undefined {
+function statusCondition(status: QueueFilters["status"]): SQL | undefined {
   if (status === "all") return undefined;
   if (status === "unresolved") return inArray(exceptions.status, ["open", "awaiting_approval"]);
   return eq(exceptions.status, status);
 }
 
+/** The queue's filters as SQL conditions; `age: false` leaves the age bucket out (the bucket counts). */
+export function queueConditions(
+  f: QueueFilters,
+  now: Date,
+  options: { age?: boolean } = {},
+): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [statusCondition(f.status)];
+  if (f.type) where.push(eq(exceptions.type, f.type));
+  if (f.minKes !== undefined) where.push(gte(exceptions.amountAtStakeKes, f.minKes));
+  if (f.maxKes !== undefined) where.push(lte(exceptions.amountAtStakeKes, f.maxKes));
+  if (f.day) {
+    const { start, end } = eatDayBounds(f.day);
+    where.push(gte(exceptions.openedAt, start), lt(exceptions.openedAt, end));
+  }
+  if (f.age && options.age !== false) {
+    const { after, atOrBefore } = ageBucketBounds(f.age, now);
+    if (after) where.push(gt(exceptions.openedAt, after));
+    if (atOrBefore) where.push(lte(exceptions.openedAt, atOrBefore));
+  }
+  return where;
+}
+
 export async function listExceptions(
   db: Db,
   raw: unknown,
+  now: Date = new Date(),
 ): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }> {
   const f = parseWith(ExceptionFiltersSchema, raw);
-  const where: (SQL | undefined)[] = [statusCondition(f.status)];
-  if (f.type) where.push(eq(exceptions.type, f.type));
+  const where = queueConditions(f, now);
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
   // "urgent" cursors carry "rank|opened_at" (checked below); the others the opened_at alone.
   const cursor = decodeCursor(f.cursor, [f.sort === "urgent" ? "any" : "date", "uuid"]);
@@ -172,4 +206,37 @@ export async function countOpenExceptions(
     .where(inArray(exceptions.status, ["open", "awaiting_approval"]))
     .groupBy(exceptions.type);
   return rows.map((r) => ({ type: r.type, count: r.count, amountAtStake: Number(r.amount ?? 0) }));
+}
+
+export type AgeingBucket = { bucket: AgeBucket; count: number; amountAtStake: number };
+
+/**
+ * How long the filtered cases have waited, per age bucket, with the money at stake: one aggregate
+ * query (count/sum with FILTER), every filter applied except the age bucket itself.
+ */
+export async function countByAge(
+  db: Db,
+  filters: QueueFilters,
+  now: Date,
+): Promise<AgeingBucket[]> {
+  const columns: Record<string, SQL<string | number | null>> = {};
+  AGE_BUCKET_KEYS.forEach((bucket, i) => {
+    const { after, atOrBefore } = ageBucketBounds(bucket, now);
+    const inBucket = and(
+      after ? gt(exceptions.openedAt, after) : undefined,
+      atOrBefore ? lte(exceptions.openedAt, atOrBefore) : undefined,
+    );
+    columns[`n${i}`] = sql`count(*) filter (where ${inBucket})`;
+    columns[`kes${i}`] =
+      sql`coalesce(sum(${exceptions.amountAtStakeKes}) filter (where ${inBucket}), 0)`;
+  });
+  const [row] = await db
+    .select(columns)
+    .from(exceptions)
+    .where(and(...queueConditions(filters, now, { age: false })));
+  return AGE_BUCKET_KEYS.map((bucket, i) => ({
+    bucket,
+    count: Number(row?.[`n${i}`] ?? 0),
+    amountAtStake: Number(row?.[`kes${i}`] ?? 0),
+  }));
 }

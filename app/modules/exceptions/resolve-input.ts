@@ -1,7 +1,7 @@
 // The form fields each exception action takes. Pure (zod only), so the console forms and the domain
 // read the same names; every action carries a note because every resolution is read later by people.
 import { z } from "zod";
-import { EXCEPTION_ACTIONS, type ExceptionAction } from "./actions";
+import { BULK_ACTIONS, EXCEPTION_ACTIONS, type ExceptionAction } from "./actions";
 
 const note = z
   .string({ message: "Write a note saying why." })
@@ -55,3 +55,35 @@ export type ResolveInput = {
 export const IntentSchema = z.object({
   intent: z.enum(EXCEPTION_ACTIONS, { message: "Choose an action." }),
 });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The most cases one bulk decision may touch (one transaction; one page of preview). */
+export const BULK_LIMIT = 500;
+
+/** Case ids as the bulk forms carry them: comma-separated, each a UUID, no repeats. */
+export const CaseIdsSchema = z
+  .string({ message: "Choose the cases first." })
+  .transform((v) =>
+    v
+      .split(",")
+      .map((id) => id.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(UUID, "A case id is not valid; preview again."))
+      .min(1, "Choose at least one case.")
+      .max(BULK_LIMIT, `A bulk action takes at most ${BULK_LIMIT} cases; narrow the filters.`)
+      .refine((ids) => new Set(ids).size === ids.length, "A case is listed twice; preview again."),
+  );
+
+/** Applying a previewed bulk action: the action, one note, and exactly the previewed cases. */
+export const BulkApplySchema = z.object({
+  action: z.enum(BULK_ACTIONS, { message: "Choose an action that fits every case." }),
+  note,
+  cases: CaseIdsSchema,
+  fingerprint: z
+    .string({ message: "The preview is missing; preview again." })
+    .regex(/^[0-9a-f]{64}$/, "The preview is not valid; preview again."),
+});
+export type BulkApplyInput = z.output<typeof BulkApplySchema>;
