@@ -1,7 +1,8 @@
 // The exception queue: cases by urgency (late successes, money at stake, then age), counts and money at stake per type,
-// filters and cursor in the URL, and a streamed CSV of the same filters for finance/admin.
+// ageing buckets, filters (status, type, age, amount, EAT day) and cursor in the URL, a streamed CSV of
+// the same filters, and (finance/admin) the way into a bulk action on the filtered or ticked cases.
 import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
+import { Link, useLoaderData, useLocation } from "@remix-run/react";
 import { CallbackHealthBanner } from "../components/callback-health-banner";
 import { ErrorPage } from "../components/error-page";
 import { ExceptionTable, TypeCounts } from "../components/exceptions/exception-list";
@@ -12,36 +13,54 @@ import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
-import { EXCEPTION_TYPE_LIST, typeTitle } from "../modules/exceptions/actions";
-import { countOpenExceptions, listExceptions } from "../modules/exceptions/queries.server";
+import {
+  AgeingCards,
+  BulkSelectForm,
+  QueueFilterForm,
+} from "../components/exceptions/queue-filters";
+import {
+  countByAge,
+  type AgeingBucket,
+  countOpenExceptions,
+  listExceptions,
+} from "../modules/exceptions/queries.server";
+import {
+  parseQueueFilters,
+  queueFilterForm,
+  type QueueFilters,
+} from "../modules/exceptions/queue-filters";
 
 export const meta: MetaFunction = () => [{ title: "Exceptions · M-Pesa console" }];
-
-const STATUS_OPTIONS = [
-  ["unresolved", "Needing action"],
-  ["open", "Open"],
-  ["awaiting_approval", "Awaiting approval"],
-  ["resolved", "Resolved"],
-  ["all", "All"],
-] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "exceptions:read");
   const params = new URL(request.url).searchParams;
-  const form = { status: params.get("status") || "unresolved", type: params.get("type") ?? "" };
-  const filters = { status: form.status, type: form.type || undefined };
-
+  const form = queueFilterForm(params);
+  const now = context.now();
+  let filters: QueueFilters | null = null;
+  let error: AppError | null = null;
+  try {
+    filters = parseQueueFilters(params);
+  } catch (caught) {
+    if (!isAppError(caught)) throw caught;
+    error = caught; // a hostile or mistyped query string: say which field, keep the page
+  }
   const base = {
     form,
-    now: context.now().toISOString(),
+    now: now.toISOString(),
     canExport: can(session.user.role, "exports:csv"),
+    canBulk: can(session.user.role, "exceptions:resolve"),
   };
   // Paid payments the statement does not show are the strongest fraud signal: always on top of page one.
   const showFirst =
     !params.get("cursor") &&
     (!form.type || form.type === "missing_from_statement") &&
-    form.status === "unresolved";
-  const [counts, health, first] = await Promise.all([
+    form.status === "unresolved" &&
+    !form.age &&
+    !form.minKes &&
+    !form.maxKes &&
+    !form.day;
+  const [counts, health, first, ageing] = await Promise.all([
     countOpenExceptions(context.db),
     getCallbackHealth(context),
     showFirst
@@ -51,25 +70,26 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
           limit: 20,
         })
       : null,
+    filters ? countByAge(context.db, filters, now) : ([] as AgeingBucket[]),
   ]);
   let page: Awaited<ReturnType<typeof listExceptions>> = { exceptions: [], nextCursor: null };
-  let error: AppError | null = null;
   try {
-    page = await listExceptions(context.db, {
-      ...filters,
-      sort: "urgent",
-      cursor: params.get("cursor") ?? undefined,
-      limit: 50,
-    });
+    if (filters)
+      page = await listExceptions(
+        context.db,
+        { ...filters, sort: "urgent", cursor: params.get("cursor") ?? undefined, limit: 50 },
+        now,
+      );
   } catch (caught) {
     if (!isAppError(caught)) throw caught;
-    error = caught; // a mangled cursor or an unknown type: say so on the page, keep the filters
+    error = caught; // a mangled cursor: say so on the page, keep the filters
   }
   return json(
     viewFor(viewerOf(session.user), {
       ...base,
       counts,
       health,
+      ageing,
       first: form.type ? [] : (first?.exceptions ?? []),
       rows: page.exceptions,
       nextCursor: page.nextCursor,
@@ -82,13 +102,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export default function ExceptionQueue() {
   const data = useLoaderData<typeof loader>();
   const location = useLocation();
-  const linkFor = (type: string | null) => {
+  const linkWith = (key: string) => (value: string | null) => {
     const params = new URLSearchParams(location.search);
     params.delete("cursor");
-    if (type) params.set("type", type);
-    else params.delete("type");
+    if (value) params.set(key, value);
+    else params.delete(key);
     return `/exceptions${params.size ? `?${params}` : ""}`;
   };
+  const linkFor = linkWith("type");
   const exportParams = new URLSearchParams(location.search);
   exportParams.delete("cursor");
   const atStake = data.counts.reduce((n, c) => n + c.amountAtStake, 0);
@@ -125,33 +146,9 @@ export default function ExceptionQueue() {
         </div>
       ) : null}
       <TypeCounts counts={data.counts} current={data.form.type} linkFor={linkFor} />
-      <Form method="get" className="filters">
-        <label>
-          Status
-          <select name="status" defaultValue={data.form.status}>
-            {STATUS_OPTIONS.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select name="type" defaultValue={data.form.type}>
-            <option value="">All types</option>
-            {EXCEPTION_TYPE_LIST.map((t) => (
-              <option key={t} value={t}>
-                {typeTitle(t)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Filter</button>
-        <Link to="/exceptions" className="button">
-          Reset
-        </Link>
-      </Form>
+      <AgeingCards ageing={data.ageing} current={data.form.age} linkFor={linkWith("age")} />
+      <QueueFilterForm form={data.form} />
+      {data.canBulk ? <BulkSelectForm form={data.form} rows={data.rows.length} /> : null}
       {data.error ? (
         <p className="form-error" role="alert">
           {data.error} <Link to="/exceptions">Start again</Link>
@@ -159,12 +156,13 @@ export default function ExceptionQueue() {
       ) : null}
       {data.rows.length === 0 && !data.error ? (
         <EmptyState>
-          {data.form.status === "unresolved" && !data.form.type
+          {data.form.status === "unresolved" &&
+          !Object.entries(data.form).some(([k, v]) => k !== "status" && v)
             ? "Nothing needs deciding: every exception is resolved."
             : "No exceptions match these filters. Try “All” statuses or another type."}
         </EmptyState>
       ) : (
-        <ExceptionTable rows={data.rows} now={data.now} />
+        <ExceptionTable rows={data.rows} now={data.now} selectable={data.canBulk} />
       )}
       <Pager nextCursor={data.nextCursor} />
     </>

@@ -29,6 +29,7 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "_console.payments.export[.csv]": { loader: "exports:csv" },
   "_console.exceptions._index": { loader: "exceptions:read" },
   "_console.exceptions.export[.csv]": { loader: "exports:csv" },
+  "_console.exceptions.bulk": { loader: "exceptions:resolve", action: "exceptions:resolve" },
   "_console.exceptions.$exceptionId": { loader: "exceptions:read", action: "exceptions:resolve" },
   "_console.callbacks._index": { loader: "callbacks:read" },
   "_console.callbacks.export[.csv]": { loader: "exports:csv" },

@@ -69,12 +69,22 @@ export function TypeCounts({
   );
 }
 
-export function ExceptionTable({ rows, now }: { rows: ExceptionRow[]; now: string }) {
+export function ExceptionTable({
+  rows,
+  now,
+  selectable = false,
+}: {
+  rows: ExceptionRow[];
+  now: string;
+  /** A tick box per open case, belonging to the bulk selection form (`form="bulk-select"`). */
+  selectable?: boolean;
+}) {
   return (
     <div className="table-wrap">
       <table>
         <thead>
           <tr>
+            {selectable ? <th title="Tick cases for a bulk action">Tick</th> : null}
             <th>Opened (EAT)</th>
             <th>Waiting</th>
             <th>Type</th>
@@ -87,6 +97,19 @@ export function ExceptionTable({ rows, now }: { rows: ExceptionRow[]; now: strin
         <tbody>
           {rows.map((x) => (
             <tr key={x.id} data-exception-id={x.id}>
+              {selectable ? (
+                <td>
+                  {x.status === "open" ? (
+                    <input
+                      type="checkbox"
+                      name="id"
+                      value={x.id}
+                      form="bulk-select"
+                      aria-label={`Tick ${typeTitle(x.type)} case for a bulk action`}
+                    />
+                  ) : null}
+                </td>
+              ) : null}
               <td>
                 <Link to={`/exceptions/${x.id}`}>
                   <EatTime at={x.openedAt} zone={false} />

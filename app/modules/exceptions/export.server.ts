@@ -1,9 +1,11 @@
-// The exception queue as a CSV download: the page's filters, 200 rows a page by keyset cursor,
+// The exception queue as a CSV download: the page's filters (status, type, age, amount, EAT day), 200 rows a page by keyset cursor,
 // streamed (a 100,000-row export never sits in memory). Times are EAT with the offset written out.
 import type { Db } from "../../../db/client";
+import { redactDeep } from "../../lib/msisdn";
 import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
 import { typeTitle } from "./actions";
 import { listExceptions, type ExceptionView } from "./queries.server";
+import type { QueueFilters } from "./queue-filters";
 
 const COLUMNS: CsvColumn<ExceptionView>[] = [
   { header: "exception_id", value: (x) => x.id },
@@ -23,15 +25,19 @@ const COLUMNS: CsvColumn<ExceptionView>[] = [
 
 export async function exportExceptionsCsv(
   db: Db,
-  filters: Record<string, string | undefined>,
-  fileName: string,
+  filters: QueueFilters,
+  options: { fileName: string; now: Date; unmasked: boolean },
 ): Promise<Response> {
-  const page = (cursor?: string) => listExceptions(db, { ...filters, limit: 200, cursor });
+  // Summaries and notes can carry a phone number: masked for a role without phones:unmasked.
+  const page = async (cursor?: string) => {
+    const result = await listExceptions(db, { ...filters, limit: 200, cursor }, options.now);
+    return options.unmasked ? result : redactDeep(result);
+  };
   // The first page is read before answering, so bad filters are a 400 rather than a cut-off file.
   const first = await page();
   const rows = allPages(async (cursor) => {
     const { exceptions, nextCursor } = cursor ? await page(cursor) : first;
     return { rows: exceptions, nextCursor };
   });
-  return csvResponse(fileName, COLUMNS, rows);
+  return csvResponse(options.fileName, COLUMNS, rows);
 }

@@ -3,9 +3,10 @@
 // a sentence naming the field, never a 500. Pure: the queue page, the bulk preview, the CSV and the
 // JSON API read the same names.
 import { z } from "zod";
-import { EXCEPTION_STATUSES, EXCEPTION_TYPES } from "../../../db/schema";
+import type { ExceptionStatus, ExceptionType } from "../../../db/schema";
 import { parseWith } from "../../lib/validation";
 import { addDays, startOfEatDay } from "../../lib/time";
+import { EXCEPTION_TYPE_LIST } from "./actions";
 import { CaseIdsSchema } from "./resolve-input";
 
 /** How long a case has waited, in the buckets finance reports on. Bounds are days since opening. */
@@ -18,6 +19,13 @@ export const AGE_BUCKETS = {
 export type AgeBucket = keyof typeof AGE_BUCKETS;
 export const AGE_BUCKET_KEYS = Object.keys(AGE_BUCKETS) as [AgeBucket, ...AgeBucket[]];
 
+// Spelled out (not imported from db/schema) so the browser bundle of the filter form stays small.
+const EXCEPTION_STATUSES = [
+  "open",
+  "awaiting_approval",
+  "resolved",
+] as const satisfies readonly ExceptionStatus[];
+const EXCEPTION_TYPES = EXCEPTION_TYPE_LIST as [ExceptionType, ...ExceptionType[]];
 export const QUEUE_STATUSES = [...EXCEPTION_STATUSES, "unresolved", "all"] as const;
 
 // A form leaves empty fields as "": that means "no filter", not a bad value.
