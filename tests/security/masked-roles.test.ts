@@ -27,6 +27,7 @@ const NOT_FOR_MASKED = [
   "_console.payments.new",
   "_console.payments.export[.csv]",
   "_console.exceptions.export[.csv]",
+  "_console.exceptions.bulk", // finance and admin only (both see full numbers); 403 to masked roles
   "_console.callbacks.export[.csv]",
   "_console.account", // the signed-in user's own password form: no customer data
   "_console.reconciliation.sample-statement[.csv]", // a fixed sample file: no customer data
