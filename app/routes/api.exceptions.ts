@@ -12,6 +12,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     const page = await listExceptions(
       context.db,
       Object.fromEntries(new URL(request.url).searchParams),
+      context.now(),
     );
     return json(viewFor(viewer, page));
   }, viewer);

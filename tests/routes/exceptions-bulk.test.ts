@@ -8,6 +8,7 @@ import { exceptions, payments, type ExceptionType } from "../../db/schema";
 import * as bulkRoute from "../../app/routes/_console.exceptions.bulk";
 import * as queueRoute from "../../app/routes/_console.exceptions._index";
 import * as exportRoute from "../../app/routes/_console.exceptions.export[.csv]";
+import * as apiRoute from "../../app/routes/api.exceptions";
 import { SYSTEM_ACTOR } from "../../app/modules/auth/staff-audit.server";
 import { openException } from "../../app/modules/ledger/cases.server";
 import { startTestApp, type TestApp } from "../support/app";
@@ -115,6 +116,20 @@ describe("the queue's ageing cards and the CSV", () => {
     expect(range).toContain(week);
     expect(range).not.toContain(old);
     expect(range).toContain("0712345678"); // finance may see phone numbers, as on the page
+  });
+});
+
+describe("the JSON API", () => {
+  it("takes the same filters, and answers a bad one with a 400 naming the field", async () => {
+    const old = await openCase("time_mismatch", 8600, 45);
+    await openCase("time_mismatch", 8600, 2);
+    const api = (query: string) =>
+      call(apiRoute.loader, app.ctx, get(`/api/exceptions${query}`, as.support));
+    const data = await jsonOf(await api("?type=time_mismatch&age=over-30d&minKes=8600"));
+    expect(data.exceptions.map((x: { id: string }) => x.id)).toEqual([old]);
+    const bad = await api("?age=ancient");
+    expect(bad.status).toBe(400);
+    expect((await jsonOf(bad)).error).toMatchObject({ code: "invalid_request", field: "age" });
   });
 });
 
