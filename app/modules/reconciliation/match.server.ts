@@ -20,7 +20,7 @@ import {
   type KnownRow,
   type StatementCase,
 } from "./cases.server";
-import { candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
+import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
@@ -308,15 +308,12 @@ class SetMatcher {
 
   private async knownAmong(receiptList: string[]): Promise<Set<string>> {
     if (receiptList.length === 0) return new Set();
-    const rows = rowsOf<{ receipt: string }>(
-      await this.tx.execute(
-        sql`select receipt from statement_known_receipts where receipt in (${sql.join(
-          receiptList.map((r) => sql`${r}`),
-          sql`, `,
-        )})`,
-      ),
+    const list = sql.join(
+      receiptList.map((r) => sql`${r}`),
+      sql`, `,
     );
-    return new Set(rows.map((r) => r.receipt));
+    const q = sql`select receipt from statement_known_receipts where receipt in (${list})`;
+    return new Set(rowsOf<{ receipt: string }>(await this.tx.execute(q)).map((r) => r.receipt));
   }
 
   // The rest of the paid-in lines have no owner and no candidate: a receipt we already knew (a C2B
@@ -397,10 +394,4 @@ class SetMatcher {
       .execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v."paymentId", proposed_payment_id = v."proposedPaymentId"
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, state text, "paymentId" uuid, "proposedPaymentId" uuid) where sl.id = v.id`);
   }
-}
-
-// Candidates came back from the per-line matcher's query in no promised order; sorting by creation
-// time and id keeps the choice (and the evidence listed on a case) deterministic.
-function byPaymentOrder(a: Payment, b: Payment) {
-  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
