@@ -361,7 +361,7 @@ class SetMatcher {
       .limit(CHUNK);
   }
 
-  // Withdrawn lines that reverse a receipt: refunds go through the gate payment by payment.
+  // Withdrawn lines that reverse a receipt: each chunk's refunds go through the gate in one call.
   private async reverse() {
     for (let after = 0; ;) {
       const lines = await this.nextNewLines("out", after);
