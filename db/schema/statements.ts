@@ -112,29 +112,37 @@ export const statementLines = pgTable(
  * transaction moves an import's rows out. UNLOGGED in the migration: a crash loses only rows that are
  * staged again anyway.
  */
-export const statementStaging = pgTable("statement_staging", {
-  importId: uuid("import_id").notNull(),
-  rowNo: integer("row_no").notNull(),
-  receipt: text("receipt"),
-  transactionStatus: text("transaction_status"),
-  completedAt: ts("completed_at"),
-  initiatedAt: ts("initiated_at"),
-  direction: text("direction"),
-  paidInKes: bigint("paid_in_kes", { mode: "number" }),
-  withdrawnKes: bigint("withdrawn_kes", { mode: "number" }),
-  details: text("details"),
-  reasonType: text("reason_type"),
-  otherPartyInfo: text("other_party_info"),
-  linkedTransactionId: text("linked_transaction_id"),
-  accountNo: text("account_no"),
-  matchState: text("match_state"),
-  raw: jsonb("raw"),
-  partyPhone: text("party_phone"),
-  partyMsisdnRaw: text("party_msisdn_raw"),
-  partyMsisdnKind: text("party_msisdn_kind"),
-  partyName: text("party_name"),
-  billRefNorm: text("bill_ref_norm"),
-});
+export const statementStaging = pgTable(
+  "statement_staging",
+  {
+    importId: uuid("import_id").notNull(),
+    rowNo: integer("row_no").notNull(),
+    /** The statement line's id, taken from its sequence as COPY reads the row (file order). */
+    lineId: bigint("line_id", { mode: "number" })
+      .notNull()
+      .default(sql`nextval('statement_lines_id_seq')`),
+    receipt: text("receipt"),
+    transactionStatus: text("transaction_status"),
+    completedAt: ts("completed_at"),
+    initiatedAt: ts("initiated_at"),
+    direction: text("direction"),
+    paidInKes: bigint("paid_in_kes", { mode: "number" }),
+    withdrawnKes: bigint("withdrawn_kes", { mode: "number" }),
+    details: text("details"),
+    reasonType: text("reason_type"),
+    otherPartyInfo: text("other_party_info"),
+    linkedTransactionId: text("linked_transaction_id"),
+    accountNo: text("account_no"),
+    matchState: text("match_state"),
+    raw: jsonb("raw"),
+    partyPhone: text("party_phone"),
+    partyMsisdnRaw: text("party_msisdn_raw"),
+    partyMsisdnKind: text("party_msisdn_kind"),
+    partyName: text("party_name"),
+    billRefNorm: text("bill_ref_norm"),
+  },
+  (t) => [index("statement_staging_import_idx").on(t.importId, t.lineId)],
+);
 
 export const reconciliationDays = pgTable("reconciliation_days", {
   day: date("day", { mode: "string" }).primaryKey(), // an EAT calendar day

@@ -96,3 +96,12 @@ export function pickC2bCandidate(evidence: CandidateEvidence[]): {
   const byPhone = eligible.filter((e) => e.phone === true);
   return { chosen: byPhone.length === 1 ? byPhone[0] : null, eligible };
 }
+
+// Candidates came back from the per-line matcher's query in no promised order; sorting by creation
+// time and id keeps the choice (and the evidence listed on a case) deterministic.
+export function byPaymentOrder(
+  a: { createdAt: Date; id: string },
+  b: { createdAt: Date; id: string },
+) {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

@@ -4,7 +4,7 @@
 // receipt to attach, a reversal) are read in chunks and go through the payment gate one payment at
 // a time. ONE transaction per import: a crash leaves every line `new` for the next run, never half
 // applied. Reference: tests/support/match-per-line.ts.
-import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -20,7 +20,7 @@ import {
   type KnownRow,
   type StatementCase,
 } from "./cases.server";
-import { candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
+import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
@@ -83,6 +83,7 @@ export async function matchStatementImport(
 
 class SetMatcher {
   private settled = 0;
+  private casesMs = 0;
   constructor(
     private readonly tx: Db,
     private readonly now: Date,
@@ -107,6 +108,7 @@ class SetMatcher {
       await step();
       this.trace?.(name, performance.now() - t0);
     }
+    this.trace?.("(of which opening cases)", this.casesMs);
   }
 
   private async countSettled() {
@@ -159,7 +161,9 @@ class SetMatcher {
           and (coalesce(k.transaction_at, p.paid_at) is null
             or l.completed_at between coalesce(k.transaction_at, p.paid_at) - ${tolerance}::interval
                                   and coalesce(k.transaction_at, p.paid_at) + ${tolerance}::interval)
-        returning l.payment_id),
+        returning l.payment_id, l.receipt),
+      -- What is left in the table is what later steps ask about: receipts no payment owns, and mismatches.
+      d as (delete from statement_known_receipts k where k.receipt in (select receipt from m)),
       r as (
         update exceptions e set status = 'resolved', resolution = 'auto_matched',
           resolution_note = 'A later statement import showed this payment.', resolved_at = ${this.now.toISOString()}::timestamptz
@@ -175,15 +179,16 @@ class SetMatcher {
 
   // What is left of the owned lines disagrees with its payment: an exception with both witnesses each.
   private async reportMismatches() {
-    for (;;) {
+    for (let after = 0; ;) {
       const rows = rowsOf<KnownRow>(
         await this.tx.execute(sql`
         select l.id, l.receipt, l.paid_in_kes, l.completed_at, k.amount_kes as r_amount_kes, k.transaction_at as r_transaction_at,
           k.first_source, p.id as payment_id, p.order_ref, p.amount_kes as p_amount_kes, p.status, p.paid_at
-        from statement_lines l join statement_known_receipts k on k.receipt = l.receipt join payments p on p.id = k.payment_id
-        where ${this.newLines("in")} order by l.id limit ${CHUNK}`),
+        from statement_known_receipts k join payments p on p.id = k.payment_id join statement_lines l on l.receipt = k.receipt
+        where ${this.newLines("in")} and l.id > ${after} order by l.id limit ${CHUNK}`),
       );
       if (rows.length === 0) return;
+      after = Number(rows[rows.length - 1].id);
       const cases = rows.map((r) => mismatchCase(r));
       this.summary.exceptions += cases.length;
       await this.openCases(cases);
@@ -303,15 +308,12 @@ class SetMatcher {
 
   private async knownAmong(receiptList: string[]): Promise<Set<string>> {
     if (receiptList.length === 0) return new Set();
-    const rows = rowsOf<{ receipt: string }>(
-      await this.tx.execute(
-        sql`select receipt from statement_known_receipts where receipt in (${sql.join(
-          receiptList.map((r) => sql`${r}`),
-          sql`, `,
-        )})`,
-      ),
+    const list = sql.join(
+      receiptList.map((r) => sql`${r}`),
+      sql`, `,
     );
-    return new Set(rows.map((r) => r.receipt));
+    const q = sql`select receipt from statement_known_receipts where receipt in (${list})`;
+    return new Set(rowsOf<{ receipt: string }>(await this.tx.execute(q)).map((r) => r.receipt));
   }
 
   // The rest of the paid-in lines have no owner and no candidate: a receipt we already knew (a C2B
@@ -326,25 +328,31 @@ class SetMatcher {
     const n = Number(unmatched[0]?.n ?? 0);
     this.summary.unmatched += n;
     await this.tick(n);
-    for (;;) {
-      const lines = await this.nextNewLines("in");
+    for (let after = 0; ;) {
+      const lines = await this.nextNewLines("in", after);
       if (lines.length === 0) return;
+      const last = lines[lines.length - 1].id;
       this.summary.exceptions += lines.length;
       await this.openCases(lines.map((line) => statementOnlyCase(line, [])));
       await this.tx.execute(sql`update statement_lines set match_state = 'exception'
-        where import_id = ${this.importId} and match_state = 'new' and direction = 'in' and id <= ${lines[lines.length - 1].id}`);
+        where import_id = ${this.importId} and id > ${after} and id <= ${last} and match_state = 'new' and direction = 'in'`);
+      after = last;
       await this.tick(lines.length);
     }
   }
 
-  /** The next chunk of this import's lines still `new`, in one direction, in id order. */
-  private nextNewLines(direction: "in" | "out") {
+  /**
+   * The next chunk of this import's lines still `new`, in one direction, in id order, after line
+   * `after`: each chunk starts where the last ended, so a big import is read once, not once per chunk.
+   */
+  private nextNewLines(direction: "in" | "out", after: number) {
     return this.tx
       .select(LINE_COLUMNS)
       .from(statementLines)
       .where(
         and(
           eq(statementLines.importId, this.importId),
+          gt(statementLines.id, after),
           eq(statementLines.matchState, "new"),
           eq(statementLines.direction, direction),
         ),
@@ -353,11 +361,12 @@ class SetMatcher {
       .limit(CHUNK);
   }
 
-  // Withdrawn lines that reverse a receipt: refunds go through the gate payment by payment.
+  // Withdrawn lines that reverse a receipt: each chunk's refunds go through the gate in one call.
   private async reverse() {
-    for (;;) {
-      const lines = await this.nextNewLines("out");
+    for (let after = 0; ;) {
+      const lines = await this.nextNewLines("out", after);
       if (lines.length === 0) return;
+      after = lines[lines.length - 1].id;
       const outcomes = new Map<number, LineOutcome>();
       await applyReversals(this.tx, this.now, lines, outcomes, this.summary, STATEMENT_ACTOR);
       await this.writeOutcomes([...outcomes].map(([id, o]) => ({ id, ...o })));
@@ -366,8 +375,10 @@ class SetMatcher {
   }
 
   private async openCases(cases: StatementCase[]) {
+    const t0 = performance.now();
     for (const type of await openCasesInBulk(this.tx, STATEMENT_ACTOR, cases))
       countException(this.summary, type, 1);
+    this.casesMs += performance.now() - t0;
   }
 
   // One UPDATE per chunk, its rows as one JSON parameter, instead of a thousand single-row updates.
@@ -383,10 +394,4 @@ class SetMatcher {
       .execute(sql`update statement_lines as sl set match_state = v.state, payment_id = v."paymentId", proposed_payment_id = v."proposedPaymentId"
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, state text, "paymentId" uuid, "proposedPaymentId" uuid) where sl.id = v.id`);
   }
-}
-
-// Candidates came back from the per-line matcher's query in no promised order; sorting by creation
-// time and id keeps the choice (and the evidence listed on a case) deterministic.
-function byPaymentOrder(a: Payment, b: Payment) {
-  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -15,8 +15,8 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
 import { openException, resolveOpenCases } from "../ledger/cases.server";
-import { writePaymentStatus } from "../ledger/payments.server";
-import { addPaymentEvent, type EventActor } from "../ledger/events.server";
+import { refundPaymentsInBulk } from "../ledger/payments.server";
+import { addPaymentEvents, type EventActor, type NewEvent } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
@@ -61,6 +61,10 @@ export async function applyReversals(
       : [],
   );
 
+  // The refunds go to the gate in one call, the other lines' timeline events in another; each payment's
+  // own events stay in line order (a payment is refunded by its first reversal, later ones only noted).
+  const refunds: Parameters<typeof refundPaymentsInBulk>[3] = [];
+  const notes: NewEvent[] = [];
   for (const line of lines) {
     const original = originals.get(linkOf(line));
     summary.reversals += 1;
@@ -85,19 +89,21 @@ export async function applyReversals(
       };
       // Only money we booked as paid becomes refunded; any other status is left for a person to read.
       if (payment.status === "paid") {
-        await writePaymentStatus(tx, actor, payment, "refunded", {
-          now,
+        refunds.push({
+          payment,
           reason: `Reversed on the M-Pesa statement (${line.receipt})`,
           precedingEvent: reversal,
         });
         locked.set(payment.id, { ...payment, status: "refunded" });
         summary.refunded += 1;
       } else {
-        await addPaymentEvent(tx, actor, reversal);
+        notes.push(reversal);
       }
     }
     outcomes.set(line.id, { state: "reversal", paymentId: original?.paymentId ?? null });
   }
+  await refundPaymentsInBulk(tx, actor, now, refunds);
+  await addPaymentEvents(tx, actor, notes);
 }
 
 /** Opens `missing_from_statement` for each paid payment in the import's period with no statement line. */
