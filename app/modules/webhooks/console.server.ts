@@ -6,6 +6,7 @@ import { z } from "zod";
 import { rowsOf, type Db } from "../../../db/client";
 import { webhookDeliveries, webhookEvents, type WebhookDeliveryStatus } from "../../../db/schema";
 import { notFound } from "../../lib/app-error";
+import { fromEatWallClock } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { TEST_EVENT_TYPE } from "../ledger/webhook-events";
@@ -71,6 +72,8 @@ export async function resendDelivery(
   deliveryId: number,
   actor: Actor,
 ): Promise<void> {
+  await getWebhookEndpoint(db, endpointId);
+  if (!Number.isSafeInteger(deliveryId)) throw notFound("That delivery");
   await db.transaction(async (tx) => {
     const [copy] = rowsOf<{ id: number; event_id: string }>(
       await tx.execute(sql`
@@ -89,9 +92,22 @@ export async function resendDelivery(
   });
 }
 
-export const ReplaySchema = z.object({
-  since: z.coerce.date({ message: "Choose the time to replay from." }),
-});
+// The console's <input type="datetime-local"> sends an East Africa wall-clock time.
+const EatDateTime = z
+  .string()
+  .trim()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/,
+    "Choose the date and time (EAT) to replay from.",
+  )
+  .transform((text, ctx) => {
+    const [y, mo, d, h, mi, s] = text.split(/[-T:]/).map(Number);
+    const at = fromEatWallClock(y, mo, d, h, mi, s || 0);
+    if (!at) ctx.addIssue({ code: "custom", message: "That date does not exist." });
+    return at ?? new Date(NaN);
+  });
+
+export const ReplaySchema = z.object({ since: z.union([z.date(), EatDateTime]) });
 
 /**
  * Every event since `since` that the endpoint subscribes to, delivered again (oldest first), except

@@ -17,11 +17,15 @@ import { webhookUrlProblem, type UrlPolicy } from "./url";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** https in production; this machine and private networks only in simulator or development mode. */
+/**
+ * https in production; this machine and private networks only in simulator or development mode.
+ * Simulator mode is a rehearsal with test receivers, so it relaxes both even in a production build.
+ */
 export function urlPolicyOf(config: Pick<Config, "nodeEnv" | "mpesa">): UrlPolicy {
+  const simulated = config.mpesa.environment === "simulator";
   return {
-    requireHttps: config.nodeEnv === "production",
-    allowPrivate: config.mpesa.environment === "simulator" || config.nodeEnv === "development",
+    requireHttps: config.nodeEnv === "production" && !simulated,
+    allowPrivate: simulated || config.nodeEnv === "development",
   };
 }
 
