@@ -3,7 +3,8 @@
 //    batches of 25, as the server runs them) with no endpoint registered, then with one endpoint that
 //    wants every event (each paid payment then also writes a delivery row), alternating rounds;
 // 2. delivery throughput: two workers (as two instances would) signing and POSTing the deliveries
-//    to a local receiver that answers 204 at once.
+//    to a local receiver that answers 204 at once;
+// 3. the outbox statement alone: a payment update per transaction, with and without the event.
 // Usage: npm run bench:webhooks -- [--callbacks 2000] [--rounds 2]
 import { createServer } from "node:http";
 import { execSync } from "node:child_process";
@@ -12,12 +13,15 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { loadConfig } from "../../app/config.server";
+import { rowsOf } from "../../db/client";
 import { createContext, type AppContext } from "../../app/context.server";
 import { createLog } from "../../app/lib/log.server";
 import { recordCallback } from "../../app/modules/callbacks/intake.server";
 import { applyStoredCallbacks } from "../../app/modules/callbacks/queue.server";
 import { SYSTEM_ACTOR } from "../../app/modules/auth/staff-audit.server";
+import { emitWebhookEvents } from "../../app/modules/ledger/outbox.server";
 import { WEBHOOK_EVENT_TYPES } from "../../app/modules/ledger/webhook-events";
+import { sql as dsql } from "drizzle-orm";
 import { deliverDueWebhooks } from "../../app/modules/webhooks/deliver.server";
 import { createWebhookEndpoint, urlPolicyOf } from "../../app/modules/webhooks/endpoints.server";
 import { scratchDatabase } from "./support";
@@ -82,6 +86,28 @@ async function intakeRound(ctx: AppContext, url: string, tag: string): Promise<n
     }),
   );
   return N / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * The outbox statement alone: `count` transactions that each update a payment, with and without the
+ * outbox write for it (sequential, one connection at a time: per-transaction milliseconds).
+ */
+async function outboxStatementCost(ctx: AppContext, count: number) {
+  const ids = rowsOf<{ id: string }>(
+    await ctx.db.execute(dsql`select id from payments limit ${count}`),
+  ).map((r) => r.id);
+  const time = async (withOutbox: boolean) => {
+    const t0 = performance.now();
+    for (const id of ids)
+      await ctx.db.transaction(async (tx) => {
+        await tx.execute(dsql`update payments set updated_at = now() where id = ${id}`);
+        if (withOutbox) await emitWebhookEvents(tx, [{ type: "payment.paid", paymentId: id }]);
+      });
+    return (performance.now() - t0) / ids.length;
+  };
+  const bare = [await time(false), await time(false)];
+  const outbox = [await time(true), await time(true)];
+  return { bare: Math.min(...bare), outbox: Math.min(...outbox) };
 }
 
 async function setEndpointsEnabled(url: string, enabled: boolean) {
@@ -169,6 +195,14 @@ async function main() {
       `deliveries: ${delivered} of ${n} in ${seconds.toFixed(1)} s = ${(delivered / seconds).toFixed(0)}/s (2 workers, batches of 20)`,
     );
     out(`load after delivery: ${load()}`);
+    for (const enabled of [false, true]) {
+      await setEndpointsEnabled(scratch.url, enabled);
+      const cost = await outboxStatementCost(ctx, 500);
+      out(
+        `outbox statement, ${enabled ? "one endpoint" : "no endpoint"}: transaction ${cost.bare.toFixed(2)} ms bare, ${cost.outbox.toFixed(2)} ms with the event (+${(cost.outbox - cost.bare).toFixed(2)} ms)`,
+      );
+    }
+    out(`load at the end: ${load()}`);
   } finally {
     await database.close();
     receiver.close();
