@@ -40,21 +40,20 @@ export async function emitWebhookEvents(tx: Db, events: OutboxEvent[]): Promise<
     exception_id: e.exceptionId ?? null,
     data: e.data ?? {},
   }));
+  // LATERAL lookups by primary key (`limit 1` keeps the planner from turning them back into a hash
+  // join that reads all of payments): one index probe per event, whatever the table's size.
   await tx.execute(sql`
-    with x as (
-      select x.*, coalesce(x.payment_id, e.payment_id) as pid
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(ord int, type text, payment_id uuid, exception_id uuid, data jsonb)
-      left join exceptions e on e.id = x.exception_id
-    ), ev as (
+    with ev as (
       insert into webhook_events (type, payment_id, exception_id, payload)
-      select x.type, x.pid, x.exception_id,
+      select x.type, p.id, x.exception_id,
         x.data
           || case when p.id is null then '{}'::jsonb else ${PAYMENT_JSON} end
           || case when e.id is null then '{}'::jsonb else ${CASE_JSON} end
-      from x
-      left join payments p on p.id = x.pid
-      left join exceptions e on e.id = x.exception_id
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(ord int, type text, payment_id uuid, exception_id uuid, data jsonb)
+      left join lateral (select * from exceptions where id = x.exception_id limit 1) e on true
+      left join lateral (
+        select * from payments where id = coalesce(x.payment_id, e.payment_id) limit 1) p on true
       order by x.ord
       returning id, seq, type, payment_id
     )
