@@ -17,6 +17,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/reconciliation", label: "Reconciliation", permission: "statements:read", group: "work" },
   { to: "/admin/users", label: "Users", permission: "users:manage", group: "admin" },
   { to: "/admin/api-keys", label: "API keys", permission: "apikeys:manage", group: "admin" },
+  { to: "/admin/webhooks", label: "Webhooks", permission: "webhooks:manage", group: "admin" },
   { to: "/admin/audit", label: "Staff audit", permission: "audit:read", group: "admin" },
   { to: "/admin/jobs", label: "Poller", permission: "jobs:read", group: "admin" },
   { to: "/admin/settings", label: "Settings", permission: "settings:read", group: "admin" },

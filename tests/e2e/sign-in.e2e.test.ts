@@ -24,6 +24,7 @@ describe("signing in", () => {
         "Reconciliation",
         "Users",
         "API keys",
+        "Webhooks",
         "Staff audit",
         "Poller",
         "Settings",

@@ -39,6 +39,8 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "_console.reconciliation.sample-statement[.csv]": { loader: "statements:read" },
   "_console.admin.users": { loader: "users:manage", action: "users:manage" },
   "_console.admin.api-keys": { loader: "apikeys:manage", action: "apikeys:manage" },
+  "_console.admin.webhooks._index": { loader: "webhooks:manage", action: "webhooks:manage" },
+  "_console.admin.webhooks.$endpointId": { loader: "webhooks:manage", action: "webhooks:manage" },
   "_console.admin.audit": { loader: "audit:read" },
   "admin.audit[.]csv": { loader: "audit:read" },
   "_console.admin.jobs": { loader: "jobs:read", action: "jobs:run" },
@@ -63,6 +65,7 @@ const PARAMS = {
   exceptionId: "00000000-0000-4000-8000-000000000000",
   importId: "00000000-0000-4000-8000-000000000000",
   callbackId: "999999999",
+  endpointId: "00000000-0000-4000-8000-000000000000",
 };
 
 let app: TestApp;

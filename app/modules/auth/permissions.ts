@@ -27,6 +27,7 @@ export const PERMISSIONS = {
   "account:password": ["admin", "finance", "support", "manager"], // change one's own password
   "users:manage": ["admin"],
   "apikeys:manage": ["admin"],
+  "webhooks:manage": ["admin"],
   "settings:read": ["admin"],
   "audit:read": ["admin"],
   "jobs:read": ["admin"],

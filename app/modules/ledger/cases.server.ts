@@ -11,6 +11,7 @@ import {
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { addPaymentEvent, type EventActor } from "./events.server";
+import { emitCaseEvents } from "./outbox.server";
 
 export type OpenException = {
   type: ExceptionType;
@@ -68,6 +69,11 @@ async function insertCases(db: Db, actor: EventActor, inputs: OpenException[]) {
     )
     .onConflictDoNothing({ target: exceptions.dedupeKey })
     .returning({ id: exceptions.id, dedupeKey: exceptions.dedupeKey, type: exceptions.type });
+  await emitCaseEvents(
+    db,
+    "case.opened",
+    rows.map((r) => r.id),
+  );
   const byKey = new Map(inputs.map((input) => [input.dedupeKey, input]));
   for (const row of rows) {
     const input = byKey.get(row.dedupeKey);
@@ -120,6 +126,11 @@ export async function closeRelatedCases(
       ),
     )
     .returning({ id: exceptions.id, type: exceptions.type });
+  await emitCaseEvents(
+    db,
+    "case.resolved",
+    closed.map((r) => r.id),
+  );
   for (const row of closed)
     await addPaymentEvent(db, actor, {
       paymentId: input.paymentId,
@@ -217,10 +228,21 @@ export async function updateCase(
         { status: 409 },
       );
   }
-  await db
+  const changed = await db
     .update(exceptions)
     .set({ ...fields, ...(reopen ? { reopenCount: sql`${exceptions.reopenCount} + 1` } : {}) })
-    .where(and(eq(exceptions.id, current.id), eq(exceptions.status, current.status)));
+    .where(and(eq(exceptions.id, current.id), eq(exceptions.status, current.status)))
+    .returning({ id: exceptions.id });
+  // Merchants hear when a case closes, and when a closed one opens again.
+  const announce =
+    !changed.length || fields.status === current.status
+      ? null
+      : fields.status === "resolved"
+        ? "case.resolved"
+        : fields.status === "open" && current.status === "resolved"
+          ? "case.opened"
+          : null;
+  if (announce) await emitCaseEvents(db, announce, [current.id]);
 }
 
 /** Resolves every still-open case that matches (automatic settlements: a later witness, a re-match). */
@@ -235,6 +257,11 @@ export async function resolveOpenCases(
     .set({ status: "resolved", ...resolution })
     .where(and(where, inArray(exceptions.status, ["open", "awaiting_approval"])))
     .returning({ id: exceptions.id });
+  await emitCaseEvents(
+    db,
+    "case.resolved",
+    rows.map((r) => r.id),
+  );
   return rows.length;
 }
 
@@ -255,12 +282,17 @@ export async function openUnassignedCasesInBulk(
   }[],
 ): Promise<ExceptionType[]> {
   if (rows.length === 0) return [];
-  const inserted = rowsOf<{ type: ExceptionType }>(
+  const inserted = rowsOf<{ id: string; type: ExceptionType }>(
     await db.execute(sql`
       insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
       select type, key, "lineId", receipt, amount, summary, details
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(type text, key text, "lineId" bigint, receipt text, amount bigint, summary text, details jsonb)
-      on conflict (dedupe_key) do nothing returning type`),
+      on conflict (dedupe_key) do nothing returning id, type`),
+  );
+  await emitCaseEvents(
+    db,
+    "case.opened",
+    inserted.map((r) => r.id),
   );
   return inserted.map((r) => r.type);
 }

@@ -16,6 +16,7 @@ import {
 import { AppError } from "../../lib/app-error";
 import { openException } from "./cases.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
+import { emitWebhookEvents } from "./outbox.server";
 import { claimReceipt, lockReceipt, ownershipOf, type ReceiptOwnership } from "./receipts.server";
 import {
   canMovePayment,
@@ -26,6 +27,7 @@ import {
   type ReceiptOwner,
 } from "./transitions";
 import { formatKes } from "../../lib/money";
+import { isAnnouncedStatus } from "./webhook-events";
 
 export type StkEvidence = Evidence & {
   resultDesc: string;
@@ -235,6 +237,7 @@ export async function applyStkEvidence(
       evidenceEvent,
       { ...ref, type: "receipt_attached", summary: `Receipt ${evidence.receipt} attached` },
     ]);
+    await emitWebhookEvents(tx, [{ type: "payment.receipt_recorded", paymentId: payment.id }]);
   } else {
     await addPaymentEvents(tx, actor, [evidenceEvent]);
   }
@@ -354,6 +357,11 @@ export async function writePaymentStatus(
       data: { from: payment.status, to },
     },
   ]);
+  // Merchants hear of every outcome (payment.paid, payment.refunded, …) from this one place.
+  if (isAnnouncedStatus(to))
+    await emitWebhookEvents(tx, [
+      { type: `payment.${to}`, paymentId: payment.id, data: { previousStatus: payment.status } },
+    ]);
 }
 
 /**

@@ -8,6 +8,7 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { openException } from "./cases.server";
 import { addPaymentEvent, type EventActor } from "./events.server";
+import { emitWebhookEvents } from "./outbox.server";
 import { caseKey, writePaymentStatus } from "./payments.server";
 import { claimReceipt, type ReceiptSource } from "./receipts.server";
 import { isOpenPayment, isWellFormedReceipt } from "./transitions";
@@ -169,6 +170,7 @@ export async function applyReceiptMatch(
       type: "receipt_attached",
       summary: `Receipt ${m.receipt} attached from the ${witness}`,
     });
+    await emitWebhookEvents(tx, [{ type: "payment.receipt_recorded", paymentId: payment.id }]);
     return result("receipt_attached", `Receipt ${m.receipt} attached`);
   }
 

@@ -1,0 +1,74 @@
+// Two instances delivering at once (PostgreSQL, many connections): SKIP LOCKED claims mean every
+// event reaches the merchant exactly once, and none is left behind.
+import { sql } from "drizzle-orm";
+import { rowsOf } from "../../../db/client";
+import { webhookEndpoints } from "../../../db/schema";
+import { startTestApp, type TestApp } from "../../../tests/support/app";
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../../../tests/support/webhook-receiver";
+import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
+import { emitWebhookEvents } from "../ledger/outbox.server";
+import { deliverDueWebhooks } from "./deliver.server";
+import { createWebhookEndpoint, urlPolicyOf } from "./endpoints.server";
+
+let app: TestApp;
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  app = await startTestApp();
+  // A slow receiver widens the window in which two workers could pick the same delivery.
+  receiver = await startWebhookReceiver(
+    () => new Promise<number>((resolve) => setTimeout(() => resolve(200), 5)),
+  );
+});
+afterAll(async () => {
+  await receiver?.close();
+  await app?.close();
+});
+
+describe("webhook delivery across instances (PostgreSQL)", () => {
+  it("two workers draining 300 events deliver each exactly once", async () => {
+    await createWebhookEndpoint(
+      app.ctx.db,
+      app.ctx.config,
+      { url: receiver.url, eventTypes: ["case.opened"], role: "admin" },
+      SYSTEM_ACTOR,
+    );
+    // Events that name no payment, so ordering does not serialise them.
+    for (let i = 0; i < 3; i += 1)
+      await app.ctx.db.transaction((tx) =>
+        emitWebhookEvents(
+          tx,
+          Array.from({ length: 100 }, () => ({ type: "case.opened" as const })),
+        ),
+      );
+    const worker = async (instanceId: string) => {
+      let total = 0;
+      for (;;) {
+        const run = await deliverDueWebhooks(app.ctx.db, {
+          now: new Date(),
+          instanceId,
+          limit: 7,
+          policy: urlPolicyOf(app.ctx.config),
+        });
+        total += run.delivered;
+        if (run.claimed === 0) return total;
+      }
+    };
+    const [a, b] = await Promise.all([worker("instance-a"), worker("instance-b")]);
+    expect(a + b).toBe(300);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    const ids = receiver.received.map((r) => String(r.headers["webhook-id"]));
+    expect(ids).toHaveLength(300);
+    expect(new Set(ids).size).toBe(300);
+    const [left] = rowsOf<{ n: number }>(
+      await app.ctx.db.execute(
+        sql`select count(*)::int as n from webhook_deliveries where status <> 'delivered'`,
+      ),
+    );
+    expect(left.n).toBe(0);
+    await app.ctx.db.delete(webhookEndpoints);
+  });
+});
