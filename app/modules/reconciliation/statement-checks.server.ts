@@ -15,7 +15,7 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
 import { openException, resolveOpenCases } from "../ledger/cases.server";
-import { refundPaymentsInBulk } from "../ledger/payments.server";
+import { refundPaymentsInBulk } from "../ledger/refunds.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
