@@ -85,6 +85,8 @@ export async function processInitiatorResult(
     );
     return "invalid";
   }
+  // Running the row that settled the request again changes nothing, not even its own outcome.
+  if (request.resultRawCallbackId === raw.id && FINAL.includes(request.state)) return raw.outcome;
   if (FINAL.includes(request.state)) {
     await setOutcome(
       ctx.db,
