@@ -19,6 +19,9 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "hooks.daraja.stk.$token": PUBLIC, // authenticated by the secret path token (tests in intake)
   "hooks.daraja.c2b.confirmation.$token": PUBLIC,
   "hooks.daraja.c2b.validation.$token": PUBLIC,
+  // Transaction Status / Reversal / Account Balance ResultURL and QueueTimeOutURL (path token).
+  "hooks.daraja.$api.result.$token": PUBLIC,
+  "hooks.daraja.$api.timeout.$token": PUBLIC,
   _console: { loader: "signed-in" },
   "_console._index": { loader: "reports:read" },
   "_console.search": { loader: "payments:read" },

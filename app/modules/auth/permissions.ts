@@ -15,6 +15,8 @@ export const PERMISSIONS = {
   "payments:request": ["admin", "support"],
   "payments:act": ["admin", "finance", "support"], // re-send prompt, check status now, add a note
   "phones:unmasked": ["admin", "finance"],
+  // Transaction Status, reversal requests and approvals (a second finance user approves), balance.
+  "payments:money_out": ["admin", "finance"],
   "callbacks:read": ["admin", "finance"],
   "callbacks:reprocess": ["admin", "finance"],
   "exceptions:read": ["admin", "finance", "support", "manager"],
