@@ -1,5 +1,6 @@
 // Every scheduled job of the process, registered once. Jobs are thin: a schedule and one call.
 import type { AppContext } from "../app/context.server";
+import { startBalanceQuery } from "./balance-query";
 import { startFoldReportStats } from "./fold-report-stats";
 import { startPollPending } from "./poll-pending";
 import { startRecoverCallbacks } from "./recover-callbacks";
@@ -12,6 +13,7 @@ export function startJobs(ctx: AppContext): Jobs {
     startRecoverCallbacks(ctx),
     startFoldReportStats(ctx),
     startStatementImports(ctx),
+    startBalanceQuery(ctx),
     ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : []),
   ];
   return {

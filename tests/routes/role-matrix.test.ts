@@ -44,7 +44,7 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "_console.admin.audit": { loader: "audit:read" },
   "admin.audit[.]csv": { loader: "audit:read" },
   "_console.admin.jobs": { loader: "jobs:read", action: "jobs:run" },
-  "_console.admin.settings": { loader: "settings:read" },
+  "_console.admin.settings": { loader: "settings:read", action: "settings:manage" },
   // Starting a payment over the API takes an API key (tests/routes/api-payments.test.ts), never a session.
   "api.payments": { loader: "payments:read" },
   "api.payments.$paymentId": { loader: "payments:read" },

@@ -30,6 +30,7 @@ export const PERMISSIONS = {
   "users:manage": ["admin"],
   "apikeys:manage": ["admin"],
   "settings:read": ["admin"],
+  "settings:manage": ["admin"], // the few settings kept in the database (the reversal cap)
   "audit:read": ["admin"],
   "jobs:read": ["admin"],
   "jobs:run": ["admin"],

@@ -2,21 +2,22 @@
 // `&`/`|` encoded accounts are stored as a snapshot. The reconciliation page puts the latest
 // snapshot beside the statement's running balance (balance-compare.server.ts).
 import { randomUUID } from "node:crypto";
-import { desc, eq } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { and, eq, sql } from "drizzle-orm";
 import {
   balanceSnapshots,
   darajaRequests,
-  type BalanceSnapshot,
   type CallbackOutcome,
   type DarajaRequest,
   type RawCallback,
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
+import { eatDay } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { parseBalanceResult } from "../daraja/results";
+import { DARAJA_ACTOR } from "../ledger/events.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
+import { checkSnapshotAgainstStatement } from "./balance-compare.server";
 import { sendStored } from "./send.server";
 
 /** The account collections land in; the one a statement of the paybill describes. */
@@ -87,7 +88,7 @@ export async function storeBalanceResult(
     .where(eq(darajaRequests.id, request.id));
   if (ok) {
     const utility = r.accounts.find((a) => UTILITY_ACCOUNT.test(a.name));
-    await ctx.db
+    const [snapshot] = await ctx.db
       .insert(balanceSnapshots)
       .values({
         requestId: request.id,
@@ -97,7 +98,9 @@ export async function storeBalanceResult(
         utilityCents: utility?.amountCents ?? null,
         rawCallbackId: raw.id,
       })
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning();
+    if (snapshot) await checkSnapshotAgainstStatement(ctx.db, DARAJA_ACTOR, snapshot);
   }
   const detail = ok
     ? `balance snapshot of ${r.accounts.length} accounts${r.problems.length ? ` (${r.problems.join("; ")})` : ""}`
@@ -106,11 +109,39 @@ export async function storeBalanceResult(
   return "applied";
 }
 
-export async function latestBalanceSnapshot(db: Db): Promise<BalanceSnapshot | null> {
-  const [row] = await db
+/**
+ * The daily query: skipped without an initiator, and sent once per EAT day however many instances
+ * run the schedule (the first to insert the day's request wins; the others see it and stop).
+ */
+export async function requestDailyAccountBalance(
+  ctx: AppContext,
+): Promise<{ ok: boolean; message: string } | null> {
+  if (!ctx.config.mpesa.initiator) return null;
+  const day = eatDay(ctx.now());
+  const sent = await ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`balance-daily:${day}`}))`);
+    const [already] = await tx
+      .select({ id: darajaRequests.id })
+      .from(darajaRequests)
+      .where(
+        and(eq(darajaRequests.kind, "balance"), eq(darajaRequests.reason, `Daily balance ${day}`)),
+      );
+    if (already) return true;
+    await tx.insert(darajaRequests).values({
+      kind: "balance",
+      state: "sending",
+      originatorConversationId: randomUUID(),
+      requestedByLabel: "daily balance job",
+      reason: `Daily balance ${day}`,
+    });
+    return false;
+  });
+  if (sent) return null;
+  const [request] = await ctx.db
     .select()
-    .from(balanceSnapshots)
-    .orderBy(desc(balanceSnapshots.takenAt), desc(balanceSnapshots.id))
-    .limit(1);
-  return row ?? null;
+    .from(darajaRequests)
+    .where(
+      and(eq(darajaRequests.kind, "balance"), eq(darajaRequests.reason, `Daily balance ${day}`)),
+    );
+  return sendStored(ctx, request, { kind: "system", label: "daily balance job" });
 }
