@@ -94,6 +94,8 @@ it("the result hooks refuse a wrong token and an unknown API, and only take POST
   expect((await hook("status", "wrong-token")).status).toBe(404);
   expect((await hook("b2c", "test-callback-token")).status).toBe(404);
   expect((await hook("status", "test-callback-token")).status).toBe(200);
+  // Stored and applied off the request path: a result for no request of ours waits, unapplied.
+  await app.ctx.callbackQueue.idle();
   const get405 = await call(resultHook.loader, app.ctx, get("/hooks/daraja/status/result/x"), {});
   expect(get405.status).toBe(405);
 });
