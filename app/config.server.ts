@@ -12,6 +12,14 @@ const SIMULATOR_DEFAULTS = {
   passkey: "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919",
 } as const;
 
+// The simulator's initiator (docs/daraja.md#initiator-apis): the password is encrypted with the
+// TEST-ONLY certificate committed under simulator/test-initiator/, whose private key the simulator holds.
+const SIMULATOR_INITIATOR = {
+  name: "testapi",
+  password: "Safaricom999!*!",
+  certificatePath: "simulator/test-initiator/test-cert.pem",
+} as const;
+
 const DEV_SESSION_SECRET = "development-only-session-secret-change-me";
 const DEV_CALLBACK_TOKEN = "dev-callback-token";
 
@@ -62,6 +70,16 @@ const EnvSchema = z.object({
   TRUST_PROXY: bool.default(false),
   MERCHANT_NAME: z.string().min(1).default("Demo Merchant"),
 
+  MPESA_INITIATOR_NAME: z.string().min(1).max(100).optional(),
+  MPESA_INITIATOR_PASSWORD: z.string().min(1).optional(),
+  MPESA_INITIATOR_CERT_PATH: z.string().min(1).optional(),
+  MPESA_SECURITY_CREDENTIAL: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=\s]{16,}$/, "base64 text")
+    .optional(),
+  MPESA_ALLOW_REVERSALS: bool.optional(),
+  BALANCE_QUERY_SCHEDULE: z.string().default("0 30 5 * * *"),
+
   SIMULATOR_PORT: int(1, 65535).default(4010),
   START_SIMULATOR: bool.optional(),
   SEED_DEMO_DATA: bool.optional(),
@@ -101,7 +119,18 @@ export type Config = Readonly<{
     allowedIps: string[] | null;
     trustProxy: boolean;
     merchantName: string;
+    /**
+     * The API operator for Transaction Status, Reversal and Account Balance; null when not
+     * configured (those features then say so). Secrets: never logged, never shown.
+     */
+    initiator: Initiator | null;
+    /** Reversals may leave only when MPESA_ALLOW_REVERSALS is on (default on only in the simulator). */
+    allowReversals: boolean;
+    /** Where ResultURL / QueueTimeOutURL point, per initiator API: `${base}/${api}/result/${token}`. */
+    resultHookBase: string;
   };
+  /** node-cron schedule of the daily Account Balance query (EAT is the server's concern; UTC here). */
+  balanceSchedule: string;
   simulator: { start: boolean; port: number };
   seedDemoData: boolean;
   /** With the demo users, three weeks of demo payments, cases and a statement (DEMO_PAYMENTS). */
@@ -115,6 +144,14 @@ export type Config = Readonly<{
   };
   /** On SIGTERM, apply stored callbacks for at most this long before exiting (the rest wait for recovery). */
   shutdownDrainSeconds: number;
+}>;
+
+/** Either a ready SecurityCredential, or the password and the certificate to encrypt it with. */
+export type Initiator = Readonly<{
+  name: string;
+  password: string | null;
+  certificatePath: string | null;
+  securityCredential: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -181,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "MPESA_PARTY_B: required for CustomerBuyGoodsOnline (the till number; MPESA_SHORTCODE is the store number)",
     );
   }
+  const initiator = initiatorFrom(e, simulated, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const startSimulator = e.START_SIMULATOR ?? (simulated && !e.DARAJA_BASE_URL);
@@ -218,7 +256,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : null,
       trustProxy: e.TRUST_PROXY,
       merchantName: e.MERCHANT_NAME,
+      initiator,
+      allowReversals: e.MPESA_ALLOW_REVERSALS ?? simulated,
+      resultHookBase: `${publicUrl}/hooks/daraja`,
     },
+    balanceSchedule: e.BALANCE_QUERY_SCHEDULE,
     simulator: { start: startSimulator, port: e.SIMULATOR_PORT },
     seedDemoData: e.SEED_DEMO_DATA ?? simulated,
     demoPayments: e.DEMO_PAYMENTS,
@@ -230,6 +272,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxQps: e.POLL_MAX_QPS,
     },
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_S,
+  });
+}
+
+function initiatorFrom(
+  e: z.infer<typeof EnvSchema>,
+  simulated: boolean,
+  problems: string[],
+): Initiator | null {
+  const defaults = simulated ? SIMULATOR_INITIATOR : null;
+  const name = e.MPESA_INITIATOR_NAME ?? defaults?.name;
+  const credential = e.MPESA_SECURITY_CREDENTIAL?.replace(/\s+/g, "") ?? null;
+  const password = e.MPESA_INITIATOR_PASSWORD ?? (credential ? null : (defaults?.password ?? null));
+  const certificatePath =
+    e.MPESA_INITIATOR_CERT_PATH ?? (credential ? null : (defaults?.certificatePath ?? null));
+  if (!name && !password && !credential) return null; // not configured: the features say so
+  if (!name)
+    problems.push("MPESA_INITIATOR_NAME: required with an initiator password or credential");
+  if (!credential && (!password || !certificatePath))
+    problems.push(
+      "MPESA_INITIATOR_PASSWORD and MPESA_INITIATOR_CERT_PATH: both required (or MPESA_SECURITY_CREDENTIAL)",
+    );
+  return Object.freeze({
+    name: name ?? "",
+    password,
+    certificatePath,
+    securityCredential: credential,
   });
 }
 

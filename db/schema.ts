@@ -15,6 +15,7 @@ export * from "./schema/exceptions";
 export * from "./schema/jobs";
 export * from "./schema/statements";
 export * from "./schema/webhooks";
+export * from "./schema/money-out";
 
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;

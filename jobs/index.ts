@@ -1,5 +1,6 @@
 // Every scheduled job of the process, registered once. Jobs are thin: a schedule and one call.
 import type { AppContext } from "../app/context.server";
+import { startBalanceQuery } from "./balance-query";
 import { startDeliverWebhooks } from "./deliver-webhooks";
 import { startFoldReportStats } from "./fold-report-stats";
 import { startPollPending } from "./poll-pending";
@@ -14,6 +15,7 @@ export function startJobs(ctx: AppContext): Jobs {
     startFoldReportStats(ctx),
     startStatementImports(ctx),
     startDeliverWebhooks(ctx),
+    startBalanceQuery(ctx),
     ...(ctx.config.poller.enabled ? [startPollPending(ctx)] : []),
   ];
   return {

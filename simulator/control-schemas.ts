@@ -4,6 +4,7 @@ import { z } from "zod";
 import { OUTCOME_NAMES } from "./outcomes";
 import { PHONE_FORMS } from "./phone-forms";
 import { ScenarioSchema } from "./scenario-format";
+import { INITIATOR_OUTCOMES } from "./state";
 
 const ms = z.number().int().min(0);
 const msisdn = z.string().regex(/^254[17]\d{8}$/, "expected 2547XXXXXXXX or 2541XXXXXXXX");
@@ -109,4 +110,11 @@ export const ArmScenariosSchema = z.strictObject({
   /** Names from the simulator's scenario library (simulator/scenarios/). */
   names: z.array(z.string()).optional(),
   all: z.boolean().optional(),
+});
+
+/** POST /__sim/next-initiator-result: the next Transaction Status / Reversal / Balance outcome(s). */
+export const NextInitiatorResultSchema = z.strictObject({
+  api: z.enum(["status", "reversal", "balance"]),
+  outcome: z.enum(INITIATOR_OUTCOMES),
+  times: z.number().int().min(1).max(100).optional(),
 });

@@ -8,6 +8,7 @@ import type { Exchange, Sim } from "./context";
 import * as schemas from "./control-schemas";
 import { sendControlError, sendJson } from "./http-io";
 import { actOnHandset, handsetView, normalisePhone, type HandsetAction } from "./handset";
+import { initiatorView, queueInitiatorOutcome } from "./initiator";
 import { TEST_NUMBERS } from "./outcomes";
 import { promptView, snapshot } from "./snapshot";
 import type { Scenario } from "./scenario-format";
@@ -238,6 +239,15 @@ const resend: ControlHandler = async (sim, ex) => {
   sendJson(ex.res, 200, { ok: true, delivery });
 };
 
+const nextInitiatorResult: ControlHandler = (sim, ex) => {
+  const input = parse(schemas.NextInitiatorResultSchema, ex);
+  if (!input) return;
+  const queued = queueInitiatorOutcome(sim, input.api, input.outcome, input.times);
+  sendJson(ex.res, 200, { ok: true, queued });
+};
+
+const initiator: ControlHandler = (sim, ex) => sendJson(ex.res, 200, initiatorView(sim));
+
 export const CONTROL_ROUTES: Array<{ method: string; pattern: RegExp; run: ControlHandler }> = [
   { method: "GET", pattern: /^\/__sim\/state$/, run: state },
   { method: "POST", pattern: /^\/__sim\/reset$/, run: reset },
@@ -261,4 +271,6 @@ export const CONTROL_ROUTES: Array<{ method: string; pattern: RegExp; run: Contr
   },
   { method: "POST", pattern: /^\/__sim\/c2b\/confirm$/, run: c2bConfirm },
   { method: "POST", pattern: /^\/__sim\/callbacks\/([^/]+)\/resend$/, run: resend },
+  { method: "POST", pattern: /^\/__sim\/next-initiator-result$/, run: nextInitiatorResult },
+  { method: "GET", pattern: /^\/__sim\/initiator$/, run: initiator },
 ];

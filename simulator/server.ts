@@ -11,6 +11,7 @@ import { ERRORS, sendDarajaError } from "./daraja-errors";
 import { renderHandsetPage } from "./handset-page";
 import { readBody, sendControlError, sendHtml } from "./http-io";
 import { createRng } from "./ids";
+import { handleAccountBalance, handleReversal, handleTransactionStatus } from "./initiator";
 import { handleOauth } from "./oauth";
 import {
   resolveConfig,
@@ -48,6 +49,13 @@ const DARAJA_ROUTES: Route[] = [
   { method: "POST", pattern: /^\/mpesa\/stkpushquery\/v1\/query$/, run: handleStkQuery },
   { method: "POST", pattern: /^\/mpesa\/c2b\/v1\/registerurl$/, run: handleRegisterUrl("v1") },
   { method: "POST", pattern: /^\/mpesa\/c2b\/v2\/registerurl$/, run: handleRegisterUrl("v2") },
+  {
+    method: "POST",
+    pattern: /^\/mpesa\/transactionstatus\/v1\/query$/,
+    run: handleTransactionStatus,
+  },
+  { method: "POST", pattern: /^\/mpesa\/reversal\/v1\/request$/, run: handleReversal },
+  { method: "POST", pattern: /^\/mpesa\/accountbalance\/v1\/query$/, run: handleAccountBalance },
 ];
 
 const isControlPath = (path: string) => path.startsWith("/__sim/");

@@ -35,7 +35,7 @@ export interface Prompt {
 
 export interface Delivery {
   id: number;
-  kind: "stk_callback" | "c2b_confirmation";
+  kind: "stk_callback" | "c2b_confirmation" | "initiator_result" | "initiator_timeout";
   checkoutRequestId: string | null;
   url: string;
   body: unknown;
@@ -77,6 +77,43 @@ export interface PushOverride {
 }
 export type CallbackOverride = "drop" | "duplicate";
 
+/** Transaction Status, Reversal, Account Balance (initiator.ts). */
+export type InitiatorApi = "status" | "reversal" | "balance";
+export const INITIATOR_OUTCOMES = [
+  "success",
+  "timeout",
+  "drop",
+  "duplicate",
+  "already_reversed",
+  "invalid_original",
+  "initiator_invalid",
+  "not_found",
+  "incomplete",
+] as const;
+export type InitiatorOutcome = (typeof INITIATOR_OUTCOMES)[number];
+
+export interface InitiatorRequest {
+  api: InitiatorApi;
+  originatorConversationId: string;
+  conversationId: string;
+  transactionId: string | null;
+  amount: number | null;
+  resultUrl: string;
+  timeoutUrl: string;
+  outcome: InitiatorOutcome | "natural";
+  /** The result body sent (null until sent, or when dropped / timed out). */
+  result: unknown;
+  at: string;
+}
+
+export interface InitiatorState {
+  requests: InitiatorRequest[];
+  /** Forced outcomes per API, used in order (POST /__sim/next-initiator-result). */
+  next: Record<InitiatorApi, InitiatorOutcome[]>;
+  /** Original receipt → the reversal's receipt. */
+  reversed: Map<string, string>;
+}
+
 export interface SimState {
   prompts: Map<string, Prompt>;
   /** Push-created prompts per phone, oldest first, for the subscriber lock and rule limit. */
@@ -99,6 +136,7 @@ export interface SimState {
   queryBucket: { tokens: number; at: number } | null;
   /** Scenario scripts waiting for a push from their phone, and those already running. */
   scripts: Map<string, ScenarioScript>;
+  initiator: InitiatorState;
 }
 
 /** Tokens survive a reset: they are credentials the app has cached, not test data. */
@@ -117,6 +155,11 @@ export function createState(tokens: Map<string, number> = new Map()): SimState {
     next: { outcomes: [], callbacks: [], queries: [], pushes: [] },
     queryBucket: null,
     scripts: new Map(),
+    initiator: {
+      requests: [],
+      next: { status: [], reversal: [], balance: [] },
+      reversed: new Map(),
+    },
   };
 }
 

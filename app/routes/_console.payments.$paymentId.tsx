@@ -8,6 +8,7 @@ import {
 } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
+import { MoneyOutPanel } from "../components/money-out-panel";
 import { CheckStatusForm, NoteForm, ResendPromptForm } from "../components/payment-actions";
 import { AttemptsTable, OpenExceptions, PaymentSummaryCard } from "../components/payment-details";
 import { PaymentTimeline } from "../components/payment-timeline";
@@ -26,6 +27,7 @@ import { getPaymentView } from "../modules/payments/queries.server";
 import { redactPaymentView } from "../modules/payments/redact";
 import { resendAvailability, resendPromptAsStaff } from "../modules/payments/staff-actions.server";
 import { isOpenPayment } from "../modules/ledger/transitions";
+import { getMoneyOutView, runMoneyOutIntent } from "../modules/money-out/view.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.payment ? `${data.payment.orderRef} · ` : ""}Payment · M-Pesa console` },
@@ -52,6 +54,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     unmasked,
     live: isOpenPayment(view.status),
     resend: resendAvailability(view, context.now()),
+    moneyOut: can(role, "payments:money_out")
+      ? await getMoneyOutView(context, view.id, { userId: session.user.id, role })
+      : null,
     can: { act: can(role, "payments:act"), callbacks: can(role, "callbacks:read") },
   });
 }
@@ -84,6 +89,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       case "note":
         await addPaymentNote(context.db, actor, paymentId, { note: text(form, "note") ?? "" });
         return { message: "Note added to the timeline." };
+      case "status_query":
+      case "reversal_request":
+      case "reversal_approve":
+      case "reversal_reject": {
+        const fields = Object.fromEntries(
+          ["intent", "receipt", "reason", "requestId", "note"].map((k) => [k, text(form, k)]),
+        );
+        const result = await runMoneyOutIntent(context, actor, paymentId, fields);
+        return { message: result.message };
+      }
       default:
         throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
     }
@@ -91,9 +106,19 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function PaymentPage() {
-  const { payment, unmasked, live, resend, can: allowed } = useLoaderData<typeof loader>();
+  const {
+    payment,
+    unmasked,
+    live,
+    resend,
+    moneyOut,
+    can: allowed,
+  } = useLoaderData<typeof loader>();
   const fallback = useActionData<FormResult>(); // only without JavaScript: fetchers carry their own results
-  useLiveRevalidation(live);
+  // Also while a Transaction Status or reversal result is on its way from M-Pesa.
+  useLiveRevalidation(
+    live || !!moneyOut?.requests.some((r) => r.state === "sending" || r.state === "sent"),
+  );
   const attemptSeq = Object.fromEntries(payment.attempts.map((a) => [a.id, a.seq]));
   // Daraja's own refusal of the latest push ("M-Pesa is busy; try again…") said to whoever pressed the button.
   const latest = payment.attempts.reduce<(typeof payment.attempts)[number] | null>(
@@ -147,6 +172,7 @@ export default function PaymentPage() {
               phoneHint={unmasked ? formatPhoneLocal(payment.phone) : payment.phone}
             />
             <CheckStatusForm />
+            {moneyOut ? <MoneyOutPanel {...moneyOut} /> : null}
             <NoteForm />
           </div>
         ) : (

@@ -8,6 +8,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
+import { BalancePanel } from "../components/reconciliation/balance-panel";
 import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
 import { DayStatusTable } from "../components/reconciliation/day-status";
@@ -17,6 +18,8 @@ import { AppError } from "../lib/app-error";
 import { formAction, throwAsResponse, type FormResult } from "../lib/http.server";
 import { multipartReader } from "../lib/upload.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
+import { getBalanceComparison } from "../modules/money-out/balance-compare.server";
+import { requestAccountBalance } from "../modules/money-out/balance.server";
 import { can } from "../modules/auth/permissions";
 import { listRecentDays, signOffDay } from "../modules/reconciliation/days.server";
 import { startStatementImport } from "../modules/reconciliation/import.server";
@@ -30,9 +33,10 @@ const MAX_UPLOAD_MB = 64;
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
   const cursor = new URL(request.url).searchParams.get("cursor") ?? undefined;
-  const [page, days] = await Promise.all([
+  const [page, days, balance] = await Promise.all([
     listStatementImports(context.db, { cursor }).catch(throwAsResponse),
     listRecentDays(context.db),
+    getBalanceComparison(context.db),
   ]);
   const role = session.user.role;
   return json({
@@ -41,6 +45,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     days,
     canImport: can(role, "statements:import"),
     canSignOff: can(role, "reconciliation:signoff"),
+    balance: { ...balance, canQuery: can(role, "payments:money_out") },
   });
 }
 
@@ -81,6 +86,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       );
       return { message: result.message, data: { day: result.status.day } };
     }
+    if (!upload && intent === "balance_query") return requestAccountBalance(context, actor);
     throw new AppError("invalid_request", "Unknown action.");
   });
 }
@@ -111,6 +117,7 @@ export default function Reconciliation() {
         </p>
       ) : null}
       {data.canImport ? <StatementUploadForm maxMb={MAX_UPLOAD_MB} /> : null}
+      <BalancePanel {...data.balance} />
       <h2>Daily status</h2>
       {data.days.length ? (
         <DayStatusTable days={data.days} canSignOff={data.canSignOff} />

@@ -20,6 +20,7 @@ export const EXCEPTION_TYPES = [
   "statement_only",
   "missing_from_statement",
   "unmatched_c2b",
+  "balance_mismatch",
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 export const EXCEPTION_STATUSES = ["open", "awaiting_approval", "resolved"] as const;

@@ -208,6 +208,8 @@ export const rawCallbacks = pgTable(
     paymentId: uuid("payment_id"),
     /** Which kind of payer number the body carried (full/masked/absent); null if unread. */
     phoneKind: text("phone_kind").$type<PhoneKind>(),
+    /** Initiator API results: the ConversationID (or our OriginatorConversationID) they carried. */
+    conversationId: text("conversation_id"),
   },
   (t) => [
     check("raw_callbacks_phone_kind_check", sql`${t.phoneKind} in ('full', 'masked', 'absent')`),
@@ -217,6 +219,7 @@ export const rawCallbacks = pgTable(
     index("raw_callbacks_payment_idx").on(t.paymentId),
     index("raw_callbacks_receipt_idx").on(t.receipt),
     index("raw_callbacks_merchant_idx").on(t.merchantRequestId),
+    index("raw_callbacks_conversation_idx").on(t.conversationId),
     index("raw_callbacks_to_apply_idx")
       .on(t.id)
       .where(sql`${t.outcome} = 'received'`),

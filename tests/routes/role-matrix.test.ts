@@ -19,6 +19,9 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "hooks.daraja.stk.$token": PUBLIC, // authenticated by the secret path token (tests in intake)
   "hooks.daraja.c2b.confirmation.$token": PUBLIC,
   "hooks.daraja.c2b.validation.$token": PUBLIC,
+  // Transaction Status / Reversal / Account Balance ResultURL and QueueTimeOutURL (path token).
+  "hooks.daraja.$api.result.$token": PUBLIC,
+  "hooks.daraja.$api.timeout.$token": PUBLIC,
   _console: { loader: "signed-in" },
   "_console._index": { loader: "reports:read" },
   "_console.search": { loader: "payments:read" },
@@ -44,7 +47,7 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "_console.admin.audit": { loader: "audit:read" },
   "admin.audit[.]csv": { loader: "audit:read" },
   "_console.admin.jobs": { loader: "jobs:read", action: "jobs:run" },
-  "_console.admin.settings": { loader: "settings:read" },
+  "_console.admin.settings": { loader: "settings:read", action: "settings:manage" },
   // Starting a payment over the API takes an API key (tests/routes/api-payments.test.ts), never a session.
   "api.payments": { loader: "payments:read" },
   "api.payments.$paymentId": { loader: "payments:read" },

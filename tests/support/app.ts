@@ -14,6 +14,8 @@ import { testLog } from "./log";
 import * as stkHook from "../../app/routes/hooks.daraja.stk.$token";
 import * as c2bConfirmationHook from "../../app/routes/hooks.daraja.c2b.confirmation.$token";
 import * as c2bValidationHook from "../../app/routes/hooks.daraja.c2b.validation.$token";
+import * as initiatorResultHook from "../../app/routes/hooks.daraja.$api.result.$token";
+import * as initiatorTimeoutHook from "../../app/routes/hooks.daraja.$api.timeout.$token";
 
 export const CALLBACK_TOKEN = "test-callback-token";
 
@@ -28,6 +30,14 @@ const HOOKS: [RegExp, HookRoute][] = [
   [/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute],
   [/^\/hooks\/daraja\/c2b\/confirmation\/([^/]+)$/, c2bConfirmationHook as unknown as HookRoute],
   [/^\/hooks\/daraja\/c2b\/validation\/([^/]+)$/, c2bValidationHook as unknown as HookRoute],
+  [
+    /^\/hooks\/daraja\/(?<api>[^/]+)\/result\/(?<token>[^/]+)$/,
+    initiatorResultHook as unknown as HookRoute,
+  ],
+  [
+    /^\/hooks\/daraja\/(?<api>[^/]+)\/timeout\/(?<token>[^/]+)$/,
+    initiatorTimeoutHook as unknown as HookRoute,
+  ],
 ];
 
 export function registerHook(pattern: RegExp, route: unknown) {
@@ -87,10 +97,10 @@ export async function startTestApp(
         res.writeHead(404).end();
         return;
       }
-      const [, token] = hook[0].exec(path)!;
+      const match = hook[0].exec(path)!;
       const response = await hook[1].action({
         request: await toRequest(req, "http://127.0.0.1"),
-        params: { token },
+        params: match.groups ? { ...match.groups } : { token: match[1] },
         context: ctx,
       });
       res

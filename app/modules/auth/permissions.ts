@@ -15,6 +15,8 @@ export const PERMISSIONS = {
   "payments:request": ["admin", "support"],
   "payments:act": ["admin", "finance", "support"], // re-send prompt, check status now, add a note
   "phones:unmasked": ["admin", "finance"],
+  // Transaction Status, reversal requests and approvals (a second finance user approves), balance.
+  "payments:money_out": ["admin", "finance"],
   "callbacks:read": ["admin", "finance"],
   "callbacks:reprocess": ["admin", "finance"],
   "exceptions:read": ["admin", "finance", "support", "manager"],
@@ -29,6 +31,7 @@ export const PERMISSIONS = {
   "apikeys:manage": ["admin"],
   "webhooks:manage": ["admin"],
   "settings:read": ["admin"],
+  "settings:manage": ["admin"], // the few settings kept in the database (the reversal cap)
   "audit:read": ["admin"],
   "jobs:read": ["admin"],
   "jobs:run": ["admin"],

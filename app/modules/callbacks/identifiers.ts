@@ -2,12 +2,30 @@
 // and the API find it the moment it is stored, before (or without) the full parse and apply. Nothing
 // here decides anything about money: the full parser (parse.ts, c2b-parse.ts) does that later.
 
-type CallbackKind = "stk" | "c2b_confirmation" | "c2b_validation";
+import { conversationIdsOf } from "../daraja/results";
+
+/** Results and timeouts of the initiator APIs (docs/daraja.md#initiator-apis), one kind each. */
+export const INITIATOR_HOOK_KINDS = [
+  "status_result",
+  "status_timeout",
+  "reversal_result",
+  "reversal_timeout",
+  "balance_result",
+  "balance_timeout",
+] as const;
+export type InitiatorHookKind = (typeof INITIATOR_HOOK_KINDS)[number];
+
+export type CallbackKind = "stk" | "c2b_confirmation" | "c2b_validation" | InitiatorHookKind;
+
+export function isInitiatorHookKind(kind: string): kind is InitiatorHookKind {
+  return (INITIATOR_HOOK_KINDS as readonly string[]).includes(kind);
+}
 
 export type CallbackIdentifiers = {
   checkoutRequestId: string | null;
   merchantRequestId: string | null;
   receipt: string | null;
+  conversationId?: string | null;
 };
 
 const NONE: CallbackIdentifiers = {
@@ -49,6 +67,11 @@ export function extractIdentifiers(kind: CallbackKind, body: Uint8Array): Callba
   } catch {
     json = undefined;
   }
+  if (isInitiatorHookKind(kind)) {
+    // Our own OriginatorConversationID first: it is stored before the request leaves.
+    const ids = conversationIdsOf(text);
+    return { ...NONE, conversationId: ids.originatorConversationId ?? ids.conversationId };
+  }
   if (kind !== "stk") {
     // C2B confirmation / validation: TransID is the M-Pesa receipt.
     return {
@@ -72,4 +95,13 @@ export function extractIdentifiers(kind: CallbackKind, body: Uint8Array): Callba
     merchantRequestId: idOf(field(cb, "MerchantRequestID")),
     receipt: idOf(field(receiptItem, "Value")),
   };
+}
+
+/** The stored kind of a request to /hooks/daraja/:api/:hook/:token, or null for an unknown API. */
+export function initiatorHookKind(
+  api: string | undefined,
+  hook: "result" | "timeout",
+): InitiatorHookKind | null {
+  const kind = `${api}_${hook}`;
+  return isInitiatorHookKind(kind) ? kind : null;
 }

@@ -21,7 +21,7 @@ import { applyStkEvidence } from "../ledger/payments.server";
 import { recordUnassignedReceipt } from "../ledger/receipts.server";
 import { isWellFormedReceipt } from "../ledger/transitions";
 import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
-import { extractIdentifiers } from "./identifiers";
+import { extractIdentifiers, type CallbackKind } from "./identifiers";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { parseStkCallback, type StkCallback } from "./parse";
 
@@ -36,7 +36,7 @@ const KEPT_HEADERS = [
 ];
 
 export type IncomingCallback = {
-  kind: "stk" | "c2b_confirmation" | "c2b_validation";
+  kind: CallbackKind;
   tokenValid: boolean;
   body: Uint8Array;
   sizeBytes: number;

@@ -8,6 +8,8 @@ import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { rawCallbacks, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { processC2bConfirmation, processC2bValidation } from "../reconciliation/c2b.server";
+import { processInitiatorResult } from "../money-out/results.server";
+import { INITIATOR_HOOK_KINDS } from "./identifiers";
 import { processStkCallback } from "./intake.server";
 
 /** A row whose processing threw is retried after this long (by then the bug may be fixed, or the lock free). */
@@ -17,6 +19,13 @@ const PROCESSORS: Record<string, (ctx: AppContext, raw: RawCallback) => Promise<
   stk: (ctx, raw) => processStkCallback(ctx, raw),
   c2b_confirmation: (ctx, raw) => processC2bConfirmation(ctx, raw),
   c2b_validation: (ctx, raw) => processC2bValidation(ctx, raw),
+  // Transaction Status, Reversal and Account Balance results and timeouts (money-out/results.server.ts).
+  ...Object.fromEntries(
+    INITIATOR_HOOK_KINDS.map((kind) => [
+      kind,
+      (ctx: AppContext, raw: RawCallback) => processInitiatorResult(ctx, raw),
+    ]),
+  ),
 };
 const APPLIED_KINDS = Object.keys(PROCESSORS);
 
@@ -53,7 +62,7 @@ export async function applyStoredCallbacks(
       .for("update", { skipLocked: true });
     // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
     // every batch means two instances' batches never wait on each other in a circle.
-    const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? "";
+    const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? r.conversationId ?? "";
     rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
     let failed = 0;
     for (const raw of rows) {

@@ -15,6 +15,7 @@ import {
   type QueryAnswer,
 } from "./errors";
 import { createTokenSource, isTimeout, readJson, type TokenSource } from "./oauth.server";
+import { createInitiatorApis, type InitiatorApis } from "./initiator.server";
 import { stkPassword } from "./password";
 import { maskPhone } from "./phone";
 
@@ -43,6 +44,8 @@ export type DarajaClient = {
     responseType?: "Completed" | "Cancelled";
   }): Promise<unknown>;
   tokens: TokenSource;
+  /** Transaction Status, Reversal, Account Balance (initiator.server.ts). */
+  initiator: InitiatorApis;
 };
 
 export type DarajaDeps = { db: Db; mpesa: Config["mpesa"]; now: () => Date; fetch?: typeof fetch };
@@ -130,6 +133,7 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
 
   return {
     tokens,
+    initiator: createInitiatorApis({ mpesa, post, record }),
 
     async stkPush(input, ref) {
       const { Password, ...visible } = credentials();

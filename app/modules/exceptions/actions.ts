@@ -34,6 +34,7 @@ export const TYPE_ACTIONS: Record<ExceptionType, readonly ExceptionAction[]> = {
   missing_from_statement: ["acknowledge", "write_off"],
   time_mismatch: ["acknowledge", "write_off"],
   unmatched_c2b: ["acknowledge", "write_off"],
+  balance_mismatch: ["acknowledge", "write_off"],
 };
 
 /** Actions that change nothing until a second finance user approves them. */
@@ -143,6 +144,11 @@ export const TYPE_DESCRIPTIONS: Record<
     title: "Unmatched direct payment",
     plain:
       "A customer paid to the paybill/till directly and we could not tell which order it is for.",
+  },
+  balance_mismatch: {
+    title: "Balance mismatch",
+    plain:
+      "M-Pesa's Account Balance for the Utility Account differs from the statement's running balance at the same moment. Check the portal for money the statement does not show.",
   },
 };
 

@@ -1,0 +1,162 @@
+// Money out on a payment's page (finance and admin): ask M-Pesa for the Transaction Status, request a
+// reversal, and approve or reject someone else's. Fetcher forms: plain POSTs without JavaScript. The
+// server refuses what does not fit regardless of what is shown here.
+import { useFetcher } from "@remix-run/react";
+import { CsrfInput } from "./csrf";
+import { EatTime } from "./format";
+
+type Result =
+  | { ok: true; message?: string }
+  | { ok: false; error: { code: string; message: string; field?: string } };
+
+type RequestView = {
+  id: string;
+  kind: "status" | "reversal" | "balance";
+  state: string;
+  receipt: string | null;
+  amountKes: number | null;
+  reason: string | null;
+  requestedBy: string;
+  mine: boolean;
+  result: string | null;
+  createdAt: string;
+};
+
+export type MoneyOutPanelProps = {
+  needsReceipt: boolean;
+  statusRefusal: string | null;
+  reversalRefusal: string | null;
+  capKes: number;
+  requests: RequestView[];
+};
+
+function Outcome({ data }: { data: Result | undefined }) {
+  if (!data) return null;
+  return data.ok ? (
+    <p className="form-ok" role="status">
+      {data.message ?? "Done."}
+    </p>
+  ) : (
+    <p className="form-error" role="alert">
+      {data.error.message}
+    </p>
+  );
+}
+
+const KIND = { status: "Transaction Status", reversal: "Reversal", balance: "Balance" };
+
+function StatusQueryForm({ needsReceipt }: { needsReceipt: boolean }) {
+  const fetcher = useFetcher<Result>({ key: "payment-status-query" });
+  return (
+    <fetcher.Form method="post" className="card" aria-label="Transaction Status">
+      <h3>Ask M-Pesa (Transaction Status)</h3>
+      <CsrfInput />
+      <input type="hidden" name="intent" value="status_query" />
+      {needsReceipt ? (
+        <label>
+          M-Pesa receipt to look up (from the customer&apos;s SMS or the statement)
+          <input name="receipt" required pattern="[A-Za-z0-9]{10}" autoComplete="off" />
+        </label>
+      ) : null}
+      <button type="submit" disabled={fetcher.state !== "idle"}>
+        {fetcher.state !== "idle" ? "Asking…" : "Ask M-Pesa"}
+      </button>
+      <Outcome data={fetcher.data} />
+    </fetcher.Form>
+  );
+}
+
+function ReversalRequestForm({ capKes }: { capKes: number }) {
+  const fetcher = useFetcher<Result>({ key: "payment-reversal-request" });
+  return (
+    <fetcher.Form method="post" className="card" aria-label="Request reversal">
+      <h3>Reverse this payment</h3>
+      <p className="muted">
+        The whole sum goes back to the customer. A second finance user must approve before anything
+        is sent; at most KES {capKes.toLocaleString("en-KE")} per reversal.
+      </p>
+      <CsrfInput />
+      <input type="hidden" name="intent" value="reversal_request" />
+      <label>
+        Reason
+        <input name="reason" required minLength={5} maxLength={100} />
+      </label>
+      <button type="submit" disabled={fetcher.state !== "idle"}>
+        Request reversal
+      </button>
+      <Outcome data={fetcher.data} />
+    </fetcher.Form>
+  );
+}
+
+function Decision({ request }: { request: RequestView }) {
+  const fetcher = useFetcher<Result>({ key: `reversal-decision-${request.id}` });
+  const busy = fetcher.state !== "idle";
+  return (
+    <fetcher.Form method="post" aria-label="Decide reversal">
+      <CsrfInput />
+      <input type="hidden" name="requestId" value={request.id} />
+      {request.mine ? (
+        <button type="submit" name="intent" value="reversal_reject" disabled={busy}>
+          Withdraw
+        </button>
+      ) : (
+        <>
+          <button type="submit" name="intent" value="reversal_approve" disabled={busy}>
+            Approve and send
+          </button>{" "}
+          <button type="submit" name="intent" value="reversal_reject" disabled={busy}>
+            Reject
+          </button>
+        </>
+      )}
+      <Outcome data={fetcher.data} />
+    </fetcher.Form>
+  );
+}
+
+export function MoneyOutPanel(props: MoneyOutPanelProps) {
+  const waiting = props.requests.some(
+    (r) => r.kind === "reversal" && r.state === "awaiting_approval",
+  );
+  return (
+    <section aria-label="Money out" data-testid="money-out">
+      {props.statusRefusal ? null : <StatusQueryForm needsReceipt={props.needsReceipt} />}
+      {props.reversalRefusal || waiting ? null : <ReversalRequestForm capKes={props.capKes} />}
+      {props.requests.length ? (
+        <table className="table" data-testid="money-out-requests">
+          <thead>
+            <tr>
+              <th>Asked</th>
+              <th>What</th>
+              <th>By</th>
+              <th>State</th>
+              <th>Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.requests.map((r) => (
+              <tr key={r.id} data-state={r.state}>
+                <td>
+                  <EatTime at={r.createdAt} />
+                </td>
+                <td>
+                  {KIND[r.kind]} {r.receipt ?? ""}
+                  {r.reason ? <div className="muted">{r.reason}</div> : null}
+                </td>
+                <td>{r.requestedBy}</td>
+                <td>
+                  {r.state.replace(/_/g, " ")}
+                  {r.kind === "reversal" && r.state === "awaiting_approval" ? (
+                    <Decision request={r} />
+                  ) : null}
+                </td>
+                <td>{r.result ?? "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

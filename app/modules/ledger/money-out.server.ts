@@ -1,0 +1,300 @@
+// The gate's commands for evidence from Daraja's initiator APIs (docs/daraja.md#transaction-status,
+// #reversal): a Transaction Status result can supply a receipt, confirm an amount or contradict our
+// books (a case); a successful reversal result refunds the payment. Each runs inside the caller's
+// transaction, locks the payment then the receipt, and writes its timeline event there. Nothing moves
+// on incomplete evidence: a missing or malformed receipt, amount or status only leaves a note.
+import { eq } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { payments, type ExceptionType, type Payment } from "../../../db/schema";
+import { AppError } from "../../lib/app-error";
+import { formatKes } from "../../lib/money";
+import { normalizeKenyanPhone } from "../daraja/phone";
+import { openException } from "./cases.server";
+import { addPaymentEvent, addPaymentEvents, type EventActor } from "./events.server";
+import { caseKey, writePaymentStatus } from "./payments.server";
+import { claimReceipt, lockReceipt, markReceiptReversed, ownershipOf } from "./receipts.server";
+import { isWellFormedReceipt } from "./transitions";
+
+export type StatusEvidence = {
+  resultCode: string;
+  resultDesc: string;
+  receipt: string | null;
+  amountKes: number | null;
+  transactionStatus: string | null;
+  /** `2547… - NAME` or `07… - Name` as Daraja wrote it. */
+  debitParty: string | null;
+  finalisedAt: Date | null;
+};
+
+export type GateOutcome = {
+  outcome: "applied" | "duplicate" | "conflict";
+  summary: string;
+  exceptionId?: string | null;
+};
+
+type Ref = { paymentId: string; rawCallbackId: number | null; now: Date };
+
+async function lockPayment(tx: Db, paymentId: string): Promise<Payment> {
+  const [payment] = await tx
+    .select()
+    .from(payments)
+    .where(eq(payments.id, paymentId))
+    .for("update");
+  if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
+  return payment;
+}
+
+/** The whole number at the front of a DebitPartyName, or null when it is masked or absent. */
+export function payerNumberOf(debitParty: string | null): string | null {
+  const head = debitParty?.split(" - ")[0]?.trim() ?? "";
+  const phone = normalizeKenyanPhone(head);
+  return phone.ok ? phone.msisdn : null;
+}
+
+async function note(tx: Db, actor: EventActor, ref: Ref, summary: string, data?: unknown) {
+  await addPaymentEvent(tx, actor, {
+    paymentId: ref.paymentId,
+    rawCallbackId: ref.rawCallbackId,
+    type: "status_result",
+    summary,
+    data,
+  });
+}
+
+async function openCase(
+  tx: Db,
+  actor: EventActor,
+  ref: Ref,
+  input: { type: ExceptionType; summary: string; receipt: string | null; atStakeKes: number },
+  evidence: StatusEvidence,
+): Promise<GateOutcome> {
+  await note(tx, actor, ref, `Transaction Status: ${input.summary}`);
+  const exceptionId = await openException(tx, actor, {
+    type: input.type,
+    dedupeKey: caseKey(input.type, {
+      receipt: input.receipt,
+      detail: `status:${ref.paymentId}:${evidence.receipt ?? evidence.resultCode}`,
+    }),
+    summary: input.summary,
+    paymentId: ref.paymentId,
+    rawCallbackId: ref.rawCallbackId,
+    receipt: input.receipt,
+    amountAtStakeKes: input.atStakeKes,
+    details: {
+      transactionStatus: { ...evidence, finalisedAt: evidence.finalisedAt?.toISOString() },
+    },
+  });
+  return { outcome: "conflict", summary: input.summary, exceptionId };
+}
+
+/** Applies one Transaction Status result about a payment (ResultCode 0 or not). */
+export async function applyStatusEvidence(
+  tx: Db,
+  actor: EventActor,
+  input: Ref & { evidence: StatusEvidence },
+): Promise<GateOutcome> {
+  const e = input.evidence;
+  const payment = await lockPayment(tx, input.paymentId);
+  const ref: Ref = input;
+  const said = async (summary: string, outcome: GateOutcome["outcome"] = "applied") => {
+    await note(tx, actor, ref, `Transaction Status: ${summary}`, { ...e });
+    return { outcome, summary };
+  };
+  if (e.resultCode !== "0")
+    return said(`M-Pesa answered ${e.resultCode} (${e.resultDesc}); nothing changes`);
+  if (!isWellFormedReceipt(e.receipt) || e.amountKes === null || !e.transactionStatus)
+    return said("the answer lacks a receipt, an amount or a status; nothing changes");
+  const receipt = e.receipt!;
+  const amount = e.amountKes;
+  const completed = e.transactionStatus.toLowerCase() === "completed";
+  const row = await lockReceipt(tx, receipt);
+  const owner = ownershipOf(row, payment.id);
+  const ours = payment.receipt === receipt;
+
+  if (owner === "other_payment")
+    return openCase(
+      tx,
+      actor,
+      ref,
+      {
+        type: "duplicate_receipt",
+        summary: `M-Pesa reports receipt ${receipt}, which already belongs to another payment`,
+        receipt,
+        atStakeKes: 0,
+      },
+      e,
+    );
+  if (!completed) {
+    if (payment.status === "paid" && ours)
+      return openCase(
+        tx,
+        actor,
+        ref,
+        {
+          type: "query_disagrees",
+          summary: `M-Pesa says receipt ${receipt} is "${e.transactionStatus}", but we booked it as paid`,
+          receipt,
+          atStakeKes: payment.amountKes,
+        },
+        e,
+      );
+    return said(`receipt ${receipt} is "${e.transactionStatus}"; nothing changes`);
+  }
+  if (payment.status === "refunded")
+    return said(
+      `receipt ${receipt} completed for ${formatKes(amount)}; the payment is already refunded`,
+    );
+  if (amount !== payment.amountKes)
+    return openCase(
+      tx,
+      actor,
+      ref,
+      {
+        type: "amount_mismatch",
+        summary: `M-Pesa reports ${formatKes(amount)} on receipt ${receipt}, but ${formatKes(payment.amountKes)} was requested`,
+        receipt,
+        atStakeKes: amount,
+      },
+      e,
+    );
+  if (payment.status === "paid" && ours)
+    return said(`confirms receipt ${receipt} for ${formatKes(amount)}`, "duplicate");
+  if (payment.status === "paid" && payment.receipt)
+    return openCase(
+      tx,
+      actor,
+      ref,
+      {
+        type: "query_disagrees",
+        summary: `M-Pesa reports receipt ${receipt}, but we booked ${payment.receipt} for this payment`,
+        receipt: null,
+        atStakeKes: payment.amountKes,
+      },
+      e,
+    );
+
+  const facts = {
+    receipt,
+    amountKes: amount,
+    paymentId: payment.id,
+    transactionAt: e.finalisedAt,
+    source: "manual" as const,
+  };
+  if (payment.status === "paid") {
+    // Query-paid, receipt pending: this is the receipt we were waiting for.
+    await claimReceipt(tx, facts);
+    await tx
+      .update(payments)
+      .set({
+        receipt,
+        receiptPending: false,
+        statusReason: `Paid, receipt ${receipt} (Transaction Status)`,
+        ...(e.finalisedAt ? { paidAt: e.finalisedAt } : {}),
+        updatedAt: input.now,
+      })
+      .where(eq(payments.id, payment.id));
+    await addPaymentEvents(tx, actor, [
+      {
+        paymentId: payment.id,
+        rawCallbackId: ref.rawCallbackId,
+        type: "status_result",
+        summary: `Transaction Status: receipt ${receipt} completed for ${formatKes(amount)}`,
+      },
+      {
+        paymentId: payment.id,
+        rawCallbackId: ref.rawCallbackId,
+        type: "receipt_attached",
+        summary: `Receipt ${receipt} attached`,
+      },
+    ]);
+    return { outcome: "applied", summary: `Receipt ${receipt} attached` };
+  }
+  // The payment is not paid on our books. The receipt's money is real; it is this payment's only if
+  // the payer's whole number is the one we prompted — otherwise a person decides.
+  const payer = payerNumberOf(e.debitParty);
+  if (payment.status === "unknown" && payer === payment.phone) {
+    await claimReceipt(tx, facts);
+    await writePaymentStatus(tx, actor, payment, "paid", {
+      now: input.now,
+      rawCallbackId: ref.rawCallbackId,
+      resultCode: "0",
+      receipt,
+      receiptPending: false,
+      paidAt: e.finalisedAt,
+      reason: `Transaction Status: receipt ${receipt} completed for ${formatKes(amount)} from the number we prompted`,
+    });
+    return { outcome: "applied", summary: `Paid, receipt ${receipt} (Transaction Status)` };
+  }
+  return openCase(
+    tx,
+    actor,
+    ref,
+    {
+      type: payment.status === "unknown" ? "unknown_outcome" : "late_success",
+      summary: `M-Pesa reports receipt ${receipt} completed for ${formatKes(amount)}${payer ? ` from ${payer === payment.phone ? "the prompted number" : "another number"}` : " (payer number masked or absent)"}; the payment is ${payment.status}`,
+      receipt,
+      atStakeKes: amount,
+    },
+    e,
+  );
+}
+
+export type ReversalEvidence = {
+  receipt: string;
+  reversalReceipt: string | null;
+  amountKes: number | null;
+  completedAt: Date | null;
+};
+
+/** A successful reversal result: the receipt is reversed and the payment it paid becomes refunded. */
+export async function applyReversalResult(
+  tx: Db,
+  actor: EventActor,
+  input: Ref & { evidence: ReversalEvidence },
+): Promise<GateOutcome> {
+  const e = input.evidence;
+  const payment = await lockPayment(tx, input.paymentId);
+  const row = await lockReceipt(tx, e.receipt);
+  if (row?.reversedByReceipt)
+    return {
+      outcome: "duplicate",
+      summary: `Receipt ${e.receipt} is already recorded as reversed`,
+    };
+  const event = (summary: string) => ({
+    paymentId: payment.id,
+    rawCallbackId: input.rawCallbackId,
+    type: "reversal",
+    summary,
+    data: { ...e, completedAt: e.completedAt?.toISOString() ?? null },
+  });
+  const incomplete =
+    !isWellFormedReceipt(e.reversalReceipt) || !row || e.amountKes !== row.amountKes;
+  if (incomplete) {
+    const summary = `Reversal result for receipt ${e.receipt} is incomplete or disagrees (reversal receipt ${e.reversalReceipt ?? "missing"}, ${e.amountKes === null ? "no amount" : formatKes(e.amountKes)}${row ? ` for ${formatKes(row.amountKes)}` : ", receipt unknown"}); a person must check`;
+    await addPaymentEvent(tx, actor, event(summary));
+    const exceptionId = await openException(tx, actor, {
+      type: "query_disagrees",
+      dedupeKey: `reversal_result:${e.receipt}:${input.rawCallbackId ?? "-"}`,
+      summary,
+      paymentId: payment.id,
+      rawCallbackId: input.rawCallbackId,
+      receipt: e.receipt,
+      amountAtStakeKes: row?.amountKes ?? 0,
+      details: { reversal: e },
+    });
+    return { outcome: "conflict", summary, exceptionId };
+  }
+  await markReceiptReversed(tx, e.receipt, e.reversalReceipt!);
+  const summary = `Receipt ${e.receipt} reversed by ${e.reversalReceipt}: ${formatKes(e.amountKes!)} back to the customer`;
+  if (payment.status === "paid" && payment.receipt === e.receipt) {
+    await writePaymentStatus(tx, actor, payment, "refunded", {
+      now: input.now,
+      rawCallbackId: input.rawCallbackId,
+      reason: `Reversed through Daraja (${e.reversalReceipt})`,
+      precedingEvent: event(summary),
+    });
+  } else {
+    await addPaymentEvent(tx, actor, event(`${summary}; the payment stays ${payment.status}`));
+  }
+  return { outcome: "applied", summary };
+}

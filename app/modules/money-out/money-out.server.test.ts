@@ -1,0 +1,265 @@
+// Transaction Status and reversals end to end against the simulator: request → (approval) → Daraja →
+// result on the hook → raw log → queue → the ledger's gate. Runs on PGlite and on PostgreSQL.
+import { and, eq } from "drizzle-orm";
+import {
+  darajaRequests,
+  exceptions,
+  paymentEvents,
+  rawCallbacks,
+  receipts,
+  staffAudit,
+} from "../../../db/schema";
+import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
+import { actorFor, makeUser } from "../../../tests/support/factories";
+import { paidPayment, receiptPendingPayment } from "../../../tests/support/reconciliation";
+import type { Actor } from "../auth/staff-audit.server";
+import { getPaymentView } from "../payments/queries.server";
+import {
+  approveReversal,
+  rejectReversal,
+  requestReversal,
+  requestTransactionStatus,
+} from "./requests.server";
+import { processInitiatorResult } from "./results.server";
+import { setReversalCap } from "./settings.server";
+
+let app: TestApp;
+let finance: Actor & { kind: "user" };
+let second: Actor & { kind: "user" };
+let support: Actor;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  finance = actorFor(await makeUser(app.ctx, "finance"));
+  second = actorFor(await makeUser(app.ctx, "finance"));
+  support = actorFor(await makeUser(app.ctx, "support"));
+});
+afterAll(async () => app?.close());
+
+const view = async (id: string) => (await getPaymentView(app.ctx.db, id))!;
+const eventsOf = (paymentId: string) =>
+  app.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.paymentId, paymentId));
+const requestRow = async (id: string) =>
+  (await app.ctx.db.select().from(darajaRequests).where(eq(darajaRequests.id, id)))[0];
+/** Waits until the request's result (or timeout) has been applied through the queue. */
+async function settled(requestId: string, states = ["completed", "failed", "timed_out"]) {
+  const row = await waitFor(
+    async () => {
+      const r = await requestRow(requestId);
+      return r && states.includes(r.state) ? r : null;
+    },
+    8000,
+    `request ${requestId} settled`,
+  );
+  await app.ctx.callbackQueue.idle();
+  return row;
+}
+/** What the simulator received on its initiator APIs (GET /__sim/initiator). */
+async function simRequestsFor(api: string, receipt: string | null) {
+  const res = await fetch(`${app.simulatorUrl}/__sim/initiator`);
+  const body = (await res.json()) as { requests: { api: string; transactionId: string }[] };
+  return body.requests.filter((r) => r.api === api && r.transactionId === receipt);
+}
+async function simReceiptOf(checkoutRequestId: string): Promise<string> {
+  const state = await app.control("state");
+  return state.prompts.find(
+    (p: { checkoutRequestId: string }) => p.checkoutRequestId === checkoutRequestId,
+  ).receipt;
+}
+
+describe("Transaction Status", () => {
+  it("supplies the receipt of a payment the query said was paid", async () => {
+    const payment = await receiptPendingPayment(app, support);
+    expect(payment).toMatchObject({ status: "paid", receipt: null, receiptPending: true });
+    const receipt = await simReceiptOf(payment.attempts[0].checkoutRequestId!);
+    const asked = await requestTransactionStatus(app.ctx, finance, payment.id, {
+      receipt: receipt.toLowerCase(),
+    });
+    expect(asked.ok).toBe(true);
+    const request = await settled(asked.requestId!);
+    expect(request).toMatchObject({ state: "completed", resultCode: "0", receipt });
+    expect(await view(payment.id)).toMatchObject({
+      status: "paid",
+      receipt,
+      receiptPending: false,
+    });
+    const [raw] = await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(eq(rawCallbacks.id, request.resultRawCallbackId!));
+    expect(raw).toMatchObject({ kind: "status_result", outcome: "applied", paymentId: payment.id });
+    const types = (await eventsOf(payment.id)).map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining(["status_request", "status_result", "receipt_attached"]),
+    );
+    const [audit] = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(
+        and(
+          eq(staffAudit.action, "payment.transaction_status"),
+          eq(staffAudit.entityId, payment.id),
+        ),
+      );
+    expect(audit.actorUserId).toBe(finance.userId);
+  });
+
+  it("moves no money on an answer without an Amount", async () => {
+    const payment = await receiptPendingPayment(app, support);
+    const receipt = await simReceiptOf(payment.attempts[0].checkoutRequestId!);
+    await app.control("next-initiator-result", { api: "status", outcome: "incomplete" });
+    const asked = await requestTransactionStatus(app.ctx, finance, payment.id, { receipt });
+    await settled(asked.requestId!);
+    expect(await view(payment.id)).toMatchObject({
+      status: "paid",
+      receipt: null,
+      receiptPending: true,
+    });
+    const notes = (await eventsOf(payment.id)).filter((e) => e.type === "status_result");
+    expect(notes.at(-1)?.summary).toMatch(
+      /lacks a receipt, an amount or a status; nothing changes/,
+    );
+  });
+
+  it("is refused for a paid payment with its receipt and no case, and needs a receipt to look up", async () => {
+    const paid = await paidPayment(app, support);
+    await expect(requestTransactionStatus(app.ctx, finance, paid.id, {})).rejects.toMatchObject({
+      code: "not_eligible",
+    });
+    const pending = await receiptPendingPayment(app, support);
+    await expect(
+      requestTransactionStatus(app.ctx, finance, pending.id, { receipt: "nope" }),
+    ).rejects.toMatchObject({ field: "receipt" });
+  });
+});
+
+describe("Reversal with four eyes", () => {
+  it("leaves only after a second finance user approves, then refunds the payment; a replayed result is a no-op", async () => {
+    const payment = await paidPayment(app, support, { amount: 120 });
+    const asked = await requestReversal(app.ctx, finance, payment.id, {
+      reason: "Customer returned the goods",
+    });
+    expect((await requestRow(asked.requestId!)).state).toBe("awaiting_approval");
+    expect(await simRequestsFor("reversal", payment.receipt)).toEqual([]);
+    await expect(
+      approveReversal(app.ctx, finance, payment.id, asked.requestId!),
+    ).rejects.toMatchObject({ code: "four_eyes", status: 403 });
+    await expect(
+      requestReversal(app.ctx, second, payment.id, { reason: "again please" }),
+    ).rejects.toMatchObject({ code: "reversal_exists" });
+
+    const approved = await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+    expect(approved.ok).toBe(true);
+    const request = await settled(asked.requestId!);
+    expect(request).toMatchObject({ state: "completed", approvedByUserId: second.userId });
+    const after = await view(payment.id);
+    expect(after.status).toBe("refunded");
+    const [receiptRow] = await app.ctx.db
+      .select()
+      .from(receipts)
+      .where(eq(receipts.receipt, payment.receipt!));
+    expect(receiptRow.reversedByReceipt).toMatch(/^[A-Z0-9]{10}$/);
+
+    const audit = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(eq(staffAudit.entityId, payment.id));
+    expect(audit.map((a) => a.action)).toEqual(
+      expect.arrayContaining(["reversal.request", "reversal.approve"]),
+    );
+    const before = await eventsOf(payment.id);
+    expect(before.map((e) => e.type)).toEqual(
+      expect.arrayContaining([
+        "reversal_requested",
+        "reversal_approved",
+        "reversal_request",
+        "reversal",
+        "status_changed",
+      ]),
+    );
+
+    // Replays: the stored row applied again, and the same body delivered again to the hook.
+    const [raw] = await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(eq(rawCallbacks.id, request.resultRawCallbackId!));
+    expect(await processInitiatorResult(app.ctx, raw)).toBe("applied");
+    const again = await fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: Buffer.from(raw.body),
+    });
+    expect(again.status).toBe(200);
+    await app.ctx.callbackQueue.idle();
+    const replayed = await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(
+        and(
+          eq(rawCallbacks.kind, "reversal_result"),
+          eq(rawCallbacks.conversationId, raw.conversationId!),
+        ),
+      );
+    expect(replayed.map((r) => r.outcome).sort()).toEqual(["applied", "duplicate"]);
+    expect(await eventsOf(payment.id)).toHaveLength(before.length);
+    expect((await view(payment.id)).status).toBe("refunded");
+  });
+
+  it("records why M-Pesa refused (R000001, already reversed) and leaves the payment paid", async () => {
+    const payment = await paidPayment(app, support, { amount: 130 });
+    await app.control("next-initiator-result", { api: "reversal", outcome: "already_reversed" });
+    const asked = await requestReversal(app.ctx, finance, payment.id, {
+      reason: "Duplicate order",
+    });
+    await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+    const request = await settled(asked.requestId!);
+    expect(request).toMatchObject({ state: "failed", resultCode: "R000001" });
+    expect((await view(payment.id)).status).toBe("paid");
+    const failed = (await eventsOf(payment.id)).find((e) => e.type === "reversal_failed");
+    expect(failed?.summary).toMatch(/already reversed \(ResultCode R000001/);
+    // A failed request frees the receipt for a new one.
+    await expect(
+      requestReversal(app.ctx, finance, payment.id, { reason: "Try once more" }),
+    ).resolves.toMatchObject({ ok: true });
+  });
+
+  it("can be withdrawn by its requester or rejected by another; nothing is sent", async () => {
+    const payment = await paidPayment(app, support, { amount: 140 });
+    const asked = await requestReversal(app.ctx, finance, payment.id, {
+      reason: "Wrong customer charged",
+    });
+    await rejectReversal(
+      app.ctx,
+      second,
+      payment.id,
+      asked.requestId!,
+      "Not approved: goods delivered",
+    );
+    expect((await requestRow(asked.requestId!)).state).toBe("rejected");
+    await expect(
+      approveReversal(app.ctx, second, payment.id, asked.requestId!),
+    ).rejects.toMatchObject({ code: "already_decided" });
+    const sent = await simRequestsFor("reversal", payment.receipt);
+    expect(sent).toEqual([]);
+    expect((await view(payment.id)).status).toBe("paid");
+  });
+
+  it("refuses a payment above the admin's cap, and an unpaid one", async () => {
+    const admin = actorFor(await makeUser(app.ctx, "admin"));
+    await setReversalCap(app.ctx.db, admin, { capKes: "100" });
+    const payment = await paidPayment(app, support, { amount: 150 });
+    await expect(
+      requestReversal(app.ctx, finance, payment.id, { reason: "Too big for the cap" }),
+    ).rejects.toThrow(/reversal cap of KES 100/);
+    await setReversalCap(app.ctx.db, admin, { capKes: "10000" });
+    const pending = await receiptPendingPayment(app, support);
+    await expect(
+      requestReversal(app.ctx, finance, pending.id, { reason: "No receipt yet" }),
+    ).rejects.toThrow(/paid payment with its receipt/);
+    const cases = await app.ctx.db
+      .select()
+      .from(exceptions)
+      .where(eq(exceptions.paymentId, payment.id));
+    expect(cases).toEqual([]);
+  });
+});

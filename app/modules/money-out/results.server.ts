@@ -1,0 +1,216 @@
+// Applies a stored initiator result or timeout (docs/daraja.md#initiator-apis): find our request by
+// the OriginatorConversationID we sent (or Daraja's ConversationID), lock it, and hand the evidence
+// to the ledger's gate. A request already settled makes a replayed result a no-op; a result that
+// arrives before its request's acknowledgement was written waits and is tried again.
+import { eq, or } from "drizzle-orm";
+import {
+  darajaRequests,
+  type CallbackOutcome,
+  type DarajaRequest,
+  type RawCallback,
+} from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import { parseReversalResult, parseStatusResult, type ReversalResult } from "../daraja/results";
+import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
+import { applyReversalResult, applyStatusEvidence } from "../ledger/money-out.server";
+import { setOutcome } from "../ledger/raw-callbacks.server";
+import { storeBalanceResult } from "./balance.server";
+
+/** How long a result with no request yet is retried before it is called an orphan. */
+const WAIT_FOR_REQUEST_MS = 10 * 60_000;
+const FINAL = ["completed", "failed", "rejected"];
+
+/** What a failed reversal's ResultCode means to finance (docs/daraja.md#reversal). */
+export function reversalFailureText(code: string, desc: string): string {
+  const known: Record<string, string> = {
+    R000001: "the transaction was already reversed",
+    R000002: "M-Pesa does not know the original transaction",
+    "2001": "the initiator's credentials were refused",
+  };
+  return `${known[code] ?? "M-Pesa refused it"} (ResultCode ${code}: ${desc || "no description"})`;
+}
+
+export async function processInitiatorResult(
+  ctx: AppContext,
+  raw: RawCallback,
+): Promise<CallbackOutcome> {
+  const now = ctx.now();
+  const [api, hook] = raw.kind.split("_") as ["status" | "reversal" | "balance", string];
+  const id = raw.conversationId;
+  const [request] = id
+    ? await ctx.db
+        .select()
+        .from(darajaRequests)
+        .where(
+          or(
+            eq(darajaRequests.originatorConversationId, id),
+            eq(darajaRequests.conversationId, id),
+          ),
+        )
+        .for("update")
+    : [];
+  const detail = (outcomeDetail: string) => ({
+    outcomeDetail,
+    paymentId: request?.paymentId ?? null,
+    receipt: request?.receipt ?? null,
+  });
+  if (!request) {
+    if (id && now.getTime() - raw.receivedAt.getTime() < WAIT_FOR_REQUEST_MS) {
+      // Stays `received`; the stamp makes the applier try again in a while.
+      await setOutcome(
+        ctx.db,
+        raw.id,
+        "received",
+        detail("waiting for its request to be recorded"),
+        now,
+      );
+      return "received";
+    }
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "orphan",
+      detail(id ? `no request has conversation id ${id}` : "no conversation id in the body"),
+      now,
+    );
+    return "orphan";
+  }
+  if (request.kind !== api) {
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "invalid",
+      detail(`a ${api} result for a ${request.kind} request`),
+      now,
+    );
+    return "invalid";
+  }
+  // Running the row that settled the request again changes nothing, not even its own outcome.
+  if (request.resultRawCallbackId === raw.id && FINAL.includes(request.state)) return raw.outcome;
+  if (FINAL.includes(request.state)) {
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "duplicate",
+      detail(`the request is already ${request.state}`),
+      now,
+    );
+    return "duplicate";
+  }
+  if (hook === "timeout") {
+    await ctx.db
+      .update(darajaRequests)
+      .set({ state: "timed_out", resultRawCallbackId: raw.id, updatedAt: now })
+      .where(eq(darajaRequests.id, request.id));
+    if (request.paymentId)
+      await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
+        paymentId: request.paymentId,
+        rawCallbackId: raw.id,
+        type: `${api}_timeout`,
+        summary: `M-Pesa timed the ${api === "status" ? "Transaction Status" : api} request out in its queue; ask again if still needed`,
+      });
+    await setOutcome(ctx.db, raw.id, "applied", detail("request timed out in M-Pesa's queue"), now);
+    return "applied";
+  }
+  const body = Buffer.from(raw.body).toString("utf8");
+  if (api === "balance") return storeBalanceResult(ctx, raw, request, body);
+  const settle = async (
+    state: "completed" | "failed",
+    code: string,
+    desc: string,
+    result: unknown,
+  ) =>
+    ctx.db
+      .update(darajaRequests)
+      .set({
+        state,
+        resultCode: code,
+        resultDesc: desc,
+        result,
+        resultRawCallbackId: raw.id,
+        completedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(darajaRequests.id, request.id));
+
+  if (api === "status") {
+    const parsed = parseStatusResult(body);
+    if (!parsed.ok) {
+      await setOutcome(ctx.db, raw.id, "invalid", detail(parsed.reason), now);
+      return "invalid";
+    }
+    const r = parsed.result;
+    await settle(r.resultCode === "0" ? "completed" : "failed", r.resultCode, r.resultDesc, {
+      ...r,
+      finalisedAt: r.finalisedAt?.toISOString() ?? null,
+    });
+    const applied = await applyStatusEvidence(ctx.db, DARAJA_ACTOR, {
+      paymentId: request.paymentId!,
+      rawCallbackId: raw.id,
+      now,
+      evidence: {
+        resultCode: r.resultCode,
+        resultDesc: r.resultDesc,
+        // Asked about one receipt: an answer about another is not evidence about this one.
+        receipt: r.receipt === request.receipt ? r.receipt : null,
+        amountKes: r.amountKes,
+        transactionStatus: r.transactionStatus,
+        debitParty: r.debitParty,
+        finalisedAt: r.finalisedAt,
+      },
+    });
+    await setOutcome(ctx.db, raw.id, applied.outcome, detail(applied.summary), now);
+    return applied.outcome;
+  }
+
+  const parsed = parseReversalResult(body);
+  if (!parsed.ok) {
+    await setOutcome(ctx.db, raw.id, "invalid", detail(parsed.reason), now);
+    return "invalid";
+  }
+  return applyReversal(ctx, raw, request, parsed.result, settle, detail);
+}
+
+async function applyReversal(
+  ctx: AppContext,
+  raw: RawCallback,
+  request: DarajaRequest,
+  r: ReversalResult,
+  settle: (
+    state: "completed" | "failed",
+    code: string,
+    desc: string,
+    result: unknown,
+  ) => Promise<unknown>,
+  detail: (text: string) => { outcomeDetail: string },
+): Promise<CallbackOutcome> {
+  const now = ctx.now();
+  const stored = { ...r, completedAt: r.completedAt?.toISOString() ?? null };
+  if (r.resultCode !== "0") {
+    const why = reversalFailureText(r.resultCode, r.resultDesc);
+    await settle("failed", r.resultCode, r.resultDesc, stored);
+    await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
+      paymentId: request.paymentId!,
+      rawCallbackId: raw.id,
+      type: "reversal_failed",
+      summary: `Reversal of receipt ${request.receipt} failed: ${why}; the payment is unchanged`,
+      data: { requestId: request.id, resultCode: r.resultCode },
+    });
+    await setOutcome(ctx.db, raw.id, "applied", detail(`reversal failed: ${why}`), now);
+    return "applied";
+  }
+  await settle("completed", r.resultCode, r.resultDesc, stored);
+  const applied = await applyReversalResult(ctx.db, DARAJA_ACTOR, {
+    paymentId: request.paymentId!,
+    rawCallbackId: raw.id,
+    now,
+    evidence: {
+      receipt: request.receipt!,
+      reversalReceipt: r.reversalReceipt,
+      amountKes: r.amountKes,
+      completedAt: r.completedAt,
+    },
+  });
+  await setOutcome(ctx.db, raw.id, applied.outcome, detail(applied.summary), now);
+  return applied.outcome;
+}

@@ -1,0 +1,61 @@
+// Sending an initiator request that is already stored (state `sending`): the acknowledgement is
+// written back, never over a result that arrived first (docs/daraja.md#initiator-apis).
+import { and, eq } from "drizzle-orm";
+import { darajaRequests, type DarajaRequest } from "../../../db/schema";
+import type { AppContext } from "../../context.server";
+import type { Ack } from "../daraja/initiator.server";
+import { addPaymentEvent, type EventActor } from "../ledger/events.server";
+
+const LABEL = { status: "Transaction Status", reversal: "Reversal", balance: "Account Balance" };
+
+export async function sendStored(
+  ctx: AppContext,
+  request: DarajaRequest,
+  actor: EventActor,
+): Promise<{ ok: boolean; message: string }> {
+  const apis = ctx.daraja.initiator;
+  const base = { originatorConversationId: request.originatorConversationId };
+  const remarks = request.reason ?? `${LABEL[request.kind]} from the console`;
+  let ack: Ack;
+  if (request.kind === "status")
+    ack = await apis.transactionStatus({ ...base, receipt: request.receipt!, remarks });
+  else if (request.kind === "reversal")
+    ack = await apis.reversal({
+      ...base,
+      receipt: request.receipt!,
+      amountKes: request.amountKes!,
+      remarks,
+    });
+  else ack = await apis.accountBalance({ ...base, remarks });
+  const now = ctx.now();
+  if (ack.ok) {
+    await ctx.db
+      .update(darajaRequests)
+      .set({ conversationId: ack.conversationId, sentAt: now, updatedAt: now })
+      .where(eq(darajaRequests.id, request.id));
+    await ctx.db
+      .update(darajaRequests)
+      .set({ state: "sent" })
+      .where(and(eq(darajaRequests.id, request.id), eq(darajaRequests.state, "sending")));
+  } else {
+    // A refusal left nothing behind; an unanswered request may have been taken, and its result may
+    // still arrive on the ResultURL (it is applied then, whatever this row says).
+    await ctx.db
+      .update(darajaRequests)
+      .set({ sendError: ack.message, updatedAt: now, state: "send_failed" })
+      .where(and(eq(darajaRequests.id, request.id), eq(darajaRequests.state, "sending")));
+  }
+  const message = ack.ok
+    ? `${LABEL[request.kind]} request accepted by M-Pesa; the result arrives by callback.`
+    : ack.definite
+      ? `${LABEL[request.kind]} not sent: ${ack.message}`
+      : `${LABEL[request.kind]}: ${ack.message}. Check the result before trying again.`;
+  if (request.paymentId)
+    await addPaymentEvent(ctx.db, actor, {
+      paymentId: request.paymentId,
+      type: `${request.kind}_request`,
+      summary: message,
+      data: { requestId: request.id, ok: ack.ok },
+    });
+  return { ok: ack.ok, message };
+}

@@ -1,0 +1,125 @@
+// What the payment page shows and does about money out (Transaction Status, reversals): the requests
+// so far, which buttons fit, and the page's intents. The route stays four beats: it calls these.
+import { z } from "zod";
+import type { AppContext } from "../../context.server";
+import { AppError } from "../../lib/app-error";
+import { formatKes } from "../../lib/money";
+import { parseWith } from "../../lib/validation";
+import { can, type Role } from "../auth/permissions";
+import type { Actor } from "../auth/staff-audit.server";
+import { reversalRefusal, statusQueryRefusal } from "./eligibility";
+import {
+  approveReversal,
+  listPaymentRequests,
+  moneyOutPayment,
+  rejectReversal,
+  requestReversal,
+  requestTransactionStatus,
+  type MoneyOutResult,
+} from "./requests.server";
+import { reversalFailureText } from "./results.server";
+import { getReversalCap } from "./settings.server";
+
+export type MoneyOutRequestView = {
+  id: string;
+  kind: "status" | "reversal" | "balance";
+  state: string;
+  receipt: string | null;
+  amountKes: number | null;
+  reason: string | null;
+  requestedBy: string;
+  mine: boolean;
+  result: string | null;
+  createdAt: string;
+};
+
+export type MoneyOutView = {
+  allowed: boolean;
+  needsReceipt: boolean;
+  statusRefusal: string | null;
+  reversalRefusal: string | null;
+  capKes: number;
+  requests: MoneyOutRequestView[];
+};
+
+export async function getMoneyOutView(
+  ctx: AppContext,
+  paymentId: string,
+  viewer: { userId: string; role: Role },
+): Promise<MoneyOutView | null> {
+  const p = await moneyOutPayment(ctx.db, paymentId);
+  if (!p) return null;
+  const capKes = await getReversalCap(ctx.db);
+  const rows = await listPaymentRequests(ctx.db, paymentId);
+  return {
+    allowed: can(viewer.role, "payments:money_out"),
+    needsReceipt: !p.receipt,
+    statusRefusal: ctx.config.mpesa.initiator
+      ? statusQueryRefusal(p)
+      : "The M-Pesa initiator is not configured; ask an admin.",
+    reversalRefusal: reversalRefusal(p, {
+      allowReversals: ctx.config.mpesa.allowReversals,
+      capKes,
+      configured: !!ctx.config.mpesa.initiator,
+    }),
+    capKes,
+    requests: rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      state: r.state,
+      receipt: r.receipt,
+      amountKes: r.amountKes,
+      reason: r.reason,
+      requestedBy: r.requestedByLabel,
+      mine: r.requestedByUserId === viewer.userId,
+      result:
+        r.resultCode === null
+          ? (r.sendError ?? null)
+          : r.resultCode === "0"
+            ? r.kind === "reversal"
+              ? `Reversed (${formatKes(r.amountKes ?? 0)})`
+              : "Answered (see the timeline)"
+            : r.kind === "reversal"
+              ? reversalFailureText(r.resultCode, r.resultDesc ?? "")
+              : `ResultCode ${r.resultCode}: ${r.resultDesc ?? ""}`,
+      createdAt: r.createdAt.toISOString(),
+    })),
+  };
+}
+
+export const MONEY_OUT_INTENTS = [
+  "status_query",
+  "reversal_request",
+  "reversal_approve",
+  "reversal_reject",
+] as const;
+
+const IntentSchema = z.object({
+  intent: z.enum(MONEY_OUT_INTENTS),
+  receipt: z.string().max(40).optional(),
+  reason: z.string().max(500).optional(),
+  requestId: z.string().max(40).optional(),
+  note: z.string().max(500).optional(),
+});
+
+/** One of the payment page's money-out intents, for a finance or admin user. */
+export async function runMoneyOutIntent(
+  ctx: AppContext,
+  actor: Actor & { kind: "user" },
+  paymentId: string,
+  fields: Record<string, string | undefined>,
+): Promise<MoneyOutResult> {
+  if (!can(actor.role, "payments:money_out"))
+    throw new AppError("forbidden", "Only finance and admin users can do this.", { status: 403 });
+  const input = parseWith(IntentSchema, fields);
+  switch (input.intent) {
+    case "status_query":
+      return requestTransactionStatus(ctx, actor, paymentId, { receipt: input.receipt });
+    case "reversal_request":
+      return requestReversal(ctx, actor, paymentId, { reason: input.reason });
+    case "reversal_approve":
+      return approveReversal(ctx, actor, paymentId, input.requestId ?? "");
+    case "reversal_reject":
+      return rejectReversal(ctx, actor, paymentId, input.requestId ?? "", input.note);
+  }
+}
