@@ -11,6 +11,7 @@ import { formatKes } from "../../lib/money";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { openException } from "./cases.server";
 import { addPaymentEvent, addPaymentEvents, type EventActor } from "./events.server";
+import { emitWebhookEvents } from "./outbox.server";
 import { caseKey, writePaymentStatus } from "./payments.server";
 import { claimReceipt, lockReceipt, markReceiptReversed, ownershipOf } from "./receipts.server";
 import { isWellFormedReceipt } from "./transitions";
@@ -193,6 +194,7 @@ export async function applyStatusEvidence(
         updatedAt: input.now,
       })
       .where(eq(payments.id, payment.id));
+    await emitWebhookEvents(tx, [{ type: "payment.receipt_recorded", paymentId: payment.id }]);
     await addPaymentEvents(tx, actor, [
       {
         paymentId: payment.id,
