@@ -9,6 +9,7 @@ import { rawCallbacks, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { processC2bConfirmation, processC2bValidation } from "../reconciliation/c2b.server";
 import { processStkCallback } from "./intake.server";
+import { applyBatchInTransaction } from "./stk-batch.server";
 
 /** A row whose processing threw is retried after this long (by then the bug may be fixed, or the lock free). */
 export const RETRY_FAILED_AFTER_S = 30;
@@ -20,41 +21,92 @@ const PROCESSORS: Record<string, (ctx: AppContext, raw: RawCallback) => Promise<
 };
 const APPLIED_KINDS = Object.keys(PROCESSORS);
 
+const byLockOrder = (rows: RawCallback[]) => {
+  // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
+  // every batch means two instances' batches never wait on each other in a circle.
+  const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? "";
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+};
+
+/** Rows waiting to be applied (`ids`: only these), locked; rows another worker holds are skipped. */
+function claim(
+  tx: AppContext["db"],
+  ctx: AppContext,
+  options: { limit: number; olderThanMs?: number; ids?: number[] },
+) {
+  return tx
+    .select()
+    .from(rawCallbacks)
+    .where(
+      and(
+        eq(rawCallbacks.outcome, "received"),
+        inArray(rawCallbacks.kind, APPLIED_KINDS),
+        options.ids ? inArray(rawCallbacks.id, options.ids) : undefined,
+        or(
+          isNull(rawCallbacks.processedAt),
+          lt(rawCallbacks.processedAt, sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`),
+        ),
+        options.olderThanMs === undefined
+          ? undefined
+          : lt(rawCallbacks.receivedAt, new Date(ctx.now().getTime() - options.olderThanMs)),
+      ),
+    )
+    .orderBy(asc(rawCallbacks.id))
+    .limit(options.limit)
+    .for("update", { skipLocked: true });
+}
+
+class BatchFailed extends Error {
+  constructor(
+    readonly ids: number[],
+    override readonly cause: unknown,
+  ) {
+    super("a callback in the batch failed");
+  }
+}
+
 /**
- * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction. Rows locked by
- * another worker are skipped; rows that fail are stamped and retried after RETRY_FAILED_AFTER_S.
+ * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction, all at once
+ * (stk-batch.server.ts: a few statements per callback, no savepoints). If any of them fails, that
+ * transaction is rolled back and the same rows are applied one by one, each in its own savepoint:
+ * rows that fail then are stamped and retried after RETRY_FAILED_AFTER_S, the others are applied.
  */
 export async function applyStoredCallbacks(
   ctx: AppContext,
   options: { limit: number; olderThanMs?: number },
 ): Promise<{ claimed: number; failed: number }> {
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const rows = byLockOrder(await claim(tx, ctx, options));
+      if (!rows.length) return { claimed: 0, failed: 0 };
+      const batchCtx = { ...ctx, db: tx };
+      try {
+        await applyBatchInTransaction(batchCtx, rows, (raw) => PROCESSORS[raw.kind](batchCtx, raw));
+      } catch (error) {
+        throw new BatchFailed(
+          rows.map((r) => r.id),
+          error,
+        );
+      }
+      return { claimed: rows.length, failed: 0 };
+    });
+  } catch (error) {
+    if (!(error instanceof BatchFailed)) throw error;
+    ctx.log.warn(
+      { err: error.cause, rawCallbackIds: error.ids },
+      "a callback failed in a batch; applying that batch one callback at a time",
+    );
+    return applyOneByOne(ctx, error.ids);
+  }
+}
+
+/** The fallback: the same rows (those still waiting and not taken by another worker meanwhile). */
+async function applyOneByOne(
+  ctx: AppContext,
+  ids: number[],
+): Promise<{ claimed: number; failed: number }> {
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx
-      .select()
-      .from(rawCallbacks)
-      .where(
-        and(
-          eq(rawCallbacks.outcome, "received"),
-          inArray(rawCallbacks.kind, APPLIED_KINDS),
-          or(
-            isNull(rawCallbacks.processedAt),
-            lt(
-              rawCallbacks.processedAt,
-              sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`,
-            ),
-          ),
-          options.olderThanMs === undefined
-            ? undefined
-            : lt(rawCallbacks.receivedAt, new Date(ctx.now().getTime() - options.olderThanMs)),
-        ),
-      )
-      .orderBy(asc(rawCallbacks.id))
-      .limit(options.limit)
-      .for("update", { skipLocked: true });
-    // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
-    // every batch means two instances' batches never wait on each other in a circle.
-    const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? "";
-    rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    const rows = byLockOrder(await claim(tx, ctx, { limit: ids.length, ids }));
     let failed = 0;
     for (const raw of rows) {
       try {
