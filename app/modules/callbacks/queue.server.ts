@@ -1,7 +1,8 @@
 // The applier of stored callbacks. The database is the queue: a request stores its raw row, is
 // acknowledged, and wakes this applier; the applier claims `received` rows in batches (SKIP LOCKED, so
-// instances share the work without doing it twice) and applies each batch in ONE transaction, each
-// callback in its own savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
+// instances share the work without doing it twice) and applies each batch in ONE transaction with a
+// few statements per callback (stk-batch.server.ts); a batch in which anything fails is applied again
+// one callback per savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
 // rows `received` (the transaction rolls back), and whichever instance sweeps next — every instance
 // sweeps at start-up and then every second — applies them. See README, "How it is built".
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
