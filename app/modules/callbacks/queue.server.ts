@@ -29,11 +29,11 @@ const byLockOrder = (rows: RawCallback[]) => {
   return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
 };
 
-/** Rows waiting to be applied (`ids`: only these), locked; rows another worker holds are skipped. */
+/** Rows waiting to be applied, locked; rows another worker holds are skipped. */
 function claim(
   tx: AppContext["db"],
   ctx: AppContext,
-  options: { limit: number; olderThanMs?: number; ids?: number[] },
+  options: { limit: number; olderThanMs?: number },
 ) {
   return tx
     .select()
@@ -42,7 +42,6 @@ function claim(
       and(
         eq(rawCallbacks.outcome, "received"),
         inArray(rawCallbacks.kind, APPLIED_KINDS),
-        options.ids ? inArray(rawCallbacks.id, options.ids) : undefined,
         or(
           isNull(rawCallbacks.processedAt),
           lt(rawCallbacks.processedAt, sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`),
@@ -57,57 +56,33 @@ function claim(
     .for("update", { skipLocked: true });
 }
 
-class BatchFailed extends Error {
-  constructor(
-    readonly ids: number[],
-    override readonly cause: unknown,
-  ) {
-    super("a callback in the batch failed");
-  }
-}
-
 /**
  * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction, all at once
- * (stk-batch.server.ts: a few statements per callback, no savepoints). If any of them fails, that
- * transaction is rolled back and the same rows are applied one by one, each in its own savepoint:
- * rows that fail then are stamped and retried after RETRY_FAILED_AFTER_S, the others are applied.
+ * (stk-batch.server.ts: a few statements per callback, no savepoint each), inside one savepoint. If
+ * anything fails, that savepoint is rolled back — the claimed rows stay locked by this transaction,
+ * so no other worker can slip a later callback for the same payment in ahead of them — and the same
+ * rows are applied one by one, each in its own savepoint: rows that fail then are stamped and retried
+ * after RETRY_FAILED_AFTER_S, the others are applied.
  */
 export async function applyStoredCallbacks(
   ctx: AppContext,
   options: { limit: number; olderThanMs?: number },
 ): Promise<{ claimed: number; failed: number }> {
-  try {
-    return await ctx.db.transaction(async (tx) => {
-      const rows = byLockOrder(await claim(tx, ctx, options));
-      if (!rows.length) return { claimed: 0, failed: 0 };
-      const batchCtx = { ...ctx, db: tx };
-      try {
-        await applyBatchInTransaction(batchCtx, rows, (raw) => PROCESSORS[raw.kind](batchCtx, raw));
-      } catch (error) {
-        throw new BatchFailed(
-          rows.map((r) => r.id),
-          error,
-        );
-      }
-      return { claimed: rows.length, failed: 0 };
-    });
-  } catch (error) {
-    if (!(error instanceof BatchFailed)) throw error;
-    ctx.log.warn(
-      { err: error.cause, rawCallbackIds: error.ids },
-      "a callback failed in a batch; applying that batch one callback at a time",
-    );
-    return applyOneByOne(ctx, error.ids);
-  }
-}
-
-/** The fallback: the same rows (those still waiting and not taken by another worker meanwhile). */
-async function applyOneByOne(
-  ctx: AppContext,
-  ids: number[],
-): Promise<{ claimed: number; failed: number }> {
   return ctx.db.transaction(async (tx) => {
-    const rows = byLockOrder(await claim(tx, ctx, { limit: ids.length, ids }));
+    const rows = byLockOrder(await claim(tx, ctx, options));
+    if (!rows.length) return { claimed: 0, failed: 0 };
+    try {
+      await tx.transaction(async (batch) => {
+        const batchCtx = { ...ctx, db: batch };
+        await applyBatchInTransaction(batchCtx, rows, (raw) => PROCESSORS[raw.kind](batchCtx, raw));
+      });
+      return { claimed: rows.length, failed: 0 };
+    } catch (error) {
+      ctx.log.warn(
+        { err: error, rawCallbackIds: rows.map((r) => r.id) },
+        "a callback failed in a batch; applying that batch one callback at a time",
+      );
+    }
     let failed = 0;
     for (const raw of rows) {
       try {
