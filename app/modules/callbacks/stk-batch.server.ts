@@ -1,8 +1,9 @@
 // Applies a claimed batch of stored callbacks in the caller's transaction with few round trips: the
 // batch's CheckoutRequestIDs are locked in one statement and their attempts read in one more, then
 // each callback goes through the same `applyStkToAttempt` as one at a time, without a savepoint each.
-// Any error aborts the whole batch: the caller rolls it back and applies those rows one by one, each
-// in its own savepoint, so one hostile or unlucky callback never holds up the others.
+// Any error aborts the whole batch: the caller (queue.server.ts) rolls back to the batch's savepoint and
+// applies those rows one by one, each in its own savepoint, so one hostile or unlucky callback never
+// holds up the others.
 import { inArray, sql } from "drizzle-orm";
 import { stkAttempts, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
