@@ -17,6 +17,7 @@ async function main() {
     ConfigError,
     createContext,
     CLIENT_IP_HEADER,
+    guardLostDatabase,
     seedDemoData,
     startJobs,
     createSimulator,
@@ -119,6 +120,7 @@ async function main() {
   const within = <T>(ms: number, work: Promise<T>) =>
     Promise.race([work.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, ms))]);
   let stopping = false;
+  let exitCode = 0;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -139,10 +141,15 @@ async function main() {
     );
     await within(2_000, simulator?.close() ?? Promise.resolve());
     await within(2_000, database.close());
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  // The driver's uncatchable error when the database goes away mid-query: the graceful path, exit 1.
+  guardLostDatabase(log, () => {
+    exitCode = 1;
+    void stop("lost database connection");
+  });
 }
 
 main().catch((error) => {

@@ -4,6 +4,7 @@
 export { configFromProcessEnv, ConfigError } from "./config.server";
 export { createContext } from "./context.server";
 export { CLIENT_IP_HEADER } from "./lib/http.server";
+export { guardLostDatabase } from "./lib/lost-database.server";
 export { pathForLog, securityHeaders } from "./lib/security-headers.server";
 export { seedDemoData } from "../db/seed";
 export { startJobs } from "../jobs";

@@ -6,8 +6,7 @@
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { openDatabase } from "../../db/client";
-import { migrate } from "../../db/migrate";
+import { seedPendingAttempts, stkBody as body } from "./intake-seed";
 import { freePort, load, percentile, scratchDatabase, startServer } from "./support";
 
 const { values } = parseArgs({
@@ -22,36 +21,9 @@ const N = Number(values.callbacks);
 const C = Number(values.concurrency);
 const TOKEN = "bench-callback-token";
 
-const body = (i: number) =>
-  JSON.stringify({
-    Body: {
-      stkCallback: {
-        MerchantRequestID: `m-${i}`,
-        CheckoutRequestID: `ws_CO_BENCH${String(i).padStart(8, "0")}`,
-        ResultCode: 0,
-        ResultDesc: "The service request is processed successfully.",
-        CallbackMetadata: {
-          Item: [
-            { Name: "Amount", Value: 100 },
-            { Name: "MpesaReceiptNumber", Value: `BEN${String(i).padStart(7, "0")}` },
-            { Name: "Balance" },
-            { Name: "TransactionDate", Value: 20251124101539 },
-            { Name: "PhoneNumber", Value: 254712345678 },
-          ],
-        },
-      },
-    },
-  });
-
 async function seedPending(url: string, n: number) {
-  const database = await openDatabase({ databaseUrl: url });
-  await migrate(database.db);
-  await database.close();
+  await seedPendingAttempts(url, n);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
-  await sql`insert into payments (id, order_ref, amount_kes, phone, description, account_reference, status)
-    select md5('p' || g)::uuid, 'BENCH-' || g, 100, '254712345678', '', 'BENCH' || g, 'pending' from generate_series(0, ${n - 1}) g`;
-  await sql`insert into stk_attempts (payment_id, seq, phone, amount_kes, status, checkout_request_id)
-    select md5('p' || g)::uuid, 1, '254712345678', 100, 'pending', 'ws_CO_BENCH' || lpad(g::text, 8, '0') from generate_series(0, ${n - 1}) g`;
   await sql`create table if not exists floor_raw (id bigserial primary key, body bytea not null, received_at timestamptz not null default now())`;
   await sql`create table if not exists floor_rows (id int primary key, status text not null)`;
   await sql`insert into floor_rows select g, 'pending' from generate_series(0, ${n - 1}) g`;

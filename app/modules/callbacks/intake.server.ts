@@ -13,16 +13,14 @@ import {
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
-import { formatEat } from "../../lib/time";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
-import { linkOrphanToLostPush, openException, resolveOpenCases } from "../ledger/cases.server";
+import { resolveOpenCases } from "../ledger/cases.server";
 import { applyStkEvidence } from "../ledger/payments.server";
-import { recordUnassignedReceipt } from "../ledger/receipts.server";
-import { isWellFormedReceipt } from "../ledger/transitions";
 import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
 import { extractIdentifiers, type CallbackKind } from "./identifiers";
 import { setOutcome } from "../ledger/raw-callbacks.server";
+import { noteCallbackGaps, recordOrphan } from "./stk-notes.server";
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -95,6 +93,33 @@ export async function recordCallback(
   return row;
 }
 
+/** A stored STK callback read and classified: pure, no database (the batch applier reads many first). */
+export type PreparedStk =
+  | { ok: false; reason: string }
+  | {
+      ok: true;
+      cb: StkCallback;
+      result: ReturnType<typeof classifyStkResult>;
+      /** No TransactionDate (2026: sometimes missing): the time the callback arrived stands in. */
+      transactionAt: Date;
+    };
+
+export function prepareStkCallback(raw: RawCallback): PreparedStk {
+  const parsed = parseStkCallback(Buffer.from(raw.body).toString("utf8"));
+  if (!parsed.ok) return { ok: false, reason: parsed.reason };
+  const cb = parsed.callback;
+  return {
+    ok: true,
+    cb,
+    result: classifyStkResult(cb.resultCode),
+    transactionAt: cb.transactionAt ?? raw.receivedAt,
+  };
+}
+
+/** The lock every writer of a CheckoutRequestID's callback or push takes first (see below). */
+export const checkoutLock = (checkoutRequestId: string) =>
+  sql`select pg_advisory_xact_lock(hashtext(${checkoutRequestId}))`;
+
 /** Translates and applies one stored STK callback. Safe to run again on the same row. */
 export async function processStkCallback(
   ctx: AppContext,
@@ -108,126 +133,138 @@ export async function processStkCallback(
       ? (await ctx.db.select().from(rawCallbacks).where(eq(rawCallbacks.id, rawOrId)))[0]
       : rawOrId;
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
-  const rawId = raw.id;
-  const parsed = parseStkCallback(Buffer.from(raw.body).toString("utf8"));
-  if (!parsed.ok) {
-    await setOutcome(ctx.db, rawId, "invalid", { outcomeDetail: parsed.reason }, ctx.now());
+  const prepared = prepareStkCallback(raw);
+  if (!prepared.ok) {
+    await setOutcome(ctx.db, raw.id, "invalid", { outcomeDetail: prepared.reason }, ctx.now());
     return "invalid";
   }
-  const cb = parsed.callback;
-  const result = classifyStkResult(cb.resultCode);
+  return ctx.db.transaction(async (tx) => {
+    // Serialises with the push's own write of this CheckoutRequestID (initiate.server.ts): either we
+    // find the attempt here, or the push finds our orphan row and re-matches it.
+    await tx.execute(checkoutLock(prepared.cb.checkoutRequestId));
+    const [attempt] = await tx
+      .select({ id: stkAttempts.id, paymentId: stkAttempts.paymentId })
+      .from(stkAttempts)
+      .where(eq(stkAttempts.checkoutRequestId, prepared.cb.checkoutRequestId));
+    return applyStkToAttempt(tx, ctx.now(), raw, prepared, attempt ?? null, actor, options);
+  });
+}
+
+/**
+ * The rest of `processStkCallback`, inside the caller's transaction, once the callback's
+ * CheckoutRequestID is locked and its attempt (or none) looked up. The batch applier
+ * (stk-batch.server.ts) locks and looks up a whole batch at once, then calls this for each callback.
+ */
+export async function applyStkToAttempt(
+  tx: Db,
+  now: Date,
+  raw: RawCallback,
+  prepared: Extract<PreparedStk, { ok: true }>,
+  attempt: { id: string; paymentId: string } | null,
+  actor: EventActor = DARAJA_ACTOR,
+  options: { trustSource?: boolean } = {},
+): Promise<CallbackOutcome> {
+  const { cb, result, transactionAt } = prepared;
+  const rawId = raw.id;
   const ids = {
     checkoutRequestId: cb.checkoutRequestId,
     receipt: cb.receipt,
     phoneKind: cb.phoneKind,
   };
-  // No TransactionDate (2026: sometimes missing): the time the callback arrived stands in for it.
-  const transactionAt = cb.transactionAt ?? raw.receivedAt;
-
-  return ctx.db.transaction(async (tx) => {
-    // Serialises with the push's own write of this CheckoutRequestID (initiate.server.ts): either we
-    // find the attempt here, or the push finds our orphan row and re-matches it.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${cb.checkoutRequestId}))`);
-    const now = ctx.now();
-    const [attempt] = await tx
-      .select({ id: stkAttempts.id, paymentId: stkAttempts.paymentId })
-      .from(stkAttempts)
-      .where(eq(stkAttempts.checkoutRequestId, cb.checkoutRequestId));
-    if (!attempt) {
-      await recordOrphan(tx, raw, { ...cb, transactionAt }, result.outcome === "paid");
-      await setOutcome(
-        tx,
-        rawId,
-        "orphan",
-        { ...ids, outcomeDetail: "no attempt has this CheckoutRequestID" },
-        now,
-      );
-      return "orphan";
-    }
-    if (result.outcome === "pending") {
-      await setOutcome(
-        tx,
-        rawId,
-        "invalid",
-        {
-          ...ids,
-          attemptId: attempt.id,
-          paymentId: attempt.paymentId,
-          outcomeDetail: `ResultCode ${cb.resultCode} is not a final result`,
-        },
-        now,
-      );
-      return "invalid";
-    }
-    if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
-      // Callbacks are unsigned (docs/daraja.md#callback-delivery): a success from outside the
-      // allow-list is confirmed by STK Query before it counts. The poller picks the attempt up at
-      // once.
-      await tx
-        .update(stkAttempts)
-        .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })
-        .where(eq(stkAttempts.id, attempt.id));
-      await addPaymentEvent(tx, actor, {
-        paymentId: attempt.paymentId,
-        attemptId: attempt.id,
-        rawCallbackId: rawId,
-        type: "callback",
-        summary: `Success callback from an address outside the allow-list (${raw.sourceIp}); confirming with STK Query before it counts`,
-      });
-      await setOutcome(
-        tx,
-        rawId,
-        "applied",
-        {
-          ...ids,
-          attemptId: attempt.id,
-          paymentId: attempt.paymentId,
-          outcomeDetail: "held: untrusted source, awaiting STK Query confirmation",
-        },
-        now,
-      );
-      return "applied";
-    }
-    const applied = await applyStkEvidence(tx, actor, {
-      attemptId: attempt.id,
-      paymentId: attempt.paymentId,
-      rawCallbackId: rawId,
-      now,
-      evidence: {
-        source: "callback",
-        outcome: result.outcome,
-        resultCode: result.code,
-        resultDesc: cb.resultDesc,
-        receipt: cb.receipt,
-        amountKes: cb.amountKes,
-        amountProblem: cb.amountProblem,
-        phoneKind: cb.phoneKind,
-        transactionAt,
-        // Null unless the callback carried a whole number: a masked one never replaces ours.
-        phone: cb.phone,
-      },
-    });
-    if (result.outcome === "paid" && applied.decision.outcome !== "duplicate")
-      await noteCallbackGaps(tx, actor, {
-        raw,
-        cb,
-        attemptId: attempt.id,
-        paymentId: attempt.paymentId,
-      });
+  if (!attempt) {
+    await recordOrphan(tx, raw, { ...cb, transactionAt }, result.outcome === "paid");
     await setOutcome(
       tx,
       rawId,
-      applied.decision.outcome,
+      "orphan",
+      { ...ids, outcomeDetail: "no attempt has this CheckoutRequestID" },
+      now,
+    );
+    return "orphan";
+  }
+  if (result.outcome === "pending") {
+    await setOutcome(
+      tx,
+      rawId,
+      "invalid",
       {
         ...ids,
         attemptId: attempt.id,
         paymentId: attempt.paymentId,
-        outcomeDetail: applied.decision.summary,
+        outcomeDetail: `ResultCode ${cb.resultCode} is not a final result`,
       },
       now,
     );
-    return applied.decision.outcome;
+    return "invalid";
+  }
+  if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
+    // Callbacks are unsigned (docs/daraja.md#callback-delivery): a success from outside the
+    // allow-list is confirmed by STK Query before it counts. The poller picks the attempt up at
+    // once.
+    await tx
+      .update(stkAttempts)
+      .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })
+      .where(eq(stkAttempts.id, attempt.id));
+    await addPaymentEvent(tx, actor, {
+      paymentId: attempt.paymentId,
+      attemptId: attempt.id,
+      rawCallbackId: rawId,
+      type: "callback",
+      summary: `Success callback from an address outside the allow-list (${raw.sourceIp}); confirming with STK Query before it counts`,
+    });
+    await setOutcome(
+      tx,
+      rawId,
+      "applied",
+      {
+        ...ids,
+        attemptId: attempt.id,
+        paymentId: attempt.paymentId,
+        outcomeDetail: "held: untrusted source, awaiting STK Query confirmation",
+      },
+      now,
+    );
+    return "applied";
+  }
+  const applied = await applyStkEvidence(tx, actor, {
+    attemptId: attempt.id,
+    paymentId: attempt.paymentId,
+    rawCallbackId: rawId,
+    now,
+    evidence: {
+      source: "callback",
+      outcome: result.outcome,
+      resultCode: result.code,
+      resultDesc: cb.resultDesc,
+      receipt: cb.receipt,
+      amountKes: cb.amountKes,
+      amountProblem: cb.amountProblem,
+      phoneKind: cb.phoneKind,
+      transactionAt,
+      // Null unless the callback carried a whole number: a masked one never replaces ours.
+      phone: cb.phone,
+    },
   });
+  if (result.outcome === "paid" && applied.decision.outcome !== "duplicate")
+    await noteCallbackGaps(tx, actor, {
+      raw,
+      cb,
+      attemptId: attempt.id,
+      paymentId: attempt.paymentId,
+    });
+  await setOutcome(
+    tx,
+    rawId,
+    applied.decision.outcome,
+    {
+      ...ids,
+      attemptId: attempt.id,
+      paymentId: attempt.paymentId,
+      outcomeDetail: applied.decision.summary,
+    },
+    now,
+  );
+  return applied.decision.outcome;
 }
 
 /**
@@ -255,86 +292,6 @@ export async function confirmHeldSuccess(
   for (const { id } of held)
     outcomes.push(await processStkCallback(ctx, id, actor, { trustSource: true }));
   return outcomes;
-}
-
-/**
- * Says on the timeline what a success callback did not carry (2026 Daraja): no TransactionDate (the
- * arrival time stands in), a masked or missing phone number (the number we prompted stays on record).
- * Also marks the receipt with the kind of number its callback carried.
- */
-async function noteCallbackGaps(
-  tx: Db,
-  actor: EventActor,
-  input: { raw: RawCallback; cb: StkCallback; attemptId: string; paymentId: string },
-) {
-  const { raw, cb } = input;
-  const gaps: string[] = [];
-  if (!cb.transactionAt)
-    gaps.push(
-      `it carried no TransactionDate, so the time it arrived (${formatEat(raw.receivedAt)}) stands in for when the customer paid`,
-    );
-  if (cb.phoneKind !== "full")
-    gaps.push(
-      cb.phoneKind === "masked"
-        ? "its phone number was masked, so the number the prompt was sent to stays on record and the masked one is not used to match anything"
-        : "it carried no phone number, so the number the prompt was sent to stays on record",
-    );
-  if (!gaps.length) return;
-  await addPaymentEvent(tx, actor, {
-    paymentId: input.paymentId,
-    attemptId: input.attemptId,
-    rawCallbackId: raw.id,
-    type: "callback_note",
-    summary: `Callback note: ${gaps.join("; ")}.`,
-    data: {
-      phoneKind: cb.phoneKind,
-      transactionAt: cb.transactionAt ? "callback" : "arrival",
-    },
-  });
-}
-
-async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {
-  // An unsigned success from outside the allow-list is no witness of money: it is kept in the log and
-  // the case, but records no receipt (which could otherwise vouch for a held C2B confirmation).
-  if (
-    success &&
-    raw.sourceTrusted !== false &&
-    isWellFormedReceipt(cb.receipt) &&
-    cb.amountKes !== null
-  ) {
-    // The money may be real even if we cannot place it yet: one receipt row, owned by no payment.
-    await recordUnassignedReceipt(tx, {
-      receipt: cb.receipt!,
-      amountKes: cb.amountKes,
-      phone: cb.phone,
-      phoneKind: cb.phoneKind,
-      transactionAt: cb.transactionAt,
-      source: "stk_callback",
-    });
-  }
-  const caseId = await openException(tx, DARAJA_ACTOR, {
-    type: "orphan_callback",
-    dedupeKey: `orphan_callback:${cb.checkoutRequestId}:${cb.receipt ?? cb.resultCode}`,
-    summary: success
-      ? `A success callback (receipt ${cb.receipt ?? "none"}, KES ${cb.amountKes ?? "?"}) for a CheckoutRequestID we do not know`
-      : `A callback (ResultCode ${cb.resultCode}) for a CheckoutRequestID we do not know`,
-    rawCallbackId: raw.id,
-    receipt: cb.receipt,
-    amountAtStakeKes: success ? (cb.amountKes ?? 0) : 0,
-    details: {
-      checkoutRequestId: cb.checkoutRequestId,
-      resultCode: cb.resultCode,
-      resultDesc: cb.resultDesc,
-    },
-  });
-  // A push whose answer was lost and this callback may be the same money: link them, count it once.
-  if (caseId && success && cb.phone && cb.amountKes !== null)
-    await linkOrphanToLostPush(tx, {
-      orphanCaseId: caseId,
-      phone: cb.phone,
-      amountKes: cb.amountKes,
-      at: raw.receivedAt,
-    });
 }
 
 /**

@@ -1,7 +1,8 @@
 // The applier of stored callbacks. The database is the queue: a request stores its raw row, is
 // acknowledged, and wakes this applier; the applier claims `received` rows in batches (SKIP LOCKED, so
-// instances share the work without doing it twice) and applies each batch in ONE transaction, each
-// callback in its own savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
+// instances share the work without doing it twice) and applies each batch in ONE transaction with a
+// few statements per callback (stk-batch.server.ts); a batch in which anything fails is applied again
+// one callback per savepoint. Nothing lives only in memory: a process that dies mid-batch leaves its
 // rows `received` (the transaction rolls back), and whichever instance sweeps next — every instance
 // sweeps at start-up and then every second — applies them. See README, "How it is built".
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
@@ -11,6 +12,7 @@ import { processC2bConfirmation, processC2bValidation } from "../reconciliation/
 import { processInitiatorResult } from "../money-out/results.server";
 import { INITIATOR_HOOK_KINDS } from "./identifiers";
 import { processStkCallback } from "./intake.server";
+import { applyBatchInTransaction } from "./stk-batch.server";
 
 /** A row whose processing threw is retried after this long (by then the bug may be fixed, or the lock free). */
 export const RETRY_FAILED_AFTER_S = 30;
@@ -29,41 +31,67 @@ const PROCESSORS: Record<string, (ctx: AppContext, raw: RawCallback) => Promise<
 };
 const APPLIED_KINDS = Object.keys(PROCESSORS);
 
+const byLockOrder = (rows: RawCallback[]) => {
+  // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
+  // every batch means two instances' batches never wait on each other in a circle.
+  const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? r.conversationId ?? "";
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+};
+
+/** Rows waiting to be applied, locked; rows another worker holds are skipped. */
+function claim(
+  tx: AppContext["db"],
+  ctx: AppContext,
+  options: { limit: number; olderThanMs?: number },
+) {
+  return tx
+    .select()
+    .from(rawCallbacks)
+    .where(
+      and(
+        eq(rawCallbacks.outcome, "received"),
+        inArray(rawCallbacks.kind, APPLIED_KINDS),
+        or(
+          isNull(rawCallbacks.processedAt),
+          lt(rawCallbacks.processedAt, sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`),
+        ),
+        options.olderThanMs === undefined
+          ? undefined
+          : lt(rawCallbacks.receivedAt, new Date(ctx.now().getTime() - options.olderThanMs)),
+      ),
+    )
+    .orderBy(asc(rawCallbacks.id))
+    .limit(options.limit)
+    .for("update", { skipLocked: true });
+}
+
 /**
- * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction. Rows locked by
- * another worker are skipped; rows that fail are stamped and retried after RETRY_FAILED_AFTER_S.
+ * Claims up to `limit` stored, unapplied callbacks and applies them in one transaction, all at once
+ * (stk-batch.server.ts: a few statements per callback, no savepoint each), inside one savepoint. If
+ * anything fails, that savepoint is rolled back — the claimed rows stay locked by this transaction,
+ * so no other worker can slip a later callback for the same payment in ahead of them — and the same
+ * rows are applied one by one, each in its own savepoint: rows that fail then are stamped and retried
+ * after RETRY_FAILED_AFTER_S, the others are applied.
  */
 export async function applyStoredCallbacks(
   ctx: AppContext,
   options: { limit: number; olderThanMs?: number },
 ): Promise<{ claimed: number; failed: number }> {
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx
-      .select()
-      .from(rawCallbacks)
-      .where(
-        and(
-          eq(rawCallbacks.outcome, "received"),
-          inArray(rawCallbacks.kind, APPLIED_KINDS),
-          or(
-            isNull(rawCallbacks.processedAt),
-            lt(
-              rawCallbacks.processedAt,
-              sql`now() - make_interval(secs => ${RETRY_FAILED_AFTER_S})`,
-            ),
-          ),
-          options.olderThanMs === undefined
-            ? undefined
-            : lt(rawCallbacks.receivedAt, new Date(ctx.now().getTime() - options.olderThanMs)),
-        ),
-      )
-      .orderBy(asc(rawCallbacks.id))
-      .limit(options.limit)
-      .for("update", { skipLocked: true });
-    // Locks are taken per CheckoutRequestID / receipt while applying; taking them in one order in
-    // every batch means two instances' batches never wait on each other in a circle.
-    const key = (r: RawCallback) => r.checkoutRequestId ?? r.receipt ?? r.conversationId ?? "";
-    rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.id - b.id));
+    const rows = byLockOrder(await claim(tx, ctx, options));
+    if (!rows.length) return { claimed: 0, failed: 0 };
+    try {
+      await tx.transaction(async (batch) => {
+        const batchCtx = { ...ctx, db: batch };
+        await applyBatchInTransaction(batchCtx, rows, (raw) => PROCESSORS[raw.kind](batchCtx, raw));
+      });
+      return { claimed: rows.length, failed: 0 };
+    } catch (error) {
+      ctx.log.warn(
+        { err: error, rawCallbackIds: rows.map((r) => r.id) },
+        "a callback failed in a batch; applying that batch one callback at a time",
+      );
+    }
     let failed = 0;
     for (const raw of rows) {
       try {

@@ -155,6 +155,7 @@ export async function applyStkEvidence(
       phoneKind: evidence.phoneKind ?? null,
       transactionAt: evidence.transactionAt ?? null,
       source: "stk_callback",
+      locked: { row: receiptRow }, // taken above: no second lock and read
     });
     if (claimed.ownership === "other_payment")
       // Cannot happen under the receipt lock; refuse loudly rather than count the money twice.

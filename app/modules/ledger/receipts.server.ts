@@ -73,9 +73,14 @@ function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?
  */
 export async function claimReceipt(
   tx: Db,
-  facts: ReceiptFacts & { paymentId: string; attemptId?: string | null },
+  facts: ReceiptFacts & {
+    paymentId: string;
+    attemptId?: string | null;
+    /** The caller took this receipt's lock in this transaction (lockReceipt) and read its row. */
+    locked?: { row: Receipt | null };
+  },
 ): Promise<{ row: Receipt; ownership: "claimed" | "already_ours" | "other_payment" }> {
-  let existing = await lockReceipt(tx, facts.receipt);
+  let existing = facts.locked ? facts.locked.row : await lockReceipt(tx, facts.receipt);
   if (!existing) {
     const [row] = await tx
       .insert(receipts)
