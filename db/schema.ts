@@ -14,6 +14,7 @@ export * from "./schema/payments";
 export * from "./schema/exceptions";
 export * from "./schema/jobs";
 export * from "./schema/statements";
+export * from "./schema/tariffs";
 
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;

@@ -28,6 +28,7 @@ export const PERMISSIONS = {
   "users:manage": ["admin"],
   "apikeys:manage": ["admin"],
   "settings:read": ["admin"],
+  "tariffs:manage": ["admin"], // add a tariff version; anyone with reports:read may view them
   "audit:read": ["admin"],
   "jobs:read": ["admin"],
   "jobs:run": ["admin"],

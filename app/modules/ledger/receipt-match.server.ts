@@ -9,6 +9,7 @@ import { formatKes } from "../../lib/money";
 import { openException } from "./cases.server";
 import { addPaymentEvent, type EventActor } from "./events.server";
 import { caseKey, writePaymentStatus } from "./payments.server";
+import { chargeOfReceipt } from "./charges.server";
 import { claimReceipt, type ReceiptSource } from "./receipts.server";
 import { isOpenPayment, isWellFormedReceipt } from "./transitions";
 
@@ -153,6 +154,7 @@ export async function applyReceiptMatch(
       .update(payments)
       .set({
         receipt: m.receipt,
+        chargeKes: chargeOfReceipt(m.receipt),
         receiptPending: false,
         statusReason: `Paid, receipt ${m.receipt} (${witness})`,
         ...(m.transactionAt ? { paidAt: m.transactionAt } : {}),
