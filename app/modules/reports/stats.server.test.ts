@@ -26,12 +26,12 @@ describe("the payment stats rollup", () => {
       second: { from: "2025-06-02 00:00", to: "2025-06-03 00:00" },
     });
     expect(paid).toEqual({
-      first: { payments: 0, amountKes: 0 },
-      second: { payments: 1, amountKes: 900 },
+      first: { payments: 0, amountKes: 0, chargeKes: 0, uncharged: 0 },
+      second: { payments: 1, amountKes: 900, chargeKes: 0, uncharged: 1 },
     });
     const { rollup, recount } = await rollupAndRecount();
     expect(rollup).toEqual(recount);
-    expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900");
+    expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900/0/0");
   });
 
   it("stays exact when a paid payment is refunded and folding twice changes nothing", async () => {
