@@ -36,7 +36,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
     const { input } = await addTariffVersion(context.db, actor, Object.fromEntries(form));
     return {
-      message: `Tariff “${input.label}” saved; it prices money received from ${formatEat(input.effectiveFrom)} (EAT). Receipts already recorded keep their charge.`,
+      message: `Tariff “${input.label}” saved; it prices money received from ${formatEat(input.effectiveFrom)}. Receipts already recorded keep their charge.`,
     };
   });
 }
@@ -65,7 +65,7 @@ function AddVersionForm() {
         One band per line: <code>from, to, charge</code> in whole shillings, both ends included,
         with no gaps or overlaps. A type left empty has no tariff.
       </p>
-      <div className="grid-2">
+      <div className="grid-2" style={{ alignItems: "start" }}>
         {(["paybill", "buy_goods"] as const).map((type) => (
           <label key={type}>
             {TXN_TYPE_LABELS[type]}

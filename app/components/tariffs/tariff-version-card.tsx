@@ -55,10 +55,10 @@ export function TariffVersionCard(v: TariffVersionCardProps) {
         {v.label} <span className={`badge tariff-${v.state}`}>{STATE_LABELS[v.state]}</span>
       </h2>
       <p className="muted small">
-        From {formatEat(v.effectiveFrom)} (EAT) · priced {v.receipts.toLocaleString("en-KE")}{" "}
-        receipt{v.receipts === 1 ? "" : "s"}
+        From {formatEat(v.effectiveFrom)} · priced {v.receipts.toLocaleString("en-KE")} receipt
+        {v.receipts === 1 ? "" : "s"}
       </p>
-      <div className="grid-2">
+      <div className="grid-2" style={{ alignItems: "start" }}>
         <BandTable type="paybill" bands={v.bands.paybill} />
         <BandTable type="buy_goods" bands={v.bands.buy_goods} />
       </div>
