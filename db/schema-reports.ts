@@ -28,6 +28,9 @@ export const paymentStats = pgTable(
     resultCode: text("result_code").notNull().default(""),
     payments: integer("payments").notNull(),
     amountKes: money("amount_kes").notNull(),
+    /** M-Pesa's charges on the paid payments (basis paid; 0 otherwise), and how many had none known. */
+    chargeKes: money("charge_kes").notNull().default(0),
+    uncharged: integer("uncharged").notNull().default(0),
   },
   (t) => [
     primaryKey({
@@ -45,4 +48,6 @@ export const paymentStatDeltas = pgTable("payment_stat_deltas", {
   resultCode: text("result_code").notNull().default(""),
   payments: integer("payments").notNull(), // +1 or -1
   amountKes: money("amount_kes").notNull(),
+  chargeKes: money("charge_kes").notNull().default(0),
+  uncharged: integer("uncharged").notNull().default(0), // +1 or -1 for a paid payment with no charge
 });

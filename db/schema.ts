@@ -16,6 +16,7 @@ export * from "./schema/jobs";
 export * from "./schema/statements";
 export * from "./schema/webhooks";
 export * from "./schema/money-out";
+export * from "./schema/tariffs";
 
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;

@@ -1,9 +1,9 @@
 // The demo data a newcomer meets on first start: every payment state and case type the console
 // explains, resolved and open cases, a statement import and signed-off days — and only once.
-import { count } from "drizzle-orm";
+import { count, isNotNull } from "drizzle-orm";
 import { startTestApp, type TestApp } from "../tests/support/app";
 import { seedDemoData } from "./seed";
-import { exceptions, payments, reconciliationDays, statementImports } from "./schema";
+import { exceptions, payments, receipts, reconciliationDays, statementImports } from "./schema";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -35,6 +35,13 @@ it("fills three weeks with payments in every state, open and resolved cases, a s
   expect(imp.lineCount).toBeGreaterThan(30);
   const signed = await app.ctx.db.select().from(reconciliationDays);
   expect(signed.length).toBeGreaterThan(0);
+
+  // The example tariff priced the demo's paid receipts, so the dashboard has charges to net out.
+  const [priced] = await app.ctx.db
+    .select({ n: count() })
+    .from(receipts)
+    .where(isNotNull(receipts.chargeKes));
+  expect(Number(priced.n)).toBeGreaterThan(0);
 
   // A second start finds the users and adds nothing.
   const again = await seedDemoData(app.ctx);

@@ -6,6 +6,8 @@ import type { AppContext } from "../app/context.server";
 import type { Actor } from "../app/modules/auth/staff-audit.server";
 import { createUser } from "../app/modules/auth/users.server";
 import { seedDemoActivity } from "./seed-demo-activity";
+import { EXAMPLE_TARIFF, EXAMPLE_TARIFF_LABEL } from "../app/modules/tariffs/example-tariff";
+import { saveTariffVersion } from "../app/modules/tariffs/tariffs.server";
 import { DEMO_LOGINS } from "../app/modules/auth/demo-logins";
 import { users } from "./schema";
 
@@ -30,6 +32,12 @@ export async function seedDemoData(
       ip: "127.0.0.1",
     };
   }
+  // The EXAMPLE tariff (not Safaricom's, not a contract): the demo's receipts get a charge to show.
+  await saveTariffVersion(ctx.db, actors.admin, {
+    effectiveFrom: new Date("2020-01-01T00:00:00+03:00"),
+    label: EXAMPLE_TARIFF_LABEL,
+    ...EXAMPLE_TARIFF,
+  });
   if (!ctx.config.demoPayments) return { created: true, logins: DEMO_LOGINS, payments: 0 };
   const { payments } = await seedDemoActivity(ctx, {
     support: actors.support,

@@ -15,6 +15,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/exceptions", label: "Exceptions", permission: "exceptions:read", group: "work" },
   { to: "/callbacks", label: "Callback log", permission: "callbacks:read", group: "work" },
   { to: "/reconciliation", label: "Reconciliation", permission: "statements:read", group: "work" },
+  { to: "/tariffs", label: "Tariffs", permission: "reports:read", group: "work" },
   { to: "/admin/users", label: "Users", permission: "users:manage", group: "admin" },
   { to: "/admin/api-keys", label: "API keys", permission: "apikeys:manage", group: "admin" },
   { to: "/admin/webhooks", label: "Webhooks", permission: "webhooks:manage", group: "admin" },

@@ -16,6 +16,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { bytea, createdAt, money, ts } from "./columns";
 import { users, apiKeys } from "./staff";
+import { tariffVersions, type TxnType } from "./tariffs";
 
 // ---------------------------------------------------------------- payments
 
@@ -52,6 +53,8 @@ export const payments = pgTable(
     paidAt: ts("paid_at"), // when M-Pesa took the money (TransactionDate / statement time)
     paidRecordedAt: ts("paid_recorded_at"), // when we recorded it as paid (a callback, a decision)
     finalAt: ts("final_at"),
+    /** M-Pesa's charge on the payment's receipt, copied from it when attached (null: none known). */
+    chargeKes: integer("charge_kes"),
   },
   (t) => [
     // One open prompt per order: the database settles two agents racing for the same order.
@@ -160,11 +163,17 @@ export const receipts = pgTable(
     reversedByReceipt: text("reversed_by_receipt"),
     /** Which kind of payer number the first callback about it carried (full/masked/absent). */
     phoneKind: text("phone_kind").$type<PhoneKind>(),
+    /** Paybill or till money (null: no witness said); with the amount and time it picks the tariff band. */
+    txnType: text("txn_type").$type<TxnType>(),
+    /** M-Pesa's charge, computed once when the receipt was recorded (null: no tariff covered it). */
+    chargeKes: integer("charge_kes"),
+    tariffVersionId: uuid("tariff_version_id").references(() => tariffVersions.id),
     createdAt: createdAt(),
   },
   (t) => [
     check("receipts_amount_check", sql`${t.amountKes} >= 0`),
     check("receipts_phone_kind_check", sql`${t.phoneKind} in ('full', 'masked', 'absent')`),
+    check("receipts_txn_type_check", sql`${t.txnType} in ('paybill', 'buy_goods')`),
     index("receipts_payment_idx").on(t.paymentId),
     index("receipts_bill_ref_idx").on(t.billRefNorm),
   ],

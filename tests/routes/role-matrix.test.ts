@@ -40,6 +40,7 @@ const ROUTES: Record<string, Rule | typeof PUBLIC> = {
   "_console.reconciliation._index": { loader: "statements:read", action: "statements:import" },
   "_console.reconciliation.$importId": { loader: "statements:read", action: "statements:import" },
   "_console.reconciliation.sample-statement[.csv]": { loader: "statements:read" },
+  "_console.tariffs": { loader: "reports:read", action: "tariffs:manage" },
   "_console.admin.users": { loader: "users:manage", action: "users:manage" },
   "_console.admin.api-keys": { loader: "apikeys:manage", action: "apikeys:manage" },
   "_console.admin.webhooks._index": { loader: "webhooks:manage", action: "webhooks:manage" },

@@ -12,6 +12,7 @@ export const countTooltip = (value: unknown) => Number(value).toLocaleString("en
 
 export const COLORS = {
   revenue: "#0a7d3b",
+  net: "#054f25",
   previous: "#b9c0cb",
   paid: "#12b76a",
   cancelled: "#98a2b3",

@@ -1,4 +1,5 @@
-// Revenue per day (or week, month) as bars, with the previous period's revenue beside each bar.
+// Revenue per day (or week, month) as bars, with the previous period's revenue beside each bar and
+// the net after M-Pesa's charges (charges priced when each receipt was recorded).
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { formatKes } from "../../lib/money";
 import type { RevenueReport } from "../../modules/reports/report-types";
@@ -7,7 +8,7 @@ import { COLORS, kesAxis, kesTooltip } from "./chart-format";
 
 export function RevenueChart({ report }: { report: RevenueReport }) {
   const { totals, previousTotals, range, previousRange } = report;
-  const summary = `Revenue ${formatKes(totals.revenueKes)} from ${range.from} to ${range.to}, against ${formatKes(previousTotals.revenueKes)} from ${previousRange.from} to ${previousRange.to}.`;
+  const summary = `Revenue ${formatKes(totals.revenueKes)} from ${range.from} to ${range.to} (net of M-Pesa charges ${formatKes(totals.netKes)}), against ${formatKes(previousTotals.revenueKes)} from ${previousRange.from} to ${previousRange.to}.`;
   const nothing = report.series.every((p) => p.revenueKes === 0 && p.previousRevenueKes === 0);
   return (
     <ChartFrame
@@ -43,8 +44,14 @@ export function RevenueChart({ report }: { report: RevenueReport }) {
           />
           <Bar
             dataKey="revenueKes"
-            name="This period"
+            name="This period (gross)"
             fill={COLORS.revenue}
+            isAnimationActive={false}
+          />
+          <Bar
+            dataKey="netKes"
+            name="Net of M-Pesa charges"
+            fill={COLORS.net}
             isAnimationActive={false}
           />
         </BarChart>

@@ -1,6 +1,6 @@
 // The dashboard's headline numbers: revenue today / this week / this month (each against the same
 // stretch of the period before), payments in the range, success rate with `unknown` beside it, and
-// the open exceptions with the money they hold up.
+// the open exceptions with the money they hold up; and the range's revenue net of M-Pesa's charges.
 import { Link } from "@remix-run/react";
 import { formatKes } from "../../lib/money";
 import type { Dashboard, Kpi } from "../../modules/reports/report-types";
@@ -34,6 +34,28 @@ function RevenueCard({
         <span className={`delta delta-${delta.tone}`}>{delta.text}</span> vs {against} (
         {formatKes(kpi.previousRevenueKes)})
       </div>
+      <div className="muted small">Net of M-Pesa charges: {formatKes(kpi.netKes)}</div>
+    </div>
+  );
+}
+
+/** Gross, M-Pesa's charges and net for the range; paid payments with no charge known are named. */
+function NetRevenueCard({ report }: Pick<Dashboard, "report">) {
+  const { totals, range } = report;
+  return (
+    <div className="card kpi" data-testid="kpi-net">
+      <div className="label">Net revenue</div>
+      <div className="value">{formatKes(totals.netKes)}</div>
+      <div className="muted small">
+        {formatKes(totals.revenueKes)} gross − {formatKes(totals.chargesKes)} M-Pesa charges ·{" "}
+        {range.from} – {range.to}
+      </div>
+      {totals.unchargedPayments ? (
+        <div className="unknown-note" data-testid="kpi-no-tariff">
+          {totals.unchargedPayments.toLocaleString("en-KE")} paid with no tariff or no receipt yet
+          (charge not counted) · <Link to="/tariffs">tariffs</Link>
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -62,6 +84,7 @@ export function KpiCards({ kpis, report }: Dashboard) {
         against="last month so far"
         testId="kpi-month"
       />
+      <NetRevenueCard report={report} />
       <div className="card kpi" data-testid="kpi-payments">
         <div className="label">Payments requested</div>
         <div className="value">{totals.payments.toLocaleString("en-KE")}</div>

@@ -32,6 +32,7 @@ export const PERMISSIONS = {
   "webhooks:manage": ["admin"],
   "settings:read": ["admin"],
   "settings:manage": ["admin"], // the few settings kept in the database (the reversal cap)
+  "tariffs:manage": ["admin"], // add a tariff version; anyone with reports:read may view them
   "audit:read": ["admin"],
   "jobs:read": ["admin"],
   "jobs:run": ["admin"],

@@ -17,6 +17,7 @@ import { AppError } from "../../lib/app-error";
 import { openException } from "./cases.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
 import { emitWebhookEvents } from "./outbox.server";
+import { chargeOfReceipt } from "./charges.server";
 import { claimReceipt, lockReceipt, ownershipOf, type ReceiptOwnership } from "./receipts.server";
 import {
   canMovePayment,
@@ -227,6 +228,7 @@ export async function applyStkEvidence(
       .update(payments)
       .set({
         receipt: evidence.receipt,
+        chargeKes: chargeOfReceipt(evidence.receipt!),
         receiptPending: false,
         statusReason: `Paid, receipt ${evidence.receipt}`,
         // M-Pesa's own time of the payment now that we have it (the query only told us "paid").
@@ -339,7 +341,10 @@ export async function writePaymentStatus(
       status: to,
       statusReason: options.reason,
       ...(options.resultCode !== undefined ? { resultCode: options.resultCode } : {}),
-      ...(options.receipt ? { receipt: options.receipt } : {}),
+      // The receipt's charge travels with it, for the revenue rollup (migration 0013).
+      ...(options.receipt
+        ? { receipt: options.receipt, chargeKes: chargeOfReceipt(options.receipt) }
+        : {}),
       ...(options.receiptPending !== undefined ? { receiptPending: options.receiptPending } : {}),
       // A statement or C2B match knows when the money moved; that, not the moment we learned it, is paid_at.
       ...(to === "paid" ? { paidAt: paidAt ?? options.now, paidRecordedAt: options.now } : {}),

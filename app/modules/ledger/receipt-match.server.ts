@@ -10,6 +10,7 @@ import { openException } from "./cases.server";
 import { addPaymentEvent, type EventActor } from "./events.server";
 import { emitWebhookEvents } from "./outbox.server";
 import { caseKey, writePaymentStatus } from "./payments.server";
+import { chargeOfReceipt } from "./charges.server";
 import { claimReceipt, type ReceiptSource } from "./receipts.server";
 import { isOpenPayment, isWellFormedReceipt } from "./transitions";
 
@@ -154,6 +155,7 @@ export async function applyReceiptMatch(
       .update(payments)
       .set({
         receipt: m.receipt,
+        chargeKes: chargeOfReceipt(m.receipt),
         receiptPending: false,
         statusReason: `Paid, receipt ${m.receipt} (${witness})`,
         ...(m.transactionAt ? { paidAt: m.transactionAt } : {}),

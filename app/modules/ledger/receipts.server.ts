@@ -1,12 +1,21 @@
 // The one writer of the receipts table. One receipt is one sum of money, so who owns it is decided
 // by the database: every writer first takes a transaction-scoped lock on the receipt number, then
 // reads and writes. Two payments that race for the same receipt are serialised; the second sees the
-// first as the owner and opens a case instead of counting the money twice.
+// first as the owner and opens a case instead of counting the money twice. A new receipt is priced
+// (M-Pesa's charge) in the statement that records it; see charges.server.ts.
 import { eq, sql } from "drizzle-orm";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import type { Db } from "../../../db/client";
-import { payments, receipts, type Payment, type PhoneKind, type Receipt } from "../../../db/schema";
+import {
+  payments,
+  receipts,
+  type Payment,
+  type PhoneKind,
+  type Receipt,
+  type TxnType,
+} from "../../../db/schema";
+import { chargeColumns, chargeColumnsOnClaim } from "./charges.server";
 
 export type ReceiptSource = "stk_callback" | "c2b" | "statement" | "manual";
 
@@ -39,6 +48,8 @@ export type ReceiptFacts = {
   msisdnRaw?: string | null;
   msisdnKind?: string | null;
   payerName?: string | null;
+  /** Paybill or till money, when the witness says (a C2B confirmation); else the payment's prompts tell. */
+  txnType?: TxnType | null;
 };
 
 const seenFlags = (source: ReceiptSource) => ({
@@ -64,6 +75,12 @@ function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?
     msisdnKind: facts.msisdnKind ?? null,
     payerName: facts.payerName ?? null,
     ...seenFlags(facts.source),
+    ...chargeColumns({
+      txnType: facts.txnType ?? null,
+      paymentId: owner.paymentId,
+      amountKes: facts.amountKes,
+      transactionAt: facts.transactionAt ?? null,
+    }),
   };
 }
 
@@ -101,6 +118,7 @@ export async function claimReceipt(
       phoneKind: sql`coalesce(${receipts.phoneKind}, ${facts.phoneKind ?? null})`,
       transactionAt: sql`coalesce(${receipts.transactionAt}, ${facts.transactionAt?.toISOString() ?? null}::timestamptz)`,
       ...seenFlags(facts.source),
+      ...chargeColumnsOnClaim({ txnType: facts.txnType ?? null, paymentId: facts.paymentId }),
     })
     .where(eq(receipts.receipt, facts.receipt))
     .returning();
@@ -149,6 +167,12 @@ export async function claimReceiptForStaff(
       attemptId: options.attemptId ?? null,
       phone: payment.phone,
       firstSource: "manual",
+      ...chargeColumns({
+        txnType: null,
+        paymentId: payment.id,
+        amountKes: payment.amountKes,
+        transactionAt: null,
+      }),
     })
     .onConflictDoNothing();
   const [row] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt)).for("update");
@@ -176,8 +200,11 @@ export async function claimReceiptForStaff(
       .set({
         paymentId: payment.id,
         attemptId: sql`coalesce(${receipts.attemptId}, ${options.attemptId ?? null}::uuid)`,
+        ...chargeColumnsOnClaim({ txnType: null, paymentId: payment.id }),
       })
       .where(eq(receipts.receipt, receipt));
+    const [claimed] = await tx.select().from(receipts).where(eq(receipts.receipt, receipt));
+    return claimed;
   }
   return { ...row, paymentId: payment.id };
 }

@@ -22,6 +22,7 @@ import { validateCallbackUrl } from "../daraja/callback-url";
 import { openException } from "../ledger/cases.server";
 import { caseKey } from "../ledger/payments.server";
 import { applyReceiptMatch } from "../ledger/receipt-match.server";
+import { txnTypeOf } from "../daraja/transaction-type";
 import { lockReceipt, recordWitness } from "../ledger/receipts.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
 import { parseC2bConfirmation } from "./c2b-parse";
@@ -214,6 +215,7 @@ export async function processC2bConfirmation(
       phoneKind: c.phoneKind,
       transactionAt: c.transactionAt,
       source: "c2b",
+      txnType: txnTypeOf(c.transactionType),
       ...witness,
     });
 

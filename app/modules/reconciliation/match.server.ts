@@ -10,6 +10,7 @@ import { payments, statementLines, type Payment, type StatementLine } from "../.
 import type { AppContext } from "../../context.server";
 import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import type { EventActor } from "../ledger/events.server";
+import { recordStatementReceipts } from "../ledger/statement-receipts.server";
 import {
   countException,
   describeLine,
@@ -129,23 +130,11 @@ class SetMatcher {
     return sql`l.import_id = ${this.importId} and l.match_state = 'new' and l.direction = ${direction}`;
   }
 
-  // Every Completed paid-in line is money: it joins the receipt ledger, or marks the row already there
-  // seen in the statement. The rows that existed before (xmax set by the update) are the receipts we
-  // already knew; they are kept for this transaction in a temporary table.
+  // Every Completed paid-in line is money: it joins the receipt ledger (priced by the tariff), or
+  // marks the row already there seen in the statement; the receipts we already knew are kept for
+  // this transaction in the temporary table statement_known_receipts.
   private async recordWitnesses() {
-    await this.tx.execute(sql`create temp table if not exists statement_known_receipts (
-      receipt text primary key, payment_id uuid, amount_kes bigint, transaction_at timestamptz, first_source text) on commit drop`);
-    await this.tx.execute(sql`truncate statement_known_receipts`);
-    await this.tx.execute(sql`
-      with w as (
-        insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source, seen_in_statement)
-        select l.receipt, l.paid_in_kes, l.completed_at, l.party_phone, l.account_no, l.bill_ref_norm, l.party_msisdn_raw,
-          coalesce(l.party_msisdn_kind, 'unknown'), l.party_name, 'statement', true
-        from statement_lines l where ${this.newLines("in")} order by l.id
-        on conflict (receipt) do update set seen_in_statement = true
-        returning receipt, payment_id, amount_kes, transaction_at, first_source, xmax <> 0 as existed)
-      insert into statement_known_receipts select receipt, payment_id, amount_kes, transaction_at, first_source from w where existed`);
-    await this.tx.execute(sql`analyze statement_known_receipts`);
+    await recordStatementReceipts(this.tx, this.importId);
   }
 
   // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any

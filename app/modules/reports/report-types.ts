@@ -16,7 +16,14 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 export type Outcomes = Record<Outcome, number>;
 
-export type PeriodTotals = {
+/**
+ * Gross is what the paid payments brought in; charges are M-Pesa's on their receipts, priced when each
+ * receipt was recorded; net = gross − charges. `unchargedPayments` paid payments had no charge known
+ * (no tariff covered them, or no receipt yet): net leaves their charge out rather than guess it.
+ */
+export type NetRevenue = { chargesKes: number; netKes: number; unchargedPayments: number };
+
+export type PeriodTotals = NetRevenue & {
   revenueKes: number;
   paidPayments: number;
   /** Payments requested in the period, whatever became of them. */
@@ -32,6 +39,8 @@ export type SeriesPoint = {
   period: string;
   label: string;
   revenueKes: number;
+  chargesKes: number;
+  netKes: number;
   paidPayments: number;
   previousPeriod: string | null;
   previousRevenueKes: number;
@@ -54,7 +63,7 @@ export type RevenueReport = {
   };
 };
 
-export type Kpi = {
+export type Kpi = NetRevenue & {
   revenueKes: number;
   paidPayments: number;
   previousRevenueKes: number;

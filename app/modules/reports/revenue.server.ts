@@ -2,6 +2,7 @@
 // EAT calendar days, compared with the period just before. Revenue counts paid payments by the EAT day
 // they were paid; outcomes count payments by the day they were requested. Success rate = paid ÷ final
 // outcomes; `unknown` (M-Pesa never told us) stays out of both sides and is reported beside it.
+// Net revenue = gross − M-Pesa's charges on the paid payments' receipts (priced when recorded).
 import { z } from "zod";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
@@ -91,11 +92,15 @@ function totalsOf(days: StatsRow[]): PeriodTotals {
   const outcomes = emptyOutcomes();
   let revenueKes = 0,
     paidPayments = 0,
-    payments = 0;
+    payments = 0,
+    chargesKes = 0,
+    unchargedPayments = 0;
   for (const r of days) {
     if (r.basis === "paid") {
       revenueKes += r.amountKes;
       paidPayments += r.payments;
+      chargesKes += r.chargeKes;
+      unchargedPayments += r.uncharged;
     } else {
       outcomes[outcomeOf(r.status)] += r.payments;
       payments += r.payments;
@@ -105,6 +110,9 @@ function totalsOf(days: StatsRow[]): PeriodTotals {
   const final = succeeded + outcomes.failed + outcomes.cancelled + outcomes.expired;
   return {
     revenueKes,
+    chargesKes,
+    netKes: revenueKes - chargesKes,
+    unchargedPayments,
     paidPayments,
     payments,
     outcomes,
@@ -128,6 +136,8 @@ function buildSeries(
         period: b,
         label: bucketLabel(b, range.interval),
         revenueKes: 0,
+        chargesKes: 0,
+        netKes: 0,
         paidPayments: 0,
         previousPeriod: previousBuckets[i] ?? null,
         previousRevenueKes: 0,
@@ -140,6 +150,8 @@ function buildSeries(
     const point = points.get(bucketOf(r.day!, range.interval))!;
     if (r.basis === "paid") {
       point.revenueKes += r.amountKes;
+      point.chargesKes += r.chargeKes;
+      point.netKes += r.amountKes - r.chargeKes;
       point.paidPayments += r.payments;
     } else point[outcomeOf(r.status)] += r.payments;
   }
@@ -244,6 +256,9 @@ async function revenueKpis(ctx: AppContext): Promise<RevenueKpis> {
   const f = await readPaidWindows(ctx.db, { t, y, w, lw, m, lm });
   const kpi = (c: typeof f.t, p: typeof f.t): Kpi => ({
     revenueKes: c.amountKes,
+    chargesKes: c.chargeKes,
+    netKes: c.amountKes - c.chargeKes,
+    unchargedPayments: c.uncharged,
     paidPayments: c.payments,
     previousRevenueKes: p.amountKes,
     previousPaidPayments: p.payments,

@@ -6,6 +6,7 @@ import { createTestDatabase } from "../../../tests/support/db";
 import { paymentStatsHelpers } from "../../../tests/support/payment-stats";
 import { writePaymentStatus } from "../ledger/payments.server";
 import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
+import { tariffBands, tariffVersions } from "../../../db/schema";
 import { foldPaymentStats, readPaidWindows } from "./stats.server";
 
 let database: Database;
@@ -26,12 +27,41 @@ describe("the payment stats rollup", () => {
       second: { from: "2025-06-02 00:00", to: "2025-06-03 00:00" },
     });
     expect(paid).toEqual({
-      first: { payments: 0, amountKes: 0 },
-      second: { payments: 1, amountKes: 900 },
+      first: { payments: 0, amountKes: 0, chargeKes: 0, uncharged: 0 },
+      second: { payments: 1, amountKes: 900, chargeKes: 0, uncharged: 1 },
     });
     const { rollup, recount } = await rollupAndRecount();
     expect(rollup).toEqual(recount);
-    expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900");
+    expect(rollup).toContain("2025-06-01 23:00:00|created|paid|0=1/900/0/0");
+  });
+
+  it("carries each paid payment's M-Pesa charge, and counts the paid ones with none known", async () => {
+    await database.db.insert(tariffVersions).values({
+      id: "00000000-0000-4000-8000-00000000a001",
+      effectiveFrom: new Date("2025-01-01T00:00:00Z"),
+      label: "test",
+    });
+    await database.db.insert(tariffBands).values({
+      versionId: "00000000-0000-4000-8000-00000000a001",
+      txnType: "paybill",
+      minKes: 1,
+      maxKes: 1000,
+      chargeKes: 7,
+    });
+    const priced = await newPayment(new Date("2025-06-05T09:00:00Z"), 600);
+    const beyondTheTariff = await newPayment(new Date("2025-06-05T09:00:00Z"), 5000);
+    const noReceiptYet = await newPayment(new Date("2025-06-05T09:00:00Z"), 300);
+    const paidAt = new Date("2025-06-05T09:10:00Z"); // 12:10 EAT
+    await settle(priced, "paid", paidAt, "TST0000001");
+    await settle(beyondTheTariff, "paid", paidAt, "TST0000002");
+    await settle(noReceiptYet, "paid", paidAt);
+    const { day } = await readPaidWindows(database.db, {
+      day: { from: "2025-06-05 00:00", to: "2025-06-06 00:00" },
+    });
+    expect(day).toEqual({ payments: 3, amountKes: 5900, chargeKes: 7, uncharged: 2 });
+    const { rollup, recount } = await rollupAndRecount();
+    expect(rollup).toEqual(recount);
+    expect(rollup).toContain("2025-06-05 12:00:00|paid|paid|=3/5900/7/2");
   });
 
   it("stays exact when a paid payment is refunded and folding twice changes nothing", async () => {

@@ -1,7 +1,8 @@
 // The reporting rollup: payment counts and shillings per East Africa Time hour, kept exact by a trigger
 // on payments (migration 0004) that appends deltas. Here: folding those deltas in, rebuilding from
 // scratch, and the two reads the dashboard needs. Bounds are EAT wall-clock times (`2025-03-14 00:00`),
-// the rollup's own key. Why a rollup at all: docs/decisions/002-dashboard-aggregates.md.
+// the rollup's own key. Why a rollup at all: docs/decisions/002-dashboard-aggregates.md. Paid rows also
+// carry M-Pesa's charges on those payments and how many had no charge known (migration 0013).
 import { sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 
@@ -13,9 +14,9 @@ const at = (t: EatWallClock) => sql`${t}::timestamp`;
 
 /** Every hour row of the range, folded or not: the rollup plus the deltas not yet folded into it. */
 const statsBetween = (from: EatWallClock, to: EatWallClock) => sql`(
-  select eat_hour, basis, status, result_code, payments, amount_kes from payment_stats where eat_hour >= ${at(from)} and eat_hour < ${at(to)}
+  select eat_hour, basis, status, result_code, payments, amount_kes, charge_kes, uncharged from payment_stats where eat_hour >= ${at(from)} and eat_hour < ${at(to)}
   union all
-  select eat_hour, basis, status, result_code, payments, amount_kes from payment_stat_deltas where eat_hour >= ${at(from)} and eat_hour < ${at(to)}
+  select eat_hour, basis, status, result_code, payments, amount_kes, charge_kes, uncharged from payment_stat_deltas where eat_hour >= ${at(from)} and eat_hour < ${at(to)}
 )`;
 
 /**
@@ -30,11 +31,12 @@ export async function foldPaymentStats(db: Db): Promise<void> {
     );
     if (!lock?.ok) return;
     await tx.execute(sql`
-      with moved as (delete from payment_stat_deltas returning eat_hour, basis, status, result_code, payments, amount_kes)
-      insert into payment_stats (eat_hour, basis, status, result_code, payments, amount_kes)
-      select eat_hour, basis, status, result_code, sum(payments), sum(amount_kes) from moved group by 1, 2, 3, 4
+      with moved as (delete from payment_stat_deltas returning eat_hour, basis, status, result_code, payments, amount_kes, charge_kes, uncharged)
+      insert into payment_stats (eat_hour, basis, status, result_code, payments, amount_kes, charge_kes, uncharged)
+      select eat_hour, basis, status, result_code, sum(payments), sum(amount_kes), sum(charge_kes), sum(uncharged) from moved group by 1, 2, 3, 4
       on conflict (eat_hour, basis, status, result_code) do update
-        set payments = payment_stats.payments + excluded.payments, amount_kes = payment_stats.amount_kes + excluded.amount_kes`);
+        set payments = payment_stats.payments + excluded.payments, amount_kes = payment_stats.amount_kes + excluded.amount_kes,
+          charge_kes = payment_stats.charge_kes + excluded.charge_kes, uncharged = payment_stats.uncharged + excluded.uncharged`);
   });
 }
 
@@ -47,8 +49,9 @@ export async function rebuildPaymentStats(db: Db): Promise<void> {
     await tx.execute(sql`delete from payment_stats`);
     await tx.execute(sql`insert into payment_stats (eat_hour, basis, status, result_code, payments, amount_kes)
       select eat_hour(created_at), 'created', status, coalesce(result_code, ''), count(*), sum(amount_kes) from payments group by 1, 3, 4`);
-    await tx.execute(sql`insert into payment_stats (eat_hour, basis, status, result_code, payments, amount_kes)
-      select eat_hour(paid_at), 'paid', 'paid', '', count(*), sum(amount_kes) from payments where status = 'paid' and paid_at is not null group by 1`);
+    await tx.execute(sql`insert into payment_stats (eat_hour, basis, status, result_code, payments, amount_kes, charge_kes, uncharged)
+      select eat_hour(paid_at), 'paid', 'paid', '', count(*), sum(amount_kes), coalesce(sum(charge_kes), 0), count(*) filter (where charge_kes is null)
+      from payments where status = 'paid' and paid_at is not null group by 1`);
   });
 }
 
@@ -63,6 +66,9 @@ export type StatsRow = {
   resultCode: string | null;
   payments: number;
   amountKes: number;
+  /** M-Pesa's charges on these payments (paid basis only), and how many had none known. */
+  chargeKes: number;
+  uncharged: number;
 };
 
 /**
@@ -80,8 +86,9 @@ export async function readStats(
     return rowsOf<Record<string, unknown>>(
       await tx.execute(sql`
       select case grouping(eat_day, hour_of_day, result_code) when 3 then 'day' when 6 then 'code' else 'hour' end as grp,
-        basis, eat_day::text as day, hour_of_day, current, status, result_code, sum(payments)::bigint as payments, sum(amount_kes)::bigint as amount_kes
-      from (select basis, status, result_code, payments, amount_kes, eat_hour::date as eat_day,
+        basis, eat_day::text as day, hour_of_day, current, status, result_code, sum(payments)::bigint as payments, sum(amount_kes)::bigint as amount_kes,
+        sum(charge_kes)::bigint as charge_kes, sum(uncharged)::bigint as uncharged
+      from (select basis, status, result_code, payments, amount_kes, charge_kes, uncharged, eat_hour::date as eat_day,
               date_part('hour', eat_hour)::int as hour_of_day, eat_hour >= ${at(range.currentFrom)} as current
             from ${statsBetween(range.from, range.to)} s) x
       group by grouping sets ((basis, eat_day, status), (basis, current, status, result_code), (basis, current, hour_of_day, status))
@@ -98,16 +105,25 @@ export async function readStats(
     resultCode: (r.result_code as string | null) ?? null,
     payments: Number(r.payments),
     amountKes: Number(r.amount_kes),
+    chargeKes: Number(r.charge_kes),
+    uncharged: Number(r.uncharged),
   }));
 }
 
 export type Window = { from: EatWallClock; to: EatWallClock };
 
-/** Paid payments and shillings (by the time they were paid) in each window, in one pass. */
+export type PaidWindow = {
+  payments: number;
+  amountKes: number;
+  chargeKes: number;
+  uncharged: number;
+};
+
+/** Paid payments, shillings and charges (by the time they were paid) in each window, in one pass. */
 export async function readPaidWindows<K extends string>(
   db: Db,
   windows: Record<K, Window>,
-): Promise<Record<K, { payments: number; amountKes: number }>> {
+): Promise<Record<K, PaidWindow>> {
   const keys = Object.keys(windows) as K[];
   // Same-format wall-clock strings sort as the times they name.
   const from = keys.map((k) => windows[k].from).sort()[0];
@@ -117,16 +133,32 @@ export async function readPaidWindows<K extends string>(
     .at(-1)!;
   const columns = keys.map((k, i) => {
     const w = sql`eat_hour >= ${at(windows[k].from)} and eat_hour < ${at(windows[k].to)}`;
-    return sql`coalesce(sum(payments) filter (where ${w}), 0)::bigint as ${sql.raw(`p${i}`)}, coalesce(sum(amount_kes) filter (where ${w}), 0)::bigint as ${sql.raw(`a${i}`)}`;
+    const column = (expr: string, name: string) =>
+      sql`coalesce(sum(${sql.raw(expr)}) filter (where ${w}), 0)::bigint as ${sql.raw(`${name}${i}`)}`;
+    return sql.join(
+      [
+        column("payments", "p"),
+        column("amount_kes", "a"),
+        column("charge_kes", "c"),
+        column("uncharged", "u"),
+      ],
+      sql`, `,
+    );
   });
   const [row] = rowsOf<Record<string, unknown>>(
     await db.execute(sql`
     select ${sql.join(columns, sql`, `)} from ${statsBetween(from, to)} s where basis = 'paid'`),
   );
+  const n = (name: string) => Number(row?.[name] ?? 0);
   return Object.fromEntries(
     keys.map((k, i) => [
       k,
-      { payments: Number(row?.[`p${i}`] ?? 0), amountKes: Number(row?.[`a${i}`] ?? 0) },
+      {
+        payments: n(`p${i}`),
+        amountKes: n(`a${i}`),
+        chargeKes: n(`c${i}`),
+        uncharged: n(`u${i}`),
+      },
     ]),
-  ) as Record<K, { payments: number; amountKes: number }>;
+  ) as Record<K, PaidWindow>;
 }
