@@ -2,6 +2,7 @@
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
 import { isAppError, AppError } from "./app-error";
+import type { FormResult } from "./form-result";
 import { redactDeep } from "./msisdn";
 
 /** Set by server.ts from the socket, overwriting anything a client sent. */
@@ -52,9 +53,7 @@ export async function apiHandler(
   }
 }
 
-export type FormResult<T = unknown> =
-  | { ok: true; data?: T; message?: string }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+export type { FormResult } from "./form-result";
 
 /** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
 export async function formAction<T>(

@@ -8,7 +8,8 @@ import {
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { formAction } from "../lib/http.server";
@@ -35,7 +36,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function AccountPage() {
   // From the loader: a value imported from a .server file is empty in the browser bundle.
   const { minLength } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const busy = useNavigation().state === "submitting";
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {

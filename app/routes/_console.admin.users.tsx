@@ -10,7 +10,8 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { SessionsTable } from "../components/admin/sessions-table";
 import { CsrfInput, useConsoleUser } from "../components/csrf";
 import { EatTime } from "../components/format";
@@ -91,7 +92,7 @@ function RoleSelect({ name = "role", defaultValue }: { name?: string; defaultVal
   );
 }
 
-function CreateUserForm({ busy, result }: { busy: boolean; result: FormOutcome | undefined }) {
+function CreateUserForm({ busy, result }: { busy: boolean; result: FormResult | undefined }) {
   const form = useRef<HTMLFormElement>(null);
   // After a user is added the form starts empty again (the password must not linger in it).
   useEffect(() => {
@@ -138,7 +139,7 @@ function CreateUserForm({ busy, result }: { busy: boolean; result: FormOutcome |
 
 export default function UsersPage() {
   const { users, sessions } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const me = useConsoleUser();
   const busy = useNavigation().state === "submitting";
   return (
