@@ -1,6 +1,8 @@
-// Zod failures become one AppError naming the first bad field in words a person can act on.
-import type { z } from "zod";
+// Zod failures become one AppError naming the first bad field in words a person can act on; and the
+// zod fields more than one schema shares (the amount rule of lib/money.ts).
+import { z } from "zod";
 import { AppError } from "./app-error";
+import { AMOUNT_MESSAGES, parseAmountJson, parseAmountText } from "./money";
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
@@ -10,5 +12,20 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
   throw new AppError("invalid_request", issue?.message ?? "The request is not valid.", {
     status: 400,
     field,
+  });
+}
+
+/** Whole shillings, read by the one rule for its way in: "form" (text a person typed) or "json". */
+export function kesAmount(way: "form" | "json") {
+  return z.unknown().transform((value, ctx) => {
+    const parsed =
+      way === "json"
+        ? parseAmountJson(value)
+        : typeof value === "string" && value.trim()
+          ? parseAmountText(value)
+          : ({ ok: false, reason: AMOUNT_MESSAGES.missing } as const);
+    if (parsed.ok) return parsed.kes;
+    ctx.addIssue({ code: "custom", message: parsed.reason });
+    return z.NEVER;
   });
 }

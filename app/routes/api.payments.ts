@@ -40,7 +40,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.db,
       { scope, key: request.headers.get("Idempotency-Key"), body: input },
       async () => {
-        const payment = await initiatePayment(context, body, actor);
+        const payment = await initiatePayment(context, input, actor);
         return { status: 201, body: { payment }, paymentId: payment.id };
       },
     );
