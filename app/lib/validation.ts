@@ -29,3 +29,17 @@ export function kesAmount(way: "form" | "json") {
     return z.NEVER;
   });
 }
+
+/** A form post's text fields through a schema (files are left out; upload routes read those). */
+export function parseForm<S extends z.ZodType>(schema: S, form: FormData): z.infer<S> {
+  const fields = Object.fromEntries([...form].filter(([, v]) => typeof v === "string"));
+  return parseWith(schema, fields);
+}
+
+/** A URL's query string through a schema (a repeated name keeps its first value). */
+export function parseQuery<S extends z.ZodType>(schema: S, from: Request | URL): z.infer<S> {
+  const url = from instanceof URL ? from : new URL(from.url);
+  const params: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) params[name] ??= value;
+  return parseWith(schema, params);
+}

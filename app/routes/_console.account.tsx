@@ -14,7 +14,8 @@ import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { formAction } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
-import { changeOwnPassword } from "../modules/auth/password-change.server";
+import { parseForm } from "../lib/validation";
+import { ChangePasswordSchema, changeOwnPassword } from "../modules/auth/password-change.server";
 import { MIN_PASSWORD_LENGTH } from "../modules/auth/password.server";
 
 export const meta: MetaFunction = () => [{ title: "Your account · M-Pesa console" }];
@@ -28,7 +29,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form, session } = await requireStaffAction(context, request, "account:password");
   return formAction(async () => {
     if (actor.kind !== "user") throw new Error("a staff action always has a user actor");
-    await changeOwnPassword(context.db, Object.fromEntries(form), actor, session.id);
+    await changeOwnPassword(context.db, parseForm(ChangePasswordSchema, form), actor, session.id);
     return { message: "Password changed. Your other sessions have been signed out." };
   });
 }

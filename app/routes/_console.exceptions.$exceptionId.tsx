@@ -33,6 +33,7 @@ import {
 } from "../modules/exceptions/actions";
 import { getExceptionCase } from "../modules/exceptions/case-view.server";
 import { redactCase } from "../modules/exceptions/redact-case";
+import { parseResolveInput } from "../modules/exceptions/resolve-input";
 import { resolveException } from "../modules/exceptions/resolve.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -80,7 +81,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       context,
       actor,
       params.exceptionId ?? "",
-      Object.fromEntries(form),
+      parseResolveInput(Object.fromEntries(form)),
     );
     // After a decision, the queue's next most urgent case, so finance can keep going.
     const next = await getNextOpenException(context.db, params.exceptionId ?? "");
