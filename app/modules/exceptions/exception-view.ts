@@ -1,7 +1,7 @@
 // An exception as the queue, the API and the case page show it, with the evidence the case page
 // gathers: plain types, shared by the server's queries and the components.
 import type { CallbackView } from "../callbacks/callback-view";
-import type { PaymentSummary } from "../payments/payment-view";
+import type { AttemptView, PaymentSummary } from "../payments/payment-view";
 
 export type ExceptionView = {
   id: string;
@@ -28,20 +28,21 @@ export type ExceptionView = {
   reopenCount: number;
 };
 
-export type CaseAttempt = {
-  id: string;
-  seq: number;
-  status: string;
-  phone: string;
-  amount: number;
-  checkoutRequestId: string | null;
-  resultCode: string | null;
-  resultDesc: string | null;
-  receipt: string | null;
-  errorMessage: string | null;
-  createdAt: string;
-  isCaseAttempt: boolean;
-};
+/** An attempt of the case's payment, as the evidence shows it; `isCaseAttempt` marks the one at issue. */
+export type CaseAttempt = Pick<
+  AttemptView,
+  | "id"
+  | "seq"
+  | "status"
+  | "phone"
+  | "amount"
+  | "checkoutRequestId"
+  | "resultCode"
+  | "resultDesc"
+  | "receipt"
+  | "errorMessage"
+  | "createdAt"
+> & { isCaseAttempt: boolean };
 export type CaseQuery = { at: string; actor: string; summary: string };
 export type CaseHistory = { at: string; actor: string; action: string; note: string | null };
 
