@@ -34,9 +34,10 @@ export function errorJson(error: AppError, headers?: HeadersInit, viewer?: { mas
   return json(body, { status: error.status, headers });
 }
 
-/** For a page loader's `.catch`: an AppError becomes its status (a 400 page, not a 500); bugs stay bugs. */
-export function throwAsResponse(error: unknown): never {
-  if (isAppError(error)) throw errorJson(error);
+/** For a page loader's `.catch`, a guard or a missing record: an AppError is thrown as its JSON error
+ * with its status (the route's error page shows it; a 404, not a 500); bugs stay bugs. */
+export function throwAsResponse(error: unknown, headers?: HeadersInit): never {
+  if (isAppError(error)) throw errorJson(error, headers);
   throw error;
 }
 
