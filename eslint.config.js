@@ -114,7 +114,7 @@ export default tseslint.config(
       "app/**/*.server.{ts,tsx}",
       "app/**/*.test.{ts,tsx}",
       "app/routes/**",
-      "app/cli.ts",
+      "app/cli/main.ts",
       "app/root.tsx",
     ],
     rules: {

@@ -87,7 +87,7 @@ describe("architecture", () => {
       (f) =>
         !/\.server\.tsx?$/.test(f) &&
         !f.startsWith("app/routes/") &&
-        f !== "app/cli.ts" &&
+        f !== "app/cli/main.ts" &&
         f !== "app/root.tsx",
     );
     const offenders = pure.flatMap((file) =>

@@ -3,13 +3,12 @@
 // state and result). The server enforces the role and the refusals regardless of what is shown here.
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useRef } from "react";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
 import { pushWaitText, useElapsedSeconds } from "./use-elapsed";
 
-type Result =
-  | { ok: true; message?: string }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+type Result = FormResult;
 export type ResendAvailability =
   { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
 

@@ -4,49 +4,10 @@ import { Fragment } from "react";
 import { plainReason, resultLabel } from "../modules/daraja/result-words";
 import { EatTime, Money, Phone } from "./format";
 import { StatusBadge } from "./status-badge";
+import type { AttemptView, PaymentSummary, PaymentView } from "../modules/payments/payment-view";
 
-type Attempt = {
-  id: string;
-  seq: number;
-  status: string;
-  phone: string;
-  amount: number;
-  checkoutRequestId: string | null;
-  merchantRequestId: string | null;
-  resultCode: string | null;
-  resultDesc: string | null;
-  receipt: string | null;
-  errorMessage: string | null;
-  reason: string | null;
-  pollCount: number;
-  lastPollAnswer: string | null;
-  createdAt: string;
-  callbackAt: string | null;
-};
-type Summary = {
-  id: string;
-  orderRef: string;
-  amount: number;
-  phone: string;
-  description: string;
-  accountReference: string;
-  status: string;
-  statusReason: string | null;
-  receipt: string | null;
-  receiptPending: boolean;
-  createdAt: string;
-  updatedAt: string;
-  paidAt: string | null;
-  receipts: { receipt: string; amount: number; transactionAt: string | null; sources: string[] }[];
-};
-type OpenException = {
-  id: string;
-  type: string;
-  status: string;
-  summary: string;
-  amountAtStake: number;
-  openedAt: string;
-};
+type Summary = PaymentSummary & Pick<PaymentView, "receipts">;
+type OpenException = PaymentView["openExceptions"][number];
 
 export function PaymentSummaryCard({ payment, unmasked }: { payment: Summary; unmasked: boolean }) {
   return (
@@ -109,7 +70,13 @@ export function PaymentSummaryCard({ payment, unmasked }: { payment: Summary; un
   );
 }
 
-export function AttemptsTable({ attempts, unmasked }: { attempts: Attempt[]; unmasked: boolean }) {
+export function AttemptsTable({
+  attempts,
+  unmasked,
+}: {
+  attempts: AttemptView[];
+  unmasked: boolean;
+}) {
   return (
     <div className="table-wrap">
       <table data-testid="attempts">

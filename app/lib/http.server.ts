@@ -2,6 +2,7 @@
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
 import { isAppError, AppError } from "./app-error";
+import type { FormResult } from "./form-result";
 import { redactDeep } from "./msisdn";
 
 /** Set by server.ts from the socket, overwriting anything a client sent. */
@@ -33,9 +34,10 @@ export function errorJson(error: AppError, headers?: HeadersInit, viewer?: { mas
   return json(body, { status: error.status, headers });
 }
 
-/** For a page loader's `.catch`: an AppError becomes its status (a 400 page, not a 500); bugs stay bugs. */
-export function throwAsResponse(error: unknown): never {
-  if (isAppError(error)) throw errorJson(error);
+/** For a page loader's `.catch`, a guard or a missing record: an AppError is thrown as its JSON error
+ * with its status (the route's error page shows it; a 404, not a 500); bugs stay bugs. */
+export function throwAsResponse(error: unknown, headers?: HeadersInit): never {
+  if (isAppError(error)) throw errorJson(error, headers);
   throw error;
 }
 
@@ -52,9 +54,7 @@ export async function apiHandler(
   }
 }
 
-export type FormResult<T = unknown> =
-  | { ok: true; data?: T; message?: string }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+export type { FormResult } from "./form-result";
 
 /** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
 export async function formAction<T>(

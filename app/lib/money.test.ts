@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES, formatKes, parseKesAmount } from "./money";
+import {
+  AMOUNT_MESSAGES,
+  MAX_STK_AMOUNT_KES,
+  MIN_STK_AMOUNT_KES,
+  formatKes,
+  parseAmountJson,
+  parseAmountText,
+  parseKesAmount,
+} from "./money";
 
 describe("parseKesAmount", () => {
   it.each<[unknown, number]>([
@@ -64,6 +72,55 @@ describe("parseKesAmount", () => {
     const result = parseKesAmount(raw);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+});
+
+describe("amounts people type (forms and filters)", () => {
+  it.each<[string, number]>([
+    ["1250", 1250],
+    ["1,250", 1250],
+    ["1 250", 1250],
+    ["KES 1,250", 1250],
+    ["ksh 1 250", 1250],
+    ["KSh. 1250", 1250],
+    ["1,250.00", 1250],
+    [" 40 ", 40],
+    ["1,234,567", 1234567],
+  ])("reads %j as KES %d", (text, kes) => {
+    expect(parseAmountText(text)).toEqual({ ok: true, kes });
+  });
+
+  it.each<[string, string]>([
+    ["12.50", AMOUNT_MESSAGES.notWhole],
+    ["1,250.05", AMOUNT_MESSAGES.notWhole],
+    ["", AMOUNT_MESSAGES.missing],
+    ["twelve", AMOUNT_MESSAGES.missing],
+    ["1,2,5,0", AMOUNT_MESSAGES.missing],
+    ["12,50", AMOUNT_MESSAGES.missing],
+    ["1,250 000", AMOUNT_MESSAGES.missing],
+    ["1e3", AMOUNT_MESSAGES.missing],
+    ["USD 10", AMOUNT_MESSAGES.missing],
+  ])("refuses %j", (text, reason) => {
+    expect(parseAmountText(text)).toEqual({ ok: false, reason });
+  });
+});
+
+describe("amounts in JSON (the API)", () => {
+  it("takes a JSON number of whole shillings", () => {
+    expect(parseAmountJson(1250)).toEqual({ ok: true, kes: 1250 });
+    expect(parseAmountJson(JSON.parse("1250.0"))).toEqual({ ok: true, kes: 1250 });
+  });
+
+  it.each<[unknown, string]>([
+    ["1,250", AMOUNT_MESSAGES.notJsonNumber],
+    ["1250", AMOUNT_MESSAGES.notJsonNumber],
+    [12.5, AMOUNT_MESSAGES.notWhole],
+    [Number.NaN, AMOUNT_MESSAGES.notJsonNumber],
+    [undefined, AMOUNT_MESSAGES.missing],
+    [null, AMOUNT_MESSAGES.missing],
+    [1e21, AMOUNT_MESSAGES.tooLarge],
+  ])("refuses %j", (value, reason) => {
+    expect(parseAmountJson(value)).toEqual({ ok: false, reason });
   });
 });
 

@@ -27,6 +27,41 @@ export function parseKesAmount(raw: unknown): ParsedAmount {
   return { ok: true, kes: Object.is(kes, -0) ? 0 : kes };
 }
 
+// Amounts from people and merchants' systems: one rule for each way in, shared by the console and the
+// API (both end in the same InitiatePayment schema; see lib/validation.ts's `kesAmount`).
+// - Typed into a form: digits, optionally grouped in thousands by commas or by spaces, optionally
+//   after "KES"/"KSh", optionally with a zero fraction: "1250", "1,250", "KES 1 250", "1,250.00".
+// - Sent as JSON: a JSON number of whole shillings (1250 or 1250.0); text such as "1,250" is refused.
+export const AMOUNT_MESSAGES = {
+  missing: "Enter the amount in shillings.",
+  notWhole: "Amount must be whole shillings (M-Pesa does not take cents).",
+  notJsonNumber: "Send the amount as a JSON number of whole shillings, like 1250.",
+  tooLarge: "Amount is too large.",
+} as const;
+
+const FORM_AMOUNT = /^-?(\d{1,3}(,\d{3})+|\d{1,3}( \d{3})+|\d+)(\.\d+)?$/;
+
+/** An amount a person typed (a form field or a filter in the URL), as whole shillings. */
+export function parseAmountText(text: string): ParsedAmount {
+  const t = text.trim().replace(/^(kes|ksh)\.?\s*/i, "");
+  if (!FORM_AMOUNT.test(t)) return { ok: false, reason: AMOUNT_MESSAGES.missing };
+  const [whole, fraction = ""] = t.replace(/[, ]/g, "").split(".");
+  if (/[1-9]/.test(fraction)) return { ok: false, reason: AMOUNT_MESSAGES.notWhole };
+  const kes = Number(whole);
+  if (!Number.isSafeInteger(kes)) return { ok: false, reason: AMOUNT_MESSAGES.tooLarge };
+  return { ok: true, kes: Object.is(kes, -0) ? 0 : kes };
+}
+
+/** An amount in a JSON request body, as whole shillings: numbers only. */
+export function parseAmountJson(value: unknown): ParsedAmount {
+  if (value === undefined || value === null) return { ok: false, reason: AMOUNT_MESSAGES.missing };
+  if (typeof value !== "number" || !Number.isFinite(value))
+    return { ok: false, reason: AMOUNT_MESSAGES.notJsonNumber };
+  if (!Number.isInteger(value)) return { ok: false, reason: AMOUNT_MESSAGES.notWhole };
+  if (!Number.isSafeInteger(value)) return { ok: false, reason: AMOUNT_MESSAGES.tooLarge };
+  return { ok: true, kes: value === 0 ? 0 : value };
+}
+
 const kesFormat = new Intl.NumberFormat("en-KE", { maximumFractionDigits: 0 });
 
 /** `KES 1,250` — the one way money is shown to people. */

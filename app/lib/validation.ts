@@ -1,6 +1,8 @@
-// Zod failures become one AppError naming the first bad field in words a person can act on.
-import type { z } from "zod";
+// Zod failures become one AppError naming the first bad field in words a person can act on; and the
+// zod fields more than one schema shares (the amount rule of lib/money.ts).
+import { z } from "zod";
 import { AppError } from "./app-error";
+import { AMOUNT_MESSAGES, parseAmountJson, parseAmountText } from "./money";
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
@@ -11,4 +13,33 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
     status: 400,
     field,
   });
+}
+
+/** Whole shillings, read by the one rule for its way in: "form" (text a person typed) or "json". */
+export function kesAmount(way: "form" | "json") {
+  return z.unknown().transform((value, ctx) => {
+    const parsed =
+      way === "json"
+        ? parseAmountJson(value)
+        : typeof value === "string" && value.trim()
+          ? parseAmountText(value)
+          : ({ ok: false, reason: AMOUNT_MESSAGES.missing } as const);
+    if (parsed.ok) return parsed.kes;
+    ctx.addIssue({ code: "custom", message: parsed.reason });
+    return z.NEVER;
+  });
+}
+
+/** A form post's text fields through a schema (files are left out; upload routes read those). */
+export function parseForm<S extends z.ZodType>(schema: S, form: FormData): z.infer<S> {
+  const fields = Object.fromEntries([...form].filter(([, v]) => typeof v === "string"));
+  return parseWith(schema, fields);
+}
+
+/** A URL's query string through a schema (a repeated name keeps its first value). */
+export function parseQuery<S extends z.ZodType>(schema: S, from: Request | URL): z.infer<S> {
+  const url = from instanceof URL ? from : new URL(from.url);
+  const params: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) params[name] ??= value;
+  return parseWith(schema, params);
 }

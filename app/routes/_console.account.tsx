@@ -8,12 +8,14 @@ import {
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { formAction } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
-import { changeOwnPassword } from "../modules/auth/password-change.server";
+import { parseForm } from "../lib/validation";
+import { ChangePasswordSchema, changeOwnPassword } from "../modules/auth/password-change.server";
 import { MIN_PASSWORD_LENGTH } from "../modules/auth/password.server";
 
 export const meta: MetaFunction = () => [{ title: "Your account · M-Pesa console" }];
@@ -27,7 +29,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form, session } = await requireStaffAction(context, request, "account:password");
   return formAction(async () => {
     if (actor.kind !== "user") throw new Error("a staff action always has a user actor");
-    await changeOwnPassword(context.db, Object.fromEntries(form), actor, session.id);
+    await changeOwnPassword(context.db, parseForm(ChangePasswordSchema, form), actor, session.id);
     return { message: "Password changed. Your other sessions have been signed out." };
   });
 }
@@ -35,7 +37,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function AccountPage() {
   // From the loader: a value imported from a .server file is empty in the browser bundle.
   const { minLength } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const busy = useNavigation().state === "submitting";
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {

@@ -8,7 +8,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { EatTime } from "../components/format";
 import { EmptyState } from "../components/pager";
@@ -51,7 +52,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   });
 }
 
-function NewKey({ result }: { result: FormOutcome | undefined }) {
+function NewKey({ result }: { result: FormResult | undefined }) {
   const created = result?.ok
     ? (result.data as { key?: string; name?: string } | undefined)
     : undefined;
@@ -78,7 +79,7 @@ function NewKey({ result }: { result: FormOutcome | undefined }) {
 
 export default function ApiKeysPage() {
   const { keys } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const busy = useNavigation().state === "submitting";
   return (
     <div className="admin-page">

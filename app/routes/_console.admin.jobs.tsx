@@ -8,7 +8,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { EatTime } from "../components/format";
 import { EmptyState } from "../components/pager";
@@ -99,7 +100,7 @@ function RunsTable({ runs }: { runs: PollerRunView[] }) {
 
 export default function JobsPage() {
   const { due, runs, failures, settings, budget, canRun } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const running = useNavigation().state === "submitting";
   const last = runs[0];
   return (

@@ -10,14 +10,21 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/admin/form-result";
+import type { FormResult } from "../lib/form-result";
 import { SessionsTable } from "../components/admin/sessions-table";
 import { CsrfInput, useConsoleUser } from "../components/csrf";
 import { EatTime } from "../components/format";
 import { AppError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
-import { changeUserAccess, changeUserRole } from "../modules/admin/users.server";
-import { resetUserPassword } from "../modules/auth/password-change.server";
+import {
+  AccessChangeSchema,
+  changeUserAccess,
+  changeUserRole,
+  RoleChangeSchema,
+} from "../modules/admin/users.server";
+import { parseForm } from "../lib/validation";
+import { resetUserPassword, ResetPasswordSchema } from "../modules/auth/password-change.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { ROLE_LABELS, type Role } from "../modules/auth/permissions";
 import { endStaffSession, listActiveSessions } from "../modules/auth/sessions.server";
@@ -52,19 +59,25 @@ export async function action({ request, context }: ActionFunctionArgs) {
         );
         return { message: `${user.email} can now sign in as ${ROLE_LABELS[user.role]}.` };
       }
-      case "role":
-        await changeUserRole(context.db, fields, actor);
-        return { message: `Role changed to ${ROLE_LABELS[fields.role as Role] ?? fields.role}.` };
+      case "role": {
+        const change = parseForm(RoleChangeSchema, form);
+        await changeUserRole(context.db, change, actor);
+        return { message: `Role changed to ${ROLE_LABELS[change.role]}.` };
+      }
       case "password": {
         if (actor.kind !== "user") throw new Error("a staff action always has a user actor");
-        const user = await resetUserPassword(context.db, fields, actor);
+        const user = await resetUserPassword(
+          context.db,
+          parseForm(ResetPasswordSchema, form),
+          actor,
+        );
         return {
           message: `New temporary password set for ${user.email}; their sessions have ended. Give it to them directly.`,
         };
       }
       case "access":
         return {
-          message: (await changeUserAccess(context.db, fields, actor))
+          message: (await changeUserAccess(context.db, parseForm(AccessChangeSchema, form), actor))
             ? "User disabled; their sessions end now."
             : "User enabled.",
         };
@@ -91,7 +104,7 @@ function RoleSelect({ name = "role", defaultValue }: { name?: string; defaultVal
   );
 }
 
-function CreateUserForm({ busy, result }: { busy: boolean; result: FormOutcome | undefined }) {
+function CreateUserForm({ busy, result }: { busy: boolean; result: FormResult | undefined }) {
   const form = useRef<HTMLFormElement>(null);
   // After a user is added the form starts empty again (the password must not linger in it).
   useEffect(() => {
@@ -138,7 +151,7 @@ function CreateUserForm({ busy, result }: { busy: boolean; result: FormOutcome |
 
 export default function UsersPage() {
   const { users, sessions } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const me = useConsoleUser();
   const busy = useNavigation().state === "submitting";
   return (

@@ -14,7 +14,8 @@ import { EatTime } from "../components/format";
 import { RawBody } from "../components/raw-body";
 import { StatusBadge } from "../components/status-badge";
 import { AppError } from "../lib/app-error";
-import { formAction, type FormResult } from "../lib/http.server";
+import { formAction, throwAsResponse } from "../lib/http.server";
+import type { FormResult } from "../lib/form-result";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallback } from "../modules/callbacks/queries.server";
@@ -28,9 +29,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "callbacks:read");
   const callback = await getCallback(context.db, Number(params.callbackId));
   if (!callback)
-    throw json(
-      { error: { code: "not_found", message: "There is no callback with this number." } },
-      { status: 404 },
+    throwAsResponse(
+      new AppError("not_found", "There is no callback with this number.", { status: 404 }),
     );
   const reprocessable = isReprocessable(callback);
   return json({

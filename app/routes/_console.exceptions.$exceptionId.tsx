@@ -21,7 +21,8 @@ import {
   ProposalState,
   ResolutionState,
 } from "../components/exceptions/exception-state";
-import { formAction } from "../lib/http.server";
+import { AppError } from "../lib/app-error";
+import { formAction, throwAsResponse } from "../lib/http.server";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -33,6 +34,7 @@ import {
 } from "../modules/exceptions/actions";
 import { getExceptionCase } from "../modules/exceptions/case-view.server";
 import { redactCase } from "../modules/exceptions/redact-case";
+import { parseResolveInput } from "../modules/exceptions/resolve-input";
 import { resolveException } from "../modules/exceptions/resolve.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -43,14 +45,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "exceptions:read");
   const found = await getExceptionCase(context.db, params.exceptionId ?? "");
   if (!found)
-    throw json(
-      {
-        error: {
-          code: "not_found",
-          message: "There is no exception with this ID. Find it from the exception queue.",
-        },
-      },
-      { status: 404 },
+    throwAsResponse(
+      new AppError(
+        "not_found",
+        "There is no exception with this ID. Find it from the exception queue.",
+        { status: 404 },
+      ),
     );
   const role = session.user.role;
   const x = found.exception;
@@ -80,7 +80,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       context,
       actor,
       params.exceptionId ?? "",
-      Object.fromEntries(form),
+      parseResolveInput(Object.fromEntries(form)),
     );
     // After a decision, the queue's next most urgent case, so finance can keep going.
     const next = await getNextOpenException(context.db, params.exceptionId ?? "");

@@ -15,7 +15,8 @@ import { PaymentTimeline } from "../components/payment-timeline";
 import { StatusBadge } from "../components/status-badge";
 import { useLiveRevalidation } from "../components/use-live-revalidation";
 import { AppError } from "../lib/app-error";
-import { formAction, type FormResult } from "../lib/http.server";
+import { formAction, throwAsResponse } from "../lib/http.server";
+import type { FormResult } from "../lib/form-result";
 import { formatKes } from "../lib/money";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
@@ -37,15 +38,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "payments:read");
   const view = await getPaymentView(context.db, params.paymentId ?? "");
   if (!view)
-    throw json(
-      {
-        error: {
-          code: "not_found",
-          message:
-            "There is no payment with this ID. Search by receipt, order reference or phone instead.",
-        },
-      },
-      { status: 404 },
+    throwAsResponse(
+      new AppError(
+        "not_found",
+        "There is no payment with this ID. Search by receipt, order reference or phone instead.",
+        { status: 404 },
+      ),
     );
   const role = session.user.role;
   const unmasked = can(role, "phones:unmasked");

@@ -13,7 +13,7 @@ import { ErrorPage } from "../components/error-page";
 import { pushWaitText, useElapsedSeconds } from "../components/use-elapsed";
 import { isAppError } from "../lib/app-error";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
-import { InitiatePaymentSchema } from "../modules/payments/initiate.server";
+import { InitiatePaymentFormSchema } from "../modules/payments/initiate.server";
 import { requestPaymentAsStaff } from "../modules/payments/staff-actions.server";
 
 export const meta: MetaFunction = () => [{ title: "Request payment · M-Pesa console" }];
@@ -37,13 +37,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const values = Object.fromEntries(
     FIELDS.map((f) => [f, String(form.get(f) ?? "").trim()]),
   ) as Record<Field, string>;
-  // People type "1,250" or "KES 1250"; the amount is whole shillings either way.
-  const input = {
-    ...values,
-    amount: values.amount.replace(/kes|ksh|[,\s]/gi, "") || undefined,
-    description: values.description || undefined,
-  };
-  const parsed = InitiatePaymentSchema.safeParse(input);
+  // People type "1,250" or "KES 1 250": the form rule of lib/money.ts reads it as whole shillings.
+  const parsed = InitiatePaymentFormSchema.safeParse(values);
   if (!parsed.success) {
     const fieldErrors: ActionData["fieldErrors"] = {};
     for (const issue of parsed.error.issues) fieldErrors[issue.path[0] as Field] ??= issue.message;
@@ -52,7 +47,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return json<ActionData>({ values, fieldErrors }, { status: 400 });
   }
   try {
-    const { view } = await requestPaymentAsStaff(context, input, actor);
+    const { view } = await requestPaymentAsStaff(context, parsed.data, actor);
     return redirect(`/payments/${view.id}`);
   } catch (error) {
     if (!isAppError(error)) throw error;

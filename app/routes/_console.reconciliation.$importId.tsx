@@ -15,7 +15,8 @@ import { ImportProgress, importIsRunning } from "../components/reconciliation/im
 import { StatementLineTable } from "../components/reconciliation/statement-lines";
 import { useLiveRevalidation } from "../components/use-live-revalidation";
 import { isAppError, AppError, notFound } from "../lib/app-error";
-import { errorJson, formAction, type FormResult } from "../lib/http.server";
+import { errorJson, formAction } from "../lib/http.server";
+import type { FormResult } from "../lib/form-result";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { typeTitle } from "../modules/exceptions/actions";

@@ -1,6 +1,6 @@
 // Merchant JSON API: list payments (keys, or any signed-in staff role) and start one (keys).
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
-import { apiHandler } from "../lib/http.server";
+import { apiHandler, errorJson } from "../lib/http.server";
 import { parseWith } from "../lib/validation";
 import { AppError } from "../lib/app-error";
 import { requireApiActor } from "../modules/auth/guards.server";
@@ -24,7 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST")
-    return json({ error: { code: "method_not_allowed", message: "POST only" } }, { status: 405 });
+    return errorJson(new AppError("method_not_allowed", "POST only", { status: 405 }));
   const actor = await requireApiActor(context, request, "payments:request");
   const viewer = viewerOf(actor);
   return apiHandler(async () => {
@@ -40,7 +40,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.db,
       { scope, key: request.headers.get("Idempotency-Key"), body: input },
       async () => {
-        const payment = await initiatePayment(context, body, actor);
+        const payment = await initiatePayment(context, input, actor);
         return { status: 201, body: { payment }, paymentId: payment.id };
       },
     );

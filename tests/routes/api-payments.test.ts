@@ -76,6 +76,21 @@ describe("validation", () => {
     expect(error.message).toMatch(/phone/i);
   });
 
+  it('takes the amount as a JSON number only: text such as "1,250" or "1250" is refused by name', async () => {
+    for (const amount of ["1,250", "1250", 12.5]) {
+      const response = await create({ orderRef: orderRef(), amount, phone: PHONES.pays });
+      expect(response.status).toBe(400);
+      expect((await jsonOf(response)).error).toMatchObject({
+        code: "invalid_request",
+        field: "amount",
+        message:
+          typeof amount === "string"
+            ? expect.stringMatching(/JSON number/)
+            : expect.stringMatching(/whole shillings/),
+      });
+    }
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     const response = await call(
       paymentsApi.action,

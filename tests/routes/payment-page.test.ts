@@ -349,6 +349,18 @@ describe("the request-payment form", () => {
     });
   });
 
+  it("reads amounts by the one form rule: thousands commas yes, stray commas no", async () => {
+    const response = await submit("support", {
+      orderRef: orderRef(),
+      amount: "1,2,5,0",
+      phone: PHONES.pays,
+    });
+    expect(response.status).toBe(400);
+    expect((await jsonOf(response)).fieldErrors).toEqual({
+      amount: "Enter the amount in shillings.",
+    });
+  });
+
   it("refuses a second prompt for an order that is still waiting, linking to that payment", async () => {
     const ref = orderRef("DUP");
     const first = await submit("support", { orderRef: ref, amount: "40", phone: PHONES.handset });

@@ -1,10 +1,10 @@
 // The outcome of an admin form post, said once at the top of the page (works without JavaScript).
-// The shape is http.server.ts's FormResult, restated here because components never import server files.
-export type FormOutcome =
-  | { ok: true; message?: string; data?: unknown }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+import type { FormResult } from "../../lib/form-result";
 
-export function FormResultBanner({ result }: { result: FormOutcome | undefined }) {
+/** @deprecated the same as `FormResult` (app/lib/form-result.ts); use that. */
+export type FormOutcome = FormResult;
+
+export function FormResultBanner({ result }: { result: FormResult | undefined }) {
   if (!result) return null;
   if (result.ok)
     return result.message ? (

@@ -8,11 +8,10 @@ import {
   FOUR_EYES_ACTIONS,
   type ExceptionAction,
 } from "../../modules/exceptions/actions";
+import type { FormResult } from "../../lib/form-result";
 import { CsrfInput } from "../csrf";
 
-type ActionResult =
-  | { ok: true; message?: string; data?: { status?: string; next?: string | null } }
-  | { ok: false; error: { code: string; message: string; field?: string } };
+type ActionResult = FormResult<{ status?: string; next?: string | null }>;
 
 function ExtraFields({ action }: { action: ExceptionAction }) {
   switch (action) {

@@ -5,51 +5,17 @@ import { plainReason, resultLabel } from "../../modules/daraja/result-words";
 import { EatTime, Money, Phone } from "../format";
 import { RawBody } from "../raw-body";
 import { StatusBadge } from "../status-badge";
-
-type PaymentView = {
-  id: string;
-  orderRef: string;
-  amount: number;
-  phone: string;
-  status: string;
-  statusReason: string | null;
-  receipt: string | null;
-  createdAt: string;
-};
-type AttemptView = {
-  id: string;
-  seq: number;
-  status: string;
-  phone: string;
-  amount: number;
-  checkoutRequestId: string | null;
-  resultCode: string | null;
-  resultDesc: string | null;
-  receipt: string | null;
-  errorMessage: string | null;
-  createdAt: string;
-  isCaseAttempt: boolean;
-};
-type CallbackView = {
-  id: number;
-  receivedAt: string;
-  outcome: string;
-  outcomeDetail: string | null;
-  sourceIp: string | null;
-  sourceTrusted: boolean | null;
-  body: string;
-  sizeBytes: number;
-  checkoutRequestId: string | null;
-};
-type Line = { at: string; actor: string; summary: string };
+import type { CallbackView } from "../../modules/callbacks/callback-view";
+import type { CaseAttempt, CaseQuery } from "../../modules/exceptions/exception-view";
+import type { PaymentSummary } from "../../modules/payments/payment-view";
 
 export function PaymentEvidence({
   payment,
   attempts,
   unmasked,
 }: {
-  payment: PaymentView | null;
-  attempts: AttemptView[];
+  payment: PaymentSummary | null;
+  attempts: CaseAttempt[];
   unmasked: boolean;
 }) {
   if (!payment)
@@ -145,7 +111,7 @@ export function CallbackEvidence({
   callbacks,
   canOpen,
 }: {
-  callbacks: CallbackView[];
+  callbacks: Omit<CallbackView, "headers">[]; // `unknown` headers may be absent once serialized
   canOpen: boolean;
 }) {
   return (
@@ -184,7 +150,7 @@ export function LineList({
   testId,
 }: {
   title: string;
-  lines: Line[];
+  lines: CaseQuery[];
   empty: string;
   testId: string;
 }) {

@@ -3,26 +3,13 @@
 import { actionLabel, TYPE_DESCRIPTIONS, typeTitle } from "../../modules/exceptions/actions";
 import { EatTime, Money } from "../format";
 import { StatusBadge } from "../status-badge";
+import type { ExceptionView } from "../../modules/exceptions/exception-view";
 
-export type ExceptionStateView = {
-  id: string;
-  type: string;
-  status: string;
-  summary: string;
-  amountAtStake: number;
-  openedAt: string;
-  receipt: string | null;
-  proposedResolution: string | null;
-  proposedData?: unknown;
-  proposedByUserId: string | null;
-  proposedAt: string | null;
-  resolution: string | null;
-  resolutionNote: string | null;
-  resolvedByUserId: string | null;
-  approvedByUserId: string | null;
-  resolvedAt: string | null;
-  reopenCount: number;
-};
+/** The case as the header and state cards read it (evidence ids and details left to the evidence). */
+export type ExceptionStateView = Omit<
+  ExceptionView,
+  "paymentId" | "attemptId" | "rawCallbackId" | "statementLineId" | "details" | "proposedData"
+> & { proposedData?: unknown };
 
 export function ExceptionHeader({ x }: { x: ExceptionStateView }) {
   const described = (TYPE_DESCRIPTIONS as Record<string, { plain: string; urgent?: boolean }>)[

@@ -4,23 +4,12 @@ import { Form } from "@remix-run/react";
 import { formatEatDate, startOfEatDay } from "../../lib/time";
 import { CsrfInput } from "../csrf";
 import { EatTime, Money } from "../format";
-
-export type DayRow = {
-  day: string;
-  lines: number;
-  matched: number;
-  proposed: number;
-  open: number;
-  skipped: number;
-  statementPaidInKes: number;
-  systemPaidInKes: number;
-  signedOff: { by: string; at: string; note: string | null } | null;
-};
+import type { DayStatus } from "../../modules/reconciliation/statement-view";
 
 const n = (x: number) => x.toLocaleString("en-KE");
 export const dayLabel = (day: string) => formatEatDate(startOfEatDay(day));
 
-export function DayStatusTable({ days, canSignOff }: { days: DayRow[]; canSignOff: boolean }) {
+export function DayStatusTable({ days, canSignOff }: { days: DayStatus[]; canSignOff: boolean }) {
   return (
     <div className="table-wrap">
       <table>

@@ -4,38 +4,7 @@ import { Form, Link } from "@remix-run/react";
 import { CsrfInput } from "../csrf";
 import { EatTime, Money, Phone } from "../format";
 import { StatusBadge } from "../status-badge";
-
-export type LineRow = {
-  id: number;
-  receipt: string;
-  status: string;
-  completedAt: string | null;
-  direction: string;
-  paidIn: number;
-  withdrawn: number;
-  reasonType: string | null;
-  otherPartyInfo: string | null;
-  accountNo: string | null;
-  linkedTransactionId: string | null;
-  matchState: string;
-  paymentId: string | null;
-  paymentOrderRef: string | null;
-  proposal: {
-    paymentId: string;
-    orderRef: string;
-    amount: number;
-    phone: string;
-    status: string;
-    createdAt: string;
-    evidence: {
-      amount: boolean;
-      accountRef: boolean | null;
-      phone: boolean | null;
-      minutesAfterRequest: number;
-    };
-  } | null;
-  exception: { id: string; type: string; status: string } | null;
-};
+import type { LineView } from "../../modules/reconciliation/statement-view";
 
 const STATE_LABELS: Record<string, string> = {
   matched: "matched",
@@ -52,7 +21,7 @@ export function StatementLineTable({
   canConfirm,
   unmaskPhones,
 }: {
-  lines: LineRow[];
+  lines: LineView[];
   canConfirm: boolean;
   unmaskPhones: boolean;
 }) {
@@ -122,7 +91,7 @@ function LineLinks({
   canConfirm,
   unmaskPhones,
 }: {
-  line: LineRow;
+  line: LineView;
   canConfirm: boolean;
   unmaskPhones: boolean;
 }) {

@@ -1,8 +1,9 @@
-// The checks every loader and action starts with. They throw a Response (redirect to sign-in, 403,
-// 401 JSON) so a route reads as four beats: authorize, parse, call the domain, respond.
-import { json } from "@remix-run/node";
+// The checks every loader and action starts with. They throw a Response (redirect to sign-in, or an
+// AppError as the one JSON error: 403, 401) so a route reads as four beats: authorize, parse, call
+// the domain, respond.
 import type { AppContext } from "../../context.server";
-import { clientIp } from "../../lib/http.server";
+import { AppError, forbidden as forbiddenError } from "../../lib/app-error";
+import { clientIp, throwAsResponse } from "../../lib/http.server";
 import { authenticateApiKey } from "./api-keys.server";
 import { can, type Permission } from "./permissions";
 import { getStaffSession, redirectToLogin, type StaffSession } from "./sessions.server";
@@ -21,11 +22,10 @@ function staffActor(ctx: AppContext, request: Request, session: StaffSession): S
 }
 
 function forbidden(): never {
-  throw json(
-    { error: { code: "forbidden", message: "Your role does not allow this page or action." } },
-    { status: 403 },
-  );
+  throwAsResponse(forbiddenError("Your role does not allow this page or action."));
 }
+
+const BEARER = { "WWW-Authenticate": "Bearer" };
 
 export async function requireUser(ctx: AppContext, request: Request): Promise<Staff> {
   const session = await getStaffSession(ctx, request);
@@ -58,9 +58,10 @@ export async function requireStaffAction(
   const form = await readForm(request);
   assertSameOrigin(request, ctx.config.mpesa.trustProxy);
   if (form.get("csrf") !== staff.session.csrfToken) {
-    throw json(
-      { error: { code: "csrf", message: "This form has expired. Reload the page and try again." } },
-      { status: 403 },
+    throwAsResponse(
+      new AppError("csrf", "This form has expired. Reload the page and try again.", {
+        status: 403,
+      }),
     );
   }
   return { ...staff, form };
@@ -75,10 +76,7 @@ export function assertSameOrigin(request: Request, trustProxy: boolean): void {
   const origin = request.headers.get("Origin");
   if (origin === null) return;
   const refuse = () => {
-    throw json(
-      { error: { code: "csrf", message: "Cross-site form posts are refused." } },
-      { status: 403 },
-    );
+    throwAsResponse(new AppError("csrf", "Cross-site form posts are refused.", { status: 403 }));
   };
   let host: string;
   try {
@@ -103,9 +101,11 @@ export async function requireApiActor(
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const key = match ? await authenticateApiKey(ctx.db, match[1], ctx.now()) : null;
     if (!key)
-      throw json(
-        { error: { code: "unauthorized", message: "The API key is missing, unknown or revoked." } },
-        { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
+      throwAsResponse(
+        new AppError("unauthorized", "The API key is missing, unknown or revoked.", {
+          status: 401,
+        }),
+        BEARER,
       );
     if (!can(key.role, permission)) forbidden();
     return {
@@ -123,10 +123,10 @@ export async function requireApiActor(
       return staffActor(ctx, request, session);
     }
   }
-  throw json(
-    {
-      error: { code: "unauthorized", message: "Send an API key as `Authorization: Bearer <key>`." },
-    },
-    { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
+  throwAsResponse(
+    new AppError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.", {
+      status: 401,
+    }),
+    BEARER,
   );
 }

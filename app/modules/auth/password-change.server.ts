@@ -6,7 +6,6 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { sessions, users } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
-import { parseWith } from "../../lib/validation";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
 
@@ -15,11 +14,11 @@ const NewPassword = z
   .min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`)
   .max(200, "Keep the password under 200 characters.");
 
-const ResetSchema = z.object({
+export const ResetPasswordSchema = z.object({
   userId: z.uuid("Choose a user from the list."),
   password: NewPassword,
 });
-const ChangeSchema = z
+export const ChangePasswordSchema = z
   .object({
     current: z
       .string({ message: "Enter your current password." })
@@ -33,8 +32,11 @@ const ChangeSchema = z
   });
 
 /** An admin sets a temporary password for someone else; that user's sessions end. */
-export async function resetUserPassword(db: Db, raw: unknown, actor: Actor & { kind: "user" }) {
-  const input = parseWith(ResetSchema, raw);
+export async function resetUserPassword(
+  db: Db,
+  input: z.output<typeof ResetPasswordSchema>,
+  actor: Actor & { kind: "user" },
+) {
   if (input.userId === actor.userId)
     throw new AppError("invalid_request", "Change your own password under “Your password”.", {
       field: "userId",
@@ -62,11 +64,10 @@ export async function resetUserPassword(db: Db, raw: unknown, actor: Actor & { k
 /** A signed-in user changes their own password; their other sessions end, this one stays. */
 export async function changeOwnPassword(
   db: Db,
-  raw: unknown,
+  input: z.output<typeof ChangePasswordSchema>,
   actor: Actor & { kind: "user" },
   currentSessionId: string,
 ) {
-  const input = parseWith(ChangeSchema, raw);
   const [user] = await db
     .select({ hash: users.passwordHash })
     .from(users)

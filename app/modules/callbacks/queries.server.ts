@@ -6,28 +6,9 @@ import { CALLBACK_OUTCOMES, rawCallbacks, type RawCallback } from "../../../db/s
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
+import type { CallbackView } from "./callback-view";
 
-export type CallbackView = {
-  id: number;
-  kind: string;
-  receivedAt: string;
-  sourceIp: string | null;
-  sourceTrusted: boolean | null;
-  headers: unknown;
-  sizeBytes: number;
-  tokenValid: boolean;
-  outcome: string;
-  outcomeDetail: string | null;
-  processedAt: string | null;
-  checkoutRequestId: string | null;
-  merchantRequestId: string | null;
-  receipt: string | null;
-  attemptId: string | null;
-  paymentId: string | null;
-  /** Which kind of payer number the body carried: full, masked, absent; null if not read yet. */
-  phoneKind: string | null;
-  body: string;
-};
+export type { CallbackView } from "./callback-view";
 
 export function toCallbackView(r: RawCallback): CallbackView {
   return {

@@ -13,44 +13,12 @@ import {
   stkAttempts,
   users,
 } from "../../../db/schema";
-import { toCallbackView, type CallbackView } from "../callbacks/queries.server";
-import { toPaymentSummary, type PaymentSummary } from "../payments/queries.server";
-import { toExceptionView, type ExceptionView } from "./queries.server";
+import { toCallbackView } from "../callbacks/queries.server";
+import { toPaymentSummary } from "../payments/queries.server";
+import { toExceptionView } from "./queries.server";
+import type { CaseQuery, ExceptionCase } from "./exception-view";
 
-export type CaseAttempt = {
-  id: string;
-  seq: number;
-  status: string;
-  phone: string;
-  amount: number;
-  checkoutRequestId: string | null;
-  resultCode: string | null;
-  resultDesc: string | null;
-  receipt: string | null;
-  errorMessage: string | null;
-  createdAt: string;
-  isCaseAttempt: boolean;
-};
-export type CaseQuery = { at: string; actor: string; summary: string };
-export type CaseHistory = { at: string; actor: string; action: string; note: string | null };
-
-export type ExceptionCase = {
-  exception: ExceptionView;
-  payment: PaymentSummary | null;
-  attempts: CaseAttempt[];
-  callbacks: CallbackView[];
-  queries: CaseQuery[];
-  receipt: {
-    receipt: string;
-    amount: number;
-    paymentId: string | null;
-    reversedBy: string | null;
-    transactionAt: string | null;
-  } | null;
-  history: CaseHistory[];
-  names: Record<string, string>;
-  canQuery: boolean;
-};
+export type { CaseAttempt, CaseHistory, CaseQuery, ExceptionCase } from "./exception-view";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -29,31 +29,9 @@ import {
   QueueFilterFields,
   type QueueFilters,
 } from "./queue-filters";
+import type { ExceptionView } from "./exception-view";
 
-export type ExceptionView = {
-  id: string;
-  type: string;
-  status: string;
-  summary: string;
-  paymentId: string | null;
-  attemptId: string | null;
-  rawCallbackId: number | null;
-  statementLineId: number | null;
-  receipt: string | null;
-  amountAtStake: number;
-  details: unknown;
-  openedAt: string;
-  proposedResolution: string | null;
-  proposedData: unknown;
-  proposedByUserId: string | null;
-  proposedAt: string | null;
-  resolution: string | null;
-  resolutionNote: string | null;
-  resolvedByUserId: string | null;
-  approvedByUserId: string | null;
-  resolvedAt: string | null;
-  reopenCount: number;
-};
+export type { ExceptionView } from "./exception-view";
 
 export function toExceptionView(x: PaymentException): ExceptionView {
   return {

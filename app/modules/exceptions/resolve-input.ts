@@ -1,6 +1,7 @@
 // The form fields each exception action takes. Pure (zod only), so the console forms and the domain
 // read the same names; every action carries a note because every resolution is read later by people.
 import { z } from "zod";
+import { parseWith } from "../../lib/validation";
 import { BULK_ACTIONS, EXCEPTION_ACTIONS, type ExceptionAction } from "./actions";
 
 const note = z
@@ -87,3 +88,9 @@ export const BulkApplySchema = z.object({
     .regex(/^[0-9a-f]{64}$/, "The preview is not valid; preview again."),
 });
 export type BulkApplyInput = z.output<typeof BulkApplySchema>;
+
+/** The action's form fields (or any JSON-like object) → the typed input `resolveException` takes. */
+export function parseResolveInput(raw: unknown): ResolveInput {
+  const { intent } = parseWith(IntentSchema, raw);
+  return { intent, ...parseWith(RESOLVE_SCHEMAS[intent], raw) } as ResolveInput;
+}

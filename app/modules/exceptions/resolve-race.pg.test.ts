@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { FAST_FLOWS, flows } from "../../../tests/support/exception-flows";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import type { StaffActor } from "./case.server";
+import { parseResolveInput } from "./resolve-input";
 import { resolveException } from "./resolve.server";
 
 let app: TestApp;
@@ -18,8 +19,9 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const act = (actor: StaffActor, id: string, input: Record<string, string>) =>
-  resolveException(app.ctx, actor, id, input);
+// As the route does: the form's fields parsed first, then the domain with typed input.
+const act = async (actor: StaffActor, id: string, input: Record<string, string>) =>
+  resolveException(app.ctx, actor, id, parseResolveInput(input));
 const auditOf = (id: string) =>
   app.ctx.db
     .select()

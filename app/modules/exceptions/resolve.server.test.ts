@@ -15,6 +15,7 @@ import { FAST_FLOWS, flows } from "../../../tests/support/exception-flows";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { EXCEPTION_ACTIONS, TYPE_ACTIONS } from "./actions";
 import type { StaffActor } from "./case.server";
+import { parseResolveInput } from "./resolve-input";
 import { resolveException } from "./resolve.server";
 
 let app: TestApp;
@@ -30,8 +31,9 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const act = (actor: StaffActor, id: string, input: Record<string, string>) =>
-  resolveException(app.ctx, actor, id, input);
+// As the route does: the form's fields parsed first, then the domain with typed input.
+const act = async (actor: StaffActor, id: string, input: Record<string, string>) =>
+  resolveException(app.ctx, actor, id, parseResolveInput(input));
 const paymentRow = async (id: string) =>
   (await app.ctx.db.select().from(payments).where(eq(payments.id, id)))[0];
 const exceptionRow = async (id: string) =>

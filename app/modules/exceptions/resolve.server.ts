@@ -6,7 +6,6 @@ import type { Db } from "../../../db/client";
 import { exceptions, type ExceptionStatus } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError, forbidden } from "../../lib/app-error";
-import { parseWith } from "../../lib/validation";
 import { can } from "../auth/permissions";
 import { typeTitle } from "./actions";
 import {
@@ -20,7 +19,7 @@ import {
 } from "./case.server";
 import { approveProposal, proposePaidOffline, rejectProposal } from "./four-eyes.server";
 import { requeryException } from "./requery.server";
-import { IntentSchema, RESOLVE_SCHEMAS, type ResolveInput } from "./resolve-input";
+import type { ResolveInput } from "./resolve-input";
 import {
   acceptPaid,
   chooseOutcome,
@@ -33,21 +32,17 @@ import { updateCase } from "../ledger/cases.server";
 export type { StaffActor } from "./case.server";
 export type ResolveResult = ActionResult & { exceptionId: string; status: ExceptionStatus };
 
-export function parseResolveInput(raw: unknown): ResolveInput {
-  const { intent } = parseWith(IntentSchema, raw);
-  return { intent, ...parseWith(RESOLVE_SCHEMAS[intent], raw) } as ResolveInput;
-}
+export { parseResolveInput } from "./resolve-input";
 
 export async function resolveException(
   ctx: AppContext,
   actor: StaffActor,
   exceptionId: string,
-  raw: unknown,
+  input: ResolveInput,
 ): Promise<ResolveResult> {
   // The routes check the permission too; this keeps a CLI or a future caller honest.
   if (!can(actor.role, "exceptions:resolve"))
     throw forbidden("Only finance and admin users resolve exceptions.");
-  const input = parseResolveInput(raw);
   const result =
     input.intent === "requery"
       ? await requeryException(ctx, actor, exceptionId, input.note)

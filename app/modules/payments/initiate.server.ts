@@ -16,7 +16,7 @@ import {
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes, MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/money";
-import { parseWith } from "../../lib/validation";
+import { kesAmount, parseWith } from "../../lib/validation";
 import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
 import { isDarajaError } from "../daraja/errors";
@@ -38,20 +38,16 @@ const phoneField = z
     return result.msisdn;
   });
 
-export const InitiatePaymentSchema = z.object({
+const inStkRange = (n: number) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES;
+const STK_RANGE = `Amount must be between ${formatKes(MIN_STK_AMOUNT_KES)} and ${formatKes(MAX_STK_AMOUNT_KES)}.`;
+
+const requestFields = {
   orderRef: z
     .string({ message: "Enter the order reference." })
     .trim()
     .regex(
       /^[A-Za-z0-9][A-Za-z0-9 _./#-]{0,63}$/,
       "Order reference must be 1–64 letters, digits, spaces or - _ / . #, starting with a letter or digit.",
-    ),
-  amount: z.coerce
-    .number({ message: "Enter the amount in shillings." })
-    .refine(Number.isInteger, "Amount must be whole shillings (M-Pesa does not take cents).")
-    .refine(
-      (n) => n >= MIN_STK_AMOUNT_KES && n <= MAX_STK_AMOUNT_KES,
-      `Amount must be between ${formatKes(MIN_STK_AMOUNT_KES)} and ${formatKes(MAX_STK_AMOUNT_KES)}.`,
     ),
   phone: phoneField,
   description: z
@@ -60,8 +56,29 @@ export const InitiatePaymentSchema = z.object({
     .max(100, "Description must be at most 100 characters.")
     .optional()
     .transform((d) => d || undefined),
+};
+
+/** A payment request as JSON (the API, and the domain's own check): the amount a JSON number. */
+export const InitiatePaymentSchema = z.object({
+  orderRef: requestFields.orderRef,
+  amount: kesAmount("json").refine(inStkRange, STK_RANGE),
+  phone: requestFields.phone,
+  description: requestFields.description,
 });
-export type InitiatePaymentInput = z.input<typeof InitiatePaymentSchema>;
+/** The console's request form: the amount as people type it ("KES 1,250"); see lib/money.ts. */
+export const InitiatePaymentFormSchema = z.object({
+  orderRef: requestFields.orderRef,
+  amount: kesAmount("form").refine(inStkRange, STK_RANGE),
+  phone: requestFields.phone,
+  description: requestFields.description,
+});
+/** What the domain takes: a parsed request (phone in any Kenyan shape; it is normalised again). */
+export type InitiatePaymentInput = {
+  orderRef: string;
+  amount: number;
+  phone: string;
+  description?: string;
+};
 
 /** AccountReference is shown on the customer's phone: alphanumeric, at most 12 characters
  * (docs/daraja.md#stk-push-request). */
@@ -120,7 +137,7 @@ export async function initiatePayment(
   raw: InitiatePaymentInput,
   actor: Actor,
 ): Promise<PaymentView> {
-  const input = parseWith(InitiatePaymentSchema, raw);
+  const input = parseWith(InitiatePaymentSchema, raw); // typed callers too: the gate checks again
   const blocking = await findBlockingPayment(ctx.db, input.orderRef);
   if (blocking) throw await orderConflict(ctx, blocking);
 

@@ -1,6 +1,7 @@
 // The payments page's URL → the list's filters. People pick East Africa Time calendar days; the list
 // wants instants. Without dates or an identifier the page shows the last DEFAULT_WINDOW_DAYS days, so
 // the per-status counts stay a bounded index scan on a million-row table. Pure: shared with the form.
+import { parseAmountText } from "../../lib/money";
 import { addDays, eatDay, startOfEatDay } from "../../lib/time";
 
 export const DEFAULT_WINDOW_DAYS = 30;
@@ -44,9 +45,6 @@ function validDay(day: string): boolean {
   }
 }
 
-// "KES 1,250" and "1 250" are how people write amounts; the list wants 1250.
-const amountText = (raw: string) => raw.replace(/kes|ksh|[,\s]/gi, "");
-
 export function paymentListQuery(params: URLSearchParams, now: Date): PaymentListQuery {
   const get = (name: string) => (params.get(name) ?? "").trim();
   const sort = (get("sort") in PAYMENT_SORTS ? get("sort") : "newest") as PaymentSort;
@@ -69,8 +67,9 @@ export function paymentListQuery(params: URLSearchParams, now: Date): PaymentLis
     if (form[key]) filters[key] = form[key];
   for (const key of ["minAmount", "maxAmount"] as const) {
     if (!form[key]) continue;
-    const value = amountText(form[key]);
-    if (/^\d+$/.test(value)) filters[key] = value;
+    // "KES 1,250" and "1 250" are how people write amounts (the form rule of lib/money.ts).
+    const amount = parseAmountText(form[key]);
+    if (amount.ok && amount.kes >= 0) filters[key] = String(amount.kes);
     else fail(key, "Amounts are whole shillings, like 1250.");
   }
   if (

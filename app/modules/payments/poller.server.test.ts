@@ -10,7 +10,6 @@ import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/fac
 import { expectLoggedError } from "../../../tests/support/log";
 import type { Actor } from "../auth/staff-audit.server";
 import { initiatePayment } from "./initiate.server";
-import { pollerCommands } from "./poller.cli.server";
 import { countDueAttempts, listPollerRuns, sweepDuePayments } from "./poller.server";
 import { getPaymentView } from "./queries.server";
 
@@ -330,25 +329,5 @@ describe("a failing sweep", () => {
       .from(paymentEvents)
       .where(and(eq(paymentEvents.actorType, "poller"), eq(paymentEvents.type, "query")));
     expect(events.length).toBeGreaterThan(0);
-  });
-});
-
-describe("npm run cli -- reconcile:once", () => {
-  it("runs one sweep now and prints what it did", async () => {
-    await bulk(2, "lost_callback");
-    const printed: string[] = [];
-    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    try {
-      await pollerCommands["reconcile:once"].run(app.ctx, []);
-    } finally {
-      write.mockRestore();
-    }
-    expect(printed.join("")).toMatch(
-      /Sweep ok \(run #\d+, [\d.]+ s\): 2 due, 2 queried, 2 changed, 0 given up, 0 errors/,
-    );
-    expect((await listPollerRuns(app.ctx.db, 1))[0]).toMatchObject({ trigger: "cli", queried: 2 });
   });
 });

@@ -20,66 +20,9 @@ import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { parseWith } from "../../lib/validation";
 import { normalizeKenyanPhone } from "../daraja/phone";
+import type { PaymentSummary, PaymentView } from "./payment-view";
 
-export type AttemptView = {
-  id: string;
-  seq: number;
-  status: string;
-  phone: string;
-  amount: number;
-  checkoutRequestId: string | null;
-  merchantRequestId: string | null;
-  resultCode: string | null;
-  resultDesc: string | null;
-  receipt: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  reason: string | null;
-  pollCount: number;
-  nextPollAt: string | null;
-  lastPollAnswer: string | null;
-  createdAt: string;
-  callbackAt: string | null;
-};
-export type PaymentSummary = {
-  id: string;
-  orderRef: string;
-  amount: number;
-  phone: string;
-  description: string;
-  accountReference: string;
-  status: Payment["status"];
-  statusReason: string | null;
-  resultCode: string | null;
-  receipt: string | null;
-  receiptPending: boolean;
-  createdAt: string;
-  updatedAt: string;
-  paidAt: string | null;
-};
-export type PaymentView = PaymentSummary & {
-  attempts: AttemptView[];
-  receipts: { receipt: string; amount: number; transactionAt: string | null; sources: string[] }[];
-  timeline: {
-    id: number;
-    type: string;
-    actor: string;
-    actorType: string;
-    summary: string;
-    data: unknown;
-    rawCallbackId: number | null;
-    attemptId: string | null;
-    at: string;
-  }[];
-  openExceptions: {
-    id: string;
-    type: string;
-    status: string;
-    summary: string;
-    amountAtStake: number;
-    openedAt: string;
-  }[];
-};
+export type { AttemptView, PaymentSummary, PaymentView } from "./payment-view";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

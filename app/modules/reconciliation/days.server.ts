@@ -16,18 +16,9 @@ import { AppError } from "../../lib/app-error";
 import { addDays, eatDay, formatEatDate, startOfEatDay } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
+import type { DayStatus } from "./statement-view";
 
-export type DayStatus = {
-  day: string;
-  lines: number;
-  matched: number;
-  proposed: number;
-  open: number;
-  skipped: number;
-  statementPaidInKes: number;
-  systemPaidInKes: number;
-  signedOff: { by: string; at: string; note: string | null } | null;
-};
+export type { DayStatus } from "./statement-view";
 
 // The EAT calendar day of a UTC instant, in SQL: fixed +3 h (Kenya has no daylight saving).
 const eatDayOf = (column: unknown) =>

@@ -36,12 +36,14 @@ import {
   type ImportState,
   type ImportSummary,
 } from "./import.server";
-import { candidateEvidence, type CandidateEvidence } from "./match-rules";
+import { candidateEvidence } from "./match-rules";
 import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
+import type { LineView } from "./statement-view";
 
 export { MATCH_STATES, type MatchState };
+export type { LineView } from "./statement-view";
 
 export type ImportListItem = {
   id: string;
@@ -206,34 +208,6 @@ export async function getStatementImport(db: Db, importId: string): Promise<Impo
     days,
   };
 }
-
-export type LineView = {
-  id: number;
-  receipt: string;
-  status: string;
-  completedAt: string | null;
-  direction: string;
-  paidIn: number;
-  withdrawn: number;
-  details: string | null;
-  reasonType: string | null;
-  otherPartyInfo: string | null;
-  accountNo: string | null;
-  linkedTransactionId: string | null;
-  matchState: string;
-  paymentId: string | null;
-  paymentOrderRef: string | null;
-  proposal: {
-    paymentId: string;
-    orderRef: string;
-    amount: number;
-    phone: string;
-    status: string;
-    createdAt: string;
-    evidence: CandidateEvidence;
-  } | null;
-  exception: { id: string; type: string; status: string } | null;
-};
 
 export const LineFiltersSchema = z.object({
   state: z

@@ -1,9 +1,9 @@
 // `npm run cli -- reconcile:once [--limit N]`: one poller sweep now, for operators and tests
 // (docs/daraja.md#stk-query).
 import { parseArgs } from "node:util";
-import type { CliCommand } from "../../cli";
-import { formatEat } from "../../lib/time";
-import { sweepDuePayments } from "./poller.server";
+import type { CliCommand } from "./main";
+import { formatEat } from "../lib/time";
+import { sweepDuePayments } from "../modules/payments/poller.server";
 
 export const pollerCommands: Record<string, CliCommand> = {
   "reconcile:once": {

@@ -3,16 +3,16 @@
 // which allows one process at a time).
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { migrate } from "../db/migrate";
-import { seedDemoData } from "../db/seed";
-import { ROLES } from "../db/schema";
-import { configFromProcessEnv, ConfigError } from "./config.server";
-import { createContext, type AppContext } from "./context.server";
-import { createLog } from "./lib/log.server";
-import { createApiKey, listApiKeys } from "./modules/auth/api-keys.server";
-import { SYSTEM_ACTOR, type Actor } from "./modules/auth/staff-audit.server";
-import { createUser, listUsers } from "./modules/auth/users.server";
-import { cliCommands as extraCommands } from "./cli-commands.server";
+import { migrate } from "../../db/migrate";
+import { seedDemoData } from "../../db/seed";
+import { ROLES } from "../../db/schema";
+import { configFromProcessEnv, ConfigError } from "../config.server";
+import { createContext, type AppContext } from "../context.server";
+import { createLog } from "../lib/log.server";
+import { createApiKey, listApiKeys } from "../modules/auth/api-keys.server";
+import { SYSTEM_ACTOR, type Actor } from "../modules/auth/staff-audit.server";
+import { createUser, listUsers } from "../modules/auth/users.server";
+import { cliCommands as extraCommands } from "./commands.server";
 
 export type CliCommand = { usage: string; run(ctx: AppContext, args: string[]): Promise<void> };
 

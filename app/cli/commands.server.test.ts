@@ -1,12 +1,14 @@
-// The operators' commands: `statement:import FILE` (a repeat says so at once) and `c2b:register`
-// (prints the URLs; registers them with the simulator on --apply).
+// The operators' commands: `statement:import FILE` (a repeat says so at once), `c2b:register`
+// (prints the URLs; registers them with the simulator on --apply) and `reconcile:once`.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { vi } from "vitest";
-import { CALLBACK_TOKEN, startTestApp, type TestApp } from "../../../tests/support/app";
-import { buildStatementCsv, fixtureReceipt } from "../../../tests/support/statement-file";
-import { cliCommands } from "../../cli-commands.server";
+import { CALLBACK_TOKEN, startTestApp, type TestApp } from "../../tests/support/app";
+import { insertDueAttempts } from "../../tests/support/due-attempts";
+import { buildStatementCsv, fixtureReceipt } from "../../tests/support/statement-file";
+import { listPollerRuns } from "../modules/payments/poller.server";
+import { cliCommands } from "./commands.server";
 
 let app: TestApp;
 let dir: string;
@@ -72,4 +74,17 @@ it("c2b:register prints the URLs, and registers them with --apply", async () => 
       validationUrl: `${app.appUrl}/hooks/daraja/c2b/validation/${CALLBACK_TOKEN}`,
     }),
   ]);
+});
+
+it("reconcile:once runs one sweep now and prints what it did", async () => {
+  const { checkoutRequestIds } = await app.control("transactions", {
+    count: 2,
+    outcome: "lost_callback",
+  });
+  const now = new Date();
+  await insertDueAttempts(app.ctx.db, checkoutRequestIds, { createdAt: now, nextPollAt: now });
+  expect(await run("reconcile:once", [])).toMatch(
+    /Sweep ok \(run #\d+, [\d.]+ s\): 2 due, 2 queried, 2 changed, 0 given up, 0 errors/,
+  );
+  expect((await listPollerRuns(app.ctx.db, 1))[0]).toMatchObject({ trigger: "cli", queried: 2 });
 });

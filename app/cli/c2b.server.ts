@@ -3,9 +3,9 @@
 // when asked to. Production registration is one-time (changing it needs Safaricom's portal), hence
 // print-first.
 import { parseArgs } from "node:util";
-import type { CliCommand } from "../../cli";
-import { AppError } from "../../lib/app-error";
-import { c2bUrls, registerC2bUrls } from "./c2b.server";
+import type { CliCommand } from "./main";
+import { AppError } from "../lib/app-error";
+import { c2bUrls, registerC2bUrls } from "../modules/reconciliation/c2b.server";
 
 export const c2bCliCommands: Record<string, CliCommand> = {
   "c2b:register": {

@@ -1,8 +1,8 @@
 // `npm run cli -- statement:import FILE`: the console's upload, for operators and scripts.
 import { stat } from "node:fs/promises";
-import type { CliCommand } from "../../cli";
-import { AppError } from "../../lib/app-error";
-import { importStatementFile } from "./import.server";
+import type { CliCommand } from "./main";
+import { AppError } from "../lib/app-error";
+import { importStatementFile } from "../modules/reconciliation/import.server";
 
 export const statementCliCommands: Record<string, CliCommand> = {
   "statement:import": {
