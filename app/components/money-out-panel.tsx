@@ -2,33 +2,14 @@
 // reversal, and approve or reject someone else's. Fetcher forms: plain POSTs without JavaScript. The
 // server refuses what does not fit regardless of what is shown here.
 import { useFetcher } from "@remix-run/react";
+import type { FormResult } from "../lib/form-result";
+import type { MoneyOutRequestView, MoneyOutView } from "../modules/money-out/view";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
 
-type Result =
-  | { ok: true; message?: string }
-  | { ok: false; error: { code: string; message: string; field?: string } };
-
-type RequestView = {
-  id: string;
-  kind: "status" | "reversal" | "balance";
-  state: string;
-  receipt: string | null;
-  amountKes: number | null;
-  reason: string | null;
-  requestedBy: string;
-  mine: boolean;
-  result: string | null;
-  createdAt: string;
-};
-
-export type MoneyOutPanelProps = {
-  needsReceipt: boolean;
-  statusRefusal: string | null;
-  reversalRefusal: string | null;
-  capKes: number;
-  requests: RequestView[];
-};
+type Result = FormResult;
+type RequestView = MoneyOutRequestView;
+export type MoneyOutPanelProps = Omit<MoneyOutView, "allowed">;
 
 function Outcome({ data }: { data: Result | undefined }) {
   if (!data) return null;

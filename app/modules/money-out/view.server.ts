@@ -19,28 +19,9 @@ import {
 } from "./requests.server";
 import { reversalFailureText } from "./results.server";
 import { getReversalCap } from "./settings.server";
+import type { MoneyOutView } from "./view";
 
-export type MoneyOutRequestView = {
-  id: string;
-  kind: "status" | "reversal" | "balance";
-  state: string;
-  receipt: string | null;
-  amountKes: number | null;
-  reason: string | null;
-  requestedBy: string;
-  mine: boolean;
-  result: string | null;
-  createdAt: string;
-};
-
-export type MoneyOutView = {
-  allowed: boolean;
-  needsReceipt: boolean;
-  statusRefusal: string | null;
-  reversalRefusal: string | null;
-  capKes: number;
-  requests: MoneyOutRequestView[];
-};
+export type { MoneyOutRequestView, MoneyOutView } from "./view";
 
 export async function getMoneyOutView(
   ctx: AppContext,
