@@ -2,7 +2,7 @@
 // outcome — matched, amount/time mismatch, proposal + confirmation, statement_only,
 // missing_from_statement, reversal → refunded, receipt-pending payment completed, failed rows skipped.
 import { eq } from "drizzle-orm";
-import { receipts, staffAudit, stkAttempts } from "../../../db/schema";
+import { receipts, staffAudit, stkAttempts, webhookEvents } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, PHONES } from "../../../tests/support/factories";
 import {
@@ -314,6 +314,12 @@ describe("statement-wide checks", () => {
     expect(
       after.timeline.some((e) => e.type === "status_changed" && /paid → refunded/.test(e.summary)),
     ).toBe(true);
+    // Merchants hear of a refund found in the statement as of any other (the webhook outbox).
+    const announced = await app.ctx.db
+      .select({ type: webhookEvents.type })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.paymentId, payment.id));
+    expect(announced.filter((e) => e.type === "payment.refunded")).toHaveLength(1);
     const [ledger] = await app.ctx.db
       .select()
       .from(receipts)
