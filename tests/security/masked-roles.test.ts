@@ -24,6 +24,8 @@ const NOT_FOR_MASKED = [
   "hooks.daraja.stk.$token",
   "hooks.daraja.c2b.confirmation.$token",
   "hooks.daraja.c2b.validation.$token",
+  "hooks.daraja.$api.result.$token", // Daraja's initiator results: machine to machine, no session
+  "hooks.daraja.$api.timeout.$token",
   "_console.payments.new",
   "_console.payments.export[.csv]",
   "_console.exceptions.export[.csv]",
@@ -41,6 +43,8 @@ const NOT_FOR_MASKED = [
   "admin.audit[.]csv",
   "_console.admin.jobs",
   "_console.admin.settings",
+  "_console.admin.webhooks._index", // admin only (webhooks:manage)
+  "_console.admin.webhooks.$endpointId",
   "api.callbacks",
 ];
 
@@ -110,6 +114,7 @@ function pageUrls(): string[] {
     `/search?q=${encodeURIComponent(PHONES.pays)}`,
     `/search?q=${encodeURIComponent("0708 ••• •01")}`,
     `/search?q=ORD-${ORDER_REF_PHONE}`,
+    "/tariffs",
   ];
 }
 
@@ -133,6 +138,7 @@ const ROUTE_OF: [RegExp, string][] = [
   [/^\/exceptions(\?|$)/, "_console.exceptions._index"],
   [/^\/exceptions\/[^/?]+/, "_console.exceptions.$exceptionId"],
   [/^\/search/, "_console.search"],
+  [/^\/tariffs/, "_console.tariffs"],
   [/^\/api\/payments(\?|$)/, "api.payments"],
   [/^\/api\/payments\/[^/?]+/, "api.payments.$paymentId"],
   [/^\/api\/exceptions(\?|$)/, "api.exceptions"],
