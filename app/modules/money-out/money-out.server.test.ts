@@ -60,11 +60,19 @@ async function simRequestsFor(api: string, receipt: string | null) {
   const body = (await res.json()) as { requests: { api: string; transactionId: string }[] };
   return body.requests.filter((r) => r.api === api && r.transactionId === receipt);
 }
-async function simReceiptOf(checkoutRequestId: string): Promise<string> {
-  const state = await app.control("state");
-  return state.prompts.find(
-    (p: { checkoutRequestId: string }) => p.checkoutRequestId === checkoutRequestId,
-  ).receipt;
+/** The receipt the simulator gave the customer (their SMS): set once the prompt is answered. */
+function simReceiptOf(checkoutRequestId: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const state = await app.control("state");
+      const prompt = state.prompts.find(
+        (p: { checkoutRequestId: string }) => p.checkoutRequestId === checkoutRequestId,
+      );
+      return (prompt?.receipt as string | null | undefined) ?? null;
+    },
+    8000,
+    `the simulator's receipt for ${checkoutRequestId}`,
+  );
 }
 
 describe("Transaction Status", () => {
