@@ -22,6 +22,7 @@ describe("signing in", () => {
         "Exceptions",
         "Callback log",
         "Reconciliation",
+        "Tariffs",
         "Users",
         "API keys",
         "Webhooks",
@@ -30,12 +31,16 @@ describe("signing in", () => {
         "Settings",
       ],
     ],
-    ["finance", ["Dashboard", "Payments", "Exceptions", "Callback log", "Reconciliation"]],
-    ["support", ["Dashboard", "Payments", "Request payment", "Exceptions"]],
-    ["manager", ["Dashboard", "Payments", "Exceptions"]],
+    [
+      "finance",
+      ["Dashboard", "Payments", "Exceptions", "Callback log", "Reconciliation", "Tariffs"],
+    ],
+    ["support", ["Dashboard", "Payments", "Request payment", "Exceptions", "Tariffs"]],
+    ["manager", ["Dashboard", "Payments", "Exceptions", "Tariffs"]],
   ] as const)("%s sees their navigation and the simulator banner", async (role, expected) => {
     const page = await signIn(e2e, role);
-    expect(await navOf(page)).toEqual(expected);
+    // The sign-in redirect may land before the console has rendered: wait for the navigation.
+    await expect.poll(() => navOf(page)).toEqual(expected);
     expect(await page.getByTestId("environment-banner").innerText()).toMatch(/SIMULATOR/);
     await screenshot(page, `home-${role}`);
     await page.context().close();
