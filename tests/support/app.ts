@@ -152,6 +152,9 @@ export async function startTestApp(
     async close() {
       await simulator.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Let the applier finish the batch in hand before the connection goes: a callback that arrived
+      // in the test's last moments must not meet a closed pool (that is logged as an error).
+      await ctx?.callbackQueue.stop({ drainMs: 5000 });
       await database.close();
     },
   };

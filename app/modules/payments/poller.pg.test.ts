@@ -38,6 +38,7 @@ describe("several poller instances on one database", () => {
     other = await createContext(config, { database, migrate: false, log: testLog() });
   });
   afterEach(async () => {
+    await other?.ctx.callbackQueue.stop({ drainMs: 5000 });
     await other?.database.close();
     await app?.close();
   });
