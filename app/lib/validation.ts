@@ -43,3 +43,10 @@ export function parseQuery<S extends z.ZodType>(schema: S, from: Request | URL):
   for (const [name, value] of url.searchParams) params[name] ??= value;
   return parseWith(schema, params);
 }
+
+/**
+ * A schema's parsed value with the fields it defaults left optional: what a domain function takes, so
+ * a route passes what its parser returned and other code (a job, an export, a test) may leave the
+ * defaults out. The domain function fills them from the same constants the schema uses.
+ */
+export type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;

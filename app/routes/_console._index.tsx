@@ -10,18 +10,19 @@ import { KpiCards } from "../components/dashboard/kpi-cards";
 import { RangePicker } from "../components/dashboard/range-picker";
 import { isAppError } from "../lib/app-error";
 import { eatDay, formatEat } from "../lib/time";
+import { parseQuery } from "../lib/validation";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
+import { RevenueQuerySchema } from "../modules/reports/revenue-query";
 import { getRevenueDashboard } from "../modules/reports/revenue.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · M-Pesa console" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const viewer = viewerOf((await requirePermission(context, request, "reports:read")).session.user);
-  const params = Object.fromEntries(new URL(request.url).searchParams);
   const today = eatDay(context.now());
   try {
-    const dashboard = await getRevenueDashboard(context, params);
+    const dashboard = await getRevenueDashboard(context, parseQuery(RevenueQuerySchema, request));
     return json(viewFor(viewer, { ...dashboard, today, problem: null }));
   } catch (error) {
     // A hand-edited URL (bad day, reversed range) shows the default range with the reason, not an error page.

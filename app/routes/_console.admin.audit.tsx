@@ -5,6 +5,8 @@ import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { isAppError } from "../lib/app-error";
+import { parseQuery } from "../lib/validation";
+import { AuditFiltersSchema } from "../modules/admin/audit-filters";
 import { listStaffAudit } from "../modules/admin/audit-log.server";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -17,7 +19,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const canExport = can(session.user.role, "exports:csv");
   try {
     return json({
-      ...(await listStaffAudit(context.db, filters)),
+      ...(await listStaffAudit(context.db, parseQuery(AuditFiltersSchema, request))),
       filters,
       canExport,
       problem: null,

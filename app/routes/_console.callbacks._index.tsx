@@ -9,10 +9,11 @@ import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { StatusBadge } from "../components/status-badge";
 import { isAppError } from "../lib/app-error";
+import { parseWith } from "../lib/validation";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { getCallbackHealth } from "../modules/callbacks/health.server";
-import { callbackListQuery } from "../modules/callbacks/list-params";
+import { CallbackFiltersSchema, callbackListQuery } from "../modules/callbacks/list-params";
 import { listCallbacks } from "../modules/callbacks/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Callback log · M-Pesa console" }];
@@ -36,11 +37,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   let error: string | null = query.error;
   if (!error) {
     try {
-      page = await listCallbacks(context.db, {
+      const filters = parseWith(CallbackFiltersSchema, {
         ...query.filters,
         cursor: params.get("cursor") ?? undefined,
-        limit: 50,
       });
+      page = await listCallbacks(context.db, filters);
     } catch (caught) {
       if (!isAppError(caught)) throw caught;
       error = caught.message;

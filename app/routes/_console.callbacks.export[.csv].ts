@@ -4,9 +4,10 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { AppError } from "../lib/app-error";
 import { apiHandler } from "../lib/http.server";
 import { eatDay } from "../lib/time";
+import { parseWith } from "../lib/validation";
 import { requirePermission } from "../modules/auth/guards.server";
 import { exportCallbacksCsv } from "../modules/callbacks/export.server";
-import { callbackListQuery } from "../modules/callbacks/list-params";
+import { CallbackFiltersSchema, callbackListQuery } from "../modules/callbacks/list-params";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePermission(context, request, "callbacks:read");
@@ -14,6 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const query = callbackListQuery(new URL(request.url).searchParams);
   return apiHandler(async () => {
     if (query.error) throw new AppError("invalid_request", query.error, { field: "from" });
-    return exportCallbacksCsv(context.db, query.filters, `callbacks-${eatDay(context.now())}.csv`);
+    const filters = parseWith(CallbackFiltersSchema, query.filters);
+    return exportCallbacksCsv(context.db, filters, `callbacks-${eatDay(context.now())}.csv`);
   });
 }

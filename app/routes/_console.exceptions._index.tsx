@@ -77,7 +77,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     if (filters)
       page = await listExceptions(
         context.db,
-        { ...filters, sort: "urgent", cursor: params.get("cursor") ?? undefined, limit: 50 },
+        { ...filters, sort: "urgent", cursor: params.get("cursor")?.trim() || undefined },
         now,
       );
   } catch (caught) {

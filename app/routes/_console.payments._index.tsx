@@ -7,10 +7,12 @@ import { EmptyState, Pager } from "../components/pager";
 import { PaymentFilters, StatusCounts } from "../components/payment-filters";
 import { PaymentTable } from "../components/payment-table";
 import { isAppError, AppError } from "../lib/app-error";
-import { formatEatDate } from "../lib/time";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
+import { formatEatDate } from "../lib/time";
+import { parseWith } from "../lib/validation";
+import { PaymentCountFiltersSchema, PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
 import {
   COUNT_CAP,
@@ -41,13 +43,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   try {
     if (query.error)
       throw new AppError("invalid_request", query.error.message, { field: query.error.field });
+    const filters = parseWith(PaymentFiltersSchema, {
+      ...query.filters,
+      cursor: url.searchParams.get("cursor") ?? undefined,
+      limit: url.searchParams.get("limit") ?? undefined,
+    });
+    const countFilters = parseWith(PaymentCountFiltersSchema, query.filters);
     const [page, counts] = await Promise.all([
-      listPayments(context.db, {
-        ...query.filters,
-        cursor: url.searchParams.get("cursor") ?? undefined,
-        limit: url.searchParams.get("limit") ?? 50,
-      }),
-      countPaymentsByStatus(context.db, query.filters),
+      listPayments(context.db, filters),
+      countPaymentsByStatus(context.db, countFilters),
     ]);
     const cases = await countOpenCases(
       context.db,

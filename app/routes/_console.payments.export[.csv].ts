@@ -4,9 +4,11 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { AppError } from "../lib/app-error";
 import { apiHandler } from "../lib/http.server";
 import { eatDay } from "../lib/time";
+import { parseWith } from "../lib/validation";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { exportPaymentsCsv } from "../modules/payments/export.server";
+import { PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { paymentListQuery } from "../modules/payments/list-params";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -16,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     if (query.error)
       throw new AppError("invalid_request", query.error.message, { field: query.error.field });
     const unmasked = can(session.user.role, "phones:unmasked");
-    return exportPaymentsCsv(context.db, query.filters, {
+    return exportPaymentsCsv(context.db, parseWith(PaymentFiltersSchema, query.filters), {
       unmasked,
       fileName: `payments-${eatDay(context.now())}.csv`,
     });

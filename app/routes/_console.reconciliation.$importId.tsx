@@ -17,12 +17,14 @@ import { useLiveRevalidation } from "../components/use-live-revalidation";
 import { isAppError, AppError, notFound } from "../lib/app-error";
 import { errorJson, formAction } from "../lib/http.server";
 import type { FormResult } from "../lib/form-result";
+import { parseWith } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { typeTitle } from "../modules/exceptions/actions";
 import { getDayStatuses } from "../modules/reconciliation/days.server";
 import { confirmProposedMatch } from "../modules/reconciliation/proposals.server";
 import { MATCH_STATES } from "../modules/reconciliation/match-states";
+import { LineFiltersSchema } from "../modules/reconciliation/list-params";
 import { getStatementImport, listStatementLines } from "../modules/reconciliation/queries.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -38,10 +40,11 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   let page: Awaited<ReturnType<typeof listStatementLines>> = { lines: [], nextCursor: null };
   let error: string | null = null;
   try {
-    page = await listStatementLines(context.db, imp.id, {
+    const query = parseWith(LineFiltersSchema, {
       state,
       cursor: search.get("cursor") ?? undefined,
     });
+    page = await listStatementLines(context.db, imp.id, query);
   } catch (caught) {
     if (!isAppError(caught)) throw caught;
     error = caught.message; // an unknown state or a mangled cursor: say so, keep the page

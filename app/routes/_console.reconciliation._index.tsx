@@ -18,12 +18,14 @@ import { AppError } from "../lib/app-error";
 import { formAction, throwAsResponse } from "../lib/http.server";
 import type { FormResult } from "../lib/form-result";
 import { multipartReader } from "../lib/upload.server";
+import { parseWith } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { getBalanceComparison } from "../modules/money-out/balance-compare.server";
 import { requestAccountBalance } from "../modules/money-out/balance.server";
 import { can } from "../modules/auth/permissions";
 import { listRecentDays, signOffDay } from "../modules/reconciliation/days.server";
 import { startStatementImport } from "../modules/reconciliation/import.server";
+import { ImportListSchema } from "../modules/reconciliation/list-params";
 import { listStatementImports } from "../modules/reconciliation/queries.server";
 
 export const meta: MetaFunction = () => [{ title: "Reconciliation · M-Pesa console" }];
@@ -34,8 +36,9 @@ const MAX_UPLOAD_MB = 64;
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
   const cursor = new URL(request.url).searchParams.get("cursor") ?? undefined;
+  const query = parseWith(ImportListSchema, { cursor });
   const [page, days, balance] = await Promise.all([
-    listStatementImports(context.db, { cursor }).catch(throwAsResponse),
+    listStatementImports(context.db, query).catch(throwAsResponse),
     listRecentDays(context.db),
     getBalanceComparison(context.db),
   ]);

@@ -1,12 +1,13 @@
 // Merchant JSON API: list payments (keys, or any signed-in staff role) and start one (keys).
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { apiHandler, errorJson } from "../lib/http.server";
-import { parseWith } from "../lib/validation";
+import { parseQuery, parseWith } from "../lib/validation";
 import { AppError } from "../lib/app-error";
 import { requireApiActor } from "../modules/auth/guards.server";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { withIdempotency } from "../modules/payments/idempotency.server";
 import { initiatePayment, InitiatePaymentSchema } from "../modules/payments/initiate.server";
+import { PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { listPayments } from "../modules/payments/queries.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -14,10 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     await requireApiActor(context, request, "payments:read", { allowSession: true }),
   );
   return apiHandler(async () => {
-    const page = await listPayments(
-      context.db,
-      Object.fromEntries(new URL(request.url).searchParams),
-    );
+    const page = await listPayments(context.db, parseQuery(PaymentFiltersSchema, request));
     return json(viewFor(viewer, page));
   }, viewer);
 }

@@ -2,6 +2,7 @@
 // The body goes out as received (decoded as UTF-8), so the export is an audit copy of the log.
 import type { Db } from "../../../db/client";
 import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
+import type { CallbackListInput } from "./list-params";
 import { listCallbacks, type CallbackView } from "./queries.server";
 
 const COLUMNS: CsvColumn<CallbackView>[] = [
@@ -22,7 +23,7 @@ const COLUMNS: CsvColumn<CallbackView>[] = [
 
 export async function exportCallbacksCsv(
   db: Db,
-  filters: Record<string, string | undefined>,
+  filters: CallbackListInput,
   fileName: string,
 ): Promise<Response> {
   const page = (cursor?: string) => listCallbacks(db, { ...filters, limit: 200, cursor });

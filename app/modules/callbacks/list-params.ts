@@ -1,6 +1,31 @@
 // The callback log's URL filters: outcome, and a time window typed as East Africa Time wall clock
-// (`2025-03-14T10:15` from a datetime-local input), turned into the instants the query needs.
+// (`2025-03-14T10:15` from a datetime-local input), turned into the instants the query needs; and the
+// one zod parser of the list's filters that GET /api/callbacks, the page and the CSV share.
+import { z } from "zod";
+import { CALLBACK_OUTCOMES } from "../../../db/schema";
 import { fromEatWallClock } from "../../lib/time";
+import type { WithDefaults } from "../../lib/validation";
+
+export const CALLBACK_PAGE_SIZE = 50;
+
+const optionalText = z.string().trim().min(1).optional().catch(undefined);
+export const CallbackFiltersSchema = z.object({
+  outcome: z
+    .enum(CALLBACK_OUTCOMES, { message: `outcome must be one of ${CALLBACK_OUTCOMES.join(", ")}` })
+    .optional(),
+  checkoutRequestId: optionalText,
+  merchantRequestId: optionalText,
+  receipt: optionalText,
+  /** One box for people: a CheckoutRequestID, MerchantRequestID or receipt, or any text of the raw body. */
+  q: z.string().trim().min(1).max(200).optional().catch(undefined),
+  paymentId: optionalText,
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(CALLBACK_PAGE_SIZE),
+  cursor: optionalText,
+});
+/** listCallbacks' input: the parsed filters; limit may be left out. */
+export type CallbackListInput = WithDefaults<z.output<typeof CallbackFiltersSchema>, "limit">;
 
 export type CallbackListForm = { outcome: string; from: string; to: string; q: string };
 

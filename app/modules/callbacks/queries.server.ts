@@ -1,12 +1,11 @@
 // Reading the raw callback log (the console's audit view and GET /api/callbacks).
 import { and, desc, eq, gte, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { CALLBACK_OUTCOMES, rawCallbacks, type RawCallback } from "../../../db/schema";
+import { rawCallbacks, type RawCallback } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { parseWith } from "../../lib/validation";
 import type { CallbackView } from "./callback-view";
+import { CALLBACK_PAGE_SIZE, type CallbackListInput } from "./list-params";
 
 export type { CallbackView } from "./callback-view";
 
@@ -34,28 +33,11 @@ export function toCallbackView(r: RawCallback): CallbackView {
   };
 }
 
-const optionalText = z.string().trim().min(1).optional().catch(undefined);
-export const CallbackFiltersSchema = z.object({
-  outcome: z
-    .enum(CALLBACK_OUTCOMES, { message: `outcome must be one of ${CALLBACK_OUTCOMES.join(", ")}` })
-    .optional(),
-  checkoutRequestId: optionalText,
-  merchantRequestId: optionalText,
-  receipt: optionalText,
-  /** One box for people: a CheckoutRequestID, MerchantRequestID or receipt, or any text of the raw body. */
-  q: z.string().trim().min(1).max(200).optional().catch(undefined),
-  paymentId: optionalText,
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: optionalText,
-});
-
 export async function listCallbacks(
   db: Db,
-  raw: unknown,
+  input: CallbackListInput,
 ): Promise<{ callbacks: CallbackView[]; nextCursor: string | null }> {
-  const f = parseWith(CallbackFiltersSchema, raw);
+  const f = { ...input, limit: input.limit ?? CALLBACK_PAGE_SIZE };
   const where: SQL[] = [];
   if (f.outcome) where.push(eq(rawCallbacks.outcome, f.outcome));
   if (f.checkoutRequestId) where.push(eq(rawCallbacks.checkoutRequestId, f.checkoutRequestId));

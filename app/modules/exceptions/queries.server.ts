@@ -14,19 +14,18 @@ import {
   sum,
   type SQL,
 } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { exceptions, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { parseWith } from "../../lib/validation";
 import {
   AGE_BUCKET_KEYS,
   ageBucketBounds,
   type AgeBucket,
+  DEFAULT_QUEUE_STATUS,
   eatDayBounds,
-  minNotAboveMax,
-  QueueFilterFields,
+  EXCEPTION_PAGE_SIZE,
+  type ExceptionListInput,
   type QueueFilters,
 } from "./queue-filters";
 import type { ExceptionView } from "./exception-view";
@@ -60,14 +59,6 @@ export function toExceptionView(x: PaymentException): ExceptionView {
   };
 }
 
-const optionalText = z.string().trim().min(1).optional().catch(undefined);
-export const ExceptionFiltersSchema = QueueFilterFields.extend({
-  paymentId: optionalText,
-  sort: z.enum(["oldest", "newest", "urgent"]).default("oldest"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: optionalText,
-}).refine(...minNotAboveMax);
-
 function statusCondition(status: QueueFilters["status"]): SQL | undefined {
   if (status === "all") return undefined;
   if (status === "unresolved") return inArray(exceptions.status, ["open", "awaiting_approval"]);
@@ -98,10 +89,15 @@ export function queueConditions(
 
 export async function listExceptions(
   db: Db,
-  raw: unknown,
+  input: ExceptionListInput,
   now: Date = new Date(),
 ): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }> {
-  const f = parseWith(ExceptionFiltersSchema, raw);
+  const f = {
+    ...input,
+    status: input.status ?? DEFAULT_QUEUE_STATUS,
+    sort: input.sort ?? "oldest",
+    limit: input.limit ?? EXCEPTION_PAGE_SIZE,
+  };
   const where = queueConditions(f, now);
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
   // "urgent" cursors carry "rank|opened_at" (checked below); the others the opened_at alone.

@@ -4,7 +4,7 @@
 // JSON API read the same names.
 import { z } from "zod";
 import type { ExceptionStatus, ExceptionType } from "../../../db/schema";
-import { parseWith } from "../../lib/validation";
+import { parseWith, type WithDefaults } from "../../lib/validation";
 import { addDays, startOfEatDay } from "../../lib/time";
 import { EXCEPTION_TYPE_LIST } from "./actions";
 import { CaseIdsSchema } from "./resolve-input";
@@ -27,6 +27,8 @@ const EXCEPTION_STATUSES = [
 ] as const satisfies readonly ExceptionStatus[];
 const EXCEPTION_TYPES = EXCEPTION_TYPE_LIST as [ExceptionType, ...ExceptionType[]];
 export const QUEUE_STATUSES = [...EXCEPTION_STATUSES, "unresolved", "all"] as const;
+export const DEFAULT_QUEUE_STATUS = "unresolved" satisfies (typeof QUEUE_STATUSES)[number];
+export const EXCEPTION_PAGE_SIZE = 50;
 
 // A form leaves empty fields as "": that means "no filter", not a bad value.
 const blankIsAbsent = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -55,7 +57,7 @@ export const QueueFilterFields = z.object({
     blankIsAbsent,
     z
       .enum(QUEUE_STATUSES, { message: `status must be one of ${QUEUE_STATUSES.join(", ")}` })
-      .default("unresolved"),
+      .default(DEFAULT_QUEUE_STATUS),
   ),
   type: optional(
     z.enum(EXCEPTION_TYPES, { message: `type must be one of ${EXCEPTION_TYPES.join(", ")}` }),
@@ -79,6 +81,18 @@ export const minNotAboveMax: [
 
 export const QueueFiltersSchema = QueueFilterFields.refine(...minNotAboveMax);
 export type QueueFilters = z.output<typeof QueueFiltersSchema>;
+/** The queue as a list (GET /api/exceptions, the page, the CSV): the filters plus order and paging. */
+export const ExceptionFiltersSchema = QueueFilterFields.extend({
+  paymentId: z.string().trim().min(1).optional().catch(undefined),
+  sort: z.enum(["oldest", "newest", "urgent"]).default("oldest"),
+  limit: z.coerce.number().int().min(1).max(200).default(EXCEPTION_PAGE_SIZE),
+  cursor: z.string().trim().min(1).optional().catch(undefined),
+}).refine(...minNotAboveMax);
+/** listExceptions' input: the parsed filters; status (unresolved), sort (oldest), limit may be left out. */
+export type ExceptionListInput = WithDefaults<
+  z.output<typeof ExceptionFiltersSchema>,
+  "status" | "sort" | "limit"
+>;
 export const QUEUE_FILTER_KEYS = ["status", "type", "age", "minKes", "maxKes", "day"] as const;
 
 /** The filters from a query string (the last value of a repeated key); throws a 400 AppError. */

@@ -4,6 +4,7 @@
 import type { Db } from "../../../db/client";
 import { allPages, csvResponse, eatTimestamp, type CsvColumn } from "../../lib/csv-export.server";
 import { maskPhone } from "../daraja/phone";
+import type { PaymentListInput } from "./list-filters";
 import { listPayments, type PaymentSummary } from "./queries.server";
 
 function columns(unmasked: boolean): CsvColumn<PaymentSummary>[] {
@@ -22,7 +23,7 @@ function columns(unmasked: boolean): CsvColumn<PaymentSummary>[] {
 
 export async function exportPaymentsCsv(
   db: Db,
-  filters: Record<string, string>,
+  filters: PaymentListInput,
   options: { unmasked: boolean; fileName: string; pageSize?: number },
 ): Promise<Response> {
   const page = (cursor?: string) =>

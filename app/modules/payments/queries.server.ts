@@ -3,7 +3,6 @@
 // per-status counts beside that list.
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
-import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -18,8 +17,8 @@ import {
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { parseWith } from "../../lib/validation";
 import { normalizeKenyanPhone } from "../daraja/phone";
+import { PAYMENT_PAGE_SIZE, type PaymentCountInput, type PaymentListInput } from "./list-filters";
 import type { PaymentSummary, PaymentView } from "./payment-view";
 
 export type { AttemptView, PaymentSummary, PaymentView } from "./payment-view";
@@ -129,31 +128,7 @@ export async function getPaymentView(db: Db, paymentId: string): Promise<Payment
   };
 }
 
-const dateParam = z.iso
-  .datetime({ offset: true })
-  .or(z.iso.date())
-  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+03:00` : s));
-const optionalText = z.string().trim().min(1).optional().catch(undefined);
-
-export const PaymentFiltersSchema = z.object({
-  status: z
-    .enum(PAYMENT_STATUSES, { message: `status must be one of ${PAYMENT_STATUSES.join(", ")}` })
-    .optional(),
-  orderRef: optionalText,
-  phone: optionalText,
-  receipt: optionalText,
-  checkoutRequestId: optionalText,
-  from: dateParam.optional(),
-  to: dateParam.optional(),
-  minAmount: z.coerce.number().int().min(0).optional(),
-  maxAmount: z.coerce.number().int().min(0).optional(),
-  sort: z.enum(["newest", "oldest", "amount_desc", "amount_asc"]).default("newest"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: optionalText,
-});
-export type PaymentFilters = z.input<typeof PaymentFiltersSchema>;
-
-export function paymentConditions(f: z.output<typeof PaymentFiltersSchema>): SQL[] {
+export function paymentConditions(f: PaymentCountInput & Pick<PaymentListInput, "status">): SQL[] {
   const where: SQL[] = [];
   if (f.status) where.push(eq(payments.status, f.status));
   if (f.orderRef) where.push(eq(payments.orderRef, f.orderRef));
@@ -185,9 +160,9 @@ export function paymentConditions(f: z.output<typeof PaymentFiltersSchema>): SQL
 
 export async function listPayments(
   db: Db,
-  raw: unknown,
+  input: PaymentListInput,
 ): Promise<{ payments: PaymentSummary[]; nextCursor: string | null }> {
-  const f = parseWith(PaymentFiltersSchema, raw);
+  const f = { ...input, sort: input.sort ?? "newest", limit: input.limit ?? PAYMENT_PAGE_SIZE };
   const where = paymentConditions(f);
   const byAmount = f.sort === "amount_desc" || f.sort === "amount_asc";
   const descending = f.sort === "newest" || f.sort === "amount_desc";
@@ -242,12 +217,6 @@ export async function countOpenCases(
   return Object.fromEntries(rows.map((r) => [r.paymentId, Number(r.n)]));
 }
 
-export const PaymentCountFiltersSchema = PaymentFiltersSchema.omit({
-  status: true,
-  sort: true,
-  limit: true,
-  cursor: true,
-});
 /** `capped`: some count stopped at COUNT_CAP and is a lower bound ("1,000+"). */
 export type PaymentStatusCounts = {
   counts: Record<Payment["status"], number>;
@@ -270,8 +239,10 @@ const onEatHour = (at: Date) => (at.getTime() + EAT_OFFSET_MS) % HOUR_MS === 0;
  * `count(*)` per status over payments_status_created_idx, each stopping at COUNT_CAP so a wide range
  * or an amount filter cannot scan a million rows. Unbounded counts need an indexed identifier.
  */
-export async function countPaymentsByStatus(db: Db, raw: unknown): Promise<PaymentStatusCounts> {
-  const f = parseWith(PaymentCountFiltersSchema, raw);
+export async function countPaymentsByStatus(
+  db: Db,
+  f: PaymentCountInput,
+): Promise<PaymentStatusCounts> {
   if (!f.from && !f.orderRef && !f.phone && !f.receipt && !f.checkoutRequestId) {
     throw new AppError("invalid_request", "Counting payments needs a start date (from).", {
       field: "from",
@@ -314,7 +285,7 @@ export async function countPaymentsByStatus(db: Db, raw: unknown): Promise<Payme
       .groupBy(parts.status);
     for (const row of rows) counts[row.status as Payment["status"]] = Number(row.n);
   } else {
-    const where = paymentConditions({ ...f, sort: "newest", limit: 1 });
+    const where = paymentConditions(f);
     const perStatus = PAYMENT_STATUSES.map((status) => {
       const capped = db
         .select({ one: sql`1` })

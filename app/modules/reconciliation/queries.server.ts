@@ -16,7 +16,6 @@ import {
   sql,
   type SQL,
 } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -29,13 +28,18 @@ import {
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { eatDay } from "../../lib/time";
-import { parseWith } from "../../lib/validation";
 import {
   liveProgress,
   type ImportProgress,
   type ImportState,
   type ImportSummary,
 } from "./import.server";
+import {
+  IMPORT_PAGE_SIZE,
+  LINE_PAGE_SIZE,
+  type ImportListInput,
+  type LineListInput,
+} from "./list-params";
 import { candidateEvidence } from "./match-rules";
 import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
@@ -97,16 +101,11 @@ function toListItem(row: StatementImport, userName: string | null): ImportListIt
   };
 }
 
-const optionalText = z.string().trim().min(1).optional().catch(undefined);
-
 export async function listStatementImports(
   db: Db,
-  raw: unknown,
+  input: ImportListInput,
 ): Promise<{ imports: ImportListItem[]; nextCursor: string | null }> {
-  const f = parseWith(
-    z.object({ cursor: optionalText, limit: z.coerce.number().int().min(1).max(100).default(20) }),
-    raw,
-  );
+  const f = { ...input, limit: input.limit ?? IMPORT_PAGE_SIZE };
   const cursor = decodeCursor(f.cursor, ["date", "uuid"]);
   if (f.cursor && !cursor)
     throw new AppError(
@@ -209,22 +208,12 @@ export async function getStatementImport(db: Db, importId: string): Promise<Impo
   };
 }
 
-export const LineFiltersSchema = z.object({
-  state: z
-    .enum([...MATCH_STATES, "all"], {
-      message: `state must be one of all, ${MATCH_STATES.join(", ")}`,
-    })
-    .default("all"),
-  cursor: optionalText,
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
 export async function listStatementLines(
   db: Db,
   importId: string,
-  raw: unknown,
+  input: LineListInput,
 ): Promise<{ lines: LineView[]; nextCursor: string | null }> {
-  const f = parseWith(LineFiltersSchema, raw);
+  const f = { ...input, state: input.state ?? "all", limit: input.limit ?? LINE_PAGE_SIZE };
   const cursor = decodeCursor(f.cursor, ["any", "int"]);
   if (f.cursor && !cursor)
     throw new AppError(

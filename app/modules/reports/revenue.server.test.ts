@@ -6,6 +6,8 @@ import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/fac
 import type { Actor } from "../auth/staff-audit.server";
 import { initiatePayment } from "../payments/initiate.server";
 import { getPaymentView } from "../payments/queries.server";
+import { parseWith } from "../../lib/validation";
+import { RevenueQuerySchema } from "./revenue-query";
 import { getRevenueDashboard } from "./revenue.server";
 import { rebuildPaymentStats } from "./stats.server";
 
@@ -45,7 +47,9 @@ async function pay(phone: string, amount: number, until: string) {
   );
 }
 
-const dashboard = (query: Record<string, string>) => getRevenueDashboard(app.ctx, query);
+// A query string's values, read by the route's parser first (as GET /api/reports/revenue does).
+const dashboard = async (query: Record<string, string>) =>
+  getRevenueDashboard(app.ctx, parseWith(RevenueQuerySchema, query));
 
 describe("EAT days", () => {
   beforeAll(async () => {

@@ -3,11 +3,9 @@
 // they were paid; outcomes count payments by the day they were requested. Success rate = paid ÷ final
 // outcomes; `unknown` (M-Pesa never told us) stays out of both sides and is reported beside it.
 // Net revenue = gross − M-Pesa's charges on the paid payments' receipts (priced when recorded).
-import { z } from "zod";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { eatDay, eatParts, startOfEatDay } from "../../lib/time";
-import { parseWith } from "../../lib/validation";
 import { classifyStkResult } from "../daraja/result-codes";
 import { countOpenExceptions } from "../exceptions/queries.server";
 import {
@@ -15,8 +13,6 @@ import {
   bucketOf,
   bucketsBetween,
   daysBetween,
-  INTERVALS,
-  isCalendarDay,
   previousRange,
   shiftDays,
   shiftMonths,
@@ -33,28 +29,16 @@ import {
   type RevenueReport,
   type SeriesPoint,
 } from "./report-types";
+import type { RevenueQueryInput } from "./revenue-query";
 import { foldPaymentStats, readPaidWindows, readStats, type StatsRow } from "./stats.server";
 
 export type { Dashboard, RevenueKpis, RevenueReport } from "./report-types";
 
 export const MAX_RANGE_DAYS = 731;
 
-const calendarDay = z.preprocess(
-  (v) => (v === "" ? undefined : v),
-  z.string().refine(isCalendarDay, "Use a calendar day like 2025-03-14.").optional(),
-);
-export const RevenueQuerySchema = z.object({
-  from: calendarDay,
-  to: calendarDay,
-  interval: z.preprocess(
-    (v) => (v === "" ? undefined : v),
-    z.enum(INTERVALS, { message: "interval must be day, week or month" }).default("day"),
-  ),
-});
-
 /** The range asked for, or the last 30 days / 12 weeks / 12 months up to today (EAT). */
-export function resolveRange(raw: unknown, today: string): ReportRange {
-  const q = parseWith(RevenueQuerySchema, raw);
+export function resolveRange(input: RevenueQueryInput, today: string): ReportRange {
+  const q = { ...input, interval: input.interval ?? "day" };
   const to = q.to ?? today;
   const from =
     q.from ??
@@ -271,9 +255,12 @@ async function revenueKpis(ctx: AppContext): Promise<RevenueKpis> {
   };
 }
 
-/** Everything the dashboard and the revenue API show, for the range in `raw` (from, to, interval). */
-export async function getRevenueDashboard(ctx: AppContext, raw: unknown): Promise<Dashboard> {
-  const range = resolveRange(raw, eatDay(ctx.now()));
+/** Everything the dashboard and the revenue API show, for the range asked (from, to, interval). */
+export async function getRevenueDashboard(
+  ctx: AppContext,
+  query: RevenueQueryInput,
+): Promise<Dashboard> {
+  const range = resolveRange(query, eatDay(ctx.now()));
   await foldPaymentStats(ctx.db);
   const [report, kpis] = await Promise.all([revenueReport(ctx, range), revenueKpis(ctx)]);
   return { report, kpis };
