@@ -4,6 +4,8 @@
 export type AppErrorOptions = {
   status?: number;
   field?: string;
+  /** Every bad field's message, for a form that shows each next to its input (`field` is the first). */
+  fields?: Record<string, string>;
   retryable?: boolean;
   details?: unknown;
 };
@@ -16,6 +18,7 @@ export class AppError extends Error {
   readonly [APP_ERROR] = true;
   readonly status: number;
   readonly field?: string;
+  readonly fields?: Record<string, string>;
   readonly retryable: boolean;
   readonly details?: unknown;
 
@@ -28,6 +31,7 @@ export class AppError extends Error {
     this.name = "AppError";
     this.status = options.status ?? 400;
     this.field = options.field;
+    this.fields = options.fields;
     this.retryable = options.retryable ?? false;
     this.details = options.details;
   }

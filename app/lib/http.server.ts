@@ -59,6 +59,8 @@ export type { FormResult } from "./form-result";
 /** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
 export async function formAction<T>(
   run: () => Promise<{ message?: string; data?: T } | Response>,
+  /** On a refusal: the typed values to show again, and data the refusal points at (from the error). */
+  echo: { values?: Record<string, string>; data?: (error: AppError) => T | undefined } = {},
 ): Promise<Response> {
   try {
     const result = await run();
@@ -66,6 +68,7 @@ export async function formAction<T>(
     return json({ ok: true, ...result } satisfies FormResult<T>);
   } catch (error) {
     if (isAppError(error)) {
+      const data = echo.data?.(error);
       return json(
         {
           ok: false,
@@ -73,8 +76,11 @@ export async function formAction<T>(
             code: error.code,
             message: error.message,
             ...(error.field ? { field: error.field } : {}),
+            ...(error.fields ? { fields: error.fields } : {}),
           },
-        } satisfies FormResult,
+          ...(echo.values ? { values: echo.values } : {}),
+          ...(data !== undefined ? { data } : {}),
+        } satisfies FormResult<T>,
         { status: error.status },
       );
     }

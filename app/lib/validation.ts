@@ -36,6 +36,23 @@ export function parseForm<S extends z.ZodType>(schema: S, form: FormData): z.inf
   return parseWith(schema, fields);
 }
 
+/**
+ * Text fields through a schema, every bad field named at once (a form shows each next to its input):
+ * the AppError's `field`/message are the first, `fields` all of them (first message per field).
+ */
+export function parseFormFields<S extends z.ZodType>(
+  schema: S,
+  values: Record<string, string>,
+): z.infer<S> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const fields: Record<string, string> = {};
+  for (const issue of result.error.issues)
+    fields[issue.path.map(String).join(".")] ??= issue.message;
+  const [field, message] = Object.entries(fields)[0] ?? [undefined, "The form is not valid."];
+  throw new AppError("invalid_request", message, { status: 400, field, fields });
+}
+
 /** A URL's query string through a schema (a repeated name keeps its first value). */
 export function parseQuery<S extends z.ZodType>(schema: S, from: Request | URL): z.infer<S> {
   const url = from instanceof URL ? from : new URL(from.url);

@@ -11,7 +11,9 @@ import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { pushWaitText, useElapsedSeconds } from "../components/use-elapsed";
-import { isAppError } from "../lib/app-error";
+import { formAction } from "../lib/http.server";
+import type { FormResult } from "../lib/form-result";
+import { parseFormFields } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { InitiatePaymentFormSchema } from "../modules/payments/initiate.server";
 import { requestPaymentAsStaff } from "../modules/payments/staff-actions.server";
@@ -20,12 +22,8 @@ export const meta: MetaFunction = () => [{ title: "Request payment · M-Pesa con
 
 const FIELDS = ["orderRef", "amount", "phone", "description"] as const;
 type Field = (typeof FIELDS)[number];
-type ActionData = {
-  values: Record<Field, string>;
-  fieldErrors: Partial<Record<Field, string>>;
-  error?: string;
-  existingPaymentId?: string;
-};
+/** A refusal names the payment already waiting for this order, to link to it. */
+type Result = FormResult<{ existingPaymentId?: string }>;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePermission(context, request, "payments:request");
@@ -34,35 +32,29 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "payments:request");
-  const values = Object.fromEntries(
-    FIELDS.map((f) => [f, String(form.get(f) ?? "").trim()]),
-  ) as Record<Field, string>;
-  // People type "1,250" or "KES 1 250": the form rule of lib/money.ts reads it as whole shillings.
-  const parsed = InitiatePaymentFormSchema.safeParse(values);
-  if (!parsed.success) {
-    const fieldErrors: ActionData["fieldErrors"] = {};
-    for (const issue of parsed.error.issues) fieldErrors[issue.path[0] as Field] ??= issue.message;
-    if (!values.orderRef)
-      fieldErrors.orderRef = "Enter the order reference the customer is paying.";
-    return json<ActionData>({ values, fieldErrors }, { status: 400 });
-  }
-  try {
-    const { view } = await requestPaymentAsStaff(context, parsed.data, actor);
-    return redirect(`/payments/${view.id}`);
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    const existing = (error.details as { payment?: { id: string } } | undefined)?.payment;
-    const fieldErrors = error.field ? { [error.field]: error.message } : {};
-    return json<ActionData>(
-      {
-        values,
-        fieldErrors,
-        error: error.field ? undefined : error.message,
-        existingPaymentId: existing?.id,
+  const values = Object.fromEntries(FIELDS.map((f) => [f, String(form.get(f) ?? "").trim()]));
+  return formAction(
+    async () => {
+      // People type "1,250" or "KES 1 250": the form rule of lib/money.ts reads it as whole shillings.
+      const input = parseFormFields(InitiatePaymentFormSchema, values);
+      const { view } = await requestPaymentAsStaff(context, input, actor);
+      return redirect(`/payments/${view.id}`);
+    },
+    {
+      values,
+      data: (error) => {
+        const existing = (error.details as { payment?: { id: string } } | undefined)?.payment;
+        return existing ? { existingPaymentId: existing.id } : undefined;
       },
-      { status: error.status },
-    );
-  }
+    },
+  );
+}
+
+/** Each field's problem: every one the form check found, or the one a refusal named. */
+function fieldErrors(result: Result | undefined): Partial<Record<Field, string>> {
+  if (!result || result.ok) return {};
+  const { field, fields, message } = result.error;
+  return fields ?? (field ? { [field]: message } : {});
 }
 
 function Field({
@@ -75,15 +67,15 @@ function Field({
   name: Field;
   label: string;
   hint?: string;
-  data: ActionData | undefined;
+  data: Result | undefined;
 } & React.InputHTMLAttributes<HTMLInputElement>) {
-  const error = data?.fieldErrors[name];
+  const error = fieldErrors(data)[name];
   return (
     <label>
       {label}
       <input
         name={name}
-        defaultValue={data?.values[name]}
+        defaultValue={data && !data.ok ? data.values?.[name] : undefined}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? `${name}-error` : undefined}
         {...props}
@@ -100,7 +92,8 @@ function Field({
 }
 
 export default function RequestPayment() {
-  const data = useActionData<typeof action>() as ActionData | undefined;
+  const data = useActionData<Result>();
+  const refusal = data && !data.ok && !data.error.field ? data : undefined;
   const navigation = useNavigation();
   const sending = navigation.state !== "idle" && navigation.formMethod?.toUpperCase() === "POST";
   const waited = useElapsedSeconds(sending);
@@ -111,13 +104,13 @@ export default function RequestPayment() {
         Sends an M-Pesa prompt to the customer's phone. They confirm with their PIN; the payment
         page shows the result as it happens.
       </p>
-      {data?.error ? (
+      {refusal ? (
         <p className="form-error" role="alert">
-          {data.error}
-          {data.existingPaymentId ? (
+          {refusal.error.message}
+          {refusal.data?.existingPaymentId ? (
             <>
               {" "}
-              <Link to={`/payments/${data.existingPaymentId}`}>Open that payment</Link>.
+              <Link to={`/payments/${refusal.data.existingPaymentId}`}>Open that payment</Link>.
             </>
           ) : null}
         </p>

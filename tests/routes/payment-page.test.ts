@@ -330,7 +330,7 @@ describe("the request-payment form", () => {
     });
     expect(response.status).toBe(400);
     const body = await jsonOf(response);
-    expect(body.fieldErrors).toEqual({
+    expect(body.error.fields).toEqual({
       orderRef: "Enter the order reference the customer is paying.",
       amount: expect.stringContaining("whole shillings"),
       phone: "Phone number must be a Safaricom number like 0712 345 678",
@@ -341,7 +341,7 @@ describe("the request-payment form", () => {
         await jsonOf(
           await submit("support", { orderRef: "-bad ref", amount: "300000", phone: "0712" }),
         )
-      ).fieldErrors,
+      ).error.fields,
     ).toEqual({
       orderRef: expect.stringContaining("starting with a letter or digit"),
       amount: expect.stringContaining("KES 250,000"),
@@ -356,7 +356,7 @@ describe("the request-payment form", () => {
       phone: PHONES.pays,
     });
     expect(response.status).toBe(400);
-    expect((await jsonOf(response)).fieldErrors).toEqual({
+    expect((await jsonOf(response)).error.fields).toEqual({
       amount: "Enter the amount in shillings.",
     });
   });
@@ -368,8 +368,8 @@ describe("the request-payment form", () => {
     const second = await submit("support", { orderRef: ref, amount: "40", phone: PHONES.handset });
     expect(second.status).toBe(409);
     expect(await jsonOf(second)).toMatchObject({
-      error: expect.stringContaining("already has a payment waiting"),
-      existingPaymentId: firstId,
+      error: { message: expect.stringContaining("already has a payment waiting") },
+      data: { existingPaymentId: firstId },
     });
   });
 });

@@ -67,7 +67,11 @@ export const InitiatePaymentSchema = z.object({
 });
 /** The console's request form: the amount as people type it ("KES 1,250"); see lib/money.ts. */
 export const InitiatePaymentFormSchema = z.object({
-  orderRef: requestFields.orderRef,
+  orderRef: z
+    .string()
+    .trim()
+    .min(1, "Enter the order reference the customer is paying.")
+    .pipe(requestFields.orderRef),
   amount: kesAmount("form").refine(inStkRange, STK_RANGE),
   phone: requestFields.phone,
   description: requestFields.description,
