@@ -3,6 +3,7 @@
 // server refuses what does not fit regardless of what is shown here.
 import { useFetcher } from "@remix-run/react";
 import type { FormResult } from "../lib/form-result";
+import { FormResultBanner } from "./form-result";
 import type { MoneyOutRequestView, MoneyOutView } from "../modules/money-out/view";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
@@ -10,19 +11,6 @@ import { EatTime } from "./format";
 type Result = FormResult;
 type RequestView = MoneyOutRequestView;
 export type MoneyOutPanelProps = Omit<MoneyOutView, "allowed">;
-
-function Outcome({ data }: { data: Result | undefined }) {
-  if (!data) return null;
-  return data.ok ? (
-    <p className="form-ok" role="status">
-      {data.message ?? "Done."}
-    </p>
-  ) : (
-    <p className="form-error" role="alert">
-      {data.error.message}
-    </p>
-  );
-}
 
 const KIND = { status: "Transaction Status", reversal: "Reversal", balance: "Balance" };
 
@@ -42,7 +30,7 @@ function StatusQueryForm({ needsReceipt }: { needsReceipt: boolean }) {
       <button type="submit" disabled={fetcher.state !== "idle"}>
         {fetcher.state !== "idle" ? "Asking…" : "Ask M-Pesa"}
       </button>
-      <Outcome data={fetcher.data} />
+      <FormResultBanner result={fetcher.data} done="Done." />
     </fetcher.Form>
   );
 }
@@ -65,7 +53,7 @@ function ReversalRequestForm({ capKes }: { capKes: number }) {
       <button type="submit" disabled={fetcher.state !== "idle"}>
         Request reversal
       </button>
-      <Outcome data={fetcher.data} />
+      <FormResultBanner result={fetcher.data} done="Done." />
     </fetcher.Form>
   );
 }
@@ -91,7 +79,7 @@ function Decision({ request }: { request: RequestView }) {
           </button>
         </>
       )}
-      <Outcome data={fetcher.data} />
+      <FormResultBanner result={fetcher.data} done="Done." />
     </fetcher.Form>
   );
 }

@@ -4,6 +4,7 @@
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import type { FormResult } from "../lib/form-result";
+import { FormResultBanner } from "./form-result";
 import { CsrfInput } from "./csrf";
 import { EatTime } from "./format";
 import { pushWaitText, useElapsedSeconds } from "./use-elapsed";
@@ -11,19 +12,6 @@ import { pushWaitText, useElapsedSeconds } from "./use-elapsed";
 type Result = FormResult;
 export type ResendAvailability =
   { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
-
-function Outcome({ data }: { data: Result | undefined }) {
-  if (!data) return null;
-  return data.ok ? (
-    <p className="form-ok" role="status">
-      {data.message ?? "Done."}
-    </p>
-  ) : (
-    <p className="form-error" role="alert">
-      {data.error.message}
-    </p>
-  );
-}
 
 function useActionForm(intent: string) {
   const fetcher = useFetcher<Result>({ key: `payment-${intent}` });
@@ -110,7 +98,7 @@ export function ResendPromptForm({
           {pushWaitText(waited)}
         </p>
       ) : null}
-      {fieldError ? null : <Outcome data={shown} />}
+      {fieldError ? null : <FormResultBanner result={shown} done="Done." />}
     </fetcher.Form>
   );
 }
@@ -128,7 +116,7 @@ export function CheckStatusForm() {
       <button type="submit" disabled={busy}>
         {busy ? "Asking M-Pesa…" : "Check status now"}
       </button>
-      <Outcome data={data} />
+      <FormResultBanner result={data} done="Done." />
     </fetcher.Form>
   );
 }
@@ -152,7 +140,7 @@ export function NoteForm() {
       <button type="submit" disabled={busy}>
         {busy ? "Saving…" : "Add note"}
       </button>
-      <Outcome data={data} />
+      <FormResultBanner result={data} done="Done." />
     </fetcher.Form>
   );
 }

@@ -8,7 +8,7 @@ import {
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
 import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";

@@ -8,7 +8,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
 import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { EatTime } from "../components/format";

@@ -10,7 +10,7 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
-import { FormResultBanner } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
 import type { FormResult } from "../lib/form-result";
 import { SessionsTable } from "../components/admin/sessions-table";
 import { CsrfInput, useConsoleUser } from "../components/csrf";

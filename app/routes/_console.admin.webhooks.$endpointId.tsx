@@ -9,7 +9,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { EatTime } from "../components/format";
@@ -98,7 +99,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export default function WebhookEndpointPage() {
   const { endpoint: e, deliveries } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const busy = useNavigation().state === "submitting";
   const rotated = result?.ok ? (result.data as { secret?: string } | undefined) : undefined;
   return (

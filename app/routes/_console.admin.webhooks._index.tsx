@@ -8,7 +8,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { EatTime } from "../components/format";
 import { EmptyState } from "../components/pager";
@@ -44,7 +45,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function WebhooksPage() {
   const { endpoints } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   const busy = useNavigation().state === "submitting";
   const created = result?.ok ? (result.data as { secret?: string; id?: string }) : undefined;
   const failing = endpoints.filter((e) => e.failing);

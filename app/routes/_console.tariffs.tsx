@@ -8,7 +8,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { FormResultBanner, type FormOutcome } from "../components/admin/form-result";
+import { FormResultBanner } from "../components/form-result";
+import type { FormResult } from "../lib/form-result";
 import { CsrfInput } from "../components/csrf";
 import { EmptyState } from "../components/pager";
 import { TariffVersionCard } from "../components/tariffs/tariff-version-card";
@@ -87,7 +88,7 @@ function AddVersionForm() {
 
 export default function TariffsPage() {
   const { versions, canEdit } = useLoaderData<typeof loader>();
-  const result = useActionData<FormOutcome>();
+  const result = useActionData<FormResult>();
   return (
     <div className="admin-page">
       <h1>M-Pesa tariffs</h1>
