@@ -2,6 +2,7 @@
 // button works) and the per-status count chips above the table.
 import { Form, Link, useLocation, useNavigation } from "@remix-run/react";
 import { useEffect, useRef } from "react";
+import type { PageError } from "../lib/app-error";
 import { PAYMENT_SORTS, type PaymentListForm } from "../modules/payments/list-params";
 import { StatusBadge } from "./status-badge";
 
@@ -16,13 +17,7 @@ const STATUSES = [
   "refunded",
 ] as const;
 
-function FieldError({
-  error,
-  field,
-}: {
-  error: { field: string; message: string } | null;
-  field: string;
-}) {
+function FieldError({ error, field }: { error: PageError | null; field: string }) {
   return error?.field === field ? (
     <span className="field-error" role="alert">
       {error.message}
@@ -35,7 +30,7 @@ export function PaymentFilters({
   error,
 }: {
   form: PaymentListForm;
-  error: { field: string; message: string } | null;
+  error: PageError | null;
 }) {
   const navigation = useNavigation();
   const searching = navigation.state === "loading" && navigation.location?.pathname === "/payments";
@@ -64,7 +59,7 @@ function FiltersForm({
   searching,
 }: {
   form: PaymentListForm;
-  error: { field: string; message: string } | null;
+  error: PageError | null;
   searching: boolean;
 }) {
   return (

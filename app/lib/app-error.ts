@@ -46,6 +46,20 @@ export function isAppError(value: unknown): value is AppError {
   );
 }
 
+/**
+ * A page loader's answer to a query it could not read (a bad filter, a mangled cursor): the page stays
+ * and says this, with the AppError's status; the same fields as the API's JSON `error`.
+ */
+export type PageError = { code: string; message: string; field?: string };
+
+export function pageError(error: AppError): PageError {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.field ? { field: error.field } : {}),
+  };
+}
+
 export const notFound = (what: string) =>
   new AppError("not_found", `${what} was not found.`, { status: 404 });
 export const forbidden = (message = "Your role may not do this.") =>

@@ -8,7 +8,7 @@ import { OutcomesChart } from "../components/charts/outcomes-chart";
 import { RevenueChart } from "../components/charts/revenue-chart";
 import { KpiCards } from "../components/dashboard/kpi-cards";
 import { RangePicker } from "../components/dashboard/range-picker";
-import { isAppError } from "../lib/app-error";
+import { isAppError, pageError } from "../lib/app-error";
 import { eatDay, formatEat } from "../lib/time";
 import { parseQuery } from "../lib/validation";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
@@ -23,17 +23,19 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const today = eatDay(context.now());
   try {
     const dashboard = await getRevenueDashboard(context, parseQuery(RevenueQuerySchema, request));
-    return json(viewFor(viewer, { ...dashboard, today, problem: null }));
+    return json(viewFor(viewer, { ...dashboard, today, error: null }));
   } catch (error) {
     // A hand-edited URL (bad day, reversed range) shows the default range with the reason, not an error page.
     if (!isAppError(error)) throw error;
     const dashboard = await getRevenueDashboard(context, {});
-    return json(viewFor(viewer, { ...dashboard, today, problem: error.message }));
+    return json(viewFor(viewer, { ...dashboard, today, error: pageError(error) }), {
+      status: error.status,
+    });
   }
 }
 
 export default function Dashboard() {
-  const { report, kpis, today, problem } = useLoaderData<typeof loader>();
+  const { report, kpis, today, error } = useLoaderData<typeof loader>();
   const loading = useNavigation().state === "loading";
   return (
     <div className={loading ? "dashboard is-loading" : "dashboard"}>
@@ -45,9 +47,9 @@ export default function Dashboard() {
         </p>
       </div>
       <RangePicker range={report.range} today={today} />
-      {problem ? (
+      {error ? (
         <p className="form-error" role="alert">
-          {problem} Showing the last 30 days instead.
+          {error.message} Showing the last 30 days instead.
         </p>
       ) : null}
       <KpiCards kpis={kpis} report={report} />

@@ -4,7 +4,7 @@ import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/nod
 import { Form, Link, useLoaderData, useLocation } from "@remix-run/react";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
-import { isAppError } from "../lib/app-error";
+import { isAppError, pageError } from "../lib/app-error";
 import { parseQuery } from "../lib/validation";
 import { AuditFiltersSchema } from "../modules/admin/audit-filters";
 import { listStaffAudit } from "../modules/admin/audit-log.server";
@@ -22,7 +22,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       ...(await listStaffAudit(context.db, parseQuery(AuditFiltersSchema, request))),
       filters,
       canExport,
-      problem: null,
+      error: null,
     });
   } catch (error) {
     // A stale or hand-edited link (bad cursor) shows the first page and says why.
@@ -32,7 +32,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         ...(await listStaffAudit(context.db, {})),
         filters: {} as typeof filters,
         canExport,
-        problem: error.message,
+        error: pageError(error),
       },
       { status: error.status },
     );
@@ -95,7 +95,7 @@ const short = (id: string | null) =>
   id && /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? `${id.slice(0, 8)}…` : id;
 
 export default function AuditPage() {
-  const { entries, nextCursor, filters, canExport, problem } = useLoaderData<typeof loader>();
+  const { entries, nextCursor, filters, canExport, error } = useLoaderData<typeof loader>();
   const location = useLocation();
   const csv = new URLSearchParams(location.search);
   csv.delete("cursor");
@@ -109,9 +109,9 @@ export default function AuditPage() {
           </Link>
         ) : null}
       </div>
-      {problem ? (
+      {error ? (
         <p className="form-error" role="alert">
-          {problem}
+          {error.message}
         </p>
       ) : null}
       <Form method="get" className="filters" aria-label="Filter the audit">

@@ -8,7 +8,7 @@ import { ErrorPage } from "../components/error-page";
 import { EatTime } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
 import { StatusBadge } from "../components/status-badge";
-import { isAppError } from "../lib/app-error";
+import { AppError, isAppError, pageError, type PageError } from "../lib/app-error";
 import { parseWith } from "../lib/validation";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -34,7 +34,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams;
   const query = callbackListQuery(params);
   let page: Awaited<ReturnType<typeof listCallbacks>> = { callbacks: [], nextCursor: null };
-  let error: string | null = query.error;
+  let error: PageError | null = query.error
+    ? pageError(new AppError("invalid_request", query.error, { field: "from" }))
+    : null;
   if (!error) {
     try {
       const filters = parseWith(CallbackFiltersSchema, {
@@ -44,7 +46,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       page = await listCallbacks(context.db, filters);
     } catch (caught) {
       if (!isAppError(caught)) throw caught;
-      error = caught.message;
+      error = pageError(caught);
     }
   }
   // The list shows a preview; the full body is on each callback's page.
@@ -122,7 +124,7 @@ export default function CallbackLog() {
       </Form>
       {data.error ? (
         <p className="form-error" role="alert">
-          {data.error} <Link to="/callbacks">Start again</Link>
+          {data.error.message} <Link to="/callbacks">Start again</Link>
         </p>
       ) : null}
       {data.rows.length === 0 && !data.error ? (

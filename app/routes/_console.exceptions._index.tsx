@@ -8,7 +8,7 @@ import { ErrorPage } from "../components/error-page";
 import { ExceptionTable, TypeCounts } from "../components/exceptions/exception-list";
 import { Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
-import { isAppError, type AppError } from "../lib/app-error";
+import { isAppError, pageError, type AppError } from "../lib/app-error";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -93,7 +93,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       first: form.type ? [] : (first?.exceptions ?? []),
       rows: page.exceptions,
       nextCursor: page.nextCursor,
-      error: error?.message ?? null,
+      error: error ? pageError(error) : null,
     }),
     { status: error?.status ?? 200 },
   );
@@ -151,7 +151,7 @@ export default function ExceptionQueue() {
       {data.canBulk ? <BulkSelectForm form={data.form} rows={data.rows.length} /> : null}
       {data.error ? (
         <p className="form-error" role="alert">
-          {data.error} <Link to="/exceptions">Start again</Link>
+          {data.error.message} <Link to="/exceptions">Start again</Link>
         </p>
       ) : null}
       {data.rows.length === 0 && !data.error ? (

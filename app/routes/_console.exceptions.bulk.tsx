@@ -12,7 +12,7 @@ import { CsrfInput } from "../components/csrf";
 import { ErrorPage } from "../components/error-page";
 import { EatTime, Money } from "../components/format";
 import { StatusBadge } from "../components/status-badge";
-import { isAppError } from "../lib/app-error";
+import { isAppError, pageError } from "../lib/app-error";
 import { formAction, type FormResult } from "../lib/http.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
@@ -33,7 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   } catch (caught) {
     if (!isAppError(caught)) throw caught;
     // A hostile or mistyped query string: say which field, keep the page (400, not a 500).
-    return json({ form, checked, preview, error: caught.message }, { status: caught.status });
+    return json({ form, checked, preview, error: pageError(caught) }, { status: caught.status });
   }
   return json(viewFor(viewerOf(session.user), { form, checked, preview, error: null }));
 }
@@ -78,7 +78,7 @@ export default function BulkAction() {
       ) : null}
       {data.error ? (
         <p className="form-error" role="alert">
-          {data.error} <Link to="/exceptions">Back to the queue</Link>
+          {data.error.message} <Link to="/exceptions">Back to the queue</Link>
         </p>
       ) : null}
       {p ? (

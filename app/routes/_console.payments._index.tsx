@@ -6,7 +6,7 @@ import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
 import { PaymentFilters, StatusCounts } from "../components/payment-filters";
 import { PaymentTable } from "../components/payment-table";
-import { isAppError, AppError } from "../lib/app-error";
+import { isAppError, AppError, pageError } from "../lib/app-error";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { requirePermission } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
@@ -75,7 +75,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         payments: [] as (PaymentSummary & { openCases: number })[],
         nextCursor: null,
         counts: null,
-        error: viewFor(viewerOf(role), { field: error.field ?? "", message: error.message }),
+        error: viewFor(viewerOf(role), pageError(error)),
       },
       { status: error.status },
     );

@@ -14,7 +14,7 @@ import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportProgress, importIsRunning } from "../components/reconciliation/import-progress";
 import { StatementLineTable } from "../components/reconciliation/statement-lines";
 import { useLiveRevalidation } from "../components/use-live-revalidation";
-import { isAppError, AppError, notFound } from "../lib/app-error";
+import { isAppError, AppError, notFound, pageError } from "../lib/app-error";
 import { errorJson, formAction } from "../lib/http.server";
 import type { FormResult } from "../lib/form-result";
 import { parseWith } from "../lib/validation";
@@ -38,7 +38,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const search = new URL(request.url).searchParams;
   const state = search.get("state") || "all";
   let page: Awaited<ReturnType<typeof listStatementLines>> = { lines: [], nextCursor: null };
-  let error: string | null = null;
+  let error: AppError | null = null;
   try {
     const query = parseWith(LineFiltersSchema, {
       state,
@@ -47,21 +47,24 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     page = await listStatementLines(context.db, imp.id, query);
   } catch (caught) {
     if (!isAppError(caught)) throw caught;
-    error = caught.message; // an unknown state or a mangled cursor: say so, keep the page
+    error = caught; // an unknown state or a mangled cursor: say so, keep the page
   }
   const days = imp.days ? await getDayStatuses(context.db, imp.days.from, imp.days.to) : [];
   const role = session.user.role;
-  return json({
-    imp,
-    days,
-    state,
-    lines: page.lines,
-    nextCursor: page.nextCursor,
-    error,
-    canConfirm: can(role, "statements:import"),
-    canSignOff: can(role, "reconciliation:signoff"),
-    unmaskPhones: can(role, "phones:unmasked"),
-  });
+  return json(
+    {
+      imp,
+      days,
+      state,
+      lines: page.lines,
+      nextCursor: page.nextCursor,
+      error: error ? pageError(error) : null,
+      canConfirm: can(role, "statements:import"),
+      canSignOff: can(role, "reconciliation:signoff"),
+      unmaskPhones: can(role, "phones:unmasked"),
+    },
+    { status: error?.status ?? 200 },
+  );
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -172,7 +175,7 @@ export default function StatementImportPage() {
       </nav>
       {error ? (
         <p className="form-error" role="alert">
-          {error} <Link to={location.pathname}>Show all lines</Link>
+          {error.message} <Link to={location.pathname}>Show all lines</Link>
         </p>
       ) : null}
       {lines.length ? (

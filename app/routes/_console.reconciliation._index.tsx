@@ -14,8 +14,8 @@ import { EmptyState, Pager } from "../components/pager";
 import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportTable } from "../components/reconciliation/import-list";
 import { StatementUploadForm } from "../components/reconciliation/upload-form";
-import { AppError } from "../lib/app-error";
-import { formAction, throwAsResponse } from "../lib/http.server";
+import { AppError, isAppError, pageError } from "../lib/app-error";
+import { formAction } from "../lib/http.server";
 import type { FormResult } from "../lib/form-result";
 import { multipartReader } from "../lib/upload.server";
 import { parseWith } from "../lib/validation";
@@ -37,20 +37,29 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { session } = await requirePermission(context, request, "statements:read");
   const cursor = new URL(request.url).searchParams.get("cursor") ?? undefined;
   const query = parseWith(ImportListSchema, { cursor });
+  const refused: { error?: AppError } = {};
   const [page, days, balance] = await Promise.all([
-    listStatementImports(context.db, query).catch(throwAsResponse),
+    listStatementImports(context.db, query).catch((caught: unknown) => {
+      if (!isAppError(caught)) throw caught;
+      refused.error = caught; // a mangled cursor: say so, show the first page
+      return listStatementImports(context.db, {});
+    }),
     listRecentDays(context.db),
     getBalanceComparison(context.db),
   ]);
   const role = session.user.role;
-  return json({
-    imports: page.imports,
-    nextCursor: page.nextCursor,
-    days,
-    canImport: can(role, "statements:import"),
-    canSignOff: can(role, "reconciliation:signoff"),
-    balance: { ...balance, canQuery: can(role, "payments:money_out") },
-  });
+  return json(
+    {
+      imports: page.imports,
+      nextCursor: page.nextCursor,
+      error: refused.error ? pageError(refused.error) : null,
+      days,
+      canImport: can(role, "statements:import"),
+      canSignOff: can(role, "reconciliation:signoff"),
+      balance: { ...balance, canQuery: can(role, "payments:money_out") },
+    },
+    { status: refused.error?.status ?? 200 },
+  );
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -107,6 +116,11 @@ export default function Reconciliation() {
         The M-Pesa statement is the only independent record of money that moved. Import it daily;
         every difference becomes a proposal or an exception.
       </p>
+      {data.error ? (
+        <p className="form-error" role="alert">
+          {data.error.message} <Link to="/reconciliation">First page</Link>
+        </p>
+      ) : null}
       {result && !result.ok ? (
         <p className="form-error" role="alert">
           {result.error.message}

@@ -344,7 +344,7 @@ describe("the staff audit page", () => {
     expect(second.entries[0].id).not.toBe(first.entries[0].id);
     expect(second.entries.map((e: { id: number }) => e.id)).not.toContain(first.entries[1].id);
     const broken = await jsonOf(await load("audit", admin, "?cursor=garbage"));
-    expect(broken.problem).toMatch(/cursor/);
+    expect(broken.error.message).toMatch(/cursor/);
   });
 
   it("exports the filtered audit as CSV", async () => {

@@ -93,7 +93,7 @@ describe("the list", () => {
     expect((await jsonOf(await log("?to=2000-01-01", as.finance))).rows).toEqual([]);
     const bad = await log("?from=yesterday", as.finance);
     expect(bad.status).toBe(400);
-    expect((await jsonOf(bad)).error).toMatch(/East Africa Time/);
+    expect((await jsonOf(bad)).error.message).toMatch(/East Africa Time/);
   });
 
   it("streams a CSV with the raw bodies for finance and admin", async () => {

@@ -44,7 +44,7 @@ describe("the dashboard page", () => {
     expect(body.report.range).toMatchObject({ to: today(), interval: "day", days: 30 });
     expect(body.report.series).toHaveLength(30);
     expect(body.report.totals).toMatchObject({ payments: 1, successRate: 1 });
-    expect(body.problem).toBeNull();
+    expect(body.error).toBeNull();
   });
 
   it("sends a visitor without a session to sign in", async () => {
@@ -62,7 +62,7 @@ describe("the dashboard page", () => {
     const bad = await jsonOf(
       await call(dashboard.loader, app.ctx, get("/?from=2025-13-01", staff.manager)),
     );
-    expect(bad.problem).toMatch(/calendar day/);
+    expect(bad.error.message).toMatch(/calendar day/);
     expect(bad.report.range.days).toBe(30);
   });
 });

@@ -74,7 +74,7 @@ describe("the queue", () => {
     expect(done.rows.map((r: { id: string }) => r.id)).toEqual([resolved.id]);
     const bad = await queue("?type=nonsense", as.manager);
     expect(bad.status).toBe(400);
-    expect((await jsonOf(bad)).error).toMatch(/type must be one of/);
+    expect((await jsonOf(bad)).error.message).toMatch(/type must be one of/);
   });
 
   it("pages oldest first with a keyset cursor that loses and repeats nothing", async () => {

@@ -206,7 +206,7 @@ describe("an import's page", () => {
       }),
     ]);
     const bad = await importPage(data.importId, as.finance, "?state=bogus");
-    expect((await jsonOf(bad)).error).toMatch(/state must be one of/);
+    expect((await jsonOf(bad)).error.message).toMatch(/state must be one of/);
 
     const { html } = await renderPage(
       app.ctx,
