@@ -15,12 +15,11 @@ import { parseWith } from "../lib/validation";
 import { PaymentCountFiltersSchema, PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
 import {
-  COUNT_CAP,
   countOpenCases,
-  countPaymentsByStatus,
   listPayments,
   type PaymentSummary,
 } from "../modules/payments/queries.server";
+import { COUNT_CAP, countPaymentsByStatus } from "../modules/payments/counts.server";
 import { redactSummary } from "../modules/payments/redact";
 
 export const meta: MetaFunction = () => [{ title: "Payments · M-Pesa console" }];
