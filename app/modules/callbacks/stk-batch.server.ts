@@ -7,7 +7,11 @@
 import { inArray, sql } from "drizzle-orm";
 import { stkAttempts, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
-import { setOutcome } from "../ledger/raw-callbacks.server";
+import { DARAJA_ACTOR } from "../ledger/events.server";
+import { setOutcome, setOutcomes } from "../ledger/raw-callbacks.server";
+import { applyStkSuccesses, type StkSuccess } from "../ledger/stk-successes.server";
+import type { StkCallback } from "./parse";
+import { callbackGapNote } from "./stk-notes.server";
 import { applyStkToAttempt, prepareStkCallback, type PreparedStk } from "./intake.server";
 
 type Prepared = { raw: RawCallback; prepared: PreparedStk };
@@ -54,7 +58,10 @@ export async function applyBatchInTransaction(
     for (const a of found) if (a.checkoutRequestId) attempts.set(a.checkoutRequestId, a);
   }
 
+  const fast = await applyCommonSuccesses(ctx, rows, stk, attempts);
+
   for (const raw of rows) {
+    if (fast.has(raw.id)) continue;
     const entry = stk.get(raw.id);
     if (!entry) {
       await others(raw);
@@ -73,4 +80,96 @@ export async function applyBatchInTransaction(
       attempts.get(prepared.cb.checkoutRequestId) ?? null,
     );
   }
+}
+
+/**
+ * The common case all at once (ledger/stk-successes.server.ts): trusted success callbacks, each for
+ * its own known attempt, none sharing a CheckoutRequestID, receipt or payment with another row of the
+ * batch. Only in a batch of STK callbacks alone, so that the order in which the batch's rows are
+ * applied cannot matter (a C2B confirmation may settle the same payment by its account number).
+ * Returns the raw rows it applied; the rest go through `applyStkToAttempt` as before.
+ */
+async function applyCommonSuccesses(
+  ctx: AppContext,
+  rows: RawCallback[],
+  stk: Map<number, Prepared>,
+  attempts: Map<string, { id: string; paymentId: string }>,
+): Promise<Set<number>> {
+  const done = new Set<number>();
+  if (rows.some((r) => !stk.has(r.id))) return done;
+  const seen = new Map<string, number>();
+  const keysOf = (p: Prepared) => {
+    if (!p.prepared.ok) return [];
+    const { cb } = p.prepared;
+    const attempt = attempts.get(cb.checkoutRequestId);
+    return [
+      `c:${cb.checkoutRequestId}`,
+      ...(cb.receipt ? [`r:${cb.receipt}`] : []),
+      ...(attempt ? [`p:${attempt.paymentId}`] : []),
+    ];
+  };
+  for (const p of stk.values()) for (const k of keysOf(p)) seen.set(k, (seen.get(k) ?? 0) + 1);
+
+  const now = ctx.now();
+  const items: (StkSuccess & { raw: RawCallback; cb: StkCallback })[] = [];
+  for (const p of stk.values()) {
+    const { raw, prepared } = p;
+    if (!prepared.ok || prepared.result.outcome !== "paid" || raw.sourceTrusted === false) continue;
+    if (keysOf(p).some((k) => seen.get(k) !== 1)) continue;
+    const { cb, result, transactionAt } = prepared;
+    const attempt = attempts.get(cb.checkoutRequestId);
+    if (!attempt) continue;
+    items.push({
+      raw,
+      cb,
+      attemptId: attempt.id,
+      paymentId: attempt.paymentId,
+      rawCallbackId: raw.id,
+      evidence: {
+        source: "callback",
+        outcome: "paid",
+        resultCode: result.code,
+        resultDesc: cb.resultDesc,
+        receipt: cb.receipt,
+        amountKes: cb.amountKes,
+        amountProblem: cb.amountProblem,
+        phoneKind: cb.phoneKind,
+        transactionAt,
+        phone: cb.phone,
+      },
+      // What applyStkToAttempt notes after a success that is not a duplicate (it never is here).
+      followingEvents: () => {
+        const note = callbackGapNote({
+          raw,
+          cb,
+          attemptId: attempt.id,
+          paymentId: attempt.paymentId,
+        });
+        return note ? [note] : [];
+      },
+    });
+  }
+  if (!items.length) return done;
+  const applied = await applyStkSuccesses(ctx.db, DARAJA_ACTOR, now, items);
+  const outcomes = items.flatMap((item) => {
+    const decision = applied.get(item.rawCallbackId);
+    if (!decision) return [];
+    done.add(item.rawCallbackId);
+    return [
+      {
+        id: item.rawCallbackId,
+        outcome: decision.outcome,
+        fields: {
+          checkoutRequestId: item.cb.checkoutRequestId,
+          receipt: item.cb.receipt,
+          phoneKind: item.cb.phoneKind,
+          attemptId: item.attemptId,
+          paymentId: item.paymentId,
+          outcomeDetail: decision.summary,
+        },
+      },
+    ];
+  });
+  await setOutcomes(ctx.db, outcomes, now);
+  return done;
 }

@@ -4,7 +4,12 @@ import type { Db } from "../../../db/client";
 import type { RawCallback } from "../../../db/schema";
 import { formatEat } from "../../lib/time";
 import { linkOrphanToLostPush, openException } from "../ledger/cases.server";
-import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
+import {
+  addPaymentEvent,
+  DARAJA_ACTOR,
+  type EventActor,
+  type NewEvent,
+} from "../ledger/events.server";
 import { recordUnassignedReceipt } from "../ledger/receipts.server";
 import { isWellFormedReceipt } from "../ledger/transitions";
 import type { StkCallback } from "./parse";
@@ -19,6 +24,17 @@ export async function noteCallbackGaps(
   actor: EventActor,
   input: { raw: RawCallback; cb: StkCallback; attemptId: string; paymentId: string },
 ) {
+  const note = callbackGapNote(input);
+  if (note) await addPaymentEvent(tx, actor, note);
+}
+
+/** The timeline note `noteCallbackGaps` writes, or null when the callback lacked nothing. */
+export function callbackGapNote(input: {
+  raw: RawCallback;
+  cb: StkCallback;
+  attemptId: string;
+  paymentId: string;
+}): NewEvent | null {
   const { raw, cb } = input;
   const gaps: string[] = [];
   if (!cb.transactionAt)
@@ -31,8 +47,8 @@ export async function noteCallbackGaps(
         ? "its phone number was masked, so the number the prompt was sent to stays on record and the masked one is not used to match anything"
         : "it carried no phone number, so the number the prompt was sent to stays on record",
     );
-  if (!gaps.length) return;
-  await addPaymentEvent(tx, actor, {
+  if (!gaps.length) return null;
+  return {
     paymentId: input.paymentId,
     attemptId: input.attemptId,
     rawCallbackId: raw.id,
@@ -42,7 +58,7 @@ export async function noteCallbackGaps(
       phoneKind: cb.phoneKind,
       transactionAt: cb.transactionAt ? "callback" : "arrival",
     },
-  });
+  };
 }
 
 export async function recordOrphan(tx: Db, raw: RawCallback, cb: StkCallback, success: boolean) {

@@ -191,19 +191,7 @@ export async function applyStkEvidence(
       .where(eq(stkAttempts.id, attempt.id));
   }
 
-  const evidenceEvent: NewEvent = {
-    ...ref,
-    type: evidence.source === "callback" ? "callback" : "query",
-    summary: `${evidence.source === "callback" ? "Callback" : "STK Query"}: ResultCode ${evidence.resultCode} — ${decision.summary}`,
-    data: {
-      outcome: decision.outcome,
-      resultCode: evidence.resultCode,
-      resultDesc: evidence.resultDesc,
-      receipt: evidence.receipt,
-      amountKes: evidence.amountKes,
-      ...(evidence.amountProblem ? { amountProblem: evidence.amountProblem } : {}),
-    },
-  };
+  const evidenceEvent = evidenceEventOf(ref, evidence, decision);
 
   const receiptArrived =
     decision.claimReceipt &&
@@ -268,6 +256,27 @@ export async function applyStkEvidence(
     });
   }
   return { decision, paymentId: payment.id, attemptId: attempt.id, exceptionId };
+}
+
+/** The timeline event that records a piece of evidence and what the gate decided on it. */
+export function evidenceEventOf(
+  ref: { paymentId: string; attemptId: string; rawCallbackId: number | null },
+  evidence: StkEvidence,
+  decision: Decision,
+): NewEvent {
+  return {
+    ...ref,
+    type: evidence.source === "callback" ? "callback" : "query",
+    summary: `${evidence.source === "callback" ? "Callback" : "STK Query"}: ResultCode ${evidence.resultCode} — ${decision.summary}`,
+    data: {
+      outcome: decision.outcome,
+      resultCode: evidence.resultCode,
+      resultDesc: evidence.resultDesc,
+      receipt: evidence.receipt,
+      amountKes: evidence.amountKes,
+      ...(evidence.amountProblem ? { amountProblem: evidence.amountProblem } : {}),
+    },
+  };
 }
 
 /**

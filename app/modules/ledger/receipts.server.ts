@@ -125,6 +125,28 @@ export async function claimReceipt(
   return { row, ownership: before === "this_payment" ? "already_ours" : "claimed" };
 }
 
+/**
+ * New receipts, each claimed by its payment, in one statement (the set-based success path,
+ * stk-successes.server.ts). The caller holds every receipt's lock and read that none exists; a row
+ * that is there after all (a statement import's witness row, written without the lock) makes this
+ * throw, and the caller's batch is applied one callback at a time instead.
+ */
+export async function insertClaimedReceipts(
+  tx: Db,
+  facts: (ReceiptFacts & { paymentId: string; attemptId: string })[],
+): Promise<void> {
+  if (!facts.length) return;
+  const inserted = await tx
+    .insert(receipts)
+    .values(facts.map((f) => newReceipt(f, f)))
+    .onConflictDoNothing()
+    .returning({ receipt: receipts.receipt });
+  if (inserted.length !== facts.length)
+    throw new AppError("receipt_taken", "A receipt was recorded meanwhile; applying one by one.", {
+      status: 409,
+    });
+}
+
 /** Money seen with no payment to put it on yet (an orphan callback, an unmatched C2B): kept unowned. */
 export async function recordUnassignedReceipt(
   tx: Db,
