@@ -13,15 +13,24 @@ import { TIME_TOLERANCE_MS } from "./match-rules";
 const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
 const movedAt = sql`coalesce(k.transaction_at, p.paid_at)`;
 
-/** Fragments of the store step's INSERT … SELECT over statement_staging `s` (the same rule as matching's owned step). */
-export const matchOwnedSql = {
-  join: sql`left join (receipts k join payments p on p.id = k.payment_id)
-    on s.match_state = 'new' and s.direction = 'in' and k.receipt = s.receipt and s.paid_in_kes = p.amount_kes
-      and (${movedAt} is null
-        or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)`,
-  state: sql`case when p.id is null then s.match_state else 'matched' end`,
-  payment: sql`p.id`,
-};
+/**
+ * Fragments of the store step's INSERT … SELECT over statement_staging `s` (the same rule as matching's
+ * owned step). The pairs are found on narrow rows and joined back by line id, so the wide staged rows
+ * stream through once, in file order, instead of being hashed and sorted again.
+ */
+export function matchOwnedSql(importId: string) {
+  return {
+    join: sql`left join (
+      select s.line_id, p.id as payment_id
+      from statement_staging s join receipts k on k.receipt = s.receipt join payments p on p.id = k.payment_id
+      where s.import_id = ${importId} and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
+        and (${movedAt} is null
+          or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
+      ) o on o.line_id = s.line_id`,
+    state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
+    payment: sql`o.payment_id`,
+  };
+}
 
 /** Settles what matching owes the lines stored `matched`; returns how many there are. */
 export async function settleLinesMatchedWhileStoring(

@@ -84,24 +84,23 @@ export async function storeImport(
     await report(true);
     // readStatement throws before returning without a header, so meta is always set here.
     const m = meta as StatementMeta;
-    // Each row carries the line id COPY gave it in file order; read in that order (the staging index,
-    // not a sort of the whole import), so of two rows with the same receipt the first in the file wins.
+    // Each row carries the line id COPY gave it in file order.
     // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
     // (matchOwnedSql): each line is written once instead of inserted `new` and rewritten by matching.
     const owned = matchOwned
-      ? matchOwnedSql
+      ? matchOwnedSql(imp.id)
       : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
     // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row costs a
     // speculative insertion each (half the INSERT's time), so the lines an earlier import holds are left
     // out by an anti-join instead, under a lock every store step takes so no other import inserts the
-    // same receipt meanwhile; only a file that repeats a receipt itself still needs ON CONFLICT (the
-    // first row in the file wins).
+    // same receipt meanwhile; only a file that repeats a receipt itself still needs ON CONFLICT, reading
+    // the rows in file order from the staging index so the first row in the file wins.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
     const [repeats] = rowsOf<{ any: boolean }>(
       await tx.execute(sql`select exists (select 1 from statement_staging where import_id = ${imp.id}
         group by receipt, transaction_status having count(*) > 1) as any`),
     );
-    const onConflict = repeats?.any ? sql`on conflict do nothing` : sql``;
+    const onConflict = repeats?.any ? sql`order by s.line_id on conflict do nothing` : sql``;
     const [inserted] = rowsOf<{ n: number | string }>(
       await tx.execute(sql`
       with ins as (
@@ -112,9 +111,8 @@ export async function storeImport(
           s.paid_in_kes, s.withdrawn_kes, s.details, s.reason_type, s.other_party_info, s.linked_transaction_id, s.account_no,
           ${owned.state}, s.raw, s.party_phone, s.party_msisdn_raw, s.party_msisdn_kind, s.party_name, s.bill_ref_norm, ${owned.payment}
         from statement_staging s ${owned.join}
-        where s.import_id = ${imp.id} and not exists (select 1 from statement_lines o
-          where o.receipt = s.receipt and o.transaction_status = s.transaction_status)
-        order by s.line_id
+        where s.import_id = ${imp.id} and not exists (select 1 from statement_lines held
+          where held.receipt = s.receipt and held.transaction_status = s.transaction_status)
         ${onConflict} returning 1)
       select count(*) as n from ins`),
     );
