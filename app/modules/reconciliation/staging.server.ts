@@ -96,6 +96,9 @@ export async function storeImport(
     // same receipt meanwhile; only a file that repeats a receipt itself still needs ON CONFLICT, reading
     // the rows in file order from the staging index so the first row in the file wins.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
+    // Fresh statistics of the rows just staged: without them the planner takes the import for a few
+    // rows and joins it to receipts row by row.
+    await tx.execute(sql`analyze statement_staging`);
     const [repeats] = rowsOf<{ any: boolean }>(
       await tx.execute(sql`select exists (select 1 from statement_staging where import_id = ${imp.id}
         group by receipt, transaction_status having count(*) > 1) as any`),
