@@ -34,3 +34,14 @@ export async function recordStatementReceipts(tx: Db, importId: string): Promise
     insert into statement_known_receipts select receipt, payment_id, amount_kes, transaction_at, first_source from w where existed`);
   await tx.execute(sql`analyze statement_known_receipts`);
 }
+
+/**
+ * The receipts of the import's lines stored `matched` (reconciliation/match-owned.server.ts): receipts
+ * we already knew, so they are only marked seen in the statement, as recordStatementReceipts would.
+ */
+export async function markMatchedReceiptsSeen(tx: Db, importId: string): Promise<void> {
+  await tx.execute(sql`
+    update receipts r set seen_in_statement = true
+    from statement_lines l
+    where l.import_id = ${importId} and l.match_state = 'matched' and l.receipt = r.receipt and not r.seen_in_statement`);
+}

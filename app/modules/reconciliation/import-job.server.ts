@@ -167,7 +167,8 @@ export async function runStatementImport(
       progress.state = "storing";
       progress.parsed = progress.stored = progress.matched = 0;
       await report(true);
-      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace);
+      // The per-line reference (tests) matches every line itself, so nothing is matched while storing.
+      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace, !options.matcher);
       storeMs = Math.round(performance.now() - started);
     }
     progress.state = "matching";

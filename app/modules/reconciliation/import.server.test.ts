@@ -352,6 +352,26 @@ describe("importing again", () => {
     });
   });
 
+  it("a file that lists a receipt twice keeps its first row and counts the second as known", async () => {
+    const twice = receipt();
+    const result = await importStatement(app.ctx, {
+      fileName: "repeated.csv",
+      input: buildStatementCsv({
+        lines: [
+          { receipt: twice, completedAt: later(2000), amountKes: 700, accountNo: "REP-1" },
+          { receipt: twice, completedAt: later(2001), amountKes: 900, accountNo: "REP-2" },
+        ],
+      }),
+      actor: finance,
+    });
+    expect(result.summary).toMatchObject({ lines: 2, newLines: 1, knownLines: 1 });
+    const stored = await app.ctx.db
+      .select({ paidInKes: statementLines.paidInKes, accountNo: statementLines.accountNo })
+      .from(statementLines)
+      .where(eq(statementLines.receipt, twice));
+    expect(stored).toEqual([{ paidInKes: 700, accountNo: "REP-1" }]);
+  });
+
   it("a generated busy month imports in one go", async () => {
     const started = Date.now();
     const result = await importStatement(app.ctx, {

@@ -22,6 +22,7 @@ import {
   type StatementCase,
 } from "./cases.server";
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
+import { settleLinesMatchedWhileStoring } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
@@ -97,6 +98,7 @@ class SetMatcher {
   async run() {
     const steps: [string, () => Promise<void>][] = [
       ["count", async () => this.tick(await this.countSettled())],
+      ["matched while storing", () => this.settleMatchedWhileStoring()],
       ["witnesses", () => this.recordWitnesses()],
       ["owned", () => this.matchOwned()],
       ["mismatches", () => this.reportMismatches()],
@@ -119,6 +121,11 @@ class SetMatcher {
       ),
     );
     return Number(row?.n ?? 0);
+  }
+
+  // Lines the store step wrote `matched` (match-owned.server.ts) are already counted as settled.
+  private async settleMatchedWhileStoring() {
+    this.summary.matched += await settleLinesMatchedWhileStoring(this.tx, this.importId, this.now);
   }
 
   private async tick(n: number) {

@@ -10,6 +10,7 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { normalizeBillRef } from "./c2b-parse";
+import { matchOwnedSql } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
 import { readStatement, type StatementLine, type StatementMeta } from "./statement-parse.server";
@@ -29,6 +30,8 @@ export async function storeImport(
   progress: ImportProgress,
   report: (force?: boolean) => Promise<void>,
   trace?: MatchTrace,
+  /** Write lines a payment owns as matched while storing (the set-based matcher; not its reference). */
+  matchOwned = true,
 ): Promise<Staged> {
   await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
   let t0 = performance.now();
@@ -81,19 +84,39 @@ export async function storeImport(
     await report(true);
     // readStatement throws before returning without a header, so meta is always set here.
     const m = meta as StatementMeta;
-    // Each row carries the line id COPY gave it in file order; read in that order (the staging index,
-    // not a sort of the whole import), so of two rows with the same receipt the first in the file wins.
+    // Each row carries the line id COPY gave it in file order.
+    // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
+    // (matchOwnedSql): each line is written once instead of inserted `new` and rewritten by matching.
+    const owned = matchOwned
+      ? matchOwnedSql(imp.id)
+      : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
+    // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row costs a
+    // speculative insertion each (half the INSERT's time), so the lines an earlier import holds are left
+    // out by an anti-join instead, under a lock every store step takes so no other import inserts the
+    // same receipt meanwhile; only a file that repeats a receipt itself still needs ON CONFLICT, reading
+    // the rows in file order from the staging index so the first row in the file wins.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
+    // Fresh statistics of the rows just staged: without them the planner takes the import for a few
+    // rows and joins it to receipts row by row.
+    await tx.execute(sql`analyze statement_staging`);
+    const [repeats] = rowsOf<{ any: boolean }>(
+      await tx.execute(sql`select exists (select 1 from statement_staging where import_id = ${imp.id}
+        group by receipt, transaction_status having count(*) > 1) as any`),
+    );
+    const onConflict = repeats?.any ? sql`order by s.line_id on conflict do nothing` : sql``;
     const [inserted] = rowsOf<{ n: number | string }>(
       await tx.execute(sql`
       with ins as (
         insert into statement_lines (id, import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
           withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
-          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm)
-        select line_id, ${imp.id}::uuid, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
-          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
-          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm
-        from statement_staging where import_id = ${imp.id} order by line_id
-        on conflict do nothing returning 1)
+          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm, payment_id)
+        select s.line_id, ${imp.id}::uuid, s.receipt, s.transaction_status, s.completed_at, s.initiated_at, s.direction,
+          s.paid_in_kes, s.withdrawn_kes, s.details, s.reason_type, s.other_party_info, s.linked_transaction_id, s.account_no,
+          ${owned.state}, s.raw, s.party_phone, s.party_msisdn_raw, s.party_msisdn_kind, s.party_name, s.bill_ref_norm, ${owned.payment}
+        from statement_staging s ${owned.join}
+        where s.import_id = ${imp.id} and not exists (select 1 from statement_lines held
+          where held.receipt = s.receipt and held.transaction_status = s.transaction_status)
+        ${onConflict} returning 1)
       select count(*) as n from ins`),
     );
     await tx.execute(sql`delete from statement_staging where import_id = ${imp.id}`);

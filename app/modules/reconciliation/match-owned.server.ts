@@ -1,0 +1,54 @@
+// Lines whose receipt a payment already owns, with amount and time agreeing, are most of a working
+// merchant's statement. They are written `matched` by the same INSERT … SELECT that stores them
+// (staging.server.ts joins receipts and payments there), so each such line is written once instead of
+// inserted `new` and rewritten by matching. The match step then does for them what matching a line
+// does besides its own row: the receipt is marked seen in the statement, and an earlier
+// missing_from_statement suspicion about the payment is settled — both in the match transaction, and
+// both harmless to repeat when a crash makes the match step run again.
+import { sql } from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
+import { markMatchedReceiptsSeen } from "../ledger/statement-receipts.server";
+import { TIME_TOLERANCE_MS } from "./match-rules";
+
+const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
+const movedAt = sql`coalesce(k.transaction_at, p.paid_at)`;
+
+/**
+ * Fragments of the store step's INSERT … SELECT over statement_staging `s` (the same rule as matching's
+ * owned step). The pairs are found on narrow rows and joined back by line id, so the wide staged rows
+ * stream through once, in file order, instead of being hashed and sorted again.
+ */
+export function matchOwnedSql(importId: string) {
+  return {
+    join: sql`left join (
+      select s.line_id, p.id as payment_id
+      from statement_staging s join receipts k on k.receipt = s.receipt join payments p on p.id = k.payment_id
+      where s.import_id = ${importId} and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
+        and (${movedAt} is null
+          or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
+      ) o on o.line_id = s.line_id`,
+    state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
+    payment: sql`o.payment_id`,
+  };
+}
+
+/** Settles what matching owes the lines stored `matched`; returns how many there are. */
+export async function settleLinesMatchedWhileStoring(
+  tx: Db,
+  importId: string,
+  now: Date,
+): Promise<number> {
+  await markMatchedReceiptsSeen(tx, importId);
+  const [row] = rowsOf<{ matched: number | string }>(
+    await tx.execute(sql`
+    with m as (select payment_id from statement_lines where import_id = ${importId} and match_state = 'matched'),
+    r as (
+      update exceptions e set status = 'resolved', resolution = 'auto_matched',
+        resolution_note = 'A later statement import showed this payment.', resolved_at = ${now.toISOString()}::timestamptz
+      where e.type = 'missing_from_statement' and e.status in ('open', 'awaiting_approval')
+        and e.payment_id in (select payment_id from m)
+      returning 1)
+    select (select count(*) from m) as matched, (select count(*) from r) as resolved`),
+  );
+  return Number(row?.matched ?? 0);
+}
