@@ -68,14 +68,23 @@ it("an upload opens the import's page, whose progress bars follow the import liv
     page.click("main form button[type=submit]"),
   ]);
   const importUrl = page.url();
+  // The address changes a moment before the import's page is on screen: wait for its heading, so the
+  // list page that is still showing is not taken for an import page without a progress card.
+  await page.locator("main h1", { hasText: "june.csv" }).waitFor({ timeout: 60_000 });
 
   // Watch the card without ever reloading: every change the page shows by itself is recorded.
   const card = page.locator("[aria-label='Import progress']");
   const seen: Snapshot[] = [];
   let shot = false;
+  let refusal: string | null = null;
   await expect
     .poll(
       async () => {
+        const alert = page.locator("main [role=alert]");
+        if ((await alert.count()) > 0) {
+          refusal = await alert.first().innerText();
+          return "done";
+        }
         if ((await card.count()) === 0) return "done";
         // The card may be re-rendering (or the machine busy): read it again on the next round.
         const text = await card.innerText({ timeout: 5_000 }).catch(() => null);
@@ -93,6 +102,7 @@ it("an upload opens the import's page, whose progress bars follow the import liv
     )
     .toBe("done");
   expect(page.url()).toBe(importUrl);
+  expect(refusal, "the page said the file was not imported").toBeNull();
 
   // The page moved through storing and matching by itself, and its counts only ever went up.
   expect(seen.some((s) => s.state.startsWith("Reading and storing"))).toBe(true);
