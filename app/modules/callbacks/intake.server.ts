@@ -16,7 +16,7 @@ import { AppError } from "../../lib/app-error";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
 import { resolveOpenCases } from "../ledger/cases.server";
-import { applyStkEvidence } from "../ledger/payments.server";
+import { applyStkEvidence, type StkEvidence } from "../ledger/payments.server";
 import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
 import { extractIdentifiers, type CallbackKind } from "./identifiers";
 import { setOutcome } from "../ledger/raw-callbacks.server";
@@ -113,6 +113,27 @@ export function prepareStkCallback(raw: RawCallback): PreparedStk {
     cb,
     result: classifyStkResult(cb.resultCode),
     transactionAt: cb.transactionAt ?? raw.receivedAt,
+  };
+}
+
+/** What a prepared callback tells the gate, in the gate's words (one callback or a batch of them). */
+export function callbackEvidence(
+  prepared: Extract<PreparedStk, { ok: true }>,
+  outcome: StkEvidence["outcome"],
+): StkEvidence {
+  const { cb, result, transactionAt } = prepared;
+  return {
+    source: "callback",
+    outcome,
+    resultCode: result.code,
+    resultDesc: cb.resultDesc,
+    receipt: cb.receipt,
+    amountKes: cb.amountKes,
+    amountProblem: cb.amountProblem,
+    phoneKind: cb.phoneKind,
+    transactionAt,
+    // Null unless the callback carried a whole number: a masked one never replaces ours.
+    phone: cb.phone,
   };
 }
 
@@ -231,19 +252,7 @@ export async function applyStkToAttempt(
     paymentId: attempt.paymentId,
     rawCallbackId: rawId,
     now,
-    evidence: {
-      source: "callback",
-      outcome: result.outcome,
-      resultCode: result.code,
-      resultDesc: cb.resultDesc,
-      receipt: cb.receipt,
-      amountKes: cb.amountKes,
-      amountProblem: cb.amountProblem,
-      phoneKind: cb.phoneKind,
-      transactionAt,
-      // Null unless the callback carried a whole number: a masked one never replaces ours.
-      phone: cb.phone,
-    },
+    evidence: callbackEvidence(prepared, result.outcome),
   });
   if (result.outcome === "paid" && applied.decision.outcome !== "duplicate")
     await noteCallbackGaps(tx, actor, {

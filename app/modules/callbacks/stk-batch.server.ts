@@ -12,7 +12,12 @@ import { setOutcome, setOutcomes } from "../ledger/raw-callbacks.server";
 import { applyStkSuccesses, type StkSuccess } from "../ledger/stk-successes.server";
 import type { StkCallback } from "./parse";
 import { callbackGapNote } from "./stk-notes.server";
-import { applyStkToAttempt, prepareStkCallback, type PreparedStk } from "./intake.server";
+import {
+  applyStkToAttempt,
+  callbackEvidence,
+  prepareStkCallback,
+  type PreparedStk,
+} from "./intake.server";
 
 type Prepared = { raw: RawCallback; prepared: PreparedStk };
 
@@ -116,7 +121,7 @@ async function applyCommonSuccesses(
     const { raw, prepared } = p;
     if (!prepared.ok || prepared.result.outcome !== "paid" || raw.sourceTrusted === false) continue;
     if (keysOf(p).some((k) => seen.get(k) !== 1)) continue;
-    const { cb, result, transactionAt } = prepared;
+    const { cb } = prepared;
     const attempt = attempts.get(cb.checkoutRequestId);
     if (!attempt) continue;
     items.push({
@@ -125,18 +130,7 @@ async function applyCommonSuccesses(
       attemptId: attempt.id,
       paymentId: attempt.paymentId,
       rawCallbackId: raw.id,
-      evidence: {
-        source: "callback",
-        outcome: "paid",
-        resultCode: result.code,
-        resultDesc: cb.resultDesc,
-        receipt: cb.receipt,
-        amountKes: cb.amountKes,
-        amountProblem: cb.amountProblem,
-        phoneKind: cb.phoneKind,
-        transactionAt,
-        phone: cb.phone,
-      },
+      evidence: callbackEvidence(prepared, "paid"),
       // What applyStkToAttempt notes after a success that is not a duplicate (it never is here).
       followingEvents: () => {
         const note = callbackGapNote({

@@ -70,10 +70,7 @@ export async function lockAttempt(
   const [row] = await tx
     .select({
       attempt: stkAttempts,
-      latest:
-        sql<number>`(select max(s.seq) from stk_attempts s where s.payment_id = "stk_attempts"."payment_id")`.mapWith(
-          Number,
-        ),
+      latest: latestSeqOfPayment(),
     })
     .from(stkAttempts)
     .where(eq(stkAttempts.id, attemptId))
@@ -86,6 +83,12 @@ export async function lockAttempt(
 function ownerForDecision(ownership: ReceiptOwnership): ReceiptOwner {
   return ownership === "this_payment" ? "this_attempt" : ownership;
 }
+
+/** In a select from stk_attempts: the payment's latest attempt number (is this attempt the latest?). */
+export const latestSeqOfPayment = () =>
+  sql<number>`(select max(s.seq) from stk_attempts s where s.payment_id = "stk_attempts"."payment_id")`.mapWith(
+    Number,
+  );
 
 export async function applyStkEvidence(
   tx: Db,

@@ -10,7 +10,7 @@ import type { Db } from "../../../db/client";
 import { payments, receipts, stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
 import { addPaymentEvents, type EventActor, type NewEvent } from "./events.server";
 import { emitWebhookEvents } from "./outbox.server";
-import { evidenceEventOf, type StkEvidence } from "./payments.server";
+import { evidenceEventOf, latestSeqOfPayment, type StkEvidence } from "./payments.server";
 import { insertClaimedReceipts } from "./receipts.server";
 import { canMovePayment, decide, isWellFormedReceipt, type Decision } from "./transitions";
 import { isAnnouncedStatus } from "./webhook-events";
@@ -74,10 +74,7 @@ export async function applyStkSuccesses(
   const attemptRows = await tx
     .select({
       attempt: stkAttempts,
-      latest:
-        sql<number>`(select max(s.seq) from stk_attempts s where s.payment_id = "stk_attempts"."payment_id")`.mapWith(
-          Number,
-        ),
+      latest: latestSeqOfPayment(),
     })
     .from(stkAttempts)
     .where(
