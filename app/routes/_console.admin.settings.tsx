@@ -13,9 +13,14 @@ import { SettingsView } from "../components/admin/settings-view";
 import { AppError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
 import { formatKes } from "../lib/money";
+import { parseForm } from "../lib/validation";
 import { getSettingsView } from "../modules/admin/settings.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
-import { getReversalCap, setReversalCap } from "../modules/money-out/settings.server";
+import {
+  getReversalCap,
+  ReversalCapSchema,
+  setReversalCap,
+} from "../modules/money-out/settings.server";
 
 export const meta: MetaFunction = () => [{ title: "Settings · M-Pesa console" }];
 
@@ -36,7 +41,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return formAction(async () => {
     if (form.get("intent") !== "reversal_cap")
       throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
-    const capKes = await setReversalCap(context.db, actor, { capKes: form.get("capKes") });
+    const capKes = await setReversalCap(context.db, actor, parseForm(ReversalCapSchema, form));
     return { message: `Reversals are now capped at ${formatKes(capKes)} per request.` };
   });
 }

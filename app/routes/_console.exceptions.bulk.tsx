@@ -14,10 +14,12 @@ import { EatTime, Money } from "../components/format";
 import { StatusBadge } from "../components/status-badge";
 import { isAppError, pageError } from "../lib/app-error";
 import { formAction, type FormResult } from "../lib/http.server";
+import { parseForm } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { ACTION_LABELS, typeTitle } from "../modules/exceptions/actions";
 import { applyBulk, previewBulk, type BulkPreview } from "../modules/exceptions/bulk.server";
+import { BulkApplySchema } from "../modules/exceptions/resolve-input";
 import { parseBulkSelection, queueFilterForm } from "../modules/exceptions/queue-filters";
 
 export const meta: MetaFunction = () => [{ title: "Bulk action · Exceptions · M-Pesa console" }];
@@ -41,7 +43,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "exceptions:resolve");
   return formAction(async () => {
-    const result = await applyBulk(context, actor, Object.fromEntries(form));
+    const result = await applyBulk(context, actor, parseForm(BulkApplySchema, form));
     return {
       message: result.message,
       data: { count: result.count, totalKes: result.totalKes },

@@ -16,9 +16,10 @@ import { TariffVersionCard } from "../components/tariffs/tariff-version-card";
 import { AppError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
 import { formatEat } from "../lib/time";
+import { parseWith } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
-import { bandLines, TXN_TYPE_LABELS } from "../modules/tariffs/bands";
+import { bandLines, TariffVersionFormSchema, TXN_TYPE_LABELS } from "../modules/tariffs/bands";
 import { EXAMPLE_TARIFF } from "../modules/tariffs/example-tariff";
 import { addTariffVersion, listTariffVersions } from "../modules/tariffs/tariffs.server";
 
@@ -35,7 +36,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return formAction(async () => {
     if (form.get("intent") !== "add")
       throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
-    const { input } = await addTariffVersion(context.db, actor, Object.fromEntries(form));
+    const { input } = await addTariffVersion(
+      context.db,
+      actor,
+      parseWith(TariffVersionFormSchema, Object.fromEntries(form)),
+    );
     return {
       message: `Tariff “${input.label}” saved; it prices money received from ${formatEat(input.effectiveFrom)}. Receipts already recorded keep their charge.`,
     };

@@ -1,5 +1,6 @@
 // The payment page's money-out intents through the real route: who may use them, the four-eyes
-// reversal over two finance sessions, and what the loader shows each role.
+// reversal over two finance sessions, what the loader shows each role, and the admin's reversal cap.
+import * as settingsRoute from "../../app/routes/_console.admin.settings";
 import * as paymentRoute from "../../app/routes/_console.payments.$paymentId";
 import * as resultHook from "../../app/routes/hooks.daraja.$api.result.$token";
 import { startTestApp, waitFor, type TestApp } from "../support/app";
@@ -98,4 +99,41 @@ it("the result hooks refuse a wrong token and an unknown API, and only take POST
   await app.ctx.callbackQueue.idle();
   const get405 = await call(resultHook.loader, app.ctx, get("/hooks/daraja/status/result/x"), {});
   expect(get405.status).toBe(405);
+});
+
+it("an admin sets the reversal cap on the Settings page; a cap that is not a whole number is refused and the cap stays", async () => {
+  const admin = await signedIn(app.ctx, "admin");
+  const setCap = (capKes: string) =>
+    call(
+      settingsRoute.action,
+      app.ctx,
+      postForm(
+        "/admin/settings",
+        { intent: "reversal_cap", capKes },
+        { cookie: admin.cookie, csrf: admin.csrf },
+      ),
+      {},
+    );
+  const capShown = async () =>
+    (
+      (await call(
+        settingsRoute.loader,
+        app.ctx,
+        get("/admin/settings", { cookie: admin.cookie }),
+        {},
+      ).then((r) => r.json())) as { moneyOut: { reversalCapKes: number } }
+    ).moneyOut.reversalCapKes;
+
+  const saved = await setCap("2500");
+  expect(saved.status).toBe(200);
+  expect(await saved.json()).toMatchObject({ ok: true, message: expect.stringContaining("2,500") });
+  expect(await capShown()).toBe(2500);
+
+  const refused = await setCap("12.50");
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toMatchObject({
+    ok: false,
+    error: { field: "capKes", message: expect.stringContaining("whole number") },
+  });
+  expect(await capShown()).toBe(2500);
 });

@@ -52,7 +52,7 @@ async function previewAndApply(
     applyBulk(app.ctx, actor, {
       action,
       note: `bulk by ${actor.label}`,
-      cases: ids.join(","),
+      cases: ids,
       fingerprint: preview.fingerprint,
     });
 }

@@ -134,7 +134,7 @@ describe("preview and apply", () => {
     const result = await applyBulk(app.ctx, finance, {
       action: "write_off",
       note: "Test money from the sandbox shortcode",
-      cases: preview.cases.map((x) => x.id).join(","),
+      cases: preview.cases.map((x) => x.id),
       fingerprint: preview.fingerprint,
     });
     expect(result).toMatchObject({ count: 3, totalKes: 9600 });
@@ -172,7 +172,7 @@ describe("preview and apply", () => {
       applyBulk(app.ctx, finance, {
         action: "write_off",
         note: "stale",
-        cases: ids.join(","),
+        cases: ids,
         fingerprint: preview.fingerprint,
       }),
     ).rejects.toMatchObject({
@@ -196,7 +196,7 @@ describe("preview and apply", () => {
       applyBulk(app.ctx, finance, {
         action: "write_off",
         note: "one more",
-        cases: [...ids, extra].join(","),
+        cases: [...ids, extra],
         fingerprint: preview.fingerprint,
       }),
     ).rejects.toMatchObject({ code: "stale_preview" });
@@ -205,7 +205,7 @@ describe("preview and apply", () => {
       applyBulk(app.ctx, finance, {
         action: "accept_paid",
         note: "not offered",
-        cases: ids.join(","),
+        cases: ids,
         fingerprint: preview.fingerprint,
       }),
     ).rejects.toMatchObject({
@@ -227,7 +227,7 @@ describe("preview and apply", () => {
         applyBulk(app.ctx, who, {
           action: "write_off",
           note: "not allowed",
-          cases: id,
+          cases: [id],
           fingerprint: preview.fingerprint,
         }),
       ).rejects.toMatchObject({ status: 403 });

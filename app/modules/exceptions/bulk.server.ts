@@ -14,14 +14,13 @@ import {
 import type { AppContext } from "../../context.server";
 import { AppError, forbidden, isAppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import { parseWith } from "../../lib/validation";
 import { recordStaffAction } from "../auth/staff-audit.server";
 import { can } from "../auth/permissions";
 import { actionLabel, bulkActionsFor, typeTitle, type BulkAction } from "./actions";
 import { lockCase, type StaffActor } from "./case.server";
 import { queueConditions } from "./queries.server";
 import type { QueueFilters } from "./queue-filters";
-import { BULK_LIMIT, BulkApplySchema } from "./resolve-input";
+import { BULK_LIMIT, type BulkApplyInput } from "./resolve-input";
 import { actOnCase } from "./resolve.server";
 
 export type BulkCase = {
@@ -129,11 +128,10 @@ export type BulkResult = { message: string; count: number; totalKes: number; cas
 export async function applyBulk(
   ctx: AppContext,
   actor: StaffActor,
-  raw: unknown,
+  input: BulkApplyInput,
 ): Promise<BulkResult> {
   if (!can(actor.role, "exceptions:resolve"))
     throw forbidden("Only finance and admin users act on exceptions.");
-  const input = parseWith(BulkApplySchema, raw);
   const ids = [...input.cases].sort();
   return ctx.db.transaction(async (tx) => {
     const now = ctx.now();

@@ -254,12 +254,12 @@ describe("Reversal with four eyes", () => {
 
   it("refuses a payment above the admin's cap, and an unpaid one", async () => {
     const admin = actorFor(await makeUser(app.ctx, "admin"));
-    await setReversalCap(app.ctx.db, admin, { capKes: "100" });
+    await setReversalCap(app.ctx.db, admin, { capKes: 100 });
     const payment = await paidPayment(app, support, { amount: 150 });
     await expect(
       requestReversal(app.ctx, finance, payment.id, { reason: "Too big for the cap" }),
     ).rejects.toThrow(/reversal cap of KES 100/);
-    await setReversalCap(app.ctx.db, admin, { capKes: "10000" });
+    await setReversalCap(app.ctx.db, admin, { capKes: 10000 });
     const pending = await receiptPendingPayment(app, support);
     await expect(
       requestReversal(app.ctx, finance, pending.id, { reason: "No receipt yet" }),

@@ -11,7 +11,6 @@ import { darajaRequests, exceptions, payments, type DarajaRequest } from "../../
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import {
@@ -125,7 +124,7 @@ export async function requestTransactionStatus(
   return { ...sent, requestId: request.id };
 }
 
-const ReversalSchema = z.object({
+export const ReversalSchema = z.object({
   reason: z
     .string({ message: "Say why the money goes back (at least 5 characters)." })
     .trim()
@@ -137,9 +136,8 @@ export async function requestReversal(
   ctx: AppContext,
   actor: StaffActor,
   paymentId: string,
-  raw: unknown,
+  { reason }: z.output<typeof ReversalSchema>,
 ): Promise<MoneyOutResult> {
-  const { reason } = parseWith(ReversalSchema, raw);
   const p = await paymentOr404(ctx.db, paymentId);
   const capKes = await getReversalCap(ctx.db);
   const refusal = reversalRefusal(p, {

@@ -4,7 +4,6 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { moneyOutSettings } from "../../../db/schema";
-import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { DEFAULT_REVERSAL_CAP_KES } from "./eligibility";
 
@@ -16,7 +15,7 @@ export async function getReversalCap(db: Db): Promise<number> {
   return row?.cap ?? DEFAULT_REVERSAL_CAP_KES;
 }
 
-const CapSchema = z.object({
+export const ReversalCapSchema = z.object({
   capKes: z.coerce
     .number({ message: "a whole number of shillings" })
     .int("a whole number of shillings")
@@ -24,8 +23,11 @@ const CapSchema = z.object({
     .max(250_000, "at most KES 250,000 (M-Pesa's limit per transaction)"),
 });
 
-export async function setReversalCap(db: Db, actor: Actor & { kind: "user" }, raw: unknown) {
-  const { capKes } = parseWith(CapSchema, raw);
+export async function setReversalCap(
+  db: Db,
+  actor: Actor & { kind: "user" },
+  { capKes }: z.output<typeof ReversalCapSchema>,
+) {
   const before = await getReversalCap(db);
   await db
     .insert(moneyOutSettings)

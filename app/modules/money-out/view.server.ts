@@ -15,6 +15,7 @@ import {
   rejectReversal,
   requestReversal,
   requestTransactionStatus,
+  ReversalSchema,
   type MoneyOutResult,
 } from "./requests.server";
 import { reversalFailureText } from "./results.server";
@@ -97,7 +98,12 @@ export async function runMoneyOutIntent(
     case "status_query":
       return requestTransactionStatus(ctx, actor, paymentId, { receipt: input.receipt });
     case "reversal_request":
-      return requestReversal(ctx, actor, paymentId, { reason: input.reason });
+      return requestReversal(
+        ctx,
+        actor,
+        paymentId,
+        parseWith(ReversalSchema, { reason: input.reason }),
+      );
     case "reversal_approve":
       return approveReversal(ctx, actor, paymentId, input.requestId ?? "");
     case "reversal_reject":

@@ -5,14 +5,8 @@ import { asc, desc, inArray, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { tariffBands, tariffVersions, TXN_TYPES } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
-import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import {
-  emptyBands,
-  TariffVersionFormSchema,
-  type BandsByType,
-  type TariffVersionInput,
-} from "./bands";
+import { emptyBands, type BandsByType, type TariffVersionInput } from "./bands";
 
 export type TariffVersionView = {
   id: string;
@@ -104,13 +98,12 @@ export async function saveTariffVersion(
   });
 }
 
-/** The admin's form, parsed (zod) and saved. */
+/** The admin's new version (the route parses the form with TariffVersionFormSchema), saved. */
 export async function addTariffVersion(
   db: Db,
   actor: Actor,
-  raw: unknown,
+  input: TariffVersionInput,
 ): Promise<{ id: string; input: TariffVersionInput }> {
-  const input = parseWith(TariffVersionFormSchema, raw);
   const { id } = await saveTariffVersion(db, actor, input);
   return { id, input };
 }
