@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/config.server";
 import { createContext, type AppContext } from "../../app/context.server";
 import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
+import { recordCallback } from "../../app/modules/callbacks/intake.server";
 import type { Database } from "../../db/client";
 import { createSimulator, type Simulator } from "../../simulator/server";
 import type { SimulatorOptions } from "../../simulator/options";
@@ -158,6 +159,26 @@ export async function startTestApp(
       await database.close();
     },
   };
+}
+
+/**
+ * Stores a callback exactly as the hook route does (valid token, from this machine), without waking
+ * the applier: as if the process died right after acknowledging, or so a test can apply it itself.
+ */
+export function storeCallback(
+  ctx: AppContext,
+  body: string | Uint8Array,
+  kind: "stk" | "c2b_confirmation" = "stk",
+) {
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  return recordCallback(ctx, {
+    kind,
+    tokenValid: true,
+    body: bytes,
+    sizeBytes: bytes.length,
+    headers: new Headers(),
+    sourceIp: "127.0.0.1",
+  });
 }
 
 /** POSTs a body to the app's STK callback route, as Daraja would. */

@@ -6,13 +6,13 @@ import { rawCallbacks } from "../../../db/schema";
 import {
   postStkCallback,
   startTestApp,
+  storeCallback,
   stkCallbackBody,
   type TestApp,
 } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import { initiatePayment } from "../payments/initiate.server";
 import { getPaymentView } from "../payments/queries.server";
-import { recordCallback } from "./intake.server";
 import { listCallbacks } from "./queries.server";
 
 let app: TestApp;
@@ -22,17 +22,8 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 /** Stores a callback exactly as the route does, without waking the applier: as if the process died. */
-const storeOnly = (body: string | Uint8Array, kind: "stk" | "c2b_confirmation" = "stk") => {
-  const bytes = typeof body === "string" ? Buffer.from(body) : body;
-  return recordCallback(app.ctx, {
-    kind,
-    tokenValid: true,
-    body: bytes,
-    sizeBytes: bytes.length,
-    headers: new Headers(),
-    sourceIp: "127.0.0.1",
-  });
-};
+const storeOnly = (body: string | Uint8Array, kind: "stk" | "c2b_confirmation" = "stk") =>
+  storeCallback(app.ctx, body, kind);
 
 async function pendingPayment(amount: number) {
   const payment = await initiatePayment(

@@ -3,12 +3,16 @@
 // unknown ones are still orphans, and one callback that fails never holds up the rest of its batch.
 import { eq, inArray, sql } from "drizzle-orm";
 import { paymentEvents, rawCallbacks } from "../../../db/schema";
-import { startTestApp, stkCallbackBody, type TestApp } from "../../../tests/support/app";
+import {
+  startTestApp,
+  stkCallbackBody,
+  storeCallback,
+  type TestApp,
+} from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import { expectLoggedError } from "../../../tests/support/log";
 import { initiatePayment } from "../payments/initiate.server";
 import { getPaymentView } from "../payments/queries.server";
-import { recordCallback } from "./intake.server";
 import { applyStoredCallbacks } from "./queue.server";
 
 let app: TestApp;
@@ -18,15 +22,7 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 /** Stored as the route stores it, without waking the applier (the test applies the batch itself). */
-const store = (body: string) =>
-  recordCallback(app.ctx, {
-    kind: "stk",
-    tokenValid: true,
-    body: Buffer.from(body),
-    sizeBytes: body.length,
-    headers: new Headers(),
-    sourceIp: "127.0.0.1",
-  });
+const store = (body: string) => storeCallback(app.ctx, body);
 
 async function pendingPayment(amount: number) {
   const payment = await initiatePayment(

@@ -13,12 +13,17 @@ import {
   stkAttempts,
   webhookEvents,
 } from "../../../db/schema";
-import { startTestApp, stkCallbackBody, type TestApp } from "../../../tests/support/app";
+import {
+  startTestApp,
+  stkCallbackBody,
+  storeCallback,
+  type TestApp,
+} from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
 import * as fastPath from "../ledger/stk-successes.server";
 import { initiatePayment } from "../payments/initiate.server";
-import { processStkCallback, recordCallback } from "./intake.server";
+import { processStkCallback } from "./intake.server";
 import { applyStoredCallbacks } from "./queue.server";
 
 const calls: { items: number; applied: number }[] = [];
@@ -42,15 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const store = (body: string) =>
-  recordCallback(app.ctx, {
-    kind: "stk",
-    tokenValid: true,
-    body: Buffer.from(body),
-    sizeBytes: body.length,
-    headers: new Headers(),
-    sourceIp: "127.0.0.1",
-  });
+const store = (body: string) => storeCallback(app.ctx, body);
 
 type World = {
   tag: string;

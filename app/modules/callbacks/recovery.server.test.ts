@@ -1,10 +1,14 @@
 import { eq } from "drizzle-orm";
 import { rawCallbacks } from "../../../db/schema";
-import { startTestApp, stkCallbackBody, type TestApp } from "../../../tests/support/app";
+import {
+  startTestApp,
+  stkCallbackBody,
+  storeCallback,
+  type TestApp,
+} from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import { initiatePayment } from "../payments/initiate.server";
 import { getPaymentView } from "../payments/queries.server";
-import { recordCallback } from "./intake.server";
 import { recoverStaleCallbacks } from "./recovery.server";
 
 let app: TestApp;
@@ -26,14 +30,7 @@ describe("recovering acknowledged but unapplied callbacks", () => {
       receipt: "TKL3RECOVR",
     });
     // As if the process had stopped right after storing and acknowledging it.
-    const raw = await recordCallback(app.ctx, {
-      kind: "stk",
-      tokenValid: true,
-      body: Buffer.from(body),
-      sizeBytes: body.length,
-      headers: new Headers(),
-      sourceIp: "127.0.0.1",
-    });
+    const raw = await storeCallback(app.ctx, body);
     expect(raw.outcome).toBe("received");
 
     expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 0 })).toEqual({
@@ -54,14 +51,7 @@ describe("recovering acknowledged but unapplied callbacks", () => {
 
   it("leaves fresh rows to the in-process queue", async () => {
     const body = stkCallbackBody({ checkoutRequestId: "ws_CO_FRESH0001" });
-    await recordCallback(app.ctx, {
-      kind: "stk",
-      tokenValid: true,
-      body: Buffer.from(body),
-      sizeBytes: body.length,
-      headers: new Headers(),
-      sourceIp: "127.0.0.1",
-    });
+    await storeCallback(app.ctx, body);
     expect(await recoverStaleCallbacks(app.ctx, { olderThanMs: 60_000 })).toEqual({
       recovered: 0,
       failed: 0,
