@@ -7,6 +7,7 @@ import { migrate } from "../db/migrate";
 import type { Config } from "./config.server";
 import { createLog, type Log } from "./lib/log.server";
 import { createCallbackApplier, type CallbackApplier } from "./modules/callbacks/queue.server";
+import { createRawLogWriter, type RawLogWriter } from "./modules/callbacks/raw-log-writer.server";
 import { createDarajaClient, type DarajaClient } from "./modules/daraja/client.server";
 
 export type AppContext = {
@@ -19,6 +20,8 @@ export type AppContext = {
   instanceId: string;
   /** Applies stored callbacks off the request path (see callbacks/queue.server.ts). */
   callbackQueue: CallbackApplier;
+  /** Stores incoming callbacks' raw rows, many per insert under a burst (raw-log-writer.server.ts). */
+  rawLog: RawLogWriter;
 };
 
 export type ContextOptions = {
@@ -48,6 +51,7 @@ export async function createContext(
     config,
     log,
     callbackQueue: null as unknown as CallbackApplier, // set below: it needs the context itself
+    rawLog: createRawLogWriter(database.db),
     now,
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     daraja: createDarajaClient({ db: database.db, mpesa: config.mpesa, now, fetch: options.fetch }),

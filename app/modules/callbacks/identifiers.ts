@@ -38,7 +38,9 @@ const MAX_ID = 100; // longer values are not identifiers; the row stays findable
 function idOf(value: unknown): string | null {
   const text =
     typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : "";
-  return text && text.length <= MAX_ID ? text : null;
+  // A control character or a lone surrogate is in no identifier, and PostgreSQL refuses a NUL in
+  // text: such a value would keep the raw row from being stored at all.
+  return text && text.length <= MAX_ID && !/[\p{Cc}\p{Cs}]/u.test(text) ? text : null;
 }
 
 // For bodies that are not JSON (cut short, HTML around it…): the first `"Name": "value"` pair wins.

@@ -1,6 +1,7 @@
 // Daraja callback intake, Medusa's way (docs/daraja.md#callback-delivery,
-// #callback-before-response): store the raw request byte for byte in its own commit, then translate
-// and apply it idempotently, then acknowledge. Duplicates, late, out of order, conflicting and
+// #callback-before-response): store the raw request byte for byte and commit it (together with
+// callbacks that arrive at the same moment: raw-log-writer.server.ts), then translate and apply it
+// idempotently, then acknowledge. Duplicates, late, out of order, conflicting and
 // unknown callbacks are expected; each raw row ends with its outcome.
 import { and, asc, eq, like, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
@@ -69,28 +70,28 @@ export async function recordCallback(
     : incoming.refused
       ? "refused"
       : "received";
-  const [row] = await ctx.db
-    .insert(rawCallbacks)
-    .values({
-      kind: incoming.kind,
-      receivedAt: ctx.now(),
-      sourceIp: incoming.sourceIp,
-      sourceTrusted: isTrustedSource(ctx, incoming.sourceIp),
-      headers,
-      body: incoming.body,
-      sizeBytes: incoming.sizeBytes,
-      tokenValid: incoming.tokenValid,
-      outcome,
-      outcomeDetail: !incoming.tokenValid
-        ? "wrong callback token in the URL"
-        : (incoming.refused ?? null),
-      processedAt: outcome === "received" ? null : ctx.now(),
-      // Findable at once by these, whatever happens next (a rejected request's body is not trusted
-      // enough to be indexed under a real payment's identifiers).
-      ...(incoming.tokenValid ? extractIdentifiers(incoming.kind, incoming.body) : {}),
-    })
-    .returning();
-  return row;
+  return ctx.rawLog.write({
+    kind: incoming.kind,
+    receivedAt: ctx.now(),
+    sourceIp: incoming.sourceIp,
+    sourceTrusted: isTrustedSource(ctx, incoming.sourceIp),
+    headers,
+    body: incoming.body,
+    sizeBytes: incoming.sizeBytes,
+    tokenValid: incoming.tokenValid,
+    outcome,
+    outcomeDetail: !incoming.tokenValid
+      ? "wrong callback token in the URL"
+      : (incoming.refused ?? null),
+    processedAt: outcome === "received" ? null : ctx.now(),
+    // Findable at once by these, whatever happens next (a rejected request's body is not trusted
+    // enough to be indexed under a real payment's identifiers).
+    checkoutRequestId: null,
+    merchantRequestId: null,
+    receipt: null,
+    conversationId: null,
+    ...(incoming.tokenValid ? extractIdentifiers(incoming.kind, incoming.body) : {}),
+  });
 }
 
 /** A stored STK callback read and classified: pure, no database (the batch applier reads many first). */

@@ -360,3 +360,16 @@ describe("parseStkCallback: agrees with JSON.parse on what is JSON", () => {
     expect(refusedAsJson).toBe(!valid);
   });
 });
+
+describe("parseStkCallback: text PostgreSQL cannot store", () => {
+  it("turns an escaped NUL or lone surrogate into U+FFFD and keeps a well-formed pair", () => {
+    const body = SPEC_FAILURE.replace(
+      '"Request Cancelled by user."',
+      '"Cancelled\\u0000 by \\ud800 user \\ud83d\\ude00"',
+    ).replace('"ws_CO_191220191020363925"', '"ws_CO_\\u00001"');
+    const result = parseStkCallback(body);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.callback.resultDesc).toBe("Cancelled\uFFFD by \uFFFD user 😀");
+    expect(result.callback.checkoutRequestId).toBe("ws_CO_\uFFFD1");
+  });
+});

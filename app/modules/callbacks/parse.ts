@@ -3,6 +3,7 @@
 // are kept as their raw JSON text (docs/daraja.md#money: `1.00` must stay readable as sent), which
 // a JSON.parse round trip would lose, and JSON errors carry a position, which V8's JSON.parse
 // messages no longer do.
+import { storableText } from "../../lib/storable-text";
 import { MIN_STK_AMOUNT_KES, parseKesAmount } from "../../lib/money";
 import { parseDarajaTimestamp } from "../../lib/time";
 import { normalizeKenyanPhone } from "../daraja/phone";
@@ -174,6 +175,7 @@ function parseJson(text: string): Json {
     i++; // opening quote
     let out = "";
     let start = i;
+    let unicodeEscapes = false;
     for (;;) {
       if (i >= text.length) fail();
       const char = text[i];
@@ -189,6 +191,7 @@ function parseJson(text: string): Json {
         const hex = text.slice(i + 2, i + 6);
         if (!/^[\da-f]{4}$/i.test(hex)) fail("bad \\u escape");
         out += String.fromCharCode(parseInt(hex, 16));
+        unicodeEscapes = true;
         i += 6;
       } else if (escape !== undefined && Object.hasOwn(ESCAPES, escape)) {
         out += ESCAPES[escape];
@@ -201,7 +204,8 @@ function parseJson(text: string): Json {
     }
     out += text.slice(start, i);
     i++; // closing quote
-    return out;
+    // Only an escape can put a NUL or a lone surrogate in (lib/storable-text.ts).
+    return unicodeEscapes ? storableText(out) : out;
   };
 
   const readValue = (depth: number): Json => {

@@ -3,6 +3,7 @@
 // hostile input with documented quirks: ResultCode a number or a string (`R000001`), ResultParameter
 // one object or an array, items without Value, numbers for times and amounts, trailing spaces, and
 // a placeholder TransactionID on Transaction Status. Pure: no I/O, so it is tested on its own.
+import { parseStorableJson } from "../../lib/storable-text";
 import { z } from "zod";
 import { parseKesAmount } from "../../lib/money";
 import { parseDarajaTimestamp } from "../../lib/time";
@@ -51,7 +52,7 @@ function paramValue(raw: unknown): ParamValue {
 export function parseAsyncResult(body: string): Parsed<AsyncResult> {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseStorableJson(body);
   } catch {
     return { ok: false, reason: "body is not JSON" };
   }

@@ -210,3 +210,13 @@ describe("normalizeBillRef", () => {
     expect(normalizeBillRef("\t acc  no\u00a0 7 ")).toBe("ACC NO 7");
   });
 });
+
+describe("parseC2bConfirmation: text PostgreSQL cannot store", () => {
+  it("turns an escaped NUL or lone surrogate into U+FFFD", () => {
+    const body = JSON.stringify({ ...OFFICIAL, FirstName: "NICH\u0000OLAS", LastName: "X\ud800" });
+    const result = parseC2bConfirmation(body);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.value.payerName).toMatch(/^NICH\uFFFDOLAS/);
+    expect(result.value.payerName).toContain("X\uFFFD");
+  });
+});

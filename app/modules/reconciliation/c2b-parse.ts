@@ -2,6 +2,7 @@
 // vocabulary, and owns how any payer-number witness — plain, masked, hashed or absent
 // (docs/daraja.md#c2b-confirmation, #statement-columns Other Party Info) — is read. Pure: no I/O,
 // so the intake route, the statement import and components can all use it.
+import { parseStorableJson } from "~/lib/storable-text";
 import { z } from "zod";
 import { normalizeKenyanPhone } from "~/modules/daraja/phone";
 import { parseKesAmount } from "~/lib/money";
@@ -69,7 +70,7 @@ const orNull = (text: string) => (text.trim() === "" ? null : text.trim());
 export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseStorableJson(body);
   } catch (error) {
     return fail(`body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
