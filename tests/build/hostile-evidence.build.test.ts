@@ -163,6 +163,31 @@ describe("malformed or unauthenticated callbacks leave the payment as it was", (
   });
 });
 
+describe("text PostgreSQL cannot hold", () => {
+  it("a \\u0000 in the CheckoutRequestID and ResultDesc: stored, answered 200, applied as an orphan (not retried forever)", async () => {
+    const before = await revenue(s);
+    const receipt = newReceipt();
+    const body = stkCallbackBody({
+      checkoutRequestId: `ws_CO_\u0000${Date.now() % 1_000_000}`,
+      resultCode: 0,
+      resultDesc: "done \ud800 \u0000",
+      items: successItems(AMOUNT, receipt),
+    });
+    const res = await postStkCallback(s, body);
+    expect(res.status).toBe(200);
+    // Found by its receipt (read at intake), then applied: it reaches an outcome other than `received`.
+    const row = await waitFor(async () => {
+      const found = await s.api<{ callbacks: { body: string; outcome: string }[] }>(
+        `/api/callbacks?receipt=${receipt}&limit=5`,
+      );
+      const mine = found.body.callbacks.find((c) => c.body === body);
+      return mine && mine.outcome !== "received" ? mine : null;
+    }, "the callback applied");
+    expect(row.outcome).toBe("orphan");
+    expect(await revenue(s)).toEqual(before);
+  });
+});
+
 describe("STK Query answers are bound to what we asked", () => {
   it("a ResultCode 0 answer echoing another payment's CheckoutRequestID pays neither payment", async () => {
     const before = await revenue(s);

@@ -86,6 +86,31 @@ describe("concurrent callbacks", () => {
   });
 });
 
+describe("a burst of distinct callbacks (stored together by shared inserts)", () => {
+  it("40 payments' success callbacks at once: each paid with its own receipt, each body stored once", async () => {
+    const N = 40;
+    const before = await revenue(s);
+    const payments = await Promise.all(Array.from({ length: N }, () => pendingPayment(s, 120)));
+    const receipts = payments.map(() => newReceipt());
+    const answers = await Promise.all(
+      payments.map((p, i) => postStkCallback(s, successCallbackFor(p, receipts[i]))),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(N).fill(200));
+    for (const [i, payment] of payments.entries()) {
+      const rows = await processedCallbacks(s, payment.attempts[0].checkoutRequestId!, 1);
+      expect(rows.map((r) => r.outcome)).toEqual(["applied"]);
+      expect(await getPayment(s, payment.id)).toMatchObject({
+        status: "paid",
+        receipt: receipts[i],
+      });
+    }
+    expect(await revenue(s)).toEqual({
+      revenueKes: before.revenueKes + 120 * N,
+      paidPayments: before.paidPayments + N,
+    });
+  });
+});
+
 describe("concurrent initiations", () => {
   it("two requests for the same order reference at once send one prompt (5 rounds)", async () => {
     for (let round = 0; round < 5; round++) {
