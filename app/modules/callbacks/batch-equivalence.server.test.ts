@@ -23,6 +23,7 @@ import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/fac
 import type { Actor } from "../auth/staff-audit.server";
 import * as fastPath from "../ledger/stk-successes.server";
 import { initiatePayment } from "../payments/initiate.server";
+import { saveTariffVersion } from "../tariffs/tariffs.server";
 import { processStkCallback } from "./intake.server";
 import { applyStoredCallbacks } from "./queue.server";
 
@@ -44,6 +45,13 @@ let actor: Actor;
 beforeAll(async () => {
   app = await startTestApp();
   actor = actorFor(await makeUser(app.ctx, "support"));
+  // A tariff in force, so that both paths also price every receipt they record (M-Pesa's charge).
+  await saveTariffVersion(app.ctx.db, actorFor(await makeUser(app.ctx, "admin")), {
+    effectiveFrom: new Date("2020-01-01T00:00:00+03:00"),
+    label: "Equivalence test tariff",
+    paybill: [{ minKes: 1, maxKes: 1_000, chargeKes: 7 }],
+    buy_goods: [{ minKes: 1, maxKes: 1_000, chargeKes: 4 }],
+  });
 });
 afterAll(async () => app?.close());
 
@@ -241,5 +249,10 @@ describe("the batch applier's set-based path for common successes", () => {
     // And the snapshot is not empty of what matters: three paid, three receipts claimed.
     const paid = (a.payments as unknown as { status: string }[]).filter((p) => p.status === "paid");
     expect(paid).toHaveLength(5); // 0, 1, 2, 3 and 5 (paid before the batch)
+    const priced = (a.receipts as unknown as { txnType: string | null; chargeKes: number | null }[])
+      .filter((r) => r.chargeKes !== null)
+      .map((r) => [r.txnType, r.chargeKes]);
+    expect(priced.length).toBeGreaterThanOrEqual(3);
+    expect(priced.every(([type, charge]) => charge === (type === "paybill" ? 7 : 4))).toBe(true);
   });
 });

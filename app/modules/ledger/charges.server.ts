@@ -7,10 +7,11 @@ import { sql, type SQL } from "drizzle-orm";
 import type { TxnType } from "../../../db/schema";
 
 /** A SQL expression: the kind of money a payment's STK prompts asked for (its latest accepted push). */
-export function paymentTxnTypeSql(paymentId: string): SQL {
+export function paymentTxnTypeSql(paymentId: string | SQL): SQL {
+  const id = typeof paymentId === "string" ? sql`${paymentId}::uuid` : paymentId;
   return sql`(select case a.request_body->>'TransactionType' when 'CustomerBuyGoodsOnline' then 'buy_goods'
       when 'CustomerPayBillOnline' then 'paybill' end
-    from stk_attempts a where a.payment_id = ${paymentId}::uuid and a.request_body is not null
+    from stk_attempts a where a.payment_id = ${id} and a.request_body is not null
     order by a.seq desc limit 1)`;
 }
 
@@ -20,7 +21,17 @@ export function bandCovers(band: SQL, type: SQL, amountKes: SQL, at: SQL): SQL {
     and ${at} >= ${band}.valid_from and (${band}.valid_to is null or ${at} < ${band}.valid_to)`;
 }
 
-type Pricing = { type: SQL; amountKes: SQL; at: SQL };
+export type Pricing = { type: SQL; amountKes: SQL; at: SQL };
+
+/**
+ * For many rows at once: a LATERAL subquery giving (charge_kes, version_id) of the band in force, to
+ * be joined `left join lateral ${bandInForce(…)} alias on true` (a statement of constant text, which
+ * PostgreSQL plans once, where a per-row subquery in VALUES grows the statement with every row).
+ */
+export function bandInForce(p: Pricing): SQL {
+  return sql`(select t.charge_kes, t.version_id from tariff_bands_in_force t
+    where ${bandCovers(sql.raw("t"), p.type, p.amountKes, p.at)} limit 1)`;
+}
 
 function priced(column: "charge_kes" | "version_id", p: Pricing): SQL {
   return sql`(select t.${sql.raw(column)} from tariff_bands_in_force t where ${bandCovers(sql.raw("t"), p.type, p.amountKes, p.at)} limit 1)`;

@@ -6,7 +6,7 @@
 import { eq, sql } from "drizzle-orm";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
-import type { Db } from "../../../db/client";
+import { rowsOf, type Db } from "../../../db/client";
 import {
   payments,
   receipts,
@@ -15,7 +15,12 @@ import {
   type Receipt,
   type TxnType,
 } from "../../../db/schema";
-import { chargeColumns, chargeColumnsOnClaim } from "./charges.server";
+import {
+  bandInForce,
+  chargeColumns,
+  chargeColumnsOnClaim,
+  paymentTxnTypeSql,
+} from "./charges.server";
 
 export type ReceiptSource = "stk_callback" | "c2b" | "statement" | "manual";
 
@@ -136,11 +141,44 @@ export async function insertClaimedReceipts(
   facts: (ReceiptFacts & { paymentId: string; attemptId: string })[],
 ): Promise<void> {
   if (!facts.length) return;
-  const inserted = await tx
-    .insert(receipts)
-    .values(facts.map((f) => newReceipt(f, f)))
-    .onConflictDoNothing()
-    .returning({ receipt: receipts.receipt });
+  // One statement of constant text whatever the number of rows: the rows are one JSON parameter,
+  // each priced by the same rule as newReceipt's (charges.server.ts), with a join instead of a
+  // subquery per row.
+  const rows = facts.map((f) => ({
+    receipt: f.receipt,
+    amount_kes: f.amountKes,
+    payment_id: f.paymentId,
+    attempt_id: f.attemptId,
+    phone: f.phone ?? null,
+    phone_kind: f.phoneKind ?? null,
+    transaction_at: f.transactionAt?.toISOString() ?? null,
+    first_source: f.source,
+    bill_ref_raw: f.billRefRaw ?? null,
+    bill_ref_norm: f.billRefNorm ?? null,
+    msisdn_raw: f.msisdnRaw ?? null,
+    msisdn_kind: f.msisdnKind ?? null,
+    payer_name: f.payerName ?? null,
+    txn_type: f.txnType ?? null,
+  }));
+  const type = sql`coalesce(v.txn_type, ${paymentTxnTypeSql(sql`v.payment_id`)})`;
+  const inserted = rowsOf<{ receipt: string }>(
+    await tx.execute(sql`insert into receipts (receipt, amount_kes, payment_id, attempt_id, phone,
+        phone_kind, transaction_at, first_source, bill_ref_raw, bill_ref_norm, msisdn_raw,
+        msisdn_kind, payer_name, seen_in_callback, seen_in_c2b, seen_in_statement, txn_type,
+        charge_kes, tariff_version_id)
+      select v.receipt, v.amount_kes, v.payment_id, v.attempt_id, v.phone, v.phone_kind,
+        v.transaction_at, v.first_source, v.bill_ref_raw, v.bill_ref_norm, v.msisdn_raw,
+        v.msisdn_kind, v.payer_name, v.first_source = 'stk_callback', v.first_source = 'c2b',
+        v.first_source = 'statement', k.txn_type, band.charge_kes, band.version_id
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(receipt text, amount_kes bigint,
+        payment_id uuid, attempt_id uuid, phone text, phone_kind text, transaction_at timestamptz,
+        first_source text, bill_ref_raw text, bill_ref_norm text, msisdn_raw text, msisdn_kind text,
+        payer_name text, txn_type text)
+      cross join lateral (select ${type} as txn_type) k
+      left join lateral ${bandInForce({ type: sql`k.txn_type`, amountKes: sql`v.amount_kes::integer`, at: sql`coalesce(v.transaction_at, now())` })} band on true
+      on conflict do nothing
+      returning receipt`),
+  );
   if (inserted.length !== facts.length)
     throw new AppError("receipt_taken", "A receipt was recorded meanwhile; applying one by one.", {
       status: 409,
