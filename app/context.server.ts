@@ -42,6 +42,7 @@ export async function createContext(
       databaseUrl: config.database.url,
       dataDir: config.database.dataDir,
       poolMax: config.database.poolMax,
+      preparedStatements: config.database.preparedStatements,
     }));
   if (options.migrate ?? true) await migrate(database.db);
   const now = options.now ?? (() => new Date());
