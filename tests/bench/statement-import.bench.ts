@@ -6,7 +6,7 @@
 // BENCH_DATABASE_URL/DATABASE_URL (used as a scratch database: it gets rows), else a scratch database
 // created and dropped on postgres://postgres@127.0.0.1:5432; --pglite uses PGlite files in a temp directory.
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ import {
   importStatementFile,
 } from "../../app/modules/reconciliation/import.server";
 import { compactRef } from "../../app/modules/reconciliation/match-rules";
-import { openDatabase, type Database } from "../../db/client";
+import { openDatabase, rowsOf, type Database } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { payments, receipts } from "../../db/schema";
 import { generateStatementLines, statementCsvChunks } from "../support/statement-file";
@@ -154,6 +154,34 @@ async function seedKnownPayments(ctx: AppContext, count: number, share: number):
   return seeded;
 }
 
+/**
+ * CPU seconds used so far by each server process of this database (PostgreSQL on this machine only:
+ * read from /proc; null when they cannot be read). With the machine shared, wall time moves with the
+ * load, CPU time much less: the figure to compare across runs.
+ */
+async function serverCpu(ctx: AppContext): Promise<Map<number, number> | null> {
+  const pids = rowsOf<{ pid: number }>(
+    await ctx.db.execute(sql`select pid from pg_stat_activity where datname = current_database()`),
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of pids) {
+    try {
+      // Fields after "pid (comm) ": state is the first; utime and stime (in 1/100 s) the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      return null;
+    }
+  }
+  return cpu;
+}
+
+function serverCpuUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, seconds] of after) used += seconds - (before.get(pid) ?? 0);
+  return used;
+}
+
 async function main() {
   const o = options();
   const dir = await mkdtemp(join(tmpdir(), "statement-bench-"));
@@ -194,6 +222,7 @@ async function main() {
     }, 20);
     const steps: string[] = [];
     out(`importing; ${load()}`);
+    const server0 = o.pglite ? null : await serverCpu(ctx);
     const cpu0 = process.cpuUsage();
     t0 = performance.now();
     const result = await importStatement(ctx, {
@@ -206,6 +235,7 @@ async function main() {
     // On a loaded machine wall time says little; CPU time of this process (with PGlite, the database's
     // too) says what the import itself cost.
     const cpu = process.cpuUsage(cpu0);
+    const server1 = server0 ? await serverCpu(ctx) : null;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
 
@@ -222,6 +252,12 @@ async function main() {
     out(
       `CPU of this process while importing: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s${o.pglite ? " (PGlite runs in it)" : " (PostgreSQL's own is not counted)"}`,
     );
+    if (!o.pglite)
+      out(
+        server0 && server1
+          ? `CPU of PostgreSQL's processes for this database while importing: ${serverCpuUsed(server0, server1).toFixed(1)} s`
+          : "CPU of PostgreSQL's processes: not readable from /proc (not on this machine?)",
+      );
     out(
       `memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`,
     );

@@ -69,6 +69,8 @@ export async function matchStatementImport(
 ): Promise<MatchSummary> {
   const summary = emptyMatchSummary();
   await ctx.db.transaction(async (tx) => {
+    // As in the store step (staging.server.ts): JIT compiling costs more than it saves here.
+    await tx.execute(sql`set local jit = off`);
     // Two processes finishing the same import take turns; the second then finds no line still new.
     await tx.execute(
       sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,

@@ -131,43 +131,45 @@ export async function flagMissingFromStatement(
   if (!from || !to) return 0;
   const [periodFrom, periodTo] = [from, to];
 
-  // When the money moved: the receipt's own time when we have it, else when we learned it was paid.
-  const movedAt = sql<Date>`coalesce(${receipts.transactionAt}, ${payments.paidAt})`;
-  const rows = await ctx.db
-    .select({
-      id: payments.id,
-      orderRef: payments.orderRef,
-      amountKes: payments.amountKes,
-      receipt: payments.receipt,
-      paidAt: payments.paidAt,
-      transactionAt: receipts.transactionAt,
-    })
-    .from(payments)
-    .leftJoin(receipts, eq(receipts.receipt, payments.receipt))
-    .where(
-      and(
-        eq(payments.status, "paid"),
-        // paid_at (indexed) narrows first; it trails the transaction by seconds, occasionally by hours.
-        between(
-          payments.paidAt,
-          new Date(periodFrom.getTime() - 3_600_000),
-          new Date(periodTo.getTime() + 2 * 86_400_000),
-        ),
-        sql`${movedAt} between ${periodFrom.toISOString()}::timestamptz and ${periodTo.toISOString()}::timestamptz`,
-        or(
-          isNull(payments.receipt),
-          notExists(
-            ctx.db
-              .select({ one: sql`1` })
-              .from(statementLines)
-              .where(eq(statementLines.receipt, payments.receipt)),
+  return ctx.db.transaction(async (tx) => {
+    // One query over the period's payments: JIT compiling it took longer than running it (as in the
+    // store and match steps).
+    await tx.execute(sql`set local jit = off`);
+    // When the money moved: the receipt's own time when we have it, else when we learned it was paid.
+    const movedAt = sql<Date>`coalesce(${receipts.transactionAt}, ${payments.paidAt})`;
+    const rows = await tx
+      .select({
+        id: payments.id,
+        orderRef: payments.orderRef,
+        amountKes: payments.amountKes,
+        receipt: payments.receipt,
+        paidAt: payments.paidAt,
+        transactionAt: receipts.transactionAt,
+      })
+      .from(payments)
+      .leftJoin(receipts, eq(receipts.receipt, payments.receipt))
+      .where(
+        and(
+          eq(payments.status, "paid"),
+          // paid_at (indexed) narrows first; it trails the transaction by seconds, occasionally by hours.
+          between(
+            payments.paidAt,
+            new Date(periodFrom.getTime() - 3_600_000),
+            new Date(periodTo.getTime() + 2 * 86_400_000),
+          ),
+          sql`${movedAt} between ${periodFrom.toISOString()}::timestamptz and ${periodTo.toISOString()}::timestamptz`,
+          or(
+            isNull(payments.receipt),
+            notExists(
+              tx
+                .select({ one: sql`1` })
+                .from(statementLines)
+                .where(eq(statementLines.receipt, payments.receipt)),
+            ),
           ),
         ),
-      ),
-    );
-  if (rows.length === 0) return 0;
-
-  return ctx.db.transaction(async (tx) => {
+      );
+    if (rows.length === 0) return 0;
     let opened = 0;
     for (const p of rows) {
       const at = p.transactionAt ?? (p.paidAt as Date);

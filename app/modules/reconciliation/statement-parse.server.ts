@@ -302,83 +302,95 @@ function parseStatementTime(text: string): Date | null {
   return parseDayFirstEat(text) ?? parseExcelSerialEat(text);
 }
 
+// readLine runs once per line (a million for a big file): its helpers are plain functions over one
+// small object, not closures made again for every line.
+type Row = { record: string[]; header: Header; receipt: string; rowNumber: number };
+
+function cellOf(row: Omit<Row, "receipt" | "rowNumber">, key: ColumnKey): string {
+  const at = row.header.index[key];
+  return at === undefined ? "" : (row.record[at] ?? "").trim();
+}
+
+function refuse(row: Row, message: string): StatementFormatError {
+  const text = row.receipt ? `${message} (receipt ${row.receipt})` : message;
+  return new StatementFormatError(text, row.rowNumber);
+}
+
+function timeOf(row: Row, key: "completionTime" | "initiationTime"): Date | null {
+  const text = cellOf(row, key);
+  if (text === "") return null;
+  const at = parseStatementTime(text);
+  if (!at) throw refuse(row, `'${COLUMNS[key]}' value '${text}' is not a DD-MM-YYYY HH:mm:ss date`);
+  return at;
+}
+
+function amountOf(row: Row, key: "paidIn" | "withdrawn"): number {
+  const text = cellOf(row, key);
+  if (text === "") return 0;
+  const parsed = parseKesAmount(text);
+  if (!parsed.ok) throw refuse(row, `'${COLUMNS[key]}': ${parsed.reason}`);
+  return parsed.kes;
+}
+
 function readLine(record: string[], header: Header, rowNumber: number): StatementLine {
-  const cell = (key: ColumnKey) => {
-    const at = header.index[key];
-    return at === undefined ? "" : (record[at] ?? "").trim();
-  };
-  const receipt = cell("receipt");
-  const refuse = (message: string) =>
-    new StatementFormatError(receipt ? `${message} (receipt ${receipt})` : message, rowNumber);
+  const receipt = cellOf({ record, header }, "receipt");
+  const row: Row = { record, header, receipt, rowNumber };
 
   // A value under no header means a comma slipped into an unquoted field and every column after it moved.
-  const stray = record.findIndex((value, i) => !header.names[i] && value.trim() !== "");
-  if (stray >= 0)
-    throw refuse(
-      `has a value in column ${stray + 1}, which has no header: '${record[stray].trim()}'`,
-    );
-  if (receipt === "") throw refuse(`'${COLUMNS.receipt}' is empty`);
+  for (let i = 0; i < record.length; i++) {
+    const value = header.names[i] ? "" : record[i].trim();
+    if (value !== "")
+      throw refuse(row, `has a value in column ${i + 1}, which has no header: '${value}'`);
+  }
+  if (receipt === "") throw refuse(row, `'${COLUMNS.receipt}' is empty`);
 
-  const statusText = cell("status");
-  if (statusText === "") throw refuse(`'${COLUMNS.status}' is empty`);
+  const statusText = cellOf(row, "status");
+  if (statusText === "") throw refuse(row, `'${COLUMNS.status}' is empty`);
   const status = /^completed$/i.test(statusText)
     ? "Completed"
     : /^failed$/i.test(statusText)
       ? "Failed"
       : statusText;
 
-  const time = (key: "completionTime" | "initiationTime") => {
-    const text = cell(key);
-    if (text === "") return null;
-    const at = parseStatementTime(text);
-    if (!at) throw refuse(`'${COLUMNS[key]}' value '${text}' is not a DD-MM-YYYY HH:mm:ss date`);
-    return at;
-  };
-  const completedAt = time("completionTime");
-  const initiatedAt = time("initiationTime");
+  const completedAt = timeOf(row, "completionTime");
+  const initiatedAt = timeOf(row, "initiationTime");
   // Failed rows may lack a completion time, but a booked payment must say when it happened.
   if (status === "Completed" && completedAt === null)
-    throw refuse(`'${COLUMNS.completionTime}' is empty on a Completed row`);
+    throw refuse(row, `'${COLUMNS.completionTime}' is empty on a Completed row`);
 
-  const amount = (key: "paidIn" | "withdrawn") => {
-    const text = cell(key);
-    if (text === "") return 0;
-    const parsed = parseKesAmount(text);
-    if (!parsed.ok) throw refuse(`'${COLUMNS[key]}': ${parsed.reason}`);
-    return parsed.kes;
-  };
-  const paidIn = amount("paidIn");
+  const paidIn = amountOf(row, "paidIn");
   // Withdrawn is signed in some exports and not in others (docs/daraja.md#statement-columns): the
   // column gives the direction.
-  const withdrawnKes = Math.abs(amount("withdrawn"));
+  const withdrawnKes = Math.abs(amountOf(row, "withdrawn"));
   // A negative Paid In or a row with both amounts has no known meaning; booking a guess would corrupt totals.
-  if (paidIn < 0) throw refuse(`'${COLUMNS.paidIn}' is negative (${cell("paidIn")})`);
+  if (paidIn < 0) throw refuse(row, `'${COLUMNS.paidIn}' is negative (${cellOf(row, "paidIn")})`);
   if (paidIn > 0 && withdrawnKes > 0)
-    throw refuse(`both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
+    throw refuse(row, `both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
 
   const raw: Record<string, string> = {};
-  header.names.forEach((name, i) => {
+  for (let i = 0; i < header.names.length; i++) {
+    const name = header.names[i];
     if (name) raw[name] = record[i] ?? "";
-  });
-  const otherPartyInfo = cell("otherPartyInfo");
+  }
+  const otherPartyInfo = cellOf(row, "otherPartyInfo");
   const otherParty = parseOtherPartyInfo(otherPartyInfo);
   return {
     rowNumber,
     receipt,
     completedAt,
     initiatedAt,
-    details: cell("details"),
+    details: cellOf(row, "details"),
     status,
     paidInKes: paidIn,
     withdrawnKes,
     direction: withdrawnKes > 0 ? "out" : "in",
-    balanceText: cell("balance"),
-    reasonType: cell("reasonType"),
+    balanceText: cellOf(row, "balance"),
+    reasonType: cellOf(row, "reasonType"),
     otherPartyInfo,
     otherPartyMsisdn: otherParty.msisdn,
     otherPartyName: otherParty.name,
-    linkedTransactionId: cell("linkedTransactionId") || null,
-    accountNo: cell("accountNo") || null,
+    linkedTransactionId: cellOf(row, "linkedTransactionId") || null,
+    accountNo: cellOf(row, "accountNo") || null,
     raw,
   };
 }
