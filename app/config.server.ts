@@ -40,7 +40,6 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "a postgres:// connection URL")
     .optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
-  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   DATA_DIR: z.string().default("./.data"),
 
   SESSION_SECRET: z.string().min(32, "at least 32 characters").optional(),
@@ -103,7 +102,7 @@ export type Config = Readonly<{
   host: string;
   publicUrl: string;
   logLevel: string;
-  database: { url?: string; poolMax: number; preparedStatements: boolean; dataDir: string };
+  database: { url?: string; poolMax: number; dataDir: string };
   session: { secret: string; ttlHours: number; secureCookie: boolean };
   mpesa: {
     environment: MpesaEnvironment;
@@ -236,12 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     publicUrl,
     logLevel: e.LOG_LEVEL,
-    database: {
-      url: e.DATABASE_URL,
-      poolMax: e.DATABASE_POOL_MAX,
-      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
-      dataDir: e.DATA_DIR,
-    },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
     session: { secret: sessionSecret!, ttlHours: e.SESSION_TTL_HOURS, secureCookie: production },
     mpesa: {
       environment: e.MPESA_ENVIRONMENT,

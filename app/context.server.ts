@@ -42,7 +42,6 @@ export async function createContext(
       databaseUrl: config.database.url,
       dataDir: config.database.dataDir,
       poolMax: config.database.poolMax,
-      preparedStatements: config.database.preparedStatements,
     }));
   if (options.migrate ?? true) await migrate(database.db);
   const now = options.now ?? (() => new Date());

@@ -2,15 +2,17 @@
 // callback, split into the acknowledgement (the hook route, called as Remix calls it) and the applier
 // (`applyStoredCallbacks` until nothing is left). Round trips do not depend on the machine's load, so
 // this is the figure to compare before and after a change; the bench gives the rates.
-// Usage: npm run bench:intake-profile -- [--callbacks 500] [--duplicates 1] [--unprepared]
+// Usage: npm run bench:intake-profile -- [--callbacks 500] [--duplicates 1]
 import { parseArgs } from "node:util";
+import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { loadConfig } from "../../app/config.server";
 import { createContext } from "../../app/context.server";
 import { createLog } from "../../app/lib/log.server";
 import { applyStoredCallbacks } from "../../app/modules/callbacks/queue.server";
 import { action as stkHook } from "../../app/routes/hooks.daraja.stk.$token";
-import { drizzleOverPostgres, postgresOptions } from "../../db/client";
+import type { Db } from "../../db/client";
+import * as schema from "../../db/schema";
 import { scratchDatabase } from "./support";
 import { seedPendingAttempts, stkBody } from "./intake-seed";
 
@@ -18,13 +20,10 @@ const { values } = parseArgs({
   options: {
     callbacks: { type: "string", default: "500" },
     duplicates: { type: "string", default: "1" },
-    // As the app runs (prepared statements, db/client.ts), or as before with --unprepared.
-    unprepared: { type: "boolean", default: false },
   },
 });
 const N = Number(values.callbacks);
 const COPIES = Math.max(1, Number(values.duplicates));
-const PREPARE = !values.unprepared;
 const TOKEN = "profile-callback-token";
 
 /** A statement's kind, for the table: savepoints, locks, reads and writes by table. */
@@ -44,8 +43,9 @@ async function main() {
   let phase = "setup";
   const counts = new Map<string, Map<string, number>>();
   const client = postgres(scratch.url, {
-    ...postgresOptions({ prepare: PREPARE }),
     max: 10,
+    onnotice: () => {},
+    connection: { TimeZone: "UTC" },
     debug: (_connection, query) => {
       const byKind = counts.get(phase) ?? new Map<string, number>();
       counts.set(phase, byKind);
@@ -55,7 +55,7 @@ async function main() {
   });
   try {
     await seedPendingAttempts(scratch.url, N);
-    const db = drizzleOverPostgres(client, { prepare: PREPARE });
+    const db = drizzle({ client, schema }) as unknown as Db;
     const config = loadConfig({
       NODE_ENV: "production",
       LOG_LEVEL: "silent",
