@@ -1,7 +1,9 @@
-// npm run bench:intake-profile — counts the SQL round trips of callback intake on PostgreSQL, per
+// npm run bench:intake-profile — counts the SQL statements of callback intake on PostgreSQL, per
 // callback, split into the acknowledgement (the hook route, called as Remix calls it) and the applier
-// (`applyStoredCallbacks` until nothing is left). Round trips do not depend on the machine's load, so
-// this is the figure to compare before and after a change; the bench gives the rates.
+// (`applyStoredCallbacks` until nothing is left). The output calls them round trips; postgres.js sends
+// an unprepared statement that has parameters in two (describe, then execute). Counts do not depend
+// on the machine's load, so they are the figure to compare before and after a change; the bench gives
+// the rates.
 // Usage: npm run bench:intake-profile -- [--callbacks 500] [--duplicates 1]
 import { parseArgs } from "node:util";
 import { drizzle } from "drizzle-orm/postgres-js";
