@@ -96,15 +96,17 @@ async function main() {
     next();
   });
   // Daraja's webhooks are the path that takes bursts. Remix ranks every route of its build on each
-  // request; these paths are matched against the hook routes alone (the same modules, the same
-  // answers, a fifth of the work).
+  // request; a request for one of the hook routes' own paths (express reads `:token` as Remix does,
+  // letter case aside) is handled by a Remix handler whose build holds only them (the same modules,
+  // the same answers, a fifth of the work). Any other path, /hooks/… included, goes to the full one.
   const hookRoutes = Object.fromEntries(
     Object.entries(build.routes).filter(
       ([id, route]) => id === "root" || route.path?.startsWith("hooks/"),
     ),
   );
+  const hookPaths = Object.values(hookRoutes).flatMap((r) => (r.path ? [`/${r.path}`] : []));
   app.all(
-    "/hooks/*",
+    hookPaths,
     createRequestHandler({ build: { ...build, routes: hookRoutes }, getLoadContext: () => ctx }),
   );
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));

@@ -128,6 +128,16 @@ describe("malformed or unauthenticated callbacks leave the payment as it was", (
     expect(await revenue(s)).toEqual(before);
   });
 
+  it("a /hooks path no hook has (a probe, a token left out): the not-found page, not an error", async () => {
+    for (const path of ["/hooks/nope", "/hooks/daraja/stk", "/HOOKS/daraja/stk/a/b"]) {
+      const page = await fetch(`${s.baseUrl}${path}`);
+      expect(page.status, path).toBe(404);
+      // A POST there is the same as a POST to any page without a form: 405, and no error logged.
+      const post = await fetch(`${s.baseUrl}${path}`, { method: "POST", body: "{}" });
+      expect(post.status, path).toBe(405);
+    }
+  });
+
   it("a body that is not JSON: 200 (stored for the record), and the payment stays pending", async () => {
     const before = await revenue(s);
     const payment = await pendingPayment(s, AMOUNT);

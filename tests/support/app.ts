@@ -1,6 +1,7 @@
 // A whole app for a test file: a fresh database, the real Daraja simulator on a free port, and a small
 // HTTP front that hands Daraja's callbacks to the real hook routes (so the simulator calls the app
 // exactly as Daraja would). Domain functions get the same context the server builds.
+import type { CallbackKind } from "../../app/modules/callbacks/identifiers";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/config.server";
@@ -168,7 +169,7 @@ export async function startTestApp(
 export function storeCallback(
   ctx: AppContext,
   body: string | Uint8Array,
-  kind: "stk" | "c2b_confirmation" = "stk",
+  kind: CallbackKind = "stk",
 ) {
   const bytes = typeof body === "string" ? Buffer.from(body) : body;
   return recordCallback(ctx, {

@@ -129,6 +129,27 @@ it("answers a row the database refuses with an error, and stores the others once
   );
 });
 
+it("answers every callback of a group with an error when the failure is not refused data (it may have come after the commit): none stored twice", async () => {
+  let calls = 0;
+  const lost = new Proxy(app.ctx.db, {
+    get(target, key, receiver) {
+      if (key !== "execute") return Reflect.get(target, key, receiver) as unknown;
+      return () => {
+        calls++;
+        return Promise.reject(new Error("write CONNECTION_ENDED"));
+      };
+    },
+  });
+  const writer = createRawLogWriter(lost);
+  const results = await Promise.allSettled(
+    Array.from({ length: 12 }, (_, i) => writer.write(entry(`lost ${i}`))),
+  );
+  expect(results.every((r) => r.status === "rejected")).toBe(true);
+  // Two callbacks went alone (two inserts in flight), the other ten together: three statements, and
+  // no second try of the ten one by one.
+  expect(calls).toBe(3);
+});
+
 describe("text PostgreSQL cannot hold is made storable, and the callback is stored and applied", () => {
   it.each([
     ["a NUL", "ws_CO_\u0000NUL"],
@@ -163,4 +184,30 @@ describe("text PostgreSQL cannot hold is made storable, and the callback is stor
     expect(row.checkoutRequestId).toBeNull();
     expect(row.receipt).toBe("TCE4XK2P7Q");
   });
+
+  it.each([
+    ["a C2B confirmation that is not JSON", "c2b_confirmation", '{"TransID": \u0000}', "invalid"],
+    [
+      "a Transaction Status result",
+      "status_result",
+      '{"Result":{"ConversationID":"AG_\u0000X","OriginatorConversationID":"x\u0000y"',
+      "orphan", // a result for no request of ours
+    ],
+  ] as const)(
+    "%s with a raw NUL byte is stored and marked, not retried forever",
+    async (_, kind, text, outcome) => {
+      const row = await storeCallback(app.ctx, Buffer.from(text), kind);
+      expect(row.receipt).toBeNull();
+      expect(row.conversationId).toBeNull();
+      app.ctx.callbackQueue.wake();
+      const done = await waitFor(async () => {
+        const [now] = await app.ctx.db
+          .select()
+          .from(rawCallbacks)
+          .where(eq(rawCallbacks.id, row.id));
+        return now.outcome !== "received" ? now : undefined;
+      });
+      expect(done.outcome).toBe(outcome);
+    },
+  );
 });

@@ -45,11 +45,14 @@ export function createRawLogWriter(db: Db, limits = RAW_LOG_BATCH): RawLogWriter
         db,
         items.map((item) => item.entry),
       );
-    } catch {
-      // Nothing of the batch was stored (one statement, one transaction). One row the database
-      // refuses must not cost the others their acknowledgement: store each alone, and only the
-      // refused one answers with an error (Daraja then sends it again).
-      await Promise.all(items.map(insertOne));
+    } catch (error) {
+      // The database refused the statement's data (SQLSTATE class 22 or 23): nothing of the batch
+      // was stored (one statement, one transaction), and one refused row must not cost the others
+      // their acknowledgement, so each is stored alone and only the refused one answers with an
+      // error (Daraja then sends it again). Any other failure (a lost connection…) may have come
+      // after the commit: all of them answer with an error rather than be stored twice.
+      if (refusedData(error)) await Promise.all(items.map(insertOne));
+      else for (const item of items) item.reject(error);
       return;
     }
     items.forEach((item, i) => item.resolve(storedRow(ids[i], item.entry)));
@@ -76,6 +79,13 @@ export function createRawLogWriter(db: Db, limits = RAW_LOG_BATCH): RawLogWriter
   };
 }
 
+function refusedData(error: unknown): boolean {
+  // drizzle wraps the driver's error (postgres.js and PGlite both carry the SQLSTATE as `code`).
+  const { cause } = error as { cause?: unknown };
+  const code = (cause ?? error) as { code?: unknown };
+  return typeof code.code === "string" && /^2[23]/.test(code.code);
+}
+
 const storedRow = (id: number, entry: RawLogEntry): RawCallback => ({
   id,
   ...entry,
@@ -87,8 +97,7 @@ const storedRow = (id: number, entry: RawLogEntry): RawCallback => ({
 /**
  * One statement for any number of rows, with ONE parameter: the rows as a JSON array (bodies in
  * base64, as they may not be text). A multi-row insert built column by column costs more CPU to
- * build than the database spends storing it. The ids come back in the array's order: the rows are
- * read from the array, inserted and returned in that order.
+ * build than the database spends storing it.
  */
 async function insertEntries(db: Db, entries: RawLogEntry[]): Promise<number[]> {
   const rows = entries.map((e) => ({
@@ -108,19 +117,26 @@ async function insertEntries(db: Db, entries: RawLogEntry[]): Promise<number[]> 
     receipt: e.receipt,
     conversation_id: e.conversationId,
   }));
+  // Inserted in the array's order (ORDER BY its ordinality), so the sequence gives them rising ids
+  // in that order, whatever other sessions take from it meanwhile: sorted, the ids match the array.
   const result = await db.execute(sql`insert into raw_callbacks (kind, received_at, source_ip,
       source_trusted, headers, body, size_bytes, token_valid, outcome, outcome_detail, processed_at,
       checkout_request_id, merchant_request_id, receipt, conversation_id)
     select kind, received_at, source_ip, source_trusted, headers, decode(body, 'base64'),
       size_bytes, token_valid, outcome, outcome_detail, processed_at, checkout_request_id,
       merchant_request_id, receipt, conversation_id
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(kind text,
+    from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (kind text,
       received_at timestamptz, source_ip text, source_trusted boolean, headers jsonb, body text,
       size_bytes integer, token_valid boolean, outcome text, outcome_detail text,
       processed_at timestamptz, checkout_request_id text, merchant_request_id text, receipt text,
-      conversation_id text)
+      conversation_id text)) with ordinality as v(kind, received_at, source_ip, source_trusted,
+      headers, body, size_bytes, token_valid, outcome, outcome_detail, processed_at,
+      checkout_request_id, merchant_request_id, receipt, conversation_id, ord)
+    order by v.ord
     returning id`);
-  const ids = rowsOf<{ id: number | string }>(result).map((r) => Number(r.id));
+  const ids = rowsOf<{ id: number | string }>(result)
+    .map((r) => Number(r.id))
+    .sort((a, b) => a - b);
   if (ids.length !== entries.length)
     throw new Error(`raw log: ${entries.length} rows sent, ${ids.length} stored`);
   return ids;

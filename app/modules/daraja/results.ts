@@ -233,7 +233,9 @@ export function conversationIdsOf(body: string): {
 } {
   const scan = (key: string) => {
     const m = new RegExp(`"${key}"\\s*:\\s*"([^"\\\\]{1,100})"`).exec(body);
-    return m ? m[1].trim() || null : null;
+    const id = m?.[1].trim();
+    // A control character (a raw NUL above all, which PostgreSQL text refuses) is in no identifier.
+    return id && !/\p{Cc}/u.test(id) ? id : null;
   };
   return {
     originatorConversationId: scan("OriginatorConversationID"),

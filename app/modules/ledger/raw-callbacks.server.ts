@@ -3,6 +3,14 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { rawCallbacks, type CallbackOutcome, type RawCallback } from "../../../db/schema";
+import { storableText } from "../../lib/storable-text";
+
+// An outcome's detail may quote the body (a parser's error message): it must not keep the row from
+// being written (lib/storable-text.ts).
+const storableDetail = (fields: { outcomeDetail?: string | null }) =>
+  typeof fields.outcomeDetail === "string"
+    ? { outcomeDetail: storableText(fields.outcomeDetail) }
+    : { outcomeDetail: fields.outcomeDetail };
 
 export async function setOutcome(
   db: Db,
@@ -18,7 +26,7 @@ export async function setOutcome(
 ) {
   await db
     .update(rawCallbacks)
-    .set({ outcome, processedAt: now, ...fields })
+    .set({ outcome, processedAt: now, ...fields, ...storableDetail(fields) })
     .where(eq(rawCallbacks.id, id));
 }
 
@@ -39,7 +47,7 @@ export async function setOutcomes(
   const values = rows.map((r) => ({
     id: r.id,
     outcome: r.outcome,
-    outcome_detail: r.fields.outcomeDetail,
+    outcome_detail: storableDetail(r.fields).outcomeDetail,
     checkout_request_id: r.fields.checkoutRequestId,
     receipt: r.fields.receipt,
     attempt_id: r.fields.attemptId,

@@ -1,6 +1,7 @@
 // Storing a statement: the parser's rows go as CSV into COPY … statement_staging, then one
 // transaction moves them into statement_lines. One encoding, two sinks: postgres.js streams COPY FROM
 // STDIN, PGlite reads a blob per batch (COPY FROM '/dev/blob').
+import { once } from "node:events";
 import { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { eq, sql } from "drizzle-orm";
@@ -229,6 +230,10 @@ async function copySink(db: Db): Promise<CopySink> {
     const stream = await (rawClient(db) as PostgresTx)
       .unsafe(statement.replace("%s", "stdin"))
       .writable();
+    // A row the server refuses ends the COPY with an error on the stream: kept here (an 'error' with
+    // no listener would end the process) and thrown by the next write or by end().
+    let failed: unknown = null;
+    stream.on("error", (error) => (failed ??= error));
     let buffer = "";
     let rows = 0;
     // The parser runs ahead of the server by up to COPY_AHEAD_BYTES, so parsing (this process) and
@@ -240,8 +245,8 @@ async function copySink(db: Db): Promise<CopySink> {
       buffer = "";
       handed += rows;
       rows = 0;
-      if (stream.writableLength > COPY_AHEAD_BYTES)
-        await new Promise<void>((resolve) => stream.once("drain", resolve));
+      if (failed) throw failed;
+      if (stream.writableLength > COPY_AHEAD_BYTES) await once(stream, "drain");
     };
     return {
       async write(row) {

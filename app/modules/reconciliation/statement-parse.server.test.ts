@@ -336,6 +336,14 @@ describe("readStatement: refusing what cannot be imported", () => {
     );
   });
 
+  it("refuses a file holding a NUL byte (PostgreSQL text cannot), anywhere in it", async () => {
+    const text = csv({ lines: [PAYMENT] });
+    const bytes = Buffer.from(text.replace("TCE4XK2P7Q", "TCE4\u0000K2P7Q"));
+    const chunks = [bytes.subarray(0, 20), bytes.subarray(20)];
+    expect((await refusal(Readable.from(chunks))).message).toMatch(/NUL byte.*CSV UTF-8/);
+    expect((await refusal(text.replace("TCE4XK2P7Q", "TCE4\u0000K2P7Q"))).message).toMatch(/NUL/);
+  });
+
   it("refuses the whole file at a bad date, naming the row and receipt", async () => {
     const bad = {
       ...PAYMENT,

@@ -163,28 +163,31 @@ async function* checkedChunks(input: StatementInput): AsyncGenerator<Uint8Array 
   const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
   let first = true;
   for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    if (first && chunk.length > 0) {
-      first = false;
-      if (chunk instanceof Uint8Array) refuseBinary(chunk);
-    }
+    if (first && chunk.length > 0 && chunk instanceof Uint8Array) refuseBinary(chunk);
+    if (chunk.length > 0) first = false;
+    if (typeof chunk === "string" ? chunk.includes("\0") : chunk.includes(0))
+      throw new StatementFormatError(`Expected CSV text but found a NUL byte; ${SAVE_AS_CSV}`);
     yield chunk;
   }
 }
 
+const SAVE_AS_CSV = "open it in Excel and save it as 'CSV UTF-8', then upload that file";
+
 function refuseBinary(bytes: Uint8Array) {
-  const saveAsCsv = "open it in Excel and save it as 'CSV UTF-8', then upload that file";
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
     throw new StatementFormatError(
-      `Expected a CSV file but this is an Excel workbook (.xlsx); ${saveAsCsv}`,
+      `Expected a CSV file but this is an Excel workbook (.xlsx); ${SAVE_AS_CSV}`,
     );
   }
   if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) {
     throw new StatementFormatError(
-      `Expected a CSV file but this is an old Excel workbook (.xls); ${saveAsCsv}`,
+      `Expected a CSV file but this is an old Excel workbook (.xls); ${SAVE_AS_CSV}`,
     );
   }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw new StatementFormatError(`Expected UTF-8 CSV but this file is UTF-16 text; ${saveAsCsv}`);
+    throw new StatementFormatError(
+      `Expected UTF-8 CSV but this file is UTF-16 text; ${SAVE_AS_CSV}`,
+    );
   }
 }
 
