@@ -53,7 +53,8 @@ function ReversalRequestForm({ capKes }: { capKes: number }) {
       <button type="submit" disabled={fetcher.state !== "idle"}>
         Request reversal
       </button>
-      <FormResultBanner result={fetcher.data} done="Done." />
+      {/* A request made is confirmed by the panel (below); here only what was refused. */}
+      <FormResultBanner result={fetcher.data?.ok ? undefined : fetcher.data} />
     </fetcher.Form>
   );
 }
@@ -88,10 +89,18 @@ export function MoneyOutPanel(props: MoneyOutPanelProps) {
   const waiting = props.requests.some(
     (r) => r.kind === "reversal" && r.state === "awaiting_approval",
   );
+  // The same fetcher as the request form's: once a request is made the form gives way to the request
+  // awaiting approval, and its answer ("…requested. A different finance user must approve it")
+  // would go with it. Read here, the answer stays on screen.
+  const requested = useFetcher<Result>({ key: "payment-reversal-request" });
   return (
     <section aria-label="Money out" data-testid="money-out">
       {props.statusRefusal ? null : <StatusQueryForm needsReceipt={props.needsReceipt} />}
-      {props.reversalRefusal || waiting ? null : <ReversalRequestForm capKes={props.capKes} />}
+      {props.reversalRefusal || waiting ? (
+        <FormResultBanner result={requested.data} done="Done." />
+      ) : (
+        <ReversalRequestForm capKes={props.capKes} />
+      )}
       {props.requests.length ? (
         <table className="table" data-testid="money-out-requests">
           <thead>

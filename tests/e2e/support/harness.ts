@@ -30,6 +30,24 @@ export type E2E = {
 };
 
 export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
+  // A port found free can be taken before the server binds it (the OS hands the same range out for
+  // outgoing connections): that start is retried on new ports, any other early exit fails the test.
+  for (let attempt = 1; ; attempt++) {
+    const started = await launch(env);
+    if ("ports" in started) return withBrowser(started);
+    if (!/EADDRINUSE/.test(started.output) || attempt === 3)
+      throw new Error(`server exited early:\n${started.output}`);
+  }
+}
+
+type Launched = {
+  ports: { port: number; simulatorPort: number };
+  child: ChildProcess;
+  dataDir: string;
+  output: () => string;
+};
+
+async function launch(env: Record<string, string>): Promise<Launched | { output: string }> {
   const [port, simulatorPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), "console-e2e-"));
   let output = "";
@@ -65,7 +83,10 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000; // first start seeds demo data; a loaded CI box is slow
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      rmSync(dataDir, { recursive: true, force: true });
+      return { output };
+    }
     const ok = await fetch(`${baseUrl}/healthz`)
       .then((r) => r.ok)
       .catch(() => false);
@@ -73,6 +94,13 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+  return { ports: { port, simulatorPort }, child, dataDir, output: () => output };
+}
+
+async function withBrowser(started: Launched): Promise<E2E> {
+  const { child, dataDir, output } = started;
+  const { port, simulatorPort } = started.ports;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: [
@@ -91,7 +119,7 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     baseUrl,
     simulatorUrl: `http://127.0.0.1:${simulatorPort}`,
     browser,
-    output: () => output,
+    output,
     async stop() {
       await browser.close();
       child.kill("SIGTERM");
