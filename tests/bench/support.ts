@@ -1,8 +1,10 @@
 // Shared bits for the benchmark scripts: a scratch PostgreSQL database, a spawned production server,
 // and percentile arithmetic. Benchmarks print figures; they never assert timings.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import postgres from "postgres";
+import { freePort } from "../support/ports";
+
+export { freePort };
 
 export const ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -24,16 +26,6 @@ export async function scratchDatabase(
       await a.end();
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startServer(

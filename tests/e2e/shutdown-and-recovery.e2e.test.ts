@@ -7,20 +7,12 @@ import { randomBytes } from "node:crypto";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
+import { freePort } from "../support/ports";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKEN = "shutdown-test-token";
 const DRAIN_S = 2;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function proxyTo(target: URL, port: number): Promise<{ cut(): Promise<void> }> {
   const sockets = new Set<Socket>();

@@ -4,26 +4,17 @@
 // server only over HTTP, as a merchant's system, Daraja and a support agent would.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
+import { freePort, lostItsPort } from "../../support/ports";
+
+export { freePort };
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..");
 const ARTIFACTS = join(ROOT, "tests", "build", "artifacts");
 const SUITE_SESSION_SECRET = "build-suite-session-secret-long-enough";
 export const ADMIN_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 /** A new, empty PostgreSQL database (the server migrates it at start), dropped by `drop()`. */
 export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -114,20 +105,34 @@ export type BuiltServer = {
   stop(): Promise<void>;
 };
 
+type SuiteOptions = {
+  /** Names the server's log, kept in tests/build/artifacts/<label>.log for reading after a failure. */
+  label: string;
+  env?: Record<string, string>;
+  simConfig?: Record<string, unknown>;
+  /** Chosen beforehand when something must sit between the server and its simulator. */
+  simulatorPort?: number;
+};
+
+/** The server died at start because its port was taken between our check and its bind. */
+class PortTaken extends Error {}
+
 /**
  * Starts the built server on a fresh database with the in-process simulator. `env` overrides the
  * defaults below; the simulator's own timings are set over its control API with `simConfig`.
+ * A start that lost its port is retried on a new port (twice at most); any other early exit fails.
  */
-export async function startSuiteServer(
-  options: {
-    /** Names the server's log, kept in tests/build/artifacts/<label>.log for reading after a failure. */
-    label: string;
-    env?: Record<string, string>;
-    simConfig?: Record<string, unknown>;
-    /** Chosen beforehand when something must sit between the server and its simulator. */
-    simulatorPort?: number;
-  },
-): Promise<BuiltServer> {
+export async function startSuiteServer(options: SuiteOptions): Promise<BuiltServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: SuiteOptions): Promise<BuiltServer> {
   const database = await freshDatabase();
   const port = await freePort();
   const simulatorPort = options.simulatorPort ?? (await freePort());
@@ -174,7 +179,10 @@ export async function startSuiteServer(
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+      if (child.exitCode !== null) {
+        const message = `server exited early:\n${output}`;
+        throw lostItsPort(output) ? new PortTaken(message) : new Error(message);
+      }
       const ok = await fetch(`${baseUrl}/healthz`)
         .then((r) => r.ok)
         .catch(() => false);

@@ -2,24 +2,13 @@
 // and Debian's Chromium through playwright-core. Screenshots go to tests/e2e/artifacts (not committed).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort, lostItsPort } from "../../support/ports";
 
 export const ARTIFACTS = join(import.meta.dirname, "..", "artifacts");
 const ROOT = join(import.meta.dirname, "..", "..", "..");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 export type E2E = {
   baseUrl: string;
@@ -30,12 +19,12 @@ export type E2E = {
 };
 
 export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
-  // A port found free can be taken before the server binds it (the OS hands the same range out for
-  // outgoing connections): that start is retried on new ports, any other early exit fails the test.
+  // Ports come from below the OS's outgoing range (tests/support/ports.ts); should one still be taken
+  // before the server binds it, that start is retried on new ports. Any other early exit fails.
   for (let attempt = 1; ; attempt++) {
     const started = await launch(env);
     if ("ports" in started) return withBrowser(started);
-    if (!/EADDRINUSE/.test(started.output) || attempt === 3)
+    if (!lostItsPort(started.output) || attempt === 3)
       throw new Error(`server exited early:\n${started.output}`);
   }
 }
