@@ -4,7 +4,8 @@
 // an unprepared statement that has parameters in two (describe, then execute). Counts do not depend
 // on the machine's load, so they are the figure to compare before and after a change; the bench gives
 // the rates.
-// Usage: npm run bench:intake-profile -- [--callbacks 500] [--duplicates 1]
+// Usage: npm run bench:intake-profile -- [--callbacks 500] [--duplicates 1] [--batch 100]
+// (--batch: the applier's claim limit; 100 is what the app uses on PostgreSQL, app/context.server.ts)
 import { parseArgs } from "node:util";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -22,10 +23,12 @@ const { values } = parseArgs({
   options: {
     callbacks: { type: "string", default: "500" },
     duplicates: { type: "string", default: "1" },
+    batch: { type: "string", default: "100" },
   },
 });
 const N = Number(values.callbacks);
 const COPIES = Math.max(1, Number(values.duplicates));
+const BATCH = Math.max(1, Number(values.batch));
 const TOKEN = "profile-callback-token";
 
 /** A statement's kind, for the table: savepoints, locks, reads and writes by table. */
@@ -93,7 +96,7 @@ async function main() {
     const started = performance.now();
     let batches = 0;
     for (;;) {
-      const { claimed, failed } = await applyStoredCallbacks(ctx, { limit: 25 });
+      const { claimed, failed } = await applyStoredCallbacks(ctx, { limit: BATCH });
       if (failed) throw new Error(`${failed} callbacks failed to apply`);
       if (claimed === 0) break;
       batches += 1;
@@ -104,7 +107,7 @@ async function main() {
       await client`select count(*)::int as paid from payments where status = 'paid'`;
 
     console.log(
-      `${acked} callbacks (${N} pending attempts × ${COPIES}), applied in ${batches} batches of ≤ 25 by one worker in ${applySeconds.toFixed(1)} s (${(acked / applySeconds).toFixed(0)}/s, no concurrent load); ${paid} of ${N} payments paid`,
+      `${acked} callbacks (${N} pending attempts × ${COPIES}), applied in ${batches} batches of ≤ ${BATCH} by one worker in ${applySeconds.toFixed(1)} s (${(acked / applySeconds).toFixed(0)}/s, no concurrent load); ${paid} of ${N} payments paid`,
     );
     for (const name of ["acknowledge", "apply"]) {
       const byKind = [...(counts.get(name) ?? new Map<string, number>()).entries()].sort(
