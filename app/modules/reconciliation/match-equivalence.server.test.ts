@@ -244,8 +244,6 @@ async function timelines(ctx: AppContext) {
       .from(webhookEvents)
       .leftJoin(exceptions, eq(exceptions.id, webhookEvents.exceptionId))
   )
-    // TODO(next commit): the set-based matcher settles missing_from_statement without announcing it.
-    .filter((h) => h.type !== "case.resolved")
     .map(({ payload, ...h }) => {
       const p = payload as {
         previousStatus?: string;

@@ -25,7 +25,11 @@ import {
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { settleLinesMatchedWhileStoring } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
-import { applyReversalsWhere, flagMissingFromStatement } from "./statement-checks.server";
+import {
+  applyReversalsWhere,
+  flagMissingFromStatement,
+  resolveMissingFromStatement,
+} from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
@@ -148,10 +152,10 @@ class SetMatcher {
   }
 
   // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any
-  // earlier missing_from_statement suspicion about those payments settled in the same statement.
+  // earlier missing_from_statement suspicion about those payments settled through the case gate.
   private async matchOwned() {
     const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
-    const [row] = rowsOf<{ matched: number | string }>(
+    const owned = rowsOf<{ payment_id: string }>(
       await this.tx.execute(sql`
       with m as (
         update statement_lines l set match_state = 'matched', payment_id = p.id
@@ -162,16 +166,15 @@ class SetMatcher {
                                   and coalesce(k.transaction_at, p.paid_at) + ${tolerance}::interval)
         returning l.payment_id, l.receipt),
       -- What is left in the table is what later steps ask about: receipts no payment owns, and mismatches.
-      d as (delete from statement_known_receipts k where k.receipt in (select receipt from m)),
-      r as (
-        update exceptions e set status = 'resolved', resolution = 'auto_matched',
-          resolution_note = 'A later statement import showed this payment.', resolved_at = ${this.now.toISOString()}::timestamptz
-        where e.type = 'missing_from_statement' and e.status in ('open', 'awaiting_approval')
-          and e.payment_id in (select payment_id from m)
-        returning 1)
-      select (select count(*) from m) as matched, (select count(*) from r) as resolved`),
+      d as (delete from statement_known_receipts k where k.receipt in (select receipt from m))
+      select payment_id from m`),
     );
-    const matched = Number(row?.matched ?? 0);
+    // The gate announces each settled case (case.resolved); ids go in slices, far under the
+    // driver's limit on parameters.
+    const ids = owned.map((r) => r.payment_id);
+    for (let i = 0; i < ids.length; i += CHUNK)
+      await resolveMissingFromStatement(this.tx, this.now, ids.slice(i, i + CHUNK));
+    const matched = owned.length;
     this.summary.matched += matched;
     await this.tick(matched);
   }
