@@ -163,14 +163,15 @@ export function statementOnlyCase(line: MatchLine, eligible: unknown[]): Stateme
 }
 
 /**
- * statementOnlyCase with no candidates for every line `where` picks (statement_lines as `l`): the same
- * key, summary and details, written by the database in one INSERT. Returns the types opened.
+ * statementOnlyCase with no candidates for every line in the table `lines` (statement_lines' columns
+ * id, receipt, paid_in_kes, completed_at, account_no, other_party_info, reason_type): the same key,
+ * summary and details, written by the database in one INSERT. Returns the types opened.
  */
-export function openStatementOnlyCases(tx: Db, where: SQL): Promise<ExceptionType[]> {
-  return openUnassignedCasesFrom(tx, statementOnlyCaseRows(where));
+export function openStatementOnlyCases(tx: Db, lines: SQL): Promise<ExceptionType[]> {
+  return openUnassignedCasesFrom(tx, statementOnlyCaseRows(lines));
 }
 
-function statementOnlyCaseRows(where: SQL): SQL {
+function statementOnlyCaseRows(lines: SQL): SQL {
   const at = sql`l.completed_at`;
   const account = sql`case when coalesce(l.account_no, '') <> '' then ', A/C ' || l.account_no else '' end`;
   return sql`select 'statement_only' as type, ${statementCaseKey("statement_only", "")} || l.receipt as key,
@@ -179,7 +180,7 @@ function statementOnlyCaseRows(where: SQL): SQL {
       jsonb_build_object('statement', jsonb_build_object('receipt', l.receipt, 'amountKes', l.paid_in_kes,
         'completedAt', ${isoSql(at)}, 'accountNo', l.account_no, 'otherPartyInfo', l.other_party_info,
         'reasonType', l.reason_type), 'ambiguousCandidates', '[]'::jsonb) as details
-    from statement_lines l where ${where} order by l.id`;
+    from ${lines} l order by l.id`;
 }
 
 export function emptyMatchSummary(): MatchSummary {

@@ -4,7 +4,7 @@
 // receipt to attach, a reversal) are read in chunks and go through the payment gate one payment at
 // a time. ONE transaction per import: a crash leaves every line `new` for the next run, never half
 // applied. Reference: tests/support/match-per-line.ts.
-import { asc, getTableColumns, inArray, sql } from "drizzle-orm";
+import { asc, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -26,7 +26,7 @@ import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } f
 import { settleLinesMatchedWhileStoring } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
 import {
-  applyReversalsWhere,
+  applyReversalsOf,
   flagMissingFromStatement,
   resolveMissingFromStatement,
 } from "./statement-checks.server";
@@ -36,6 +36,8 @@ export { countException, describeLine, emptyMatchSummary } from "./cases.server"
 
 export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
 const CHUNK = 2_000;
+/** The lines a set-based step took (takeNewLines), for this transaction. */
+const TAKEN = sql.raw("statement_taken_lines");
 
 export type MatchSummary = {
   matched: number;
@@ -320,50 +322,58 @@ class SetMatcher {
 
   // The rest of the paid-in lines have no owner and no candidate: a receipt we already knew (a C2B
   // confirmation queued it) is `unmatched` in one UPDATE; new money is a statement_only case each,
-  // written by the database in one INSERT (the text as statementOnlyCase writes it) and one UPDATE.
+  // written by the database (the text as statementOnlyCase writes it): one UPDATE, one INSERT.
   private async settleTheRest() {
-    // The import's lines still new are picked in one pass over it; each statement after this finds
-    // them by primary key instead of reading the whole import again (a scan of 200,000 wide lines
-    // costs about as much as all of this step's writes).
-    await this.tx.execute(sql`create temp table if not exists statement_new_lines (
-      id bigint primary key, direction text not null)`);
-    await this.tx.execute(sql`truncate statement_new_lines`);
-    await this.tx.execute(sql`insert into statement_new_lines
-      select l.id, l.direction from statement_lines l where l.import_id = ${this.importId} and l.match_state = 'new'`);
-    await this.tx.execute(sql`analyze statement_new_lines`);
     const unmatched = rowsOf<{ n: number | string }>(
       await this.tx.execute(sql`
       with u as (update statement_lines l set match_state = 'unmatched'
-        from statement_known_receipts k where ${this.picked("in")} and k.receipt = l.receipt returning 1)
+        from statement_known_receipts k where ${this.newLines("in")} and k.receipt = l.receipt returning 1)
       select count(*) as n from u`),
     );
     const n = Number(unmatched[0]?.n ?? 0);
     this.summary.unmatched += n;
     await this.tick(n);
+    const reported = await this.takeNewLines("in", sql`match_state = 'exception'`);
     const t0 = performance.now();
-    for (const type of await openStatementOnlyCases(this.tx, this.picked("in")))
+    for (const type of await openStatementOnlyCases(this.tx, TAKEN))
       countException(this.summary, type, 1);
     this.casesMs += performance.now() - t0;
-    const [row] = rowsOf<{ n: number | string }>(
-      await this.tx.execute(sql`
-      with u as (update statement_lines l set match_state = 'exception' where ${this.picked("in")} returning 1)
-      select count(*) as n from u`),
-    );
-    const reported = Number(row?.n ?? 0);
     this.summary.exceptions += reported;
     await this.tick(reported);
   }
 
   // Withdrawn lines that reverse a receipt: refunded through the gate, all of them in a few statements.
   private async reverse() {
-    const before = this.summary.reversals;
-    await applyReversalsWhere(this.tx, this.now, this.picked("out"), this.summary, STATEMENT_ACTOR);
-    await this.tick(this.summary.reversals - before);
+    const n = await this.takeNewLines(
+      "out",
+      sql`match_state = 'reversal',
+        payment_id = (select r.payment_id from receipts r where r.receipt = l.linked_transaction_id)`,
+    );
+    if (n === 0) return;
+    await applyReversalsOf(this.tx, this.now, TAKEN, this.summary, STATEMENT_ACTOR);
+    await this.tick(n);
   }
 
-  /** newLines among those settleTheRest picked. */
-  private picked(direction: "in" | "out") {
-    return sql`l.id in (select id from statement_new_lines where direction = ${direction}) and ${this.newLines(direction)}`;
+  /**
+   * Writes the verdict (`set`) of every line still new in one direction and keeps what the step needs
+   * of them in the temporary table TAKEN: one pass over the import (a scan of 200,000 wide lines costs
+   * about as much as the step's own writes), and every later statement reads the small table.
+   */
+  private async takeNewLines(direction: "in" | "out", set: SQL): Promise<number> {
+    await this.tx.execute(sql`create temp table if not exists ${TAKEN} (id bigint primary key,
+      receipt text not null, paid_in_kes bigint, withdrawn_kes bigint, completed_at timestamptz, account_no text,
+      other_party_info text, reason_type text, linked_transaction_id text)`);
+    await this.tx.execute(sql`truncate ${TAKEN}`);
+    const [row] = rowsOf<{ n: number | string }>(
+      await this.tx.execute(sql`
+      with u as (update statement_lines l set ${set} where ${this.newLines(direction)}
+        returning l.id, l.receipt, l.paid_in_kes, l.withdrawn_kes, l.completed_at, l.account_no,
+          l.other_party_info, l.reason_type, l.linked_transaction_id),
+      t as (insert into ${TAKEN} select * from u returning 1)
+      select count(*) as n from t`),
+    );
+    await this.tx.execute(sql`analyze ${TAKEN}`);
+    return Number(row?.n ?? 0);
   }
 
   private async openCases(cases: StatementCase[]) {

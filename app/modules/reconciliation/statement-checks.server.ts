@@ -121,22 +121,22 @@ export async function applyReversals(
 }
 
 /**
- * applyReversals for every withdrawn line `where` picks (statement_lines as `l`), in the database: the
- * original receipts marked reversed (by their first reversal), the refunds and notes through the
- * payment gate's set-based command (the same text and data), and the lines' verdicts, in five
- * statements whatever the number of lines.
+ * applyReversals for the withdrawn lines in the table `lines` (id, receipt, linked_transaction_id,
+ * withdrawn_kes; the caller has already written their verdicts), in the database: the original
+ * receipts marked reversed (by their first reversal), the refunds and notes through the payment gate's
+ * set-based command (the same text and data), in four statements whatever the number of lines.
  */
-export async function applyReversalsWhere(
+export async function applyReversalsOf(
   tx: Db,
   now: Date,
-  where: SQL,
+  lines: SQL,
   summary: MatchSummary,
   actor: EventActor,
 ) {
   const [count] = rowsOf<{ n: number | string; unlinked: number | string }>(
     await tx.execute(sql`select count(*) as n, count(*) filter (where not exists
       (select 1 from receipts r where r.receipt = l.linked_transaction_id)) as unlinked
-      from statement_lines l where ${where}`),
+      from ${lines} l`),
   );
   if (!count || Number(count.n) === 0) return;
   summary.reversals += Number(count.n);
@@ -144,7 +144,7 @@ export async function applyReversalsWhere(
   summary.reversalsUnlinked += Number(count.unlinked);
   await tx.execute(sql`update receipts r set reversed_by_receipt = f.receipt
     from (select distinct on (l.linked_transaction_id) l.linked_transaction_id as original, l.receipt
-      from statement_lines l where ${where} order by l.linked_transaction_id, l.id) f
+      from ${lines} l order by l.linked_transaction_id, l.id) f
     where r.receipt = f.original and r.reversed_by_receipt is null`);
   const partial = sql`case when l.withdrawn_kes <> r.amount_kes
     then ' (the original was ' || ${kesSql(sql`r.amount_kes`)} || ')' else '' end`;
@@ -157,12 +157,9 @@ export async function applyReversalsWhere(
         || ${kesSql(sql`l.withdrawn_kes`)} || ' back to the customer' || ${partial} as summary,
       jsonb_build_object('reversal', l.receipt, 'original', r.receipt, 'amountKes', l.withdrawn_kes,
         'statementLineId', l.id) as data
-    from statement_lines l join receipts r on r.receipt = l.linked_transaction_id
-    where ${where} and r.payment_id is not null`,
+    from ${lines} l join receipts r on r.receipt = l.linked_transaction_id
+    where r.payment_id is not null`,
   );
-  await tx.execute(sql`update statement_lines l set match_state = 'reversal',
-      payment_id = (select r.payment_id from receipts r where r.receipt = l.linked_transaction_id)
-    where ${where}`);
 }
 
 /** Opens `missing_from_statement` for each paid payment in the import's period with no statement line. */
