@@ -1,9 +1,9 @@
 // Matching statement lines to payments (docs/daraja.md#statement-matching),
-// set-based: receipts we already know and money no payment asked for are settled by a few
-// statements over the whole import; only lines that could move money on a payment (a candidate, a
-// receipt to attach, a reversal) are read in chunks and go through the payment gate one payment at
-// a time. ONE transaction per import: a crash leaves every line `new` for the next run, never half
-// applied. Reference: tests/support/match-per-line.ts.
+// set-based: receipts we already know, money no payment asked for and reversals (through the payment
+// gate's set-based refund) are settled by a few statements over the whole import; only lines with a
+// candidate payment are read in chunks and decided one by one in Node. ONE transaction per import: a
+// crash leaves every line `new` for the next run, never half applied. Reference:
+// tests/support/match-per-line.ts.
 import { asc, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
