@@ -296,3 +296,23 @@ export async function openUnassignedCasesInBulk(
   );
   return inserted.map((r) => r.type);
 }
+
+/**
+ * The same, with the rows built by the database: `rows` selects (type, key, line_id, receipt, amount,
+ * summary, details) in the order the cases should be announced, so a statement's unknown money never
+ * travels to Node and back. Returns the types opened.
+ */
+export async function openUnassignedCasesFrom(db: Db, rows: SQL): Promise<ExceptionType[]> {
+  const inserted = rowsOf<{ id: string; type: ExceptionType }>(
+    await db.execute(sql`
+      insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
+      select x.type, x.key, x.line_id, x.receipt, x.amount, x.summary, x.details from (${rows}) as x
+      on conflict (dedupe_key) do nothing returning id, type`),
+  );
+  await emitCaseEvents(
+    db,
+    "case.opened",
+    inserted.map((r) => r.id),
+  );
+  return inserted.map((r) => r.type);
+}

@@ -5,12 +5,18 @@
 // each new case that names a payment. The rows travel as one JSON parameter (a 20,000-line statement
 // of unknown money is a few statements, not thousands); cases naming a payment, which are few, go
 // through the gate's own bulk command. One place to change if the gate's conventions do.
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import type { ExceptionType, StatementLine } from "../../../db/schema";
-import { openExceptions, openUnassignedCasesInBulk } from "../ledger/cases.server";
+import {
+  openExceptions,
+  openUnassignedCasesFrom,
+  openUnassignedCasesInBulk,
+} from "../ledger/cases.server";
 import { caseKey } from "../ledger/payments.server";
 import { formatKes } from "../../lib/money";
 import { formatEat } from "../../lib/time";
+import { eatSql, isoSql, kesSql } from "../../lib/sql-text.server";
 import type { EventActor } from "../ledger/events.server";
 import type { MatchLine, MatchSummary } from "./match.server";
 
@@ -154,6 +160,27 @@ export function statementOnlyCase(line: MatchLine, eligible: unknown[]): Stateme
       ambiguousCandidates: eligible,
     },
   };
+}
+
+/**
+ * statementOnlyCase with no candidates for every line in the table `lines` (statement_lines' columns
+ * id, receipt, paid_in_kes, completed_at, account_no, other_party_info, reason_type): the same key,
+ * summary and details, written by the database in one INSERT. Returns the types opened.
+ */
+export function openStatementOnlyCases(tx: Db, lines: SQL): Promise<ExceptionType[]> {
+  return openUnassignedCasesFrom(tx, statementOnlyCaseRows(lines));
+}
+
+function statementOnlyCaseRows(lines: SQL): SQL {
+  const at = sql`l.completed_at`;
+  const account = sql`case when coalesce(l.account_no, '') <> '' then ', A/C ' || l.account_no else '' end`;
+  return sql`select 'statement_only' as type, ${statementCaseKey("statement_only", "")} || l.receipt as key,
+      l.id as line_id, l.receipt, l.paid_in_kes as amount,
+      ${kesSql(sql`l.paid_in_kes`)} || ' arrived ' || ${eatSql(at)} || ' (receipt ' || l.receipt || ${account} || ') and no payment knows it' as summary,
+      jsonb_build_object('statement', jsonb_build_object('receipt', l.receipt, 'amountKes', l.paid_in_kes,
+        'completedAt', ${isoSql(at)}, 'accountNo', l.account_no, 'otherPartyInfo', l.other_party_info,
+        'reasonType', l.reason_type), 'ambiguousCandidates', '[]'::jsonb) as details
+    from ${lines} l order by l.id`;
 }
 
 export function emptyMatchSummary(): MatchSummary {

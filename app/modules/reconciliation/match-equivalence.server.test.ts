@@ -3,8 +3,15 @@
 // one is matched set-based (the application's path), the other by the per-line reference
 // (match-per-line.server.ts). Every line, case, payment and receipt is compared, line by line.
 import { randomUUID } from "node:crypto";
-import { asc } from "drizzle-orm";
-import { exceptions, payments, receipts, statementLines } from "../../../db/schema";
+import { asc, eq } from "drizzle-orm";
+import {
+  exceptions,
+  paymentEvents,
+  payments,
+  receipts,
+  statementLines,
+  webhookEvents,
+} from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import {
   buildStatementCsv,
@@ -199,7 +206,72 @@ async function state(ctx: AppContext) {
     })
     .from(receipts)
     .orderBy(asc(receipts.receipt));
-  return { lines, cases, pays, ledger };
+  return { lines, cases, pays, ledger, ...(await timelines(ctx)) };
+}
+
+// What staff and merchants see of the import: each payment's timeline in order, and the webhook events
+// (compared as a set: the two matchers announce in a different order), without ids and clock times.
+async function timelines(ctx: AppContext) {
+  const events = (
+    await ctx.db
+      .select({
+        paymentId: paymentEvents.paymentId,
+        type: paymentEvents.type,
+        actorType: paymentEvents.actorType,
+        actorLabel: paymentEvents.actorLabel,
+        summary: paymentEvents.summary,
+        data: paymentEvents.data,
+      })
+      .from(paymentEvents)
+      .orderBy(asc(paymentEvents.paymentId), asc(paymentEvents.id))
+  )
+    .map((e) => ({ ...e, data: normalizeEventData(e.data) }))
+    // The reference opens a batch's cases after its reversals, the set-based matcher before: each
+    // payment's cases are compared first, then the rest of its timeline in order.
+    .sort((x, y) =>
+      x.paymentId === y.paymentId
+        ? Number(y.type === "exception_opened") - Number(x.type === "exception_opened")
+        : 0,
+    );
+  const hooks = (
+    await ctx.db
+      .select({
+        type: webhookEvents.type,
+        paymentId: webhookEvents.paymentId,
+        caseKey: exceptions.dedupeKey,
+        payload: webhookEvents.payload,
+      })
+      .from(webhookEvents)
+      .leftJoin(exceptions, eq(exceptions.id, webhookEvents.exceptionId))
+  )
+    .map(({ payload, ...h }) => {
+      const p = payload as {
+        previousStatus?: string;
+        payment?: { status: string; statusReason: string | null; receipt: string | null };
+        case?: { type: string; status: string; summary: string; amountAtStake: number };
+      };
+      const { type, status, summary, amountAtStake } = p.case ?? {};
+      return {
+        ...h,
+        previousStatus: p.previousStatus ?? null,
+        // A case's snapshot of its payment depends on which the matcher did first (see above).
+        payment:
+          p.payment && !p.case
+            ? [p.payment.status, p.payment.statusReason, p.payment.receipt].join(" | ")
+            : null,
+        case: p.case ? [type, status, summary, amountAtStake].join(" | ") : null,
+      };
+    })
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return { events, hooks };
+}
+
+function normalizeEventData(data: unknown): unknown {
+  if (!data || typeof data !== "object") return data;
+  const d = { ...(data as Record<string, unknown>) };
+  if ("exceptionId" in d) d.exceptionId = "(case)";
+  if ("statementLineId" in d) d.statementLineId = "(line)";
+  return d;
 }
 
 // Line and import ids and the order candidates were listed in are the database's business, not a verdict.
@@ -261,4 +333,9 @@ it("reaches the same verdict as the per-line matcher on every line of a generate
   for (let i = 0; i < a.cases.length; i++) expect(a.cases[i]).toEqual(b.cases[i]);
   expect(a.pays).toEqual(b.pays);
   expect(a.ledger).toEqual(b.ledger);
+  expect(a.events.filter((e) => e.type === "reversal").length).toBeGreaterThan(0);
+  expect(a.events.length).toBe(b.events.length);
+  for (let i = 0; i < a.events.length; i++) expect(a.events[i]).toEqual(b.events[i]);
+  expect(a.hooks.length).toBe(b.hooks.length);
+  for (let i = 0; i < a.hooks.length; i++) expect(a.hooks[i]).toEqual(b.hooks[i]);
 }, 180_000); // two imports of a generated month, on a machine other test files share

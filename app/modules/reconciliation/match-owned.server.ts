@@ -7,6 +7,8 @@
 // both harmless to repeat when a crash makes the match step run again.
 import { sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
+import { exceptions } from "../../../db/schema";
+import { resolveOpenCases } from "../ledger/cases.server";
 import { markMatchedReceiptsSeen } from "../ledger/statement-receipts.server";
 import { TIME_TOLERANCE_MS } from "./match-rules";
 
@@ -40,15 +42,19 @@ export async function settleLinesMatchedWhileStoring(
 ): Promise<number> {
   await markMatchedReceiptsSeen(tx, importId);
   const [row] = rowsOf<{ matched: number | string }>(
-    await tx.execute(sql`
-    with m as (select payment_id from statement_lines where import_id = ${importId} and match_state = 'matched'),
-    r as (
-      update exceptions e set status = 'resolved', resolution = 'auto_matched',
-        resolution_note = 'A later statement import showed this payment.', resolved_at = ${now.toISOString()}::timestamptz
-      where e.type = 'missing_from_statement' and e.status in ('open', 'awaiting_approval')
-        and e.payment_id in (select payment_id from m)
-      returning 1)
-    select (select count(*) from m) as matched, (select count(*) from r) as resolved`),
+    await tx.execute(sql`select count(*) as matched from statement_lines
+      where import_id = ${importId} and match_state = 'matched'`),
+  );
+  // Through the case gate, which announces each settled case to merchants (case.resolved).
+  await resolveOpenCases(
+    tx,
+    sql`${exceptions.type} = 'missing_from_statement' and ${exceptions.paymentId} in
+      (select payment_id from statement_lines where import_id = ${importId} and match_state = 'matched')`,
+    {
+      resolution: "auto_matched",
+      resolutionNote: "A later statement import showed this payment.",
+      resolvedAt: now,
+    },
   );
   return Number(row?.matched ?? 0);
 }

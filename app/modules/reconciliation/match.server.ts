@@ -1,10 +1,10 @@
 // Matching statement lines to payments (docs/daraja.md#statement-matching),
-// set-based: receipts we already know and money no payment asked for are settled by a few
-// statements over the whole import; only lines that could move money on a payment (a candidate, a
-// receipt to attach, a reversal) are read in chunks and go through the payment gate one payment at
-// a time. ONE transaction per import: a crash leaves every line `new` for the next run, never half
-// applied. Reference: tests/support/match-per-line.ts.
-import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
+// set-based: receipts we already know, money no payment asked for and reversals (through the payment
+// gate's set-based refund) are settled by a few statements over the whole import; only lines with a
+// candidate payment are read in chunks and decided one by one in Node. ONE transaction per import: a
+// crash leaves every line `new` for the next run, never half applied. Reference:
+// tests/support/match-per-line.ts.
+import { asc, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -18,19 +18,26 @@ import {
   mismatchCase,
   openCasesInBulk,
   statementOnlyCase,
+  openStatementOnlyCases,
   type KnownRow,
   type StatementCase,
 } from "./cases.server";
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { settleLinesMatchedWhileStoring } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
-import { applyReversals, flagMissingFromStatement } from "./statement-checks.server";
+import {
+  applyReversalsOf,
+  flagMissingFromStatement,
+  resolveMissingFromStatement,
+} from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
 
 export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
 const CHUNK = 2_000;
+/** The lines a set-based step took (takeNewLines), for this transaction. */
+const TAKEN = sql.raw("statement_taken_lines");
 
 export type MatchSummary = {
   matched: number;
@@ -147,10 +154,10 @@ class SetMatcher {
   }
 
   // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any
-  // earlier missing_from_statement suspicion about those payments settled in the same statement.
+  // earlier missing_from_statement suspicion about those payments settled through the case gate.
   private async matchOwned() {
     const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
-    const [row] = rowsOf<{ matched: number | string }>(
+    const owned = rowsOf<{ payment_id: string }>(
       await this.tx.execute(sql`
       with m as (
         update statement_lines l set match_state = 'matched', payment_id = p.id
@@ -161,16 +168,15 @@ class SetMatcher {
                                   and coalesce(k.transaction_at, p.paid_at) + ${tolerance}::interval)
         returning l.payment_id, l.receipt),
       -- What is left in the table is what later steps ask about: receipts no payment owns, and mismatches.
-      d as (delete from statement_known_receipts k where k.receipt in (select receipt from m)),
-      r as (
-        update exceptions e set status = 'resolved', resolution = 'auto_matched',
-          resolution_note = 'A later statement import showed this payment.', resolved_at = ${this.now.toISOString()}::timestamptz
-        where e.type = 'missing_from_statement' and e.status in ('open', 'awaiting_approval')
-          and e.payment_id in (select payment_id from m)
-        returning 1)
-      select (select count(*) from m) as matched, (select count(*) from r) as resolved`),
+      d as (delete from statement_known_receipts k where k.receipt in (select receipt from m))
+      select payment_id from m`),
     );
-    const matched = Number(row?.matched ?? 0);
+    // The gate announces each settled case (case.resolved); ids go in slices, far under the
+    // driver's limit on parameters.
+    const ids = owned.map((r) => r.payment_id);
+    for (let i = 0; i < ids.length; i += CHUNK)
+      await resolveMissingFromStatement(this.tx, this.now, ids.slice(i, i + CHUNK));
+    const matched = owned.length;
     this.summary.matched += matched;
     await this.tick(matched);
   }
@@ -315,7 +321,8 @@ class SetMatcher {
   }
 
   // The rest of the paid-in lines have no owner and no candidate: a receipt we already knew (a C2B
-  // confirmation queued it) is `unmatched` in one UPDATE; new money is a statement_only case each.
+  // confirmation queued it) is `unmatched` in one UPDATE; new money is a statement_only case each,
+  // written by the database (the text as statementOnlyCase writes it): one UPDATE, one INSERT.
   private async settleTheRest() {
     const unmatched = rowsOf<{ n: number | string }>(
       await this.tx.execute(sql`
@@ -326,50 +333,47 @@ class SetMatcher {
     const n = Number(unmatched[0]?.n ?? 0);
     this.summary.unmatched += n;
     await this.tick(n);
-    for (let after = 0; ;) {
-      const lines = await this.nextNewLines("in", after);
-      if (lines.length === 0) return;
-      const last = lines[lines.length - 1].id;
-      this.summary.exceptions += lines.length;
-      await this.openCases(lines.map((line) => statementOnlyCase(line, [])));
-      await this.tx.execute(sql`update statement_lines set match_state = 'exception'
-        where import_id = ${this.importId} and id > ${after} and id <= ${last} and match_state = 'new' and direction = 'in'`);
-      after = last;
-      await this.tick(lines.length);
-    }
+    const reported = await this.takeNewLines("in", sql`match_state = 'exception'`);
+    const t0 = performance.now();
+    for (const type of await openStatementOnlyCases(this.tx, TAKEN))
+      countException(this.summary, type, 1);
+    this.casesMs += performance.now() - t0;
+    this.summary.exceptions += reported;
+    await this.tick(reported);
+  }
+
+  // Withdrawn lines that reverse a receipt: refunded through the gate, all of them in a few statements.
+  private async reverse() {
+    const n = await this.takeNewLines(
+      "out",
+      sql`match_state = 'reversal',
+        payment_id = (select r.payment_id from receipts r where r.receipt = l.linked_transaction_id)`,
+    );
+    if (n === 0) return;
+    await applyReversalsOf(this.tx, this.now, TAKEN, this.summary, STATEMENT_ACTOR);
+    await this.tick(n);
   }
 
   /**
-   * The next chunk of this import's lines still `new`, in one direction, in id order, after line
-   * `after`: each chunk starts where the last ended, so a big import is read once, not once per chunk.
+   * Writes the verdict (`set`) of every line still new in one direction and keeps what the step needs
+   * of them in the temporary table TAKEN: one pass over the import (a scan of 200,000 wide lines costs
+   * about as much as the step's own writes), and every later statement reads the small table.
    */
-  private nextNewLines(direction: "in" | "out", after: number) {
-    return this.tx
-      .select(LINE_COLUMNS)
-      .from(statementLines)
-      .where(
-        and(
-          eq(statementLines.importId, this.importId),
-          gt(statementLines.id, after),
-          eq(statementLines.matchState, "new"),
-          eq(statementLines.direction, direction),
-        ),
-      )
-      .orderBy(asc(statementLines.id))
-      .limit(CHUNK);
-  }
-
-  // Withdrawn lines that reverse a receipt: each chunk's refunds go through the gate in one call.
-  private async reverse() {
-    for (let after = 0; ;) {
-      const lines = await this.nextNewLines("out", after);
-      if (lines.length === 0) return;
-      after = lines[lines.length - 1].id;
-      const outcomes = new Map<number, LineOutcome>();
-      await applyReversals(this.tx, this.now, lines, outcomes, this.summary, STATEMENT_ACTOR);
-      await this.writeOutcomes([...outcomes].map(([id, o]) => ({ id, ...o })));
-      await this.tick(lines.length);
-    }
+  private async takeNewLines(direction: "in" | "out", set: SQL): Promise<number> {
+    await this.tx.execute(sql`create temp table if not exists ${TAKEN} (id bigint primary key,
+      receipt text not null, paid_in_kes bigint, withdrawn_kes bigint, completed_at timestamptz, account_no text,
+      other_party_info text, reason_type text, linked_transaction_id text)`);
+    await this.tx.execute(sql`truncate ${TAKEN}`);
+    const [row] = rowsOf<{ n: number | string }>(
+      await this.tx.execute(sql`
+      with u as (update statement_lines l set ${set} where ${this.newLines(direction)}
+        returning l.id, l.receipt, l.paid_in_kes, l.withdrawn_kes, l.completed_at, l.account_no,
+          l.other_party_info, l.reason_type, l.linked_transaction_id),
+      t as (insert into ${TAKEN} select * from u returning 1)
+      select count(*) as n from t`),
+    );
+    await this.tx.execute(sql`analyze ${TAKEN}`);
+    return Number(row?.n ?? 0);
   }
 
   private async openCases(cases: StatementCase[]) {

@@ -2,8 +2,21 @@
 // reversal lines refund the payment whose receipt they reverse, and a `paid` payment inside the
 // statement's period with no line is `missing_from_statement` — money we think arrived that M-Pesa
 // never moved (a forged callback?).
-import { and, asc, between, eq, inArray, isNull, max, min, notExists, or, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import {
+  and,
+  asc,
+  between,
+  eq,
+  inArray,
+  isNull,
+  max,
+  min,
+  notExists,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
 import {
   exceptions,
   payments,
@@ -15,7 +28,8 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
 import { openException, resolveOpenCases } from "../ledger/cases.server";
-import { refundPaymentsInBulk } from "../ledger/refunds.server";
+import { refundPaymentsFrom, refundPaymentsInBulk } from "../ledger/refunds.server";
+import { kesSql } from "../../lib/sql-text.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "../ledger/events.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
@@ -104,6 +118,48 @@ export async function applyReversals(
   }
   await refundPaymentsInBulk(tx, actor, now, refunds);
   await addPaymentEvents(tx, actor, notes);
+}
+
+/**
+ * applyReversals for the withdrawn lines in the table `lines` (id, receipt, linked_transaction_id,
+ * withdrawn_kes; the caller has already written their verdicts), in the database: the original
+ * receipts marked reversed (by their first reversal), the refunds and notes through the payment gate's
+ * set-based command (the same text and data), in four statements whatever the number of lines.
+ */
+export async function applyReversalsOf(
+  tx: Db,
+  now: Date,
+  lines: SQL,
+  summary: MatchSummary,
+  actor: EventActor,
+) {
+  const [count] = rowsOf<{ n: number | string; unlinked: number | string }>(
+    await tx.execute(sql`select count(*) as n, count(*) filter (where not exists
+      (select 1 from receipts r where r.receipt = l.linked_transaction_id)) as unlinked
+      from ${lines} l`),
+  );
+  if (!count || Number(count.n) === 0) return;
+  summary.reversals += Number(count.n);
+  // Without the original (on a statement not imported yet) there is nothing to refund.
+  summary.reversalsUnlinked += Number(count.unlinked);
+  await tx.execute(sql`update receipts r set reversed_by_receipt = f.receipt
+    from (select distinct on (l.linked_transaction_id) l.linked_transaction_id as original, l.receipt
+      from ${lines} l order by l.linked_transaction_id, l.id) f
+    where r.receipt = f.original and r.reversed_by_receipt is null`);
+  const partial = sql`case when l.withdrawn_kes <> r.amount_kes
+    then ' (the original was ' || ${kesSql(sql`r.amount_kes`)} || ')' else '' end`;
+  summary.refunded += await refundPaymentsFrom(
+    tx,
+    actor,
+    now,
+    sql`select l.id as ord, r.payment_id, 'Reversed on the M-Pesa statement (' || l.receipt || ')' as reason,
+      'reversal' as type, 'Receipt ' || r.receipt || ' reversed by ' || l.receipt || ' on the statement: '
+        || ${kesSql(sql`l.withdrawn_kes`)} || ' back to the customer' || ${partial} as summary,
+      jsonb_build_object('reversal', l.receipt, 'original', r.receipt, 'amountKes', l.withdrawn_kes,
+        'statementLineId', l.id) as data
+    from ${lines} l join receipts r on r.receipt = l.linked_transaction_id
+    where r.payment_id is not null`,
+  );
 }
 
 /** Opens `missing_from_statement` for each paid payment in the import's period with no statement line. */
