@@ -18,7 +18,7 @@ it("writes amounts as formatKes does", async () => {
   amounts.push(123_456_789, 9_007_199_254_740_991, -60, -1_250);
   const rows = rowsOf<{ i: number | string; text: string }>(
     await database.db.execute(
-      sql`select i, ${kesSql(sql`a`)} as text from jsonb_array_elements_text(${JSON.stringify(amounts)}::jsonb) with ordinality as x(a, i)`,
+      sql`select i, ${kesSql(sql`a`)} as text from jsonb_array_elements_text(${JSON.stringify(amounts)}::jsonb) with ordinality as x(a, i) order by i`,
     ),
   );
   expect(rows.map((r) => r.text)).toEqual(amounts.map((a) => formatKes(a)));
