@@ -282,25 +282,18 @@ export async function openUnassignedCasesInBulk(
   }[],
 ): Promise<ExceptionType[]> {
   if (rows.length === 0) return [];
-  const inserted = rowsOf<{ id: string; type: ExceptionType }>(
-    await db.execute(sql`
-      insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
-      select type, key, "lineId", receipt, amount, summary, details
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(type text, key text, "lineId" bigint, receipt text, amount bigint, summary text, details jsonb)
-      on conflict (dedupe_key) do nothing returning id, type`),
-  );
-  await emitCaseEvents(
+  return openUnassignedCasesFrom(
     db,
-    "case.opened",
-    inserted.map((r) => r.id),
+    sql`select type, key, "lineId" as line_id, receipt, amount, summary, details
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(type text, key text, "lineId" bigint, receipt text, amount bigint, summary text, details jsonb)`,
   );
-  return inserted.map((r) => r.type);
 }
 
 /**
- * The same, with the rows built by the database: `rows` selects (type, key, line_id, receipt, amount,
- * summary, details) in the order the cases should be announced, so a statement's unknown money never
- * travels to Node and back. Returns the types opened.
+ * The same with the rows built by the database (openUnassignedCasesInBulk is this over its JSON):
+ * `rows` selects (type, key, line_id, receipt, amount, summary, details) in the order the cases
+ * should be announced, so a statement's unknown money never travels to Node and back. Returns the
+ * types opened.
  */
 export async function openUnassignedCasesFrom(db: Db, rows: SQL): Promise<ExceptionType[]> {
   const inserted = rowsOf<{ id: string; type: ExceptionType }>(
