@@ -316,6 +316,7 @@ async function proposeOrReport(batch: Batch, lines: MatchLine[], known: Map<stri
           statementLineId: line.id,
         });
         if (applied.outcome === "receipt_attached") {
+          await resolveMissingFromStatement(tx, now, [payment.id]);
           summary.receiptsAttached += 1;
           summary.matched += 1;
           outcomes.set(line.id, { state: "matched", paymentId: payment.id });

@@ -302,10 +302,12 @@ export async function openUnassignedCasesFrom(db: Db, rows: SQL): Promise<Except
       select x.type, x.key, x.line_id, x.receipt, x.amount, x.summary, x.details from (${rows}) as x
       on conflict (dedupe_key) do nothing returning id, type`),
   );
-  await emitCaseEvents(
-    db,
-    "case.opened",
-    inserted.map((r) => r.id),
-  );
+  // Announced in slices: a statement of mostly unknown money opens 100,000s of cases at once.
+  for (let i = 0; i < inserted.length; i += 5_000)
+    await emitCaseEvents(
+      db,
+      "case.opened",
+      inserted.slice(i, i + 5_000).map((r) => r.id),
+    );
   return inserted.map((r) => r.type);
 }

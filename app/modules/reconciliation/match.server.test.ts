@@ -268,6 +268,32 @@ describe("a line no payment owns", () => {
       paymentId: payment.id,
     });
   });
+  it("clears the missing_from_statement case of a payment whose receipt a later statement brings", async () => {
+    const pending = await receiptPendingPayment(app, support, { amount: 720 });
+    const other = await paidPayment(app, support, { amount: 150 });
+    const otherLine = lineFor(other);
+    await importLines(app.ctx, finance, [otherLine], {
+      preamble: true,
+      from: minutes(new Date(), -30),
+      to: minutes(new Date(), 1),
+    });
+    const [x] = (await getPaymentView(app.ctx.db, pending.id))!.openExceptions;
+    expect(x).toMatchObject({ type: "missing_from_statement", amountAtStake: 720 });
+
+    const receipt = freshReceipt();
+    const result = await importLines(app.ctx, finance, [
+      {
+        receipt,
+        completedAt: new Date(),
+        amountKes: 720,
+        msisdn: statementMask(pending.phone),
+        accountNo: pending.accountReference,
+      },
+    ]);
+    expect(result.summary.match).toMatchObject({ receiptsAttached: 1 });
+    const after = (await getPaymentView(app.ctx.db, pending.id))!;
+    expect(after).toMatchObject({ receipt, receiptPending: false, openExceptions: [] });
+  });
 });
 
 describe("statement-wide checks", () => {

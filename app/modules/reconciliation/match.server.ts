@@ -1,9 +1,8 @@
-// Matching statement lines to payments (docs/daraja.md#statement-matching),
-// set-based: receipts we already know, money no payment asked for and reversals (through the payment
-// gate's set-based refund) are settled by a few statements over the whole import; only lines with a
-// candidate payment are read in chunks and decided one by one in Node. ONE transaction per import: a
-// crash leaves every line `new` for the next run, never half applied. Reference:
-// tests/support/match-per-line.ts.
+// Matching statement lines to payments (docs/daraja.md#statement-matching), set-based: receipts we
+// already know, money no payment asked for and reversals (through the payment gate's set-based
+// refund) are settled by a few statements over the whole import; only lines with a candidate payment
+// are read in chunks and decided one by one in Node. ONE transaction per import: a crash leaves
+// every line `new` for the next run, never half applied. Reference: tests/support/match-per-line.ts.
 import { asc, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { payments, statementLines, type Payment, type StatementLine } from "../../../db/schema";
@@ -36,7 +35,7 @@ export { countException, describeLine, emptyMatchSummary } from "./cases.server"
 
 export const STATEMENT_ACTOR: EventActor = { kind: "system", label: "statement reconciliation" };
 const CHUNK = 2_000;
-/** The lines a set-based step took (takeNewLines), for this transaction. */
+/** The lines a set-based step took (takeNewLines), dropped at the end of the transaction. */
 const TAKEN = sql.raw("statement_taken_lines");
 
 export type MatchSummary = {
@@ -271,7 +270,7 @@ class SetMatcher {
         if (payment) {
           taken.add(payment.id);
           if (payment.status === "paid") {
-            // Paid by STK Query with the receipt still to come: the statement brings it.
+            // Paid by STK Query, receipt to come: the statement brings it (and settles missing cases).
             const applied = await applyReceiptMatch(this.tx, STATEMENT_ACTOR, {
               paymentId: payment.id,
               receipt: line.receipt,
@@ -284,6 +283,7 @@ class SetMatcher {
               statementLineId: line.id,
             });
             if (applied.outcome === "receipt_attached") {
+              await resolveMissingFromStatement(this.tx, this.now, [payment.id]);
               this.summary.receiptsAttached += 1;
               this.summary.matched += 1;
               outcomes.push({ id: line.id, state: "matched", paymentId: payment.id });
@@ -362,7 +362,7 @@ class SetMatcher {
   private async takeNewLines(direction: "in" | "out", set: SQL): Promise<number> {
     await this.tx.execute(sql`create temp table if not exists ${TAKEN} (id bigint primary key,
       receipt text not null, paid_in_kes bigint, withdrawn_kes bigint, completed_at timestamptz, account_no text,
-      other_party_info text, reason_type text, linked_transaction_id text)`);
+      other_party_info text, reason_type text, linked_transaction_id text) on commit drop`);
     await this.tx.execute(sql`truncate ${TAKEN}`);
     const [row] = rowsOf<{ n: number | string }>(
       await this.tx.execute(sql`

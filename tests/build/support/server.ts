@@ -128,6 +128,8 @@ export async function startSuiteServer(options: SuiteOptions): Promise<BuiltServ
       return await startOnce(options);
     } catch (error) {
       if (!(error instanceof PortTaken) || attempt === 3) throw error;
+      // Said in the run's output, so a retry never passes unseen.
+      process.stderr.write(`${options.label}: the server lost its port at start; retrying\n`);
     }
   }
 }

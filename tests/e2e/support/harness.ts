@@ -26,6 +26,7 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     if ("ports" in started) return withBrowser(started);
     if (!lostItsPort(started.output) || attempt === 3)
       throw new Error(`server exited early:\n${started.output}`);
+    process.stderr.write("e2e: the server lost its port at start; retrying\n");
   }
 }
 
