@@ -228,10 +228,12 @@ async function timelines(ctx: AppContext) {
     .map((e) => ({ ...e, data: normalizeEventData(e.data) }))
     // The reference opens a batch's cases after its reversals, the set-based matcher before: each
     // payment's cases are compared first, then the rest of its timeline in order.
-    .sort((x, y) =>
-      x.paymentId === y.paymentId
-        ? Number(y.type === "exception_opened") - Number(x.type === "exception_opened")
-        : 0,
+    // A total order (by payment, then cases first); within that the sort is stable, so each
+    // payment's events keep the order they were written in.
+    .sort(
+      (x, y) =>
+        String(x.paymentId).localeCompare(String(y.paymentId)) ||
+        Number(y.type === "exception_opened") - Number(x.type === "exception_opened"),
     );
   const hooks = (
     await ctx.db
