@@ -19,10 +19,10 @@ import {
   withinTolerance,
 } from "../../app/modules/reconciliation/match-rules";
 import { msisdnMatches } from "../../app/modules/reconciliation/msisdn-match.server";
+import { resolveMissingFromStatement } from "../../app/modules/reconciliation/match-owned.server";
 import {
   applyReversals,
   flagMissingFromStatement,
-  resolveMissingFromStatement,
 } from "../../app/modules/reconciliation/statement-checks.server";
 import {
   STATEMENT_ACTOR,

@@ -63,8 +63,11 @@ const seenFlags = (source: ReceiptSource) => ({
   ...(source === "statement" ? { seenInStatement: true } : {}),
 });
 
-/** A new receipt row from a witness's facts (owned by `paymentId`, or by no payment yet). */
-function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?: string | null }) {
+/** The columns a witness's facts give a new receipt row (owned by `paymentId`, or by no payment yet). */
+function witnessColumns(
+  facts: ReceiptFacts,
+  owner: { paymentId?: string; attemptId?: string | null },
+) {
   return {
     receipt: facts.receipt,
     amountKes: facts.amountKes,
@@ -79,6 +82,13 @@ function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?
     msisdnRaw: facts.msisdnRaw ?? null,
     msisdnKind: facts.msisdnKind ?? null,
     payerName: facts.payerName ?? null,
+  };
+}
+
+/** A new receipt row from a witness's facts: its columns, where it was seen, and its price. */
+function newReceipt(facts: ReceiptFacts, owner: { paymentId?: string; attemptId?: string | null }) {
+  return {
+    ...witnessColumns(facts, owner),
     ...seenFlags(facts.source),
     ...chargeColumns({
       txnType: facts.txnType ?? null,
@@ -144,38 +154,23 @@ export async function insertClaimedReceipts(
   // One statement of constant text whatever the number of rows: the rows are one JSON parameter,
   // each priced by the same rule as newReceipt's (charges.server.ts), with a join instead of a
   // subquery per row.
-  const rows = facts.map((f) => ({
-    receipt: f.receipt,
-    amount_kes: f.amountKes,
-    payment_id: f.paymentId,
-    attempt_id: f.attemptId,
-    phone: f.phone ?? null,
-    phone_kind: f.phoneKind ?? null,
-    transaction_at: f.transactionAt?.toISOString() ?? null,
-    first_source: f.source,
-    bill_ref_raw: f.billRefRaw ?? null,
-    bill_ref_norm: f.billRefNorm ?? null,
-    msisdn_raw: f.msisdnRaw ?? null,
-    msisdn_kind: f.msisdnKind ?? null,
-    payer_name: f.payerName ?? null,
-    txn_type: f.txnType ?? null,
-  }));
-  const type = sql`coalesce(v.txn_type, ${paymentTxnTypeSql(sql`v.payment_id`)})`;
+  const rows = facts.map((f) => ({ ...witnessColumns(f, f), txnType: f.txnType ?? null }));
+  const type = sql`coalesce(v."txnType", ${paymentTxnTypeSql(sql`v."paymentId"`)})`;
   const inserted = rowsOf<{ receipt: string }>(
     await tx.execute(sql`insert into receipts (receipt, amount_kes, payment_id, attempt_id, phone,
         phone_kind, transaction_at, first_source, bill_ref_raw, bill_ref_norm, msisdn_raw,
         msisdn_kind, payer_name, seen_in_callback, seen_in_c2b, seen_in_statement, txn_type,
         charge_kes, tariff_version_id)
-      select v.receipt, v.amount_kes, v.payment_id, v.attempt_id, v.phone, v.phone_kind,
-        v.transaction_at, v.first_source, v.bill_ref_raw, v.bill_ref_norm, v.msisdn_raw,
-        v.msisdn_kind, v.payer_name, v.first_source = 'stk_callback', v.first_source = 'c2b',
-        v.first_source = 'statement', k.txn_type, band.charge_kes, band.version_id
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(receipt text, amount_kes bigint,
-        payment_id uuid, attempt_id uuid, phone text, phone_kind text, transaction_at timestamptz,
-        first_source text, bill_ref_raw text, bill_ref_norm text, msisdn_raw text, msisdn_kind text,
-        payer_name text, txn_type text)
+      select v.receipt, v."amountKes", v."paymentId", v."attemptId", v.phone, v."phoneKind",
+        v."transactionAt", v."firstSource", v."billRefRaw", v."billRefNorm", v."msisdnRaw",
+        v."msisdnKind", v."payerName", v."firstSource" = 'stk_callback', v."firstSource" = 'c2b',
+        v."firstSource" = 'statement', k.txn_type, band.charge_kes, band.version_id
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(receipt text, "amountKes" bigint,
+        "paymentId" uuid, "attemptId" uuid, phone text, "phoneKind" text, "transactionAt" timestamptz,
+        "firstSource" text, "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text,
+        "msisdnKind" text, "payerName" text, "txnType" text)
       cross join lateral (select ${type} as txn_type) k
-      left join lateral ${bandInForce({ type: sql`k.txn_type`, amountKes: sql`v.amount_kes::integer`, at: sql`coalesce(v.transaction_at, now())` })} band on true
+      left join lateral ${bandInForce({ type: sql`k.txn_type`, amountKes: sql`v."amountKes"::integer`, at: sql`coalesce(v."transactionAt", now())` })} band on true
       on conflict do nothing
       returning receipt`),
   );

@@ -5,7 +5,7 @@
 // does besides its own row: the receipt is marked seen in the statement, and an earlier
 // missing_from_statement suspicion about the payment is settled — both in the match transaction, and
 // both harmless to repeat when a crash makes the match step run again.
-import { sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { exceptions } from "../../../db/schema";
 import { resolveOpenCases } from "../ledger/cases.server";
@@ -45,16 +45,27 @@ export async function settleLinesMatchedWhileStoring(
     await tx.execute(sql`select count(*) as matched from statement_lines
       where import_id = ${importId} and match_state = 'matched'`),
   );
-  // Through the case gate, which announces each settled case to merchants (case.resolved).
+  await resolveMissingFromStatement(tx, now, matchedPaymentsOf(importId));
+  return Number(row?.matched ?? 0);
+}
+
+/** The payments this import's `matched` lines name, as a subquery. */
+export const matchedPaymentsOf = (importId: string): SQL =>
+  sql`(select payment_id from statement_lines where import_id = ${importId} and match_state = 'matched')`;
+
+/**
+ * A later statement that does show the payment settles the earlier missing_from_statement
+ * suspicion, through the case gate (which announces each settled case: case.resolved).
+ */
+export async function resolveMissingFromStatement(tx: Db, now: Date, paymentIds: string[] | SQL) {
+  if (Array.isArray(paymentIds) && paymentIds.length === 0) return;
   await resolveOpenCases(
     tx,
-    sql`${exceptions.type} = 'missing_from_statement' and ${exceptions.paymentId} in
-      (select payment_id from statement_lines where import_id = ${importId} and match_state = 'matched')`,
+    and(eq(exceptions.type, "missing_from_statement"), inArray(exceptions.paymentId, paymentIds)),
     {
       resolution: "auto_matched",
       resolutionNote: "A later statement import showed this payment.",
       resolvedAt: now,
     },
   );
-  return Number(row?.matched ?? 0);
 }

@@ -22,13 +22,13 @@ import {
   type StatementCase,
 } from "./cases.server";
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
-import { settleLinesMatchedWhileStoring } from "./match-owned.server";
-import { msisdnMatches } from "./msisdn-match.server";
 import {
-  applyReversalsOf,
-  flagMissingFromStatement,
+  matchedPaymentsOf,
   resolveMissingFromStatement,
-} from "./statement-checks.server";
+  settleLinesMatchedWhileStoring,
+} from "./match-owned.server";
+import { msisdnMatches } from "./msisdn-match.server";
+import { applyReversalsOf, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
@@ -156,7 +156,7 @@ class SetMatcher {
   // earlier missing_from_statement suspicion about those payments settled through the case gate.
   private async matchOwned() {
     const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
-    const owned = rowsOf<{ payment_id: string }>(
+    const [row] = rowsOf<{ matched: number | string }>(
       await this.tx.execute(sql`
       with m as (
         update statement_lines l set match_state = 'matched', payment_id = p.id
@@ -168,14 +168,10 @@ class SetMatcher {
         returning l.payment_id, l.receipt),
       -- What is left in the table is what later steps ask about: receipts no payment owns, and mismatches.
       d as (delete from statement_known_receipts k where k.receipt in (select receipt from m))
-      select payment_id from m`),
+      select count(*) as matched from m`),
     );
-    // The gate announces each settled case (case.resolved); ids go in slices, far under the
-    // driver's limit on parameters.
-    const ids = owned.map((r) => r.payment_id);
-    for (let i = 0; i < ids.length; i += CHUNK)
-      await resolveMissingFromStatement(this.tx, this.now, ids.slice(i, i + CHUNK));
-    const matched = owned.length;
+    await resolveMissingFromStatement(this.tx, this.now, matchedPaymentsOf(this.importId));
+    const matched = Number(row?.matched ?? 0);
     this.summary.matched += matched;
     await this.tick(matched);
   }

@@ -17,17 +17,11 @@ import {
   type SQL,
 } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
-import {
-  exceptions,
-  payments,
-  receipts,
-  statementImports,
-  statementLines,
-} from "../../../db/schema";
+import { payments, receipts, statementImports, statementLines } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { eatDay, formatEat } from "../../lib/time";
-import { openException, resolveOpenCases } from "../ledger/cases.server";
+import { openException } from "../ledger/cases.server";
 import { refundPaymentsFrom, refundPaymentsInBulk } from "../ledger/refunds.server";
 import { kesSql } from "../../lib/sql-text.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "../ledger/events.server";
@@ -249,18 +243,4 @@ export async function flagMissingFromStatement(
     }
     return opened;
   });
-}
-
-/** A later statement that does show the payment settles the earlier suspicion. */
-export async function resolveMissingFromStatement(tx: Db, now: Date, paymentIds: string[]) {
-  if (paymentIds.length === 0) return;
-  await resolveOpenCases(
-    tx,
-    and(eq(exceptions.type, "missing_from_statement"), inArray(exceptions.paymentId, paymentIds)),
-    {
-      resolution: "auto_matched",
-      resolutionNote: "A later statement import showed this payment.",
-      resolvedAt: now,
-    },
-  );
 }
