@@ -116,6 +116,8 @@ export async function runStatementImport(
     trace?: MatchTrace;
     /** Tests only: another matcher (the per-line reference) in place of the set-based one. */
     matcher?: (ctx: AppContext, importId: string) => Promise<MatchSummary>;
+    /** Tests only: rows per COPY piece on PostgreSQL. */
+    pieceRows?: number;
   },
 ): Promise<ImportResult | null> {
   if (!(await claim(ctx, importId))) return null;
@@ -168,7 +170,11 @@ export async function runStatementImport(
       progress.parsed = progress.stored = progress.matched = 0;
       await report(true);
       // The per-line reference (tests) matches every line itself, so nothing is matched while storing.
-      await storeImport(ctx, imp, queuedSummary, progress, report, options.trace, !options.matcher);
+      await storeImport(ctx, imp, queuedSummary, progress, report, {
+        trace: options.trace,
+        matchOwned: !options.matcher,
+        pieceRows: options.pieceRows,
+      });
       storeMs = Math.round(performance.now() - started);
     }
     progress.state = "matching";

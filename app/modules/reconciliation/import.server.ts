@@ -82,6 +82,8 @@ export async function importStatement(
     onProgress?: ProgressListener;
     /** Time per step (the benchmark prints it). */
     trace?: MatchTrace;
+    /** Tests only: rows per COPY piece on PostgreSQL. */
+    pieceRows?: number;
   },
 ): Promise<ImportResult> {
   const t0 = performance.now();
@@ -93,6 +95,7 @@ export async function importStatement(
     onProgress: input.onProgress,
     keepFailed: false,
     trace: input.trace,
+    pieceRows: input.pieceRows,
   });
   // Just queued by this call, so no other instance can have claimed it yet.
   if (!result) throw new Error(`Import ${queued.importId} was claimed by another process`);

@@ -17,18 +17,19 @@ const movedAt = sql`coalesce(k.transaction_at, p.paid_at)`;
 
 /**
  * Fragments of the store step's INSERT … SELECT over statement_staging `s` (the same rule as matching's
- * owned step). The pairs are found on narrow rows and joined back by line id, so the wide staged rows
- * stream through once, in file order, instead of being hashed and sorted again.
+ * owned step). Each staged row looks up its receipt and payment by their unique keys (a lateral join),
+ * so the staged rows stream through once, in file order, and a piece of a few thousand rows costs a
+ * few thousand index lookups whatever the size of receipts and payments.
  */
-export function matchOwnedSql(importId: string) {
+export function matchOwnedSql() {
   return {
-    join: sql`left join (
-      select s.line_id, p.id as payment_id
-      from statement_staging s join receipts k on k.receipt = s.receipt join payments p on p.id = k.payment_id
-      where s.import_id = ${importId} and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
+    join: sql`left join lateral (
+      select p.id as payment_id
+      from receipts k join payments p on p.id = k.payment_id
+      where k.receipt = s.receipt and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
         and (${movedAt} is null
           or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
-      ) o on o.line_id = s.line_id`,
+      ) o on true`,
     state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
     payment: sql`o.payment_id`,
   };
