@@ -29,7 +29,12 @@ export type CopySink = {
 type PgliteTx = {
   query(text: string, params?: unknown[], options?: { blob?: Blob }): Promise<unknown>;
 };
-type PostgresTx = { unsafe(text: string): { writable(): Promise<Writable> } };
+type PostgresQuery = { writable(): Promise<Writable> };
+type Reserved = {
+  unsafe(text: string): PostgresQuery & Promise<{ pid: number }[]>;
+  release(): void;
+};
+type PostgresSql = Reserved & { reserve(): Promise<Reserved> };
 
 function rawClient(db: Db): unknown {
   return (db as unknown as { session: { client: unknown } }).session.client;
@@ -51,13 +56,29 @@ export async function copySink(
 ): Promise<CopySink> {
   const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
   if (driverOf(db) === "postgres") {
-    const client = rawClient(db) as PostgresTx;
-    // A postgres.js query runs once: each piece is a query of its own.
-    return piecedCopy(
-      () => client.unsafe(statement.replace("%s", "stdin")).writable(),
+    // The pieces run on a connection of their own: postgres.js may pipeline another query onto a busy
+    // pooled connection, and one in COPY would refuse it (COPY_IN_PROGRESS).
+    const client = rawClient(db) as PostgresSql;
+    const reserved = await client.reserve();
+    const [{ pid }] = await reserved.unsafe("select pg_backend_pid() as pid");
+    return piecedCopy({
+      // A postgres.js query runs once: each piece is a query of its own.
+      openPiece: () => reserved.unsafe(statement.replace("%s", "stdin")).writable(),
+      release: async (unconfirmed) => {
+        if (unconfirmed) {
+          // A piece the server never confirmed leaves the connection in COPY: it is ended, and given
+          // back only once postgres.js has seen it close (the pool then opens a fresh one).
+          await client.unsafe(`select pg_terminate_backend(${pid})`).catch(() => {});
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        } else {
+          // Answered after whatever an aborted COPY left to say: the connection is quiet when it goes back.
+          await reserved.unsafe("select 1").catch(() => {});
+        }
+        reserved.release();
+      },
       onPiece,
       pieceRows,
-    );
+    });
   }
   const client = rawClient(db) as PgliteTx;
   let handed = 0;
@@ -87,15 +108,40 @@ export async function copySink(
 
 type Block = { text: string; rows: number };
 
+const PIECE_CONFIRM_MS = 60_000;
+
+async function confirmed(stream: Writable): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      finished(stream),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("the database did not confirm a piece of the statement in time")),
+          PIECE_CONFIRM_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // PostgreSQL: the parser fills blocks of about 256 kB; a pump sends them, COPY_PIECE_ROWS rows per COPY
 // statement, one statement after another (so line ids, taken by COPY from a sequence, stay in file
 // order). The parser waits only when COPY_AHEAD_BYTES are queued, so parsing (this process) and COPY
 // (the server) work at the same time, and memory stays bounded by that figure.
-function piecedCopy(
-  openPiece: () => Promise<Writable>,
-  onPiece: (() => void) | undefined,
-  pieceRows: number,
-): CopySink {
+function piecedCopy({
+  openPiece,
+  release,
+  onPiece,
+  pieceRows,
+}: {
+  openPiece: () => Promise<Writable>;
+  release: (unconfirmed: boolean) => Promise<void>;
+  onPiece: (() => void) | undefined;
+  pieceRows: number;
+}): CopySink {
   const queue: Block[] = [];
   let queuedBytes = 0;
   let ended = false;
@@ -124,28 +170,40 @@ function piecedCopy(
   };
 
   const pump = (async () => {
-    for (let block = await nextBlock(); block;) {
-      const stream = await openPiece();
-      current = stream;
-      // A row the server refuses ends the COPY with an error on the stream: kept (an 'error' with no
-      // listener would end the process) and thrown to the parser by its next write or by end().
-      stream.on("error", (error) => {
-        failed ??= error;
-        signal();
-      });
-      let rows = 0;
-      while (block) {
-        if (!stream.write(block.text)) await once(stream, "drain");
-        rows += block.rows;
-        if (rows >= pieceRows) break;
-        block = await nextBlock();
+    let unconfirmed = false;
+    try {
+      for (let block = await nextBlock(); block;) {
+        const stream = await openPiece();
+        current = stream;
+        // A row the server refuses ends the COPY with an error on the stream: kept (an 'error' with no
+        // listener would end the process) and thrown to the parser by its next write or by end().
+        stream.on("error", (error) => {
+          failed ??= error;
+          signal();
+        });
+        if (failed) throw failed;
+        let rows = 0;
+        while (block) {
+          if (!stream.write(block.text)) await once(stream, "drain");
+          rows += block.rows;
+          if (rows >= pieceRows) break;
+          block = await nextBlock();
+        }
+        stream.end();
+        unconfirmed = true;
+        // postgres.js loses an error the server sends after the end of the data (a bad row in the last
+        // megabytes): the piece would never finish. A piece not confirmed in time fails the import.
+        await confirmed(stream);
+        unconfirmed = false;
+        current = null;
+        handed += rows;
+        onPiece?.();
+        if (block) block = await nextBlock();
       }
-      stream.end();
-      await finished(stream);
-      current = null;
-      handed += rows;
-      onPiece?.();
-      if (block) block = await nextBlock();
+    } finally {
+      // A piece cut short is abandoned (CopyFail): the server rolls it back.
+      if (current && !unconfirmed) (current as Writable).destroy(new Error("import aborted"));
+      await release(unconfirmed);
     }
   })();
   pump.catch((error) => {
@@ -168,7 +226,7 @@ function piecedCopy(
       if (failed) throw failed;
       buffer += row;
       bufferRows += 1;
-      if (buffer.length >= SEND_BYTES) await push();
+      if (buffer.length >= SEND_BYTES || bufferRows >= pieceRows) await push();
       return handed;
     },
     async end() {
@@ -182,7 +240,6 @@ function piecedCopy(
     async abort() {
       failed ??= new Error("import aborted");
       signal();
-      (current as Writable | null)?.destroy(new Error("import aborted"));
       await pump.catch(() => {});
     },
   };

@@ -46,7 +46,7 @@ export async function storeImport(
   const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Staged> => {
     progress.lines = parsed.counts.lines;
     await report(true);
-    parsed.counts.newLines = await mover.finish();
+    parsed.counts.newLines = await mover.finish(parsed.counts.lines);
     return recordStored(tx, imp, queued, parsed, trace);
   };
   if (driverOf(ctx.db) === "postgres")
@@ -56,7 +56,7 @@ export async function storeImport(
     });
   const parsed = await stage();
   return ctx.db.transaction(async (tx) =>
-    store(tx, await lineMover(tx, imp.id, matchOwned), parsed),
+    store(tx, await lineMover(tx, imp.id, matchOwned, trace), parsed),
   );
 }
 
@@ -130,13 +130,14 @@ type LineMover = {
   check(): void;
   /** Waits for the move in progress, if any, without throwing. */
   settled(): Promise<void>;
-  /** Moves what is left; returns how many lines were inserted in all. */
-  finish(): Promise<number>;
+  /** Moves what is left, checks every parsed row was moved; returns how many lines were inserted. */
+  finish(parsedLines: number): Promise<number>;
 };
 
-// Moves staged rows of one import into statement_lines, in file order, each call taking the rows after
-// the last line id it moved (COPY pieces commit one after another, and take their ids from a sequence
-// in file order, so nothing committed is skipped).
+// Moves staged rows of one import into statement_lines, in file order, each call taking the committed
+// rows after the last line id it moved, up to the highest one it sees first (COPY pieces commit one
+// after another and take their ids from a sequence in file order, so nothing committed is skipped; a
+// piece committed meanwhile waits for the next call).
 async function lineMover(
   tx: Db,
   importId: string,
@@ -146,47 +147,54 @@ async function lineMover(
   // Each statement of an import runs once over many rows; PostgreSQL's JIT spent 20–300 ms compiling
   // each one, more than it saved (PGlite has no JIT and accepts the setting).
   await tx.execute(sql`set local jit = off`);
-  // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row costs a
-  // speculative insertion each (half the INSERT's time), so the lines an earlier import holds are left
-  // out by an anti-join instead, under a lock every store step takes so no other import inserts the
-  // same receipt meanwhile; only rows that repeat a receipt among themselves still need ON CONFLICT,
-  // read in file order from the staging index so the first row in the file wins (a repeat in a later
-  // piece is left out by the anti-join, which sees this transaction's own lines). Each staged row looks
-  // its receipt up in the unique index (OFFSET 0 keeps the subquery a per-row lookup): a piece costs
-  // as many lookups as it has rows, whatever the table's size, and the planner cannot take
-  // statement_lines for empty (its statistics do not count this transaction's lines) and rescan it for
-  // every row.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
   let after: string | null = null;
   let inserted = 0;
-  let analyzed = false;
+  let staged = 0;
+  let started = false;
   let movedMs = 0;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   const move = async () => {
     const t0 = performance.now();
-    if (!analyzed) {
+    if (!started) {
+      // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row
+      // costs a speculative insertion each (half the INSERT's time), so the lines an earlier import
+      // holds are left out by an anti-join instead, under a lock every store step takes (at its first
+      // move, so imports parse side by side) so no other import inserts the same receipt meanwhile.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
       // Fresh statistics of the rows just staged: without them the planner takes the import for a few
       // rows and joins it to receipts row by row. A small sample is enough (3,000 rows instead of
       // 30,000 took the ANALYZE from 0.5 s to a tenth of it).
       await tx.execute(sql`set local default_statistics_target = 10`);
       await tx.execute(sql`analyze statement_staging`);
       await tx.execute(sql`reset default_statistics_target`);
-      analyzed = true;
+      started = true;
     }
-    const range = after === null ? sql`` : sql`and s.line_id > ${after}::bigint`;
+    const from = after === null ? sql`` : sql`and s.line_id > ${after}::bigint`;
+    const [bounds] = rowsOf<{ top: string | null; n: number | string }>(
+      await tx.execute(sql`select max(s.line_id)::text as top, count(*) as n from statement_staging s
+        where s.import_id = ${importId} ${from}`),
+    );
+    if (!bounds?.top) return;
+    const range = sql`${from} and s.line_id <= ${bounds.top}::bigint`;
     // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
     // (matchOwnedSql): each line is written once instead of inserted `new` and rewritten by matching.
     const owned = matchOwned
       ? matchOwnedSql()
       : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
+    // Rows that repeat a receipt among themselves need ON CONFLICT, read in file order from the staging
+    // index so the first row in the file wins (a repeat in a later piece is left out by the anti-join,
+    // which sees this transaction's own lines).
     const [repeats] = rowsOf<{ any: boolean }>(
       await tx.execute(sql`select exists (select 1 from statement_staging s where s.import_id = ${importId} ${range}
         group by s.receipt, s.transaction_status having count(*) > 1) as any`),
     );
     const onConflict = repeats?.any ? sql`order by s.line_id on conflict do nothing` : sql``;
-    // `top` reads the same snapshot as the INSERT: exactly the rows this statement saw.
-    const [row] = rowsOf<{ n: number | string; top: string | null }>(
+    // Each staged row looks its receipt up in the unique index (OFFSET 0 keeps the subquery a per-row
+    // lookup): a piece costs as many lookups as it has rows, whatever the table's size, and the planner
+    // cannot take statement_lines for empty (its statistics do not count this transaction's lines) and
+    // rescan it for every row.
+    const [row] = rowsOf<{ n: number | string }>(
       await tx.execute(sql`
       with ins as (
         insert into statement_lines (id, import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
@@ -199,11 +207,11 @@ async function lineMover(
         where s.import_id = ${importId} ${range} and not exists (select 1 from statement_lines held
           where held.receipt = s.receipt and held.transaction_status = s.transaction_status offset 0)
         ${onConflict} returning 1)
-      select (select count(*) from ins) as n,
-        (select max(s.line_id)::text from statement_staging s where s.import_id = ${importId} ${range}) as top`),
+      select count(*) as n from ins`),
     );
     inserted += Number(row?.n ?? 0);
-    after = row?.top ?? after;
+    staged += Number(bounds.n);
+    after = bounds.top;
     movedMs += performance.now() - t0;
   };
   return {
@@ -217,13 +225,19 @@ async function lineMover(
     async settled() {
       await chain.catch(() => {});
     },
-    async finish() {
+    async finish(parsedLines) {
       await chain;
       const whileParsing = movedMs;
       const t0 = performance.now();
       await move();
       trace?.("insert lines (while parsing)", whileParsing);
       trace?.("insert lines (the rest)", performance.now() - t0);
+      // Every parsed row must have been staged and moved: a piece the database lost (postgres.js can
+      // take a COPY that failed at its very end for one that succeeded) fails the import here.
+      if (staged !== parsedLines)
+        throw new Error(
+          `statement import: ${parsedLines} rows were parsed but ${staged} reached the database`,
+        );
       await tx.execute(sql`delete from statement_staging where import_id = ${importId}`);
       return inserted;
     },

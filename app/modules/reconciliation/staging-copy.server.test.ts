@@ -1,0 +1,84 @@
+// The COPY sink for statement rows: a row the database refuses fails the import with the database's
+// own words instead of hanging it, keeps nothing of it, and leaves every pooled connection usable.
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { rowsOf, type Database } from "../../../db/client";
+import { createTestDatabase, usingPostgres } from "../../../tests/support/db";
+import { buildStatementCsv, generateStatementLines } from "../../../tests/support/statement-file";
+import { copySink, stagingRow } from "./staging-copy.server";
+import { readStatement, type StatementLine } from "./statement-parse.server";
+
+let database: Database;
+let lines: StatementLine[];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  lines = [];
+  const csv = buildStatementCsv({
+    lines: [...generateStatementLines(3_000, 5, new Date("2025-07-01T06:00:00Z"))],
+  });
+  for await (const event of readStatement(csv)) if (event.type === "line") lines.push(event.line);
+});
+afterAll(async () => database?.close());
+
+const stagedRows = async (importId: string) => {
+  const [row] = rowsOf<{ n: number | string }>(
+    await database.db.execute(
+      sql`select count(*) as n from statement_staging where import_id = ${importId}`,
+    ),
+  );
+  return Number(row.n);
+};
+
+it("hands every row over and says how many, piece by piece", async () => {
+  const importId = randomUUID();
+  const pieces: number[] = [];
+  let handed = 0;
+  const sink = await copySink(database.db, () => pieces.push(1), 700);
+  for (const line of lines) handed = await sink.write(stagingRow(importId, line));
+  handed = await sink.end();
+  expect(handed).toBe(3_000);
+  expect(await stagedRows(importId)).toBe(3_000);
+  // PostgreSQL: a COPY per 700 rows or more (a piece ends between blocks of up to 256 kB); PGlite
+  // hands batches over without pieces.
+  if (usingPostgres()) expect(pieces.length).toBeGreaterThanOrEqual(3);
+  else expect(pieces).toEqual([]);
+  await database.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
+});
+
+it("a row the database refuses fails the sink with its message, keeps nothing, and the pool still answers", async () => {
+  const importId = randomUUID();
+  const sink = await copySink(database.db, undefined, 10_000);
+  const run = async () => {
+    // The first row names no import (not a uuid): the database refuses it while more rows follow.
+    await sink.write(stagingRow("not-an-import", lines[0]));
+    for (const line of lines.slice(1, 2_000)) await sink.write(stagingRow(importId, line));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const line of lines.slice(2_000)) await sink.write(stagingRow(importId, line));
+    await sink.end();
+  };
+  const error = await run().catch(async (e: unknown) => {
+    await sink.abort();
+    return e;
+  });
+  expect(String(error)).toMatch(/invalid input syntax for type uuid/);
+  expect(await stagedRows(importId)).toBe(0);
+  // More queries at once than the pool has connections (20 in tests): each answers.
+  const answers = await Promise.all(
+    Array.from({ length: 25 }, () => database.db.execute(sql`select 1 as one`)),
+  );
+  expect(answers.map((a) => rowsOf<{ one: number }>(a)[0].one)).toEqual(Array(25).fill(1));
+});
+
+it("a parse cut short in the middle of a piece abandons it: nothing kept, and the pool still answers", async () => {
+  const importId = randomUUID();
+  const sink = await copySink(database.db, undefined, 10_000);
+  for (const line of lines.slice(0, 2_500)) await sink.write(stagingRow(importId, line));
+  // As a bad row further down the file does: the parser stops and abandons what it handed over.
+  await sink.abort();
+  expect(await stagedRows(importId)).toBe(0);
+  const answers = await Promise.all(
+    Array.from({ length: 25 }, () => database.db.execute(sql`select 1 as one`)),
+  );
+  expect(answers.map((a) => rowsOf<{ one: number }>(a)[0].one)).toEqual(Array(25).fill(1));
+});
