@@ -150,6 +150,7 @@ async function lineMover(
   let after: string | null = null;
   let inserted = 0;
   let staged = 0;
+  let moves = 0;
   let started = false;
   let movedMs = 0;
   let chain: Promise<void> = Promise.resolve();
@@ -211,6 +212,7 @@ async function lineMover(
     );
     inserted += Number(row?.n ?? 0);
     staged += Number(bounds.n);
+    moves += 1;
     after = bounds.top;
     movedMs += performance.now() - t0;
   };
@@ -226,12 +228,12 @@ async function lineMover(
       await chain.catch(() => {});
     },
     async finish(parsedLines) {
-      await chain;
-      const whileParsing = movedMs;
       const t0 = performance.now();
+      await chain;
       await move();
-      trace?.("insert lines (while parsing)", whileParsing);
-      trace?.("insert lines (the rest)", performance.now() - t0);
+      // The moves' own time, most of it beside parsing on PostgreSQL, and the wait after parsing.
+      trace?.(`insert lines (${moves} ${moves === 1 ? "move" : "moves"})`, movedMs);
+      trace?.("insert lines (after parsing)", performance.now() - t0);
       // Every parsed row must have been staged and moved: a piece the database lost (postgres.js can
       // take a COPY that failed at its very end for one that succeeded) fails the import here.
       if (staged !== parsedLines)
