@@ -24,6 +24,8 @@ export type CopySink = {
   write(row: string): Promise<number>;
   end(): Promise<number>;
   abort(): Promise<void>;
+  /** Pieces the server has committed (PostgreSQL; 0 on PGlite). */
+  pieces(): number;
 };
 
 type PgliteTx = {
@@ -46,13 +48,15 @@ export function driverOf(db: Db): "postgres" | "pglite" {
 }
 
 /**
- * A sink for the staging rows. `onPiece` is called (and awaited by end()) after each piece the server
- * has committed, in order; on PGlite there is one piece per batch, and the caller does not need them.
+ * A sink for the staging rows. `onPiece` is called after each piece the server has committed, in
+ * order (PostgreSQL); PGlite hands batches over without pieces.
  */
 export async function copySink(
   db: Db,
   onPiece?: () => void,
   pieceRows = COPY_PIECE_ROWS,
+  /** Tests only: how long a piece may wait for the server's confirmation. */
+  confirmMs = PIECE_CONFIRM_MS,
 ): Promise<CopySink> {
   const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
   if (driverOf(db) === "postgres") {
@@ -64,20 +68,17 @@ export async function copySink(
     return piecedCopy({
       // A postgres.js query runs once: each piece is a query of its own.
       openPiece: () => reserved.unsafe(statement.replace("%s", "stdin")).writable(),
-      release: async (unconfirmed) => {
-        if (unconfirmed) {
-          // A piece the server never confirmed leaves the connection in COPY: it is ended, and given
-          // back only once postgres.js has seen it close (the pool then opens a fresh one).
-          await client.unsafe(`select pg_terminate_backend(${pid})`).catch(() => {});
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-        } else {
-          // Answered after whatever an aborted COPY left to say: the connection is quiet when it goes back.
-          await reserved.unsafe("select 1").catch(() => {});
-        }
-        reserved.release();
+      // The connection goes back once it answers a query, after whatever an abandoned or unconfirmed
+      // COPY left to say. One that does not answer is ended instead, and never handed back: postgres.js
+      // returns a closed connection to the pool by itself, and releasing it too would hand a dead one
+      // (or someone else's) to the next query.
+      release: async () => {
+        if (await answers(reserved.unsafe("select 1"), 5_000)) reserved.release();
+        else await client.unsafe(`select pg_terminate_backend(${pid})`).catch(() => {});
       },
       onPiece,
       pieceRows,
+      confirmMs,
     });
   }
   const client = rawClient(db) as PgliteTx;
@@ -103,6 +104,7 @@ export async function copySink(
     async abort() {
       batch = [];
     },
+    pieces: () => 0,
   };
 }
 
@@ -110,7 +112,24 @@ type Block = { text: string; rows: number };
 
 const PIECE_CONFIRM_MS = 60_000;
 
-async function confirmed(stream: Writable): Promise<void> {
+/** Whether the query succeeds within `ms` (a connection still in COPY refuses it at once). */
+async function answers(query: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      query.then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function confirmed(stream: Writable, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -118,7 +137,7 @@ async function confirmed(stream: Writable): Promise<void> {
       new Promise((_, reject) => {
         timer = setTimeout(
           () => reject(new Error("the database did not confirm a piece of the statement in time")),
-          PIECE_CONFIRM_MS,
+          ms,
         );
       }),
     ]);
@@ -136,11 +155,13 @@ function piecedCopy({
   release,
   onPiece,
   pieceRows,
+  confirmMs,
 }: {
   openPiece: () => Promise<Writable>;
-  release: (unconfirmed: boolean) => Promise<void>;
+  release: () => Promise<void>;
   onPiece: (() => void) | undefined;
   pieceRows: number;
+  confirmMs: number;
 }): CopySink {
   const queue: Block[] = [];
   let queuedBytes = 0;
@@ -169,8 +190,14 @@ function piecedCopy({
     return block;
   };
 
+  let unconfirmed = false;
+  let pieces = 0;
+  // An abandoned piece is ended with CopyFail (the server rolls it back); one already ended and not
+  // yet confirmed is left to its confirmation or its time limit.
+  const abandon = () => {
+    if (current && !unconfirmed) current.destroy(new Error("import aborted"));
+  };
   const pump = (async () => {
-    let unconfirmed = false;
     try {
       for (let block = await nextBlock(); block;) {
         const stream = await openPiece();
@@ -193,17 +220,17 @@ function piecedCopy({
         unconfirmed = true;
         // postgres.js loses an error the server sends after the end of the data (a bad row in the last
         // megabytes): the piece would never finish. A piece not confirmed in time fails the import.
-        await confirmed(stream);
+        await confirmed(stream, confirmMs);
         unconfirmed = false;
         current = null;
         handed += rows;
+        pieces += 1;
         onPiece?.();
         if (block) block = await nextBlock();
       }
     } finally {
-      // A piece cut short is abandoned (CopyFail): the server rolls it back.
-      if (current && !unconfirmed) (current as Writable).destroy(new Error("import aborted"));
-      await release(unconfirmed);
+      abandon();
+      await release();
     }
   })();
   pump.catch((error) => {
@@ -240,8 +267,11 @@ function piecedCopy({
     async abort() {
       failed ??= new Error("import aborted");
       signal();
+      // Also wakes a pump waiting for the server to take more data.
+      abandon();
       await pump.catch(() => {});
     },
+    pieces: () => pieces,
   };
 }
 

@@ -9,7 +9,7 @@ import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { matchOwnedSql } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
-import { copySink, driverOf, stagingRow } from "./staging-copy.server";
+import { copySink, driverOf, stagingRow, type CopySink } from "./staging-copy.server";
 import { readStatement, type StatementMeta } from "./statement-parse.server";
 
 export { driverOf };
@@ -41,24 +41,39 @@ export async function storeImport(
 ): Promise<Staged> {
   const { trace, matchOwned = true, pieceRows } = options;
   await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
-  const stage = (mover?: LineMover) =>
-    stageRows(ctx, imp, progress, report, { trace, pieceRows }, mover);
   const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Staged> => {
     progress.lines = parsed.counts.lines;
     await report(true);
     parsed.counts.newLines = await mover.finish(parsed.counts.lines);
     return recordStored(tx, imp, queued, parsed, trace);
   };
-  if (driverOf(ctx.db) === "postgres")
-    return ctx.db.transaction(async (tx) => {
-      const mover = await lineMover(tx, imp.id, matchOwned, trace);
-      return store(tx, mover, await stage(mover));
-    });
-  const parsed = await stage();
-  return ctx.db.transaction(async (tx) =>
-    store(tx, await lineMover(tx, imp.id, matchOwned, trace), parsed),
-  );
+  if (driverOf(ctx.db) === "pglite") {
+    const parsed = await stageRows(ctx, imp, progress, report, trace, await copySink(ctx.db));
+    return ctx.db.transaction(async (tx) =>
+      store(tx, await lineMover(tx, imp.id, matchOwned, trace), parsed),
+    );
+  }
+  // One store at a time in this process: each holds two connections for the whole file (the COPY
+  // connection, taken first, and the transaction), and several at once could fill the pool while
+  // they wait for the file's chunks. Other instances' imports go side by side.
+  const run = storing.then(async () => {
+    let mover: LineMover | undefined;
+    const sink = await copySink(ctx.db, () => mover?.kick(), pieceRows);
+    try {
+      return await ctx.db.transaction(async (tx) => {
+        mover = await lineMover(tx, imp.id, matchOwned, trace);
+        return store(tx, mover, await stageRows(ctx, imp, progress, report, trace, sink, mover));
+      });
+    } finally {
+      // Released if the transaction never began (stageRows ends or abandons it otherwise).
+      await sink.abort();
+    }
+  });
+  storing = run.catch(() => {});
+  return run;
 }
+
+let storing: Promise<unknown> = Promise.resolve();
 
 type Parsed = { counts: ImportCounts; meta: StatementMeta };
 
@@ -68,11 +83,11 @@ async function stageRows(
   imp: StatementImport,
   progress: ImportProgress,
   report: (force?: boolean) => Promise<void>,
-  { trace, pieceRows }: Pick<StoreOptions, "trace" | "pieceRows">,
-  mover: LineMover | undefined,
+  trace: MatchTrace | undefined,
+  sink: CopySink,
+  mover?: LineMover,
 ): Promise<Parsed> {
   const t0 = performance.now();
-  const sink = await copySink(ctx.db, mover && (() => mover.kick()), pieceRows);
   const counts: ImportCounts = {
     lines: 0,
     newLines: 0,
@@ -118,7 +133,8 @@ async function stageRows(
     throw error;
   }
   trace?.("parse", performance.now() - t0 - copyMs);
-  trace?.("copy (waiting on the database)", copyMs);
+  const pieces = sink.pieces();
+  trace?.(`copy (waiting on the database${pieces ? `, ${pieces} pieces` : ""})`, copyMs);
   // readStatement throws before returning without a header, so meta is always set here.
   return { counts, meta: meta as StatementMeta };
 }
