@@ -23,7 +23,21 @@ const RUN_IN = /254([17]\d{2})\d{4}(\d{2})/g;
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
 
+// Our ids are UUIDs, and their hex groups can read as a number (`f0112342-771c-…` holds
+// `0112342-771`): a masked viewer would get a broken link. A UUID is left whole; no phone hides in one.
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 export function maskPhonesInText(text: string): string {
+  let out = "";
+  let from = 0;
+  for (const m of text.matchAll(UUID)) {
+    out += maskFreeText(text.slice(from, m.index)) + m[0];
+    from = m.index + m[0].length;
+  }
+  return out + maskFreeText(text.slice(from));
+}
+
+function maskFreeText(text: string): string {
   return text
     .replace(CHECKOUT, `$1$2${BULLET.repeat(4)}$3`)
     .replace(

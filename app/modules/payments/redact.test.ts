@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { redactData, redactPaymentView, redactText } from "./redact";
 
 describe("redactText", () => {
@@ -12,6 +13,28 @@ describe("redactText", () => {
   it("leaves receipts, amounts, ids and short numbers alone", () => {
     const text = "Receipt SGR7ABC123 for KES 1,250, ResultCode 1032, attempt 2, ref INV-254712";
     expect(redactText(text)).toBe(text);
+  });
+});
+
+describe("ids", () => {
+  it("leaves a UUID whole even where its hex groups read as a phone number", () => {
+    const id = "f0112342-771c-4dee-aa9c-bb8205f366bd";
+    expect(redactText(id)).toBe(id);
+    expect(redactData({ id, link: `/payments/${id}`, note: `${id} paid by 0712345678` })).toEqual({
+      id,
+      link: `/payments/${id}`,
+      note: `${id} paid by 0712 ••• •78`,
+    });
+  });
+
+  it("never changes any UUID, and still masks a number written next to one", () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.constantFrom(" ", "/", ": ", " by "), (id, sep) => {
+        expect(redactText(id)).toBe(id);
+        expect(redactText(`${id}${sep}254712345678`)).toBe(`${id}${sep}0712 ••• •78`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
