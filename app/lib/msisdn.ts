@@ -24,13 +24,16 @@ const RUN_IN = /254([17]\d{2})\d{4}(\d{2})/g;
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
 
 // Our ids are UUIDs, and their hex groups can read as a number (`f0112342-771c-…` holds
-// `0112342-771`): a masked viewer would get a broken link. A UUID is left whole; no phone hides in one.
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+// `0112342-771`): a masked viewer would get a broken link. Daraja's current MerchantRequestIDs end in
+// twelve hex characters and seven digits (docs/daraja.md#stk-push-response), which can too. Both are
+// left whole; neither carries the payer's number.
+const ID =
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}(?!\d)/gi;
 
 export function maskPhonesInText(text: string): string {
   let out = "";
   let from = 0;
-  for (const m of text.matchAll(UUID)) {
+  for (const m of text.matchAll(ID)) {
     out += maskFreeText(text.slice(from, m.index)) + m[0];
     from = m.index + m[0].length;
   }

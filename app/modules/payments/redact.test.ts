@@ -36,6 +36,26 @@ describe("ids", () => {
       { numRuns: 2000 },
     );
   });
+
+  it("leaves Daraja's MerchantRequestIDs whole, whatever their digits", () => {
+    const hex = (n: number) =>
+      fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: n, maxLength: n });
+    const digits = fc.string({
+      unit: fc.constantFrom(..."0123456789"),
+      minLength: 7,
+      maxLength: 7,
+    });
+    fc.assert(
+      fc.property(hex(4), hex(4), hex(4), hex(12), digits, (a, b, c, d, e) => {
+        const id = `${a}-${b}-${c}-${d}${e}`;
+        expect(redactText(`MerchantRequestID ${id}`)).toBe(`MerchantRequestID ${id}`);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(redactText("4f1c-4a6b-9e2d-7b3a9c2ea0712345678")).toBe(
+      "4f1c-4a6b-9e2d-7b3a9c2ea0712345678",
+    );
+  });
 });
 
 describe("redactPaymentView", () => {
