@@ -3,6 +3,7 @@
 // and any instance sends it again with the same webhook-id.
 import cron from "node-cron";
 import type { AppContext } from "../app/context.server";
+import { within } from "../app/lib/within";
 import { runWebhookDeliveries } from "../app/modules/webhooks/worker.server";
 
 export function startDeliverWebhooks(ctx: AppContext): { stop(): Promise<void> } {
@@ -22,7 +23,7 @@ export function startDeliverWebhooks(ctx: AppContext): { stop(): Promise<void> }
     async stop() {
       shutdown.abort();
       await task.destroy();
-      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await within(running, 5_000, () => undefined);
     },
   };
 }

@@ -3,6 +3,7 @@
 // claimed with SKIP LOCKED and run. An upload also starts the run at once (kickStatementImports).
 import cron from "node-cron";
 import type { AppContext } from "../app/context.server";
+import { within } from "../app/lib/within";
 import { kickStatementImports } from "../app/modules/reconciliation/import.server";
 
 export function startStatementImports(ctx: AppContext): { stop(): Promise<void> } {
@@ -19,7 +20,7 @@ export function startStatementImports(ctx: AppContext): { stop(): Promise<void> 
     async stop() {
       await task.destroy();
       // An import cut short here is rolled back and resumed by the next start (or another instance).
-      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await within(running, 5_000, () => undefined);
     },
   };
 }

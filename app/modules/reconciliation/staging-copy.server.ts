@@ -6,6 +6,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { Db } from "../../../db/client";
+import { within } from "../../lib/within";
 import { normalizeBillRef } from "./c2b-parse";
 import type { StatementLine } from "./statement-parse.server";
 
@@ -113,38 +114,20 @@ type Block = { text: string; rows: number };
 const PIECE_CONFIRM_MS = 60_000;
 
 /** Whether the query succeeds within `ms` (a connection still in COPY refuses it at once). */
-async function answers(query: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([
-      query.then(
-        () => true,
-        () => false,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const answers = (query: Promise<unknown>, ms: number): Promise<boolean> =>
+  within(
+    query.then(
+      () => true,
+      () => false,
+    ),
+    ms,
+    () => false,
+  );
 
-async function confirmed(stream: Writable, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      finished(stream),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error("the database did not confirm a piece of the statement in time")),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const confirmed = (stream: Writable, ms: number): Promise<void> =>
+  within(finished(stream), ms, () => {
+    throw new Error("the database did not confirm a piece of the statement in time");
+  });
 
 // PostgreSQL: the parser fills blocks of about 256 kB; a pump sends them, COPY_PIECE_ROWS rows per COPY
 // statement, one statement after another (so line ids, taken by COPY from a sequence, stay in file
