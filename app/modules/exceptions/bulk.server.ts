@@ -149,7 +149,7 @@ export async function applyBulk(
         .from(payments)
         .where(inArray(payments.id, paymentIds))
         .orderBy(asc(payments.id))
-        .for("update");
+        .for("no key update");
     const rows: Row[] = await selectRows(tx)
       .where(inArray(exceptions.id, ids))
       .orderBy(asc(exceptions.id))

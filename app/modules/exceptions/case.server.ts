@@ -18,7 +18,11 @@ export type ActionResult = { message: string };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function lockPayment(tx: Db, paymentId: string): Promise<Payment | null> {
-  const [row] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+  const [row] = await tx
+    .select()
+    .from(payments)
+    .where(eq(payments.id, paymentId))
+    .for("no key update");
   return row ?? null;
 }
 

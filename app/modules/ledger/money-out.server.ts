@@ -40,7 +40,7 @@ async function lockPayment(tx: Db, paymentId: string): Promise<Payment> {
     .select()
     .from(payments)
     .where(eq(payments.id, paymentId))
-    .for("update");
+    .for("no key update");
   if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
   return payment;
 }

@@ -47,6 +47,12 @@ export type ApplyResult = {
 /**
  * Locks the payment, then the attempt (always in that order, so two writers cannot deadlock), and
  * reads whether the attempt is the payment's newest. `paymentId` saves a lookup when the caller knows it.
+ *
+ * Every lock the gate takes on a payment or an attempt is FOR NO KEY UPDATE: writers still exclude
+ * each other, but a row that only references the payment (a statement line, a case: a foreign key's
+ * KEY SHARE check) neither waits for the gate nor makes it wait. A statement import holds those checks
+ * on every payment its lines name until it commits; FOR UPDATE would stall callbacks for them that
+ * long, and could deadlock with the applier.
  */
 export async function lockAttempt(
   tx: Db,
@@ -66,7 +72,7 @@ export async function lockAttempt(
     .select()
     .from(payments)
     .where(eq(payments.id, paymentId))
-    .for("update");
+    .for("no key update");
   const [row] = await tx
     .select({
       attempt: stkAttempts,
@@ -74,7 +80,7 @@ export async function lockAttempt(
     })
     .from(stkAttempts)
     .where(eq(stkAttempts.id, attemptId))
-    .for("update", { of: stkAttempts });
+    .for("no key update", { of: stkAttempts });
   if (!payment || !row)
     throw new AppError("not_found", "That attempt does not exist.", { status: 404 });
   return { payment, attempt: row.attempt, isLatest: row.latest === row.attempt.seq };

@@ -54,7 +54,7 @@ export async function applyReceiptMatch(
     .select()
     .from(payments)
     .where(eq(payments.id, m.paymentId))
-    .for("update");
+    .for("no key update");
   if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
   const [attempt] = await tx
     .select()
@@ -62,7 +62,7 @@ export async function applyReceiptMatch(
     .where(eq(stkAttempts.paymentId, payment.id))
     .orderBy(desc(stkAttempts.seq))
     .limit(1)
-    .for("update");
+    .for("no key update");
   const ref = {
     paymentId: payment.id,
     attemptId: attempt?.id ?? null,

@@ -74,7 +74,7 @@ export async function refundPaymentsFrom(
   // order so two imports reversing overlapping payments cannot deadlock.
   const locked = rowsOf<{ id: string; status: PaymentStatus }>(
     await tx.execute(sql`select id, status from payments
-      where id in (select e.payment_id from (${evidence}) e) order by id for update`),
+      where id in (select e.payment_id from (${evidence}) e) order by id for no key update`),
   );
   if (locked.length === 0) return 0;
   // Only money booked as paid is refunded; any other status is left for a person to read.

@@ -70,7 +70,7 @@ export async function applyStkSuccesses(
       ),
     )
     .orderBy(asc(payments.id))
-    .for("update");
+    .for("no key update");
   const attemptRows = await tx
     .select({
       attempt: stkAttempts,
@@ -84,7 +84,7 @@ export async function applyStkSuccesses(
       ),
     )
     .orderBy(asc(stkAttempts.id))
-    .for("update", { of: stkAttempts });
+    .for("no key update", { of: stkAttempts });
   const receiptNumbers = candidates.map((c) => c.evidence.receipt!).sort();
   await tx.execute(
     sql`select pg_advisory_xact_lock(hashtext('receipt:' || r)) from unnest(array[${sql.join(

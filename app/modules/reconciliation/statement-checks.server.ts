@@ -64,7 +64,7 @@ export async function applyReversals(
             .from(payments)
             .where(inArray(payments.id, paymentIds))
             .orderBy(asc(payments.id))
-            .for("update")
+            .for("no key update")
         ).map((p) => [p.id, p])
       : [],
   );
