@@ -131,7 +131,7 @@ async function main() {
   // database that has gone away cannot hold the process: every wait has a bound, and a last timer
   // exits whatever is still pending.
   const drainMs = config.shutdownDrainSeconds * 1000;
-  const within = <T>(ms: number, work: Promise<T>) =>
+  const atMost = <T>(ms: number, work: Promise<T>) =>
     Promise.race([work.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, ms))]);
   let stopping = false;
   let exitCode = 0;
@@ -145,7 +145,7 @@ async function main() {
     log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
     server.close();
     server.closeIdleConnections();
-    await within(5_000, jobs.stop());
+    await atMost(5_000, jobs.stop());
     const drained = await ctx.callbackQueue.stop({ drainMs });
     log.info(
       { drained },
@@ -153,8 +153,8 @@ async function main() {
         ? "stored callbacks applied; exiting"
         : "drain time is up: callbacks still stored as received are applied by the next sweep",
     );
-    await within(2_000, simulator?.close() ?? Promise.resolve());
-    await within(2_000, database.close());
+    await atMost(2_000, simulator?.close() ?? Promise.resolve());
+    await atMost(2_000, database.close());
     process.exit(exitCode);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

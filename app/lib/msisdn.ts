@@ -26,9 +26,10 @@ const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
 // Our ids are UUIDs, and their hex groups can read as a number (`f0112342-771c-…` holds
 // `0112342-771`): a masked viewer would get a broken link. Daraja's current MerchantRequestIDs end in
 // twelve hex characters and seven digits (docs/daraja.md#stk-push-response), which can too. Both are
-// left whole; neither carries the payer's number.
+// left whole (as whole tokens: not inside a longer run of letters and digits); neither carries the
+// payer's number.
 const ID =
-  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7}(?!\d)/gi;
+  /(?<![0-9a-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7})(?![0-9a-z])/gi;
 
 export function maskPhonesInText(text: string): string {
   let out = "";

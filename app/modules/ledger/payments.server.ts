@@ -48,11 +48,13 @@ export type ApplyResult = {
  * Locks the payment, then the attempt (always in that order, so two writers cannot deadlock), and
  * reads whether the attempt is the payment's newest. `paymentId` saves a lookup when the caller knows it.
  *
- * Every lock the gate takes on a payment or an attempt is FOR NO KEY UPDATE: writers still exclude
- * each other, but a row that only references the payment (a statement line, a case: a foreign key's
- * KEY SHARE check) neither waits for the gate nor makes it wait. A statement import holds those checks
- * on every payment its lines name until it commits; FOR UPDATE would stall callbacks for them that
- * long, and could deadlock with the applier.
+ * Payments and attempts are locked FOR NO KEY UPDATE (here, by the other gate writers, re-send and
+ * the poller's claim): writers still exclude each other, but a row that only references the payment
+ * (a statement line, a case: a foreign key's KEY SHARE check) neither waits for them nor makes them
+ * wait. A statement import holds those checks on every payment its lines name until it commits;
+ * FOR UPDATE would stall callbacks for them that long, and could deadlock with the applier. (Writing
+ * an attempt's CheckoutRequestID, a unique key, takes the full lock; nothing references an attempt
+ * still being initiated.)
  */
 export async function lockAttempt(
   tx: Db,

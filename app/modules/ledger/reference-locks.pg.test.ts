@@ -1,11 +1,13 @@
 // A statement import names thousands of payments in its lines, and PostgreSQL's foreign-key check
 // holds a KEY SHARE lock on each of them until the import commits. The gate locks payments and
-// attempts FOR NO KEY UPDATE, which such a lock does not block: a callback for one of those payments is
-// applied at once instead of waiting for the import (PostgreSQL, two connections).
+// attempts FOR NO KEY UPDATE, which such a lock does not block, nor is blocked by: a callback for one
+// of those payments is applied at once instead of waiting for the import, and an import never waits
+// for the gate (PostgreSQL, two connections).
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import { rowsOf } from "../../../db/client";
+import { rowsOf, type Db } from "../../../db/client";
 import { payments } from "../../../db/schema";
+import { within } from "../../lib/within";
 import { insertDueAttempts } from "../../../tests/support/due-attempts";
 import {
   postStkCallback,
@@ -23,21 +25,46 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 const later = () => new Date(Date.now() + 3_600_000);
+const ROLLED_BACK = new Error("rolled back on purpose");
 
-/** A transaction that stays open, as a statement import's store step does, until `end()`. */
-function holdOpen(work: (tx: TestApp["ctx"]["db"]) => Promise<unknown>) {
+/** A transaction that stays open, as a statement import's store step does, until `end()` rolls it back. */
+function holdOpen(work: (tx: Db) => Promise<unknown>) {
   let end!: () => void;
   const ended = new Promise<void>((resolve) => (end = resolve));
   let ready!: () => void;
   const started = new Promise<void>((resolve) => (ready = resolve));
-  const done = app.ctx.db.transaction(async (tx) => {
-    await work(tx);
-    ready();
-    await ended;
-  });
-  done.catch(() => ready());
+  const done = app.ctx.db
+    .transaction(async (tx) => {
+      await work(tx);
+      ready();
+      await ended;
+      throw ROLLED_BACK;
+    })
+    .catch((error: unknown) => {
+      ready();
+      if (error !== ROLLED_BACK) throw error;
+    });
   return { started, end: async () => (end(), done) };
 }
+
+/** What an import's store step writes for a line that names the payment (a foreign-key check on it). */
+async function insertLineNaming(tx: Db, paymentId: string, tag: string) {
+  const [imp] = rowsOf<{ id: string }>(
+    await tx.execute(sql`insert into statement_imports (file_sha256, file_name, layout, state)
+      values (${`refl-${tag}`}, 'month.csv', 'test', 'storing') returning id`),
+  );
+  await tx.execute(sql`insert into statement_lines (import_id, receipt, transaction_status,
+      direction, paid_in_kes, withdrawn_kes, match_state, payment_id)
+    values (${imp.id}, ${`RL${tag}`}, 'Completed', 'in', 450, 0, 'new', ${paymentId})`);
+}
+
+const statusOf = async (paymentId: string) => {
+  const [p] = await app.ctx.db
+    .select({ status: payments.status })
+    .from(payments)
+    .where(eq(payments.id, paymentId));
+  return p?.status;
+};
 
 describe("locks on a payment (PostgreSQL)", () => {
   it("applies a success callback while an open import's statement line names its payment", async () => {
@@ -46,46 +73,56 @@ describe("locks on a payment (PostgreSQL)", () => {
       nextPollAt: later(),
     });
     const tag = randomBytes(4).toString("hex").toUpperCase();
-    const importing = holdOpen(async (tx) => {
-      const [imp] = rowsOf<{ id: string }>(
-        await tx.execute(sql`insert into statement_imports
-        (file_sha256, file_name, layout, state) values (${`refl-${tag}`}, 'month.csv', 'test', 'storing')
-        returning id`),
-      );
-      await tx.execute(sql`insert into statement_lines (import_id, receipt, transaction_status,
-          direction, paid_in_kes, withdrawn_kes, match_state, payment_id)
-        values (${imp.id}, ${`RL${tag}`}, 'Completed', 'in', 450, 0, 'new', ${due.paymentId})`);
-    });
+    const importing = holdOpen((tx) => insertLineNaming(tx, due.paymentId, tag));
     await importing.started;
     try {
-      const response = await postStkCallback(
-        app,
-        stkCallbackBody({
-          checkoutRequestId: due.checkoutRequestId,
-          receipt: `UL${tag}`,
-          amount: 450,
-        }),
-      );
-      expect(response.status).toBe(200);
-      // Well before the import ends: FOR UPDATE would wait here until end() below.
-      await waitFor(
-        async () => {
-          const [p] = await app.ctx.db
-            .select({ status: payments.status })
-            .from(payments)
-            .where(eq(payments.id, due.paymentId));
-          return p?.status === "paid";
-        },
-        5_000,
-        "the payment to be paid while the import is still open",
-      );
+      // With FOR UPDATE the applier would wait here until the import ends: bounded, so it fails.
+      const applied = async () => {
+        const response = await postStkCallback(
+          app,
+          stkCallbackBody({
+            checkoutRequestId: due.checkoutRequestId,
+            receipt: `UL${tag}`,
+            amount: 450,
+          }),
+        );
+        expect(response.status).toBe(200);
+        await waitFor(async () => (await statusOf(due.paymentId)) === "paid", 5_000, "paid");
+      };
+      await within(applied(), 8_000, () => {
+        throw new Error("the callback waited for the open import");
+      });
     } finally {
       await importing.end();
+    }
+    expect(await statusOf(due.paymentId)).toBe("paid");
+  });
+
+  it("lets an import name a payment the gate holds, without waiting", async () => {
+    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_2`], {
+      amountKes: 450,
+      nextPollAt: later(),
+    });
+    const gate = holdOpen((tx) => lockAttempt(tx, due.attemptId));
+    await gate.started;
+    try {
+      const tag = randomBytes(4).toString("hex").toUpperCase();
+      await app.ctx.db
+        .transaction(async (tx) => {
+          await tx.execute(sql`set local lock_timeout = '1s'`);
+          await insertLineNaming(tx, due.paymentId, tag);
+          throw ROLLED_BACK;
+        })
+        .catch((error: unknown) => {
+          if (error !== ROLLED_BACK) throw error;
+        });
+    } finally {
+      await gate.end();
     }
   });
 
   it("still makes a second writer on the same payment wait for the first", async () => {
-    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_2`], {
+    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_3`], {
       amountKes: 450,
       nextPollAt: later(),
     });

@@ -91,7 +91,7 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
       .where(and(lte(stkAttempts.nextPollAt, now), pollable(), claimFree(now)))
       .orderBy(asc(stkAttempts.createdAt), desc(stkAttempts.amountKes), asc(stkAttempts.id))
       .limit(limit)
-      .for("update", { skipLocked: true });
+      .for("no key update", { skipLocked: true });
     if (!due.length) return [];
     return tx
       .update(stkAttempts)

@@ -31,7 +31,11 @@ describe("ids", () => {
     fc.assert(
       fc.property(fc.uuid(), fc.constantFrom(" ", "/", ": ", " by "), (id, sep) => {
         expect(redactText(id)).toBe(id);
+        expect(redactText(id.toUpperCase())).toBe(id.toUpperCase());
         expect(redactText(`${id}${sep}254712345678`)).toBe(`${id}${sep}0712 ••• •78`);
+        expect(redactText(`0712345678${sep}${id}`)).toBe(`0712 ••• •78${sep}${id}`);
+        // Run into the id, the number is masked first (the id is no longer a whole token).
+        expect(redactText(`${id}254712345678`)).not.toMatch(/712345678/);
       }),
       { numRuns: 2000 },
     );
@@ -49,6 +53,7 @@ describe("ids", () => {
       fc.property(hex(4), hex(4), hex(4), hex(12), digits, (a, b, c, d, e) => {
         const id = `${a}-${b}-${c}-${d}${e}`;
         expect(redactText(`MerchantRequestID ${id}`)).toBe(`MerchantRequestID ${id}`);
+        expect(redactText(`${id} for 254712345678`)).toBe(`${id} for 0712 ••• •78`);
       }),
       { numRuns: 2000 },
     );

@@ -53,7 +53,7 @@ export async function resendPrompt(
       .select()
       .from(payments)
       .where(eq(payments.id, paymentId))
-      .for("update");
+      .for("no key update");
     if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
     const attempts = await tx
       .select()
