@@ -24,8 +24,19 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const later = () => new Date(Date.now() + 3_600_000);
 const ROLLED_BACK = new Error("rolled back on purpose");
+const swallowRollback = (error: unknown) => {
+  if (error !== ROLLED_BACK) throw error;
+};
+
+/** One pending 450 KES payment with its attempt, not due for polling within the test. */
+async function pendingPayment(n: number) {
+  const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_${n}`], {
+    amountKes: 450,
+    nextPollAt: new Date(Date.now() + 3_600_000),
+  });
+  return due;
+}
 
 /** A transaction that stays open, as a statement import's store step does, until `end()` rolls it back. */
 function holdOpen(work: (tx: Db) => Promise<unknown>) {
@@ -42,7 +53,7 @@ function holdOpen(work: (tx: Db) => Promise<unknown>) {
     })
     .catch((error: unknown) => {
       ready();
-      if (error !== ROLLED_BACK) throw error;
+      swallowRollback(error);
     });
   return { started, end: async () => (end(), done) };
 }
@@ -68,10 +79,7 @@ const statusOf = async (paymentId: string) => {
 
 describe("locks on a payment (PostgreSQL)", () => {
   it("applies a success callback while an open import's statement line names its payment", async () => {
-    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_1`], {
-      amountKes: 450,
-      nextPollAt: later(),
-    });
+    const due = await pendingPayment(1);
     const tag = randomBytes(4).toString("hex").toUpperCase();
     const importing = holdOpen((tx) => insertLineNaming(tx, due.paymentId, tag));
     await importing.started;
@@ -99,10 +107,7 @@ describe("locks on a payment (PostgreSQL)", () => {
   });
 
   it("lets an import name a payment the gate holds, without waiting", async () => {
-    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_2`], {
-      amountKes: 450,
-      nextPollAt: later(),
-    });
+    const due = await pendingPayment(2);
     const gate = holdOpen((tx) => lockAttempt(tx, due.attemptId));
     await gate.started;
     try {
@@ -113,19 +118,14 @@ describe("locks on a payment (PostgreSQL)", () => {
           await insertLineNaming(tx, due.paymentId, tag);
           throw ROLLED_BACK;
         })
-        .catch((error: unknown) => {
-          if (error !== ROLLED_BACK) throw error;
-        });
+        .catch(swallowRollback);
     } finally {
       await gate.end();
     }
   });
 
   it("still makes a second writer on the same payment wait for the first", async () => {
-    const [due] = await insertDueAttempts(app.ctx.db, [`ws_CO_refl_${process.pid}_3`], {
-      amountKes: 450,
-      nextPollAt: later(),
-    });
+    const due = await pendingPayment(3);
     const first = holdOpen((tx) => lockAttempt(tx, due.attemptId));
     await first.started;
     try {

@@ -16,7 +16,8 @@ import {
   type ImportSummary,
   type ProgressListener,
 } from "./import-model.server";
-import { driverOf, storeImport } from "./staging.server";
+import { driverOf } from "./staging-copy.server";
+import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
 
 const LEASE_SECONDS = 60;

@@ -18,7 +18,7 @@ import {
 } from "../../../tests/support/statement-file";
 import type { Actor } from "../auth/staff-audit.server";
 import { importStatement } from "./import.server";
-import { driverOf } from "./staging.server";
+import { driverOf } from "./staging-copy.server";
 import { StatementFormatError } from "./statement-parse.server";
 
 let app: TestApp;

@@ -21,19 +21,17 @@ const movedAt = sql`coalesce(k.transaction_at, p.paid_at)`;
  * so the staged rows stream through once, in file order, and a piece of a few thousand rows costs a
  * few thousand index lookups whatever the size of receipts and payments.
  */
-export function matchOwnedSql() {
-  return {
-    join: sql`left join lateral (
-      select p.id as payment_id
-      from receipts k join payments p on p.id = k.payment_id
-      where k.receipt = s.receipt and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
-        and (${movedAt} is null
-          or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
-      ) o on true`,
-    state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
-    payment: sql`o.payment_id`,
-  };
-}
+export const MATCH_OWNED = {
+  join: sql`left join lateral (
+    select p.id as payment_id
+    from receipts k join payments p on p.id = k.payment_id
+    where k.receipt = s.receipt and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
+      and (${movedAt} is null
+        or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
+    ) o on true`,
+  state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
+  payment: sql`o.payment_id`,
+};
 
 /** Settles what matching owes the lines stored `matched`; returns how many there are. */
 export async function settleLinesMatchedWhileStoring(

@@ -6,13 +6,11 @@ import { statementImports, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { matchOwnedSql } from "./match-owned.server";
+import { MATCH_OWNED } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
 import { copySink, driverOf, stagingRow, type CopySink } from "./staging-copy.server";
 import { readStatement, type StatementMeta } from "./statement-parse.server";
-
-export { driverOf };
 
 export type StoreOptions = {
   /** Time per step (the benchmark prints it). */
@@ -23,7 +21,8 @@ export type StoreOptions = {
   pieceRows?: number;
 };
 
-type Staged = { counts: ImportCounts; meta: StatementMeta };
+/** What the store step parsed: the counts and the statement's header. */
+type Parsed = { counts: ImportCounts; meta: StatementMeta };
 
 // Step 2: parse → COPY into the staging table, in autocommitted pieces, and ONE transaction that moves
 // the rows into statement_lines with INSERT … SELECT and marks the import stored. On PostgreSQL that
@@ -38,10 +37,10 @@ export async function storeImport(
   progress: ImportProgress,
   report: (force?: boolean) => Promise<void>,
   options: StoreOptions = {},
-): Promise<Staged> {
+): Promise<Parsed> {
   const { trace, matchOwned = true, pieceRows } = options;
   await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
-  const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Staged> => {
+  const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Parsed> => {
     progress.lines = parsed.counts.lines;
     await report(true);
     parsed.counts.newLines = await mover.finish(parsed.counts.lines);
@@ -74,8 +73,6 @@ export async function storeImport(
 }
 
 let storing: Promise<unknown> = Promise.resolve();
-
-type Parsed = { counts: ImportCounts; meta: StatementMeta };
 
 /** Parses the file into statement_staging; `mover` (PostgreSQL) is told of each committed piece. */
 async function stageRows(
@@ -163,6 +160,11 @@ async function lineMover(
   // Each statement of an import runs once over many rows; PostgreSQL's JIT spent 20–300 ms compiling
   // each one, more than it saved (PGlite has no JIT and accepts the setting).
   await tx.execute(sql`set local jit = off`);
+  // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
+  // (MATCH_OWNED): each line is written once instead of inserted `new` and rewritten by matching.
+  const owned = matchOwned
+    ? MATCH_OWNED
+    : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
   let after: string | null = null;
   let inserted = 0;
   let staged = 0;
@@ -194,11 +196,6 @@ async function lineMover(
     );
     if (!bounds?.top) return;
     const range = sql`${from} and s.line_id <= ${bounds.top}::bigint`;
-    // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
-    // (matchOwnedSql): each line is written once instead of inserted `new` and rewritten by matching.
-    const owned = matchOwned
-      ? matchOwnedSql()
-      : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
     // Rows that repeat a receipt among themselves need ON CONFLICT, read in file order from the staging
     // index so the first row in the file wins (a repeat in a later piece is left out by the anti-join,
     // which sees this transaction's own lines).
@@ -268,7 +265,7 @@ async function recordStored(
   queued: { importedBy?: string; actor?: Actor },
   { counts, meta: m }: Parsed,
   trace: MatchTrace | undefined,
-): Promise<Staged> {
+): Promise<Parsed> {
   const t0 = performance.now();
   counts.knownLines = counts.lines - counts.newLines;
   counts.totalsWarning = totalsWarning(m, counts);
