@@ -14,18 +14,15 @@ import { formatEatDate } from "../lib/time";
 import { parseWith } from "../lib/validation";
 import { PaymentCountFiltersSchema, PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { DEFAULT_WINDOW_DAYS, paymentListQuery } from "../modules/payments/list-params";
-import {
-  countOpenCases,
-  listPayments,
-  type PaymentSummary,
-} from "../modules/payments/queries.server";
+import { countOpenCases, type PaymentSummary } from "../modules/payments/queries.server";
+import { listPaymentsAs } from "../modules/payments/search-as.server";
 import { COUNT_CAP, countPaymentsByStatus } from "../modules/payments/counts.server";
 import { redactSummary } from "../modules/payments/redact";
 
 export const meta: MetaFunction = () => [{ title: "Payments · M-Pesa console" }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { session } = await requirePermission(context, request, "payments:read");
+  const { session, actor } = await requirePermission(context, request, "payments:read");
   const url = new URL(request.url);
   const role = session.user.role;
   const unmasked = can(role, "phones:unmasked");
@@ -49,7 +46,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     });
     const countFilters = parseWith(PaymentCountFiltersSchema, query.filters);
     const [page, counts] = await Promise.all([
-      listPayments(context.db, filters),
+      listPaymentsAs(context, { actor, viewer: viewerOf(role) }, filters),
       countPaymentsByStatus(context.db, countFilters),
     ]);
     const cases = await countOpenCases(
@@ -58,7 +55,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     );
     return json({
       ...base,
-      payments: viewFor(viewerOf(role), page.payments).map((p) => ({
+      payments: page.payments.map((p) => ({
         ...redactSummary(p, unmasked),
         openCases: cases[p.id] ?? 0,
       })),

@@ -8,15 +8,14 @@ import { viewerOf, viewFor } from "../modules/auth/viewer";
 import { withIdempotency } from "../modules/payments/idempotency.server";
 import { initiatePayment, InitiatePaymentSchema } from "../modules/payments/initiate.server";
 import { PaymentFiltersSchema } from "../modules/payments/list-filters";
-import { listPayments } from "../modules/payments/queries.server";
+import { listPaymentsAs } from "../modules/payments/search-as.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const viewer = viewerOf(
-    await requireApiActor(context, request, "payments:read", { allowSession: true }),
-  );
+  const actor = await requireApiActor(context, request, "payments:read", { allowSession: true });
+  const viewer = viewerOf(actor);
   return apiHandler(async () => {
-    const page = await listPayments(context.db, parseQuery(PaymentFiltersSchema, request));
-    return json(viewFor(viewer, page));
+    const filters = parseQuery(PaymentFiltersSchema, request);
+    return json(await listPaymentsAs(context, { actor, viewer }, filters));
   }, viewer);
 }
 

@@ -2,7 +2,9 @@
 // by redirecting, is written to the staff audit and is rate-limited; support still finds a customer
 // by the number they dictate, by the masked forms the console shows and by the AccountReference.
 import { and, eq } from "drizzle-orm";
-import { staffAudit } from "../../db/schema";
+import { staffAudit, stkAttempts } from "../../db/schema";
+import * as paymentsPage from "../../app/routes/_console.payments._index";
+import * as paymentsApi from "../../app/routes/api.payments";
 import * as search from "../../app/routes/_console.search";
 import { PHONE_SEARCH_LIMIT } from "../../app/modules/payments/search-as.server";
 import { initiatePayment } from "../../app/modules/payments/initiate.server";
@@ -73,4 +75,77 @@ it("rate-limits a masked role's phone searches", async () => {
   expect(statuses.slice(PHONE_SEARCH_LIMIT.limit)).toEqual([429, 429]);
   // Other searches are not limited.
   expect((await find("SRCH77a", manager)).status).not.toBe(429);
+});
+
+const auditedBy = (userId: string) =>
+  app.ctx.db
+    .select()
+    .from(staffAudit)
+    .where(and(eq(staffAudit.action, "search.phone"), eq(staffAudit.actorUserId, userId)));
+
+it("finds the payment by its full CheckoutRequestID for support, as a list and audited (the id holds the number)", async () => {
+  const [attempt] = await app.ctx.db
+    .select()
+    .from(stkAttempts)
+    .where(eq(stkAttempts.paymentId, payment.id));
+  expect(attempt.checkoutRequestId).toContain("708000012");
+  const support = await signedIn(app.ctx, "support");
+  const response = await find(attempt.checkoutRequestId as string, support);
+  expect(response.status).toBe(200);
+  expect((await jsonOf(response)).payments.map((p: { id: string }) => p.id)).toEqual([payment.id]);
+  const audit = await auditedBy(support.user.id);
+  expect(audit).toHaveLength(1);
+  expect(JSON.stringify(audit[0].after)).not.toContain("708000012");
+});
+
+it("guards the payments list's phone filter like search, on the page and in the API", async () => {
+  const support = await signedIn(app.ctx, "support");
+  const page = (phone: string) =>
+    call(
+      paymentsPage.loader,
+      app.ctx,
+      get(`/payments?phone=${encodeURIComponent(phone)}`, support),
+    );
+  const api = (phone: string) =>
+    call(
+      paymentsApi.loader,
+      app.ctx,
+      get(`/api/payments?phone=${encodeURIComponent(phone)}`, support),
+    );
+
+  const first = await page("0708 000 012");
+  expect(first.status).toBe(200);
+  const body = await jsonOf(first);
+  expect(body.payments.map((p: { id: string }) => p.id)).toEqual([payment.id]);
+  expect(JSON.stringify(body)).not.toContain("708000012");
+  const audit = await auditedBy(support.user.id);
+  expect(audit).toHaveLength(1);
+  expect(audit[0].after).toMatchObject({ matches: 1 });
+  expect(JSON.stringify(audit[0].after)).not.toContain("708000012");
+
+  // The page and the API share the person's limit with global search.
+  for (let i = 1; i < PHONE_SEARCH_LIMIT.limit; i++)
+    expect((await api(`0708 000 ${String(200 + i)}`)).status).toBe(200);
+  const refused = await api("0708 000 299");
+  expect(refused.status).toBe(429);
+  expect((await page("0708 000 298")).status).toBe(429);
+  expect((await find("0708 000 297", support)).status).toBe(429);
+  // A list without a number in its filters is not limited.
+  expect(
+    (await call(paymentsPage.loader, app.ctx, get("/payments?orderRef=SRCH-77%2Fa", support)))
+      .status,
+  ).toBe(200);
+});
+
+it("does not limit finance's phone filter", async () => {
+  const finance = await signedIn(app.ctx, "finance");
+  for (let i = 0; i < PHONE_SEARCH_LIMIT.limit + 1; i++) {
+    const response = await call(
+      paymentsApi.loader,
+      app.ctx,
+      get(`/api/payments?phone=0708000012`, finance),
+    );
+    expect(response.status).toBe(200);
+  }
+  expect(await auditedBy(finance.user.id)).toHaveLength(0);
 });
