@@ -21,6 +21,7 @@ export const EXCEPTION_TYPES = [
   "missing_from_statement",
   "unmatched_c2b",
   "balance_mismatch",
+  "partial_reversal",
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 export const EXCEPTION_STATUSES = ["open", "awaiting_approval", "resolved"] as const;

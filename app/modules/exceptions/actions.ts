@@ -35,6 +35,7 @@ export const TYPE_ACTIONS: Record<ExceptionType, readonly ExceptionAction[]> = {
   time_mismatch: ["acknowledge", "write_off"],
   unmatched_c2b: ["acknowledge", "write_off"],
   balance_mismatch: ["acknowledge", "write_off"],
+  partial_reversal: ["mark_refunded", "acknowledge"],
 };
 
 /** Actions that change nothing until a second finance user approves them. */
@@ -149,6 +150,11 @@ export const TYPE_DESCRIPTIONS: Record<
     title: "Balance mismatch",
     plain:
       "M-Pesa's Account Balance for the Utility Account differs from the statement's running balance at the same moment. Check the portal for money the statement does not show.",
+  },
+  partial_reversal: {
+    title: "Partial reversal",
+    plain:
+      "The statement shows part of a paid payment's money going back to the customer. The payment stays paid until you decide: mark it refunded if the order was cancelled, or acknowledge that only part of the money went back.",
   },
 };
 

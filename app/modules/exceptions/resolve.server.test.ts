@@ -150,6 +150,25 @@ describe("late success, wrong amount, double payment", () => {
     expect((await receiptRow(refunded.receipt)).reversedByReceipt).toBe("TCE9RV0003");
   });
 
+  it("keeps the payment paid when a double payment known only from STK Query (no receipt) is refunded", async () => {
+    const { payment, exception } = await f.doublePayment(155);
+    // As a query-only second success opens it: the case names the payment but no receipt.
+    await app.ctx.db
+      .update(exceptions)
+      .set({ receipt: null })
+      .where(eq(exceptions.id, exception.id));
+    await act(finance, exception.id, {
+      intent: "mark_refunded",
+      note: "Second charge reversed",
+      reversalRef: "TCE9RV0005",
+    });
+    expect(await paymentRow(payment.id)).toMatchObject({
+      status: "paid",
+      receipt: payment.receipt,
+    });
+    expect((await exceptionRow(exception.id)).status).toBe("resolved");
+  });
+
   it("refunds a booked payment (paid → refunded) after the acceptance is reopened", async () => {
     const { exception, payment } = await f.lateSuccess(154);
     await act(finance, exception.id, { intent: "accept_paid", note: "accept" });

@@ -98,9 +98,12 @@ export async function markRefunded(
     }
     if (row) await markReceiptReversed(tx, x.receipt, reversalRef);
   }
-  // Only the sum the payment is booked on makes the payment refunded; a second sum (double payment)
-  // or money never booked (late success, wrong amount) is recorded on its receipt alone.
-  const booked = payment?.status === "paid" && (!x.receipt || payment.receipt === x.receipt);
+  // Only the sum the payment is booked on makes the payment refunded; a second sum (double payment,
+  // even one known only from STK Query, with no receipt yet) or money never booked (late success,
+  // wrong amount) is recorded on its receipt alone.
+  const booked =
+    payment?.status === "paid" &&
+    (x.receipt ? payment.receipt === x.receipt : x.type !== "double_payment");
   let summary = `receipt ${x.receipt ?? "—"} recorded as reversed by ${reversalRef}`;
   if (payment && booked) {
     await writePaymentStatus(tx, actor, payment, "refunded", {

@@ -29,14 +29,14 @@ async function payment(status: "paid" | "pending") {
   return id;
 }
 
-const evidence = (rows: [number, string][]) =>
+const evidence = (rows: ([number, string] | [number, string, boolean])[]) =>
   sql`select * from (values ${sql.join(
     rows.map(
-      ([ord, id]) =>
-        sql`(${ord}::bigint, ${id}::uuid, ${`Reversed (R${ord})`}, 'reversal', ${`Reversal R${ord}`}, ${JSON.stringify({ ord })}::jsonb)`,
+      ([ord, id, refundable = true]) =>
+        sql`(${ord}::bigint, ${id}::uuid, ${`Reversed (R${ord})`}, 'reversal', ${`Reversal R${ord}`}, ${JSON.stringify({ ord })}::jsonb, ${refundable}::boolean)`,
     ),
     sql`, `,
-  )}) as v(ord, payment_id, reason, type, summary, data)`;
+  )}) as v(ord, payment_id, reason, type, summary, data, refundable)`;
 
 const timeline = async (id: string) =>
   (
@@ -94,4 +94,30 @@ it("refunds each paid payment once, by its first evidence, and only notes the re
   expect(again).toBe(0);
   expect((await timeline(a)).at(-1)).toBe("reversal: Reversal R2");
   expect(await database.db.select().from(webhookEvents)).toHaveLength(2);
+});
+
+it("only notes evidence that may not refund, and refunds by the first evidence that may", async () => {
+  const [a, b] = [await payment("paid"), await payment("paid")];
+  const now = new Date("2025-03-14T07:00:00Z");
+  const refunded = await database.db.transaction((tx) =>
+    refundPaymentsFrom(
+      tx,
+      ACTOR,
+      now,
+      evidence([
+        [6, a, false],
+        [7, a, true],
+        [8, b, false],
+      ]),
+    ),
+  );
+  expect(refunded).toBe(1);
+  expect(await timeline(a)).toEqual([
+    "reversal: Reversal R7",
+    "status_changed: Status paid → refunded: Reversed (R7)",
+    "reversal: Reversal R6",
+  ]);
+  expect(await timeline(b)).toEqual(["reversal: Reversal R8"]);
+  const [row] = await database.db.select().from(payments).where(eq(payments.id, b));
+  expect(row.status).toBe("paid");
 });

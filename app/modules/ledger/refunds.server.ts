@@ -57,9 +57,9 @@ export async function refundPaymentsInBulk(
 
 /**
  * Refunds from evidence the database selects (a statement's reversal lines, thousands at a time):
- * `evidence` selects (ord bigint, payment_id uuid, reason text, type text, summary text, data jsonb),
- * one row per piece of evidence, `ord` unique. The payments are locked in id order; the first
- * evidence (by `ord`) of a payment booked `paid` refunds it with the same transition check, row
+ * `evidence` selects (ord bigint, payment_id uuid, reason text, type text, summary text, data jsonb,
+ * refundable boolean), one row per piece of evidence, `ord` unique. The payments are locked in id
+ * order; the first refundable evidence (by `ord`) of a payment booked `paid` refunds it with the same transition check, row
  * changes, two timeline events (the evidence, then the status change) and webhook event as
  * refundPaymentsInBulk; any other evidence is only written on its payment's timeline. Inside the
  * caller's transaction. Returns how many payments were refunded.
@@ -88,7 +88,8 @@ export async function refundPaymentsFrom(
   const refunded = rowsOf<{ payment_id: string }>(
     await tx.execute(sql`
     with e as materialized (
-      select x.*, p.status = 'paid' and row_number() over (partition by x.payment_id order by x.ord) = 1 as refunds
+      select x.*, p.status = 'paid' and x.refundable
+        and row_number() over (partition by x.payment_id, x.refundable order by x.ord) = 1 as refunds
       from (${evidence}) x join payments p on p.id = x.payment_id),
     u as (update payments p set status = 'refunded', status_reason = e.reason,
         final_at = ${at}::timestamptz, updated_at = ${at}::timestamptz

@@ -21,7 +21,7 @@ import type { EventActor } from "../ledger/events.server";
 import type { MatchLine, MatchSummary } from "./match.server";
 
 export type StatementCase = {
-  type: "amount_mismatch" | "time_mismatch" | "statement_only";
+  type: "amount_mismatch" | "time_mismatch" | "statement_only" | "partial_reversal";
   lineId: number;
   receipt: string;
   paymentId: string | null;

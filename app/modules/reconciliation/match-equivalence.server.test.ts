@@ -230,10 +230,14 @@ async function timelines(ctx: AppContext) {
     // payment's cases are compared first, then the rest of its timeline in order.
     // A total order (by payment, then cases first); within that the sort is stable, so each
     // payment's events keep the order they were written in.
+    // Cases among themselves (a payment may have a mismatch and a partial reversal) by their text.
     .sort(
       (x, y) =>
         String(x.paymentId).localeCompare(String(y.paymentId)) ||
-        Number(y.type === "exception_opened") - Number(x.type === "exception_opened"),
+        Number(y.type === "exception_opened") - Number(x.type === "exception_opened") ||
+        (x.type === "exception_opened" && y.type === "exception_opened"
+          ? x.summary.localeCompare(y.summary)
+          : 0),
     );
   const hooks = (
     await ctx.db
@@ -324,7 +328,7 @@ it("reaches the same verdict as the per-line matcher on every line of a generate
     m.missingFromStatement,
   ])
     expect(n).toBeGreaterThan(0);
-  for (const type of ["amount_mismatch", "time_mismatch", "statement_only"])
+  for (const type of ["amount_mismatch", "time_mismatch", "statement_only", "partial_reversal"])
     expect(m.exceptionsByType[type]).toBeGreaterThan(0);
   expect(fast.summary.match).toEqual(slow?.summary.match);
 

@@ -357,6 +357,73 @@ describe("statement-wide checks", () => {
     });
   });
 
+  const reversalOf = (
+    original: ReturnType<typeof lineFor>,
+    amountKes: number,
+    receipt: string,
+  ) => ({
+    receipt,
+    completedAt: minutes(original.completedAt, 1),
+    amountKes,
+    direction: "out" as const,
+    reasonType: "Reversal",
+    msisdn: original.msisdn,
+    linkedTransactionId: original.receipt,
+  });
+
+  it("keeps a payment paid when only part of its money is reversed, and asks a person in a case", async () => {
+    const payment = await paidPayment(app, support, { amount: 2_500 });
+    const original = lineFor(payment);
+    const reversal = freshReceipt();
+    const result = await importLines(app.ctx, finance, [
+      original,
+      reversalOf(original, 1_000, reversal),
+    ]);
+    expect(result.summary.match).toMatchObject({ matched: 1, reversals: 1, refunded: 0 });
+    expect(result.summary.match?.exceptionsByType).toMatchObject({ partial_reversal: 1 });
+    const after = (await getPaymentView(app.ctx.db, payment.id))!;
+    expect(after.status).toBe("paid");
+    expect(after.timeline.find((e) => e.type === "reversal")?.summary).toMatch(
+      /KES 1,000 back to the customer \(the original was KES 2,500\)/,
+    );
+    const [x] = await exceptionsFor(app.ctx, payment.receipt!);
+    expect(x).toMatchObject({
+      type: "partial_reversal",
+      paymentId: payment.id,
+      amountAtStakeKes: 1_000,
+    });
+    expect(x.summary).toContain(`partly reversed by ${reversal}`);
+    // Importing the same reversal again (another statement overlapping this one) opens nothing new.
+    await importLines(app.ctx, finance, [reversalOf(original, 1_000, reversal)]);
+    expect(await exceptionsFor(app.ctx, payment.receipt!)).toHaveLength(1);
+  });
+
+  it("does not refund a payment when the reversed receipt is a second sum it holds, not the one it is booked on", async () => {
+    const payment = await paidPayment(app, support, { amount: 700 });
+    // A double payment whose second sum a person kept on the payment: the receipt names the payment,
+    // the payment stays booked on its first receipt.
+    const second = freshReceipt();
+    await app.ctx.db.insert(receipts).values({
+      receipt: second,
+      amountKes: 700,
+      paymentId: payment.id,
+      firstSource: "manual",
+      transactionAt: new Date(),
+    });
+    const secondLine = { ...lineFor(payment), receipt: second };
+    const result = await importLines(app.ctx, finance, [
+      reversalOf(secondLine, 700, freshReceipt()),
+    ]);
+    expect(result.summary.match).toMatchObject({ reversals: 1, refunded: 0 });
+    const after = (await getPaymentView(app.ctx.db, payment.id))!;
+    expect(after.status).toBe("paid");
+    expect(after.timeline.find((e) => e.type === "reversal")?.summary).toMatch(
+      /not the receipt this payment is booked on/,
+    );
+    const [ledger] = await app.ctx.db.select().from(receipts).where(eq(receipts.receipt, second));
+    expect(ledger.reversedByReceipt).not.toBeNull();
+  });
+
   it("stores Failed rows as skipped and books nothing from them", async () => {
     const payment = await pendingPayment(app, support, { amount: 270 });
     const receipt = freshReceipt();

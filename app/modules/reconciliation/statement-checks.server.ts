@@ -25,6 +25,7 @@ import { openException } from "../ledger/cases.server";
 import { refundPaymentsFrom, refundPaymentsInBulk } from "../ledger/refunds.server";
 import { kesSql } from "../../lib/sql-text.server";
 import { addPaymentEvents, type EventActor, type NewEvent } from "../ledger/events.server";
+import { countException, openCasesInBulk, type StatementCase } from "./cases.server";
 import type { LineOutcome, MatchLine, MatchSummary } from "./match.server";
 
 /** Withdrawn lines with a Linked Transaction ID: the original receipt is marked reversed, its payment refunded. */
@@ -73,6 +74,7 @@ export async function applyReversals(
   // own events stay in line order (a payment is refunded by its first reversal, later ones only noted).
   const refunds: Parameters<typeof refundPaymentsInBulk>[3] = [];
   const notes: NewEvent[] = [];
+  const partials: PartialReversal[] = [];
   for (const line of lines) {
     const original = originals.get(linkOf(line));
     summary.reversals += 1;
@@ -80,8 +82,11 @@ export async function applyReversals(
     if (!original) summary.reversalsUnlinked += 1;
     const payment = original?.paymentId ? locked.get(original.paymentId) : undefined;
     if (original && payment) {
-      const partial =
-        line.withdrawnKes !== original.amountKes
+      const booked = payment.receipt === original.receipt;
+      const full = line.withdrawnKes === original.amountKes;
+      const partial = !booked
+        ? NOT_BOOKED
+        : !full
           ? ` (the original was ${formatKes(original.amountKes)})`
           : "";
       const reversal = {
@@ -95,8 +100,18 @@ export async function applyReversals(
           statementLineId: line.id,
         },
       };
-      // Only money we booked as paid becomes refunded; any other status is left for a person to read.
-      if (payment.status === "paid") {
+      // Only all of the money the payment is booked on, reversed, makes a paid payment refunded; any
+      // other status is left for a person to read, and part of the money back is a case (below).
+      if (booked && !full)
+        partials.push({
+          lineId: line.id,
+          reversal: line.receipt,
+          original: original.receipt,
+          paymentId: payment.id,
+          withdrawnKes: line.withdrawnKes,
+          originalKes: original.amountKes,
+        });
+      if (payment.status === "paid" && booked && full) {
         refunds.push({
           payment,
           reason: `Reversed on the M-Pesa statement (${line.receipt})`,
@@ -112,6 +127,53 @@ export async function applyReversals(
   }
   await refundPaymentsInBulk(tx, actor, now, refunds);
   await addPaymentEvents(tx, actor, notes);
+  // Decided once every line's refund is in: a payment a full reversal refunded needs no case.
+  await openPartialReversalCases(
+    tx,
+    actor,
+    summary,
+    partials.filter((r) => locked.get(r.paymentId)?.status === "paid"),
+  );
+}
+
+/** A reversal's note when the receipt it reverses is not the one its payment is booked on. */
+const NOT_BOOKED = " (not the receipt this payment is booked on, so the payment is not refunded)";
+
+/** Part of a paid payment's booked money back to the customer, by a statement reversal. */
+type PartialReversal = {
+  lineId: number;
+  reversal: string;
+  original: string;
+  paymentId: string;
+  withdrawnKes: number;
+  originalKes: number;
+};
+
+// The payment stays paid and a person decides (mark it refunded, or acknowledge that part of the money
+// went back): one case per original receipt, keyed by it, so a second import of the line opens nothing.
+async function openPartialReversalCases(
+  tx: Db,
+  actor: EventActor,
+  summary: MatchSummary,
+  partials: PartialReversal[],
+) {
+  const cases: StatementCase[] = partials.map((r) => ({
+    type: "partial_reversal",
+    lineId: r.lineId,
+    receipt: r.original,
+    paymentId: r.paymentId,
+    amountKes: r.withdrawnKes,
+    summary: `Receipt ${r.original} (${formatKes(r.originalKes)}) partly reversed by ${r.reversal} on the statement: ${formatKes(r.withdrawnKes)} back to the customer; the payment stays paid until someone decides`,
+    details: {
+      reversal: r.reversal,
+      original: r.original,
+      withdrawnKes: r.withdrawnKes,
+      originalKes: r.originalKes,
+    },
+  }));
+  const opened = await openCasesInBulk(tx, actor, cases);
+  summary.exceptions += opened.length;
+  for (const type of opened) countException(summary, type, 1);
 }
 
 /**
@@ -140,7 +202,9 @@ export async function applyReversalsOf(
     from (select distinct on (l.linked_transaction_id) l.linked_transaction_id as original, l.receipt
       from ${lines} l order by l.linked_transaction_id, l.id) f
     where r.receipt = f.original and r.reversed_by_receipt is null`);
-  const partial = sql`case when l.withdrawn_kes <> r.amount_kes
+  const booked = sql`p.receipt is not distinct from r.receipt`;
+  const full = sql`l.withdrawn_kes = r.amount_kes`;
+  const partial = sql`case when not ${booked} then ${NOT_BOOKED}::text when not ${full}
     then ' (the original was ' || ${kesSql(sql`r.amount_kes`)} || ')' else '' end`;
   summary.refunded += await refundPaymentsFrom(
     tx,
@@ -150,9 +214,33 @@ export async function applyReversalsOf(
       'reversal' as type, 'Receipt ' || r.receipt || ' reversed by ' || l.receipt || ' on the statement: '
         || ${kesSql(sql`l.withdrawn_kes`)} || ' back to the customer' || ${partial} as summary,
       jsonb_build_object('reversal', l.receipt, 'original', r.receipt, 'amountKes', l.withdrawn_kes,
-        'statementLineId', l.id) as data
-    from ${lines} l join receipts r on r.receipt = l.linked_transaction_id
-    where r.payment_id is not null`,
+        'statementLineId', l.id) as data, ${booked} and ${full} as refundable
+    from ${lines} l join receipts r on r.receipt = l.linked_transaction_id join payments p on p.id = r.payment_id`,
+  );
+  const partials = rowsOf<{
+    id: number | string;
+    receipt: string;
+    original: string;
+    payment_id: string;
+    withdrawn_kes: number | string;
+    amount_kes: number | string;
+  }>(
+    await tx.execute(sql`select l.id, l.receipt, r.receipt as original, r.payment_id, l.withdrawn_kes, r.amount_kes
+      from ${lines} l join receipts r on r.receipt = l.linked_transaction_id join payments p on p.id = r.payment_id
+      where p.status = 'paid' and ${booked} and not ${full} order by l.id`),
+  );
+  await openPartialReversalCases(
+    tx,
+    actor,
+    summary,
+    partials.map((r) => ({
+      lineId: Number(r.id),
+      reversal: r.receipt,
+      original: r.original,
+      paymentId: r.payment_id,
+      withdrawnKes: Number(r.withdrawn_kes),
+      originalKes: Number(r.amount_kes),
+    })),
   );
 }
 
