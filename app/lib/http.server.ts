@@ -8,9 +8,13 @@ import { redactDeep } from "./msisdn";
 /** Set by server.ts from the socket, overwriting anything a client sent. */
 export const CLIENT_IP_HEADER = "x-console-client-ip";
 
+/**
+ * Behind our own proxy (TRUST_PROXY), the address that proxy saw: the LAST X-Forwarded-For entry, the
+ * one it appended. Entries before it are whatever the client sent (a forged Safaricom address, say).
+ */
 export function clientIp(request: Request, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   return request.headers.get(CLIENT_IP_HEADER) ?? "unknown";

@@ -51,7 +51,7 @@ export function chargeColumns(input: {
       : sql`null::text`;
   const p: Pricing = {
     type,
-    amountKes: sql`${input.amountKes}::integer`,
+    amountKes: sql`${input.amountKes}::bigint`,
     at: input.transactionAt ? sql`${input.transactionAt.toISOString()}::timestamptz` : sql`now()`,
   };
   return {

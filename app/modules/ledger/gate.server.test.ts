@@ -98,6 +98,8 @@ describe("a success callback is paid only on complete evidence", () => {
     ["an astronomically large Amount", "conflicting_callback", (r: string) => withAmount(1e300, r)],
     ["an object Amount", "conflicting_callback", (r: string) => withAmount({ kes: 720 }, r)],
     ["another whole Amount", "amount_mismatch", (r: string) => withAmount(700, r)],
+    // Past a 32-bit integer: still a wrong amount for a person, not a callback stuck in retries.
+    ["a whole Amount of three billion", "amount_mismatch", (r: string) => withAmount(3e9, r)],
     ["no receipt", "conflicting_callback", (r: string) => without("MpesaReceiptNumber", r)],
     [
       "a receipt that is not M-Pesa-shaped",

@@ -170,7 +170,7 @@ export async function insertClaimedReceipts(
         "firstSource" text, "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text,
         "msisdnKind" text, "payerName" text, "txnType" text)
       cross join lateral (select ${type} as txn_type) k
-      left join lateral ${bandInForce({ type: sql`k.txn_type`, amountKes: sql`v."amountKes"::integer`, at: sql`coalesce(v."transactionAt", now())` })} band on true
+      left join lateral ${bandInForce({ type: sql`k.txn_type`, amountKes: sql`v."amountKes"::bigint`, at: sql`coalesce(v."transactionAt", now())` })} band on true
       on conflict do nothing
       returning receipt`),
   );
