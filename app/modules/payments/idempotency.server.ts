@@ -78,7 +78,8 @@ export async function withIdempotency(
       isAppError(error) &&
       error.status < 500 &&
       error.code !== "order_open" &&
-      error.code !== "order_paid"
+      error.code !== "order_paid" &&
+      error.code !== "order_unknown"
     ) {
       await db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, claimed.id));
     } else if (isAppError(error)) {

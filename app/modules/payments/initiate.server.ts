@@ -99,7 +99,9 @@ export function transactionDescFor(description: string | undefined): string {
   );
 }
 
-const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
+// `unknown` blocks too: the customer may have paid it (a lost push answer, a prompt the poller gave up
+// on, money of the wrong amount), so a second prompt could charge them twice. Its case settles it.
+const OPEN_OR_PAID = ["initiating", "pending", "paid", "unknown"] as const;
 
 async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | undefined> {
   const [existing] = await db
@@ -113,6 +115,12 @@ async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | 
 
 async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppError> {
   const view = await getPaymentView(ctx.db, existing.id);
+  if (existing.status === "unknown")
+    return new AppError(
+      "order_unknown",
+      `Order ${existing.orderRef}'s last payment has an unknown outcome: the customer may have paid. Settle its case on the payment's page before asking again.`,
+      { status: 409, details: { payment: view } },
+    );
   return existing.status === "paid"
     ? new AppError("order_paid", `Order ${existing.orderRef} is already paid.`, {
         status: 409,

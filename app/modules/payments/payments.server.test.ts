@@ -97,6 +97,27 @@ describe("initiation", () => {
     await expect(
       initiatePayment(app.ctx, { orderRef: paidRef, amount: 41, phone: PHONES.pays }, actor),
     ).rejects.toMatchObject({ status: 409, code: "order_paid" });
+
+    // Money of the wrong amount leaves the payment unknown: the customer may have paid, so no second
+    // prompt for the order until a person settles it.
+    const unknownRef = orderRef();
+    const unknown = await initiatePayment(
+      app.ctx,
+      { orderRef: unknownRef, amount: 42, phone: PHONES.wrongAmount },
+      actor,
+    );
+    await settled(unknown.id, "unknown");
+    const refused = initiatePayment(
+      app.ctx,
+      { orderRef: unknownRef, amount: 42, phone: PHONES.pays },
+      actor,
+    );
+    await expect(refused).rejects.toMatchObject({
+      status: 409,
+      code: "order_unknown",
+      details: { payment: { id: unknown.id } },
+    });
+    await expect(refused).rejects.toThrow(/may have paid/);
   });
 
   it("marks a payment failed with Daraja's reason when the push is refused", async () => {
