@@ -11,11 +11,17 @@ import {
 } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
+import { flows } from "../../../tests/support/exception-flows";
 import { paidPayment, receiptPendingPayment } from "../../../tests/support/reconciliation";
+import { parseResolveInput } from "../exceptions/resolve-input";
+import { resolveException } from "../exceptions/resolve.server";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
+import { openException } from "../ledger/cases.server";
+import { STATEMENT_ACTOR } from "../reconciliation/match.server";
 import {
   approveReversal,
+  moneyOutPayment,
   rejectReversal,
   requestReversal,
   requestTransactionStatus,
@@ -129,6 +135,26 @@ describe("Transaction Status", () => {
     );
   });
 
+  it("may be asked about a paid payment with its receipt while a case about it is open (disputed)", async () => {
+    const payment = await paidPayment(app, support, { amount: 130 });
+    await openException(app.ctx.db, STATEMENT_ACTOR, {
+      type: "time_mismatch",
+      dedupeKey: `time_mismatch:test:${payment.id}`,
+      paymentId: payment.id,
+      receipt: payment.receipt,
+      summary: "The statement's time disagrees",
+    });
+    expect(await moneyOutPayment(app.ctx.db, payment.id)).toMatchObject({
+      openCases: 1,
+      amountKes: 130,
+    });
+    const asked = await requestTransactionStatus(app.ctx, finance, payment.id, {
+      receipt: payment.receipt!,
+    });
+    expect(asked.ok).toBe(true);
+    await settled(asked.requestId!);
+  });
+
   it("is refused for a paid payment with its receipt and no case, and needs a receipt to look up", async () => {
     const paid = await paidPayment(app, support);
     await expect(requestTransactionStatus(app.ctx, finance, paid.id, {})).rejects.toMatchObject({
@@ -138,6 +164,36 @@ describe("Transaction Status", () => {
     await expect(
       requestTransactionStatus(app.ctx, finance, pending.id, { receipt: "nope" }),
     ).rejects.toMatchObject({ field: "receipt" });
+  });
+});
+
+describe("Reversal of money accepted at another amount", () => {
+  it("sends back, and weighs against the cap, the amount that came, not the one asked for", async () => {
+    const { payment, exception } = await flows(app, support).wrongAmount(1_500);
+    await resolveException(
+      app.ctx,
+      finance,
+      exception.id,
+      parseResolveInput({ intent: "accept_paid", note: "Customer paid short; we keep it" }),
+    );
+    const [received] = await app.ctx.db
+      .select()
+      .from(receipts)
+      .where(eq(receipts.receipt, exception.receipt!));
+    expect(received.amountKes).not.toBe(1_500);
+    expect((await view(payment.id)).status).toBe("paid");
+
+    // A cap between the two amounts: what came is under it, what was asked for is not.
+    const admin = actorFor(await makeUser(app.ctx, "admin"));
+    await setReversalCap(app.ctx.db, admin, { capKes: received.amountKes });
+    try {
+      const asked = await requestReversal(app.ctx, finance, payment.id, {
+        reason: "Order cancelled",
+      });
+      expect((await requestRow(asked.requestId!)).amountKes).toBe(received.amountKes);
+    } finally {
+      await setReversalCap(app.ctx.db, admin, { capKes: 10_000 });
+    }
   });
 });
 

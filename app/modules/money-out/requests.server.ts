@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { darajaRequests, exceptions, payments, type DarajaRequest } from "../../../db/schema";
+import { darajaRequests, payments, type DarajaRequest } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
@@ -38,9 +38,16 @@ export async function moneyOutPayment(
       status: payments.status,
       receipt: payments.receipt,
       receiptPending: payments.receiptPending,
-      amountKes: payments.amountKes,
+      // Column names written out in full: drizzle leaves a single table's columns unqualified, and inside
+      // a subquery "id" or "receipt" would name the subquery's own table's column.
+      // The money that moved: what the booked receipt holds. After "Accept as paid" on a wrong amount
+      // the payment still says what was asked for; a reversal sends back, and the cap weighs, what came.
+      amountKes:
+        sql<number>`coalesce((select r.amount_kes from receipts r where r.receipt = payments.receipt), payments.amount_kes)`.mapWith(
+          Number,
+        ),
       openCases:
-        sql<number>`(select count(*) from ${exceptions} x where x.payment_id = ${payments.id} and x.status <> 'resolved')`.mapWith(
+        sql<number>`(select count(*) from exceptions x where x.payment_id = payments.id and x.status <> 'resolved')`.mapWith(
           Number,
         ),
     })
