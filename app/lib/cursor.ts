@@ -1,5 +1,6 @@
 // Opaque keyset cursors for every list: `[sortValue, id]` of the last row, base64url-encoded JSON.
 // Keyset (not OFFSET) keeps page 5,000 as fast as page 1 on a million rows.
+import { UUID } from "./uuid";
 
 export type CursorValue = [string | number, string | number];
 
@@ -11,7 +12,6 @@ export function encodeCursor(value: CursorValue): string {
 // `["not a date", "x"]` cast to timestamptz/uuid would otherwise be a 500 instead of a 400.
 export type CursorPart = "date" | "int" | "uuid" | "any";
 const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const fits: Record<CursorPart, (v: string | number) => boolean> = {
   date: (v) => typeof v === "string" && ISO.test(v) && !Number.isNaN(new Date(v).getTime()),
   int: (v) =>

@@ -13,9 +13,12 @@ type Described = {
   cause?: Described;
 };
 
-function clean(text: string): string {
+/** Text as a log line may carry it: a failed query's parameters cut, every phone number masked. */
+export function cleanForLog(text: string): string {
   return maskPhonesInText(text.replace(/\n?\s*params:[\s\S]*$/i, " [params omitted]"));
 }
+
+const clean = cleanForLog;
 
 export function describeError(error: unknown, depth = 0): Described {
   if (!(error instanceof Error)) return { name: "NonError", message: clean(String(error)) };

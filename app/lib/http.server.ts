@@ -63,22 +63,31 @@ export type { FormResult } from "./form-result";
 /** Runs a console form action: AppErrors come back as `{ ok: false, error }` with their status for the form to show. */
 export async function formAction<T>(
   run: () => Promise<{ message?: string; data?: T } | Response>,
-  /** On a refusal: the typed values to show again, and data the refusal points at (from the error). */
-  echo: { values?: Record<string, string>; data?: (error: AppError) => T | undefined } = {},
+  /**
+   * On a refusal: the typed values to show again, and data the refusal points at (from the error).
+   * `viewer`: a masked viewer gets messages and data with phone numbers masked (M-Pesa's own texts
+   * may quote one); the values they typed come back as typed.
+   */
+  echo: {
+    values?: Record<string, string>;
+    data?: (error: AppError) => T | undefined;
+    viewer?: { masked: boolean };
+  } = {},
 ): Promise<Response> {
+  const shown = <X>(x: X): X => (echo.viewer?.masked ? redactDeep(x) : x);
   try {
     const result = await run();
     if (result instanceof Response) return result;
-    return json({ ok: true, ...result } satisfies FormResult<T>);
+    return json({ ok: true, ...shown(result) } satisfies FormResult<T>);
   } catch (error) {
     if (isAppError(error)) {
-      const data = echo.data?.(error);
+      const data = shown(echo.data?.(error));
       return json(
         {
           ok: false,
           error: {
             code: error.code,
-            message: error.message,
+            message: shown(error.message),
             ...(error.field ? { field: error.field } : {}),
             ...(error.fields ? { fields: error.fields } : {}),
           },

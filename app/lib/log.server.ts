@@ -1,6 +1,10 @@
 // Structured logs (pino). Phone numbers and secrets never reach a log line: known secret fields are
-// redacted by path, and `maskForLog` hides an MSISDN's middle digits where we log one on purpose.
+// redacted by path, an error (under `err` or `error`) is written as describeError writes it (a failed
+// query's parameters cut, every number masked), and `maskForLog` hides an MSISDN's middle digits
+// where we log one on purpose.
 import pino, { type Logger } from "pino";
+import { cleanForLog, describeError } from "./error-log.server";
+import { maskPhonesInText } from "./msisdn";
 
 export type Log = Logger;
 
@@ -42,6 +46,7 @@ export function createLog(level: string, destination?: pino.DestinationStream): 
         ],
         censor: "[redacted]",
       },
+      serializers: { err: errorForLog, error: errorForLog },
     },
     destination,
   );
@@ -50,4 +55,20 @@ export function createLog(level: string, destination?: pino.DestinationStream): 
 /** `2547••••5678`: enough to tell numbers apart in a log, not enough to call anyone. */
 export function maskForLog(text: string): string {
   return text.replace(/(254|0)(\d)\d{4}(\d{4})/g, "$1$2••••$3");
+}
+
+/**
+ * What a log line says of an error: an Error as describeError gives it; text cleaned the same way; any
+ * other value (an error already described, `{ type, message }`) with its numbers masked.
+ */
+export function errorForLog(value: unknown): unknown {
+  if (value instanceof Error) return describeError(value);
+  if (typeof value === "string") return cleanForLog(value);
+  if (value === null || typeof value !== "object") return value;
+  try {
+    // The bullets and spaces masking writes never break the JSON text they are written into.
+    return JSON.parse(maskPhonesInText(JSON.stringify(value))) as unknown;
+  } catch {
+    return "[an error that could not be written]";
+  }
 }

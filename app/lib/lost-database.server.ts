@@ -8,6 +8,7 @@
 // accepting, drain for the bounded time, exit non-zero so the supervisor restarts the process with
 // fresh connections. Nothing acknowledged is lost (the raw log is the queue). Any other uncaught
 // error still ends the process at once, as Node would.
+import { describeError } from "./error-log.server";
 import type { Log } from "./log.server";
 
 export function isLostDatabaseWrite(error: unknown): boolean {
@@ -28,7 +29,8 @@ export function guardLostDatabase(
   let reported = false;
   proc.on("uncaughtException", (error) => {
     if (!isLostDatabaseWrite(error)) {
-      proc.stderr.write(`Uncaught exception: ${error.stack ?? String(error)}\n`);
+      // As a log line would say it: a failed query's parameters and any phone number stay out.
+      proc.stderr.write(`Uncaught exception: ${JSON.stringify(describeError(error))}\n`);
       proc.exit(1);
       return;
     }

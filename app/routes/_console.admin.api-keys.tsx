@@ -18,6 +18,7 @@ import { formAction } from "../lib/http.server";
 import { createApiKey, listApiKeys, revokeApiKey } from "../modules/auth/api-keys.server";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { ROLE_LABELS, type Role } from "../modules/auth/permissions";
+import { UUID } from "../lib/uuid";
 
 export const meta: MetaFunction = () => [{ title: "API keys · M-Pesa console" }];
 
@@ -25,8 +26,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   await requirePermission(context, request, "apikeys:manage");
   return json({ keys: await listApiKeys(context.db) });
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "apikeys:manage");

@@ -67,40 +67,44 @@ const text = (form: FormData, name: string) => {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "payments:act");
   const paymentId = params.paymentId ?? "";
-  return formAction(async () => {
-    switch (text(form, "intent")) {
-      case "resend": {
-        const outcome = await resendPromptAsStaff(
-          context,
-          paymentId,
-          { phone: text(form, "phone"), reason: text(form, "reason") ?? "" },
-          actor,
-        );
-        // M-Pesa refusing the push (e.g. the subscriber is locked) is an answer, not a crash: say it.
-        if (!outcome.ok) throw new AppError("push_refused", outcome.message, { status: 409 });
-        return { message: outcome.message };
+  return formAction(
+    async () => {
+      switch (text(form, "intent")) {
+        case "resend": {
+          const outcome = await resendPromptAsStaff(
+            context,
+            paymentId,
+            { phone: text(form, "phone"), reason: text(form, "reason") ?? "" },
+            actor,
+          );
+          // M-Pesa refusing the push (e.g. the subscriber is locked) is an answer, not a crash: say it.
+          if (!outcome.ok) throw new AppError("push_refused", outcome.message, { status: 409 });
+          return { message: outcome.message };
+        }
+        case "check": {
+          const result = await checkPaymentNow(context, paymentId, actor);
+          return { message: result.message };
+        }
+        case "note":
+          await addPaymentNote(context.db, actor, paymentId, { note: text(form, "note") ?? "" });
+          return { message: "Note added to the timeline." };
+        case "status_query":
+        case "reversal_request":
+        case "reversal_approve":
+        case "reversal_reject": {
+          const fields = Object.fromEntries(
+            ["intent", "receipt", "reason", "requestId", "note"].map((k) => [k, text(form, k)]),
+          );
+          const result = await runMoneyOutIntent(context, actor, paymentId, fields);
+          return { message: result.message };
+        }
+        default:
+          throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
       }
-      case "check": {
-        const result = await checkPaymentNow(context, paymentId, actor);
-        return { message: result.message };
-      }
-      case "note":
-        await addPaymentNote(context.db, actor, paymentId, { note: text(form, "note") ?? "" });
-        return { message: "Note added to the timeline." };
-      case "status_query":
-      case "reversal_request":
-      case "reversal_approve":
-      case "reversal_reject": {
-        const fields = Object.fromEntries(
-          ["intent", "receipt", "reason", "requestId", "note"].map((k) => [k, text(form, k)]),
-        );
-        const result = await runMoneyOutIntent(context, actor, paymentId, fields);
-        return { message: result.message };
-      }
-      default:
-        throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
-    }
-  });
+      // M-Pesa's answers (a refused push's ResultDesc) are masked for support as the page masks them.
+    },
+    { viewer: viewerOf(actor) },
+  );
 }
 
 export default function PaymentPage() {

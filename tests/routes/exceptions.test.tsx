@@ -3,6 +3,7 @@
 // four-eyes across two finance users, and the HTML each role gets.
 import { eq } from "drizzle-orm";
 import { payments } from "../../db/schema";
+import * as apiCase from "../../app/routes/api.exceptions.$exceptionId";
 import * as caseRoute from "../../app/routes/_console.exceptions.$exceptionId";
 import * as queueRoute from "../../app/routes/_console.exceptions._index";
 import * as exportRoute from "../../app/routes/_console.exceptions.export[.csv]";
@@ -121,6 +122,18 @@ describe("the exception page", () => {
     );
     expect(data.payment.phone).toBe("254708000010");
     expect((await page("not-an-id", as.finance)).status).toBe(404);
+  });
+
+  it("answers 404, not a server error, to an id of the right length that is not a UUID", async () => {
+    for (const id of ["-".repeat(36), "f".repeat(36)]) {
+      const response = await call(
+        apiCase.loader,
+        app.ctx,
+        get(`/api/exceptions/${id}`, as.support),
+        { exceptionId: id },
+      );
+      expect(response.status, id).toBe(404);
+    }
   });
 
   it("answers 403 to support and managers for every action, whatever they send", async () => {

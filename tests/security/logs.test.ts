@@ -43,6 +43,25 @@ it("handleError logs a failed query without its parameters or any phone number",
   expect(text).not.toMatch(/712345678|0712345678/);
 });
 
+it("a background job's error log carries no query parameters and no phone number, however it is logged", async () => {
+  const error = await app.ctx.db
+    .execute(sql`select ${"254712345678"}::int as n`)
+    .then(() => null)
+    .catch((e: unknown) => e);
+  const { log, lines } = capturingLog();
+  // As the applier, the poller and the jobs log (queue.server.ts, poller.server.ts, jobs/*).
+  log.error({ err: error, rawCallbackId: 7 }, "applying a stored callback failed");
+  log.error({ importId: "x", error: String(error) }, "statement import failed");
+  log.error(error as Error, "logged as the error itself");
+  log.error({ err: { type: "Error", message: "lost 0712345678 mid-query" } }, "lost the database");
+  expect(lines).toHaveLength(4);
+  const text = lines.join("");
+  expect(text).toContain("Failed query");
+  expect(text).toContain('"rawCallbackId":7');
+  expect(text).not.toMatch(/712345678/);
+  expect(text).not.toMatch(/params: /);
+});
+
 it("handleError masks a number PostgreSQL quotes in an error's detail", () => {
   const error = Object.assign(new Error("duplicate key value violates unique constraint"), {
     detail: "Key (phone)=(254712345678) already exists.",

@@ -8,6 +8,7 @@ import { allPages, csvResponse } from "../../lib/csv-export.server";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { addDays, formatEat, startOfEatDay } from "../../lib/time";
 import { AUDIT_PAGE_SIZE, type AuditListInput } from "./audit-filters";
+import { UUID } from "../../lib/uuid";
 
 export type AuditEntryView = {
   id: number;
@@ -26,7 +27,6 @@ export type AuditEntryView = {
   entityName: string | null;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function conditions(f: AuditListInput): SQL[] {

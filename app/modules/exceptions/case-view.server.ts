@@ -17,10 +17,9 @@ import { toCallbackView } from "../callbacks/queries.server";
 import { toPaymentSummary } from "../payments/queries.server";
 import { toExceptionView } from "./queries.server";
 import type { CaseQuery, ExceptionCase } from "./exception-view";
+import { UUID } from "../../lib/uuid";
 
 export type { CaseAttempt, CaseHistory, CaseQuery, ExceptionCase } from "./exception-view";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getExceptionCase(db: Db, exceptionId: string): Promise<ExceptionCase | null> {
   if (!UUID.test(exceptionId)) return null;

@@ -10,12 +10,11 @@ import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import { actionLabel, TYPE_ACTIONS, typeTitle, type ExceptionAction } from "./actions";
 import { updateCase } from "../ledger/cases.server";
+import { UUID } from "../../lib/uuid";
 
 export type StaffActor = Actor & { kind: "user" };
 export type Case = { exception: PaymentException; payment: Payment | null };
 export type ActionResult = { message: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function lockPayment(tx: Db, paymentId: string): Promise<Payment | null> {
   const [row] = await tx

@@ -29,6 +29,7 @@ import {
   type QueueFilters,
 } from "./queue-filters";
 import type { ExceptionView } from "./exception-view";
+import { UUID } from "../../lib/uuid";
 
 export type { ExceptionView } from "./exception-view";
 
@@ -159,7 +160,7 @@ export async function listExceptions(
 }
 
 export async function getException(db: Db, id: string): Promise<ExceptionView | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!UUID.test(id)) return null;
   const [row] = await db.select().from(exceptions).where(eq(exceptions.id, id));
   return row ? toExceptionView(row) : null;
 }

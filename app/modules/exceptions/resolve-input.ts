@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { parseWith } from "../../lib/validation";
 import { BULK_ACTIONS, EXCEPTION_ACTIONS, type ExceptionAction } from "./actions";
+import { UUID } from "../../lib/uuid";
 
 const note = z
   .string({ message: "Write a note saying why." })
@@ -57,7 +58,6 @@ export const IntentSchema = z.object({
   intent: z.enum(EXCEPTION_ACTIONS, { message: "Choose an action." }),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The most cases one bulk decision may touch (one transaction; one page of preview). */
 export const BULK_LIMIT = 500;
 

@@ -24,6 +24,7 @@ import {
   type Case,
   type StaffActor,
 } from "./case.server";
+import { UUID } from "../../lib/uuid";
 
 type Step = { actor: StaffActor; c: Case; note: string; now: Date };
 
@@ -129,8 +130,6 @@ export async function markRefunded(
     data: { reversalRef, receipt: x.receipt },
   });
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function findPaymentByRef(tx: Db, paymentRef: string): Promise<Payment> {
   const rows = UUID.test(paymentRef)

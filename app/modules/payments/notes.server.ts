@@ -8,6 +8,7 @@ import { AppError } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
+import { UUID } from "../../lib/uuid";
 
 export const PaymentNoteSchema = z.object({
   note: z
@@ -16,8 +17,6 @@ export const PaymentNoteSchema = z.object({
     .min(1, "Write the note first.")
     .max(2000, "Keep the note under 2,000 characters."),
 });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function addPaymentNote(
   db: Db,

@@ -16,6 +16,7 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { PAYMENT_PAGE_SIZE, type PaymentCountInput, type PaymentListInput } from "./list-filters";
 import type { PaymentSummary, PaymentView } from "./payment-view";
+import { UUID } from "../../lib/uuid";
 
 export type { AttemptView, PaymentSummary, PaymentView } from "./payment-view";
 
@@ -39,8 +40,6 @@ export function toPaymentSummary(p: Payment): PaymentSummary {
     paidAt: iso(p.paidAt),
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getPaymentView(db: Db, paymentId: string): Promise<PaymentView | null> {
   if (!UUID.test(paymentId)) return null;

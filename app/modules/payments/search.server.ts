@@ -9,6 +9,7 @@ import { payments, receipts, stkAttempts } from "../../../db/schema";
 import { parseMaskedMsisdn } from "../../lib/msisdn";
 import { phoneSearchVariants } from "../daraja/phone";
 import { toPaymentSummary, type PaymentSummary } from "./queries.server";
+import { UUID } from "../../lib/uuid";
 
 export type SearchKind =
   | "payment_id"
@@ -30,7 +31,6 @@ export type SearchResult = {
 /** Enough for a busy customer's history; more than this belongs on the filtered payments list. */
 export const SEARCH_LIMIT = 50;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RECEIPT = /^[A-Z0-9]{10}$/i; // M-Pesa receipts: 10 letters and digits, e.g. SGR7ABC123
 const TOKEN = /^\S+$/;
 

@@ -45,6 +45,7 @@ import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
 import { parseOtherPartyInfo } from "./statement-parse.server";
 import type { LineView } from "./statement-view";
+import { UUID } from "../../lib/uuid";
 
 export { MATCH_STATES, type MatchState };
 export type { LineView } from "./statement-view";
@@ -68,7 +69,6 @@ export type ImportListItem = {
 };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toListItem(row: StatementImport, userName: string | null): ImportListItem {
   // Until the file is stored the summary holds only who asked (for the audit entry), not for pages.

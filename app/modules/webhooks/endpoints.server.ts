@@ -14,8 +14,7 @@ import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { WEBHOOK_EVENT_TYPES } from "../ledger/webhook-events";
 import { webhookUrlProblem, type UrlPolicy } from "./url";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from "../../lib/uuid";
 
 /**
  * https in production; this machine and private networks only in simulator or development mode.
