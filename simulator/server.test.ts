@@ -39,7 +39,9 @@ describe("createSimulator", () => {
     await waitFor(async () => (await h.control("state")).json.counts.pushesAccepted === 1);
     const started = Date.now();
     await h.close();
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The push hangs for 60 s: a close that waited for it would take that long. (A wide margin: this
+    // tells "did not wait" from "waited", it is not a speed target.)
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await pending).toBeInstanceOf(Error);
   });
 

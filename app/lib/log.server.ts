@@ -62,7 +62,13 @@ export function maskForLog(text: string): string {
  * other value (an error already described, `{ type, message }`) with its numbers masked.
  */
 export function errorForLog(value: unknown): unknown {
-  if (value instanceof Error) return describeError(value);
+  if (value instanceof Error) {
+    // The message names its causes too ("Failed query: …: disk full"), as pino's own serializer does.
+    const described = describeError(value);
+    let message = described.message;
+    for (let c = described.cause; c; c = c.cause) message += `: ${c.message}`;
+    return { ...described, message };
+  }
   if (typeof value === "string") return cleanForLog(value);
   if (value === null || typeof value !== "object") return value;
   try {

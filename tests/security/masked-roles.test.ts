@@ -171,7 +171,8 @@ describe.each(["support", "manager"] as const)("%s", (role) => {
     const session = await signedIn(app.ctx, role);
     for (const url of pageUrls()) {
       const { status, text } = await visit(url, { cookie: session.cookie });
-      expect(status, url).toBeLessThan(500);
+      // These roles may open every one of these pages: a refusal would have nothing to check.
+      expect(status, url).toBe(200);
       expect(fullNumbersIn(text), url).toEqual([]);
     }
   });

@@ -61,14 +61,12 @@ describe("start-up recovery and the continuous sweep", () => {
       ).map((r) => r.outcome);
     expect(await outcomes()).toEqual(["received"]); // nothing applies it until a process starts
 
-    const started = Date.now();
     app.ctx.callbackQueue.start({ sweepMs: 200 });
     try {
       for (const p of payments)
         await expect
           .poll(async () => (await getPaymentView(app.ctx.db, p.id))?.status, { timeout: 15_000 })
           .toBe("paid");
-      expect(Date.now() - started).toBeLessThan(15_000);
 
       // Later, a row stored without a wake-up (another instance died after storing it) is swept too.
       const late = await pendingPayment(34);

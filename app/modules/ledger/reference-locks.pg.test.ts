@@ -112,13 +112,21 @@ describe("locks on a payment (PostgreSQL)", () => {
     await gate.started;
     try {
       const tag = randomBytes(4).toString("hex").toUpperCase();
-      await app.ctx.db
-        .transaction(async (tx) => {
-          await tx.execute(sql`set local lock_timeout = '1s'`);
-          await insertLineNaming(tx, due.paymentId, tag);
-          throw ROLLED_BACK;
-        })
-        .catch(swallowRollback);
+      // With FOR UPDATE the insert's foreign-key check would wait for the gate: lock_timeout (55P03).
+      let inserted = 0;
+      const attempt = app.ctx.db.transaction(async (tx) => {
+        await tx.execute(sql`set local lock_timeout = '1s'`);
+        await insertLineNaming(tx, due.paymentId, tag);
+        const [row] = rowsOf<{ n: number | string }>(
+          await tx.execute(
+            sql`select count(*) as n from statement_lines where payment_id = ${due.paymentId}`,
+          ),
+        );
+        inserted = Number(row?.n ?? 0);
+        throw ROLLED_BACK;
+      });
+      await expect(attempt).rejects.toBe(ROLLED_BACK);
+      expect(inserted).toBe(1);
     } finally {
       await gate.end();
     }

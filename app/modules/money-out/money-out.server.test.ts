@@ -306,6 +306,20 @@ describe("Reversal with four eyes", () => {
     const sent = await simRequestsFor("reversal", payment.receipt);
     expect(sent).toEqual([]);
     expect((await view(payment.id)).status).toBe("paid");
+
+    // The requester takes their own request back: withdrawn, audited as such, nothing sent.
+    const mine = await requestReversal(app.ctx, finance, payment.id, {
+      reason: "Customer changed their mind",
+    });
+    await rejectReversal(app.ctx, finance, payment.id, mine.requestId!, "Asked by mistake");
+    expect((await requestRow(mine.requestId!)).state).toBe("rejected");
+    const [withdrawal] = await app.ctx.db
+      .select()
+      .from(staffAudit)
+      .where(and(eq(staffAudit.action, "reversal.withdraw"), eq(staffAudit.entityId, payment.id)));
+    expect(withdrawal?.actorUserId).toBe(finance.userId);
+    expect(await simRequestsFor("reversal", payment.receipt)).toEqual([]);
+    expect((await view(payment.id)).status).toBe("paid");
   });
 
   it("refuses a payment above the admin's cap, and an unpaid one", async () => {

@@ -137,12 +137,12 @@ describe("initiation", () => {
 
 describe("callbacks from the simulator", () => {
   it.each([
-    [PHONES.pays, "paid"],
-    [PHONES.cancels, "cancelled"],
-    [PHONES.unreachable, "expired"],
-    [PHONES.insufficient, "failed"],
-    [PHONES.wrongPin, "failed"],
-  ])("%s ends %s", async (phone, status) => {
+    [PHONES.pays, "paid", null],
+    [PHONES.cancels, "cancelled", "Attempt cancelled (ResultCode 1032)"],
+    [PHONES.unreachable, "expired", "Attempt expired (ResultCode 1037)"],
+    [PHONES.insufficient, "failed", "Attempt failed (ResultCode 1)"],
+    [PHONES.wrongPin, "failed", "Attempt failed (ResultCode 2001)"],
+  ])("%s ends %s", async (phone, status, reason) => {
     const payment = await pay(phone);
     const done = await settled(payment.id, status);
     if (status === "paid") {
@@ -152,7 +152,8 @@ describe("callbacks from the simulator", () => {
       ]);
     } else {
       expect(done.receipt).toBeNull();
-      expect(done.statusReason).toBeTruthy();
+      // What support reads on the payment: which attempt ended how, with M-Pesa's code.
+      expect(done.statusReason).toBe(reason);
     }
   });
 

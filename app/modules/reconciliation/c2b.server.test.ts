@@ -149,6 +149,29 @@ describe("new money", () => {
     });
   });
 
+  it("with a TransID that is not a receipt number leaves the payment it fits alone and opens unmatched_c2b", async () => {
+    const payment = await pendingPayment(app, support, { amount: 885 });
+    const transId = freshReceipt().slice(0, 6).toLowerCase();
+    const sent = await confirm({
+      amount: 885,
+      billRefNumber: payment.accountReference,
+      transId,
+      msisdn: payment.phone,
+      msisdnFormat: "masked",
+    });
+    expect(sent.raw).toMatchObject({ outcome: "conflict", paymentId: payment.id });
+    expect((await getPaymentView(app.ctx.db, payment.id))!.status).toBe("pending");
+    const [x] = await app.ctx.db.select().from(exceptions).where(eq(exceptions.receipt, transId));
+    expect(x).toMatchObject({
+      type: "unmatched_c2b",
+      paymentId: payment.id,
+      amountAtStakeKes: 885,
+      rawCallbackId: sent.raw.id,
+      status: "open",
+    });
+    expect(x.summary).toMatch(/could not be placed on the payment it fits: Not complete evidence/);
+  });
+
   it("for a payment already marked expired records late_success instead of flipping its status", async () => {
     const payment = await paymentInStatus(app, support, "expired", {
       phone: PHONES.unreachable,

@@ -301,6 +301,26 @@ export async function processC2bConfirmation(
         applied.outcome === "conflict" || applied.outcome === "late_success"
           ? "conflict"
           : "applied";
+      // Money the payment could not take (a receipt number that is not one, the payment paid
+      // meanwhile) and no case about it: it goes in front of a person like any unplaced money.
+      if (applied.outcome === "conflict" && !applied.exceptionId)
+        await openException(tx, DARAJA_ACTOR, {
+          type: "unmatched_c2b",
+          dedupeKey: `unmatched_c2b:${c.transId}`,
+          paymentId: chosen.paymentId,
+          rawCallbackId: rawId,
+          receipt: c.transId,
+          amountAtStakeKes: c.amountKes,
+          summary: `${formatKes(c.amountKes)} paid by C2B (receipt ${c.transId}, BillRefNumber "${c.billRefRaw.trim()}") could not be placed on the payment it fits: ${applied.summary}`,
+          details: {
+            billRefRaw: c.billRefRaw,
+            billRefNorm: c.billRefNorm,
+            msisdnKind: c.msisdn.kind,
+            payerName: c.payerName,
+            transactionAt: c.transactionAt.toISOString(),
+            candidates: eligible,
+          },
+        });
       await setOutcome(
         tx,
         rawId,
