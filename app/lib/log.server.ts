@@ -4,7 +4,7 @@
 // where we log one on purpose.
 import pino, { type Logger } from "pino";
 import { cleanForLog, describeError } from "./error-log.server";
-import { maskPhonesInText } from "./msisdn";
+import { redactDeep } from "./msisdn";
 
 export type Log = Logger;
 
@@ -58,23 +58,27 @@ export function maskForLog(text: string): string {
 }
 
 /**
- * What a log line says of an error: an Error as describeError gives it; text cleaned the same way; any
- * other value (an error already described, `{ type, message }`) with its numbers masked.
+ * What a log line says of an error. An Error: pino's own view of it (its type and the fields it
+ * carries: a Daraja error's endpoint and status, PostgreSQL's constraint and table…) with the failed
+ * query's parameters left out and the message and stack as describeError writes them (causes named in
+ * the message, as pino does). Text is cleaned the same way; anything else (an error already described,
+ * `{ type, message }`) keeps its shape. Every phone number in any of it is masked.
  */
 export function errorForLog(value: unknown): unknown {
   if (value instanceof Error) {
-    // The message names its causes too ("Failed query: …: disk full"), as pino's own serializer does.
+    const {
+      params: _params,
+      parameters: _parameters,
+      cause: _cause,
+      message: _message,
+      stack: _stack,
+      ...fields
+    } = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
     const described = describeError(value);
     let message = described.message;
     for (let c = described.cause; c; c = c.cause) message += `: ${c.message}`;
-    return { ...described, message };
+    return redactDeep({ ...fields, ...described, message });
   }
   if (typeof value === "string") return cleanForLog(value);
-  if (value === null || typeof value !== "object") return value;
-  try {
-    // The bullets and spaces masking writes never break the JSON text they are written into.
-    return JSON.parse(maskPhonesInText(JSON.stringify(value))) as unknown;
-  } catch {
-    return "[an error that could not be written]";
-  }
+  return redactDeep(value);
 }

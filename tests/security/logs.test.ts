@@ -54,7 +54,22 @@ it("a background job's error log carries no query parameters and no phone number
   log.error({ importId: "x", error: String(error) }, "statement import failed");
   log.error(error as Error, "logged as the error itself");
   log.error({ err: { type: "Error", message: "lost 0712345678 mid-query" } }, "lost the database");
-  expect(lines).toHaveLength(4);
+  log.error({ err: { value: 254712345678 } }, "a number where text was expected");
+  // The fields an operator reads stay: PostgreSQL's code and constraint, a Daraja error's status.
+  const refused = Object.assign(new Error("duplicate key (phone)=(254712345678)"), {
+    code: "23505",
+    constraint: "payments_open_order_key",
+    httpStatus: 409,
+  });
+  log.error({ err: refused }, "refused");
+  expect(lines).toHaveLength(6);
+  expect(JSON.parse(lines[5]).err).toMatchObject({
+    type: "Error",
+    code: "23505",
+    constraint: "payments_open_order_key",
+    httpStatus: 409,
+  });
+  expect(JSON.parse(lines[4]).err.value).toEqual(expect.any(String));
   const text = lines.join("");
   expect(text).toContain("Failed query");
   expect(text).toContain('"rawCallbackId":7');

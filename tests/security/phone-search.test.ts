@@ -6,10 +6,13 @@ import { staffAudit, stkAttempts } from "../../db/schema";
 import * as paymentsPage from "../../app/routes/_console.payments._index";
 import * as paymentsApi from "../../app/routes/api.payments";
 import * as search from "../../app/routes/_console.search";
-import { PHONE_SEARCH_LIMIT } from "../../app/modules/payments/search-as.server";
+import {
+  KEY_PHONE_LOOKUP_LIMIT,
+  PHONE_SEARCH_LIMIT,
+} from "../../app/modules/payments/search-as.server";
 import { initiatePayment } from "../../app/modules/payments/initiate.server";
 import { startTestApp, type TestApp } from "../support/app";
-import { PHONES, signedIn } from "../support/factories";
+import { makeApiKey, PHONES, signedIn } from "../support/factories";
 import { call, get, jsonOf } from "../support/routes";
 
 let app: TestApp;
@@ -148,4 +151,22 @@ it("does not limit finance's phone filter", async () => {
     expect(response.status).toBe(200);
   }
   expect(await auditedBy(finance.user.id)).toHaveLength(0);
+});
+
+it("gives a support-role API key (a merchant's system) a wider limit and writes no audit row per call", async () => {
+  const { key, apiKey } = await makeApiKey(app.ctx, "support");
+  for (let i = 0; i < PHONE_SEARCH_LIMIT.limit + 5; i++) {
+    const response = await call(
+      paymentsApi.loader,
+      app.ctx,
+      get(`/api/payments?phone=0708000${String(400 + i)}`, { bearer: key }),
+    );
+    expect(response.status).toBe(200);
+  }
+  const audit = await app.ctx.db
+    .select()
+    .from(staffAudit)
+    .where(and(eq(staffAudit.action, "search.phone"), eq(staffAudit.actorApiKeyId, apiKey.id)));
+  expect(audit).toEqual([]);
+  expect(KEY_PHONE_LOOKUP_LIMIT.limit).toBeGreaterThan(PHONE_SEARCH_LIMIT.limit);
 });

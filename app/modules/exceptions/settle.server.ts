@@ -88,7 +88,9 @@ export async function markRefunded(
   const { actor, c, note, now, reversalRef } = step;
   const x = c.exception;
   const payment = c.payment;
-  if (x.receipt) {
+  // A partial reversal's receipt already names the statement's reversal line; the person records the
+  // refund of the rest (the portal's ID) on the payment, not over that line.
+  if (x.receipt && x.type !== "partial_reversal") {
     const row = await lockReceipt(tx, x.receipt);
     if (row?.reversedByReceipt && row.reversedByReceipt !== reversalRef) {
       throw new AppError(

@@ -3,7 +3,7 @@
 // own response still finds (or is later re-matched to) its attempt. Daraja errors leave the payment
 // failed with the reason; a lost answer leaves it unknown, never failed: the prompt may have
 // reached the phone.
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
@@ -99,15 +99,24 @@ export function transactionDescFor(description: string | undefined): string {
   );
 }
 
-// `unknown` blocks too: the customer may have paid it (a lost push answer, a prompt the poller gave up
-// on, money of the wrong amount), so a second prompt could charge them twice. Its case settles it.
-const OPEN_OR_PAID = ["initiating", "pending", "paid", "unknown"] as const;
+const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
+
+// An `unknown` payment with an open case blocks too: the customer may have paid it (a lost push
+// answer, a prompt the poller gave up on, money of the wrong amount), so a second prompt could charge
+// them twice. Once a person has settled the case (written off, acknowledged…) the order is free again.
+const UNKNOWN_AND_OPEN = sql`(${payments.status} = 'unknown' and exists (select 1 from exceptions x
+  where x.payment_id = "payments"."id" and x.status <> 'resolved'))`;
 
 async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | undefined> {
   const [existing] = await db
     .select()
     .from(payments)
-    .where(and(eq(payments.orderRef, orderRef), inArray(payments.status, [...OPEN_OR_PAID])))
+    .where(
+      and(
+        eq(payments.orderRef, orderRef),
+        or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN),
+      ),
+    )
     .orderBy(desc(payments.createdAt))
     .limit(1);
   return existing;
@@ -118,7 +127,7 @@ async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppErr
   if (existing.status === "unknown")
     return new AppError(
       "order_unknown",
-      `Order ${existing.orderRef}'s last payment has an unknown outcome: the customer may have paid. Settle its case on the payment's page before asking again.`,
+      `Order ${existing.orderRef} has a payment whose outcome is unknown: the customer may have paid it. Finance must settle its open case (on the payment's page) before the order can be asked for again.`,
       { status: 409, details: { payment: view } },
     );
   return existing.status === "paid"

@@ -118,6 +118,19 @@ describe("initiation", () => {
       details: { payment: { id: unknown.id } },
     });
     await expect(refused).rejects.toThrow(/may have paid/);
+
+    // Once finance has settled the case (here: written off), the order may be asked for again.
+    expect(await exceptionsOf(unknown.id)).not.toEqual([]);
+    await app.ctx.db
+      .update(exceptions)
+      .set({ status: "resolved", resolution: "write_off", resolvedAt: new Date() })
+      .where(eq(exceptions.paymentId, unknown.id));
+    const again = await initiatePayment(
+      app.ctx,
+      { orderRef: unknownRef, amount: 42, phone: PHONES.pays },
+      actor,
+    );
+    expect(again.orderRef).toBe(unknownRef);
   });
 
   it("marks a payment failed with Daraja's reason when the push is refused", async () => {

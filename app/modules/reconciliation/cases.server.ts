@@ -28,6 +28,8 @@ export type StatementCase = {
   amountKes: number;
   summary: string;
   details: unknown;
+  /** The fact's own key when the receipt alone does not name it (a reversal line of a receipt). */
+  dedupeKey?: string;
 };
 
 export function statementCaseKey(type: StatementCase["type"], receipt: string): string {
@@ -48,7 +50,7 @@ export async function openCasesInBulk(
   if (anonymous.length) {
     const rows = anonymous.map((c) => ({
       type: c.type,
-      key: statementCaseKey(c.type, c.receipt),
+      key: c.dedupeKey ?? statementCaseKey(c.type, c.receipt),
       lineId: c.lineId,
       receipt: c.receipt,
       amount: c.amountKes,
@@ -65,7 +67,7 @@ export async function openCasesInBulk(
       actor,
       named.map((c) => ({
         type: c.type,
-        dedupeKey: statementCaseKey(c.type, c.receipt),
+        dedupeKey: c.dedupeKey ?? statementCaseKey(c.type, c.receipt),
         paymentId: c.paymentId,
         statementLineId: c.lineId,
         receipt: c.receipt,

@@ -20,6 +20,8 @@ import {
 } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
+import { parseResolveInput } from "../exceptions/resolve-input";
+import { resolveException } from "../exceptions/resolve.server";
 import { confirmProposedMatch } from "./proposals.server";
 
 let app: TestApp;
@@ -392,10 +394,40 @@ describe("statement-wide checks", () => {
       paymentId: payment.id,
       amountAtStakeKes: 1_000,
     });
-    expect(x.summary).toContain(`partly reversed by ${reversal}`);
-    // Importing the same reversal again (another statement overlapping this one) opens nothing new.
+    expect(x.summary).toContain(`reversed by ${reversal} on the statement for KES 1,000`);
+    // Importing the same reversal again (another statement overlapping this one) opens nothing new;
+    // a later reversal of the rest of the money is a case of its own.
     await importLines(app.ctx, finance, [reversalOf(original, 1_000, reversal)]);
     expect(await exceptionsFor(app.ctx, payment.receipt!)).toHaveLength(1);
+    const rest = freshReceipt();
+    await importLines(app.ctx, finance, [reversalOf(original, 1_500, rest)]);
+    const cases = await exceptionsFor(app.ctx, payment.receipt!);
+    expect(cases).toHaveLength(2);
+    expect(cases.map((c) => c.summary)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`reversed by ${reversal}`),
+        expect.stringContaining(`reversed by ${rest} on the statement for KES 1,500`),
+      ]),
+    );
+
+    // Finance decides the order is cancelled: the payment is refunded, the statement's line stays
+    // the receipt's recorded reversal.
+    await resolveException(
+      app.ctx,
+      finance,
+      cases[0].id,
+      parseResolveInput({
+        intent: "mark_refunded",
+        note: "Order cancelled, the rest went back in the portal",
+        reversalRef: "TCE9RV0777",
+      }),
+    );
+    expect((await getPaymentView(app.ctx.db, payment.id))!.status).toBe("refunded");
+    const [ledger] = await app.ctx.db
+      .select()
+      .from(receipts)
+      .where(eq(receipts.receipt, payment.receipt!));
+    expect(ledger.reversedByReceipt).toBe(reversal);
   });
 
   it("does not refund a payment when the reversed receipt is a second sum it holds, not the one it is booked on", async () => {

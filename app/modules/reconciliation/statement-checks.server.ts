@@ -139,7 +139,7 @@ export async function applyReversals(
 /** A reversal's note when the receipt it reverses is not the one its payment is booked on. */
 const NOT_BOOKED = " (not the receipt this payment is booked on, so the payment is not refunded)";
 
-/** Part of a paid payment's booked money back to the customer, by a statement reversal. */
+/** A statement reversal of a paid payment's booked receipt for another amount than the receipt's. */
 type PartialReversal = {
   lineId: number;
   reversal: string;
@@ -150,7 +150,8 @@ type PartialReversal = {
 };
 
 // The payment stays paid and a person decides (mark it refunded, or acknowledge that part of the money
-// went back): one case per original receipt, keyed by it, so a second import of the line opens nothing.
+// went back): one case per reversal line, keyed by its receipt, so a second import of the line opens
+// nothing and a later reversal of the rest of the money opens a case of its own.
 async function openPartialReversalCases(
   tx: Db,
   actor: EventActor,
@@ -159,11 +160,12 @@ async function openPartialReversalCases(
 ) {
   const cases: StatementCase[] = partials.map((r) => ({
     type: "partial_reversal",
+    dedupeKey: `partial_reversal:statement:${r.reversal}`,
     lineId: r.lineId,
     receipt: r.original,
     paymentId: r.paymentId,
     amountKes: r.withdrawnKes,
-    summary: `Receipt ${r.original} (${formatKes(r.originalKes)}) partly reversed by ${r.reversal} on the statement: ${formatKes(r.withdrawnKes)} back to the customer; the payment stays paid until someone decides`,
+    summary: `Receipt ${r.original} (${formatKes(r.originalKes)}) reversed by ${r.reversal} on the statement for ${formatKes(r.withdrawnKes)}, not the receipt's amount; the payment stays paid until someone decides`,
     details: {
       reversal: r.reversal,
       original: r.original,
@@ -180,7 +182,8 @@ async function openPartialReversalCases(
  * applyReversals for the withdrawn lines in the table `lines` (id, receipt, linked_transaction_id,
  * withdrawn_kes; the caller has already written their verdicts), in the database: the original
  * receipts marked reversed (by their first reversal), the refunds and notes through the payment gate's
- * set-based command (the same text and data), in four statements whatever the number of lines.
+ * set-based command (the same text and data), in five statements whatever the number of lines;
+ * then a case for each reversal of a still-paid payment's booked receipt for another amount.
  */
 export async function applyReversalsOf(
   tx: Db,
