@@ -284,6 +284,25 @@ export async function processC2bConfirmation(
         ),
       ),
     );
+    // Money no payment took: an unmatched_c2b case (naming the payment it fits, when one does).
+    const unplacedMoney = (why: string, on: { paymentId?: string } = {}) =>
+      openException(tx, DARAJA_ACTOR, {
+        type: "unmatched_c2b",
+        dedupeKey: `unmatched_c2b:${c.transId}`,
+        paymentId: on.paymentId,
+        rawCallbackId: rawId,
+        receipt: c.transId,
+        amountAtStakeKes: c.amountKes,
+        summary: `${formatKes(c.amountKes)} paid by C2B (receipt ${c.transId}, BillRefNumber "${c.billRefRaw.trim()}") ${why}`,
+        details: {
+          billRefRaw: c.billRefRaw,
+          billRefNorm: c.billRefNorm,
+          msisdnKind: c.msisdn.kind,
+          payerName: c.payerName,
+          transactionAt: c.transactionAt.toISOString(),
+          candidates: eligible,
+        },
+      });
     if (chosen) {
       const applied = await applyReceiptMatch(tx, DARAJA_ACTOR, {
         paymentId: chosen.paymentId,
@@ -304,22 +323,8 @@ export async function processC2bConfirmation(
       // Money the payment could not take (a receipt number that is not one, the payment paid
       // meanwhile) and no case about it: it goes in front of a person like any unplaced money.
       if (applied.outcome === "conflict" && !applied.exceptionId)
-        await openException(tx, DARAJA_ACTOR, {
-          type: "unmatched_c2b",
-          dedupeKey: `unmatched_c2b:${c.transId}`,
+        await unplacedMoney(`could not be placed on the payment it fits: ${applied.summary}`, {
           paymentId: chosen.paymentId,
-          rawCallbackId: rawId,
-          receipt: c.transId,
-          amountAtStakeKes: c.amountKes,
-          summary: `${formatKes(c.amountKes)} paid by C2B (receipt ${c.transId}, BillRefNumber "${c.billRefRaw.trim()}") could not be placed on the payment it fits: ${applied.summary}`,
-          details: {
-            billRefRaw: c.billRefRaw,
-            billRefNorm: c.billRefNorm,
-            msisdnKind: c.msisdn.kind,
-            payerName: c.payerName,
-            transactionAt: c.transactionAt.toISOString(),
-            candidates: eligible,
-          },
         });
       await setOutcome(
         tx,
@@ -331,22 +336,9 @@ export async function processC2bConfirmation(
       return outcome;
     }
 
-    await openException(tx, DARAJA_ACTOR, {
-      type: "unmatched_c2b",
-      dedupeKey: `unmatched_c2b:${c.transId}`,
-      rawCallbackId: rawId,
-      receipt: c.transId,
-      amountAtStakeKes: c.amountKes,
-      summary: `${formatKes(c.amountKes)} paid by C2B (receipt ${c.transId}, BillRefNumber "${c.billRefRaw.trim()}") matches ${eligible.length ? `${eligible.length} open payments, not one` : "no open payment"}`,
-      details: {
-        billRefRaw: c.billRefRaw,
-        billRefNorm: c.billRefNorm,
-        msisdnKind: c.msisdn.kind,
-        payerName: c.payerName,
-        transactionAt: c.transactionAt.toISOString(),
-        candidates: eligible,
-      },
-    });
+    await unplacedMoney(
+      `matches ${eligible.length ? `${eligible.length} open payments, not one` : "no open payment"}`,
+    );
     await setOutcome(
       tx,
       rawId,
