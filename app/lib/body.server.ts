@@ -38,3 +38,46 @@ export async function readBodyLimited(
   const total = Number.isFinite(declared) ? Math.max(declared, size) : size;
   return { bytes, size: total, tooLarge: total > limit };
 }
+
+/** Thrown by a capped body's stream once more than its limit has arrived. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the request body is larger than ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * The same request with a body that stops at `limit` bytes: reading past it (formData(), json(), a
+ * multipart parser) fails with BodyTooLargeError instead of buffering whatever a client sends.
+ */
+export function capBody(request: Request, limit: number): Request {
+  if (!request.body) return request;
+  let seen = 0;
+  const body = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > limit) controller.error(new BodyTooLargeError(limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+    duplex: "half",
+  } as RequestInit);
+}
+
+/** True when `error` (or what it wraps) is a capped body running over its limit. */
+export function isBodyTooLarge(error: unknown): boolean {
+  for (
+    let e = error as { cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    e = e.cause as typeof e, i++
+  )
+    if (e instanceof BodyTooLargeError) return true;
+  return false;
+}

@@ -65,7 +65,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   return formAction<{ importId?: string; status?: string; day?: string }>(async () => {
     // The body's type names the action, so the permission is checked before a large upload is read.
-    const upload = (request.headers.get("content-type") ?? "").startsWith("multipart/form-data");
+    const upload = (request.headers.get("content-type") ?? "")
+      .toLowerCase()
+      .startsWith("multipart/form-data");
     const { actor, form } = await requireStaffAction(
       context,
       request,

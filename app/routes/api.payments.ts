@@ -1,5 +1,6 @@
 // Merchant JSON API: list payments (keys, or any signed-in staff role) and start one (keys).
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
+import { capBody, isBodyTooLarge } from "../lib/body.server";
 import { apiHandler, errorJson } from "../lib/http.server";
 import { parseQuery, parseWith } from "../lib/validation";
 import { AppError } from "../lib/app-error";
@@ -9,6 +10,9 @@ import { withIdempotency } from "../modules/payments/idempotency.server";
 import { initiatePayment, InitiatePaymentSchema } from "../modules/payments/initiate.server";
 import { PaymentFiltersSchema } from "../modules/payments/list-filters";
 import { listPaymentsAs } from "../modules/payments/search-as.server";
+
+/** A payment request is a few hundred bytes of JSON. */
+const MAX_JSON_BYTES = 64 * 1024;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const actor = await requireApiActor(context, request, "payments:read", { allowSession: true });
@@ -25,12 +29,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const actor = await requireApiActor(context, request, "payments:request");
   const viewer = viewerOf(actor);
   return apiHandler(async () => {
-    const body = await request.json().catch(() => {
-      throw new AppError(
-        "invalid_json",
-        'The request body must be JSON like {"orderRef":"INV-1","amount":100,"phone":"0712345678"}.',
-      );
-    });
+    const body = await capBody(request, MAX_JSON_BYTES)
+      .json()
+      .catch((error: unknown) => {
+        if (isBodyTooLarge(error))
+          throw new AppError("too_large", "The request body is over 64 kB.", { status: 413 });
+        throw new AppError(
+          "invalid_json",
+          'The request body must be JSON like {"orderRef":"INV-1","amount":100,"phone":"0712345678"}.',
+        );
+      });
     const input = parseWith(InitiatePaymentSchema, body);
     const scope = actor.kind === "api_key" ? `key:${actor.apiKeyId}` : `user:${actor.userId}`;
     const result = await withIdempotency(

@@ -1,10 +1,11 @@
 // Hostile query strings and ids answer 400 (API: the JSON error shape) or 404, never 500: malformed
-// cursors, ids, filters and limits on every list and detail route, pages included.
+// cursors, ids, filters and limits on every list and detail route, pages included; and bodies far
+// larger than a form or a payment request are refused before they are read.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startTestApp, type TestApp } from "../support/app";
 import { makeApiKey, signedIn } from "../support/factories";
-import { call, get } from "../support/routes";
+import { call, get, postForm, postJson } from "../support/routes";
 
 const ROUTES_DIR = join(import.meta.dirname, "../../app/routes");
 const BAD_CURSORS = [
@@ -89,5 +90,38 @@ describe.each(DETAILS)("%s", (route, path, param) => {
     const response = await load(route, `${path}${encodeURIComponent(id)}`, { [param]: id }, as);
     expect([400, 404]).toContain(response.status);
     if (route.startsWith("api.")) expect((await response.json()).error.code).toBeTruthy();
+  });
+});
+
+describe("oversized bodies are refused with 413, not read into memory", () => {
+  it("a console form of megabytes (the lowest role's note on a payment)", async () => {
+    const support = await signedIn(app.ctx, "support");
+    const page = await import(join(ROUTES_DIR, "_console.payments.$paymentId.tsx"));
+    const note = "x".repeat(2 * 1024 * 1024);
+    const response = await call(
+      page.action,
+      app.ctx,
+      postForm("/payments/00000000-0000-4000-8000-000000000000", { intent: "note", note }, support),
+      { paymentId: "00000000-0000-4000-8000-000000000000" },
+    );
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatchObject({ code: "too_large" });
+  });
+
+  it("a JSON payment request of megabytes", async () => {
+    const api = await import(join(ROUTES_DIR, "api.payments.ts"));
+    const body = {
+      orderRef: "X",
+      amount: 10,
+      phone: "0712345678",
+      description: "x".repeat(1 << 20),
+    };
+    const response = await call(
+      api.action,
+      app.ctx,
+      postJson("/api/payments", body, { bearer: key }),
+    );
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatchObject({ code: "too_large" });
   });
 });

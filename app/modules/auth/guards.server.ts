@@ -2,7 +2,8 @@
 // AppError as the one JSON error: 403, 401) so a route reads as four beats: authorize, parse, call
 // the domain, respond.
 import type { AppContext } from "../../context.server";
-import { AppError, forbidden as forbiddenError } from "../../lib/app-error";
+import { AppError, forbidden as forbiddenError, isAppError } from "../../lib/app-error";
+import { capBody, isBodyTooLarge } from "../../lib/body.server";
 import { clientIp, throwAsResponse } from "../../lib/http.server";
 import { authenticateApiKey } from "./api-keys.server";
 import { can, type Permission } from "./permissions";
@@ -43,6 +44,21 @@ export async function requirePermission(
   return staff;
 }
 
+/** A console form (a note, a reason, a bulk selection) is kilobytes; more is refused, not buffered. */
+export const MAX_FORM_BYTES = 1024 * 1024;
+
+async function readSmallForm(request: Request): Promise<FormData> {
+  try {
+    return await capBody(request, MAX_FORM_BYTES).formData();
+  } catch (error) {
+    if (isBodyTooLarge(error))
+      throw new AppError("too_large", "The form is too large to be a console form.", {
+        status: 413,
+      });
+    throw error;
+  }
+}
+
 /**
  * For actions: the permission, then the form, then the CSRF token bound to the session (a form on
  * another site cannot know it), then the Origin header when the browser sends one.
@@ -52,10 +68,12 @@ export async function requireStaffAction(
   request: Request,
   permission: Permission,
   // Uploads pass a size-limited multipart reader; the permission is checked before the body is read.
-  readForm: (request: Request) => Promise<FormData> = (r) => r.formData(),
+  readForm: (request: Request) => Promise<FormData> = readSmallForm,
 ): Promise<Staff & { form: FormData }> {
   const staff = await requirePermission(ctx, request, permission);
-  const form = await readForm(request);
+  const form = await readForm(request).catch((error: unknown) =>
+    isAppError(error) ? throwAsResponse(error) : Promise.reject(error),
+  );
   assertSameOrigin(request, ctx.config.mpesa.trustProxy);
   if (form.get("csrf") !== staff.session.csrfToken) {
     throwAsResponse(

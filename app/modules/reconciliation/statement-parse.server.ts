@@ -95,6 +95,10 @@ const REQUIRED: ColumnKey[] = ["receipt", "completionTime", "status", "paidIn", 
 
 // The Excel export puts ~6 preamble rows above the header; allow generous slack before giving up.
 const MAX_PREAMBLE_ROWS = 30;
+// An M-PESA statement has 11 or 13 columns and rows of a few hundred bytes. Far past that a file is not
+// a statement, and every line's raw cells (a copy per named column) would grow with the header's width.
+const MAX_HEADER_CELLS = 64;
+const MAX_ROW_BYTES = 64 * 1024;
 
 type Header = { names: string[]; index: Partial<Record<ColumnKey, number>>; rowNumber: number };
 
@@ -107,6 +111,7 @@ export async function* readStatement(
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: false,
+    max_record_size: MAX_ROW_BYTES,
   });
   // pipeline propagates backpressure and tears the source down when the consumer stops early; its
   // error also destroys the parser, so it surfaces from the loop below and the callback can ignore it.
@@ -215,6 +220,11 @@ function preview(row: string[]): string {
 }
 
 function readHeader(record: string[], rowNumber: number): Header {
+  if (record.length > MAX_HEADER_CELLS)
+    throw new StatementFormatError(
+      `The header row has ${record.length} cells; an M-PESA statement has 11 or 13 columns. Is this the statement file?`,
+      rowNumber,
+    );
   const names = record.map((cell) => cell.replace(/^\uFEFF/, "").trim());
   const index: Partial<Record<ColumnKey, number>> = {};
   for (const key of Object.keys(COLUMNS) as ColumnKey[]) {
