@@ -3,7 +3,7 @@
 // own response still finds (or is later re-matched to) its attempt. Daraja errors leave the payment
 // failed with the reason; a lost answer leaves it unknown, never failed: the prompt may have
 // reached the phone.
-import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
@@ -107,7 +107,13 @@ const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
 const UNKNOWN_AND_OPEN = sql`(${payments.status} = 'unknown' and exists (select 1 from exceptions x
   where x.payment_id = "payments"."id" and x.status <> 'resolved'))`;
 
-async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | undefined> {
+/** The order's payment that stops another prompt for it (open, paid, or unknown with its case open). */
+export async function findBlockingPayment(
+  db: Db,
+  orderRef: string,
+  /** A re-send: the payment being re-sent is not in its own way. */
+  exceptPaymentId?: string,
+): Promise<Payment | undefined> {
   const [existing] = await db
     .select()
     .from(payments)
@@ -115,6 +121,7 @@ async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | 
       and(
         eq(payments.orderRef, orderRef),
         or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN),
+        exceptPaymentId ? ne(payments.id, exceptPaymentId) : undefined,
       ),
     )
     .orderBy(desc(payments.createdAt))
@@ -122,7 +129,7 @@ async function findBlockingPayment(db: Db, orderRef: string): Promise<Payment | 
   return existing;
 }
 
-async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppError> {
+export async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppError> {
   const view = await getPaymentView(ctx.db, existing.id);
   if (existing.status === "unknown")
     return new AppError(
@@ -142,7 +149,7 @@ async function orderConflict(ctx: AppContext, existing: Payment): Promise<AppErr
       );
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   for (
     let e = error as { code?: string; cause?: unknown } | undefined;
     e;

@@ -263,6 +263,30 @@ describe("resending a prompt", () => {
     ).rejects.toMatchObject({ status: 409, code: "prompt_pending" });
   });
 
+  it("refuses when another payment for the same order was paid since (one charge per order)", async () => {
+    const ref = orderRef();
+    const cancelled = await initiatePayment(
+      app.ctx,
+      { orderRef: ref, amount: 43, phone: PHONES.cancels },
+      actor,
+    );
+    await settled(cancelled.id, "cancelled");
+    const paid = await initiatePayment(
+      app.ctx,
+      { orderRef: ref, amount: 43, phone: PHONES.pays },
+      actor,
+    );
+    await settled(paid.id, "paid");
+    await expect(
+      resendPrompt(app.ctx, cancelled.id, { reason: "customer asked again" }, actor),
+    ).rejects.toMatchObject({
+      status: 409,
+      code: "order_paid",
+      details: { payment: { id: paid.id } },
+    });
+    expect((await getPaymentView(app.ctx.db, cancelled.id))!.attempts).toHaveLength(1);
+  });
+
   it("refuses for a paid payment", async () => {
     const payment = await pay(PHONES.pays);
     await settled(payment.id, "paid");

@@ -13,7 +13,13 @@ import { resendRefusal } from "../ledger/transitions";
 import { reopenForResend } from "../ledger/attempts.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
 
-import { sendPrompt, transactionDescFor } from "./initiate.server";
+import {
+  findBlockingPayment,
+  isUniqueViolation,
+  orderConflict,
+  sendPrompt,
+  transactionDescFor,
+} from "./initiate.server";
 
 export const ResendPromptSchema = z.object({
   phone: z
@@ -48,83 +54,99 @@ export async function resendPrompt(
   actor: Actor,
 ): Promise<PaymentView> {
   const input = parseWith(ResendPromptSchema, raw);
-  const prepared = await ctx.db.transaction(async (tx) => {
-    const [payment] = await tx
-      .select()
-      .from(payments)
-      .where(eq(payments.id, paymentId))
-      .for("no key update");
-    if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
-    const attempts = await tx
-      .select()
-      .from(stkAttempts)
-      .where(eq(stkAttempts.paymentId, paymentId))
-      .orderBy(desc(stkAttempts.seq));
-    const last = attempts[0];
-    const refusal = resendRefusal({
-      status: payment.status,
-      attemptStatuses: attempts.map((a) => a.status),
-      receipts: (
-        await tx
-          .select({ receipt: receipts.receipt })
-          .from(receipts)
-          .where(eq(receipts.paymentId, paymentId))
-      ).map((r) => r.receipt),
-      openCaseTypes: (
-        await tx
-          .select({ type: exceptions.type })
-          .from(exceptions)
-          .where(and(eq(exceptions.paymentId, paymentId), ne(exceptions.status, "resolved")))
-      ).map((r) => r.type),
-    });
-    if (refusal)
-      throw new AppError(
-        payment.status === "paid" || payment.status === "refunded"
-          ? "already_paid"
-          : "money_recorded",
-        refusal,
-        { status: 409 },
-      );
-    const now = ctx.now();
-    if (
-      last &&
-      (last.status === "pending" || last.status === "initiating") &&
-      now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
-    ) {
-      const wait = Math.ceil(
-        (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
-      );
-      throw new AppError(
-        "prompt_pending",
-        `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
-        { status: 409, retryable: true },
-      );
-    }
-    const phone = input.phone ?? last?.phone ?? payment.phone;
-    const [attempt] = await tx
-      .insert(stkAttempts)
-      .values({
+  const prepared = await ctx.db
+    .transaction(async (tx) => {
+      const [payment] = await tx
+        .select()
+        .from(payments)
+        .where(eq(payments.id, paymentId))
+        .for("no key update");
+      if (!payment)
+        throw new AppError("not_found", "That payment does not exist.", { status: 404 });
+      const attempts = await tx
+        .select()
+        .from(stkAttempts)
+        .where(eq(stkAttempts.paymentId, paymentId))
+        .orderBy(desc(stkAttempts.seq));
+      const last = attempts[0];
+      const refusal = resendRefusal({
+        status: payment.status,
+        attemptStatuses: attempts.map((a) => a.status),
+        receipts: (
+          await tx
+            .select({ receipt: receipts.receipt })
+            .from(receipts)
+            .where(eq(receipts.paymentId, paymentId))
+        ).map((r) => r.receipt),
+        openCaseTypes: (
+          await tx
+            .select({ type: exceptions.type })
+            .from(exceptions)
+            .where(and(eq(exceptions.paymentId, paymentId), ne(exceptions.status, "resolved")))
+        ).map((r) => r.type),
+      });
+      if (refusal)
+        throw new AppError(
+          payment.status === "paid" || payment.status === "refunded"
+            ? "already_paid"
+            : "money_recorded",
+          refusal,
+          { status: 409 },
+        );
+      // Another payment for the same order that is open, paid or of unknown outcome (a new request
+      // after this one failed) stops the re-send as it stops a new request: one charge per order.
+      const blocking = await findBlockingPayment(tx, payment.orderRef, payment.id);
+      if (blocking) throw await orderConflict({ ...ctx, db: tx }, blocking);
+      const now = ctx.now();
+      if (
+        last &&
+        (last.status === "pending" || last.status === "initiating") &&
+        now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
+      ) {
+        const wait = Math.ceil(
+          (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
+        );
+        throw new AppError(
+          "prompt_pending",
+          `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
+          { status: 409, retryable: true },
+        );
+      }
+      const phone = input.phone ?? last?.phone ?? payment.phone;
+      const [attempt] = await tx
+        .insert(stkAttempts)
+        .values({
+          paymentId,
+          seq: (last?.seq ?? 0) + 1,
+          phone,
+          amountKes: payment.amountKes,
+          status: "initiating",
+          reason: input.reason,
+          requestedByUserId: actor.kind === "user" ? actor.userId : null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      await addPaymentEvent(tx, actor, {
         paymentId,
-        seq: (last?.seq ?? 0) + 1,
-        phone,
-        amountKes: payment.amountKes,
-        status: "initiating",
-        reason: input.reason,
-        requestedByUserId: actor.kind === "user" ? actor.userId : null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await addPaymentEvent(tx, actor, {
-      paymentId,
-      attemptId: attempt.id,
-      type: "prompt_resent",
-      summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
-      data: { reason: input.reason, phoneChanged: !!input.phone && input.phone !== payment.phone },
+        attemptId: attempt.id,
+        type: "prompt_resent",
+        summary: `Prompt re-sent${input.phone && input.phone !== payment.phone ? " to a corrected phone number" : ""}: ${input.reason}`,
+        data: {
+          reason: input.reason,
+          phoneChanged: !!input.phone && input.phone !== payment.phone,
+        },
+      });
+      await reopenForResend(tx, actor, payment, { attemptId: attempt.id, phone: input.phone, now });
+      return { payment: { ...payment, status: "initiating" as const }, attempt };
+    })
+    .catch(async (error: unknown) => {
+      // A new request for the order opened meanwhile: the open-order key refused this reopening.
+      if (!isUniqueViolation(error)) throw error;
+      const [row] = await ctx.db.select().from(payments).where(eq(payments.id, paymentId));
+      const winner = row && (await findBlockingPayment(ctx.db, row.orderRef, paymentId));
+      throw winner ? await orderConflict(ctx, winner) : error;
     });
-    await reopenForResend(tx, actor, payment, { attemptId: attempt.id, phone: input.phone, now });
-    return { payment: { ...payment, status: "initiating" as const }, attempt };
-  });
   await sendPrompt(
     ctx,
     prepared.payment,
