@@ -136,6 +136,10 @@ export const stkAttempts = pgTable(
       .on(t.nextPollAt)
       .where(sql`next_poll_at is not null`),
     index("stk_attempts_phone_created_idx").on(t.phone, t.createdAt),
+    // Pushes cut off mid-way, found by every poller sweep (migration 0018).
+    index("stk_attempts_initiating_idx")
+      .on(t.createdAt)
+      .where(sql`status = 'initiating' and checkout_request_id is null`),
     // Global search finds a payment from the MerchantRequestID a customer or Safaricom quotes.
     index("stk_attempts_merchant_request_idx").on(t.merchantRequestId),
   ],

@@ -11,6 +11,7 @@ import type { QueryAnswer } from "../daraja/errors";
 import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
 import { backOffSweep, getSweepBackoff, takeQuerySlot } from "./poll-rate.server";
+import { recoverStalledPushes } from "./initiate.server";
 
 export type SweepTrigger = "schedule" | "cli" | "console";
 export type SweepOptions = { trigger: SweepTrigger; signal?: AbortSignal; limit?: number };
@@ -371,6 +372,8 @@ export function sweepDuePayments(ctx: AppContext, options: SweepOptions): Promis
         : "stopping";
       return;
     }
+    // Pushes cut off mid-way have no CheckoutRequestID to ask about: they become unknown, with a case.
+    await timed("db", () => recoverStalledPushes(ctx));
     summary.due = await timed("db", () => countDueAttempts(ctx));
     if (summary.due > 0) await runWorkers(ctx, summary, options, timed);
   });

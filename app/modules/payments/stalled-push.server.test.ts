@@ -1,0 +1,67 @@
+// A push cut off mid-way (the process stopped while M-Pesa was being asked, or recording its answer
+// failed) leaves the attempt `initiating` with no CheckoutRequestID. The poller's sweep finds it once
+// no push could still be running and records it as a push with no answer: unknown, with a case, so the
+// order is not stuck `initiating` for ever and a re-send cannot charge the customer twice.
+import { and, eq } from "drizzle-orm";
+import { exceptions, payments, stkAttempts } from "../../../db/schema";
+import { startTestApp, type TestApp } from "../../../tests/support/app";
+import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
+import type { Actor } from "../auth/staff-audit.server";
+import { initiatePayment, STALLED_PUSH_AFTER_MS } from "./initiate.server";
+import { sweepDuePayments } from "./poller.server";
+import { getPaymentView } from "./queries.server";
+import { resendPrompt } from "./resend.server";
+
+let app: TestApp;
+let actor: Actor;
+beforeAll(async () => {
+  app = await startTestApp();
+  actor = actorFor(await makeUser(app.ctx, "support"));
+});
+afterAll(async () => app?.close());
+
+/** A payment whose push was cut off `agoMs` ago: as the database holds it after the crash. */
+async function cutOff(agoMs: number) {
+  const payment = await initiatePayment(
+    app.ctx,
+    { orderRef: orderRef(), amount: 77, phone: PHONES.handset },
+    actor,
+  );
+  const at = new Date(Date.now() - agoMs);
+  await app.ctx.db
+    .update(stkAttempts)
+    .set({ status: "initiating", checkoutRequestId: null, merchantRequestId: null, createdAt: at })
+    .where(eq(stkAttempts.paymentId, payment.id));
+  await app.ctx.db
+    .update(payments)
+    .set({ status: "initiating" })
+    .where(eq(payments.id, payment.id));
+  return payment;
+}
+
+it("records an old cut-off push as unknown with a case, and leaves a young one alone", async () => {
+  const old = await cutOff(STALLED_PUSH_AFTER_MS + 60_000);
+  const young = await cutOff(10_000);
+  await sweepDuePayments(app.ctx, { trigger: "cli" });
+
+  const after = (await getPaymentView(app.ctx.db, old.id))!;
+  expect(after.status).toBe("unknown");
+  expect(after.attempts[0]).toMatchObject({ status: "unknown" });
+  const [x] = await app.ctx.db
+    .select()
+    .from(exceptions)
+    .where(and(eq(exceptions.paymentId, old.id), eq(exceptions.type, "unknown_outcome")));
+  expect(x).toMatchObject({ status: "open", amountAtStakeKes: 77 });
+  expect(x.summary).toMatch(/The push was cut off/);
+  expect((await getPaymentView(app.ctx.db, young.id))!.status).toBe("initiating");
+
+  // The customer may have paid the first prompt: no second one until a person settles the case.
+  await expect(
+    resendPrompt(app.ctx, old.id, { reason: "no prompt seen" }, actor),
+  ).rejects.toMatchObject({ status: 409 });
+
+  // A second sweep (or another instance's) records nothing twice.
+  await sweepDuePayments(app.ctx, { trigger: "cli" });
+  const cases = await app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, old.id));
+  expect(cases).toHaveLength(1);
+});
