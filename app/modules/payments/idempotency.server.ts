@@ -1,13 +1,16 @@
 // Idempotency-Key as merchants know it from card APIs: the same key and body replay the first
 // response without a second prompt; the same key with another body is a 422; a request still in
 // flight under that key is a 409 (retry shortly). Keys are scoped to the caller (API key or user).
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { createHash } from "node:crypto";
 import type { Db } from "../../../db/client";
 import { idempotencyKeys } from "../../../db/schema";
 import { isAppError, AppError } from "../../lib/app-error";
 
 export type StoredResponse = { status: number; body: unknown };
+
+/** Longer than any request takes (a push waits seconds for M-Pesa): a claim older and unanswered is dead. */
+export const CLAIM_EXPIRES_S = 120;
 
 export function requestFingerprint(body: unknown): string {
   return createHash("sha256").update(canonicalJson(body)).digest("hex");
@@ -35,7 +38,7 @@ export async function withIdempotency(
       field: "Idempotency-Key",
     });
   const requestHash = requestFingerprint(scope.body);
-  const [claimed] = await db
+  let [claimed] = await db
     .insert(idempotencyKeys)
     .values({ scope: scope.scope, key: scope.key, requestHash })
     .onConflictDoNothing()
@@ -45,6 +48,13 @@ export async function withIdempotency(
       .select()
       .from(idempotencyKeys)
       .where(and(eq(idempotencyKeys.scope, scope.scope), eq(idempotencyKeys.key, scope.key)));
+    if (!existing)
+      // The first request failed and gave its key back a moment ago.
+      throw new AppError(
+        "idempotency_in_progress",
+        "A request with this Idempotency-Key just finished without an answer; retry it.",
+        { status: 409, retryable: true },
+      );
     if (existing.requestHash !== requestHash) {
       throw new AppError(
         "idempotency_key_reused",
@@ -52,14 +62,34 @@ export async function withIdempotency(
         { status: 422, field: "Idempotency-Key" },
       );
     }
-    if (existing.responseStatus === null) {
+    // A claim with no answer long after any request could still be running: its process died
+    // mid-request. The database's clock decides, and one retry takes it over; running the request
+    // again is safe (a payment the first one created answers order_open, not a second prompt).
+    if (existing.responseStatus === null)
+      [claimed] = await db
+        .update(idempotencyKeys)
+        .set({ createdAt: sql`now()` })
+        .where(
+          and(
+            eq(idempotencyKeys.id, existing.id),
+            isNull(idempotencyKeys.responseStatus),
+            lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${CLAIM_EXPIRES_S})`),
+          ),
+        )
+        .returning({ id: idempotencyKeys.id });
+    if (!claimed && existing.responseStatus === null) {
       throw new AppError(
         "idempotency_in_progress",
         "A request with this Idempotency-Key is still being processed; retry in a few seconds.",
         { status: 409, retryable: true },
       );
     }
-    return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
+    if (!claimed)
+      return {
+        status: existing.responseStatus as number,
+        body: existing.responseBody,
+        replayed: true,
+      };
   }
   try {
     const response = await run();
