@@ -43,3 +43,11 @@ export function describeError(error: unknown, depth = 0): Described {
 export function requestForLog(request: Request): { method: string; path: string } {
   return { method: request.method, path: pathForLog(new URL(request.url).pathname) };
 }
+
+/** One line for a person: the message and its causes, cleaned as a log line is. */
+export function errorText(error: unknown): string {
+  const described = describeError(error);
+  let text = described.message;
+  for (let c = described.cause; c; c = c.cause) text += `: ${c.message}`;
+  return text;
+}

@@ -3,7 +3,7 @@
 // query's parameters cut, every number masked), and `maskForLog` hides an MSISDN's middle digits
 // where we log one on purpose.
 import pino, { type Logger } from "pino";
-import { cleanForLog, describeError } from "./error-log.server";
+import { cleanForLog, describeError, errorText } from "./error-log.server";
 import { redactDeep } from "./msisdn";
 
 export type Log = Logger;
@@ -74,10 +74,7 @@ export function errorForLog(value: unknown): unknown {
       stack: _stack,
       ...fields
     } = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
-    const described = describeError(value);
-    let message = described.message;
-    for (let c = described.cause; c; c = c.cause) message += `: ${c.message}`;
-    return redactDeep({ ...fields, ...described, message });
+    return redactDeep({ ...fields, ...describeError(value), message: errorText(value) });
   }
   if (typeof value === "string") return cleanForLog(value);
   return redactDeep(value);

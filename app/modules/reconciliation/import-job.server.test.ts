@@ -1,8 +1,9 @@
 // Issue 18: a statement import is a job. The upload answers at once with an import id; the job shows
 // its progress; two uploads of the same file at once import it once; an import interrupted while
-// storing or while matching is resumed by the next run, complete and never half applied.
+// storing or while matching is resumed by the next run, complete and never half applied; one that
+// keeps failing for a reason of ours does not hold up the imports after it.
 import { Readable } from "node:stream";
-import { count, eq } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import {
   exceptions,
   statementImportChunks,
@@ -11,6 +12,7 @@ import {
 } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
+import { expectLoggedError } from "../../../tests/support/log";
 import { buildStatementCsv, generateStatementLines } from "../../../tests/support/statement-file";
 import type { Actor } from "../auth/staff-audit.server";
 import {
@@ -211,4 +213,48 @@ it("a file that is not a statement is refused at once; one with a bad row deep i
   });
   expect(again.status).toBe("queued");
   await kickStatementImports(app.ctx);
+});
+
+it("an import failing for a reason of ours is tried once per run, and later imports go ahead of it", async () => {
+  expectLoggedError(/statement import failed/);
+  const stuck = await queueStatementImport(
+    app.ctx,
+    { fileName: "june.csv", input: Buffer.from(fileFor(6)), actor: finance },
+    true,
+  );
+  const next = await queueStatementImport(
+    app.ctx,
+    { fileName: "july.csv", input: Buffer.from(fileFor(7)), actor: finance },
+    true,
+  );
+  // The database refuses the first import's lines, as it would if full: every attempt fails the same.
+  await app.ctx.db.execute(
+    sql.raw(`create or replace function import_test_refuse() returns trigger language plpgsql as $$
+      begin if new.import_id = '${stuck.importId}' then raise exception 'disk full (test)'; end if; return new; end $$`),
+  );
+  await app.ctx.db.execute(
+    sql.raw(
+      `create trigger import_test_refuse before insert on statement_lines for each row execute function import_test_refuse()`,
+    ),
+  );
+  // Queued as an upload leaves them, for the job to claim.
+  await app.ctx.db
+    .update(statementImports)
+    .set({ claimedBy: null })
+    .where(inArray(statementImports.id, [stuck.importId, next.importId]));
+  try {
+    expect(await runPendingImports(app.ctx)).toBe(2);
+  } finally {
+    await app.ctx.db.execute(sql.raw(`drop trigger import_test_refuse on statement_lines`));
+  }
+  expect((await getStatementImport(app.ctx.db, next.importId))?.state).toBe("done");
+  const [left] = await app.ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, stuck.importId));
+  expect(left.state).not.toBe("done");
+  expect(left.error).toMatch(/disk full/);
+  // The next run, with the cause gone, finishes it.
+  expect(await runPendingImports(app.ctx)).toBe(1);
+  expect((await getStatementImport(app.ctx.db, stuck.importId))?.state).toBe("done");
 });

@@ -19,6 +19,7 @@ import {
 import { driverOf } from "./staging-copy.server";
 import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
+import { errorText } from "../../lib/error-log.server";
 
 const LEASE_SECONDS = 60;
 const HEARTBEAT_MS = 10_000;
@@ -54,13 +55,23 @@ export function kickStatementImports(ctx: AppContext): Promise<void> {
   return draining;
 }
 
-export async function claimNextImport(ctx: AppContext): Promise<string | null> {
+export async function claimNextImport(
+  ctx: AppContext,
+  /** Imports this run already tried and saw fail: left for the next run. */
+  skip: string[] = [],
+): Promise<string | null> {
   const stale = staleClaim(ctx);
+  const notSkipped = skip.length
+    ? sql`and id not in (${sql.join(
+        skip.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`
+    : sql``;
   const [row] = rowsOf<{ id: string }>(
     await ctx.db.execute(sql`
     update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
     where id = (select id from statement_imports
-      where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale})
+      where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale}) ${notSkipped}
       order by imported_at limit 1 for update skip locked)
     returning id`),
   );
@@ -90,14 +101,21 @@ async function claim(ctx: AppContext, importId: string): Promise<boolean> {
 /** Runs every import waiting in the database, one after another; returns how many it finished. */
 export async function runPendingImports(ctx: AppContext): Promise<number> {
   let done = 0;
-  for (let id = await claimNextImport(ctx); id; id = await claimNextImport(ctx)) {
-    await runStatementImport(ctx, id, { keepFailed: true }).catch((error) =>
+  // An import that failed for a reason of ours (not its file) waits for the next run: retried at once,
+  // the same error would parse the whole file again and again while newer imports wait behind it.
+  const failed: string[] = [];
+  for (let id = await claimNextImport(ctx, failed); id; id = await claimNextImport(ctx, failed)) {
+    const importId = id;
+    await runStatementImport(ctx, importId, { keepFailed: true }).catch((error) => {
       // A file that is not a valid statement is the uploader's to fix (the import page says why);
       // anything else is ours.
-      error instanceof StatementFormatError
-        ? ctx.log.warn({ importId: id, error: String(error) }, "statement import refused the file")
-        : ctx.log.error({ importId: id, error: String(error) }, "statement import failed"),
-    );
+      if (error instanceof StatementFormatError)
+        ctx.log.warn({ importId, error: String(error) }, "statement import refused the file");
+      else {
+        failed.push(importId);
+        ctx.log.error({ importId, error: String(error) }, "statement import failed");
+      }
+    });
     done += 1;
   }
   return done;
@@ -242,7 +260,7 @@ export async function runStatementImport(
       // Anything else (the database went away) leaves the import to be resumed by the next run.
       await ctx.db
         .update(statementImports)
-        .set({ error: error instanceof Error ? error.message : String(error), claimedBy: null })
+        .set({ error: errorText(error), claimedBy: null })
         .where(eq(statementImports.id, importId))
         .catch(() => {});
     }
