@@ -4,7 +4,9 @@
 // webhook-id. A later event for a payment waits while an earlier one to the same endpoint is pending.
 // Each result is written only by the claim that sent it (claim_token), never by a stale one.
 import { sql } from "drizzle-orm";
-import { lookup } from "node:dns/promises";
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { isIP } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
 import { Webhook } from "standardwebhooks";
 import { rowsOf, type Db } from "../../../db/client";
 import type { Role } from "../../../db/schema";
@@ -91,12 +93,38 @@ export async function claimDueDeliveries(
   }));
 }
 
-/** Outside simulator/development mode, a host that resolves to a private address is refused. */
-async function assertPublicDestination(url: string, policy: UrlPolicy): Promise<void> {
-  if (policy.allowPrivate) return;
-  const addresses = await lookup(new URL(url).hostname, { all: true });
-  if (addresses.some((a) => isPrivateAddress(a.address)))
-    throw new Error("the host resolves to a private address");
+const PRIVATE = "the host resolves to a private address";
+
+/**
+ * Outside simulator/development mode, a host that resolves to a private address is refused, and the
+ * check is made on the very addresses the connection uses: a name whose answer changes between a
+ * check and the connect (DNS rebinding) cannot slip an internal address in.
+ */
+const publicOnly = new Agent({
+  connect: {
+    lookup(hostname, options, callback) {
+      dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+        if (error) return callback(error, "", 0);
+        const list = addresses as LookupAddress[];
+        if (list.length === 0 || list.some((a) => isPrivateAddress(a.address)))
+          return callback(new Error(PRIVATE), "", 0);
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+        callback(null, list[0].address, list[0].family);
+      });
+    },
+  },
+});
+
+/** The fetch a delivery uses: any destination in simulator/development mode, public ones otherwise. */
+export function deliveryFetch(policy: UrlPolicy): typeof fetch {
+  if (policy.allowPrivate) return fetch;
+  return ((url: string, init: RequestInit) => {
+    // An address written in the URL is not looked up: it is checked as it is.
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    if (isIP(host) && isPrivateAddress(host)) return Promise.reject(new Error(PRIVATE));
+    return undiciFetch(url, { ...(init as object), dispatcher: publicOnly } as never);
+  }) as unknown as typeof fetch;
 }
 
 /** One POST: 2xx within the timeout is success; anything else is a failed attempt. */
@@ -111,8 +139,7 @@ async function send(
     .map((secret) => new Webhook(secret).sign(claim.eventId, signedAt, body))
     .join(" ");
   try {
-    await assertPublicDestination(claim.url, options.policy);
-    const response = await (options.fetch ?? fetch)(claim.url, {
+    const response = await (options.fetch ?? deliveryFetch(options.policy))(claim.url, {
       method: "POST",
       headers: {
         "content-type": "application/json",

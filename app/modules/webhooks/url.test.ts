@@ -1,3 +1,4 @@
+import { deliveryFetch } from "./deliver.server";
 import { isPrivateAddress, webhookUrlProblem } from "./url";
 
 const production = { requireHttps: true, allowPrivate: false };
@@ -15,6 +16,7 @@ describe("webhook URLs", () => {
     ["not a url", /full URL/],
     ["https://user:pass@shop.example.com/hook", /password/],
     ["https://localhost/hook", /private/],
+    ["https://localhost./hook", /private/],
     ["https://api.localhost/hook", /private/],
     ["https://127.0.0.1/hook", /private/],
     ["https://2130706433/hook", /private/], // 127.0.0.1 spelled as one number
@@ -47,5 +49,21 @@ describe("webhook URLs", () => {
     expect(isPrivateAddress("2001:4860:4860::8888")).toBe(false);
     expect(isPrivateAddress("172.31.255.255")).toBe(true);
     expect(isPrivateAddress("224.0.0.1")).toBe(true);
+  });
+});
+
+describe("a delivery's connection", () => {
+  const production = { requireHttps: true, allowPrivate: false };
+  it.each([
+    "http://localhost:65530/hook",
+    "http://127.0.0.1:65530/hook",
+    "http://[::1]:65530/hook",
+  ])("to %s is refused at connect time, on the addresses it would use", async (url) => {
+    const refused = (await deliveryFetch(production)(url, { method: "POST", body: "{}" }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as (Error & { cause?: Error }) | null;
+    expect(refused).toBeInstanceOf(Error);
+    expect(`${refused?.message} ${refused?.cause?.message ?? ""}`).toMatch(/private address/);
   });
 });

@@ -67,7 +67,8 @@ export function webhookUrlProblem(raw: string, policy: UrlPolicy): string | null
     return "Put no user name or password in the URL; the signature proves the sender.";
   if (url.hash) return "Remove the #fragment from the URL.";
   if (raw.length > 2000) return "The URL is too long.";
-  const host = url.hostname;
+  // "localhost." is localhost: a fully qualified name's final dot names nothing else.
+  const host = url.hostname.replace(/\.$/, "");
   if (
     !policy.allowPrivate &&
     (isPrivateAddress(host) || LOCAL_NAMES.test(host) || !/\./.test(host))
