@@ -14,7 +14,7 @@ import { EmptyState, Pager } from "../components/pager";
 import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportTable } from "../components/reconciliation/import-list";
 import { StatementUploadForm } from "../components/reconciliation/upload-form";
-import { AppError, isAppError, pageError } from "../lib/app-error";
+import { AppError, forbidden, isAppError, pageError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
 import type { FormResult } from "../lib/form-result";
 import { multipartReader } from "../lib/upload.server";
@@ -101,7 +101,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
       );
       return { message: result.message, data: { day: result.status.day } };
     }
-    if (!upload && intent === "balance_query") return requestAccountBalance(context, actor);
+    if (!upload && intent === "balance_query") {
+      // An initiator request (money-out's permission), whatever the page's own permission covers.
+      if (!can(actor.role, "payments:money_out")) throw forbidden();
+      return requestAccountBalance(context, actor);
+    }
     throw new AppError("invalid_request", "Unknown action.");
   });
 }
