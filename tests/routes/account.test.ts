@@ -6,6 +6,7 @@ import * as account from "../../app/routes/_console.account";
 import * as users from "../../app/routes/_console.admin.users";
 import * as login from "../../app/routes/login";
 import { listStaffAudit } from "../../app/modules/admin/audit-log.server";
+import { PASSWORD_CHANGE_LIMIT } from "../../app/modules/auth/password-change.server";
 import { addDays, eatDay } from "../../app/lib/time";
 import { startTestApp, type TestApp } from "../support/app";
 import { signedIn, TEST_PASSWORD } from "../support/factories";
@@ -54,6 +55,27 @@ it("lets a support user change their own password; their other sessions end, thi
   expect(await stillSignedIn(elsewhereCookie)).toBe(false);
   expect((await signInAs(me.user.email, TEST_PASSWORD)).status).toBe(401);
   expect((await signInAs(me.user.email, "a-new-password-1")).status).toBe(302);
+});
+
+it("limits guesses of the current password (a stolen session cannot try them at leisure)", async () => {
+  const me = await signedIn(app.ctx, "manager");
+  const change = (current: string) =>
+    call(
+      account.action,
+      app.ctx,
+      postForm(
+        "/account",
+        { current, password: "another-pass-22", confirm: "another-pass-22" },
+        me,
+      ),
+    );
+  for (let i = 0; i < PASSWORD_CHANGE_LIMIT.limit; i++)
+    expect((await change(`guess-${i}`)).status).toBe(400);
+  const refused = await change(TEST_PASSWORD);
+  expect(refused.status).toBe(429);
+  expect((await jsonOf(refused)).error.message).toMatch(/Too many password changes/);
+  // The right password was not even tried: it still signs in.
+  expect((await signInAs(me.user.email, TEST_PASSWORD)).status).toBe(302);
 });
 
 it("lets an admin reset another user's password, which signs that user out", async () => {

@@ -8,6 +8,7 @@ import { sessions, users } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
+import { hit } from "./rate-limit.server";
 
 const NewPassword = z
   .string({ message: "Enter the new password." })
@@ -61,6 +62,8 @@ export async function resetUserPassword(
   return user;
 }
 
+export const PASSWORD_CHANGE_LIMIT = { limit: 5, windowMs: 15 * 60_000 };
+
 /** A signed-in user changes their own password; their other sessions end, this one stays. */
 export async function changeOwnPassword(
   db: Db,
@@ -68,6 +71,19 @@ export async function changeOwnPassword(
   actor: Actor & { kind: "user" },
   currentSessionId: string,
 ) {
+  // Someone holding a stolen session must not be able to guess the current password at leisure.
+  const { allowed } = await hit(
+    db,
+    `password-change:${actor.userId}`,
+    PASSWORD_CHANGE_LIMIT,
+    new Date(),
+  );
+  if (!allowed)
+    throw new AppError(
+      "rate_limited",
+      "Too many password changes in a short time; wait fifteen minutes and try again.",
+      { status: 429, field: "current" },
+    );
   const [user] = await db
     .select({ hash: users.passwordHash })
     .from(users)
