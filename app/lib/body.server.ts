@@ -49,17 +49,22 @@ export class BodyTooLargeError extends Error {
 
 /**
  * The same request with a body that stops at `limit` bytes: reading past it (formData(), json(), a
- * multipart parser) fails with BodyTooLargeError instead of buffering whatever a client sends.
+ * multipart parser) fails with BodyTooLargeError instead of buffering whatever a client sends. As
+ * readBodyLimited does, the rest is read and dropped (up to `drainUpTo` more) before the error, so the
+ * sender gets our 413: failing at once cancels the request's stream, and the socket is reset instead.
  */
-export function capBody(request: Request, limit: number): Request {
+export function capBody(request: Request, limit: number, drainUpTo = DRAIN_UP_TO): Request {
   if (!request.body) return request;
   let seen = 0;
   const body = request.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
+        if (seen <= limit) controller.enqueue(chunk);
+        else if (seen > limit + drainUpTo) controller.error(new BodyTooLargeError(limit));
+      },
+      flush(controller) {
         if (seen > limit) controller.error(new BodyTooLargeError(limit));
-        else controller.enqueue(chunk);
       },
     }),
   );

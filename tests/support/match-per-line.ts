@@ -33,7 +33,7 @@ import {
   type MatchLine,
   type MatchSummary,
 } from "../../app/modules/reconciliation/match.server";
-import { parseOtherPartyInfo } from "../../app/modules/reconciliation/statement-parse.server";
+import { parseOtherPartyInfo } from "../../app/modules/reconciliation/other-party";
 
 const BATCH_SIZE = 1_000;
 

@@ -2,7 +2,7 @@
 // AppError as the one JSON error: 403, 401) so a route reads as four beats: authorize, parse, call
 // the domain, respond.
 import type { AppContext } from "../../context.server";
-import { AppError, forbidden as forbiddenError, isAppError } from "../../lib/app-error";
+import { AppError, forbidden as forbiddenError } from "../../lib/app-error";
 import { capBody, isBodyTooLarge } from "../../lib/body.server";
 import { clientIp, throwAsResponse } from "../../lib/http.server";
 import { authenticateApiKey } from "./api-keys.server";
@@ -52,9 +52,9 @@ async function readSmallForm(request: Request): Promise<FormData> {
     return await capBody(request, MAX_FORM_BYTES).formData();
   } catch (error) {
     if (isBodyTooLarge(error))
-      throw new AppError("too_large", "The form is too large to be a console form.", {
-        status: 413,
-      });
+      throwAsResponse(
+        new AppError("too_large", "The form is too large to be a console form.", { status: 413 }),
+      );
     throw error;
   }
 }
@@ -71,9 +71,8 @@ export async function requireStaffAction(
   readForm: (request: Request) => Promise<FormData> = readSmallForm,
 ): Promise<Staff & { form: FormData }> {
   const staff = await requirePermission(ctx, request, permission);
-  const form = await readForm(request).catch((error: unknown) =>
-    isAppError(error) ? throwAsResponse(error) : Promise.reject(error),
-  );
+  // A custom reader's refusal (an upload too large) is the caller's to answer; the default one answers.
+  const form = await readForm(request);
   assertSameOrigin(request, ctx.config.mpesa.trustProxy);
   if (form.get("csrf") !== staff.session.csrfToken) {
     throwAsResponse(

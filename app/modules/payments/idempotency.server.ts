@@ -9,8 +9,12 @@ import { isAppError, AppError } from "../../lib/app-error";
 
 export type StoredResponse = { status: number; body: unknown };
 
-/** Longer than any request takes (a push waits seconds for M-Pesa): a claim older and unanswered is dead. */
-export const CLAIM_EXPIRES_S = 120;
+/**
+ * Longer than any request takes (a push: a token request and the push, each tried again once on an
+ * expired token, at up to DARAJA_TIMEOUT_MS, at most 120 s, each: 8 minutes). A claim older than this
+ * with no answer is a dead process's.
+ */
+export const CLAIM_EXPIRES_S = 600;
 
 export function requestFingerprint(body: unknown): string {
   return createHash("sha256").update(canonicalJson(body)).digest("hex");

@@ -3,7 +3,7 @@
 // own response still finds (or is later re-matched to) its attempt. Daraja errors leave the payment
 // failed with the reason; a lost answer leaves it unknown, never failed: the prompt may have
 // reached the phone.
-import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
@@ -19,13 +19,12 @@ import { formatKes, MAX_STK_AMOUNT_KES, MIN_STK_AMOUNT_KES } from "../../lib/mon
 import { kesAmount, parseWith } from "../../lib/validation";
 import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
-import { isDarajaError } from "../daraja/errors";
 import { normalizeKenyanPhone } from "../daraja/phone";
-import { openException } from "../ledger/cases.server";
 import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
-import { markPushAccepted, markPushUnanswered } from "../ledger/attempts.server";
+import { markPushAccepted } from "../ledger/attempts.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
+import { recordPushFailure } from "./push-failure.server";
 
 const phoneField = z
   .string({ message: "Enter the customer's phone number." })
@@ -290,92 +289,4 @@ export async function sendPrompt(
     for (const { id } of orphans)
       await reprocessCallback(ctx, id, { kind: "system", label: "auto re-match" });
   }
-}
-
-/** Longer than any push can take (Daraja's timeout is seconds): an attempt still `initiating` was cut off. */
-export const STALLED_PUSH_AFTER_MS = 5 * 60_000;
-
-/**
- * Attempts left `initiating` with no CheckoutRequestID for longer than a push can take: the process
- * stopped, or recording M-Pesa's answer failed, in the middle of the push. Nothing else would ever
- * look at them (the poller asks about CheckoutRequestIDs), so they are recorded as a push with no
- * answer: unknown, with an unknown_outcome case, as a lost answer is. Returns how many. Any instance
- * may run it; the attempt's lock and a second look inside it keep each to one recording.
- */
-export async function recoverStalledPushes(ctx: AppContext): Promise<number> {
-  const cutoff = new Date(ctx.now().getTime() - STALLED_PUSH_AFTER_MS);
-  const stalled = await ctx.db
-    .select({ id: stkAttempts.id })
-    .from(stkAttempts)
-    .where(
-      and(
-        eq(stkAttempts.status, "initiating"),
-        isNull(stkAttempts.checkoutRequestId),
-        lt(stkAttempts.createdAt, cutoff),
-      ),
-    )
-    .limit(100);
-  for (const { id } of stalled) await recordPushFailure(ctx, id, null, { stalled: true });
-  return stalled.length;
-}
-
-async function recordPushFailure(
-  ctx: AppContext,
-  attemptId: string,
-  error: unknown,
-  options: { stalled?: boolean } = {},
-): Promise<void> {
-  const daraja = isDarajaError(error) ? error : null;
-  if (!daraja && !options.stalled)
-    ctx.log.error(
-      { err: error, attemptId },
-      "STK push failed unexpectedly; recording the outcome as unknown",
-    );
-  const unknown = daraja ? daraja.outcomeUnknown : true;
-  const message =
-    daraja?.message ??
-    (options.stalled
-      ? "The push was cut off (the app stopped or failed while sending it); we cannot tell whether the prompt reached the phone."
-      : "The push failed unexpectedly; we cannot tell whether the prompt reached the phone.");
-  await ctx.db.transaction(async (tx) => {
-    const { payment, attempt } = await lockAttempt(tx, attemptId);
-    // Another instance recorded it first, or the push's answer was recorded after all.
-    if (options.stalled && (attempt.status !== "initiating" || attempt.checkoutRequestId)) return;
-    const now = ctx.now();
-    const status = unknown ? "unknown" : "failed";
-    await markPushUnanswered(tx, attempt, {
-      status,
-      errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected",
-      errorMessage: message,
-      now,
-    });
-    await addPaymentEvent(tx, DARAJA_ACTOR, {
-      paymentId: payment.id,
-      attemptId,
-      type: unknown ? "push_unknown" : "push_failed",
-      summary: message,
-      data: {
-        kind: daraja?.kind,
-        darajaErrorCode: daraja?.darajaErrorCode,
-        retryable: daraja?.retryable ?? false,
-      },
-    });
-    if (payment.status === "initiating")
-      await writePaymentStatus(tx, DARAJA_ACTOR, payment, status, {
-        now,
-        reason: message,
-        attemptId,
-      });
-    if (unknown) {
-      await openException(tx, DARAJA_ACTOR, {
-        type: "unknown_outcome",
-        dedupeKey: `unknown_outcome:${attemptId}:push`,
-        paymentId: payment.id,
-        attemptId,
-        amountAtStakeKes: attempt.amountKes,
-        summary: `No answer to the push: ${message}`,
-        details: { stage: "push", kind: daraja?.kind ?? (options.stalled ? "stalled" : undefined) },
-      });
-    }
-  });
 }

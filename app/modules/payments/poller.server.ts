@@ -11,7 +11,7 @@ import type { QueryAnswer } from "../daraja/errors";
 import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
 import { backOffSweep, getSweepBackoff, takeQuerySlot } from "./poll-rate.server";
-import { recoverStalledPushes } from "./initiate.server";
+import { recoverStalledPushes } from "./push-failure.server";
 
 export type SweepTrigger = "schedule" | "cli" | "console";
 export type SweepOptions = { trigger: SweepTrigger; signal?: AbortSignal; limit?: number };

@@ -7,7 +7,8 @@ import { exceptions, payments, stkAttempts } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
-import { initiatePayment, STALLED_PUSH_AFTER_MS } from "./initiate.server";
+import { initiatePayment } from "./initiate.server";
+import { recoverStalledPushes, STALLED_PUSH_AFTER_MS } from "./push-failure.server";
 import { sweepDuePayments } from "./poller.server";
 import { getPaymentView } from "./queries.server";
 import { resendPrompt } from "./resend.server";
@@ -59,9 +60,41 @@ it("records an old cut-off push as unknown with a case, and leaves a young one a
   await expect(
     resendPrompt(app.ctx, old.id, { reason: "no prompt seen" }, actor),
   ).rejects.toMatchObject({ status: 409 });
+});
 
-  // A second sweep (or another instance's) records nothing twice.
-  await sweepDuePayments(app.ctx, { trigger: "cli" });
+it("records a cut-off push once when two sweeps (two instances) find it at the same time", async () => {
+  const old = await cutOff(STALLED_PUSH_AFTER_MS + 60_000);
+  // Both find it before either records it; the second sees, under the attempt's lock, that it is done.
+  await Promise.all([recoverStalledPushes(app.ctx), recoverStalledPushes(app.ctx)]);
+  const events = (await getPaymentView(app.ctx.db, old.id))!.timeline.filter(
+    (e) => e.type === "push_unknown",
+  );
+  expect(events).toHaveLength(1);
   const cases = await app.ctx.db.select().from(exceptions).where(eq(exceptions.paymentId, old.id));
   expect(cases).toHaveLength(1);
+});
+
+it("leaves the payment to a re-sent attempt still being sent: only the cut-off attempt is unknown", async () => {
+  const payment = await cutOff(STALLED_PUSH_AFTER_MS + 60_000);
+  const now = new Date();
+  await app.ctx.db.insert(stkAttempts).values({
+    paymentId: payment.id,
+    seq: 2,
+    phone: PHONES.handset,
+    amountKes: 77,
+    status: "initiating",
+    reason: "re-sent",
+    createdAt: now,
+    updatedAt: now,
+  });
+  await recoverStalledPushes(app.ctx);
+  const after = (await getPaymentView(app.ctx.db, payment.id))!;
+  expect(after.status).toBe("initiating");
+  expect(after.attempts.map((a) => a.status)).toEqual(["unknown", "initiating"]);
+  // The first prompt may still have reached the phone: a person hears of it.
+  const cases = await app.ctx.db
+    .select()
+    .from(exceptions)
+    .where(eq(exceptions.paymentId, payment.id));
+  expect(cases.map((c) => c.type)).toEqual(["unknown_outcome"]);
 });

@@ -29,7 +29,7 @@ import {
 } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversalsOf, flagMissingFromStatement } from "./statement-checks.server";
-import { parseOtherPartyInfo } from "./statement-parse.server";
+import { parseOtherPartyInfo } from "./other-party";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readMsisdnWitness } from "./c2b-parse";
 import { msisdnMatches, sha256Msisdn } from "./msisdn-match.server";
-import { parseOtherPartyInfo } from "./statement-parse.server";
+import { parseOtherPartyInfo } from "./other-party";
 
 const PHONE = "254712345678";
 const HASH = "7132104d6aae9c3fac82095a42c2817952bca48e09d98d5bf4ac08218982fb90";

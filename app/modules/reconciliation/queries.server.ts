@@ -43,7 +43,7 @@ import {
 import { candidateEvidence } from "./match-rules";
 import { MATCH_STATES, type MatchState } from "./match-states";
 import { msisdnMatches } from "./msisdn-match.server";
-import { parseOtherPartyInfo } from "./statement-parse.server";
+import { parseOtherPartyInfo } from "./other-party";
 import type { LineView } from "./statement-view";
 import { UUID } from "../../lib/uuid";
 

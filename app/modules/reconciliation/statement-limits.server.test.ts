@@ -22,7 +22,7 @@ it("reads a real statement (the control)", async () => {
 it("refuses a header of thousands of columns, naming what it expected", async () => {
   const at = good.indexOf("Receipt No.");
   expect(at).toBeGreaterThanOrEqual(0);
-  const end = good.indexOf("\n", at);
+  const end = good.slice(at).search(/\r?\n/) + at;
   const extra = Array.from({ length: 5_000 }, (_, i) => `,Extra ${i}`).join("");
   const wide = `${good.slice(0, end)}${extra}${good.slice(end)}`;
   const refused = await drain(wide).catch((e: unknown) => e);
@@ -30,6 +30,13 @@ it("refuses a header of thousands of columns, naming what it expected", async ()
   expect(String(refused)).toMatch(
     /header row has \d+ cells; an M-PESA statement has 11 or 13 columns/,
   );
+});
+
+it("reads a header Excel padded with hundreds of empty cells", async () => {
+  const at = good.indexOf("Receipt No.");
+  const end = good.slice(at).search(/\r?\n/) + at;
+  const padded = `${good.slice(0, end)}${",".repeat(500)}${good.slice(end)}`;
+  expect(await drain(padded)).toBe(1);
 });
 
 it("refuses a row of megabytes", async () => {

@@ -8,9 +8,9 @@ import {
   type StatementFileOptions,
   type StatementFixtureLine,
 } from "../../../tests/support/statement-file";
+import { parseOtherPartyInfo } from "./other-party";
 import {
   StatementFormatError,
-  parseOtherPartyInfo,
   readStatement,
   type StatementEvent,
   type StatementInput,

@@ -9,7 +9,8 @@ import { CsvError, parse } from "csv-parse";
 import { AppError } from "~/lib/app-error";
 import { parseKesAmount } from "~/lib/money";
 import { parseDayFirstEat, parseExcelSerialEat } from "~/lib/time";
-import { readMsisdnWitness, type MsisdnWitness } from "./c2b-parse";
+import { type MsisdnWitness } from "./c2b-parse";
+import { parseOtherPartyInfo } from "./other-party";
 
 export type StatementInput =
   | string
@@ -149,20 +150,6 @@ export async function* readStatement(
   if (header === null) throw missingHeader(preamble);
 }
 
-/** `2547****5678 - JANE DOE` or `600000 - ACME BANK` (docs/daraja.md#statement-columns); names may
- * themselves contain hyphens. */
-export function parseOtherPartyInfo(text: string): { msisdn: MsisdnWitness; name: string | null } {
-  const trimmed = text.trim();
-  const split = /\s+-\s+/.exec(trimmed);
-  if (split) {
-    const name = trimmed.slice(split.index + split[0].length).trim();
-    return { msisdn: readMsisdnWitness(trimmed.slice(0, split.index)), name: name || null };
-  }
-  const msisdn = readMsisdnWitness(trimmed);
-  if (msisdn.kind !== "unknown" || /^\d+$/.test(trimmed)) return { msisdn, name: null };
-  return { msisdn: readMsisdnWitness(""), name: trimmed || null };
-}
-
 // A portal .xlsx uploaded as-is would otherwise fail with a baffling "Receipt No." message.
 async function* checkedChunks(input: StatementInput): AsyncGenerator<Uint8Array | string> {
   const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
@@ -220,12 +207,15 @@ function preview(row: string[]): string {
 }
 
 function readHeader(record: string[], rowNumber: number): Header {
-  if (record.length > MAX_HEADER_CELLS)
+  // Excel pads rows with empty cells out to the sheet's used width: only named cells count.
+  let width = record.length;
+  while (width > 0 && record[width - 1].trim() === "") width -= 1;
+  if (width > MAX_HEADER_CELLS)
     throw new StatementFormatError(
-      `The header row has ${record.length} cells; an M-PESA statement has 11 or 13 columns. Is this the statement file?`,
+      `The header row has ${width} cells; an M-PESA statement has 11 or 13 columns. Is this the statement file?`,
       rowNumber,
     );
-  const names = record.map((cell) => cell.replace(/^\uFEFF/, "").trim());
+  const names = record.slice(0, width).map((cell) => cell.replace(/^\uFEFF/, "").trim());
   const index: Partial<Record<ColumnKey, number>> = {};
   for (const key of Object.keys(COLUMNS) as ColumnKey[]) {
     const at = names.findIndex((name) => normalizeName(name) === normalizeName(COLUMNS[key]));
