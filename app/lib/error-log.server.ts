@@ -44,10 +44,14 @@ export function requestForLog(request: Request): { method: string; path: string 
   return { method: request.method, path: pathForLog(new URL(request.url).pathname) };
 }
 
-/** One line for a person: the message and its causes, cleaned as a log line is. */
-export function errorText(error: unknown): string {
-  const described = describeError(error);
+/** A described error's message followed by its causes' ("Failed query: …: disk full"). */
+export function withCauses(described: Described): string {
   let text = described.message;
   for (let c = described.cause; c; c = c.cause) text += `: ${c.message}`;
   return text;
+}
+
+/** One line for a person: the message and its causes, cleaned as a log line is. */
+export function errorText(error: unknown): string {
+  return withCauses(describeError(error));
 }

@@ -3,7 +3,7 @@
 // query's parameters cut, every number masked), and `maskForLog` hides an MSISDN's middle digits
 // where we log one on purpose.
 import pino, { type Logger } from "pino";
-import { cleanForLog, describeError, errorText } from "./error-log.server";
+import { cleanForLog, describeError, withCauses } from "./error-log.server";
 import { redactDeep } from "./msisdn";
 
 export type Log = Logger;
@@ -74,7 +74,8 @@ export function errorForLog(value: unknown): unknown {
       stack: _stack,
       ...fields
     } = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
-    return redactDeep({ ...fields, ...describeError(value), message: errorText(value) });
+    const described = describeError(value);
+    return redactDeep({ ...fields, ...described, message: withCauses(described) });
   }
   if (typeof value === "string") return cleanForLog(value);
   return redactDeep(value);

@@ -42,7 +42,8 @@ export async function withIdempotency(
       field: "Idempotency-Key",
     });
   const requestHash = requestFingerprint(scope.body);
-  let [claimed] = await db
+  let claimed: { id: number } | undefined;
+  [claimed] = await db
     .insert(idempotencyKeys)
     .values({ scope: scope.scope, key: scope.key, requestHash })
     .onConflictDoNothing()
@@ -66,34 +67,15 @@ export async function withIdempotency(
         { status: 422, field: "Idempotency-Key" },
       );
     }
-    // A claim with no answer long after any request could still be running: its process died
-    // mid-request. The database's clock decides, and one retry takes it over; running the request
-    // again is safe (a payment the first one created answers order_open, not a second prompt).
-    if (existing.responseStatus === null)
-      [claimed] = await db
-        .update(idempotencyKeys)
-        .set({ createdAt: sql`now()` })
-        .where(
-          and(
-            eq(idempotencyKeys.id, existing.id),
-            isNull(idempotencyKeys.responseStatus),
-            lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${CLAIM_EXPIRES_S})`),
-          ),
-        )
-        .returning({ id: idempotencyKeys.id });
-    if (!claimed && existing.responseStatus === null) {
+    if (existing.responseStatus !== null)
+      return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
+    claimed = await takeOverDeadClaim(db, existing.id);
+    if (!claimed)
       throw new AppError(
         "idempotency_in_progress",
         "A request with this Idempotency-Key is still being processed; retry in a few seconds.",
         { status: 409, retryable: true },
       );
-    }
-    if (!claimed)
-      return {
-        status: existing.responseStatus as number,
-        body: existing.responseBody,
-        replayed: true,
-      };
   }
   try {
     const response = await run();
@@ -131,4 +113,25 @@ export async function withIdempotency(
     }
     throw error;
   }
+}
+
+/**
+ * A claim with no answer long after any request could still be running: its process died mid-request.
+ * The database's clock decides, and one retry takes it over (a second one waits on the row and finds
+ * it fresh); running the request again is safe (a payment the first one created answers order_open,
+ * not a second prompt).
+ */
+async function takeOverDeadClaim(db: Db, id: number): Promise<{ id: number } | undefined> {
+  const [row] = await db
+    .update(idempotencyKeys)
+    .set({ createdAt: sql`now()` })
+    .where(
+      and(
+        eq(idempotencyKeys.id, id),
+        isNull(idempotencyKeys.responseStatus),
+        lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${CLAIM_EXPIRES_S})`),
+      ),
+    )
+    .returning({ id: idempotencyKeys.id });
+  return row;
 }

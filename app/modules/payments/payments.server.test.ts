@@ -21,8 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-const pay = (phone: string, amount = 150) =>
-  initiatePayment(app.ctx, { orderRef: orderRef(), amount, phone }, actor);
+const pay = (phone: string, amount = 150, ref = orderRef()) =>
+  initiatePayment(app.ctx, { orderRef: ref, amount, phone }, actor);
 const settled = (id: string, status: string) =>
   waitFor(
     async () => {
@@ -71,16 +71,8 @@ describe("initiation", () => {
 
   it("gives an order with an open prompt a 409 carrying the existing payment, and a paid order too", async () => {
     const ref = orderRef();
-    const first = await initiatePayment(
-      app.ctx,
-      { orderRef: ref, amount: 40, phone: PHONES.handset },
-      actor,
-    );
-    const second = initiatePayment(
-      app.ctx,
-      { orderRef: ref, amount: 40, phone: PHONES.handset },
-      actor,
-    );
+    const first = await pay(PHONES.handset, 40, ref);
+    const second = pay(PHONES.handset, 40, ref);
     await expect(second).rejects.toMatchObject({
       status: 409,
       code: "order_open",
@@ -88,30 +80,19 @@ describe("initiation", () => {
     });
 
     const paidRef = orderRef();
-    const paid = await initiatePayment(
-      app.ctx,
-      { orderRef: paidRef, amount: 41, phone: PHONES.pays },
-      actor,
-    );
+    const paid = await pay(PHONES.pays, 41, paidRef);
     await settled(paid.id, "paid");
-    await expect(
-      initiatePayment(app.ctx, { orderRef: paidRef, amount: 41, phone: PHONES.pays }, actor),
-    ).rejects.toMatchObject({ status: 409, code: "order_paid" });
+    await expect(pay(PHONES.pays, 41, paidRef)).rejects.toMatchObject({
+      status: 409,
+      code: "order_paid",
+    });
 
     // Money of the wrong amount leaves the payment unknown: the customer may have paid, so no second
     // prompt for the order until a person settles it.
     const unknownRef = orderRef();
-    const unknown = await initiatePayment(
-      app.ctx,
-      { orderRef: unknownRef, amount: 42, phone: PHONES.wrongAmount },
-      actor,
-    );
+    const unknown = await pay(PHONES.wrongAmount, 42, unknownRef);
     await settled(unknown.id, "unknown");
-    const refused = initiatePayment(
-      app.ctx,
-      { orderRef: unknownRef, amount: 42, phone: PHONES.pays },
-      actor,
-    );
+    const refused = pay(PHONES.pays, 42, unknownRef);
     await expect(refused).rejects.toMatchObject({
       status: 409,
       code: "order_unknown",
@@ -125,11 +106,7 @@ describe("initiation", () => {
       .update(exceptions)
       .set({ status: "resolved", resolution: "write_off", resolvedAt: new Date() })
       .where(eq(exceptions.paymentId, unknown.id));
-    const again = await initiatePayment(
-      app.ctx,
-      { orderRef: unknownRef, amount: 42, phone: PHONES.pays },
-      actor,
-    );
+    const again = await pay(PHONES.pays, 42, unknownRef);
     expect(again.orderRef).toBe(unknownRef);
   });
 
@@ -265,17 +242,9 @@ describe("resending a prompt", () => {
 
   it("refuses when another payment for the same order was paid since (one charge per order)", async () => {
     const ref = orderRef();
-    const cancelled = await initiatePayment(
-      app.ctx,
-      { orderRef: ref, amount: 43, phone: PHONES.cancels },
-      actor,
-    );
+    const cancelled = await pay(PHONES.cancels, 43, ref);
     await settled(cancelled.id, "cancelled");
-    const paid = await initiatePayment(
-      app.ctx,
-      { orderRef: ref, amount: 43, phone: PHONES.pays },
-      actor,
-    );
+    const paid = await pay(PHONES.pays, 43, ref);
     await settled(paid.id, "paid");
     await expect(
       resendPrompt(app.ctx, cancelled.id, { reason: "customer asked again" }, actor),
