@@ -1,32 +1,90 @@
 // Reads a request body with a byte limit, without buffering more than the limit (a 100 MB POST to a
 // public webhook must not cost 100 MB of memory). Past the limit the rest is read and dropped, up to
 // `drainUpTo`, so the sender gets our 413 instead of a connection reset in the middle of its upload.
+import type { IncomingMessage } from "node:http";
+
 export const DRAIN_UP_TO = 4 * 1024 * 1024;
 
-export async function readBodyLimited(
-  request: Request,
+export type LimitedBody = { bytes: Uint8Array; size: number; tooLarge: boolean };
+
+/** What a body reader needs of a request's headers: a web Request's Headers, or nodeHeaders(). */
+export type HeaderReader = { get(name: string): string | null };
+
+export function readBodyLimited(
+  request: { headers: HeaderReader; body: ReadableStream<Uint8Array> | null },
   limit: number,
   drainUpTo = DRAIN_UP_TO,
-): Promise<{ bytes: Uint8Array; size: number; tooLarge: boolean }> {
-  const declared = Number(request.headers.get("content-length") ?? "NaN");
+): Promise<LimitedBody> {
+  const reader = request.body?.getReader();
+  return collectLimited(
+    request.headers,
+    reader
+      ? {
+          next: async () => {
+            const { done, value } = await reader.read();
+            return done ? null : value;
+          },
+          cancel: () => reader.cancel(),
+        }
+      : null,
+    limit,
+    drainUpTo,
+  );
+}
+
+/** readBodyLimited for a node:http request (server.ts answers Daraja's hooks without Remix). */
+export function readNodeBodyLimited(
+  request: IncomingMessage,
+  limit: number,
+  drainUpTo = DRAIN_UP_TO,
+): Promise<LimitedBody> {
+  const chunks = request[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return collectLimited(
+    nodeHeaders(request),
+    {
+      next: async () => {
+        const { done, value } = await chunks.next();
+        return done ? null : value;
+      },
+      cancel: async () => {
+        await chunks.return?.();
+      },
+    },
+    limit,
+    drainUpTo,
+  );
+}
+
+/** A node:http request's headers read the way a web Request's are (a repeated header joined by ", "). */
+export function nodeHeaders(request: IncomingMessage): HeaderReader {
+  return {
+    get(name) {
+      const value = request.headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+    },
+  };
+}
+
+async function collectLimited(
+  headers: HeaderReader,
+  source: { next(): Promise<Uint8Array | null>; cancel(): Promise<void> } | null,
+  limit: number,
+  drainUpTo: number,
+): Promise<LimitedBody> {
+  const declared = Number(headers.get("content-length") ?? "NaN");
   const chunks: Uint8Array[] = [];
   let kept = 0;
   let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (kept < limit) {
-        const slice = value.subarray(0, limit - kept);
-        chunks.push(slice);
-        kept += slice.byteLength;
-      }
-      if (size > Math.max(limit, drainUpTo)) {
-        await reader.cancel().catch(() => {});
-        break;
-      }
+  for (let value = await source?.next(); source && value; value = await source.next()) {
+    size += value.byteLength;
+    if (kept < limit) {
+      const slice = value.subarray(0, limit - kept);
+      chunks.push(slice);
+      kept += slice.byteLength;
+    }
+    if (size > Math.max(limit, drainUpTo)) {
+      await source.cancel().catch(() => {});
+      break;
     }
   }
   const bytes = new Uint8Array(kept);

@@ -2,6 +2,7 @@
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
 import { isAppError, AppError } from "./app-error";
+import type { HeaderReader } from "./body.server";
 import type { FormResult } from "./form-result";
 import { redactDeep } from "./msisdn";
 
@@ -12,7 +13,7 @@ export const CLIENT_IP_HEADER = "x-console-client-ip";
  * Behind our own proxy (TRUST_PROXY), the address that proxy saw: the LAST X-Forwarded-For entry, the
  * one it appended. Entries before it are whatever the client sent (a forged Safaricom address, say).
  */
-export function clientIp(request: Request, trustProxy: boolean): string {
+export function clientIp(request: { headers: HeaderReader }, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;

@@ -58,6 +58,31 @@ export function securityHeaders(options: { production: boolean; trustProxy: bool
 }
 
 /**
+ * The headers of a JSON answer sent without express (server.ts's direct path for Daraja's hooks):
+ * helmet's, worked out once, with a policy that lets a JSON answer load and embed nothing.
+ */
+export function jsonAnswerHeaders(options: { production: boolean }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => void (headers[name] = String(value)),
+    removeHeader: (name: string) => void delete headers[name],
+  };
+  helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] },
+    },
+    strictTransportSecurity: options.production
+      ? { maxAge: 365 * 24 * 3600, includeSubDomains: true }
+      : false,
+    referrerPolicy: { policy: "same-origin" },
+    xFrameOptions: { action: "deny" },
+    crossOriginEmbedderPolicy: false,
+  })({} as never, recorder as never, () => {});
+  return headers;
+}
+
+/**
  * The path as it may appear in a log line: a Daraja hook's last segment is its secret token, and
  * Remix matches /HOOKS/Daraja/... as well, so the check ignores letter case.
  */

@@ -6,6 +6,7 @@
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { Pool } from "undici";
 import { seedPendingAttempts, stkBody as body } from "./intake-seed";
 import { freePort, load, percentile, scratchDatabase, startServer } from "./support";
 
@@ -84,15 +85,24 @@ async function main() {
           DATABASE_POOL_MAX: "10",
         }),
       );
-    const post = (base: string, i: number) =>
-      fetch(base, {
+    // undici's Pool, not fetch: fetch cost the sender more CPU than a do-nothing server costs (README).
+    const pools = new Map<string, Pool>();
+    const pool = (origin: string) => {
+      let p = pools.get(origin);
+      if (!p) pools.set(origin, (p = new Pool(origin, { connections: C })));
+      return p;
+    };
+    const post = async (target: string, i: number) => {
+      const url = new URL(target);
+      const r = await pool(url.origin).request({
+        path: url.pathname,
         method: "POST",
-        headers: { "Content-Type": "application/json;charset=UTF-8" },
+        headers: { "content-type": "application/json;charset=UTF-8" },
         body: body(i),
-      }).then(async (r) => {
-        if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-        await r.arrayBuffer();
       });
+      await r.body.arrayBuffer();
+      if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}`);
+    };
     const hook = (i: number) => `${apps[i % apps.length].url}/hooks/daraja/stk/${TOKEN}`;
     // Warm both up on a few ids beyond N (unknown ids: orphans for the app) so JIT and pools are hot.
     await load(200, 8, (i) => post(floor.url, i));
@@ -132,6 +142,7 @@ async function main() {
       `payments paid by the run: ${paid} of ${N}; raw rows: ${outcomes.map((o) => `${o.outcome} ${o.n}`).join(", ")}`,
     );
     await check.end();
+    for (const p of pools.values()) await p.close();
     for (const app of apps) await app.stop();
     await floor.close();
   } finally {

@@ -1,64 +1,20 @@
 // A whole app for a test file: a fresh database, the real Daraja simulator on a free port, and a small
-// HTTP front that hands Daraja's callbacks to the real hook routes (so the simulator calls the app
+// HTTP front that answers Daraja's callbacks as the server does (so the simulator calls the app
 // exactly as Daraja would). Domain functions get the same context the server builds.
 import type { CallbackKind } from "../../app/modules/callbacks/identifiers";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../app/config.server";
 import { createContext, type AppContext } from "../../app/context.server";
-import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
 import { recordCallback } from "../../app/modules/callbacks/intake.server";
 import type { Database } from "../../db/client";
 import { createSimulator, type Simulator } from "../../simulator/server";
 import type { SimulatorOptions } from "../../simulator/options";
 import { createTestDatabase } from "./db";
 import { testLog } from "./log";
-import * as stkHook from "../../app/routes/hooks.daraja.stk.$token";
-import * as c2bConfirmationHook from "../../app/routes/hooks.daraja.c2b.confirmation.$token";
-import * as c2bValidationHook from "../../app/routes/hooks.daraja.c2b.validation.$token";
-import * as initiatorResultHook from "../../app/routes/hooks.daraja.$api.result.$token";
-import * as initiatorTimeoutHook from "../../app/routes/hooks.daraja.$api.timeout.$token";
+import { matchHookRequest, serveHook } from "../../app/modules/callbacks/hook-http.server";
 
 export const CALLBACK_TOKEN = "test-callback-token";
-
-type HookRoute = {
-  action: (args: {
-    request: Request;
-    params: Record<string, string>;
-    context: AppContext;
-  }) => Promise<Response>;
-};
-const HOOKS: [RegExp, HookRoute][] = [
-  [/^\/hooks\/daraja\/stk\/([^/]+)$/, stkHook as unknown as HookRoute],
-  [/^\/hooks\/daraja\/c2b\/confirmation\/([^/]+)$/, c2bConfirmationHook as unknown as HookRoute],
-  [/^\/hooks\/daraja\/c2b\/validation\/([^/]+)$/, c2bValidationHook as unknown as HookRoute],
-  [
-    /^\/hooks\/daraja\/(?<api>[^/]+)\/result\/(?<token>[^/]+)$/,
-    initiatorResultHook as unknown as HookRoute,
-  ],
-  [
-    /^\/hooks\/daraja\/(?<api>[^/]+)\/timeout\/(?<token>[^/]+)$/,
-    initiatorTimeoutHook as unknown as HookRoute,
-  ],
-];
-
-export function registerHook(pattern: RegExp, route: unknown) {
-  HOOKS.push([pattern, route as HookRoute]);
-}
-
-async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-  headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "unknown");
-  const body = chunks.length ? Buffer.concat(chunks) : undefined;
-  return new Request(new URL(req.url ?? "/", base), {
-    method: req.method,
-    headers,
-    body: req.method === "GET" ? undefined : body,
-  });
-}
 
 export type TestApp = {
   ctx: AppContext;
@@ -91,26 +47,11 @@ export async function startTestApp(
   const { url: simulatorUrl } = await simulator.listen(0, "127.0.0.1");
 
   let ctx: AppContext | null = null;
+  // Daraja's hooks served as server.ts serves them (hook-http.server.ts); nothing else is here.
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const path = (req.url ?? "/").split("?")[0];
-      const hook = HOOKS.find(([pattern]) => pattern.test(path));
-      if (!hook || !ctx) {
-        res.writeHead(404).end();
-        return;
-      }
-      const match = hook[0].exec(path)!;
-      const response = await hook[1].action({
-        request: await toRequest(req, "http://127.0.0.1"),
-        params: match.groups ? { ...match.groups } : { token: match[1] },
-        context: ctx,
-      });
-      res
-        .writeHead(response.status, Object.fromEntries(response.headers))
-        .end(Buffer.from(await response.arrayBuffer()));
-    })().catch((error) => {
-      res.writeHead(500).end(String(error));
-    });
+    const hook = matchHookRequest(req);
+    if (!hook || !ctx) res.writeHead(404).end();
+    else void serveHook(ctx, hook, req, res, {});
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

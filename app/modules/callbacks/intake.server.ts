@@ -14,6 +14,7 @@ import {
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
+import type { HeaderReader } from "../../lib/body.server";
 import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
 import { resolveOpenCases } from "../ledger/cases.server";
@@ -39,7 +40,7 @@ export type IncomingCallback = {
   tokenValid: boolean;
   body: Uint8Array;
   sizeBytes: number;
-  headers: Headers;
+  headers: HeaderReader;
   sourceIp: string;
   refused?: string; // e.g. too large: stored (truncated) and answered 413
 };
