@@ -109,6 +109,20 @@ async function main() {
     next();
   });
   app.all("*", createRequestHandler({ build, getLoadContext: () => ctx }));
+  // What fails before Remix's own error handling (its adapter refuses a full URL as the request
+  // target, say) is logged as Remix logs errors, not printed by express with the path in it.
+  app.use(
+    (error: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (res.headersSent) return next(error);
+      log.error(
+        { err: error, request: { method: req.method, path: pathForLog(req.originalUrl) } },
+        "unexpected error",
+      );
+      res
+        .status(500)
+        .json({ error: { code: "internal", message: "Something went wrong on our side." } });
+    },
+  );
 
   // Daraja's webhooks are the path that takes bursts: a POST to one of the hook routes' own paths is
   // answered straight from node:http (callbacks/hook-http.server.ts: the same answerHook as the

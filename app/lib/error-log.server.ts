@@ -13,9 +13,16 @@ type Described = {
   cause?: Described;
 };
 
-/** Text as a log line may carry it: a failed query's parameters cut, every phone number masked. */
+/**
+ * Text as a log line may carry it: a failed query's parameters cut, every phone number masked, and a
+ * hook URL quoted anywhere in it (Node's URL errors carry the whole `input`) cut before its token.
+ */
 export function cleanForLog(text: string): string {
-  return maskPhonesInText(text.replace(/\n?\s*params:[\s\S]*$/i, " [params omitted]"));
+  return maskPhonesInText(
+    text
+      .replace(/\n?\s*params:[\s\S]*$/i, " [params omitted]")
+      .replace(/\/hooks(?:\/[^\s"'<>]*)?/gi, (path) => pathForLog(path)),
+  );
 }
 
 const clean = cleanForLog;

@@ -75,7 +75,10 @@ export function errorForLog(value: unknown): unknown {
       ...fields
     } = pino.stdSerializers.err(value) as unknown as Record<string, unknown>;
     const described = describeError(value);
-    return redactDeep({ ...fields, ...described, message: withCauses(described) });
+    const cleaned = Object.fromEntries(
+      Object.entries(fields).map(([k, v]) => [k, typeof v === "string" ? cleanForLog(v) : v]),
+    );
+    return redactDeep({ ...cleaned, ...described, message: withCauses(described) });
   }
   if (typeof value === "string") return cleanForLog(value);
   return redactDeep(value);

@@ -83,17 +83,20 @@ export function jsonAnswerHeaders(options: { production: boolean }): Record<stri
 }
 
 /**
- * The path as it may appear in a log line: a Daraja hook's last segment is its secret token, and
- * Remix matches /HOOKS/Daraja/... as well, so the check ignores letter case.
+ * The path as it may appear in a log line: a Daraja hook's last segment is its secret token. Remix
+ * matches /HOOKS/Daraja/... as well, and resolves `..` and a full URL as the request target, so any
+ * path with a `hooks` segment anywhere is cut two segments after it, and never keeps its last one.
  */
-export function pathForLog(path: string): string {
+export function pathForLog(target: string): string {
+  const path = target.split("?")[0];
   let decoded = path;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = decodeURIComponent(decoded);
   } catch {
     // a malformed escape: test the raw path
   }
-  if (!/^\/+hooks(\/|$)/i.test(decoded)) return path;
   const parts = decoded.split("/");
-  return parts.slice(0, Math.min(4, parts.length - 1)).join("/") + "/…";
+  const hooks = parts.findIndex((part) => part.toLowerCase() === "hooks");
+  if (hooks < 0) return path;
+  return parts.slice(0, Math.min(hooks + 3, parts.length - 1)).join("/") + "/…";
 }

@@ -91,6 +91,25 @@ it("handleError masks a number PostgreSQL quotes in an error's detail", () => {
   expect(lines.join("")).not.toContain("712345678");
 });
 
+it("an error quoting a hook URL is logged with the URL cut before the token", () => {
+  const { log, lines } = capturingLog();
+  let error: unknown;
+  try {
+    new URL("http://h:1http://h:1/hooks/daraja/stk/secret-token-1");
+  } catch (e) {
+    error = e;
+  }
+  log.error({ err: error }, "unexpected error");
+  log.error(
+    { err: new Error("fetch to /HOOKS/daraja/c2b/confirmation/secret-token-1 failed") },
+    "x",
+  );
+  expect(lines).toHaveLength(2);
+  expect(lines.join("")).toContain("/hooks/daraja/stk/…");
+  expect(lines.join("")).toContain("/HOOKS/daraja/c2b/…");
+  expect(lines.join("")).not.toContain("secret-token-1");
+});
+
 it.each([
   ["/hooks/daraja/stk/secret-token-1", "/hooks/daraja/stk/…"],
   ["/HOOKS/Daraja/STK/secret-token-1", "/HOOKS/Daraja/STK/…"],
@@ -98,6 +117,11 @@ it.each([
   ["/%68ooks/daraja/stk/secret-token-1", "/hooks/daraja/stk/…"],
   ["/hooks/secret-token-1", "/hooks/…"],
   ["/payments/123", "/payments/123"],
+  // Request targets Remix resolves to a hook path: the token is cut all the same.
+  ["/x/../hooks/daraja/stk/secret-token-1", "/x/../hooks/daraja/stk/…"],
+  ["http://console.test/hooks/daraja/stk/secret-token-1", "http://console.test/hooks/daraja/stk/…"],
+  ["//hooks/daraja/stk/secret-token-1?a=1", "//hooks/daraja/stk/…"],
+  ["/hooks/daraja/stk/secret-token-1?a=1", "/hooks/daraja/stk/…"],
 ])("pathForLog(%s) leaves out the token", (path, logged) => {
   expect(pathForLog(path)).toBe(logged);
 });

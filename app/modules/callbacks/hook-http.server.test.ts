@@ -1,7 +1,9 @@
 // server.ts's direct path for Daraja's hooks: which requests it takes (exactly the hook routes' own
 // shapes, as Remix matches them; everything else is left to express and Remix), and that a failure
-// to store is answered 500 with a log line that does not carry the path's token.
+// to store is answered 500 in JSON by it and by the Remix route alike, logged without the path's
+// token, and not logged at all when the sender hung up.
 import type { IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { rawCallbacks } from "../../../db/schema";
 import {
   CALLBACK_TOKEN,
@@ -10,6 +12,7 @@ import {
   type TestApp,
 } from "../../../tests/support/app";
 import { matchHookRequest } from "./hook-http.server";
+import * as stkRoute from "../../routes/hooks.daraja.stk.$token";
 
 const request = (url: string, method = "POST", headers: Record<string, string> = {}) =>
   ({ method, url, headers }) as unknown as IncomingMessage;
@@ -46,33 +49,78 @@ describe("matchHookRequest", () => {
   });
 });
 
-describe("serveHook", () => {
+describe("a store that fails", () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp();
   });
   afterAll(async () => app?.close());
 
-  it("answers 500 when the callback cannot be stored, and logs the error without the token", async () => {
+  /** Runs `send` while the raw log refuses every write; returns what was logged at error level. */
+  async function withFailingStore(send: () => Promise<void>): Promise<string> {
     const write = app.ctx.rawLog.write;
+    const error = app.ctx.log.error;
     const lines: unknown[] = [];
-    const error = app.ctx.log.error.bind(app.ctx.log);
     app.ctx.rawLog.write = () => Promise.reject(new Error("connection lost"));
-    app.ctx.log.error = ((...args: unknown[]) => void lines.push(args)) as typeof app.ctx.log.error;
+    app.ctx.log.error = ((...args: unknown[]) => void lines.push(args)) as typeof error;
     try {
-      const response = await postStkCallback(app, '{"Body":{}}');
-      expect(response.status).toBe(500);
-      expect(await response.json()).toEqual({ ResultCode: 1, ResultDesc: "Internal error" });
-      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      await send();
     } finally {
       app.ctx.rawLog.write = write;
       app.ctx.log.error = error;
     }
-    expect(JSON.stringify(lines)).toContain("connection lost");
-    expect(JSON.stringify(lines)).not.toContain(CALLBACK_TOKEN);
+    return JSON.stringify(lines);
+  }
+
+  it("is answered 500 in JSON by the direct path, and logged without the token", async () => {
+    const logged = await withFailingStore(async () => {
+      const response = await fetch(`${app.appUrl}/hooks/daraja/stk/${CALLBACK_TOKEN}?from=test`, {
+        method: "POST",
+        body: '{"Body":{}}',
+      });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ ResultCode: 1, ResultDesc: "Internal error" });
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    });
+    expect(logged).toContain("connection lost");
+    expect(logged).toContain("/hooks/daraja/stk/…");
+    expect(logged).not.toContain(CALLBACK_TOKEN);
     // Stored normally again once the database answers.
-    const ok = await postStkCallback(app, '{"Body":{}}');
-    expect(ok.status).toBe(200);
+    expect((await postStkCallback(app, '{"Body":{}}')).status).toBe(200);
     expect(await app.ctx.db.select().from(rawCallbacks)).toHaveLength(1);
+  });
+
+  it("is answered the same by the Remix route", async () => {
+    const logged = await withFailingStore(async () => {
+      const response = await stkRoute.action({
+        request: new Request(`http://console.test/hooks/daraja/stk/${CALLBACK_TOKEN}`, {
+          method: "POST",
+          body: '{"Body":{}}',
+        }),
+        params: { token: CALLBACK_TOKEN },
+        context: app.ctx,
+      } as never);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ ResultCode: 1, ResultDesc: "Internal error" });
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    });
+    expect(logged).toContain("connection lost");
+    expect(logged).not.toContain(CALLBACK_TOKEN);
+  });
+
+  it("is not logged as our error when the sender hung up mid-body", async () => {
+    const logged = await withFailingStore(async () => {
+      const { port } = new URL(app.appUrl);
+      const socket = connect(Number(port), "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(
+        `POST /hooks/daraja/stk/${CALLBACK_TOKEN} HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{"Body":`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    });
+    expect(logged).toBe("[]");
+    expect((await postStkCallback(app, '{"Body":{}}')).status).toBe(200);
   });
 });

@@ -7,10 +7,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppContext } from "../../context.server";
 import { nodeHeaders, readNodeBodyLimited } from "../../lib/body.server";
-import { describeError } from "../../lib/error-log.server";
 import { CLIENT_IP_HEADER } from "../../lib/http.server";
-import { pathForLog } from "../../lib/security-headers.server";
-import { answerHook, type HookName, type HookParams } from "./webhook.server";
+import { answerHookSafely, type HookName, type HookParams } from "./webhook.server";
 
 export type HookMatch = { hook: HookName; params: HookParams };
 
@@ -53,7 +51,7 @@ export function matchHookRequest(request: IncomingMessage): HookMatch | null {
   return null;
 }
 
-/** Answers one hook request; never throws (an unexpected error is logged and answered 500). */
+/** Answers one hook request; never rejects (an unexpected error is logged and answered 500). */
 export async function serveHook(
   ctx: AppContext,
   match: HookMatch,
@@ -61,38 +59,30 @@ export async function serveHook(
   response: ServerResponse,
   headers: Record<string, string>,
 ): Promise<void> {
-  // As server.ts's express path does: the socket address, whatever a client sent in this header.
-  request.headers[CLIENT_IP_HEADER] = request.socket.remoteAddress ?? "unknown";
-  let status: number;
-  let body: string;
   try {
-    const answer = await answerHook(
+    // As server.ts's express path does: the socket address, whatever a client sent in this header.
+    request.headers[CLIENT_IP_HEADER] = request.socket.remoteAddress ?? "unknown";
+    const answer = await answerHookSafely(
       ctx,
       match.hook,
       {
         headers: nodeHeaders(request),
         readBody: (limit) => readNodeBodyLimited(request, limit),
+        method: request.method ?? "POST",
+        path: request.url ?? "",
+        aborted: () => request.readableAborted || request.socket.destroyed,
       },
       match.params,
     );
-    status = answer.status;
-    body = JSON.stringify(answer.body);
-  } catch (error) {
-    ctx.log.error(
-      {
-        err: describeError(error),
-        request: { method: request.method, path: pathForLog(request.url ?? "") },
-      },
-      "unexpected error",
-    );
-    status = 500;
-    body = JSON.stringify({ ResultCode: 1, ResultDesc: "Internal error" });
+    if (response.destroyed || response.headersSent) return;
+    const body = JSON.stringify(answer.body);
+    response.writeHead(answer.status, {
+      ...headers,
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": Buffer.byteLength(body),
+    });
+    response.end(body);
+  } catch {
+    response.destroy(); // nothing sensible left to answer with
   }
-  if (response.destroyed) return;
-  response.writeHead(status, {
-    ...headers,
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-  });
-  response.end(body);
 }

@@ -2,6 +2,7 @@
 // the request in the raw log before anything else, wake the applier, and answer in the shape the
 // hook's Daraja API expects. The Remix routes (app/routes/hooks.daraja.*) and server.ts's direct
 // node:http path for the same URLs (hook-http.server.ts) both come here.
+import { json } from "@remix-run/node";
 import type { AppContext } from "../../context.server";
 import type { RawCallback } from "../../../db/schema";
 import { MAX_CALLBACK_BYTES, recordCallback, type IncomingCallback } from "./intake.server";
@@ -9,7 +10,9 @@ import { callbackTokenMatches } from "./token.server";
 import { initiatorHookKind } from "./identifiers";
 import { hit } from "../auth/rate-limit.server";
 import { readBodyLimited, type HeaderReader, type LimitedBody } from "../../lib/body.server";
+import { describeError } from "../../lib/error-log.server";
 import { clientIp } from "../../lib/http.server";
+import { pathForLog } from "../../lib/security-headers.server";
 
 // A wrong token is someone probing: keep the first bytes only (enough to see what they tried) and
 // stop storing anything from an address that keeps at it, so strangers cannot fill the raw log.
@@ -109,6 +112,37 @@ export async function answerHook(
   }
 }
 
+const INTERNAL_ERROR: HookAnswer = {
+  status: 500,
+  body: { ResultCode: 1, ResultDesc: "Internal error" },
+};
+
+/**
+ * answerHook for either server: an unexpected failure (the database gone, most likely) is logged, its
+ * path cut before the token, and answered 500 in JSON (Daraja sends the callback again). A sender
+ * that hung up mid-body is not an error of ours, and is not logged as one.
+ */
+export async function answerHookSafely(
+  ctx: AppContext,
+  hook: HookName,
+  request: HookRequest & { method: string; path: string; aborted(): boolean },
+  params: HookParams,
+): Promise<HookAnswer> {
+  try {
+    return await answerHook(ctx, hook, request, params);
+  } catch (error) {
+    if (!request.aborted())
+      ctx.log.error(
+        {
+          err: describeError(error),
+          request: { method: request.method, path: pathForLog(request.path) },
+        },
+        "unexpected error",
+      );
+    return INTERNAL_ERROR;
+  }
+}
+
 /** A hook route's action: the web Request in, the answer as JSON. */
 export async function hookResponse(
   ctx: AppContext,
@@ -116,13 +150,19 @@ export async function hookResponse(
   request: Request,
   params: HookParams,
 ): Promise<Response> {
-  const answer = await answerHook(
+  const answer = await answerHookSafely(
     ctx,
     hook,
-    { headers: request.headers, readBody: (limit) => readBodyLimited(request, limit) },
+    {
+      headers: request.headers,
+      readBody: (limit) => readBodyLimited(request, limit),
+      method: request.method,
+      path: new URL(request.url).pathname,
+      aborted: () => request.signal.aborted,
+    },
     params,
   );
-  return Response.json(answer.body, { status: answer.status });
+  return json(answer.body, { status: answer.status });
 }
 
 export function methodNotAllowed() {
