@@ -9,35 +9,42 @@ import { randomBytes } from "node:crypto";
 /** Request header carrying the nonce from this middleware to entry.server (a client's is overwritten). */
 export const NONCE_HEADER = "x-console-csp-nonce";
 
-export function securityHeaders(options: { production: boolean; trustProxy: boolean }) {
-  const headers = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        "default-src": ["'self'"],
-        "script-src": [
-          "'self'",
-          (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`,
-        ],
-        // React renders style="" attributes (charts, bars); styles cannot run code.
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        // `remix dev`'s live reload talks over a WebSocket on another port.
-        "connect-src": options.production ? ["'self'"] : ["'self'", "ws:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-      },
-    },
+type Directives = NonNullable<
+  NonNullable<
+    Exclude<NonNullable<Parameters<typeof helmet>[0]>["contentSecurityPolicy"], boolean>
+  >["directives"]
+>;
+
+/** helmet with our settings, around a Content-Security-Policy of these directives only. */
+const helmetWith = (production: boolean, directives: Directives) =>
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives },
     // HSTS pins browsers to HTTPS for a year: only in production, where PUBLIC_URL is https.
-    strictTransportSecurity: options.production
+    strictTransportSecurity: production
       ? { maxAge: 365 * 24 * 3600, includeSubDomains: true }
       : false,
     referrerPolicy: { policy: "same-origin" },
     xFrameOptions: { action: "deny" },
     crossOriginEmbedderPolicy: false,
+  });
+
+export function securityHeaders(options: { production: boolean; trustProxy: boolean }) {
+  const headers = helmetWith(options.production, {
+    "default-src": ["'self'"],
+    "script-src": [
+      "'self'",
+      (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`,
+    ],
+    // React renders style="" attributes (charts, bars); styles cannot run code.
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    // `remix dev`'s live reload talks over a WebSocket on another port.
+    "connect-src": options.production ? ["'self'"] : ["'self'", "ws:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
   });
   return (req: Request, res: Response, next: NextFunction) => {
     const nonce = randomBytes(16).toString("base64");
@@ -67,17 +74,9 @@ export function jsonAnswerHeaders(options: { production: boolean }): Record<stri
     setHeader: (name: string, value: string) => void (headers[name] = String(value)),
     removeHeader: (name: string) => void delete headers[name],
   };
-  helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { "default-src": ["'none'"], "frame-ancestors": ["'none'"] },
-    },
-    strictTransportSecurity: options.production
-      ? { maxAge: 365 * 24 * 3600, includeSubDomains: true }
-      : false,
-    referrerPolicy: { policy: "same-origin" },
-    xFrameOptions: { action: "deny" },
-    crossOriginEmbedderPolicy: false,
+  helmetWith(options.production, {
+    "default-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
   })({} as never, recorder as never, () => {});
   return headers;
 }
