@@ -21,6 +21,7 @@ describe("differences", () => {
     exceptions: ["late_success"],
     receipt: true,
     callbackPhones: null,
+    applying: false,
     timeline: [],
   };
   it("is empty when status, the exception set and the receipt agree", () => {

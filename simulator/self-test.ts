@@ -25,6 +25,8 @@ export interface Observed {
   receipt: boolean;
   /** What the app's callback log says each callback carried as a phone number (when readable). */
   callbackPhones: string[] | null;
+  /** A callback for the payment is stored but not applied yet: what is observed may still change. */
+  applying: boolean;
   /** The payment's timeline, oldest first (summaries). */
   timeline: string[];
 }
@@ -154,7 +156,7 @@ export async function runSelfTest(input: SelfTestInput): Promise<SelfTestReport>
     for (;;) {
       observed = await observe(appUrl, auth, paymentId);
       const diff = differences(scenario.expect, observed);
-      if (diff.length === 0 && Date.now() >= earliest)
+      if (diff.length === 0 && !observed.applying && Date.now() >= earliest)
         return done("passed", describe(observed), observed);
       if (Date.now() > deadline)
         return done("failed", diff.join("; ") || "did not settle in time", observed);
@@ -197,24 +199,35 @@ async function observe(
     (e: { summary: string }) => e.summary,
   );
   let callbackPhones: string[] | null = null;
+  let applying = false;
   const ids: string[] = (p?.attempts ?? [])
     .map((a: { checkoutRequestId?: string | null }) => a.checkoutRequestId)
     .filter(Boolean);
-  if (ids.length) {
-    const log = await fetch(`${appUrl}/api/callbacks?paymentId=${encodeURIComponent(paymentId)}`, {
+  // By CheckoutRequestID, which the app reads at intake: a callback stored but not yet applied is
+  // found too (and the record is not final until it has been applied).
+  for (const id of ids) {
+    const log = await fetch(`${appUrl}/api/callbacks?checkoutRequestId=${encodeURIComponent(id)}`, {
       headers: auth,
     });
-    if (log.ok) {
-      const rows = ((await log.json()) as { callbacks?: Array<{ phoneKind?: string | null }> })
-        .callbacks;
-      callbackPhones = (rows ?? []).map((r) => r.phoneKind ?? "none");
-    }
+    if (!log.ok) continue;
+    const rows =
+      (
+        (await log.json()) as {
+          callbacks?: Array<{ id: number; outcome: string; phoneKind?: string | null }>;
+        }
+      ).callbacks ?? [];
+    applying ||= rows.some((r) => r.outcome === "received");
+    callbackPhones = [
+      ...(callbackPhones ?? []),
+      ...rows.sort((a, b) => a.id - b.id).map((r) => r.phoneKind ?? "none"),
+    ];
   }
   return {
     status: p?.status ?? null,
     exceptions,
     receipt: Boolean(p?.receipt),
     callbackPhones,
+    applying,
     timeline,
   };
 }
