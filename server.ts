@@ -6,8 +6,12 @@
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express from "express";
+import { fork } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { fileURLToPath } from "node:url";
 import type * as ServerRuntime from "./app/server-runtime.server";
+
+const APPLIER_FLAG = "--apply-callbacks";
 
 async function main() {
   const build = (await import(new URL("./build/index.js", import.meta.url).href)) as ServerBuild;
@@ -27,6 +31,9 @@ async function main() {
     matchHookRequest,
     serveHook,
     pathForLog,
+    createApplierProcess,
+    serveApplierProcess,
+    createLog,
   } = runtime;
 
   let config;
@@ -40,6 +47,15 @@ async function main() {
     throw error;
   }
 
+  if (process.argv.includes(APPLIER_FLAG)) {
+    // The applier child (CALLBACK_APPLIER=process): applies stored callbacks, serves nothing.
+    const log = createLog(config.logLevel).child({ process: "callback-applier" });
+    const { ctx, database } = await createContext(config, { log, migrate: false });
+    guardLostDatabase(log, () => process.exit(1));
+    serveApplierProcess(ctx, database);
+    return;
+  }
+
   const simulator = config.simulator.start
     ? createSimulator({
         shortcode: config.mpesa.shortcode,
@@ -50,8 +66,21 @@ async function main() {
     : null;
   if (simulator) await simulator.listen(config.simulator.port, "127.0.0.1");
 
-  const { ctx, database } = await createContext(config);
-  const log = ctx.log;
+  const log = createLog(config.logLevel);
+  // Stored callbacks are applied by a child at a lower CPU priority (PostgreSQL's default), so that
+  // under a burst the acknowledgements go first (callbacks/applier-process.server.ts).
+  const callbackApplier =
+    config.callbackApplier === "process"
+      ? createApplierProcess({
+          log,
+          spawn: () =>
+            fork(fileURLToPath(import.meta.url), [APPLIER_FLAG], {
+              execArgv: process.execArgv,
+              stdio: ["ignore", "inherit", "inherit", "ipc"],
+            }),
+        })
+      : undefined;
+  const { ctx, database } = await createContext(config, { log, callbackApplier });
   log.info(
     {
       driver: database.driver,

@@ -115,4 +115,17 @@ describe("configuration", () => {
       }).mpesa.baseUrl,
     ).toBe("http://127.0.0.1:9999");
   });
+
+  it("applies callbacks in a child process on PostgreSQL, in the server on the embedded database", () => {
+    const pg = "postgres://console@127.0.0.1:5432/console";
+    expect(loadConfig({}).callbackApplier).toBe("inline");
+    expect(loadConfig({ DATABASE_URL: pg }).callbackApplier).toBe("process");
+    expect(loadConfig({ DATABASE_URL: pg, CALLBACK_APPLIER: "inline" }).callbackApplier).toBe(
+      "inline",
+    );
+    expect(problemsOf({ CALLBACK_APPLIER: "process" })).toEqual([
+      expect.stringMatching(/^CALLBACK_APPLIER: process needs DATABASE_URL/),
+    ]);
+    expect(problemsOf({ CALLBACK_APPLIER: "thread" })[0]).toMatch(/^CALLBACK_APPLIER: /);
+  });
 });

@@ -92,6 +92,7 @@ const EnvSchema = z.object({
   POLL_MAX_QPS: z.coerce.number().positive().max(1000).default(5),
 
   SHUTDOWN_DRAIN_S: int(0, 300).default(10),
+  CALLBACK_APPLIER: z.enum(["process", "inline"]).optional(),
 });
 
 export type MpesaEnvironment = "simulator" | "sandbox" | "production";
@@ -144,6 +145,12 @@ export type Config = Readonly<{
   };
   /** On SIGTERM, apply stored callbacks for at most this long before exiting (the rest wait for recovery). */
   shutdownDrainSeconds: number;
+  /**
+   * Where stored callbacks are applied: "process", a child process at a lower CPU priority, so a
+   * burst of callbacks is acknowledged first (PostgreSQL only, its default); "inline", on the server's
+   * own thread (PGlite's only choice: one process holds its files).
+   */
+  callbackApplier: "process" | "inline";
 }>;
 
 /** Either a ready SecurityCredential, or the password and the certificate to encrypt it with. */
@@ -219,6 +226,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const initiator = initiatorFrom(e, simulated, problems);
+  if (e.CALLBACK_APPLIER === "process" && !e.DATABASE_URL)
+    problems.push(
+      "CALLBACK_APPLIER: process needs DATABASE_URL (the embedded database is open in one process only)",
+    );
   if (problems.length) throw new ConfigError(problems);
 
   const startSimulator = e.START_SIMULATOR ?? (simulated && !e.DARAJA_BASE_URL);
@@ -272,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxQps: e.POLL_MAX_QPS,
     },
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_S,
+    callbackApplier: e.CALLBACK_APPLIER ?? (e.DATABASE_URL ? "process" : "inline"),
   });
 }
 

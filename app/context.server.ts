@@ -30,6 +30,8 @@ export type ContextOptions = {
   now?: () => Date;
   fetch?: typeof fetch;
   migrate?: boolean;
+  /** Replaces the in-process applier (server.ts: the applier child process, applier-process.server.ts). */
+  callbackApplier?: CallbackApplier;
 };
 
 export async function createContext(
@@ -60,10 +62,12 @@ export async function createContext(
   // On PostgreSQL a batch costs about 15 statements whatever its size (README, "Where intake time
   // goes"): at 25 per batch, applying fell behind the acknowledgements under 32 senders; at 100 it
   // keeps pace. A quiet stream still makes batches of one or two, so nothing waits to fill one.
-  ctx.callbackQueue = createCallbackApplier(
-    ctx,
-    database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 4, batch: 100 },
-  );
+  ctx.callbackQueue =
+    options.callbackApplier ??
+    createCallbackApplier(
+      ctx,
+      database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 4, batch: 100 },
+    );
   return { ctx, database };
 }
 

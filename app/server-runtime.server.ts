@@ -7,6 +7,11 @@ export { CLIENT_IP_HEADER } from "./lib/http.server";
 export { guardLostDatabase } from "./lib/lost-database.server";
 export { jsonAnswerHeaders, pathForLog, securityHeaders } from "./lib/security-headers.server";
 export { matchHookRequest, serveHook } from "./modules/callbacks/hook-http.server";
+export {
+  createApplierProcess,
+  serveApplierProcess,
+} from "./modules/callbacks/applier-process.server";
+export { createLog } from "./lib/log.server";
 export { seedDemoData } from "../db/seed";
 export { startJobs } from "../jobs";
 export { createSimulator } from "../simulator/server";

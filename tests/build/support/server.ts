@@ -97,6 +97,8 @@ export type BuiltServer = {
   databaseUrl: string;
   callbackToken: string;
   apiKey: string;
+  /** The server process's id (its applier child, on PostgreSQL, is a child of it). */
+  pid: number;
   output(): string;
   /** JSON API call with the admin API key. */
   api<T = Answer>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
@@ -232,6 +234,7 @@ async function startOnce(options: SuiteOptions): Promise<BuiltServer> {
       databaseUrl: database.url,
       callbackToken,
       apiKey,
+      pid: child.pid!,
       output: () => output,
       api,
       sim,
