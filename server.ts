@@ -194,7 +194,7 @@ async function main() {
     setTimeout(() => {
       process.stderr.write("shutdown did not finish in time; exiting\n");
       process.exit(1);
-    }, drainMs + 10_000).unref();
+    }, drainMs + 15_000).unref();
     log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
     server.close();
     server.closeIdleConnections();

@@ -36,11 +36,12 @@ function childrenOf(pid: number): { pid: number; args: string[]; nice: number }[
       const stat = alive(child);
       if (!stat) return [];
       const args = readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0");
-      // Fields after the command's closing parenthesis: state is the 3rd field, nice the 19th.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return [{ pid: child, args, nice: Number(fields[16]) }];
+      return [{ pid: child, args, nice: niceOf(stat) }];
     });
 }
+
+/** Fields after the command's closing parenthesis: state is the 3rd field of the line, nice the 19th. */
+const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
 
 function alive(pid: number): string | null {
   try {
@@ -54,12 +55,14 @@ function alive(pid: number): string | null {
 const applierOf = (pid: number) =>
   childrenOf(pid).find((c) => c.args.includes("--apply-callbacks")) ?? null;
 
-/** The applier once it has started and lowered its priority (it does so before it applies). */
-const niced = (pid: number, not?: number) =>
-  waitFor(async () => {
+/** The applier once it has started and lowered its priority 10 below the server's (or to 19). */
+const niced = (pid: number, not?: number) => {
+  const wanted = Math.min(19, niceOf(readFileSync(`/proc/${pid}/stat`, "utf8")) + 10);
+  return waitFor(async () => {
     const c = applierOf(pid);
-    return c && c.pid !== not && c.nice === 10 ? c : null;
-  }, "the applier child at nice 10");
+    return c && c.pid !== not && c.nice === wanted ? c : null;
+  }, `the applier child at nice ${wanted}`);
+};
 
 async function payByCallback() {
   const payment = await pendingPayment(s, 120);

@@ -8,7 +8,11 @@ import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import type { AppContext } from "../../context.server";
 import { createLog } from "../../lib/log.server";
-import { APPLIER_NICE, createApplierProcess, serveApplierProcess } from "./applier-process.server";
+import {
+  APPLIER_NICENESS,
+  createApplierProcess,
+  serveApplierProcess,
+} from "./applier-process.server";
 import type { CallbackApplier } from "./queue.server";
 
 function capturedLog() {
@@ -26,7 +30,7 @@ function capturedLog() {
 }
 
 class FakeChild extends EventEmitter {
-  pid = 4242;
+  pid: number | undefined = 4242;
   connected = true;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
@@ -104,6 +108,21 @@ describe("the server's side of the applier process", () => {
     expect(children).toHaveLength(4);
   });
 
+  it("starts the child again when it could not be started at all (an error, and no exit)", async () => {
+    vi.useFakeTimers();
+    const { applier, children, messages } = serverSide();
+    applier.start();
+    children[0].pid = undefined;
+    children[0].connected = false;
+    children[0].emit("error", Object.assign(new Error("spawn EAGAIN"), { code: "EAGAIN" }));
+    expect(messages()).toContainEqual(expect.stringMatching(/applier process exited/));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(children).toHaveLength(2);
+    children[1].emit("error", new Error("a message could not be sent")); // running: not an exit
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(children).toHaveLength(2);
+  });
+
   it("on stop, tells the child how long to drain, answers what it reported, and starts no other", async () => {
     vi.useFakeTimers();
     const { applier, children } = serverSide();
@@ -147,9 +166,10 @@ describe("the server's side of the applier process", () => {
     await expect(applier.idle()).resolves.toBeUndefined(); // not started
     applier.start();
     let done = false;
+    applier.wake(); // stored just now: the child must hear of it before the question
     void applier.idle().then(() => (done = true));
     await nextTurn();
-    expect(children[0].sent).toEqual([{ type: "idle", id: 1 }]);
+    expect(children[0].sent).toEqual([{ type: "wake" }, { type: "idle", id: 1 }]);
     children[0].emit("message", { type: "idle", id: 99 });
     children[0].emit("message", "idle");
     await nextTurn();
@@ -164,8 +184,10 @@ class FakeProcess extends EventEmitter {
   connected = true;
   sent: unknown[] = [];
   exits: number[] = [];
-  send(message: unknown) {
+  send(message: unknown, callback?: (error: Error | null) => void) {
+    if (!this.connected) throw new Error("ERR_IPC_CHANNEL_CLOSED"); // as Node does
     this.sent.push(message);
+    callback?.(null);
     return true;
   }
   exit(code: number) {
@@ -174,7 +196,7 @@ class FakeProcess extends EventEmitter {
   }
 }
 
-function childSide(options: { setPriority?: (nice: number) => void; orphan?: boolean } = {}) {
+function childSide(options: { inherited?: number; refuseNice?: boolean; orphan?: boolean } = {}) {
   const { log, messages } = capturedLog();
   const calls: string[] = [];
   let drained = true;
@@ -190,14 +212,18 @@ function childSide(options: { setPriority?: (nice: number) => void; orphan?: boo
   const proc = new FakeProcess();
   proc.connected = !options.orphan;
   const nice: number[] = [];
+  const priority = {
+    get: () => options.inherited ?? 0,
+    set: (n: number) => {
+      if (options.refuseNice) throw new Error("EACCES");
+      nice.push(n);
+    },
+  };
   let closed = 0;
   serveApplierProcess(
     { log, callbackQueue: queue } as unknown as AppContext,
     { close: async () => void (closed += 1) },
-    {
-      proc: proc as unknown as NodeJS.Process,
-      setPriority: options.setPriority ?? ((n) => void nice.push(n)),
-    },
+    { proc: proc as unknown as NodeJS.Process, priority },
   );
   return {
     proc,
@@ -214,19 +240,17 @@ const settled = async () => {
 };
 
 describe("the child's side of the applier process", () => {
-  it("lowers its priority and sweeps at once (start-up recovery), then every second", () => {
+  it("lowers its priority below the server's and sweeps at once (start-up recovery), then every second", () => {
     const { calls, nice } = childSide();
-    expect(nice).toEqual([APPLIER_NICE]);
-    expect(APPLIER_NICE).toBeGreaterThan(0);
+    expect(nice).toEqual([APPLIER_NICENESS]);
+    expect(APPLIER_NICENESS).toBeGreaterThan(0);
     expect(calls).toEqual(["start 1000"]);
+    expect(childSide({ inherited: 5 }).nice).toEqual([5 + APPLIER_NICENESS]);
+    expect(childSide({ inherited: 15 }).nice).toEqual([19]); // the lowest there is
   });
 
   it("still applies, with a warning, where its priority cannot be lowered", () => {
-    const { calls, messages } = childSide({
-      setPriority: () => {
-        throw new Error("EACCES");
-      },
-    });
+    const { calls, messages } = childSide({ refuseNice: true });
     expect(calls).toEqual(["start 1000"]);
     expect(messages()).toContainEqual(expect.stringMatching(/could not lower/));
   });
@@ -270,6 +294,27 @@ describe("the child's side of the applier process", () => {
     await settled();
     expect(calls).toEqual(["start 1000", "stop 0"]);
     expect(closed()).toBe(1);
+    expect(proc.exits).toEqual([0]);
+  });
+
+  it("does not crash answering a server that went away meanwhile", async () => {
+    const { proc, calls } = childSide();
+    proc.emit("message", { type: "idle", id: 3 });
+    proc.connected = false;
+    await settled();
+    expect(calls).toEqual(["start 1000", "idle"]);
+    expect(proc.sent).toEqual([]);
+  });
+
+  it("ignores SIGTERM while the server is there to say how long to drain, and obeys it once it is not", async () => {
+    const { proc, calls } = childSide();
+    proc.emit("SIGTERM");
+    await settled();
+    expect(proc.exits).toEqual([]);
+    proc.connected = false;
+    proc.emit("SIGTERM");
+    await settled();
+    expect(calls).toEqual(["start 1000", "stop 0"]);
     expect(proc.exits).toEqual([0]);
   });
 });

@@ -9,14 +9,14 @@
 // that dies, costs a little time and nothing else (its rows stay `received`; every sweep finds them).
 // The server starts it again if it exits, and it exits when the server goes away.
 import type { ChildProcess } from "node:child_process";
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import type { Database } from "../../../db/client";
 import type { AppContext } from "../../context.server";
 import type { Log } from "../../lib/log.server";
 import type { CallbackApplier } from "./queue.server";
 
-/** The child's nice value: below the server's, so acknowledging wins the CPU when both want it. */
-export const APPLIER_NICE = 10;
+/** How much nicer than the server the child is, so acknowledging wins the CPU when both want it. */
+export const APPLIER_NICENESS = 10;
 
 type ToApplier =
   { type: "wake" } | { type: "idle"; id: number } | { type: "stop"; drainMs: number };
@@ -50,6 +50,12 @@ export function createApplierProcess(options: {
     if (child?.connected) child.send(message, () => {});
   };
 
+  const sendQueuedWake = () => {
+    if (!wakeQueued) return;
+    wakeQueued = false;
+    send({ type: "wake" });
+  };
+
   const launch = () => {
     restartTimer = null;
     const startedAt = Date.now();
@@ -63,16 +69,10 @@ export function createApplierProcess(options: {
     }
     child = c;
     log.info({ pid: c.pid }, "callback applier process started");
-    c.on("message", (message: unknown) => {
-      if (!isMessage(message)) return;
-      const m = message as FromApplier;
-      if (m.type === "idle") {
-        idleWaiters.get(m.id)?.();
-        idleWaiters.delete(m.id);
-      } else if (m.type === "stopped") onStopped?.(m.drained);
-    });
-    c.on("error", (error) => log.error({ err: error }, "callback applier process error"));
-    c.once("exit", (code, signal) => {
+    let gone = false;
+    const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (gone) return;
+      gone = true;
       if (child === c) child = null;
       for (const resolve of idleWaiters.values()) resolve();
       idleWaiters.clear();
@@ -85,7 +85,21 @@ export function createApplierProcess(options: {
         "the callback applier process exited; callbacks it had not applied stay received, and it is started again",
       );
       scheduleRestart(startedAt);
+    };
+    c.on("message", (message: unknown) => {
+      if (!isMessage(message)) return;
+      const m = message as FromApplier;
+      if (m.type === "idle") {
+        idleWaiters.get(m.id)?.();
+        idleWaiters.delete(m.id);
+      } else if (m.type === "stopped") onStopped?.(m.drained);
     });
+    c.on("error", (error) => {
+      log.error({ err: error }, "callback applier process error");
+      // A process that could not be started (EAGAIN, EMFILE, ...) reports this and never "exit".
+      if (c.pid === undefined) onGone(null, null);
+    });
+    c.once("exit", onGone);
   };
 
   const scheduleRestart = (startedAt: number) => {
@@ -101,13 +115,11 @@ export function createApplierProcess(options: {
       // One message per turn of the event loop, however many callbacks were stored in it.
       if (stopping || wakeQueued || !child) return;
       wakeQueued = true;
-      setImmediate(() => {
-        wakeQueued = false;
-        send({ type: "wake" });
-      });
+      setImmediate(sendQueuedWake);
     },
     idle() {
       if (!child?.connected) return Promise.resolve();
+      sendQueuedWake(); // what was stored just now comes before the question
       const id = ++nextId;
       return new Promise<void>((resolve) => {
         idleWaiters.set(id, resolve);
@@ -167,23 +179,29 @@ export function serveApplierProcess(
   database: Pick<Database, "close">,
   io: {
     proc?: Pick<NodeJS.Process, "on" | "send" | "connected" | "exit">;
-    setPriority?: (nice: number) => void;
+    priority?: { get(): number; set(nice: number): void };
   } = {},
 ): void {
   const proc = io.proc ?? process;
+  const priority = io.priority ?? { get: () => getPriority(), set: (n) => setPriority(n) };
   try {
-    (io.setPriority ?? setPriority)(APPLIER_NICE);
+    // Relative to what it inherited (the server's), so a server run under `nice` keeps the gap.
+    priority.set(Math.min(19, priority.get() + APPLIER_NICENESS));
   } catch (error) {
     ctx.log.warn({ err: error }, "could not lower the callback applier's priority");
   }
   const queue = ctx.callbackQueue;
   queue.start({ sweepMs: 1000 });
   let exiting = false;
+  // The server may be gone by the time an answer is ready: then there is no one to tell.
+  const reply = (message: FromApplier) => {
+    if (proc.connected) proc.send?.(message, () => {});
+  };
   const exit = async (drainMs: number, report: boolean) => {
     if (exiting) return;
     exiting = true;
     const drained = await queue.stop({ drainMs });
-    if (report && proc.connected) proc.send?.({ type: "stopped", drained } satisfies FromApplier);
+    if (report) reply({ type: "stopped", drained });
     await Promise.race([database.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
     proc.exit(0);
   };
@@ -191,15 +209,18 @@ export function serveApplierProcess(
     if (!isMessage(message) || exiting) return;
     const m = message as ToApplier;
     if (m.type === "wake") queue.wake();
-    else if (m.type === "idle")
-      void queue.idle().then(() => proc.send?.({ type: "idle", id: m.id } satisfies FromApplier));
+    else if (m.type === "idle") void queue.idle().then(() => reply({ type: "idle", id: m.id }));
     else if (m.type === "stop") void exit(Math.max(0, Number(m.drainMs) || 0), true);
   });
   proc.on("disconnect", () => void exit(0, false));
   // The server may have gone while this process was starting, before anyone listened for that.
   if (!proc.connected) void exit(0, false);
   // The server handles SIGTERM/SIGINT and tells the child to stop; a signal sent to the whole process
-  // group must not end the child before it has been told how long to drain.
-  proc.on("SIGTERM", () => {});
-  proc.on("SIGINT", () => {});
+  // group must not end the child before it has been told how long to drain. Without a server, the
+  // signal is obeyed.
+  const onSignal = () => {
+    if (!proc.connected) void exit(0, false);
+  };
+  proc.on("SIGTERM", onSignal);
+  proc.on("SIGINT", onSignal);
 }
