@@ -3,6 +3,7 @@
 // Prints, from one run: the floor's rate, the app's acknowledged/s with p50/p99, and applied/s (first
 // request → last stored row applied), on one instance or several behind one address (round-robin).
 // Usage: npm run bench:intake -- [--callbacks 4000] [--concurrency 32] [--instances 1|2]
+//        [--applier process|inline] (CALLBACK_APPLIER; the server's default on PostgreSQL is process)
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     callbacks: { type: "string", default: "4000" },
     concurrency: { type: "string", default: "32" },
     instances: { type: "string", default: "1" },
+    applier: { type: "string", default: "process" },
   },
 });
 const INSTANCES = Math.max(1, Number(values.instances));
@@ -83,6 +85,7 @@ async function main() {
           SEED_DEMO_DATA: "false",
           LOG_LEVEL: "info",
           DATABASE_POOL_MAX: "10",
+          CALLBACK_APPLIER: values.applier,
         }),
       );
     // undici's Pool, not fetch: fetch cost the sender more CPU than a do-nothing server costs (README).
@@ -118,7 +121,7 @@ async function main() {
     };
     await waitApplied();
     console.log(
-      `${N} callbacks for distinct pending attempts, ${C} concurrent senders, ${INSTANCES} app instance(s), PostgreSQL 15 on this machine`,
+      `${N} callbacks for distinct pending attempts, ${C} concurrent senders, ${INSTANCES} app instance(s), callbacks applied ${values.applier === "inline" ? "on the server's thread" : "by a child process"}, PostgreSQL 15 on this machine`,
     );
     const floorRate = report("floor", await load(N, C, (i) => post(floor.url, i)));
     const appStarted = performance.now();
