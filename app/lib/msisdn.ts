@@ -18,8 +18,9 @@ export function maskMsisdn(value: string | number | null | undefined): string {
 
 // 0712345678, 254712345678, +254 712 345 678, 0712-345-678; not part of a longer number.
 const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{2})(?!\d)/g;
-// A 254-form number run into other digits (a reference someone built from the number).
-const RUN_IN = /254([17]\d{2})\d{4}(\d{2})/g;
+// A 254-form number run into other digits (a reference someone built from the number): any run of
+// 12 digits or more, in which every place a `254[17]…` number could start is masked (maskRunIn).
+const DIGIT_RUN = /\d{12,}/g;
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
 
@@ -48,7 +49,21 @@ function maskFreeText(text: string): string {
       IN_TEXT,
       (_m, a: string, _b, _c, d: string) => `0${a} ${BULLET.repeat(3)} ${BULLET}${d}`,
     )
-    .replace(RUN_IN, `254$1${BULLET.repeat(4)}$2`);
+    .replace(DIGIT_RUN, maskRunIn);
+}
+
+/**
+ * `254` + three digits + four masked + two, for every 12 digits of the run that read as a number,
+ * overlapping ones included: taking matches left to right, a first candidate that starts inside other
+ * digits (`…25472100` + `254712345678`) would swallow the start of the real number and leave the rest
+ * of it in clear.
+ */
+function maskRunIn(run: string): string {
+  const hidden: boolean[] = [];
+  for (let i = run.indexOf("254"); i !== -1 && i + 12 <= run.length; i = run.indexOf("254", i + 1))
+    if (run[i + 3] === "1" || run[i + 3] === "7")
+      for (let k = i + 6; k < i + 10; k++) hidden[k] = true;
+  return hidden.length ? [...run].map((d, k) => (hidden[k] ? BULLET : d)).join("") : run;
 }
 
 /** True when a string still carries a full Kenyan mobile number (tests and assertions use it). */
