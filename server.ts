@@ -33,6 +33,7 @@ async function main() {
     pathForLog,
     createApplierProcess,
     serveApplierProcess,
+    createBurstGate,
     createLog,
   } = runtime;
 
@@ -50,9 +51,19 @@ async function main() {
   if (process.argv.includes(APPLIER_FLAG)) {
     // The applier child (CALLBACK_APPLIER=process): applies stored callbacks, serves nothing.
     const log = createLog(config.logLevel).child({ process: "callback-applier" });
-    const { ctx, database } = await createContext(config, { log, migrate: false });
+    const gate = createBurstGate(
+      { maxHoldMs: config.callbackBurstHoldMs, burstPerSecond: config.callbackBurstPerSecond },
+      (hold) =>
+        log.info(
+          hold,
+          hold.endedBy === "quiet"
+            ? "a burst of callbacks was acknowledged first; applying them now"
+            : "applying resumes during a burst of callbacks: the hold limit (CALLBACK_BURST_HOLD_MS) was reached",
+        ),
+    );
+    const { ctx, database } = await createContext(config, { log, migrate: false, applyGate: gate });
     guardLostDatabase(log, () => process.exit(1));
-    serveApplierProcess(ctx, database);
+    serveApplierProcess(ctx, database, { gate });
     return;
   }
 

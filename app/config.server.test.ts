@@ -128,4 +128,14 @@ describe("configuration", () => {
     ]);
     expect(problemsOf({ CALLBACK_APPLIER: "thread" })[0]).toMatch(/^CALLBACK_APPLIER: /);
   });
+
+  it("holds applying during a burst of 500/s for at most 3 s unless told otherwise, 0 to never hold", () => {
+    expect(loadConfig({}).callbackBurstHoldMs).toBe(3000);
+    expect(loadConfig({}).callbackBurstPerSecond).toBe(500);
+    expect(loadConfig({ CALLBACK_BURST_PER_S: "50" }).callbackBurstPerSecond).toBe(50);
+    expect(problemsOf({ CALLBACK_BURST_PER_S: "0" })[0]).toMatch(/^CALLBACK_BURST_PER_S: /);
+    expect(loadConfig({ CALLBACK_BURST_HOLD_MS: "0" }).callbackBurstHoldMs).toBe(0);
+    expect(problemsOf({ CALLBACK_BURST_HOLD_MS: "-1" })[0]).toMatch(/^CALLBACK_BURST_HOLD_MS: /);
+    expect(problemsOf({ CALLBACK_BURST_HOLD_MS: "3s" })[0]).toMatch(/^CALLBACK_BURST_HOLD_MS: /);
+  });
 });

@@ -93,6 +93,8 @@ const EnvSchema = z.object({
 
   SHUTDOWN_DRAIN_S: int(0, 300).default(10),
   CALLBACK_APPLIER: z.enum(["process", "inline"]).optional(),
+  CALLBACK_BURST_HOLD_MS: int(0, 60_000).default(3000),
+  CALLBACK_BURST_PER_S: int(1, 1_000_000).default(500),
 });
 
 export type MpesaEnvironment = "simulator" | "sandbox" | "production";
@@ -151,6 +153,13 @@ export type Config = Readonly<{
    * own thread (PGlite's only choice: one process holds its files).
    */
   callbackApplier: "process" | "inline";
+  /**
+   * With the applier process: during a burst (callbacks arriving faster than callbackBurstPerSecond),
+   * applying waits until the burst has been quiet for 50 ms, for at most this long, so acknowledging
+   * has the machine to itself (burst-gate.server.ts). 0 turns the hold off.
+   */
+  callbackBurstHoldMs: number;
+  callbackBurstPerSecond: number;
 }>;
 
 /** Either a ready SecurityCredential, or the password and the certificate to encrypt it with. */
@@ -284,6 +293,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_S,
     callbackApplier: e.CALLBACK_APPLIER ?? (e.DATABASE_URL ? "process" : "inline"),
+    callbackBurstHoldMs: e.CALLBACK_BURST_HOLD_MS,
+    callbackBurstPerSecond: e.CALLBACK_BURST_PER_S,
   });
 }
 

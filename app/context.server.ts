@@ -6,7 +6,11 @@ import { openDatabase, type Database, type Db } from "../db/client";
 import { migrate } from "../db/migrate";
 import type { Config } from "./config.server";
 import { createLog, type Log } from "./lib/log.server";
-import { createCallbackApplier, type CallbackApplier } from "./modules/callbacks/queue.server";
+import {
+  createCallbackApplier,
+  type ApplyGate,
+  type CallbackApplier,
+} from "./modules/callbacks/queue.server";
 import { createRawLogWriter, type RawLogWriter } from "./modules/callbacks/raw-log-writer.server";
 import { createDarajaClient, type DarajaClient } from "./modules/daraja/client.server";
 
@@ -32,6 +36,8 @@ export type ContextOptions = {
   migrate?: boolean;
   /** Replaces the in-process applier (server.ts: the applier child process, applier-process.server.ts). */
   callbackApplier?: CallbackApplier;
+  /** Asked before each batch the in-process applier claims (the applier child's burst gate). */
+  applyGate?: ApplyGate;
 };
 
 export async function createContext(
@@ -66,7 +72,9 @@ export async function createContext(
     options.callbackApplier ??
     createCallbackApplier(
       ctx,
-      database.driver === "pglite" ? { workers: 1, batch: 10 } : { workers: 4, batch: 100 },
+      database.driver === "pglite"
+        ? { workers: 1, batch: 10, gate: options.applyGate }
+        : { workers: 4, batch: 100, gate: options.applyGate },
     );
   return { ctx, database };
 }

@@ -12,6 +12,7 @@ export {
   serveApplierProcess,
 } from "./modules/callbacks/applier-process.server";
 export { createLog } from "./lib/log.server";
+export { createBurstGate } from "./modules/callbacks/burst-gate.server";
 export { seedDemoData } from "../db/seed";
 export { startJobs } from "../jobs";
 export { createSimulator } from "../simulator/server";

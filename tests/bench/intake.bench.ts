@@ -4,6 +4,8 @@
 // request → last stored row applied), on one instance or several behind one address (round-robin).
 // Usage: npm run bench:intake -- [--callbacks 4000] [--concurrency 32] [--instances 1|2]
 //        [--applier process|inline] (CALLBACK_APPLIER; the server's default on PostgreSQL is process)
+//        [--hold-ms 3000] (CALLBACK_BURST_HOLD_MS: how long the applier process may hold off during a
+//        burst; 0 applies alongside acknowledging, as before the burst gate)
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     instances: { type: "string", default: "1" },
     applier: { type: "string", default: "process" },
+    "hold-ms": { type: "string", default: "3000" },
   },
 });
 const INSTANCES = Math.max(1, Number(values.instances));
@@ -86,6 +89,7 @@ async function main() {
           LOG_LEVEL: "info",
           DATABASE_POOL_MAX: "10",
           CALLBACK_APPLIER: values.applier,
+          CALLBACK_BURST_HOLD_MS: values["hold-ms"],
         }),
       );
     // undici's Pool, not fetch: fetch cost the sender more CPU than a do-nothing server costs (README).
@@ -121,7 +125,7 @@ async function main() {
     };
     await waitApplied();
     console.log(
-      `${N} callbacks for distinct pending attempts, ${C} concurrent senders, ${INSTANCES} app instance(s), callbacks applied ${values.applier === "inline" ? "on the server's thread" : "by a child process"}, PostgreSQL 15 on this machine`,
+      `${N} callbacks for distinct pending attempts, ${C} concurrent senders, ${INSTANCES} app instance(s), callbacks applied ${values.applier === "inline" ? "on the server's thread" : `by a child process (burst hold up to ${values["hold-ms"]} ms)`}, PostgreSQL 15 on this machine`,
     );
     const floorRate = report("floor", await load(N, C, (i) => post(floor.url, i)));
     const appStarted = performance.now();

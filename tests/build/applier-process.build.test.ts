@@ -1,13 +1,15 @@
 // The built server on PostgreSQL applies stored callbacks in a child process at a lower CPU priority
 // (CALLBACK_APPLIER=process, the default there; README, "Where intake time goes", fifth pass).
 // Over HTTP and /proc, as an operator would see it: one child, niced; callbacks applied by it; killed,
-// it is started again and nothing acknowledged is lost; the server killed with kill -9 takes it along.
+// it is started again and nothing acknowledged is lost; the server killed with kill -9 takes it along;
+// a burst is acknowledged first and applied right after it (burst-gate.server.ts), and the log says so.
 import { existsSync, readFileSync } from "node:fs";
 import {
   newReceipt,
   pendingPayment,
   postStkCallback,
   settled,
+  stkCallbackBody,
   successCallbackFor,
 } from "./support/flows";
 import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
@@ -17,7 +19,14 @@ beforeAll(async () => {
   s = await startSuiteServer({
     label: "applier-process",
     // Nothing settles these payments but their callbacks: no STK Query before the test is over.
-    env: { POLL_FIRST_AFTER_S: "3600", POLL_GIVE_UP_AFTER_S: "7200" },
+    env: {
+      POLL_FIRST_AFTER_S: "3600",
+      POLL_GIVE_UP_AFTER_S: "7200",
+      // A burst from 20 a second (500 by default), so this suite's sender makes one on any machine;
+      // info, to read the line that reports each hold.
+      CALLBACK_BURST_PER_S: "20",
+      LOG_LEVEL: "info",
+    },
     simConfig: { promptTimeoutMs: 600_000 },
   });
 });
@@ -78,6 +87,52 @@ describe("the applier process (PostgreSQL)", () => {
     await niced(s.pid);
     expect(childrenOf(s.pid).filter((c) => c.args.includes("--apply-callbacks"))).toHaveLength(1);
     await payByCallback();
+  });
+
+  it("acknowledges a burst first, then applies all of it, and logs how long applying waited", async () => {
+    await niced(s.pid);
+    const payments = [];
+    for (const amount of [140, 141, 142]) payments.push(await pendingPayment(s, amount));
+    const receipts = payments.map(() => newReceipt());
+    const bodies = Array.from({ length: 600 }, (_, i) =>
+      // Callbacks for attempts this app never made: stored, acknowledged, applied as orphans.
+      stkCallbackBody({ checkoutRequestId: `ws_CO_BURST${i}`, resultCode: 1032 }),
+    );
+    payments.forEach((p, k) => bodies.splice(150 * (k + 1), 0, successCallbackFor(p, receipts[k])));
+    const before = s.output().length;
+    let next = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < bodies.length) statuses.push((await postStkCallback(s, bodies[next++])).status);
+      }),
+    );
+    expect(statuses.filter((st) => st !== 200)).toEqual([]);
+    expect(statuses).toHaveLength(603);
+    for (const [k, p] of payments.entries())
+      expect((await settled(s, p.id, "paid", 15_000)).receipt).toBe(receipts[k]);
+    const holds = await waitFor(async () => {
+      const lines = s
+        .output()
+        .slice(before)
+        .split("\n")
+        .filter((l) => l.includes("a burst of callbacks was acknowledged first"));
+      return lines.length ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : null;
+    }, "the applier to report a hold");
+    for (const hold of holds) {
+      expect(hold).toMatchObject({ endedBy: "quiet", process: "callback-applier" });
+      expect(hold.storedMeanwhile).toBeGreaterThan(0);
+      expect(hold.heldMs).toBeLessThanOrEqual(4000); // CALLBACK_BURST_HOLD_MS: 3 s, and a late timer
+    }
+    const orphan = await waitFor(async () => {
+      const [row] = (
+        await s.api<{ callbacks: { outcome: string }[] }>(
+          "/api/callbacks?limit=1&checkoutRequestId=ws_CO_BURST599",
+        )
+      ).body.callbacks;
+      return row && row.outcome !== "received" ? row : null;
+    }, "the burst's last callback to be applied");
+    expect(orphan.outcome).toBe("orphan");
   });
 
   it("killed, is started again by the server, and a callback acknowledged meanwhile is applied", async () => {

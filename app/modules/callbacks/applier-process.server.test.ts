@@ -72,17 +72,20 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 describe("the server's side of the applier process", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("starts one child, and wakes it once per turn of the event loop however many callbacks were stored", async () => {
+  it("starts one child, and wakes it once per turn of the event loop, saying how many callbacks were stored", async () => {
     const { applier, children } = serverSide();
     applier.start();
     applier.start();
     expect(children).toHaveLength(1);
     for (let i = 0; i < 50; i++) applier.wake();
     await nextTurn();
-    expect(children[0].sent).toEqual([{ type: "wake" }]);
+    expect(children[0].sent).toEqual([{ type: "wake", stored: 50 }]);
     applier.wake();
     await nextTurn();
-    expect(children[0].sent).toEqual([{ type: "wake" }, { type: "wake" }]);
+    expect(children[0].sent).toEqual([
+      { type: "wake", stored: 50 },
+      { type: "wake", stored: 1 },
+    ]);
   });
 
   it("starts the child again when it dies, waiting longer after each quick crash, and says so", async () => {
@@ -169,7 +172,10 @@ describe("the server's side of the applier process", () => {
     applier.wake(); // stored just now: the child must hear of it before the question
     void applier.idle().then(() => (done = true));
     await nextTurn();
-    expect(children[0].sent).toEqual([{ type: "wake" }, { type: "idle", id: 1 }]);
+    expect(children[0].sent).toEqual([
+      { type: "wake", stored: 1 },
+      { type: "idle", id: 1 },
+    ]);
     children[0].emit("message", { type: "idle", id: 99 });
     children[0].emit("message", "idle");
     await nextTurn();
@@ -220,14 +226,17 @@ function childSide(options: { inherited?: number; refuseNice?: boolean; orphan?:
     },
   };
   let closed = 0;
+  const stored: number[] = [];
+  const gate = { stored: (count: number) => void stored.push(count) };
   serveApplierProcess(
     { log, callbackQueue: queue } as unknown as AppContext,
     { close: async () => void (closed += 1) },
-    { proc: proc as unknown as NodeJS.Process, priority },
+    { proc: proc as unknown as NodeJS.Process, priority, gate },
   );
   return {
     proc,
     calls,
+    stored,
     nice,
     messages,
     closed: () => closed,
@@ -255,14 +264,16 @@ describe("the child's side of the applier process", () => {
     expect(messages()).toContainEqual(expect.stringMatching(/could not lower/));
   });
 
-  it("applies on a wake-up, answers idle with the request's id, and ignores anything else", async () => {
-    const { proc, calls } = childSide();
-    proc.emit("message", { type: "wake" });
+  it("applies on a wake-up, tells its burst gate how many were stored, answers idle with the request's id, and ignores anything else", async () => {
+    const { proc, calls, stored } = childSide();
+    proc.emit("message", { type: "wake", stored: 12 });
+    proc.emit("message", { type: "wake", stored: "many" }); // at least one was stored
     proc.emit("message", { type: "idle", id: 7 });
     proc.emit("message", "wake");
     proc.emit("message", { type: "format-disk" });
     await settled();
-    expect(calls).toEqual(["start 1000", "wake", "idle"]);
+    expect(calls).toEqual(["start 1000", "wake", "wake", "idle"]);
+    expect(stored).toEqual([12, 1]);
     expect(proc.sent).toEqual([{ type: "idle", id: 7 }]);
   });
 

@@ -13,13 +13,16 @@ import { getPriority, setPriority } from "node:os";
 import type { Database } from "../../../db/client";
 import type { AppContext } from "../../context.server";
 import type { Log } from "../../lib/log.server";
+import type { BurstGate } from "./burst-gate.server";
 import type { CallbackApplier } from "./queue.server";
 
 /** How much nicer than the server the child is, so acknowledging wins the CPU when both want it. */
 export const APPLIER_NICENESS = 10;
 
 type ToApplier =
-  { type: "wake" } | { type: "idle"; id: number } | { type: "stop"; drainMs: number };
+  | { type: "wake"; stored: number }
+  | { type: "idle"; id: number }
+  | { type: "stop"; drainMs: number };
 type FromApplier = { type: "idle"; id: number } | { type: "stopped"; drained: boolean };
 
 const isMessage = (m: unknown): m is { type: string } =>
@@ -39,6 +42,7 @@ export function createApplierProcess(options: {
   let started = false;
   let stopping = false;
   let wakeQueued = false;
+  let storedSinceWake = 0;
   let quickCrashes = 0;
   let restartTimer: NodeJS.Timeout | null = null;
   let nextId = 0;
@@ -53,7 +57,9 @@ export function createApplierProcess(options: {
   const sendQueuedWake = () => {
     if (!wakeQueued) return;
     wakeQueued = false;
-    send({ type: "wake" });
+    const stored = storedSinceWake;
+    storedSinceWake = 0;
+    send({ type: "wake", stored });
   };
 
   const launch = () => {
@@ -112,8 +118,11 @@ export function createApplierProcess(options: {
 
   return {
     wake() {
-      // One message per turn of the event loop, however many callbacks were stored in it.
-      if (stopping || wakeQueued || !child) return;
+      // One message per turn of the event loop, however many callbacks were stored in it; it says how
+      // many, so the child can tell a burst (burst-gate.server.ts).
+      if (stopping || !child) return;
+      storedSinceWake += 1;
+      if (wakeQueued) return;
       wakeQueued = true;
       setImmediate(sendQueuedWake);
     },
@@ -180,6 +189,8 @@ export function serveApplierProcess(
   io: {
     proc?: Pick<NodeJS.Process, "on" | "send" | "connected" | "exit">;
     priority?: { get(): number; set(nice: number): void };
+    /** The burst gate the context's applier asks (server.ts); told of every callback stored. */
+    gate?: Pick<BurstGate, "stored">;
   } = {},
 ): void {
   const proc = io.proc ?? process;
@@ -208,8 +219,10 @@ export function serveApplierProcess(
   proc.on("message", (message: unknown) => {
     if (!isMessage(message) || exiting) return;
     const m = message as ToApplier;
-    if (m.type === "wake") queue.wake();
-    else if (m.type === "idle") void queue.idle().then(() => reply({ type: "idle", id: m.id }));
+    if (m.type === "wake") {
+      io.gate?.stored(Math.max(1, Number(m.stored) || 1), Date.now());
+      queue.wake();
+    } else if (m.type === "idle") void queue.idle().then(() => reply({ type: "idle", id: m.id }));
     else if (m.type === "stop") void exit(Math.max(0, Number(m.drainMs) || 0), true);
   });
   proc.on("disconnect", () => void exit(0, false));

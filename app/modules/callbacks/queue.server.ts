@@ -126,10 +126,18 @@ export type CallbackApplier = {
   stop(options: { drainMs: number }): Promise<boolean>;
 };
 
+/**
+ * Lets acknowledging go first: asked before every claim, it answers how long to wait before applying
+ * (0: apply now), and hears when the applier has found nothing left. See burst-gate.server.ts.
+ */
+export type ApplyGate = { holdMs(now: number): number; caughtUp(): void };
+
 export function createCallbackApplier(
   ctx: AppContext,
-  options: { workers: number; batch: number },
+  options: { workers: number; batch: number; gate?: ApplyGate },
 ): CallbackApplier {
+  const { gate } = options;
+  let held: NodeJS.Timeout | null = null;
   let loops = 0;
   let again = false;
   let stopping = false;
@@ -140,7 +148,7 @@ export function createCallbackApplier(
   let leftWork = false;
 
   const settleIdle = () => {
-    if (loops > 0) return;
+    if (loops > 0 || held) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -151,6 +159,16 @@ export function createCallbackApplier(
       for (;;) {
         if (Date.now() > deadline) {
           leftWork = true;
+          return;
+        }
+        // Draining for shutdown is bounded by its deadline, never held.
+        const wait = gate && deadline === Infinity ? gate.holdMs(Date.now()) : 0;
+        if (wait > 0) {
+          if (!held)
+            held = setTimeout(() => {
+              held = null;
+              wake();
+            }, wait).unref();
           return;
         }
         again = false;
@@ -172,7 +190,10 @@ export function createCallbackApplier(
           leftWork = false;
           void loop();
         }
-        if (result.claimed === 0 && !again) return;
+        if (result.claimed === 0 && !again) {
+          gate?.caughtUp();
+          return;
+        }
       }
     } finally {
       loops -= 1;
@@ -192,7 +213,7 @@ export function createCallbackApplier(
   };
 
   const idle = (): Promise<void> =>
-    loops === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+    loops === 0 && !held ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
 
   return {
     wake,
@@ -208,6 +229,8 @@ export function createCallbackApplier(
     async stop({ drainMs }) {
       if (timer) clearInterval(timer);
       timer = null;
+      if (held) clearTimeout(held);
+      held = null;
       deadline = Date.now() + drainMs;
       wake(); // one last look for work stored before the server stopped accepting
       stopping = true;
