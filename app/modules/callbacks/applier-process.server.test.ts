@@ -268,12 +268,14 @@ describe("the child's side of the applier process", () => {
     const { proc, calls, stored } = childSide();
     proc.emit("message", { type: "wake", stored: 12 });
     proc.emit("message", { type: "wake", stored: "many" }); // at least one was stored
+    proc.emit("message", { type: "wake", stored: 5_000_000 }); // bounded
+    proc.emit("message", { type: "wake", stored: 1e308 }); // not a count: at least one
     proc.emit("message", { type: "idle", id: 7 });
     proc.emit("message", "wake");
     proc.emit("message", { type: "format-disk" });
     await settled();
-    expect(calls).toEqual(["start 1000", "wake", "wake", "idle"]);
-    expect(stored).toEqual([12, 1]);
+    expect(calls).toEqual(["start 1000", "wake", "wake", "wake", "wake", "idle"]);
+    expect(stored).toEqual([12, 1, 1_000_000, 1]);
     expect(proc.sent).toEqual([{ type: "idle", id: 7 }]);
   });
 

@@ -220,7 +220,11 @@ export function serveApplierProcess(
     if (!isMessage(message) || exiting) return;
     const m = message as ToApplier;
     if (m.type === "wake") {
-      io.gate?.stored(Math.max(1, Number(m.stored) || 1), Date.now());
+      const n = Number(m.stored);
+      io.gate?.stored(
+        Number.isSafeInteger(n) && n > 0 ? Math.min(n, 1_000_000) : 1,
+        performance.now(),
+      );
       queue.wake();
     } else if (m.type === "idle") void queue.idle().then(() => reply({ type: "idle", id: m.id }));
     else if (m.type === "stop") void exit(Math.max(0, Number(m.drainMs) || 0), true);

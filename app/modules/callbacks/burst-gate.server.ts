@@ -2,22 +2,27 @@
 //
 // On a small machine, acknowledging and applying share the CPU (and PostgreSQL's), so applying
 // while a burst is being acknowledged makes every answer to Daraja slower (README, "Where intake
-// time goes", sixth pass). When callbacks arrive faster than `burstPerSecond`, the applier holds
-// off until the stream has been quiet for `quietMs`, or for at most `maxHoldMs`; then it drains
-// until it finds nothing left, and only after that may it hold again. So a burst is answered at
-// the speed of storing alone and applied right after it, no callback waits more than `maxHoldMs`
-// longer than it would have, and under a flood that never ends the applier runs as it always did
-// (held at most `maxHoldMs` once per drain). A quiet stream never holds anything.
+// time goes", sixth pass). When callbacks arrive faster than `burstPerSecond` (counted over the
+// last `windowMs`), the applier holds off until the stream has been quiet for `quietMs`, or for at
+// most `maxHoldMs`; then it drains until it finds nothing left, and only after that may it hold
+// again. A burst that outlasts `maxHoldMs` is a flood: holding again would only pile up work for
+// later, so the applier keeps applying alongside until the rate falls below `burstPerSecond`. So a
+// burst is acknowledged without applying competing for the machine and applied right after it, no
+// callback waits more than `maxHoldMs` longer than it would have, and a flood is applied as it
+// always was once its first `maxHoldMs` have passed. A quiet stream never holds anything, and a
+// new applier drains what it finds before it holds anything.
+//
+// Times are from a monotonic clock (performance.now()): a wall clock stepped back would stretch a hold.
 import type { ApplyGate } from "./queue.server";
 
 export type BurstGateOptions = {
-  /** Stores per second (smoothed over about `windowMs`) from which a burst is held. */
+  /** Stores per second, counted over the last `windowMs`, from which a burst is held. */
   burstPerSecond: number;
   /** A burst has ended when nothing was stored for this long. */
   quietMs: number;
-  /** The longest any hold lasts. */
+  /** The longest any hold lasts; 0 never holds. */
   maxHoldMs: number;
-  /** Time constant of the rate estimate. */
+  /** How far back stores are counted for the rate. */
   windowMs: number;
 };
 
@@ -29,56 +34,80 @@ export const BURST_GATE_DEFAULTS: BurstGateOptions = {
 };
 
 export type BurstGate = ApplyGate & {
-  /** `count` callbacks were stored (acknowledged) at `now`. */
+  /** `count` callbacks were stored (acknowledged) at `now` (ms, monotonic). */
   stored(count: number, now: number): void;
-  /** The current estimate of stores per second (for tests and logs). */
+  /** Stores per second over the last `windowMs` (for tests). */
   rate(now: number): number;
 };
 
-/** What a hold was, reported when it ends (the applier child logs it). */
-export type BurstHold = { heldMs: number; storedMeanwhile: number; endedBy: "quiet" | "limit" };
+/**
+ * A hold, reported when it ends (the applier child logs it): how long applying waited, how many
+ * callbacks were acknowledged since the applier last caught up (what it has to apply now), and
+ * whether the burst went quiet or the hold reached its limit.
+ */
+export type BurstHold = { heldMs: number; waiting: number; endedBy: "quiet" | "limit" };
+
+const SLOTS = 10;
 
 export function createBurstGate(
   options: Partial<BurstGateOptions> = {},
   onReleased: (hold: BurstHold) => void = () => {},
 ): BurstGate {
-  const o = { ...BURST_GATE_DEFAULTS, ...options };
-  let storedMeanwhile = 0;
-  let estimate = 0; // stores per second, decaying with time constant windowMs
-  let estimatedAt = -Infinity;
+  const o: BurstGateOptions = {
+    burstPerSecond: options.burstPerSecond ?? BURST_GATE_DEFAULTS.burstPerSecond,
+    quietMs: options.quietMs ?? BURST_GATE_DEFAULTS.quietMs,
+    maxHoldMs: options.maxHoldMs ?? BURST_GATE_DEFAULTS.maxHoldMs,
+    windowMs: options.windowMs ?? BURST_GATE_DEFAULTS.windowMs,
+  };
+  // Stores per slot of windowMs / SLOTS, in a ring; `slot` is the newest slot counted.
+  const slotMs = o.windowMs / SLOTS;
+  const counts = new Array<number>(SLOTS).fill(0);
+  let slot = -Infinity;
   let lastStoredAt = -Infinity;
+  let waiting = 0; // acknowledged since the applier last caught up
   let holdingSince: number | null = null;
-  let draining = false;
+  let draining = true; // a new applier first drains what is there
+  let flood = false;
 
-  const decayed = (now: number) =>
-    estimatedAt === -Infinity
-      ? 0
-      : estimate * Math.exp(-Math.max(0, now - estimatedAt) / o.windowMs);
+  const at = (s: number) => ((s % SLOTS) + SLOTS) % SLOTS;
+  const advance = (now: number) => {
+    const current = Math.floor(now / slotMs);
+    if (!(current > slot)) return; // the same slot (or a clock that did not move forward)
+    if (current - slot >= SLOTS) counts.fill(0);
+    else for (let s = slot + 1; s <= current; s++) counts[at(s)] = 0;
+    slot = current;
+  };
+  const rate = (now: number) => {
+    advance(now);
+    return (counts.reduce((a, b) => a + b, 0) * 1000) / o.windowMs;
+  };
 
   return {
     stored(count, now) {
       if (!(count > 0)) return;
-      estimate = decayed(now) + (count * 1000) / o.windowMs;
-      estimatedAt = now;
-      lastStoredAt = now;
-      if (holdingSince !== null) storedMeanwhile += count;
+      advance(now);
+      counts[at(slot)] += count;
+      lastStoredAt = Math.max(lastStoredAt, now);
+      waiting += count;
     },
-    rate: decayed,
+    rate,
     holdMs(now) {
-      if (draining || o.maxHoldMs <= 0) return 0;
-      if (holdingSince === null) {
-        if (decayed(now) < o.burstPerSecond) return 0;
-        holdingSince = now;
-        storedMeanwhile = 0;
-      }
+      if (draining || !(o.maxHoldMs > 0)) return 0;
       const quietLeft = o.quietMs - (now - lastStoredAt);
+      if (holdingSince === null) {
+        const burst = quietLeft > 0 && rate(now) >= o.burstPerSecond;
+        if (!burst) flood = false;
+        if (!burst || flood) return 0;
+        holdingSince = now;
+      }
       const holdLeft = o.maxHoldMs - (now - holdingSince);
       if (quietLeft <= 0 || holdLeft <= 0) {
         onReleased({
-          heldMs: now - holdingSince,
-          storedMeanwhile,
+          heldMs: Math.round(now - holdingSince),
+          waiting,
           endedBy: quietLeft <= 0 ? "quiet" : "limit",
         });
+        flood = quietLeft > 0;
         holdingSince = null;
         draining = true;
         return 0;
@@ -87,6 +116,7 @@ export function createBurstGate(
     },
     caughtUp() {
       draining = false;
+      waiting = 0;
     },
   };
 }

@@ -115,7 +115,7 @@ export async function applyStoredCallbacks(
 export type CallbackApplier = {
   /** Something was stored: apply it (and anything else waiting) now. */
   wake(): void;
-  /** Resolves once the applier has found nothing left to claim (tests wait on this). */
+  /** Resolves once the applier has found nothing left to claim and holds nothing back (tests wait on this). */
   idle(): Promise<void>;
   /** Start-up recovery and the continuous sweep: apply what is waiting now, then look every `sweepMs`. */
   start(options?: { sweepMs?: number }): void;
@@ -127,8 +127,9 @@ export type CallbackApplier = {
 };
 
 /**
- * Lets acknowledging go first: asked before every claim, it answers how long to wait before applying
- * (0: apply now), and hears when the applier has found nothing left. See burst-gate.server.ts.
+ * Lets acknowledging go first: asked before every claim (not while draining for shutdown), it answers
+ * how long to wait before applying (0: apply now; times from performance.now()), and hears when the
+ * applier has found nothing left. See burst-gate.server.ts.
  */
 export type ApplyGate = { holdMs(now: number): number; caughtUp(): void };
 
@@ -162,7 +163,7 @@ export function createCallbackApplier(
           return;
         }
         // Draining for shutdown is bounded by its deadline, never held.
-        const wait = gate && deadline === Infinity ? gate.holdMs(Date.now()) : 0;
+        const wait = gate && deadline === Infinity ? gate.holdMs(performance.now()) : 0;
         if (wait > 0) {
           if (!held)
             held = setTimeout(() => {
