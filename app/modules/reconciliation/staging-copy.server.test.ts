@@ -2,10 +2,11 @@
 // own words instead of hanging it, keeps nothing of it, and leaves every pooled connection usable.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import fc from "fast-check";
 import { rowsOf, type Database } from "../../../db/client";
 import { createTestDatabase, usingPostgres } from "../../../tests/support/db";
 import { buildStatementCsv, generateStatementLines } from "../../../tests/support/statement-file";
-import { copySink, stagingRow } from "./staging-copy.server";
+import { copySink, copyTextField, stagingRow } from "./staging-copy.server";
 import { readStatement, type StatementLine } from "./statement-parse.server";
 
 let database: Database;
@@ -109,4 +110,58 @@ it("a parse cut short in the middle of a piece abandons it: nothing kept, and th
   await sink.abort();
   expect(await stagedRows(importId)).toBe(0);
   await expectPoolAnswers();
+});
+
+// COPY's text format gives a meaning to backslashes, tabs and line breaks: a cell holding them (or
+// quotes, commas, "\\N", "\\.") must reach the database as it was in the file, and an absent value as NULL.
+const awkward = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom("\\", "\t", "\n", "\r", '"', ",", "\\N", "\\.", "'", " "),
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 30,
+});
+
+it("every cell reaches the staging table unchanged, whatever characters it holds", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ details: awkward, name: fc.option(awkward), cell: awkward }), {
+        minLength: 1,
+        maxLength: 20,
+      }),
+      async (cells) => {
+        const importId = randomUUID();
+        const sink = await copySink(database.db);
+        const sent = cells.map(({ details, name, cell }, i) => ({
+          ...lines[i],
+          details,
+          otherPartyName: name,
+          raw: { ...lines[i].raw, Details: cell },
+        }));
+        for (const line of sent) await sink.write(stagingRow(importId, line));
+        await sink.end();
+        const back = rowsOf<{ details: string | null; party_name: string | null; cell: string }>(
+          await database.db.execute(sql`select details, party_name, raw -> 'cells' ->> 'Details' as cell
+            from statement_staging where import_id = ${importId} order by line_id`),
+        );
+        await database.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
+        expect(back).toEqual(
+          sent.map((line) => ({
+            details: line.details || null,
+            party_name: line.otherPartyName,
+            cell: line.raw.Details,
+          })),
+        );
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
+
+it("writes NULL as \\N and escapes only what the text format gives a meaning to", () => {
+  expect(copyTextField(null)).toBe("\\N");
+  expect(copyTextField(1250)).toBe("1250");
+  expect(copyTextField("\\N")).toBe("\\\\N");
+  expect(copyTextField("a\tb\nc\rd\\e")).toBe("a\\tb\\nc\\rd\\\\e");
+  expect(copyTextField('say "hi", ok')).toBe('say "hi", ok');
 });

@@ -1,4 +1,4 @@
-// The parser's rows go as CSV into COPY … statement_staging. One encoding, two sinks: postgres.js
+// The parser's rows go by COPY (text format) into statement_staging. One encoding, two sinks: postgres.js
 // streams COPY FROM STDIN in pieces (each piece commits on its own, so the store step's transaction can
 // move it into statement_lines while the next piece is parsed and copied), PGlite reads a blob per batch
 // (COPY FROM '/dev/blob').
@@ -13,7 +13,7 @@ import type { StatementLine } from "./statement-parse.server";
 const PGLITE_COPY_ROWS = 10_000;
 /** Rows per COPY statement on PostgreSQL: each committed piece is moved while the next one streams. */
 const COPY_PIECE_ROWS = 20_000;
-/** How far the parser may run ahead of the server (CSV handed over but not yet sent). */
+/** How far the parser may run ahead of the server (rows handed over but not yet sent). */
 const COPY_AHEAD_BYTES = 4 << 20;
 const SEND_BYTES = 256 * 1024;
 
@@ -21,7 +21,7 @@ const STAGING_COLUMNS =
   "import_id, row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
 
 export type CopySink = {
-  /** Queues one CSV row; returns how many rows the database has been handed so far. */
+  /** Queues one row (COPY text format); returns how many rows the database has been handed so far. */
   write(row: string): Promise<number>;
   end(): Promise<number>;
   abort(): Promise<void>;
@@ -59,7 +59,7 @@ export async function copySink(
   /** Tests only: how long a piece may wait for the server's confirmation. */
   confirmMs = PIECE_CONFIRM_MS,
 ): Promise<CopySink> {
-  const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s with (format csv)`;
+  const statement = `copy statement_staging (${STAGING_COLUMNS}) from %s`;
   if (driverOf(db) === "postgres") {
     // The pieces run on a connection of their own: postgres.js may pipeline another query onto a busy
     // pooled connection, and one in COPY would refuse it (COPY_IN_PROGRESS).
@@ -258,10 +258,20 @@ function piecedCopy({
   };
 }
 
-function csvField(value: string | number | null): string {
-  if (value === null) return "";
+// COPY's text format: a field is written as it is unless it holds a backslash, tab, newline or carriage
+// return (escaped with a backslash); NULL is \N. Most fields hold none of them, so most rows are joined
+// without a copy of any field (the CSV format quoted and re-escaped the raw cells' JSON on every row,
+// the largest share of this process's time per row).
+const TEXT_SPECIAL = /[\\\t\n\r]/;
+const TEXT_SPECIAL_ALL = /[\\\t\n\r]/g;
+const TEXT_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+export function copyTextField(value: string | number | null): string {
+  if (value === null) return "\\N";
   if (typeof value === "number") return String(value);
-  return `"${value.replace(/"/g, '""')}"`;
+  return TEXT_SPECIAL.test(value)
+    ? value.replace(TEXT_SPECIAL_ALL, (ch) => TEXT_ESCAPES[ch] as string)
+    : value;
 }
 
 export function stagingRow(importId: string, line: StatementLine): string {
@@ -270,29 +280,16 @@ export function stagingRow(importId: string, line: StatementLine): string {
   const toMatch =
     completed && (line.direction === "in" ? line.paidInKes > 0 : line.linkedTransactionId !== null);
   const party = line.otherPartyMsisdn;
-  return `${[
-    importId,
-    line.rowNumber,
-    line.receipt,
-    line.status,
+  const f = copyTextField;
+  return `${importId}\t${line.rowNumber}\t${f(line.receipt)}\t${f(line.status)}\t${f(
     line.completedAt?.toISOString() ?? null,
-    line.initiatedAt?.toISOString() ?? null,
-    line.direction,
-    line.paidInKes,
-    line.withdrawnKes,
-    line.details || null,
-    line.reasonType || null,
-    line.otherPartyInfo || null,
+  )}\t${f(line.initiatedAt?.toISOString() ?? null)}\t${f(line.direction)}\t${line.paidInKes}\t${
+    line.withdrawnKes
+  }\t${f(line.details || null)}\t${f(line.reasonType || null)}\t${f(line.otherPartyInfo || null)}\t${f(
     line.linkedTransactionId,
-    line.accountNo,
-    toMatch ? "new" : "skipped",
+  )}\t${f(line.accountNo)}\t${toMatch ? "new" : "skipped"}\t${f(
     JSON.stringify({ row: line.rowNumber, cells: line.raw }),
-    party.plain ?? null,
-    party.raw || null,
-    party.kind,
+  )}\t${f(party.plain ?? null)}\t${f(party.raw || null)}\t${f(party.kind)}\t${f(
     line.otherPartyName,
-    line.accountNo ? normalizeBillRef(line.accountNo) : null,
-  ]
-    .map(csvField)
-    .join(",")}\n`;
+  )}\t${f(line.accountNo ? normalizeBillRef(line.accountNo) : null)}\n`;
 }

@@ -1,4 +1,4 @@
-// Storing a statement: the parser's rows go as CSV into COPY … statement_staging (staging-copy.server.ts),
+// Storing a statement: the parser's rows go by COPY into statement_staging (staging-copy.server.ts),
 // and one transaction moves them into statement_lines.
 import { eq, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
