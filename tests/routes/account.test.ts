@@ -78,6 +78,30 @@ it("limits guesses of the current password (a stolen session cannot try them at 
   expect((await signInAs(me.user.email, TEST_PASSWORD)).status).toBe(302);
 });
 
+it("an admin's reset lets in a person held by failed sign-ins, from wherever they are", async () => {
+  const admin = await signedIn(app.ctx, "admin");
+  const support = await signedIn(app.ctx, "support");
+  const from = (ip: string) => ({ "x-console-client-ip": ip });
+  const attempt = (password: string, ip: string) =>
+    postLogin(app.ctx, { email: support.user.email, password, next: "/" }, from(ip));
+  for (let i = 0; i < 5; i++) await attempt(`wrong ${i} password`, "10.4.0.1");
+  for (let i = 0; i < 10; i++) await attempt(`guess ${i} password`, `10.5.0.${i}`);
+  expect((await jsonOf(await attempt(TEST_PASSWORD, "10.4.0.1"))).error).toMatch(/Too many/);
+  expect((await jsonOf(await attempt(TEST_PASSWORD, "10.6.0.1"))).error).toMatch(/Too many/);
+  const reset = await call(
+    users.action,
+    app.ctx,
+    postForm(
+      "/admin/users",
+      { intent: "password", userId: support.user.id, password: "temporary-pass-43" },
+      admin,
+    ),
+  );
+  expect(reset.status).toBe(200);
+  expect((await attempt("temporary-pass-43", "10.4.0.1")).status).toBe(302);
+  expect((await attempt("temporary-pass-43", "10.6.0.1")).status).toBe(302);
+});
+
 it("lets an admin reset another user's password, which signs that user out", async () => {
   const admin = await signedIn(app.ctx, "admin");
   const finance = await signedIn(app.ctx, "finance");

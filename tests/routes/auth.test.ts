@@ -44,15 +44,36 @@ describe("signing in", () => {
     expect((await jsonOf(unknown)).error).toBe("Email or password is incorrect.");
   });
 
-  it("refuses after five failures for the account, even with the right password, for 15 minutes", async () => {
+  it("refuses an address after five failures for the account from it, even with the right password, for 15 minutes", async () => {
     const user = await makeUser(app.ctx, "support");
-    for (let i = 0; i < 5; i++)
-      await signIn(user.email, `wrong ${i} password`, { "x-console-client-ip": `10.0.0.${i}` });
-    const blocked = await signIn(user.email, TEST_PASSWORD);
+    const from = (ip: string) => ({ "x-console-client-ip": ip });
+    for (let i = 0; i < 5; i++) await signIn(user.email, `wrong ${i} password`, from("10.0.0.7"));
+    const blocked = await signIn(user.email, TEST_PASSWORD, from("10.0.0.7"));
     expect(blocked.status).toBe(401);
     expect((await jsonOf(blocked)).error).toMatch(/Too many failed sign-ins/);
+    // Someone else's failures at one address do not keep the person out at theirs.
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.0.0.8"))).status).toBe(302);
     clock += 16 * 60_000;
-    expect((await signIn(user.email, TEST_PASSWORD)).status).toBe(302);
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.0.0.7"))).status).toBe(302);
+  });
+
+  it("after failures spread over many addresses, refuses new addresses but not one the person signed in from", async () => {
+    const user = await makeUser(app.ctx, "support");
+    const from = (ip: string) => ({ "x-console-client-ip": ip });
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.1.0.1"))).status).toBe(302);
+    // Ten guesses, each from its own address: no address reaches its own limit.
+    for (let i = 0; i < 10; i++)
+      expect((await signIn(user.email, `guess ${i} password`, from(`10.2.0.${i}`))).status).toBe(
+        401,
+      );
+    const fresh = await signIn(user.email, TEST_PASSWORD, from("10.3.0.1"));
+    expect((await jsonOf(fresh)).error).toMatch(/Too many failed sign-ins/);
+    // Further guesses from new addresses are not even checked.
+    const guess = await signIn(user.email, "guess 11 password", from("10.2.0.11"));
+    expect((await jsonOf(guess)).error).toMatch(/Too many failed sign-ins/);
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.1.0.1"))).status).toBe(302);
+    clock += 16 * 60_000;
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.3.0.1"))).status).toBe(302);
   });
 
   it("does not redirect off-site after sign-in", async () => {

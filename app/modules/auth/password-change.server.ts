@@ -9,6 +9,7 @@ import { AppError } from "../../lib/app-error";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
 import { hit } from "./rate-limit.server";
+import { clearSignInFailures } from "./users.server";
 
 const NewPassword = z
   .string({ message: "Enter the new password." })
@@ -52,6 +53,9 @@ export async function resetUserPassword(
     if (!updated.length)
       throw new AppError("not_found", "That user does not exist.", { status: 404 });
     await tx.delete(sessions).where(eq(sessions.userId, input.userId));
+    // The sign-in refusal tells a held person to ask an admin for a reset: the reset lets them in,
+    // wherever they are (failures counted against the account and its addresses are dropped).
+    await clearSignInFailures(tx, updated[0].email);
     await recordStaffAction(tx, actor, {
       action: "user.password_reset",
       entityType: "user",

@@ -1,9 +1,10 @@
-// Staff accounts and signing in. Failed sign-ins are throttled per account and per address so a
-// password cannot be guessed by brute force, and the answer never says which part was wrong.
-import { asc, eq, sql } from "drizzle-orm";
+// Staff accounts and signing in. Failed sign-ins are throttled so a password cannot be guessed by
+// brute force, without handing anyone who knows a staff email a way to keep that person out, and the
+// answer never says which part was wrong.
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { loginAttempts, ROLES, users, type Role, type User } from "../../../db/schema";
+import { loginAttempts, rateLimits, ROLES, users, type Role, type User } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
@@ -17,8 +18,14 @@ import { forgive, hit, sweepRateLimits } from "./rate-limit.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
 
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
+/** Failures for one account from one address: that address is then refused for that account. */
+export const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
+/** Failures for one account from anywhere: then only addresses it has signed in from get through. */
+export const MAX_FAILURES_PER_ACCOUNT = 10;
+/** Failures from one address, whatever the accounts (guessing one password across many). */
 export const MAX_FAILURES_PER_ADDRESS = 20;
+/** An address the account signed in from this recently is the person's own: not held by failures elsewhere. */
+export const KNOWN_ADDRESS_MS = 30 * 24 * 3600_000;
 
 export const CreateUserSchema = z.object({
   email: z.email("Enter a valid email address.").transform((e) => e.toLowerCase()),
@@ -123,6 +130,8 @@ export async function setUserRole(db: Db, userId: string, role: Role, actor: Act
 export type SignInResult = { ok: true; user: PublicUser } | { ok: false; message: string };
 
 const THROTTLE = { windowMs: THROTTLE_WINDOW_MS } as const;
+const ACCOUNT_KEY = "sign-in:account:";
+const PAIR_KEY = "sign-in:account-address:";
 const TOO_MANY =
   "Too many failed sign-ins. Wait 15 minutes and try again, or ask an admin to reset your password.";
 
@@ -135,24 +144,38 @@ export async function signIn(
     return { ok: false, message: "Email or password is incorrect." };
   // Each attempt takes a slot first (one atomic upsert per key), so 50 concurrent guesses cannot all
   // read "4 failures so far" and all be checked; a sign-in that succeeds gives its slots back.
-  const accountKey = `sign-in:account:${email}`;
-  const addressKey = `sign-in:address:${input.ip}`;
-  const byAccount = await hit(
+  // Three limits (docs/decisions/009-sign-in-throttle.md):
+  // - one account from one address: 5 failures refuse that address for that account;
+  // - one account from anywhere: 10 failures refuse it to addresses it has not signed in from lately
+  //   (guessing spread over many addresses), but never to one it has: failures elsewhere cannot keep
+  //   the person out where they usually sign in;
+  // - one address: 20 failures, whatever the accounts.
+  const now = ctx.now();
+  const keys = {
+    pair: `${PAIR_KEY}${email}|${input.ip}`,
+    account: `${ACCOUNT_KEY}${email}`,
+    address: `sign-in:address:${input.ip}`,
+  };
+  const byPair = await hit(
     ctx.db,
-    accountKey,
-    { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT },
-    ctx.now(),
+    keys.pair,
+    { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS },
+    now,
   );
   const byAddress = await hit(
     ctx.db,
-    addressKey,
+    keys.address,
     { ...THROTTLE, limit: MAX_FAILURES_PER_ADDRESS },
-    ctx.now(),
+    now,
   );
-  if (!byAccount.allowed || !byAddress.allowed) {
+  const known = await signedInFrom(ctx.db, email, input.ip, now);
+  const byAccount = known
+    ? null
+    : await hit(ctx.db, keys.account, { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT }, now);
+  if (!byPair.allowed || !byAddress.allowed || (byAccount && !byAccount.allowed)) {
     await ctx.db
       .insert(loginAttempts)
-      .values({ email, ip: input.ip, succeeded: false, createdAt: ctx.now() });
+      .values({ email, ip: input.ip, succeeded: false, createdAt: now });
     return { ok: false, message: TOO_MANY };
   }
   const [user] = await ctx.db
@@ -168,8 +191,9 @@ export async function signIn(
     .insert(loginAttempts)
     .values({ email, ip: input.ip, succeeded: valid, createdAt: ctx.now() });
   if (!valid || !user) return { ok: false, message: "Email or password is incorrect." };
-  await forgive(ctx.db, accountKey);
-  await forgive(ctx.db, addressKey);
+  await forgive(ctx.db, keys.pair);
+  await forgive(ctx.db, keys.address);
+  if (byAccount) await forgive(ctx.db, keys.account);
   await sweepRateLimits(ctx.db, ctx.now(), 24 * 3600_000);
   return {
     ok: true,
@@ -182,6 +206,36 @@ export async function signIn(
       disabledAt: user.disabledAt,
     },
   };
+}
+
+/** Drops the failures counted against an account, from anywhere and from each address (an admin reset). */
+export async function clearSignInFailures(db: Db, email: string): Promise<void> {
+  const account = email.trim().toLowerCase();
+  await db
+    .delete(rateLimits)
+    .where(
+      or(
+        eq(rateLimits.key, `${ACCOUNT_KEY}${account}`),
+        sql`starts_with(${rateLimits.key}, ${`${PAIR_KEY}${account}|`})`,
+      ),
+    );
+}
+
+/** Whether this account has signed in from this address within KNOWN_ADDRESS_MS. */
+async function signedInFrom(db: Db, email: string, ip: string, now: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ id: loginAttempts.id })
+    .from(loginAttempts)
+    .where(
+      and(
+        eq(loginAttempts.email, email),
+        eq(loginAttempts.ip, ip),
+        eq(loginAttempts.succeeded, true),
+        gt(loginAttempts.createdAt, new Date(now.getTime() - KNOWN_ADDRESS_MS)),
+      ),
+    )
+    .limit(1);
+  return !!row;
 }
 
 // scrypt of a random string: lets the unknown-user path cost the same as a real check.
