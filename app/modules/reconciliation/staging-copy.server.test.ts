@@ -141,7 +141,8 @@ it("every cell reaches the staging table unchanged, whatever characters it holds
         for (const line of sent) await sink.write(stagingRow(importId, line));
         await sink.end();
         const back = rowsOf<{ details: string | null; party_name: string | null; cell: string }>(
-          await database.db.execute(sql`select details, party_name, raw -> 'cells' ->> 'Details' as cell
+          await database.db
+            .execute(sql`select details, party_name, raw -> 'cells' ->> 'Details' as cell
             from statement_staging where import_id = ${importId} order by line_id`),
         );
         await database.db.execute(sql`delete from statement_staging where import_id = ${importId}`);

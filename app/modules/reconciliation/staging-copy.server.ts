@@ -264,7 +264,12 @@ function piecedCopy({
 // the largest share of this process's time per row).
 const TEXT_SPECIAL = /[\\\t\n\r]/;
 const TEXT_SPECIAL_ALL = /[\\\t\n\r]/g;
-const TEXT_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+const TEXT_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+};
 
 export function copyTextField(value: string | number | null): string {
   if (value === null) return "\\N";
