@@ -18,9 +18,13 @@ export function maskMsisdn(value: string | number | null | undefined): string {
 
 // 0712345678, 254712345678, +254 712 345 678, 0712-345-678; not part of a longer number.
 const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{2})(?!\d)/g;
-// A 254-form number run into other digits (a reference someone built from the number): any run of
-// 12 digits or more, in which every place a `254[17]…` number could start is masked (maskRunIn).
-const DIGIT_RUN = /\d{12,}/g;
+// A number run into other digits (a reference someone built from the number, a number typed with a
+// digit too many): any run of 11 digits or more, in which every place a `254[17]…` or `07…`/`01[01]…`
+// number could start is masked (maskRunIn). Also when the run is written in groups (`0712 345 6789`,
+// `+254 712 345 6789`, or a number grouped unusually, `07123456-78`): digit groups joined by single
+// spaces or dashes count as one run.
+const DIGIT_RUN = /\d{11,}/g;
+const GROUPED_RUN = /\d+(?:[ -]\d+)+/g;
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
 
@@ -49,20 +53,38 @@ function maskFreeText(text: string): string {
       IN_TEXT,
       (_m, a: string, _b, _c, d: string) => `0${a} ${BULLET.repeat(3)} ${BULLET}${d}`,
     )
-    .replace(DIGIT_RUN, maskRunIn);
+    .replace(DIGIT_RUN, maskRunIn)
+    .replace(GROUPED_RUN, maskGroupedRun);
+}
+
+/** maskRunIn over the digits of a grouped run, keeping its spaces and dashes where they were. */
+function maskGroupedRun(run: string): string {
+  const digits = run.replace(/[ -]/g, "");
+  // Ten digits are a number written with groups IN_TEXT does not know (`07123456-78`).
+  if (digits.length < 10) return run;
+  const masked = maskRunIn(digits);
+  if (masked === digits) return run;
+  let k = 0;
+  return run.replace(/\d/g, () => masked[k++] as string);
 }
 
 /**
- * `254` + three digits + four masked + two, for every 12 digits of the run that read as a number,
- * overlapping ones included: taking matches left to right, a first candidate that starts inside other
- * digits (`…25472100` + `254712345678`) would swallow the start of the real number and leave the rest
- * of it in clear.
+ * Every 12 digits of the run that read as `254[17]…` keep `254` + three digits and the last two; every
+ * 10 that read as `07…` or `01[01]…` keep four and the last two (as maskMsisdn shows a number).
+ * Overlapping candidates are all masked: taking matches left to right, a first candidate that starts
+ * inside other digits (`…25472100` + `254712345678`) would swallow the start of the real number and
+ * leave the rest of it in clear.
  */
 function maskRunIn(run: string): string {
   const hidden: boolean[] = [];
+  const hide = (from: number) => {
+    for (let k = from; k < from + 4; k++) hidden[k] = true;
+  };
   for (let i = run.indexOf("254"); i !== -1 && i + 12 <= run.length; i = run.indexOf("254", i + 1))
-    if (run[i + 3] === "1" || run[i + 3] === "7")
-      for (let k = i + 6; k < i + 10; k++) hidden[k] = true;
+    if (run[i + 3] === "1" || run[i + 3] === "7") hide(i + 6);
+  for (let i = run.indexOf("0"); i !== -1 && i + 10 <= run.length; i = run.indexOf("0", i + 1))
+    if (run[i + 1] === "7" || (run[i + 1] === "1" && (run[i + 2] === "0" || run[i + 2] === "1")))
+      hide(i + 4);
   return hidden.length ? [...run].map((d, k) => (hidden[k] ? BULLET : d)).join("") : run;
 }
 

@@ -3,7 +3,14 @@
 // payment with the number masked, counts against the person's phone-search limit and never confirms a
 // guess by redirecting; and an order with an unknown payment whose case is open takes no second prompt.
 import { orderRef, startSuiteServer, type BuiltServer } from "./support/server";
-import { requestPayment, settled, signInAgent, type Agent } from "./support/flows";
+import {
+  postStkCallback,
+  requestPayment,
+  settled,
+  signInAgent,
+  stkCallbackBody,
+  type Agent,
+} from "./support/flows";
 
 let s: BuiltServer;
 let agent: Agent;
@@ -66,4 +73,31 @@ it("refuses a new payment for an order with a payment of unknown outcome whose c
   expect(again.body).toMatchObject({
     error: { code: "order_unknown", details: { payment: { id: first.id } } },
   });
+});
+
+it("masks a number written with a digit too many, or grouped unusually, in what a callback said", async () => {
+  const payment = await requestPayment(s, { phone: "254708000011", amount: 125 });
+  const attempt = payment.attempts[0];
+  const said = "Request cancelled by user 0712 345 6789, call back on 07123456-78";
+  const posted = await postStkCallback(
+    s,
+    stkCallbackBody({
+      checkoutRequestId: attempt.checkoutRequestId!,
+      merchantRequestId: attempt.merchantRequestId,
+      resultCode: 1032,
+      resultDesc: said,
+    }),
+  );
+  expect(posted.status).toBe(200);
+  await settled(s, payment.id, ["cancelled"]);
+  const view = await asAgent(
+    `/payments/${payment.id}?_data=${encodeURIComponent("routes/_console.payments.$paymentId")}`,
+  );
+  expect(view.status).toBe(200);
+  const seen = (await view.text()).replace(/[ -]/g, "");
+  expect(seen).toContain("0712••••789");
+  expect(seen).not.toContain("712345678");
+  // Finance sees what was said (the API key is an admin's).
+  const full = await s.api<{ attempts: { resultDesc: string | null }[] }>(`/api/payments/${payment.id}`);
+  expect(JSON.stringify(full.body)).toContain(said);
 });

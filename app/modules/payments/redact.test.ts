@@ -45,12 +45,54 @@ describe("ids", () => {
     // Found by the property above (CI, 2 Dec 2026): taken left to right, `254721002547` was masked
     // and the real number after it, `254712345678`, kept `712345678` in clear.
     const id = "00000000-0000-1000-8000-000025472100";
+    // The id is no longer a whole token, and its digit groups are read as one run: `0100080000`,
+    // across the dashes, reads as a number too and is masked (more than needed, never less).
     expect(redactText(`${id}254712345678`)).toBe(
-      "00000000-0000-1000-8000-0000254721••••4712••••78",
+      "00000000-0000-100•-•••0-0000254721••••4712••••78",
     );
     expect(redactText("ref 2547254712345678")).toBe("ref 254725••••••••78");
     expect(redactText("254712345678254798765432")).toBe("254712••••78254798••••32");
     expect(redactText("INV1254712345678")).toBe("INV1254712••••78"); // as before: one candidate
+  });
+
+  it("masks a number run into other digits or typed with a digit too many, grouped or not", () => {
+    expect(redactText("Acc 10712345678")).toBe("Acc 10712••••78");
+    expect(redactText("0712345678901")).toBe("0712••••78901");
+    expect(redactText("0712 345 6789")).toBe("0712 ••• •789");
+    expect(redactText("+254 712 345 6789")).toBe("+254 712 ••• •789");
+    expect(redactText("0110 123 4567")).toBe("0110 ••• •567");
+    // Long numbers that cannot hold a Kenyan mobile number stay whole.
+    expect(redactText("bank 01234567890123, KES 1 250 000, on 2025-03-01")).toBe(
+      "bank 01234567890123, KES 1 250 000, on 2025-03-01",
+    );
+  });
+
+  it("never leaves a number's nine digits in clear, whatever digits and grouping surround it", () => {
+    const digit = fc.constantFrom(..."0123456789");
+    const local = fc.oneof(
+      fc.tuple(fc.constant("7"), fc.string({ unit: digit, minLength: 8, maxLength: 8 })),
+      fc.tuple(fc.constantFrom("10", "11"), fc.string({ unit: digit, minLength: 7, maxLength: 7 })),
+    );
+    fc.assert(
+      fc.property(
+        local,
+        fc.constantFrom("0", "254", "+254"),
+        fc.array(fc.constantFrom("", " ", "-"), { minLength: 12, maxLength: 12 }),
+        fc.string({ unit: digit, maxLength: 3 }),
+        fc.string({ unit: digit, maxLength: 3 }),
+        fc.constantFrom("", " ", "ref ", "INV"),
+        ([head, tail], form, gaps, before, after, lead) => {
+          const nine = head + tail;
+          // The number's digits, each gap after a digit being nothing, a space or a dash.
+          const written = [...`${form}${nine}`]
+            .map((d, i) => (i > 0 && d !== "+" ? gaps[i - 1] : "") + d)
+            .join("");
+          const text = `${lead}${before}${written}${after}`;
+          expect(redactText(text).replace(/[ -]/g, "")).not.toContain(nine);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   it("leaves Daraja's MerchantRequestIDs whole, whatever their digits", () => {
