@@ -287,6 +287,54 @@ describe("Reversal with four eyes", () => {
     ).resolves.toMatchObject({ ok: true });
   });
 
+  it("records the late success of a reversal that timed out while the one asked after it is live", async () => {
+    const payment = await paidPayment(app, support, { amount: 140 });
+    await app.control("next-initiator-result", { api: "reversal", outcome: "timeout" });
+    const first = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+    await approveReversal(app.ctx, second, payment.id, first.requestId!);
+    expect((await settled(first.requestId!)).state).toBe("timed_out");
+    // Asked again, as the timeline says; M-Pesa does not answer this one yet.
+    await app.control("next-initiator-result", { api: "reversal", outcome: "drop" });
+    const again = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+    await approveReversal(app.ctx, second, payment.id, again.requestId!);
+    await settled(again.requestId!, ["sent"]);
+    // The first one's success arrives after all: the money moved, so it is recorded.
+    const timedOut = await requestRow(first.requestId!);
+    const late = await fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        Result: {
+          ResultType: 0,
+          ResultCode: 0,
+          ResultDesc: "The service request is processed successfully.",
+          OriginatorConversationID: timedOut.originatorConversationId,
+          ConversationID: timedOut.conversationId,
+          TransactionID: "TLR1ABCD23",
+          ResultParameters: {
+            ResultParameter: [
+              { Key: "Amount", Value: 140 },
+              { Key: "OriginalTransactionID", Value: payment.receipt },
+              { Key: "TransCompletedTime", Value: 20260101120000 },
+            ],
+          },
+        },
+      }),
+    });
+    expect(late.status).toBe(200);
+    await settled(first.requestId!, ["completed"]);
+    expect((await view(payment.id)).status).toBe("refunded");
+    const [raw] = await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(eq(rawCallbacks.id, (await requestRow(first.requestId!)).resultRawCallbackId!));
+    expect(raw.outcome).toBe("applied");
+    // No third reversal of a receipt that is reversed.
+    await expect(
+      requestReversal(app.ctx, finance, payment.id, { reason: "once more" }),
+    ).rejects.toMatchObject({ status: 409 });
+  });
+
   it("can be withdrawn by its requester or rejected by another; nothing is sent", async () => {
     const payment = await paidPayment(app, support, { amount: 140 });
     const asked = await requestReversal(app.ctx, finance, payment.id, {

@@ -155,24 +155,39 @@ export async function requestReversal(
   if (refusal) throw new AppError("not_eligible", refusal, { status: 409 });
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    // The partial unique index allows one live reversal per receipt; a second one is refused here.
-    const [request] = await tx
-      .insert(darajaRequests)
-      .values({
-        kind: "reversal",
-        state: "awaiting_approval",
-        paymentId: p.id,
-        receipt: p.receipt!,
-        amountKes: p.amountKes,
-        reason,
-        originatorConversationId: randomUUID(),
-        requestedByUserId: actor.userId,
-        requestedByLabel: actor.label,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing()
-      .returning();
+    // A receipt is reversed once: a completed reversal refuses any other (its refund normally has the
+    // payment refunded already; this holds even where it did not), and the partial unique index
+    // allows one live reversal per receipt, so a second one asked at the same moment is refused below.
+    const [done] = await tx
+      .select({ id: darajaRequests.id })
+      .from(darajaRequests)
+      .where(
+        and(
+          eq(darajaRequests.kind, "reversal"),
+          eq(darajaRequests.receipt, p.receipt!),
+          eq(darajaRequests.state, "completed"),
+        ),
+      )
+      .limit(1);
+    const [request] = done
+      ? []
+      : await tx
+          .insert(darajaRequests)
+          .values({
+            kind: "reversal",
+            state: "awaiting_approval",
+            paymentId: p.id,
+            receipt: p.receipt!,
+            amountKes: p.amountKes,
+            reason,
+            originatorConversationId: randomUUID(),
+            requestedByUserId: actor.userId,
+            requestedByLabel: actor.label,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning();
     if (!request)
       throw new AppError(
         "reversal_exists",
