@@ -19,48 +19,59 @@ export function maskMsisdn(value: string | number | null | undefined): string {
 // 0712345678, 254712345678, +254 712 345 678, 0712-345-678; not part of a longer number.
 const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{2})(?!\d)/g;
 // A number run into other digits (a reference someone built from the number, a number typed with a
-// digit too many): any run of 11 digits or more, in which every place a `254[17]…` or `07…`/`01[01]…`
-// number could start is masked (maskRunIn). Also when the run is written in groups (`0712 345 6789`,
-// `+254 712 345 6789`, or a number grouped unusually, `07123456-78`): digit groups joined by single
-// spaces or dashes count as one run.
-const DIGIT_RUN = /\d{11,}/g;
-const GROUPED_RUN = /\d+(?:[ -]\d+)+/g;
+// digit too many) or grouped in a way IN_TEXT does not know (`07123456-78`, `0712.345.678`,
+// `(0712) 345 678`, `+254 (0) 712 345 678`): digit groups joined by up to three separator characters
+// (whitespace, dashes, dots, slashes, brackets, underscores, commas) are read as one run, and in a run
+// of 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start is masked
+// (maskRunIn), in one pass over all the run's digits (a pass per form would let one's bullets cut a
+// number the next should see).
+const RUN = /\d+(?:[\s./()_,\u2010-\u2015-]{1,3}\d+)*/g;
+const SEPARATORS = /[^\d]/g;
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
-const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/g;
+const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/gi;
 
 // Our ids are UUIDs, and their hex groups can read as a number (`f0112342-771c-…` holds
 // `0112342-771`): a masked viewer would get a broken link. Daraja's current MerchantRequestIDs end in
 // twelve hex characters and seven digits (docs/daraja.md#stk-push-response), which can too. Both are
 // left whole (as whole tokens: not inside a longer run of letters and digits); neither carries the
-// payer's number.
-const ID =
-  /(?<![0-9a-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{7})(?![0-9a-z])/gi;
+// payer's number. So are dates (`01-03-2025`, `2025-03-01`, `07/12/2024`), which the run pass would
+// otherwise read together with a time after them, and a CheckoutRequestID once its payer digits are
+// masked (its timestamp can read as a number too).
+const ID_SOURCE =
+  "(?<![0-9a-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\d{7})(?![0-9a-z])";
+// A date only when it stands alone: a real day, month and year (19xx or 20xx), no digits just before
+// it, and nothing after it but a word, the end or a time (`01-03-2025 00:01:29`); a number grouped
+// like a date with digits around it is a run.
+const DAY = "(?:0?[1-9]|[12]\\d|3[01])";
+const MONTH = "(?:0?[1-9]|1[0-2])";
+const YEAR = "(?:19|20)\\d{2}";
+const DATE_SOURCE = `(?<!\\d[\\s\\-/.,()_]{0,3})(?:${DAY}([-/.])${MONTH}\\1${YEAR}|${YEAR}([-/.])${MONTH}\\2${DAY})(?=\\s*$|\\s*[^\\d\\s\\-/.,()_]|\\s+\\d{1,2}:\\d)`;
+const KEPT = new RegExp(`${ID_SOURCE}|${DATE_SOURCE}|${CHECKOUT.source}`, "gi");
 
 export function maskPhonesInText(text: string): string {
   let out = "";
   let from = 0;
-  for (const m of text.matchAll(ID)) {
-    out += maskFreeText(text.slice(from, m.index)) + m[0];
+  for (const m of text.matchAll(KEPT)) {
+    out += maskFreeText(text.slice(from, m.index)) + maskCheckout(m[0]);
     from = m.index + m[0].length;
   }
   return out + maskFreeText(text.slice(from));
 }
 
+const maskCheckout = (token: string) => token.replace(CHECKOUT, `$1$2${BULLET.repeat(4)}$3`);
+
 function maskFreeText(text: string): string {
   return text
-    .replace(CHECKOUT, `$1$2${BULLET.repeat(4)}$3`)
     .replace(
       IN_TEXT,
       (_m, a: string, _b, _c, d: string) => `0${a} ${BULLET.repeat(3)} ${BULLET}${d}`,
     )
-    .replace(DIGIT_RUN, maskRunIn)
-    .replace(GROUPED_RUN, maskGroupedRun);
+    .replace(RUN, maskRun);
 }
 
-/** maskRunIn over the digits of a grouped run, keeping its spaces and dashes where they were. */
-function maskGroupedRun(run: string): string {
-  const digits = run.replace(/[ -]/g, "");
-  // Ten digits are a number written with groups IN_TEXT does not know (`07123456-78`).
+/** maskRunIn over the digits of a run, keeping its separators where they were. */
+function maskRun(run: string): string {
+  const digits = run.replace(SEPARATORS, "");
   if (digits.length < 10) return run;
   const masked = maskRunIn(digits);
   if (masked === digits) return run;
