@@ -9,7 +9,7 @@ import { listStaffAudit } from "../../app/modules/admin/audit-log.server";
 import { PASSWORD_CHANGE_LIMIT } from "../../app/modules/auth/password-change.server";
 import { addDays, eatDay } from "../../app/lib/time";
 import { startTestApp, type TestApp } from "../support/app";
-import { signedIn, TEST_PASSWORD } from "../support/factories";
+import { makeUser, signedIn, TEST_PASSWORD } from "../support/factories";
 import { call, get, jsonOf, postForm } from "../support/routes";
 import { postLogin } from "../support/sign-in";
 
@@ -100,6 +100,28 @@ it("an admin's reset lets in a person held by failed sign-ins, from wherever the
   expect(reset.status).toBe(200);
   expect((await attempt("temporary-pass-43", "10.4.0.1")).status).toBe(302);
   expect((await attempt("temporary-pass-43", "10.6.0.1")).status).toBe(302);
+});
+
+it("an admin's reset clears only that person's failed sign-ins, not those of an email it begins", async () => {
+  const admin = await signedIn(app.ctx, "admin");
+  const short = await makeUser(app.ctx, "support", { email: "ann@shop.co" });
+  const long = await makeUser(app.ctx, "support", { email: "ann@shop.com" });
+  const attempt = (email: string, password: string, ip: string) =>
+    postLogin(app.ctx, { email, password, next: "/" }, { "x-console-client-ip": ip });
+  for (let i = 0; i < 5; i++) await attempt(long.email, `wrong ${i} password`, "10.4.1.1");
+  const reset = await call(
+    users.action,
+    app.ctx,
+    postForm(
+      "/admin/users",
+      { intent: "password", userId: short.id, password: "temporary-pass-44" },
+      admin,
+    ),
+  );
+  expect(reset.status).toBe(200);
+  expect((await jsonOf(await attempt(long.email, TEST_PASSWORD, "10.4.1.1"))).error).toMatch(
+    /Too many/,
+  );
 });
 
 it("lets an admin reset another user's password, which signs that user out", async () => {

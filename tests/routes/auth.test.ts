@@ -76,6 +76,37 @@ describe("signing in", () => {
     expect((await signIn(user.email, TEST_PASSWORD, from("10.3.0.1"))).status).toBe(302);
   });
 
+  it("counts an address as the person's only after a sign-in from it succeeded, within 30 days", async () => {
+    const user = await makeUser(app.ctx, "support");
+    const from = (ip: string) => ({ "x-console-client-ip": ip });
+    const refused = async (password: string, ip: string) =>
+      /Too many failed sign-ins/.test(
+        (await jsonOf(await signIn(user.email, password, from(ip)))).error ?? "",
+      );
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.7.0.1"))).status).toBe(302);
+    clock += 31 * 24 * 3600_000;
+    // An address that only ever failed is not the person's; one they used 31 days ago no longer is.
+    await signIn(user.email, "a failed try", from("10.7.0.2"));
+    for (let i = 0; i < 10; i++)
+      await signIn(user.email, `guess ${i} password`, from(`10.8.0.${i}`));
+    expect(await refused(TEST_PASSWORD, "10.7.0.2")).toBe(true);
+    expect(await refused(TEST_PASSWORD, "10.7.0.1")).toBe(true);
+    clock += 16 * 60_000;
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.7.0.1"))).status).toBe(302);
+  });
+
+  it("gives back only the slots a successful sign-in took: the person's own does not free a guess elsewhere", async () => {
+    const user = await makeUser(app.ctx, "support");
+    const from = (ip: string) => ({ "x-console-client-ip": ip });
+    expect((await signIn(user.email, TEST_PASSWORD, from("10.9.0.1"))).status).toBe(302);
+    for (let i = 0; i < 10; i++)
+      await signIn(user.email, `guess ${i} password`, from(`10.9.1.${i}`));
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(user.email, TEST_PASSWORD, from("10.9.0.1"))).status).toBe(302);
+    const guess = await signIn(user.email, "guess 10 password", from("10.9.1.10"));
+    expect((await jsonOf(guess)).error).toMatch(/Too many failed sign-ins/);
+  });
+
   it("does not redirect off-site after sign-in", async () => {
     const user = await makeUser(app.ctx, "manager");
     const response = await postLogin(app.ctx, {

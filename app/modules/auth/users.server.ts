@@ -147,9 +147,10 @@ export async function signIn(
   // Three limits (docs/decisions/009-sign-in-throttle.md):
   // - one account from one address: 5 failures refuse that address for that account;
   // - one account from anywhere: 10 failures refuse it to addresses it has not signed in from lately
-  //   (guessing spread over many addresses), but never to one it has: failures elsewhere cannot keep
-  //   the person out where they usually sign in;
-  // - one address: 20 failures, whatever the accounts.
+  //   (guessing spread over many addresses);
+  // - one address: 20 failures, whatever the accounts (one password tried on many).
+  // An address the account has signed in from lately is held only by the first: failures elsewhere,
+  // or someone else's sharing its public address, cannot keep the person out where they sign in.
   const now = ctx.now();
   const keys = {
     pair: `${PAIR_KEY}${email}|${input.ip}`,
@@ -162,17 +163,16 @@ export async function signIn(
     { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS },
     now,
   );
-  const byAddress = await hit(
-    ctx.db,
-    keys.address,
-    { ...THROTTLE, limit: MAX_FAILURES_PER_ADDRESS },
-    now,
-  );
-  const known = await signedInFrom(ctx.db, email, input.ip, now);
-  const byAccount = known
-    ? null
-    : await hit(ctx.db, keys.account, { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT }, now);
-  if (!byPair.allowed || !byAddress.allowed || (byAccount && !byAccount.allowed)) {
+  // An attempt the first limit refuses takes no slot of the others (it is not checked at all).
+  const known = byPair.allowed && (await signedInFrom(ctx.db, email, input.ip, now));
+  const [byAddress, byAccount] =
+    known || !byPair.allowed
+      ? [null, null]
+      : [
+          await hit(ctx.db, keys.address, { ...THROTTLE, limit: MAX_FAILURES_PER_ADDRESS }, now),
+          await hit(ctx.db, keys.account, { ...THROTTLE, limit: MAX_FAILURES_PER_ACCOUNT }, now),
+        ];
+  if (!byPair.allowed || (byAddress && !byAddress.allowed) || (byAccount && !byAccount.allowed)) {
     await ctx.db
       .insert(loginAttempts)
       .values({ email, ip: input.ip, succeeded: false, createdAt: now });
@@ -191,8 +191,9 @@ export async function signIn(
     .insert(loginAttempts)
     .values({ email, ip: input.ip, succeeded: valid, createdAt: ctx.now() });
   if (!valid || !user) return { ok: false, message: "Email or password is incorrect." };
+  // Only the slots this attempt took are given back.
   await forgive(ctx.db, keys.pair);
-  await forgive(ctx.db, keys.address);
+  if (byAddress) await forgive(ctx.db, keys.address);
   if (byAccount) await forgive(ctx.db, keys.account);
   await sweepRateLimits(ctx.db, ctx.now(), 24 * 3600_000);
   return {
