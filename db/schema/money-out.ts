@@ -71,14 +71,11 @@ export const darajaRequests = pgTable(
       sql`${t.state} in ('awaiting_approval','rejected','sending','sent','send_failed','completed','failed','timed_out')`,
     ),
     check("daraja_requests_amount_check", sql`${t.amountKes} is null or ${t.amountKes} > 0`),
-    // One live reversal per receipt, and one completed: a late success of one that timed out or
-    // failed to send is recorded even while the reversal asked after it is live (migration 0019).
+    // One live reversal per receipt: a late success of one that timed out or failed to send is
+    // recorded even while the reversal asked after it is live (migration 0019).
     uniqueIndex("daraja_requests_one_live_reversal_key")
       .on(t.receipt)
       .where(sql`kind = 'reversal' and state in ('awaiting_approval','sending','sent')`),
-    uniqueIndex("daraja_requests_one_completed_reversal_key")
-      .on(t.receipt)
-      .where(sql`kind = 'reversal' and state = 'completed'`),
     index("daraja_requests_payment_idx").on(t.paymentId, t.createdAt),
     index("daraja_requests_conversation_idx").on(t.conversationId),
     index("daraja_requests_kind_created_idx").on(t.kind, t.createdAt),

@@ -257,11 +257,34 @@ export async function applyReversalResult(
   const e = input.evidence;
   const payment = await lockPayment(tx, input.paymentId);
   const row = await lockReceipt(tx, e.receipt);
-  if (row?.reversedByReceipt)
-    return {
-      outcome: "duplicate",
-      summary: `Receipt ${e.receipt} is already recorded as reversed`,
-    };
+  if (row?.reversedByReceipt) {
+    if (row.reversedByReceipt === e.reversalReceipt)
+      return {
+        outcome: "duplicate",
+        summary: `Receipt ${e.receipt} is already recorded as reversed`,
+      };
+    // Another reversal receipt for the same original: M-Pesa says the money went back twice (or the
+    // result is wrong). Recorded, and a person decides; the payment is not refunded twice.
+    const summary = `M-Pesa reports receipt ${e.receipt} reversed again, by ${e.reversalReceipt ?? "no reversal receipt"} (${e.amountKes === null ? "no amount" : formatKes(e.amountKes)}), after ${row.reversedByReceipt}: the customer may have been paid back twice; a person must check`;
+    await addPaymentEvent(tx, actor, {
+      paymentId: payment.id,
+      rawCallbackId: input.rawCallbackId,
+      type: "reversal",
+      summary,
+      data: { ...e, completedAt: e.completedAt?.toISOString() ?? null },
+    });
+    const exceptionId = await openException(tx, actor, {
+      type: "query_disagrees",
+      dedupeKey: `reversal_result:${e.receipt}:${input.rawCallbackId ?? "-"}`,
+      summary,
+      paymentId: payment.id,
+      rawCallbackId: input.rawCallbackId,
+      receipt: e.receipt,
+      amountAtStakeKes: e.amountKes ?? row.amountKes,
+      details: { reversal: e, firstReversalReceipt: row.reversedByReceipt },
+    });
+    return { outcome: "conflict", summary, exceptionId };
+  }
   const event = (summary: string) => ({
     paymentId: payment.id,
     rawCallbackId: input.rawCallbackId,

@@ -81,6 +81,50 @@ function simReceiptOf(checkoutRequestId: string): Promise<string> {
   );
 }
 
+/** A reversal requested, approved, and timed out in M-Pesa's queue. */
+async function timedOutReversal(paymentId: string) {
+  await app.control("next-initiator-result", { api: "reversal", outcome: "timeout" });
+  const asked = await requestReversal(app.ctx, finance, paymentId, { reason: "Goods returned" });
+  await approveReversal(app.ctx, second, paymentId, asked.requestId!);
+  expect((await settled(asked.requestId!)).state).toBe("timed_out");
+  return asked;
+}
+/** Delivers a successful reversal result for our request to the hook, as M-Pesa would. */
+async function postReversalResult(
+  requestId: string,
+  r: { reversalReceipt: string; amount: number | null; original: string },
+) {
+  const request = await requestRow(requestId);
+  return fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      Result: {
+        ResultType: 0,
+        ResultCode: 0,
+        ResultDesc: "The service request is processed successfully.",
+        OriginatorConversationID: request.originatorConversationId,
+        ConversationID: request.conversationId,
+        TransactionID: r.reversalReceipt,
+        ResultParameters: {
+          ResultParameter: [
+            ...(r.amount === null ? [] : [{ Key: "Amount", Value: r.amount }]),
+            { Key: "OriginalTransactionID", Value: r.original },
+            { Key: "TransCompletedTime", Value: 20260101120000 },
+          ],
+        },
+      },
+    }),
+  });
+}
+const rawOf = async (requestId: string) =>
+  (
+    await app.ctx.db
+      .select()
+      .from(rawCallbacks)
+      .where(eq(rawCallbacks.id, (await requestRow(requestId)).resultRawCallbackId!))
+  )[0];
+
 describe("Transaction Status", () => {
   it("supplies the receipt of a payment the query said was paid", async () => {
     const payment = await receiptPendingPayment(app, support);
@@ -289,50 +333,71 @@ describe("Reversal with four eyes", () => {
 
   it("records the late success of a reversal that timed out while the one asked after it is live", async () => {
     const payment = await paidPayment(app, support, { amount: 140 });
-    await app.control("next-initiator-result", { api: "reversal", outcome: "timeout" });
-    const first = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
-    await approveReversal(app.ctx, second, payment.id, first.requestId!);
-    expect((await settled(first.requestId!)).state).toBe("timed_out");
+    const first = await timedOutReversal(payment.id);
     // Asked again, as the timeline says; M-Pesa does not answer this one yet.
     await app.control("next-initiator-result", { api: "reversal", outcome: "drop" });
     const again = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
     await approveReversal(app.ctx, second, payment.id, again.requestId!);
     await settled(again.requestId!, ["sent"]);
     // The first one's success arrives after all: the money moved, so it is recorded.
-    const timedOut = await requestRow(first.requestId!);
-    const late = await fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        Result: {
-          ResultType: 0,
-          ResultCode: 0,
-          ResultDesc: "The service request is processed successfully.",
-          OriginatorConversationID: timedOut.originatorConversationId,
-          ConversationID: timedOut.conversationId,
-          TransactionID: "TLR1ABCD23",
-          ResultParameters: {
-            ResultParameter: [
-              { Key: "Amount", Value: 140 },
-              { Key: "OriginalTransactionID", Value: payment.receipt },
-              { Key: "TransCompletedTime", Value: 20260101120000 },
-            ],
-          },
-        },
-      }),
+    const late = await postReversalResult(first.requestId!, {
+      reversalReceipt: "TLR1ABCD23",
+      amount: 140,
+      original: payment.receipt!,
     });
     expect(late.status).toBe(200);
     await settled(first.requestId!, ["completed"]);
     expect((await view(payment.id)).status).toBe("refunded");
-    const [raw] = await app.ctx.db
+    const firstRaw = await rawOf(first.requestId!);
+    expect(firstRaw.outcome).toBe("applied");
+    // M-Pesa misbehaves and says the second one went through too, by another reversal receipt: it is
+    // recorded and put in front of a person, and the payment is not refunded twice.
+    await postReversalResult(again.requestId!, {
+      reversalReceipt: "TLR2ABCD34",
+      amount: 140,
+      original: payment.receipt!,
+    });
+    await settled(again.requestId!, ["completed"]);
+    expect((await rawOf(again.requestId!)).outcome).toBe("conflict");
+    const cases = await app.ctx.db
       .select()
-      .from(rawCallbacks)
-      .where(eq(rawCallbacks.id, (await requestRow(first.requestId!)).resultRawCallbackId!));
-    expect(raw.outcome).toBe("applied");
-    // No third reversal of a receipt that is reversed.
+      .from(exceptions)
+      .where(eq(exceptions.paymentId, payment.id));
+    expect(cases.map((c) => c.summary)).toEqual([
+      expect.stringMatching(/reversed again, by TLR2ABCD34.*paid back twice/),
+    ]);
+    const refunds = (await eventsOf(payment.id)).filter(
+      (e) => e.type === "status_changed" && /refunded/.test(e.summary),
+    );
+    expect(refunds).toHaveLength(1);
+    expect((await view(payment.id)).status).toBe("refunded");
+  });
+
+  it("refuses to send or ask for another reversal once one completed, even if its result left the payment paid", async () => {
+    const payment = await paidPayment(app, support, { amount: 150 });
+    const first = await timedOutReversal(payment.id);
+    const waiting = await requestReversal(app.ctx, finance, payment.id, {
+      reason: "Goods returned",
+    });
+    // The first one's late result says it succeeded but carries no amount: a case, the payment paid.
+    await postReversalResult(first.requestId!, {
+      reversalReceipt: "TLR3ABCD45",
+      amount: null,
+      original: payment.receipt!,
+    });
+    await settled(first.requestId!, ["completed"]);
+    expect((await view(payment.id)).status).toBe("paid");
+    await expect(
+      approveReversal(app.ctx, second, payment.id, waiting.requestId!),
+    ).rejects.toMatchObject({
+      code: "not_eligible",
+      message: expect.stringMatching(/already reversed/),
+    });
+    expect((await requestRow(waiting.requestId!)).state).toBe("awaiting_approval");
+    await rejectReversal(app.ctx, finance, payment.id, waiting.requestId!, "already reversed");
     await expect(
       requestReversal(app.ctx, finance, payment.id, { reason: "once more" }),
-    ).rejects.toMatchObject({ status: 409 });
+    ).rejects.toMatchObject({ code: "reversal_exists" });
   });
 
   it("can be withdrawn by its requester or rejected by another; nothing is sent", async () => {

@@ -56,6 +56,22 @@ export async function moneyOutPayment(
   return row ?? null;
 }
 
+/** An earlier reversal of this receipt that M-Pesa completed, if any. */
+async function completedReversalOf(db: Db, receipt: string) {
+  const [done] = await db
+    .select({ id: darajaRequests.id })
+    .from(darajaRequests)
+    .where(
+      and(
+        eq(darajaRequests.kind, "reversal"),
+        eq(darajaRequests.receipt, receipt),
+        eq(darajaRequests.state, "completed"),
+      ),
+    )
+    .limit(1);
+  return done ?? null;
+}
+
 async function paymentOr404(db: Db, paymentId: string) {
   const p = z.uuid().safeParse(paymentId).success ? await moneyOutPayment(db, paymentId) : null;
   if (!p) throw new AppError("not_found", "There is no payment with this ID.", { status: 404 });
@@ -156,19 +172,10 @@ export async function requestReversal(
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
     // A receipt is reversed once: a completed reversal refuses any other (its refund normally has the
-    // payment refunded already; this holds even where it did not), and the partial unique index
-    // allows one live reversal per receipt, so a second one asked at the same moment is refused below.
-    const [done] = await tx
-      .select({ id: darajaRequests.id })
-      .from(darajaRequests)
-      .where(
-        and(
-          eq(darajaRequests.kind, "reversal"),
-          eq(darajaRequests.receipt, p.receipt!),
-          eq(darajaRequests.state, "completed"),
-        ),
-      )
-      .limit(1);
+    // payment refunded already; this holds even where it did not, e.g. an incomplete result left the
+    // payment paid and a case open), and the partial unique index allows one live reversal per
+    // receipt, so a second one asked at the same moment is refused below.
+    const done = await completedReversalOf(tx, p.receipt!);
     const [request] = done
       ? []
       : await tx
@@ -273,11 +280,13 @@ export async function approveReversal(
     const refusal =
       p.receipt !== row.receipt
         ? "The payment's receipt changed since the reversal was requested."
-        : reversalRefusal(p, {
-            allowReversals: ctx.config.mpesa.allowReversals,
-            capKes: await getReversalCap(tx),
-            configured: !!ctx.config.mpesa.initiator,
-          });
+        : (await completedReversalOf(tx, row.receipt!))
+          ? `Receipt ${row.receipt} is already reversed (an earlier request completed); nothing was sent.`
+          : reversalRefusal(p, {
+              allowReversals: ctx.config.mpesa.allowReversals,
+              capKes: await getReversalCap(tx),
+              configured: !!ctx.config.mpesa.initiator,
+            });
     if (refusal) throw new AppError("not_eligible", refusal, { status: 409 });
     await recordStaffAction(tx, actor, {
       action: "reversal.approve",
