@@ -23,6 +23,16 @@ const signInAs = (email: string, password: string) =>
   postLogin(app.ctx, { email, password, next: "/" });
 const stillSignedIn = async (cookie: string) =>
   (await call(consoleLayout.loader, app.ctx, get("/", { cookie }))).status === 200;
+/** An admin sets a temporary password for someone through the admin page's action. */
+const resetPassword = (admin: { cookie: string; csrf: string }, userId: string, password: string) =>
+  call(
+    users.action,
+    app.ctx,
+    postForm("/admin/users", { intent: "password", userId, password }, admin),
+  );
+/** A sign-in as the form posts it, from `ip` as the server sees it. */
+const signInFrom = (email: string, password: string, ip: string) =>
+  postLogin(app.ctx, { email, password, next: "/" }, { "x-console-client-ip": ip });
 
 it("lets a support user change their own password; their other sessions end, this one stays", async () => {
   const me = await signedIn(app.ctx, "support");
@@ -81,22 +91,12 @@ it("limits guesses of the current password (a stolen session cannot try them at 
 it("an admin's reset lets in a person held by failed sign-ins, from wherever they are", async () => {
   const admin = await signedIn(app.ctx, "admin");
   const support = await signedIn(app.ctx, "support");
-  const from = (ip: string) => ({ "x-console-client-ip": ip });
-  const attempt = (password: string, ip: string) =>
-    postLogin(app.ctx, { email: support.user.email, password, next: "/" }, from(ip));
+  const attempt = (password: string, ip: string) => signInFrom(support.user.email, password, ip);
   for (let i = 0; i < 5; i++) await attempt(`wrong ${i} password`, "10.4.0.1");
   for (let i = 0; i < 10; i++) await attempt(`guess ${i} password`, `10.5.0.${i}`);
   expect((await jsonOf(await attempt(TEST_PASSWORD, "10.4.0.1"))).error).toMatch(/Too many/);
   expect((await jsonOf(await attempt(TEST_PASSWORD, "10.6.0.1"))).error).toMatch(/Too many/);
-  const reset = await call(
-    users.action,
-    app.ctx,
-    postForm(
-      "/admin/users",
-      { intent: "password", userId: support.user.id, password: "temporary-pass-43" },
-      admin,
-    ),
-  );
+  const reset = await resetPassword(admin, support.user.id, "temporary-pass-43");
   expect(reset.status).toBe(200);
   expect((await attempt("temporary-pass-43", "10.4.0.1")).status).toBe(302);
   expect((await attempt("temporary-pass-43", "10.6.0.1")).status).toBe(302);
@@ -106,18 +106,9 @@ it("an admin's reset clears only that person's failed sign-ins, not those of an 
   const admin = await signedIn(app.ctx, "admin");
   const short = await makeUser(app.ctx, "support", { email: "ann@shop.co" });
   const long = await makeUser(app.ctx, "support", { email: "ann@shop.com" });
-  const attempt = (email: string, password: string, ip: string) =>
-    postLogin(app.ctx, { email, password, next: "/" }, { "x-console-client-ip": ip });
+  const attempt = signInFrom;
   for (let i = 0; i < 5; i++) await attempt(long.email, `wrong ${i} password`, "10.4.1.1");
-  const reset = await call(
-    users.action,
-    app.ctx,
-    postForm(
-      "/admin/users",
-      { intent: "password", userId: short.id, password: "temporary-pass-44" },
-      admin,
-    ),
-  );
+  const reset = await resetPassword(admin, short.id, "temporary-pass-44");
   expect(reset.status).toBe(200);
   expect((await jsonOf(await attempt(long.email, TEST_PASSWORD, "10.4.1.1"))).error).toMatch(
     /Too many/,
@@ -127,15 +118,7 @@ it("an admin's reset clears only that person's failed sign-ins, not those of an 
 it("lets an admin reset another user's password, which signs that user out", async () => {
   const admin = await signedIn(app.ctx, "admin");
   const finance = await signedIn(app.ctx, "finance");
-  const reset = await call(
-    users.action,
-    app.ctx,
-    postForm(
-      "/admin/users",
-      { intent: "password", userId: finance.user.id, password: "temporary-pass-42" },
-      admin,
-    ),
-  );
+  const reset = await resetPassword(admin, finance.user.id, "temporary-pass-42");
   expect(reset.status).toBe(200);
   expect((await jsonOf(reset)).message).toMatch(/sessions have ended/);
   expect(await stillSignedIn(finance.cookie)).toBe(false);
@@ -155,15 +138,7 @@ it("lets an admin reset another user's password, which signs that user out", asy
   });
   expect(tomorrow.entries).toEqual([]);
 
-  const own = await call(
-    users.action,
-    app.ctx,
-    postForm(
-      "/admin/users",
-      { intent: "password", userId: admin.user.id, password: "x".repeat(12) },
-      admin,
-    ),
-  );
+  const own = await resetPassword(admin, admin.user.id, "x".repeat(12));
   expect(own.status).toBe(400);
 });
 

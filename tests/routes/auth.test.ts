@@ -14,6 +14,9 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
+/** Headers saying which address a request came from (as the server reads it in tests). */
+const from = (ip: string) => ({ "x-console-client-ip": ip });
+
 async function signIn(email: string, password: string, headers: Record<string, string> = {}) {
   return postLogin(app.ctx, { email, password, next: "/payments" }, headers);
 }
@@ -46,7 +49,6 @@ describe("signing in", () => {
 
   it("refuses an address after five failures for the account from it, even with the right password, for 15 minutes", async () => {
     const user = await makeUser(app.ctx, "support");
-    const from = (ip: string) => ({ "x-console-client-ip": ip });
     for (let i = 0; i < 5; i++) await signIn(user.email, `wrong ${i} password`, from("10.0.0.7"));
     const blocked = await signIn(user.email, TEST_PASSWORD, from("10.0.0.7"));
     expect(blocked.status).toBe(401);
@@ -59,7 +61,6 @@ describe("signing in", () => {
 
   it("after failures spread over many addresses, refuses new addresses but not one the person signed in from", async () => {
     const user = await makeUser(app.ctx, "support");
-    const from = (ip: string) => ({ "x-console-client-ip": ip });
     expect((await signIn(user.email, TEST_PASSWORD, from("10.1.0.1"))).status).toBe(302);
     // Ten guesses, each from its own address: no address reaches its own limit.
     for (let i = 0; i < 10; i++)
@@ -78,7 +79,6 @@ describe("signing in", () => {
 
   it("counts an address as the person's only after a sign-in from it succeeded, within 30 days", async () => {
     const user = await makeUser(app.ctx, "support");
-    const from = (ip: string) => ({ "x-console-client-ip": ip });
     const refused = async (password: string, ip: string) =>
       /Too many failed sign-ins/.test(
         (await jsonOf(await signIn(user.email, password, from(ip)))).error ?? "",
@@ -97,7 +97,6 @@ describe("signing in", () => {
 
   it("gives back only the slots a successful sign-in took: the person's own does not free a guess elsewhere", async () => {
     const user = await makeUser(app.ctx, "support");
-    const from = (ip: string) => ({ "x-console-client-ip": ip });
     expect((await signIn(user.email, TEST_PASSWORD, from("10.9.0.1"))).status).toBe(302);
     for (let i = 0; i < 10; i++)
       await signIn(user.email, `guess ${i} password`, from(`10.9.1.${i}`));
