@@ -257,34 +257,6 @@ export async function applyReversalResult(
   const e = input.evidence;
   const payment = await lockPayment(tx, input.paymentId);
   const row = await lockReceipt(tx, e.receipt);
-  if (row?.reversedByReceipt) {
-    if (row.reversedByReceipt === e.reversalReceipt)
-      return {
-        outcome: "duplicate",
-        summary: `Receipt ${e.receipt} is already recorded as reversed`,
-      };
-    // Another reversal receipt for the same original: M-Pesa says the money went back twice (or the
-    // result is wrong). Recorded, and a person decides; the payment is not refunded twice.
-    const summary = `M-Pesa reports receipt ${e.receipt} reversed again, by ${e.reversalReceipt ?? "no reversal receipt"} (${e.amountKes === null ? "no amount" : formatKes(e.amountKes)}), after ${row.reversedByReceipt}: the customer may have been paid back twice; a person must check`;
-    await addPaymentEvent(tx, actor, {
-      paymentId: payment.id,
-      rawCallbackId: input.rawCallbackId,
-      type: "reversal",
-      summary,
-      data: { ...e, completedAt: e.completedAt?.toISOString() ?? null },
-    });
-    const exceptionId = await openException(tx, actor, {
-      type: "query_disagrees",
-      dedupeKey: `reversal_result:${e.receipt}:${input.rawCallbackId ?? "-"}`,
-      summary,
-      paymentId: payment.id,
-      rawCallbackId: input.rawCallbackId,
-      receipt: e.receipt,
-      amountAtStakeKes: e.amountKes ?? row.amountKes,
-      details: { reversal: e, firstReversalReceipt: row.reversedByReceipt },
-    });
-    return { outcome: "conflict", summary, exceptionId };
-  }
   const event = (summary: string) => ({
     paymentId: payment.id,
     rawCallbackId: input.rawCallbackId,
@@ -292,10 +264,8 @@ export async function applyReversalResult(
     summary,
     data: { ...e, completedAt: e.completedAt?.toISOString() ?? null },
   });
-  const incomplete =
-    !isWellFormedReceipt(e.reversalReceipt) || !row || e.amountKes !== row.amountKes;
-  if (incomplete) {
-    const summary = `Reversal result for receipt ${e.receipt} is incomplete or disagrees (reversal receipt ${e.reversalReceipt ?? "missing"}, ${e.amountKes === null ? "no amount" : formatKes(e.amountKes)}${row ? ` for ${formatKes(row.amountKes)}` : ", receipt unknown"}); a person must check`;
+  // A result a person must look at: on the timeline, and a case with what is at stake.
+  const disagrees = async (summary: string, atStakeKes: number, details: object) => {
     await addPaymentEvent(tx, actor, event(summary));
     const exceptionId = await openException(tx, actor, {
       type: "query_disagrees",
@@ -304,11 +274,34 @@ export async function applyReversalResult(
       paymentId: payment.id,
       rawCallbackId: input.rawCallbackId,
       receipt: e.receipt,
-      amountAtStakeKes: row?.amountKes ?? 0,
-      details: { reversal: e },
+      amountAtStakeKes: atStakeKes,
+      details: { reversal: e, ...details },
     });
-    return { outcome: "conflict", summary, exceptionId };
+    return { outcome: "conflict" as const, summary, exceptionId };
+  };
+  const amountText = e.amountKes === null ? "no amount" : formatKes(e.amountKes);
+  if (row?.reversedByReceipt) {
+    if (row.reversedByReceipt === e.reversalReceipt)
+      return {
+        outcome: "duplicate",
+        summary: `Receipt ${e.receipt} is already recorded as reversed`,
+      };
+    // Another reversal receipt for the same original: M-Pesa says the money went back twice (or the
+    // result is wrong). Recorded, and a person decides; the payment is not refunded twice.
+    return disagrees(
+      `M-Pesa reports receipt ${e.receipt} reversed again, by ${e.reversalReceipt ?? "no reversal receipt"} (${amountText}), after ${row.reversedByReceipt}: the customer may have been paid back twice; a person must check`,
+      e.amountKes ?? row.amountKes,
+      { firstReversalReceipt: row.reversedByReceipt },
+    );
   }
+  const incomplete =
+    !isWellFormedReceipt(e.reversalReceipt) || !row || e.amountKes !== row.amountKes;
+  if (incomplete)
+    return disagrees(
+      `Reversal result for receipt ${e.receipt} is incomplete or disagrees (reversal receipt ${e.reversalReceipt ?? "missing"}, ${amountText}${row ? ` for ${formatKes(row.amountKes)}` : ", receipt unknown"}); a person must check`,
+      row?.amountKes ?? 0,
+      {},
+    );
   await markReceiptReversed(tx, e.receipt, e.reversalReceipt!);
   const summary = `Receipt ${e.receipt} reversed by ${e.reversalReceipt}: ${formatKes(e.amountKes!)} back to the customer`;
   if (payment.status === "paid" && payment.receipt === e.receipt) {
