@@ -158,7 +158,8 @@ export const receipts = pgTable(
     firstSource: text("first_source").notNull(), // stk_callback | c2b | statement | manual
     seenInCallback: boolean("seen_in_callback").notNull().default(false),
     seenInC2b: boolean("seen_in_c2b").notNull().default(false),
-    seenInStatement: boolean("seen_in_statement").notNull().default(false),
+    // Whether a statement showed it is read from statement_lines (payments/queries.server.ts), not kept
+    // here: an import would rewrite every receipt it shows (migration 0020).
     billRefRaw: text("bill_ref_raw"),
     billRefNorm: text("bill_ref_norm"),
     msisdnRaw: text("msisdn_raw"),

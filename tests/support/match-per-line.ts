@@ -192,11 +192,11 @@ async function recordWitnesses(tx: Db, lines: MatchLine[]): Promise<Map<string, 
     };
   });
   const result = await tx.execute(sql`
-    insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source, seen_in_statement)
-    select receipt, "amountKes", "transactionAt", phone, "billRefRaw", "billRefNorm", "msisdnRaw", "msisdnKind", "payerName", 'statement', true
+    insert into receipts (receipt, amount_kes, transaction_at, phone, bill_ref_raw, bill_ref_norm, msisdn_raw, msisdn_kind, payer_name, first_source)
+    select receipt, "amountKes", "transactionAt", phone, "billRefRaw", "billRefNorm", "msisdnRaw", "msisdnKind", "payerName", 'statement'
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(receipt text, "amountKes" bigint, "transactionAt" timestamptz, phone text,
       "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text, "msisdnKind" text, "payerName" text)
-    on conflict (receipt) do update set seen_in_statement = true
+    on conflict (receipt) do update set first_source = receipts.first_source
     returning receipt, payment_id, amount_kes, transaction_at, first_source, xmax <> 0 as existed`);
   type Row = {
     receipt: string;

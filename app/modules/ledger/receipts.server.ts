@@ -60,7 +60,6 @@ export type ReceiptFacts = {
 const seenFlags = (source: ReceiptSource) => ({
   ...(source === "stk_callback" ? { seenInCallback: true } : {}),
   ...(source === "c2b" ? { seenInC2b: true } : {}),
-  ...(source === "statement" ? { seenInStatement: true } : {}),
 });
 
 /** The columns a witness's facts give a new receipt row (owned by `paymentId`, or by no payment yet). */
@@ -159,12 +158,12 @@ export async function insertClaimedReceipts(
   const inserted = rowsOf<{ receipt: string }>(
     await tx.execute(sql`insert into receipts (receipt, amount_kes, payment_id, attempt_id, phone,
         phone_kind, transaction_at, first_source, bill_ref_raw, bill_ref_norm, msisdn_raw,
-        msisdn_kind, payer_name, seen_in_callback, seen_in_c2b, seen_in_statement, txn_type,
+        msisdn_kind, payer_name, seen_in_callback, seen_in_c2b, txn_type,
         charge_kes, tariff_version_id)
       select v.receipt, v."amountKes", v."paymentId", v."attemptId", v.phone, v."phoneKind",
         v."transactionAt", v."firstSource", v."billRefRaw", v."billRefNorm", v."msisdnRaw",
         v."msisdnKind", v."payerName", v."firstSource" = 'stk_callback', v."firstSource" = 'c2b',
-        v."firstSource" = 'statement', k.txn_type, band.charge_kes, band.version_id
+        k.txn_type, band.charge_kes, band.version_id
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(receipt text, "amountKes" bigint,
         "paymentId" uuid, "attemptId" uuid, phone text, "phoneKind" text, "transactionAt" timestamptz,
         "firstSource" text, "billRefRaw" text, "billRefNorm" text, "msisdnRaw" text,
@@ -194,11 +193,11 @@ export async function recordUnassignedReceipt(
       .returning();
     if (row) return { row, created: true };
   }
-  const [row] = await tx
-    .update(receipts)
-    .set(seenFlags(facts.source))
-    .where(eq(receipts.receipt, facts.receipt))
-    .returning();
+  // A statement has no flag of its own to set (it is read from statement_lines).
+  const flags = seenFlags(facts.source);
+  const [row] = Object.keys(flags).length
+    ? await tx.update(receipts).set(flags).where(eq(receipts.receipt, facts.receipt)).returning()
+    : await tx.select().from(receipts).where(eq(receipts.receipt, facts.receipt));
   return { row, created: false };
 }
 

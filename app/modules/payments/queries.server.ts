@@ -1,7 +1,21 @@
 // Reading payments: the full view of one (attempts, receipts, timeline, open exceptions) and the
 // filtered, keyset-paginated list behind GET /api/payments and the console's payments page (the
 // per-status counts beside that list are counts.server.ts).
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  lt,
+  lte,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -17,6 +31,15 @@ import { normalizeKenyanPhone } from "../daraja/phone";
 import { PAYMENT_PAGE_SIZE, type PaymentCountInput, type PaymentListInput } from "./list-filters";
 import type { PaymentSummary, PaymentView } from "./payment-view";
 import { UUID } from "../../lib/uuid";
+
+/**
+ * Whether an imported statement showed the receipt as money in (one lookup on its unique key). The
+ * outer column is named in full: drizzle writes `${receipts.receipt}` as a bare "receipt" in a
+ * one-table select, which inside this subquery would be the line's own.
+ */
+const seenInStatement = () =>
+  sql<boolean>`exists (select 1 from statement_lines sl where sl.receipt = receipts.receipt
+    and sl.transaction_status = 'Completed' and sl.direction = 'in')`;
 
 export type { AttemptView, PaymentSummary, PaymentView } from "./payment-view";
 
@@ -51,7 +74,10 @@ export async function getPaymentView(db: Db, paymentId: string): Promise<Payment
       .from(stkAttempts)
       .where(eq(stkAttempts.paymentId, paymentId))
       .orderBy(asc(stkAttempts.seq)),
-    db.select().from(receipts).where(eq(receipts.paymentId, paymentId)),
+    db
+      .select({ ...getTableColumns(receipts), seenInStatement: seenInStatement() })
+      .from(receipts)
+      .where(eq(receipts.paymentId, paymentId)),
     db
       .select()
       .from(paymentEvents)

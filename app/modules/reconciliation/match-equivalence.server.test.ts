@@ -197,7 +197,6 @@ async function state(ctx: AppContext) {
       receipt: receipts.receipt,
       paymentId: receipts.paymentId,
       amountKes: receipts.amountKes,
-      seenInStatement: receipts.seenInStatement,
       reversedBy: receipts.reversedByReceipt,
       msisdnKind: receipts.msisdnKind,
       phone: receipts.phone,

@@ -2,14 +2,13 @@
 // merchant's statement. They are written `matched` by the same INSERT … SELECT that stores them
 // (staging.server.ts joins receipts and payments there), so each such line is written once instead of
 // inserted `new` and rewritten by matching. The match step then does for them what matching a line
-// does besides its own row: the receipt is marked seen in the statement, and an earlier
-// missing_from_statement suspicion about the payment is settled — both in the match transaction, and
-// both harmless to repeat when a crash makes the match step run again.
+// does besides its own row: an earlier missing_from_statement suspicion about the payment is settled, in
+// the match transaction, and harmless to repeat when a crash makes the match step run again. (The
+// receipt is not rewritten: that a statement showed it is read from statement_lines, migration 0020.)
 import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { exceptions } from "../../../db/schema";
 import { resolveOpenCases } from "../ledger/cases.server";
-import { markMatchedReceiptsSeen } from "../ledger/statement-receipts.server";
 import { TIME_TOLERANCE_MS } from "./match-rules";
 
 const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
@@ -39,7 +38,6 @@ export async function settleLinesMatchedWhileStoring(
   importId: string,
   now: Date,
 ): Promise<number> {
-  await markMatchedReceiptsSeen(tx, importId);
   const [row] = rowsOf<{ matched: number | string }>(
     await tx.execute(sql`select count(*) as matched from statement_lines
       where import_id = ${importId} and match_state = 'matched'`),
