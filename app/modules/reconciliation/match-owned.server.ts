@@ -2,11 +2,12 @@
 // merchant's statement. They are written `matched` by the same INSERT … SELECT that stores them
 // (staging.server.ts joins receipts and payments there), so each such line is written once instead of
 // inserted `new` and rewritten by matching. The match step then does for them what matching a line
-// does besides its own row: an earlier missing_from_statement suspicion about the payment is settled, in
-// the match transaction, and harmless to repeat when a crash makes the match step run again. (The
+// does besides its own row: an earlier missing_from_statement suspicion about the payment is settled (by
+// the match step's owned step, with the lines it matches itself), in the match transaction, and
+// harmless to repeat when a crash makes the match step run again. (The
 // receipt is not rewritten: that a statement showed it is read from statement_lines, migration 0020.)
 import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { rowsOf, type Db } from "../../../db/client";
+import type { Db } from "../../../db/client";
 import { exceptions } from "../../../db/schema";
 import { resolveOpenCases } from "../ledger/cases.server";
 import { TIME_TOLERANCE_MS } from "./match-rules";
@@ -31,20 +32,6 @@ export const MATCH_OWNED = {
   state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
   payment: sql`o.payment_id`,
 };
-
-/** Settles what matching owes the lines stored `matched`; returns how many there are. */
-export async function settleLinesMatchedWhileStoring(
-  tx: Db,
-  importId: string,
-  now: Date,
-): Promise<number> {
-  const [row] = rowsOf<{ matched: number | string }>(
-    await tx.execute(sql`select count(*) as matched from statement_lines
-      where import_id = ${importId} and match_state = 'matched'`),
-  );
-  await resolveMissingFromStatement(tx, now, matchedPaymentsOf(importId));
-  return Number(row?.matched ?? 0);
-}
 
 /** The payments this import's `matched` lines name, as a subquery. */
 export const matchedPaymentsOf = (importId: string): SQL =>

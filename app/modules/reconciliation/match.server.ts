@@ -22,11 +22,7 @@ import {
   type StatementCase,
 } from "./cases.server";
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
-import {
-  matchedPaymentsOf,
-  resolveMissingFromStatement,
-  settleLinesMatchedWhileStoring,
-} from "./match-owned.server";
+import { matchedPaymentsOf, resolveMissingFromStatement } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversalsOf, flagMissingFromStatement } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./other-party";
@@ -105,8 +101,7 @@ class SetMatcher {
 
   async run() {
     const steps: [string, () => Promise<void>][] = [
-      ["count", async () => this.tick(await this.countSettled())],
-      ["matched while storing", () => this.settleMatchedWhileStoring()],
+      ["count", () => this.countSettled()],
       ["witnesses", () => this.recordWitnesses()],
       ["owned", () => this.matchOwned()],
       ["mismatches", () => this.reportMismatches()],
@@ -122,18 +117,19 @@ class SetMatcher {
     this.trace?.("(of which opening cases)", this.casesMs);
   }
 
+  // What the store step settled: lines it wrote `matched` (match-owned.server.ts; what matching owes
+  // them besides their row is done with the owned step's) and lines with nothing to match. One pass
+  // over the import counts both.
   private async countSettled() {
-    const [row] = rowsOf<{ n: number | string }>(
+    const [row] = rowsOf<{ settled: number | string; matched: number | string }>(
       await this.tx.execute(
-        sql`select count(*) as n from statement_lines where import_id = ${this.importId} and match_state <> 'new'`,
+        sql`select count(*) filter (where match_state <> 'new') as settled,
+          count(*) filter (where match_state = 'matched') as matched
+        from statement_lines where import_id = ${this.importId}`,
       ),
     );
-    return Number(row?.n ?? 0);
-  }
-
-  // Lines the store step wrote `matched` (match-owned.server.ts) are already counted as settled.
-  private async settleMatchedWhileStoring() {
-    this.summary.matched += await settleLinesMatchedWhileStoring(this.tx, this.importId, this.now);
+    this.summary.matched += Number(row?.matched ?? 0);
+    await this.tick(Number(row?.settled ?? 0));
   }
 
   private async tick(n: number) {
@@ -153,7 +149,8 @@ class SetMatcher {
   }
 
   // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any
-  // earlier missing_from_statement suspicion about those payments settled through the case gate.
+  // earlier missing_from_statement suspicion about the payments of every matched line of the import
+  // (these and the ones the store step wrote matched) settled through the case gate.
   private async matchOwned() {
     const tolerance = `${TIME_TOLERANCE_MS / 1000} seconds`;
     const [row] = rowsOf<{ matched: number | string }>(
