@@ -35,6 +35,7 @@ async function main() {
     serveApplierProcess,
     createBurstGate,
     createLog,
+    trackRequests,
   } = runtime;
 
   let config;
@@ -175,6 +176,7 @@ async function main() {
     logRequest(req, res);
     void serveHook(ctx, hook, req, res, hookHeaders);
   });
+  const requests = trackRequests(server);
   server.listen(config.port, config.host, () => {
     if (simulator)
       process.stdout.write(
@@ -190,8 +192,10 @@ async function main() {
   });
   const jobs = startJobs(ctx);
 
-  // Graceful and bounded: stop accepting, let the jobs finish their tick, apply stored callbacks for at
-  // most SHUTDOWN_DRAIN_S (the rest stay `received` for the next instance's sweep), close, exit. A
+  // Graceful and bounded: stop accepting, let the requests being answered finish (a callback whose body
+  // is still arriving) and the jobs finish their tick, apply stored callbacks, all within about
+  // SHUTDOWN_DRAIN_S (callbacks not applied by then stay `received` for the next instance's sweep),
+  // close, exit. A
   // database that has gone away cannot hold the process: every wait has a bound, and a last timer
   // exits whatever is still pending.
   const drainMs = config.shutdownDrainSeconds * 1000;
@@ -209,8 +213,14 @@ async function main() {
     log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
     server.close();
     server.closeIdleConnections();
-    await atMost(5_000, jobs.stop());
-    const drained = await ctx.callbackQueue.stop({ drainMs });
+    const started = Date.now();
+    const [answered] = await Promise.all([requests.settled(drainMs), atMost(5_000, jobs.stop())]);
+    if (!answered)
+      log.warn({ open: requests.count() }, "drain time is up: closing requests still open");
+    server.closeAllConnections();
+    const drained = await ctx.callbackQueue.stop({
+      drainMs: Math.max(0, drainMs - (Date.now() - started)),
+    });
     log.info(
       { drained },
       drained

@@ -4,6 +4,7 @@
 export { configFromProcessEnv, ConfigError } from "./config.server";
 export { createContext } from "./context.server";
 export { CLIENT_IP_HEADER } from "./lib/http.server";
+export { trackRequests } from "./lib/in-flight.server";
 export { guardLostDatabase } from "./lib/lost-database.server";
 export { jsonAnswerHeaders, pathForLog, securityHeaders } from "./lib/security-headers.server";
 export { matchHookRequest, serveHook } from "./modules/callbacks/hook-http.server";
