@@ -211,16 +211,18 @@ async function main() {
       process.exit(1);
     }, drainMs + 15_000).unref();
     log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, "shutting down");
+    requests.closing();
     server.close();
     server.closeIdleConnections();
     const started = Date.now();
-    const [answered] = await Promise.all([requests.settled(drainMs), atMost(5_000, jobs.stop())]);
+    const left = () => Math.max(0, drainMs - (Date.now() - started));
+    await atMost(5_000, jobs.stop());
+    // Answers say `Connection: close` now, so once these are done no connection brings another.
+    const answered = await requests.settled(left());
     if (!answered)
       log.warn({ open: requests.count() }, "drain time is up: closing requests still open");
     server.closeAllConnections();
-    const drained = await ctx.callbackQueue.stop({
-      drainMs: Math.max(0, drainMs - (Date.now() - started)),
-    });
+    const drained = await ctx.callbackQueue.stop({ drainMs: left() });
     log.info(
       { drained },
       drained

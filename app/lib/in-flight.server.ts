@@ -1,37 +1,53 @@
 // The requests a server is still answering, so a shutdown can let them finish (a callback whose body is
 // still arriving: Daraja does not send it again) before it closes the database. A request counts from
-// its headers to the end of its answer (or its connection's).
-import type { Server } from "node:http";
+// its headers to the end of its answer (or its connection's). Once the server is closing, every answer
+// not yet begun says `Connection: close`, so no keep-alive connection brings a request after it.
+import type { ServerResponse, Server } from "node:http";
 
 export type RequestsInFlight = {
   count(): number;
+  /** From now on, answers close their connections (a shutdown began). */
+  closing(): void;
   /** Resolves true once no request is open, or false when `ms` pass first. */
   settled(ms: number): Promise<boolean>;
 };
 
 export function trackRequests(server: Server): RequestsInFlight {
-  let open = 0;
+  const open = new Set<ServerResponse>();
+  let closing = false;
   let waiters: (() => void)[] = [];
+  const noKeepAlive = (res: ServerResponse) => {
+    if (!res.headersSent) res.shouldKeepAlive = false;
+  };
   server.on("request", (_req, res) => {
-    open += 1;
+    open.add(res);
+    if (closing) noKeepAlive(res);
     res.once("close", () => {
-      open -= 1;
-      if (open > 0) return;
+      open.delete(res);
+      if (open.size > 0) return;
       const done = waiters;
       waiters = [];
       for (const wake of done) wake();
     });
   });
   return {
-    count: () => open,
+    count: () => open.size,
+    closing() {
+      closing = true;
+      for (const res of open) noKeepAlive(res);
+    },
     settled(ms) {
-      if (open === 0) return Promise.resolve(true);
+      if (open.size === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer);
           resolve(true);
-        });
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== wake);
+          resolve(false);
+        }, ms);
+        waiters.push(wake);
       });
     },
   };

@@ -61,7 +61,7 @@ export const statementImportChunks = pgTable(
       .notNull()
       .references(() => statementImports.id, { onDelete: "cascade" }),
     seq: integer("seq").notNull(),
-    // Stored uncompressed (STORAGE EXTERNAL, migration 0021): a chunk lives only until its import ends.
+    // Stored uncompressed (STORAGE EXTERNAL, migration 0020): a chunk lives only until its import ends.
     data: bytea("data").notNull(),
   },
   (t) => [primaryKey({ columns: [t.importId, t.seq] })],

@@ -1,6 +1,6 @@
 // Finance on the BUILT server imports a statement that shows a payment's receipt: the payment's
-// receipt then names the statement among its witnesses (read from the statement's lines since
-// migration 0020, no longer a flag the import rewrites on every receipt), and the line is matched.
+// receipt then names the statement among its witnesses (read from the statement's lines, no longer a
+// flag the import rewrote on every receipt), and the line is matched.
 import { buildStatementCsv } from "../support/statement-file";
 import { parseBody, startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import {

@@ -173,9 +173,9 @@ async function matchPaidIn(batch: Batch, lines: MatchLine[]) {
   if (unplaced.length) await proposeOrReport(batch, unplaced, known);
 }
 
-// Every Completed paid-in line is money: it joins the receipt ledger, or marks the row already there
-// seen in the statement. One JSON parameter per batch, like the line insert (import.server.ts); the
-// rows that existed before (xmax set by the update) come back as the receipts we already knew.
+// Every Completed paid-in line is money: it joins the receipt ledger unless the receipt is already
+// there. One JSON parameter per batch, like the line insert (import.server.ts); the rows that existed
+// before (xmax set by the no-op update) come back as the receipts we already knew.
 async function recordWitnesses(tx: Db, lines: MatchLine[]): Promise<Map<string, KnownReceipt>> {
   const rows = lines.map((line) => {
     const party = parseOtherPartyInfo(line.otherPartyInfo ?? "");

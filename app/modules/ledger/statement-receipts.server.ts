@@ -2,7 +2,7 @@
 // every new Completed paid-in line of the import becomes a receipt no payment owns yet, priced by the
 // tariff band in force at the line's completion time in the same INSERT … SELECT (one join, not a
 // lookup per line); a receipt already known is left as it was, its charge untouched. That a statement
-// showed a receipt is read from statement_lines, not written on the receipt (migration 0020).
+// showed a receipt is read from statement_lines, not written on the receipt.
 import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { TXN_TYPE_SQL_CASE } from "../daraja/transaction-type";

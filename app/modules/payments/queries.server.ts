@@ -33,13 +33,14 @@ import type { PaymentSummary, PaymentView } from "./payment-view";
 import { UUID } from "../../lib/uuid";
 
 /**
- * Whether an imported statement showed the receipt as money in (one lookup on its unique key). The
- * outer column is named in full: drizzle writes `${receipts.receipt}` as a bare "receipt" in a
- * one-table select, which inside this subquery would be the line's own.
+ * Whether an imported statement showed the receipt as money in (one lookup on its unique key): a
+ * Completed line that paid something in, the lines an import records as receipts. The outer column
+ * is named in full: drizzle writes `${receipts.receipt}` as a bare "receipt" in a one-table select,
+ * which inside this subquery would be the line's own.
  */
 const seenInStatement = () =>
   sql<boolean>`exists (select 1 from statement_lines sl where sl.receipt = receipts.receipt
-    and sl.transaction_status = 'Completed' and sl.direction = 'in')`;
+    and sl.transaction_status = 'Completed' and sl.direction = 'in' and sl.paid_in_kes > 0)`;
 
 export type { AttemptView, PaymentSummary, PaymentView } from "./payment-view";
 

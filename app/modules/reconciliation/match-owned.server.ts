@@ -5,7 +5,7 @@
 // does besides its own row: an earlier missing_from_statement suspicion about the payment is settled (by
 // the match step's owned step, with the lines it matches itself), in the match transaction, and
 // harmless to repeat when a crash makes the match step run again. (The
-// receipt is not rewritten: that a statement showed it is read from statement_lines, migration 0020.)
+// receipt is not rewritten: that a statement showed it is read from statement_lines.)
 import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { exceptions } from "../../../db/schema";

@@ -37,7 +37,7 @@ afterAll(async () => app?.close());
 const minutes = (at: Date, n: number) => new Date(at.getTime() + n * 60_000);
 
 describe("a line whose receipt a payment owns", () => {
-  it("is matched when amount and time agree, and the receipt is marked seen in the statement", async () => {
+  it("is matched when amount and time agree, and the payment's page names the statement as a witness", async () => {
     const payment = await paidPayment(app, support, { amount: 1250 });
     const sources = async () =>
       (await getPaymentView(app.ctx.db, payment.id))?.receipts.map((r) => r.sources);

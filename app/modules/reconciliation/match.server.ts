@@ -141,9 +141,9 @@ class SetMatcher {
     return sql`l.import_id = ${this.importId} and l.match_state = 'new' and l.direction = ${direction}`;
   }
 
-  // Every Completed paid-in line is money: it joins the receipt ledger (priced by the tariff), or
-  // marks the row already there seen in the statement; the receipts we already knew are kept for
-  // this transaction in the temporary table statement_known_receipts.
+  // Every Completed paid-in line is money: it joins the receipt ledger (priced by the tariff) unless the
+  // receipt is already there; the receipts we already knew are kept for this transaction in the
+  // temporary table statement_known_receipts.
   private async recordWitnesses() {
     await recordStatementReceipts(this.tx, this.importId);
   }
