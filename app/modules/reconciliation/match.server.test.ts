@@ -65,6 +65,14 @@ describe("a line whose receipt a payment owns", () => {
     expect(await sources()).toEqual([["callback", "statement"]]);
   });
 
+  it("is not named a witness by a Completed line of the same receipt that paid nothing in", async () => {
+    const payment = await paidPayment(app, support, { amount: 640 });
+    await importLines(app.ctx, finance, [lineFor(payment, { amountKes: 0 })]);
+    expect(await lineByReceipt(app.ctx, payment.receipt!)).toMatchObject({ matchState: "skipped" });
+    const view = await getPaymentView(app.ctx.db, payment.id);
+    expect(view?.receipts.map((r) => r.sources)).toEqual([["callback"]]);
+  });
+
   it("opens amount_mismatch with both witnesses when the statement shows another amount", async () => {
     const payment = await paidPayment(app, support, { amount: 500 });
     await importLines(app.ctx, finance, [lineFor(payment, { amountKes: 50 })]);
