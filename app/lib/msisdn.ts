@@ -21,12 +21,11 @@ const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{
 // A number run into other digits (a reference someone built from the number, a number typed with a
 // digit too many) or grouped in a way IN_TEXT does not know (`07123456-78`, `0712.345.678`,
 // `(0712) 345 678`, `+254 (0) 712 345 678`): digit groups joined by up to three separator characters
-// (whitespace, dashes, dots, slashes, brackets, underscores, commas) are read as one run, and in a run
-// of 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start is masked
-// (maskRunIn), in one pass over all the run's digits (a pass per form would let one's bullets cut a
-// number the next should see).
+// (whitespace, dashes, dots, slashes, brackets, underscores, commas) are read as one run. In a run of
+// 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start is masked
+// (hideNumbersIn), and so is a local number without its prefix (hideLocalNumbers), in one pass over
+// all the run's digits (a pass per form would let one's bullets cut a number the next should see).
 const RUN = /\d+(?:[\s./()_,\u2010-\u2015-]{1,3}\d+)*/g;
-const SEPARATORS = /[^\d]/g;
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/gi;
 
@@ -49,6 +48,27 @@ const DATE_SOURCE = `(?<!\\d[\\s\\-/.,()_]{0,3})(?:${DAY}([-/.])${MONTH}\\1${YEA
 const KEPT = new RegExp(`${ID_SOURCE}|${DATE_SOURCE}|${CHECKOUT.source}`, "gi");
 
 export function maskPhonesInText(text: string): string {
+  // A number typed in another script's digits (full-width `０７１２…`, Arabic-Indic, …) reads as one to
+  // a person: it is masked as if typed in ASCII digits. Text with no phone number in it stays as given.
+  if (!OTHER_DIGIT.test(text)) return maskAsciiText(text);
+  const folded = text.replace(OTHER_DIGITS, asciiDigit);
+  const masked = maskAsciiText(folded);
+  return masked === folded ? text : masked;
+}
+
+// Unicode encodes every script's decimal digits as runs of ten code points, 0 to 9: a digit's value is
+// its distance from the start of its run, modulo ten (some runs of ten follow each other).
+const OTHER_DIGIT = /(?![0-9])\p{Nd}/u;
+const OTHER_DIGITS = /(?![0-9])\p{Nd}/gu;
+const DIGIT = /\p{Nd}/u;
+function asciiDigit(d: string): string {
+  const code = d.codePointAt(0) as number;
+  let first = code;
+  while (DIGIT.test(String.fromCodePoint(first - 1))) first -= 1;
+  return String((code - first) % 10);
+}
+
+function maskAsciiText(text: string): string {
   let out = "";
   let from = 0;
   for (const m of text.matchAll(KEPT)) {
@@ -69,14 +89,20 @@ function maskFreeText(text: string): string {
     .replace(RUN, maskRun);
 }
 
-/** maskRunIn over the digits of a run, keeping its separators where they were. */
+/** The digits of a run that could belong to a number, masked; its separators stay where they were. */
 function maskRun(run: string): string {
-  const digits = run.replace(SEPARATORS, "");
-  if (digits.length < 10) return run;
-  const masked = maskRunIn(digits);
-  if (masked === digits) return run;
+  const groups = run.match(/\d+/g) as string[];
+  const digits = groups.join("");
+  if (digits.length < 9) return run;
+  const hidden: boolean[] = [];
+  const hide = (from: number) => {
+    for (let k = from; k < from + 4; k++) hidden[k] = true;
+  };
+  if (digits.length >= 10) hideNumbersIn(digits, hide);
+  hideLocalNumbers(groups, digits, hide);
+  if (!hidden.length) return run;
   let k = 0;
-  return run.replace(/\d/g, () => masked[k++] as string);
+  return run.replace(/\d/g, (d) => (hidden[k++] ? BULLET : d));
 }
 
 /**
@@ -86,17 +112,27 @@ function maskRun(run: string): string {
  * inside other digits (`…25472100` + `254712345678`) would swallow the start of the real number and
  * leave the rest of it in clear.
  */
-function maskRunIn(run: string): string {
-  const hidden: boolean[] = [];
-  const hide = (from: number) => {
-    for (let k = from; k < from + 4; k++) hidden[k] = true;
-  };
+function hideNumbersIn(run: string, hide: (from: number) => void) {
   for (let i = run.indexOf("254"); i !== -1 && i + 12 <= run.length; i = run.indexOf("254", i + 1))
     if (run[i + 3] === "1" || run[i + 3] === "7") hide(i + 6);
   for (let i = run.indexOf("0"); i !== -1 && i + 10 <= run.length; i = run.indexOf("0", i + 1))
     if (run[i + 1] === "7" || (run[i + 1] === "1" && (run[i + 2] === "0" || run[i + 2] === "1")))
       hide(i + 4);
-  return hidden.length ? [...run].map((d, k) => (hidden[k] ? BULLET : d)).join("") : run;
+}
+
+// A number written without its 0 or 254 (`712345678`, as the console's own phone fields accept it):
+// nine digits that read as a local number, starting and ending where the run's digit groups do
+// (`712 345 678`, or after a date: `01-03-2025 712345678`). The first three and the last two stay, as
+// in `0712 ••• •78`. Nine digits inside a longer group cannot be told from any other digits.
+const LOCAL = /^(?:7\d|1[01])\d{7}$/;
+function hideLocalNumbers(groups: string[], digits: string, hide: (from: number) => void) {
+  for (let g = 0, start = 0; g < groups.length; start += (groups[g] as string).length, g++) {
+    let length = 0;
+    for (let h = g; h < groups.length && length < 9; h++) {
+      length += (groups[h] as string).length;
+      if (length === 9 && LOCAL.test(digits.slice(start, start + 9))) hide(start + 3);
+    }
+  }
 }
 
 /** True when a string still carries a full Kenyan mobile number (tests and assertions use it). */

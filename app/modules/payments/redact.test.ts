@@ -202,3 +202,49 @@ describe("Daraja metadata items", () => {
     });
   });
 });
+
+describe("numbers written without 0 or 254, or in other digits", () => {
+  it("masks nine digits that read as a local number, however they are grouped", () => {
+    expect(redactText("Acc. 712345678")).toBe("Acc. 712••••78");
+    expect(redactText("call 712 345 678 or 110-123-456")).toBe("call 712 ••• •78 or 110-•••-•56");
+    expect(redactText("INV712345678")).toBe("INV712••••78");
+    // A date with digits after it is read with them as one run, and `0103…` reads as a number too
+    // (as it did before for `on 01-03-2025 0712345678`): more is masked than needed, never less.
+    expect(redactText("on 01-03-2025 712345678")).toBe("on 01-03-•••• 712••••78");
+    // Nine digits that cannot be a mobile number, and shorter or longer runs, stay as they are.
+    expect(redactText("ref 123456789, KES 250 000 000, 71234567")).toBe(
+      "ref 123456789, KES 250 000 000, 71234567",
+    );
+  });
+
+  it("never leaves nine local digits in clear between non-digits, whatever the grouping", () => {
+    const digit = fc.constantFrom(..."0123456789");
+    const local = fc.oneof(
+      fc.tuple(fc.constant("7"), fc.string({ unit: digit, minLength: 8, maxLength: 8 })),
+      fc.tuple(fc.constantFrom("10", "11"), fc.string({ unit: digit, minLength: 7, maxLength: 7 })),
+    );
+    const gap = fc.constantFrom("", "", "", " ", "-", ".", "/", " - ", "\u00a0", "–", "_", ",");
+    fc.assert(
+      fc.property(
+        local,
+        fc.array(gap, { minLength: 8, maxLength: 8 }),
+        fc.constantFrom("", " ", "ref ", "INV", "(", "Acc. ", "on 01-03-2025 "),
+        fc.constantFrom("", " ", ")", " paid", "."),
+        ([head, tail], gaps, lead, trail) => {
+          const nine = head + tail;
+          const written = [...nine].map((d, i) => (i > 0 ? gaps[i - 1] : "") + d).join("");
+          expect(redactText(`${lead}${written}${trail}`).replace(/[^\d]/g, "")).not.toContain(nine);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("masks a number typed in full-width or Arabic-Indic digits, and leaves other such text as typed", () => {
+    expect(redactText("pay ０７１２３４５６７８ now")).toBe("pay 0712 ••• •78 now");
+    expect(redactText("٠٧١٢٣٤٥٦٧٨")).toBe("0712 ••• •78");
+    expect(redactText("２５４７１２ ３４５ ６７８")).toBe("0712 ••• •78");
+    expect(redactText("𝟎𝟕𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖")).toBe("0712 ••• •78");
+    expect(redactText("room ４０４, ref ٢٠٢٥")).toBe("room ４０４, ref ٢٠٢٥");
+  });
+});
