@@ -78,6 +78,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9+/=\s]{16,}$/, "base64 text")
     .optional(),
   MPESA_ALLOW_REVERSALS: bool.optional(),
+  MPESA_RESULT_WAIT_S: int(5, 7 * 24 * 3600).default(3600),
   BALANCE_QUERY_SCHEDULE: z.string().default("0 30 5 * * *"),
 
   SIMULATOR_PORT: int(1, 65535).default(4010),
@@ -129,6 +130,11 @@ export type Config = Readonly<{
     initiator: Initiator | null;
     /** Reversals may leave only when MPESA_ALLOW_REVERSALS is on (default on only in the simulator). */
     allowReversals: boolean;
+    /**
+     * How long a sent reversal waits for M-Pesa's result before finance may record that none came
+     * (MPESA_RESULT_WAIT_S), which lets the receipt be reversed again.
+     */
+    resultWaitMs: number;
     /** Where ResultURL / QueueTimeOutURL point, per initiator API: `${base}/${api}/result/${token}`. */
     resultHookBase: string;
   };
@@ -278,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       merchantName: e.MERCHANT_NAME,
       initiator,
       allowReversals: e.MPESA_ALLOW_REVERSALS ?? simulated,
+      resultWaitMs: e.MPESA_RESULT_WAIT_S * 1000,
       resultHookBase: `${publicUrl}/hooks/daraja`,
     },
     balanceSchedule: e.BALANCE_QUERY_SCHEDULE,

@@ -1,5 +1,5 @@
 // Money out on a payment's page (finance and admin): ask M-Pesa for the Transaction Status, request a
-// reversal, and approve or reject someone else's. Fetcher forms: plain POSTs without JavaScript. The
+// reversal, approve or reject someone else's, and record that M-Pesa never answered one. Fetcher forms: plain POSTs without JavaScript. The
 // server refuses what does not fit regardless of what is shown here.
 import { useFetcher } from "@remix-run/react";
 import type { FormResult } from "../lib/form-result";
@@ -85,6 +85,35 @@ function Decision({ request }: { request: RequestView }) {
   );
 }
 
+// A reversal M-Pesa has not answered: after MPESA_RESULT_WAIT_S finance may record that no answer
+// came (what they checked, e.g. a Transaction Status of the receipt), and reverse it again.
+function NoAnswer({ request }: { request: RequestView }) {
+  const fetcher = useFetcher<Result>({ key: `reversal-no-answer-${request.id}` });
+  if (!request.noAnswer) return null;
+  if (!request.noAnswer.now)
+    return (
+      <div className="muted">
+        Waiting for M-Pesa&apos;s result. If none comes, you can record that after{" "}
+        <EatTime at={request.noAnswer.from} />.
+      </div>
+    );
+  return (
+    <fetcher.Form method="post" aria-label="Record no answer">
+      <CsrfInput />
+      <input type="hidden" name="intent" value="reversal_unanswered" />
+      <input type="hidden" name="requestId" value={request.id} />
+      <label>
+        M-Pesa has not answered. What did you check?
+        <input name="note" required minLength={5} maxLength={500} />
+      </label>
+      <button type="submit" disabled={fetcher.state !== "idle"}>
+        Record no answer
+      </button>
+      <FormResultBanner result={fetcher.data} done="Done." />
+    </fetcher.Form>
+  );
+}
+
 export function MoneyOutPanel(props: MoneyOutPanelProps) {
   const waiting = props.requests.some(
     (r) => r.kind === "reversal" && r.state === "awaiting_approval",
@@ -128,6 +157,7 @@ export function MoneyOutPanel(props: MoneyOutPanelProps) {
                   {r.kind === "reversal" && r.state === "awaiting_approval" ? (
                     <Decision request={r} />
                   ) : null}
+                  <NoAnswer request={r} />
                 </td>
                 <td>{r.result ?? "—"}</td>
               </tr>

@@ -28,7 +28,11 @@ import { getPaymentView } from "../modules/payments/queries.server";
 import { redactPaymentView } from "../modules/payments/redact";
 import { resendAvailability, resendPromptAsStaff } from "../modules/payments/staff-actions.server";
 import { isOpenPayment } from "../modules/ledger/transitions";
-import { getMoneyOutView, runMoneyOutIntent } from "../modules/money-out/view.server";
+import {
+  getMoneyOutView,
+  isMoneyOutIntent,
+  runMoneyOutIntent,
+} from "../modules/money-out/view.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.payment ? `${data.payment.orderRef} · ` : ""}Payment · M-Pesa console` },
@@ -88,18 +92,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         case "note":
           await addPaymentNote(context.db, actor, paymentId, { note: text(form, "note") ?? "" });
           return { message: "Note added to the timeline." };
-        case "status_query":
-        case "reversal_request":
-        case "reversal_approve":
-        case "reversal_reject": {
+        default: {
+          // Money out (Transaction Status, reversals): its module knows its intents.
+          if (!isMoneyOutIntent(text(form, "intent")))
+            throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
           const fields = Object.fromEntries(
             ["intent", "receipt", "reason", "requestId", "note"].map((k) => [k, text(form, k)]),
           );
           const result = await runMoneyOutIntent(context, actor, paymentId, fields);
           return { message: result.message };
         }
-        default:
-          throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
       }
       // M-Pesa's answers (a refused push's ResultDesc) are masked for support as the page masks them.
     },

@@ -22,7 +22,8 @@ export type DarajaRequestKind = (typeof DARAJA_REQUEST_KINDS)[number];
 
 /**
  * awaiting_approval → (rejected | sending) for a reversal; sending → sent | send_failed; sent →
- * completed | failed | timed_out (a timeout may still be followed by a result).
+ * completed | failed | timed_out (a timeout may still be followed by a result). A reversal M-Pesa
+ * never answered is `unanswered` once finance says so (its result, if it comes, is still applied).
  */
 export const DARAJA_REQUEST_STATES = [
   "awaiting_approval",
@@ -33,6 +34,7 @@ export const DARAJA_REQUEST_STATES = [
   "completed",
   "failed",
   "timed_out",
+  "unanswered",
 ] as const;
 export type DarajaRequestState = (typeof DARAJA_REQUEST_STATES)[number];
 
@@ -68,7 +70,7 @@ export const darajaRequests = pgTable(
     check("daraja_requests_kind_check", sql`${t.kind} in ('status','reversal','balance')`),
     check(
       "daraja_requests_state_check",
-      sql`${t.state} in ('awaiting_approval','rejected','sending','sent','send_failed','completed','failed','timed_out')`,
+      sql`${t.state} in ('awaiting_approval','rejected','sending','sent','send_failed','completed','failed','timed_out','unanswered')`,
     ),
     check("daraja_requests_amount_check", sql`${t.amountKes} is null or ${t.amountKes} > 0`),
     // One live reversal per receipt: a late success of one that timed out or failed to send is

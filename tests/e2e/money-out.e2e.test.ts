@@ -1,12 +1,14 @@
 // Money out in a browser against the real server and its in-process simulator: finance asks M-Pesa
 // for the Transaction Status of a payment paid without a receipt, and a reversal goes request →
-// second finance user's approval → M-Pesa's result → `refunded`.
+// second finance user's approval → M-Pesa's result → `refunded`; and a reversal M-Pesa never answers,
+// which finance records as unanswered (after MPESA_RESULT_WAIT_S) so the receipt can be reversed again.
 import type { Page } from "playwright-core";
 import { screenshot, signIn, startE2E, type E2E } from "./support/harness";
 
 let e2e: E2E;
 beforeAll(async () => {
-  e2e = await startE2E();
+  // Five seconds instead of an hour before finance may say M-Pesa did not answer a reversal.
+  e2e = await startE2E({ MPESA_RESULT_WAIT_S: "5" });
 });
 afterAll(async () => e2e?.stop());
 
@@ -91,4 +93,71 @@ it("finance asks M-Pesa for the Transaction Status of a payment paid without a r
   await finance.reload();
   expect(await finance.locator("form[aria-label='Transaction Status']").count()).toBe(0);
   await screenshot(finance, "transaction-status-receipt-attached");
+}, 180_000);
+
+it("finance records that M-Pesa never answered a reversal, and may then reverse the receipt again", async () => {
+  const support = await signIn(e2e, "support");
+  const paymentId = await requestPayment(support, "E2E-REVERSE-2", "0708 000 001", "135");
+  await expect.poll(() => statusOf(support), { timeout: 30_000, interval: 500 }).toBe("paid");
+  // M-Pesa accepts the reversal and never sends its result.
+  const drop = await fetch(`${e2e.simulatorUrl}/__sim/next-initiator-result`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ api: "reversal", outcome: "drop" }),
+  });
+  expect(drop.status).toBe(200);
+
+  const finance = await signIn(e2e, "finance");
+  await finance.goto(`${e2e.baseUrl}/payments/${paymentId}`);
+  const ask = finance.locator("form[aria-label='Request reversal']");
+  await ask.locator("input[name=reason]").fill("Customer cancelled the order");
+  await ask.locator("button[type=submit]").click();
+  const approver = await signIn(e2e, "finance2");
+  await approver.goto(`${e2e.baseUrl}/payments/${paymentId}`);
+  await expect
+    .poll(() => approver.locator("[data-testid=money-out-requests] button").count(), {
+      timeout: 15_000,
+    })
+    .toBeGreaterThan(0);
+  await approver
+    .locator("[data-testid=money-out-requests] button", { hasText: "Approve and send" })
+    .click();
+
+  const row = finance.locator("[data-testid=money-out-requests] tbody tr").first();
+  await expect
+    .poll(
+      async () => {
+        await finance.reload();
+        return row.getAttribute("data-state");
+      },
+      { timeout: 20_000, interval: 1000 },
+    )
+    .toBe("sent");
+  // Within the wait the page only says when that may be recorded (unless five seconds have gone).
+  const text = await row.innerText();
+  if (!text.includes("What did you check?")) expect(text).toContain("you can record that after");
+
+  const record = finance.locator("form[aria-label='Record no answer']");
+  await expect
+    .poll(
+      async () => {
+        await finance.reload();
+        return record.count();
+      },
+      { timeout: 20_000, interval: 1000 },
+    )
+    .toBe(1);
+  await record.locator("input[name=note]").fill("Transaction Status shows it not reversed");
+  await record.locator("button[type=submit]").click();
+  await expect
+    .poll(() => row.getAttribute("data-state"), { timeout: 15_000, interval: 500 })
+    .toBe("unanswered");
+  expect(await row.innerText()).toContain("No answer from M-Pesa");
+  await expect
+    .poll(() => finance.locator("body").innerText(), { timeout: 10_000 })
+    .toMatch(/recorded that M-Pesa never answered the reversal/);
+  // The receipt may be reversed again: the request form is back, and the payment is still paid.
+  expect(await finance.locator("form[aria-label='Request reversal']").count()).toBe(1);
+  expect(await statusOf(finance)).toBe("paid");
+  await screenshot(finance, "reversal-unanswered");
 }, 180_000);

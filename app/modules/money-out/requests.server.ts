@@ -222,7 +222,7 @@ export async function requestReversal(
   });
 }
 
-async function pendingReversal(db: Db, paymentId: string, requestId: string) {
+export async function pendingReversal(db: Db, paymentId: string, requestId: string) {
   if (!z.uuid().safeParse(requestId).success)
     throw new AppError("not_found", "There is no such reversal request.", { status: 404 });
   const [row] = await db

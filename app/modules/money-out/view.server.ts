@@ -20,6 +20,7 @@ import {
 } from "./requests.server";
 import { reversalFailureText } from "./results.server";
 import { getReversalCap } from "./settings.server";
+import { noAnswerFrom, recordUnansweredReversal, UnansweredSchema } from "./unanswered.server";
 import type { MoneyOutView } from "./view";
 
 export type { MoneyOutRequestView, MoneyOutView } from "./view";
@@ -33,6 +34,7 @@ export async function getMoneyOutView(
   if (!p) return null;
   const capKes = await getReversalCap(ctx.db);
   const rows = await listPaymentRequests(ctx.db, paymentId);
+  const now = ctx.now();
   return {
     allowed: can(viewer.role, "payments:money_out"),
     needsReceipt: !p.receipt,
@@ -45,27 +47,33 @@ export async function getMoneyOutView(
       configured: !!ctx.config.mpesa.initiator,
     }),
     capKes,
-    requests: rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      state: r.state,
-      receipt: r.receipt,
-      amountKes: r.amountKes,
-      reason: r.reason,
-      requestedBy: r.requestedByLabel,
-      mine: r.requestedByUserId === viewer.userId,
-      result:
-        r.resultCode === null
-          ? (r.sendError ?? null)
-          : r.resultCode === "0"
-            ? r.kind === "reversal"
-              ? `Reversed (${formatKes(r.amountKes ?? 0)})`
-              : "Answered (see the timeline)"
-            : r.kind === "reversal"
-              ? reversalFailureText(r.resultCode, r.resultDesc ?? "")
-              : `ResultCode ${r.resultCode}: ${r.resultDesc ?? ""}`,
-      createdAt: r.createdAt.toISOString(),
-    })),
+    requests: rows.map((r) => {
+      const from = noAnswerFrom(r, ctx.config.mpesa.resultWaitMs);
+      return {
+        id: r.id,
+        kind: r.kind,
+        state: r.state,
+        receipt: r.receipt,
+        amountKes: r.amountKes,
+        reason: r.reason,
+        requestedBy: r.requestedByLabel,
+        mine: r.requestedByUserId === viewer.userId,
+        noAnswer: from ? { from: from.toISOString(), now: now >= from } : null,
+        result:
+          r.state === "unanswered"
+            ? "No answer from M-Pesa (see the timeline)"
+            : r.resultCode === null
+              ? (r.sendError ?? null)
+              : r.resultCode === "0"
+                ? r.kind === "reversal"
+                  ? `Reversed (${formatKes(r.amountKes ?? 0)})`
+                  : "Answered (see the timeline)"
+                : r.kind === "reversal"
+                  ? reversalFailureText(r.resultCode, r.resultDesc ?? "")
+                  : `ResultCode ${r.resultCode}: ${r.resultDesc ?? ""}`,
+        createdAt: r.createdAt.toISOString(),
+      };
+    }),
   };
 }
 
@@ -74,7 +82,11 @@ export const MONEY_OUT_INTENTS = [
   "reversal_request",
   "reversal_approve",
   "reversal_reject",
+  "reversal_unanswered",
 ] as const;
+
+export const isMoneyOutIntent = (intent: string | undefined): boolean =>
+  (MONEY_OUT_INTENTS as readonly string[]).includes(intent ?? "");
 
 const IntentSchema = z.object({
   intent: z.enum(MONEY_OUT_INTENTS),
@@ -108,5 +120,13 @@ export async function runMoneyOutIntent(
       return approveReversal(ctx, actor, paymentId, input.requestId ?? "");
     case "reversal_reject":
       return rejectReversal(ctx, actor, paymentId, input.requestId ?? "", input.note);
+    case "reversal_unanswered":
+      return recordUnansweredReversal(
+        ctx,
+        actor,
+        paymentId,
+        input.requestId ?? "",
+        parseWith(UnansweredSchema, { note: input.note }),
+      );
   }
 }

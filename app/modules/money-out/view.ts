@@ -10,6 +10,11 @@ export type MoneyOutRequestView = {
   requestedBy: string;
   mine: boolean;
   result: string | null;
+  /**
+   * A reversal waiting for M-Pesa's result: from when finance may record that none came, and whether
+   * that time has come.
+   */
+  noAnswer: { from: string; now: boolean } | null;
   createdAt: string;
 };
 
