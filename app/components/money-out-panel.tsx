@@ -1,6 +1,7 @@
 // Money out on a payment's page (finance and admin): ask M-Pesa for the Transaction Status, request a
-// reversal, approve or reject someone else's, and record that M-Pesa never answered one. Fetcher forms: plain POSTs without JavaScript. The
-// server refuses what does not fit regardless of what is shown here.
+// reversal, approve or reject someone else's, and record that M-Pesa never answered one. Fetcher
+// forms: plain POSTs without JavaScript. The server refuses what does not fit regardless of what is
+// shown here.
 import { useFetcher } from "@remix-run/react";
 import type { FormResult } from "../lib/form-result";
 import { FormResultBanner } from "./form-result";
@@ -87,8 +88,10 @@ function Decision({ request }: { request: RequestView }) {
 
 // A reversal M-Pesa has not answered: after MPESA_RESULT_WAIT_S finance may record that no answer
 // came (what they checked, e.g. a Transaction Status of the receipt), and reverse it again.
+const noAnswerKey = (request: RequestView) => `reversal-no-answer-${request.id}`;
+
 function NoAnswer({ request }: { request: RequestView }) {
-  const fetcher = useFetcher<Result>({ key: `reversal-no-answer-${request.id}` });
+  const fetcher = useFetcher<Result>({ key: noAnswerKey(request) });
   if (!request.noAnswer) return null;
   if (!request.noAnswer.now)
     return (
@@ -109,9 +112,15 @@ function NoAnswer({ request }: { request: RequestView }) {
       <button type="submit" disabled={fetcher.state !== "idle"}>
         Record no answer
       </button>
-      <FormResultBanner result={fetcher.data} done="Done." />
+      {/* Its answer is shown by NoAnswerResult: once recorded (or answered meanwhile) this form goes. */}
     </fetcher.Form>
   );
+}
+
+/** The answer to "Record no answer", kept on screen after the request stops waiting. */
+function NoAnswerResult({ request }: { request: RequestView }) {
+  const fetcher = useFetcher<Result>({ key: noAnswerKey(request) });
+  return <FormResultBanner result={fetcher.data} done="Done." />;
 }
 
 export function MoneyOutPanel(props: MoneyOutPanelProps) {
@@ -158,6 +167,7 @@ export function MoneyOutPanel(props: MoneyOutPanelProps) {
                     <Decision request={r} />
                   ) : null}
                   <NoAnswer request={r} />
+                  {r.kind === "reversal" ? <NoAnswerResult request={r} /> : null}
                 </td>
                 <td>{r.result ?? "—"}</td>
               </tr>

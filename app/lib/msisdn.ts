@@ -21,11 +21,13 @@ const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{
 // A number run into other digits (a reference someone built from the number, a number typed with a
 // digit too many) or grouped in a way IN_TEXT does not know (`07123456-78`, `0712.345.678`,
 // `(0712) 345 678`, `+254 (0) 712 345 678`): digit groups joined by up to three separator characters
-// (whitespace, dashes, dots, slashes, brackets, underscores, commas) are read as one run. In a run of
+// (whitespace, dashes and the minus sign, dots, slashes, brackets, underscores, commas, Arabic
+// separators) are read as one run. In a run of
 // 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start is masked
 // (hideNumbersIn), and so is a local number without its prefix (hideLocalNumbers), in one pass over
 // all the run's digits (a pass per form would let one's bullets cut a number the next should see).
-const RUN = /\d+(?:[\s./()_,\u2010-\u2015-]{1,3}\d+)*/g;
+const SEPARATOR = "[\\s./()_,\\u2010-\\u2015\\u2212\\u066b\\u066c\\u060c-]";
+const RUN = new RegExp(`\\d+(?:${SEPARATOR}{1,3}\\d+)*`, "g");
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/gi;
 
@@ -48,17 +50,22 @@ const DATE_SOURCE = `(?<!\\d[\\s\\-/.,()_]{0,3})(?:${DAY}([-/.])${MONTH}\\1${YEA
 const KEPT = new RegExp(`${ID_SOURCE}|${DATE_SOURCE}|${CHECKOUT.source}`, "gi");
 
 export function maskPhonesInText(text: string): string {
-  // A number typed in another script's digits (full-width `０７１２…`, Arabic-Indic, …) reads as one to
-  // a person: it is masked as if typed in ASCII digits. Text with no phone number in it stays as given.
-  if (!OTHER_DIGIT.test(text)) return maskAsciiText(text);
-  const folded = text.replace(OTHER_DIGITS, asciiDigit);
+  if (!NOT_ASCII.test(text)) return maskAsciiText(text);
+  // A number a person reads as one is masked however it was typed: in full-width or another script's
+  // digits (`０７１２－３４５－６７８`, Arabic-Indic), or with invisible characters between its digits
+  // (zero-width space, right-to-left mark, soft hyphen). The text is read folded to ASCII digits and
+  // separators; text with no phone number in it stays as given.
+  const folded = text
+    .normalize("NFKC")
+    .replace(OTHER_DIGITS, asciiDigit)
+    .replace(INVISIBLE_BETWEEN_DIGITS, "");
   const masked = maskAsciiText(folded);
   return masked === folded ? text : masked;
 }
 
+const NOT_ASCII = /[^ -~\t\n\r]/;
 // Unicode encodes every script's decimal digits as runs of ten code points, 0 to 9: a digit's value is
 // its distance from the start of its run, modulo ten (some runs of ten follow each other).
-const OTHER_DIGIT = /(?![0-9])\p{Nd}/u;
 const OTHER_DIGITS = /(?![0-9])\p{Nd}/gu;
 const DIGIT = /\p{Nd}/u;
 function asciiDigit(d: string): string {
@@ -67,6 +74,10 @@ function asciiDigit(d: string): string {
   while (DIGIT.test(String.fromCodePoint(first - 1))) first -= 1;
   return String((code - first) % 10);
 }
+const INVISIBLE_BETWEEN_DIGITS = new RegExp(
+  `(?<=\\d${SEPARATOR}{0,3})\\p{Cf}+(?=${SEPARATOR}{0,3}\\d)`,
+  "gu",
+);
 
 function maskAsciiText(text: string): string {
   let out = "";

@@ -9,6 +9,7 @@ import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
 import { approveReversal, requestReversal } from "./requests.server";
+import { noAnswerFrom } from "./unanswered.server";
 import { getMoneyOutView, runMoneyOutIntent } from "./view.server";
 
 type StaffActor = Actor & { kind: "user" };
@@ -157,4 +158,17 @@ it("refuses to record no answer for a reversal M-Pesa answered", async () => {
     status: 409,
   });
   expect((await getMoneyOutView(app.ctx, payment.id, finance))!.requests[0]!.noAnswer).toBeNull();
+});
+
+it("makes a reversal still being sent wait out the HTTP call's time limit as well", () => {
+  const at = new Date("2026-12-02T10:00:00Z");
+  const wait = { resultWaitMs: 60_000, timeoutMs: 15_000 };
+  const row = { kind: "reversal" as const, sentAt: at, updatedAt: at };
+  expect(noAnswerFrom({ ...row, state: "sent" }, wait)).toEqual(new Date("2026-12-02T10:01:00Z"));
+  expect(noAnswerFrom({ ...row, sentAt: null, state: "sending" }, wait)).toEqual(
+    new Date("2026-12-02T10:01:15Z"),
+  );
+  expect(noAnswerFrom({ ...row, state: "awaiting_approval" }, wait)).toBeNull();
+  expect(noAnswerFrom({ ...row, state: "timed_out" }, wait)).toBeNull();
+  expect(noAnswerFrom({ ...row, kind: "status", state: "sent" }, wait)).toBeNull();
 });

@@ -4,7 +4,7 @@
 // finance user may record that no answer came, saying what they checked; the request becomes
 // `unanswered` (not live), the receipt may be reversed again (four eyes again), and a result that
 // still comes is applied as any other (money-out/results.server.ts).
-import { and, eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { darajaRequests, type DarajaRequest } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -17,13 +17,19 @@ import { pendingReversal, type MoneyOutResult } from "./requests.server";
 /** A reversal waiting for M-Pesa: sent, or cut off while being sent (a crash before the ack). */
 const WAITING = ["sending", "sent"] as const;
 
-/** When finance may record that M-Pesa did not answer; null when the request is not waiting. */
+/**
+ * When finance may record that M-Pesa did not answer; null when the request is not waiting. A request
+ * still `sending` may be in the middle of its HTTP call: it also waits out the call's own time limit,
+ * so no second reversal is asked for while the first may still be on its way.
+ */
 export function noAnswerFrom(
   row: Pick<DarajaRequest, "kind" | "state" | "sentAt" | "updatedAt">,
-  waitMs: number,
+  wait: { resultWaitMs: number; timeoutMs: number },
 ): Date | null {
   if (row.kind !== "reversal" || !(WAITING as readonly string[]).includes(row.state)) return null;
-  return new Date((row.sentAt ?? row.updatedAt).getTime() + waitMs);
+  if (row.state === "sending")
+    return new Date(row.updatedAt.getTime() + wait.resultWaitMs + wait.timeoutMs);
+  return new Date((row.sentAt ?? row.updatedAt).getTime() + wait.resultWaitMs);
 }
 
 export const UnansweredSchema = z.object({
@@ -41,34 +47,33 @@ export async function recordUnansweredReversal(
   requestId: string,
   { note }: z.output<typeof UnansweredSchema>,
 ): Promise<MoneyOutResult> {
-  const row = await pendingReversal(ctx.db, paymentId, requestId);
+  const found = await pendingReversal(ctx.db, paymentId, requestId);
   const now = ctx.now();
-  const from = noAnswerFrom(row, ctx.config.mpesa.resultWaitMs);
-  if (!from)
-    throw new AppError(
-      "already_decided",
-      `This reversal is not waiting for M-Pesa's answer (it is ${row.state.replace(/_/g, " ")}).`,
-      { status: 409 },
-    );
-  if (now < from)
-    throw new AppError(
-      "too_early",
-      `M-Pesa may still answer: you can record that it did not after ${formatEat(from)}.`,
-      { status: 409 },
-    );
   return ctx.db.transaction(async (tx) => {
-    // A result applied meanwhile has moved the row on: only one of the two changes it.
-    const [done] = await tx
-      .update(darajaRequests)
-      .set({ state: "unanswered", updatedAt: now })
-      .where(and(eq(darajaRequests.id, row.id), inArray(darajaRequests.state, [...WAITING])))
-      .returning();
-    if (!done)
+    // Locked, as the result's applier locks it: a result applied meanwhile is seen here, and one that
+    // comes next waits for this decision and is applied after it.
+    const [row] = await tx
+      .select()
+      .from(darajaRequests)
+      .where(eq(darajaRequests.id, found.id))
+      .for("update");
+    const from = row && noAnswerFrom(row, ctx.config.mpesa);
+    if (!row || !from)
       throw new AppError(
         "already_decided",
-        "M-Pesa's answer arrived meanwhile: reload the page to see it.",
+        `This reversal is not waiting for M-Pesa's answer (it is ${(row ?? found).state.replace(/_/g, " ")}).`,
         { status: 409 },
       );
+    if (now < from)
+      throw new AppError(
+        "too_early",
+        `M-Pesa may still answer: you can record that it did not after ${formatEat(from)}.`,
+        { status: 409 },
+      );
+    await tx
+      .update(darajaRequests)
+      .set({ state: "unanswered", updatedAt: now })
+      .where(eq(darajaRequests.id, row.id));
     const sent = row.sentAt ? `sent ${formatEat(row.sentAt)}` : "never acknowledged";
     await recordStaffAction(tx, actor, {
       action: "reversal.unanswered",

@@ -48,7 +48,7 @@ export async function getMoneyOutView(
     }),
     capKes,
     requests: rows.map((r) => {
-      const from = noAnswerFrom(r, ctx.config.mpesa.resultWaitMs);
+      const from = noAnswerFrom(r, ctx.config.mpesa);
       return {
         id: r.id,
         kind: r.kind,

@@ -246,5 +246,20 @@ describe("numbers written without 0 or 254, or in other digits", () => {
     expect(redactText("２５４７１２ ３４５ ６７８")).toBe("0712 ••• •78");
     expect(redactText("𝟎𝟕𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖")).toBe("0712 ••• •78");
     expect(redactText("room ４０４, ref ٢٠٢٥")).toBe("room ４０４, ref ٢٠٢٥");
+    // With the separators such a keyboard types too (found by a review, 2 Dec 2026).
+    expect(redactText("０７１２－３４５－６７８")).toBe("0712 ••• •78");
+    expect(redactText("７１２－３４５－６７８")).toBe("712-•••-•78");
+    expect(redactText("０７１２．３４５．６７８")).toBe("0712.•••.•78");
+    expect(redactText("（０７１２）３４５６７８")).toBe("(0712)••••78");
+    expect(redactText("٠٧١٢٬٣٤٥٬٦٧٨")).toBe("0712٬•••٬•78");
+  });
+
+  it("masks a number with a minus sign or invisible characters between its digits", () => {
+    expect(redactText("0712−345−678")).toBe("0712−•••−•78");
+    expect(redactText("call 0712\u200b345678")).toBe("call 0712 ••• •78");
+    expect(redactText("0712\u00ad345\u00ad678")).toBe("0712 ••• •78");
+    expect(redactText("\u200f٠٧١٢\u200f٣٤٥\u200f٦٧٨")).toBe("\u200f0712 ••• •78");
+    // Invisible characters elsewhere, and text without a number, stay as given.
+    expect(redactText("a\u200bb 12\u200b34")).toBe("a\u200bb 12\u200b34");
   });
 });
