@@ -316,3 +316,45 @@ export async function applyReversalResult(
   }
   return { outcome: "applied", summary };
 }
+
+/**
+ * M-Pesa refused a reversal as already done (R000001, docs/daraja.md#reversal) while our books hold no
+ * reversal of the receipt and the payment is still paid: an earlier reversal whose result never came
+ * (one timed out, or recorded as unanswered) may have gone through, or someone reversed it in the
+ * M-Pesa portal. The money may be back with the customer while the payment says paid: a case for a
+ * person (a statement's Withdrawn line for the receipt settles it when imported). Where the books
+ * already say reversed or refunded, the refusal is only a note.
+ */
+export async function applyReversalRefusedAsDone(
+  tx: Db,
+  actor: EventActor,
+  input: Ref & { receipt: string; why: string },
+): Promise<GateOutcome> {
+  const payment = await lockPayment(tx, input.paymentId);
+  const row = await lockReceipt(tx, input.receipt);
+  const event = (summary: string) => ({
+    paymentId: payment.id,
+    rawCallbackId: input.rawCallbackId,
+    type: "reversal_failed",
+    summary,
+    data: { receipt: input.receipt, resultCode: "R000001" },
+  });
+  if (row?.reversedByReceipt || payment.status !== "paid" || payment.receipt !== input.receipt) {
+    const summary = `Reversal of receipt ${input.receipt} failed: ${input.why}; the payment is unchanged`;
+    await addPaymentEvent(tx, actor, event(summary));
+    return { outcome: "applied", summary };
+  }
+  const summary = `Reversal of receipt ${input.receipt} refused: ${input.why}. No reversal of it is on record and the payment is paid: an earlier reversal whose result never came may have gone through; a person must check the statement`;
+  await addPaymentEvent(tx, actor, event(summary));
+  const exceptionId = await openException(tx, actor, {
+    type: "query_disagrees",
+    dedupeKey: `reversal_already_done:${input.receipt}`,
+    summary,
+    paymentId: payment.id,
+    rawCallbackId: input.rawCallbackId,
+    receipt: input.receipt,
+    amountAtStakeKes: row?.amountKes ?? payment.amountKes,
+    details: { resultCode: "R000001" },
+  });
+  return { outcome: "conflict", summary, exceptionId };
+}

@@ -313,7 +313,7 @@ describe("Reversal with four eyes", () => {
     expect((await view(payment.id)).status).toBe("refunded");
   });
 
-  it("records why M-Pesa refused (R000001, already reversed) and leaves the payment paid", async () => {
+  it("records why M-Pesa refused (R000001, already reversed), leaves the payment paid and opens a case", async () => {
     const payment = await paidPayment(app, support, { amount: 130 });
     await app.control("next-initiator-result", { api: "reversal", outcome: "already_reversed" });
     const asked = await requestReversal(app.ctx, finance, payment.id, {
@@ -325,6 +325,15 @@ describe("Reversal with four eyes", () => {
     expect((await view(payment.id)).status).toBe("paid");
     const failed = (await eventsOf(payment.id)).find((e) => e.type === "reversal_failed");
     expect(failed?.summary).toMatch(/already reversed \(ResultCode R000001/);
+    // Our books hold no reversal of the receipt: the money may have gone back all the same.
+    const cases = await app.ctx.db
+      .select()
+      .from(exceptions)
+      .where(eq(exceptions.paymentId, payment.id));
+    expect(cases).toEqual([
+      expect.objectContaining({ type: "query_disagrees", status: "open", amountAtStakeKes: 130 }),
+    ]);
+    expect(cases[0]!.summary).toMatch(/no reversal of it is on record.*may have gone through/i);
     // A failed request frees the receipt for a new one.
     await expect(
       requestReversal(app.ctx, finance, payment.id, { reason: "Try once more" }),

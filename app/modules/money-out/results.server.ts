@@ -12,13 +12,18 @@ import {
 import type { AppContext } from "../../context.server";
 import { parseReversalResult, parseStatusResult, type ReversalResult } from "../daraja/results";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
-import { applyReversalResult, applyStatusEvidence } from "../ledger/money-out.server";
+import {
+  applyReversalRefusedAsDone,
+  applyReversalResult,
+  applyStatusEvidence,
+} from "../ledger/money-out.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { storeBalanceResult } from "./balance.server";
 
 /** How long a result with no request yet is retried before it is called an orphan. */
 const WAIT_FOR_REQUEST_MS = 10 * 60_000;
 const FINAL = ["completed", "failed", "rejected"];
+const ALREADY_REVERSED = "R000001";
 
 /** What a failed reversal's ResultCode means to finance (docs/daraja.md#reversal). */
 export function reversalFailureText(code: string, desc: string): string {
@@ -189,6 +194,17 @@ async function applyReversal(
   if (r.resultCode !== "0") {
     const why = reversalFailureText(r.resultCode, r.resultDesc);
     await settle("failed", r.resultCode, r.resultDesc, stored);
+    if (r.resultCode === ALREADY_REVERSED) {
+      const applied = await applyReversalRefusedAsDone(ctx.db, DARAJA_ACTOR, {
+        paymentId: request.paymentId!,
+        rawCallbackId: raw.id,
+        now,
+        receipt: request.receipt!,
+        why,
+      });
+      await setOutcome(ctx.db, raw.id, applied.outcome, detail(applied.summary), now);
+      return applied.outcome;
+    }
     await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
       paymentId: request.paymentId!,
       rawCallbackId: raw.id,

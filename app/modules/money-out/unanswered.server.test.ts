@@ -2,11 +2,13 @@
 // MPESA_RESULT_WAIT_S, with who, when and why, and the receipt may then be reversed again; a result
 // that still comes is applied. Runs on PGlite and on PostgreSQL.
 import { and, eq } from "drizzle-orm";
-import { darajaRequests, paymentEvents, staffAudit } from "../../../db/schema";
+import { darajaRequests, exceptions, paymentEvents, staffAudit } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
+import { DARAJA_ACTOR } from "../ledger/events.server";
+import { applyReversalRefusedAsDone } from "../ledger/money-out.server";
 import { getPaymentView } from "../payments/queries.server";
 import { approveReversal, requestReversal } from "./requests.server";
 import { noAnswerFrom } from "./unanswered.server";
@@ -145,6 +147,23 @@ it("applies the result of a reversal recorded as unanswered when it comes after 
   expect(await stateOf(requestId, ["completed"])).toBe("completed");
   await app.ctx.callbackQueue.idle();
   expect((await getPaymentView(app.ctx.db, payment.id))!.status).toBe("refunded");
+
+  // M-Pesa refusing another reversal as already done is now only a note: the books agree with it.
+  const refused = await app.ctx.db.transaction((tx) =>
+    applyReversalRefusedAsDone(tx, DARAJA_ACTOR, {
+      paymentId: payment.id,
+      rawCallbackId: null,
+      now: app.ctx.now(),
+      receipt: payment.receipt!,
+      why: "the transaction was already reversed",
+    }),
+  );
+  expect(refused.outcome).toBe("applied");
+  const cases = await app.ctx.db
+    .select()
+    .from(exceptions)
+    .where(eq(exceptions.paymentId, payment.id));
+  expect(cases).toEqual([]);
 });
 
 it("refuses to record no answer for a reversal M-Pesa answered", async () => {
