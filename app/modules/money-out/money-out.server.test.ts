@@ -12,6 +12,7 @@ import {
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { flows } from "../../../tests/support/exception-flows";
+import { postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment, receiptPendingPayment } from "../../../tests/support/reconciliation";
 import { parseResolveInput } from "../exceptions/resolve-input";
 import { resolveException } from "../exceptions/resolve.server";
@@ -88,34 +89,6 @@ async function timedOutReversal(paymentId: string) {
   await approveReversal(app.ctx, second, paymentId, asked.requestId!);
   expect((await settled(asked.requestId!)).state).toBe("timed_out");
   return asked;
-}
-/** Delivers a successful reversal result for our request to the hook, as M-Pesa would. */
-async function postReversalResult(
-  requestId: string,
-  r: { reversalReceipt: string; amount: number | null; original: string },
-) {
-  const request = await requestRow(requestId);
-  return fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      Result: {
-        ResultType: 0,
-        ResultCode: 0,
-        ResultDesc: "The service request is processed successfully.",
-        OriginatorConversationID: request.originatorConversationId,
-        ConversationID: request.conversationId,
-        TransactionID: r.reversalReceipt,
-        ResultParameters: {
-          ResultParameter: [
-            ...(r.amount === null ? [] : [{ Key: "Amount", Value: r.amount }]),
-            { Key: "OriginalTransactionID", Value: r.original },
-            { Key: "TransCompletedTime", Value: 20260101120000 },
-          ],
-        },
-      },
-    }),
-  });
 }
 const rawOf = async (requestId: string) =>
   (
@@ -349,7 +322,7 @@ describe("Reversal with four eyes", () => {
     await approveReversal(app.ctx, second, payment.id, again.requestId!);
     await settled(again.requestId!, ["sent"]);
     // The first one's success arrives after all: the money moved, so it is recorded.
-    const late = await postReversalResult(first.requestId!, {
+    const late = await postReversalResult(app, first.requestId!, {
       reversalReceipt: "TLR1ABCD23",
       amount: 140,
       original: payment.receipt!,
@@ -361,7 +334,7 @@ describe("Reversal with four eyes", () => {
     expect(firstRaw.outcome).toBe("applied");
     // M-Pesa misbehaves and says the second one went through too, by another reversal receipt: it is
     // recorded and put in front of a person, and the payment is not refunded twice.
-    await postReversalResult(again.requestId!, {
+    await postReversalResult(app, again.requestId!, {
       reversalReceipt: "TLR2ABCD34",
       amount: 140,
       original: payment.receipt!,
@@ -389,7 +362,7 @@ describe("Reversal with four eyes", () => {
       reason: "Goods returned",
     });
     // The first one's late result says it succeeded but carries no amount: a case, the payment paid.
-    await postReversalResult(first.requestId!, {
+    await postReversalResult(app, first.requestId!, {
       reversalReceipt: "TLR3ABCD45",
       amount: null,
       original: payment.receipt!,

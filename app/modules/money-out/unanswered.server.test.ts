@@ -5,6 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { darajaRequests, exceptions, paymentEvents, staffAudit } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
+import { postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
@@ -120,28 +121,11 @@ it("applies the result of a reversal recorded as unanswered when it comes after 
   const { payment, requestId } = await unansweredReversal();
   aheadMs = 31 * 60_000;
   await noAnswer(payment.id, "Nothing on the statement yet", requestId);
-  // M-Pesa answers late (the simulator sends the result it held back).
-  const row = await requestRow(requestId);
-  const res = await fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      Result: {
-        ResultType: 0,
-        ResultCode: 0,
-        ResultDesc: "The service request is processed successfully.",
-        OriginatorConversationID: row.originatorConversationId,
-        ConversationID: row.conversationId,
-        TransactionID: "TLU1ABCD23",
-        ResultParameters: {
-          ResultParameter: [
-            { Key: "Amount", Value: 150 },
-            { Key: "OriginalTransactionID", Value: payment.receipt },
-            { Key: "TransCompletedTime", Value: 20260101120000 },
-          ],
-        },
-      },
-    }),
+  // M-Pesa answers late after all.
+  const res = await postReversalResult(app, requestId, {
+    reversalReceipt: "TLU1ABCD23",
+    amount: 150,
+    original: payment.receipt!,
   });
   expect(res.status).toBe(200);
   expect(await stateOf(requestId, ["completed"])).toBe("completed");

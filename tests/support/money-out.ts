@@ -1,0 +1,37 @@
+// Money-out test helpers shared by the module's test files.
+import { eq } from "drizzle-orm";
+import { darajaRequests } from "../../db/schema";
+import type { TestApp } from "./app";
+
+/** Delivers a successful reversal result for our request to the hook, as M-Pesa would. */
+export async function postReversalResult(
+  app: TestApp,
+  requestId: string,
+  r: { reversalReceipt: string; amount: number | null; original: string },
+) {
+  const [request] = await app.ctx.db
+    .select()
+    .from(darajaRequests)
+    .where(eq(darajaRequests.id, requestId));
+  return fetch(`${app.appUrl}/hooks/daraja/reversal/result/test-callback-token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      Result: {
+        ResultType: 0,
+        ResultCode: 0,
+        ResultDesc: "The service request is processed successfully.",
+        OriginatorConversationID: request!.originatorConversationId,
+        ConversationID: request!.conversationId,
+        TransactionID: r.reversalReceipt,
+        ResultParameters: {
+          ResultParameter: [
+            ...(r.amount === null ? [] : [{ Key: "Amount", Value: r.amount }]),
+            { Key: "OriginalTransactionID", Value: r.original },
+            { Key: "TransCompletedTime", Value: 20260101120000 },
+          ],
+        },
+      },
+    }),
+  });
+}
