@@ -22,10 +22,10 @@ const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{
 // digit too many) or grouped in a way IN_TEXT does not know (`07123456-78`, `0712.345.678`,
 // `(0712) 345 678`, `+254 (0) 712 345 678`): digit groups joined by up to three separator characters
 // (whitespace, dashes and the minus sign, dots, slashes, brackets, underscores, commas, Arabic
-// separators) are read as one run. In a run of
-// 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start is masked
-// (hideNumbersIn), and so is a local number without its prefix (hideLocalNumbers), in one pass over
-// all the run's digits (a pass per form would let one's bullets cut a number the next should see).
+// separators) are read as one run. In a run of 10 digits or more every place a `254[17]…` or
+// `07…`/`01[01]…` number could start is masked (hideNumbersIn), and so is a local number without its
+// prefix (hideLocalNumbers), in one pass over all the run's digits (a pass per form would let one's
+// bullets cut a number the next should see).
 const SEPARATOR = "[\\s./()_,\\u2010-\\u2015\\u2212\\u066b\\u066c\\u060c-]";
 const RUN = new RegExp(`\\d+(?:${SEPARATOR}{1,3}\\d+)*`, "g");
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
