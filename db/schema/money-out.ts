@@ -124,4 +124,5 @@ export const moneyOutSettings = pgTable(
 );
 
 export type DarajaRequest = typeof darajaRequests.$inferSelect;
+export type NewDarajaRequest = typeof darajaRequests.$inferInsert;
 export type BalanceSnapshot = typeof balanceSnapshots.$inferSelect;

@@ -7,7 +7,13 @@ import type { TestApp } from "./app";
 export async function postReversalResult(
   app: TestApp,
   requestId: string,
-  r: { reversalReceipt: string; amount: number | null; original: string },
+  r: {
+    reversalReceipt: string;
+    amount: number | null;
+    original: string;
+    /** Daraja's id for the request; ours has none until M-Pesa acknowledged it. */
+    conversationId?: string;
+  },
 ) {
   const [request] = await app.ctx.db
     .select()
@@ -22,7 +28,7 @@ export async function postReversalResult(
         ResultCode: 0,
         ResultDesc: "The service request is processed successfully.",
         OriginatorConversationID: request!.originatorConversationId,
-        ConversationID: request!.conversationId,
+        ConversationID: r.conversationId ?? request!.conversationId,
         TransactionID: r.reversalReceipt,
         ResultParameters: {
           ResultParameter: [

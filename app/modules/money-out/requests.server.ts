@@ -4,7 +4,7 @@
 // send one request). Each request is stored with our OriginatorConversationID before it is sent;
 // every step is in the staff audit and on the payment's timeline.
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { darajaRequests, payments, type DarajaRequest } from "../../../db/schema";
@@ -13,6 +13,7 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
+import { approveRequest, rejectRequest } from "./request-writer.server";
 import {
   normaliseReceiptInput,
   reversalRefusal,
@@ -263,17 +264,7 @@ export async function approveReversal(
   const now = ctx.now();
   const claimed = await ctx.db.transaction(async (tx) => {
     // The database settles two approvers at once: only one UPDATE finds the row still waiting.
-    const [won] = await tx
-      .update(darajaRequests)
-      .set({ state: "sending", approvedByUserId: actor.userId, decidedAt: now, updatedAt: now })
-      .where(
-        and(
-          eq(darajaRequests.id, row.id),
-          eq(darajaRequests.state, "awaiting_approval"),
-          ne(darajaRequests.requestedByUserId, actor.userId),
-        ),
-      )
-      .returning();
+    const won = await approveRequest(tx, row, { userId: actor.userId, now });
     if (!won) return null;
     // Checked again at approval: the payment, the cap and the switch may have changed meanwhile.
     const p = await paymentOr404(tx, paymentId);
@@ -319,17 +310,11 @@ export async function rejectReversal(
   const withdrawn = row.requestedByUserId === actor.userId;
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    const [done] = await tx
-      .update(darajaRequests)
-      .set({
-        state: "rejected",
-        approvedByUserId: actor.userId,
-        decidedAt: now,
-        decisionNote: note?.trim().slice(0, 500) || null,
-        updatedAt: now,
-      })
-      .where(and(eq(darajaRequests.id, row.id), eq(darajaRequests.state, "awaiting_approval")))
-      .returning();
+    const done = await rejectRequest(tx, row, {
+      userId: actor.userId,
+      now,
+      note: note?.trim().slice(0, 500) || null,
+    });
     if (!done) throw decidedAlready(row);
     const verb = withdrawn ? "withdrew" : "rejected";
     await recordStaffAction(tx, actor, {

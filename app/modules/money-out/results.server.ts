@@ -19,6 +19,8 @@ import {
 } from "../ledger/money-out.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { storeBalanceResult } from "./balance.server";
+import { canMoveRequest, wasSent } from "./request-states";
+import { recordTimeout, settleRequest } from "./request-writer.server";
 
 /** How long a result with no request yet is retried before it is called an orphan. */
 const WAIT_FOR_REQUEST_MS = 10 * 60_000;
@@ -102,11 +104,32 @@ export async function processInitiatorResult(
     );
     return "duplicate";
   }
+  // M-Pesa cannot answer a request that never left (a reversal still waiting for its approver): what
+  // names one is not about it, and is kept for a person to read, changing nothing.
+  if (!wasSent(request.state)) {
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "invalid",
+      detail(
+        `a ${hook} for a request that was never sent (it is ${request.state.replace(/_/g, " ")})`,
+      ),
+      now,
+    );
+    return "invalid";
+  }
   if (hook === "timeout") {
-    await ctx.db
-      .update(darajaRequests)
-      .set({ state: "timed_out", resultRawCallbackId: raw.id, updatedAt: now })
-      .where(eq(darajaRequests.id, request.id));
+    if (!canMoveRequest(request.state, "timed_out")) {
+      await setOutcome(
+        ctx.db,
+        raw.id,
+        "duplicate",
+        detail(`the request is already ${request.state.replace(/_/g, " ")}`),
+        now,
+      );
+      return "duplicate";
+    }
+    lockedMove(await recordTimeout(ctx.db, request, { rawCallbackId: raw.id, now }));
     if (request.paymentId)
       await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
         paymentId: request.paymentId,
@@ -125,18 +148,16 @@ export async function processInitiatorResult(
     desc: string,
     result: unknown,
   ) =>
-    ctx.db
-      .update(darajaRequests)
-      .set({
+    lockedMove(
+      await settleRequest(ctx.db, request, {
         state,
-        resultCode: code,
-        resultDesc: desc,
+        code,
+        desc,
         result,
-        resultRawCallbackId: raw.id,
-        completedAt: now,
-        updatedAt: now,
-      })
-      .where(eq(darajaRequests.id, request.id));
+        rawCallbackId: raw.id,
+        now,
+      }),
+    );
 
   if (api === "status") {
     const parsed = parseStatusResult(body);
@@ -174,6 +195,13 @@ export async function processInitiatorResult(
     return "invalid";
   }
   return applyReversal(ctx, raw, request, parsed.result, settle, detail);
+}
+
+// The request was read FOR UPDATE in the applier's transaction: a move that finds it changed is a bug,
+// and rolls the callback back to be applied again rather than settle a request that moved meanwhile.
+function lockedMove(moved: DarajaRequest | null): DarajaRequest {
+  if (!moved) throw new Error("initiator request changed while locked");
+  return moved;
 }
 
 async function applyReversal(

@@ -1,10 +1,10 @@
 // Sending an initiator request that is already stored (state `sending`): the acknowledgement is
 // written back, never over a result that arrived first (docs/daraja.md#initiator-apis).
-import { and, eq } from "drizzle-orm";
-import { darajaRequests, type DarajaRequest } from "../../../db/schema";
+import { type DarajaRequest } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import type { Ack } from "../daraja/initiator.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
+import { recordAck } from "./request-writer.server";
 
 const LABEL = { status: "Transaction Status", reversal: "Reversal", balance: "Account Balance" };
 
@@ -28,23 +28,7 @@ export async function sendStored(
     });
   else ack = await apis.accountBalance({ ...base, remarks });
   const now = ctx.now();
-  if (ack.ok) {
-    await ctx.db
-      .update(darajaRequests)
-      .set({ conversationId: ack.conversationId, sentAt: now, updatedAt: now })
-      .where(eq(darajaRequests.id, request.id));
-    await ctx.db
-      .update(darajaRequests)
-      .set({ state: "sent" })
-      .where(and(eq(darajaRequests.id, request.id), eq(darajaRequests.state, "sending")));
-  } else {
-    // A refusal left nothing behind; an unanswered request may have been taken, and its result may
-    // still arrive on the ResultURL (it is applied then, whatever this row says).
-    await ctx.db
-      .update(darajaRequests)
-      .set({ sendError: ack.message, updatedAt: now, state: "send_failed" })
-      .where(and(eq(darajaRequests.id, request.id), eq(darajaRequests.state, "sending")));
-  }
+  await recordAck(ctx.db, request, ack, now);
   const message = ack.ok
     ? `${LABEL[request.kind]} request accepted by M-Pesa; the result arrives by callback.`
     : ack.definite

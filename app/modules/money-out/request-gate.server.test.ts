@@ -1,0 +1,108 @@
+// What an initiator result may do to a request, checked by the request's gate (request-states.ts):
+// a result about a reversal that never left changes nothing, and a repeated queue timeout is a
+// duplicate. Over the hooks, through the queue; runs on PGlite and on PostgreSQL.
+import { and, eq } from "drizzle-orm";
+import { darajaRequests, paymentEvents, rawCallbacks } from "../../../db/schema";
+import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
+import { actorFor, makeUser } from "../../../tests/support/factories";
+import { postReversalResult } from "../../../tests/support/money-out";
+import { paidPayment } from "../../../tests/support/reconciliation";
+import type { Actor } from "../auth/staff-audit.server";
+import { getPaymentView } from "../payments/queries.server";
+import { approveReversal, requestReversal } from "./requests.server";
+
+type StaffActor = Actor & { kind: "user" };
+let app: TestApp;
+let finance: StaffActor;
+let second: StaffActor;
+let support: StaffActor;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  finance = actorFor(await makeUser(app.ctx, "finance"));
+  second = actorFor(await makeUser(app.ctx, "finance"));
+  support = actorFor(await makeUser(app.ctx, "support"));
+});
+afterAll(async () => app?.close());
+
+const requestRow = async (id: string) =>
+  (await app.ctx.db.select().from(darajaRequests).where(eq(darajaRequests.id, id)))[0]!;
+/** The raw callbacks that name the request, once the queue has applied them all. */
+const appliedRaws = (conversationId: string, kind: string, count: number) =>
+  waitFor(
+    async () => {
+      const rows = await app.ctx.db
+        .select()
+        .from(rawCallbacks)
+        .where(and(eq(rawCallbacks.conversationId, conversationId), eq(rawCallbacks.kind, kind)));
+      return rows.length === count && rows.every((r) => r.outcome !== "received") ? rows : null;
+    },
+    8000,
+    `${count} ${kind} applied`,
+  );
+const eventTypes = async (paymentId: string) =>
+  (await app.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.paymentId, paymentId))).map(
+    (e) => e.type,
+  );
+
+it("keeps a result about a reversal still waiting for approval for a person, and moves no money", async () => {
+  const payment = await paidPayment(app, support, { amount: 240 });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  const request = await requestRow(asked.requestId!);
+  expect(request.state).toBe("awaiting_approval");
+
+  // A success result that names it, though it never left: it guessed or replayed our id.
+  const res = await postReversalResult(app, request.id, {
+    reversalReceipt: "RVX0000001",
+    amount: 240,
+    original: payment.receipt!,
+    conversationId: "AG_20261203_0000000000000001",
+  });
+  expect(res.status).toBe(200);
+  const [raw] = await appliedRaws(request.originatorConversationId, "reversal_result", 1);
+  expect(raw).toMatchObject({ outcome: "invalid" });
+  expect(raw!.outcomeDetail).toContain("never sent (it is awaiting approval)");
+
+  expect(await requestRow(request.id)).toMatchObject({
+    state: "awaiting_approval",
+    resultRawCallbackId: null,
+  });
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "paid" });
+  expect(await eventTypes(payment.id)).not.toContain("reversal_result");
+
+  // The second user's decision still stands, and the real reversal goes through.
+  await approveReversal(app.ctx, second, payment.id, request.id);
+  await waitFor(
+    async () => (await requestRow(request.id)).state === "completed" || null,
+    8000,
+    "the approved reversal completed",
+  );
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
+});
+
+it("records M-Pesa's queue timeout once: the same timeout again is a duplicate", async () => {
+  const payment = await paidPayment(app, support, { amount: 260 });
+  await app.control("next-initiator-result", { api: "reversal", outcome: "timeout" });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+  const request = await requestRow(asked.requestId!);
+  const [first] = await appliedRaws(request.originatorConversationId, "reversal_timeout", 1);
+  expect(first).toMatchObject({ outcome: "applied" });
+
+  // Delivered again (M-Pesa retried, or someone replayed it).
+  const again = await fetch(`${app.appUrl}/hooks/daraja/reversal/timeout/test-callback-token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: Buffer.from(first!.body).toString("utf8"),
+  });
+  expect(again.status).toBe(200);
+  const raws = await appliedRaws(request.originatorConversationId, "reversal_timeout", 2);
+  const second_ = raws.find((r) => r.id !== first!.id)!;
+  expect(second_).toMatchObject({ outcome: "duplicate" });
+  expect(second_.outcomeDetail).toContain("already timed out");
+  expect(await requestRow(request.id)).toMatchObject({
+    state: "timed_out",
+    resultRawCallbackId: first!.id,
+  });
+  expect((await eventTypes(payment.id)).filter((t) => t === "reversal_timeout")).toHaveLength(1);
+});
