@@ -159,9 +159,7 @@ export const receipts = pgTable(
     seenInCallback: boolean("seen_in_callback").notNull().default(false),
     seenInC2b: boolean("seen_in_c2b").notNull().default(false),
     // Whether a statement showed it is read from statement_lines (payments/queries.server.ts), not kept
-    // here: an import rewrote every receipt it showed. The database still has the old column
-    // seen_in_statement (NOT NULL DEFAULT false), neither read nor written: an instance of the previous
-    // release, running beside this one during a deploy, still selects it. A later release drops it.
+    // here: an import rewrote every receipt it showed (the column went in migration 0022).
     billRefRaw: text("bill_ref_raw"),
     billRefNorm: text("bill_ref_norm"),
     msisdnRaw: text("msisdn_raw"),
