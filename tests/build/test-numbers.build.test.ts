@@ -5,6 +5,7 @@ import { handsetPhone, startSuiteServer, waitFor, type BuiltServer } from "./sup
 import {
   callbacksFor,
   getPayment,
+  paidWithReceipt,
   requestPayment,
   revenue,
   settled,
@@ -31,20 +32,9 @@ const withOpenCase = async (id: string, type: string) => {
 
 const RECEIPT = /^[A-Z0-9]{10}$/;
 
-// Paid, with M-Pesa's receipt on record. The poller asks STK Query two seconds after the push, so on a
-// loaded machine the payment can be paid by the query (receipt still to come) before the callback
-// with the receipt is applied: wait for the receipt, which is what the merchant reads in the end.
-const paidWithReceipt = async (id: string) => {
-  await settled(s, id, "paid");
-  return waitFor(async () => {
-    const p = await getPayment(s, id);
-    return p.receipt ? p : null;
-  }, `payment ${id} to carry its receipt`);
-};
-
 describe.concurrent("each simulator test number ends as the merchant and support expect", () => {
   it("0708 000 001 pays: paid, ResultCode 0, an M-Pesa receipt for the requested amount", async () => {
-    const p = await paidWithReceipt((await requestPayment(s, { phone: "254708000001", amount: 101 })).id);
+    const p = await paidWithReceipt(s, (await requestPayment(s, { phone: "254708000001", amount: 101 })).id);
     expect(p).toMatchObject({ resultCode: "0", receiptPending: false });
     expect(p.receipt).toMatch(RECEIPT);
     expect(p.receipts).toEqual([expect.objectContaining({ receipt: p.receipt, amount: 101 })]);
@@ -116,7 +106,7 @@ describe.concurrent("each simulator test number ends as the merchant and support
   });
 
   it("0708 000 011 (query answers 4999 meanwhile): paid", async () => {
-    const p = await paidWithReceipt((await requestPayment(s, { phone: "254708000011", amount: 111 })).id);
+    const p = await paidWithReceipt(s, (await requestPayment(s, { phone: "254708000011", amount: 111 })).id);
     expect(p.resultCode).toBe("0");
     expect(p.receipt).toMatch(RECEIPT);
   });

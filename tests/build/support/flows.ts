@@ -80,6 +80,17 @@ export async function settled(
   }
 }
 
+// Paid, with M-Pesa's receipt on record. The poller asks STK Query two seconds after the push, so on a
+// loaded machine the payment can be paid by the query (receipt still to come) before the callback
+// with the receipt is applied: wait for the receipt, which is what the merchant reads in the end.
+export async function paidWithReceipt(s: BuiltServer, id: string): Promise<Payment> {
+  await settled(s, id, "paid");
+  return waitFor(async () => {
+    const p = await getPayment(s, id);
+    return p.receipt ? p : null;
+  }, `payment ${id} to carry its receipt`);
+}
+
 /** A payment whose prompt waits on the virtual handset: pending, with its CheckoutRequestID. */
 export async function pendingPayment(s: BuiltServer, amount = 150): Promise<Payment> {
   const payment = await requestPayment(s, { phone: handsetPhone(), amount });
