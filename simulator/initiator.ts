@@ -58,6 +58,9 @@ function handle(sim: Sim, ex: Exchange, api: InitiatorApi): void {
   const bad = validate(sim, api, body);
   if (bad) return sendDarajaError(sim, ex, invalidField(bad));
   const forced = sim.state.initiator.next[api].shift();
+  // The gateway refuses the request's form (HTTP 400): nothing is queued, no result ever comes.
+  if (forced === "refused")
+    return sendDarajaError(sim, ex, invalidField(api === "balance" ? "PartyA" : "TransactionID"));
   const request: InitiatorRequest = {
     api,
     originatorConversationId:

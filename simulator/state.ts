@@ -89,6 +89,7 @@ export const INITIATOR_OUTCOMES = [
   "initiator_invalid",
   "not_found",
   "incomplete",
+  "refused",
 ] as const;
 export type InitiatorOutcome = (typeof INITIATOR_OUTCOMES)[number];
 

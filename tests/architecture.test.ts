@@ -170,6 +170,26 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("only the request gate changes an initiator request's state", () => {
+    // app/modules/money-out/request-writer.server.ts checks every move against request-states.ts.
+    // Elsewhere a request is only inserted, in one of its first states.
+    const offenders = [...appFiles, ...filesUnder("db"), ...filesUnder("jobs")]
+      .filter((f) => !isTest(f) && f !== "app/modules/money-out/request-writer.server.ts")
+      .flatMap((file) => {
+        const text = source(file);
+        const found: string[] = [];
+        if (/\.update\(darajaRequests\)|update\s+daraja_requests/i.test(text))
+          found.push(`${file}: updates daraja_requests`);
+        for (const m of text.matchAll(/\.insert\(darajaRequests\)\s*\.values\(\{([\s\S]*?)\}\)/g)) {
+          const state = /\bstate:\s*"([a-z_]+)"/.exec(m[1])?.[1];
+          if (state !== "sending" && state !== "awaiting_approval")
+            found.push(`${file}: inserts a request as ${state ?? "an unnamed state"}`);
+        }
+        return found;
+      });
+    expect(offenders).toEqual([]);
+  });
+
   it("keeps files small enough to live in (≤ 400 lines outside tests)", () => {
     const big = [
       ...appFiles,

@@ -21,9 +21,9 @@ export const DARAJA_REQUEST_KINDS = ["status", "reversal", "balance"] as const;
 export type DarajaRequestKind = (typeof DARAJA_REQUEST_KINDS)[number];
 
 /**
- * awaiting_approval → (rejected | sending) for a reversal; sending → sent | send_failed; sent →
- * completed | failed | timed_out (a timeout may still be followed by a result). A reversal M-Pesa
- * never answered is `unanswered` once finance says so (its result, if it comes, is still applied).
+ * The moves between them are declared in app/modules/money-out/request-states.ts. `refused`: Daraja
+ * answered the call with an error, so nothing entered M-Pesa's queue; `send_failed`: the call got no
+ * usable answer, and M-Pesa may have taken it.
  */
 export const DARAJA_REQUEST_STATES = [
   "awaiting_approval",
@@ -35,6 +35,7 @@ export const DARAJA_REQUEST_STATES = [
   "failed",
   "timed_out",
   "unanswered",
+  "refused",
 ] as const;
 export type DarajaRequestState = (typeof DARAJA_REQUEST_STATES)[number];
 
@@ -70,7 +71,7 @@ export const darajaRequests = pgTable(
     check("daraja_requests_kind_check", sql`${t.kind} in ('status','reversal','balance')`),
     check(
       "daraja_requests_state_check",
-      sql`${t.state} in ('awaiting_approval','rejected','sending','sent','send_failed','completed','failed','timed_out','unanswered')`,
+      sql`${t.state} in ('awaiting_approval','rejected','sending','sent','send_failed','completed','failed','timed_out','unanswered','refused')`,
     ),
     check("daraja_requests_amount_check", sql`${t.amountKes} is null or ${t.amountKes} > 0`),
     // One live reversal per receipt: a late success of one that timed out or failed to send is

@@ -9,8 +9,12 @@ export type InitiatorApi = "status" | "reversal" | "balance";
 
 export type Ack =
   | { ok: true; originatorConversationId: string; conversationId: string | null }
-  /** `definite`: Daraja refused it, nothing left. Otherwise the request may have been taken. */
-  | { ok: false; definite: boolean; message: string; errorCode?: string };
+  /**
+   * `definite`: Daraja answered with an error (the console says "not sent"). `refused`: that answer was
+   * a 4xx, the gateway refusing the request's form, so nothing entered M-Pesa's queue; a 5xx may still
+   * hide a request that was taken (docs/daraja.md#daraja-errors), and its result is applied.
+   */
+  | { ok: false; definite: boolean; refused: boolean; message: string; errorCode?: string };
 
 export type InitiatorApis = {
   transactionStatus(input: {
@@ -71,7 +75,7 @@ export function createInitiatorApis(deps: {
   async function send(api: InitiatorApi, body: Record<string, unknown>): Promise<Ack> {
     const initiator = mpesa.initiator;
     if (!initiator)
-      return { ok: false, definite: true, message: "The M-Pesa initiator is not configured." };
+      return { ok: false, definite: true, refused: true, message: "The M-Pesa initiator is not configured." };
     const started = Date.now();
     let result: Awaited<ReturnType<Post>>;
     try {
@@ -89,7 +93,7 @@ export function createInitiatorApis(deps: {
         outcome: "transport_error",
         message,
       });
-      return { ok: false, definite: false, message };
+      return { ok: false, definite: false, refused: false, message };
     }
     const json = (result.json ?? {}) as Record<string, unknown>;
     const accepted = result.status === 200 && String(json.ResponseCode ?? "") === "0";
@@ -109,6 +113,7 @@ export function createInitiatorApis(deps: {
       return {
         ok: false,
         definite: result.status < 500 || !!json.errorCode,
+        refused: result.status >= 400 && result.status < 500,
         message: `M-Pesa refused the request: ${message}`,
         errorCode: errorCode || undefined,
       };

@@ -18,7 +18,7 @@ import { parseBalanceResult } from "../daraja/results";
 import { DARAJA_ACTOR } from "../ledger/events.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { checkSnapshotAgainstStatement } from "./balance-compare.server";
-import { settleRequest } from "./request-writer.server";
+import { moved, settleRequest } from "./request-writer.server";
 import { sendStored } from "./send.server";
 
 /** The account collections land in; the one a statement of the paybill describes. */
@@ -75,14 +75,17 @@ export async function storeBalanceResult(
   }
   const r = parsed.result;
   const ok = r.resultCode === "0" && r.accounts.length > 0;
-  await settleRequest(ctx.db, request, {
-    state: ok ? "completed" : "failed",
-    code: r.resultCode,
-    desc: ok ? r.resultDesc : r.resultDesc || "no readable account",
-    result: { accounts: r.accounts, problems: r.problems },
-    rawCallbackId: raw.id,
-    now,
-  });
+  // Read FOR UPDATE by the applier, which checked the table allows a result here.
+  moved(
+    await settleRequest(ctx.db, request, {
+      state: ok ? "completed" : "failed",
+      code: r.resultCode,
+      desc: ok ? r.resultDesc : r.resultDesc || "no readable account",
+      result: { accounts: r.accounts, problems: r.problems },
+      rawCallbackId: raw.id,
+      now,
+    }),
+  );
   if (ok) {
     const utility = r.accounts.find((a) => UTILITY_ACCOUNT.test(a.name));
     const [snapshot] = await ctx.db

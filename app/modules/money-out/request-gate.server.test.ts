@@ -1,6 +1,7 @@
 // What an initiator result may do to a request, checked by the request's gate (request-states.ts):
-// a result about a reversal that never left changes nothing, and a repeated queue timeout is a
-// duplicate. Over the hooks, through the queue; runs on PGlite and on PostgreSQL.
+// a result about a reversal that never entered M-Pesa's queue (awaiting approval, rejected, refused by
+// the gateway) changes nothing, and a repeated queue timeout is a duplicate. Over the hooks, through
+// the queue; runs on PGlite and on PostgreSQL.
 import { and, eq } from "drizzle-orm";
 import { darajaRequests, paymentEvents, rawCallbacks } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
@@ -9,7 +10,7 @@ import { postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
-import { approveReversal, requestReversal } from "./requests.server";
+import { approveReversal, rejectReversal, requestReversal } from "./requests.server";
 
 type StaffActor = Actor & { kind: "user" };
 let app: TestApp;
@@ -68,7 +69,10 @@ it("keeps a result about a reversal still waiting for approval for a person, and
     resultRawCallbackId: null,
   });
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "paid" });
-  expect(await eventTypes(payment.id)).not.toContain("reversal_result");
+  // On the payment's timeline: what came and that nothing changed; no reversal recorded.
+  const types = await eventTypes(payment.id);
+  expect(types).toContain("reversal_result_unsent");
+  expect(types).not.toContain("reversal");
 
   // The second user's decision still stands, and the real reversal goes through.
   await approveReversal(app.ctx, second, payment.id, request.id);
@@ -105,4 +109,61 @@ it("records M-Pesa's queue timeout once: the same timeout again is a duplicate",
     resultRawCallbackId: first!.id,
   });
   expect((await eventTypes(payment.id)).filter((t) => t === "reversal_timeout")).toHaveLength(1);
+});
+
+/** A success result naming the reversal, with a Daraja-shaped ConversationID, applied by the queue. */
+async function forgedSuccess(
+  request: { id: string; originatorConversationId: string },
+  receipt: string,
+  amount: number,
+) {
+  const res = await postReversalResult(app, request.id, {
+    reversalReceipt: "RVX0000002",
+    amount,
+    original: receipt,
+    conversationId: "AG_20261203_0000000000000002",
+  });
+  expect(res.status).toBe(200);
+  const [raw] = await appliedRaws(request.originatorConversationId, "reversal_result", 1);
+  return raw!;
+}
+
+it("changes nothing for a result about a rejected reversal, and says so", async () => {
+  const payment = await paidPayment(app, support, { amount: 270 });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  await rejectReversal(app.ctx, second, payment.id, asked.requestId!, "Not without the goods");
+  const request = await requestRow(asked.requestId!);
+
+  const raw = await forgedSuccess(request, payment.receipt!, 270);
+  expect(raw).toMatchObject({ outcome: "invalid" });
+  expect(raw.outcomeDetail).toContain("never sent (it is rejected)");
+  expect(await requestRow(request.id)).toMatchObject({ state: "rejected" });
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "paid" });
+});
+
+it("keeps a reversal Daraja's gateway refused apart: its receipt may be reversed again, and a result naming it changes nothing", async () => {
+  const payment = await paidPayment(app, support, { amount: 280 });
+  await app.control("next-initiator-result", { api: "reversal", outcome: "refused" });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  const sent = await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+  expect(sent).toMatchObject({ ok: false });
+  expect(sent.message).toContain("Invalid TransactionID");
+  const request = await requestRow(asked.requestId!);
+  expect(request).toMatchObject({ state: "refused" });
+  expect(request.sendError).toContain("Invalid TransactionID");
+
+  const raw = await forgedSuccess(request, payment.receipt!, 280);
+  expect(raw).toMatchObject({ outcome: "invalid" });
+  expect(raw.outcomeDetail).toContain("never sent (it is refused)");
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "paid" });
+
+  // Not live: finance may ask again, and the second reversal goes through once.
+  const again = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  await approveReversal(app.ctx, second, payment.id, again.requestId!);
+  await waitFor(
+    async () => (await requestRow(again.requestId!)).state === "completed" || null,
+    8000,
+    "the second reversal completed",
+  );
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
 });

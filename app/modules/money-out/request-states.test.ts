@@ -1,9 +1,15 @@
 // The initiator request's transition table: what a request may become from each state.
 import { DARAJA_REQUEST_STATES } from "../../../db/schema";
-import { canMoveRequest, REQUEST_MOVES, wasSent } from "./request-states";
+import { canMoveRequest, isSettled, REQUEST_MOVES, wasSent } from "./request-states";
 
-it("ends a request only once: nothing leaves completed, failed or rejected", () => {
-  for (const end of ["completed", "failed", "rejected"] as const)
+it("ends a request only once: nothing leaves completed, failed, refused or rejected", () => {
+  expect(DARAJA_REQUEST_STATES.filter(isSettled)).toEqual([
+    "rejected",
+    "completed",
+    "failed",
+    "refused",
+  ]);
+  for (const end of DARAJA_REQUEST_STATES.filter(isSettled))
     for (const to of DARAJA_REQUEST_STATES) expect(canMoveRequest(end, to)).toBe(false);
 });
 
@@ -11,31 +17,36 @@ it("sends a reversal only after a second user's decision, and never asks for one
   expect(REQUEST_MOVES.awaiting_approval).toEqual(["sending", "rejected"]);
   for (const from of DARAJA_REQUEST_STATES)
     expect(canMoveRequest(from, "awaiting_approval")).toBe(false);
-  // Only an approval (or a new request) puts a request on its way.
-  const toSending = DARAJA_REQUEST_STATES.filter((from) => canMoveRequest(from, "sending"));
-  expect(toSending).toEqual(["awaiting_approval"]);
+  expect(DARAJA_REQUEST_STATES.filter((from) => canMoveRequest(from, "sending"))).toEqual([
+    "awaiting_approval",
+  ]);
 });
 
-it("applies M-Pesa's answer to every request that left, however long it took", () => {
-  for (const from of DARAJA_REQUEST_STATES.filter(wasSent)) {
-    const open = REQUEST_MOVES[from].length > 0;
-    if (!open) continue;
+it("applies M-Pesa's answer to every request it may have taken, however late", () => {
+  const open = DARAJA_REQUEST_STATES.filter((s) => wasSent(s) && !isSettled(s));
+  expect(open).toEqual(["sending", "sent", "send_failed", "timed_out", "unanswered"]);
+  for (const from of open) {
     expect(canMoveRequest(from, "completed")).toBe(true);
     expect(canMoveRequest(from, "failed")).toBe(true);
   }
-  // …but not to one that never left.
-  expect(canMoveRequest("awaiting_approval", "completed")).toBe(false);
-  expect(wasSent("awaiting_approval")).toBe(false);
-  expect(wasSent("rejected")).toBe(false);
+  // …and to none that never entered its queue.
+  for (const from of ["awaiting_approval", "rejected", "refused"] as const) {
+    expect(wasSent(from)).toBe(false);
+    expect(canMoveRequest(from, "completed")).toBe(false);
+  }
 });
 
-it("lets finance record no answer only for a request on its way, and a timeout only once", () => {
+it("lets finance record no answer only for a request on its way, and nothing overwrites it but a result", () => {
   expect(DARAJA_REQUEST_STATES.filter((from) => canMoveRequest(from, "unanswered"))).toEqual([
     "sending",
     "sent",
   ]);
+  expect(REQUEST_MOVES.unanswered).toEqual(["completed", "failed"]);
   expect(canMoveRequest("timed_out", "timed_out")).toBe(false);
-  expect(canMoveRequest("sent", "sending")).toBe(false);
+  // Only the call's own answer says refused: never a request already sent.
+  expect(DARAJA_REQUEST_STATES.filter((from) => canMoveRequest(from, "refused"))).toEqual([
+    "sending",
+  ]);
 });
 
 it("names only states the database accepts", () => {

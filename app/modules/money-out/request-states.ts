@@ -1,6 +1,6 @@
 // Where an initiator request (Transaction Status, Reversal, Account Balance) may go from each state
 // (docs/daraja.md#initiator-apis). Pure: the gate (request-writer.server.ts) checks every change
-// against it, and the payment page may read it.
+// against it, and the result's applier asks it before anything is written.
 import type { DarajaRequestState } from "../../../db/schema";
 
 /** What M-Pesa's answer may do to a request: settle it or say its queue timed it out. */
@@ -9,18 +9,22 @@ const ANSWERED: DarajaRequestState[] = ["completed", "failed", "timed_out"];
 export const REQUEST_MOVES: Record<DarajaRequestState, readonly DarajaRequestState[]> = {
   // A second finance user decides; nothing has left.
   awaiting_approval: ["sending", "rejected"],
-  // Being sent: the acknowledgement comes back, or M-Pesa's answer overtakes it, or the process died
-  // between the two and finance records, once the wait is over, that no answer came.
-  sending: ["sent", "send_failed", "unanswered", ...ANSWERED],
+  // Being sent: Daraja's answer to the call comes back, or M-Pesa's result overtakes it, or the
+  // process died between the two and finance records, once the wait is over, that no answer came.
+  sending: ["sent", "send_failed", "refused", "unanswered", ...ANSWERED],
   sent: ["unanswered", ...ANSWERED],
-  // The HTTP call got no answer: M-Pesa may still have taken the request, and its result is applied.
+  // The call got no usable answer: M-Pesa may still have taken the request, and its result is applied.
   send_failed: ANSWERED,
-  // M-Pesa's queue timed it out, or finance recorded that no answer came: a result that still arrives
-  // is applied (the Result URL is the only witness of what M-Pesa did).
+  // M-Pesa's queue timed it out: a result that still arrives is applied (the Result URL is the only
+  // witness of what M-Pesa did).
   timed_out: ["completed", "failed"],
-  unanswered: ANSWERED,
+  // Finance recorded that no answer came: a result is still applied, but a late queue timeout does
+  // not overwrite what finance recorded.
+  unanswered: ["completed", "failed"],
   completed: [],
   failed: [],
+  // Nothing left: Daraja refused the call, or a second user refused the reversal.
+  refused: [],
   rejected: [],
 };
 
@@ -28,7 +32,15 @@ export function canMoveRequest(from: DarajaRequestState, to: DarajaRequestState)
   return REQUEST_MOVES[from].includes(to);
 }
 
-/** Whether M-Pesa can have been asked: a result about a request that never left is not about it. */
+/** A request nothing can change any more. */
+export function isSettled(state: DarajaRequestState): boolean {
+  return REQUEST_MOVES[state].length === 0;
+}
+
+/**
+ * Whether M-Pesa can have taken the request: a result about one that never entered its queue (still
+ * waiting for its approver, rejected, or refused by Daraja when sent) is not about it.
+ */
 export function wasSent(state: DarajaRequestState): boolean {
-  return state !== "awaiting_approval" && state !== "rejected";
+  return state !== "awaiting_approval" && state !== "rejected" && state !== "refused";
 }

@@ -61,12 +61,15 @@ export const rejectRequest = (
 
 /**
  * What the HTTP call answered. The conversation id is kept whatever the state (a result may have come
- * first, and it names the request); the state moves only if the request is still being sent.
+ * first, and it names the request); the state moves only if the request is still being sent: to
+ * `sent`, to `refused` when Daraja's gateway refused its form (a 4xx: nothing entered M-Pesa's queue),
+ * or to `send_failed` otherwise (an error, a 5xx or no answer: M-Pesa may have taken it).
  */
 export async function recordAck(
   db: Db,
   request: Pick<DarajaRequest, "id">,
-  ack: { ok: true; conversationId: string | null } | { ok: false; message: string },
+  ack:
+    { ok: true; conversationId: string | null } | { ok: false; refused: boolean; message: string },
   now: Date,
 ): Promise<void> {
   const sending = { id: request.id, state: "sending" } as const;
@@ -76,7 +79,11 @@ export async function recordAck(
       .set({ conversationId: ack.conversationId, sentAt: now, updatedAt: now })
       .where(eq(darajaRequests.id, request.id));
     await move(db, sending, "sent", {});
-  } else await move(db, sending, "send_failed", { sendError: ack.message, updatedAt: now });
+  } else
+    await move(db, sending, ack.refused ? "refused" : "send_failed", {
+      sendError: ack.message,
+      updatedAt: now,
+    });
 }
 
 /** M-Pesa's queue timed the request out (its Timeout URL). */
@@ -112,3 +119,12 @@ export const settleRequest = (
 /** Finance records that M-Pesa never answered (unanswered.server.ts decides when that may be). */
 export const markUnanswered = (db: Db, seen: Seen, now: Date): Promise<DarajaRequest | null> =>
   move(db, seen, "unanswered", { updatedAt: now });
+
+/**
+ * For a row read FOR UPDATE in the caller's transaction: a command that finds it changed is a bug, and
+ * throws (the transaction rolls back) rather than go on as if the state had moved.
+ */
+export function moved(row: DarajaRequest | null): DarajaRequest {
+  if (!row) throw new Error("initiator request changed while locked");
+  return row;
+}

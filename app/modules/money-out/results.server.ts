@@ -19,13 +19,13 @@ import {
 } from "../ledger/money-out.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { storeBalanceResult } from "./balance.server";
-import { canMoveRequest, wasSent } from "./request-states";
-import { recordTimeout, settleRequest } from "./request-writer.server";
+import { canMoveRequest, isSettled, wasSent } from "./request-states";
+import { moved, recordTimeout, settleRequest } from "./request-writer.server";
 
 /** How long a result with no request yet is retried before it is called an orphan. */
 const WAIT_FOR_REQUEST_MS = 10 * 60_000;
-const FINAL = ["completed", "failed", "rejected"];
 const ALREADY_REVERSED = "R000001";
+const LABEL = { status: "Transaction Status", reversal: "reversal", balance: "Account Balance" };
 
 /** What a failed reversal's ResultCode means to finance (docs/daraja.md#reversal). */
 export function reversalFailureText(code: string, desc: string): string {
@@ -92,44 +92,44 @@ export async function processInitiatorResult(
     );
     return "invalid";
   }
-  // Running the row that settled the request again changes nothing, not even its own outcome.
-  if (request.resultRawCallbackId === raw.id && FINAL.includes(request.state)) return raw.outcome;
-  if (FINAL.includes(request.state)) {
-    await setOutcome(
-      ctx.db,
-      raw.id,
-      "duplicate",
-      detail(`the request is already ${request.state}`),
-      now,
-    );
-    return "duplicate";
-  }
-  // M-Pesa cannot answer a request that never left (a reversal still waiting for its approver): what
-  // names one is not about it, and is kept for a person to read, changing nothing.
+  // M-Pesa cannot answer a request that never entered its queue (a reversal still waiting for its
+  // approver or rejected, a call Daraja refused): what names one is not about it, and is kept for a
+  // person to read, changing nothing.
   if (!wasSent(request.state)) {
+    const state = request.state.replace(/_/g, " ");
+    // A result claims M-Pesa did something with the payment's money: finance reads it on the payment.
+    if (hook === "result" && request.paymentId)
+      await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
+        paymentId: request.paymentId,
+        rawCallbackId: raw.id,
+        type: `${api}_result_unsent`,
+        summary: `A ${LABEL[api]} result named this payment's request ${request.receipt ? `about receipt ${request.receipt} ` : ""}that was never sent to M-Pesa (it is ${state}); nothing was changed. It was replayed or forged; if the request did reach M-Pesa after all, the statement will show it`,
+        data: { requestId: request.id },
+      });
     await setOutcome(
       ctx.db,
       raw.id,
       "invalid",
-      detail(
-        `a ${hook} for a request that was never sent (it is ${request.state.replace(/_/g, " ")})`,
-      ),
+      detail(`a ${hook} for a request that was never sent (it is ${state})`),
       now,
     );
     return "invalid";
   }
+  // Running the row that settled the request again changes nothing, not even its own outcome.
+  if (request.resultRawCallbackId === raw.id && isSettled(request.state)) return raw.outcome;
+  // Settled, or (a timeout) past where a timeout can take it: the table says what may still change.
+  if (!canMoveRequest(request.state, hook === "timeout" ? "timed_out" : "completed")) {
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "duplicate",
+      detail(`the request is already ${request.state.replace(/_/g, " ")}`),
+      now,
+    );
+    return "duplicate";
+  }
   if (hook === "timeout") {
-    if (!canMoveRequest(request.state, "timed_out")) {
-      await setOutcome(
-        ctx.db,
-        raw.id,
-        "duplicate",
-        detail(`the request is already ${request.state.replace(/_/g, " ")}`),
-        now,
-      );
-      return "duplicate";
-    }
-    lockedMove(await recordTimeout(ctx.db, request, { rawCallbackId: raw.id, now }));
+    moved(await recordTimeout(ctx.db, request, { rawCallbackId: raw.id, now }));
     if (request.paymentId)
       await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
         paymentId: request.paymentId,
@@ -148,7 +148,7 @@ export async function processInitiatorResult(
     desc: string,
     result: unknown,
   ) =>
-    lockedMove(
+    moved(
       await settleRequest(ctx.db, request, {
         state,
         code,
@@ -195,13 +195,6 @@ export async function processInitiatorResult(
     return "invalid";
   }
   return applyReversal(ctx, raw, request, parsed.result, settle, detail);
-}
-
-// The request was read FOR UPDATE in the applier's transaction: a move that finds it changed is a bug,
-// and rolls the callback back to be applied again rather than settle a request that moved meanwhile.
-function lockedMove(moved: DarajaRequest | null): DarajaRequest {
-  if (!moved) throw new Error("initiator request changed while locked");
-  return moved;
 }
 
 async function applyReversal(

@@ -13,7 +13,7 @@ import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import { pendingReversal, type MoneyOutResult } from "./requests.server";
-import { markUnanswered } from "./request-writer.server";
+import { markUnanswered, moved } from "./request-writer.server";
 
 /** A reversal waiting for M-Pesa: sent, or cut off while being sent (a crash before the ack). */
 const WAITING = ["sending", "sent"] as const;
@@ -72,7 +72,7 @@ export async function recordUnansweredReversal(
         { status: 409 },
       );
     // Locked above and checked by noAnswerFrom, so the move finds the row as it was read.
-    await markUnanswered(tx, row, now);
+    moved(await markUnanswered(tx, row, now));
     const sent = row.sentAt ? `sent ${formatEat(row.sentAt)}` : "never acknowledged";
     await recordStaffAction(tx, actor, {
       action: "reversal.unanswered",
