@@ -2,6 +2,16 @@
 import { eq } from "drizzle-orm";
 import { darajaRequests } from "../../db/schema";
 import type { TestApp } from "./app";
+import { actorFor, makeUser } from "./factories";
+
+/** Who money-out tests act as: a finance user who asks, a second who approves, support who sells. */
+export async function moneyOutStaff(app: TestApp) {
+  return {
+    finance: actorFor(await makeUser(app.ctx, "finance")),
+    second: actorFor(await makeUser(app.ctx, "finance")),
+    support: actorFor(await makeUser(app.ctx, "support")),
+  };
+}
 
 /** Delivers a successful reversal result for our request to the hook, as M-Pesa would. */
 export async function postReversalResult(

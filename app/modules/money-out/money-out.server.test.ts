@@ -12,7 +12,7 @@ import {
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { flows } from "../../../tests/support/exception-flows";
-import { postReversalResult } from "../../../tests/support/money-out";
+import { moneyOutStaff, postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment, receiptPendingPayment } from "../../../tests/support/reconciliation";
 import { parseResolveInput } from "../exceptions/resolve-input";
 import { resolveException } from "../exceptions/resolve.server";
@@ -37,9 +37,7 @@ let support: Actor;
 
 beforeAll(async () => {
   app = await startTestApp();
-  finance = actorFor(await makeUser(app.ctx, "finance"));
-  second = actorFor(await makeUser(app.ctx, "finance"));
-  support = actorFor(await makeUser(app.ctx, "support"));
+  ({ finance, second, support } = await moneyOutStaff(app));
 });
 afterAll(async () => app?.close());
 

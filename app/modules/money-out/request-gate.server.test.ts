@@ -5,8 +5,7 @@
 import { and, eq } from "drizzle-orm";
 import { darajaRequests, paymentEvents, rawCallbacks } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
-import { actorFor, makeUser } from "../../../tests/support/factories";
-import { postReversalResult } from "../../../tests/support/money-out";
+import { moneyOutStaff, postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
@@ -20,9 +19,7 @@ let support: StaffActor;
 
 beforeAll(async () => {
   app = await startTestApp();
-  finance = actorFor(await makeUser(app.ctx, "finance"));
-  second = actorFor(await makeUser(app.ctx, "finance"));
-  support = actorFor(await makeUser(app.ctx, "support"));
+  ({ finance, second, support } = await moneyOutStaff(app));
 });
 afterAll(async () => app?.close());
 

@@ -4,8 +4,7 @@
 import { and, eq } from "drizzle-orm";
 import { darajaRequests, exceptions, paymentEvents, staffAudit } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
-import { actorFor, makeUser } from "../../../tests/support/factories";
-import { postReversalResult } from "../../../tests/support/money-out";
+import { moneyOutStaff, postReversalResult } from "../../../tests/support/money-out";
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
@@ -28,9 +27,7 @@ beforeAll(async () => {
     env: { MPESA_RESULT_WAIT_S: "1800" },
     now: () => new Date(Date.now() + aheadMs),
   });
-  finance = actorFor(await makeUser(app.ctx, "finance"));
-  second = actorFor(await makeUser(app.ctx, "finance"));
-  support = actorFor(await makeUser(app.ctx, "support"));
+  ({ finance, second, support } = await moneyOutStaff(app));
 });
 afterAll(async () => app?.close());
 beforeEach(() => {
