@@ -62,7 +62,12 @@ async function main() {
             : "applying resumes during a burst of callbacks: the hold limit (CALLBACK_BURST_HOLD_MS) was reached",
         ),
     );
-    const { ctx, database } = await createContext(config, { log, migrate: false, applyGate: gate });
+    const { ctx, database } = await createContext(config, {
+      log,
+      migrate: false,
+      applyGate: gate,
+      applierChild: true,
+    });
     guardLostDatabase(log, () => process.exit(1));
     serveApplierProcess(ctx, database, { gate });
     return;

@@ -38,7 +38,17 @@ export type ContextOptions = {
   callbackApplier?: CallbackApplier;
   /** Asked before each batch the in-process applier claims (the applier child's burst gate). */
   applyGate?: ApplyGate;
+  /**
+   * The applier child (server.ts): its pool is sized to its workers rather than DATABASE_POOL_MAX, and
+   * its connections are named apart in pg_stat_activity.
+   */
+  applierChild?: boolean;
 };
+
+/** Batches applied side by side on PostgreSQL, each in a transaction of its own. */
+const PG_APPLIER_WORKERS = 4;
+/** The applier child's pool: a connection per worker, and one for its sweeps between batches. */
+export const APPLIER_POOL_MAX = PG_APPLIER_WORKERS + 1;
 
 export async function createContext(
   config: Config,
@@ -49,7 +59,12 @@ export async function createContext(
     (await openDatabase({
       databaseUrl: config.database.url,
       dataDir: config.database.dataDir,
-      poolMax: config.database.poolMax,
+      ...(options.applierChild
+        ? {
+            poolMax: Math.min(config.database.poolMax, APPLIER_POOL_MAX),
+            applicationName: "mpesa-console applier",
+          }
+        : { poolMax: config.database.poolMax }),
     }));
   if (options.migrate ?? true) await migrate(database.db);
   const now = options.now ?? (() => new Date());
@@ -74,7 +89,7 @@ export async function createContext(
       ctx,
       database.driver === "pglite"
         ? { workers: 1, batch: 10, gate: options.applyGate }
-        : { workers: 4, batch: 100, gate: options.applyGate },
+        : { workers: PG_APPLIER_WORKERS, batch: 100, gate: options.applyGate },
     );
   return { ctx, database };
 }

@@ -22,6 +22,8 @@ export type DatabaseOptions = {
   /** Directory for PGlite files; `null` keeps the database in memory (tests). */
   dataDir?: string | null;
   poolMax?: number;
+  /** What PostgreSQL's pg_stat_activity calls this process's connections. */
+  applicationName?: string;
 };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -29,7 +31,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const client = postgres(options.databaseUrl, {
       max: options.poolMax ?? 10,
       onnotice: () => {}, // "relation already exists, skipping" notices are noise
-      connection: { application_name: "mpesa-console", TimeZone: "UTC" },
+      connection: { application_name: options.applicationName ?? "mpesa-console", TimeZone: "UTC" },
     });
     const db = drizzlePostgres({ client, schema }) as unknown as Db;
     return { db, driver: "postgres", close: () => client.end({ timeout: 5 }) };

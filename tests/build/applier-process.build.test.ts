@@ -4,6 +4,7 @@
 // it is started again and nothing acknowledged is lost; the server killed with kill -9 takes it along;
 // a burst is acknowledged first and applied right after it (burst-gate.server.ts), and the log says so.
 import { existsSync, readFileSync } from "node:fs";
+import postgres from "postgres";
 import {
   newReceipt,
   pendingPayment,
@@ -136,6 +137,20 @@ describe("the applier process (PostgreSQL)", () => {
       return row && row.outcome !== "received" ? row : null;
     }, "the burst's last callback to be applied");
     expect(orphan.outcome).toBe("orphan");
+    // After the burst, PostgreSQL names each process's connections: the applier's pool is sized to
+    // its four workers and a sweep (not DATABASE_POOL_MAX), so an instance needs DATABASE_POOL_MAX + 5.
+    const sql = postgres(s.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql<{ name: string; n: number }[]>`select application_name as name,
+        count(*)::int as n from pg_stat_activity where datname = current_database()
+        and application_name like 'mpesa-console%' group by 1`;
+      const open = Object.fromEntries(rows.map((r) => [r.name, r.n]));
+      expect(open["mpesa-console applier"]).toBeGreaterThanOrEqual(1);
+      expect(open["mpesa-console applier"]).toBeLessThanOrEqual(5);
+      expect(open["mpesa-console"]).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sql.end();
+    }
   });
 
   it("killed, is started again by the server, and a callback acknowledged meanwhile is applied", async () => {
