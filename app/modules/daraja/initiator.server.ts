@@ -75,7 +75,12 @@ export function createInitiatorApis(deps: {
   async function send(api: InitiatorApi, body: Record<string, unknown>): Promise<Ack> {
     const initiator = mpesa.initiator;
     if (!initiator)
-      return { ok: false, definite: true, refused: true, message: "The M-Pesa initiator is not configured." };
+      return {
+        ok: false,
+        definite: true,
+        refused: true,
+        message: "The M-Pesa initiator is not configured.",
+      };
     const started = Date.now();
     let result: Awaited<ReturnType<Post>>;
     try {
