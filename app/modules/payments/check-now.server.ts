@@ -13,6 +13,7 @@ import { getPaymentView, type PaymentView } from "./queries.server";
 import {
   askAndRecord,
   claimFree,
+  leaseFromNow,
   leaseMs,
   releaseClaims,
   withRun,
@@ -44,12 +45,13 @@ export async function checkPaymentNow(
       { status: 409 },
     );
   }
-  const now = ctx.now();
-  const claimedUntil = new Date(now.getTime() + leaseMs(ctx, 1));
+  const lease = leaseMs(ctx, 1);
+  // The lease by PostgreSQL's clock (poller.server.ts); this process's own deadline by its clock.
+  const claimedUntil = new Date(ctx.now().getTime() + lease);
   const [claimed] = await ctx.db
     .update(stkAttempts)
-    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
-    .where(and(eq(stkAttempts.id, attempt.id), claimFree(now)))
+    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: leaseFromNow(lease) })
+    .where(and(eq(stkAttempts.id, attempt.id), claimFree()))
     .returning({ id: stkAttempts.id });
   if (!claimed)
     throw new AppError(

@@ -83,6 +83,42 @@ describe("several poller instances on one database", () => {
     });
   });
 
+  it("an instance whose clock runs ten minutes fast does not take another's live claims", async () => {
+    const { checkoutRequestIds } = await app.control("transactions", {
+      count: 10,
+      outcome: "lost_callback",
+    });
+    await insertDueAttempts(app.ctx.db, checkoutRequestIds);
+    // Each STK Query answer takes 1.5 s, so this instance holds its claims while the other sweeps.
+    await app.control("config", { latencyMs: 1500 });
+    const first = sweepDuePayments(app.ctx, { trigger: "schedule" });
+    await waitFor(
+      async () => {
+        const rows = await app.ctx.db.select({ by: stkAttempts.pollClaimedBy }).from(stkAttempts);
+        return rows.length === 10 && rows.every((r) => r.by === app.ctx.instanceId) ? true : null;
+      },
+      5000,
+      "the first instance to claim all ten",
+    );
+    const fast = await createContext(other.ctx.config, {
+      database: other.database,
+      migrate: false,
+      log: testLog(),
+      now: () => new Date(Date.now() + 10 * 60_000),
+    });
+    try {
+      expect(await sweepDuePayments(fast.ctx, { trigger: "schedule" })).toMatchObject({
+        due: 10,
+        queried: 0,
+      });
+    } finally {
+      await fast.ctx.callbackQueue.stop({ drainMs: 1000 });
+    }
+    expect(await first).toMatchObject({ queried: 10, errors: 0 });
+    const perId = app.simulator.snapshot().queriesByCheckoutRequestId;
+    expect(Object.values(perId)).toEqual(Array(10).fill(1));
+  });
+
   it("a rate limit met by one instance pauses the other too", async () => {
     const { checkoutRequestIds } = await app.control("transactions", {
       count: 4,

@@ -10,7 +10,7 @@ import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/fac
 import { expectLoggedError } from "../../../tests/support/log";
 import type { Actor } from "../auth/staff-audit.server";
 import { initiatePayment } from "./initiate.server";
-import { countDueAttempts, listPollerRuns, sweepDuePayments } from "./poller.server";
+import { countDueAttempts, leaseFromNow, listPollerRuns, sweepDuePayments } from "./poller.server";
 import { getPaymentView } from "./queries.server";
 
 let app: TestApp;
@@ -276,17 +276,21 @@ describe("stopping and dying mid-sweep", () => {
     expect(row.status).toBe("ok");
   });
 
-  it("asks about an attempt a dead instance had claimed once that claim's lease has lapsed", async () => {
+  it("asks about an attempt a dead instance had claimed once that claim's lease has lapsed by the database's clock", async () => {
     const [due] = await bulk(1, "lost_callback");
-    await app.ctx.db
-      .update(stkAttempts)
-      .set({
-        pollClaimedBy: "dead-instance",
-        pollClaimedUntil: new Date(clock().getTime() + 60_000),
-      })
-      .where(eq(stkAttempts.id, due.attemptId));
+    const leaseFor = (ms: number) =>
+      app.ctx.db
+        .update(stkAttempts)
+        .set({ pollClaimedBy: "dead-instance", pollClaimedUntil: leaseFromNow(ms) })
+        .where(eq(stkAttempts.id, due.attemptId));
+    await leaseFor(60_000);
     expect(await sweep()).toMatchObject({ due: 1, queried: 0 });
+    // This instance's clock running a minute ahead does not end another's lease.
     await advance(61);
+    expect(await sweep()).toMatchObject({ due: 1, queried: 0 });
+    // A lease that lapses by the database's clock does.
+    await leaseFor(300);
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await sweep()).toMatchObject({ queried: 1, changed: 1 });
     expect(await attemptOf(due.paymentId)).toMatchObject({ status: "paid", pollClaimedBy: null });
   });

@@ -3,7 +3,7 @@
 // about one attempt at once, and a dead instance's claims expire), asks STK Query within the shared
 // rate budget, and hands each answer to poll-answer.server.ts. Every sweep is a poller_runs row.
 // See docs/decisions/003-skip-locked-polling.md.
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { pollerRuns, stkAttempts, type PollerRun } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -51,8 +51,17 @@ const pollable = () =>
     isNotNull(stkAttempts.checkoutRequestId),
     inArray(stkAttempts.status, ["pending", "initiating", "unknown"]),
   );
-export const claimFree = (now: Date) =>
-  or(isNull(stkAttempts.pollClaimedUntil), lt(stkAttempts.pollClaimedUntil, now));
+// A lease is written and judged by PostgreSQL's clock, the one clock every instance shares: an instance
+// whose own clock runs fast would otherwise take another's live claim for lapsed and ask again.
+// (Scheduling, nextPollAt, stays on the app's clock: an instance early or late by its skew asks early
+// or late, never twice.) Each process keeps its own deadline for a claim on its own clock.
+
+/** No claim on the attempt, or one whose lease PostgreSQL's clock says has lapsed. */
+export const claimFree = () =>
+  or(isNull(stkAttempts.pollClaimedUntil), sql`${stkAttempts.pollClaimedUntil} < now()`);
+
+/** A lease of `ms` from now, by PostgreSQL's clock. */
+export const leaseFromNow = (ms: number) => sql<Date>`now() + ${`${ms} milliseconds`}::interval`;
 
 export async function countDueAttempts(ctx: AppContext): Promise<number> {
   const [row] = await ctx.db
@@ -81,7 +90,9 @@ export function leaseMs(ctx: AppContext, batch: number): number {
 
 async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
   const now = ctx.now();
-  const claimedUntil = new Date(now.getTime() + leaseMs(ctx, limit));
+  const lease = leaseMs(ctx, limit);
+  // This process's deadline for asking (askAndRecord), on its own clock.
+  const claimedUntil = new Date(now.getTime() + lease);
   const rows = await ctx.db.transaction(async (tx) => {
     // SKIP LOCKED: a row another instance is claiming right now is simply someone else's this time.
     // Oldest first (closest to giving up), then largest: with a tight query budget (2026 sandbox:
@@ -89,14 +100,14 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
     const due = await tx
       .select({ id: stkAttempts.id })
       .from(stkAttempts)
-      .where(and(lte(stkAttempts.nextPollAt, now), pollable(), claimFree(now)))
+      .where(and(lte(stkAttempts.nextPollAt, now), pollable(), claimFree()))
       .orderBy(asc(stkAttempts.createdAt), desc(stkAttempts.amountKes), asc(stkAttempts.id))
       .limit(limit)
       .for("no key update", { skipLocked: true });
     if (!due.length) return [];
     return tx
       .update(stkAttempts)
-      .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: claimedUntil })
+      .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: leaseFromNow(lease) })
       .where(
         inArray(
           stkAttempts.id,
