@@ -5,7 +5,7 @@
 import postgres from "postgres";
 import { randomBytes } from "node:crypto";
 import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
-import { paidWithReceipt, requestPayment, signInAgent, type Agent } from "./support/flows";
+import { paidWithReceipt, requestPayment, signInAgent } from "./support/flows";
 
 let s: BuiltServer;
 beforeAll(async () => {
@@ -22,17 +22,6 @@ type PaymentPage = {
   moneyOut: { requests: { id: string; kind: string; state: string; result: string | null }[] };
 };
 type CallbackLog = { rows: { kind: string; outcome: string; outcomeDetail: string | null }[] };
-
-/** A console page's loader data, as the browser fetches it on navigation. */
-async function loaderData<T>(agent: Agent, path: string, routeId: string): Promise<T> {
-  const sep = path.includes("?") ? "&" : "?";
-  const res = await fetch(`${s.baseUrl}${path}${sep}_data=${encodeURIComponent(routeId)}`, {
-    headers: { Cookie: agent.cookie },
-  });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  return JSON.parse(text) as T;
-}
 
 /**
  * Our OriginatorConversationID for the request: no page shows it (it is what a forger would have
@@ -88,7 +77,7 @@ it("a result naming a reversal still awaiting approval is logged invalid and ref
     status: 200,
     body: { ok: true },
   });
-  const before = await loaderData<PaymentPage>(finance, pagePath, PAYMENT_PAGE);
+  const before = await finance.load<PaymentPage>(pagePath, PAYMENT_PAGE);
   const reversal = before.moneyOut.requests.find((r) => r.kind === "reversal")!;
   expect(reversal).toMatchObject({ state: "awaiting_approval" });
 
@@ -110,9 +99,7 @@ it("a result naming a reversal still awaiting approval is logged invalid and ref
   const reversalReceipt = (JSON.parse(forged) as { Result: { TransactionID: string } }).Result
     .TransactionID;
   const logged = await waitFor(async () => {
-    const log = await loaderData<CallbackLog>(
-      finance,
-      `/callbacks?q=${reversalReceipt}`,
+    const log = await finance.load<CallbackLog>(`/callbacks?q=${reversalReceipt}`,
       CALLBACK_LOG,
     );
     return log.rows.length === 1 && log.rows[0].outcome !== "received" ? log.rows[0] : null;
@@ -121,7 +108,7 @@ it("a result naming a reversal still awaiting approval is logged invalid and ref
   expect(logged.outcomeDetail).toContain("never sent (it is awaiting approval)");
 
   // The payment page: still paid, the reversal still waiting for its approver.
-  const after = await loaderData<PaymentPage>(finance, pagePath, PAYMENT_PAGE);
+  const after = await finance.load<PaymentPage>(pagePath, PAYMENT_PAGE);
   expect(after.payment.status).toBe("paid");
   expect(after.moneyOut.requests).toEqual([
     expect.objectContaining({ id: reversal.id, state: "awaiting_approval", result: null }),
@@ -138,7 +125,7 @@ it("a result naming a reversal still awaiting approval is logged invalid and ref
     body: { ok: true },
   });
   const refunded = await waitFor(async () => {
-    const page = await loaderData<PaymentPage>(approver, pagePath, PAYMENT_PAGE);
+    const page = await approver.load<PaymentPage>(pagePath, PAYMENT_PAGE);
     return page.payment.status === "refunded" ? page : null;
   }, "the approved reversal to refund the payment");
   expect(refunded.moneyOut.requests).toEqual([

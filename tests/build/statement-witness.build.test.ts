@@ -2,7 +2,7 @@
 // receipt then names the statement among its witnesses (read from the statement's lines, no longer a
 // flag the import rewrote on every receipt), and the line is matched.
 import { buildStatementCsv } from "../support/statement-file";
-import { parseBody, startSuiteServer, waitFor, type BuiltServer } from "./support/server";
+import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import {
   getPayment,
   newReceipt,
@@ -48,13 +48,9 @@ it("a statement showing a paid payment's receipt adds the statement to the recei
   // The import runs as a job: wait for it to finish, then read what it found.
   const summary = await waitFor(
     async () => {
-      const res = await fetch(
-        `${s.baseUrl}${importPath}?_data=${encodeURIComponent("routes/_console.reconciliation.$importId")}`,
-        { headers: { Cookie: finance.cookie } },
-      );
-      const body = parseBody<{ imp: { state: string; summary: { match: unknown } | null } }>(
-        await res.text(),
-      );
+      const body = await finance.load<{
+        imp: { state: string; summary: { match: unknown } | null };
+      }>(importPath, "routes/_console.reconciliation.$importId");
       return body.imp.state === "done" ? body.imp.summary : null;
     },
     "the statement import to finish",

@@ -3,6 +3,16 @@
 // against it, and the result's applier asks it before anything is written.
 import type { DarajaRequestState } from "../../../db/schema";
 
+/** What finance calls each kind of request. */
+export const REQUEST_LABEL = {
+  status: "Transaction Status",
+  reversal: "Reversal",
+  balance: "Account Balance",
+} as const;
+
+/** A state in words ("awaiting approval"). */
+export const requestStateText = (state: DarajaRequestState): string => state.replace(/_/g, " ");
+
 /** What M-Pesa's answer may do to a request: settle it or say its queue timed it out. */
 const ANSWERED: DarajaRequestState[] = ["completed", "failed", "timed_out"];
 

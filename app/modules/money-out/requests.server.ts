@@ -13,6 +13,7 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
+import { requestStateText } from "./request-states";
 import { approveRequest, rejectRequest } from "./request-writer.server";
 import {
   normaliseReceiptInput,
@@ -243,7 +244,7 @@ export async function pendingReversal(db: Db, paymentId: string, requestId: stri
 function decidedAlready(row: DarajaRequest): AppError {
   return new AppError(
     "already_decided",
-    `This reversal is no longer waiting for approval (it is ${row.state.replace(/_/g, " ")}).`,
+    `This reversal is no longer waiting for approval (it is ${requestStateText(row.state)}).`,
     { status: 409 },
   );
 }

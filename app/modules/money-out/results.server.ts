@@ -19,13 +19,18 @@ import {
 } from "../ledger/money-out.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
 import { storeBalanceResult } from "./balance.server";
-import { canMoveRequest, isSettled, wasSent } from "./request-states";
+import {
+  canMoveRequest,
+  isSettled,
+  REQUEST_LABEL,
+  requestStateText,
+  wasSent,
+} from "./request-states";
 import { moved, recordTimeout, settleRequest } from "./request-writer.server";
 
 /** How long a result with no request yet is retried before it is called an orphan. */
 const WAIT_FOR_REQUEST_MS = 10 * 60_000;
 const ALREADY_REVERSED = "R000001";
-const LABEL = { status: "Transaction Status", reversal: "reversal", balance: "Account Balance" };
 
 /** What a failed reversal's ResultCode means to finance (docs/daraja.md#reversal). */
 export function reversalFailureText(code: string, desc: string): string {
@@ -96,14 +101,14 @@ export async function processInitiatorResult(
   // approver or rejected, a call Daraja refused): what names one is not about it, and is kept for a
   // person to read, changing nothing.
   if (!wasSent(request.state)) {
-    const state = request.state.replace(/_/g, " ");
+    const state = requestStateText(request.state);
     // A result claims M-Pesa did something with the payment's money: finance reads it on the payment.
     if (hook === "result" && request.paymentId)
       await addPaymentEvent(ctx.db, DARAJA_ACTOR, {
         paymentId: request.paymentId,
         rawCallbackId: raw.id,
         type: `${api}_result_unsent`,
-        summary: `A ${LABEL[api]} result named this payment's request ${request.receipt ? `about receipt ${request.receipt} ` : ""}that was never sent to M-Pesa (it is ${state}); nothing was changed. It was replayed or forged; if the request did reach M-Pesa after all, the statement will show it`,
+        summary: `A ${REQUEST_LABEL[api]} result named this payment's request ${request.receipt ? `about receipt ${request.receipt} ` : ""}that was never sent to M-Pesa (it is ${state}); nothing was changed. It was replayed or forged; if the request did reach M-Pesa after all, the statement will show it`,
         data: { requestId: request.id },
       });
     await setOutcome(
@@ -123,7 +128,7 @@ export async function processInitiatorResult(
       ctx.db,
       raw.id,
       "duplicate",
-      detail(`the request is already ${request.state.replace(/_/g, " ")}`),
+      detail(`the request is already ${requestStateText(request.state)}`),
       now,
     );
     return "duplicate";

@@ -4,9 +4,8 @@ import { type DarajaRequest } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import type { Ack } from "../daraja/initiator.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
+import { REQUEST_LABEL } from "./request-states";
 import { recordAck } from "./request-writer.server";
-
-const LABEL = { status: "Transaction Status", reversal: "Reversal", balance: "Account Balance" };
 
 export async function sendStored(
   ctx: AppContext,
@@ -15,7 +14,7 @@ export async function sendStored(
 ): Promise<{ ok: boolean; message: string }> {
   const apis = ctx.daraja.initiator;
   const base = { originatorConversationId: request.originatorConversationId };
-  const remarks = request.reason ?? `${LABEL[request.kind]} from the console`;
+  const remarks = request.reason ?? `${REQUEST_LABEL[request.kind]} from the console`;
   let ack: Ack;
   if (request.kind === "status")
     ack = await apis.transactionStatus({ ...base, receipt: request.receipt!, remarks });
@@ -30,10 +29,10 @@ export async function sendStored(
   const now = ctx.now();
   await recordAck(ctx.db, request, ack, now);
   const message = ack.ok
-    ? `${LABEL[request.kind]} request accepted by M-Pesa; the result arrives by callback.`
+    ? `${REQUEST_LABEL[request.kind]} request accepted by M-Pesa; the result arrives by callback.`
     : ack.definite
-      ? `${LABEL[request.kind]} not sent: ${ack.message}`
-      : `${LABEL[request.kind]}: ${ack.message}. Check the result before trying again.`;
+      ? `${REQUEST_LABEL[request.kind]} not sent: ${ack.message}`
+      : `${REQUEST_LABEL[request.kind]}: ${ack.message}. Check the result before trying again.`;
   if (request.paymentId)
     await addPaymentEvent(ctx.db, actor, {
       paymentId: request.paymentId,

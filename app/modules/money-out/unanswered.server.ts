@@ -13,6 +13,7 @@ import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import { pendingReversal, type MoneyOutResult } from "./requests.server";
+import { requestStateText } from "./request-states";
 import { markUnanswered, moved } from "./request-writer.server";
 
 /** A reversal waiting for M-Pesa: sent, or cut off while being sent (a crash before the ack). */
@@ -62,7 +63,7 @@ export async function recordUnansweredReversal(
     if (!row || !from)
       throw new AppError(
         "already_decided",
-        `This reversal is not waiting for M-Pesa's answer (it is ${(row ?? found).state.replace(/_/g, " ")}).`,
+        `This reversal is not waiting for M-Pesa's answer (it is ${requestStateText((row ?? found).state)}).`,
         { status: 409 },
       );
     if (now < from)

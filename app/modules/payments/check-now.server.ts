@@ -13,8 +13,7 @@ import { getPaymentView, type PaymentView } from "./queries.server";
 import {
   askAndRecord,
   claimFree,
-  leaseFromNow,
-  leaseMs,
+  newLease,
   releaseClaims,
   withRun,
   type Claim,
@@ -45,12 +44,10 @@ export async function checkPaymentNow(
       { status: 409 },
     );
   }
-  const lease = leaseMs(ctx, 1);
-  // The lease by PostgreSQL's clock (poller.server.ts); this process's own deadline by its clock.
-  const claimedUntil = new Date(ctx.now().getTime() + lease);
+  const { pollClaimedUntil, claimedUntil } = newLease(ctx, 1);
   const [claimed] = await ctx.db
     .update(stkAttempts)
-    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: leaseFromNow(lease) })
+    .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil })
     .where(and(eq(stkAttempts.id, attempt.id), claimFree()))
     .returning({ id: stkAttempts.id });
   if (!claimed)

@@ -63,6 +63,12 @@ export const claimFree = () =>
 /** A lease of `ms` from now, by PostgreSQL's clock. */
 export const leaseFromNow = (ms: number) => sql<Date>`now() + ${`${ms} milliseconds`}::interval`;
 
+/** A new claim's lease: the value to write (PostgreSQL's clock) and this process's own deadline. */
+export function newLease(ctx: AppContext, batch: number) {
+  const ms = leaseMs(ctx, batch);
+  return { pollClaimedUntil: leaseFromNow(ms), claimedUntil: new Date(ctx.now().getTime() + ms) };
+}
+
 export async function countDueAttempts(ctx: AppContext): Promise<number> {
   const [row] = await ctx.db
     .select({ n: count() })
@@ -80,7 +86,7 @@ export async function listPollerRuns(db: Db, limit = 50): Promise<PollerRun[]> {
 }
 
 /** A claim must outlive the wait for its rate slot and the query itself, with room to spare. */
-export function leaseMs(ctx: AppContext, batch: number): number {
+function leaseMs(ctx: AppContext, batch: number): number {
   return (
     Math.ceil((4 * batch * 1000) / ctx.config.poller.maxQps) +
     2 * ctx.config.mpesa.timeoutMs +
@@ -90,9 +96,7 @@ export function leaseMs(ctx: AppContext, batch: number): number {
 
 async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
   const now = ctx.now();
-  const lease = leaseMs(ctx, limit);
-  // This process's deadline for asking (askAndRecord), on its own clock.
-  const claimedUntil = new Date(now.getTime() + lease);
+  const { pollClaimedUntil, claimedUntil } = newLease(ctx, limit);
   const rows = await ctx.db.transaction(async (tx) => {
     // SKIP LOCKED: a row another instance is claiming right now is simply someone else's this time.
     // Oldest first (closest to giving up), then largest: with a tight query budget (2026 sandbox:
@@ -107,7 +111,7 @@ async function claimDue(ctx: AppContext, limit: number): Promise<Claim[]> {
     if (!due.length) return [];
     return tx
       .update(stkAttempts)
-      .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil: leaseFromNow(lease) })
+      .set({ pollClaimedBy: ctx.instanceId, pollClaimedUntil })
       .where(
         inArray(
           stkAttempts.id,

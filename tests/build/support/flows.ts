@@ -225,6 +225,8 @@ export type Agent = {
     routeId: string,
     form: Record<string, string>,
   ): Promise<{ status: number; body: Answer }>;
+  /** A console page's loader data, as the browser fetches it on navigation (expects 200). */
+  load<T>(path: string, routeId: string): Promise<T>;
 };
 
 export async function signInAgent(
@@ -271,6 +273,15 @@ export async function signInAgent(
       });
       const body = parseBody<Answer>(await res.text());
       return { status: res.status, body };
+    },
+    async load<T>(path: string, routeId: string) {
+      const sep = path.includes("?") ? "&" : "?";
+      const res = await fetch(`${s.baseUrl}${path}${sep}_data=${encodeURIComponent(routeId)}`, {
+        headers: { Cookie: cookie },
+      });
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      return parseBody<T>(text);
     },
   };
 }
