@@ -52,7 +52,7 @@ export const handleTransactionStatus = (sim: Sim, ex: Exchange) => handle(sim, e
 export const handleReversal = (sim: Sim, ex: Exchange) => handle(sim, ex, "reversal");
 export const handleAccountBalance = (sim: Sim, ex: Exchange) => handle(sim, ex, "balance");
 
-function handle(sim: Sim, ex: Exchange, api: InitiatorApi): void {
+async function handle(sim: Sim, ex: Exchange, api: InitiatorApi): Promise<void> {
   const body = readDarajaBody(sim, ex, "Initiator");
   if (!body) return;
   const bad = validate(sim, api, body);
@@ -80,13 +80,16 @@ function handle(sim: Sim, ex: Exchange, api: InitiatorApi): void {
     at: new Date(sim.now()).toISOString(),
   };
   sim.state.initiator.requests.push(request);
+  // M-Pesa's result can overtake its acknowledgement: delivered (and answered) before the call's reply.
+  if (request.outcome === "result_first") await sendResult(sim, request);
   sendJson(ex.res, 200, {
     OriginatorConversationID: request.originatorConversationId,
     ConversationID: request.conversationId,
     ResponseCode: "0",
     ResponseDescription: "Accept the service request successfully.",
   });
-  sim.timers.after(sim.config.latencyMs, () => void sendResult(sim, request));
+  if (request.outcome !== "result_first")
+    sim.timers.after(sim.config.latencyMs, () => void sendResult(sim, request));
 }
 
 async function sendResult(sim: Sim, request: InitiatorRequest): Promise<void> {

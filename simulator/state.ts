@@ -90,6 +90,7 @@ export const INITIATOR_OUTCOMES = [
   "not_found",
   "incomplete",
   "refused",
+  "result_first",
 ] as const;
 export type InitiatorOutcome = (typeof INITIATOR_OUTCOMES)[number];
 

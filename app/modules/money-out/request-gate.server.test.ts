@@ -9,6 +9,7 @@ import { moneyOutStaff, postReversalResult } from "../../../tests/support/money-
 import { paidPayment } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getPaymentView } from "../payments/queries.server";
+import { recordAck } from "./request-writer.server";
 import { approveReversal, rejectReversal, requestReversal } from "./requests.server";
 
 type StaffActor = Actor & { kind: "user" };
@@ -162,5 +163,64 @@ it("keeps a reversal Daraja's gateway refused apart: its receipt may be reversed
     8000,
     "the second reversal completed",
   );
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
+});
+
+it("lets M-Pesa's result overtake its acknowledgement: the reversal completes once, and keeps its conversation id", async () => {
+  const payment = await paidPayment(app, support, { amount: 290 });
+  await app.control("next-initiator-result", { api: "reversal", outcome: "result_first" });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  const sent = await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+  expect(sent).toMatchObject({ ok: true });
+  const done = await waitFor(
+    async () => {
+      const row = await requestRow(asked.requestId!);
+      return row.state === "completed" ? row : null;
+    },
+    8000,
+    "the reversal completed",
+  );
+  // The acknowledgement's conversation id is the one the result named, whichever was written first.
+  const [raw] = await appliedRaws(done.originatorConversationId, "reversal_result", 1);
+  const body = JSON.parse(Buffer.from(raw!.body).toString("utf8")) as {
+    Result: { ConversationID: string };
+  };
+  expect(done.conversationId).toBe(body.Result.ConversationID);
+  expect(done.sentAt).not.toBeNull();
+  expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
+  expect((await eventTypes(payment.id)).filter((t) => t === "reversal")).toHaveLength(1);
+});
+
+it("writes an acknowledgement that comes after the result without undoing the result, and says so", async () => {
+  const payment = await paidPayment(app, support, { amount: 300 });
+  const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
+  await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+  const request = await waitFor(
+    async () => {
+      const row = await requestRow(asked.requestId!);
+      return row.state === "completed" ? row : null;
+    },
+    8000,
+    "the reversal completed",
+  );
+  const later = new Date(Date.now() + 60_000);
+
+  // A late acknowledgement (a slow gateway): kept for its conversation id, the result's state stands.
+  const ok = await recordAck(app.ctx.db, request, { ok: true, conversationId: "AG_LATE" }, later);
+  expect(ok).toEqual({ state: "completed", byAck: false });
+  expect(await requestRow(request.id)).toMatchObject({
+    state: "completed",
+    conversationId: "AG_LATE",
+    completedAt: request.completedAt,
+  });
+  // A late failure says nothing about a request M-Pesa has answered: nothing is written.
+  const failed = await recordAck(
+    app.ctx.db,
+    request,
+    { ok: false, refused: true, message: "Invalid TransactionID" },
+    later,
+  );
+  expect(failed).toEqual({ state: "completed", byAck: false });
+  expect(await requestRow(request.id)).toMatchObject({ state: "completed", sendError: null });
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
 });

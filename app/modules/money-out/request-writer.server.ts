@@ -60,10 +60,11 @@ export const rejectRequest = (
   });
 
 /**
- * What the HTTP call answered. The conversation id is kept whatever the state (a result may have come
- * first, and it names the request); the state moves only if the request is still being sent: to
- * `sent`, to `refused` when Daraja's gateway refused its form (a 4xx: nothing entered M-Pesa's queue),
- * or to `send_failed` otherwise (an error, a 5xx or no answer: M-Pesa may have taken it).
+ * What the HTTP call answered. The state moves only if the request is still being sent: to `sent`, to
+ * `refused` when Daraja's gateway refused its form (a 4xx: nothing entered M-Pesa's queue), or to
+ * `send_failed` otherwise (an error, a 5xx or no answer: M-Pesa may have taken it). A result that came
+ * first keeps its state, and an accepted request's conversation id is kept whatever the state (it names
+ * the request). Answers the state the request is in afterwards, and whether the ack set it.
  */
 export async function recordAck(
   db: Db,
@@ -71,19 +72,32 @@ export async function recordAck(
   ack:
     { ok: true; conversationId: string | null } | { ok: false; refused: boolean; message: string },
   now: Date,
-): Promise<void> {
+): Promise<{ state: DarajaRequestState; byAck: boolean }> {
   const sending = { id: request.id, state: "sending" } as const;
-  if (ack.ok) {
-    await db
-      .update(darajaRequests)
-      .set({ conversationId: ack.conversationId, sentAt: now, updatedAt: now })
-      .where(eq(darajaRequests.id, request.id));
-    await move(db, sending, "sent", {});
-  } else
-    await move(db, sending, ack.refused ? "refused" : "send_failed", {
-      sendError: ack.message,
-      updatedAt: now,
-    });
+  const written = ack.ok
+    ? await move(db, sending, "sent", {
+        conversationId: ack.conversationId,
+        sentAt: now,
+        updatedAt: now,
+      })
+    : await move(db, sending, ack.refused ? "refused" : "send_failed", {
+        sendError: ack.message,
+        updatedAt: now,
+      });
+  if (written) return { state: written.state, byAck: true };
+  // A result (or a timeout) got there first: its state stands.
+  const [row] = ack.ok
+    ? await db
+        .update(darajaRequests)
+        .set({ conversationId: ack.conversationId, sentAt: now })
+        .where(eq(darajaRequests.id, request.id))
+        .returning({ state: darajaRequests.state })
+    : await db
+        .select({ state: darajaRequests.state })
+        .from(darajaRequests)
+        .where(eq(darajaRequests.id, request.id));
+  if (!row) throw new Error(`initiator request ${request.id} is gone`);
+  return { state: row.state, byAck: false };
 }
 
 /** M-Pesa's queue timed the request out (its Timeout URL). */

@@ -4,7 +4,7 @@ import { type DarajaRequest } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import type { Ack } from "../daraja/initiator.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
-import { REQUEST_LABEL } from "./request-states";
+import { REQUEST_LABEL, requestStateText } from "./request-states";
 import { recordAck } from "./request-writer.server";
 
 export async function sendStored(
@@ -27,12 +27,16 @@ export async function sendStored(
     });
   else ack = await apis.accountBalance({ ...base, remarks });
   const now = ctx.now();
-  await recordAck(ctx.db, request, ack, now);
-  const message = ack.ok
-    ? `${REQUEST_LABEL[request.kind]} request accepted by M-Pesa; the result arrives by callback.`
-    : ack.definite
-      ? `${REQUEST_LABEL[request.kind]} not sent: ${ack.message}`
-      : `${REQUEST_LABEL[request.kind]}: ${ack.message}. Check the result before trying again.`;
+  const after = await recordAck(ctx.db, request, ack, now);
+  const label = REQUEST_LABEL[request.kind];
+  // M-Pesa may answer by callback before its acknowledgement is written: say what it answered.
+  const message = !after.byAck
+    ? `${label}: M-Pesa's result came before its acknowledgement; the request is ${requestStateText(after.state)}.`
+    : ack.ok
+      ? `${label} request accepted by M-Pesa; the result arrives by callback.`
+      : ack.definite
+        ? `${label} not sent: ${ack.message}`
+        : `${label}: ${ack.message}. Check the result before trying again.`;
   if (request.paymentId)
     await addPaymentEvent(ctx.db, actor, {
       paymentId: request.paymentId,
