@@ -33,6 +33,8 @@ export const statementImports = pgTable(
     periodTo: ts("period_to"),
     lineCount: integer("line_count").notNull().default(0),
     newLineCount: integer("new_line_count").notNull().default(0),
+    /** The header's column names, in the order of each line's raw cells (null before migration 0024). */
+    columns: jsonb("columns").$type<string[]>(),
     summary: jsonb("summary"),
     importedByUserId: uuid("imported_by_user_id").references(() => users.id),
     importedAt: ts("imported_at").notNull().defaultNow(),
@@ -89,6 +91,8 @@ export const statementLines = pgTable(
     matchState: text("match_state").notNull(), // new (not matched yet) | matched | proposed | exception | reversal | skipped | unmatched
     paymentId: uuid("payment_id").references(() => payments.id),
     proposedPaymentId: uuid("proposed_payment_id").references(() => payments.id),
+    // The row's cells as evidence: { row, cells: [...] } in the order of the import's columns (cells
+    // keyed by column name before migration 0024; statement-cells.server.ts reads both).
     raw: jsonb("raw"),
     // Other Party Info and A/C No. as matching reads them, parsed once while storing.
     partyPhone: text("party_phone"),

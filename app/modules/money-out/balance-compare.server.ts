@@ -3,7 +3,7 @@
 // Completed line at or before the snapshot, in an import whose period covers the snapshot. The
 // statement's preamble Closing Balance is not stored, so the running balance is what we compare.
 // A difference opens a `balance_mismatch` case (once per snapshot).
-import { and, desc, eq, gte, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lte } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   balanceSnapshots,
@@ -14,6 +14,7 @@ import {
 import { openException } from "../ledger/cases.server";
 import type { EventActor } from "../ledger/events.server";
 import { toCents } from "../daraja/results";
+import { rawCell } from "../reconciliation/statement-cells.server";
 
 export type BalanceComparison = {
   snapshot: {
@@ -34,8 +35,7 @@ export async function statementBalanceAt(
     .select({
       receipt: statementLines.receipt,
       completedAt: statementLines.completedAt,
-      // The stored row keeps every cell by its header: { row, cells: { Balance: "1,250.00", … } }.
-      balance: sql<string | null>`${statementLines.raw} -> 'cells' ->> 'Balance'`,
+      balance: rawCell("Balance"),
     })
     .from(statementLines)
     .innerJoin(statementImports, eq(statementImports.id, statementLines.importId))

@@ -1,11 +1,11 @@
 // Account Balance against the simulator: a snapshot from the `&`/`|` string, and the comparison with
 // the statement's running balance at the same moment (a difference opens a case).
 import { eq } from "drizzle-orm";
-import { darajaRequests, exceptions } from "../../../db/schema";
+import { darajaRequests, exceptions, statementImports, statementLines } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { freshReceipt, importLines } from "../../../tests/support/reconciliation";
-import { getBalanceComparison } from "./balance-compare.server";
+import { getBalanceComparison, statementBalanceAt } from "./balance-compare.server";
 import { requestAccountBalance, requestDailyAccountBalance } from "./balance.server";
 
 let app: TestApp;
@@ -82,6 +82,63 @@ it("compares with the statement's running balance and opens a case when they dif
     .where(eq(exceptions.type, "balance_mismatch"));
   expect(cases).toHaveLength(1);
   expect(cases[0]).toMatchObject({ amountAtStakeKes: 1250, receipt });
+});
+
+it("reads the running balance from lines stored either way: cells in column order, or keyed by name as before migration 0024", async () => {
+  const finance = actorFor(await makeUser(app.ctx, "finance"));
+  // A month back, so no other test's statement covers the moment.
+  const at = new Date(app.ctx.now().getTime() - 30 * 86_400_000);
+  const receipt = freshReceipt();
+  await importLines(
+    app.ctx,
+    finance,
+    [
+      {
+        receipt,
+        completedAt: new Date(at.getTime() - 60_000),
+        amountKes: 400,
+        msisdn: "2547****5678",
+      },
+    ],
+    {
+      preamble: true,
+      from: new Date(at.getTime() - 3_600_000),
+      to: new Date(at.getTime() + 3_600_000),
+      openingBalanceKes: 2000,
+    },
+  );
+  const [line] = await app.ctx.db
+    .select()
+    .from(statementLines)
+    .where(eq(statementLines.receipt, receipt));
+  const [imp] = await app.ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, line!.importId));
+  // Stored once per import: the header's names; each line keeps only its cells, in that order.
+  const raw = line!.raw as { row: number; cells: string[] };
+  expect(imp!.columns).toContain("Balance");
+  expect(raw.cells).toHaveLength(imp!.columns!.length);
+  expect(raw.cells[imp!.columns!.indexOf("Receipt No.")]).toBe(receipt);
+  expect(await statementBalanceAt(app.ctx.db, at)).toMatchObject({
+    balanceCents: 240_000,
+    receipt,
+  });
+
+  // The same line as an earlier release stored it: cells keyed by name, no columns on the import.
+  const keyed = Object.fromEntries(imp!.columns!.map((name, i) => [name, raw.cells[i]]));
+  await app.ctx.db
+    .update(statementLines)
+    .set({ raw: { row: raw.row, cells: keyed } })
+    .where(eq(statementLines.id, line!.id));
+  await app.ctx.db
+    .update(statementImports)
+    .set({ columns: null })
+    .where(eq(statementImports.id, imp!.id));
+  expect(await statementBalanceAt(app.ctx.db, at)).toMatchObject({
+    balanceCents: 240_000,
+    receipt,
+  });
 });
 
 it("asks once per day however often the daily job fires", async () => {

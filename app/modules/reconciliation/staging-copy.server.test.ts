@@ -11,6 +11,8 @@ import { readStatement, type StatementLine } from "./statement-parse.server";
 
 let database: Database;
 let lines: StatementLine[];
+/** Where the Details cell sits in a line's cells (the statement's column order). */
+let detailsAt: number;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -18,7 +20,10 @@ beforeAll(async () => {
   const csv = buildStatementCsv({
     lines: [...generateStatementLines(3_000, 5, new Date("2025-07-01T06:00:00Z"))],
   });
-  for await (const event of readStatement(csv)) if (event.type === "line") lines.push(event.line);
+  for await (const event of readStatement(csv)) {
+    if (event.type === "meta") detailsAt = event.meta.columns.indexOf("Details");
+    else lines.push(event.line);
+  }
 });
 afterAll(async () => database?.close());
 
@@ -136,13 +141,13 @@ it("every cell reaches the staging table unchanged, whatever characters it holds
           ...lines[i],
           details,
           otherPartyName: name,
-          raw: { ...lines[i].raw, Details: cell },
+          cells: lines[i].cells.map((c, at) => (at === detailsAt ? cell : c)),
         }));
         for (const line of sent) await sink.write(stagingRow(importId, line));
         await sink.end();
         const back = rowsOf<{ details: string | null; party_name: string | null; cell: string }>(
           await database.db
-            .execute(sql`select details, party_name, raw -> 'cells' ->> 'Details' as cell
+            .execute(sql`select details, party_name, raw -> 'cells' ->> ${detailsAt}::int as cell
             from statement_staging where import_id = ${importId} order by line_id`),
         );
         await database.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
@@ -150,7 +155,7 @@ it("every cell reaches the staging table unchanged, whatever characters it holds
           sent.map((line) => ({
             details: line.details || null,
             party_name: line.otherPartyName,
-            cell: line.raw.Details,
+            cell: line.cells[detailsAt],
           })),
         );
       },

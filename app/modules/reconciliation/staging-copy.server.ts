@@ -293,7 +293,7 @@ export function stagingRow(importId: string, line: StatementLine): string {
   }\t${f(line.details || null)}\t${f(line.reasonType || null)}\t${f(line.otherPartyInfo || null)}\t${f(
     line.linkedTransactionId,
   )}\t${f(line.accountNo)}\t${toMatch ? "new" : "skipped"}\t${f(
-    JSON.stringify({ row: line.rowNumber, cells: line.raw }),
+    JSON.stringify({ row: line.rowNumber, cells: line.cells }),
   )}\t${f(party.plain ?? null)}\t${f(party.raw || null)}\t${f(party.kind)}\t${f(
     line.otherPartyName,
   )}\t${f(line.accountNo ? normalizeBillRef(line.accountNo) : null)}\n`;

@@ -279,6 +279,7 @@ async function recordStored(
       accountHolder: m.accountHolder,
       shortCode: m.shortCode,
       account: m.account,
+      columns: m.columns,
       periodFrom: m.periodFrom,
       periodTo: m.periodTo,
       lineCount: counts.lines,

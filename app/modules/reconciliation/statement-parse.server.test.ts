@@ -89,7 +89,7 @@ describe("readStatement: the modern export with its preamble", () => {
   });
 
   it("turns each row into a statement line with EAT dates and whole-shilling amounts", async () => {
-    const { lines } = await collect(csv());
+    const { meta, lines } = await collect(csv());
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({
       rowNumber: 8,
@@ -109,8 +109,10 @@ describe("readStatement: the modern export with its preamble", () => {
       linkedTransactionId: null,
       accountNo: "INV-10023",
     });
-    expect(lines[0].raw["Paid In"]).toBe("1,250.00");
-    expect(lines[0].raw["Balance Confirmed"]).toBe("true");
+    const cell = (name: string) => lines[0].cells[meta.columns.indexOf(name)];
+    expect(cell("Paid In")).toBe("1,250.00");
+    expect(cell("Balance Confirmed")).toBe("true");
+    expect(lines[0].cells).toHaveLength(meta.columns.length);
   });
 
   it("keeps Failed rows, for the caller to skip and report", async () => {
@@ -226,8 +228,8 @@ describe("readStatement: tolerated variations", () => {
     ["negative", true, "-1,250.00"],
     ["positive", false, "1,250.00"],
   ])("takes the magnitude of a %s Withdrawn", async (_, negativeWithdrawn, cell) => {
-    const { lines } = await collect(csv({ negativeWithdrawn }));
-    expect(lines[2].raw.Withdrawn).toBe(cell);
+    const { meta, lines } = await collect(csv({ negativeWithdrawn }));
+    expect(lines[2].cells[meta.columns.indexOf("Withdrawn")]).toBe(cell);
     expect(lines[2]).toMatchObject({ withdrawnKes: 1250, direction: "out" });
   });
 
@@ -244,7 +246,22 @@ describe("readStatement: tolerated variations", () => {
       status: "Completed",
       completedAt: new Date("2025-03-14T07:15:00Z"),
     });
-    expect(lines[0].raw.Notes).toBe("hello");
+    expect(meta.columns).toEqual([
+      "RECEIPT  NO.",
+      "paid in",
+      "Withdrawn",
+      "transaction status",
+      "Completion time",
+      "Notes",
+    ]);
+    expect(lines[0].cells).toEqual([
+      "TCE4XK2P7Q",
+      "2,000",
+      "",
+      "completed",
+      "14/03/2025 10:15",
+      "hello",
+    ]);
   });
 
   it("reads Excel serial-number dates as EAT", async () => {

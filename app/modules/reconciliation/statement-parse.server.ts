@@ -58,7 +58,8 @@ export type StatementLine = {
   otherPartyName: string | null;
   linkedTransactionId: string | null;
   accountNo: string | null;
-  raw: Record<string, string>;
+  /** Every named column's cell as the file has it, in the order of the statement's `columns`. */
+  cells: string[];
 };
 
 export type StatementEvent =
@@ -370,11 +371,8 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
   if (paidIn > 0 && withdrawnKes > 0)
     throw refuse(row, `both '${COLUMNS.paidIn}' and '${COLUMNS.withdrawn}' are set`);
 
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < header.names.length; i++) {
-    const name = header.names[i];
-    if (name) raw[name] = record[i] ?? "";
-  }
+  const cells: string[] = [];
+  for (let i = 0; i < header.names.length; i++) if (header.names[i]) cells.push(record[i] ?? "");
   const otherPartyInfo = cellOf(row, "otherPartyInfo");
   const otherParty = parseOtherPartyInfo(otherPartyInfo);
   return {
@@ -394,6 +392,6 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
     otherPartyName: otherParty.name,
     linkedTransactionId: cellOf(row, "linkedTransactionId") || null,
     accountNo: cellOf(row, "accountNo") || null,
-    raw,
+    cells,
   };
 }

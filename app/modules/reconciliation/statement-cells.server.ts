@@ -1,0 +1,13 @@
+// A stored statement line keeps every cell of its row as evidence: raw = { row, cells }. Cells are an
+// array in the order of the import's `columns` (migration 0024); lines imported before keep them
+// keyed by column name. Either way a cell is read here by its column's name.
+import { sql, type SQL } from "drizzle-orm";
+import { statementImports, statementLines } from "../../../db/schema";
+
+/** The raw cell under `column` of a line, in a query that joins the line's import. */
+export function rawCell(column: string): SQL<string | null> {
+  const cells = sql`${statementLines.raw} -> 'cells'`;
+  const at = sql`(select (c.ord - 1)::int from jsonb_array_elements_text(${statementImports.columns})
+    with ordinality as c(name, ord) where c.name = ${column}::text limit 1)`;
+  return sql<string | null>`coalesce(${cells} ->> ${column}::text, ${cells} ->> ${at})`;
+}
