@@ -1,0 +1,110 @@
+// The statement's CSV as the parser reads it (statement-parse.server.ts, csv-parse): whatever a cell holds
+// (quotes, commas, line breaks of any kind, non-ASCII text) and wherever the upload's chunks split the
+// bytes (inside a quoted cell, a CRLF or a multi-byte character), every cell arrives as it was written.
+import { stringify } from "csv-stringify/sync";
+import fc from "fast-check";
+import { readStatement, StatementFormatError, type StatementLine } from "./statement-parse.server";
+
+const HEADER = [
+  "Receipt No.",
+  "Completion Time",
+  "Details",
+  "Transaction Status",
+  "Paid In",
+  "Withdrawn",
+];
+
+const cellText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('"', ",", "\r", "\n", "\r\n", "\t", "\\", " ", "é", "€", "😀", "\uFEFF"),
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 40,
+});
+
+async function readAll(chunks: Iterable<Uint8Array | string>) {
+  const lines: StatementLine[] = [];
+  let columns: string[] = [];
+  for await (const event of readStatement(chunks)) {
+    if (event.type === "meta") columns = event.meta.columns;
+    else lines.push(event.line);
+  }
+  return { columns, lines };
+}
+
+/** The bytes cut at the given offsets, as an upload's chunks may be. */
+function cut(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
+  const at = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let from = 0;
+  for (const to of [...at, bytes.length]) {
+    if (to > from) pieces.push(bytes.subarray(from, to));
+    from = Math.max(from, to);
+  }
+  return pieces;
+}
+
+it("reads back every cell as written, however the file's bytes are cut into chunks", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(cellText, { minLength: 1, maxLength: 8 }),
+      fc.constantFrom("\r\n", "\n"),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      async (details, eol, offsets) => {
+        const rows = details.map((detail, i) => [
+          `TCE4XK${String(i).padStart(4, "0")}`,
+          "14-03-2025 10:15:39",
+          detail,
+          "Completed",
+          "1,250.00",
+          "",
+        ]);
+        const text = stringify([HEADER, ...rows], {
+          record_delimiter: eol === "\n" ? "unix" : "windows",
+        });
+        const { columns, lines } = await readAll(cut(new TextEncoder().encode(text), offsets));
+        expect(columns).toEqual(HEADER);
+        expect(lines.map((l) => l.cells)).toEqual(rows);
+        expect(lines.map((l) => l.rowNumber)).toEqual(rows.map((_, i) => i + 2));
+        expect(lines.every((l) => l.paidInKes === 1250)).toBe(true);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+it("strips a byte-order mark before the first row and reads a file without a final line break", async () => {
+  const text = `\uFEFF${HEADER.join(",")}\r\nTCE4XK2P7Q,14-03-2025 10:15:39,"Pay, ""Bill""",Completed,10.00,`;
+  const { columns, lines } = await readAll([text]);
+  expect(columns[0]).toBe("Receipt No.");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]!.details).toBe('Pay, "Bill"');
+});
+
+it("refuses a quote never closed, and keeps a stray quote after a closing one as text", async () => {
+  const open = `${HEADER.join(",")}\r\nTCE4XK2P7Q,14-03-2025 10:15:39,"Pay Bill,Completed,10.00,\r\n`;
+  const refused = await readAll([open]).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(StatementFormatError);
+  expect(String(refused)).toMatch(/not valid CSV: Quote Not Closed/);
+
+  const stray = `${HEADER.join(",")}\r\nTCE4XK2P7Q,14-03-2025 10:15:39,"Pay" Bill,Completed,10.00,\r\n`;
+  const { lines } = await readAll([stray]);
+  expect(lines[0]!.details).toBe('"Pay" Bill');
+});
+
+it("refuses a quote left open over many chunks once the unfinished row passes 64 KB", async () => {
+  const head = `${HEADER.join(",")}\r\nTCE4XK2P7Q,14-03-2025 10:15:39,"`;
+  let pulled = 0;
+  function* endless() {
+    yield head;
+    for (;;) {
+      pulled += 1;
+      yield "x".repeat(8_192);
+    }
+  }
+  const refused = await readAll(endless()).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(StatementFormatError);
+  expect(String(refused)).toMatch(/not valid CSV: Max Record Size: .* 65536 at line 2/);
+  // Refused as soon as the row passed the limit, not at the end of an endless file.
+  expect(pulled).toBeLessThan(10);
+});
