@@ -26,6 +26,16 @@ afterAll(async () => app?.close());
 
 const requestRow = async (id: string) =>
   (await app.ctx.db.select().from(darajaRequests).where(eq(darajaRequests.id, id)))[0]!;
+/** The request once M-Pesa's result has completed it. */
+const completedRow = (id: string) =>
+  waitFor(
+    async () => {
+      const row = await requestRow(id);
+      return row.state === "completed" ? row : null;
+    },
+    8000,
+    "the reversal completed",
+  );
 /** The raw callbacks that name the request, once the queue has applied them all. */
 const appliedRaws = (conversationId: string, kind: string, count: number) =>
   waitFor(
@@ -74,11 +84,7 @@ it("keeps a result about a reversal still waiting for approval for a person, and
 
   // The second user's decision still stands, and the real reversal goes through.
   await approveReversal(app.ctx, second, payment.id, request.id);
-  await waitFor(
-    async () => (await requestRow(request.id)).state === "completed" || null,
-    8000,
-    "the approved reversal completed",
-  );
+  await completedRow(request.id);
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
 });
 
@@ -158,11 +164,7 @@ it("keeps a reversal Daraja's gateway refused apart: its receipt may be reversed
   // Not live: finance may ask again, and the second reversal goes through once.
   const again = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
   await approveReversal(app.ctx, second, payment.id, again.requestId!);
-  await waitFor(
-    async () => (await requestRow(again.requestId!)).state === "completed" || null,
-    8000,
-    "the second reversal completed",
-  );
+  await completedRow(again.requestId!);
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
 });
 
@@ -172,14 +174,7 @@ it("lets M-Pesa's result overtake its acknowledgement: the reversal completes on
   const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
   const sent = await approveReversal(app.ctx, second, payment.id, asked.requestId!);
   expect(sent).toMatchObject({ ok: true });
-  const done = await waitFor(
-    async () => {
-      const row = await requestRow(asked.requestId!);
-      return row.state === "completed" ? row : null;
-    },
-    8000,
-    "the reversal completed",
-  );
+  const done = await completedRow(asked.requestId!);
   // The acknowledgement's conversation id is the one the result named, whichever was written first.
   const [raw] = await appliedRaws(done.originatorConversationId, "reversal_result", 1);
   const body = JSON.parse(Buffer.from(raw!.body).toString("utf8")) as {
@@ -195,14 +190,7 @@ it("writes an acknowledgement that comes after the result without undoing the re
   const payment = await paidPayment(app, support, { amount: 300 });
   const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
   await approveReversal(app.ctx, second, payment.id, asked.requestId!);
-  const request = await waitFor(
-    async () => {
-      const row = await requestRow(asked.requestId!);
-      return row.state === "completed" ? row : null;
-    },
-    8000,
-    "the reversal completed",
-  );
+  const request = await completedRow(asked.requestId!);
   const later = new Date(Date.now() + 60_000);
 
   // A late acknowledgement (a slow gateway): kept for its conversation id, the result's state stands.
