@@ -167,6 +167,19 @@ describe("POST /mpesa/reversal/v1/request", () => {
     const [a, b] = resultsAt("/reversal/result/");
     expect(a.raw).toBe(b.raw);
   });
+
+  it("delivers a forced result_first result before it answers the call", async () => {
+    const { receipt, amount } = await paidReceipt();
+    const before = resultsAt("/reversal/result/").length;
+    await h.control("next-initiator-result", { api: "reversal", outcome: "result_first" });
+    const res = await h.darajaPost("/mpesa/reversal/v1/request", reversalBody(receipt, amount));
+    // Already there when the acknowledgement is read, and it names the acknowledged request.
+    const results = resultsAt("/reversal/result/");
+    expect(results).toHaveLength(before + 1);
+    expect(res.json.ResponseCode).toBe("0");
+    expect(results[before]!.json.Result.ConversationID).toBe(res.json.ConversationID);
+    expect(results[before]!.json.Result.ResultCode).toBe(0);
+  });
 });
 
 describe("POST /mpesa/accountbalance/v1/query", () => {

@@ -124,6 +124,15 @@ it("reads the running balance from lines stored either way: cells in column orde
     balanceCents: 240_000,
     receipt,
   });
+  // A header spelled as another export spells it ("BALANCE:") names the same column, as the parser reads it.
+  await app.ctx.db
+    .update(statementImports)
+    .set({ columns: imp!.columns!.map((name) => (name === "Balance" ? "BALANCE:" : name)) })
+    .where(eq(statementImports.id, imp!.id));
+  expect(await statementBalanceAt(app.ctx.db, at)).toMatchObject({
+    balanceCents: 240_000,
+    receipt,
+  });
 
   // The same line as an earlier release stored it: cells keyed by name, no columns on the import.
   const keyed = Object.fromEntries(imp!.columns!.map((name, i) => [name, raw.cells[i]]));

@@ -168,14 +168,35 @@ it("keeps a reversal Daraja's gateway refused apart: its receipt may be reversed
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
 });
 
-it("lets M-Pesa's result overtake its acknowledgement: the reversal completes once, and keeps its conversation id", async () => {
+it("lets M-Pesa's result overtake its acknowledgement: the reversal completes once, keeps its conversation id, and the timeline says the result came first", async () => {
   const payment = await paidPayment(app, support, { amount: 290 });
   await app.control("next-initiator-result", { api: "reversal", outcome: "result_first" });
   const asked = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
-  const sent = await approveReversal(app.ctx, second, payment.id, asked.requestId!);
+  // The simulator posts the result before it answers the call; the answer reaches us only once the
+  // queue has applied that result, as it does when Daraja's gateway answers slowly.
+  const real = app.ctx.daraja.initiator;
+  const slowGateway = {
+    ...app.ctx,
+    daraja: {
+      ...app.ctx.daraja,
+      initiator: {
+        ...real,
+        reversal: async (input: Parameters<typeof real.reversal>[0]) => {
+          const ack = await real.reversal(input);
+          await completedRow(asked.requestId!);
+          return ack;
+        },
+      },
+    },
+  };
+  const sent = await approveReversal(slowGateway, second, payment.id, asked.requestId!);
   expect(sent).toMatchObject({ ok: true });
-  const done = await completedRow(asked.requestId!);
-  // The acknowledgement's conversation id is the one the result named, whichever was written first.
+  expect(sent.message).toBe(
+    "Reversal: M-Pesa's result came before its acknowledgement; the request is completed.",
+  );
+  const done = await requestRow(asked.requestId!);
+  expect(done.state).toBe("completed");
+  // The acknowledgement's conversation id is the one the result named.
   const [raw] = await appliedRaws(done.originatorConversationId, "reversal_result", 1);
   const body = JSON.parse(Buffer.from(raw!.body).toString("utf8")) as {
     Result: { ConversationID: string };
@@ -183,7 +204,12 @@ it("lets M-Pesa's result overtake its acknowledgement: the reversal completes on
   expect(done.conversationId).toBe(body.Result.ConversationID);
   expect(done.sentAt).not.toBeNull();
   expect(await getPaymentView(app.ctx.db, payment.id)).toMatchObject({ status: "refunded" });
-  expect((await eventTypes(payment.id)).filter((t) => t === "reversal")).toHaveLength(1);
+  const events = await app.ctx.db
+    .select()
+    .from(paymentEvents)
+    .where(eq(paymentEvents.paymentId, payment.id));
+  expect(events.filter((e) => e.type === "reversal")).toHaveLength(1);
+  expect(events.find((e) => e.type === "reversal_request")?.summary).toBe(sent.message);
 });
 
 it("writes an acknowledgement that comes after the result without undoing the result, and says so", async () => {

@@ -89,7 +89,7 @@ export async function recordAck(
   const [row] = ack.ok
     ? await db
         .update(darajaRequests)
-        .set({ conversationId: ack.conversationId, sentAt: now })
+        .set({ conversationId: ack.conversationId, sentAt: now, updatedAt: now })
         .where(eq(darajaRequests.id, request.id))
         .returning({ state: darajaRequests.state })
     : await db

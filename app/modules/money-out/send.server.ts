@@ -1,6 +1,6 @@
 // Sending an initiator request that is already stored (state `sending`): the acknowledgement is
 // written back, never over a result that arrived first (docs/daraja.md#initiator-apis).
-import { type DarajaRequest } from "../../../db/schema";
+import { type DarajaRequest, type DarajaRequestState } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import type { Ack } from "../daraja/initiator.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
@@ -29,14 +29,13 @@ export async function sendStored(
   const now = ctx.now();
   const after = await recordAck(ctx.db, request, ack, now);
   const label = REQUEST_LABEL[request.kind];
-  // M-Pesa may answer by callback before its acknowledgement is written: say what it answered.
-  const message = !after.byAck
-    ? `${label}: M-Pesa's result came before its acknowledgement; the request is ${requestStateText(after.state)}.`
-    : ack.ok
+  const message = after.byAck
+    ? ack.ok
       ? `${label} request accepted by M-Pesa; the result arrives by callback.`
       : ack.definite
         ? `${label} not sent: ${ack.message}`
-        : `${label}: ${ack.message}. Check the result before trying again.`;
+        : `${label}: ${ack.message}. Check the result before trying again.`
+    : lateAckText(label, after.state);
   if (request.paymentId)
     await addPaymentEvent(ctx.db, actor, {
       paymentId: request.paymentId,
@@ -44,5 +43,15 @@ export async function sendStored(
       summary: message,
       data: { requestId: request.id, ok: ack.ok },
     });
-  return { ok: ack.ok, message };
+  // An answer that came first decides: a completed request is done, whatever the call said.
+  return { ok: after.byAck ? ack.ok : after.state === "completed", message };
+}
+
+// M-Pesa's answer (or finance's record that none came) was written before the call returned.
+function lateAckText(label: string, state: DarajaRequestState): string {
+  if (state === "completed" || state === "failed")
+    return `${label}: M-Pesa's result came before its acknowledgement; the request is ${requestStateText(state)}.`;
+  if (state === "timed_out")
+    return `${label}: M-Pesa's queue timed the request out before its acknowledgement came; a result that still comes is applied.`;
+  return `${label}: the request is already ${requestStateText(state)}; a result that still comes is applied.`;
 }

@@ -185,7 +185,7 @@ function refuseBinary(bytes: Uint8Array) {
 }
 
 // "Receipt No." / "receipt no" / "RECEIPT  NO." all name the same column.
-function normalizeName(text: string): string {
+export function normalizeName(text: string): string {
   return text
     .replace(/^\uFEFF/, "")
     .toLowerCase()
