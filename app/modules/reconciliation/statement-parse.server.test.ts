@@ -8,7 +8,6 @@ import {
   type StatementFileOptions,
   type StatementFixtureLine,
 } from "../../../tests/support/statement-file";
-import { parseOtherPartyInfo } from "./other-party";
 import {
   StatementFormatError,
   readStatement,
@@ -460,29 +459,5 @@ describe("readStatement: a large statement", () => {
     expect(chunksPulled).toBeGreaterThan(count / 500 - 1);
     expect(maxLead).toBeLessThan(10);
     expect(peak - baseline).toBeLessThan(100 * 1024 * 1024);
-  });
-});
-
-describe("parseOtherPartyInfo", () => {
-  it.each([
-    [
-      "2547****5678 - JANE DOE",
-      { kind: "masked", maskedPrefix: "2547", maskedSuffix: "5678" },
-      "JANE DOE",
-    ],
-    [
-      "254712345678 - MARY-ANNE WANJIKU",
-      { kind: "plain", plain: "254712345678" },
-      "MARY-ANNE WANJIKU",
-    ],
-    ["600100 - KCB BANK KENYA", { kind: "unknown", raw: "600100" }, "KCB BANK KENYA"],
-    ["254712345678", { kind: "plain", plain: "254712345678" }, null],
-    ["600100", { kind: "unknown", raw: "600100" }, null],
-    ["ACME BANK", { kind: "unknown", raw: "" }, "ACME BANK"],
-    ["", { kind: "unknown", raw: "" }, null],
-  ])("reads %j", (text, msisdn, name) => {
-    const party = parseOtherPartyInfo(text);
-    expect(party.msisdn).toMatchObject(msisdn);
-    expect(party.name).toBe(name);
   });
 });
