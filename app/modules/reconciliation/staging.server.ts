@@ -6,6 +6,7 @@ import { statementImports, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
+import { analyzeSampled, refreshLineStatistics } from "./line-statistics.server";
 import { MATCH_OWNED } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
@@ -184,9 +185,7 @@ async function lineMover(
       // Fresh statistics of the rows just staged: without them the planner takes the import for a few
       // rows and joins it to receipts row by row. A small sample is enough (3,000 rows instead of
       // 30,000 took the ANALYZE from 0.5 s to a tenth of it).
-      await tx.execute(sql`set local default_statistics_target = 10`);
-      await tx.execute(sql`analyze statement_staging`);
-      await tx.execute(sql`reset default_statistics_target`);
+      await analyzeSampled(tx, "statement_staging");
       started = true;
     }
     const from = after === null ? sql`` : sql`and s.line_id > ${after}::bigint`;
@@ -301,9 +300,9 @@ async function recordStored(
       periodTo: m.periodTo,
     },
   });
-  // A big file changes the table's size by orders of magnitude before autovacuum notices; fresh
+  // A big file can change the table's size by orders of magnitude before autovacuum notices; fresh
   // statistics keep the matching joins on their indexes.
-  if (counts.newLines >= 20_000) await tx.execute(sql`analyze statement_lines`);
+  await refreshLineStatistics(tx, counts.newLines);
   trace?.("audit + analyze", performance.now() - t0);
   return { counts, meta: m };
 }
