@@ -182,6 +182,26 @@ function serverCpuUsed(before: Map<number, number>, after: Map<number, number>):
   return used;
 }
 
+type Wal = { bytes: number; fullPages: number };
+
+/**
+ * WAL written so far by the whole server (pg_stat_wal; null where it cannot be read). An import's share
+ * is what a replica receives and what the server's checkpoints and archives carry; full-page images are
+ * the pages a checkpoint made the import log whole the first time it changed them.
+ */
+async function walSoFar(ctx: AppContext): Promise<Wal | null> {
+  try {
+    const [row] = rowsOf<{ bytes: string; fpi: string }>(
+      await ctx.db.execute(
+        sql`select wal_bytes::text as bytes, wal_fpi::text as fpi from pg_stat_wal`,
+      ),
+    );
+    return row ? { bytes: Number(row.bytes), fullPages: Number(row.fpi) } : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const o = options();
   const dir = await mkdtemp(join(tmpdir(), "statement-bench-"));
@@ -223,6 +243,7 @@ async function main() {
     const steps: string[] = [];
     out(`importing; ${load()}`);
     const server0 = o.pglite ? null : await serverCpu(ctx);
+    const wal0 = await walSoFar(ctx);
     const cpu0 = process.cpuUsage();
     t0 = performance.now();
     const result = await importStatement(ctx, {
@@ -236,6 +257,7 @@ async function main() {
     // too) says what the import itself cost.
     const cpu = process.cpuUsage(cpu0);
     const server1 = server0 ? await serverCpu(ctx) : null;
+    const wal1 = wal0 ? await walSoFar(ctx) : null;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
 
@@ -258,6 +280,11 @@ async function main() {
           ? `CPU of PostgreSQL's processes for this database while importing: ${serverCpuUsed(server0, server1).toFixed(1)} s`
           : "CPU of PostgreSQL's processes: not readable from /proc (not on this machine?)",
       );
+    out(
+      wal0 && wal1
+        ? `WAL written while importing (the whole server): ${mb(wal1.bytes - wal0.bytes)}, ${(wal1.fullPages - wal0.fullPages).toLocaleString("en-KE")} full-page images`
+        : "WAL written: not readable (pg_stat_wal)",
+    );
     out(
       `memory: RSS ${mb(baseline)} before, peak ${mb(peak)} (+${mb(peak - baseline)}) while importing a ${mb(size)} file`,
     );
