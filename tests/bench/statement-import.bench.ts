@@ -182,24 +182,34 @@ function serverCpuUsed(before: Map<number, number>, after: Map<number, number>):
   return used;
 }
 
-type Wal = { bytes: number; fullPages: number };
+type Wal = { lsn: string; fullPages: number };
 
 /**
- * WAL written so far by the whole server (pg_stat_wal; null where it cannot be read). An import's share
- * is what a replica receives and what the server's checkpoints and archives carry; full-page images are
- * the pages a checkpoint made the import log whole the first time it changed them.
+ * Where the server's WAL stands (null where it cannot be read). An import's share is what a replica
+ * receives and what checkpoints and archives carry; full-page images (pg_stat_wal) are the pages a
+ * checkpoint made the import log whole the first time it changed them. Bytes come from the WAL
+ * position, which every commit moves at once (pg_stat_wal's own counters may lag a little).
  */
 async function walSoFar(ctx: AppContext): Promise<Wal | null> {
   try {
-    const [row] = rowsOf<{ bytes: string; fpi: string }>(
+    const [row] = rowsOf<{ lsn: string; fpi: string }>(
       await ctx.db.execute(
-        sql`select wal_bytes::text as bytes, wal_fpi::text as fpi from pg_stat_wal`,
+        sql`select pg_current_wal_lsn()::text as lsn, (select wal_fpi from pg_stat_wal)::text as fpi`,
       ),
     );
-    return row ? { bytes: Number(row.bytes), fullPages: Number(row.fpi) } : null;
+    return row ? { lsn: row.lsn, fullPages: Number(row.fpi) } : null;
   } catch {
     return null;
   }
+}
+
+async function walBytesBetween(ctx: AppContext, from: Wal, to: Wal): Promise<number> {
+  const [row] = rowsOf<{ bytes: string }>(
+    await ctx.db.execute(
+      sql`select pg_wal_lsn_diff(${to.lsn}::pg_lsn, ${from.lsn}::pg_lsn)::text as bytes`,
+    ),
+  );
+  return Number(row?.bytes ?? 0);
 }
 
 async function main() {
@@ -282,7 +292,7 @@ async function main() {
       );
     out(
       wal0 && wal1
-        ? `WAL written while importing (the whole server): ${mb(wal1.bytes - wal0.bytes)}, ${(wal1.fullPages - wal0.fullPages).toLocaleString("en-KE")} full-page images`
+        ? `WAL written while importing (the whole server): ${mb(await walBytesBetween(ctx, wal0, wal1))}, ${(wal1.fullPages - wal0.fullPages).toLocaleString("en-KE")} full-page images`
         : "WAL written: not readable (pg_stat_wal)",
     );
     out(

@@ -6,7 +6,7 @@ import { statementImports, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { analyzeSampled, refreshLineStatistics } from "./line-statistics.server";
+import { analyzeSampled, refreshLineStatistics } from "./import-statistics.server";
 import { MATCH_OWNED } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
