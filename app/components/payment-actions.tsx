@@ -6,12 +6,11 @@ import { useEffect, useRef } from "react";
 import type { FormResult } from "../lib/form-result";
 import { FormResultBanner } from "./form-result";
 import { CsrfInput } from "./csrf";
-import { EatTime } from "./format";
 import { pushWaitText, useElapsedSeconds } from "./use-elapsed";
 
 type Result = FormResult;
 export type ResendAvailability =
-  { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
+  { allowed: true } | { allowed: false; reason: string; final?: boolean };
 
 function useActionForm(intent: string) {
   const fetcher = useFetcher<Result>({ key: `payment-${intent}` });
@@ -82,12 +81,6 @@ export function ResendPromptForm({
       {!resend.allowed ? (
         <p className="banner-warn" data-testid="resend-wait">
           {resend.reason}
-          {resend.until ? (
-            <>
-              {" "}
-              You can re-send from <EatTime at={resend.until} />.
-            </>
-          ) : null}
         </p>
       ) : null}
       <button type="submit" className="primary" disabled={busy || !resend.allowed}>

@@ -55,7 +55,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     payment: viewFor(viewerOf(role), redactPaymentView(view, unmasked)),
     unmasked,
     live: isOpenPayment(view.status),
-    resend: resendAvailability(view, context.now()),
+    resend: resendAvailability(view),
     moneyOut: can(role, "payments:money_out")
       ? await getMoneyOutView(context, view.id, { userId: session.user.id, role })
       : null,

@@ -12,6 +12,7 @@ import {
   settled,
   signInAgent,
   successCallbackFor,
+  successItems,
   type Agent,
 } from "./support/flows";
 
@@ -100,5 +101,44 @@ describe("re-send still works when nothing was paid", () => {
     expect(after.status).toBe("pending");
     expect(after.attempts).toHaveLength(2);
     expect(after.attempts[1]).toMatchObject({ status: "pending", phone: payment.attempts[0].phone });
+  });
+});
+
+describe("one prompt at a time, one charge per order", () => {
+  it("a prompt with no answer yet: 409 prompt_pending, and nothing reaches M-Pesa", async () => {
+    const payment = await pendingPayment(s, 406);
+    const before = await pushes();
+    const res = await resend(payment.id);
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.error).toMatchObject({ code: "prompt_pending" });
+    expect(res.body.error.message).toMatch(/may still pay it/);
+    expect(await pushes()).toBe(before);
+    expect((await getPayment(s, payment.id)).attempts).toHaveLength(1);
+  });
+
+  it("a success without a receipt, then a cancel: the order takes no new request until the case is settled", async () => {
+    const payment = await pendingPayment(s, 407);
+    const noReceipt = successItems(407, "X").filter((i) => i.name !== "MpesaReceiptNumber");
+    const claim = await postStkCallback(s, successCallbackFor(payment, "", noReceipt));
+    expect(claim.status).toBe(200);
+    await settled(s, payment.id, "unknown");
+    await s.sim(`handset/${payment.attempts[0].phone}/cancel`, {});
+    const cancelled = await settled(s, payment.id, "cancelled");
+    expect(cancelled.openExceptions.map((x) => x.type)).toContain("conflicting_callback");
+
+    const before = await pushes();
+    const again = await s.api<{ error: { code: string; details: { payment: { id: string } } } }>(
+      "/api/payments",
+      {
+        method: "POST",
+        body: JSON.stringify({ orderRef: payment.orderRef, amount: 407, phone: "254708000001" }),
+      },
+    );
+    expect(again.status, JSON.stringify(again.body)).toBe(409);
+    expect(again.body.error).toMatchObject({
+      code: "order_case_open",
+      details: { payment: { id: payment.id } },
+    });
+    expect(await pushes()).toBe(before);
   });
 });

@@ -317,7 +317,7 @@ function decideOnFinalAttempt(
 }
 
 /** Cases that say money may have arrived for the payment. */
-const MONEY_CASES: readonly string[] = [
+export const MONEY_CASES: readonly string[] = [
   "late_success",
   "amount_mismatch",
   "double_payment",

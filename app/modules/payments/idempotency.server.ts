@@ -95,7 +95,8 @@ export async function withIdempotency(
       error.status < 500 &&
       error.code !== "order_open" &&
       error.code !== "order_paid" &&
-      error.code !== "order_unknown"
+      error.code !== "order_unknown" &&
+      error.code !== "order_case_open"
     ) {
       await db.delete(idempotencyKeys).where(eq(idempotencyKeys.id, claimed.id));
     } else if (isAppError(error)) {

@@ -21,6 +21,7 @@ import type { Actor } from "../auth/staff-audit.server";
 import { ACCOUNT_REFERENCE_MAX, TRANSACTION_DESC_MAX } from "../daraja/client.server";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { lockAttempt, writePaymentStatus } from "../ledger/payments.server";
+import { MONEY_CASES } from "../ledger/transitions";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
 import { markPushAccepted } from "../ledger/attempts.server";
 import { getPaymentView, type PaymentView } from "./queries.server";
@@ -102,11 +103,22 @@ const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
 
 // An `unknown` payment with an open case blocks too: the customer may have paid it (a lost push
 // answer, a prompt the poller gave up on, money of the wrong amount), so a second prompt could charge
-// them twice. Once a person has settled the case (written off, acknowledged…) the order is free again.
+// them twice. So does a closed, unpaid payment with an open case that says money may have arrived for
+// it (a success callback without a receipt, then a failure; a success after the prompt expired): the
+// rule a re-send of that payment follows (resendRefusal). Once a person has settled the case (written
+// off, acknowledged…) the order is free again.
 const UNKNOWN_AND_OPEN = sql`(${payments.status} = 'unknown' and exists (select 1 from exceptions x
   where x.payment_id = "payments"."id" and x.status <> 'resolved'))`;
+const MONEY_CASE_OPEN = sql`exists (select 1 from exceptions x where x.payment_id = "payments"."id"
+  and x.status <> 'resolved' and x.type in (${sql.join(
+    MONEY_CASES.map((t) => sql`${t}`),
+    sql`, `,
+  )}))`;
 
-/** The order's payment that stops another prompt for it (open, paid, or unknown with its case open). */
+/**
+ * The order's payment that stops another prompt for it: open, paid, unknown with its case open, or
+ * with an open case that says money may have arrived.
+ */
 export async function findBlockingPayment(
   db: Db,
   orderRef: string,
@@ -119,7 +131,7 @@ export async function findBlockingPayment(
     .where(
       and(
         eq(payments.orderRef, orderRef),
-        or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN),
+        or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN, MONEY_CASE_OPEN),
         exceptPaymentId ? ne(payments.id, exceptPaymentId) : undefined,
       ),
     )
@@ -134,6 +146,16 @@ export async function orderConflict(ctx: AppContext, existing: Payment): Promise
     return new AppError(
       "order_unknown",
       `Order ${existing.orderRef} has a payment whose outcome is unknown: the customer may have paid it. Finance must settle its open case (on the payment's page) before the order can be asked for again.`,
+      { status: 409, details: { payment: view } },
+    );
+  if (
+    existing.status !== "paid" &&
+    existing.status !== "initiating" &&
+    existing.status !== "pending"
+  )
+    return new AppError(
+      "order_case_open",
+      `Order ${existing.orderRef} has a ${existing.status} payment with an open case saying money may have arrived for it: the customer may have paid. Finance must settle the case (on the payment's page) before the order can be asked for again.`,
       { status: 409, details: { payment: view } },
     );
   return existing.status === "paid"

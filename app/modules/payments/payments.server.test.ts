@@ -233,11 +233,17 @@ describe("callbacks from the simulator", () => {
 });
 
 describe("resending a prompt", () => {
-  it("refuses while the last prompt is open and younger than two minutes", async () => {
+  it("refuses while the last prompt has no answer, however long ago it was sent", async () => {
     const payment = await pay(PHONES.handset);
     await expect(
       resendPrompt(app.ctx, payment.id, { reason: "no prompt seen" }, actor),
     ).rejects.toMatchObject({ status: 409, code: "prompt_pending" });
+    // Four minutes on, still no callback and no query answer: the customer may yet have paid it.
+    const later = { ...app.ctx, now: () => new Date(Date.now() + 4 * 60_000) };
+    await expect(
+      resendPrompt(later, payment.id, { phone: PHONES.pays, reason: "try another phone" }, actor),
+    ).rejects.toMatchObject({ status: 409, code: "prompt_pending", message: /may still pay it/ });
+    expect((await getPaymentView(app.ctx.db, payment.id))!.attempts).toHaveLength(1);
   });
 
   it("refuses when another payment for the same order was paid since (one charge per order)", async () => {

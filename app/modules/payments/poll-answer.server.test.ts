@@ -171,3 +171,35 @@ describe("check status now", () => {
     });
   });
 });
+
+describe("a success callback the query then contradicts", () => {
+  it("keeps the order closed to new prompts while its case is open: the customer may have paid", async () => {
+    const due = await bulk("cancelled"); // M-Pesa's query will say 1032
+    // ResultCode 0 with no usable receipt: not proof of payment, but maybe money.
+    expect((await callback(due.checkoutRequestId, "", SAFARICOM_IP)).status).toBe(200);
+    expect((await getPaymentView(app.ctx.db, due.paymentId))!.status).toBe("unknown");
+    expect(await sweep()).toMatchObject({ queried: 1 });
+
+    const view = (await getPaymentView(app.ctx.db, due.paymentId))!;
+    expect(view.status).toBe("cancelled");
+    const open = (await exceptionsOf(due.paymentId)).filter((x) => x.status !== "resolved");
+    expect(open.map((x) => x.type)).toEqual(["conflicting_callback"]);
+
+    const again = () =>
+      initiatePayment(app.ctx, { orderRef: view.orderRef, amount: 100, phone: PHONES.pays }, actor);
+    const refused = again();
+    await expect(refused).rejects.toMatchObject({
+      status: 409,
+      code: "order_case_open",
+      details: { payment: { id: due.paymentId } },
+    });
+    await expect(refused).rejects.toThrow(/may have paid/);
+
+    // Once finance has settled the case, the order may be asked for again.
+    await app.ctx.db
+      .update(exceptions)
+      .set({ status: "resolved", resolution: "write_off", resolvedAt: new Date() })
+      .where(eq(exceptions.paymentId, due.paymentId));
+    expect((await again()).orderRef).toBe(view.orderRef);
+  });
+});

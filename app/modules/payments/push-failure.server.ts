@@ -75,6 +75,18 @@ export async function recordPushFailure(
     if (options.stalled && (attempt.status !== "initiating" || attempt.checkoutRequestId)) return;
     const now = ctx.now();
     const status = unknown ? "unknown" : "failed";
+    if (attempt.status !== "initiating") {
+      // Settled while the push was in flight (a fast callback, a C2B payment matched to the order):
+      // that answer stands, and the push's own failure is only told on the timeline.
+      await addPaymentEvent(tx, DARAJA_ACTOR, {
+        paymentId: payment.id,
+        attemptId,
+        type: unknown ? "push_unknown" : "push_failed",
+        summary: `${message} (the attempt was already ${attempt.status}; left as it is)`,
+        data: { kind: daraja?.kind, darajaErrorCode: daraja?.darajaErrorCode, retryable: false },
+      });
+      return;
+    }
     await markPushUnanswered(tx, attempt, {
       status,
       errorCode: daraja?.darajaErrorCode ?? daraja?.kind ?? "unexpected",

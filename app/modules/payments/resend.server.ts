@@ -42,9 +42,17 @@ export const ResendPromptSchema = z.object({
     .max(500),
 });
 
-// docs/daraja.md#one-prompt-at-a-time: one live prompt per subscriber; same amount within 2 min →
-// 17
-export const RESEND_COOLDOWN_MS = 2 * 60_000;
+/**
+ * A prompt with no answer yet (no callback, no final STK Query answer) may still be paid, and M-Pesa
+ * allows one live prompt per phone (docs/daraja.md#one-prompt-at-a-time): a re-send waits for the
+ * answer, which "Check status now" asks for at once. The page and the server say the same.
+ */
+export const PROMPT_PENDING_MESSAGE =
+  "The customer's last prompt has no answer yet: they may still pay it, and M-Pesa allows one prompt at a time. Wait for its answer (M-Pesa closes a prompt within about three minutes), or use “Check status now”.";
+
+export function awaitingAnswer(attempt: { status: string } | undefined): boolean {
+  return attempt?.status === "pending" || attempt?.status === "initiating";
+}
 
 /** Support's "re-send STK prompt": a new attempt on the same payment, optionally to a corrected phone. */
 export async function resendPrompt(
@@ -97,21 +105,12 @@ export async function resendPrompt(
       // after this one failed) stops the re-send as it stops a new request: one charge per order.
       const blocking = await findBlockingPayment(tx, payment.orderRef, payment.id);
       if (blocking) throw await orderConflict({ ...ctx, db: tx }, blocking);
+      if (awaitingAnswer(last))
+        throw new AppError("prompt_pending", PROMPT_PENDING_MESSAGE, {
+          status: 409,
+          retryable: true,
+        });
       const now = ctx.now();
-      if (
-        last &&
-        (last.status === "pending" || last.status === "initiating") &&
-        now.getTime() - last.createdAt.getTime() < RESEND_COOLDOWN_MS
-      ) {
-        const wait = Math.ceil(
-          (RESEND_COOLDOWN_MS - (now.getTime() - last.createdAt.getTime())) / 1000,
-        );
-        throw new AppError(
-          "prompt_pending",
-          `The customer's last prompt is still open. Wait ${wait} seconds for it to finish before sending another.`,
-          { status: 409, retryable: true },
-        );
-      }
       const phone = input.phone ?? last?.phone ?? payment.phone;
       const [attempt] = await tx
         .insert(stkAttempts)

@@ -9,7 +9,12 @@ import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { maskPhone } from "../daraja/phone";
 import { initiatePayment, type InitiatePaymentInput } from "./initiate.server";
-import { RESEND_COOLDOWN_MS, resendPrompt, type ResendPromptSchema } from "./resend.server";
+import {
+  awaitingAnswer,
+  PROMPT_PENDING_MESSAGE,
+  resendPrompt,
+  type ResendPromptSchema,
+} from "./resend.server";
 import type { PaymentView } from "./queries.server";
 
 export type StaffOutcome = { view: PaymentView; ok: boolean; message: string };
@@ -84,10 +89,10 @@ export async function resendPromptAsStaff(
 }
 
 export type ResendAvailability =
-  { allowed: true } | { allowed: false; reason: string; until?: string; final?: boolean };
+  { allowed: true } | { allowed: false; reason: string; final?: boolean };
 
 /** Whether the re-send button should be live; resendPrompt re-checks all of this under a row lock. */
-export function resendAvailability(view: PaymentView, now: Date): ResendAvailability {
+export function resendAvailability(view: PaymentView): ResendAvailability {
   const refusal = resendRefusal({
     status: view.status,
     attemptStatuses: view.attempts.map((a) => a.status),
@@ -95,15 +100,7 @@ export function resendAvailability(view: PaymentView, now: Date): ResendAvailabi
     openCaseTypes: view.openExceptions.map((x) => x.type),
   });
   if (refusal) return { allowed: false, final: true, reason: refusal };
-  const last = view.attempts[view.attempts.length - 1];
-  if (last && (last.status === "pending" || last.status === "initiating")) {
-    const until = new Date(new Date(last.createdAt).getTime() + RESEND_COOLDOWN_MS);
-    if (until > now)
-      return {
-        allowed: false,
-        until: until.toISOString(),
-        reason: "The customer's last prompt is still open, and M-Pesa allows one at a time.",
-      };
-  }
+  if (awaitingAnswer(view.attempts[view.attempts.length - 1]))
+    return { allowed: false, reason: PROMPT_PENDING_MESSAGE };
   return { allowed: true };
 }

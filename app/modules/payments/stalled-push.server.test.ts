@@ -7,8 +7,13 @@ import { exceptions, payments, stkAttempts } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser, orderRef, PHONES } from "../../../tests/support/factories";
 import type { Actor } from "../auth/staff-audit.server";
+import { transportError } from "../daraja/errors";
 import { initiatePayment } from "./initiate.server";
-import { recoverStalledPushes, STALLED_PUSH_AFTER_MS } from "./push-failure.server";
+import {
+  recordPushFailure,
+  recoverStalledPushes,
+  STALLED_PUSH_AFTER_MS,
+} from "./push-failure.server";
 import { sweepDuePayments } from "./poller.server";
 import { getPaymentView } from "./queries.server";
 import { resendPrompt } from "./resend.server";
@@ -97,4 +102,42 @@ it("leaves the payment to a re-sent attempt still being sent: only the cut-off a
     .from(exceptions)
     .where(eq(exceptions.paymentId, payment.id));
   expect(cases.map((c) => c.type)).toEqual(["unknown_outcome"]);
+});
+
+describe("a push whose answer is lost after the attempt was settled", () => {
+  it("leaves a paid attempt paid, with no unknown_outcome case, and says so on the timeline", async () => {
+    const payment = await initiatePayment(
+      app.ctx,
+      { orderRef: orderRef(), amount: 78, phone: PHONES.handset },
+      actor,
+    );
+    // As a C2B payment matched to the order while the push was still in flight leaves it.
+    await app.ctx.db
+      .update(stkAttempts)
+      .set({ status: "paid" })
+      .where(eq(stkAttempts.paymentId, payment.id));
+    await app.ctx.db.update(payments).set({ status: "paid" }).where(eq(payments.id, payment.id));
+    const [attempt] = await app.ctx.db
+      .select()
+      .from(stkAttempts)
+      .where(eq(stkAttempts.paymentId, payment.id));
+
+    await recordPushFailure(
+      app.ctx,
+      attempt.id,
+      transportError("push", new Error("aborted"), true),
+    );
+
+    const view = (await getPaymentView(app.ctx.db, payment.id))!;
+    expect(view.status).toBe("paid");
+    expect(view.attempts.map((a) => a.status)).toEqual(["paid"]);
+    const cases = await app.ctx.db
+      .select()
+      .from(exceptions)
+      .where(eq(exceptions.paymentId, payment.id));
+    expect(cases).toEqual([]);
+    expect(view.timeline.find((e) => e.type === "push_unknown")?.summary).toMatch(
+      /already paid; left as it is/,
+    );
+  });
 });
