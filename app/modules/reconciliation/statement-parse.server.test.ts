@@ -383,6 +383,22 @@ describe("readStatement: refusing what cannot be imported", () => {
     ["a negative Paid In", { "Paid In": "-60.00" }, "'Paid In' is negative (-60.00)"],
     ["both amounts", { Withdrawn: "-60.00" }, "both 'Paid In' and 'Withdrawn' are set"],
     ["no receipt", { "Receipt No.": " " }, "'Receipt No.' is empty"],
+    [
+      "a lower-case receipt (a second line for the same money)",
+      { "Receipt No.": "tce4xk2p7q" },
+      "'Receipt No.' is not an M-Pesa receipt (10 capital letters and digits)",
+    ],
+    [
+      "a receipt with an invisible character",
+      { "Receipt No.": "TCE4XK2P7Q\u200b" },
+      "'Receipt No.' is not an M-Pesa receipt",
+    ],
+    ["a formula as a receipt", { "Receipt No.": '=HYPERLINK("x")' }, "is not an M-Pesa receipt"],
+    [
+      "a malformed Linked Transaction ID",
+      { "Linked Transaction ID": "TCE4XK2" },
+      "'Linked Transaction ID' value 'TCE4XK2' is not an M-Pesa receipt",
+    ],
     ["no status", { "Transaction Status": "" }, "'Transaction Status' is empty"],
     [
       "a Completed row without a completion time",

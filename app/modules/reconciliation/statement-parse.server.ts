@@ -11,6 +11,7 @@ import { parseKesAmount } from "~/lib/money";
 import { parseDayFirstEat, parseExcelSerialEat } from "~/lib/time";
 import { type MsisdnWitness } from "./c2b-parse";
 import { parseOtherPartyInfo } from "./other-party";
+import { RECEIPT_PATTERN } from "../ledger/transitions";
 
 export type StatementInput =
   | string
@@ -347,6 +348,19 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
       throw refuse(row, `has a value in column ${i + 1}, which has no header: '${value}'`);
   }
   if (receipt === "") throw refuse(row, `'${COLUMNS.receipt}' is empty`);
+  // The receipt is the line's identity (one line per receipt and status, matched to payments by it):
+  // a lower-case or padded copy would be a second line for the same money.
+  if (!RECEIPT_PATTERN.test(receipt))
+    throw refuse(
+      row,
+      `'${COLUMNS.receipt}' is not an M-Pesa receipt (10 capital letters and digits)`,
+    );
+  const linked = cellOf(row, "linkedTransactionId");
+  if (linked !== "" && !RECEIPT_PATTERN.test(linked))
+    throw refuse(
+      row,
+      `'${COLUMNS.linkedTransactionId}' value '${linked}' is not an M-Pesa receipt (10 capital letters and digits)`,
+    );
 
   const statusText = cellOf(row, "status");
   if (statusText === "") throw refuse(row, `'${COLUMNS.status}' is empty`);
@@ -390,7 +404,7 @@ function readLine(record: string[], header: Header, rowNumber: number): Statemen
     otherPartyInfo,
     otherPartyMsisdn: otherParty.msisdn,
     otherPartyName: otherParty.name,
-    linkedTransactionId: cellOf(row, "linkedTransactionId") || null,
+    linkedTransactionId: linked || null,
     accountNo: cellOf(row, "accountNo") || null,
     cells,
   };
