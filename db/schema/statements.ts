@@ -45,6 +45,8 @@ export const statementImports = pgTable(
     linesStored: integer("lines_stored").notNull().default(0),
     linesMatched: integer("lines_matched").notNull().default(0),
     error: text("error"),
+    /** Runs that failed for a reason of ours; the job gives up on a store after MAX_STORE_TRIES. */
+    failedTries: integer("failed_tries").notNull().default(0),
     claimedBy: text("claimed_by"),
     claimedAt: ts("claimed_at"),
   },

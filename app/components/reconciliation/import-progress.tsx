@@ -1,5 +1,6 @@
 // How far a statement import has got: lines parsed, stored and matched, as progress bars
-// the page refreshes while the import runs; a failed import says why.
+// the page refreshes while the import runs; a failed import says why, and so does a run that stopped
+// and is being tried again.
 export type ImportProgressView = {
   state: string;
   parsed: number;
@@ -47,6 +48,11 @@ export function ImportProgress({
         <strong>{STATE_TEXT[progress.state]}</strong>{" "}
         <span className="muted">This page updates by itself; you may leave it.</span>
       </p>
+      {error ? (
+        <p className="banner-warn" role="status" data-testid="import-retrying">
+          The last try stopped: {error}. It is tried again by itself.
+        </p>
+      ) : null}
       <dl className="facts">
         {bars.map(([label, value]) => (
           <div key={label}>

@@ -17,10 +17,12 @@ import { buildStatementCsv, generateStatementLines } from "../../../tests/suppor
 import type { Actor } from "../auth/staff-audit.server";
 import {
   kickStatementImports,
+  MAX_STORE_TRIES,
   queueStatementImport,
   runPendingImports,
   runStatementImport,
   startStatementImport,
+  UPLOAD_CUT_OFF_AFTER_MINUTES,
   type ImportProgress,
 } from "./import.server";
 import { getStatementImport } from "./queries.server";
@@ -257,4 +259,134 @@ it("an import failing for a reason of ours is tried once per run, and later impo
   // The next run, with the cause gone, finishes it.
   expect(await runPendingImports(app.ctx)).toBe(1);
   expect((await getStatementImport(app.ctx.db, stuck.importId))?.state).toBe("done");
+});
+
+it("an import that keeps failing before its lines are stored is given up after MAX_STORE_TRIES runs, and may be uploaded again", async () => {
+  expectLoggedError(/statement import failed/);
+  const file = Buffer.from(fileFor(8));
+  const stuck = await queueStatementImport(
+    app.ctx,
+    { fileName: "august.csv", input: file, actor: finance },
+    true,
+  );
+  await app.ctx.db
+    .update(statementImports)
+    .set({ claimedBy: null })
+    .where(eq(statementImports.id, stuck.importId));
+  await app.ctx.db.execute(
+    sql.raw(`create or replace function import_test_refuse() returns trigger language plpgsql as $$
+      begin if new.import_id = '${stuck.importId}' then raise exception 'disk full (test)'; end if; return new; end $$`),
+  );
+  await app.ctx.db.execute(
+    sql.raw(
+      `create trigger import_test_refuse before insert on statement_lines for each row execute function import_test_refuse()`,
+    ),
+  );
+  const row = async () =>
+    (
+      await app.ctx.db
+        .select()
+        .from(statementImports)
+        .where(eq(statementImports.id, stuck.importId))
+    )[0];
+  try {
+    for (let run = 1; run < MAX_STORE_TRIES; run++) {
+      expect(await runPendingImports(app.ctx)).toBe(1);
+      // (PostgreSQL shows it storing; PGlite keeps that in the process, and the row says queued.)
+      expect(await row()).toMatchObject({
+        state: expect.stringMatching(/^(queued|storing)$/),
+        failedTries: run,
+      });
+      // While it is tried again, its page says why the last run stopped.
+      expect((await getStatementImport(app.ctx.db, stuck.importId))?.error).toMatch(/disk full/);
+    }
+    expect(await runPendingImports(app.ctx)).toBe(1);
+  } finally {
+    await app.ctx.db.execute(sql.raw(`drop trigger import_test_refuse on statement_lines`));
+  }
+  const given = await row();
+  expect(given.state).toBe("failed");
+  expect(given.error).toMatch(
+    new RegExp(`failed ${MAX_STORE_TRIES} times while its lines were being stored.*disk full`),
+  );
+  expect(await linesOf(stuck.importId)).toBe(0);
+  const [chunks] = await app.ctx.db
+    .select({ n: count() })
+    .from(statementImportChunks)
+    .where(eq(statementImportChunks.importId, stuck.importId));
+  expect(chunks.n).toBe(0);
+  // Nothing more is run for it, and the same file may be uploaded again.
+  expect(await runPendingImports(app.ctx)).toBe(0);
+  const again = await queueStatementImport(
+    app.ctx,
+    { fileName: "august.csv", input: file, actor: finance },
+    true,
+  );
+  expect(again.status).toBe("queued");
+  await runStatementImport(app.ctx, again.importId, { keepFailed: true });
+  expect(await linesOf(again.importId)).toBe(300);
+});
+
+it("an import whose lines are stored is not given up however often matching fails: its lines are booked", async () => {
+  const queued = await queueStatementImport(
+    app.ctx,
+    { fileName: "september.csv", input: Buffer.from(fileFor(9)), actor: finance },
+    true,
+  );
+  for (let run = 0; run < MAX_STORE_TRIES + 1; run++)
+    await expect(
+      runStatementImport(app.ctx, queued.importId, {
+        keepFailed: true,
+        matcher: async () => {
+          throw new Error("matching broke (test)");
+        },
+      }),
+    ).rejects.toThrow("matching broke");
+  const [left] = await app.ctx.db
+    .select()
+    .from(statementImports)
+    .where(eq(statementImports.id, queued.importId));
+  expect(left).toMatchObject({ state: "matching", failedTries: MAX_STORE_TRIES + 1 });
+  expect(await linesOf(queued.importId)).toBe(300);
+  await runStatementImport(app.ctx, queued.importId, { keepFailed: true });
+  expect((await getStatementImport(app.ctx.db, queued.importId))?.state).toBe("done");
+});
+
+it("an upload a restart cut off is failed after UPLOAD_CUT_OFF_AFTER_MINUTES, its chunks freed", async () => {
+  const [cut] = await app.ctx.db
+    .insert(statementImports)
+    .values({
+      fileSha256: `pending:${crypto.randomUUID()}`,
+      fileName: "october.csv",
+      layout: "unknown",
+      state: "uploading",
+      importedAt: new Date(Date.now() - (UPLOAD_CUT_OFF_AFTER_MINUTES + 1) * 60_000),
+    })
+    .returning();
+  const [young] = await app.ctx.db
+    .insert(statementImports)
+    .values({
+      fileSha256: `pending:${crypto.randomUUID()}`,
+      fileName: "november.csv",
+      layout: "unknown",
+      state: "uploading",
+      importedAt: new Date(),
+    })
+    .returning();
+  await app.ctx.db.insert(statementImportChunks).values([
+    { importId: cut.id, seq: 0, data: Buffer.from("Receipt No.,") },
+    { importId: young.id, seq: 0, data: Buffer.from("Receipt No.,") },
+  ]);
+  await runPendingImports(app.ctx);
+  expect(await getStatementImport(app.ctx.db, cut.id)).toMatchObject({
+    state: "failed",
+    error: expect.stringMatching(/upload was cut off.*upload it again/),
+  });
+  expect((await getStatementImport(app.ctx.db, young.id))?.state).toBe("uploading");
+  const chunks = await app.ctx.db
+    .select({ importId: statementImportChunks.importId })
+    .from(statementImportChunks)
+    .where(inArray(statementImportChunks.importId, [cut.id, young.id]));
+  expect(chunks.map((c) => c.importId)).toEqual([young.id]);
+  await app.ctx.db.delete(statementImports).where(eq(statementImports.id, young.id));
 });

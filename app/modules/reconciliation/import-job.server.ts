@@ -1,7 +1,7 @@
 // Statement imports as jobs: any instance claims a waiting or abandoned import with SKIP
 // LOCKED and a lease, and runs it from the step that was not committed (store, then match). Progress is
 // kept in this process (both drivers) and on the import's row (PostgreSQL).
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { rowsOf } from "../../../db/client";
 import { statementImportChunks, statementImports } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -19,7 +19,6 @@ import {
 import { driverOf } from "./staging-copy.server";
 import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
-import { errorText } from "../../lib/error-log.server";
 
 const LEASE_SECONDS = 60;
 const HEARTBEAT_MS = 10_000;
@@ -98,8 +97,90 @@ async function claim(ctx: AppContext, importId: string): Promise<boolean> {
   return rows.length === 1;
 }
 
+/** Failed runs (reasons of ours) after which an import that has not stored its lines is given up. */
+export const MAX_STORE_TRIES = 5;
+
+/**
+ * A run that failed for a reason of ours: the page shows the error while the next run tries again. An
+ * import that keeps failing before its lines are stored is given up after MAX_STORE_TRIES: nothing of
+ * it is booked (the store is one transaction), so it is failed, as a bad file is, and may be uploaded
+ * again once the cause is fixed. One whose lines are stored keeps being matched: failing it would
+ * leave booked lines under an import that says nothing was.
+ */
+async function recordFailedTry(ctx: AppContext, importId: string, error: unknown): Promise<void> {
+  const reason = rootCause(error);
+  const [row] = await ctx.db
+    .update(statementImports)
+    .set({
+      error: reason,
+      claimedBy: null,
+      failedTries: sql`${statementImports.failedTries} + 1`,
+    })
+    .where(eq(statementImports.id, importId))
+    .returning({ tries: statementImports.failedTries });
+  if (!row || row.tries < MAX_STORE_TRIES) return;
+  const given = await ctx.db
+    .update(statementImports)
+    .set({
+      state: "failed",
+      error: `it failed ${row.tries} times while its lines were being stored, the last time with "${reason}"; upload it again once that is fixed`,
+      fileSha256: `failed:${importId}`,
+    })
+    .where(and(eq(statementImports.id, importId), inArray(statementImports.state, UNSTORED)))
+    .returning({ id: statementImports.id });
+  if (given.length === 0) return;
+  await ctx.db.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
+  await ctx.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
+}
+
+const UNSTORED = ["queued", "storing"];
+
+// What the page shows: the database's own words ("disk full"), not the whole statement that failed
+// (the log has that).
+function rootCause(error: unknown): string {
+  let cause = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(error);
+}
+
+/** How long an upload may stay `uploading` before the job takes it for one a restart cut off. */
+export const UPLOAD_CUT_OFF_AFTER_MINUTES = 30;
+
+/**
+ * Uploads a restart or a dropped connection cut off before the whole file arrived: no process writes
+ * them any more, so they are failed (the page says to upload the file again) and their chunks freed.
+ */
+async function failCutOffUploads(ctx: AppContext): Promise<void> {
+  const cut = await ctx.db
+    .update(statementImports)
+    .set({
+      state: "failed",
+      error: "the upload was cut off before the whole file arrived; upload it again",
+      fileSha256: sql`'failed:' || ${statementImports.id}`,
+      claimedBy: null,
+    })
+    .where(
+      and(
+        eq(statementImports.state, "uploading"),
+        lt(
+          statementImports.importedAt,
+          sql`now() - ${`${UPLOAD_CUT_OFF_AFTER_MINUTES} minutes`}::interval`,
+        ),
+      ),
+    )
+    .returning({ id: statementImports.id });
+  if (cut.length > 0)
+    await ctx.db.delete(statementImportChunks).where(
+      inArray(
+        statementImportChunks.importId,
+        cut.map((c) => c.id),
+      ),
+    );
+}
+
 /** Runs every import waiting in the database, one after another; returns how many it finished. */
 export async function runPendingImports(ctx: AppContext): Promise<number> {
+  await failCutOffUploads(ctx);
   let done = 0;
   // An import that failed for a reason of ours (not its file) waits for the next run: retried at once,
   // the same error would parse the whole file again and again while newer imports wait behind it.
@@ -258,11 +339,7 @@ export async function runStatementImport(
       } else await discard(ctx.db, importId);
     } else {
       // Anything else (the database went away) leaves the import to be resumed by the next run.
-      await ctx.db
-        .update(statementImports)
-        .set({ error: errorText(error), claimedBy: null })
-        .where(eq(statementImports.id, importId))
-        .catch(() => {});
+      await recordFailedTry(ctx, importId, error).catch(() => {});
     }
     throw error;
   } finally {

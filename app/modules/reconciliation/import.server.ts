@@ -12,10 +12,11 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { type Db } from "../../../db/client";
 import { statementImports, users, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
+import { AppError } from "../../lib/app-error";
 import { formatEat } from "../../lib/time";
 import { type Actor } from "../auth/staff-audit.server";
 import { type MatchTrace } from "./match.server";
@@ -35,6 +36,7 @@ import {
 } from "./import-model.server";
 
 export { kickStatementImports, liveProgress, runPendingImports, runStatementImport };
+export { MAX_STORE_TRIES, UPLOAD_CUT_OFF_AFTER_MINUTES } from "./import-job.server";
 export { discard, importMessage } from "./import-model.server";
 export type {
   ImportCounts,
@@ -182,10 +184,18 @@ export async function queueStatementImport(
     }
     const fileSha256 = hash.digest("hex");
     try {
-      await ctx.db
+      const queued = await ctx.db
         .update(statementImports)
         .set({ fileSha256, fileSize: size, state: "queued" })
-        .where(eq(statementImports.id, importId));
+        .where(and(eq(statementImports.id, importId), eq(statementImports.state, "uploading")))
+        .returning({ id: statementImports.id });
+      // The job took an upload this slow for one a restart had cut off, and failed it.
+      if (queued.length === 0)
+        throw new AppError(
+          "upload_too_slow",
+          "The upload took so long it was taken for one cut off; upload the file again.",
+          { status: 408 },
+        );
     } catch (error) {
       // The same file uploaded twice at once: the second loses on file_sha256 and answers with the first.
       if (!isUniqueViolation(error)) throw error;

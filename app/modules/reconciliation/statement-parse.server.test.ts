@@ -420,6 +420,20 @@ describe("readStatement: refusing what cannot be imported", () => {
     );
   });
 
+  it("refuses a repeated header whose columns are in another order, instead of reading money in as out", async () => {
+    const text = [
+      "Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn",
+      "TCE4XK2P7Q,14-03-2025 10:15:39,Completed,10.00,",
+      "Receipt No.,Completion Time,Transaction Status,Withdrawn,Paid In",
+      "THB2222222,14-03-2025 11:15:39,Completed,,1250.00",
+    ].join("\n");
+    const error = await refusal(text);
+    expect(error.rowNumber).toBe(3);
+    expect(error.message).toBe(
+      "Row 3: is a header with other columns than row 1 (Receipt No., Completion Time, Transaction Status, Withdrawn, Paid In): import each export as its own file",
+    );
+  });
+
   it("refuses text that is not valid CSV", async () => {
     const text =
       'Receipt No.,Completion Time,Transaction Status,Paid In,Withdrawn\nTCE4XK2P7Q,"14-03-2025 10:15:39,Completed,10.00,\n';

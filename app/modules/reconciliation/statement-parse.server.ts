@@ -6,19 +6,14 @@
 // demand, so a caller can insert batches with bounded memory.
 import { Readable, pipeline } from "node:stream";
 import { CsvError, parse } from "csv-parse";
-import { AppError } from "~/lib/app-error";
 import { parseKesAmount } from "~/lib/money";
 import { parseDayFirstEat, parseExcelSerialEat } from "~/lib/time";
 import { type MsisdnWitness } from "./c2b-parse";
 import { parseOtherPartyInfo } from "./other-party";
 import { RECEIPT_PATTERN } from "../ledger/transitions";
+import { checkedChunks, StatementFormatError, type StatementInput } from "./statement-input.server";
 
-export type StatementInput =
-  | string
-  | Uint8Array
-  | Iterable<Uint8Array | string>
-  | AsyncIterable<Uint8Array | string>
-  | NodeJS.ReadableStream;
+export { StatementFormatError, type StatementInput } from "./statement-input.server";
 
 export type StatementLayout = "modern13" | "legacy11";
 
@@ -65,19 +60,6 @@ export type StatementLine = {
 
 export type StatementEvent =
   { type: "meta"; meta: StatementMeta } | { type: "line"; line: StatementLine };
-
-/** The file is not a statement, or one of its rows cannot be booked; nothing of it should be imported. */
-export class StatementFormatError extends AppError {
-  readonly rowNumber: number | null;
-  constructor(message: string, rowNumber: number | null = null) {
-    super("statement_format", rowNumber === null ? message : `Row ${rowNumber}: ${message}`, {
-      status: 422,
-      details: { rowNumber },
-    });
-    this.name = "StatementFormatError";
-    this.rowNumber = rowNumber;
-  }
-}
 
 const COLUMNS = {
   receipt: "Receipt No.",
@@ -139,7 +121,10 @@ export async function* readStatement(
       }
       // Blank spacer rows and a repeated header (two exports pasted together) carry no transaction.
       if (record.every((cell) => cell.trim() === "")) continue;
-      if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) continue;
+      if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
+        checkRepeatedHeader(record, header, rowNumber);
+        continue;
+      }
       yield { type: "line", line: readLine(record, header, rowNumber) };
     }
   } catch (error) {
@@ -150,39 +135,6 @@ export async function* readStatement(
     parser.destroy();
   }
   if (header === null) throw missingHeader(preamble);
-}
-
-// A portal .xlsx uploaded as-is would otherwise fail with a baffling "Receipt No." message.
-async function* checkedChunks(input: StatementInput): AsyncGenerator<Uint8Array | string> {
-  const source = typeof input === "string" || input instanceof Uint8Array ? [input] : input;
-  let first = true;
-  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    if (first && chunk.length > 0 && chunk instanceof Uint8Array) refuseBinary(chunk);
-    if (chunk.length > 0) first = false;
-    if (typeof chunk === "string" ? chunk.includes("\0") : chunk.includes(0))
-      throw new StatementFormatError(`Expected CSV text but found a NUL byte; ${SAVE_AS_CSV}`);
-    yield chunk;
-  }
-}
-
-const SAVE_AS_CSV = "open it in Excel and save it as 'CSV UTF-8', then upload that file";
-
-function refuseBinary(bytes: Uint8Array) {
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
-    throw new StatementFormatError(
-      `Expected a CSV file but this is an Excel workbook (.xlsx); ${SAVE_AS_CSV}`,
-    );
-  }
-  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) {
-    throw new StatementFormatError(
-      `Expected a CSV file but this is an old Excel workbook (.xls); ${SAVE_AS_CSV}`,
-    );
-  }
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw new StatementFormatError(
-      `Expected UTF-8 CSV but this file is UTF-16 text; ${SAVE_AS_CSV}`,
-    );
-  }
 }
 
 // "Receipt No." / "receipt no" / "RECEIPT  NO." all name the same column.
@@ -206,6 +158,23 @@ function preview(row: string[]): string {
   while (cells.length > 1 && cells[cells.length - 1] === "") cells.pop();
   const text = cells.join(",");
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+// A second export pasted below the first may order its columns otherwise (the 2010 layout has
+// Withdrawn before Paid In): reading its rows by the first header would swap money in and out.
+function checkRepeatedHeader(record: string[], header: Header, rowNumber: number): void {
+  const names = record.map(normalizeName);
+  while (names.length > 0 && names[names.length - 1] === "") names.pop();
+  const first = header.names.map(normalizeName);
+  if (names.length === first.length && names.every((name, i) => name === first[i])) return;
+  const found = record
+    .map((cell) => cell.trim())
+    .filter(Boolean)
+    .join(", ");
+  throw new StatementFormatError(
+    `is a header with other columns than row ${header.rowNumber} (${found}): import each export as its own file`,
+    rowNumber,
+  );
 }
 
 function readHeader(record: string[], rowNumber: number): Header {

@@ -1,0 +1,75 @@
+// Finance on the BUILT server uploads statements the import must not book as they are: a receipt that is
+// not M-Pesa's (a lower-case copy would be a second line, receipt and case for the same money) and two
+// exports pasted together with their columns in another order (Paid In would be read as Withdrawn).
+// The import page says which row and why, and nothing is booked.
+import { buildStatementCsv } from "../support/statement-file";
+import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
+import { newReceipt, signInAgent, type Agent } from "./support/flows";
+
+let s: BuiltServer;
+let finance: Agent;
+beforeAll(async () => {
+  s = await startSuiteServer({ label: "statement-refusals" });
+  finance = await signInAgent(s, "finance@demo.test", "demo-finance-pass");
+});
+afterAll(async () => s?.stop());
+
+const IMPORT_PAGE = "routes/_console.reconciliation.$importId";
+
+/** Uploads as the console's form does; the refusal the import page (or the upload) shows. */
+async function refusalOf(csv: string, fileName: string): Promise<string> {
+  const form = new FormData();
+  form.set("intent", "upload");
+  form.set("csrf", finance.csrf);
+  form.set("statement", new Blob([csv], { type: "text/csv" }), fileName);
+  const upload = await fetch(`${s.baseUrl}/reconciliation`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { Cookie: finance.cookie, Origin: s.baseUrl },
+    body: form,
+  });
+  if (upload.status !== 302) {
+    const body = (await upload.json()) as { error?: { message: string } };
+    expect(upload.status, JSON.stringify(body)).toBe(422);
+    return body.error!.message;
+  }
+  const importPath = upload.headers.get("location") ?? "";
+  const imp = await waitFor(
+    async () => {
+      const body = await finance.load<{
+        imp: { state: string; error: string | null; lineCount: number | null };
+      }>(importPath, IMPORT_PAGE);
+      return body.imp.state === "failed" || body.imp.state === "done" ? body.imp : null;
+    },
+    "the statement import to end",
+    60_000,
+  );
+  expect(imp.state, JSON.stringify(imp)).toBe("failed");
+  return imp.error ?? "";
+}
+
+it("a lower-case receipt is refused with its row number", async () => {
+  const good = newReceipt();
+  const csv = buildStatementCsv({
+    lines: [
+      { receipt: good, completedAt: new Date(), amountKes: 120 },
+      { receipt: good.toLowerCase(), completedAt: new Date(), amountKes: 120 },
+    ],
+  });
+  expect(await refusalOf(csv, "lower-case.csv")).toMatch(
+    /^Row 9: 'Receipt No\.' is not an M-Pesa receipt \(10 capital letters and digits\)/,
+  );
+});
+
+it("a second header with Withdrawn and Paid In swapped is refused, not read as money out", async () => {
+  const first = buildStatementCsv({
+    lines: [{ receipt: newReceipt(), completedAt: new Date(), amountKes: 130 }],
+  });
+  const pasted = [
+    "Receipt No.,Completion Time,Transaction Status,Withdrawn,Paid In",
+    `${newReceipt()},01-12-2026 10:15:39,Completed,,1250.00`,
+  ].join("\r\n");
+  expect(await refusalOf(`${first}${pasted}\r\n`, "pasted.csv")).toMatch(
+    /is a header with other columns than row 7 .*import each export as its own file/,
+  );
+});
