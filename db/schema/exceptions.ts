@@ -22,6 +22,7 @@ export const EXCEPTION_TYPES = [
   "unmatched_c2b",
   "balance_mismatch",
   "partial_reversal",
+  "statement_conflict",
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 export const EXCEPTION_STATUSES = ["open", "awaiting_approval", "resolved"] as const;

@@ -1,7 +1,8 @@
 // Finance on the BUILT server uploads statements the import must not book as they are: a receipt that is
 // not M-Pesa's (a lower-case copy would be a second line, receipt and case for the same money) and two
 // exports pasted together with their columns in another order (Paid In would be read as Withdrawn).
-// The import page says which row and why, and nothing is booked.
+// The import page says which row and why, and nothing is booked. A statement that repeats a receipt
+// with another amount books the first line and puts the other in the exception queue.
 import { buildStatementCsv } from "../support/statement-file";
 import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import { newReceipt, signInAgent, type Agent } from "./support/flows";
@@ -17,33 +18,42 @@ afterAll(async () => s?.stop());
 const IMPORT_PAGE = "routes/_console.reconciliation.$importId";
 
 /** Uploads as the console's form does; the refusal the import page (or the upload) shows. */
-async function refusalOf(csv: string, fileName: string): Promise<string> {
+async function upload(csv: string, fileName: string): Promise<Response> {
   const form = new FormData();
   form.set("intent", "upload");
   form.set("csrf", finance.csrf);
   form.set("statement", new Blob([csv], { type: "text/csv" }), fileName);
-  const upload = await fetch(`${s.baseUrl}/reconciliation`, {
+  return fetch(`${s.baseUrl}/reconciliation`, {
     method: "POST",
     redirect: "manual",
     headers: { Cookie: finance.cookie, Origin: s.baseUrl },
     body: form,
   });
-  if (upload.status !== 302) {
-    const body = (await upload.json()) as { error?: { message: string } };
-    expect(upload.status, JSON.stringify(body)).toBe(422);
-    return body.error!.message;
-  }
-  const importPath = upload.headers.get("location") ?? "";
-  const imp = await waitFor(
+}
+
+type ImportView = { state: string; error: string | null; summary: { conflicts?: number } | null };
+
+/** The import once it has ended (done or failed), as its page's loader gives it. */
+async function ended(importPath: string): Promise<ImportView> {
+  return waitFor(
     async () => {
-      const body = await finance.load<{
-        imp: { state: string; error: string | null; lineCount: number | null };
-      }>(importPath, IMPORT_PAGE);
+      const body = await finance.load<{ imp: ImportView }>(importPath, IMPORT_PAGE);
       return body.imp.state === "failed" || body.imp.state === "done" ? body.imp : null;
     },
     "the statement import to end",
     60_000,
   );
+}
+
+/** The refusal the import page (or the upload itself) shows. */
+async function refusalOf(csv: string, fileName: string): Promise<string> {
+  const sent = await upload(csv, fileName);
+  if (sent.status !== 302) {
+    const body = (await sent.json()) as { error?: { message: string } };
+    expect(sent.status, JSON.stringify(body)).toBe(422);
+    return body.error!.message;
+  }
+  const imp = await ended(sent.headers.get("location") ?? "");
   expect(imp.state, JSON.stringify(imp)).toBe("failed");
   return imp.error ?? "";
 }
@@ -72,4 +82,29 @@ it("a second header with Withdrawn and Paid In swapped is refused, not read as m
   expect(await refusalOf(`${first}${pasted}\r\n`, "pasted.csv")).toMatch(
     /is a header with other columns than row 7 .*import each export as its own file/,
   );
+});
+
+it("a receipt repeated with another amount: the first line is booked, the other is a statement_conflict case", async () => {
+  const receipt = newReceipt();
+  const csv = buildStatementCsv({
+    lines: [
+      { receipt, completedAt: new Date(Date.now() - 60_000), amountKes: 140 },
+      { receipt, completedAt: new Date(Date.now() - 60_000), amountKes: 14_000 },
+    ],
+  });
+  const sent = await upload(csv, "edited.csv");
+  expect(sent.status, await sent.clone().text()).toBe(302);
+  const imp = await ended(sent.headers.get("location") ?? "");
+  expect(imp).toMatchObject({ state: "done", summary: { conflicts: 1 } });
+  const cases = await s.api<{
+    exceptions: { receipt: string | null; amountAtStake: number; summary: string }[];
+  }>("/api/exceptions?type=statement_conflict&status=open");
+  expect(cases.status).toBe(200);
+  const mine = cases.body.exceptions.filter((x) => x.receipt === receipt);
+  expect(mine).toEqual([
+    expect.objectContaining({
+      amountAtStake: 14_000,
+      summary: expect.stringMatching(/as KES 14,000 in.*already booked for it says KES 140 in/),
+    }),
+  ]);
 });

@@ -36,6 +36,7 @@ export const TYPE_ACTIONS: Record<ExceptionType, readonly ExceptionAction[]> = {
   unmatched_c2b: ["acknowledge", "write_off"],
   balance_mismatch: ["acknowledge", "write_off"],
   partial_reversal: ["mark_refunded", "acknowledge"],
+  statement_conflict: ["acknowledge", "write_off"],
 };
 
 /** Actions that change nothing until a second finance user approves them. */
@@ -155,6 +156,11 @@ export const TYPE_DESCRIPTIONS: Record<
     title: "Partial reversal",
     plain:
       "The statement shows part of a paid payment's money going back to the customer. The payment stays paid until you decide: mark it refunded if the order was cancelled, or acknowledge that only part of the money went back.",
+  },
+  statement_conflict: {
+    title: "Conflicting statement line",
+    plain:
+      "A statement shows a receipt that is already booked from a statement (earlier in the same file, or an earlier import) with another amount, direction or time. Only the booked line counts. Check the transaction in the M-Pesa portal; if the booked line is wrong, tell the team, as the file was probably edited.",
   },
 };
 

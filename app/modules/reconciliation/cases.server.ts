@@ -185,6 +185,48 @@ function statementOnlyCaseRows(lines: SQL): SQL {
     from ${lines} l order by l.id`;
 }
 
+// "KES 5,000 in, 1 Dec 2026, 10:15:39 EAT" for a staged row or a stored line (`t`).
+const factsSql = (t: string): SQL => {
+  const money = sql.raw(
+    `case when ${t}.direction = 'out' then ${t}.withdrawn_kes else ${t}.paid_in_kes end`,
+  );
+  return sql`${kesSql(money)} || ' ' || ${sql.raw(`${t}.direction`)} || ', ' || coalesce(${eatSql(sql.raw(`${t}.completed_at`))}, 'no completion time')`;
+};
+
+/**
+ * Rows of this import's staging that repeat a receipt (and status) already booked, earlier in the same
+ * file or by an earlier import, with another amount, direction or time: only the first line is kept,
+ * so each such row is a statement_conflict case for a person, keyed by its facts (the same
+ * disagreement seen in two files opens one case). Exact repeats are left out quietly, as before.
+ * Returns how many cases were opened. Called by the store step before it empties staging.
+ */
+export async function openConflictingCopyCases(tx: Db, importId: string): Promise<number> {
+  const opened = await openUnassignedCasesFrom(
+    tx,
+    sql`select 'statement_conflict' as type,
+      'statement_conflict:statement:' || s.receipt || ':' || s.transaction_status || ':' || s.direction || ':'
+        || coalesce(s.paid_in_kes, 0) || ':' || coalesce(s.withdrawn_kes, 0) || ':' || coalesce(${isoSql(sql`s.completed_at`)}, '') as key,
+      held.id as line_id, s.receipt,
+      case when s.direction = 'out' then s.withdrawn_kes else s.paid_in_kes end as amount,
+      'Receipt ' || s.receipt || ' appears again in row ' || s.row_no || ' as ' || ${factsSql("s")}
+        || ', but the line already booked for it says ' || ${factsSql("held")} || '; only the booked line counts' as summary,
+      jsonb_build_object(
+        'statement', jsonb_build_object('receipt', s.receipt, 'row', s.row_no, 'status', s.transaction_status,
+          'direction', s.direction, 'paidInKes', s.paid_in_kes, 'withdrawnKes', s.withdrawn_kes,
+          'completedAt', ${isoSql(sql`s.completed_at`)}, 'accountNo', s.account_no, 'otherPartyInfo', s.other_party_info),
+        'booked', jsonb_build_object('lineId', held.id, 'importId', held.import_id, 'direction', held.direction,
+          'paidInKes', held.paid_in_kes, 'withdrawnKes', held.withdrawn_kes,
+          'completedAt', ${isoSql(sql`held.completed_at`)})) as details
+    from statement_staging s
+    join statement_lines held on held.receipt = s.receipt and held.transaction_status = s.transaction_status
+    where s.import_id = ${importId} and held.id <> s.line_id
+      and (held.direction, held.paid_in_kes, held.withdrawn_kes, held.completed_at)
+        is distinct from (s.direction, s.paid_in_kes, s.withdrawn_kes, s.completed_at)
+    order by s.line_id`,
+  );
+  return opened.length;
+}
+
 export function emptyMatchSummary(): MatchSummary {
   return {
     matched: 0,

@@ -13,6 +13,8 @@ export type ImportCounts = {
   failed: number;
   paidInKes: number;
   withdrawnKes: number;
+  /** Rows repeating a booked receipt with other facts: a statement_conflict case each (absent before). */
+  conflicts?: number;
   /** The preamble's own totals disagree with the rows (a truncated or edited file). */
   totalsWarning: string | null;
 };
@@ -52,9 +54,12 @@ export function importMessage(fileName: string, s: ImportSummary): string {
   const parts = [
     `Imported ${s.lines.toLocaleString("en-KE")} lines from "${fileName}": ${s.newLines.toLocaleString("en-KE")} new`,
   ];
-  if (s.knownLines)
+  const known = s.knownLines - (s.conflicts ?? 0);
+  if (known)
+    parts.push(`${known.toLocaleString("en-KE")} already known from an earlier import (unchanged)`);
+  if (s.conflicts)
     parts.push(
-      `${s.knownLines.toLocaleString("en-KE")} already known from an earlier import (unchanged)`,
+      `${s.conflicts.toLocaleString("en-KE")} repeating a booked receipt with another amount or time (a case each)`,
     );
   if (s.failed) parts.push(`${s.failed.toLocaleString("en-KE")} failed rows skipped`);
   const m = s.match;

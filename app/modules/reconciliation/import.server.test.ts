@@ -2,7 +2,7 @@
 // thousands, failed rows, reversals, both layouts; a file that is not a statement writes nothing;
 // the same file twice and overlapping periods change nothing the second time, and say so.
 import { Readable } from "node:stream";
-import { count, eq } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import {
   exceptions,
   receipts,
@@ -352,24 +352,67 @@ describe("importing again", () => {
     });
   });
 
-  it("a file that lists a receipt twice keeps its first row and counts the second as known", async () => {
+  it("a file that lists a receipt twice keeps its first row; a copy with other facts is a case, an exact copy is not", async () => {
     const twice = receipt();
+    const exact = receipt();
+    const exactLine = { receipt: exact, completedAt: later(2002), amountKes: 300 };
     const result = await importStatement(app.ctx, {
       fileName: "repeated.csv",
       input: buildStatementCsv({
         lines: [
           { receipt: twice, completedAt: later(2000), amountKes: 700, accountNo: "REP-1" },
           { receipt: twice, completedAt: later(2001), amountKes: 900, accountNo: "REP-2" },
+          exactLine,
+          exactLine,
         ],
       }),
       actor: finance,
     });
-    expect(result.summary).toMatchObject({ lines: 2, newLines: 1, knownLines: 1 });
+    expect(result.summary).toMatchObject({ lines: 4, newLines: 2, knownLines: 2, conflicts: 1 });
+    expect(result.message).toMatch(
+      /2 new, 1 already known from an earlier import \(unchanged\), 1 repeating a booked receipt with another amount or time \(a case each\)/,
+    );
     const stored = await app.ctx.db
-      .select({ paidInKes: statementLines.paidInKes, accountNo: statementLines.accountNo })
+      .select({
+        id: statementLines.id,
+        paidInKes: statementLines.paidInKes,
+        accountNo: statementLines.accountNo,
+      })
       .from(statementLines)
       .where(eq(statementLines.receipt, twice));
-    expect(stored).toEqual([{ paidInKes: 700, accountNo: "REP-1" }]);
+    expect(stored.map(({ paidInKes, accountNo }) => ({ paidInKes, accountNo }))).toEqual([
+      { paidInKes: 700, accountNo: "REP-1" },
+    ]);
+    const conflictsOf = (r: string) =>
+      app.ctx.db
+        .select()
+        .from(exceptions)
+        .where(and(eq(exceptions.receipt, r), eq(exceptions.type, "statement_conflict")));
+    const [conflict] = await conflictsOf(twice);
+    expect(conflict).toMatchObject({
+      status: "open",
+      statementLineId: stored[0].id,
+      amountAtStakeKes: 900,
+      paymentId: null,
+      summary: `Receipt ${twice} appears again in row 9 as KES 900 in, 14 Mar 2025, 10:49:00 EAT, but the line already booked for it says KES 700 in, 14 Mar 2025, 10:48:59 EAT; only the booked line counts`,
+    });
+    expect(conflict.details).toMatchObject({
+      statement: { row: 9, paidInKes: 900, accountNo: "REP-2" },
+      booked: { lineId: stored[0].id, paidInKes: 700 },
+    });
+    expect(await conflictsOf(exact)).toEqual([]);
+
+    // A later statement with the same disagreement opens no second case; another one opens its own.
+    const later90k = { receipt: twice, completedAt: later(2001), amountKes: 90_000 };
+    const next = await importStatement(app.ctx, {
+      fileName: "next.csv",
+      input: buildStatementCsv({
+        lines: [{ receipt: twice, completedAt: later(2001), amountKes: 900 }, later90k],
+      }),
+      actor: finance,
+    });
+    expect(next.summary).toMatchObject({ lines: 2, newLines: 0, conflicts: 1 });
+    expect((await conflictsOf(twice)).map((x) => x.amountAtStakeKes).sort()).toEqual([900, 90_000]);
   });
 
   it("a generated busy month imports in one go", async () => {

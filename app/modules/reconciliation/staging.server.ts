@@ -7,6 +7,7 @@ import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { analyzeSampled, refreshLineStatistics } from "./import-statistics.server";
+import { openConflictingCopyCases } from "./cases.server";
 import { MATCH_OWNED } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
@@ -44,7 +45,9 @@ export async function storeImport(
   const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Parsed> => {
     progress.lines = parsed.counts.lines;
     await report(true);
-    parsed.counts.newLines = await mover.finish(parsed.counts.lines);
+    const moved = await mover.finish(parsed.counts.lines);
+    parsed.counts.newLines = moved.inserted;
+    parsed.counts.conflicts = moved.conflicts;
     return recordStored(tx, imp, queued, parsed, trace);
   };
   if (driverOf(ctx.db) === "pglite") {
@@ -144,8 +147,11 @@ type LineMover = {
   check(): void;
   /** Waits for the move in progress, if any, without throwing. */
   settled(): Promise<void>;
-  /** Moves what is left, checks every parsed row was moved; returns how many lines were inserted. */
-  finish(parsedLines: number): Promise<number>;
+  /**
+   * Moves what is left, checks every parsed row was moved, and opens a case for each row left out that
+   * disagrees with the line booked for its receipt; returns how many lines were inserted and cases opened.
+   */
+  finish(parsedLines: number): Promise<{ inserted: number; conflicts: number }>;
 };
 
 // Moves staged rows of one import into statement_lines, in file order, each call taking the committed
@@ -252,8 +258,10 @@ async function lineMover(
         throw new Error(
           `statement import: ${parsedLines} rows were parsed but ${staged} reached the database`,
         );
+      // Every row was new (a statement not seen before): nothing was left out, so nothing to compare.
+      const conflicts = inserted < staged ? await openConflictingCopyCases(tx, importId) : 0;
       await tx.execute(sql`delete from statement_staging where import_id = ${importId}`);
-      return inserted;
+      return { inserted, conflicts };
     },
   };
 }
