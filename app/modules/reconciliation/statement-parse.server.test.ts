@@ -395,6 +395,21 @@ describe("readStatement: refusing what cannot be imported", () => {
     ],
     ["a formula as a receipt", { "Receipt No.": '=HYPERLINK("x")' }, "is not an M-Pesa receipt"],
     [
+      "a number Excel would read as a day of 1900",
+      { "Completion Time": "62" },
+      "'Completion Time' value '62' is not a date M-Pesa could have written",
+    ],
+    [
+      "a date years ahead",
+      { "Completion Time": "01-01-2099 10:00:00" },
+      "is not a date M-Pesa could have written",
+    ],
+    [
+      "an amount beyond any transaction (sums would lose shillings)",
+      { "Paid In": "9007199254740991" },
+      "'Paid In' value '9007199254740991' is more than any M-Pesa transaction",
+    ],
+    [
       "a malformed Linked Transaction ID",
       { "Linked Transaction ID": "TCE4XK2" },
       "'Linked Transaction ID' value 'TCE4XK2' is not an M-Pesa receipt",

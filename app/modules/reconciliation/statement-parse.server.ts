@@ -290,11 +290,22 @@ function refuse(row: Row, message: string): StatementFormatError {
   return new StatementFormatError(text, row.rowNumber);
 }
 
+// M-Pesa opened in March 2007; a line from before it, or from after tomorrow, is a mangled cell (a
+// small number Excel read as a day of 1900), and one such date would stretch the period the
+// missing-from-statement check reads over decades.
+const FIRST_MPESA_DAY = Date.UTC(2007, 2, 1);
+const DAY_MS = 86_400_000;
+// Far above any single M-Pesa transaction, and low enough that a million lines still add up exactly
+// in a JavaScript number.
+const MAX_LINE_KES = 1_000_000_000;
+
 function timeOf(row: Row, key: "completionTime" | "initiationTime"): Date | null {
   const text = cellOf(row, key);
   if (text === "") return null;
   const at = parseStatementTime(text);
   if (!at) throw refuse(row, `'${COLUMNS[key]}' value '${text}' is not a DD-MM-YYYY HH:mm:ss date`);
+  if (at.getTime() < FIRST_MPESA_DAY || at.getTime() > Date.now() + DAY_MS)
+    throw refuse(row, `'${COLUMNS[key]}' value '${text}' is not a date M-Pesa could have written`);
   return at;
 }
 
@@ -303,6 +314,8 @@ function amountOf(row: Row, key: "paidIn" | "withdrawn"): number {
   if (text === "") return 0;
   const parsed = parseKesAmount(text);
   if (!parsed.ok) throw refuse(row, `'${COLUMNS[key]}': ${parsed.reason}`);
+  if (Math.abs(parsed.kes) > MAX_LINE_KES)
+    throw refuse(row, `'${COLUMNS[key]}' value '${text}' is more than any M-Pesa transaction`);
   return parsed.kes;
 }
 
