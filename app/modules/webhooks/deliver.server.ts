@@ -184,7 +184,11 @@ async function deliverOne(
     await db.execute(sql`
       update webhook_deliveries set
         status = ${status},
-        request_body = coalesce(request_body, ${body}),
+        -- Kept for the retries (the same bytes), unless the endpoint's role changed while this was
+        -- sent: the next attempt renders the body again, for the role it now has.
+        request_body = case when (select ep.role from webhook_endpoints ep
+            where ep.id = webhook_deliveries.endpoint_id) = ${claim.role}
+          then coalesce(request_body, ${body}) end,
         last_status_code = ${statusCode},
         last_error = ${error},
         claim_token = null,

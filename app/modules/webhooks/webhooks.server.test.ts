@@ -248,6 +248,36 @@ describe("merchant webhooks", () => {
     expect(data.payment.phone).toMatch(/•/);
   });
 
+  it("a finance endpoint moved to support: its retries no longer carry the full number", async () => {
+    const {
+      receiver,
+      secret,
+      endpoint: ep,
+    } = await endpoint({
+      respond: (n) => (n < 1 ? 503 : 204),
+    });
+    const due = await pendingPayment();
+    await payByCallback(due);
+    const now = new Date();
+    expect(await deliver(now)).toMatchObject({ claimed: 1 });
+    expect(receiver.received[0].body).toContain("254712345678"); // finance may see it
+    await updateWebhookEndpoint(
+      app.ctx.db,
+      app.ctx.config,
+      ep.id,
+      { url: ep.url, eventTypes: ["payment.paid"], role: "support", enabled: true },
+      SYSTEM_ACTOR,
+      now,
+    );
+    expect(await deliver(new Date(now.getTime() + 3 * 3_600_000))).toMatchObject({ claimed: 1 });
+    const retry = receiver.received[1];
+    new Webhook(secret).verify(retry.body, webhookHeaders(retry));
+    expect(retry.headers["webhook-id"]).toBe(receiver.received[0].headers["webhook-id"]);
+    expect(retry.body).not.toContain("712345678");
+    const data = (JSON.parse(retry.body) as { data: { payment: { phone: string } } }).data;
+    expect(data.payment.phone).toMatch(/•/);
+  });
+
   it("signs with both secrets during a rotation's overlap, and only the new one after it", async () => {
     const { receiver, secret: old, endpoint: ep } = await endpoint();
     const { secret: fresh } = await rotateWebhookSecret(
