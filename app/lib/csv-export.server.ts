@@ -22,11 +22,14 @@ export type CsvColumn<T> = {
 // A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); a
 // leading apostrophe makes it text. Negative amounts are numbers, not strings, so they pass as they are.
 const FORMULA_START = /^[=+\-@\t\r]/;
+// Excel set to a `;` list separator splits an unquoted-looking cell at each `;` (quotes that do not
+// open the line's field do not protect it), so a formula after one is defused the same way.
+const FORMULA_AFTER_SEPARATOR = /([;\t])(?=[=+\-@])/g;
 
 export function csvCell(value: string | number | boolean | null | undefined): string | number {
   if (value == null) return "";
   if (typeof value === "number") return value;
-  const text = String(value);
+  const text = String(value).replace(FORMULA_AFTER_SEPARATOR, "$1'");
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 

@@ -20,14 +20,15 @@ export function maskMsisdn(value: string | number | null | undefined): string {
 const IN_TEXT = /(?<!\d)(?:\+?254|0)[\s-]?([17]\d{2})[\s-]?(\d{3})[\s-]?(\d)(\d{2})(?!\d)/g;
 // A number run into other digits (a reference someone built from the number, a number typed with a
 // digit too many) or grouped in a way IN_TEXT does not know (`07123456-78`, `0712.345.678`,
-// `(0712) 345 678`, `+254 (0) 712 345 678`): digit groups joined by up to three separator characters
-// (whitespace, dashes and the minus sign, dots, slashes, brackets, underscores, commas, Arabic
-// separators) are read as one run. In a run of 10 digits or more every place a `254[17]…` or
-// `07…`/`01[01]…` number could start is masked (hideNumbersIn), and so is a local number without its
-// prefix (hideLocalNumbers), in one pass over all the run's digits (a pass per form would let one's
-// bullets cut a number the next should see).
-const SEPARATOR = "[\\s./()_,\\u2010-\\u2015\\u2212\\u066b\\u066c\\u060c-]";
-const RUN = new RegExp(`\\d+(?:${SEPARATOR}{1,3}\\d+)*`, "g");
+// `(0712) 345 678`, `+254 (0) 712 345 678`, `0712*345*678`): digit groups joined by up to four
+// separator characters (whitespace, dashes and the minus sign, dots, slashes, brackets, underscores,
+// commas, `* # ; | ~ + '`, Arabic separators; not colons, which times are full of) are read as one
+// run. In a run of 10 digits or more every place a `254[17]…` or `07…`/`01[01]…` number could start
+// is masked (hideNumbersIn), and so is a local number without its prefix (hideLocalNumbers), in one
+// pass over all the run's digits (a pass per form would let one's bullets cut a number the next
+// should see).
+const SEPARATOR = "[\\s./()_,*#;|~+'\\u2010-\\u2015\\u2212\\u066b\\u066c\\u060c-]";
+const RUN = new RegExp(`\\d+(?:${SEPARATOR}{1,4}\\d+)*`, "g");
 // ws_CO_ + DDMMYYYY HHmmss + 3-digit millis (17 digits) + the payer's 9 local digits (Daraja).
 const CHECKOUT = /(ws_CO_\d{17})([17]\d{2})\d{4}(\d{2})(?!\d)/gi;
 
@@ -192,12 +193,14 @@ function walk(value: unknown, key: string): unknown {
 /**
  * A masked number as the console shows it, pasted back into search: `0708 ••• •01`, `0708•••001`,
  * `+254 708 *** *01`, or a masked CheckoutRequestID (`ws_CO_…708••••01`). Gives the known leading
- * digits (as `2547…`) and the known trailing ones, or null when the text is not such a form.
+ * digits (as `2547…`) and the last two, or null when the text is not such a form.
  */
 export function parseMaskedMsisdn(text: string): { prefix: string; suffix: string } | null {
   const compact = text.replace(/[\s-]/g, "");
   const checkout = /^ws_CO_(?:\d{17}|…|\.{3})?([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
   const phone = /^(?:\+?254|0)([17]\d{2})[•*xX]{3,7}(\d{2,3})$/.exec(compact);
   const m = checkout ?? phone;
-  return m ? { prefix: `254${m[1]}`, suffix: m[2] } : null;
+  // Only the two last digits the console shows: a third one typed in (the older `0708 ••• 012`
+  // form) is not used, or ten searches would tell a masked viewer one more digit of the number.
+  return m ? { prefix: `254${m[1]}`, suffix: m[2].slice(-2) } : null;
 }

@@ -25,6 +25,10 @@ describe("CSV exports", () => {
   it("defuse every formula-looking cell and leave plain values and numbers alone", () => {
     for (const start of ["=", "+", "-", "@", "\t", "\r"])
       expect(csvCell(`${start}1+2`)).toBe(`'${start}1+2`);
+    // A spreadsheet that splits at `;` would start a cell there.
+    expect(csvCell("x;=cmd|' /C calc'!A0")).toBe("x;'=cmd|' /C calc'!A0");
+    expect(csvCell("a;b; @SUM(1)")).toBe("a;b; @SUM(1)");
+    expect(csvCell("=1;+2")).toBe("'=1;'+2");
     expect(csvCell("ORD-1")).toBe("ORD-1");
     expect(csvCell(-5)).toBe(-5);
     expect(csvCell(null)).toBe("");

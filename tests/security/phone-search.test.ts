@@ -69,6 +69,17 @@ it.each([
     );
 });
 
+it("uses only the two last digits the console shows, so guessing a third reveals nothing", async () => {
+  const support = await signedIn(app.ctx, "support");
+  for (const q of ["0708 ••• 012", "0708 ••• 912"]) {
+    const response = await find(q, support);
+    expect(response.status).toBe(200);
+    expect((await jsonOf(response)).payments.map((p: { id: string }) => p.id)).toContain(
+      payment.id,
+    );
+  }
+});
+
 it("rate-limits a masked role's phone searches", async () => {
   const manager = await signedIn(app.ctx, "manager");
   const statuses: number[] = [];

@@ -68,6 +68,14 @@ describe("ids", () => {
     expect(redactText("+254 (0) 712 345 678, 0712 - 345 - 678, 0712–345–678")).toBe(
       "+254 (0) 712 ••• •78, 0712 - ••• - •78, 0712–•••–•78",
     );
+    // Grouped with the other keys of a keyboard, or spaced wide (found by a review, 3 Dec 2026).
+    expect(redactText("0712*345*678, 0712#345#678, 0712;345;678")).toBe(
+      "0712*•••*•78, 0712#•••#•78, 0712;•••;•78",
+    );
+    expect(redactText("0712|345|678 0712~345~678 0712+345+678 0712'345'678")).toBe(
+      "0712|•••|•78 0712~•••~•78 0712+•••+•78 0712'•••'•78",
+    );
+    expect(redactText("0712    345    678")).toBe("0712    •••    •78");
     // One pass over the run: a number run into another is not cut by the first one's bullets.
     expect(redactText("9990755555071-2345678")).toBe("9990755••••71-2••••78");
     // Long numbers that cannot hold a Kenyan mobile number stay whole, and so do dates, a time after
