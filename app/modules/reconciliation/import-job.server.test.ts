@@ -42,6 +42,21 @@ const fileFor = (seed: number, lines = 300) =>
     lines: [...generateStatementLines(lines, seed, new Date(Date.UTC(2024, seed, 1)))],
   });
 
+/** The database refuses this import's lines, as it would if full (a trigger); acceptLinesAgain undoes it. */
+async function refuseLinesOf(importId: string) {
+  await app.ctx.db.execute(
+    sql.raw(`create or replace function import_test_refuse() returns trigger language plpgsql as $$
+      begin if new.import_id = '${importId}' then raise exception 'disk full (test)'; end if; return new; end $$`),
+  );
+  await app.ctx.db.execute(
+    sql.raw(
+      `create trigger import_test_refuse before insert on statement_lines for each row execute function import_test_refuse()`,
+    ),
+  );
+}
+const acceptLinesAgain = () =>
+  app.ctx.db.execute(sql.raw(`drop trigger import_test_refuse on statement_lines`));
+
 const linesOf = async (importId: string) => {
   const [row] = await app.ctx.db
     .select({ n: count() })
@@ -230,15 +245,7 @@ it("an import failing for a reason of ours is tried once per run, and later impo
     true,
   );
   // The database refuses the first import's lines, as it would if full: every attempt fails the same.
-  await app.ctx.db.execute(
-    sql.raw(`create or replace function import_test_refuse() returns trigger language plpgsql as $$
-      begin if new.import_id = '${stuck.importId}' then raise exception 'disk full (test)'; end if; return new; end $$`),
-  );
-  await app.ctx.db.execute(
-    sql.raw(
-      `create trigger import_test_refuse before insert on statement_lines for each row execute function import_test_refuse()`,
-    ),
-  );
+  await refuseLinesOf(stuck.importId);
   // Queued as an upload leaves them, for the job to claim.
   await app.ctx.db
     .update(statementImports)
@@ -247,7 +254,7 @@ it("an import failing for a reason of ours is tried once per run, and later impo
   try {
     expect(await runPendingImports(app.ctx)).toBe(2);
   } finally {
-    await app.ctx.db.execute(sql.raw(`drop trigger import_test_refuse on statement_lines`));
+    await acceptLinesAgain();
   }
   expect((await getStatementImport(app.ctx.db, next.importId))?.state).toBe("done");
   const [left] = await app.ctx.db
@@ -273,15 +280,7 @@ it("an import that keeps failing before its lines are stored is given up after M
     .update(statementImports)
     .set({ claimedBy: null })
     .where(eq(statementImports.id, stuck.importId));
-  await app.ctx.db.execute(
-    sql.raw(`create or replace function import_test_refuse() returns trigger language plpgsql as $$
-      begin if new.import_id = '${stuck.importId}' then raise exception 'disk full (test)'; end if; return new; end $$`),
-  );
-  await app.ctx.db.execute(
-    sql.raw(
-      `create trigger import_test_refuse before insert on statement_lines for each row execute function import_test_refuse()`,
-    ),
-  );
+  await refuseLinesOf(stuck.importId);
   const row = async () =>
     (
       await app.ctx.db
@@ -302,7 +301,7 @@ it("an import that keeps failing before its lines are stored is given up after M
     }
     expect(await runPendingImports(app.ctx)).toBe(1);
   } finally {
-    await app.ctx.db.execute(sql.raw(`drop trigger import_test_refuse on statement_lines`));
+    await acceptLinesAgain();
   }
   const given = await row();
   expect(given.state).toBe("failed");
