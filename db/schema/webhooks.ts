@@ -80,7 +80,8 @@ export const webhookDeliveries = pgTable(
     lastAttemptAt: ts("last_attempt_at"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
-    requestBody: text("request_body"), // the exact bytes signed, fixed at the first attempt
+    requestBody: text("request_body"), // the exact bytes signed, kept for the retries
+    requestBodyRole: text("request_body_role"), // the endpoint's role they were rendered for
     deliveredAt: ts("delivered_at"),
     createdAt: createdAt(),
   },

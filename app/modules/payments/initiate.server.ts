@@ -103,17 +103,24 @@ const OPEN_OR_PAID = ["initiating", "pending", "paid"] as const;
 
 // An `unknown` payment with an open case blocks too: the customer may have paid it (a lost push
 // answer, a prompt the poller gave up on, money of the wrong amount), so a second prompt could charge
-// them twice. So does a closed, unpaid payment with an open case that says money may have arrived for
-// it (a success callback without a receipt, then a failure; a success after the prompt expired): the
-// rule a re-send of that payment follows (resendRefusal). Once a person has settled the case (written
-// off, acknowledged…) the order is free again.
+// them twice. So does a failed, cancelled or expired payment with an open case whose evidence says
+// money may have arrived for it (a success callback without a receipt that a failure then answered, a
+// success after the prompt expired): the rule a re-send of that payment follows (resendRefusal). Not
+// an unknown_outcome case: a definite failure that came after it says what happened. Once a person
+// has settled the case (written off, acknowledged…) the order is free again.
 const UNKNOWN_AND_OPEN = sql`(${payments.status} = 'unknown' and exists (select 1 from exceptions x
   where x.payment_id = "payments"."id" and x.status <> 'resolved'))`;
-const MONEY_CASE_OPEN = sql`exists (select 1 from exceptions x where x.payment_id = "payments"."id"
+const MONEY_EVIDENCE = MONEY_CASES.filter((t) => t !== "unknown_outcome");
+const CLOSED_WITH_MONEY_CASE = sql`(${payments.status} in ('failed', 'cancelled', 'expired')
+  and exists (select 1 from exceptions x where x.payment_id = "payments"."id"
   and x.status <> 'resolved' and x.type in (${sql.join(
-    MONEY_CASES.map((t) => sql`${t}`),
+    MONEY_EVIDENCE.map((t) => sql`${t}`),
     sql`, `,
-  )}))`;
+  )})))`;
+// The answer names the strongest reason: a paid payment, then one waiting for the customer, then one
+// of unknown outcome, then a closed one with its case open.
+const BLOCKING_ORDER = sql`case ${payments.status} when 'paid' then 0 when 'initiating' then 1
+  when 'pending' then 1 when 'unknown' then 2 else 3 end`;
 
 /**
  * The order's payment that stops another prompt for it: open, paid, unknown with its case open, or
@@ -131,11 +138,11 @@ export async function findBlockingPayment(
     .where(
       and(
         eq(payments.orderRef, orderRef),
-        or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN, MONEY_CASE_OPEN),
+        or(inArray(payments.status, [...OPEN_OR_PAID]), UNKNOWN_AND_OPEN, CLOSED_WITH_MONEY_CASE),
         exceptPaymentId ? ne(payments.id, exceptPaymentId) : undefined,
       ),
     )
-    .orderBy(desc(payments.createdAt))
+    .orderBy(BLOCKING_ORDER, desc(payments.createdAt))
     .limit(1);
   return existing;
 }

@@ -2,7 +2,7 @@
 // (query_disagrees, the receipt stands), a held success from an untrusted address (confirmed by the
 // query's 0, or contradicted), and the console's "check status now".
 import { eq } from "drizzle-orm";
-import { exceptions, rawCallbacks, staffAudit, stkAttempts } from "../../../db/schema";
+import { exceptions, payments, rawCallbacks, staffAudit, stkAttempts } from "../../../db/schema";
 import {
   postStkCallback,
   startTestApp,
@@ -201,5 +201,54 @@ describe("a success callback the query then contradicts", () => {
       .set({ status: "resolved", resolution: "write_off", resolvedAt: new Date() })
       .where(eq(exceptions.paymentId, due.paymentId));
     expect((await again()).orderRef).toBe(view.orderRef);
+  });
+});
+
+describe("which closed payment blocks its order", () => {
+  // A payment row of the order as the ledger leaves it, with an open case of the given type.
+  async function closed(ref: string, status: "cancelled" | "refunded" | "paid", caseType?: string) {
+    const [p] = await app.ctx.db
+      .insert(payments)
+      .values({
+        orderRef: ref,
+        amountKes: 100,
+        phone: "254708000006",
+        description: "blocking test",
+        accountReference: "BLOCK",
+        status,
+      })
+      .returning();
+    if (caseType)
+      await app.ctx.db.insert(exceptions).values({
+        type: caseType as "unknown_outcome",
+        dedupeKey: `${caseType}:test:${p.id}`,
+        paymentId: p.id,
+        summary: "test case",
+      });
+    return p;
+  }
+  const ask = (ref: string) =>
+    initiatePayment(app.ctx, { orderRef: ref, amount: 100, phone: PHONES.pays }, actor);
+
+  it("not a prompt the poller gave up on that a definite cancel answered later (unknown_outcome)", async () => {
+    const ref = orderRef();
+    await closed(ref, "cancelled", "unknown_outcome");
+    expect((await ask(ref)).orderRef).toBe(ref);
+  });
+
+  it("not a refunded payment, whatever case it has open", async () => {
+    const ref = orderRef();
+    await closed(ref, "refunded", "double_payment");
+    expect((await ask(ref)).orderRef).toBe(ref);
+  });
+
+  it("a paid payment is named before a newer cancelled one with a case open", async () => {
+    const ref = orderRef();
+    const paid = await closed(ref, "paid");
+    await closed(ref, "cancelled", "late_success");
+    await expect(ask(ref)).rejects.toMatchObject({
+      code: "order_paid",
+      details: { payment: { id: paid.id } },
+    });
   });
 });

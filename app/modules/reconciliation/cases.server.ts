@@ -6,7 +6,7 @@
 // of unknown money is a few statements, not thousands); cases naming a payment, which are few, go
 // through the gate's own bulk command. One place to change if the gate's conventions do.
 import { sql, type SQL } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { rowsOf, type Db } from "../../../db/client";
 import type { ExceptionType, StatementLine } from "../../../db/schema";
 import {
   openExceptions,
@@ -185,46 +185,57 @@ function statementOnlyCaseRows(lines: SQL): SQL {
     from ${lines} l order by l.id`;
 }
 
-// "KES 5,000 in, 1 Dec 2026, 10:15:39 EAT" for a staged row or a stored line (`t`).
-const factsSql = (t: string): SQL => {
-  const money = sql.raw(
-    `case when ${t}.direction = 'out' then ${t}.withdrawn_kes else ${t}.paid_in_kes end`,
-  );
-  return sql`${kesSql(money)} || ' ' || ${sql.raw(`${t}.direction`)} || ', ' || coalesce(${eatSql(sql.raw(`${t}.completed_at`))}, 'no completion time')`;
+// "KES 5,000 in, 1 Dec 2026, 10:15:39 EAT" for the columns of `t` named with `prefix`.
+const factsSql = (t: string, prefix: string): SQL => {
+  const col = (name: string) => sql.raw(`${t}.${prefix}${name}`);
+  const money = sql`case when ${col("direction")} = 'out' then ${col("withdrawn_kes")} else ${col("paid_in_kes")} end`;
+  return sql`${kesSql(money)} || ' ' || ${col("direction")} || ', ' || coalesce(${eatSql(col("completed_at"))}, 'no completion time')`;
 };
 
 /**
- * Rows of this import's staging that repeat a receipt (and status) already booked, earlier in the same
- * file or by an earlier import, with another amount, direction or time: only the first line is kept,
- * so each such row is a statement_conflict case for a person, keyed by its facts (the same
- * disagreement seen in two files opens one case). Exact repeats are left out quietly, as before.
- * Returns how many cases were opened. Called by the store step before it empties staging.
+ * Completed rows of this import's staging that repeat a receipt already booked, earlier in the same
+ * file or by an earlier import, with another amount or direction, or a time a minute or more apart
+ * (a file re-saved in Excel loses the seconds): only the first line is kept, so each such row is a
+ * statement_conflict case for a person, keyed by its facts (the same disagreement seen in two files
+ * opens one case). The row is no line of its own and the booked line may belong to another import,
+ * so the case names no line; its details say which import and row found it. Exact repeats, and
+ * Failed rows (no money), are left out quietly, as before. Returns how many rows disagree. Called by
+ * the store step before it empties staging.
  */
 export async function openConflictingCopyCases(tx: Db, importId: string): Promise<number> {
-  const opened = await openUnassignedCasesFrom(
-    tx,
-    sql`select 'statement_conflict' as type,
-      'statement_conflict:statement:' || s.receipt || ':' || s.transaction_status || ':' || s.direction || ':'
-        || coalesce(s.paid_in_kes, 0) || ':' || coalesce(s.withdrawn_kes, 0) || ':' || coalesce(${isoSql(sql`s.completed_at`)}, '') as key,
-      held.id as line_id, s.receipt,
-      case when s.direction = 'out' then s.withdrawn_kes else s.paid_in_kes end as amount,
-      'Receipt ' || s.receipt || ' appears again in row ' || s.row_no || ' as ' || ${factsSql("s")}
-        || ', but the line already booked for it says ' || ${factsSql("held")} || '; only the booked line counts' as summary,
-      jsonb_build_object(
-        'statement', jsonb_build_object('receipt', s.receipt, 'row', s.row_no, 'status', s.transaction_status,
-          'direction', s.direction, 'paidInKes', s.paid_in_kes, 'withdrawnKes', s.withdrawn_kes,
-          'completedAt', ${isoSql(sql`s.completed_at`)}, 'accountNo', s.account_no, 'otherPartyInfo', s.other_party_info),
-        'booked', jsonb_build_object('lineId', held.id, 'importId', held.import_id, 'direction', held.direction,
-          'paidInKes', held.paid_in_kes, 'withdrawnKes', held.withdrawn_kes,
-          'completedAt', ${isoSql(sql`held.completed_at`)})) as details
+  const rows = sql`select s.*, held.id as held_id, held.import_id as held_import_id,
+      held.direction as held_direction, held.paid_in_kes as held_paid_in_kes,
+      held.withdrawn_kes as held_withdrawn_kes, held.completed_at as held_completed_at
     from statement_staging s
     join statement_lines held on held.receipt = s.receipt and held.transaction_status = s.transaction_status
-    where s.import_id = ${importId} and held.id <> s.line_id
-      and (held.direction, held.paid_in_kes, held.withdrawn_kes, held.completed_at)
-        is distinct from (s.direction, s.paid_in_kes, s.withdrawn_kes, s.completed_at)
-    order by s.line_id`,
+    where s.import_id = ${importId} and held.id <> s.line_id and s.transaction_status = 'Completed'
+      and ((held.direction, held.paid_in_kes, held.withdrawn_kes)
+          is distinct from (s.direction, s.paid_in_kes, s.withdrawn_kes)
+        or abs(extract(epoch from held.completed_at - s.completed_at)) >= 60)`;
+  const [counted] = rowsOf<{ n: number | string }>(
+    await tx.execute(sql`select count(*) as n from (${rows}) c`),
   );
-  return opened.length;
+  const n = Number(counted?.n ?? 0);
+  if (n === 0) return 0;
+  await openUnassignedCasesFrom(
+    tx,
+    sql`select 'statement_conflict' as type,
+      'statement_conflict:statement:' || c.receipt || ':' || c.transaction_status || ':' || c.direction || ':'
+        || coalesce(c.paid_in_kes, 0) || ':' || coalesce(c.withdrawn_kes, 0) || ':' || coalesce(${isoSql(sql`c.completed_at`)}, '') as key,
+      null::bigint as line_id, c.receipt,
+      case when c.direction = 'out' then c.withdrawn_kes else c.paid_in_kes end as amount,
+      'Receipt ' || c.receipt || ' appears again in row ' || c.row_no || ' as ' || ${factsSql("c", "")}
+        || ', but the line already booked for it says ' || ${factsSql("c", "held_")} || '; only the booked line counts' as summary,
+      jsonb_build_object(
+        'statement', jsonb_build_object('importId', c.import_id, 'receipt', c.receipt, 'row', c.row_no,
+          'direction', c.direction, 'paidInKes', c.paid_in_kes, 'withdrawnKes', c.withdrawn_kes,
+          'completedAt', ${isoSql(sql`c.completed_at`)}, 'accountNo', c.account_no, 'otherPartyInfo', c.other_party_info),
+        'booked', jsonb_build_object('lineId', c.held_id, 'importId', c.held_import_id, 'direction', c.held_direction,
+          'paidInKes', c.held_paid_in_kes, 'withdrawnKes', c.held_withdrawn_kes,
+          'completedAt', ${isoSql(sql`c.held_completed_at`)})) as details
+    from (${rows}) c order by c.line_id`,
+  );
+  return n;
 }
 
 export function emptyMatchSummary(): MatchSummary {

@@ -16,6 +16,7 @@ import {
   type ImportSummary,
   type ProgressListener,
 } from "./import-model.server";
+import { cleanForLog } from "../../lib/error-log.server";
 import { driverOf } from "./staging-copy.server";
 import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
@@ -109,38 +110,31 @@ export const MAX_STORE_TRIES = 5;
  */
 async function recordFailedTry(ctx: AppContext, importId: string, error: unknown): Promise<void> {
   const reason = rootCause(error);
-  const [row] = await ctx.db
-    .update(statementImports)
-    .set({
-      error: reason,
-      claimedBy: null,
-      failedTries: sql`${statementImports.failedTries} + 1`,
-    })
-    .where(eq(statementImports.id, importId))
-    .returning({ tries: statementImports.failedTries });
-  if (!row || row.tries < MAX_STORE_TRIES) return;
-  const given = await ctx.db
-    .update(statementImports)
-    .set({
-      state: "failed",
-      error: `it failed ${row.tries} times while its lines were being stored, the last time with "${reason}"; upload it again once that is fixed`,
-      fileSha256: `failed:${importId}`,
-    })
-    .where(and(eq(statementImports.id, importId), inArray(statementImports.state, UNSTORED)))
-    .returning({ id: statementImports.id });
-  if (given.length === 0) return;
+  const givenUp = `it failed ${MAX_STORE_TRIES} times while its lines were being stored, the last time with "${reason}"; upload it again once that is fixed`;
+  // One statement: no other instance can claim the import between counting the try and giving up.
+  const [row] = rowsOf<{ state: string }>(
+    await ctx.db.execute(sql`
+      update statement_imports set failed_tries = failed_tries + 1, claimed_by = null,
+        state = case when ${GIVE_UP} then 'failed' else state end,
+        file_sha256 = case when ${GIVE_UP} then 'failed:' || id::text else file_sha256 end,
+        error = case when ${GIVE_UP} then ${givenUp} else ${reason} end
+      where id = ${importId}
+      returning state`),
+  );
+  if (row?.state !== "failed") return;
   await ctx.db.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
   await ctx.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
 }
 
-const UNSTORED = ["queued", "storing"];
+// Nothing of an import is booked until its store step commits (state `matching`).
+const GIVE_UP = sql`(failed_tries + 1 >= ${MAX_STORE_TRIES} and state in ('queued', 'storing'))`;
 
 // What the page shows: the database's own words ("disk full"), not the whole statement that failed
 // (the log has that).
 function rootCause(error: unknown): string {
   let cause = error;
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return cause instanceof Error ? cause.message : String(error);
+  return cleanForLog(cause instanceof Error ? cause.message : String(error));
 }
 
 /** How long an upload may stay `uploading` before the job takes it for one a restart cut off. */

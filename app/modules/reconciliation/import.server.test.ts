@@ -391,13 +391,13 @@ describe("importing again", () => {
     const [conflict] = await conflictsOf(twice);
     expect(conflict).toMatchObject({
       status: "open",
-      statementLineId: stored[0].id,
+      statementLineId: null, // the row is no line, and the booked one may be another import's
       amountAtStakeKes: 900,
       paymentId: null,
       summary: `Receipt ${twice} appears again in row 9 as KES 900 in, 14 Mar 2025, 10:49:00 EAT, but the line already booked for it says KES 700 in, 14 Mar 2025, 10:48:59 EAT; only the booked line counts`,
     });
     expect(conflict.details).toMatchObject({
-      statement: { row: 9, paidInKes: 900, accountNo: "REP-2" },
+      statement: { importId: result.importId, row: 9, paidInKes: 900, accountNo: "REP-2" },
       booked: { lineId: stored[0].id, paidInKes: 700 },
     });
     expect(await conflictsOf(exact)).toEqual([]);
@@ -411,8 +411,36 @@ describe("importing again", () => {
       }),
       actor: finance,
     });
-    expect(next.summary).toMatchObject({ lines: 2, newLines: 0, conflicts: 1 });
+    expect(next.summary).toMatchObject({ lines: 2, newLines: 0, conflicts: 2 });
     expect((await conflictsOf(twice)).map((x) => x.amountAtStakeKes).sort()).toEqual([900, 90_000]);
+
+    // The same lines re-saved in Excel (seconds dropped), and a Failed row with another amount: no case.
+    const failed = receipt();
+    await importStatement(app.ctx, {
+      fileName: "failed.csv",
+      input: buildStatementCsv({
+        lines: [{ receipt: failed, completedAt: later(2003), amountKes: 50, status: "Failed" }],
+      }),
+      actor: finance,
+    });
+    const resaved = await importStatement(app.ctx, {
+      fileName: "resaved.csv",
+      input: buildStatementCsv({
+        lines: [
+          {
+            receipt: twice,
+            completedAt: later(2000),
+            amountKes: 700,
+            overrides: { "Completion Time": "14-03-2025 10:48" },
+          },
+          { receipt: failed, completedAt: later(2003), amountKes: 5_000, status: "Failed" },
+        ],
+      }),
+      actor: finance,
+    });
+    expect(resaved.summary).toMatchObject({ lines: 2, newLines: 0, conflicts: 0 });
+    expect(await conflictsOf(failed)).toEqual([]);
+    expect(await conflictsOf(twice)).toHaveLength(2);
   });
 
   it("a generated busy month imports in one go", async () => {

@@ -21,6 +21,7 @@ type Claim = {
   claimToken: string;
   attempts: number;
   requestBody: string | null;
+  requestBodyRole: string | null;
   eventId: string;
   eventType: string;
   eventCreatedAt: Date;
@@ -72,7 +73,7 @@ export async function claimDueDeliveries(
         next_attempt_at = ${leaseUntil}::timestamptz
       from due, webhook_events ev, webhook_endpoints ep
       where d.id = due.id and ev.id = d.event_id and ep.id = d.endpoint_id
-      returning d.id, d.claim_token, d.attempts, d.request_body, ev.id as event_id,
+      returning d.id, d.claim_token, d.attempts, d.request_body, d.request_body_role, ev.id as event_id,
         ev.type as event_type, ev.created_at as event_created_at, ev.payload, ep.url, ep.role,
         ep.secret, ep.previous_secret, ep.previous_secret_until`),
   );
@@ -81,6 +82,7 @@ export async function claimDueDeliveries(
     claimToken: String(r.claim_token),
     attempts: Number(r.attempts),
     requestBody: (r.request_body as string | null) ?? null,
+    requestBodyRole: (r.request_body_role as string | null) ?? null,
     eventId: String(r.event_id),
     eventType: String(r.event_type),
     eventCreatedAt: at(r.event_created_at)!,
@@ -170,12 +172,15 @@ async function deliverOne(
   claim: Claim,
   options: DeliveryOptions,
 ): Promise<"delivered" | "retrying" | "failed" | "lost"> {
+  // A retry sends the bytes of the first attempt, unless the endpoint's role has changed since: then
+  // the body is rendered again, for what the new role may see.
   const body =
-    claim.requestBody ??
-    renderWebhookBody(
-      { type: claim.eventType, createdAt: claim.eventCreatedAt, payload: claim.payload },
-      claim.role,
-    );
+    claim.requestBody !== null && claim.requestBodyRole === claim.role
+      ? claim.requestBody
+      : renderWebhookBody(
+          { type: claim.eventType, createdAt: claim.eventCreatedAt, payload: claim.payload },
+          claim.role,
+        );
   const { statusCode, error } = await send(claim, body, options);
   const finishedAt = options.now;
   const next = error ? nextAttemptAt(claim.attempts, finishedAt) : null;
@@ -184,11 +189,8 @@ async function deliverOne(
     await db.execute(sql`
       update webhook_deliveries set
         status = ${status},
-        -- Kept for the retries (the same bytes), unless the endpoint's role changed while this was
-        -- sent: the next attempt renders the body again, for the role it now has.
-        request_body = case when (select ep.role from webhook_endpoints ep
-            where ep.id = webhook_deliveries.endpoint_id) = ${claim.role}
-          then coalesce(request_body, ${body}) end,
+        request_body = ${body},
+        request_body_role = ${claim.role},
         last_status_code = ${statusCode},
         last_error = ${error},
         claim_token = null,

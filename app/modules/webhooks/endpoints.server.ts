@@ -2,17 +2,12 @@
 // (the endpoint's role: phones masked unless it may see them), and the signing secret. A secret is
 // shown once, at creation or rotation; a rotation keeps the old one signing for an overlap window so
 // the merchant can deploy the new one without missing an event. Every change is in the staff audit.
-import { and, desc, eq, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { rowsOf } from "../../../db/client";
-import {
-  ROLES,
-  webhookDeliveries,
-  webhookEndpoints,
-  type WebhookEndpoint,
-} from "../../../db/schema";
+import { ROLES, webhookEndpoints, type WebhookEndpoint } from "../../../db/schema";
 import type { Config } from "../../config.server";
 import { AppError, notFound } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
@@ -131,13 +126,6 @@ export async function updateWebhookEndpoint(
       .set({ ...data, updatedAt: now })
       .where(eq(webhookEndpoints.id, id))
       .returning(publicColumns);
-    // Bodies waiting to be retried were rendered for the old role (a finance endpoint's carry full
-    // phone numbers): they are rendered again, for the new one, at their next attempt.
-    if (before.role !== after.role)
-      await tx
-        .update(webhookDeliveries)
-        .set({ requestBody: null })
-        .where(and(eq(webhookDeliveries.endpointId, id), eq(webhookDeliveries.status, "pending")));
     await recordStaffAction(tx, actor, {
       action: "webhook_endpoint.update",
       entityType: "webhook_endpoint",
