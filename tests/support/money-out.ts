@@ -23,6 +23,8 @@ export async function postReversalResult(
     original: string;
     /** Daraja's id for the request; ours has none until M-Pesa acknowledged it. */
     conversationId?: string;
+    /** Ours unless given: M-Pesa may put its own id there instead of echoing ours. */
+    originatorConversationId?: string;
   },
 ) {
   const [request] = await app.ctx.db
@@ -37,7 +39,7 @@ export async function postReversalResult(
         ResultType: 0,
         ResultCode: 0,
         ResultDesc: "The service request is processed successfully.",
-        OriginatorConversationID: request!.originatorConversationId,
+        OriginatorConversationID: r.originatorConversationId ?? request!.originatorConversationId,
         ConversationID: r.conversationId ?? request!.conversationId,
         TransactionID: r.reversalReceipt,
         ResultParameters: {

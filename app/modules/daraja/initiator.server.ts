@@ -10,9 +10,9 @@ export type InitiatorApi = "status" | "reversal" | "balance";
 export type Ack =
   | { ok: true; originatorConversationId: string; conversationId: string | null }
   /**
-   * `definite`: Daraja answered with an error (the console says "not sent"). `refused`: that answer was
-   * a 4xx, the gateway refusing the request's form, so nothing entered M-Pesa's queue; a 5xx may still
-   * hide a request that was taken (docs/daraja.md#daraja-errors), and its result is applied.
+   * `definite`: Daraja answered with an error. `refused`: that answer was a 4xx, the gateway refusing
+   * the request's form, so nothing entered M-Pesa's queue (the console says "not sent"); a 5xx may
+   * still hide a request that was taken (docs/daraja.md#daraja-errors), and its result is applied.
    */
   | { ok: false; definite: boolean; refused: boolean; message: string; errorCode?: string };
 

@@ -181,8 +181,27 @@ export async function applyStatusEvidence(
     transactionAt: e.finalisedAt,
     source: "manual" as const,
   };
+  // The payer's whole number, as M-Pesa names it: a receipt is this payment's only if it is the
+  // number we prompted (a receipt typed by staff may be another customer's payment of the same amount).
+  const payer = payerNumberOf(e.debitParty);
+  const payerText = payer
+    ? ` from ${payer === payment.phone ? "the prompted number" : "another number"}`
+    : " (payer number masked or absent)";
+  if (payment.status === "paid" && payer !== payment.phone)
+    return openCase(
+      tx,
+      actor,
+      ref,
+      {
+        type: "query_disagrees",
+        summary: `M-Pesa reports receipt ${receipt} completed for ${formatKes(amount)}${payerText}; it was not attached to this payment, which is paid with its receipt still to come`,
+        receipt,
+        atStakeKes: amount,
+      },
+      e,
+    );
   if (payment.status === "paid") {
-    // Query-paid, receipt pending: this is the receipt we were waiting for.
+    // Query-paid, receipt pending, paid from the number we prompted: the receipt we were waiting for.
     await claimReceipt(tx, facts);
     await tx
       .update(payments)
@@ -213,7 +232,6 @@ export async function applyStatusEvidence(
   }
   // The payment is not paid on our books. The receipt's money is real; it is this payment's only if
   // the payer's whole number is the one we prompted — otherwise a person decides.
-  const payer = payerNumberOf(e.debitParty);
   if (payment.status === "unknown" && payer === payment.phone) {
     await claimReceipt(tx, facts);
     await writePaymentStatus(tx, actor, payment, "paid", {
@@ -233,7 +251,7 @@ export async function applyStatusEvidence(
     ref,
     {
       type: payment.status === "unknown" ? "unknown_outcome" : "late_success",
-      summary: `M-Pesa reports receipt ${receipt} completed for ${formatKes(amount)}${payer ? ` from ${payer === payment.phone ? "the prompted number" : "another number"}` : " (payer number masked or absent)"}; the payment is ${payment.status}`,
+      summary: `M-Pesa reports receipt ${receipt} completed for ${formatKes(amount)}${payerText}; the payment is ${payment.status}`,
       receipt,
       atStakeKes: amount,
     },
@@ -243,6 +261,8 @@ export async function applyStatusEvidence(
 
 export type ReversalEvidence = {
   receipt: string;
+  /** The receipt M-Pesa says it reversed (OriginalTransactionID): it must be the one we asked about. */
+  originalReceipt: string | null;
   reversalReceipt: string | null;
   amountKes: number | null;
   completedAt: Date | null;
@@ -295,10 +315,13 @@ export async function applyReversalResult(
     );
   }
   const incomplete =
-    !isWellFormedReceipt(e.reversalReceipt) || !row || e.amountKes !== row.amountKes;
+    !isWellFormedReceipt(e.reversalReceipt) ||
+    !row ||
+    e.amountKes !== row.amountKes ||
+    e.originalReceipt !== e.receipt;
   if (incomplete)
     return disagrees(
-      `Reversal result for receipt ${e.receipt} is incomplete or disagrees (reversal receipt ${e.reversalReceipt ?? "missing"}, ${amountText}${row ? ` for ${formatKes(row.amountKes)}` : ", receipt unknown"}); a person must check`,
+      `Reversal result for receipt ${e.receipt} is incomplete or disagrees (reversal receipt ${e.reversalReceipt ?? "missing"}, ${amountText}${row ? ` for ${formatKes(row.amountKes)}` : ", receipt unknown"}${e.originalReceipt === e.receipt ? "" : `, original transaction ${e.originalReceipt ?? "not named"}`}); a person must check`,
       row?.amountKes ?? 0,
       {},
     );

@@ -35,11 +35,21 @@ let finance: Actor & { kind: "user" };
 let second: Actor & { kind: "user" };
 let support: Actor;
 
+/** How far the app's clock is ahead of the real one (M-Pesa's result wait, MPESA_RESULT_WAIT_S). */
+let aheadMs = 0;
+const RESULT_WAIT_MS = 3600_000;
+
 beforeAll(async () => {
-  app = await startTestApp();
+  app = await startTestApp({
+    env: { MPESA_RESULT_WAIT_S: String(RESULT_WAIT_MS / 1000) },
+    now: () => new Date(Date.now() + aheadMs),
+  });
   ({ finance, second, support } = await moneyOutStaff(app));
 });
 afterAll(async () => app?.close());
+beforeEach(() => {
+  aheadMs = 0;
+});
 
 const view = async (id: string) => (await getPaymentView(app.ctx.db, id))!;
 const eventsOf = (paymentId: string) =>
@@ -314,6 +324,11 @@ describe("Reversal with four eyes", () => {
   it("records the late success of a reversal that timed out while the one asked after it is live", async () => {
     const payment = await paidPayment(app, support, { amount: 140 });
     const first = await timedOutReversal(payment.id);
+    // M-Pesa may still complete the first: a second is refused until the result wait is over.
+    await expect(
+      requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" }),
+    ).rejects.toMatchObject({ code: "reversal_may_complete", status: 409 });
+    aheadMs = RESULT_WAIT_MS + 1000;
     // Asked again, as the timeline says; M-Pesa does not answer this one yet.
     await app.control("next-initiator-result", { api: "reversal", outcome: "drop" });
     const again = await requestReversal(app.ctx, finance, payment.id, { reason: "Goods returned" });
@@ -356,6 +371,7 @@ describe("Reversal with four eyes", () => {
   it("refuses to send or ask for another reversal once one completed, even if its result left the payment paid", async () => {
     const payment = await paidPayment(app, support, { amount: 150 });
     const first = await timedOutReversal(payment.id);
+    aheadMs = RESULT_WAIT_MS + 1000;
     const waiting = await requestReversal(app.ctx, finance, payment.id, {
       reason: "Goods returned",
     });

@@ -1,7 +1,7 @@
 // Where an initiator request (Transaction Status, Reversal, Account Balance) may go from each state
 // (docs/daraja.md#initiator-apis). Pure: the gate (request-writer.server.ts) checks every change
 // against it, and the result's applier asks it before anything is written.
-import type { DarajaRequestState } from "../../../db/schema";
+import type { DarajaRequest, DarajaRequestState } from "../../../db/schema";
 
 /** What finance calls each kind of request. */
 export const REQUEST_LABEL = {
@@ -53,4 +53,18 @@ export function isSettled(state: DarajaRequestState): boolean {
  */
 export function wasSent(state: DarajaRequestState): boolean {
   return state !== "awaiting_approval" && state !== "rejected" && state !== "refused";
+}
+
+/**
+ * Until when a reversal that failed to send or that M-Pesa's queue timed out may still complete (both
+ * may: see REQUEST_MOVES), so that no second reversal of its receipt is asked for meanwhile; null when
+ * the row is not such a reversal. The same wait as for recording that a sent one got no answer.
+ */
+export function mayStillCompleteUntil(
+  row: Pick<DarajaRequest, "kind" | "state" | "updatedAt">,
+  resultWaitMs: number,
+): Date | null {
+  if (row.kind !== "reversal" || (row.state !== "send_failed" && row.state !== "timed_out"))
+    return null;
+  return new Date(row.updatedAt.getTime() + resultWaitMs);
 }

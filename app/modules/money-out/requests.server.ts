@@ -4,16 +4,23 @@
 // send one request). Each request is stored with our OriginatorConversationID before it is sent;
 // every step is in the staff audit and on the payment's timeline.
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { darajaRequests, payments, type DarajaRequest } from "../../../db/schema";
+import {
+  darajaRequests,
+  payments,
+  rawCallbacks,
+  type CallbackOutcome,
+  type DarajaRequest,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
+import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
-import { requestStateText } from "./request-states";
+import { mayStillCompleteUntil, requestStateText } from "./request-states";
 import { approveRequest, rejectRequest } from "./request-writer.server";
 import {
   normaliseReceiptInput,
@@ -72,6 +79,43 @@ async function completedReversalOf(db: Db, receipt: string) {
     )
     .limit(1);
   return done ?? null;
+}
+
+/**
+ * Why a new reversal of the receipt must wait: an earlier one failed to send or timed out in M-Pesa's
+ * queue and may still complete (a second would send the money back twice). Null when none may.
+ */
+export async function earlierReversalRefusal(
+  db: Db,
+  receipt: string,
+  now: Date,
+  resultWaitMs: number,
+): Promise<string | null> {
+  const rows = await db
+    .select({
+      kind: darajaRequests.kind,
+      state: darajaRequests.state,
+      updatedAt: darajaRequests.updatedAt,
+    })
+    .from(darajaRequests)
+    .where(
+      and(
+        eq(darajaRequests.kind, "reversal"),
+        eq(darajaRequests.receipt, receipt),
+        inArray(darajaRequests.state, ["send_failed", "timed_out"]),
+      ),
+    );
+  const waits = rows
+    .map((r) => ({ state: r.state, until: mayStillCompleteUntil(r, resultWaitMs) }))
+    .filter((w): w is { state: DarajaRequest["state"]; until: Date } => !!w.until && now < w.until)
+    .sort((a, b) => b.until.getTime() - a.until.getTime());
+  const last = waits[0];
+  if (!last) return null;
+  const what =
+    last.state === "timed_out"
+      ? "timed out in M-Pesa's queue"
+      : "got no clear answer when it was sent";
+  return `An earlier reversal of receipt ${receipt} ${what}, and M-Pesa may still complete it: a new reversal can be asked for after ${formatEat(last.until)} (its result, if one comes, is applied).`;
 }
 
 async function paymentOr404(db: Db, paymentId: string) {
@@ -178,6 +222,8 @@ export async function requestReversal(
     // payment paid and a case open), and the partial unique index allows one live reversal per
     // receipt, so a second one asked at the same moment is refused below.
     const done = await completedReversalOf(tx, p.receipt!);
+    const wait = await earlierReversalRefusal(tx, p.receipt!, now, ctx.config.mpesa.resultWaitMs);
+    if (wait) throw new AppError("reversal_may_complete", wait, { status: 409 });
     const [request] = done
       ? []
       : await tx
@@ -267,6 +313,13 @@ export async function approveReversal(
     // The database settles two approvers at once: only one UPDATE finds the row still waiting.
     const won = await approveRequest(tx, row, { userId: actor.userId, now });
     if (!won) return null;
+    // Locked as the result's applier locks it (payment first): a result being applied now is seen
+    // by the checks below, not after them.
+    await tx
+      .select({ id: payments.id })
+      .from(payments)
+      .where(eq(payments.id, paymentId))
+      .for("no key update");
     // Checked again at approval: the payment, the cap and the switch may have changed meanwhile.
     const p = await paymentOr404(tx, paymentId);
     const refusal =
@@ -274,11 +327,12 @@ export async function approveReversal(
         ? "The payment's receipt changed since the reversal was requested."
         : (await completedReversalOf(tx, row.receipt!))
           ? `Receipt ${row.receipt} is already reversed (an earlier request completed); nothing was sent.`
-          : reversalRefusal(p, {
+          : ((await earlierReversalRefusal(tx, row.receipt!, now, ctx.config.mpesa.resultWaitMs)) ??
+            reversalRefusal(p, {
               allowReversals: ctx.config.mpesa.allowReversals,
               capKes: await getReversalCap(tx),
               configured: !!ctx.config.mpesa.initiator,
-            });
+            }));
     if (refusal) throw new AppError("not_eligible", refusal, { status: 409 });
     await recordStaffAction(tx, actor, {
       action: "reversal.approve",
@@ -336,11 +390,18 @@ export async function rejectReversal(
   });
 }
 
-/** The initiator requests about one payment, newest first, for its page. */
-export async function listPaymentRequests(db: Db, paymentId: string): Promise<DarajaRequest[]> {
+/**
+ * The initiator requests about one payment, newest first, for its page, each with what the gate made
+ * of its result (`conflict`: M-Pesa's answer was incomplete or disagreed, and a case is open).
+ */
+export async function listPaymentRequests(
+  db: Db,
+  paymentId: string,
+): Promise<(DarajaRequest & { resultOutcome: CallbackOutcome | null })[]> {
   return db
-    .select()
+    .select({ ...getTableColumns(darajaRequests), resultOutcome: rawCallbacks.outcome })
     .from(darajaRequests)
+    .leftJoin(rawCallbacks, eq(rawCallbacks.id, darajaRequests.resultRawCallbackId))
     .where(eq(darajaRequests.paymentId, paymentId))
     .orderBy(desc(darajaRequests.createdAt))
     .limit(20);

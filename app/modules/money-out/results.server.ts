@@ -2,7 +2,7 @@
 // the OriginatorConversationID we sent (or Daraja's ConversationID), lock it, and hand the evidence
 // to the ledger's gate. A request already settled makes a replayed result a no-op; a result that
 // arrives before its request's acknowledgement was written waits and is tried again.
-import { eq, or } from "drizzle-orm";
+import { inArray, or } from "drizzle-orm";
 import {
   darajaRequests,
   type CallbackOutcome,
@@ -10,7 +10,12 @@ import {
   type RawCallback,
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
-import { parseReversalResult, parseStatusResult, type ReversalResult } from "../daraja/results";
+import {
+  conversationIdsOf,
+  parseReversalResult,
+  parseStatusResult,
+  type ReversalResult,
+} from "../daraja/results";
 import { addPaymentEvent, DARAJA_ACTOR } from "../ledger/events.server";
 import {
   applyReversalRefusedAsDone,
@@ -48,24 +53,51 @@ export async function processInitiatorResult(
 ): Promise<CallbackOutcome> {
   const now = ctx.now();
   const [api, hook] = raw.kind.split("_") as ["status" | "reversal" | "balance", string];
-  const id = raw.conversationId;
-  const [request] = id
+  const body = Buffer.from(raw.body).toString("utf8");
+  // Every id the body names: ours when M-Pesa echoes it, else its own OriginatorConversationID beside
+  // the ConversationID its acknowledgement gave us (the stored id is only the first of them).
+  const fromBody = conversationIdsOf(body);
+  const named = [
+    ...new Set(
+      [raw.conversationId, fromBody.originatorConversationId, fromBody.conversationId].filter(
+        (v): v is string => !!v,
+      ),
+    ),
+  ];
+  const id = named.join(", ") || null;
+  const found = named.length
     ? await ctx.db
         .select()
         .from(darajaRequests)
         .where(
           or(
-            eq(darajaRequests.originatorConversationId, id),
-            eq(darajaRequests.conversationId, id),
+            inArray(darajaRequests.originatorConversationId, named),
+            inArray(darajaRequests.conversationId, named),
           ),
         )
         .for("update")
     : [];
+  const [request] = found;
   const detail = (outcomeDetail: string) => ({
     outcomeDetail,
     paymentId: request?.paymentId ?? null,
     receipt: request?.receipt ?? null,
   });
+  if (found.length > 1) {
+    // Our id of one request and Daraja's of another: nothing says which it is about.
+    await setOutcome(
+      ctx.db,
+      raw.id,
+      "invalid",
+      {
+        ...detail(`the ids ${id} name ${found.length} different requests; nothing was changed`),
+        paymentId: null,
+        receipt: null,
+      },
+      now,
+    );
+    return "invalid";
+  }
   if (!request) {
     if (id && now.getTime() - raw.receivedAt.getTime() < WAIT_FOR_REQUEST_MS) {
       // Stays `received`; the stamp makes the applier try again in a while.
@@ -145,7 +177,6 @@ export async function processInitiatorResult(
     await setOutcome(ctx.db, raw.id, "applied", detail("request timed out in M-Pesa's queue"), now);
     return "applied";
   }
-  const body = Buffer.from(raw.body).toString("utf8");
   if (api === "balance") return storeBalanceResult(ctx, raw, request, body);
   const settle = async (
     state: "completed" | "failed",
@@ -248,6 +279,7 @@ async function applyReversal(
     now,
     evidence: {
       receipt: request.receipt!,
+      originalReceipt: r.originalReceipt,
       reversalReceipt: r.reversalReceipt,
       amountKes: r.amountKes,
       completedAt: r.completedAt,

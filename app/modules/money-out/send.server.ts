@@ -32,9 +32,9 @@ export async function sendStored(
   const message = after.byAck
     ? ack.ok
       ? `${label} request accepted by M-Pesa; the result arrives by callback.`
-      : ack.definite
+      : ack.refused
         ? `${label} not sent: ${ack.message}`
-        : `${label}: ${ack.message}. Check the result before trying again.`
+        : `${label}: ${ack.message}. M-Pesa may still have taken it: check the result before trying again.`
     : lateAckText(label, after.state);
   if (request.paymentId)
     await addPaymentEvent(ctx.db, actor, {

@@ -10,6 +10,7 @@ import type { Actor } from "../auth/staff-audit.server";
 import { reversalRefusal, statusQueryRefusal } from "./eligibility";
 import {
   approveReversal,
+  earlierReversalRefusal,
   listPaymentRequests,
   moneyOutPayment,
   rejectReversal,
@@ -41,11 +42,15 @@ export async function getMoneyOutView(
     statusRefusal: ctx.config.mpesa.initiator
       ? statusQueryRefusal(p)
       : "The M-Pesa initiator is not configured; ask an admin.",
-    reversalRefusal: reversalRefusal(p, {
-      allowReversals: ctx.config.mpesa.allowReversals,
-      capKes,
-      configured: !!ctx.config.mpesa.initiator,
-    }),
+    reversalRefusal:
+      reversalRefusal(p, {
+        allowReversals: ctx.config.mpesa.allowReversals,
+        capKes,
+        configured: !!ctx.config.mpesa.initiator,
+      }) ??
+      (p.receipt
+        ? await earlierReversalRefusal(ctx.db, p.receipt, now, ctx.config.mpesa.resultWaitMs)
+        : null),
     capKes,
     requests: rows.map((r) => {
       const from = noAnswerFrom(r, ctx.config.mpesa);
@@ -65,9 +70,11 @@ export async function getMoneyOutView(
             : r.resultCode === null
               ? (r.sendError ?? null)
               : r.resultCode === "0"
-                ? r.kind === "reversal"
-                  ? `Reversed (${formatKes(r.amountKes ?? 0)})`
-                  : "Answered (see the timeline)"
+                ? r.resultOutcome === "conflict"
+                  ? "M-Pesa answered success, but its result is incomplete or disagrees with our books: see the open case (nothing was booked)"
+                  : r.kind === "reversal"
+                    ? `Reversed (${formatKes(r.amountKes ?? 0)})`
+                    : "Answered (see the timeline)"
                 : r.kind === "reversal"
                   ? reversalFailureText(r.resultCode, r.resultDesc ?? "")
                   : `ResultCode ${r.resultCode}: ${r.resultDesc ?? ""}`,
