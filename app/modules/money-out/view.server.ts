@@ -10,7 +10,6 @@ import type { Actor } from "../auth/staff-audit.server";
 import { reversalRefusal, statusQueryRefusal } from "./eligibility";
 import {
   approveReversal,
-  earlierReversalRefusal,
   listPaymentRequests,
   moneyOutPayment,
   rejectReversal,
@@ -20,6 +19,7 @@ import {
   type MoneyOutResult,
 } from "./requests.server";
 import { reversalFailureText } from "./results.server";
+import { earlierReversalRefusal } from "./reversal-guards.server";
 import { getReversalCap } from "./settings.server";
 import { noAnswerFrom, recordUnansweredReversal, UnansweredSchema } from "./unanswered.server";
 import type { MoneyOutView } from "./view";
