@@ -121,7 +121,8 @@ async function main() {
   app.set("trust proxy", false);
   app.use(
     securityHeaders({
-      production: config.nodeEnv === "production",
+      // HSTS and a CSP without live reload: everywhere but a plain-http rehearsal on the simulator.
+      production: config.hardened,
       trustProxy: config.mpesa.trustProxy,
     }),
   );
@@ -174,7 +175,7 @@ async function main() {
   // answered straight from node:http (callbacks/hook-http.server.ts: the same answerHook as the
   // routes, the same log line, helmet's headers worked out once), a few times cheaper than through
   // express and Remix. Every other request goes to express.
-  const hookHeaders = jsonAnswerHeaders({ production: config.nodeEnv === "production" });
+  const hookHeaders = jsonAnswerHeaders({ production: config.hardened });
   const server = createServer((req, res) => {
     const hook = matchHookRequest(req);
     if (!hook) return void app(req, res);

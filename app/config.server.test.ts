@@ -1,4 +1,6 @@
 import { ConfigError, loadConfig } from "./config.server";
+import { urlPolicyOf } from "./modules/webhooks/endpoints.server";
+import { webhookUrlProblem } from "./modules/webhooks/url";
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -102,6 +104,7 @@ describe("configuration", () => {
       MPESA_SHORTCODE: "174379",
       MPESA_PASSKEY: "p",
       MPESA_CALLBACK_TOKEN: "token-1234",
+      SESSION_SECRET: "a-live-session-secret-of-32-characters-or-more",
     };
     expect(loadConfig({ ...creds, MPESA_ENVIRONMENT: "sandbox" }).mpesa.baseUrl).toBe(
       "https://sandbox.safaricom.co.ke",
@@ -137,5 +140,96 @@ describe("configuration", () => {
     expect(loadConfig({ CALLBACK_BURST_HOLD_MS: "0" }).callbackBurstHoldMs).toBe(0);
     expect(problemsOf({ CALLBACK_BURST_HOLD_MS: "-1" })[0]).toMatch(/^CALLBACK_BURST_HOLD_MS: /);
     expect(problemsOf({ CALLBACK_BURST_HOLD_MS: "3s" })[0]).toMatch(/^CALLBACK_BURST_HOLD_MS: /);
+  });
+
+  describe("outside simulator mode, an unset NODE_ENV relaxes nothing", () => {
+    // What `npm start` runs with on a live deployment: MPESA_ENVIRONMENT set, NODE_ENV not.
+    const live = (environment: "sandbox" | "production", env: Record<string, string> = {}) => ({
+      MPESA_ENVIRONMENT: environment,
+      PUBLIC_URL: "https://pay.example.co.ke",
+      MPESA_CONSUMER_KEY: "k",
+      MPESA_CONSUMER_SECRET: "s",
+      MPESA_SHORTCODE: "600999",
+      MPESA_PASSKEY: "p",
+      MPESA_CALLBACK_TOKEN: "token-1234",
+      ...env,
+    });
+    const SECRET = { SESSION_SECRET: "a-live-session-secret-of-32-characters-or-more" };
+    const NODE_ENVS: Record<string, string>[] = [
+      {},
+      { NODE_ENV: "development" },
+      { NODE_ENV: "test" },
+    ];
+
+    it.each(["sandbox", "production"] as const)(
+      "refuses to start on %s without SESSION_SECRET, naming it",
+      (environment) => {
+        for (const nodeEnv of NODE_ENVS)
+          expect(problemsOf(live(environment, nodeEnv))).toEqual([
+            `SESSION_SECRET: required when MPESA_ENVIRONMENT=${environment} (at least 32 random characters)`,
+          ]);
+        expect(
+          problemsOf(
+            live(environment, { SESSION_SECRET: "development-only-session-secret-change-me" }),
+          ),
+        ).toEqual([expect.stringMatching(/^SESSION_SECRET: the published development secret/)]);
+      },
+    );
+
+    it.each(["sandbox", "production"] as const)(
+      "on %s sets Secure cookies and HSTS for an https PUBLIC_URL",
+      (environment) => {
+        for (const nodeEnv of NODE_ENVS) {
+          const config = loadConfig(live(environment, { ...SECRET, ...nodeEnv }));
+          expect(config.session.secret).toBe(SECRET.SESSION_SECRET);
+          expect(config.session.secureCookie).toBe(true);
+          expect(config.hardened).toBe(true);
+        }
+      },
+    );
+
+    it.each(["sandbox", "production"] as const)(
+      "on %s refuses webhook URLs to private addresses and over plain http",
+      (environment) => {
+        for (const nodeEnv of NODE_ENVS) {
+          const policy = urlPolicyOf(loadConfig(live(environment, { ...SECRET, ...nodeEnv })));
+          expect(policy).toEqual({ requireHttps: true, allowPrivate: false });
+          for (const url of [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://127.0.0.1:8080/hook",
+            "https://10.0.0.5/hook",
+            "http://hooks.example.com/receive",
+          ])
+            expect(webhookUrlProblem(url, policy), url).not.toBeNull();
+          expect(webhookUrlProblem("https://hooks.example.com/receive", policy)).toBeNull();
+        }
+      },
+    );
+
+    it("keeps the conveniences for `npm start` with nothing set (simulator, development)", () => {
+      const config = loadConfig({});
+      expect(config.session.secret).toBe("development-only-session-secret-change-me");
+      expect(config.session.secureCookie).toBe(false);
+      expect(config.hardened).toBe(false);
+      expect(urlPolicyOf(config)).toEqual({ requireHttps: false, allowPrivate: true });
+      expect(webhookUrlProblem("http://127.0.0.1:9999/hook", urlPolicyOf(config))).toBeNull();
+    });
+
+    it("in a production build on the simulator wants a secret and hardens HTTP, with test receivers allowed", () => {
+      // How tests/build and the browser tests start the built server.
+      expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+        expect.stringMatching(/^SESSION_SECRET: required when NODE_ENV=production/),
+      ]);
+      const config = loadConfig({ NODE_ENV: "production", ...SECRET });
+      expect(config.session.secureCookie).toBe(true);
+      expect(config.hardened).toBe(true);
+      expect(urlPolicyOf(config)).toEqual({ requireHttps: false, allowPrivate: true });
+    });
+
+    it("sets Secure cookies and HSTS for an https PUBLIC_URL on the simulator too", () => {
+      const config = loadConfig({ PUBLIC_URL: "https://demo.example.co.ke" });
+      expect(config.session.secureCookie).toBe(true);
+      expect(config.hardened).toBe(true);
+    });
   });
 });

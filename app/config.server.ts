@@ -102,6 +102,11 @@ export type MpesaEnvironment = "simulator" | "sandbox" | "production";
 
 export type Config = Readonly<{
   nodeEnv: "development" | "production" | "test";
+  /**
+   * A real deployment's HTTP hardening (HSTS; no live-reload WebSocket in the CSP). Off only for a
+   * development/test rehearsal against the simulator over plain http (`npm start` with nothing set).
+   */
+  hardened: boolean;
   port: number;
   host: string;
   publicUrl: string;
@@ -200,7 +205,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const problems: string[] = [];
   const simulated = e.MPESA_ENVIRONMENT === "simulator";
-  const production = e.NODE_ENV === "production";
+  // The development conveniences (a published session secret, cookies without Secure, no HSTS) are for
+  // a rehearsal against the simulator only. MPESA_ENVIRONMENT=sandbox or production is a real
+  // deployment whatever NODE_ENV says: `npm start` does not set NODE_ENV, so it cannot be trusted to.
+  const rehearsal = simulated && e.NODE_ENV !== "production";
 
   const required = (name: keyof typeof e, fallback: string | undefined) => {
     const value = (e[name] as string | undefined) ?? fallback;
@@ -225,12 +233,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     simulated ? DEV_CALLBACK_TOKEN : undefined,
   );
 
-  const sessionSecret = e.SESSION_SECRET ?? (production ? undefined : DEV_SESSION_SECRET);
+  const sessionSecret = e.SESSION_SECRET ?? (rehearsal ? DEV_SESSION_SECRET : undefined);
   if (!sessionSecret)
-    problems.push("SESSION_SECRET: required in production (at least 32 random characters)");
+    problems.push(
+      simulated
+        ? "SESSION_SECRET: required when NODE_ENV=production (at least 32 random characters)"
+        : `SESSION_SECRET: required when MPESA_ENVIRONMENT=${e.MPESA_ENVIRONMENT} (at least 32 random characters)`,
+    );
+  else if (!rehearsal && sessionSecret === DEV_SESSION_SECRET)
+    problems.push("SESSION_SECRET: the published development secret; set a random one of your own");
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
-  if (e.MPESA_ENVIRONMENT === "production" && !publicUrl.startsWith("https://")) {
+  const https = publicUrl.startsWith("https://");
+  if (e.MPESA_ENVIRONMENT === "production" && !https) {
     problems.push(
       "PUBLIC_URL: must be an https:// URL when MPESA_ENVIRONMENT=production (Daraja only calls back over HTTPS)",
     );
@@ -257,12 +272,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   return Object.freeze({
     nodeEnv: e.NODE_ENV,
+    hardened: !rehearsal || https,
     port: e.PORT,
     host: e.HOST,
     publicUrl,
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, dataDir: e.DATA_DIR },
-    session: { secret: sessionSecret!, ttlHours: e.SESSION_TTL_HOURS, secureCookie: production },
+    session: {
+      secret: sessionSecret!,
+      ttlHours: e.SESSION_TTL_HOURS,
+      // Secure whenever the console is served over https, or NODE_ENV=production says it is (behind a
+      // proxy that ends TLS). Not over plain http outside production: the browser would drop it.
+      secureCookie: e.NODE_ENV === "production" || https,
+    },
     mpesa: {
       environment: e.MPESA_ENVIRONMENT,
       baseUrl,

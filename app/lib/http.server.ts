@@ -1,6 +1,7 @@
 // The edges between HTTP and the domain: the client's address, AppError → JSON, and the JSON error
 // envelope `{ error: { code, message, field } }` that the API and forms share.
 import { json } from "@remix-run/node";
+import { isIPv4, isIPv6 } from "node:net";
 import { isAppError, AppError } from "./app-error";
 import type { HeaderReader } from "./body.server";
 import type { FormResult } from "./form-result";
@@ -19,6 +20,38 @@ export function clientIp(request: { headers: HeaderReader }, trustProxy: boolean
     if (forwarded) return forwarded;
   }
   return request.headers.get(CLIENT_IP_HEADER) ?? "unknown";
+}
+
+/**
+ * The address as per-address limits count it: IPv4 as it is (an IPv4-mapped IPv6 address as its
+ * IPv4), IPv6 by its /64 prefix, `2001:db8:1:2::/64`. A /64 is one subscriber's network, and a host
+ * on it may use any of its 2^64 addresses (privacy addresses change daily): keyed by full address, a
+ * limit would let one machine try again from a fresh address each time. Anything else as given.
+ */
+export function addressBucket(ip: string): string {
+  const bare = ip.trim().replace(/%.*$/, ""); // a zone id (fe80::1%eth0)
+  const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  if (!isIPv6(bare)) return ip;
+  return `${ipv6Groups(bare)
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, `::` expanded and a dotted IPv4 tail converted. */
+function ipv6Groups(ip: string): string[] {
+  let text = ip;
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split("::");
+  const left = head ? head.split(":") : [];
+  if (tail === undefined) return left;
+  const right = tail ? tail.split(":") : [];
+  return [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
 }
 
 export type ErrorBody = {

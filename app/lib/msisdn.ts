@@ -166,7 +166,10 @@ export function redactDeep<T>(value: T, key = ""): T {
 
 function walk(value: unknown, key: string): unknown {
   if (typeof value === "string") {
-    if (PHONE_KEY.test(key) && /^\+?[\d\s-]{9,16}$/.test(value.trim())) return maskMsisdn(value);
+    // Nine digits at least: a calendar day (`2026-12-01`, eight) under a `from` key is no number.
+    const t = value.trim();
+    if (PHONE_KEY.test(key) && /^\+?[\d\s-]{9,16}$/.test(t) && t.replace(/\D/g, "").length >= 9)
+      return maskMsisdn(value);
     return maskPhonesInText(value);
   }
   if (typeof value === "number" || typeof value === "bigint") {

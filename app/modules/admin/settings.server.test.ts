@@ -14,6 +14,7 @@ const sandbox = (env: Record<string, string> = {}) =>
     MPESA_CALLBACK_TOKEN: "tok_Secret-Callback-0042",
     PUBLIC_URL: "https://pay.example.co.ke",
     DATABASE_URL: "postgres://console:hunter2@db.internal:5432/console",
+    SESSION_SECRET: "settings-test-session-secret-32-chars-long",
     ...env,
   });
 

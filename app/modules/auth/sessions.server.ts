@@ -7,6 +7,7 @@ import { sessions, users, type User } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
+import { hasPublicDemoPassword } from "./users.server";
 
 const COOKIE_NAME = "__console_session";
 
@@ -62,6 +63,7 @@ export async function getStaffSession(
       email: users.email,
       name: users.name,
       role: users.role,
+      passwordHash: users.passwordHash,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -73,6 +75,9 @@ export async function getStaffSession(
       ),
     );
   if (!row) return null;
+  // A demo account's session from simulator days is no good once the database serves real M-Pesa.
+  if (ctx.config.mpesa.environment !== "simulator" && (await hasPublicDemoPassword(row)))
+    return null;
   return {
     id: row.id,
     csrfToken: row.csrfToken,
@@ -103,7 +108,10 @@ export type ActiveSession = {
   userAgent: string | null;
 };
 
-/** Every live session, newest first: signing in again keeps the old ones, so admins can see and end them. */
+/**
+ * Every live session of an enabled account, newest first: signing in again keeps the old ones, so
+ * admins can see and end them (disabling an account ends its sessions).
+ */
 export async function listActiveSessions(ctx: AppContext): Promise<ActiveSession[]> {
   return ctx.db
     .select({
@@ -117,7 +125,7 @@ export async function listActiveSessions(ctx: AppContext): Promise<ActiveSession
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(gt(sessions.expiresAt, ctx.now()))
+    .where(and(gt(sessions.expiresAt, ctx.now()), isNull(users.disabledAt)))
     .orderBy(desc(sessions.createdAt))
     .limit(500);
 }

@@ -1,12 +1,21 @@
 // Staff accounts and signing in. Failed sign-ins are throttled so a password cannot be guessed by
 // brute force, without handing anyone who knows a staff email a way to keep that person out, and the
 // answer never says which part was wrong.
-import { and, asc, eq, gt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { loginAttempts, rateLimits, ROLES, users, type Role, type User } from "../../../db/schema";
+import {
+  loginAttempts,
+  rateLimits,
+  ROLES,
+  sessions,
+  users,
+  type Role,
+  type User,
+} from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
+import { addressBucket } from "../../lib/http.server";
 import { parseWith } from "../../lib/validation";
 import {
   hashPassword,
@@ -14,6 +23,7 @@ import {
   MIN_PASSWORD_LENGTH,
   verifyPassword,
 } from "./password.server";
+import { DEMO_LOGINS } from "./demo-logins";
 import { forgive, hit, sweepRateLimits } from "./rate-limit.server";
 import { recordStaffAction, type Actor } from "./staff-audit.server";
 
@@ -86,44 +96,90 @@ export async function listUsers(db: Db): Promise<PublicUser[]> {
   return db.select(publicColumns).from(users).orderBy(asc(users.email));
 }
 
+/**
+ * Locks the rows of every enabled admin, in id order (two changes queue instead of deadlocking), and
+ * returns their ids: read under the lock, a change that would leave no enabled admin sees the change
+ * that committed before it (PostgreSQL re-reads a locked row that another transaction changed).
+ */
+async function lockEnabledAdmins(tx: Db): Promise<string[]> {
+  const rows = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, "admin"), isNull(users.disabledAt)))
+    .orderBy(asc(users.id))
+    .for("update");
+  return rows.map((r) => r.id);
+}
+
+/** The user, locked, after the admins: the same lock order for every change of a user. */
+async function lockedUser(tx: Db, userId: string): Promise<PublicUser> {
+  const [user] = await tx
+    .select(publicColumns)
+    .from(users)
+    .where(eq(users.id, userId))
+    .for("update");
+  if (!user) throw new AppError("not_found", "That user does not exist.", { status: 404 });
+  return user;
+}
+
+function refuseLastAdmin(admins: string[], userId: string, what: string): void {
+  if (admins.includes(userId) && !admins.some((id) => id !== userId))
+    throw new AppError(
+      "last_admin",
+      `${what} would leave no enabled admin to manage users. Make someone else an admin first.`,
+      { status: 409 },
+    );
+}
+
+/**
+ * Disables (or enables) an account. Its sessions end in the same transaction, either way: a disabled
+ * user's cookies must not come back to life when the account is enabled again.
+ */
 export async function setUserDisabled(
   db: Db,
   userId: string,
   disabled: boolean,
   actor: Actor,
 ): Promise<void> {
-  const [before] = await db.select(publicColumns).from(users).where(eq(users.id, userId));
-  if (!before) throw new AppError("not_found", "That user does not exist.", { status: 404 });
-  if (actor.kind === "user" && actor.userId === userId)
-    throw new AppError("forbidden", "You cannot disable your own account.", { status: 400 });
-  await db
-    .update(users)
-    .set({ disabledAt: disabled ? new Date() : null, updatedAt: new Date() })
-    .where(eq(users.id, userId));
-  await recordStaffAction(db, actor, {
-    action: disabled ? "user.disable" : "user.enable",
-    entityType: "user",
-    entityId: userId,
-    before: { disabled: !!before.disabledAt },
-    after: { disabled },
+  await db.transaction(async (tx) => {
+    const admins = await lockEnabledAdmins(tx);
+    const before = await lockedUser(tx, userId);
+    if (actor.kind === "user" && actor.userId === userId)
+      throw new AppError("forbidden", "You cannot disable your own account.", { status: 400 });
+    if (disabled) refuseLastAdmin(admins, userId, "Disabling this admin");
+    await tx
+      .update(users)
+      .set({ disabledAt: disabled ? new Date() : null, updatedAt: new Date() })
+      .where(eq(users.id, userId));
+    await tx.delete(sessions).where(eq(sessions.userId, userId));
+    await recordStaffAction(tx, actor, {
+      action: disabled ? "user.disable" : "user.enable",
+      entityType: "user",
+      entityId: userId,
+      before: { disabled: !!before.disabledAt },
+      after: { disabled },
+    });
   });
 }
 
 export async function setUserRole(db: Db, userId: string, role: Role, actor: Actor): Promise<void> {
-  const [before] = await db.select(publicColumns).from(users).where(eq(users.id, userId));
-  if (!before) throw new AppError("not_found", "That user does not exist.", { status: 404 });
-  // An admin demoting themselves could leave nobody able to manage users.
-  if (actor.kind === "user" && actor.userId === userId && role !== before.role)
-    throw new AppError("forbidden", "You cannot change your own role; ask another admin.", {
-      status: 400,
+  await db.transaction(async (tx) => {
+    const admins = await lockEnabledAdmins(tx);
+    const before = await lockedUser(tx, userId);
+    // An admin demoting themselves could leave nobody able to manage users.
+    if (actor.kind === "user" && actor.userId === userId && role !== before.role)
+      throw new AppError("forbidden", "You cannot change your own role; ask another admin.", {
+        status: 400,
+      });
+    if (role !== "admin") refuseLastAdmin(admins, userId, "Changing this admin's role");
+    await tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId));
+    await recordStaffAction(tx, actor, {
+      action: "user.role",
+      entityType: "user",
+      entityId: userId,
+      before: { role: before.role },
+      after: { role },
     });
-  await db.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId));
-  await recordStaffAction(db, actor, {
-    action: "user.role",
-    entityType: "user",
-    entityId: userId,
-    before: { role: before.role },
-    after: { role },
   });
 }
 
@@ -132,6 +188,8 @@ export type SignInResult = { ok: true; user: PublicUser } | { ok: false; message
 const THROTTLE = { windowMs: THROTTLE_WINDOW_MS } as const;
 const ACCOUNT_KEY = "sign-in:account:";
 const PAIR_KEY = "sign-in:account-address:";
+const DEMO_REFUSED =
+  "This is a demo account with a published password: it cannot sign in outside simulator mode. An admin can set it a new password under Admin → Users.";
 const TOO_MANY =
   "Too many failed sign-ins. Wait 15 minutes and try again, or ask an admin to reset your password.";
 
@@ -152,10 +210,12 @@ export async function signIn(
   // An address the account has signed in from lately is held only by the first: failures elsewhere,
   // or someone else's sharing its public address, cannot keep the person out where they sign in.
   const now = ctx.now();
+  // An IPv6 address counts by its /64: one subscriber's network, whose every address they can use.
+  const address = addressBucket(input.ip);
   const keys = {
-    pair: `${PAIR_KEY}${email}|${input.ip}`,
+    pair: `${PAIR_KEY}${email}|${address}`,
     account: `${ACCOUNT_KEY}${email}`,
-    address: `sign-in:address:${input.ip}`,
+    address: `sign-in:address:${address}`,
   };
   const byPair = await hit(
     ctx.db,
@@ -187,10 +247,23 @@ export async function signIn(
     (await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH)) &&
     !!user &&
     !user.disabledAt;
+  // The demo accounts' passwords are published (README, the simulator's sign-in page): once the
+  // database serves real M-Pesa they are refused until an admin sets a new password.
+  const publishedDemo =
+    valid &&
+    ctx.config.mpesa.environment !== "simulator" &&
+    DEMO_LOGINS.some((d) => d.email === email && d.password === input.password);
   await ctx.db
     .insert(loginAttempts)
-    .values({ email, ip: input.ip, succeeded: valid, createdAt: ctx.now() });
+    .values({ email, ip: input.ip, succeeded: valid && !publishedDemo, createdAt: ctx.now() });
   if (!valid || !user) return { ok: false, message: "Email or password is incorrect." };
+  if (publishedDemo) {
+    ctx.log.warn(
+      { email, environment: ctx.config.mpesa.environment },
+      "refused a demo account's published password outside simulator mode",
+    );
+    return { ok: false, message: DEMO_REFUSED };
+  }
   // Only the slots this attempt took are given back.
   await forgive(ctx.db, keys.pair);
   if (byAddress) await forgive(ctx.db, keys.address);
@@ -237,6 +310,28 @@ async function signedInFrom(db: Db, email: string, ip: string, now: Date): Promi
     )
     .limit(1);
   return !!row;
+}
+
+const demoHashChecks = new Map<string, boolean>();
+
+/**
+ * Whether this is one of the demo accounts (db/seed.ts) still on its published password. One scrypt
+ * per stored hash and process, so a session check can afford it; any other email costs nothing.
+ */
+export async function hasPublicDemoPassword(user: {
+  email: string;
+  passwordHash: string;
+}): Promise<boolean> {
+  const demo = DEMO_LOGINS.find((d) => d.email === user.email.toLowerCase());
+  if (!demo) return false;
+  const key = `${demo.email}|${user.passwordHash}`;
+  let published = demoHashChecks.get(key);
+  if (published === undefined) {
+    published = await verifyPassword(demo.password, user.passwordHash);
+    if (demoHashChecks.size > 100) demoHashChecks.clear();
+    demoHashChecks.set(key, published);
+  }
+  return published;
 }
 
 // scrypt of a random string: lets the unknown-user path cost the same as a real check.

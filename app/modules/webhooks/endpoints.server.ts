@@ -17,15 +17,14 @@ import { webhookUrlProblem, type UrlPolicy } from "./url";
 import { UUID } from "../../lib/uuid";
 
 /**
- * https in production; this machine and private networks only in simulator or development mode.
- * Simulator mode is a rehearsal with test receivers, so it relaxes both even in a production build.
+ * Outside simulator mode (MPESA_ENVIRONMENT sandbox or production: a real deployment, whatever
+ * NODE_ENV says) https only, and never this machine or a private network (cloud metadata at
+ * 169.254.169.254 and the like). Simulator mode is a rehearsal with test receivers on this machine,
+ * so it relaxes both, even in a production build.
  */
-export function urlPolicyOf(config: Pick<Config, "nodeEnv" | "mpesa">): UrlPolicy {
+export function urlPolicyOf(config: Pick<Config, "mpesa">): UrlPolicy {
   const simulated = config.mpesa.environment === "simulator";
-  return {
-    requireHttps: config.nodeEnv === "production" && !simulated,
-    allowPrivate: simulated || config.nodeEnv === "development",
-  };
+  return { requireHttps: !simulated, allowPrivate: simulated };
 }
 
 export const EndpointInputSchema = z.object({
