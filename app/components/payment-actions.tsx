@@ -1,7 +1,7 @@
 // What the signed-in role may do to a payment: re-send the STK prompt, check status now, add a note.
 // Each is a fetcher form (works without JavaScript as a plain POST; with it, shows its own pending
 // state and result). The server enforces the role and the refusals regardless of what is shown here.
-import { useFetcher } from "@remix-run/react";
+import { useActionData, useFetcher } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import type { FormResult } from "../lib/form-result";
 import { FormResultBanner } from "./form-result";
@@ -23,6 +23,20 @@ function useActionForm(intent: string) {
 }
 
 const WAITING = ["initiating", "pending"];
+const RESEND_FIELDS = ["phone", "reason"];
+
+/**
+ * A refused re-send whose problem is one of its fields: the form says it next to that field (the
+ * page then need not say it again). Without JavaScript it arrives as the page's action data.
+ */
+export function resendFieldError(result: Result | undefined) {
+  return result &&
+    !result.ok &&
+    result.values?.intent === "resend" &&
+    RESEND_FIELDS.includes(result.error.field ?? "")
+    ? result.error
+    : null;
+}
 
 export function ResendPromptForm({
   resend,
@@ -35,6 +49,10 @@ export function ResendPromptForm({
   status: string;
 }) {
   const { fetcher, form, busy, data } = useActionForm("resend");
+  // Without JavaScript the form posted as the page: its refusal (and what was typed) is the page's.
+  const page = useActionData<Result>();
+  const refused = data ?? (page && !page.ok && page.values?.intent === "resend" ? page : undefined);
+  const typed = refused && !refused.ok ? refused.values : undefined;
   const waited = useElapsedSeconds(busy);
   const shown = data?.ok && !WAITING.includes(status) ? undefined : data;
   if (!resend.allowed && resend.final) {
@@ -47,7 +65,7 @@ export function ResendPromptForm({
       </section>
     );
   }
-  const fieldError = !data?.ok && data?.error.field ? data.error : null;
+  const fieldError = resendFieldError(refused);
   return (
     <fetcher.Form method="post" ref={form} className="card" aria-label="Re-send STK prompt">
       <h3>Re-send STK prompt</h3>
@@ -59,10 +77,14 @@ export function ResendPromptForm({
           name="phone"
           type="tel"
           placeholder={`Same number (${phoneHint})`}
+          defaultValue={typed?.phone ?? ""}
           aria-invalid={fieldError?.field === "phone" || undefined}
+          aria-describedby={fieldError?.field === "phone" ? "resend-phone-error" : undefined}
         />
         {fieldError?.field === "phone" ? (
-          <span className="field-error">{fieldError.message}</span>
+          <span className="field-error" id="resend-phone-error">
+            {fieldError.message}
+          </span>
         ) : null}
       </label>
       <label>
@@ -72,10 +94,14 @@ export function ResendPromptForm({
           required
           minLength={3}
           placeholder="e.g. customer says the prompt never arrived"
+          defaultValue={typed?.reason ?? ""}
           aria-invalid={fieldError?.field === "reason" || undefined}
+          aria-describedby={fieldError?.field === "reason" ? "resend-reason-error" : undefined}
         />
         {fieldError?.field === "reason" ? (
-          <span className="field-error">{fieldError.message}</span>
+          <span className="field-error" id="resend-reason-error">
+            {fieldError.message}
+          </span>
         ) : null}
       </label>
       {!resend.allowed ? (

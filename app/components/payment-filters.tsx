@@ -17,7 +17,24 @@ const STATUSES = [
   "refunded",
 ] as const;
 
-function FieldError({ error, field }: { error: PageError | null; field: string }) {
+// The boxes of the form, each showing its own error; the page says any other (cursor, limit) itself.
+const FILTER_FIELDS = [
+  "status",
+  "from",
+  "to",
+  "minAmount",
+  "maxAmount",
+  "phone",
+  "orderRef",
+  "receipt",
+] as const;
+type FilterField = (typeof FILTER_FIELDS)[number];
+
+export function isFilterField(field: string | undefined): boolean {
+  return FILTER_FIELDS.includes(field as FilterField);
+}
+
+function FieldError({ error, field }: { error: PageError | null; field: FilterField }) {
   return error?.field === field ? (
     <span className="field-error" role="alert">
       {error.message}

@@ -1,7 +1,7 @@
 // Streaming CSV downloads: rows are pulled page by page (keyset cursors) and written as they come,
 // so a 100,000-row export never sits in memory. csv-stringify does the quoting; `csvCell` defuses
 // formulas, since notes, descriptions and anonymous callers' callback bodies all reach these files.
-import { stringify } from "csv-stringify";
+import { stringify } from "csv-stringify/sync";
 import { eatDay, eatParts } from "./time";
 
 const pad = (n: number) => String(n).padStart(2, "0");
@@ -51,10 +51,16 @@ export function csvResponse<T>(
   columns: CsvColumn<T>[],
   rows: AsyncIterable<T>,
 ): Response {
-  const stringifier = stringify({ header: true, columns: columns.map((c) => c.header) });
+  // Each line is stringified on its own (csv-stringify's sync API: no stream to feed, end or leak),
+  // and the header is always the first: `header: true` on a stream writes it only with the first
+  // row, so an export matching nothing came out as a 0-byte file with no columns.
   const iterator = rows[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
+  const line = (cells: (string | number)[]) => encoder.encode(stringify([cells]));
   const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(line(columns.map((c) => c.header)));
+    },
     async pull(controller) {
       // One row per pull keeps memory flat; the stream's backpressure sets the pace.
       const next = await iterator.next();
@@ -62,11 +68,7 @@ export function csvResponse<T>(
         controller.close();
         return;
       }
-      const chunk: string[] = [];
-      stringifier.on("data", (d: Buffer) => chunk.push(d.toString("utf8")));
-      stringifier.write(columns.map((c) => csvCell(c.value(next.value))));
-      stringifier.removeAllListeners("data");
-      controller.enqueue(encoder.encode(chunk.join("")));
+      controller.enqueue(line(columns.map((c) => csvCell(c.value(next.value)))));
     },
     async cancel() {
       await iterator.return?.(undefined);

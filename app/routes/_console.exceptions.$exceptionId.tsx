@@ -9,7 +9,7 @@ import {
 import { Link, useLoaderData } from "@remix-run/react";
 import { getNextOpenException } from "../modules/exceptions/queries.server";
 import { ErrorPage } from "../components/error-page";
-import { ExceptionActions } from "../components/exceptions/exception-actions";
+import { ACTION_FORM_FIELDS, ExceptionActions } from "../components/exceptions/exception-actions";
 import {
   CallbackEvidence,
   LineList,
@@ -75,17 +75,28 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "exceptions:resolve");
-  return formAction(async () => {
-    const result = await resolveException(
-      context,
-      actor,
-      params.exceptionId ?? "",
-      parseResolveInput(Object.fromEntries(form)),
-    );
-    // After a decision, the queue's next most urgent case, so finance can keep going.
-    const next = await getNextOpenException(context.db, params.exceptionId ?? "");
-    return { message: result.message, data: { status: result.status, next } };
-  });
+  // A refusal carries what was typed (and the intent: which form), so the pressed form shows it again
+  // without JavaScript. Nothing typed, nothing to give back.
+  const typed = ACTION_FORM_FIELDS.filter((k) => k !== "intent")
+    .map((k) => [k, String(form.get(k) ?? "")])
+    .filter(([, v]) => v !== "");
+  const values = typed.length
+    ? { intent: String(form.get("intent") ?? ""), ...Object.fromEntries(typed) }
+    : undefined;
+  return formAction(
+    async () => {
+      const result = await resolveException(
+        context,
+        actor,
+        params.exceptionId ?? "",
+        parseResolveInput(Object.fromEntries(form)),
+      );
+      // After a decision, the queue's next most urgent case, so finance can keep going.
+      const next = await getNextOpenException(context.db, params.exceptionId ?? "");
+      return { message: result.message, data: { status: result.status, next } };
+    },
+    { values },
+  );
 }
 
 export default function ExceptionPage() {

@@ -42,14 +42,22 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "exceptions:resolve");
-  return formAction(async () => {
-    const result = await applyBulk(context, actor, parseForm(BulkApplySchema, form));
-    return {
-      message: result.message,
-      data: { count: result.count, totalKes: result.totalKes },
-    };
-  });
+  // A refusal carries the chosen action and the note, so the form shows them again without JavaScript.
+  const values = { action: String(form.get("action") ?? ""), note: String(form.get("note") ?? "") };
+  return formAction(
+    async () => {
+      const result = await applyBulk(context, actor, parseForm(BulkApplySchema, form));
+      return {
+        message: result.message,
+        data: { count: result.count, totalKes: result.totalKes },
+      };
+    },
+    { values },
+  );
 }
+
+/** The form's own fields: a refusal naming one is said next to it. */
+const FORM_FIELDS = ["action", "note"];
 
 export default function BulkAction() {
   const data = useLoaderData<typeof loader>();
@@ -62,6 +70,13 @@ export default function BulkAction() {
   const resolved = new URLSearchParams(back);
   resolved.set("status", "resolved");
   const p = data.preview;
+  const refused = result && !result.ok ? result : undefined;
+  const fieldError = (name: string) =>
+    refused?.error.field === name ? (
+      <span className="field-error" role="alert">
+        {refused.error.message}
+      </span>
+    ) : null;
   return (
     <>
       <p>
@@ -73,9 +88,9 @@ export default function BulkAction() {
           {result.message} <Link to={`/exceptions?${resolved}`}>See them in the queue</Link>
         </p>
       ) : null}
-      {result && !result.ok ? (
+      {refused && !(p?.actions.length && FORM_FIELDS.includes(refused.error.field ?? "")) ? (
         <p className="form-error" role="alert" data-testid="bulk-error">
-          {result.error.message}
+          {refused.error.message}
         </p>
       ) : null}
       {data.error ? (
@@ -113,14 +128,31 @@ export default function BulkAction() {
                 <legend>Action (only those that fit every case above)</legend>
                 {p.actions.map((a) => (
                   <label key={a} className="inline">
-                    <input type="radio" name="action" value={a} required /> {ACTION_LABELS[a].label}{" "}
+                    <input
+                      type="radio"
+                      name="action"
+                      value={a}
+                      required
+                      defaultChecked={refused?.values?.action === a}
+                    />{" "}
+                    {ACTION_LABELS[a].label}{" "}
                     <span className="muted">— {ACTION_LABELS[a].help}</span>
                   </label>
                 ))}
+                {fieldError("action")}
               </fieldset>
               <label>
                 Note (why; recorded on every case and in the staff audit)
-                <textarea name="note" required minLength={3} maxLength={2000} rows={3} />
+                <textarea
+                  name="note"
+                  required
+                  minLength={3}
+                  maxLength={2000}
+                  rows={3}
+                  defaultValue={refused?.values?.note ?? ""}
+                  aria-invalid={refused?.error.field === "note" ? true : undefined}
+                />
+                {fieldError("note")}
               </label>
               <button type="submit" className="primary" disabled={busy}>
                 {busy ? "Applying…" : `Apply to these ${p.cases.length} cases`}

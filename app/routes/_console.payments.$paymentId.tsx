@@ -9,7 +9,12 @@ import {
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { MoneyOutPanel } from "../components/money-out-panel";
-import { CheckStatusForm, NoteForm, ResendPromptForm } from "../components/payment-actions";
+import {
+  CheckStatusForm,
+  NoteForm,
+  resendFieldError,
+  ResendPromptForm,
+} from "../components/payment-actions";
 import { AttemptsTable, OpenExceptions, PaymentSummaryCard } from "../components/payment-details";
 import { PaymentTimeline } from "../components/payment-timeline";
 import { StatusBadge } from "../components/status-badge";
@@ -71,6 +76,11 @@ const text = (form: FormData, name: string) => {
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "payments:act");
   const paymentId = params.paymentId ?? "";
+  // A refused re-send comes back with what was typed, for the form to show again without JavaScript.
+  const resend = text(form, "intent") === "resend";
+  const values = resend
+    ? { intent: "resend", phone: text(form, "phone") ?? "", reason: text(form, "reason") ?? "" }
+    : undefined;
   return formAction(
     async () => {
       switch (text(form, "intent")) {
@@ -105,7 +115,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       }
       // M-Pesa's answers (a refused push's ResultDesc) are masked for support as the page masks them.
     },
-    { viewer: viewerOf(actor) },
+    { viewer: viewerOf(actor), values },
   );
 }
 
@@ -123,6 +133,8 @@ export default function PaymentPage() {
   useLiveRevalidation(
     live || !!moneyOut?.requests.some((r) => r.state === "sending" || r.state === "sent"),
   );
+  // Where the re-send form is shown, it says its own field errors next to the field.
+  const resendForm = allowed.act && (resend.allowed || !resend.final);
   const attemptSeq = Object.fromEntries(payment.attempts.map((a) => [a.id, a.seq]));
   // Daraja's own refusal of the latest push ("M-Pesa is busy; try again…") said to whoever pressed the button.
   const latest = payment.attempts.reduce<(typeof payment.attempts)[number] | null>(
@@ -153,7 +165,7 @@ export default function PaymentPage() {
           M-Pesa did not take the prompt: {refusal}
         </p>
       ) : null}
-      {fallback ? (
+      {fallback && !(resendForm && resendFieldError(fallback)) ? (
         fallback.ok ? (
           <p className="form-ok">{fallback.message}</p>
         ) : (

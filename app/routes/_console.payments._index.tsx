@@ -4,7 +4,7 @@ import { json, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/nod
 import { Link, useLoaderData, useLocation } from "@remix-run/react";
 import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
-import { PaymentFilters, StatusCounts } from "../components/payment-filters";
+import { isFilterField, PaymentFilters, StatusCounts } from "../components/payment-filters";
 import { PaymentTable } from "../components/payment-table";
 import { isAppError, AppError, pageError } from "../lib/app-error";
 import { viewerOf, viewFor } from "../modules/auth/viewer";
@@ -39,10 +39,18 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   try {
     if (query.error)
       throw new AppError("invalid_request", query.error.message, { field: query.error.field });
+    const limit = url.searchParams.get("limit");
+    const pageSize = PaymentFiltersSchema.shape.limit.unwrap();
+    if (limit !== null && !pageSize.safeParse(limit).success)
+      throw new AppError(
+        "invalid_request",
+        `The page size (“limit” in the address) must be a whole number from ${pageSize.minValue} to ${pageSize.maxValue}.`,
+        { field: "limit" },
+      );
     const filters = parseWith(PaymentFiltersSchema, {
       ...query.filters,
       cursor: url.searchParams.get("cursor") ?? undefined,
-      limit: url.searchParams.get("limit") ?? undefined,
+      limit: limit ?? undefined,
     });
     const countFilters = parseWith(PaymentCountFiltersSchema, query.filters);
     const [page, counts] = await Promise.all([
@@ -80,6 +88,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 const day = (d: string) => formatEatDate(`${d}T00:00:00+03:00`);
 
+/** The list as it is, less one bad parameter (and the cursor, which belongs to the old list). */
+function without(search: string, name: string): string {
+  const params = new URLSearchParams(search);
+  params.delete(name);
+  params.delete("cursor");
+  return params.size ? `/payments?${params}` : "/payments";
+}
+
 function windowNote(form: { from: string; to: string }, defaultWindow: boolean): string {
   if (defaultWindow)
     return `Showing the last ${DEFAULT_WINDOW_DAYS} days, from ${day(form.from)} (East Africa Time). Pick dates to see older payments.`;
@@ -114,14 +130,17 @@ export default function Payments() {
         </div>
       </div>
       <PaymentFilters form={data.form} error={data.error} />
-      {data.error && !data.error.field ? (
-        <p className="form-error" role="alert">
-          {data.error.message}
-        </p>
-      ) : null}
-      {data.error?.field === "cursor" ? (
-        <p className="form-error" role="alert">
-          {data.error.message} <Link to="/payments">First page</Link>
+      {data.error && !isFilterField(data.error.field) ? (
+        // Not a box of the form (the cursor, the page size, …): said here, with the way out.
+        <p className="form-error" role="alert" data-field={data.error.field ?? ""}>
+          {data.error.message}{" "}
+          {data.error.field ? (
+            <Link to={without(location.search, data.error.field)}>
+              {data.error.field === "cursor" ? "First page" : "Show the list without it"}
+            </Link>
+          ) : (
+            <Link to="/payments">Start over</Link>
+          )}
         </p>
       ) : null}
       <p className="muted" data-testid="window-note">

@@ -16,7 +16,7 @@ import { TariffVersionCard } from "../components/tariffs/tariff-version-card";
 import { AppError } from "../lib/app-error";
 import { formAction } from "../lib/http.server";
 import { formatEat } from "../lib/time";
-import { parseWith } from "../lib/validation";
+import { parseFormFields } from "../lib/validation";
 import { requirePermission, requireStaffAction } from "../modules/auth/guards.server";
 import { can } from "../modules/auth/permissions";
 import { bandLines, TariffVersionFormSchema, TXN_TYPE_LABELS } from "../modules/tariffs/bands";
@@ -31,27 +31,55 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return json({ versions, canEdit: can(session.user.role, "tariffs:manage") });
 }
 
+const FIELDS = ["effectiveFrom", "label", "paybill", "buy_goods"] as const;
+type Field = (typeof FIELDS)[number];
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const { actor, form } = await requireStaffAction(context, request, "tariffs:manage");
-  return formAction(async () => {
-    if (form.get("intent") !== "add")
-      throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
-    const { input } = await addTariffVersion(
-      context.db,
-      actor,
-      parseWith(TariffVersionFormSchema, Object.fromEntries(form)),
-    );
-    return {
-      message: `Tariff “${input.label}” saved; it prices money received from ${formatEat(input.effectiveFrom)}. Receipts already recorded keep their charge.`,
-    };
-  });
+  // Sent back with a refusal, so the form shows what was typed (the bands above all) without JavaScript.
+  const values = Object.fromEntries(FIELDS.map((f) => [f, String(form.get(f) ?? "")]));
+  return formAction(
+    async () => {
+      if (form.get("intent") !== "add")
+        throw new AppError("invalid_request", "Unknown action; reload the page and try again.");
+      const { input } = await addTariffVersion(
+        context.db,
+        actor,
+        parseFormFields(TariffVersionFormSchema, values),
+      );
+      return {
+        message: `Tariff “${input.label}” saved; it prices money received from ${formatEat(input.effectiveFrom)}. Receipts already recorded keep their charge.`,
+      };
+    },
+    { values },
+  );
 }
 
-function AddVersionForm() {
+/** Each field's problem: every one the form check found, or the one a refusal named. */
+function fieldErrors(result: FormResult | undefined): Partial<Record<string, string>> {
+  if (!result || result.ok) return {};
+  const { field, fields, message } = result.error;
+  return fields ?? (field ? { [field]: message } : {});
+}
+
+function FieldError({ errors, name }: { errors: Partial<Record<string, string>>; name: Field }) {
+  return errors[name] ? (
+    <span className="field-error" id={`${name}-error`}>
+      {errors[name]}
+    </span>
+  ) : null;
+}
+
+function AddVersionForm({ result }: { result: FormResult | undefined }) {
   const { versions } = useLoaderData<typeof loader>();
   const busy = useNavigation().state === "submitting";
-  // Start from the latest version's bands (or the example), so a change is an edit of a copy.
+  // Start from the latest version's bands (or the example), so a change is an edit of a copy; after
+  // a refusal, from what was typed.
   const start = versions[0]?.bands ?? EXAMPLE_TARIFF;
+  const typed = result && !result.ok ? result.values : undefined;
+  const errors = fieldErrors(result);
+  const invalid = (name: Field) =>
+    errors[name] ? { "aria-invalid": true, "aria-describedby": `${name}-error` } : {};
   return (
     <Form method="post" className="card" aria-label="Add a tariff version">
       <h2>Add a version</h2>
@@ -60,11 +88,26 @@ function AddVersionForm() {
       <div className="filters">
         <label>
           Effective from (East Africa Time)
-          <input type="datetime-local" name="effectiveFrom" required />
+          <input
+            type="datetime-local"
+            name="effectiveFrom"
+            required
+            defaultValue={typed?.effectiveFrom}
+            {...invalid("effectiveFrom")}
+          />
+          <FieldError errors={errors} name="effectiveFrom" />
         </label>
         <label>
           Name
-          <input name="label" required maxLength={120} placeholder="e.g. Contract 2026, clause 4" />
+          <input
+            name="label"
+            required
+            maxLength={120}
+            placeholder="e.g. Contract 2026, clause 4"
+            defaultValue={typed?.label}
+            {...invalid("label")}
+          />
+          <FieldError errors={errors} name="label" />
         </label>
       </div>
       <p className="muted small">
@@ -79,8 +122,10 @@ function AddVersionForm() {
               name={type}
               rows={12}
               className="mono"
-              defaultValue={bandLines(start[type])}
+              defaultValue={typed ? typed[type] : bandLines(start[type])}
+              {...invalid(type)}
             />
+            <FieldError errors={errors} name={type} />
           </label>
         ))}
       </div>
@@ -103,8 +148,13 @@ export default function TariffsPage() {
         charge. Enter the tariff of your own M-Pesa contract: the demo&apos;s example schedule is
         not Safaricom&apos;s.
       </p>
-      <FormResultBanner result={result} />
-      {canEdit ? <AddVersionForm /> : null}
+      {/* A refusal about one field is said next to it, in the form. */}
+      <FormResultBanner
+        result={
+          result && !result.ok && FIELDS.some((f) => fieldErrors(result)[f]) ? undefined : result
+        }
+      />
+      {canEdit ? <AddVersionForm result={result} /> : null}
       {versions.length === 0 ? (
         <EmptyState>
           No tariff yet: receipts are recorded with no charge (“no tariff”), and net revenue equals

@@ -13,7 +13,42 @@ import { CsrfInput } from "../csrf";
 
 type ActionResult = FormResult<{ status?: string; next?: string | null }>;
 
-function ExtraFields({ action }: { action: ExceptionAction }) {
+// The one field beyond the note an action asks for (its name in the form and in a refusal's `field`).
+const EXTRA_FIELD: Partial<Record<ExceptionAction, string>> = {
+  mark_refunded: "reversalRef",
+  link_to_payment: "paymentRef",
+  mark_paid_offline: "receipt",
+  choose_outcome: "outcome",
+};
+/** The values an action's form posts, sent back with a refusal (see the route's action). */
+export const ACTION_FORM_FIELDS = ["intent", "note", ...Object.values(EXTRA_FIELD)];
+
+type Refusal = Extract<ActionResult, { ok: false }>;
+
+/** The refusal of this action's form, if the last post was this form's and it was refused. */
+function refusalOf(result: ActionResult | undefined, action: ExceptionAction): Refusal | null {
+  return result && !result.ok && result.values?.intent === action ? result : null;
+}
+
+/** Whether the form of the refused action shows its error next to a field (then said only there). */
+function shownInForm(result: ActionResult | undefined, actions: ExceptionAction[]): boolean {
+  if (!result || result.ok) return false;
+  const intent = actions.find((a) => a === result.values?.intent);
+  const field = result.error.field;
+  return !!intent && !!field && (field === "note" || field === EXTRA_FIELD[intent]);
+}
+
+function FieldError({ refusal, name }: { refusal: Refusal | null; name: string }) {
+  return refusal?.error.field === name ? (
+    <span className="field-error" role="alert">
+      {refusal.error.message}
+    </span>
+  ) : null;
+}
+
+function ExtraFields({ action, refusal }: { action: ExceptionAction; refusal: Refusal | null }) {
+  const typed = refusal?.values ?? {};
+  const invalid = (name: string) => (refusal?.error.field === name ? true : undefined);
   switch (action) {
     case "mark_refunded":
       return (
@@ -25,14 +60,25 @@ function ExtraFields({ action }: { action: ExceptionAction }) {
             pattern="[A-Za-z0-9]{10}"
             placeholder="TCE4XK2P7Q"
             autoComplete="off"
+            defaultValue={typed.reversalRef ?? ""}
+            aria-invalid={invalid("reversalRef")}
           />
+          <FieldError refusal={refusal} name="reversalRef" />
         </label>
       );
     case "link_to_payment":
       return (
         <label>
           Payment id or order reference
-          <input name="paymentRef" required placeholder="INV-1001" autoComplete="off" />
+          <input
+            name="paymentRef"
+            required
+            placeholder="INV-1001"
+            autoComplete="off"
+            defaultValue={typed.paymentRef ?? ""}
+            aria-invalid={invalid("paymentRef")}
+          />
+          <FieldError refusal={refusal} name="paymentRef" />
         </label>
       );
     case "mark_paid_offline":
@@ -45,7 +91,10 @@ function ExtraFields({ action }: { action: ExceptionAction }) {
             pattern="[A-Za-z0-9]{10}"
             placeholder="TCE4XK2P7Q"
             autoComplete="off"
+            defaultValue={typed.receipt ?? ""}
+            aria-invalid={invalid("receipt")}
           />
+          <FieldError refusal={refusal} name="receipt" />
         </label>
       );
     case "choose_outcome":
@@ -53,11 +102,25 @@ function ExtraFields({ action }: { action: ExceptionAction }) {
         <fieldset className="choices">
           <legend>Which is right?</legend>
           <label className="inline">
-            <input type="radio" name="outcome" value="paid" required /> Paid (with the receipt)
+            <input
+              type="radio"
+              name="outcome"
+              value="paid"
+              required
+              defaultChecked={typed.outcome === "paid"}
+            />{" "}
+            Paid (with the receipt)
           </label>
           <label className="inline">
-            <input type="radio" name="outcome" value="failed" /> The failure
+            <input
+              type="radio"
+              name="outcome"
+              value="failed"
+              defaultChecked={typed.outcome === "failed"}
+            />{" "}
+            The failure
           </label>
+          <FieldError refusal={refusal} name="outcome" />
         </fieldset>
       );
     default:
@@ -79,6 +142,8 @@ function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: b
     ? { label: "Withdraw proposal", help: "Take your proposal back; the exception stays open." }
     : ACTION_LABELS[action];
   const danger = action === "write_off" || action === "reject" || action === "not_ours";
+  // Without JavaScript a refused post re-renders the page: what was typed comes back with it.
+  const refusal = refusalOf(result, action);
   return (
     <Form method="post" className="card action-form" data-action={action} ref={form}>
       <CsrfInput />
@@ -90,7 +155,7 @@ function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: b
         ) : null}
       </h3>
       <p className="muted">{help}</p>
-      <ExtraFields action={action} />
+      <ExtraFields action={action} refusal={refusal} />
       <label>
         Note (required)
         <textarea
@@ -99,7 +164,10 @@ function ActionForm({ action, withdraw }: { action: ExceptionAction; withdraw: b
           minLength={3}
           maxLength={2000}
           placeholder="Why, and what you checked"
+          defaultValue={refusal?.values?.note ?? ""}
+          aria-invalid={refusal?.error.field === "note" ? true : undefined}
         />
+        <FieldError refusal={refusal} name="note" />
       </label>
       <button type="submit" className={danger ? "danger" : "primary"} disabled={busy}>
         {busy ? "Working…" : label}
@@ -121,7 +189,7 @@ export function ExceptionActions({
   return (
     <section aria-labelledby="actions-heading">
       <h2 id="actions-heading">Resolve</h2>
-      {result && !result.ok ? (
+      {result && !result.ok && !shownInForm(result, actions) ? (
         <p className="form-error" role="alert" data-field={result.error.field ?? ""}>
           {result.error.message}
         </p>

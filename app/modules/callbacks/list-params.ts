@@ -29,7 +29,13 @@ export type CallbackListInput = WithDefaults<z.output<typeof CallbackFiltersSche
 
 export type CallbackListForm = { outcome: string; from: string; to: string; q: string };
 
-function eatInstant(value: string): string | undefined {
+/**
+ * A typed EAT time as an instant. `from` is where its minute (or day) starts; `to` is the last
+ * millisecond of its minute (datetime-local) or of its whole day (date only), so "to 10:15" keeps
+ * what arrived at 10:15:40 and "to 2025-03-14" keeps the 14th. Received times are whole
+ * milliseconds (they come from the app's clock), so the query's `<=` is exact.
+ */
+function eatInstant(value: string, end: "from" | "to"): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(value.trim());
   const at =
     m &&
@@ -40,7 +46,10 @@ function eatInstant(value: string): string | undefined {
       Number(m[4] ?? 0),
       Number(m[5] ?? 0),
     );
-  return at ? at.toISOString() : undefined;
+  if (!at) return undefined;
+  if (end === "from") return at.toISOString();
+  const span = m[4] === undefined ? 86_400_000 : 60_000; // Kenya keeps UTC+3: every day is 24 h
+  return new Date(at.getTime() + span - 1).toISOString();
 }
 
 export function callbackListQuery(params: URLSearchParams): {
@@ -54,8 +63,8 @@ export function callbackListQuery(params: URLSearchParams): {
     to: params.get("to") ?? "",
     q: params.get("q") ?? "",
   };
-  const from = form.from ? eatInstant(form.from) : undefined;
-  const to = form.to ? eatInstant(form.to) : undefined;
+  const from = form.from ? eatInstant(form.from, "from") : undefined;
+  const to = form.to ? eatInstant(form.to, "to") : undefined;
   const error =
     (form.from && !from) || (form.to && !to)
       ? "Times must look like 2025-03-14 10:15 (East Africa Time)."

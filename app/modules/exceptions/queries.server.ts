@@ -88,6 +88,37 @@ export function queueConditions(
   return where;
 }
 
+// The exact opened_at text a cursor carries (see listExceptions). Checked field by field, not with
+// `new Date()`, which rolls 2025-02-30 over to 2 March: Postgres would refuse it (a 500, not a 400).
+const EXACT_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z$/;
+
+function isExactInstant(text: string): boolean {
+  const m = EXACT_AT.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return (
+    at.getUTCFullYear() === y &&
+    at.getUTCMonth() === mo - 1 &&
+    at.getUTCDate() === d &&
+    at.getUTCHours() === h &&
+    at.getUTCMinutes() === mi &&
+    at.getUTCSeconds() === s
+  );
+}
+
+/** A queue cursor read strictly: "urgent" carries `rank|opened_at`, the others opened_at alone. */
+function readQueueCursor(
+  raw: string | undefined,
+  urgent: boolean,
+): { rank: number; at: string; id: string } | null {
+  const value = decodeCursor(raw, ["any", "uuid"]);
+  if (!value || typeof value[0] !== "string") return null;
+  const m = urgent ? /^(\d)\|(.+)$/.exec(value[0]) : ([value[0], "0", value[0]] as const);
+  if (!m || !isExactInstant(m[2])) return null;
+  return { rank: Number(m[1]), at: m[2], id: String(value[1]) };
+}
+
 export async function listExceptions(
   db: Db,
   input: ExceptionListInput,
@@ -101,16 +132,10 @@ export async function listExceptions(
   };
   const where = queueConditions(f, now);
   if (f.paymentId) where.push(eq(exceptions.paymentId, f.paymentId));
-  // "urgent" cursors carry "rank|opened_at" (checked below); the others the opened_at alone.
-  const cursor = decodeCursor(f.cursor, [f.sort === "urgent" ? "any" : "date", "uuid"]);
-  if (f.cursor && !cursor)
-    throw new AppError(
-      "invalid_request",
-      "The cursor is not valid; start again from the first page.",
-      { field: "cursor" },
-    );
   const newest = f.sort === "newest";
-  if (cursor && f.sort === "urgent" && !/^\d\|\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(String(cursor[0])))
+  const urgent = f.sort === "urgent";
+  const cursor = readQueueCursor(f.cursor, urgent);
+  if (f.cursor && !cursor)
     throw new AppError(
       "invalid_request",
       "The cursor is not valid; start again from the first page.",
@@ -119,14 +144,13 @@ export async function listExceptions(
   // "urgent", the queue's order: money the customer already paid first (a late success), then any
   // case with money at stake, then the rest; oldest first within each. The rank is part of the cursor.
   const rank = sql<number>`(case when ${exceptions.type} = 'late_success' then 0 when ${exceptions.amountAtStakeKes} > 0 then 1 else 2 end)`;
-  const urgent = f.sort === "urgent";
   if (cursor) {
     // Row comparison on (opened_at, id): the index order, and exact to the microsecond (see below).
     const cmp = newest ? sql`<` : sql`>`;
     where.push(
       urgent
-        ? sql`(${rank}, ${exceptions.openedAt}, ${exceptions.id}) > (${Number(String(cursor[0]).split("|")[0]) || 0}, ${String(cursor[0]).split("|")[1] ?? ""}::timestamptz, ${String(cursor[1])}::uuid)`
-        : sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`,
+        ? sql`(${rank}, ${exceptions.openedAt}, ${exceptions.id}) > (${cursor.rank}, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+        : sql`(${exceptions.openedAt}, ${exceptions.id}) ${cmp} (${cursor.at}::timestamptz, ${cursor.id}::uuid)`,
     );
   }
   const order = newest

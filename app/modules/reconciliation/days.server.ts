@@ -161,10 +161,21 @@ export function describeDay(d: DayStatus): string {
   return `${formatEatDate(startOfEatDay(d.day))}: ${n(d.lines)} lines, ${n(d.matched)} matched, ${n(d.open)} open`;
 }
 
+function isCalendarDay(day: string): boolean {
+  try {
+    startOfEatDay(day);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const SignOffSchema = z.object({
   day: z
     .string({ message: "Choose a day." })
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "Day must be YYYY-MM-DD."),
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "Day must be YYYY-MM-DD.")
+    // The pattern lets 2025-02-30 through; the day must be on the calendar before it reaches a query.
+    .refine(isCalendarDay, "That day is not on the calendar; pick a date like 2025-03-14."),
   note: z
     .string()
     .trim()
