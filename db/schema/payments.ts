@@ -122,6 +122,9 @@ export const stkAttempts = pgTable(
     lastPollAnswer: text("last_poll_answer"),
     pollClaimedBy: text("poll_claimed_by"),
     pollClaimedUntil: ts("poll_claimed_until"),
+    // Seconds the whole poller was paused by an M-Pesa outage while this attempt was being polled:
+    // its give-up time moves that much later (migration 0027, poll-rate.server.ts).
+    pollOutageS: integer("poll_outage_s").notNull().default(0),
     sourceUntrustedSuccess: boolean("source_untrusted_success").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull().defaultNow(),

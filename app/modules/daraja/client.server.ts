@@ -103,7 +103,7 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
     path: string,
     body: Record<string, unknown>,
     retried = false,
-  ): Promise<{ status: number; json: unknown; durationMs: number }> {
+  ): Promise<{ status: number; json: unknown; durationMs: number; retryAfter: string | null }> {
     const token = await tokens.getToken();
     const started = Date.now();
     const response = await doFetch(`${mpesa.baseUrl}${path}`, {
@@ -117,7 +117,12 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
       await tokens.invalidate(token);
       return post(path, body, true);
     }
-    return { status: response.status, json, durationMs: Date.now() - started };
+    return {
+      status: response.status,
+      json,
+      durationMs: Date.now() - started,
+      retryAfter: response.headers.get("retry-after"),
+    };
   }
 
   function credentials() {
@@ -215,7 +220,7 @@ export function createDarajaClient(deps: DarajaDeps): DarajaClient {
         status = result.status;
         answer = bindQueryAnswer(
           checkoutRequestId,
-          classifyQueryResponse(result.status, result.json),
+          classifyQueryResponse(result.status, result.json, result.retryAfter),
         );
       } catch (cause) {
         answer = {

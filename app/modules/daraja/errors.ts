@@ -3,6 +3,7 @@
 // errorCode + errorMessage, because one code (500.001.1001) means a config error, a locked
 // subscriber or "still processing" depending on where it came from. Callers show `message`; the raw
 // text stays in `darajaMessage`.
+import { isHtmlPage, isUnreadable, readEnvelope, text } from "./envelope";
 import { classifyStkResult } from "./result-codes";
 
 export type DarajaEndpoint = "oauth" | "push" | "query";
@@ -135,60 +136,6 @@ const FIELD_ERRORS: Record<string, [DarajaErrorKind, string]> = {
 };
 
 const TOKEN_CODES = new Set(["404.001.03", "400.003.01", "401.003.01"]);
-
-type Envelope = {
-  record: Record<string, unknown> | null;
-  errorCode?: string;
-  errorMessage?: string;
-  requestId?: string;
-};
-
-function text(value: unknown): string | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-}
-
-// Bodies arrive parsed, as raw text, as an HTML gateway page or empty; only a JSON object counts.
-function readEnvelope(body: unknown): Envelope {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      value = null;
-    }
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return { record: null };
-  const record = value as Record<string, unknown>;
-  // The API gateway (Apigee) answers some failures with {"fault":{"faultstring":…,"detail":{"errorcode":…}}}.
-  const fault =
-    record.fault && typeof record.fault === "object"
-      ? (record.fault as Record<string, unknown>)
-      : undefined;
-  const detail =
-    fault?.detail && typeof fault.detail === "object"
-      ? (fault.detail as Record<string, unknown>)
-      : undefined;
-  return {
-    record,
-    errorCode: text(record.errorCode) ?? text(detail?.errorcode),
-    errorMessage: text(record.errorMessage) ?? text(fault?.faultstring),
-    requestId: text(record.requestId),
-  };
-}
-
-/** A body that is an HTML page (readJson keeps non-JSON text as `{ unparsed }`). */
-function isHtmlPage(body: unknown): boolean {
-  const text =
-    typeof body === "string"
-      ? body
-      : typeof (body as { unparsed?: unknown } | null)?.unparsed === "string"
-        ? (body as { unparsed: string }).unparsed
-        : "";
-  return /^\s*(<!doctype html|<html)/i.test(text);
-}
 
 export function classifyDarajaFailure(
   endpoint: DarajaEndpoint,
@@ -363,15 +310,27 @@ export type QueryAnswer =
       notYetKnown?: true;
     }
   | { kind: "not_found" }
-  | { kind: "rate_limited" }
-  | { kind: "error"; error: DarajaError };
+  // retryAfter: the answer's Retry-After header, as sent (seconds or an HTTP date).
+  | { kind: "rate_limited"; retryAfter?: string }
+  | {
+      kind: "error";
+      error: DarajaError;
+      retryAfter?: string;
+      /** Daraja or its gateway is failing, not this payment (see isDarajaUnavailable). */
+      unavailable?: true;
+    };
 
 /** Reads an STK Query answer (docs/daraja.md#stk-query): a 500 can mean "keep waiting", a 200 can
  * mean "not final yet". */
-export function classifyQueryResponse(httpStatus: number, body: unknown): QueryAnswer {
+export function classifyQueryResponse(
+  httpStatus: number,
+  body: unknown,
+  retryAfter?: string | null,
+): QueryAnswer {
   const envelope = readEnvelope(body);
   const record = envelope.record;
-  if (httpStatus === 429) return { kind: "rate_limited" };
+  const after = retryAfter ? { retryAfter } : {};
+  if (httpStatus === 429) return { kind: "rate_limited", ...after };
   const resultCode = text(record?.ResultCode);
   if (httpStatus >= 200 && httpStatus < 300 && resultCode !== undefined && !envelope.errorCode) {
     // 4999 "still under processing" (2026) is the one non-final code; result-codes.ts decides.
@@ -390,10 +349,29 @@ export function classifyQueryResponse(httpStatus: number, body: unknown): QueryA
     return { kind: "processing" };
   if (code === "500.001.1001" && /transaction does not exist/i.test(said))
     return { kind: "not_found" };
-  if (code === "500.003.02" || code === "500.003.03") return { kind: "rate_limited" };
+  if (code === "500.003.02" || code === "500.003.03") return { kind: "rate_limited", ...after };
   // Asked too early, Daraja does not know its own CheckoutRequestID yet (2026 sandbox): the callers
   // only ask about IDs Daraja gave us, so this is "not yet known", never "failed" or "not ours".
   if (httpStatus === 400 && code === "400.002.02" && /invalid\s*checkoutrequestid/i.test(said))
     return { kind: "processing", notYetKnown: true };
-  return { kind: "error", error: classifyDarajaFailure("query", httpStatus, body) };
+  const error = classifyDarajaFailure("query", httpStatus, body);
+  // docs/daraja.md#daraja-errors: any other 5xx (500.003.1001 "Daraja's own error", a gateway's
+  // empty or HTML 502/503) and a body that is no JSON at all (a gateway page, whatever the status)
+  // say Daraja is failing. 500.001.1001 texts we do not know stay "still unknown" on a query.
+  if (code !== "500.001.1001" && (httpStatus >= 500 || isUnreadable(body)))
+    return { kind: "error", error, ...after, unavailable: true };
+  return { kind: "error", error, ...after };
+}
+
+/**
+ * An STK Query answer that says Daraja, or our access to it, is failing rather than anything about
+ * the payment asked about (docs/daraja.md#daraja-errors, #oauth): a 5xx that is not STK Query's own
+ * "still processing" / "does not exist" answer, a gateway page, no answer at all (network, time-out),
+ * or a refused token, consumer key, credential or shortcode. The poller pauses every query on it.
+ */
+export function isDarajaUnavailable(answer: QueryAnswer): boolean {
+  if (answer.kind !== "error") return false;
+  const { endpoint, kind, darajaErrorCode } = answer.error;
+  if (answer.unavailable || endpoint === "oauth" || darajaErrorCode === "404.001.04") return true;
+  return kind === "transport" || kind === "timeout" || kind === "auth" || kind === "config";
 }

@@ -1,12 +1,13 @@
 // The STK Query budget shared by every instance (docs/daraja.md#stk-query: at most POLL_MAX_QPS
-// queries a second in all, and a pause for everyone after a Spike Arrest / Quota answer). Both live
-// in one job_leases row:
+// queries a second in all, and a pause for everyone after a Spike Arrest / Quota answer or an answer
+// that says Daraja is failing, #daraja-errors). Both live in one job_leases row:
 // expires_at is the next free query slot (advanced by 1/qps per query, on the database's clock) and
 // backoff_until ends the pause (on the app's clock, like every other poller time).
-import { eq, sql } from "drizzle-orm";
+import { eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { jobLeases } from "../../../db/schema";
-import { sweepBackoffMs } from "./poll-schedule";
+import { jobLeases, stkAttempts } from "../../../db/schema";
+import { isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
+import { outagePauseS, retryAfterMs, sweepBackoffMs } from "./poll-schedule";
 
 export const POLLER_LEASE_KEY = "poller";
 
@@ -57,15 +58,44 @@ export async function getSweepBackoff(db: Db, now: Date): Promise<Date | null> {
   return row?.until && row.until.getTime() > now.getTime() ? row.until : null;
 }
 
+export type SweepPause = {
+  instanceId: string;
+  now: Date;
+  /** From the answer's Retry-After: the pause lasts at least this long. */
+  retryAfterMs?: number | null;
+  /** Set for an outage (Daraja failing), not a rate limit: when the failing query was sent. */
+  failedQueryAt?: Date;
+};
+
 /**
- * Daraja said "too many requests": every instance pauses. Two workers hitting the limit together
- * extend nothing; a limit hit again soon after a pause doubles the next one. updated_at marks when
- * the pause was set (the slot updates above leave it alone), which is how the doubling is measured.
+ * The pause an STK Query answer calls for: a rate limit, or an answer that says Daraja or our access
+ * to it is failing (isDarajaUnavailable). Null for an answer about the payment.
  */
-export async function backOffSweep(
-  db: Db,
-  input: { instanceId: string; now: Date },
-): Promise<Date> {
+export function sweepPause(
+  answer: QueryAnswer,
+  at: { instanceId: string; now: Date; askedAt: Date },
+): SweepPause | null {
+  const outage = isDarajaUnavailable(answer);
+  if (answer.kind !== "rate_limited" && !outage) return null;
+  return {
+    instanceId: at.instanceId,
+    now: at.now,
+    retryAfterMs: retryAfterMs(answer, at.now),
+    failedQueryAt: outage ? at.askedAt : undefined,
+  };
+}
+
+/**
+ * Daraja said "too many requests", or is failing: every instance pauses. Two workers hitting the
+ * limit together extend nothing; a limit hit again soon after a pause doubles the next one, and a
+ * Retry-After (retryAfterMs) makes it at least that long. updated_at marks when the pause was set
+ * (the slot updates above leave it alone), which is how the doubling is measured.
+ *
+ * An outage pause (failedQueryAt: when the failing query was sent) is time no payment can be asked
+ * about, so it must not use up their give-up time: every attempt still being polled gets it back
+ * (stk_attempts.poll_outage_s), in the same transaction, once per pause.
+ */
+export async function backOffSweep(db: Db, input: SweepPause): Promise<Date> {
   return db.transaction(async (tx) => {
     await tx
       .insert(jobLeases)
@@ -83,11 +113,20 @@ export async function backOffSweep(
     if (row.backoffUntil && row.backoffUntil.getTime() > input.now.getTime())
       return row.backoffUntil;
     const previous = row.backoffUntil ? { setAt: row.updatedAt, until: row.backoffUntil } : null;
-    const until = new Date(input.now.getTime() + sweepBackoffMs(previous, input.now));
+    const pauseMs = Math.max(sweepBackoffMs(previous, input.now), input.retryAfterMs ?? 0);
+    const until = new Date(input.now.getTime() + pauseMs);
     await tx
       .update(jobLeases)
       .set({ backoffUntil: until, updatedAt: input.now, holder: input.instanceId })
       .where(eq(jobLeases.key, POLLER_LEASE_KEY));
+    if (input.failedQueryAt) {
+      const seconds = outagePauseS(previous, { failedQueryAt: input.failedQueryAt, until });
+      // Only attempts still being polled have a next check (a settled or given-up one has none).
+      await tx
+        .update(stkAttempts)
+        .set({ pollOutageS: sql`${stkAttempts.pollOutageS} + ${seconds}::int` })
+        .where(isNotNull(stkAttempts.nextPollAt));
+    }
     return until;
   });
 }

@@ -1,6 +1,7 @@
 // The pending-payment poller's timing rules, pure (docs/daraja.md#stk-query polling policy): when
 // an attempt is asked again, when the poller gives up on it, how long the whole sweep pauses after
-// Daraja's rate limit, and the short text each answer leaves on the attempt.
+// Daraja's rate limit or an outage (and how much give-up time an outage gives back), and the short
+// text each answer leaves on the attempt.
 import type { QueryAnswer } from "../daraja/errors";
 
 /** Re-checks after a non-final answer: 15 s, 30 s, 60 s, 60 s … each ±20 %. */
@@ -8,7 +9,8 @@ export const RECHECK_BASE_MS = 15_000;
 export const RECHECK_CAP_MS = 60_000;
 const JITTER = 0.2;
 
-/** After a rate-limit answer the whole sweep pauses 15 s, doubling while Daraja keeps refusing. */
+/** After a rate-limit or outage answer the whole sweep pauses 15 s, doubling while Daraja keeps
+ * refusing (or longer when its Retry-After says so). */
 export const BACKOFF_FIRST_MS = 15_000;
 export const BACKOFF_MAX_MS = 5 * 60_000;
 /** A pause that ended longer ago than this is forgotten: the next one starts small again. */
@@ -45,6 +47,37 @@ export function sweepBackoffMs(previous: { setAt: Date; until: Date } | null, no
     return BACKOFF_FIRST_MS;
   const last = previous.until.getTime() - previous.setAt.getTime();
   return Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS, last * 2));
+}
+
+/** A Retry-After from Daraja is honoured up to this long; anything longer is taken as this. */
+export const RETRY_AFTER_MAX_MS = 10 * 60_000;
+
+/**
+ * How long an answer's Retry-After header asks us to wait (delta-seconds or an HTTP date, RFC 9110),
+ * at most RETRY_AFTER_MAX_MS; null when the answer has none or it cannot be read.
+ */
+export function retryAfterMs(answer: QueryAnswer, now: Date): number | null {
+  const value = "retryAfter" in answer ? answer.retryAfter?.trim() : undefined;
+  if (!value) return null;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now.getTime();
+  return Number.isNaN(ms) ? null : Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
+}
+
+/**
+ * How much give-up time an outage pause gives back to every payment being polled, in whole
+ * seconds: from the failed query (or the end of the pause before it, when Daraja kept failing since)
+ * to the pause's end.
+ */
+export function outagePauseS(
+  previous: { until: Date } | null,
+  input: { failedQueryAt: Date; until: Date },
+): number {
+  const asked = input.failedQueryAt.getTime();
+  const since =
+    previous && asked - previous.until.getTime() <= BACKOFF_MEMORY_MS
+      ? Math.min(asked, previous.until.getTime())
+      : asked;
+  return Math.max(0, Math.ceil((input.until.getTime() - since) / 1000));
 }
 
 /** The short text kept in stk_attempts.last_poll_answer and shown on the payment page. */

@@ -10,7 +10,7 @@ import type { AppContext } from "../../context.server";
 import type { QueryAnswer } from "../daraja/errors";
 import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
-import { backOffSweep, getSweepBackoff, takeQuerySlot } from "./poll-rate.server";
+import { backOffSweep, getSweepBackoff, sweepPause, takeQuerySlot } from "./poll-rate.server";
 import { recoverStalledPushes } from "./push-failure.server";
 
 export type SweepTrigger = "schedule" | "cli" | "console";
@@ -196,6 +196,7 @@ export async function askAndRecord(
     }
   }
 
+  const askedAt = ctx.now();
   const answer: QueryAnswer = await timed("query", () =>
     ctx.daraja.stkQuery(claim.checkoutRequestId, {
       paymentId: claim.paymentId,
@@ -204,11 +205,12 @@ export async function askAndRecord(
   );
   summary.queried++;
   if (answer.kind === "error") summary.errors++;
-  if (answer.kind === "rate_limited") {
+  // A rate limit, or Daraja (or our access to it) failing: every instance pauses, and this sweep
+  // stops here rather than spend its batch on answers that say nothing about the payments.
+  const pause = sweepPause(answer, { instanceId: ctx.instanceId, now: ctx.now(), askedAt });
+  if (pause) {
     halt.abort();
-    summary.backoffUntil = await timed("db", () =>
-      backOffSweep(ctx.db, { instanceId: ctx.instanceId, now: ctx.now() }),
-    );
+    summary.backoffUntil = await timed("db", () => backOffSweep(ctx.db, pause));
   }
   const outcome = await timed("db", () =>
     recordPollAnswer(ctx, {
@@ -216,6 +218,7 @@ export async function askAndRecord(
       answer,
       actor: s.actor,
       claimedBy: ctx.instanceId,
+      pausedUntil: pause && summary.backoffUntil,
     }),
   );
   if (outcome.changed) summary.changed++;
@@ -383,7 +386,7 @@ export function sweepDuePayments(ctx: AppContext, options: SweepOptions): Promis
       summary.status = "skipped";
       summary.backoffUntil = backoff;
       summary.error = backoff
-        ? `M-Pesa rate limit: paused until ${backoff.toISOString()}`
+        ? `M-Pesa rate limit or outage: paused until ${backoff.toISOString()}`
         : "stopping";
       return;
     }
