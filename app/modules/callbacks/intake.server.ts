@@ -3,7 +3,7 @@
 // callbacks that arrive at the same moment: raw-log-writer.server.ts), then translate and apply it
 // idempotently, then acknowledge. Duplicates, late, out of order, conflicting and
 // unknown callbacks are expected; each raw row ends with its outcome.
-import { and, asc, eq, like, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
   exceptions,
@@ -19,10 +19,11 @@ import type { Actor } from "../auth/staff-audit.server";
 import { classifyStkResult } from "../daraja/result-codes";
 import { resolveOpenCases } from "../ledger/cases.server";
 import { applyStkEvidence, type StkEvidence } from "../ledger/payments.server";
-import { addPaymentEvent, DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
+import { DARAJA_ACTOR, type EventActor } from "../ledger/events.server";
 import { extractIdentifiers, type CallbackKind } from "./identifiers";
 import { setOutcome } from "../ledger/raw-callbacks.server";
-import { noteCallbackGaps, recordOrphan } from "./stk-notes.server";
+import { noteCallbackGaps, recordOrphan, recordUnreadable } from "./stk-notes.server";
+import { holdUntrustedSuccess } from "./untrusted.server";
 import { parseStkCallback, type StkCallback } from "./parse";
 
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -106,8 +107,12 @@ export type PreparedStk =
       transactionAt: Date;
     };
 
+// Decoding as the WHATWG Encoding Standard does skips a leading UTF-8 byte-order mark, which some
+// proxies put in front of the JSON (Buffer#toString would keep it, and the parser refuse it).
+const UTF8 = new TextDecoder("utf-8");
+
 export function prepareStkCallback(raw: RawCallback): PreparedStk {
-  const parsed = parseStkCallback(Buffer.from(raw.body).toString("utf8"));
+  const parsed = parseStkCallback(UTF8.decode(raw.body));
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
   const cb = parsed.callback;
   return {
@@ -148,7 +153,6 @@ export async function processStkCallback(
   ctx: AppContext,
   rawOrId: number | RawCallback,
   actor: EventActor = DARAJA_ACTOR,
-  options: { trustSource?: boolean } = {},
 ): Promise<CallbackOutcome> {
   // The route hands over the row it just stored, saving a read on the hot path.
   const raw =
@@ -157,10 +161,12 @@ export async function processStkCallback(
       : rawOrId;
   if (!raw) throw new AppError("not_found", "That callback does not exist.", { status: 404 });
   const prepared = prepareStkCallback(raw);
-  if (!prepared.ok) {
-    await setOutcome(ctx.db, raw.id, "invalid", { outcomeDetail: prepared.reason }, ctx.now());
-    return "invalid";
-  }
+  if (!prepared.ok)
+    return ctx.db.transaction(async (tx) => {
+      // Unreadable, but intake may have found its CheckoutRequestID: same lock as below.
+      if (raw.checkoutRequestId) await tx.execute(checkoutLock(raw.checkoutRequestId));
+      return recordUnreadable(tx, ctx.now(), raw, prepared.reason);
+    });
   return ctx.db.transaction(async (tx) => {
     // Serialises with the push's own write of this CheckoutRequestID (initiate.server.ts): either we
     // find the attempt here, or the push finds our orphan row and re-matches it.
@@ -169,7 +175,7 @@ export async function processStkCallback(
       .select({ id: stkAttempts.id, paymentId: stkAttempts.paymentId })
       .from(stkAttempts)
       .where(eq(stkAttempts.checkoutRequestId, prepared.cb.checkoutRequestId));
-    return applyStkToAttempt(tx, ctx.now(), raw, prepared, attempt ?? null, actor, options);
+    return applyStkToAttempt(tx, ctx.now(), raw, prepared, attempt ?? null, actor);
   });
 }
 
@@ -185,7 +191,6 @@ export async function applyStkToAttempt(
   prepared: Extract<PreparedStk, { ok: true }>,
   attempt: { id: string; paymentId: string } | null,
   actor: EventActor = DARAJA_ACTOR,
-  options: { trustSource?: boolean } = {},
 ): Promise<CallbackOutcome> {
   const { cb, result, transactionAt } = prepared;
   const rawId = raw.id;
@@ -220,35 +225,13 @@ export async function applyStkToAttempt(
     );
     return "invalid";
   }
-  if (result.outcome === "paid" && raw.sourceTrusted === false && !options.trustSource) {
-    // Callbacks are unsigned (docs/daraja.md#callback-delivery): a success from outside the
-    // allow-list is confirmed by STK Query before it counts. The poller picks the attempt up at
-    // once.
-    await tx
-      .update(stkAttempts)
-      .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })
-      .where(eq(stkAttempts.id, attempt.id));
-    await addPaymentEvent(tx, actor, {
-      paymentId: attempt.paymentId,
-      attemptId: attempt.id,
-      rawCallbackId: rawId,
-      type: "callback",
-      summary: `Success callback from an address outside the allow-list (${raw.sourceIp}); confirming with STK Query before it counts`,
+  if (result.outcome === "paid" && raw.sourceTrusted === false)
+    return holdUntrustedSuccess(tx, now, actor, {
+      raw,
+      ids,
+      amountKes: cb.amountKes,
+      attempt,
     });
-    await setOutcome(
-      tx,
-      rawId,
-      "applied",
-      {
-        ...ids,
-        attemptId: attempt.id,
-        paymentId: attempt.paymentId,
-        outcomeDetail: "held: untrusted source, awaiting STK Query confirmation",
-      },
-      now,
-    );
-    return "applied";
-  }
   const applied = await applyStkEvidence(tx, actor, {
     attemptId: attempt.id,
     paymentId: attempt.paymentId,
@@ -276,33 +259,6 @@ export async function applyStkToAttempt(
     now,
   );
   return applied.decision.outcome;
-}
-
-/**
- * STK Query answered 0 for an attempt whose success callback was held (untrusted source): the query
- * vouches for it, so the held callbacks are applied as if trusted and their receipt is recorded.
- */
-export async function confirmHeldSuccess(
-  ctx: AppContext,
-  attemptId: string,
-  actor: EventActor,
-): Promise<CallbackOutcome[]> {
-  const held = await ctx.db
-    .select({ id: rawCallbacks.id })
-    .from(rawCallbacks)
-    .where(
-      and(
-        eq(rawCallbacks.attemptId, attemptId),
-        eq(rawCallbacks.kind, "stk"),
-        eq(rawCallbacks.sourceTrusted, false),
-        like(rawCallbacks.outcomeDetail, "held:%"),
-      ),
-    )
-    .orderBy(asc(rawCallbacks.id));
-  const outcomes: CallbackOutcome[] = [];
-  for (const { id } of held)
-    outcomes.push(await processStkCallback(ctx, id, actor, { trustSource: true }));
-  return outcomes;
 }
 
 /**

@@ -48,6 +48,11 @@ export function parseStkCallback(body: string): ParsedStkCallback {
   if (!isObject(stk)) return refuse("missing Body.stkCallback");
   const checkoutRequestId = scalar(stk.CheckoutRequestID);
   if (!checkoutRequestId) return refuse("missing CheckoutRequestID");
+  if (checkoutRequestId.length > MAX_ID_LENGTH)
+    return refuse(tooLong("CheckoutRequestID", checkoutRequestId));
+  const merchantRequestId = scalar(stk.MerchantRequestID);
+  if (merchantRequestId && merchantRequestId.length > MAX_ID_LENGTH)
+    return refuse(tooLong("MerchantRequestID", merchantRequestId));
   // Numbers in callbacks, strings on STK Query, alphanumerics in the catalogue: text either way.
   const resultCode = scalar(stk.ResultCode);
   if (!resultCode) return refuse("missing ResultCode");
@@ -61,13 +66,13 @@ export function parseStkCallback(body: string): ParsedStkCallback {
   };
 
   const callback: StkCallback = {
-    merchantRequestId: scalar(stk.MerchantRequestID),
+    merchantRequestId,
     checkoutRequestId,
     resultCode,
     resultDesc:
       typeof stk.ResultDesc === "string" ? stk.ResultDesc : (scalar(stk.ResultDesc) ?? ""),
     amountKes: null,
-    receipt: scalar(item("MpesaReceiptNumber")),
+    receipt: receiptOf(item("MpesaReceiptNumber")),
     transactionAt: parseDarajaTimestamp(raw(item("TransactionDate"))),
     ...phoneOf(item("PhoneNumber")),
   };
@@ -87,6 +92,27 @@ export function parseStkCallback(body: string): ParsedStkCallback {
 }
 
 const refuse = (reason: string): ParsedStkCallback => ({ ok: false, reason });
+
+/**
+ * The longest identifier intake indexes (identifiers.ts): anything longer is no CheckoutRequestID,
+ * MerchantRequestID or receipt, and must not reach an index either (PostgreSQL refuses a btree entry
+ * over ~2.7 KB, and the row would be retried for ever).
+ */
+const MAX_ID_LENGTH = 100;
+
+const tooLong = (name: string, text: string) =>
+  `${name} is ${text.length} characters long; an identifier has at most ${MAX_ID_LENGTH}`;
+
+/**
+ * The receipt as sent, unless it is too long to be one: then a short stand-in that quotes its start
+ * and can never be well formed (transitions.ts RECEIPT_PATTERN), so a success carrying it takes the
+ * malformed-receipt path (a case when it names a known attempt) instead of refusing the callback.
+ */
+function receiptOf(value: Json | undefined): string | null {
+  const text = scalar(value);
+  if (text === null || text.length <= MAX_ID_LENGTH) return text;
+  return `${text.slice(0, 40)}… (${text.length} characters)`;
+}
 
 function phoneOf(value: Json | undefined): { phone: string | null; phoneKind: PhoneKind } {
   const text = scalar(value);

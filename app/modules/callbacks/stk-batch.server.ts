@@ -4,14 +4,20 @@
 // Any error aborts the whole batch: the caller (queue.server.ts) rolls back to the batch's savepoint and
 // applies those rows one by one, each in its own savepoint, so one hostile or unlucky callback never
 // holds up the others.
+//
+// Lock order, everywhere money is written: a CheckoutRequestID's advisory lock, then payments, then
+// their attempts, then receipts (the receipt number's advisory lock). The push (initiate.server.ts),
+// one callback (intake.server.ts, ledger/payments.server.ts), this batch (ledger/stk-successes.server.ts)
+// and a C2B confirmation (reconciliation/c2b.server.ts: it finds and locks the payments its money may
+// be for before the receipt) all take them so; two orders would deadlock a callback with its own C2B.
 import { inArray, sql } from "drizzle-orm";
 import { stkAttempts, type RawCallback } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
-import { setOutcome, setOutcomes } from "../ledger/raw-callbacks.server";
+import { setOutcomes } from "../ledger/raw-callbacks.server";
 import { applyStkSuccesses, type StkSuccess } from "../ledger/stk-successes.server";
 import type { StkCallback } from "./parse";
-import { callbackGapNote } from "./stk-notes.server";
+import { callbackGapNote, recordUnreadable } from "./stk-notes.server";
 import {
   applyStkToAttempt,
   callbackEvidence,
@@ -39,9 +45,16 @@ export async function applyBatchInTransaction(
   // whole batch in one statement, in sorted order, so that two batches never wait on each other in a
   // circle. The attempts are read after the locks are held (a statement's snapshot predates its own
   // lock waits, so reading them in the same statement could miss an attempt the push just wrote).
+  // An unreadable callback is locked by the CheckoutRequestID intake found in it (recordUnreadable).
   const checkoutIds = [
     ...new Set(
-      [...stk.values()].flatMap((p) => (p.prepared.ok ? [p.prepared.cb.checkoutRequestId] : [])),
+      [...stk.values()].flatMap((p) =>
+        p.prepared.ok
+          ? [p.prepared.cb.checkoutRequestId]
+          : p.raw.checkoutRequestId
+            ? [p.raw.checkoutRequestId]
+            : [],
+      ),
     ),
   ].sort();
   const attempts = new Map<string, { id: string; paymentId: string }>();
@@ -74,7 +87,7 @@ export async function applyBatchInTransaction(
     }
     const { prepared } = entry;
     if (!prepared.ok) {
-      await setOutcome(tx, raw.id, "invalid", { outcomeDetail: prepared.reason }, ctx.now());
+      await recordUnreadable(tx, ctx.now(), raw, prepared.reason);
       continue;
     }
     await applyStkToAttempt(
@@ -104,7 +117,9 @@ async function applyCommonSuccesses(
   if (rows.some((r) => !stk.has(r.id))) return done;
   const seen = new Map<string, number>();
   const keysOf = (p: Prepared) => {
-    if (!p.prepared.ok) return [];
+    // An unreadable callback for the same attempt is applied in its turn (recordUnreadable reads the
+    // attempt's status), so it keeps the attempt's success off this path.
+    if (!p.prepared.ok) return p.raw.checkoutRequestId ? [`c:${p.raw.checkoutRequestId}`] : [];
     const { cb } = p.prepared;
     const attempt = attempts.get(cb.checkoutRequestId);
     return [

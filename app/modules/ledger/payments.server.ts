@@ -1,6 +1,7 @@
 // The one writer of payment and attempt status (STYLE rule 4). Callbacks, the poller, staff actions and
 // statement matches all come through here, inside the caller's transaction, and each change writes its
 // timeline event in that same transaction. The rules themselves are the pure `decide` in transitions.ts.
+import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
@@ -174,9 +175,7 @@ export async function applyStkEvidence(
       throw new AppError(
         "receipt_taken",
         `Receipt ${evidence.receipt} belongs to another payment.`,
-        {
-          status: 409,
-        },
+        { status: 409 },
       );
   }
 
@@ -303,7 +302,16 @@ export function caseKey(
     (type === "amount_mismatch" || type === "duplicate_receipt" || type === "late_success")
   )
     return `${type}:${fact.attemptId && type === "duplicate_receipt" ? `${fact.attemptId}:` : ""}${fact.receipt}`;
-  return `${type}:${fact.attemptId ?? "-"}:${fact.detail ?? "-"}`;
+  return boundedKey(`${type}:${fact.attemptId ?? "-"}:${fact.detail ?? "-"}`);
+}
+
+/**
+ * A dedupe key of outside text (a ResultCode, a bad receipt) short enough for its unique index (a
+ * btree entry over ~2.7 KB fails for ever): past 200 characters, its start and the whole's SHA-256.
+ */
+export function boundedKey(key: string): string {
+  if (key.length <= 200) return key;
+  return `${key.slice(0, 100)}…sha256:${createHash("sha256").update(key).digest("hex")}`;
 }
 
 /** The money a case is about, counted once: the sum a well-formed receipt carried, else the request. */

@@ -1,15 +1,16 @@
 // What one STK Query answer does to its attempt (docs/daraja.md#stk-query, #query-answers). A final
 // answer goes through applyStkEvidence, the path callbacks take (so a query never downgrades a
-// receipt); anything else books the next check, or gives up into `unknown` with an unknown_outcome
-// exception. Every answer leaves poll_count / last_polled_at / last_poll_answer and a timeline
-// event, in one transaction.
+// receipt); an answer that says Daraja is failing (or is rate limiting us) leaves the attempt due for
+// after the pause; anything else books the next check, or gives up into `unknown` with an
+// unknown_outcome exception once the give-up time (not counting outage pauses) is over. Every answer
+// leaves poll_count / last_polled_at / last_poll_answer and a timeline event, in one transaction.
 import { eq, max, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatEat } from "../../lib/time";
-import { confirmHeldSuccess } from "../callbacks/intake.server";
-import type { QueryAnswer } from "../daraja/errors";
+import { noteHeldSuccess } from "../callbacks/untrusted.server";
+import { isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
 import { classifyStkResult } from "../daraja/result-codes";
 import { openException } from "../ledger/cases.server";
 import { applyStkEvidence, lockAttempt, writePaymentStatus } from "../ledger/payments.server";
@@ -18,7 +19,8 @@ import { describeAnswer, planNextCheck } from "./poll-schedule";
 import { isOpenPayment, type FinalOutcome } from "../ledger/transitions";
 import { markAttemptUnknown } from "../ledger/attempts.server";
 
-/** final: a final answer was applied; waiting: asked again later; gave_up: now unknown; rate_limited: the sweep pauses. */
+/** final: a final answer was applied; waiting: asked again later (also when Daraja is unavailable:
+ * the sweep pauses); gave_up: now unknown; rate_limited: the sweep pauses. */
 export type PollOutcome = {
   kind: "final" | "waiting" | "gave_up" | "rate_limited";
   changed: boolean;
@@ -29,7 +31,14 @@ const OPEN_ATTEMPT = new Set<StkAttempt["status"]>(["initiating", "pending", "un
 
 export async function recordPollAnswer(
   ctx: AppContext,
-  input: { attemptId: string; answer: QueryAnswer; actor: EventActor; claimedBy: string },
+  input: {
+    attemptId: string;
+    answer: QueryAnswer;
+    actor: EventActor;
+    claimedBy: string;
+    /** The sweep-wide pause this answer started or met (poll-rate.server.ts), if any. */
+    pausedUntil?: Date | null;
+  },
 ): Promise<PollOutcome> {
   if (input.answer.kind === "final")
     return recordFinalAnswer(ctx, { ...input, answer: input.answer });
@@ -63,6 +72,19 @@ export async function recordPollAnswer(
       });
       return { kind: "rate_limited", changed: false, answer: label };
     }
+    if (isDarajaUnavailable(answer)) {
+      // Daraja (or our access to it) is failing: nothing was learnt about the payment. It stays due,
+      // is asked again once the pause is over, and the pause does not count toward giving up.
+      await tx.update(stkAttempts).set(book).where(eq(stkAttempts.id, attemptId));
+      const until = input.pausedUntil ? ` until ${formatEat(input.pausedUntil)}` : "";
+      await addPaymentEvent(tx, actor, {
+        ...ref,
+        type: "poll",
+        summary: `STK Query: M-Pesa unavailable (${label}); the poller pauses${until} and that time does not count toward giving up`,
+        data: { answer: label },
+      });
+      return { kind: "waiting", changed: false, answer: label };
+    }
 
     // A callback (or a statement match) settled the attempt while we were asking: nothing to plan.
     if (!OPEN_ATTEMPT.has(attempt.status) || attempt.nextPollAt === null) {
@@ -79,11 +101,12 @@ export async function recordPollAnswer(
       return { kind: "waiting", changed: false, answer: label };
     }
 
+    // Time the poller spent paused by an M-Pesa outage is given back (poll-rate.server.ts).
     const plan = planNextCheck({
       now,
       attemptCreatedAt: attempt.createdAt,
       pollCount: book.pollCount,
-      giveUpAfterS: ctx.config.poller.giveUpAfterS,
+      giveUpAfterS: ctx.config.poller.giveUpAfterS + attempt.pollOutageS,
     });
     if (plan.giveUp) {
       const changed = await giveUp(tx, ctx, actor, {
@@ -127,14 +150,9 @@ async function recordFinalAnswer(
   const result = classifyStkResult(answer.resultCode);
   const success = result.outcome === "paid";
   const [before] = await ctx.db
-    .select({ held: stkAttempts.sourceUntrustedSuccess })
+    .select({ held: stkAttempts.sourceUntrustedSuccess, paymentId: stkAttempts.paymentId })
     .from(stkAttempts)
     .where(eq(stkAttempts.id, attemptId));
-  // A held, untrusted success callback is vouched for by this 0: apply it first, so the payment
-  // becomes paid with the callback's receipt (and amount check) rather than "receipt pending".
-  const confirmedHeld =
-    success && before?.held ? (await confirmHeldSuccess(ctx, attemptId, actor)).length > 0 : false;
-
   return ctx.db.transaction(async (tx) => {
     const now = ctx.now();
     // applyStkEvidence takes the row locks (payment, then attempt) and ends polling on a final status.
@@ -150,6 +168,14 @@ async function recordFinalAnswer(
         amountKes: null,
       },
     });
+    // A held, untrusted success callback: this 0 vouches that the customer paid (the payment is
+    // paid above, its receipt still to come), not for the receipt or amount the callback claimed.
+    if (before?.held && success)
+      await noteHeldSuccess(tx, actor, {
+        attemptId,
+        paymentId: before.paymentId,
+        now,
+      });
     if (before?.held && !success) await contradictHeldSuccess(tx, actor, attemptId, result.code);
     const mine = sql`${stkAttempts.pollClaimedBy} = ${input.claimedBy}`;
     await tx
@@ -167,7 +193,7 @@ async function recordFinalAnswer(
       .where(eq(stkAttempts.id, attemptId));
     return {
       kind: "final",
-      changed: confirmedHeld || applied.decision.outcome !== "duplicate",
+      changed: applied.decision.outcome !== "duplicate",
       answer: label,
     };
   });
@@ -182,7 +208,10 @@ async function giveUp(
   input: { payment: Payment; attempt: StkAttempt; label: string; pollCount: number; now: Date },
 ): Promise<boolean> {
   const { payment, attempt, now } = input;
-  const reason = `No final answer from M-Pesa ${ctx.config.poller.giveUpAfterS} s after the prompt (last answer: ${input.label}); needs reconciliation`;
+  const outage = attempt.pollOutageS
+    ? `, not counting ${attempt.pollOutageS} s while M-Pesa was unavailable`
+    : "";
+  const reason = `No final answer from M-Pesa ${ctx.config.poller.giveUpAfterS} s after the prompt${outage} (last answer: ${input.label}); needs reconciliation`;
   await addPaymentEvent(tx, actor, {
     paymentId: payment.id,
     attemptId: attempt.id,

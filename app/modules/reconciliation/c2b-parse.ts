@@ -65,12 +65,14 @@ const C2bConfirmationSchema = z.object({
 });
 
 const fail = (reason: string): ParsedC2bConfirmation => ({ ok: false, reason });
+const MAX_TRANS_ID_LENGTH = 100;
 const orNull = (text: string) => (text.trim() === "" ? null : text.trim());
 
 export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   let json: unknown;
   try {
-    json = parseStorableJson(body);
+    // A UTF-8 byte-order mark in front is an encoding artefact, not part of the JSON.
+    json = parseStorableJson(body.startsWith("\uFEFF") ? body.slice(1) : body);
   } catch (error) {
     return fail(`body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -85,6 +87,12 @@ export function parseC2bConfirmation(body: string): ParsedC2bConfirmation {
   const c = parsed.data;
 
   const transId = c.TransID.trim();
+  // Longer than any identifier intake indexes (callbacks/identifiers.ts): not a receipt number, and
+  // too long for the receipts key (PostgreSQL refuses a btree entry over ~2.7 KB).
+  if (transId.length > MAX_TRANS_ID_LENGTH)
+    return fail(
+      `TransID is ${transId.length} characters long, not a receipt number (at most ${MAX_TRANS_ID_LENGTH})`,
+    );
   if (!/^[A-Za-z0-9]+$/.test(transId))
     return fail(`TransID "${c.TransID}" is not a receipt number`);
   const transactionAt = parseDarajaTimestamp(c.TransTime);

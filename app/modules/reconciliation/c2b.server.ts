@@ -10,6 +10,8 @@ import {
   receipts,
   statementLines,
   type CallbackOutcome,
+  type Payment,
+  type PaymentStatus,
   type RawCallback,
 } from "../../../db/schema";
 import type { Db } from "../../../db/client";
@@ -25,7 +27,7 @@ import { applyReceiptMatch } from "../ledger/receipt-match.server";
 import { txnTypeOf } from "../daraja/transaction-type";
 import { lockReceipt, recordWitness } from "../ledger/receipts.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
-import { parseC2bConfirmation } from "./c2b-parse";
+import { parseC2bConfirmation, type C2bConfirmation } from "./c2b-parse";
 import {
   CANDIDATE_WINDOW_MS,
   TIME_TOLERANCE_MS,
@@ -161,6 +163,41 @@ const corroborated = (tx: Db, receipt: string) =>
     .limit(1)
     .then((rows) => rows.length > 0);
 
+const CANDIDATE_STATUSES: PaymentStatus[] = ["pending", "unknown", "expired"];
+
+/** A payment that could take new C2B money: open, or paid by STK Query and waiting for its receipt. */
+const isCandidate = (p: Payment) =>
+  CANDIDATE_STATUSES.includes(p.status) || (p.status === "paid" && p.receiptPending);
+
+/** `isCandidate`, with the confirmation's amount and time window, as a query. */
+const candidateFilter = (c: C2bConfirmation) =>
+  and(
+    or(
+      inArray(payments.status, CANDIDATE_STATUSES),
+      and(eq(payments.status, "paid"), eq(payments.receiptPending, true)),
+    ),
+    eq(payments.amountKes, c.amountKes),
+    between(
+      payments.createdAt,
+      new Date(c.transactionAt.getTime() - CANDIDATE_WINDOW_MS),
+      new Date(c.transactionAt.getTime() + TIME_TOLERANCE_MS),
+    ),
+  );
+
+/** Which of these payments the confirmation names (match-rules.ts pickC2bCandidate). */
+function pickFor(c: C2bConfirmation, candidates: Payment[]) {
+  const phoneKnown = c.msisdn.kind !== "unknown";
+  return pickC2bCandidate(
+    candidates.map((p) =>
+      candidateEvidence(
+        { amountKes: c.amountKes, at: c.transactionAt, ref: c.billRefRaw },
+        p,
+        phoneKnown ? msisdnMatches(p.phone, c.msisdn) : null,
+      ),
+    ),
+  );
+}
+
 export async function processC2bConfirmation(
   ctx: AppContext,
   rawOrId: number | RawCallback,
@@ -175,6 +212,22 @@ export async function processC2bConfirmation(
   }
   const c = parsed.value;
   return ctx.db.transaction(async (tx) => {
+    // Locks in the ledger's one order (callbacks/stk-batch.server.ts): payments, then the receipt. The
+    // STK gate holds its payment when it locks the receipt, so locking the receipt first here would
+    // deadlock a callback with its own confirmation. The payments this money may be for are found
+    // without a lock and locked; under their locks their status cannot change, so the choice made
+    // from them below is current. A payment that only became a candidate after this first look is
+    // left out, as if this confirmation had been applied just before it did.
+    const fits = await tx.select().from(payments).where(candidateFilter(c));
+    const ids = pickFor(c, fits).eligible.map((e) => e.paymentId);
+    const lockedCandidates = ids.length
+      ? await tx
+          .select()
+          .from(payments)
+          .where(inArray(payments.id, ids))
+          .orderBy(asc(payments.id))
+          .for("no key update")
+      : [];
     // Daraja retries and STK's own confirmation of the same receipt may arrive together.
     // (the receipt lock every receipt writer takes: ledger/receipts.server.ts)
     await lockReceipt(tx, c.transId);
@@ -257,33 +310,7 @@ export async function processC2bConfirmation(
       return "duplicate";
     }
 
-    const candidates = await tx
-      .select()
-      .from(payments)
-      .where(
-        and(
-          or(
-            inArray(payments.status, ["pending", "unknown", "expired"]),
-            and(eq(payments.status, "paid"), eq(payments.receiptPending, true)),
-          ),
-          eq(payments.amountKes, c.amountKes),
-          between(
-            payments.createdAt,
-            new Date(c.transactionAt.getTime() - CANDIDATE_WINDOW_MS),
-            new Date(c.transactionAt.getTime() + TIME_TOLERANCE_MS),
-          ),
-        ),
-      );
-    const phoneKnown = c.msisdn.kind !== "unknown";
-    const { chosen, eligible } = pickC2bCandidate(
-      candidates.map((p) =>
-        candidateEvidence(
-          { amountKes: c.amountKes, at: c.transactionAt, ref: c.billRefRaw },
-          p,
-          phoneKnown ? msisdnMatches(p.phone, c.msisdn) : null,
-        ),
-      ),
-    );
+    const { chosen, eligible } = pickFor(c, lockedCandidates.filter(isCandidate));
     // Money no payment took: an unmatched_c2b case (naming the payment it fits, when one does).
     const unplacedMoney = (why: string, on: { paymentId?: string } = {}) =>
       openException(tx, DARAJA_ACTOR, {
