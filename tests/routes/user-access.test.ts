@@ -114,11 +114,12 @@ describe("the last enabled admin", () => {
   it("refuses a command-line (system) change that would leave no enabled admin", async () => {
     const { a, b } = await twoAdmins();
     await changeUserRole(app.ctx.db, { userId: a.user.id, role: "manager" }, SYSTEM_ACTOR);
+    // One after the other: each is started only when the one before it has been refused.
     for (const work of [
-      changeUserRole(app.ctx.db, { userId: b.user.id, role: "finance" }, SYSTEM_ACTOR),
-      changeUserAccess(app.ctx.db, { userId: b.user.id, disabled: true }, SYSTEM_ACTOR),
+      () => changeUserRole(app.ctx.db, { userId: b.user.id, role: "finance" }, SYSTEM_ACTOR),
+      () => changeUserAccess(app.ctx.db, { userId: b.user.id, disabled: true }, SYSTEM_ACTOR),
     ])
-      expect(await refusal(work)).toMatchObject({ status: 409, code: "last_admin" });
+      expect(await refusal(work())).toMatchObject({ status: 409, code: "last_admin" });
     expect((await enabledAdmins()).map((u) => u.id)).toEqual([b.user.id]);
   });
 

@@ -8,6 +8,7 @@
 import { and, asc, eq, like } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import {
+  payments,
   rawCallbacks,
   stkAttempts,
   type CallbackOutcome,
@@ -36,10 +37,18 @@ export async function holdUntrustedSuccess(
   },
 ): Promise<CallbackOutcome> {
   const { raw, ids, attempt } = input;
+  // Locked in the house order (payment, then attempt), as the poller's answer locks them: a query
+  // answer being recorded either sees this hold or is seen here as final.
+  await tx
+    .select({ id: payments.id })
+    .from(payments)
+    .where(eq(payments.id, attempt.paymentId))
+    .for("no key update");
   const [row] = await tx
     .select({ status: stkAttempts.status, amountKes: stkAttempts.amountKes })
     .from(stkAttempts)
-    .where(eq(stkAttempts.id, attempt.id));
+    .where(eq(stkAttempts.id, attempt.id))
+    .for("update");
   const link = { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId };
   if (row && ASKED.includes(row.status)) {
     await tx
@@ -77,7 +86,8 @@ export async function holdUntrustedSuccess(
   });
   await openException(tx, actor, {
     type: "conflicting_callback",
-    dedupeKey: `conflicting_callback:${attempt.id}:untrusted`,
+    // One per claimed receipt: a later claim (perhaps the genuine one) is not lost in a resolved case.
+    dedupeKey: `conflicting_callback:${attempt.id}:untrusted:${(ids.receipt ?? "none").slice(0, 40)}`,
     paymentId: attempt.paymentId,
     attemptId: attempt.id,
     rawCallbackId: raw.id,
@@ -131,12 +141,16 @@ export async function noteHeldSuccess(
       input.now,
     );
   if (held.length) {
+    const [payment] = await tx
+      .select({ receipt: payments.receipt })
+      .from(payments)
+      .where(eq(payments.id, input.paymentId));
     const receipts = [...new Set(held.map((h) => h.receipt ?? "none"))].join(", ");
     await addPaymentEvent(tx, actor, {
       paymentId: input.paymentId,
       attemptId: input.attemptId,
       type: "callback",
-      summary: `STK Query confirmed the payment. The receipt ${receipts} named by the callback from outside the allow-list is unverified and was not recorded: a callback from Safaricom's addresses, a C2B confirmation, the statement or Transaction Status supplies the receipt`,
+      summary: `STK Query confirmed the payment. The receipt ${receipts} named by the callback from outside the allow-list is unverified and was not recorded: ${payment?.receipt ? `the payment's receipt ${payment.receipt} came from a trusted witness` : "a callback from Safaricom's addresses, a C2B confirmation, the statement or Transaction Status supplies the receipt"}`,
     });
   }
   return held.length;

@@ -369,6 +369,23 @@ export function classifyQueryResponse(
  * "still processing" / "does not exist" answer, a gateway page, no answer at all (network, time-out),
  * or a refused token, consumer key, credential or shortcode. The poller pauses every query on it.
  */
+/**
+ * An outage on M-Pesa's side or on the way to it (a 5xx that is not STK Query's own answer, a gateway
+ * page, a network failure or time-out): time lost to it does not count toward a payment's give-up.
+ * Refused credentials or configuration (also a reason to pause) are ours to fix, and do count.
+ */
+export function isDarajaDown(answer: QueryAnswer): boolean {
+  if (answer.kind !== "error") return false;
+  const { kind, endpoint, httpStatus } = answer.error;
+  if (kind === "auth" || kind === "config") return false;
+  return (
+    !!answer.unavailable ||
+    kind === "transport" ||
+    kind === "timeout" ||
+    (endpoint === "oauth" && (httpStatus ?? 0) >= 500)
+  );
+}
+
 export function isDarajaUnavailable(answer: QueryAnswer): boolean {
   if (answer.kind !== "error") return false;
   const { endpoint, kind, darajaErrorCode } = answer.error;

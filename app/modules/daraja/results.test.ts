@@ -52,6 +52,11 @@ describe("Transaction Status results", () => {
     expect(r.ok && r.result.params.CreditPartyCharges).toBeNull();
   });
 
+  it("reads a body with a byte-order mark in front (a proxy may add one)", () => {
+    const r = parseStatusResult(`\uFEFF${statusBody()}`);
+    expect(r.ok && r.result).toMatchObject({ resultCode: "0", receipt: "SB659DEI29" });
+  });
+
   it("reads a single ResultParameter object and a string ResultCode", () => {
     const r = parseStatusResult(
       statusBody(

@@ -52,7 +52,8 @@ function paramValue(raw: unknown): ParamValue {
 export function parseAsyncResult(body: string): Parsed<AsyncResult> {
   let json: unknown;
   try {
-    json = parseStorableJson(body);
+    // A byte-order mark in front (some proxies add one) is not part of the JSON.
+    json = parseStorableJson(body.replace(/^\uFEFF/, ""));
   } catch {
     return { ok: false, reason: "body is not JSON" };
   }

@@ -96,4 +96,15 @@ it("puts a success from outside the allow-list after the customer cancelled in f
   expect(cases[0]!.summary).toMatch(/outside the allow-list/);
   const raws = await rawsOf(d.checkoutRequestId);
   expect(raws.at(-1)!.outcomeDetail).not.toMatch(/^held/);
+  // Another claim, with another receipt (perhaps the genuine one), is a case of its own.
+  await callback({ checkoutRequestId: d.checkoutRequestId, receipt: "TKL9LATE02" }, null);
+  await app.ctx.callbackQueue.idle();
+  const summaries = (await openCases(d.paymentId)).map((c) => c.summary);
+  expect(summaries).toHaveLength(2);
+  expect(summaries).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining("TKL9LATE01"),
+      expect.stringContaining("TKL9LATE02"),
+    ]),
+  );
 });

@@ -10,7 +10,7 @@ import { stkAttempts, type Payment, type StkAttempt } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatEat } from "../../lib/time";
 import { noteHeldSuccess } from "../callbacks/untrusted.server";
-import { isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
+import { isDarajaDown, isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
 import { classifyStkResult } from "../daraja/result-codes";
 import { openException } from "../ledger/cases.server";
 import { applyStkEvidence, lockAttempt, writePaymentStatus } from "../ledger/payments.server";
@@ -72,22 +72,35 @@ export async function recordPollAnswer(
       });
       return { kind: "rate_limited", changed: false, answer: label };
     }
-    if (isDarajaUnavailable(answer)) {
-      // Daraja (or our access to it) is failing: nothing was learnt about the payment. It stays due,
-      // is asked again once the pause is over, and the pause does not count toward giving up.
+    // Time the poller spent paused by an M-Pesa outage is given back (poll-rate.server.ts).
+    const plan = () =>
+      planNextCheck({
+        now,
+        attemptCreatedAt: attempt.createdAt,
+        pollCount: book.pollCount,
+        giveUpAfterS: ctx.config.poller.giveUpAfterS + attempt.pollOutageS,
+      });
+    const open = OPEN_ATTEMPT.has(attempt.status) && attempt.nextPollAt !== null;
+    // Daraja (or our access to it) is failing: nothing was learnt about the payment. It stays due and
+    // is asked again once the pause is over. M-Pesa being down does not count toward giving up;
+    // refused credentials or configuration (ours to fix) do, so the give-up still comes.
+    const down = isDarajaDown(answer);
+    if (isDarajaUnavailable(answer) && (down || !open || !plan().giveUp)) {
       await tx.update(stkAttempts).set(book).where(eq(stkAttempts.id, attemptId));
       const until = input.pausedUntil ? ` until ${formatEat(input.pausedUntil)}` : "";
       await addPaymentEvent(tx, actor, {
         ...ref,
         type: "poll",
-        summary: `STK Query: M-Pesa unavailable (${label}); the poller pauses${until} and that time does not count toward giving up`,
+        summary: down
+          ? `STK Query: M-Pesa unavailable (${label}); the poller pauses${until} and that time does not count toward giving up`
+          : `STK Query: M-Pesa refused our access (${label}); the poller pauses${until}. Check the Daraja credentials and settings: this time counts toward giving up`,
         data: { answer: label },
       });
       return { kind: "waiting", changed: false, answer: label };
     }
 
     // A callback (or a statement match) settled the attempt while we were asking: nothing to plan.
-    if (!OPEN_ATTEMPT.has(attempt.status) || attempt.nextPollAt === null) {
+    if (!open) {
       await tx
         .update(stkAttempts)
         .set({ ...book, nextPollAt: null })
@@ -101,14 +114,8 @@ export async function recordPollAnswer(
       return { kind: "waiting", changed: false, answer: label };
     }
 
-    // Time the poller spent paused by an M-Pesa outage is given back (poll-rate.server.ts).
-    const plan = planNextCheck({
-      now,
-      attemptCreatedAt: attempt.createdAt,
-      pollCount: book.pollCount,
-      giveUpAfterS: ctx.config.poller.giveUpAfterS + attempt.pollOutageS,
-    });
-    if (plan.giveUp) {
+    const next = plan();
+    if (next.giveUp) {
       const changed = await giveUp(tx, ctx, actor, {
         payment,
         attempt,
@@ -124,13 +131,13 @@ export async function recordPollAnswer(
     }
     await tx
       .update(stkAttempts)
-      .set({ ...book, nextPollAt: plan.at })
+      .set({ ...book, nextPollAt: next.at })
       .where(eq(stkAttempts.id, attemptId));
     await addPaymentEvent(tx, actor, {
       ...ref,
       type: "poll",
-      summary: `STK Query: ${label} (check ${book.pollCount}); next check ${formatEat(plan.at)}`,
-      data: { answer: label, nextPollAt: plan.at.toISOString() },
+      summary: `STK Query: ${label} (check ${book.pollCount}); next check ${formatEat(next.at)}`,
+      data: { answer: label, nextPollAt: next.at.toISOString() },
     });
     return { kind: "waiting", changed: false, answer: label };
   });
@@ -149,10 +156,6 @@ async function recordFinalAnswer(
   const label = describeAnswer(answer);
   const result = classifyStkResult(answer.resultCode);
   const success = result.outcome === "paid";
-  const [before] = await ctx.db
-    .select({ held: stkAttempts.sourceUntrustedSuccess, paymentId: stkAttempts.paymentId })
-    .from(stkAttempts)
-    .where(eq(stkAttempts.id, attemptId));
   return ctx.db.transaction(async (tx) => {
     const now = ctx.now();
     // applyStkEvidence takes the row locks (payment, then attempt) and ends polling on a final status.
@@ -168,6 +171,12 @@ async function recordFinalAnswer(
         amountKes: null,
       },
     });
+    // Read under the attempt's lock (taken above): an untrusted success held meanwhile (it locks the
+    // attempt too, untrusted.server.ts) is either seen here or finds the attempt final and is a case.
+    const [before] = await tx
+      .select({ held: stkAttempts.sourceUntrustedSuccess, paymentId: stkAttempts.paymentId })
+      .from(stkAttempts)
+      .where(eq(stkAttempts.id, attemptId));
     // A held, untrusted success callback: this 0 vouches that the customer paid (the payment is
     // paid above, its receipt still to come), not for the receipt or amount the callback claimed.
     if (before?.held && success)

@@ -5,6 +5,7 @@ import { bindQueryAnswer } from "../daraja/client.server";
 import {
   classifyDarajaFailure,
   classifyQueryResponse,
+  isDarajaDown,
   isDarajaUnavailable,
   transportError,
   type QueryAnswer,
@@ -25,49 +26,58 @@ const failed = (error: ReturnType<typeof transportError>): QueryAnswer => ({
 });
 
 describe("answers that say Daraja, or our access to it, is failing", () => {
-  it.each<[string, QueryAnswer]>([
+  // The third column: M-Pesa itself is down (its time is given back to the give-up), rather than
+  // refusing our credentials or configuration (a pause, but the time counts: ours to fix).
+  it.each<[string, QueryAnswer, boolean]>([
     [
       "HTTP 500 500.003.1001 Internal Server Error",
       classifyQueryResponse(500, envelope("500.003.1001", "Internal Server Error")),
+      true,
     ],
-    ["an empty 503 from the gateway", classifyQueryResponse(503, null)],
+    ["an empty 503 from the gateway", classifyQueryResponse(503, null), true],
     [
       "a gateway's JSON fault on a 502",
       classifyQueryResponse(502, {
         fault: { faultstring: "Bad Gateway", detail: { errorcode: "messaging.adaptors.http" } },
       }),
+      true,
     ],
-    ["an HTML gateway page with HTTP 200", classifyQueryResponse(200, HTML)],
-    ["an HTML page with HTTP 404", classifyQueryResponse(404, HTML)],
-    ["plain text with HTTP 200", classifyQueryResponse(200, { unparsed: "upstream reset" })],
-    ["an empty HTTP 200", classifyQueryResponse(200, null)],
+    ["an HTML gateway page with HTTP 200", classifyQueryResponse(200, HTML), true],
+    ["an HTML page with HTTP 404", classifyQueryResponse(404, HTML), true],
+    ["plain text with HTTP 200", classifyQueryResponse(200, { unparsed: "upstream reset" }), true],
+    ["an empty HTTP 200", classifyQueryResponse(200, null), true],
     [
       "wrong credentials",
       classifyQueryResponse(
         500,
         envelope("500.001.1001", "[MerchantValidate] - Wrong credentials"),
       ),
+      false,
     ],
     [
       "an unknown shortcode",
       classifyQueryResponse(500, envelope("500.001.1001", "Merchant does not exist")),
+      false,
     ],
     [
       "a token refused after its refresh",
       classifyQueryResponse(404, envelope("404.001.03", "Invalid Access Token")),
+      false,
     ],
-    ["a 401 without a code", classifyQueryResponse(401, null)],
+    ["a 401 without a code", classifyQueryResponse(401, null), false],
     [
       "an invalid authentication header",
       classifyQueryResponse(404, envelope("404.001.04", "Invalid Authentication Header")),
+      false,
     ],
-    ["a network failure", failed(transportError("query", { code: "ECONNRESET" }, false))],
-    ["our own time limit", failed(transportError("query", new Error("timeout"), true))],
-    ["OAuth answering 503", failed(classifyDarajaFailure("oauth", 503, null))],
-    ["OAuth refusing our consumer keys", failed(classifyDarajaFailure("oauth", 400, null))],
-  ])("%s", (_name, answer) => {
+    ["a network failure", failed(transportError("query", { code: "ECONNRESET" }, false)), true],
+    ["our own time limit", failed(transportError("query", new Error("timeout"), true)), true],
+    ["OAuth answering 503", failed(classifyDarajaFailure("oauth", 503, null)), true],
+    ["OAuth refusing our consumer keys", failed(classifyDarajaFailure("oauth", 400, null)), false],
+  ])("%s", (_name, answer, down) => {
     expect(answer.kind).toBe("error");
     expect(isDarajaUnavailable(answer)).toBe(true);
+    expect(isDarajaDown(answer)).toBe(down);
   });
 });
 
@@ -154,16 +164,9 @@ describe("Retry-After", () => {
 describe("the give-up time an outage pause gives back", () => {
   const at = (s: number) => new Date(Date.UTC(2026, 4, 1, 9, 0, s));
 
-  it("runs from the failed query to the end of the pause", () => {
-    expect(outagePauseS(null, { failedQueryAt: at(0), until: at(15) })).toBe(15);
-  });
-
-  it("also covers the gap since the pause before, while Daraja kept failing", () => {
-    // The previous pause ended at 15 s; the next sweep's query (sent at 40 s) failed again.
-    expect(outagePauseS({ until: at(15) }, { failedQueryAt: at(40), until: at(70) })).toBe(55);
-  });
-
-  it("starts afresh after a quiet spell", () => {
-    expect(outagePauseS({ until: at(0) }, { failedQueryAt: at(300), until: at(315) })).toBe(15);
+  it("runs from the failed query to the end of the pause, and no further back", () => {
+    expect(outagePauseS({ failedQueryAt: at(0), until: at(15) })).toBe(15);
+    // The time between two pauses, when a query could have been answered, is not given back.
+    expect(outagePauseS({ failedQueryAt: at(40), until: at(70) })).toBe(30);
   });
 });

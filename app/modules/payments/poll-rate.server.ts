@@ -3,11 +3,11 @@
 // that says Daraja is failing, #daraja-errors). Both live in one job_leases row:
 // expires_at is the next free query slot (advanced by 1/qps per query, on the database's clock) and
 // backoff_until ends the pause (on the app's clock, like every other poller time).
-import { eq, isNotNull, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { jobLeases, stkAttempts } from "../../../db/schema";
-import { isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
-import { outagePauseS, retryAfterMs, sweepBackoffMs } from "./poll-schedule";
+import { jobLeases } from "../../../db/schema";
+import { isDarajaDown, isDarajaUnavailable, type QueryAnswer } from "../daraja/errors";
+import { OUTAGE_CREDIT_MAX_S, outagePauseS, retryAfterMs, sweepBackoffMs } from "./poll-schedule";
 
 export const POLLER_LEASE_KEY = "poller";
 
@@ -75,13 +75,13 @@ export function sweepPause(
   answer: QueryAnswer,
   at: { instanceId: string; now: Date; askedAt: Date },
 ): SweepPause | null {
-  const outage = isDarajaUnavailable(answer);
-  if (answer.kind !== "rate_limited" && !outage) return null;
+  if (answer.kind !== "rate_limited" && !isDarajaUnavailable(answer)) return null;
   return {
     instanceId: at.instanceId,
     now: at.now,
     retryAfterMs: retryAfterMs(answer, at.now),
-    failedQueryAt: outage ? at.askedAt : undefined,
+    // Only M-Pesa being down gives give-up time back; refused credentials are ours to fix.
+    failedQueryAt: isDarajaDown(answer) ? at.askedAt : undefined,
   };
 }
 
@@ -120,12 +120,14 @@ export async function backOffSweep(db: Db, input: SweepPause): Promise<Date> {
       .set({ backoffUntil: until, updatedAt: input.now, holder: input.instanceId })
       .where(eq(jobLeases.key, POLLER_LEASE_KEY));
     if (input.failedQueryAt) {
-      const seconds = outagePauseS(previous, { failedQueryAt: input.failedQueryAt, until });
-      // Only attempts still being polled have a next check (a settled or given-up one has none).
-      await tx
-        .update(stkAttempts)
-        .set({ pollOutageS: sql`${stkAttempts.pollOutageS} + ${seconds}::int` })
-        .where(isNotNull(stkAttempts.nextPollAt));
+      const seconds = outagePauseS({ failedQueryAt: input.failedQueryAt, until });
+      // Only attempts still being polled have a next check (a settled or given-up one has none), up to
+      // OUTAGE_CREDIT_MAX_S in all. SKIP LOCKED: an attempt locked right now is being settled by a
+      // callback (which locks payments first); waiting for it could deadlock, and it needs no credit.
+      await tx.execute(sql`update stk_attempts
+        set poll_outage_s = least(poll_outage_s + ${seconds}::int, ${OUTAGE_CREDIT_MAX_S}::int)
+        where id in (select id from stk_attempts where next_poll_at is not null
+          order by id for update skip locked)`);
     }
     return until;
   });

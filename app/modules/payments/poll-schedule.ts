@@ -63,21 +63,16 @@ export function retryAfterMs(answer: QueryAnswer, now: Date): number | null {
   return Number.isNaN(ms) ? null : Math.min(RETRY_AFTER_MAX_MS, Math.max(0, ms));
 }
 
+/** An outage gives back at most this much give-up time in all: past it, a person should look. */
+export const OUTAGE_CREDIT_MAX_S = 2 * 3600;
+
 /**
  * How much give-up time an outage pause gives back to every payment being polled, in whole
- * seconds: from the failed query (or the end of the pause before it, when Daraja kept failing since)
- * to the pause's end.
+ * seconds: from the failed query to the pause's end (the time between pauses, when queries could be
+ * answered, is not given back).
  */
-export function outagePauseS(
-  previous: { until: Date } | null,
-  input: { failedQueryAt: Date; until: Date },
-): number {
-  const asked = input.failedQueryAt.getTime();
-  const since =
-    previous && asked - previous.until.getTime() <= BACKOFF_MEMORY_MS
-      ? Math.min(asked, previous.until.getTime())
-      : asked;
-  return Math.max(0, Math.ceil((input.until.getTime() - since) / 1000));
+export function outagePauseS(input: { failedQueryAt: Date; until: Date }): number {
+  return Math.max(0, Math.ceil((input.until.getTime() - input.failedQueryAt.getTime()) / 1000));
 }
 
 /** The short text kept in stk_attempts.last_poll_answer and shown on the payment page. */
