@@ -12,8 +12,25 @@ export function encodeCursor(value: CursorValue): string {
 // `["not a date", "x"]` cast to timestamptz/uuid would otherwise be a 500 instead of a 400.
 export type CursorPart = "date" | "int" | "uuid" | "any";
 const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/;
+/** A date and time on the calendar: `new Date()` rolls 2025-02-30 over to 2 March, PostgreSQL refuses it. */
+function onCalendar(v: string): boolean {
+  const [y, mo, d, h, mi, s] = v
+    .slice(0, 19)
+    .split(/[-T :]/)
+    .map(Number);
+  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return (
+    y >= 1000 &&
+    at.getUTCFullYear() === y &&
+    at.getUTCMonth() === mo - 1 &&
+    at.getUTCDate() === d &&
+    at.getUTCHours() === h &&
+    at.getUTCMinutes() === mi &&
+    at.getUTCSeconds() === s
+  );
+}
 const fits: Record<CursorPart, (v: string | number) => boolean> = {
-  date: (v) => typeof v === "string" && ISO.test(v) && !Number.isNaN(new Date(v).getTime()),
+  date: (v) => typeof v === "string" && ISO.test(v) && onCalendar(v),
   int: (v) =>
     Number.isSafeInteger(typeof v === "number" ? v : /^-?\d{1,16}$/.test(v) ? Number(v) : NaN),
   uuid: (v) => typeof v === "string" && UUID.test(v),
