@@ -49,3 +49,21 @@ it("fills three weeks with payments in every state, open and resolved cases, a s
   const [{ n }] = await app.ctx.db.select({ n: count() }).from(payments);
   expect(Number(n)).toBe(first.payments);
 });
+
+it("plays Safaricom's callbacks whatever allow-list the app runs with (a test's 127.0.0.1)", async () => {
+  const guarded = await startTestApp({ env: { MPESA_CALLBACK_ALLOWED_IPS: "127.0.0.1" } });
+  try {
+    expect((await seedDemoData(guarded.ctx)).created).toBe(true);
+    const cases = await guarded.ctx.db.select().from(exceptions);
+    const types = new Set(cases.map((c) => c.type));
+    for (const t of ["late_success", "amount_mismatch"])
+      expect(types.has(t as never), t).toBe(true);
+    const [{ n }] = await guarded.ctx.db
+      .select({ n: count() })
+      .from(payments)
+      .where(isNotNull(payments.receipt));
+    expect(Number(n)).toBeGreaterThan(30);
+  } finally {
+    await guarded.close();
+  }
+});

@@ -15,8 +15,12 @@ import {
 let s: BuiltServer;
 beforeAll(async () => {
   // A short prompt lifetime so the sandbox's never-answering number ends within the test.
+  // No demo data: revenue below must count exactly this suite's payments.
   s = await startSuiteServer({
-    label: "test-numbers", simConfig: { promptTimeoutMs: 3000 } });
+    label: "test-numbers",
+    simConfig: { promptTimeoutMs: 3000 },
+    env: { SEED_DEMO_DATA: "false" },
+  });
 });
 afterAll(async () => s?.stop());
 

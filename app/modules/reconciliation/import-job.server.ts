@@ -292,8 +292,6 @@ export async function runStatementImport(
       match,
       timings: { storeMs, matchMs },
     };
-    progress.state = "done";
-    progress.matched = stored.lineCount;
     await ctx.db.transaction(async (tx) => {
       await tx
         .update(statementImports)
@@ -307,6 +305,10 @@ export async function runStatementImport(
         .where(eq(statementImports.id, importId));
       await tx.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
     });
+    // Said "done" only once the row holds the match's summary: a page reading this process's
+    // progress before that showed a finished import with no results.
+    progress.state = "done";
+    progress.matched = stored.lineCount;
     options.onProgress?.({ ...progress });
     return {
       status: "imported",
