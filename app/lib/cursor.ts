@@ -1,5 +1,6 @@
 // Opaque keyset cursors for every list: `[sortValue, id]` of the last row, base64url-encoded JSON.
 // Keyset (not OFFSET) keeps page 5,000 as fast as page 1 on a million rows.
+import { isRealDateTime } from "./time";
 import { UUID } from "./uuid";
 
 export type CursorValue = [string | number, string | number];
@@ -12,22 +13,13 @@ export function encodeCursor(value: CursorValue): string {
 // `["not a date", "x"]` cast to timestamptz/uuid would otherwise be a 500 instead of a 400.
 export type CursorPart = "date" | "int" | "uuid" | "any";
 const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/;
-/** A date and time on the calendar: `new Date()` rolls 2025-02-30 over to 2 March, PostgreSQL refuses it. */
+/** A date and time on the calendar (checked before `new Date()` could roll 2025-02-30 over). */
 function onCalendar(v: string): boolean {
   const [y, mo, d, h, mi, s] = v
     .slice(0, 19)
     .split(/[-T :]/)
     .map(Number);
-  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return (
-    y >= 1000 &&
-    at.getUTCFullYear() === y &&
-    at.getUTCMonth() === mo - 1 &&
-    at.getUTCDate() === d &&
-    at.getUTCHours() === h &&
-    at.getUTCMinutes() === mi &&
-    at.getUTCSeconds() === s
-  );
+  return y >= 1000 && isRealDateTime(y, mo, d, h, mi, s);
 }
 const fits: Record<CursorPart, (v: string | number) => boolean> = {
   date: (v) => typeof v === "string" && ISO.test(v) && onCalendar(v),

@@ -6,6 +6,8 @@ import {
   formatEat,
   formatEatDate,
   fromEatWallClock,
+  isCalendarDay,
+  isRealDateTime,
   parseDarajaTimestamp,
   parseDayFirstEat,
   startOfEatDay,
@@ -153,6 +155,27 @@ describe("fromEatWallClock", () => {
   ])("refuses %j", (parts) => {
     const [y, mo, d, h, mi, s] = parts;
     expect(fromEatWallClock(y, mo, d, h, mi, s)).toBeNull();
+  });
+});
+
+describe("isCalendarDay and isRealDateTime", () => {
+  it("knows a real calendar day from a look-alike", () => {
+    expect(isCalendarDay("2024-02-29")).toBe(true);
+    expect(isCalendarDay("2025-02-29")).toBe(false);
+    expect(isCalendarDay("2025-3-1")).toBe(false);
+    expect(isCalendarDay("2025-13-01")).toBe(false);
+    expect(isCalendarDay("2025-03-14 ")).toBe(false);
+    // A report's previous period of 0100-01-01 would fall in year 99, which PostgreSQL refuses.
+    expect(isCalendarDay("0100-01-01")).toBe(false);
+    expect(isCalendarDay("1000-01-01")).toBe(true);
+  });
+
+  it("refuses a time that Date.UTC would roll over", () => {
+    expect(isRealDateTime(2025, 3, 14, 23, 59, 59)).toBe(true);
+    expect(isRealDateTime(2025, 3, 14, 24)).toBe(false);
+    expect(isRealDateTime(2025, 3, 14, 10, 60)).toBe(false);
+    expect(isRealDateTime(2025, 4, 31)).toBe(false);
+    expect(isRealDateTime(2025, 3, Number.NaN)).toBe(false);
   });
 });
 

@@ -27,6 +27,36 @@ export function toDarajaTimestamp(at: Date): string {
   return `${p.year}${pad(p.month)}${pad(p.day)}${pad(p.hour)}${pad(p.minute)}${pad(p.second)}`;
 }
 
+/**
+ * Whether the fields name a real date and time. `Date.UTC` rolls 2025-02-30 over to 2 March and
+ * 25:00 into the next day, where PostgreSQL refuses them (a 500 instead of a 400): every date read
+ * from outside is checked here before it reaches a query.
+ */
+export function isRealDateTime(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): boolean {
+  if (![year, month, day, hour, minute, second].every(Number.isInteger)) return false;
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  const at = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return at.getUTCFullYear() === year && at.getUTCMonth() === month - 1 && at.getUTCDate() === day;
+}
+
+/**
+ * `2025-03-14` written exactly so and on the calendar, from the year 1000 on (a report compares a range
+ * with the period before it, which must stay a four-digit year too).
+ */
+export function isCalendarDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  return (
+    m !== null && Number(m[1]) >= 1000 && isRealDateTime(Number(m[1]), Number(m[2]), Number(m[3]))
+  );
+}
+
 /** An EAT wall-clock time to the instant it names. Returns null for impossible dates (31 Feb). */
 export function fromEatWallClock(
   year: number,
@@ -36,17 +66,8 @@ export function fromEatWallClock(
   minute = 0,
   second = 0,
 ): Date | null {
-  if (![year, month, day, hour, minute, second].every(Number.isInteger)) return null;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(utc);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day
-  )
-    return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  return new Date(utc - EAT_OFFSET_MS);
+  if (!isRealDateTime(year, month, day, hour, minute, second)) return null;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second) - EAT_OFFSET_MS);
 }
 
 /** `20250314101539` (number or string, as Daraja sends it) read as EAT. */

@@ -10,6 +10,7 @@ import { Link, useActionData, useLoaderData, useLocation } from "@remix-run/reac
 import { ErrorPage } from "../components/error-page";
 import { EatTime, Money } from "../components/format";
 import { EmptyState, Pager } from "../components/pager";
+import { eatDay } from "../lib/time";
 import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportProgress, importIsRunning } from "../components/reconciliation/import-progress";
 import { StatementLineTable } from "../components/reconciliation/statement-lines";
@@ -61,6 +62,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       error: error ? pageError(error) : null,
       canConfirm: can(role, "statements:import"),
       canSignOff: can(role, "reconciliation:signoff"),
+      today: eatDay(context.now()),
       unmaskPhones: can(role, "phones:unmasked"),
     },
     { status: error?.status ?? 200 },
@@ -77,8 +79,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function StatementImportPage() {
-  const { imp, days, state, lines, nextCursor, error, canConfirm, canSignOff, unmaskPhones } =
-    useLoaderData<typeof loader>();
+  const {
+    imp,
+    days,
+    state,
+    lines,
+    nextCursor,
+    error,
+    canConfirm,
+    canSignOff,
+    unmaskPhones,
+    today,
+  } = useLoaderData<typeof loader>();
   const result = useActionData<FormResult>();
   const location = useLocation();
   const total = Object.values(imp.counts).reduce((a, b) => a + b, 0);
@@ -158,7 +170,7 @@ export default function StatementImportPage() {
       </div>
       <h2>By day (EAT)</h2>
       {days.length ? (
-        <DayStatusTable days={days} canSignOff={canSignOff} />
+        <DayStatusTable days={days} canSignOff={canSignOff} today={today} />
       ) : (
         <EmptyState>No days to show.</EmptyState>
       )}

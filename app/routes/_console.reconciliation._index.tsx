@@ -11,6 +11,7 @@ import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { BalancePanel } from "../components/reconciliation/balance-panel";
 import { ErrorPage } from "../components/error-page";
 import { EmptyState, Pager } from "../components/pager";
+import { eatDay } from "../lib/time";
 import { DayStatusTable } from "../components/reconciliation/day-status";
 import { ImportTable } from "../components/reconciliation/import-list";
 import { StatementUploadForm } from "../components/reconciliation/upload-form";
@@ -56,6 +57,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       days,
       canImport: can(role, "statements:import"),
       canSignOff: can(role, "reconciliation:signoff"),
+      today: eatDay(context.now()),
       balance: { ...balance, canQuery: can(role, "payments:money_out") },
     },
     { status: refused.error?.status ?? 200 },
@@ -144,7 +146,7 @@ export default function Reconciliation() {
       <BalancePanel {...data.balance} />
       <h2>Daily status</h2>
       {data.days.length ? (
-        <DayStatusTable days={data.days} canSignOff={data.canSignOff} />
+        <DayStatusTable days={data.days} canSignOff={data.canSignOff} today={data.today} />
       ) : (
         <EmptyState>
           No statement lines yet: import a statement to see each day's reconciliation.

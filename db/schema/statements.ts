@@ -49,6 +49,8 @@ export const statementImports = pgTable(
     failedTries: integer("failed_tries").notNull().default(0),
     claimedBy: text("claimed_by"),
     claimedAt: ts("claimed_at"),
+    /** Set by each claim: every write of the run names it, so a run that lost its lease changes nothing. */
+    claimToken: uuid("claim_token"),
   },
   (t) => [
     index("statement_imports_pending_idx")

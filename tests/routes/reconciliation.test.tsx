@@ -7,6 +7,7 @@ import { dayLabel } from "../../app/components/reconciliation/day-status";
 import { CLIENT_IP_HEADER } from "../../app/lib/http.server";
 import { eatDay } from "../../app/lib/time";
 import { getPaymentView } from "../../app/modules/payments/queries.server";
+import { runStatementImport } from "../../app/modules/reconciliation/import-job.server";
 import { kickStatementImports } from "../../app/modules/reconciliation/import.server";
 import * as importRoute from "../../app/routes/_console.reconciliation.$importId";
 import * as indexRoute from "../../app/routes/_console.reconciliation._index";
@@ -339,8 +340,53 @@ describe("daily sign-off", () => {
     expect((await jsonOf(signed)).ok).toBe(true);
   });
 
-  it("a day no statement covers cannot be signed off, nor can a CSRF-less form", async () => {
+  it("a day whose lines are not matched yet cannot be signed off, even with a note", async () => {
+    const response = await post(
+      upload(
+        buildStatementCsv({
+          lines: [pastLine("2025-03-08"), pastLine("2025-03-08")],
+          preamble: false,
+        }),
+        as.finance,
+      ),
+    );
+    const importId = (response.headers.get("location") ?? "").split("/").pop() ?? "";
+    // The lines are stored, then matching is cut off (it is retried by the next run).
+    await expect(
+      runStatementImport(app.ctx, importId, {
+        keepFailed: true,
+        matcher: async () => {
+          throw new Error("connection lost mid-match");
+        },
+      }),
+    ).rejects.toThrow("connection lost mid-match");
+    const refused = await signOff(as.finance, { day: "2025-03-08", note: "All fine" });
+    expect(refused.status).toBe(409);
+    expect((await jsonOf(refused)).error).toMatchObject({
+      code: "import_in_progress",
+      message: expect.stringContaining("2 of this day's statement lines are not matched yet"),
+    });
+    expect(
+      await app.ctx.db
+        .select()
+        .from(reconciliationDays)
+        .where(eq(reconciliationDays.day, "2025-03-08")),
+    ).toEqual([]);
+
+    // Once the retry has matched them, the two unexplained lines are open items, named as such.
+    await kickStatementImports(app.ctx);
+    const needsNote = await signOff(as.finance, { day: "2025-03-08" });
+    expect(needsNote.status).toBe(422);
+    expect((await jsonOf(needsNote)).error.message).toMatch(/2 lines, 0 matched, 2 open/);
+  });
+
+  it("a day no statement covers cannot be signed off, nor can a CSRF-less form, nor today", async () => {
     expect((await signOff(as.finance, { day: "2024-01-01" })).status).toBe(409);
+    const today = await signOff(as.finance, { day: eatDay(new Date()), note: "early" });
+    expect(today.status).toBe(400);
+    expect((await jsonOf(today)).error.message).toBe(
+      "Today has not ended yet (East Africa Time); sign it off tomorrow.",
+    );
     expect((await signOff(as.finance, { day: "2025-03-10" }, "")).status).toBe(403);
   });
 });

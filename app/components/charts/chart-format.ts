@@ -15,10 +15,12 @@ export const COLORS = {
   net: "#054f25",
   previous: "#b9c0cb",
   paid: "#12b76a",
+  refunded: "#a6ef67",
   cancelled: "#98a2b3",
   expired: "#f79009",
   failed: "#d92d20",
   unknown: "#7a5af8",
+  pending: "#d0d5dd",
   payments: "#2e90fa",
 } as const;
 

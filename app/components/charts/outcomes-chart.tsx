@@ -1,5 +1,6 @@
-// What became of the payments requested in each bucket, stacked: paid against cancelled, expired,
-// failed — and unknown on top, so money M-Pesa never told us about is visible, not hidden.
+// What became of the payments requested in each bucket, stacked: paid (and paid, later refunded)
+// against cancelled, expired, failed — then unknown, so money M-Pesa never told us about is visible,
+// and still pending on top; the bars of a bucket add up to the payments requested in it.
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import type { RevenueReport } from "../../modules/reports/report-types";
 import { ChartFrame } from "./chart-frame";
@@ -7,15 +8,20 @@ import { COLORS, countAxis, countTooltip } from "./chart-format";
 
 const STACK = [
   { key: "paid", name: "Paid" },
+  { key: "refunded", name: "Paid, later refunded" },
   { key: "cancelled", name: "Cancelled" },
   { key: "expired", name: "Expired" },
   { key: "failed", name: "Failed" },
   { key: "unknown", name: "Unknown" },
+  { key: "pending", name: "Still pending" },
 ] as const;
 
 export function OutcomesChart({ report }: { report: RevenueReport }) {
   const o = report.totals.outcomes;
-  const summary = `Of ${report.totals.payments.toLocaleString("en-KE")} payments requested: ${o.paid + o.refunded} paid, ${o.cancelled} cancelled, ${o.expired} expired, ${o.failed} failed, ${o.unknown} unknown.`;
+  const n = (x: number) => x.toLocaleString("en-KE");
+  const refunded = o.refunded ? ` (${n(o.refunded)} of them later refunded)` : "";
+  const pending = o.pending ? `, ${n(o.pending)} still pending` : "";
+  const summary = `Of ${n(report.totals.payments)} payments requested: ${n(o.paid + o.refunded)} paid${refunded}, ${n(o.cancelled)} cancelled, ${n(o.expired)} expired, ${n(o.failed)} failed, ${n(o.unknown)} unknown${pending}.`;
   return (
     <ChartFrame
       title="Outcomes over time"

@@ -9,7 +9,16 @@ import type { DayStatus } from "../../modules/reconciliation/statement-view";
 const n = (x: number) => x.toLocaleString("en-KE");
 export const dayLabel = (day: string) => formatEatDate(startOfEatDay(day));
 
-export function DayStatusTable({ days, canSignOff }: { days: DayStatus[]; canSignOff: boolean }) {
+export function DayStatusTable({
+  days,
+  canSignOff,
+  today,
+}: {
+  days: DayStatus[];
+  canSignOff: boolean;
+  /** The EAT day it is now: a day is signed off once it has ended. */
+  today: string;
+}) {
   return (
     <div className="table-wrap">
       <table>
@@ -60,9 +69,13 @@ export function DayStatusTable({ days, canSignOff }: { days: DayStatus[]; canSig
                     {d.signedOff.note ? <div className="muted">“{d.signedOff.note}”</div> : null}
                   </div>
                 ) : null}
-                {canSignOff && d.lines > 0 ? (
+                {!canSignOff || d.lines === 0 ? null : d.day >= today ? (
+                  <span className="muted">Sign off once the day has ended.</span>
+                ) : d.unmatchedYet > 0 ? (
+                  <span className="muted">{`Matching ${n(d.unmatchedYet)} lines; sign off once the import is done.`}</span>
+                ) : (
                   <SignOffForm day={d.day} open={d.open} again={!!d.signedOff} />
-                ) : null}
+                )}
               </td>
             </tr>
           ))}

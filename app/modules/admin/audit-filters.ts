@@ -2,7 +2,7 @@
 // the routes share, and the typed input listStaffAudit takes. Pure.
 import { z } from "zod";
 import type { WithDefaults } from "../../lib/validation";
-import { isCalendarDay } from "../reports/periods";
+import { isCalendarDay } from "../../lib/time";
 
 export const AUDIT_PAGE_SIZE = 50;
 

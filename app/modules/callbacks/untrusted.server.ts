@@ -17,10 +17,9 @@ import {
 import { formatKes } from "../../lib/money";
 import { openException } from "../ledger/cases.server";
 import { addPaymentEvent, type EventActor } from "../ledger/events.server";
+import { lockPayment } from "../ledger/payment-lock.server";
 import { setOutcome } from "../ledger/raw-callbacks.server";
-
-/** Attempt states the poller asks STK Query about (poller.server.ts `pollable`). */
-const ASKED: readonly string[] = ["pending", "initiating", "unknown"];
+import { OPEN_ATTEMPT_STATES } from "../ledger/transitions";
 
 type Ids = { checkoutRequestId: string; receipt: string | null };
 
@@ -39,18 +38,14 @@ export async function holdUntrustedSuccess(
   const { raw, ids, attempt } = input;
   // Locked in the house order (payment, then attempt), as the poller's answer locks them: a query
   // answer being recorded either sees this hold or is seen here as final.
-  await tx
-    .select({ id: payments.id })
-    .from(payments)
-    .where(eq(payments.id, attempt.paymentId))
-    .for("no key update");
+  await lockPayment(tx, attempt.paymentId);
   const [row] = await tx
     .select({ status: stkAttempts.status, amountKes: stkAttempts.amountKes })
     .from(stkAttempts)
     .where(eq(stkAttempts.id, attempt.id))
     .for("update");
   const link = { ...ids, attemptId: attempt.id, paymentId: attempt.paymentId };
-  if (row && ASKED.includes(row.status)) {
+  if (row && OPEN_ATTEMPT_STATES.includes(row.status)) {
     await tx
       .update(stkAttempts)
       .set({ sourceUntrustedSuccess: true, nextPollAt: now, updatedAt: now })

@@ -3,27 +3,19 @@
 // checks with their refusals, and closing a case.
 import { eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { exceptions, payments, type Payment, type PaymentException } from "../../../db/schema";
+import { exceptions, type Payment, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { formatEat } from "../../lib/time";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
 import { actionLabel, TYPE_ACTIONS, typeTitle, type ExceptionAction } from "./actions";
 import { updateCase } from "../ledger/cases.server";
+import { lockPayment } from "../ledger/payment-lock.server";
 import { UUID } from "../../lib/uuid";
 
 export type StaffActor = Actor & { kind: "user" };
 export type Case = { exception: PaymentException; payment: Payment | null };
 export type ActionResult = { message: string };
-
-export async function lockPayment(tx: Db, paymentId: string): Promise<Payment | null> {
-  const [row] = await tx
-    .select()
-    .from(payments)
-    .where(eq(payments.id, paymentId))
-    .for("no key update");
-  return row ?? null;
-}
 
 export async function lockCase(tx: Db, exceptionId: string): Promise<Case> {
   if (!UUID.test(exceptionId))

@@ -18,6 +18,7 @@ import type { Db } from "../../../db/client";
 import { exceptions, type PaymentException } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { isRealDateTime } from "../../lib/time";
 import {
   AGE_BUCKET_KEYS,
   ageBucketBounds,
@@ -96,15 +97,7 @@ function isExactInstant(text: string): boolean {
   const m = EXACT_AT.exec(text);
   if (!m) return false;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
-  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return (
-    at.getUTCFullYear() === y &&
-    at.getUTCMonth() === mo - 1 &&
-    at.getUTCDate() === d &&
-    at.getUTCHours() === h &&
-    at.getUTCMinutes() === mi &&
-    at.getUTCSeconds() === s
-  );
+  return isRealDateTime(y, mo, d, h, mi, s);
 }
 
 /** A queue cursor read strictly: "urgent" carries `rank|opened_at`, the others opened_at alone. */

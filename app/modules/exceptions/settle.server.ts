@@ -15,10 +15,10 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { closeRelatedCases, openException } from "../ledger/cases.server";
 import { caseKey, writePaymentStatus } from "../ledger/payments.server";
+import { lockPayment } from "../ledger/payment-lock.server";
 import { typeTitle } from "./actions";
 import {
   closeCase,
-  lockPayment,
   refuseWhileOpen,
   type ActionResult,
   type Case,

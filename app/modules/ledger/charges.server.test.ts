@@ -11,12 +11,15 @@ import {
   importLines,
   lineFor,
   paidPayment,
+  receiptPendingPayment,
 } from "../../../tests/support/reconciliation";
 import type { Actor } from "../auth/staff-audit.server";
 import { getRevenueDashboard } from "../reports/revenue.server";
 import { rebuildPaymentStats } from "../reports/stats.server";
 import { eatDay } from "../../lib/time";
 import { findBand, type Band, type BandsByType } from "../tariffs/bands";
+import { DARAJA_ACTOR } from "./events.server";
+import { applyStatusEvidence } from "./money-out.server";
 import { saveTariffVersion } from "../tariffs/tariffs.server";
 import { claimReceipt, recordUnassignedReceipt } from "./receipts.server";
 
@@ -142,6 +145,31 @@ describe("pricing a receipt when it is recorded", () => {
       txnType: "buy_goods",
       chargeKes: 3,
     });
+  });
+
+  it("prices the receipt Transaction Status brings to a payment paid with its receipt to come", async () => {
+    const waiting = await receiptPendingPayment(app, support, { amount: 500 });
+    const receipt = freshReceipt();
+    await app.ctx.db.transaction((tx) =>
+      applyStatusEvidence(tx, DARAJA_ACTOR, {
+        paymentId: waiting.id,
+        rawCallbackId: null,
+        now: app.ctx.now(),
+        evidence: {
+          resultCode: "0",
+          resultDesc: "The service request is processed successfully.",
+          receipt,
+          amountKes: 500,
+          transactionStatus: "Completed",
+          debitParty: `${waiting.phone} - CUSTOMER`,
+          finalisedAt: at("2024-09-01T09:00:00"),
+        },
+      }),
+    );
+    expect(await receiptRow(receipt)).toMatchObject({ paymentId: waiting.id, chargeKes: 12 });
+    // The payment carries it too: revenue's net counts it, not "paid with no receipt yet".
+    const [row] = await app.ctx.db.select().from(payments).where(eq(payments.id, waiting.id));
+    expect(row).toMatchObject({ receipt, receiptPending: false, chargeKes: 12 });
   });
 
   it("prices a statement's new lines set-based, by the Reason Type's kind and the completion time", async () => {

@@ -10,8 +10,10 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { openException } from "./cases.server";
+import { chargeOfReceipt } from "./charges.server";
 import { addPaymentEvent, addPaymentEvents, type EventActor } from "./events.server";
 import { emitWebhookEvents } from "./outbox.server";
+import { lockPayment } from "./payment-lock.server";
 import { caseKey, writePaymentStatus } from "./payments.server";
 import { claimReceipt, lockReceipt, markReceiptReversed, ownershipOf } from "./receipts.server";
 import { isWellFormedReceipt } from "./transitions";
@@ -35,12 +37,8 @@ export type GateOutcome = {
 
 type Ref = { paymentId: string; rawCallbackId: number | null; now: Date };
 
-async function lockPayment(tx: Db, paymentId: string): Promise<Payment> {
-  const [payment] = await tx
-    .select()
-    .from(payments)
-    .where(eq(payments.id, paymentId))
-    .for("no key update");
+async function lockPaymentOr404(tx: Db, paymentId: string): Promise<Payment> {
+  const payment = await lockPayment(tx, paymentId);
   if (!payment) throw new AppError("not_found", "That payment does not exist.", { status: 404 });
   return payment;
 }
@@ -95,7 +93,7 @@ export async function applyStatusEvidence(
   input: Ref & { evidence: StatusEvidence },
 ): Promise<GateOutcome> {
   const e = input.evidence;
-  const payment = await lockPayment(tx, input.paymentId);
+  const payment = await lockPaymentOr404(tx, input.paymentId);
   const ref: Ref = input;
   const said = async (summary: string, outcome: GateOutcome["outcome"] = "applied") => {
     await note(tx, actor, ref, `Transaction Status: ${summary}`, { ...e });
@@ -207,6 +205,7 @@ export async function applyStatusEvidence(
       .update(payments)
       .set({
         receipt,
+        chargeKes: chargeOfReceipt(receipt),
         receiptPending: false,
         statusReason: `Paid, receipt ${receipt} (Transaction Status)`,
         ...(e.finalisedAt ? { paidAt: e.finalisedAt } : {}),
@@ -275,7 +274,7 @@ export async function applyReversalResult(
   input: Ref & { evidence: ReversalEvidence },
 ): Promise<GateOutcome> {
   const e = input.evidence;
-  const payment = await lockPayment(tx, input.paymentId);
+  const payment = await lockPaymentOr404(tx, input.paymentId);
   const row = await lockReceipt(tx, e.receipt);
   const event = (summary: string) => ({
     paymentId: payment.id,
@@ -353,7 +352,7 @@ export async function applyReversalRefusedAsDone(
   actor: EventActor,
   input: Ref & { receipt: string; why: string },
 ): Promise<GateOutcome> {
-  const payment = await lockPayment(tx, input.paymentId);
+  const payment = await lockPaymentOr404(tx, input.paymentId);
   const row = await lockReceipt(tx, input.receipt);
   const event = (summary: string) => ({
     paymentId: payment.id,

@@ -8,6 +8,9 @@ import { formatKes } from "../../lib/money";
 
 export type FinalOutcome = Exclude<StkOutcome, "pending">;
 
+/** Attempt states whose outcome is still open: the poller asks STK Query about them (with a checkout id). */
+export const OPEN_ATTEMPT_STATES: readonly AttemptStatus[] = ["pending", "initiating", "unknown"];
+
 export type Evidence = {
   source: "callback" | "query";
   outcome: FinalOutcome;

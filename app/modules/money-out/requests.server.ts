@@ -19,6 +19,7 @@ import { AppError } from "../../lib/app-error";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { addPaymentEvent } from "../ledger/events.server";
+import { lockPayment } from "../ledger/payment-lock.server";
 import { requestStateText } from "./request-states";
 import { completedReversalOf, earlierReversalRefusal } from "./reversal-guards.server";
 import { approveRequest, rejectRequest } from "./request-writer.server";
@@ -262,11 +263,7 @@ export async function approveReversal(
     if (!won) return null;
     // Locked as the result's applier locks it (payment first): a result being applied now is seen
     // by the checks below, not after them.
-    await tx
-      .select({ id: payments.id })
-      .from(payments)
-      .where(eq(payments.id, paymentId))
-      .for("no key update");
+    await lockPayment(tx, paymentId);
     // Checked again at approval: the payment, the cap and the switch may have changed meanwhile.
     const p = await paymentOr404(tx, paymentId);
     const refusal =

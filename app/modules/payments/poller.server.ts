@@ -9,6 +9,7 @@ import { pollerRuns, stkAttempts, type PollerRun } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import type { QueryAnswer } from "../daraja/errors";
 import { POLLER_ACTOR, type EventActor } from "../ledger/events.server";
+import { OPEN_ATTEMPT_STATES } from "../ledger/transitions";
 import { recordPollAnswer, type PollOutcome } from "./poll-answer.server";
 import { backOffSweep, getSweepBackoff, sweepPause, takeQuerySlot } from "./poll-rate.server";
 import { recoverStalledPushes } from "./push-failure.server";
@@ -49,7 +50,7 @@ const MAX_BATCH = 100;
 const pollable = () =>
   and(
     isNotNull(stkAttempts.checkoutRequestId),
-    inArray(stkAttempts.status, ["pending", "initiating", "unknown"]),
+    inArray(stkAttempts.status, [...OPEN_ATTEMPT_STATES]),
   );
 // A lease is written and judged by PostgreSQL's clock, the one clock every instance shares: an instance
 // whose own clock runs fast would otherwise take another's live claim for lapsed and ask again.

@@ -13,7 +13,7 @@ import {
 } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
-import { addDays, eatDay, formatEatDate, startOfEatDay } from "../../lib/time";
+import { addDays, eatDay, formatEatDate, isCalendarDay, startOfEatDay } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import type { DayStatus } from "./statement-view";
@@ -43,6 +43,8 @@ export async function getDayStatuses(db: Db, from: string, to: string): Promise<
           sql`count(*) filter (where ${statementLines.matchState} in ('matched','reversal'))`,
         ),
         proposed: int(sql`count(*) filter (where ${statementLines.matchState} = 'proposed')`),
+        // Stored by an import whose matching has not finished (or failed and will be retried).
+        unmatchedYet: int(sql`count(*) filter (where ${statementLines.matchState} = 'new')`),
         skipped: int(sql`count(*) filter (where ${statementLines.matchState} = 'skipped')`),
         paidIn: int(
           sql`coalesce(sum(${statementLines.paidInKes}) filter (where ${statementLines.transactionStatus} = 'Completed'), 0)`,
@@ -118,6 +120,7 @@ export async function getDayStatuses(db: Db, from: string, to: string): Promise<
           lines: 0,
           matched: 0,
           proposed: 0,
+          unmatchedYet: 0,
           open: 0,
           skipped: 0,
           statementPaidInKes: 0,
@@ -132,9 +135,11 @@ export async function getDayStatuses(db: Db, from: string, to: string): Promise<
       lines: r.lines,
       matched: r.matched,
       proposed: r.proposed,
+      unmatchedYet: r.unmatchedYet,
       skipped: r.skipped,
       statementPaidInKes: r.paidIn,
-      open: r.proposed,
+      // A line not matched yet is open: nothing says yet whether a payment explains it.
+      open: r.proposed + r.unmatchedYet,
     });
   for (const r of [...byLine, ...byReceipt, ...missing]) at(r.day).open += r.n;
   for (const r of system) at(r.day).systemPaidInKes = r.kes;
@@ -161,15 +166,6 @@ export function describeDay(d: DayStatus): string {
   return `${formatEatDate(startOfEatDay(d.day))}: ${n(d.lines)} lines, ${n(d.matched)} matched, ${n(d.open)} open`;
 }
 
-function isCalendarDay(day: string): boolean {
-  try {
-    startOfEatDay(day);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const SignOffSchema = z.object({
   day: z
     .string({ message: "Choose a day." })
@@ -190,13 +186,28 @@ export async function signOffDay(
   actor: Actor & { kind: "user" },
 ): Promise<{ status: DayStatus; message: string }> {
   const input = parseWith(SignOffSchema, raw);
-  if (input.day > eatDay(ctx.now()))
-    throw new AppError("invalid_request", "That day has not happened yet.", { field: "day" });
+  // Only a day that has ended in Nairobi: today's figures still move, and a sign-off freezes them.
+  if (input.day >= eatDay(ctx.now()))
+    throw new AppError(
+      "invalid_request",
+      input.day === eatDay(ctx.now())
+        ? "Today has not ended yet (East Africa Time); sign it off tomorrow."
+        : "That day has not happened yet.",
+      { field: "day" },
+    );
   const [status] = await getDayStatuses(ctx.db, input.day, input.day);
   if (!status || status.lines === 0)
     throw new AppError(
       "no_statement",
       `No statement lines cover ${formatEatDate(startOfEatDay(input.day))}; import its statement first.`,
+      { field: "day", status: 409 },
+    );
+  // A note cannot stand in for matching that has not run: missing_from_statement and the line's own
+  // cases are only known once the import has matched its lines.
+  if (status.unmatchedYet > 0)
+    throw new AppError(
+      "import_in_progress",
+      `${status.unmatchedYet.toLocaleString("en-KE")} of this day's statement lines are not matched yet (their import is still running or will retry); sign off once it is done.`,
       { field: "day", status: 409 },
     );
   if (status.open > 0 && !input.note) {

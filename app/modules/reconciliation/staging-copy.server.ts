@@ -91,6 +91,10 @@ export async function copySink(
     handed += batch.length;
     batch = [];
     await client.query(statement.replace("%s", "'/dev/blob'"), [], { blob });
+    // PGlite answers without I/O, so an import's chain of awaits never leaves the microtask queue:
+    // without a turn of the event loop here, no request, callback or timer of this process would run
+    // until the whole file was stored (the database itself is free between batches).
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
   return {
     async write(row) {

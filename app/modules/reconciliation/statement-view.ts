@@ -35,6 +35,8 @@ export type DayStatus = {
   lines: number;
   matched: number;
   proposed: number;
+  /** Lines stored by an import whose matching has not finished: counted in `open` too. */
+  unmatchedYet: number;
   open: number;
   skipped: number;
   statementPaidInKes: number;

@@ -2,7 +2,8 @@
 // page and GET /api/reports/revenue share it); the report takes the typed result. Pure.
 import { z } from "zod";
 import type { WithDefaults } from "../../lib/validation";
-import { INTERVALS, isCalendarDay } from "./periods";
+import { isCalendarDay } from "../../lib/time";
+import { INTERVALS } from "./periods";
 
 const calendarDay = z.preprocess(
   (v) => (v === "" ? undefined : v),
