@@ -99,44 +99,51 @@ export async function requestTransactionStatus(
       { status: 400, field: "receipt" },
     );
   const now = ctx.now();
-  const recent = await ctx.db
-    .select({ id: darajaRequests.id })
-    .from(darajaRequests)
-    .where(
-      and(
-        eq(darajaRequests.paymentId, p.id),
-        eq(darajaRequests.kind, "status"),
-        eq(darajaRequests.receipt, receipt),
-        inArray(darajaRequests.state, ["sending", "sent"]),
-        gt(darajaRequests.createdAt, new Date(now.getTime() - STATUS_REPEAT_AFTER_MS)),
-      ),
-    );
-  if (recent.length)
+  // A double click or two staff at once: the payment's row lock makes the second wait and then see the
+  // first request, so one status query goes to M-Pesa.
+  const request = await ctx.db.transaction(async (tx) => {
+    await lockPayment(tx, p.id);
+    const recent = await tx
+      .select({ id: darajaRequests.id })
+      .from(darajaRequests)
+      .where(
+        and(
+          eq(darajaRequests.paymentId, p.id),
+          eq(darajaRequests.kind, "status"),
+          eq(darajaRequests.receipt, receipt),
+          inArray(darajaRequests.state, ["sending", "sent"]),
+          gt(darajaRequests.createdAt, new Date(now.getTime() - STATUS_REPEAT_AFTER_MS)),
+        ),
+      );
+    if (recent.length) return null;
+    const [row] = await tx
+      .insert(darajaRequests)
+      .values({
+        kind: "status",
+        state: "sending",
+        paymentId: p.id,
+        receipt,
+        originatorConversationId: randomUUID(),
+        requestedByUserId: actor.userId,
+        requestedByLabel: actor.label,
+        reason: `Status of ${receipt}`,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await recordStaffAction(tx, actor, {
+      action: "payment.transaction_status",
+      entityType: "payment",
+      entityId: p.id,
+      after: { receipt, requestId: row.id },
+    });
+    return row;
+  });
+  if (!request)
     return {
       ok: true,
       message: `A Transaction Status request for ${receipt} is already on its way.`,
     };
-  const [request] = await ctx.db
-    .insert(darajaRequests)
-    .values({
-      kind: "status",
-      state: "sending",
-      paymentId: p.id,
-      receipt,
-      originatorConversationId: randomUUID(),
-      requestedByUserId: actor.userId,
-      requestedByLabel: actor.label,
-      reason: `Status of ${receipt}`,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  await recordStaffAction(ctx.db, actor, {
-    action: "payment.transaction_status",
-    entityType: "payment",
-    entityId: p.id,
-    after: { receipt, requestId: request.id },
-  });
   const sent = await sendStored(ctx, request, actor);
   return { ...sent, requestId: request.id };
 }

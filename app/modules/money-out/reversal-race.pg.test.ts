@@ -4,9 +4,9 @@ import { eq } from "drizzle-orm";
 import { darajaRequests, staffAudit } from "../../../db/schema";
 import { startTestApp, waitFor, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
-import { paidPayment } from "../../../tests/support/reconciliation";
+import { paidPayment, receiptPendingPayment } from "../../../tests/support/reconciliation";
 import { getPaymentView } from "../payments/queries.server";
-import { approveReversal, requestReversal } from "./requests.server";
+import { approveReversal, requestReversal, requestTransactionStatus } from "./requests.server";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -74,4 +74,28 @@ it("two finance users requesting a reversal of one receipt at once: one request 
     .from(darajaRequests)
     .where(eq(darajaRequests.paymentId, payment.id));
   expect(rows).toHaveLength(1);
+});
+
+it("a double click on 'Ask M-Pesa' (Transaction Status) sends one query", async () => {
+  const support = actorFor(await makeUser(app.ctx, "support"));
+  const finance = [
+    actorFor(await makeUser(app.ctx, "finance")),
+    actorFor(await makeUser(app.ctx, "finance")),
+  ];
+  for (let round = 0; round < 5; round++) {
+    const payment = await receiptPendingPayment(app, support, { amount: 97 + round });
+    const receipt = `QRS${String(round).padStart(7, "0")}`;
+    const results = await Promise.all(
+      [...finance, ...finance].map((u) =>
+        requestTransactionStatus(app.ctx, u, payment.id, { receipt }),
+      ),
+    );
+    expect(results.filter((r) => r.requestId)).toHaveLength(1);
+    expect(results.filter((r) => /already on its way/.test(r.message))).toHaveLength(3);
+    const rows = await app.ctx.db
+      .select()
+      .from(darajaRequests)
+      .where(eq(darajaRequests.paymentId, payment.id));
+    expect(rows.filter((r) => r.kind === "status")).toHaveLength(1);
+  }
 });
