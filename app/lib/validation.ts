@@ -15,6 +15,17 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
   });
 }
 
+/** A list's page size from the query string: `limit=1…max`, `fallback` when absent. */
+export function pageLimit(max: number, fallback: number) {
+  const message = `limit must be a whole number from 1 to ${max}.`;
+  return z.coerce
+    .number({ message })
+    .int(message)
+    .min(1, message)
+    .max(max, message)
+    .default(fallback);
+}
+
 /** Whole shillings, read by the one rule for its way in: "form" (text a person typed) or "json". */
 export function kesAmount(way: "form" | "json") {
   return z.unknown().transform((value, ctx) => {

@@ -91,6 +91,29 @@ describe("validation", () => {
     }
   });
 
+  it.each([
+    ["/api/payments", paymentsApi.loader, 200],
+    ["/api/callbacks", callbacksApi.loader, 200],
+    ["/api/exceptions", exceptionsApi.loader, 200],
+  ] as const)(
+    "%s?limit= out of range or not a number: 400 saying the range",
+    async (path, loader, max) => {
+      const admin = (await makeApiKey(app.ctx, "admin")).key;
+      for (const limit of ["0", "500", "ten", "2.5"]) {
+        const response = await call(
+          loader,
+          app.ctx,
+          get(`${path}?limit=${limit}`, { bearer: admin }),
+        );
+        expect(response.status).toBe(400);
+        expect((await jsonOf(response)).error).toMatchObject({
+          field: "limit",
+          message: `limit must be a whole number from 1 to ${max}.`,
+        });
+      }
+    },
+  );
+
   it("answers 400 for a body that is not JSON", async () => {
     const response = await call(
       paymentsApi.action,

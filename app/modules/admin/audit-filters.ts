@@ -1,7 +1,7 @@
 // The staff audit's filters as the query string carries them (the page and its CSV): one zod parser
 // the routes share, and the typed input listStaffAudit takes. Pure.
 import { z } from "zod";
-import type { WithDefaults } from "../../lib/validation";
+import { pageLimit, type WithDefaults } from "../../lib/validation";
 import { isCalendarDay } from "../../lib/time";
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -27,7 +27,7 @@ export const AuditFiltersSchema = z.object({
     (d) => d === undefined || isCalendarDay(d),
     "Pick an end date like 2025-03-14.",
   ),
-  limit: z.coerce.number().int().min(1).max(500).default(AUDIT_PAGE_SIZE),
+  limit: pageLimit(500, AUDIT_PAGE_SIZE),
   cursor: optionalText,
 });
 /** listStaffAudit's input: the parsed filters; limit may be left out. */

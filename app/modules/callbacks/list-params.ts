@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { CALLBACK_OUTCOMES } from "../../../db/schema";
 import { fromEatWallClock } from "../../lib/time";
-import type { WithDefaults } from "../../lib/validation";
+import { pageLimit, type WithDefaults } from "../../lib/validation";
 
 export const CALLBACK_PAGE_SIZE = 50;
 
@@ -21,7 +21,7 @@ export const CallbackFiltersSchema = z.object({
   paymentId: optionalText,
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(CALLBACK_PAGE_SIZE),
+  limit: pageLimit(200, CALLBACK_PAGE_SIZE),
   cursor: optionalText,
 });
 /** listCallbacks' input: the parsed filters; limit may be left out. */

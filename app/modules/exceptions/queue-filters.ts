@@ -4,7 +4,7 @@
 // JSON API read the same names.
 import { z } from "zod";
 import type { ExceptionStatus, ExceptionType } from "../../../db/schema";
-import { parseWith, type WithDefaults } from "../../lib/validation";
+import { pageLimit, parseWith, type WithDefaults } from "../../lib/validation";
 import { addDays, startOfEatDay } from "../../lib/time";
 import { EXCEPTION_TYPE_LIST } from "./actions";
 import { CaseIdsSchema } from "./resolve-input";
@@ -85,7 +85,7 @@ export type QueueFilters = z.output<typeof QueueFiltersSchema>;
 export const ExceptionFiltersSchema = QueueFilterFields.extend({
   paymentId: z.string().trim().min(1).optional().catch(undefined),
   sort: z.enum(["oldest", "newest", "urgent"]).default("oldest"),
-  limit: z.coerce.number().int().min(1).max(200).default(EXCEPTION_PAGE_SIZE),
+  limit: pageLimit(200, EXCEPTION_PAGE_SIZE),
   cursor: z.string().trim().min(1).optional().catch(undefined),
 }).refine(...minNotAboveMax);
 /** listExceptions' input: the parsed filters; status (unresolved), sort (oldest), limit may be left out. */

@@ -3,7 +3,7 @@
 // Pure (the statuses come from the schema module, which has no I/O).
 import { z } from "zod";
 import { PAYMENT_STATUSES } from "../../../db/schema";
-import type { WithDefaults } from "../../lib/validation";
+import { pageLimit, type WithDefaults } from "../../lib/validation";
 
 export const PAYMENT_PAGE_SIZE = 50;
 
@@ -26,7 +26,7 @@ export const PaymentFiltersSchema = z.object({
   minAmount: z.coerce.number().int().min(0).optional(),
   maxAmount: z.coerce.number().int().min(0).optional(),
   sort: z.enum(["newest", "oldest", "amount_desc", "amount_asc"]).default("newest"),
-  limit: z.coerce.number().int().min(1).max(200).default(PAYMENT_PAGE_SIZE),
+  limit: pageLimit(200, PAYMENT_PAGE_SIZE),
   cursor: optionalText,
 });
 /** listPayments' input: the parsed filters; sort (newest) and limit may be left out. */

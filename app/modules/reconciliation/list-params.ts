@@ -1,7 +1,7 @@
 // The reconciliation lists' query strings (the imports page's cursor; an import's lines by match
 // state), parsed once in the route; the queries take the typed result. Pure.
 import { z } from "zod";
-import type { WithDefaults } from "../../lib/validation";
+import { pageLimit, type WithDefaults } from "../../lib/validation";
 import { MATCH_STATES } from "./match-states";
 
 export const IMPORT_PAGE_SIZE = 20;
@@ -11,7 +11,7 @@ const optionalText = z.string().trim().min(1).optional().catch(undefined);
 
 export const ImportListSchema = z.object({
   cursor: optionalText,
-  limit: z.coerce.number().int().min(1).max(100).default(IMPORT_PAGE_SIZE),
+  limit: pageLimit(100, IMPORT_PAGE_SIZE),
 });
 /** listStatementImports' input; limit may be left out. */
 export type ImportListInput = WithDefaults<z.output<typeof ImportListSchema>, "limit">;
@@ -23,7 +23,7 @@ export const LineFiltersSchema = z.object({
     })
     .default("all"),
   cursor: optionalText,
-  limit: z.coerce.number().int().min(1).max(200).default(LINE_PAGE_SIZE),
+  limit: pageLimit(200, LINE_PAGE_SIZE),
 });
 /** listStatementLines' input; state (all) and limit may be left out. */
 export type LineListInput = WithDefaults<z.output<typeof LineFiltersSchema>, "state" | "limit">;
