@@ -95,6 +95,13 @@ export const webhookDeliveries = pgTable(
       .where(sql`status = 'pending'`),
     index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
     index("webhook_deliveries_event_idx").on(t.eventId),
+    // A claim reads each endpoint's oldest due deliveries and its sends in flight (migration 0029).
+    index("webhook_deliveries_endpoint_due_idx")
+      .on(t.endpointId, t.nextAttemptAt, t.id)
+      .where(sql`status = 'pending'`),
+    index("webhook_deliveries_in_flight_idx")
+      .on(t.endpointId)
+      .where(sql`status = 'pending' and claim_token is not null`),
   ],
 );
 

@@ -186,7 +186,16 @@ async function main() {
             policy: urlPolicyOf(ctx.config),
           });
           delivered += run.delivered;
-          if (run.claimed === 0) return;
+          if (run.claimed > 0) continue;
+          // Nothing claimable: done, unless the other worker holds every place an endpoint has in
+          // flight (MAX_IN_FLIGHT_PER_ENDPOINT) and more is pending behind them.
+          const [{ left }] = rowsOf<{ left: number }>(
+            await ctx.db.execute(
+              dsql`select count(*)::int as left from webhook_deliveries where status = 'pending'`,
+            ),
+          );
+          if (left === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }),
     );

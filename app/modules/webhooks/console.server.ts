@@ -1,15 +1,22 @@
 // What the console does with deliveries: list an endpoint's recent ones, resend one, replay every
 // event since a time, and send a test event. A resend or replay is a new delivery of the same event
 // (the same webhook-id, so a receiver that already has it can ignore it). All are in the staff audit.
+// None is accepted for a disabled endpoint: nothing is sent to it, so they would only wait unseen.
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import { rowsOf, type Db } from "../../../db/client";
-import { webhookDeliveries, webhookEvents, type WebhookDeliveryStatus } from "../../../db/schema";
-import { notFound } from "../../lib/app-error";
+import {
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
+  type WebhookDeliveryStatus,
+} from "../../../db/schema";
+import { AppError, notFound } from "../../lib/app-error";
 import { fromEatWallClock } from "../../lib/time";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
 import { TEST_EVENT_TYPE } from "../ledger/webhook-events";
+import { UUID } from "../../lib/uuid";
 import { getWebhookEndpoint } from "./endpoints.server";
 
 export type DeliveryRow = {
@@ -65,6 +72,31 @@ export async function listDeliveries(
     .limit(PAGE_SIZE);
 }
 
+/**
+ * The endpoint, in the caller's transaction, if it is enabled: held (FOR SHARE) until the delivery
+ * is queued, so it cannot be disabled in between. `what` completes "enable it to …".
+ */
+async function enabledEndpoint(tx: Db, endpointId: string, what: string) {
+  if (!UUID.test(endpointId)) throw notFound("That endpoint");
+  const [endpoint] = await tx
+    .select({
+      id: webhookEndpoints.id,
+      eventTypes: webhookEndpoints.eventTypes,
+      enabled: webhookEndpoints.enabled,
+    })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.id, endpointId))
+    .for("share");
+  if (!endpoint) throw notFound("That endpoint");
+  if (!endpoint.enabled)
+    throw new AppError(
+      "endpoint_disabled",
+      `This endpoint is disabled; enable it to ${what}. Nothing is sent to a disabled endpoint.`,
+      { status: 409 },
+    );
+  return endpoint;
+}
+
 /** Sends one delivery's event to its endpoint again, as a new delivery due now. */
 export async function resendDelivery(
   db: Db,
@@ -72,9 +104,9 @@ export async function resendDelivery(
   deliveryId: number,
   actor: Actor,
 ): Promise<void> {
-  await getWebhookEndpoint(db, endpointId);
   if (!Number.isSafeInteger(deliveryId)) throw notFound("That delivery");
   await db.transaction(async (tx) => {
+    await enabledEndpoint(tx, endpointId, "resend a delivery");
     const [copy] = rowsOf<{ id: number; event_id: string }>(
       await tx.execute(sql`
         insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
@@ -121,9 +153,9 @@ export async function replaySince(
   now: Date,
 ): Promise<number> {
   const { since } = parseWith(ReplaySchema, input);
-  if (since > now) return 0;
-  const endpoint = await getWebhookEndpoint(db, endpointId);
   return db.transaction(async (tx) => {
+    const endpoint = await enabledEndpoint(tx, endpointId, "replay events");
+    if (since > now) return 0;
     const rows = rowsOf(
       await tx.execute(sql`
         insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
@@ -152,8 +184,8 @@ export async function sendTestEvent(
   actor: Actor,
   now: Date,
 ): Promise<string> {
-  const endpoint = await getWebhookEndpoint(db, endpointId);
   return db.transaction(async (tx) => {
+    const endpoint = await enabledEndpoint(tx, endpointId, "send a test event");
     const [event] = await tx
       .insert(webhookEvents)
       .values({

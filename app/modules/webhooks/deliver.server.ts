@@ -3,6 +3,10 @@
 // so a worker killed mid-send loses nothing: its deliveries come due again and go out with the same
 // webhook-id. A later event for a payment waits while an earlier one to the same endpoint is pending.
 // Each result is written only by the claim that sent it (claim_token), never by a stale one.
+// Leases and due times are judged by PostgreSQL's clock, the one every instance shares: an instance
+// whose clock runs fast would otherwise take another's live lease for lapsed and send twice. A retry's
+// time is written from this process's clock once the send has ended, so a skewed instance retries
+// early or late by its skew, never twice.
 import { sql } from "drizzle-orm";
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
@@ -11,13 +15,15 @@ import { Webhook } from "standardwebhooks";
 import { rowsOf, type Db } from "../../../db/client";
 import type { Role } from "../../../db/schema";
 import type { Log } from "../../lib/log.server";
-import { signingSecrets } from "./endpoints.server";
+import { TEST_EVENT_TYPE } from "../ledger/webhook-events";
+import { signingSecrets, UNSUBSCRIBED_NOTE } from "./endpoints.server";
 import { renderWebhookBody } from "./payload";
 import { CLAIM_LEASE_MS, nextAttemptAt, SEND_TIMEOUT_MS } from "./schedule";
 import { isPrivateAddress, type UrlPolicy } from "./url";
 
 type Claim = {
   id: number;
+  endpointId: string;
   claimToken: string;
   attempts: number;
   requestBody: string | null;
@@ -34,7 +40,13 @@ type Claim = {
 };
 
 export type DeliveryOptions = {
+  /** When the batch begins (the app's clock): the attempt's time, and which secrets sign. */
   now: Date;
+  /**
+   * Read when a send has ended, for the retry's due time and delivered_at (the context's `now`). By
+   * default `now` plus the real time since the batch began.
+   */
+  clock?: () => Date;
   instanceId: string;
   limit?: number;
   policy: UrlPolicy;
@@ -46,39 +58,69 @@ export type DeliveryRun = { claimed: number; delivered: number; retrying: number
 
 const at = (value: unknown) => (value == null ? null : new Date(value as string));
 
-/** Claims up to `limit` due deliveries of enabled endpoints, oldest first, in one statement. */
+/**
+ * The most sends one endpoint has in flight, across all instances. A receiver that is down makes
+ * each of its sends wait out the full timeout; it then holds only these few places in a batch, and
+ * the other endpoints' deliveries are claimed alongside.
+ */
+export const MAX_IN_FLIGHT_PER_ENDPOINT = 5;
+
+/**
+ * Claims up to `limit` due deliveries of enabled endpoints, oldest first, in one statement: no more
+ * of one endpoint's than it has places left (MAX_IN_FLIGHT_PER_ENDPOINT less its live leases).
+ */
 export async function claimDueDeliveries(
   db: Db,
   options: { now: Date; instanceId: string; limit: number },
 ): Promise<Claim[]> {
-  const now = options.now.toISOString();
-  const leaseUntil = new Date(options.now.getTime() + CLAIM_LEASE_MS).toISOString();
+  // Each enabled endpoint is read on its own (a lateral join): its live leases are counted and its
+  // oldest due deliveries taken up to the places it has left, from indexes on the endpoint (migration
+  // 0029), so a claim costs a few index reads per endpoint however large a backlog has grown. The
+  // conditions on d are repeated where the rows are locked: a row another instance claimed after this
+  // statement's snapshot is re-read there, and then it is no longer due.
   const rows = rowsOf<Record<string, unknown>>(
     await db.execute(sql`
-      with due as (
+      with places as (
+        select ep.id as endpoint_id, ${MAX_IN_FLIGHT_PER_ENDPOINT} - (
+          select count(*) from webhook_deliveries f
+          where f.endpoint_id = ep.id and f.status = 'pending' and f.claim_token is not null
+            and f.next_attempt_at > now())::int as free
+        from webhook_endpoints ep where ep.enabled
+      ),
+      due as (
+        select c.id from places p cross join lateral (
+          select o.id, row_number() over () as place from (
+            select d.id from webhook_deliveries d
+            where d.endpoint_id = p.endpoint_id and d.status = 'pending' and d.next_attempt_at <= now()
+              and not exists (
+                select 1 from webhook_deliveries b
+                where b.endpoint_id = d.endpoint_id and b.payment_id = d.payment_id
+                  and b.status = 'pending' and b.event_seq < d.event_seq offset 0)
+            order by d.next_attempt_at, d.id
+            limit ${MAX_IN_FLIGHT_PER_ENDPOINT}) o
+        ) c
+        where c.place <= p.free
+      ),
+      chosen as (
         select d.id from webhook_deliveries d
-        join webhook_endpoints ep on ep.id = d.endpoint_id and ep.enabled
-        where d.status = 'pending' and d.next_attempt_at <= ${now}::timestamptz
-          and not exists (
-            select 1 from webhook_deliveries b
-            where b.endpoint_id = d.endpoint_id and b.payment_id = d.payment_id
-              and b.status = 'pending' and b.event_seq < d.event_seq)
+        where d.id = any (array(select id from due)) and d.status = 'pending' and d.next_attempt_at <= now()
         order by d.next_attempt_at, d.id
         limit ${options.limit}
         for update of d skip locked
       )
       update webhook_deliveries d
       set claim_token = gen_random_uuid(), claimed_by = ${options.instanceId},
-        attempts = d.attempts + 1, last_attempt_at = ${now}::timestamptz,
-        next_attempt_at = ${leaseUntil}::timestamptz
-      from due, webhook_events ev, webhook_endpoints ep
-      where d.id = due.id and ev.id = d.event_id and ep.id = d.endpoint_id
-      returning d.id, d.claim_token, d.attempts, d.request_body, d.request_body_role, ev.id as event_id,
-        ev.type as event_type, ev.created_at as event_created_at, ev.payload, ep.url, ep.role,
+        attempts = d.attempts + 1, last_attempt_at = ${options.now.toISOString()}::timestamptz,
+        next_attempt_at = now() + ${`${CLAIM_LEASE_MS} milliseconds`}::interval
+      from chosen, webhook_events ev, webhook_endpoints ep
+      where d.id = chosen.id and ev.id = d.event_id and ep.id = d.endpoint_id
+      returning d.id, d.endpoint_id, d.claim_token, d.attempts, d.request_body, d.request_body_role,
+        ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, ev.payload, ep.url, ep.role,
         ep.secret, ep.previous_secret, ep.previous_secret_until`),
   );
   return rows.map((r) => ({
     id: Number(r.id),
+    endpointId: String(r.endpoint_id),
     claimToken: String(r.claim_token),
     attempts: Number(r.attempts),
     requestBody: (r.request_body as string | null) ?? null,
@@ -98,7 +140,7 @@ export async function claimDueDeliveries(
 const PRIVATE = "the host resolves to a private address";
 
 /**
- * Outside simulator/development mode, a host that resolves to a private address is refused, and the
+ * Outside simulator mode, a host that resolves to a private address is refused, and the
  * check is made on the very addresses the connection uses: a name whose answer changes between a
  * check and the connect (DNS rebinding) cannot slip an internal address in.
  */
@@ -118,7 +160,7 @@ const publicOnly = new Agent({
   },
 });
 
-/** The fetch a delivery uses: any destination in simulator/development mode, public ones otherwise. */
+/** The fetch a delivery uses: any destination in simulator mode, public ones otherwise. */
 export function deliveryFetch(policy: UrlPolicy): typeof fetch {
   if (policy.allowPrivate) return fetch;
   return ((url: string, init: RequestInit) => {
@@ -167,10 +209,20 @@ async function send(
   }
 }
 
+/**
+ * A failed attempt is not retried once the endpoint no longer wants the event's type (an admin
+ * unticked it during the send; updateWebhookEndpoint stops the ones not in flight). The endpoint's
+ * row is read under a share lock, so an update that is committing is waited for and seen.
+ */
+const unsubscribed = (claim: Claim) => sql`not exists (
+  select 1 from webhook_endpoints ep where ep.id = ${claim.endpointId}::uuid
+    and (${claim.eventType} = ${TEST_EVENT_TYPE} or ${claim.eventType} = any(ep.event_types))
+  for share)`;
+
 async function deliverOne(
   db: Db,
   claim: Claim,
-  options: DeliveryOptions,
+  options: DeliveryOptions & { clock: () => Date },
 ): Promise<"delivered" | "retrying" | "failed" | "lost"> {
   // A retry sends the bytes of the first attempt, unless the endpoint's role has changed since: then
   // the body is rendered again, for what the new role may see.
@@ -182,36 +234,46 @@ async function deliverOne(
           claim.role,
         );
   const { statusCode, error } = await send(claim, body, options);
-  const finishedAt = options.now;
+  // After the send, not when the batch began: a retry waits its backoff from the failed answer (which
+  // may have taken the whole timeout), and delivered_at is when the receiver said yes.
+  const finishedAt = options.clock();
   const next = error ? nextAttemptAt(claim.attempts, finishedAt) : null;
   const status = !error ? "delivered" : next ? "pending" : "failed";
-  const updated = rowsOf(
+  const stopped = `${error?.replace(/\.$/, "")}. ${UNSUBSCRIBED_NOTE}${claim.eventType}.`;
+  const [updated] = rowsOf<{ status: "pending" | "delivered" | "failed" }>(
     await db.execute(sql`
-      update webhook_deliveries set
-        status = ${status},
+      with gate as (select ${status === "pending" ? unsubscribed(claim) : sql`false`} as stop)
+      update webhook_deliveries d set
+        status = case when gate.stop then 'failed' else ${status} end,
         request_body = ${body},
         request_body_role = ${claim.role},
         last_status_code = ${statusCode},
-        last_error = ${error},
+        last_error = case when gate.stop then ${stopped} else ${error} end,
         claim_token = null,
         delivered_at = ${error ? null : finishedAt.toISOString()}::timestamptz,
         next_attempt_at = ${(next ?? finishedAt).toISOString()}::timestamptz
-      where id = ${claim.id} and claim_token = ${claim.claimToken}::uuid
-      returning id`),
+      from gate
+      where d.id = ${claim.id} and d.claim_token = ${claim.claimToken}::uuid
+      returning d.status`),
   );
-  if (updated.length === 0) return "lost"; // our lease ran out and another worker took it over
+  if (!updated) return "lost"; // our lease ran out and another worker took it over
   if (error) options.log?.warn({ deliveryId: claim.id, error }, "webhook delivery attempt failed");
-  return status === "pending" ? "retrying" : status;
+  return updated.status === "pending" ? "retrying" : updated.status;
 }
 
 /** Claims the due deliveries and sends them concurrently; returns what happened. */
 export async function deliverDueWebhooks(db: Db, options: DeliveryOptions): Promise<DeliveryRun> {
+  const began = performance.now();
   const claims = await claimDueDeliveries(db, {
     now: options.now,
     instanceId: options.instanceId,
     limit: options.limit ?? 20,
   });
-  const outcomes = await Promise.all(claims.map((claim) => deliverOne(db, claim, options)));
+  const clock =
+    options.clock ?? (() => new Date(options.now.getTime() + (performance.now() - began)));
+  const outcomes = await Promise.all(
+    claims.map((claim) => deliverOne(db, claim, { ...options, clock })),
+  );
   return {
     claimed: claims.length,
     delivered: outcomes.filter((o) => o === "delivered").length,

@@ -12,7 +12,7 @@ import type { Config } from "../../config.server";
 import { AppError, notFound } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { WEBHOOK_EVENT_TYPES } from "../ledger/webhook-events";
+import { TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES } from "../ledger/webhook-events";
 import { webhookUrlProblem, type UrlPolicy } from "./url";
 import { UUID } from "../../lib/uuid";
 
@@ -85,17 +85,40 @@ export async function createWebhookEndpoint(
 ): Promise<{ secret: string; endpoint: PublicEndpoint }> {
   const data = checkedInput(config, input);
   const secret = newSecret();
-  const [endpoint] = await db
-    .insert(webhookEndpoints)
-    .values({ ...data, secret, createdByUserId: actor.kind === "user" ? actor.userId : null })
-    .returning(publicColumns);
-  await recordStaffAction(db, actor, {
-    action: "webhook_endpoint.create",
-    entityType: "webhook_endpoint",
-    entityId: endpoint.id,
-    after: audited(endpoint),
+  const endpoint = await db.transaction(async (tx) => {
+    const [created] = await tx
+      .insert(webhookEndpoints)
+      .values({ ...data, secret, createdByUserId: actor.kind === "user" ? actor.userId : null })
+      .returning(publicColumns);
+    await recordStaffAction(tx, actor, {
+      action: "webhook_endpoint.create",
+      entityType: "webhook_endpoint",
+      entityId: created.id,
+      after: audited(created),
+    });
+    return created;
   });
   return { secret, endpoint };
+}
+
+/** How the console tells why a delivery stopped: its type was unticked (followed by the type). */
+export const UNSUBSCRIBED_NOTE = "Stopped: this endpoint no longer subscribes to ";
+
+/**
+ * The endpoint's pending deliveries of types it no longer subscribes to, marked failed with the
+ * reason, so they are not retried for days. A delivery in flight (a live lease) is left to its
+ * sender, which records what the receiver answered and does not retry a failure
+ * (deliver.server.ts). Test events are to this endpoint whatever it subscribes to: left alone.
+ */
+async function stopUnsubscribedDeliveries(tx: Db, id: string): Promise<void> {
+  await tx.execute(sql`
+    update webhook_deliveries d set status = 'failed',
+      last_error = concat_ws('. ', rtrim(d.last_error, '.'), ${UNSUBSCRIBED_NOTE} || ev.type || '.')
+    from webhook_events ev, webhook_endpoints ep
+    where d.endpoint_id = ${id}::uuid and d.status = 'pending' and ev.id = d.event_id
+      and ep.id = d.endpoint_id and ev.type <> ${TEST_EVENT_TYPE}
+      and not (ev.type = any(ep.event_types))
+      and (d.claim_token is null or d.next_attempt_at <= now())`);
 }
 
 async function lockEndpoint(tx: Db, id: string): Promise<WebhookEndpoint> {
@@ -125,6 +148,7 @@ export async function updateWebhookEndpoint(
       .set({ ...data, updatedAt: now })
       .where(eq(webhookEndpoints.id, id))
       .returning(publicColumns);
+    await stopUnsubscribedDeliveries(tx, id);
     await recordStaffAction(tx, actor, {
       action: "webhook_endpoint.update",
       entityType: "webhook_endpoint",

@@ -1,7 +1,8 @@
 // Which URLs may receive merchant webhooks. A webhook is a request our server makes to an address an
-// admin typed, so outside simulator and development mode it must be https and must not name this
-// machine or a private network (SSRF). The WHATWG URL parser already folds odd IPv4 spellings
-// (0x7f.1, 2130706433) into dotted quads, so literal addresses are checked as written here. Pure.
+// admin typed, so unless the policy relaxes it (only simulator mode does: urlPolicyOf in
+// endpoints.server.ts) it must be https and must not name this machine or a private network (SSRF).
+// The WHATWG URL parser already folds odd IPv4 spellings (0x7f.1, 2130706433) into dotted quads, so
+// literal addresses are checked as written here. Pure.
 
 export type UrlPolicy = { requireHttps: boolean; allowPrivate: boolean };
 
@@ -25,28 +26,62 @@ function v4ToNumber(address: string): number | null {
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 }
 
-/** True for loopback, private, link-local, carrier-NAT, multicast and unspecified addresses. */
+/** An IPv6 address as its eight 16-bit groups (a trailing dotted quad allowed), or null. */
+function v6Groups(address: string): number[] | null {
+  let text = address.replace(/%.*$/, ""); // a zone id (fe80::1%eth0) names an interface, not a host
+  const quad = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (quad) {
+    const n = v4ToNumber(quad[2]);
+    if (n === null) return null;
+    text = `${quad[1]}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const [head, tail] = halves.map((h) => (h === "" ? [] : h.split(":")));
+  const written = [...head, ...(tail ?? [])];
+  if (written.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
+  if (tail ? written.length > 7 : written.length !== 8) return null;
+  const zeros: string[] = Array(8 - written.length).fill("0");
+  return [...head, ...zeros, ...(tail ?? [])].map((g) => parseInt(g, 16));
+}
+
+const v4Private = (n: number) =>
+  PRIVATE_V4.some(([net, bits]) => n >>> (32 - bits) === net >>> (32 - bits));
+const v4Of = (hi: number, lo: number) => hi * 0x10000 + lo;
+
+/**
+ * True for loopback, private, link-local, carrier-NAT, multicast and unspecified addresses, and for
+ * IPv6 addresses that lead to one of them. Prefixes that carry an IPv4 address are judged by that
+ * address, since a packet to them ends up there: IPv4-mapped and IPv4-compatible (::/96, which also
+ * covers :: and ::1), NAT64's well-known 64:ff9b::/96 (the last 32 bits) and 6to4's 2002::/16 (bits
+ * 16-48), so 64:ff9b::a9fe:a9fe is the metadata address and 2002:808:808::1 is public 8.8.8.8.
+ * Refused outright: the rest of ::/64 and 64:ff9b::/32 (64:ff9b:1::/48 is for private translators),
+ * Teredo's 2001::/32 (the IPv4 it reaches is obscured, and nobody serves webhooks over Teredo),
+ * unique-local fc00::/7, link-local fe80::/10, the deprecated site-local fec0::/10, discard 100::/64,
+ * multicast ff00::/8, and anything with a colon that does not parse as IPv6.
+ */
 export function isPrivateAddress(address: string): boolean {
   const a = address.replace(/^\[|\]$/g, "").toLowerCase();
   const v4 = v4ToNumber(a);
-  if (v4 !== null)
-    return PRIVATE_V4.some(([net, bits]) => v4 >>> (32 - bits) === net >>> (32 - bits));
+  if (v4 !== null) return v4Private(v4);
   if (!a.includes(":")) return false;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return isPrivateAddress(mapped[1]);
-  if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(a)) {
-    const [hi, lo] = a
-      .slice(7)
-      .split(":")
-      .map((h) => parseInt(h, 16));
-    return isPrivateAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  const g = v6Groups(a);
+  if (!g) return true;
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 4)) {
+    const embeds =
+      (g[4] === 0 && (g[5] === 0 || g[5] === 0xffff)) || (g[4] === 0xffff && g[5] === 0);
+    return embeds ? v4Private(v4Of(g[6], g[7])) : true;
   }
+  if (g[0] === 0x64 && g[1] === 0xff9b) return zero(2, 6) ? v4Private(v4Of(g[6], g[7])) : true;
+  if (g[0] === 0x2002) return v4Private(v4Of(g[1], g[2]));
   return (
-    a === "::" ||
-    a === "::1" ||
-    /^f[cd][0-9a-f]{0,2}:/.test(a) || // unique local fc00::/7
-    /^fe[89ab][0-9a-f]?:/.test(a) || // link-local fe80::/10
-    /^ff[0-9a-f]{0,2}:/.test(a) // multicast
+    (g[0] === 0x2001 && g[1] === 0) || // Teredo
+    (g[0] === 0x100 && zero(1, 4)) || // discard-only
+    (g[0] & 0xfe00) === 0xfc00 || // unique local
+    (g[0] & 0xffc0) === 0xfe80 || // link-local
+    (g[0] & 0xffc0) === 0xfec0 || // site-local (deprecated, still routed inside some networks)
+    (g[0] & 0xff00) === 0xff00 // multicast
   );
 }
 

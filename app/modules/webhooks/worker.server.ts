@@ -1,6 +1,7 @@
 // The delivery loop one process runs (jobs/deliver-webhooks.ts): drains what is due, a batch at a
 // time, so a backlog after an outage empties without waiting for the next tick. Claims are settled
-// in SQL, so every instance runs it; it never touches the callback path.
+// in SQL, so every instance runs it; it never touches the callback path. A batch can be short while
+// more is due (one endpoint has only a few places in flight), so only an empty one ends the run.
 import type { AppContext } from "../../context.server";
 import { deliverDueWebhooks, type DeliveryRun } from "./deliver.server";
 import { urlPolicyOf } from "./endpoints.server";
@@ -16,6 +17,7 @@ export async function runWebhookDeliveries(
   for (let i = 0; i < MAX_BATCHES_PER_TICK && !options.signal?.aborted; i++) {
     const run = await deliverDueWebhooks(ctx.db, {
       now: ctx.now(),
+      clock: ctx.now,
       instanceId: ctx.instanceId,
       limit: BATCH,
       policy: urlPolicyOf(ctx.config),
@@ -23,7 +25,7 @@ export async function runWebhookDeliveries(
       log: ctx.log,
     });
     for (const key of Object.keys(total) as (keyof DeliveryRun)[]) total[key] += run[key];
-    if (run.claimed < BATCH) break;
+    if (run.claimed === 0) break;
   }
   return total;
 }
