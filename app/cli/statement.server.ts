@@ -14,7 +14,8 @@ export const statementCliCommands: Record<string, CliCommand> = {
         throw new AppError("invalid_request", "Name the statement file: statement:import FILE");
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new AppError("not_found", `No such file: ${file}`);
-      // One progress line a second (and the last one), so a long import shows it is moving.
+      // One progress line a second (and the last one), so a long import shows it is moving. The same
+      // file already being imported by a server is followed there, its progress read from the database.
       let last = 0;
       const result = await importStatementFile(ctx, {
         path: file,

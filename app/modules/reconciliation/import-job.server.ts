@@ -1,25 +1,40 @@
-// Statement imports as jobs: any instance claims a waiting or abandoned import with SKIP
-// LOCKED and a lease, and runs it from the step that was not committed (store, then match). Progress is
-// kept in this process (both drivers) and on the import's row (PostgreSQL).
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { rowsOf } from "../../../db/client";
-import { statementImportChunks, statementImports } from "../../../db/schema";
+// Statement imports as jobs: any instance claims a waiting or abandoned import with SKIP LOCKED and a
+// lease, and runs it from the step that was not committed (store, then match). Each claim has a token
+// that every write of the run names, and the store and match steps check it last in their transaction:
+// a run whose lease ran out while another took the import over changes nothing. Progress is kept in
+// this process (both drivers) and on the import's row (PostgreSQL).
+import { eq, sql } from "drizzle-orm";
+import { rowsOf, type Db } from "../../../db/client";
+import { statementImports } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { type Actor } from "../auth/staff-audit.server";
-import { matchStatementImport, type MatchSummary, type MatchTrace } from "./match.server";
 import {
+  matchStatementImport,
+  type MatchProgress,
+  type MatchSummary,
+  type MatchTrace,
+} from "./match.server";
+import {
+  claimedWith,
   discard,
+  failCutOffUploads,
+  failImport,
+  freeFile,
   importMessage,
+  LeaseLost,
+  recordFailedTry,
+  sweepLeftovers,
   type ImportProgress,
   type ImportResult,
   type ImportState,
   type ImportSummary,
   type ProgressListener,
 } from "./import-model.server";
-import { cleanForLog } from "../../lib/error-log.server";
 import { driverOf } from "./staging-copy.server";
 import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
+
+export { MAX_STORE_TRIES, UPLOAD_CUT_OFF_AFTER_MINUTES } from "./import-model.server";
 
 const LEASE_SECONDS = 60;
 const HEARTBEAT_MS = 10_000;
@@ -69,7 +84,7 @@ export async function claimNextImport(
     : sql``;
   const [row] = rowsOf<{ id: string }>(
     await ctx.db.execute(sql`
-    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now(), claim_token = gen_random_uuid()
     where id = (select id from statement_imports
       where state in ('queued', 'storing', 'matching') and (claimed_by is null or ${stale}) ${notSkipped}
       order by imported_at limit 1 for update skip locked)
@@ -85,96 +100,27 @@ function staleClaim(ctx: AppContext) {
     : sql`claimed_at < now() - ${`${LEASE_SECONDS} seconds`}::interval`;
 }
 
-async function claim(ctx: AppContext, importId: string): Promise<boolean> {
+/** This process's claims being taken or held, by instance and import: one run of an import at a time. */
+const held = new Set<string>();
+
+/** Claims the import for a run of this instance; its token, or null when another run holds it. */
+async function claim(ctx: AppContext, importId: string): Promise<string | null> {
   const stale = staleClaim(ctx);
-  const rows = rowsOf(
+  const [row] = rowsOf<{ claim_token: string }>(
     await ctx.db.execute(sql`
-    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now()
+    update statement_imports set claimed_by = ${ctx.instanceId}, claimed_at = now(), claim_token = gen_random_uuid()
     where id = (select id from statement_imports where id = ${importId}
       and state in ('queued', 'storing', 'matching') and (claimed_by is null or claimed_by = ${ctx.instanceId} or ${stale})
       for update skip locked)
-    returning id`),
+    returning claim_token`),
   );
-  return rows.length === 1;
-}
-
-/** Failed runs (reasons of ours) after which an import that has not stored its lines is given up. */
-export const MAX_STORE_TRIES = 5;
-
-/**
- * A run that failed for a reason of ours: the page shows the error while the next run tries again. An
- * import that keeps failing before its lines are stored is given up after MAX_STORE_TRIES: nothing of
- * it is booked (the store is one transaction), so it is failed, as a bad file is, and may be uploaded
- * again once the cause is fixed. One whose lines are stored keeps being matched: failing it would
- * leave booked lines under an import that says nothing was.
- */
-async function recordFailedTry(ctx: AppContext, importId: string, error: unknown): Promise<void> {
-  const reason = rootCause(error);
-  const givenUp = `it failed ${MAX_STORE_TRIES} times while its lines were being stored, the last time with "${reason}"; upload it again once that is fixed`;
-  // One statement: no other instance can claim the import between counting the try and giving up.
-  const [row] = rowsOf<{ state: string }>(
-    await ctx.db.execute(sql`
-      update statement_imports set failed_tries = failed_tries + 1, claimed_by = null,
-        state = case when ${GIVE_UP} then 'failed' else state end,
-        file_sha256 = case when ${GIVE_UP} then 'failed:' || id::text else file_sha256 end,
-        error = case when ${GIVE_UP} then ${givenUp} else ${reason} end
-      where id = ${importId}
-      returning state`),
-  );
-  if (row?.state !== "failed") return;
-  await ctx.db.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
-  await ctx.db.execute(sql`delete from statement_staging where import_id = ${importId}`);
-}
-
-// Nothing of an import is booked until its store step commits (state `matching`).
-const GIVE_UP = sql`(failed_tries + 1 >= ${MAX_STORE_TRIES} and state in ('queued', 'storing'))`;
-
-// What the page shows: the database's own words ("disk full"), not the whole statement that failed
-// (the log has that).
-function rootCause(error: unknown): string {
-  let cause = error;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return cleanForLog(cause instanceof Error ? cause.message : String(error));
-}
-
-/** How long an upload may stay `uploading` before the job takes it for one a restart cut off. */
-export const UPLOAD_CUT_OFF_AFTER_MINUTES = 30;
-
-/**
- * Uploads a restart or a dropped connection cut off before the whole file arrived: no process writes
- * them any more, so they are failed (the page says to upload the file again) and their chunks freed.
- */
-async function failCutOffUploads(ctx: AppContext): Promise<void> {
-  const cut = await ctx.db
-    .update(statementImports)
-    .set({
-      state: "failed",
-      error: "the upload was cut off before the whole file arrived; upload it again",
-      fileSha256: sql`'failed:' || ${statementImports.id}`,
-      claimedBy: null,
-    })
-    .where(
-      and(
-        eq(statementImports.state, "uploading"),
-        lt(
-          statementImports.importedAt,
-          sql`now() - ${`${UPLOAD_CUT_OFF_AFTER_MINUTES} minutes`}::interval`,
-        ),
-      ),
-    )
-    .returning({ id: statementImports.id });
-  if (cut.length > 0)
-    await ctx.db.delete(statementImportChunks).where(
-      inArray(
-        statementImportChunks.importId,
-        cut.map((c) => c.id),
-      ),
-    );
+  return row?.claim_token ?? null;
 }
 
 /** Runs every import waiting in the database, one after another; returns how many it finished. */
 export async function runPendingImports(ctx: AppContext): Promise<number> {
-  await failCutOffUploads(ctx);
+  await failCutOffUploads(ctx.db);
+  await sweepLeftovers(ctx.db);
   let done = 0;
   // An import that failed for a reason of ours (not its file) waits for the next run: retried at once,
   // the same error would parse the whole file again and again while newer imports wait behind it.
@@ -186,6 +132,8 @@ export async function runPendingImports(ctx: AppContext): Promise<number> {
       // anything else is ours.
       if (error instanceof StatementFormatError)
         ctx.log.warn({ importId, error: String(error) }, "statement import refused the file");
+      else if (error instanceof LeaseLost)
+        ctx.log.warn({ importId, error: String(error) }, "statement import left to another run");
       else {
         failed.push(importId);
         ctx.log.error({ importId, error: String(error) }, "statement import failed");
@@ -196,8 +144,55 @@ export async function runPendingImports(ctx: AppContext): Promise<number> {
   return done;
 }
 
+/** Matching as the job calls it: `beforeCommit` is the claim check, last in the match's transaction. */
+export type Matcher = (
+  ctx: AppContext,
+  importId: string,
+  progress?: MatchProgress,
+  trace?: MatchTrace,
+  beforeCommit?: (tx: Db, summary: MatchSummary) => Promise<MatchSummary>,
+) => Promise<MatchSummary>;
+
 /**
- * Steps 2 and 3 for one import, from wherever it stopped. Returns null when another process holds it.
+ * The run's hold on its claim. PostgreSQL: progress writes and a heartbeat renew the lease, naming the
+ * claim's token; once one finds the claim gone, or none has been sent for the lease's length (a pause,
+ * a lost database: another instance may have taken the import since), the run stops at its next
+ * report. On PGlite, one process's database, a claim is taken only from a process that died.
+ */
+function holdClaim(ctx: AppContext, importId: string, token: string) {
+  const pg = driverOf(ctx.db) === "postgres";
+  let renewedAt = performance.now();
+  let lost = false;
+  const renew = async (set: Partial<typeof statementImports.$inferInsert> = {}) => {
+    const sent = performance.now();
+    const rows = await ctx.db
+      .update(statementImports)
+      .set({ ...set, claimedAt: sql`now()` })
+      .where(claimedWith(importId, token))
+      .returning({ id: statementImports.id });
+    if (rows.length === 0) {
+      lost = true;
+      throw new LeaseLost(importId);
+    }
+    renewedAt = Math.max(renewedAt, sent);
+  };
+  const heartbeat = pg ? setInterval(() => void renew().catch(() => {}), HEARTBEAT_MS) : null;
+  return {
+    pg,
+    renew,
+    check() {
+      if (lost || (pg && performance.now() - renewedAt > LEASE_SECONDS * 1000))
+        throw new LeaseLost(importId);
+    },
+    release() {
+      if (heartbeat) clearInterval(heartbeat);
+    },
+  };
+}
+
+/**
+ * Steps 2 and 3 for one import, from wherever it stopped. Returns null when another run holds it, and
+ * throws LeaseLost when another run took it over meanwhile (this run's writes then changed nothing).
  * A file that turns out not to be a statement is marked failed (keepFailed, the console shows why) or
  * removed (the CLI and tests), and StatementFormatError is thrown either way.
  */
@@ -209,16 +204,36 @@ export async function runStatementImport(
     keepFailed: boolean;
     trace?: MatchTrace;
     /** Tests only: another matcher (the per-line reference) in place of the set-based one. */
-    matcher?: (ctx: AppContext, importId: string) => Promise<MatchSummary>;
+    matcher?: Matcher;
     /** Tests only: rows per COPY piece on PostgreSQL. */
     pieceRows?: number;
+    /** Tests only: the run pauses here, holding its claim and the import as it read it. */
+    afterClaim?: () => Promise<void>;
   },
 ): Promise<ImportResult | null> {
-  if (!(await claim(ctx, importId))) return null;
-  const [imp] = await ctx.db
+  const key = `${ctx.instanceId} ${importId}`;
+  if (held.has(key)) return null;
+  held.add(key);
+  try {
+    const token = await claim(ctx, importId);
+    return token ? await runClaimed(ctx, importId, token, options) : null;
+  } finally {
+    held.delete(key);
+  }
+}
+
+async function runClaimed(
+  ctx: AppContext,
+  importId: string,
+  token: string,
+  options: Parameters<typeof runStatementImport>[2],
+): Promise<ImportResult> {
+  const [row] = await ctx.db
     .select()
     .from(statementImports)
     .where(eq(statementImports.id, importId));
+  // The token this run was given (read back, the row could already name a later claim).
+  const imp = { ...row, claimToken: token };
   const queuedSummary = (imp.summary ?? {}) as { importedBy?: string; actor?: Actor };
   const progress: ImportProgress = {
     state: imp.state as ImportState,
@@ -228,36 +243,41 @@ export async function runStatementImport(
     lines: imp.state === "matching" ? imp.lineCount : null,
   };
   running.set(importId, progress);
-  const pg = driverOf(ctx.db) === "postgres";
+  const lease = holdClaim(ctx, importId, token);
   let lastWrite = 0;
   // PostgreSQL: the row carries the progress (any instance's page reads it) and renews the lease.
   // PGlite has one connection, held by the step's transaction, so progress stays in this process.
   const report = async (force = false) => {
+    lease.check();
     options.onProgress?.({ ...progress });
-    if (!pg || (!force && performance.now() - lastWrite < 500)) return;
+    if (!lease.pg || (!force && performance.now() - lastWrite < 500)) return;
     lastWrite = performance.now();
-    await ctx.db
-      .update(statementImports)
-      .set({
-        state: progress.state,
-        linesParsed: progress.parsed,
-        linesStored: progress.stored,
-        linesMatched: progress.matched,
-        claimedAt: sql`now()`,
-      })
-      .where(eq(statementImports.id, importId));
+    await lease.renew({
+      state: progress.state,
+      linesParsed: progress.parsed,
+      linesStored: progress.stored,
+      linesMatched: progress.matched,
+    });
   };
-  const heartbeat = pg
-    ? setInterval(() => {
-        void ctx.db
-          .update(statementImports)
-          .set({ claimedAt: sql`now()` })
-          .where(eq(statementImports.id, importId))
-          .catch(() => {});
-      }, HEARTBEAT_MS)
-    : null;
+  // Last in the match's transaction: the claim is checked (its row then stays locked until the commit,
+  // so no other run claims it meanwhile) and the match's summary kept on the row. A run resumed after
+  // a crash before `done` finds nothing left to match, and keeps the summary of the run that matched.
+  const keepMatch = async (tx: Db, match: MatchSummary): Promise<MatchSummary> => {
+    const [kept] = rowsOf<{ match: string }>(
+      await tx.execute(sql`
+      update statement_imports set claimed_at = now(),
+        summary = case when coalesce(jsonb_typeof(summary->'match'), 'null') = 'null'
+          then jsonb_set(coalesce(summary, '{}'::jsonb), '{match}', ${JSON.stringify(match)}::jsonb)
+          else summary end
+      where id = ${importId} and claim_token = ${token}
+      returning (summary->'match')::text as match`),
+    );
+    if (!kept) throw new LeaseLost(importId);
+    return JSON.parse(kept.match) as MatchSummary;
+  };
   const started = performance.now();
   try {
+    await options.afterClaim?.();
     let storeMs = 0;
     if (imp.state === "queued" || imp.state === "storing") {
       progress.state = "storing";
@@ -281,6 +301,7 @@ export async function runStatementImport(
         await report();
       },
       options.trace,
+      keepMatch,
     );
     const matchMs = Math.round(performance.now() - started) - storeMs;
     const [stored] = await ctx.db
@@ -293,7 +314,7 @@ export async function runStatementImport(
       timings: { storeMs, matchMs },
     };
     await ctx.db.transaction(async (tx) => {
-      await tx
+      const done = await tx
         .update(statementImports)
         .set({
           state: "done",
@@ -301,9 +322,12 @@ export async function runStatementImport(
           linesMatched: stored.lineCount,
           claimedBy: null,
           claimedAt: null,
+          claimToken: null,
         })
-        .where(eq(statementImports.id, importId));
-      await tx.delete(statementImportChunks).where(eq(statementImportChunks.importId, importId));
+        .where(claimedWith(importId, token))
+        .returning({ id: statementImports.id });
+      if (done.length === 0) throw new LeaseLost(importId);
+      await freeFile(tx, [importId]);
     });
     // Said "done" only once the row holds the match's summary: a page reading this process's
     // progress before that showed a finished import with no results.
@@ -317,29 +341,24 @@ export async function runStatementImport(
       summary,
     };
   } catch (error) {
+    // Another run holds the import: nothing of this one is recorded (and its writes changed nothing).
+    if (error instanceof LeaseLost) throw error;
     if (error instanceof StatementFormatError) {
-      if (options.keepFailed) {
-        // The hash is freed: the same file, corrected or not, may be uploaded again.
-        await ctx.db
-          .update(statementImports)
-          .set({
-            state: "failed",
-            error: error.message,
-            fileSha256: `failed:${importId}`,
-            claimedBy: null,
-          })
-          .where(eq(statementImports.id, importId));
-        await ctx.db
-          .delete(statementImportChunks)
-          .where(eq(statementImportChunks.importId, importId));
-      } else await discard(ctx.db, importId);
+      if (options.keepFailed) await failImport(ctx.db, importId, token, error.message);
+      else if (!(await discard(ctx.db, importId, token))) throw new LeaseLost(importId);
     } else {
       // Anything else (the database went away) leaves the import to be resumed by the next run.
-      await recordFailedTry(ctx, importId, error).catch(() => {});
+      await recordFailedTry(ctx, importId, token, error).catch((failure) => {
+        if (failure instanceof LeaseLost) throw failure;
+        ctx.log.warn(
+          { importId, err: failure },
+          "statement import: its failed try went unrecorded",
+        );
+      });
     }
     throw error;
   } finally {
-    if (heartbeat) clearInterval(heartbeat);
-    running.delete(importId);
+    lease.release();
+    if (running.get(importId) === progress) running.delete(importId);
   }
 }

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import { type Db } from "../../../db/client";
 import { statementImports, users, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -30,14 +30,22 @@ import {
 } from "./import-job.server";
 import {
   discard,
+  importMessage,
+  LeaseLost,
+  type ImportProgress,
   type ImportResult,
+  type ImportState,
   type ImportSummary,
   type ProgressListener,
 } from "./import-model.server";
 
 export { kickStatementImports, liveProgress, runPendingImports, runStatementImport };
-export { MAX_STORE_TRIES, UPLOAD_CUT_OFF_AFTER_MINUTES } from "./import-job.server";
-export { discard, importMessage } from "./import-model.server";
+export {
+  claimNextImport,
+  MAX_STORE_TRIES,
+  UPLOAD_CUT_OFF_AFTER_MINUTES,
+} from "./import-job.server";
+export { discard, importMessage, LeaseLost } from "./import-model.server";
 export type {
   ImportCounts,
   ImportProgress,
@@ -54,20 +62,25 @@ export type QueuedImport =
 
 type ExistingImport = { imp: StatementImport; userName: string | null };
 
+/** How the CLI follows an import another process runs: how often it looks, and for how long at most. */
+export type FollowOptions = { pollMs: number; timeoutMs: number };
+const FOLLOW: FollowOptions = { pollMs: 1_000, timeoutMs: 60 * 60_000 };
+
 /** A statement file on disk (the CLI): hashed in one quick pass first, so a repeat is answered at once. */
 export async function importStatementFile(
   ctx: AppContext,
-  input: { path: string; actor: Actor; onProgress?: ProgressListener },
+  input: { path: string; actor: Actor; onProgress?: ProgressListener; follow?: FollowOptions },
 ): Promise<ImportResult> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(input.path)) hash.update(chunk as Buffer);
-  const existing = await findImportByHash(ctx.db, hash.digest("hex"));
-  if (existing) return finishExisting(ctx, existing, input.onProgress);
+  const existing = await findImport(ctx.db, eq(statementImports.fileSha256, hash.digest("hex")));
+  if (existing) return finishExisting(ctx, existing, input.onProgress, input.follow);
   return importStatement(ctx, {
     fileName: basename(input.path),
     input: createReadStream(input.path),
     actor: input.actor,
     onProgress: input.onProgress,
+    follow: input.follow,
   });
 }
 
@@ -86,22 +99,28 @@ export async function importStatement(
     trace?: MatchTrace;
     /** Tests only: rows per COPY piece on PostgreSQL. */
     pieceRows?: number;
+    follow?: FollowOptions;
   },
 ): Promise<ImportResult> {
   const t0 = performance.now();
   const queued = await queueStatementImport(ctx, input, true);
   input.trace?.("upload", performance.now() - t0);
   if (queued.status === "already_imported")
-    return finishExisting(ctx, queued.existing, input.onProgress);
+    return finishExisting(ctx, queued.existing, input.onProgress, input.follow);
   const result = await runStatementImport(ctx, queued.importId, {
     onProgress: input.onProgress,
     keepFailed: false,
     trace: input.trace,
     pieceRows: input.pieceRows,
+  }).catch((error) => {
+    if (error instanceof LeaseLost) return null;
+    throw error;
   });
-  // Just queued by this call, so no other instance can have claimed it yet.
-  if (!result) throw new Error(`Import ${queued.importId} was claimed by another process`);
-  return result;
+  if (result) return result;
+  // Another process holds it: this one paused past its claim, and a server took the import over.
+  const existing = await findImport(ctx.db, eq(statementImports.id, queued.importId));
+  if (!existing) throw new Error(`Import ${queued.importId} was dropped by another process`);
+  return finishExisting(ctx, existing, input.onProgress, input.follow);
 }
 
 /**
@@ -149,9 +168,9 @@ export async function queueStatementImport(
 ): Promise<QueuedImport> {
   const { fileName, actor } = input;
   if (typeof input.input === "string" || input.input instanceof Uint8Array) {
-    const existing = await findImportByHash(
+    const existing = await findImport(
       ctx.db,
-      createHash("sha256").update(input.input).digest("hex"),
+      eq(statementImports.fileSha256, createHash("sha256").update(input.input).digest("hex")),
     );
     if (existing) return { status: "already_imported", importId: existing.imp.id, existing };
   }
@@ -164,7 +183,7 @@ export async function queueStatementImport(
       importedByUserId: actor.kind === "user" ? actor.userId : null,
       importedAt: ctx.now(),
       state: "uploading",
-      ...(claimed ? { claimedBy: ctx.instanceId, claimedAt: ctx.now() } : {}),
+      ...(claimed ? { claimedBy: ctx.instanceId, claimedAt: sql`now()` } : {}),
       // Who asked, for the audit entry the store step writes (it may run in another process).
       summary: { importedBy: actor.label, actor: auditActor(actor) },
     })
@@ -186,7 +205,14 @@ export async function queueStatementImport(
     try {
       const queued = await ctx.db
         .update(statementImports)
-        .set({ fileSha256, fileSize: size, state: "queued" })
+        // A claim made when the upload began is renewed: after a long upload its lease would have run
+        // out, and a server could take the import before the caller runs it.
+        .set({
+          fileSha256,
+          fileSize: size,
+          state: "queued",
+          ...(claimed ? { claimedAt: sql`now()` } : {}),
+        })
         .where(and(eq(statementImports.id, importId), eq(statementImports.state, "uploading")))
         .returning({ id: statementImports.id });
       // The job took an upload this slow for one a restart had cut off, and failed it.
@@ -200,7 +226,7 @@ export async function queueStatementImport(
       // The same file uploaded twice at once: the second loses on file_sha256 and answers with the first.
       if (!isUniqueViolation(error)) throw error;
       await discard(ctx.db, importId);
-      const existing = await findImportByHash(ctx.db, fileSha256);
+      const existing = await findImport(ctx.db, eq(statementImports.fileSha256, fileSha256));
       if (!existing) throw error;
       return { status: "already_imported", importId: existing.imp.id, existing };
     }
@@ -236,40 +262,95 @@ function auditActor(actor: Actor): Actor {
   return actor;
 }
 
-async function findImportByHash(db: Db, fileSha256: string): Promise<ExistingImport | null> {
+async function findImport(db: Db, where: SQL | undefined): Promise<ExistingImport | null> {
   const [row] = await db
     .select({ imp: statementImports, userName: users.name })
     .from(statementImports)
     .leftJoin(users, eq(users.id, statementImports.importedByUserId))
-    .where(eq(statementImports.fileSha256, fileSha256));
+    .where(where);
   return row ?? null;
 }
 
-/** The same file again: an import still waiting (a crash, a deploy) is finished now rather than left half done. */
+/**
+ * The same file again: an import still waiting (a crash, a deploy) is finished now rather than left
+ * half done, and one another process is running (a server, another CLI) is followed to its end.
+ */
 async function finishExisting(
   ctx: AppContext,
   existing: ExistingImport,
   onProgress?: ProgressListener,
+  follow?: FollowOptions,
 ): Promise<ImportResult> {
   let imp = existing.imp;
-  if (imp.state !== "done") {
-    await runStatementImport(ctx, imp.id, { onProgress, keepFailed: true }).catch((error) => {
-      if (!(error instanceof StatementFormatError)) throw error;
-    });
-    [imp] = await ctx.db.select().from(statementImports).where(eq(statementImports.id, imp.id));
-  }
+  const running = imp.state !== "done" && imp.state !== "failed";
+  if (running) imp = await followImport(ctx, imp.id, onProgress, follow);
   const summary = imp.summary as Partial<ImportSummary> | null;
   const who = existing.userName ?? summary?.importedBy ?? "an unknown user";
   const when = formatEat(imp.importedAt);
-  const message =
-    imp.state === "done"
-      ? `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`
-      : `This file is already being imported (uploaded ${when} by ${who} as "${imp.fileName}").`;
+  if (imp.state === "failed")
+    throw new AppError(
+      "import_failed",
+      `This file was not imported: ${imp.error ?? "it could not be read"}. Nothing from it was booked.`,
+      { status: 422 },
+    );
+  const full = { ...emptySummary(who), ...summary, importedBy: who } as ImportSummary;
   return {
     status: "already_imported",
     importId: imp.id,
-    message,
-    summary: { ...emptySummary(who), ...summary, importedBy: who } as ImportSummary,
+    message: running
+      ? `The same file was being imported (uploaded ${when} by ${who} as "${imp.fileName}"), and has finished. ${importMessage(imp.fileName, full)}`
+      : `This file was already imported on ${when} by ${who} (as "${imp.fileName}"); nothing was changed.`,
+    summary: full,
+  };
+}
+
+/**
+ * An import not done yet: run here if no other process holds it (a crash left it waiting), otherwise
+ * followed through its row (lines parsed, stored, matched) until it is done or failed. A process
+ * running it may die: once its lease runs out this one takes the import over. Gives up waiting after
+ * follow.timeoutMs, saying so (the import goes on where it runs).
+ */
+async function followImport(
+  ctx: AppContext,
+  importId: string,
+  onProgress: ProgressListener | undefined,
+  follow: FollowOptions = FOLLOW,
+): Promise<StatementImport> {
+  const deadline = performance.now() + follow.timeoutMs;
+  for (;;) {
+    await runStatementImport(ctx, importId, { onProgress, keepFailed: true }).catch((error) => {
+      if (!(error instanceof StatementFormatError || error instanceof LeaseLost)) throw error;
+    });
+    const [imp] = await ctx.db
+      .select()
+      .from(statementImports)
+      .where(eq(statementImports.id, importId));
+    if (!imp)
+      throw new AppError(
+        "not_found",
+        "The process importing this file dropped it (it is not a statement); run the command again to see why.",
+        { status: 404 },
+      );
+    if (imp.state === "done" || imp.state === "failed") return imp;
+    const progress = rowProgress(imp);
+    onProgress?.(progress);
+    if (performance.now() >= deadline)
+      throw new AppError(
+        "import_still_running",
+        `Stopped waiting after ${Math.round(follow.timeoutMs / 60_000)} minutes: another process is still importing this file (import ${importId}: ${progress.state}, ${progress.matched.toLocaleString("en-KE")} lines matched). It goes on there; see the reconciliation page.`,
+        { status: 504, retryable: true },
+      );
+    await new Promise((resolve) => setTimeout(resolve, follow.pollMs));
+  }
+}
+
+function rowProgress(imp: StatementImport): ImportProgress {
+  return {
+    state: imp.state as ImportState,
+    parsed: imp.linesParsed,
+    stored: imp.linesStored,
+    matched: imp.linesMatched,
+    lines: imp.state === "matching" ? imp.lineCount : null,
   };
 }
 

@@ -62,14 +62,18 @@ export type MatchProgress = (settled: number) => void | Promise<void>;
 /** How long each set-based step took (the benchmark prints it). */
 export type MatchTrace = (step: string, ms: number) => void;
 
-/** Matches every not-yet-matched line of an import; safe to run again (a finished import has none). */
+/**
+ * Matches every not-yet-matched line of an import; safe to run again (a finished import has none).
+ * `beforeCommit` (the job's claim check) runs last in the transaction; its answer is the summary.
+ */
 export async function matchStatementImport(
   ctx: AppContext,
   importId: string,
   progress?: MatchProgress,
   trace?: MatchTrace,
+  beforeCommit?: (tx: Db, summary: MatchSummary) => Promise<MatchSummary>,
 ): Promise<MatchSummary> {
-  const summary = emptyMatchSummary();
+  let summary = emptyMatchSummary();
   await ctx.db.transaction(async (tx) => {
     // As in the store step (staging.server.ts): JIT compiling costs more than it saves here.
     await tx.execute(sql`set local jit = off`);
@@ -78,12 +82,13 @@ export async function matchStatementImport(
       sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,
     );
     await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run();
+    if (beforeCommit) summary = await beforeCommit(tx, summary);
   });
   const t0 = performance.now();
-  summary.missingFromStatement = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
+  const missing = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
   trace?.("missing_from_statement", performance.now() - t0);
-  if (summary.missingFromStatement)
-    countException(summary, "missing_from_statement", summary.missingFromStatement);
+  summary.missingFromStatement += missing;
+  if (missing) countException(summary, "missing_from_statement", missing);
   return summary;
 }
 

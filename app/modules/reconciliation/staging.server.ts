@@ -1,6 +1,6 @@
 // Storing a statement: the parser's rows go by COPY into statement_staging (staging-copy.server.ts),
 // and one transaction moves them into statement_lines.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
 import { statementImports, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
@@ -11,6 +11,7 @@ import { openConflictingCopyCases } from "./cases.server";
 import { MATCH_OWNED } from "./match-owned.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
+import { LeaseLost } from "./import-model.server";
 import { copySink, driverOf, stagingRow, type CopySink } from "./staging-copy.server";
 import { readStatement, type StatementMeta } from "./statement-parse.server";
 
@@ -41,7 +42,15 @@ export async function storeImport(
   options: StoreOptions = {},
 ): Promise<Parsed> {
   const { trace, matchOwned = true, pieceRows } = options;
-  await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+  // Rows an earlier run left, deleted only while this run's claim holds: one that lost it (a pause)
+  // must not delete the rows of the run that took the import over.
+  const [own] = rowsOf<{ held: boolean }>(
+    await ctx.db.execute(sql`
+    with held as (select 1 from statement_imports where id = ${imp.id} and claim_token = ${imp.claimToken}),
+      gone as (delete from statement_staging where import_id = ${imp.id} and exists (select 1 from held))
+    select exists (select 1 from held) as held`),
+  );
+  if (!own?.held) throw new LeaseLost(imp.id);
   const store = async (tx: Db, mover: LineMover, parsed: Parsed): Promise<Parsed> => {
     progress.lines = parsed.counts.lines;
     await report(true);
@@ -130,7 +139,9 @@ async function stageRows(
   } catch (error) {
     await sink.abort();
     await mover?.settled();
-    await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}`);
+    // Only while this run's claim holds: a run that lost it must not delete the new owner's rows.
+    await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}
+      and exists (select 1 from statement_imports where id = ${imp.id} and claim_token = ${imp.claimToken})`);
     throw error;
   }
   trace?.("parse", performance.now() - t0 - copyMs);
@@ -278,24 +289,6 @@ async function recordStored(
   counts.totalsWarning = totalsWarning(m, counts);
   const importedBy = queued.importedBy ?? "an unknown user";
   const summary: ImportSummary = { ...counts, importedBy, match: null };
-  await tx
-    .update(statementImports)
-    .set({
-      state: "matching",
-      layout: m.layout,
-      accountHolder: m.accountHolder,
-      shortCode: m.shortCode,
-      account: m.account,
-      columns: m.columns,
-      periodFrom: m.periodFrom,
-      periodTo: m.periodTo,
-      lineCount: counts.lines,
-      newLineCount: counts.newLines,
-      linesParsed: counts.lines,
-      linesStored: counts.lines,
-      summary,
-    })
-    .where(eq(statementImports.id, imp.id));
   await recordStaffAction(tx, queued.actor ?? { kind: "system", label: importedBy }, {
     action: "statement.import",
     entityType: "statement_import",
@@ -311,6 +304,30 @@ async function recordStored(
   // A big file can change the table's size by orders of magnitude before autovacuum notices; fresh
   // statistics keep the matching joins on their indexes.
   await refreshLineStatistics(tx, counts.newLines);
+  // Last before the commit, and only while this run's claim holds (a run that lost it, to a pause,
+  // stores nothing). From here the row is locked until the commit, so no other run claims it
+  // meanwhile; taken earlier, the lock would hold up this run's progress reports (another connection).
+  const stored = await tx
+    .update(statementImports)
+    .set({
+      state: "matching",
+      layout: m.layout,
+      accountHolder: m.accountHolder,
+      shortCode: m.shortCode,
+      account: m.account,
+      columns: m.columns,
+      periodFrom: m.periodFrom,
+      periodTo: m.periodTo,
+      lineCount: counts.lines,
+      newLineCount: counts.newLines,
+      linesParsed: counts.lines,
+      linesStored: counts.lines,
+      summary,
+      claimedAt: sql`now()`,
+    })
+    .where(and(eq(statementImports.id, imp.id), sql`claim_token = ${imp.claimToken}::uuid`))
+    .returning({ id: statementImports.id });
+  if (stored.length === 0) throw new LeaseLost(imp.id);
   trace?.("audit + analyze", performance.now() - t0);
   return { counts, meta: m };
 }
