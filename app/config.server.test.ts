@@ -71,6 +71,23 @@ describe("configuration", () => {
     expect(problems).toContainEqual(expect.stringContaining("PUBLIC_URL: must be an https://"));
   });
 
+  it("refuses demo users outside simulator mode, where their published passwords cannot sign in", () => {
+    const sandbox = {
+      MPESA_ENVIRONMENT: "sandbox",
+      MPESA_CONSUMER_KEY: "k",
+      MPESA_CONSUMER_SECRET: "s",
+      MPESA_SHORTCODE: "600999",
+      MPESA_PASSKEY: "p",
+      MPESA_CALLBACK_TOKEN: "token-1234",
+      SESSION_SECRET: "a-session-secret-that-is-long-enough-1234",
+    };
+    expect(problemsOf({ ...sandbox, SEED_DEMO_DATA: "true" })).toEqual([
+      expect.stringMatching(/^SEED_DEMO_DATA: demo users can sign in only in simulator mode/),
+    ]);
+    expect(problemsOf({ ...sandbox, SEED_DEMO_DATA: "false" })).toEqual([]);
+    expect(problemsOf({ SEED_DEMO_DATA: "true" })).toEqual([]);
+  });
+
   it("never echoes a secret back in its error", () => {
     const error = (() => {
       try {

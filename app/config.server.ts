@@ -256,6 +256,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const initiator = initiatorFrom(e, simulated, problems);
+  // The demo users' passwords are published and refused outside simulator mode: seeded there, they
+  // could never sign in (and an admin would have to find and disable them).
+  if (e.SEED_DEMO_DATA && !simulated)
+    problems.push(
+      `SEED_DEMO_DATA: demo users can sign in only in simulator mode (their published passwords are refused when MPESA_ENVIRONMENT=${e.MPESA_ENVIRONMENT}); leave it unset and create real users with \`npm run cli -- user:create\``,
+    );
   if (e.CALLBACK_APPLIER === "process" && !e.DATABASE_URL)
     problems.push(
       "CALLBACK_APPLIER: process needs DATABASE_URL (the embedded database is open in one process only)",
