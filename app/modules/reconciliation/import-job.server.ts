@@ -262,18 +262,21 @@ async function runClaimed(
   // Last in the match's transaction: the claim is checked (its row then stays locked until the commit,
   // so no other run claims it meanwhile) and the match's summary kept on the row. A run resumed after
   // a crash before `done` finds nothing left to match, and keeps the summary of the run that matched.
+  // Returns `match` itself when it is the one kept. (clock_timestamp(): now() is when this long
+  // transaction began, and would leave the lease looking older than it is.)
   const keepMatch = async (tx: Db, match: MatchSummary): Promise<MatchSummary> => {
-    const [kept] = rowsOf<{ match: string }>(
+    const [held] = rowsOf<{ match: string | null }>(
       await tx.execute(sql`
-      update statement_imports set claimed_at = now(),
-        summary = case when coalesce(jsonb_typeof(summary->'match'), 'null') = 'null'
-          then jsonb_set(coalesce(summary, '{}'::jsonb), '{match}', ${JSON.stringify(match)}::jsonb)
-          else summary end
+      update statement_imports set claimed_at = clock_timestamp()
       where id = ${importId} and claim_token = ${token}
       returning (summary->'match')::text as match`),
     );
-    if (!kept) throw new LeaseLost(importId);
-    return JSON.parse(kept.match) as MatchSummary;
+    if (!held) throw new LeaseLost(importId);
+    if (held.match !== null && held.match !== "null") return JSON.parse(held.match) as MatchSummary;
+    await tx.execute(sql`update statement_imports
+      set summary = jsonb_set(coalesce(summary, '{}'::jsonb), '{match}', ${JSON.stringify(match)}::jsonb)
+      where id = ${importId}`);
+    return match;
   };
   const started = performance.now();
   try {

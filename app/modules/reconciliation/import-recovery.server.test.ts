@@ -98,12 +98,20 @@ it("a run whose claim another run took while it stored commits nothing, counts n
   expect((await getStatementImport(app.ctx.db, importId))?.state).toBe("done");
 });
 
+/** A payment marked paid (receipt pending) inside the file's period (its preamble says March 2025) that no line of it shows. */
+const paidButNotOnStatement = (ctx: AppContext) =>
+  ctx.db
+    .execute(sql`insert into payments (order_ref, amount_kes, phone, description, account_reference,
+    status, paid_at, receipt_pending)
+    values ('NOT-ON-STATEMENT', 4321, '254712345678', 'test', 'X', 'paid', '2025-03-10T09:00:00Z', true)`);
+
 it("an import that crashed after its match committed, before it was marked done, reports the match when resumed", async () => {
   const csv = fileFor(2);
   // The same file, uninterrupted, in a database of its own.
   const fresh = await startTestApp();
   let whole;
   try {
+    await paidButNotOnStatement(fresh.ctx);
     const id = await queue(fresh.ctx, "whole.csv", csv, { kind: "system", label: "test" });
     whole = await runStatementImport(fresh.ctx, id, {
       keepFailed: true,
@@ -118,7 +126,9 @@ it("an import that crashed after its match committed, before it was marked done,
   });
   expect(whole?.summary.match?.exceptions).toBeGreaterThan(0);
   expect(whole?.summary.match?.reversals).toBeGreaterThan(0);
+  expect(whole?.summary.match?.missingFromStatement).toBe(1);
 
+  await paidButNotOnStatement(app.ctx);
   const importId = await queue(app.ctx, "crashed.csv", csv);
   await expect(
     runStatementImport(app.ctx, importId, {

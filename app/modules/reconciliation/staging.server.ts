@@ -323,7 +323,8 @@ async function recordStored(
       linesParsed: counts.lines,
       linesStored: counts.lines,
       summary,
-      claimedAt: sql`now()`,
+      // clock_timestamp(): now() is when this transaction began, long before its commit.
+      claimedAt: sql`clock_timestamp()`,
     })
     .where(and(eq(statementImports.id, imp.id), sql`claim_token = ${imp.claimToken}::uuid`))
     .returning({ id: statementImports.id });

@@ -335,3 +335,12 @@ export async function flagMissingFromStatement(
     return opened;
   });
 }
+
+/** How many missing_from_statement cases an import opened (its id is in each case's details). */
+export async function missingCasesOpenedBy(ctx: AppContext, importId: string): Promise<number> {
+  const [row] = rowsOf<{ n: number | string }>(
+    await ctx.db.execute(sql`select count(*) as n from exceptions
+      where type = 'missing_from_statement' and details->>'importId' = ${importId}`),
+  );
+  return Number(row?.n ?? 0);
+}

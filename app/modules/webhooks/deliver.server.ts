@@ -4,9 +4,8 @@
 // webhook-id. A later event for a payment waits while an earlier one to the same endpoint is pending.
 // Each result is written only by the claim that sent it (claim_token), never by a stale one.
 // Leases and due times are judged by PostgreSQL's clock, the one every instance shares: an instance
-// whose clock runs fast would otherwise take another's live lease for lapsed and send twice. A retry's
-// time is written from this process's clock once the send has ended, so a skewed instance retries
-// early or late by its skew, never twice.
+// whose clock runs fast would otherwise take another's live lease for lapsed and send twice; a retry's
+// wait, counted from the failed answer, is added to the database's clock too.
 import { sql } from "drizzle-orm";
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
@@ -238,6 +237,9 @@ async function deliverOne(
   // may have taken the whole timeout), and delivered_at is when the receiver said yes.
   const finishedAt = options.clock();
   const next = error ? nextAttemptAt(claim.attempts, finishedAt) : null;
+  // The wait is added to PostgreSQL's clock, the one claims judge due-ness by: an instance whose own
+  // clock runs slow would otherwise write a retry already due, and send it again at once.
+  const waitMs = next ? next.getTime() - finishedAt.getTime() : 0;
   const status = !error ? "delivered" : next ? "pending" : "failed";
   const stopped = `${error?.replace(/\.$/, "")}. ${UNSUBSCRIBED_NOTE}${claim.eventType}.`;
   const [updated] = rowsOf<{ status: "pending" | "delivered" | "failed" }>(
@@ -251,7 +253,7 @@ async function deliverOne(
         last_error = case when gate.stop then ${stopped} else ${error} end,
         claim_token = null,
         delivered_at = ${error ? null : finishedAt.toISOString()}::timestamptz,
-        next_attempt_at = ${(next ?? finishedAt).toISOString()}::timestamptz
+        next_attempt_at = clock_timestamp() + ${`${waitMs} milliseconds`}::interval
       from gate
       where d.id = ${claim.id} and d.claim_token = ${claim.claimToken}::uuid
       returning d.status`),

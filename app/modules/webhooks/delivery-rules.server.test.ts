@@ -3,6 +3,7 @@
 // refuses for a disabled endpoint, and what unticking an event type does to deliveries waiting.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../../../db/client";
 import { webhookEndpoints } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import {
@@ -69,6 +70,14 @@ const deliver = (options: { now?: Date; clock?: () => Date; fetch?: typeof fetch
     policy: urlPolicyOf(app.ctx.config),
   });
 
+/** PostgreSQL's clock, which judges what is due. */
+async function databaseNow(): Promise<Date> {
+  const [row] = rowsOf<{ now: string | Date }>(
+    await app.ctx.db.execute(sql`select clock_timestamp() as now`),
+  );
+  return new Date(row!.now);
+}
+
 /** Each retry's backoff runs out (by the database's clock, which judges what is due). */
 const timePasses = (endpointId: string) =>
   app.ctx.db.execute(sql`update webhook_deliveries set next_attempt_at = now()
@@ -88,31 +97,54 @@ describe("when a delivery is due", () => {
   it("a retry waits its backoff from the failed answer, and delivered_at is when the receiver said yes", async () => {
     const { endpoint: ep } = await endpoint(["case.opened"]);
     await emit("case.opened");
-    const start = new Date();
-    let clock = start;
-    // A receiver that takes its time to answer, on a clock the test moves.
-    const answering = (status: number, ms: number) =>
-      (async () => {
-        clock = new Date(clock.getTime() + ms);
-        return new Response(null, { status });
-      }) as unknown as typeof fetch;
-
-    expect(
-      await deliver({ now: start, clock: () => clock, fetch: answering(500, 8_000) }),
-    ).toMatchObject({ claimed: 1, retrying: 1 });
+    const before = await databaseNow();
+    // A receiver that takes 1.5 s to say no.
+    const slowNo = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return new Response(null, { status: 500 });
+    }) as unknown as typeof fetch;
+    expect(await deliver({ now: new Date(), fetch: slowNo })).toMatchObject({
+      claimed: 1,
+      retrying: 1,
+    });
+    const after = await databaseNow();
     const [retrying] = await listDeliveries(app.ctx.db, ep.id);
-    // The first retry waits 5 s ± 20% after the answer (which took 8 s), not after the batch began.
-    const answeredAt = start.getTime() + 8_000;
-    expect(retrying.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(answeredAt + 4_000);
-    expect(retrying.nextAttemptAt.getTime()).toBeLessThanOrEqual(answeredAt + 6_000);
+    // The first retry waits 5 s ± 20% after the answer, not after the batch began.
+    expect(retrying.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(
+      before.getTime() + 1_500 + 4_000,
+    );
+    expect(retrying.nextAttemptAt.getTime()).toBeLessThanOrEqual(after.getTime() + 6_000);
 
     await timePasses(ep.id);
-    const second = clock;
-    expect(
-      await deliver({ now: second, clock: () => clock, fetch: answering(204, 3_000) }),
-    ).toMatchObject({ claimed: 1, delivered: 1 });
+    const second = new Date();
+    let clock = second;
+    const slowYes = (async () => {
+      clock = new Date(clock.getTime() + 3_000);
+      return new Response(null, { status: 204 });
+    }) as unknown as typeof fetch;
+    expect(await deliver({ now: second, clock: () => clock, fetch: slowYes })).toMatchObject({
+      claimed: 1,
+      delivered: 1,
+    });
     const [delivered] = await listDeliveries(app.ctx.db, ep.id);
     expect(delivered.deliveredAt).toEqual(new Date(second.getTime() + 3_000));
+  });
+
+  it("writes a retry's time by the database's clock, so an instance whose clock runs slow does not send it again at once", async () => {
+    const { endpoint: ep } = await endpoint(["case.opened"]);
+    await emit("case.opened");
+    const slow = new Date(Date.now() - 10 * 60_000);
+    const no = (async () => new Response(null, { status: 500 })) as unknown as typeof fetch;
+    expect(await deliver({ now: slow, clock: () => slow, fetch: no })).toMatchObject({
+      claimed: 1,
+      retrying: 1,
+    });
+    expect(await deliver({ now: slow, clock: () => slow, fetch: no })).toMatchObject({
+      claimed: 0,
+    });
+    const [row] = await listDeliveries(app.ctx.db, ep.id);
+    expect(row.attempts).toBe(1);
+    expect(row.nextAttemptAt.getTime()).toBeGreaterThan((await databaseNow()).getTime() + 3_000);
   });
 
   it("is judged by the database's clock, so a skewed instance neither misses it nor steals a lease", async () => {

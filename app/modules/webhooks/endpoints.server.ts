@@ -121,13 +121,20 @@ async function stopUnsubscribedDeliveries(tx: Db, id: string): Promise<void> {
       and (d.claim_token is null or d.next_attempt_at <= now())`);
 }
 
-async function lockEndpoint(tx: Db, id: string): Promise<WebhookEndpoint> {
+// NO KEY UPDATE for a change of the row: a callback's transaction inserting a delivery for this
+// endpoint (a foreign-key check, KEY SHARE) is not held up by it, and holds its payment lock no longer.
+// Deleting the endpoint takes the full lock.
+async function lockEndpoint(
+  tx: Db,
+  id: string,
+  strength: "no key update" | "update" = "no key update",
+): Promise<WebhookEndpoint> {
   if (!UUID.test(id)) throw notFound("That endpoint");
   const [row] = await tx
     .select()
     .from(webhookEndpoints)
     .where(eq(webhookEndpoints.id, id))
-    .for("update");
+    .for(strength);
   if (!row) throw notFound("That endpoint");
   return row;
 }
@@ -148,7 +155,9 @@ export async function updateWebhookEndpoint(
       .set({ ...data, updatedAt: now })
       .where(eq(webhookEndpoints.id, id))
       .returning(publicColumns);
-    await stopUnsubscribedDeliveries(tx, id);
+    // Only when a type was unticked: the stop reads all the endpoint's pending deliveries.
+    if (before.eventTypes.some((type) => !(data.eventTypes as readonly string[]).includes(type)))
+      await stopUnsubscribedDeliveries(tx, id);
     await recordStaffAction(tx, actor, {
       action: "webhook_endpoint.update",
       entityType: "webhook_endpoint",
@@ -217,7 +226,7 @@ export async function rotateWebhookSecret(
 
 export async function deleteWebhookEndpoint(db: Db, id: string, actor: Actor): Promise<void> {
   await db.transaction(async (tx) => {
-    const before = await lockEndpoint(tx, id);
+    const before = await lockEndpoint(tx, id, "update");
     // Its deliveries go with it (on delete cascade); the events stay for other endpoints.
     await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     await recordStaffAction(tx, actor, {
