@@ -89,8 +89,9 @@ describe("several poller instances on one database", () => {
       outcome: "lost_callback",
     });
     await insertDueAttempts(app.ctx.db, checkoutRequestIds);
-    // Each STK Query answer takes 1.5 s, so this instance holds its claims while the other sweeps.
-    await app.control("config", { latencyMs: 1500 });
+    // Each STK Query answer takes 4 s, so this instance holds its claims while the other sweeps (1.5 s
+    // was too short on a loaded machine: an answer could come in before the other instance counted).
+    await app.control("config", { latencyMs: 4000 });
     const first = sweepDuePayments(app.ctx, { trigger: "schedule" });
     await waitFor(
       async () => {
@@ -107,10 +108,10 @@ describe("several poller instances on one database", () => {
       now: () => new Date(Date.now() + 10 * 60_000),
     });
     try {
-      expect(await sweepDuePayments(fast.ctx, { trigger: "schedule" })).toMatchObject({
-        due: 10,
-        queried: 0,
-      });
+      const sweep = await sweepDuePayments(fast.ctx, { trigger: "schedule" });
+      // Due by its own clock (all ten unless an answer came in first), and none of them asked again.
+      expect(sweep.due).toBeGreaterThan(0);
+      expect(sweep.queried).toBe(0);
     } finally {
       await fast.ctx.callbackQueue.stop({ drainMs: 1000 });
     }

@@ -24,11 +24,7 @@ import {
 import { byPaymentOrder, candidateEvidence, pickCandidate, TIME_TOLERANCE_MS } from "./match-rules";
 import { matchedPaymentsOf, resolveMissingFromStatement } from "./match-owned.server";
 import { msisdnMatches } from "./msisdn-match.server";
-import {
-  applyReversalsOf,
-  flagMissingFromStatement,
-  missingCasesOpenedBy,
-} from "./statement-checks.server";
+import { applyReversalsOf, missingFromStatementOf } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./other-party";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
@@ -77,8 +73,7 @@ export async function matchStatementImport(
   trace?: MatchTrace,
   beforeCommit?: (tx: Db, summary: MatchSummary) => Promise<MatchSummary>,
 ): Promise<MatchSummary> {
-  let summary = emptyMatchSummary();
-  let resumed = false;
+  let [summary, resumed] = [emptyMatchSummary(), false];
   await ctx.db.transaction(async (tx) => {
     // As in the store step (staging.server.ts): JIT compiling costs more than it saves here.
     await tx.execute(sql`set local jit = off`);
@@ -87,17 +82,12 @@ export async function matchStatementImport(
       sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,
     );
     await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run();
-    if (beforeCommit) {
-      const kept = await beforeCommit(tx, summary);
-      resumed = kept !== summary;
-      summary = kept;
-    }
+    const kept = beforeCommit ? await beforeCommit(tx, summary) : summary;
+    resumed = kept !== summary;
+    summary = kept;
   });
   const t0 = performance.now();
-  const opened = await flagMissingFromStatement(ctx, importId, STATEMENT_ACTOR);
-  // A run resuming after a crash past the match's commit finds the cases an earlier run opened (and
-  // opens none): they are counted from the cases themselves.
-  const missing = resumed ? await missingCasesOpenedBy(ctx, importId) : opened;
+  const missing = await missingFromStatementOf(ctx, importId, STATEMENT_ACTOR, resumed);
   trace?.("missing_from_statement", performance.now() - t0);
   summary.missingFromStatement += missing;
   if (missing) countException(summary, "missing_from_statement", missing);

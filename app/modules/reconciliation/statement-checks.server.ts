@@ -336,8 +336,22 @@ export async function flagMissingFromStatement(
   });
 }
 
+/**
+ * The missing-from-statement step after matching: the cases it opens, or for a run resuming after a
+ * crash past the match's commit (which finds the cases an earlier run opened, and opens none), those.
+ */
+export async function missingFromStatementOf(
+  ctx: AppContext,
+  importId: string,
+  actor: EventActor,
+  resumed: boolean,
+): Promise<number> {
+  const opened = await flagMissingFromStatement(ctx, importId, actor);
+  return resumed ? missingCasesOpenedBy(ctx, importId) : opened;
+}
+
 /** How many missing_from_statement cases an import opened (its id is in each case's details). */
-export async function missingCasesOpenedBy(ctx: AppContext, importId: string): Promise<number> {
+async function missingCasesOpenedBy(ctx: AppContext, importId: string): Promise<number> {
   const [row] = rowsOf<{ n: number | string }>(
     await ctx.db.execute(sql`select count(*) as n from exceptions
       where type = 'missing_from_statement' and details->>'importId' = ${importId}`),
