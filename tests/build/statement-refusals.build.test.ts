@@ -3,6 +3,7 @@
 // exports pasted together with their columns in another order (Paid In would be read as Withdrawn).
 // The import page says which row and why, and nothing is booked. A statement that repeats a receipt
 // with another amount books the first line and puts the other in the exception queue.
+import { addDays, eatDay, startOfEatDay } from "../../app/lib/time";
 import { buildStatementCsv } from "../support/statement-file";
 import { startSuiteServer, waitFor, type BuiltServer } from "./support/server";
 import { newReceipt, signInAgent, type Agent } from "./support/flows";
@@ -107,4 +108,37 @@ it("a receipt repeated with another amount: the first line is booked, the other 
       summary: expect.stringMatching(/as KES 14,000 in.*already booked for it says KES 140 in/),
     }),
   ]);
+});
+
+it("today cannot be signed off; a past day of an imported statement can, with a note for its open line", async () => {
+  const INDEX = "routes/_console.reconciliation._index";
+  const signOff = (fields: Record<string, string>) =>
+    finance.act("/reconciliation", INDEX, { intent: "signoff", ...fields });
+  const today = eatDay(new Date());
+  const early = await signOff({ day: today, note: "leaving early" });
+  expect(early.status).toBe(400);
+  expect(early.body.error.message).toBe(
+    "Today has not ended yet (East Africa Time); sign it off tomorrow.",
+  );
+
+  // A line nobody asked for, on a day three days ago: imported, it is an open item.
+  const day = addDays(today, -3);
+  const csv = buildStatementCsv({
+    lines: [
+      {
+        receipt: newReceipt(),
+        completedAt: new Date(startOfEatDay(day).getTime() + 9 * 3_600_000),
+        amountKes: 140,
+      },
+    ],
+  });
+  const sent = await upload(csv, "past-day.csv");
+  expect(sent.status).toBe(302);
+  expect((await ended(sent.headers.get("location") ?? "")).state).toBe("done");
+  const needsNote = await signOff({ day });
+  expect(needsNote.status).toBe(422);
+  expect(needsNote.body.error).toMatchObject({ code: "note_required", field: "note" });
+  const signed = await signOff({ day, note: "Receipt not ours; asked Safaricom" });
+  expect(signed.status).toBe(200);
+  expect(signed.body.message).toMatch(/^Signed off .*: \d+ lines, \d+ matched, \d+ open\.$/);
 });
