@@ -15,7 +15,6 @@ import {
 } from "drizzle-orm/pg-core";
 import { bytea, money, ts } from "./columns";
 import { users } from "./staff";
-import { payments } from "./payments";
 
 // ---------------------------------------------------------------- statement reconciliation
 
@@ -77,9 +76,9 @@ export const statementLines = pgTable(
   "statement_lines",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    importId: uuid("import_id")
-      .notNull()
-      .references(() => statementImports.id),
+    // import_id, payment_id and proposed_payment_id are checked by triggers, once per statement, not
+    // by foreign keys (migration 0030: a foreign key looked up and locked a row for every line stored).
+    importId: uuid("import_id").notNull(),
     receipt: text("receipt").notNull(),
     transactionStatus: text("transaction_status").notNull(),
     completedAt: ts("completed_at"),
@@ -93,8 +92,8 @@ export const statementLines = pgTable(
     linkedTransactionId: text("linked_transaction_id"),
     accountNo: text("account_no"),
     matchState: text("match_state").notNull(), // new (not matched yet) | matched | proposed | exception | reversal | skipped | unmatched
-    paymentId: uuid("payment_id").references(() => payments.id),
-    proposedPaymentId: uuid("proposed_payment_id").references(() => payments.id),
+    paymentId: uuid("payment_id"),
+    proposedPaymentId: uuid("proposed_payment_id"),
     // The row's cells as evidence: { row, cells: [...] } in the order of the import's columns (cells
     // keyed by column name before migration 0024; statement-cells.server.ts reads both).
     raw: jsonb("raw"),

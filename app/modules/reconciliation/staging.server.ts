@@ -178,6 +178,9 @@ async function lineMover(
   // Each statement of an import runs once over many rows; PostgreSQL's JIT spent 20–300 ms compiling
   // each one, more than it saved (PGlite has no JIT and accepts the setting).
   await tx.execute(sql`set local jit = off`);
+  // The reference check on the inserted lines (migration 0030) reads them from a transition table: a
+  // move's rows (about 20 MB for 40,000 lines) are kept in memory instead of a temporary file.
+  await tx.execute(sql`set local work_mem = '64MB'`);
   // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
   // (MATCH_OWNED): each line is written once instead of inserted `new` and rewritten by matching.
   const owned = matchOwned
