@@ -106,7 +106,12 @@ describe("statement line references under concurrency (PostgreSQL)", () => {
           () => "stored",
           (error: { cause?: { code?: string }; code?: string }) => error.cause?.code ?? error.code,
         );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The insert waits for the delete's lock on the import row, then finds the row gone.
+      const state = await Promise.race([
+        storing,
+        new Promise((resolve) => setTimeout(() => resolve("waiting"), 500)),
+      ]);
+      expect(state).toBe("waiting");
     });
     expect(await storing).toBe("23503");
   });

@@ -69,6 +69,13 @@ describe("statement line references (migration 0030)", () => {
     expect(await failureCode(database.db.execute(line("RFC0000001", { paymentId: MISSING })))).toBe(
       "23503",
     );
+    expect(
+      await failureCode(
+        database.db
+          .execute(sql`insert into statement_lines (import_id, receipt, transaction_status, direction, paid_in_kes, withdrawn_kes, match_state, proposed_payment_id)
+          values (${importId}::uuid, 'RFC0000003', 'Completed', 'in', 100, 0, 'proposed', ${MISSING}::uuid)`),
+      ),
+    ).toBe("23503");
     await database.db.execute(line("RFC0000002", {}));
     expect(
       await failureCode(
@@ -127,6 +134,7 @@ describe("statement line references (migration 0030)", () => {
         database.db.execute(sql`delete from payments where id = ${paymentId}::uuid`),
       ),
     ).toBe("23503");
+    expect(await failureCode(database.db.execute(sql`truncate payments cascade`))).toBe("23503");
     expect(
       await failureCode(
         database.db.execute(

@@ -51,9 +51,9 @@ export type ApplyResult = {
  *
  * Payments and attempts are locked FOR NO KEY UPDATE (here, by the other gate writers, re-send and
  * the poller's claim): writers still exclude each other, but a row that only references the payment
- * (a statement line, a case: a foreign key's KEY SHARE check) neither waits for them nor makes them
- * wait. A statement import holds those checks on every payment its lines name until it commits;
- * FOR UPDATE would stall callbacks for them that long, and could deadlock with the applier. (Writing
+ * (a case, a refund: a foreign key's KEY SHARE check) neither waits for them nor makes them wait.
+ * FOR UPDATE would stall callbacks for as long as such a transaction runs, and could deadlock with the
+ * applier. (Statement lines lock no payment: migration 0030 checks them without a lock.) (Writing
  * an attempt's CheckoutRequestID, a unique key, takes the full lock; nothing references an attempt
  * still being initiated.)
  */

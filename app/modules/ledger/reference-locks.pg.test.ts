@@ -1,8 +1,9 @@
-// A statement import names thousands of payments in its lines, and PostgreSQL's foreign-key check
-// holds a KEY SHARE lock on each of them until the import commits. The gate locks payments and
-// attempts FOR NO KEY UPDATE, which such a lock does not block, nor is blocked by: a callback for one
-// of those payments is applied at once instead of waiting for the import, and an import never waits
-// for the gate (PostgreSQL, two connections).
+// Matching a statement opens cases for thousands of payments in one transaction, and each case's
+// foreign key to its payment holds a KEY SHARE lock on it until that transaction commits. The gate
+// locks payments and attempts FOR NO KEY UPDATE, which such a lock does not block, nor is blocked by:
+// a callback for one of those payments is applied at once instead of waiting for the import, and an
+// import never waits for the gate (PostgreSQL, two connections). (Statement lines themselves lock no
+// payment since migration 0030: db/statement-line-references.pg.test.ts.)
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../../db/client";
@@ -58,15 +59,10 @@ function holdOpen(work: (tx: Db) => Promise<unknown>) {
   return { started, end: async () => (end(), done) };
 }
 
-/** What an import's store step writes for a line that names the payment (a foreign-key check on it). */
-async function insertLineNaming(tx: Db, paymentId: string, tag: string) {
-  const [imp] = rowsOf<{ id: string }>(
-    await tx.execute(sql`insert into statement_imports (file_sha256, file_name, layout, state)
-      values (${`refl-${tag}`}, 'month.csv', 'test', 'storing') returning id`),
-  );
-  await tx.execute(sql`insert into statement_lines (import_id, receipt, transaction_status,
-      direction, paid_in_kes, withdrawn_kes, match_state, payment_id)
-    values (${imp.id}, ${`RL${tag}`}, 'Completed', 'in', 450, 0, 'new', ${paymentId})`);
+/** What an import's match step writes for a case about the payment (a foreign-key check on it). */
+async function insertCaseNaming(tx: Db, paymentId: string, tag: string) {
+  await tx.execute(sql`insert into exceptions (type, dedupe_key, payment_id, summary)
+    values ('missing_from_statement', ${`refl-${tag}`}, ${paymentId}, 'a case the statement opened')`);
 }
 
 const statusOf = async (paymentId: string) => {
@@ -78,10 +74,10 @@ const statusOf = async (paymentId: string) => {
 };
 
 describe("locks on a payment (PostgreSQL)", () => {
-  it("applies a success callback while an open import's statement line names its payment", async () => {
+  it("applies a success callback while an open import's case names its payment", async () => {
     const due = await pendingPayment(1);
     const tag = randomBytes(4).toString("hex").toUpperCase();
-    const importing = holdOpen((tx) => insertLineNaming(tx, due.paymentId, tag));
+    const importing = holdOpen((tx) => insertCaseNaming(tx, due.paymentId, tag));
     await importing.started;
     try {
       // With FOR UPDATE the applier would wait here until the import ends: bounded, so it fails.
@@ -116,10 +112,10 @@ describe("locks on a payment (PostgreSQL)", () => {
       let inserted = 0;
       const attempt = app.ctx.db.transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '1s'`);
-        await insertLineNaming(tx, due.paymentId, tag);
+        await insertCaseNaming(tx, due.paymentId, tag);
         const [row] = rowsOf<{ n: number | string }>(
           await tx.execute(
-            sql`select count(*) as n from statement_lines where payment_id = ${due.paymentId}`,
+            sql`select count(*) as n from exceptions where payment_id = ${due.paymentId}`,
           ),
         );
         inserted = Number(row?.n ?? 0);

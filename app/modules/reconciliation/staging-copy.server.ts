@@ -233,9 +233,15 @@ function piecedCopy({
 
   const push = async () => {
     if (blockBytes === 0) return;
-    queue.push({ bytes: block.subarray(0, blockBytes), rows: bufferRows });
+    // A block sent before it is half full (a piece's last rows) is copied out, so what the queue
+    // holds stays within twice what it counts.
+    const half = blockBytes < block.length / 2;
+    queue.push({
+      bytes: half ? Buffer.from(block.subarray(0, blockBytes)) : block.subarray(0, blockBytes),
+      rows: bufferRows,
+    });
     queuedBytes += blockBytes;
-    block = Buffer.allocUnsafe(BLOCK_BYTES);
+    if (!half) block = Buffer.allocUnsafe(BLOCK_BYTES);
     blockBytes = 0;
     bufferRows = 0;
     signal();

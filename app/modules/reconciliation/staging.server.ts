@@ -62,7 +62,7 @@ export async function storeImport(
   if (driverOf(ctx.db) === "pglite") {
     const parsed = await stageRows(ctx, imp, progress, report, trace, await copySink(ctx.db));
     return ctx.db.transaction(async (tx) =>
-      store(tx, await lineMover(tx, imp.id, matchOwned, trace), parsed),
+      store(tx, await lineMover(tx, imp.id, matchOwned, false, trace), parsed),
     );
   }
   // One store at a time in this process: each holds two connections for the whole file (the COPY
@@ -73,7 +73,7 @@ export async function storeImport(
     const sink = await copySink(ctx.db, () => mover?.kick(), pieceRows);
     try {
       return await ctx.db.transaction(async (tx) => {
-        mover = await lineMover(tx, imp.id, matchOwned, trace);
+        mover = await lineMover(tx, imp.id, matchOwned, true, trace);
         return store(tx, mover, await stageRows(ctx, imp, progress, report, trace, sink, mover));
       });
     } finally {
@@ -173,14 +173,18 @@ async function lineMover(
   tx: Db,
   importId: string,
   matchOwned: boolean,
+  /** PostgreSQL, where each move is a piece of the file (PGlite moves the whole file at once). */
+  pieces: boolean,
   trace?: MatchTrace,
 ): Promise<LineMover> {
   // Each statement of an import runs once over many rows; PostgreSQL's JIT spent 20–300 ms compiling
   // each one, more than it saved (PGlite has no JIT and accepts the setting).
   await tx.execute(sql`set local jit = off`);
   // The reference check on the inserted lines (migration 0030) reads them from a transition table: a
-  // move's rows (about 20 MB for 40,000 lines) are kept in memory instead of a temporary file.
-  await tx.execute(sql`set local work_mem = '64MB'`);
+  // move's rows (about 20 MB for 40,000 lines) are kept in memory instead of a temporary file. Not on
+  // PGlite: its one move holds the whole file, which spills to a file either way, and the memory the
+  // embedded database takes for sorts and hashes stays this process's for good.
+  if (pieces) await tx.execute(sql`set local work_mem = '64MB'`);
   // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
   // (MATCH_OWNED): each line is written once instead of inserted `new` and rewritten by matching.
   const owned = matchOwned
