@@ -48,6 +48,17 @@ async function whileStoring<T>(
   return result;
 }
 
+/** What a statement ended with: "done", or the SQLSTATE it failed with. */
+const outcome = (statement: Promise<unknown>): Promise<string | undefined> =>
+  statement.then(
+    () => "done",
+    (error: { cause?: { code?: string }; code?: string }) => error.cause?.code ?? error.code,
+  );
+
+/** "waiting" while `settled` has not settled after half a second (it waits for a lock). */
+const stateAfterHalfASecond = (settled: Promise<unknown>): Promise<unknown> =>
+  Promise.race([settled, new Promise((resolve) => setTimeout(() => resolve("waiting"), 500))]);
+
 describe("statement line references under concurrency (PostgreSQL)", () => {
   it("a payment named by lines being stored can still be locked FOR UPDATE at once", async () => {
     const importId = await newImport("race-lock");
@@ -68,20 +79,13 @@ describe("statement line references under concurrency (PostgreSQL)", () => {
 
   it("deleting an import while its lines are being stored waits, then is refused", async () => {
     const importId = await newImport("race-delete");
-    let deleting: Promise<unknown> | undefined;
+    let deleting: Promise<string | undefined> | undefined;
     await whileStoring(importId, "RCB0000001", null, async () => {
-      deleting = database.db
-        .execute(sql`delete from statement_imports where id = ${importId}::uuid`)
-        .then(
-          () => "deleted",
-          (error: { cause?: { code?: string }; code?: string }) => error.cause?.code ?? error.code,
-        );
+      deleting = outcome(
+        database.db.execute(sql`delete from statement_imports where id = ${importId}::uuid`),
+      );
       // The delete waits for the storing transaction's lock on the import row.
-      const state = await Promise.race([
-        deleting,
-        new Promise((resolve) => setTimeout(() => resolve("waiting"), 500)),
-      ]);
-      expect(state).toBe("waiting");
+      expect(await stateAfterHalfASecond(deleting)).toBe("waiting");
     });
     expect(await deleting).toBe("23503");
     const [row] = rowsOf<{ n: number | string }>(
@@ -94,24 +98,12 @@ describe("statement line references under concurrency (PostgreSQL)", () => {
 
   it("lines stored after an import was deleted by another transaction are refused", async () => {
     const importId = await newImport("race-gone");
-    let storing: Promise<unknown> | undefined;
+    let storing: Promise<string | undefined> | undefined;
     await database.db.transaction(async (tx) => {
       await tx.execute(sql`delete from statement_imports where id = ${importId}::uuid`);
-      storing = database.db
-        .execute(
-          sql`insert into statement_lines (import_id, receipt, transaction_status, direction, paid_in_kes, withdrawn_kes, match_state)
-        values (${importId}::uuid, 'RCC0000001', 'Completed', 'in', 100, 0, 'new')`,
-        )
-        .then(
-          () => "stored",
-          (error: { cause?: { code?: string }; code?: string }) => error.cause?.code ?? error.code,
-        );
+      storing = outcome(insertLine(database.db, importId, "RCC0000001", null));
       // The insert waits for the delete's lock on the import row, then finds the row gone.
-      const state = await Promise.race([
-        storing,
-        new Promise((resolve) => setTimeout(() => resolve("waiting"), 500)),
-      ]);
-      expect(state).toBe("waiting");
+      expect(await stateAfterHalfASecond(storing)).toBe("waiting");
     });
     expect(await storing).toBe("23503");
   });
