@@ -5,7 +5,7 @@
 // reached the phone.
 import { and, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../../../db/client";
+import { isUniqueViolation, type Db } from "../../../db/client";
 import {
   payments,
   rawCallbacks,
@@ -175,17 +175,6 @@ export async function orderConflict(ctx: AppContext, existing: Payment): Promise
         `Order ${existing.orderRef} already has a payment waiting for the customer; wait for it to finish.`,
         { status: 409, details: { payment: view } },
       );
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  for (
-    let e = error as { code?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    if (e.code === "23505") return true;
-  }
-  return false;
 }
 
 export async function initiatePayment(

@@ -7,6 +7,7 @@ import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
 import { parseWith } from "../../lib/validation";
 import type { Actor } from "../auth/staff-audit.server";
+import { isUniqueViolation } from "../../../db/client";
 import { normalizeKenyanPhone } from "../daraja/phone";
 import { addPaymentEvent } from "../ledger/events.server";
 import { resendRefusal } from "../ledger/transitions";
@@ -15,7 +16,6 @@ import { getPaymentView, type PaymentView } from "./queries.server";
 
 import {
   findBlockingPayment,
-  isUniqueViolation,
   orderConflict,
   sendPrompt,
   transactionDescFor,

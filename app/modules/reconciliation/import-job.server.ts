@@ -31,6 +31,7 @@ import {
   type ProgressListener,
 } from "./import-model.server";
 import { driverOf } from "./staging-copy.server";
+import type { StoreSettled } from "./line-mover.server";
 import { storeImport } from "./staging.server";
 import { StatementFormatError } from "./statement-parse.server";
 
@@ -151,6 +152,8 @@ export type Matcher = (
   progress?: MatchProgress,
   trace?: MatchTrace,
   beforeCommit?: (tx: Db, summary: MatchSummary) => Promise<MatchSummary>,
+  /** What the store step of this run wrote settled (none when an earlier run stored the import). */
+  settledAtStore?: StoreSettled,
 ) => Promise<MatchSummary>;
 
 /**
@@ -279,20 +282,31 @@ async function runClaimed(
     return match;
   };
   const started = performance.now();
+  // Whether the file and staged rows were freed while the lines were being matched.
+  let freeing = Promise.resolve(false);
   try {
     await options.afterClaim?.();
     let storeMs = 0;
+    let settledAtStore: StoreSettled | undefined;
     if (imp.state === "queued" || imp.state === "storing") {
       progress.state = "storing";
       progress.parsed = progress.stored = progress.matched = 0;
       await report(true);
       // The per-line reference (tests) matches every line itself, so nothing is matched while storing.
-      await storeImport(ctx, imp, queuedSummary, progress, report, {
+      ({ settled: settledAtStore } = await storeImport(ctx, imp, queuedSummary, progress, report, {
         trace: options.trace,
         matchOwned: !options.matcher,
         pieceRows: options.pieceRows,
-      });
+      }));
       storeMs = Math.round(performance.now() - started);
+      // Once the lines are stored nothing reads the file or the staged rows again. On PostgreSQL they
+      // are deleted on another connection while matching runs (other tables, the other core); the
+      // import is said done only after. PGlite's one connection frees them with the done mark.
+      if (driverOf(ctx.db) === "postgres")
+        freeing = freeFile(ctx.db, [importId]).then(
+          () => true,
+          () => false,
+        );
     }
     progress.state = "matching";
     await report(true);
@@ -305,8 +319,10 @@ async function runClaimed(
       },
       options.trace,
       keepMatch,
+      settledAtStore,
     );
     const matchMs = Math.round(performance.now() - started) - storeMs;
+    const freed = await freeing;
     const [stored] = await ctx.db
       .select()
       .from(statementImports)
@@ -330,7 +346,7 @@ async function runClaimed(
         .where(claimedWith(importId, token))
         .returning({ id: statementImports.id });
       if (done.length === 0) throw new LeaseLost(importId);
-      await freeFile(tx, [importId]);
+      if (!freed) await freeFile(tx, [importId]);
     });
     // Said "done" only once the row holds the match's summary: a page reading this process's
     // progress before that showed a finished import with no results.
@@ -361,6 +377,8 @@ async function runClaimed(
     }
     throw error;
   } finally {
+    // A try that failed while the file was being freed ends after it (the free never throws).
+    await freeing;
     lease.release();
     if (running.get(importId) === progress) running.delete(importId);
   }

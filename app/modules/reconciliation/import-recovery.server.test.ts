@@ -260,6 +260,16 @@ describe("why a try stopped, as the import page says it", () => {
       "some rows did not reach the database",
     ],
     [
+      new Error(
+        "statement import: a piece of the file the database confirmed did not reach the database",
+      ),
+      "some rows did not reach the database",
+    ],
+    [
+      new Error("statement import: a piece of the file reached the database out of order"),
+      "some rows did not reach the database",
+    ],
+    [
       wrapped(coded('relation "statement_lines_tmp" does not exist', "42P01")),
       "an internal error (see the server log, ref 1a2b3c4d)",
     ],

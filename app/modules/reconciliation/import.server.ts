@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { type Db } from "../../../db/client";
+import { isUniqueViolation, type Db } from "../../../db/client";
 import { statementImports, users, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { AppError } from "../../lib/app-error";
@@ -366,15 +366,4 @@ function emptySummary(who: string): ImportSummary {
     importedBy: who,
     match: null,
   };
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  for (
-    let e = error as { code?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    if (e.code === "23505") return true;
-  }
-  return false;
 }

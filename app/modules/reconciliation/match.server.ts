@@ -26,6 +26,7 @@ import { matchedPaymentsOf, resolveMissingFromStatement } from "./match-owned.se
 import { msisdnMatches } from "./msisdn-match.server";
 import { applyReversalsOf, missingFromStatementOf } from "./statement-checks.server";
 import { parseOtherPartyInfo } from "./other-party";
+import type { StoreSettled } from "./line-mover.server";
 
 export { countException, describeLine, emptyMatchSummary } from "./cases.server";
 
@@ -72,6 +73,7 @@ export async function matchStatementImport(
   progress?: MatchProgress,
   trace?: MatchTrace,
   beforeCommit?: (tx: Db, summary: MatchSummary) => Promise<MatchSummary>,
+  settledAtStore?: StoreSettled,
 ): Promise<MatchSummary> {
   let [summary, resumed] = [emptyMatchSummary(), false];
   await ctx.db.transaction(async (tx) => {
@@ -81,7 +83,7 @@ export async function matchStatementImport(
     await tx.execute(
       sql`select pg_advisory_xact_lock(hashtext(${`statement_import:${importId}`}))`,
     );
-    await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run();
+    await new SetMatcher(tx, ctx.now(), importId, summary, progress, trace).run(settledAtStore);
     const kept = beforeCommit ? await beforeCommit(tx, summary) : summary;
     resumed = kept !== summary;
     summary = kept;
@@ -106,10 +108,12 @@ class SetMatcher {
     private readonly trace?: MatchTrace,
   ) {}
 
-  async run() {
+  async run(settledAtStore?: StoreSettled) {
     const steps: [string, () => Promise<void>][] = [
-      ["count", () => this.countSettled()],
-      ["witnesses", () => this.recordWitnesses()],
+      ["count", () => this.countSettled(settledAtStore)],
+      // Every Completed paid-in line is money: it joins the receipt ledger (priced by the tariff) unless
+      // its receipt is there; the receipts we knew are kept in the temp table statement_known_receipts.
+      ["witnesses", () => recordStatementReceipts(this.tx, this.importId)],
       ["owned", () => this.matchOwned()],
       ["mismatches", () => this.reportMismatches()],
       ["candidates", () => this.proposeCandidates()],
@@ -126,15 +130,17 @@ class SetMatcher {
 
   // What the store step settled: lines it wrote `matched` (match-owned.server.ts; what matching owes
   // them besides their row is done with the owned step's) and lines with nothing to match. One pass
-  // over the import counts both.
-  private async countSettled() {
-    const [row] = rowsOf<{ settled: number | string; matched: number | string }>(
-      await this.tx.execute(
-        sql`select count(*) filter (where match_state <> 'new') as settled,
-          count(*) filter (where match_state = 'matched') as matched
-        from statement_lines where import_id = ${this.importId}`,
-      ),
-    );
+  // over the import counts both, unless the store step of this run counted them as it wrote them (the
+  // lines are as it left them: nothing else writes a line of an import that is being matched).
+  private async countSettled(atStore?: StoreSettled) {
+    const [row] = atStore
+      ? [atStore]
+      : rowsOf<StoreSettled>(
+          await this.tx
+            .execute(sql`select count(*) filter (where match_state <> 'new')::int as settled,
+            count(*) filter (where match_state = 'matched')::int as matched
+          from statement_lines where import_id = ${this.importId}`),
+        );
     this.summary.matched += Number(row?.matched ?? 0);
     await this.tick(Number(row?.settled ?? 0));
   }
@@ -146,13 +152,6 @@ class SetMatcher {
 
   private newLines(direction: "in" | "out") {
     return sql`l.import_id = ${this.importId} and l.match_state = 'new' and l.direction = ${direction}`;
-  }
-
-  // Every Completed paid-in line is money: it joins the receipt ledger (priced by the tariff) unless the
-  // receipt is already there; the receipts we already knew are kept for this transaction in the
-  // temporary table statement_known_receipts.
-  private async recordWitnesses() {
-    await recordStatementReceipts(this.tx, this.importId);
   }
 
   // Lines whose receipt a payment owns, with amount and time agreeing: matched in one UPDATE, and any

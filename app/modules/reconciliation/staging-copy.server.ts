@@ -22,6 +22,9 @@ const BLOCK_BYTES = SEND_BYTES + 64 * 1024;
 const STAGING_COLUMNS =
   "import_id, row_no, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes, withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw, party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm";
 
+/** A piece the server committed: its rows and the line id of its last row. */
+export type CopyPiece = { rows: number; lastLineId: string };
+
 export type CopySink = {
   /** Queues one row (COPY text format); returns how many rows the database has been handed so far. */
   write(row: string): Promise<number>;
@@ -56,7 +59,7 @@ export function driverOf(db: Db): "postgres" | "pglite" {
  */
 export async function copySink(
   db: Db,
-  onPiece?: () => void,
+  onPiece?: (piece: CopyPiece) => void,
   pieceRows = COPY_PIECE_ROWS,
   /** Tests only: how long a piece may wait for the server's confirmation. */
   confirmMs = PIECE_CONFIRM_MS,
@@ -71,6 +74,14 @@ export async function copySink(
     return piecedCopy({
       // A postgres.js query runs once: each piece is a query of its own.
       openPiece: () => reserved.unsafe(statement.replace("%s", "stdin")).writable(),
+      // COPY takes each row's line id from the sequence, in file order, on this connection: the last
+      // value it took there is the piece's last line id (the mover's bound, with no query over staging).
+      lastLineId: async () => {
+        const [row] = (await reserved.unsafe(
+          "select currval('statement_lines_id_seq')::text as id",
+        )) as unknown as { id: string }[];
+        return row.id;
+      },
       // The connection goes back once it answers a query, after whatever an abandoned or unconfirmed
       // COPY left to say. One that does not answer is ended instead, and never handed back: postgres.js
       // returns a closed connection to the pool by itself, and releasing it too would hand a dead one
@@ -141,14 +152,16 @@ const confirmed = (stream: Writable, ms: number): Promise<void> =>
 // (the server) work at the same time, and memory stays bounded by that figure.
 function piecedCopy({
   openPiece,
+  lastLineId,
   release,
   onPiece,
   pieceRows,
   confirmMs,
 }: {
   openPiece: () => Promise<Writable>;
+  lastLineId: () => Promise<string>;
   release: () => Promise<void>;
-  onPiece: (() => void) | undefined;
+  onPiece: ((piece: CopyPiece) => void) | undefined;
   pieceRows: number;
   confirmMs: number;
 }): CopySink {
@@ -216,9 +229,10 @@ function piecedCopy({
         await confirmed(stream, confirmMs);
         unconfirmed = false;
         current = null;
+        const last = await lastLineId();
         handed += rows;
         pieces += 1;
-        onPiece?.();
+        onPiece?.({ rows, lastLineId: last });
         if (block) block = await nextBlock();
       }
     } finally {

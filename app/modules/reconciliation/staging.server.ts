@@ -6,9 +6,8 @@ import { statementImports, type StatementImport } from "../../../db/schema";
 import type { AppContext } from "../../context.server";
 import { formatKes } from "../../lib/money";
 import { recordStaffAction, type Actor } from "../auth/staff-audit.server";
-import { analyzeSampled, refreshLineStatistics } from "./import-statistics.server";
-import { openConflictingCopyCases } from "./cases.server";
-import { MATCH_OWNED } from "./match-owned.server";
+import { refreshLineStatistics } from "./import-statistics.server";
+import { lineMover, type LineMover, type StoreSettled } from "./line-mover.server";
 import type { MatchTrace } from "./match.server";
 import type { ImportCounts, ImportProgress, ImportSummary } from "./import.server";
 import { LeaseLost } from "./import-model.server";
@@ -25,7 +24,7 @@ export type StoreOptions = {
 };
 
 /** What the store step parsed: the counts and the statement's header. */
-type Parsed = { counts: ImportCounts; meta: StatementMeta };
+type Parsed = { counts: ImportCounts; meta: StatementMeta; settled?: StoreSettled };
 
 // Step 2: parse → COPY into the staging table, in autocommitted pieces, and ONE transaction that moves
 // the rows into statement_lines with INSERT … SELECT and marks the import stored. On PostgreSQL that
@@ -57,7 +56,7 @@ export async function storeImport(
     const moved = await mover.finish(parsed.counts.lines);
     parsed.counts.newLines = moved.inserted;
     parsed.counts.conflicts = moved.conflicts;
-    return recordStored(tx, imp, queued, parsed, trace);
+    return { ...(await recordStored(tx, imp, queued, parsed, trace)), settled: moved.settled };
   };
   if (driverOf(ctx.db) === "pglite") {
     const parsed = await stageRows(ctx, imp, progress, report, trace, await copySink(ctx.db));
@@ -70,7 +69,7 @@ export async function storeImport(
   // they wait for the file's chunks. Other instances' imports go side by side.
   const run = storing.then(async () => {
     let mover: LineMover | undefined;
-    const sink = await copySink(ctx.db, () => mover?.kick(), pieceRows);
+    const sink = await copySink(ctx.db, (piece) => mover?.kick(piece), pieceRows);
     try {
       return await ctx.db.transaction(async (tx) => {
         mover = await lineMover(tx, imp.id, matchOwned, true, trace);
@@ -149,139 +148,6 @@ async function stageRows(
   trace?.(`copy (waiting on the database${pieces ? `, ${pieces} pieces` : ""})`, copyMs);
   // readStatement throws before returning without a header, so meta is always set here.
   return { counts, meta: meta as StatementMeta };
-}
-
-type LineMover = {
-  /** A piece was committed to staging: move it (in the background, one move at a time). */
-  kick(): void;
-  /** Throws what a background move failed with. */
-  check(): void;
-  /** Waits for the move in progress, if any, without throwing. */
-  settled(): Promise<void>;
-  /**
-   * Moves what is left, checks every parsed row was moved, and opens a case for each row left out that
-   * disagrees with the line booked for its receipt; returns how many lines were inserted and cases opened.
-   */
-  finish(parsedLines: number): Promise<{ inserted: number; conflicts: number }>;
-};
-
-// Moves staged rows of one import into statement_lines, in file order, each call taking the committed
-// rows after the last line id it moved, up to the highest one it sees first (COPY pieces commit one
-// after another and take their ids from a sequence in file order, so nothing committed is skipped; a
-// piece committed meanwhile waits for the next call).
-async function lineMover(
-  tx: Db,
-  importId: string,
-  matchOwned: boolean,
-  /** PostgreSQL, where each move is a piece of the file (PGlite moves the whole file at once). */
-  pieces: boolean,
-  trace?: MatchTrace,
-): Promise<LineMover> {
-  // Each statement of an import runs once over many rows; PostgreSQL's JIT spent 20–300 ms compiling
-  // each one, more than it saved (PGlite has no JIT and accepts the setting).
-  await tx.execute(sql`set local jit = off`);
-  // The reference check on the inserted lines (migration 0030) reads them from a transition table: a
-  // move's rows (about 20 MB for 40,000 lines) are kept in memory instead of a temporary file. Not on
-  // PGlite: its one move holds the whole file, which spills to a file either way, and the memory the
-  // embedded database takes for sorts and hashes stays this process's for good.
-  if (pieces) await tx.execute(sql`set local work_mem = '64MB'`);
-  // Lines whose receipt a payment owns, amount and time agreeing, are written matched at once
-  // (MATCH_OWNED): each line is written once instead of inserted `new` and rewritten by matching.
-  const owned = matchOwned
-    ? MATCH_OWNED
-    : { state: sql`s.match_state`, payment: sql`null::uuid`, join: sql`` };
-  let after: string | null = null;
-  let inserted = 0;
-  let staged = 0;
-  let moves = 0;
-  let started = false;
-  let movedMs = 0;
-  let chain: Promise<void> = Promise.resolve();
-  let failure: unknown = null;
-  const move = async () => {
-    const t0 = performance.now();
-    if (!started) {
-      // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row
-      // costs a speculative insertion each (half the INSERT's time), so the lines an earlier import
-      // holds are left out by an anti-join instead, under a lock every store step takes (at its first
-      // move, so imports parse side by side) so no other import inserts the same receipt meanwhile.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
-      // Fresh statistics of the rows just staged: without them the planner takes the import for a few
-      // rows and joins it to receipts row by row. A small sample is enough (3,000 rows instead of
-      // 30,000 took the ANALYZE from 0.5 s to a tenth of it).
-      await analyzeSampled(tx, "statement_staging");
-      started = true;
-    }
-    const from = after === null ? sql`` : sql`and s.line_id > ${after}::bigint`;
-    const [bounds] = rowsOf<{ top: string | null; n: number | string }>(
-      await tx.execute(sql`select max(s.line_id)::text as top, count(*) as n from statement_staging s
-        where s.import_id = ${importId} ${from}`),
-    );
-    if (!bounds?.top) return;
-    const range = sql`${from} and s.line_id <= ${bounds.top}::bigint`;
-    // Rows that repeat a receipt among themselves need ON CONFLICT, read in file order from the staging
-    // index so the first row in the file wins (a repeat in a later piece is left out by the anti-join,
-    // which sees this transaction's own lines).
-    const [repeats] = rowsOf<{ any: boolean }>(
-      await tx.execute(sql`select exists (select 1 from statement_staging s where s.import_id = ${importId} ${range}
-        group by s.receipt, s.transaction_status having count(*) > 1) as any`),
-    );
-    const onConflict = repeats?.any ? sql`order by s.line_id on conflict do nothing` : sql``;
-    // Each staged row looks its receipt up in the unique index (OFFSET 0 keeps the subquery a per-row
-    // lookup): a piece costs as many lookups as it has rows, whatever the table's size, and the planner
-    // cannot take statement_lines for empty (its statistics do not count this transaction's lines) and
-    // rescan it for every row.
-    const [row] = rowsOf<{ n: number | string }>(
-      await tx.execute(sql`
-      with ins as (
-        insert into statement_lines (id, import_id, receipt, transaction_status, completed_at, initiated_at, direction, paid_in_kes,
-          withdrawn_kes, details, reason_type, other_party_info, linked_transaction_id, account_no, match_state, raw,
-          party_phone, party_msisdn_raw, party_msisdn_kind, party_name, bill_ref_norm, payment_id)
-        select s.line_id, ${importId}::uuid, s.receipt, s.transaction_status, s.completed_at, s.initiated_at, s.direction,
-          s.paid_in_kes, s.withdrawn_kes, s.details, s.reason_type, s.other_party_info, s.linked_transaction_id, s.account_no,
-          ${owned.state}, s.raw, s.party_phone, s.party_msisdn_raw, s.party_msisdn_kind, s.party_name, s.bill_ref_norm, ${owned.payment}
-        from statement_staging s ${owned.join}
-        where s.import_id = ${importId} ${range} and not exists (select 1 from statement_lines held
-          where held.receipt = s.receipt and held.transaction_status = s.transaction_status offset 0)
-        ${onConflict} returning 1)
-      select count(*) as n from ins`),
-    );
-    inserted += Number(row?.n ?? 0);
-    staged += Number(bounds.n);
-    moves += 1;
-    after = bounds.top;
-    movedMs += performance.now() - t0;
-  };
-  return {
-    kick() {
-      chain = chain.then(move);
-      chain.catch((error) => (failure ??= error));
-    },
-    check() {
-      if (failure) throw failure;
-    },
-    async settled() {
-      await chain.catch(() => {});
-    },
-    async finish(parsedLines) {
-      const t0 = performance.now();
-      await chain;
-      await move();
-      // The moves' own time, most of it beside parsing on PostgreSQL, and the wait after parsing.
-      trace?.(`insert lines (${moves} ${moves === 1 ? "move" : "moves"})`, movedMs);
-      trace?.("insert lines (after parsing)", performance.now() - t0);
-      // Every parsed row must have been staged and moved: a piece the database lost (postgres.js can
-      // take a COPY that failed at its very end for one that succeeded) fails the import here.
-      if (staged !== parsedLines)
-        throw new Error(
-          `statement import: ${parsedLines} rows were parsed but ${staged} reached the database`,
-        );
-      // Every row was new (a statement not seen before): nothing was left out, so nothing to compare.
-      const conflicts = inserted < staged ? await openConflictingCopyCases(tx, importId) : 0;
-      await tx.execute(sql`delete from statement_staging where import_id = ${importId}`);
-      return { inserted, conflicts };
-    },
-  };
 }
 
 async function recordStored(
