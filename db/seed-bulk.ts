@@ -61,6 +61,13 @@ export async function ensureBenchUsers(db: Db): Promise<string> {
   return admin.id;
 }
 
+/** The rollup's triggers on payments (migration 0031). */
+const STATS_TRIGGERS = [
+  "payments_stats_inserted",
+  "payments_stats_updated",
+  "payments_stats_deleted",
+];
+
 export async function seedBulk(
   db: Db,
   opts: { payments: number; days: number; batch: number },
@@ -70,11 +77,15 @@ export async function seedBulk(
   const adminId = await ensureBenchUsers(db);
   const started = Date.now();
   // The reporting rollup is recounted once at the end instead of a trigger delta per row.
-  await db.execute(sql`alter table payments disable trigger payments_stats_delta`);
+  await db.execute(
+    sql`alter table payments ${sql.raw(STATS_TRIGGERS.map((t) => `disable trigger ${t}`).join(", "))}`,
+  );
   try {
     await seedBatches(db, run, opts, started, log);
   } finally {
-    await db.execute(sql`alter table payments enable trigger payments_stats_delta`);
+    await db.execute(
+      sql`alter table payments ${sql.raw(STATS_TRIGGERS.map((t) => `enable trigger ${t}`).join(", "))}`,
+    );
     await rebuildPaymentStats(db);
   }
   for (const statement of extrasSql(run, adminId, opts.payments))

@@ -130,8 +130,7 @@ class SetMatcher {
 
   // What the store step settled: lines it wrote `matched` (match-owned.server.ts; what matching owes
   // them besides their row is done with the owned step's) and lines with nothing to match. One pass
-  // over the import counts both, unless the store step of this run counted them as it wrote them (the
-  // lines are as it left them: nothing else writes a line of an import that is being matched).
+  // over the import counts both, unless this run's store step counted them as it wrote them.
   private async countSettled(atStore?: StoreSettled) {
     const [row] = atStore
       ? [atStore]
@@ -341,7 +340,8 @@ class SetMatcher {
     await this.tick(reported);
   }
 
-  // Withdrawn lines that reverse a receipt: refunded through the gate, all of them in a few statements.
+  // Withdrawn lines that reverse a receipt: refunded through the gate, all of them in a few statements
+  // that look each one up in receipts and payments (the default random_page_cost, 4, read both whole).
   private async reverse() {
     const n = await this.takeNewLines(
       "out",
@@ -349,6 +349,7 @@ class SetMatcher {
         payment_id = (select r.payment_id from receipts r where r.receipt = l.linked_transaction_id)`,
     );
     if (n === 0) return;
+    await this.tx.execute(sql`set local random_page_cost = 1.1`);
     await applyReversalsOf(this.tx, this.now, TAKEN, this.summary, STATEMENT_ACTOR);
     await this.tick(n);
   }

@@ -64,6 +64,49 @@ describe("the payment stats rollup", () => {
     expect(rollup).toContain("2025-06-05 12:00:00|paid|paid|=3/5900/7/2");
   });
 
+  it("stays exact when one statement writes many payments, and keeps one delta per hour and key it changed", async () => {
+    const hour = new Date("2025-06-07T06:00:00Z"); // 09:00 EAT
+    const many = [];
+    for (let i = 0; i < 40; i++)
+      many.push(await newPayment(new Date(hour.getTime() + i * 1000), 100));
+    const ids = sql.join(
+      many.map((p) => sql`${p.id}::uuid`),
+      sql`, `,
+    );
+    await foldPaymentStats(database.db);
+    // Forty payments paid in one UPDATE, within one EAT hour: two deltas (created, paid) for the
+    // pending ones leaving, the paid ones arriving, and the paid hour, not 120 rows.
+    await database.db
+      .execute(sql`update payments set status = 'paid', paid_at = ${new Date(hour.getTime() + 600_000).toISOString()}::timestamptz,
+      updated_at = now() where id in (${ids})`);
+    const deltas = rowsOf<{ key: string; payments: number | string }>(
+      await database.db.execute(
+        sql`select concat_ws('|', eat_hour, basis, status) as key, payments from payment_stat_deltas order by 1`,
+      ),
+    );
+    expect(deltas.map((d) => `${d.key}=${Number(d.payments)}`)).toEqual([
+      "2025-06-07 09:00:00|created|paid=40",
+      "2025-06-07 09:00:00|created|pending=-40",
+      "2025-06-07 09:00:00|paid|paid=40",
+    ]);
+    // A statement that changes nothing the rollup counts adds no delta at all.
+    await database.db.execute(sql`update payments set updated_at = now() where id in (${ids})`);
+    expect(rowsOf(await database.db.execute(sql`select 1 from payment_stat_deltas`))).toHaveLength(
+      3,
+    );
+    // Half refunded and half given a charge, in one statement each: still exactly a recount.
+    await database.db.execute(sql`update payments set status = 'refunded'
+      where id in (${ids}) and order_ref < (select percentile_disc(0.5) within group (order by order_ref) from payments where id in (${ids}))`);
+    await database.db.execute(
+      sql`update payments set charge_kes = 5 where id in (${ids}) and status = 'paid'`,
+    );
+    const { rollup, recount } = await rollupAndRecount();
+    expect(rollup).toEqual(recount);
+    await foldPaymentStats(database.db);
+    const folded = await rollupAndRecount();
+    expect(folded.rollup).toEqual(folded.recount);
+  });
+
   it("stays exact when a paid payment is refunded and folding twice changes nothing", async () => {
     const p = await newPayment(new Date("2025-06-03T09:00:00Z"), 400);
     await settle(p, "paid", new Date("2025-06-03T09:01:00Z"));
