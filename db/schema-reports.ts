@@ -1,5 +1,5 @@
 // The reporting rollup behind the dashboard and the payment counts (docs/decisions/002-dashboard-aggregates.md),
-// kept exact by the payments trigger in migration 0004. Re-exported by db/schema.ts.
+// kept exact by the payments triggers (migrations 0004 and 0031). Re-exported by db/schema.ts.
 import {
   bigint,
   bigserial,
@@ -17,7 +17,8 @@ const money = (name: string) => bigint(name, { mode: "number" });
  * created_at with status and result code, basis `paid` by paid_at for paid ones. The key is EAT
  * wall-clock (timestamp without zone, the one exception to "UTC in the database"): Nairobi has no
  * daylight saving, so an EAT hour is exactly one UTC hour, and reports group by EAT day without
- * converting every row. The trigger appends to payment_stat_deltas (no hot rows); readers fold them in.
+ * converting every row. The triggers (per statement, migration 0031) append to payment_stat_deltas (no
+ * hot rows); readers fold them in.
  */
 export const paymentStats = pgTable(
   "payment_stats",

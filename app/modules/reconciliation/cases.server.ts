@@ -200,7 +200,7 @@ const factsSql = (t: string, prefix: string): SQL => {
  * opens one case). The row is no line of its own and the booked line may belong to another import,
  * so the case names no line; its details say which import and row found it. Exact repeats, and
  * Failed rows (no money), are left out quietly, as before. Returns how many rows disagree. Called by
- * the store step before it empties staging.
+ * the store step after its last move, while staging still holds the rows.
  */
 export async function openConflictingCopyCases(tx: Db, importId: string): Promise<number> {
   const rows = sql`select s.*, held.id as held_id, held.import_id as held_import_id,

@@ -305,7 +305,10 @@ async function runClaimed(
       if (driverOf(ctx.db) === "postgres")
         freeing = freeFile(ctx.db, [importId]).then(
           () => true,
-          () => false,
+          (err: unknown) => {
+            ctx.log.warn({ importId, err }, "statement import: freeing its file waits for the end");
+            return false;
+          },
         );
     }
     progress.state = "matching";

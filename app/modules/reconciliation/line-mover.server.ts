@@ -27,10 +27,10 @@ export type LineMover = {
   ): Promise<{ inserted: number; conflicts: number; settled: StoreSettled }>;
 };
 
-// Moves staged rows of one import into statement_lines, in file order, each call taking the committed
-// rows after the last line id it moved, up to the highest one it sees first (COPY pieces commit one
-// after another and take their ids from a sequence in file order, so nothing committed is skipped; a
-// piece committed meanwhile waits for the next call).
+// Moves staged rows of one import into statement_lines, in file order. PostgreSQL: each call takes the
+// pieces COPY reported since the last one (COPY pieces commit one after another and take their ids
+// from a sequence in file order, so a piece is the range up to its last line id); PGlite: one call
+// after parsing takes every staged row.
 export async function lineMover(
   tx: Db,
   importId: string,
@@ -88,29 +88,16 @@ export async function lineMover(
     settled.matched += Number(row?.matched ?? 0);
     return Number(row?.n ?? 0);
   };
-  // What a move takes. PostgreSQL: the pieces reported since the last move (each checked to be there:
-  // one postgres.js took for committed but the server rolled back has no last row). PGlite: everything
-  // staged after the last line moved.
+  // What a move takes. PostgreSQL: the pieces reported since the last move, each counted on the COPY
+  // connection once the server confirmed it (staging-copy.server.ts). PGlite: everything staged after
+  // the last line moved.
   const bounds = async (): Promise<{ top: string | null; n: number }> => {
     const from = after === null ? sql`` : sql`and s.line_id > ${after}::bigint`;
     if (pieces) {
-      if (!waiting.length) return { top: null, n: 0 };
       const taken = waiting;
       waiting = [];
-      const lasts = taken.map((p) => p.lastLineId);
-      // Every piece takes new ids: one that reports an old one (COPY took none) cannot be trusted.
-      const ids = [after ?? "0", ...lasts].map(BigInt);
-      if (ids.some((id, i) => i > 0 && id <= (ids[i - 1] as bigint)))
-        throw new Error("statement import: a piece of the file reached the database out of order");
-      const [found] = rowsOf<{ n: number | string }>(
-        await tx.execute(sql`select count(*) as n from statement_staging s
-          where s.import_id = ${importId} and s.line_id = any(${`{${lasts.join(",")}}`}::bigint[])`),
-      );
-      if (Number(found?.n ?? 0) !== taken.length)
-        throw new Error(
-          "statement import: a piece of the file the database confirmed did not reach the database",
-        );
-      return { top: lasts[lasts.length - 1], n: taken.reduce((sum, p) => sum + p.rows, 0) };
+      const last = taken[taken.length - 1];
+      return { top: last?.lastLineId ?? null, n: taken.reduce((sum, p) => sum + p.rows, 0) };
     }
     const [row] = rowsOf<{ top: string | null; n: number | string }>(
       await tx.execute(sql`select max(s.line_id)::text as top, count(*) as n from statement_staging s
@@ -136,20 +123,25 @@ export async function lineMover(
     if (!top) return;
     const range = sql`${after === null ? sql`` : sql`and s.line_id > ${after}::bigint`} and s.line_id <= ${top}::bigint`;
     // Rows that repeat a receipt among themselves (rare: the anti-join cannot see the other row of the
-    // same statement) make the INSERT fail on the unique key; the move is then done again with ON
-    // CONFLICT, in file order so the first row in the file wins. A repeat in a later move is left out
-    // by the anti-join, which sees this transaction's own lines.
-    // (A savepoint of the driver's own: postgres.js fails the whole transaction for a query that
-    // failed in it, caught or not, unless it failed inside one.)
-    try {
-      inserted += await tx.transaction((move) => insertLines(move, range, sql``));
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      inserted += await insertLines(
-        tx,
-        range,
-        sql`order by s.line_id on conflict (receipt, transaction_status) do nothing`,
+    // same statement) need ON CONFLICT, in file order so the first row in the file wins; a repeat in a
+    // later move is left out by the anti-join, which sees this transaction's own lines. PostgreSQL
+    // tries each piece without and, on the unique key's refusal, again with it, in a savepoint of the
+    // driver's own (postgres.js fails the whole transaction for a failed query unless it failed in
+    // one). PGlite's one move holds the whole file, so it asks first instead of risking a second pass.
+    const conflict = sql`order by s.line_id on conflict (receipt, transaction_status) do nothing`;
+    if (!pieces) {
+      const [repeats] = rowsOf<{ any: boolean }>(
+        await tx.execute(sql`select exists (select 1 from statement_staging s where s.import_id = ${importId} ${range}
+          group by s.receipt, s.transaction_status having count(*) > 1) as any`),
       );
+      inserted += await insertLines(tx, range, repeats?.any ? conflict : sql``);
+    } else {
+      try {
+        inserted += await tx.transaction((move) => insertLines(move, range, sql``));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        inserted += await insertLines(tx, range, conflict);
+      }
     }
     staged += n;
     moves += 1;

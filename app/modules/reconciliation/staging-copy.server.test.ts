@@ -50,7 +50,7 @@ it("hands every row over and says how many, piece by piece", async () => {
   const importId = randomUUID();
   const pieces: number[] = [];
   let handed = 0;
-  const sink = await copySink(database.db, () => pieces.push(1), 700);
+  const sink = await copySink(database.db, importId, () => pieces.push(1), 700);
   for (const line of lines) handed = await sink.write(stagingRow(importId, line));
   handed = await sink.end();
   expect(handed).toBe(3_000);
@@ -64,7 +64,7 @@ it("hands every row over and says how many, piece by piece", async () => {
 
 it("a row the database refuses fails the sink with its message, keeps nothing, and the pool still answers", async () => {
   const importId = randomUUID();
-  const sink = await copySink(database.db, undefined, 10_000);
+  const sink = await copySink(database.db, importId, undefined, 10_000);
   const run = async () => {
     // The first row names no import (not a uuid); the first block (256 kB) goes to the database.
     await sink.write(stagingRow("not-an-import", lines[0]));
@@ -91,7 +91,7 @@ it("a piece the database never confirms fails the sink in time, and its connecti
   const importId = randomUUID();
   // A bad last row sent with the end of the data: postgres.js loses the refusal, so the piece never
   // finishes on its own (PGlite refuses it at once).
-  const sink = await copySink(database.db, undefined, 10_000, 1_000);
+  const sink = await copySink(database.db, importId, undefined, 10_000, 1_000);
   for (const line of lines.slice(0, 10)) await sink.write(stagingRow(importId, line));
   await sink.write(stagingRow("not-an-import", lines[10]));
   const error = await sink.end().catch(async (e: unknown) => {
@@ -109,7 +109,7 @@ it("a piece the database never confirms fails the sink in time, and its connecti
 
 it("a parse cut short in the middle of a piece abandons it: nothing kept, and the pool still answers", async () => {
   const importId = randomUUID();
-  const sink = await copySink(database.db, undefined, 10_000);
+  const sink = await copySink(database.db, importId, undefined, 10_000);
   for (const line of lines.slice(0, 2_500)) await sink.write(stagingRow(importId, line));
   // As a bad row further down the file does: the parser stops and abandons what it handed over.
   await sink.abort();
@@ -136,7 +136,7 @@ it("every cell reaches the staging table unchanged, whatever characters it holds
       }),
       async (cells) => {
         const importId = randomUUID();
-        const sink = await copySink(database.db);
+        const sink = await copySink(database.db, importId);
         const sent = cells.map(({ details, name, cell }, i) => ({
           ...lines[i],
           details,

@@ -39,7 +39,7 @@ type PgliteTx = {
 };
 type PostgresQuery = { writable(): Promise<Writable> };
 type Reserved = {
-  unsafe(text: string): PostgresQuery & Promise<{ pid: number }[]>;
+  unsafe(text: string, params?: unknown[]): PostgresQuery & Promise<{ pid: number }[]>;
   release(): void;
 };
 type PostgresSql = Reserved & { reserve(): Promise<Reserved> };
@@ -59,6 +59,8 @@ export function driverOf(db: Db): "postgres" | "pglite" {
  */
 export async function copySink(
   db: Db,
+  /** The import whose rows these are (each row names it too). */
+  importId: string,
   onPiece?: (piece: CopyPiece) => void,
   pieceRows = COPY_PIECE_ROWS,
   /** Tests only: how long a piece may wait for the server's confirmation. */
@@ -74,13 +76,17 @@ export async function copySink(
     return piecedCopy({
       // A postgres.js query runs once: each piece is a query of its own.
       openPiece: () => reserved.unsafe(statement.replace("%s", "stdin")).writable(),
-      // COPY takes each row's line id from the sequence, in file order, on this connection: the last
-      // value it took there is the piece's last line id (the mover's bound, with no query over staging).
-      lastLineId: async () => {
+      // What the server holds of the piece just confirmed: COPY took each row's line id from the
+      // sequence, in file order, on this connection, so the piece is the import's rows after the last
+      // piece's last id. Counted here, on the COPY connection, rather than by the mover, whose
+      // connection is the store step's bottleneck.
+      taken: async (after: string) => {
         const [row] = (await reserved.unsafe(
-          "select currval('statement_lines_id_seq')::text as id",
-        )) as unknown as { id: string }[];
-        return row.id;
+          `select count(*)::int as n, max(line_id)::text as last from statement_staging
+          where import_id = $1 and line_id > $2::bigint`,
+          [importId, after],
+        )) as unknown as { n: number; last: string | null }[];
+        return { rows: row.n, lastLineId: row.last ?? after };
       },
       // The connection goes back once it answers a query, after whatever an abandoned or unconfirmed
       // COPY left to say. One that does not answer is ended instead, and never handed back: postgres.js
@@ -152,14 +158,14 @@ const confirmed = (stream: Writable, ms: number): Promise<void> =>
 // (the server) work at the same time, and memory stays bounded by that figure.
 function piecedCopy({
   openPiece,
-  lastLineId,
+  taken,
   release,
   onPiece,
   pieceRows,
   confirmMs,
 }: {
   openPiece: () => Promise<Writable>;
-  lastLineId: () => Promise<string>;
+  taken: (after: string) => Promise<CopyPiece>;
   release: () => Promise<void>;
   onPiece: ((piece: CopyPiece) => void) | undefined;
   pieceRows: number;
@@ -198,6 +204,7 @@ function piecedCopy({
 
   let unconfirmed = false;
   let pieces = 0;
+  let lastId = "0";
   // An abandoned piece is ended with CopyFail (the server rolls it back); one already ended and not
   // yet confirmed is left to its confirmation or its time limit.
   const abandon = () => {
@@ -229,10 +236,17 @@ function piecedCopy({
         await confirmed(stream, confirmMs);
         unconfirmed = false;
         current = null;
-        const last = await lastLineId();
+        // A piece the server holds less of than was sent (postgres.js can take a COPY that failed at
+        // its very end for one that succeeded) fails the import here, before any of it is moved.
+        const piece = await taken(lastId);
+        if (piece.rows !== rows)
+          throw new Error(
+            `statement import: a piece of ${rows} rows reached the database as ${piece.rows}`,
+          );
+        lastId = piece.lastLineId;
         handed += rows;
         pieces += 1;
-        onPiece?.({ rows, lastLineId: last });
+        onPiece?.(piece);
         if (block) block = await nextBlock();
       }
     } finally {

@@ -59,7 +59,14 @@ export async function storeImport(
     return { ...(await recordStored(tx, imp, queued, parsed, trace)), settled: moved.settled };
   };
   if (driverOf(ctx.db) === "pglite") {
-    const parsed = await stageRows(ctx, imp, progress, report, trace, await copySink(ctx.db));
+    const parsed = await stageRows(
+      ctx,
+      imp,
+      progress,
+      report,
+      trace,
+      await copySink(ctx.db, imp.id),
+    );
     return ctx.db.transaction(async (tx) =>
       store(tx, await lineMover(tx, imp.id, matchOwned, false, trace), parsed),
     );
@@ -69,7 +76,7 @@ export async function storeImport(
   // they wait for the file's chunks. Other instances' imports go side by side.
   const run = storing.then(async () => {
     let mover: LineMover | undefined;
-    const sink = await copySink(ctx.db, (piece) => mover?.kick(piece), pieceRows);
+    const sink = await copySink(ctx.db, imp.id, (piece) => mover?.kick(piece), pieceRows);
     try {
       return await ctx.db.transaction(async (tx) => {
         mover = await lineMover(tx, imp.id, matchOwned, true, trace);

@@ -1,5 +1,5 @@
-// The reporting rollup: payment counts and shillings per East Africa Time hour, kept exact by a trigger
-// on payments (migration 0004) that appends deltas. Here: folding those deltas in, rebuilding from
+// The reporting rollup: payment counts and shillings per East Africa Time hour, kept exact by triggers
+// on payments (migrations 0004, 0031: once per statement) that append deltas. Here: folding those deltas in, rebuilding from
 // scratch, and the two reads the dashboard needs. Bounds are EAT wall-clock times (`2025-03-14 00:00`),
 // the rollup's own key. Why a rollup at all: docs/decisions/002-dashboard-aggregates.md. Paid rows also
 // carry M-Pesa's charges on those payments and how many had no charge known (migration 0013).
