@@ -81,12 +81,17 @@ export async function copySink(
       // piece's last id. Counted here, on the COPY connection, rather than by the mover, whose
       // connection is the store step's bottleneck.
       taken: async (after: string) => {
+        // Both ends of the range as values: with the upper one left open (or given as currval(), which
+        // no index can use) the planner may read the whole staging table for every piece.
+        const [{ last }] = (await reserved.unsafe(
+          "select currval('statement_lines_id_seq')::text as last",
+        )) as unknown as { last: string }[];
         const [row] = (await reserved.unsafe(
-          `select count(*)::int as n, max(line_id)::text as last from statement_staging
-          where import_id = $1 and line_id > $2::bigint`,
-          [importId, after],
-        )) as unknown as { n: number; last: string | null }[];
-        return { rows: row.n, lastLineId: row.last ?? after };
+          `select count(*)::int as n from statement_staging
+          where import_id = $1 and line_id > $2::bigint and line_id <= $3::bigint`,
+          [importId, after, last],
+        )) as unknown as { n: number }[];
+        return { rows: row.n, lastLineId: last };
       },
       // The connection goes back once it answers a query, after whatever an abandoned or unconfirmed
       // COPY left to say. One that does not answer is ended instead, and never handed back: postgres.js
