@@ -6,9 +6,9 @@
 // in a later piece leaving nothing behind. On PGlite the same file is one piece and
 // the same answers hold.
 import { Readable } from "node:stream";
-import { asc, count, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq, sql } from "drizzle-orm";
 import { rowsOf } from "../../../db/client";
-import { statementImports, statementLines } from "../../../db/schema";
+import { exceptions, statementImports, statementLines } from "../../../db/schema";
 import { startTestApp, type TestApp } from "../../../tests/support/app";
 import { actorFor, makeUser } from "../../../tests/support/factories";
 import { freshReceipt, lineFor, paidPayment } from "../../../tests/support/reconciliation";
@@ -120,6 +120,41 @@ describe("a statement stored piece by piece", () => {
       ),
     );
     expect(Number(left.n)).toBe(0);
+  });
+
+  it("pieces that meet no held receipt first, then a later piece that does: each receipt kept once, a disagreeing one a case", async () => {
+    // On PostgreSQL the first pieces go in without looking receipts up (the unique key would refuse a
+    // held one); the first piece it refuses is moved again leaving held receipts out, and so is every
+    // piece after it. On PGlite the file is one move.
+    const earlier = Array.from({ length: 4 }, (_, i) => unknownLine(300 + i));
+    await importCsv("march.csv", earlier);
+    const lines = Array.from({ length: 30 }, (_, i) => unknownLine(400 + i));
+    lines[16] = earlier[0]; // the third piece repeats an earlier import's line exactly
+    lines[18] = { ...earlier[2], amountKes: earlier[2].amountKes + 50 }; // and one with another amount
+    const repeatAcross = lines[3].receipt; // the first piece's receipt again in the fourth piece
+    lines[24] = { ...lines[3], accountNo: "REPEAT-LATER-PIECE" };
+    lines[27] = earlier[3]; // and an earlier import's line after the first refusal
+
+    const result = await importCsv("april-overlap.csv", lines);
+
+    expect(result.summary).toMatchObject({ lines: 30, newLines: 26, knownLines: 4 });
+    const stored = await linesOf(result.importId);
+    const expectedRows = [...Array(30).keys()].filter((i) => ![16, 18, 24, 27].includes(i));
+    expect(stored.map((l) => l.row)).toEqual(expectedRows.map((i) => i + 8));
+    expect(stored.find((l) => l.receipt === repeatAcross)?.accountNo).toBe("ROW-403");
+    const cases = await app.ctx.db
+      .select({ receipt: exceptions.receipt, amount: exceptions.amountAtStakeKes })
+      .from(exceptions)
+      .where(
+        and(eq(exceptions.type, "statement_conflict"), eq(exceptions.receipt, earlier[2].receipt)),
+      );
+    expect(cases).toEqual([{ receipt: earlier[2].receipt, amount: earlier[2].amountKes + 50 }]);
+    // The repeat within the file differs only in its account: no case.
+    const [repeatCases] = await app.ctx.db
+      .select({ n: count() })
+      .from(exceptions)
+      .where(and(eq(exceptions.type, "statement_conflict"), eq(exceptions.receipt, repeatAcross)));
+    expect(repeatCases.n).toBe(0);
   });
 
   it("a bad row in a later piece, after earlier pieces were copied, leaves no import, no lines, nothing staged", async () => {

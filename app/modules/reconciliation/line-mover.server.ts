@@ -58,16 +58,21 @@ export async function lineMover(
   let staged = 0;
   let moves = 0;
   let started = false;
+  // PostgreSQL: a piece met a receipt already held, so every later piece leaves held receipts out.
+  let overlaps = false;
   let movedMs = 0;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   // PostgreSQL: the pieces COPY committed and no move has taken yet (their bounds come with them).
   let waiting: CopyPiece[] = [];
-  const insertLines = async (db: Db, range: SQL, onConflict: SQL) => {
-    // Each staged row looks its receipt up in the unique index (OFFSET 0 keeps the subquery a per-row
-    // lookup): a piece costs as many lookups as it has rows, whatever the table's size, and the planner
-    // cannot take statement_lines for empty (its statistics do not count this transaction's lines) and
-    // rescan it for every row.
+  // Rows whose receipt a line already holds (an earlier import's, or an earlier move's of this one) are
+  // left out: each staged row looks its receipt up in the unique index (OFFSET 0 keeps the subquery a
+  // per-row lookup), so a piece costs as many lookups as it has rows whatever the table's size, and the
+  // planner cannot take statement_lines for empty (its statistics do not count this transaction's lines)
+  // and rescan it for every row.
+  const held = sql`and not exists (select 1 from statement_lines held
+    where held.receipt = s.receipt and held.transaction_status = s.transaction_status offset 0)`;
+  const insertLines = async (db: Db, range: SQL, leaveOut: SQL, onConflict: SQL) => {
     const [row] = rowsOf<Record<"n" | "settled" | "matched", number | string>>(
       await db.execute(sql`
       with ins as (
@@ -78,8 +83,7 @@ export async function lineMover(
           s.paid_in_kes, s.withdrawn_kes, s.details, s.reason_type, s.other_party_info, s.linked_transaction_id, s.account_no,
           ${owned.state}, s.raw, s.party_phone, s.party_msisdn_raw, s.party_msisdn_kind, s.party_name, s.bill_ref_norm, ${owned.payment}
         from statement_staging s ${owned.join}
-        where s.import_id = ${importId} ${range} and not exists (select 1 from statement_lines held
-          where held.receipt = s.receipt and held.transaction_status = s.transaction_status offset 0)
+        where s.import_id = ${importId} ${range} ${leaveOut}
         ${onConflict} returning match_state)
       select count(*) as n, count(*) filter (where match_state <> 'new') as settled,
         count(*) filter (where match_state = 'matched') as matched from ins`),
@@ -108,10 +112,8 @@ export async function lineMover(
   const move = async () => {
     const t0 = performance.now();
     if (!started) {
-      // A receipt is stored once (statement_lines_receipt_key). ON CONFLICT DO NOTHING on every row
-      // costs a speculative insertion each (half the INSERT's time), so the lines an earlier import
-      // holds are left out by an anti-join instead, under a lock every store step takes (at its first
-      // move, so imports parse side by side) so no other import inserts the same receipt meanwhile.
+      // Store steps take turns inserting lines (from their first move, so imports parse side by side):
+      // no other import inserts a receipt between a move's look at what is held and its insert.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext('statement_lines:store'))`);
       // Fresh statistics of the rows just staged: without them the planner takes the import for a few
       // rows and joins it to receipts row by row. A small sample is enough (3,000 rows instead of
@@ -122,25 +124,38 @@ export async function lineMover(
     const { top, n } = await bounds();
     if (!top) return;
     const range = sql`${after === null ? sql`` : sql`and s.line_id > ${after}::bigint`} and s.line_id <= ${top}::bigint`;
-    // Rows that repeat a receipt among themselves (rare: the anti-join cannot see the other row of the
-    // same statement) need ON CONFLICT, in file order so the first row in the file wins; a repeat in a
-    // later move is left out by the anti-join, which sees this transaction's own lines. PostgreSQL
-    // tries each piece without and, on the unique key's refusal, again with it, in a savepoint of the
-    // driver's own (postgres.js fails the whole transaction for a failed query unless it failed in
-    // one). PGlite's one move holds the whole file, so it asks first instead of risking a second pass.
+    // A receipt is stored once (statement_lines_receipt_key). Three ways to keep to it, cheapest first:
+    // - PostgreSQL, until a piece meets a receipt already held: a plain INSERT, in a savepoint of the
+    //   driver's own (postgres.js fails the whole transaction for a failed query unless it failed in
+    //   one). The unique key refuses the piece if any of its receipts is held; a statement of a period
+    //   not imported before (the usual upload) never pays for the lookups below (a tenth of the move);
+    // - after that (a statement overlapping an earlier one, or repeating a receipt in a later piece),
+    //   the held receipts are left out by the anti-join above;
+    // - rows that repeat a receipt among themselves (rare: the anti-join cannot see the other row of the
+    //   same piece) need ON CONFLICT as well, in file order so the first row in the file wins. ON
+    //   CONFLICT DO NOTHING costs a speculative insertion per row (half the INSERT's time), so only a
+    //   piece the unique key refused takes it. PGlite's one move holds the whole file, so it asks first
+    //   instead of risking a second pass.
     const conflict = sql`order by s.line_id on conflict (receipt, transaction_status) do nothing`;
     if (!pieces) {
       const [repeats] = rowsOf<{ any: boolean }>(
         await tx.execute(sql`select exists (select 1 from statement_staging s where s.import_id = ${importId} ${range}
           group by s.receipt, s.transaction_status having count(*) > 1) as any`),
       );
-      inserted += await insertLines(tx, range, repeats?.any ? conflict : sql``);
+      inserted += await insertLines(tx, range, held, repeats?.any ? conflict : sql``);
     } else {
-      try {
-        inserted += await tx.transaction((move) => insertLines(move, range, sql``));
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        inserted += await insertLines(tx, range, conflict);
+      const attempt = async (leaveOut: SQL) => {
+        try {
+          inserted += await tx.transaction((move) => insertLines(move, range, leaveOut, sql``));
+          return true;
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          return false;
+        }
+      };
+      if (overlaps || !(await attempt(sql``))) {
+        overlaps = true;
+        if (!(await attempt(held))) inserted += await insertLines(tx, range, held, conflict);
       }
     }
     staged += n;
