@@ -1,16 +1,16 @@
 // Reads an M-PESA org-portal statement export (CSV) into statement lines, as a stream:
 // docs/daraja.md#statement-columns (columns by header name, preamble, day-first EAT dates, quoted
-// thousands, signed Withdrawn, failed rows, the 11-column legacy layout). Server-only because it
-// pipes Node streams through csv-parse. Usage: `for await (const event of
+// thousands, signed Withdrawn, failed rows, the 11-column legacy layout). Server-only: its CSV records
+// come from csv-records.server.ts. Usage: `for await (const event of
 // readStatement(fileStream))` — one `meta` event, then one `line` event per transaction, pulled on
 // demand, so a caller can insert batches with bounded memory.
-import { Readable, pipeline } from "node:stream";
-import { CsvError, parse } from "csv-parse";
+import { CsvError } from "csv-parse";
 import { parseKesAmount } from "~/lib/money";
 import { parseDayFirstEat, parseExcelSerialEat } from "~/lib/time";
 import { type MsisdnWitness } from "./c2b-parse";
 import { parseOtherPartyInfo } from "./other-party";
 import { RECEIPT_PATTERN } from "../ledger/transitions";
+import { csvRecords } from "./csv-records.server";
 import { checkedChunks, StatementFormatError, type StatementInput } from "./statement-input.server";
 
 export { StatementFormatError, type StatementInput } from "./statement-input.server";
@@ -90,49 +90,37 @@ type Header = { names: string[]; index: Partial<Record<ColumnKey, number>>; rowN
 export async function* readStatement(
   input: StatementInput,
 ): AsyncGenerator<StatementEvent, void, undefined> {
-  // Rows have different widths (preamble vs table), and free-text Details may hold stray quotes.
-  const parser = parse({
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: false,
-    max_record_size: MAX_ROW_BYTES,
-  });
-  // pipeline propagates backpressure and tears the source down when the consumer stops early; its
-  // error also destroys the parser, so it surfaces from the loop below and the callback can ignore it.
-  pipeline(Readable.from(checkedChunks(input)), parser, () => {});
-
   let rowNumber = 0;
   let header: Header | null = null;
   const preamble: string[][] = [];
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      rowNumber += 1;
-      if (header === null) {
-        if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
-          header = readHeader(record, rowNumber);
-          yield { type: "meta", meta: readMeta(preamble, header) };
-        } else if (rowNumber > MAX_PREAMBLE_ROWS) {
-          throw missingHeader(preamble);
-        } else {
-          preamble.push(record);
+    // Rows have different widths (preamble vs table), and free-text Details may hold stray quotes.
+    for await (const records of csvRecords(checkedChunks(input), MAX_ROW_BYTES))
+      for (const record of records) {
+        rowNumber += 1;
+        if (header === null) {
+          if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
+            header = readHeader(record, rowNumber);
+            yield { type: "meta", meta: readMeta(preamble, header) };
+          } else if (rowNumber > MAX_PREAMBLE_ROWS) {
+            throw missingHeader(preamble);
+          } else {
+            preamble.push(record);
+          }
+          continue;
         }
-        continue;
+        // Blank spacer rows and a repeated header (two exports pasted together) carry no transaction.
+        if (record.every((cell) => cell.trim() === "")) continue;
+        if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
+          checkRepeatedHeader(record, header, rowNumber);
+          continue;
+        }
+        yield { type: "line", line: readLine(record, header, rowNumber) };
       }
-      // Blank spacer rows and a repeated header (two exports pasted together) carry no transaction.
-      if (record.every((cell) => cell.trim() === "")) continue;
-      if (normalizeName(record[0] ?? "") === normalizeName(COLUMNS.receipt)) {
-        checkRepeatedHeader(record, header, rowNumber);
-        continue;
-      }
-      yield { type: "line", line: readLine(record, header, rowNumber) };
-    }
   } catch (error) {
     if (error instanceof CsvError)
       throw new StatementFormatError(`The file is not valid CSV: ${error.message}`);
     throw error;
-  } finally {
-    parser.destroy();
   }
   if (header === null) throw missingHeader(preamble);
 }
