@@ -1,18 +1,21 @@
 // The records of a statement's CSV text, read chunk by chunk for the statement parser.
-// - Papa Parse's parser reads each chunk up to its last whole record (the rest waits for the next
-//   chunk). On a 200,000-line statement it took 0.3 s where csv-parse's stream took 1.6–2.0 s, most
-//   of this process's share of an import (decision in the README's twelfth pass).
+// - Papa Parse's parser reads each piece of text up to its last whole record (the rest waits for the
+//   next piece). On a 200,000-line statement it took 0.3 s where csv-parse's stream took 1.6–2.0 s, a
+//   third of this process's share of an import (README, "Twelfth pass").
 // - A file Papa Parse finds fault with (a quote never closed, text after a closing quote) is read from
-//   that record on by csv-parse with the rules the statement parser has always had: a stray quote in
-//   Details is kept as text, and a fault it cannot read past is its CsvError.
+//   the last whole record on by csv-parse, with the rules the statement parser has always had: a stray
+//   quote in Details is kept as text, and a fault it cannot read past is its CsvError.
 // - A record is at most `maxChars` long on either path, so a quote left open cannot hold the file.
 import { Readable } from "node:stream";
-import { parse } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import Papa from "papaparse";
 import { StatementFormatError } from "./statement-input.server";
 
 type Chunk = Uint8Array | string;
+type LineBreak = "\r\n" | "\n" | "\r";
 
+// The upload's chunks are a megabyte; a cell is a slice of the text it was read from, and keeps all of
+// it alive. Read in pieces of this many characters, a piece is what a line still queued keeps.
 const TEXT_PIECE = 64 * 1024;
 
 export async function* csvRecords(
@@ -20,10 +23,8 @@ export async function* csvRecords(
   maxChars: number,
 ): AsyncGenerator<string[][], void, undefined> {
   const source = chunks[Symbol.asyncIterator]();
-  // Decodes UTF-8 across chunk boundaries and drops a byte-order mark, as csv-parse's `bom` did.
-  const decoder = new TextDecoder();
   try {
-    yield* wholeRecords(source, decoder, maxChars);
+    yield* wholeRecords(source, maxChars);
   } finally {
     // A reader that stops early tears the upload down.
     await source.return?.();
@@ -32,89 +33,120 @@ export async function* csvRecords(
 
 async function* wholeRecords(
   source: AsyncIterator<Chunk>,
-  decoder: TextDecoder,
   maxChars: number,
 ): AsyncGenerator<string[][], void, undefined> {
-  const decode = (chunk: Chunk) =>
-    typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-  let parser: Papa.Parser | null = null;
-  // What is left of the text after the last whole record read.
-  let text = "";
-  let count = 0;
-  let started = false;
-  const tooLong = (record: number) =>
-    new StatementFormatError(
-      `The file is not valid CSV: row ${record} is longer than ${maxChars.toLocaleString("en-KE")} characters (is a quote left open?)`,
-    );
-  // The upload's chunks are a megabyte; a cell is a slice of the text it was read from, which it keeps
-  // alive. Read in pieces of TEXT_PIECE characters, a piece is what a line still queued for the
-  // database keeps.
+  // UTF-8 decoded across chunk boundaries; a byte-order mark is dropped (as csv-parse's `bom` did).
+  const decoder = new TextDecoder();
+  let first = true;
   let pending = "";
   const take = async (): Promise<{ piece: string; final: boolean }> => {
     if (pending.length === 0) {
       const next = await source.next();
       if (next.done === true) return { piece: decoder.decode(), final: true };
-      pending = decode(next.value);
+      pending =
+        typeof next.value === "string" ? next.value : decoder.decode(next.value, { stream: true });
+      if (first && typeof next.value === "string" && pending.charCodeAt(0) === 0xfeff)
+        pending = pending.slice(1);
+      if (pending.length > 0) first = false;
     }
     const piece = pending.slice(0, TEXT_PIECE);
     pending = pending.slice(TEXT_PIECE);
     return { piece, final: false };
   };
+  let parser: Papa.Parser | null = null;
+  // What is left of the text after the last whole record, and how many records and lines came before.
+  let text = "";
+  let records = 0;
+  let lines = 0;
+  let newline: LineBreak = "\n";
   for (;;) {
     const { piece, final } = await take();
     text += piece;
-    if (!started && text.length > 0) {
-      started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (!parser) {
+      const found = lineBreakOf(text, final);
+      if (found) {
+        newline = found;
+        parser = new Papa.Parser({ delimiter: ",", newline, quoteChar: '"' });
+      }
     }
-    parser ??= readerFor(text, final);
+    let faulty = false;
     if (parser) {
-      const result = parser.parse(text, 0, !final) as Papa.ParseResult<string[]>;
-      // An error in the unfinished last record may go once the rest of it arrives.
-      const faulty = result.errors.some((e) => final || (e.row ?? 0) < result.data.length);
-      if (faulty) {
-        yield* relaxed(text + pending, source, decoder, maxChars, final);
-        return;
+      // Up to the last line break: whatever follows a quote is then known, so a fault Papa Parse
+      // reports is one (text after a closing quote makes it look for the quote's end past line
+      // breaks, in the unfinished last record until another quote comes).
+      const at = text.lastIndexOf(newline);
+      const end = final ? text.length : at < 0 ? 0 : at + newline.length;
+      const result = parser.parse(text.slice(0, end), 0, !final) as Papa.ParseResult<string[]>;
+      faulty = result.errors.length > 0;
+      if (!faulty) {
+        for (const record of result.data) {
+          records += 1;
+          let length = record.length;
+          for (const cell of record) length += cell.length;
+          if (length > maxChars) throw tooLong(records, maxChars);
+        }
+        const cursor = final ? text.length : result.meta.cursor;
+        lines += countOf(text, newline, cursor);
+        text = text.slice(cursor);
+        if (result.data.length > 0) yield result.data;
       }
-      for (const record of result.data) {
-        count += 1;
-        let length = record.length;
-        for (const cell of record) length += cell.length;
-        if (length > maxChars) throw tooLong(count);
-      }
-      text = final ? "" : text.slice(result.meta.cursor);
-      if (result.data.length > 0) yield result.data;
     }
-    if (text.length > maxChars) throw tooLong(count + 1);
+    if (faulty) {
+      yield* relaxed(text + pending, final ? null : source, decoder, maxChars, lines);
+      return;
+    }
+    if (text.length > maxChars) throw tooLong(records + 1, maxChars);
     if (final) return;
   }
 }
 
-// The first line break decides how every record ends (a second export pasted below with other line
-// breaks reads as csv-parse read it: the breaks are text). None yet: wait for more text.
-function readerFor(text: string, final: boolean): Papa.Parser | null {
-  const cr = text.indexOf("\r");
-  const lf = text.indexOf("\n");
-  let newline: "\r\n" | "\n" | "\r" | null = null;
-  if (cr >= 0 && (lf < 0 || cr < lf)) {
-    if (text[cr + 1] === "\n") newline = "\r\n";
-    else if (cr + 1 < text.length || final) newline = "\r";
-  } else if (lf >= 0) newline = "\n";
-  else if (final) newline = "\n";
-  return newline ? new Papa.Parser({ delimiter: ",", newline, quoteChar: '"' }) : null;
+const tooLong = (row: number, maxChars: number) =>
+  new StatementFormatError(
+    `The file is not valid CSV: row ${row} is longer than ${maxChars.toLocaleString("en-KE")} characters (is a quote left open?)`,
+  );
+
+// The first line break outside quotes decides how every record ends, as csv-parse decided it (a
+// second export pasted below with other line breaks reads as it did: the breaks are text). None yet,
+// or a quote or carriage return last: wait for more text.
+function lineBreakOf(text: string, final: boolean): LineBreak | null {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const last = i + 1 === text.length;
+    if (quoted) {
+      if (c !== 0x22) continue;
+      if (last && !final) return null;
+      if (text.charCodeAt(i + 1) === 0x22) i += 1;
+      else quoted = false;
+    } else if (c === 0x22 && (i === 0 || text.charCodeAt(i - 1) === 0x2c)) quoted = true;
+    else if (c === 0x0a) return "\n";
+    else if (c === 0x0d) {
+      if (last) return final ? "\r" : null;
+      return text.charCodeAt(i + 1) === 0x0a ? "\r\n" : "\r";
+    }
+  }
+  return final ? "\n" : null;
 }
 
-// The rest of the file, from the first record Papa Parse found fault with, read as csv-parse reads it.
+function countOf(text: string, newline: string, end: number): number {
+  let n = 0;
+  for (let at = text.indexOf(newline); at >= 0 && at < end; at = text.indexOf(newline, at + 1))
+    n += 1;
+  return n;
+}
+
+// The rest of the file, from the last whole record before a fault Papa Parse found, read as csv-parse
+// reads it; its line numbers count from the start of the file.
 async function* relaxed(
   rest: string,
-  source: AsyncIterator<Chunk>,
+  source: AsyncIterator<Chunk> | null,
   decoder: TextDecoder,
   maxChars: number,
-  final: boolean,
+  linesBefore: number,
 ): AsyncGenerator<string[][], void, undefined> {
   async function* text() {
     yield rest;
-    if (final) return;
+    if (!source) return;
     for (;;) {
       const next = await source.next();
       if (next.done) {
@@ -137,6 +169,13 @@ async function* relaxed(
   input.on("error", (error) => parser.destroy(error));
   try {
     for await (const record of parser as AsyncIterable<string[]>) yield [record];
+  } catch (error) {
+    if (error instanceof CsvError)
+      error.message = error.message.replace(
+        /at line (\d+)/,
+        (_, n: string) => `at line ${Number(n) + linesBefore}`,
+      );
+    throw error;
   } finally {
     input.destroy();
     parser.destroy();

@@ -116,6 +116,38 @@ it("reads a stray quote far into a file the same, in one chunk or in many, every
   }
 });
 
+it("keeps a stray quote as text when no other quote follows for far more than a row's limit", async () => {
+  const row = (i: number, details: string) =>
+    `TCE4X${String(i).padStart(5, "0")},14-03-2025 10:15:39,${details},Completed,10.00,`;
+  const rows = Array.from({ length: 3_000 }, (_, i) => row(i, `Pay Bill ${i}`));
+  rows[100] = row(100, '"Pay" Bill'); // then about 200 KB with no quote at all
+  const text = `${HEADER.join(",")}\r\n${rows.join("\r\n")}\r\n`;
+  const { lines } = await readAll(cut(new TextEncoder().encode(text), [65_536, 131_072]));
+  expect(lines).toHaveLength(3_000);
+  expect(lines[100]!.details).toBe('"Pay" Bill');
+  expect(lines[2_999]!.receipt).toBe("TCE4X02999");
+});
+
+it("takes the first line break outside quotes for the file's, as Excel writes a quoted preamble", async () => {
+  const body = `${HEADER.join(",")}\r\nTCE4XK0001,14-03-2025 10:15:39,Pay Bill,Completed,"1,250.00",\r\n`;
+  const { lines } = await readAll([`"Org Statement\nMarch 2025"\r\n${body}`]);
+  expect(lines.map((l) => l.cells)).toEqual([
+    ["TCE4XK0001", "14-03-2025 10:15:39", "Pay Bill", "Completed", "1,250.00", ""],
+  ]);
+});
+
+it("names the line of the file where a quote is never closed, however far in", async () => {
+  const rows = Array.from(
+    { length: 3_000 },
+    (_, i) => `TCE4X${String(i).padStart(5, "0")},14-03-2025 10:15:39,Pay Bill,Completed,10.00,`,
+  );
+  const text = `${HEADER.join(",")}\r\n${rows.join("\r\n")}\r\nTCE4X99999,14-03-2025 10:15:39,"Pay Bill,Completed,10.00,\r\n`;
+  const refused = await readAll([text]).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(StatementFormatError);
+  // As csv-parse counts over the whole file (the header is line 1; the text ends past line 3002).
+  expect(String(refused)).toMatch(/not valid CSV: Quote Not Closed: .* at line 3003$/);
+});
+
 it("refuses a quote left open over many chunks once the unfinished row passes 64 KB", async () => {
   const head = `${HEADER.join(",")}\r\nTCE4XK2P7Q,14-03-2025 10:15:39,"`;
   let pulled = 0;
