@@ -54,10 +54,9 @@ async function* wholeRecords(
     return { piece, final: false };
   };
   let parser: Papa.Parser | null = null;
-  // What is left of the text after the last whole record, and how many records and lines came before.
+  // What is left of the text after the last whole record, and how many records came before it.
   let text = "";
   let records = 0;
-  let lines = 0;
   let newline: LineBreak = "\n";
   for (;;) {
     const { piece, final } = await take();
@@ -85,14 +84,16 @@ async function* wholeRecords(
           for (const cell of record) length += cell.length;
           if (length > maxChars) throw tooLong(records, maxChars);
         }
-        const cursor = final ? text.length : result.meta.cursor;
-        lines += countOf(text, newline, cursor);
-        text = text.slice(cursor);
+        text = final ? "" : text.slice(result.meta.cursor);
         if (result.data.length > 0) yield result.data;
       }
     }
     if (faulty) {
-      yield* relaxed(text + pending, final ? null : source, decoder, maxChars, lines);
+      yield* relaxed(text + pending, final ? null : source, decoder, {
+        newline,
+        maxChars,
+        recordsBefore: records,
+      });
       return;
     }
     if (text.length > maxChars) throw tooLong(records + 1, maxChars);
@@ -128,21 +129,19 @@ function lineBreakOf(text: string, final: boolean): LineBreak | null {
   return final ? "\n" : null;
 }
 
-function countOf(text: string, newline: string, end: number): number {
-  let n = 0;
-  for (let at = text.indexOf(newline); at >= 0 && at < end; at = text.indexOf(newline, at + 1))
-    n += 1;
-  return n;
-}
-
 // The rest of the file, from the last whole record before a fault Papa Parse found, read as csv-parse
-// reads it; its line numbers count from the start of the file.
+// reads it, records ending with the file's line break (csv-parse would take its own from the first
+// record it is given). Its faults name the row of the file (csv-parse's line numbers would count from
+// where it started).
 async function* relaxed(
   rest: string,
   source: AsyncIterator<Chunk> | null,
   decoder: TextDecoder,
-  maxChars: number,
-  linesBefore: number,
+  {
+    newline,
+    maxChars,
+    recordsBefore,
+  }: { newline: LineBreak; maxChars: number; recordsBefore: number },
 ): AsyncGenerator<string[][], void, undefined> {
   async function* text() {
     yield rest;
@@ -159,6 +158,7 @@ async function* relaxed(
     }
   }
   const parser = parse({
+    record_delimiter: newline,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: false,
@@ -172,8 +172,8 @@ async function* relaxed(
   } catch (error) {
     if (error instanceof CsvError)
       error.message = error.message.replace(
-        /at line (\d+)/,
-        (_, n: string) => `at line ${Number(n) + linesBefore}`,
+        / at line \d+$/,
+        ` in row ${recordsBefore + Number(error.records ?? 0) + 1}`,
       );
     throw error;
   } finally {

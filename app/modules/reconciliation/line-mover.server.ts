@@ -128,7 +128,7 @@ export async function lineMover(
     // - PostgreSQL, until a piece meets a receipt already held: a plain INSERT, in a savepoint of the
     //   driver's own (postgres.js fails the whole transaction for a failed query unless it failed in
     //   one). The unique key refuses the piece if any of its receipts is held; a statement of a period
-    //   not imported before (the usual upload) never pays for the lookups below (a tenth of the move);
+    //   not imported before (the usual upload) never pays for the lookups below (a sixth of the move in psql);
     // - after that (a statement overlapping an earlier one, or repeating a receipt in a later piece),
     //   the held receipts are left out by the anti-join above;
     // - rows that repeat a receipt among themselves (rare: the anti-join cannot see the other row of the

@@ -128,6 +128,38 @@ it("keeps a stray quote as text when no other quote follows for far more than a 
   expect(lines[2_999]!.receipt).toBe("TCE4X02999");
 });
 
+it("reads the rest of a file after a stray quote with the file's own line break", async () => {
+  // A bare CR or LF inside a Details cell (text, as the file's line break is another) in the record a
+  // piece of text starts with, and a stray quote a few rows later in the same piece.
+  for (const [eol, bare] of [
+    ["\n", "\r"],
+    ["\r\n", "\n"],
+    ["\r\n", "\r"],
+  ]) {
+    const rows: string[] = [];
+    let text = `${HEADER.join(",")}${eol}`;
+    let straddling = -1;
+    for (let i = 0; text.length < 200_000; i++) {
+      const straddles = text.length < 65_536 && text.length + 80 > 65_536;
+      if (straddles) straddling = i;
+      const details = straddles
+        ? `Pay Bill${bare}to 123`
+        : straddling >= 0 && i === straddling + 5
+          ? '"Pay" Bill 5'
+          : `Pay Bill ${i}`;
+      const row = `TCE4X${String(i).padStart(5, "0")},14-03-2025 10:15:39,${details},Completed,10.00,`;
+      rows.push(row);
+      text += `${row}${eol}`;
+    }
+    const { lines } = await readAll(cut(new TextEncoder().encode(text), [65_536]));
+    expect(lines).toHaveLength(rows.length);
+    expect(lines[straddling]!.details).toBe(`Pay Bill${bare}to 123`);
+    expect(lines[straddling + 5]!.details).toBe('"Pay" Bill 5');
+    expect(lines.at(-1)!.receipt).toBe(`TCE4X${String(rows.length - 1).padStart(5, "0")}`);
+    expect(lines.every((l) => l.cells.length === HEADER.length)).toBe(true);
+  }
+});
+
 it("takes the first line break outside quotes for the file's, as Excel writes a quoted preamble", async () => {
   const body = `${HEADER.join(",")}\r\nTCE4XK0001,14-03-2025 10:15:39,Pay Bill,Completed,"1,250.00",\r\n`;
   const { lines } = await readAll([`"Org Statement\nMarch 2025"\r\n${body}`]);
@@ -136,7 +168,7 @@ it("takes the first line break outside quotes for the file's, as Excel writes a 
   ]);
 });
 
-it("names the line of the file where a quote is never closed, however far in", async () => {
+it("names the row of the file where a quote is never closed, however far in", async () => {
   const rows = Array.from(
     { length: 3_000 },
     (_, i) => `TCE4X${String(i).padStart(5, "0")},14-03-2025 10:15:39,Pay Bill,Completed,10.00,`,
@@ -144,8 +176,8 @@ it("names the line of the file where a quote is never closed, however far in", a
   const text = `${HEADER.join(",")}\r\n${rows.join("\r\n")}\r\nTCE4X99999,14-03-2025 10:15:39,"Pay Bill,Completed,10.00,\r\n`;
   const refused = await readAll([text]).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(StatementFormatError);
-  // As csv-parse counts over the whole file (the header is line 1; the text ends past line 3002).
-  expect(String(refused)).toMatch(/not valid CSV: Quote Not Closed: .* at line 3003$/);
+  // The header is row 1, the good rows 2 to 3001.
+  expect(String(refused)).toMatch(/not valid CSV: Quote Not Closed: .* in row 3002$/);
 });
 
 it("refuses a quote left open over many chunks once the unfinished row passes 64 KB", async () => {
