@@ -19,6 +19,12 @@ export type LineMover = {
   /** Waits for the move in progress, if any, without throwing. */
   settled(): Promise<void>;
   /**
+   * No move starts after this; waits for the one in progress. Called before the transaction ends, on
+   * success or failure: a move still running on the connection as the transaction ended committed
+   * the lines of a run that had lost its claim (import-recovery.server.test.ts, about half its runs).
+   */
+  close(): Promise<void>;
+  /**
    * Moves what is left, checks every parsed row was moved, and opens a case for each row left out that
    * disagrees with the line booked for its receipt; returns how many lines were inserted and cases opened.
    */
@@ -109,7 +115,9 @@ export async function lineMover(
     );
     return { top: row?.top ?? null, n: Number(row?.n ?? 0) };
   };
+  let closed = false;
   const move = async () => {
+    if (closed) return;
     const t0 = performance.now();
     if (!started) {
       // Store steps take turns inserting lines (from their first move, so imports parse side by side):
@@ -173,6 +181,10 @@ export async function lineMover(
       if (failure) throw failure;
     },
     async settled() {
+      await chain.catch(() => {});
+    },
+    async close() {
+      closed = true;
       await chain.catch(() => {});
     },
     async finish(parsedLines) {

@@ -79,8 +79,19 @@ export async function storeImport(
     const sink = await copySink(ctx.db, imp.id, (piece) => mover?.kick(piece), pieceRows);
     try {
       return await ctx.db.transaction(async (tx) => {
-        mover = await lineMover(tx, imp.id, matchOwned, true, trace);
-        return store(tx, mover, await stageRows(ctx, imp, progress, report, trace, sink, mover));
+        const moves = await lineMover(tx, imp.id, matchOwned, true, trace);
+        mover = moves;
+        try {
+          return await store(
+            tx,
+            moves,
+            await stageRows(ctx, imp, progress, report, trace, sink, moves),
+          );
+        } finally {
+          // A piece COPY confirms from here on is not moved, and the move in progress ends before the
+          // transaction does (a run that lost its claim while a move ran committed its lines).
+          await moves.close();
+        }
       });
     } finally {
       // Released if the transaction never began (stageRows ends or abandons it otherwise).
