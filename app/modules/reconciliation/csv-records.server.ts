@@ -35,19 +35,13 @@ async function* wholeRecords(
   source: AsyncIterator<Chunk>,
   maxChars: number,
 ): AsyncGenerator<string[][], void, undefined> {
-  // UTF-8 decoded across chunk boundaries; a byte-order mark is dropped (as csv-parse's `bom` did).
-  const decoder = new TextDecoder();
-  let first = true;
+  const read = textOf(source);
   let pending = "";
   const take = async (): Promise<{ piece: string; final: boolean }> => {
     if (pending.length === 0) {
-      const next = await source.next();
-      if (next.done === true) return { piece: decoder.decode(), final: true };
-      pending =
-        typeof next.value === "string" ? next.value : decoder.decode(next.value, { stream: true });
-      if (first && typeof next.value === "string" && pending.charCodeAt(0) === 0xfeff)
-        pending = pending.slice(1);
-      if (pending.length > 0) first = false;
+      const next = await read();
+      if (next === null) return { piece: "", final: true };
+      pending = next;
     }
     const piece = pending.slice(0, TEXT_PIECE);
     pending = pending.slice(TEXT_PIECE);
@@ -89,7 +83,7 @@ async function* wholeRecords(
       }
     }
     if (faulty) {
-      yield* relaxed(text + pending, final ? null : source, decoder, {
+      yield* relaxed(text + pending, read, {
         newline,
         maxChars,
         recordsBefore: records,
@@ -99,6 +93,29 @@ async function* wholeRecords(
     if (text.length > maxChars) throw tooLong(records + 1, maxChars);
     if (final) return;
   }
+}
+
+/**
+ * The source's text, chunk by chunk, for both parsers: UTF-8 decoded across chunk boundaries, a
+ * byte-order mark dropped (as csv-parse's `bom` did); null once the source is done.
+ */
+function textOf(source: AsyncIterator<Chunk>): () => Promise<string | null> {
+  const decoder = new TextDecoder();
+  let [first, done] = [true, false];
+  return async () => {
+    if (done) return null;
+    const next = await source.next();
+    if (next.done === true) {
+      done = true;
+      return decoder.decode();
+    }
+    let text =
+      typeof next.value === "string" ? next.value : decoder.decode(next.value, { stream: true });
+    if (first && typeof next.value === "string" && text.charCodeAt(0) === 0xfeff)
+      text = text.slice(1);
+    if (text.length > 0) first = false;
+    return text;
+  };
 }
 
 const tooLong = (row: number, maxChars: number) =>
@@ -135,8 +152,7 @@ function lineBreakOf(text: string, final: boolean): LineBreak | null {
 // where it started).
 async function* relaxed(
   rest: string,
-  source: AsyncIterator<Chunk> | null,
-  decoder: TextDecoder,
+  read: () => Promise<string | null>,
   {
     newline,
     maxChars,
@@ -145,17 +161,7 @@ async function* relaxed(
 ): AsyncGenerator<string[][], void, undefined> {
   async function* text() {
     yield rest;
-    if (!source) return;
-    for (;;) {
-      const next = await source.next();
-      if (next.done) {
-        yield decoder.decode();
-        return;
-      }
-      yield typeof next.value === "string"
-        ? next.value
-        : decoder.decode(next.value, { stream: true });
-    }
+    for (let next = await read(); next !== null; next = await read()) yield next;
   }
   const parser = parse({
     record_delimiter: newline,

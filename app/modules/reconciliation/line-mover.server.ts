@@ -16,10 +16,9 @@ export type LineMover = {
   kick(piece?: CopyPiece): void;
   /** Throws what a background move failed with. */
   check(): void;
-  /** Waits for the move in progress, if any, without throwing. */
-  settled(): Promise<void>;
   /**
-   * No move starts after this; waits for the one in progress. Called before the transaction ends, on
+   * No move starts after this; waits for the one in progress, without throwing (safe to call twice).
+   * Called when parsing fails, before the staged rows are deleted, and before the transaction ends, on
    * success or failure: a move still running on the connection as the transaction ended committed
    * the lines of a run that had lost its claim (import-recovery.server.test.ts, about half its runs).
    */
@@ -179,9 +178,6 @@ export async function lineMover(
     },
     check() {
       if (failure) throw failure;
-    },
-    async settled() {
-      await chain.catch(() => {});
     },
     async close() {
       closed = true;

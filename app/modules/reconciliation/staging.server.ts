@@ -155,7 +155,8 @@ async function stageRows(
     copyMs += performance.now() - c0;
   } catch (error) {
     await sink.abort();
-    await mover?.settled();
+    // No piece is moved after this, and the move in progress ends before the rows are deleted.
+    await mover?.close();
     // Only while this run's claim holds: a run that lost it must not delete the new owner's rows.
     await ctx.db.execute(sql`delete from statement_staging where import_id = ${imp.id}
       and exists (select 1 from statement_imports where id = ${imp.id} and claim_token = ${imp.claimToken})`);
