@@ -218,7 +218,8 @@ const unsubscribed = (claim: Claim) => sql`not exists (
     and (${claim.eventType} = ${TEST_EVENT_TYPE} or ${claim.eventType} = any(ep.event_types))
   for share)`;
 
-async function deliverOne(
+/** Sends one claimed delivery and writes what happened, if the claim is still this run's. */
+export async function deliverClaim(
   db: Db,
   claim: Claim,
   options: DeliveryOptions & { clock: () => Date },
@@ -263,7 +264,10 @@ async function deliverOne(
   return updated.status === "pending" ? "retrying" : updated.status;
 }
 
-/** Claims the due deliveries and sends them concurrently; returns what happened. */
+/**
+ * One batch: claims the due deliveries and sends them concurrently; returns what happened. The worker
+ * (worker.server.ts) does not wait for a whole batch: it claims again as each send ends.
+ */
 export async function deliverDueWebhooks(db: Db, options: DeliveryOptions): Promise<DeliveryRun> {
   const began = performance.now();
   const claims = await claimDueDeliveries(db, {
@@ -274,7 +278,7 @@ export async function deliverDueWebhooks(db: Db, options: DeliveryOptions): Prom
   const clock =
     options.clock ?? (() => new Date(options.now.getTime() + (performance.now() - began)));
   const outcomes = await Promise.all(
-    claims.map((claim) => deliverOne(db, claim, { ...options, clock })),
+    claims.map((claim) => deliverClaim(db, claim, { ...options, clock })),
   );
   return {
     claimed: claims.length,

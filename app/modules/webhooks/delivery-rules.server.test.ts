@@ -198,6 +198,27 @@ describe("several endpoints", () => {
     expect(await runWebhookDeliveries(app.ctx)).toMatchObject({ claimed: 12, delivered: 12 });
     expect(receiver.received).toHaveLength(12);
   });
+
+  it("a receiver that does not answer holds up only its own deliveries: the others all go out meanwhile", async () => {
+    // The slow receiver answers only when the test lets it (well inside the 10 s send timeout); its
+    // events are the oldest, so they are claimed first.
+    let answer!: () => void;
+    const answered = new Promise<number>((resolve) => (answer = () => resolve(200)));
+    const slow = await endpoint(["case.resolved"], () => answered);
+    const { receiver } = await endpoint(["case.opened"]);
+    await emit("case.resolved", MAX_IN_FLIGHT_PER_ENDPOINT);
+    await emit("case.opened", 40);
+    const run = runWebhookDeliveries(app.ctx);
+    try {
+      // A worker that waited for its whole batch (the slow receiver's 5 and the other's first 5) sent
+      // 5 of the 40 and then nothing until the slow receiver answered.
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(40), { timeout: 5_000 });
+      expect(slow.receiver.received).toHaveLength(MAX_IN_FLIGHT_PER_ENDPOINT);
+    } finally {
+      answer();
+    }
+    expect(await run).toEqual({ claimed: 45, delivered: 45, retrying: 0, failed: 0 });
+  });
 });
 
 describe("the console", () => {
