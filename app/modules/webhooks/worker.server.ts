@@ -8,14 +8,18 @@ import { claimDueDeliveries, deliverClaim, type DeliveryRun } from "./deliver.se
 import { urlPolicyOf } from "./endpoints.server";
 
 const IN_FLIGHT = 20;
-// A claim is a statement: after a few sends have ended, or a moment after the first one did (a claim
-// per ended send would cost one each when one endpoint's five places are all that is moving).
+// A claim is a statement: one is made once a few sends have ended, or once one has and 50 ms have
+// passed since the last claim (a claim per ended send would cost one each when one endpoint's five
+// places are all that is moving); and while places are free but every send in flight is slow (a
+// receiver that is down), once a second, the job's own tick, for what came due meanwhile.
 const CLAIM_AFTER_ENDED = 5;
 const CLAIM_AFTER_MS = 50;
-const MAX_SENDS_PER_RUN = 1_000;
+const CLAIM_EVERY_MS = 1_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
+/**
+ * Sends what is due until nothing is, or until stopped (the signal) or failed: a claim or a send
+ * that throws stops the claiming; the sends in flight are waited for, then the first error thrown.
+ */
 export async function runWebhookDeliveries(
   ctx: Pick<AppContext, "db" | "config" | "log" | "now" | "instanceId">,
   options: { signal?: AbortSignal; fetch?: typeof fetch } = {},
@@ -26,23 +30,27 @@ export async function runWebhookDeliveries(
   let failure: unknown = null;
   let ended = 0;
   let claimedAt = 0;
+  const claiming = () => failure === null && !options.signal?.aborted;
+  const sinceClaim = () => performance.now() - claimedAt;
   for (;;) {
     const room = IN_FLIGHT - sending.size;
-    const claiming =
-      failure === null &&
-      !options.signal?.aborted &&
-      total.claimed < MAX_SENDS_PER_RUN &&
+    if (
+      claiming() &&
       room > 0 &&
       (sending.size === 0 ||
         ended >= CLAIM_AFTER_ENDED ||
-        (ended > 0 && performance.now() - claimedAt >= CLAIM_AFTER_MS));
-    if (claiming) {
+        (ended > 0 && sinceClaim() >= CLAIM_AFTER_MS) ||
+        sinceClaim() >= CLAIM_EVERY_MS)
+    ) {
       [ended, claimedAt] = [0, performance.now()];
       const now = ctx.now();
       const claims = await claimDueDeliveries(ctx.db, {
         now,
         instanceId: ctx.instanceId,
-        limit: Math.min(room, MAX_SENDS_PER_RUN - total.claimed),
+        limit: room,
+      }).catch((error: unknown) => {
+        failure ??= error;
+        return [];
       });
       total.claimed += claims.length;
       for (const claim of claims) {
@@ -69,12 +77,22 @@ export async function runWebhookDeliveries(
         sending.add(send);
       }
     }
-    // Nothing due and nothing in flight; or no more claims (stopping, a failure, the run's share
-    // taken) and the last send has ended. Otherwise the next send to end, or the moment to claim for
-    // the places already free: each one frees a place its endpoint may have more due for.
+    // Nothing due and nothing in flight; or claiming has stopped and the last send has ended.
     if (sending.size === 0) break;
-    const wait = ended > 0 ? CLAIM_AFTER_MS - (performance.now() - claimedAt) : Infinity;
-    await Promise.race([...sending, ...(wait < Infinity ? [sleep(Math.max(wait, 0))] : [])]);
+    // Otherwise the next send to end, or, while claiming and with places free, the next claim's time.
+    const wake =
+      claiming() && sending.size < IN_FLIGHT
+        ? Math.max(0, (ended > 0 ? CLAIM_AFTER_MS : CLAIM_EVERY_MS) - sinceClaim())
+        : null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => {
+      if (wake !== null) timer = setTimeout(resolve, wake);
+    });
+    try {
+      await Promise.race([...sending, timeUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
   if (failure !== null) throw failure;
   return total;
