@@ -223,7 +223,7 @@ describe("several endpoints", () => {
           ),
         );
         expect(row?.n).toBe(40);
-      });
+      }, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 200));
       await emit("case.opened");
       await vi.waitFor(() => expect(receiver.received).toHaveLength(41), { timeout: 3_000 });
