@@ -4,6 +4,7 @@
 // (MAX_IN_FLIGHT_PER_ENDPOINT), not a batch of other endpoints' deliveries waiting for it to end.
 // Claims are settled in SQL, so every instance runs it; it never touches the callback path.
 import type { AppContext } from "../../context.server";
+import { within } from "../../lib/within";
 import { claimDueDeliveries, deliverClaim, type DeliveryRun } from "./deliver.server";
 import { urlPolicyOf } from "./endpoints.server";
 
@@ -84,15 +85,8 @@ export async function runWebhookDeliveries(
       claiming() && sending.size < IN_FLIGHT
         ? Math.max(0, (ended > 0 ? CLAIM_AFTER_MS : CLAIM_EVERY_MS) - sinceClaim())
         : null;
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<void>((resolve) => {
-      if (wake !== null) timer = setTimeout(resolve, wake);
-    });
-    try {
-      await Promise.race([...sending, timeUp]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const nextEnd = Promise.race(sending);
+    await (wake === null ? nextEnd : within(nextEnd, wake, () => undefined));
   }
   if (failure !== null) throw failure;
   return total;
