@@ -108,6 +108,10 @@ export const statementLines = pgTable(
     uniqueIndex("statement_lines_receipt_key").on(t.receipt, t.transactionStatus),
     index("statement_lines_import_idx").on(t.importId, t.id),
     index("statement_lines_completed_idx").on(t.completedAt),
+    // Matching reads an import's lines not matched yet, a few times per import (migration 0032).
+    index("statement_lines_new_idx")
+      .on(t.importId, t.id)
+      .where(sql`match_state = 'new'`),
     // Matching skips payments already proposed for another line; few lines are proposed at a time.
     index("statement_lines_proposed_idx")
       .on(t.proposedPaymentId)

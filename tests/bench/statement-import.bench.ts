@@ -1,8 +1,10 @@
-// `npm run bench:statement [-- --lines 200000 --known 0.9 --pglite --database-url URL]`: writes a generated
-// M-PESA statement (realistic preamble, quoted thousands, ~3% failed rows, ~2% reversals) to a temp file,
-// seeds paid payments for a share of its receipts (a working integration knows most of its money), then
-// imports the file through `importStatement` exactly as the console and CLI do, and prints lines/s for
-// the two phases and peak memory (RSS sampled every 20 ms). The database is --database-url, else
+// `npm run bench:statement [-- --lines 200000 --known 0.9 --history 0 --pglite --database-url URL]`: writes a
+// generated M-PESA statement (realistic preamble, quoted thousands, ~3% failed rows, ~2% reversals) to a
+// temp file, seeds paid payments for a share of its receipts (a working integration knows most of its
+// money), then imports the file through `importStatement` exactly as the console and CLI do, and prints
+// lines/s for the two phases and peak memory (RSS sampled every 20 ms). `--history N` first imports N
+// earlier months of the same size (with their payments; not measured), so the measured import runs
+// against a ledger that already holds N months of lines, payments and receipts, as a live one does. The database is --database-url, else
 // BENCH_DATABASE_URL/DATABASE_URL (used as a scratch database: it gets rows), else a scratch database
 // created and dropped on postgres://postgres@127.0.0.1:5432; --pglite uses PGlite files in a temp directory.
 import { randomUUID } from "node:crypto";
@@ -37,26 +39,56 @@ const load = () =>
     .join(", ")}`;
 const SEED = 42;
 
+/** A statement month: its generator's seed and its period (East Africa Time months, as M-PESA's). */
+type Month = { seed: number; from: Date; to: Date };
+// March 2025, the generator's own default period.
+const monthBefore = (monthsBack: number): Month => ({
+  seed: SEED + monthsBack,
+  from: new Date(Date.UTC(2025, 2 - monthsBack, 1) - 3 * 3_600_000),
+  to: new Date(Date.UTC(2025, 3 - monthsBack, 1) - 3 * 3_600_000 - 1_000),
+});
+const MEASURED = monthBefore(0);
+
+/** Writes one month's generated statement to `file` and returns its size in bytes. */
+async function writeStatement(file: string, lines: number, month: Month): Promise<number> {
+  await pipeline(
+    Readable.from(
+      statementCsvChunks({
+        lines: generateStatementLines(lines, month.seed, month.from),
+        from: month.from,
+        to: month.to,
+      }),
+    ),
+    createWriteStream(file),
+  );
+  return (await stat(file)).size;
+}
+
 function options() {
   const { values } = parseArgs({
     options: {
       lines: { type: "string", default: "200000" },
       known: { type: "string", default: "0.9" },
+      history: { type: "string", default: "0" },
       pglite: { type: "boolean" },
       "database-url": { type: "string" },
     },
   });
   const lines = Number(values.lines);
   const known = Number(values.known);
+  const history = Number(values.history);
   if (!Number.isInteger(lines) || lines < 1)
     throw new Error("--lines must be a positive whole number");
   if (!(known >= 0 && known <= 1))
     throw new Error(
       "--known must be between 0 and 1 (the share of paid-in receipts the system already knows)",
     );
+  if (!Number.isInteger(history) || history < 0 || history > 24)
+    throw new Error("--history must be a whole number of earlier months, 0 to 24");
   return {
     lines,
     known,
+    history,
     pglite: !!values.pglite,
     databaseUrl: values["database-url"] ?? benchDatabaseUrl(),
   };
@@ -85,7 +117,12 @@ async function openBenchDatabase(
 }
 
 /** Paid payments (with their STK receipts) for a deterministic share of the file's Completed paid-in lines. */
-async function seedKnownPayments(ctx: AppContext, count: number, share: number): Promise<number> {
+async function seedKnownPayments(
+  ctx: AppContext,
+  count: number,
+  share: number,
+  month: Month = MEASURED,
+): Promise<number> {
   let seeded = 0;
   let batch: { payment: typeof payments.$inferInsert; receipt: typeof receipts.$inferInsert }[] =
     [];
@@ -108,7 +145,7 @@ async function seedKnownPayments(ctx: AppContext, count: number, share: number):
     batch = [];
   };
   let i = 0;
-  for (const line of generateStatementLines(count, SEED)) {
+  for (const line of generateStatementLines(count, month.seed, month.from)) {
     i += 1;
     // STK takes at most KES 250,000 (the payments table checks it); bigger sums arrive by bank or paybill.
     if (
@@ -123,7 +160,7 @@ async function seedKnownPayments(ctx: AppContext, count: number, share: number):
     batch.push({
       payment: {
         id,
-        orderRef: `BENCH-${i}`,
+        orderRef: `BENCH-${month.seed}-${i}`,
         amountKes: line.amountKes,
         phone: "254712345678",
         description: "bench",
@@ -230,11 +267,32 @@ async function main() {
   });
   try {
     let t0 = performance.now();
-    await pipeline(
-      Readable.from(statementCsvChunks({ lines: generateStatementLines(o.lines, SEED) })),
-      createWriteStream(file),
-    );
-    const size = (await stat(file)).size;
+    for (let back = o.history; back >= 1; back--) {
+      const month = monthBefore(back);
+      const earlier = join(dir, `history-${back}.csv`);
+      await writeStatement(earlier, o.lines, month);
+      await seedKnownPayments(ctx, o.lines, o.known, month);
+      const imported = await importStatement(ctx, {
+        fileName: `history-${back}.csv`,
+        input: createReadStream(earlier),
+        actor: { kind: "system", label: "bench" },
+      });
+      await rm(earlier);
+      out(`history: ${month.from.toISOString().slice(0, 7)} ${imported.message}`);
+    }
+    if (o.history > 0) {
+      // As a live database would be a month later: vacuumed, analyzed, and checkpointed (else the
+      // checkpoint the history's writes started runs through the measured import).
+      const tables = ["statement_lines", "statement_staging", "exceptions", "payments", "receipts"];
+      for (const table of [...tables, "payment_events"])
+        await ctx.db.execute(sql.raw(`vacuum analyze ${table}`));
+      if (!o.pglite) await ctx.db.execute(sql`checkpoint`);
+      out(
+        `history: ${o.history} earlier month(s) imported in ${((performance.now() - t0) / 1000).toFixed(1)} s (not measured)`,
+      );
+      t0 = performance.now();
+    }
+    const size = await writeStatement(file, o.lines, MEASURED);
     out(
       `${label}; generated ${o.lines.toLocaleString("en-KE")} lines (${mb(size)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );

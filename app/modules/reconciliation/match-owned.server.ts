@@ -19,7 +19,10 @@ const movedAt = sql`coalesce(k.transaction_at, p.paid_at)`;
  * Fragments of the store step's INSERT … SELECT over statement_staging `s` (the same rule as matching's
  * owned step). Each staged row looks up its receipt and payment by their unique keys (a lateral join),
  * so the staged rows stream through once, in file order, and a piece of a few thousand rows costs a
- * few thousand index lookups whatever the size of receipts and payments.
+ * few thousand index lookups whatever the size of receipts and payments. OFFSET 0 keeps it so: without
+ * it the planner flattens the lateral join, and where the staged rows' fresh statistics made a piece
+ * look big (the first move after the ANALYZE) it hashed every receipt and every payment instead: 2.3 of
+ * the 12.9 s of a 200,000-line import over five earlier months (`bench:statement -- --history 5`).
  */
 export const MATCH_OWNED = {
   join: sql`left join lateral (
@@ -28,7 +31,7 @@ export const MATCH_OWNED = {
     where k.receipt = s.receipt and s.match_state = 'new' and s.direction = 'in' and s.paid_in_kes = p.amount_kes
       and (${movedAt} is null
         or s.completed_at between ${movedAt} - ${tolerance}::interval and ${movedAt} + ${tolerance}::interval)
-    ) o on true`,
+    offset 0) o on true`,
   state: sql`case when o.payment_id is null then s.match_state else 'matched' end`,
   payment: sql`o.payment_id`,
 };
