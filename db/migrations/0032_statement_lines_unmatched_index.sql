@@ -8,4 +8,5 @@
 -- however many months the table holds. The price: match_state is now an indexed column, so matching's
 -- rewrite of a line from `new` can no longer be a HOT update (in place on its page; two thirds of the
 -- 23,000 rewrites of a 200,000-line import were) and writes each of the line's index entries again.
-CREATE INDEX "statement_lines_new_idx" ON "statement_lines" USING btree ("import_id", "id") WHERE match_state = 'new';
+-- IF NOT EXISTS: on a large table an operator may build it first with CREATE INDEX CONCURRENTLY (README).
+CREATE INDEX IF NOT EXISTS "statement_lines_new_idx" ON "statement_lines" USING btree ("import_id", "id") WHERE match_state = 'new';
