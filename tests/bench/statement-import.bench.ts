@@ -1,12 +1,14 @@
-// `npm run bench:statement [-- --lines 200000 --known 0.9 --history 0 --pglite --database-url URL]`: writes a
-// generated M-PESA statement (realistic preamble, quoted thousands, ~3% failed rows, ~2% reversals) to a
-// temp file, seeds paid payments for a share of its receipts (a working integration knows most of its
-// money), then imports the file through `importStatement` exactly as the console and CLI do, and prints
-// lines/s for the two phases and peak memory (RSS sampled every 20 ms). `--history N` first imports N
-// earlier months of the same size (with their payments; not measured), so the measured import runs
-// against a ledger that already holds N months of lines, payments and receipts, as a live one does. The database is --database-url, else
-// BENCH_DATABASE_URL/DATABASE_URL (used as a scratch database: it gets rows), else a scratch database
-// created and dropped on postgres://postgres@127.0.0.1:5432; --pglite uses PGlite files in a temp directory.
+// `npm run bench:statement [-- --lines 200000 --known 0.9 --history 0 --pglite --database-url
+// URL]`: writes a generated M-PESA statement (realistic preamble, quoted thousands, ~3% failed
+// rows, ~2% reversals) to a temp file, seeds paid payments for a share of its receipts (a working
+// integration knows most of its money), then imports the file through `importStatement` exactly as
+// the console and CLI do, and prints lines/s for the two phases and peak memory (RSS sampled every
+// 20 ms). `--history N` first imports N earlier months of the same size (with their payments; not
+// measured), so the measured import runs against a ledger that already holds N months of lines,
+// payments and receipts, as a live one does. The database is --database-url, else
+// BENCH_DATABASE_URL/DATABASE_URL (used as a scratch database: it gets rows), else a scratch
+// database created and dropped on postgres://postgres@127.0.0.1:5432; --pglite uses PGlite files in
+// a temp directory.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -287,9 +289,15 @@ async function main() {
     if (o.history > 0) {
       // As a live database would be a month later: vacuumed, analyzed, and checkpointed (else the
       // checkpoint the history's writes started runs through the measured import).
-      const tables = ["statement_lines", "statement_staging", "exceptions", "payments", "receipts"];
-      for (const table of [...tables, "payment_events"])
-        await ctx.db.execute(sql.raw(`vacuum analyze ${table}`));
+      const tables = [
+        "statement_lines",
+        "statement_staging",
+        "exceptions",
+        "payments",
+        "receipts",
+        "payment_events",
+      ];
+      for (const table of tables) await ctx.db.execute(sql.raw(`vacuum analyze ${table}`));
       // CHECKPOINT takes a superuser (or pg_checkpoint); without it the figure may include one.
       if (!o.pglite)
         await ctx.db.execute(sql`checkpoint`).catch((error: unknown) => {

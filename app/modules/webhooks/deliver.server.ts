@@ -263,27 +263,3 @@ export async function deliverClaim(
   if (error) options.log?.warn({ deliveryId: claim.id, error }, "webhook delivery attempt failed");
   return updated.status === "pending" ? "retrying" : updated.status;
 }
-
-/**
- * One batch: claims the due deliveries and sends them concurrently; returns what happened. The worker
- * (worker.server.ts) does not wait for a whole batch: it claims again as each send ends.
- */
-export async function deliverDueWebhooks(db: Db, options: DeliveryOptions): Promise<DeliveryRun> {
-  const began = performance.now();
-  const claims = await claimDueDeliveries(db, {
-    now: options.now,
-    instanceId: options.instanceId,
-    limit: options.limit ?? 20,
-  });
-  const clock =
-    options.clock ?? (() => new Date(options.now.getTime() + (performance.now() - began)));
-  const outcomes = await Promise.all(
-    claims.map((claim) => deliverClaim(db, claim, { ...options, clock })),
-  );
-  return {
-    claimed: claims.length,
-    delivered: outcomes.filter((o) => o === "delivered").length,
-    retrying: outcomes.filter((o) => o === "retrying").length,
-    failed: outcomes.filter((o) => o === "failed").length,
-  };
-}

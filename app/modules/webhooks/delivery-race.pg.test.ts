@@ -9,9 +9,10 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../../../tests/support/webhook-receiver";
+import { deliverDueWebhooks } from "../../../tests/support/webhook-batch";
 import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
 import { emitWebhookEvents } from "../ledger/outbox.server";
-import { deliverDueWebhooks, MAX_IN_FLIGHT_PER_ENDPOINT } from "./deliver.server";
+import { MAX_IN_FLIGHT_PER_ENDPOINT } from "./deliver.server";
 import { createWebhookEndpoint, urlPolicyOf } from "./endpoints.server";
 
 let app: TestApp;

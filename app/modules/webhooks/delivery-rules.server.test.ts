@@ -10,14 +10,11 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../../../tests/support/webhook-receiver";
+import { deliverDueWebhooks } from "../../../tests/support/webhook-batch";
 import { SYSTEM_ACTOR, type Actor } from "../auth/staff-audit.server";
 import { emitWebhookEvents } from "../ledger/outbox.server";
 import { listDeliveries, replaySince, resendDelivery, sendTestEvent } from "./console.server";
-import {
-  claimDueDeliveries,
-  deliverDueWebhooks,
-  MAX_IN_FLIGHT_PER_ENDPOINT,
-} from "./deliver.server";
+import { claimDueDeliveries, MAX_IN_FLIGHT_PER_ENDPOINT } from "./deliver.server";
 import {
   createWebhookEndpoint,
   listWebhookEndpoints,

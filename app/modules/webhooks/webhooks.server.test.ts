@@ -16,11 +16,12 @@ import {
   webhookHeaders,
   type WebhookReceiver,
 } from "../../../tests/support/webhook-receiver";
+import { deliverDueWebhooks } from "../../../tests/support/webhook-batch";
 import { SYSTEM_ACTOR } from "../auth/staff-audit.server";
 import { DARAJA_ACTOR } from "../ledger/events.server";
 import { writePaymentStatus } from "../ledger/payments.server";
 import type { WebhookEventType } from "../ledger/webhook-events";
-import { claimDueDeliveries, deliverDueWebhooks } from "./deliver.server";
+import { claimDueDeliveries } from "./deliver.server";
 import {
   createWebhookEndpoint,
   rotateWebhookSecret,
