@@ -10,7 +10,10 @@ import {
 } from "../../app/modules/webhooks/deliver.server";
 
 /** Claims the due deliveries, sends them all, and returns what happened. */
-export async function deliverDueWebhooks(db: Db, options: DeliveryOptions): Promise<DeliveryRun> {
+export async function deliverDueWebhooks(
+  db: Db,
+  options: DeliveryOptions & { limit?: number },
+): Promise<DeliveryRun> {
   const began = performance.now();
   const claims = await claimDueDeliveries(db, {
     now: options.now,

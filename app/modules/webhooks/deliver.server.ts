@@ -47,7 +47,6 @@ export type DeliveryOptions = {
    */
   clock?: () => Date;
   instanceId: string;
-  limit?: number;
   policy: UrlPolicy;
   fetch?: typeof fetch;
   log?: Log;
