@@ -21,6 +21,7 @@ import { sql } from "drizzle-orm";
 import { benchDatabaseUrl, loadConfig } from "../../app/config.server";
 import { createContext, type AppContext } from "../../app/context.server";
 import { createLog } from "../../app/lib/log.server";
+import { fromEatWallClock } from "../../app/lib/time";
 import {
   importStatement,
   importStatementFile,
@@ -43,11 +44,16 @@ const SEED = 42;
 
 /** A statement month: its generator's seed and its period (East Africa Time months, as M-PESA's). */
 type Month = { seed: number; from: Date; to: Date };
+/** Where the EAT month `index` months after January 2025 begins (Date.UTC carries the year). */
+const eatMonthStart = (index: number): Date => {
+  const first = new Date(Date.UTC(2025, index, 1));
+  return fromEatWallClock(first.getUTCFullYear(), first.getUTCMonth() + 1, 1) as Date;
+};
 // March 2025, the generator's own default period.
 const monthBefore = (monthsBack: number): Month => ({
   seed: SEED + monthsBack,
-  from: new Date(Date.UTC(2025, 2 - monthsBack, 1) - 3 * 3_600_000),
-  to: new Date(Date.UTC(2025, 3 - monthsBack, 1) - 3 * 3_600_000 - 1_000),
+  from: eatMonthStart(2 - monthsBack),
+  to: new Date(eatMonthStart(3 - monthsBack).getTime() - 1_000),
 });
 const MEASURED = monthBefore(0);
 
