@@ -372,7 +372,7 @@ async function main() {
       );
     out(
       wal0 && wal1
-        ? `WAL written while importing (the whole server): ${mb(await walBytesBetween(ctx, wal0, wal1))}, ${(wal1.fullPages - wal0.fullPages).toLocaleString("en-KE")} full-page images`
+        ? `WAL written while importing (${o.pglite ? "the embedded database's own" : "the whole server"}): ${mb(await walBytesBetween(ctx, wal0, wal1))}, ${(wal1.fullPages - wal0.fullPages).toLocaleString("en-KE")} full-page images`
         : "WAL written: not readable (pg_stat_wal)",
     );
     out(
