@@ -11,7 +11,7 @@ import {
 } from "../../../db/schema";
 import { AppError } from "../../lib/app-error";
 import { addPaymentEvent, type EventActor } from "./events.server";
-import { emitCaseEvents } from "./outbox.server";
+import { CASE_SNAPSHOT_COLUMNS, caseOpenedEventsOf, emitCaseEvents } from "./outbox.server";
 
 export type OpenException = {
   type: ExceptionType;
@@ -296,18 +296,16 @@ export async function openUnassignedCasesInBulk(
  * types opened.
  */
 export async function openUnassignedCasesFrom(db: Db, rows: SQL): Promise<ExceptionType[]> {
-  const inserted = rowsOf<{ id: string; type: ExceptionType }>(
+  // The cases and their case.opened events in one statement: a statement of mostly unknown money
+  // opens 100,000s of cases at once, and their ids need not travel to Node and back.
+  const opened = rowsOf<{ type: ExceptionType }>(
     await db.execute(sql`
-      insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
-      select x.type, x.key, x.line_id, x.receipt, x.amount, x.summary, x.details from (${rows}) as x
-      on conflict (dedupe_key) do nothing returning id, type`),
+      with opened as (
+        insert into exceptions (type, dedupe_key, statement_line_id, receipt, amount_at_stake_kes, summary, details)
+        select x.type, x.key, x.line_id, x.receipt, x.amount, x.summary, x.details from (${rows}) as x
+        on conflict (dedupe_key) do nothing returning ${CASE_SNAPSHOT_COLUMNS}),
+      ${caseOpenedEventsOf(sql`opened`)}
+      select type from opened`),
   );
-  // Announced in slices: a statement of mostly unknown money opens 100,000s of cases at once.
-  for (let i = 0; i < inserted.length; i += 5_000)
-    await emitCaseEvents(
-      db,
-      "case.opened",
-      inserted.slice(i, i + 5_000).map((r) => r.id),
-    );
-  return inserted.map((r) => r.type);
+  return opened.map((r) => r.type);
 }

@@ -2,7 +2,7 @@
 // transaction, so an event exists exactly when the change it announces committed. One statement
 // per call inserts the events (a snapshot of the payment and case as they now are, unredacted: each
 // endpoint's role redacts at delivery) and fans them out to the enabled endpoints that want them.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import type { WebhookEventType } from "./webhook-events";
 
@@ -60,6 +60,28 @@ export async function emitWebhookEvents(tx: Db, events: OutboxEvent[]): Promise<
     insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
     select ev.id, ep.id, ev.payment_id, ev.seq
     from ev join webhook_endpoints ep on ep.enabled and ev.type = any(ep.event_types)`);
+}
+
+/** What a case's snapshot reads of `exceptions` (CASE_JSON): a RETURNING list for caseOpenedEventsOf. */
+export const CASE_SNAPSHOT_COLUMNS = sql`id, type, status, summary, payment_id, receipt, amount_at_stake_kes,
+  opened_at, resolution, resolved_at`;
+
+/**
+ * WITH items that write a `case.opened` event and its deliveries for every case the data-modifying CTE
+ * named `opened` returned (its RETURNING is CASE_SNAPSHOT_COLUMNS), in the order it returned them: the
+ * events emitCaseEvents writes, in the statement that opens the cases, instead of sending their ids
+ * back to look each one up. For cases that name no payment (the payment's snapshot is left out, as
+ * emitWebhookEvents leaves it out when there is none).
+ */
+export function caseOpenedEventsOf(opened: SQL): SQL {
+  return sql`opened_events as (
+      insert into webhook_events (type, payment_id, exception_id, payload)
+      select 'case.opened', null, e.id, '{}'::jsonb || ${CASE_JSON} from ${opened} e
+      returning id, seq, type, payment_id),
+    opened_deliveries as (
+      insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
+      select ev.id, ep.id, ev.payment_id, ev.seq
+      from opened_events ev join webhook_endpoints ep on ep.enabled and ev.type = any(ep.event_types))`;
 }
 
 /** The same event for several cases (opened or resolved together). */
