@@ -24,6 +24,21 @@ it("writes amounts as formatKes does", async () => {
   expect(rows.map((r) => r.text)).toEqual(amounts.map((a) => formatKes(a)));
 });
 
+it("has room for every bigint's digits", async () => {
+  const extremes = [
+    9_223_372_036_854_775_807n,
+    -9_223_372_036_854_775_808n,
+    1_000_000_000_000_000_000n,
+  ];
+  const rows = rowsOf<{ text: string }>(
+    await database.db.execute(
+      sql`select ${kesSql(sql`a::bigint`)} as text from unnest(${`{${extremes.join(",")}}`}::text[]) with ordinality as x(a, i) order by i`,
+    ),
+  );
+  expect(rows.map((r) => r.text)).toEqual(extremes.map((a) => formatKes(a)));
+  expect(rows[0]!.text).toBe("KES 9,223,372,036,854,775,807");
+});
+
 it("writes times as formatEat does, around midnight and in every month", async () => {
   const times: Date[] = [];
   for (let m = 0; m < 12; m++)
