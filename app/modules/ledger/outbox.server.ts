@@ -67,16 +67,20 @@ export const CASE_SNAPSHOT_COLUMNS = sql`id, type, status, summary, payment_id, 
   opened_at, resolution, resolved_at`;
 
 /**
- * WITH items that write a `case.opened` event and its deliveries for every case the data-modifying CTE
- * named `opened` returned (its RETURNING is CASE_SNAPSHOT_COLUMNS), in the order it returned them: the
- * events emitCaseEvents writes, in the statement that opens the cases, instead of sending their ids
- * back to look each one up. For cases that name no payment (the payment's snapshot is left out, as
- * emitWebhookEvents leaves it out when there is none).
+ * WITH items (`opened_events`, `opened_deliveries`) that write a `case.opened` event and its deliveries
+ * for every case the data-modifying CTE `opened` returned (its RETURNING is CASE_SNAPSHOT_COLUMNS), in
+ * the order it returned them: the events emitCaseEvents writes, in the statement that opens the cases,
+ * instead of sending their ids back to look each one up. A case that names a payment gets the
+ * payment's snapshot as emitWebhookEvents writes it (looked up only for such cases).
  */
 export function caseOpenedEventsOf(opened: SQL): SQL {
   return sql`opened_events as (
       insert into webhook_events (type, payment_id, exception_id, payload)
-      select 'case.opened', null, e.id, '{}'::jsonb || ${CASE_JSON} from ${opened} e
+      select 'case.opened', e.payment_id, e.id, '{}'::jsonb
+          || case when e.payment_id is null then '{}'::jsonb
+            else coalesce((select ${PAYMENT_JSON} from payments p where p.id = e.payment_id), '{}'::jsonb) end
+          || ${CASE_JSON}
+      from ${opened} e
       returning id, seq, type, payment_id),
     opened_deliveries as (
       insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)

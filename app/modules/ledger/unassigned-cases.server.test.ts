@@ -1,12 +1,19 @@
 // Cases that name no payment, opened many at once (a statement's unknown money): each new case is
 // announced to merchants as case.opened in the statement that opens it, with the same snapshot the
 // gate's other writers send (emitCaseEvents), in the order the cases were given, and only once.
-import { asc, eq, inArray } from "drizzle-orm";
-import type { Database } from "../../../db/client";
-import { exceptions, webhookDeliveries, webhookEndpoints, webhookEvents } from "../../../db/schema";
+import { randomUUID } from "node:crypto";
+import { asc, eq, inArray, sql } from "drizzle-orm";
+import { rowsOf, type Database } from "../../../db/client";
+import {
+  exceptions,
+  payments,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
+} from "../../../db/schema";
 import { createTestDatabase } from "../../../tests/support/db";
 import { openUnassignedCasesInBulk } from "./cases.server";
-import { emitCaseEvents } from "./outbox.server";
+import { CASE_SNAPSHOT_COLUMNS, caseOpenedEventsOf, emitCaseEvents } from "./outbox.server";
 
 let database: Database;
 beforeAll(async () => {
@@ -43,6 +50,7 @@ const eventsOf = async (caseIds: string[]) =>
   database.db
     .select({
       id: webhookEvents.id,
+      seq: webhookEvents.seq,
       type: webhookEvents.type,
       paymentId: webhookEvents.paymentId,
       key: exceptions.dedupeKey,
@@ -61,15 +69,22 @@ it("announces each case it opens once, in the order given, with the snapshot emi
   const first = await openUnassignedCasesInBulk(database.db, [unknownMoney("UKN0000001", 250)]);
   expect(first).toEqual(["statement_only"]);
 
-  // Given out of key order, and repeating the case already open: that one is not opened or announced again.
+  // Given out of key order, repeating the case already open, and one case twice: neither repeat is
+  // opened or announced again.
   const given = [
     unknownMoney("UKN0000009", 1_500),
     unknownMoney("UKN0000001", 250),
     unknownMoney("UKN0000003", 70_000),
     unknownMoney("UKN0000002", 10),
+    unknownMoney("UKN0000007", 99),
+    unknownMoney("UKN0000004", 1_000_000),
+    unknownMoney("UKN0000003", 70_000),
+    unknownMoney("UKN0000008", 5),
+    unknownMoney("UKN0000005", 12_345),
+    unknownMoney("UKN0000006", 1),
   ];
   const opened = await openUnassignedCasesInBulk(database.db, given);
-  expect(opened).toEqual(["statement_only", "statement_only", "statement_only"]);
+  expect(opened).toEqual(Array(8).fill("statement_only"));
 
   const cases = await database.db
     .select({ id: exceptions.id, key: exceptions.dedupeKey })
@@ -81,15 +96,17 @@ it("announces each case it opens once, in the order given, with the snapshot emi
       ),
     );
   const idOf = new Map(cases.map((c) => [c.key, c.id]));
-  const newKeys = [given[0]!.key, given[2]!.key, given[3]!.key];
+  const newKeys = [0, 2, 3, 4, 5, 7, 8, 9].map((i) => given[i]!.key);
   const newIds = newKeys.map((k) => idOf.get(k)!);
 
   const events = await eventsOf(newIds);
+  expect(events).toHaveLength(8);
   expect(events.map((e) => [e.type, e.key, e.paymentId])).toEqual(
     newKeys.map((k) => ["case.opened", k, null]),
   );
   // The case opened before is announced once: by its own bulk open.
   const earlier = await eventsOf([idOf.get(given[1]!.key)!]);
+  expect(cases).toHaveLength(9);
   expect(earlier.map((e) => e.type)).toEqual(["case.opened"]);
 
   // What the gate's other writers send for the same cases, written after them: the same snapshots.
@@ -114,7 +131,12 @@ it("announces each case it opens once, in the order given, with the snapshot emi
 
   // One delivery per new event, to the one enabled endpoint that chose case.opened.
   const deliveries = await database.db
-    .select({ eventId: webhookDeliveries.eventId, endpointId: webhookDeliveries.endpointId })
+    .select({
+      eventId: webhookDeliveries.eventId,
+      endpointId: webhookDeliveries.endpointId,
+      eventSeq: webhookDeliveries.eventSeq,
+      paymentId: webhookDeliveries.paymentId,
+    })
     .from(webhookDeliveries)
     .where(
       inArray(
@@ -123,7 +145,53 @@ it("announces each case it opens once, in the order given, with the snapshot emi
       ),
     );
   expect(deliveries).toHaveLength(events.length);
-  for (const d of deliveries) expect(d.endpointId).toBe(wants);
+  const seqOf = new Map(events.map((e) => [e.id, e.seq]));
+  for (const d of deliveries) {
+    expect(d.endpointId).toBe(wants);
+    expect(d.eventSeq).toBe(seqOf.get(d.eventId));
+    expect(d.paymentId).toBeNull();
+  }
   expect(deliveries.map((d) => d.endpointId)).not.toContain(other);
   expect(deliveries.map((d) => d.endpointId)).not.toContain(disabled);
+});
+
+it("a case that names a payment is announced with the payment's snapshot, as emitCaseEvents sends it", async () => {
+  const wants = await endpoint(["case.opened"]);
+  const paymentId = randomUUID();
+  await database.db.insert(payments).values({
+    id: paymentId,
+    orderRef: `UC-${paymentId.slice(0, 8)}`,
+    amountKes: 750,
+    phone: "254700000123",
+    description: "case events test",
+    accountReference: "UC",
+    status: "paid",
+  });
+  const [row] = rowsOf<{ id: string }>(
+    await database.db.execute(sql`
+      with opened as (
+        insert into exceptions (type, dedupe_key, payment_id, receipt, amount_at_stake_kes, summary)
+        values ('amount_mismatch', ${`amount_mismatch:test:${paymentId}`}, ${paymentId}::uuid, 'UKN0000100', 50,
+          'KES 800 arrived for a payment of KES 750')
+        returning ${CASE_SNAPSHOT_COLUMNS}),
+      ${caseOpenedEventsOf(sql`opened`)}
+      select id from opened`),
+  );
+  const caseId = row!.id;
+  await emitCaseEvents(database.db, "case.opened", [caseId]);
+
+  const [inStatement, fromGate] = await eventsOf([caseId]);
+  expect(inStatement!.paymentId).toBe(paymentId);
+  expect(inStatement!.payload).toEqual(fromGate!.payload);
+  expect(inStatement!.payload).toMatchObject({
+    payment: { id: paymentId, amount: 750, status: "paid", phone: "254700000123" },
+    case: { id: caseId, paymentId, type: "amount_mismatch" },
+  });
+  const deliveries = await database.db
+    .select({ endpointId: webhookDeliveries.endpointId, paymentId: webhookDeliveries.paymentId })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.eventId, inStatement!.id));
+  // The first test's endpoint chose case.opened too: each delivery carries the payment (its order key).
+  expect(deliveries).toContainEqual({ endpointId: wants, paymentId });
+  for (const d of deliveries) expect(d.paymentId).toBe(paymentId);
 });
