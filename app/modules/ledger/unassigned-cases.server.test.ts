@@ -95,6 +95,7 @@ it("announces each case it opens once, in the order given, with the snapshot emi
         given.map((g) => g.key),
       ),
     );
+  expect(cases).toHaveLength(9); // nine keys given: one case each
   const idOf = new Map(cases.map((c) => [c.key, c.id]));
   const newKeys = [0, 2, 3, 4, 5, 7, 8, 9].map((i) => given[i]!.key);
   const newIds = newKeys.map((k) => idOf.get(k)!);
@@ -106,7 +107,6 @@ it("announces each case it opens once, in the order given, with the snapshot emi
   );
   // The case opened before is announced once: by its own bulk open.
   const earlier = await eventsOf([idOf.get(given[1]!.key)!]);
-  expect(cases).toHaveLength(9);
   expect(earlier.map((e) => e.type)).toEqual(["case.opened"]);
 
   // What the gate's other writers send for the same cases, written after them: the same snapshots.
