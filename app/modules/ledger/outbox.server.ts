@@ -57,10 +57,17 @@ export async function emitWebhookEvents(tx: Db, events: OutboxEvent[]): Promise<
       order by x.ord
       returning id, seq, type, payment_id
     )
-    insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
-    select ev.id, ep.id, ev.payment_id, ev.seq
-    from ev join webhook_endpoints ep on ep.enabled and ev.type = any(ep.event_types)`);
+    ${deliveriesOf(sql`ev`)}`);
 }
+
+/**
+ * The fan-out: one delivery of each event in `events` (a CTE returning id, seq, type, payment_id) to
+ * every enabled endpoint that chose its type.
+ */
+const deliveriesOf = (events: SQL): SQL =>
+  sql`insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
+    select ev.id, ep.id, ev.payment_id, ev.seq
+    from ${events} ev join webhook_endpoints ep on ep.enabled and ev.type = any(ep.event_types)`;
 
 /** What a case's snapshot reads of `exceptions` (CASE_JSON): a RETURNING list for caseOpenedEventsOf. */
 export const CASE_SNAPSHOT_COLUMNS = sql`id, type, status, summary, payment_id, receipt, amount_at_stake_kes,
@@ -82,10 +89,7 @@ export function caseOpenedEventsOf(opened: SQL): SQL {
           || ${CASE_JSON}
       from ${opened} e
       returning id, seq, type, payment_id),
-    opened_deliveries as (
-      insert into webhook_deliveries (event_id, endpoint_id, payment_id, event_seq)
-      select ev.id, ep.id, ev.payment_id, ev.seq
-      from opened_events ev join webhook_endpoints ep on ep.enabled and ev.type = any(ep.event_types))`;
+    opened_deliveries as (${deliveriesOf(sql`opened_events`)})`;
 }
 
 /** The same event for several cases (opened or resolved together). */
